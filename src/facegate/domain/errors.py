@@ -1,0 +1,53 @@
+"""The project's exception hierarchy.
+
+Every error the project raises on purpose derives from :class:`FacegateError` and belongs
+to one of four families that callers map to their own world (the CLI to exit codes, the
+API later to HTTP statuses): bad input, refused by policy, service unavailable, and
+internal faults. Library errors are translated into these at the adapter boundary.
+"""
+
+from __future__ import annotations
+
+
+class FacegateError(Exception):
+    """Base class of every error facegate raises deliberately."""
+
+
+class BadInputError(FacegateError):
+    """The caller gave something unusable: an unreadable, too large or faceless image."""
+
+
+class InvalidImageError(BadInputError):
+    """The bytes are not an image we accept (corrupt, truncated, unknown or empty)."""
+
+
+class ImageTooLargeError(BadInputError):
+    """The image is larger than the configured limit (pixels or bytes)."""
+
+
+class ImageTooSmallError(BadInputError):
+    """The image is too small to hold a face at all."""
+
+
+class NoFaceError(BadInputError):
+    """No face was found where one is needed."""
+
+
+class LowQualityError(BadInputError):
+    """A face was found but failed the quality gate."""
+
+
+class DataSetError(BadInputError):
+    """An evaluation or calibration set is malformed or too small for what was asked."""
+
+
+class PolicyRefusedError(FacegateError):
+    """The request is well formed but refused by policy (no consent, not allowed)."""
+
+
+class ServiceUnavailableError(FacegateError):
+    """A component the command needs cannot be reached or loaded."""
+
+
+class ModelUnavailableError(ServiceUnavailableError):
+    """A face model package is not installed, or its file is missing or altered."""

@@ -1,0 +1,228 @@
+"""Descriptor comparison: 1:1 verification and 1:N identification against a gallery.
+
+Descriptors are 128-D float vectors compared by euclidean ``distance`` (lower is closer).
+A comparison *matches* when ``distance <= threshold``. Identification also demands a
+``margin``: the best person's distance must beat the second-best person's by at least
+``min_margin``, so two look-alikes never resolve to whichever happens to be closer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from facegate.domain.reasons import Reason
+
+FloatArray = npt.NDArray[np.float32]
+
+DESCRIPTOR_SIZE = 128
+"""Length of one face descriptor."""
+
+
+def as_descriptor_matrix(descriptors: Sequence[FloatArray] | FloatArray) -> FloatArray:
+    """Stack descriptors into an ``(n, 128)`` float32 matrix, checking their shape.
+
+    Raises:
+        ValueError: when a descriptor is not 128 finite floats.
+    """
+    matrix = np.asarray(descriptors, dtype=np.float32)
+    if matrix.ndim == 1:
+        # An empty sequence is no descriptors, not one descriptor of length 0.
+        matrix = matrix.reshape(1, -1) if matrix.size else matrix.reshape(0, DESCRIPTOR_SIZE)
+    if matrix.ndim != 2 or matrix.shape[1] != DESCRIPTOR_SIZE:
+        raise ValueError(f"descriptors must have shape (n, {DESCRIPTOR_SIZE}), got {matrix.shape}")
+    if not np.all(np.isfinite(matrix)):
+        raise ValueError("descriptors contain NaN or infinite values")
+    return matrix
+
+
+def _single_descriptor(descriptor: FloatArray) -> FloatArray:
+    """Check that ``descriptor`` is exactly one descriptor of 128 finite floats."""
+    matrix = as_descriptor_matrix(descriptor)
+    if matrix.shape[0] != 1:
+        raise ValueError(f"expected one descriptor, got {matrix.shape[0]}")
+    row: FloatArray = matrix[0]
+    return row
+
+
+def euclidean_distances(probe: FloatArray, gallery: FloatArray) -> FloatArray:
+    """Euclidean distance from one probe descriptor to each row of ``gallery``.
+
+    Args:
+        probe: a ``(128,)`` descriptor.
+        gallery: an ``(n, 128)`` matrix.
+
+    Returns:
+        ``(n,)`` distances, float32, lower is closer.
+    """
+    diff = gallery - probe.reshape(1, -1)
+    distances: FloatArray = np.sqrt(np.einsum("ij,ij->i", diff, diff)).astype(np.float32)
+    return distances
+
+
+def pairwise_distances(a: FloatArray, b: FloatArray) -> npt.NDArray[np.float64]:
+    """All euclidean distances between rows of ``a`` ``(m, 128)`` and ``b`` ``(n, 128)``.
+
+    Returns:
+        An ``(m, n)`` float64 matrix.
+    """
+    a64, b64 = a.astype(np.float64), b.astype(np.float64)
+    squared = (
+        np.einsum("ij,ij->i", a64, a64)[:, None]
+        + np.einsum("ij,ij->i", b64, b64)[None, :]
+        - 2.0 * a64 @ b64.T
+    )
+    distances: npt.NDArray[np.float64] = np.sqrt(np.clip(squared, 0.0, None))
+    return distances
+
+
+DLIB_TRAINED_RADIUS = 0.6
+"""The euclidean radius dlib's descriptor was trained to separate people at."""
+
+
+@dataclass(frozen=True, slots=True)
+class MatchPolicy:
+    """When two descriptors count as the same person.
+
+    Attributes:
+        threshold: largest euclidean distance that is a match (typical 0.6, the radius
+            dlib's network was trained for, or a site's calibrated value).
+        min_margin: least distance by which the nearest person must beat the second
+            nearest in 1:N identification (0.0 disables the check; typical 0.02-0.05).
+    """
+
+    threshold: float
+    min_margin: float
+
+
+@dataclass(frozen=True, slots=True)
+class Verification:
+    """Result of a 1:1 comparison: ``same`` when ``distance <= threshold``."""
+
+    distance: float
+    threshold: float
+    same: bool
+
+
+def verify(a: FloatArray, b: FloatArray, threshold: float) -> Verification:
+    """Compare two descriptors.
+
+    Args:
+        a: first descriptor.
+        b: second descriptor.
+        threshold: largest euclidean distance that still counts as the same person
+            (dlib's trained radius is 0.6).
+    """
+    _single_descriptor(a)
+    _single_descriptor(b)
+    distance = float(np.linalg.norm(a.astype(np.float64) - b.astype(np.float64)))
+    return Verification(distance=distance, threshold=threshold, same=distance <= threshold)
+
+
+@dataclass(frozen=True, slots=True)
+class Identification:
+    """Result of a 1:N search.
+
+    Attributes:
+        person_id: the matched person, or ``None`` for "unknown".
+        nearest_person_id: the closest person whatever the decision (``None`` for an
+            empty gallery); useful for diagnostics, never for access.
+        distance: distance to the nearest person's closest template (``inf`` if empty).
+        second_distance: distance to the second-nearest *other* person (``inf`` if none).
+        margin: ``second_distance - distance`` (``inf`` when only one person is enrolled).
+        reason: ``granted`` for a match, else ``unknown_face`` or ``below_margin``.
+    """
+
+    person_id: str | None
+    nearest_person_id: str | None
+    distance: float
+    second_distance: float
+    margin: float
+    reason: Reason
+
+    @property
+    def matched(self) -> bool:
+        """Whether the probe was identified as an enrolled person."""
+        return self.person_id is not None
+
+
+class Gallery:
+    """An in-memory set of templates, several per person allowed.
+
+    A person's distance to a probe is the distance of their closest template.
+    """
+
+    def __init__(self) -> None:
+        self._person_ids: list[str] = []
+        self._rows: list[FloatArray] = []
+        self._matrix: FloatArray | None = None
+        self._labels: npt.NDArray[np.int64] | None = None
+        self._label_names: list[str] = []
+
+    def add(self, person_id: str, descriptors: Sequence[FloatArray] | FloatArray) -> None:
+        """Add one or more templates for ``person_id``."""
+        matrix = as_descriptor_matrix(descriptors)
+        for row in matrix:
+            self._person_ids.append(person_id)
+            self._rows.append(row)
+        self._matrix = None
+
+    def __len__(self) -> int:
+        """Number of templates."""
+        return len(self._rows)
+
+    def person_ids(self) -> list[str]:
+        """The enrolled people, sorted."""
+        return sorted(set(self._person_ids))
+
+    def _index(self) -> tuple[FloatArray, npt.NDArray[np.int64], list[str]]:
+        if self._matrix is None or self._labels is None:
+            names = sorted(set(self._person_ids))
+            position = {name: i for i, name in enumerate(names)}
+            self._matrix = (
+                as_descriptor_matrix(self._rows)
+                if self._rows
+                else np.empty((0, DESCRIPTOR_SIZE), np.float32)
+            )
+            self._labels = np.array([position[p] for p in self._person_ids], dtype=np.int64)
+            self._label_names = names
+        return self._matrix, self._labels, self._label_names
+
+    def person_distances(self, probe: FloatArray) -> dict[str, float]:
+        """Each person's distance to ``probe`` (their closest template), in euclidean units."""
+        probe = _single_descriptor(probe)
+        matrix, labels, names = self._index()
+        if not len(names):
+            return {}
+        per_person = np.full(len(names), np.inf, dtype=np.float64)
+        np.minimum.at(per_person, labels, euclidean_distances(probe, matrix))
+        return {name: float(d) for name, d in zip(names, per_person, strict=True)}
+
+    def identify(self, probe: FloatArray, threshold: float, min_margin: float) -> Identification:
+        """Find who ``probe`` is, or say "unknown".
+
+        Args:
+            probe: a 128-D descriptor.
+            threshold: largest distance that counts as a match (typical 0.6 or lower).
+            min_margin: least distance by which the best person must beat the second
+                (typical 0.0-0.05; 0 disables the margin check).
+        """
+        distances = self.person_distances(probe)
+        ranked = sorted(distances.items(), key=lambda item: item[1])
+        if not ranked:
+            return Identification(None, None, np.inf, np.inf, np.inf, Reason.UNKNOWN_FACE)
+        nearest, best = ranked[0]
+        second = ranked[1][1] if len(ranked) > 1 else np.inf
+        margin = second - best
+        # Written so that a NaN limit fails closed rather than granting.
+        if not best <= threshold:
+            reason = Reason.UNKNOWN_FACE
+        elif not margin >= min_margin:
+            reason = Reason.BELOW_MARGIN
+        else:
+            reason = Reason.GRANTED
+        person = nearest if reason is Reason.GRANTED else None
+        return Identification(person, nearest, best, second, margin, reason)

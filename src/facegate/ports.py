@@ -1,0 +1,37 @@
+"""The ports services depend on, as ``typing.Protocol``s; adapters implement them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+from facegate.domain.matching import FloatArray
+
+
+class PhotoDescriber(Protocol):
+    """Turns a photo of one person into the descriptor of its primary face."""
+
+    @property
+    def model_id(self) -> str:
+        """Identity of the descriptor model."""
+        ...
+
+    def describe(self, path: Path) -> FloatArray:
+        """The primary face's 128-D descriptor.
+
+        Raises:
+            BadInputError: unreadable image, no face, or (if the gate applies) low quality.
+        """
+        ...
+
+
+class Progress(Protocol):
+    """Receives progress of a long job: ``advance`` once per finished item."""
+
+    def start(self, total: int, description: str) -> None:
+        """A job of ``total`` items begins."""
+        ...
+
+    def advance(self) -> None:
+        """One item is done."""
+        ...

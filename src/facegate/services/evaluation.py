@@ -1,0 +1,274 @@
+"""Evaluate the face engine the way ISO/IEC 19795-1 asks: error rates with their support.
+
+Two protocols:
+
+- pairs: a list of (image, image, same?) pairs; accuracy at the policy's threshold, the
+  best achievable accuracy, FMR and FNMR, EER. A pair with an image that yields no face
+  counts as an error in accuracy and is reported.
+- identities: a folder-per-person set; every genuine and impostor comparison among the
+  acquired images (verification), and an open-set identification experiment with a
+  seeded split into enrolled and non-enrolled people.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from facegate.domain import metrics
+from facegate.domain.matching import FloatArray, Gallery, as_descriptor_matrix, pairwise_distances
+from facegate.ports import PhotoDescriber, Progress
+from facegate.services.acquisition import Acquisition, acquire, find_identities
+from facegate.services.pairs import PairSpec
+
+FMR_TARGETS: tuple[str, ...] = ("1e-2", "1e-3", "1e-4")
+"""The false-match rates at which FNMR is reported (keys of ``fnmr_at_fmr``)."""
+
+FPIR_TARGETS: tuple[str, ...] = ("1e-2", "1e-3")
+"""The false-positive identification rates at which FNIR is reported."""
+
+Scores = npt.NDArray[np.float64]
+
+
+def _rounded(value: float | None, digits: int = 6) -> float | None:
+    return None if value is None else round(float(value), digits)
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreSets:
+    """Genuine and impostor distances of one evaluation."""
+
+    genuine: Scores
+    impostor: Scores
+
+
+@dataclass(frozen=True, slots=True)
+class PairsReport:
+    """The outcome of a pair protocol (see :func:`evaluate_pairs`)."""
+
+    scores: ScoreSets
+    pairs: int
+    failed_pairs: int
+    threshold: float
+    acquisition: Acquisition
+
+    def as_dict(self) -> dict[str, Any]:
+        """The contract's JSON keys and a few more."""
+        genuine, impostor = self.scores.genuine, self.scores.impostor
+        both = genuine.size > 0 and impostor.size > 0
+        eer, eer_threshold = metrics.equal_error_rate(genuine, impostor) if both else (None, None)
+        best_threshold, best_accuracy = (
+            metrics.best_accuracy_threshold(genuine, impostor, self.failed_pairs)
+            if both
+            else (None, None)
+        )
+        return {
+            "pairs": self.pairs,
+            "genuine_pairs": int(genuine.size),
+            "impostor_pairs": int(impostor.size),
+            "accuracy": _rounded(
+                metrics.accuracy_at(genuine, impostor, self.threshold, self.failed_pairs)
+            ),
+            "threshold": _rounded(self.threshold),
+            "best_threshold": _rounded(best_threshold),
+            "best_threshold_accuracy": _rounded(best_accuracy),
+            "fmr": _rounded(metrics.false_match_rate(impostor, self.threshold)),
+            "fnmr": _rounded(metrics.false_non_match_rate(genuine, self.threshold)),
+            "eer": _rounded(eer),
+            "eer_threshold": _rounded(eer_threshold),
+            "failures_to_acquire": self.failed_pairs,
+            "failed_images": self.acquisition.failure_list(),
+        }
+
+
+def evaluate_pairs(
+    pairs: list[PairSpec],
+    describer: PhotoDescriber,
+    threshold: float,
+    progress: Progress | None = None,
+) -> PairsReport:
+    """Run a pair protocol.
+
+    Args:
+        pairs: the pairs.
+        describer: turns a photo into its primary face's descriptor.
+        threshold: the distance threshold the accuracy, FMR and FNMR are reported at.
+        progress: told of each described image.
+    """
+    acquisition = acquire([p.first for p in pairs] + [p.second for p in pairs], describer, progress)
+    genuine: list[float] = []
+    impostor: list[float] = []
+    failed = 0
+    for pair in pairs:
+        a = acquisition.descriptors.get(pair.first)
+        b = acquisition.descriptors.get(pair.second)
+        if a is None or b is None:
+            failed += 1
+            continue
+        distance = float(np.linalg.norm(a.astype(np.float64) - b.astype(np.float64)))
+        (genuine if pair.same else impostor).append(distance)
+    scores = ScoreSets(np.asarray(genuine, np.float64), np.asarray(impostor, np.float64))
+    return PairsReport(scores, len(pairs), failed, threshold, acquisition)
+
+
+@dataclass(frozen=True, slots=True)
+class OpenSetResult:
+    """Searches of an open-set identification experiment."""
+
+    enrolled_people: int
+    failed_enrolments: int
+    mated: list[metrics.SearchOutcome]
+    non_mated: list[metrics.SearchOutcome]
+
+
+@dataclass(frozen=True, slots=True)
+class IdentitiesReport:
+    """The outcome of a folder-per-person evaluation (see :func:`evaluate_identities`)."""
+
+    scores: ScoreSets
+    people: int
+    images: int
+    threshold: float
+    seed: int
+    acquisition: Acquisition
+    open_set: OpenSetResult
+
+    def as_dict(self) -> dict[str, Any]:
+        """The contract's JSON keys and a few more."""
+        genuine, impostor = self.scores.genuine, self.scores.impostor
+        both = genuine.size > 0 and impostor.size > 0
+        eer, eer_threshold = metrics.equal_error_rate(genuine, impostor) if both else (None, None)
+        open_set = self.open_set
+        candidates = open_set.enrolled_people + open_set.failed_enrolments
+        return {
+            "people": self.people,
+            "images": self.images,
+            "genuine_comparisons": int(genuine.size),
+            "impostor_comparisons": int(impostor.size),
+            "threshold": _rounded(self.threshold),
+            "fmr": _rounded(metrics.false_match_rate(impostor, self.threshold)),
+            "fnmr": _rounded(metrics.false_non_match_rate(genuine, self.threshold)),
+            "fnmr_at_fmr": {
+                key: _rounded(metrics.fnmr_at_fmr(genuine, impostor, float(key)))
+                for key in FMR_TARGETS
+            },
+            "eer": _rounded(eer),
+            "eer_threshold": _rounded(eer_threshold),
+            "fte": _rounded(open_set.failed_enrolments / candidates if candidates else 0.0),
+            "fta": _rounded(len(self.acquisition.failures) / self.images if self.images else 0.0),
+            "enrolled_people": open_set.enrolled_people,
+            "mated_searches": len(open_set.mated),
+            "non_mated_searches": len(open_set.non_mated),
+            "fnir_at_fpir": {
+                key: _rounded(metrics.fnir_at_fpir(open_set.mated, open_set.non_mated, float(key)))
+                for key in FPIR_TARGETS
+            },
+            "fpir": _rounded(metrics.fpir_at(open_set.non_mated, self.threshold)),
+            "fnir": _rounded(metrics.fnir_at(open_set.mated, self.threshold)),
+            "seed": self.seed,
+            "failed_images": self.acquisition.failure_list(),
+        }
+
+
+def evaluate_identities(
+    root: Path,
+    describer: PhotoDescriber,
+    threshold: float,
+    seed: int = 0,
+    progress: Progress | None = None,
+) -> IdentitiesReport:
+    """Evaluate verification and open-set identification on a folder-per-person set.
+
+    Args:
+        root: the set's folder (see :func:`find_identities`).
+        describer: turns a photo into its primary face's descriptor.
+        threshold: the distance threshold FMR, FNMR, FPIR and FNIR are reported at.
+        seed: seed of the open-set split into enrolled and non-enrolled people.
+        progress: told of each described image.
+    """
+    people, acquisition, scores = identity_scores(root, describer, progress)
+    open_set = open_set_searches(people, acquisition, seed)
+    images = sum(len(paths) for paths in people.values())
+    return IdentitiesReport(scores, len(people), images, threshold, seed, acquisition, open_set)
+
+
+def identity_scores(
+    root: Path, describer: PhotoDescriber, progress: Progress | None = None
+) -> tuple[dict[str, list[Path]], Acquisition, ScoreSets]:
+    """A folder-per-person set's people, their acquisition, and all comparison scores."""
+    people = find_identities(root)
+    acquisition = acquire([p for paths in people.values() for p in paths], describer, progress)
+    by_person = {
+        person: [acquisition.descriptors[p] for p in paths if p in acquisition.descriptors]
+        for person, paths in people.items()
+    }
+    return people, acquisition, comparison_scores(by_person)
+
+
+def comparison_scores(descriptors: dict[str, list[FloatArray]], block: int = 2048) -> ScoreSets:
+    """Every genuine and impostor distance among the given descriptors, each pair once.
+
+    Distances are computed in row blocks so large sets do not need an n-by-n matrix.
+    """
+    vectors = [v for person_vectors in descriptors.values() for v in person_vectors]
+    if not vectors:
+        return ScoreSets(np.empty(0), np.empty(0))
+    matrix = as_descriptor_matrix(vectors)
+    labels = np.repeat(np.arange(len(descriptors)), [len(v) for v in descriptors.values()])
+    genuine_parts: list[Scores] = []
+    impostor_parts: list[Scores] = []
+    for start in range(0, len(matrix), block):
+        rows = slice(start, min(start + block, len(matrix)))
+        distances = pairwise_distances(matrix[rows], matrix)
+        row_index = np.arange(rows.start, rows.stop)[:, None]
+        upper = np.arange(len(matrix))[None, :] > row_index
+        same = labels[rows][:, None] == labels[None, :]
+        genuine_parts.append(distances[upper & same])
+        impostor_parts.append(distances[upper & ~same])
+    return ScoreSets(np.concatenate(genuine_parts), np.concatenate(impostor_parts))
+
+
+def open_set_searches(
+    people: dict[str, list[Path]], acquisition: Acquisition, seed: int
+) -> OpenSetResult:
+    """Enrol a seeded half of the people (one random image each) and search with the rest.
+
+    People with at least two images are candidates for enrolment; half of them (rounded
+    up) are drawn. An enrolment fails when its image yielded no descriptor. Mated
+    searches are the enrolled people's other acquired images; non-mated searches are all
+    acquired images of people not enrolled.
+    """
+    rng = np.random.default_rng(seed)
+    names = sorted(people)
+    candidates = [n for n in names if len(people[n]) >= 2]
+    drawn = set(rng.permutation(candidates)[: (len(candidates) + 1) // 2].tolist())
+    gallery = Gallery()
+    failed_enrolments = 0
+    probes: list[tuple[Path, str | None]] = []
+    for name in names:
+        paths = people[name]
+        if name in drawn:
+            enrol_path = paths[int(rng.integers(len(paths)))]
+            descriptor = acquisition.descriptors.get(enrol_path)
+            if descriptor is None:
+                failed_enrolments += 1
+                continue
+            gallery.add(name, descriptor)
+            probes += [(p, name) for p in paths if p != enrol_path]
+        else:
+            probes += [(p, None) for p in paths]
+    mated: list[metrics.SearchOutcome] = []
+    non_mated: list[metrics.SearchOutcome] = []
+    for path, mate in probes:
+        descriptor = acquisition.descriptors.get(path)
+        if descriptor is None or not len(gallery):
+            continue
+        distances = gallery.person_distances(descriptor)
+        nearest = min(distances, key=lambda person: distances[person])
+        outcome = metrics.SearchOutcome(distances[nearest], nearest == mate)
+        (mated if mate is not None else non_mated).append(outcome)
+    return OpenSetResult(len(gallery.person_ids()), failed_enrolments, mated, non_mated)

@@ -1,0 +1,1 @@
+"""Vision layer: image decoding, detection, landmarks, alignment, descriptors, quality."""

@@ -1,0 +1,128 @@
+"""The face engine: from an RGB image to faces with landmarks, quality and descriptors."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from facegate.domain.faces import (
+    Box,
+    FaceQuality,
+    FivePointLandmarks,
+    QualityThresholds,
+    QualityVerdict,
+    assess_quality,
+    primary_face_index,
+)
+from facegate.domain.matching import FloatArray
+from facegate.vision.alignment import FaceAligner, to_landmarks
+from facegate.vision.detection import Detection, FaceDetector
+from facegate.vision.embedding import DlibEmbedder
+from facegate.vision.images import RgbImage
+from facegate.vision.quality import measure_quality
+
+
+@dataclass(frozen=True, slots=True)
+class Face:
+    """One face found in an image.
+
+    Attributes:
+        detection: box (original pixels), detector score and detector name.
+        landmarks: 5-point landmarks in original pixels.
+        quality: the quality measures.
+        verdict: the quality gate's verdict.
+        chip: the aligned 150x150 RGB chip (kept in memory only, never stored).
+        descriptor: the 128-D descriptor, when it was asked for.
+    """
+
+    detection: Detection
+    landmarks: FivePointLandmarks
+    quality: FaceQuality
+    verdict: QualityVerdict
+    chip: RgbImage = field(repr=False)
+    descriptor: FloatArray | None = field(default=None, repr=False)
+
+    @property
+    def box(self) -> Box:
+        """The face box in original pixels."""
+        return self.detection.box
+
+
+class FaceEngine:
+    """Detection, landmarks, alignment, quality and descriptors, wired together.
+
+    Args:
+        detector: finds face boxes.
+        aligner: landmarks and chips.
+        embedder: descriptors from chips.
+        quality_limits: the quality gate applied to every face.
+    """
+
+    def __init__(
+        self,
+        detector: FaceDetector,
+        aligner: FaceAligner,
+        embedder: DlibEmbedder,
+        quality_limits: QualityThresholds,
+    ) -> None:
+        self.detector = detector
+        self.aligner = aligner
+        self.embedder = embedder
+        self.quality_limits = quality_limits
+
+    @property
+    def model_id(self) -> str:
+        """Identity of the descriptor model behind :meth:`analyze`'s descriptors."""
+        return self.embedder.model_id
+
+    def analyze(self, image: RgbImage, describe: bool = True) -> list[Face]:
+        """Find every face in ``image``, measure it and (by default) describe it.
+
+        Descriptors of all faces of the image are computed in one batch.
+
+        Args:
+            image: an RGB image.
+            describe: compute descriptors (skip for detection-only work).
+
+        Returns:
+            The faces, highest detector score first.
+        """
+        return self._measure(image, self.detector.detect(image), describe)
+
+    def primary_face(self, image: RgbImage, describe: bool = True) -> Face | None:
+        """The face ``image`` is "of" (see :func:`primary_face_index`), or ``None``.
+
+        Only that face is aligned and described, however many the photo holds.
+        """
+        detections = self.detector.detect(image)
+        index = primary_face_index([d.box for d in detections], image.shape[1], image.shape[0])
+        if index is None:
+            return None
+        return self._measure(image, [detections[index]], describe)[0]
+
+    def _measure(
+        self, image: RgbImage, detections: Sequence[Detection], describe: bool
+    ) -> list[Face]:
+        shapes = self.aligner.landmarks(image, [d.box for d in detections])
+        chips = self.aligner.chips(image, shapes)
+        descriptors: Sequence[FloatArray | None] = (
+            list(self.embedder.embed(chips)) if describe and chips else [None] * len(chips)
+        )
+        faces = []
+        for detection, shape, chip, descriptor in zip(
+            detections, shapes, chips, descriptors, strict=True
+        ):
+            landmarks = to_landmarks(shape)
+            quality = measure_quality(detection.box, landmarks, chip)
+            verdict = assess_quality(quality, self.quality_limits)
+            faces.append(Face(detection, landmarks, quality, verdict, chip, descriptor))
+        return faces
+
+
+def descriptor_of(face: Face) -> FloatArray:
+    """The face's descriptor; raises ``ValueError`` if it was not computed."""
+    if face.descriptor is None:
+        raise ValueError("this face was analysed without a descriptor")
+    return np.asarray(face.descriptor, dtype=np.float32)

@@ -1,0 +1,52 @@
+"""Photos of people to descriptors: the engine behind evaluation, calibration and verify."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from facegate.domain.errors import LowQualityError, NoFaceError
+from facegate.domain.matching import FloatArray
+from facegate.vision.engine import Face, FaceEngine, descriptor_of
+from facegate.vision.images import ImageLimits, load_image
+
+
+class EnginePhotoDescriber:
+    """Reads a photo within the image limits and describes its primary face.
+
+    Args:
+        engine: the face engine.
+        limits: image size limits.
+        require_quality: refuse faces that fail the quality gate (as enrolment does).
+    """
+
+    def __init__(self, engine: FaceEngine, limits: ImageLimits, require_quality: bool) -> None:
+        self.engine = engine
+        self.limits = limits
+        self.require_quality = require_quality
+
+    @property
+    def model_id(self) -> str:
+        """Identity of the descriptor model."""
+        return self.engine.model_id
+
+    def primary_face(self, path: Path) -> Face:
+        """The photo's primary face, described.
+
+        Raises:
+            BadInputError: unreadable or out-of-limits image (its subclasses say which).
+            NoFaceError: no face found.
+            LowQualityError: the face failed the quality gate and quality is required.
+        """
+        image = load_image(path, self.limits)
+        face = self.engine.primary_face(image)
+        if face is None:
+            raise NoFaceError(f"{path}: no face found")
+        if self.require_quality and not face.verdict.passed:
+            raise LowQualityError(
+                f"{path}: the face failed the quality gate ({', '.join(face.verdict.failures)})"
+            )
+        return face
+
+    def describe(self, path: Path) -> FloatArray:
+        """The primary face's descriptor (see :meth:`primary_face` for errors)."""
+        return descriptor_of(self.primary_face(path))
