@@ -26,9 +26,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     people = find_identities(args.root)
-    genuine = [
-        (a, b) for paths in people.values() for a, b in itertools.combinations(paths, 2)
-    ]
+    genuine = [(a, b) for paths in people.values() for a, b in itertools.combinations(paths, 2)]
     everyone = [(name, p) for name, paths in people.items() for p in paths]
     rng = np.random.default_rng(args.seed)
     impostor: set[tuple[Path, Path]] = set()

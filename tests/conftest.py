@@ -25,7 +25,9 @@ def shared_data() -> Path:
 
 
 @pytest.fixture(autouse=True)
-def _isolated_state(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+def _isolated_state(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """No test reads or writes the user's real data or cache directory."""
     for name in list(os.environ):
         if name.startswith("FACEGATE_") and name != "FACEGATE_SHARED_DATA":

@@ -89,7 +89,9 @@ def test_batch_of_faces_matches_one_by_one(shared_data: Path, engine: FaceEngine
     assert np.max(np.abs(descriptor_of(faces[1]) - alone)) < 1e-5
 
 
-def test_genuine_pairs_are_closer_than_impostor_pairs(shared_data: Path, engine: FaceEngine) -> None:
+def test_genuine_pairs_are_closer_than_impostor_pairs(
+    shared_data: Path, engine: FaceEngine
+) -> None:
     people = find_identities(shared_data / "faces" / "lfw10")
     descriptors: dict[str, list[np.ndarray]] = {}
     for person, paths in people.items():

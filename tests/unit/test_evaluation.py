@@ -244,7 +244,7 @@ def test_find_identities_file_instead_of_folder(tmp_path: Path) -> None:
 def test_acquire_records_failures_without_raising(
     small_set: tuple[Path, dict[str, list[Path]]],
 ) -> None:
-    root, people = small_set
+    _, people = small_set
     paths = [p for ps in people.values() for p in ps]
     failing = [people["p1"][0], people["p4"][0]]
     describer = FakeDescriber(failing)

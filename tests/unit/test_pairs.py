@@ -143,8 +143,16 @@ def test_csv_yes_and_no(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("decision", "same"),
-    [("Yes", True), ("YES", True), ("yes", True), (" yEs ", True)]
-    + [("No", False), ("NO", False), ("no", False), (" nO ", False)],
+    [
+        ("Yes", True),
+        ("YES", True),
+        ("yes", True),
+        (" yEs ", True),
+        ("No", False),
+        ("NO", False),
+        ("no", False),
+        (" nO ", False),
+    ],
 )
 def test_csv_decision_is_case_insensitive(tmp_path: Path, decision: str, same: bool) -> None:
     text = f"file_x,file_y,decision\nx.jpg,y.jpg,{decision}\n"
