@@ -22,7 +22,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from facegate.domain.calibration import Calibration
 from facegate.domain.errors import BadInputError
 from facegate.domain.faces import QualityThresholds
-from facegate.domain.matching import DLIB_TRAINED_RADIUS, MatchPolicy
+from facegate.domain.matching import DEFAULT_MATCH_THRESHOLD, MatchPolicy
 from facegate.vision.detection import DetectionSettings
 from facegate.vision.embedding import EmbeddingSettings
 from facegate.vision.images import ImageLimits
@@ -41,7 +41,7 @@ class MatchSettings:
 
     Attributes:
         threshold: euclidean distance threshold; ``None`` (default) takes the site's
-            calibration file, else 0.6.
+            calibration file, else the shipped 0.57.
         min_margin: least lead of the nearest person over the second in 1:N search
             (default 0.0, i.e. off; typical 0.02-0.05).
     """
@@ -78,7 +78,7 @@ class Settings(BaseSettings):
         """The match policy in force for descriptors of ``model_id``, and its source.
 
         The threshold is the one set explicitly, else the calibration file's when it was
-        made for ``model_id``, else dlib's trained radius of 0.6.
+        made for ``model_id``, else :data:`DEFAULT_MATCH_THRESHOLD`.
 
         Returns:
             ``(policy, source)``; source is ``"settings"``, the calibration file's path,
@@ -90,7 +90,7 @@ class Settings(BaseSettings):
         calibration = read_calibration(self.calibration_path)
         if calibration is not None and calibration.model_id == model_id:
             return MatchPolicy(calibration.threshold, margin), str(self.calibration_path)
-        return MatchPolicy(DLIB_TRAINED_RADIUS, margin), "default"
+        return MatchPolicy(DEFAULT_MATCH_THRESHOLD, margin), "default"
 
 
 def read_calibration(path: Path) -> Calibration | None:

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from facegate.cli import app
 from facegate.config import read_calibration
+from facegate.domain.matching import DEFAULT_MATCH_THRESHOLD
 from facegate.vision.models import model_path
 
 runner = CliRunner()
@@ -76,8 +77,8 @@ def test_verify_same_and_different_people(lfw: Path) -> None:
     code, different = run_json("verify", blair[0], powell)
     assert code == 0
     assert different["same"] is False
-    assert different["distance"] > 0.6
-    assert different["threshold"] == 0.6
+    assert different["distance"] > DEFAULT_MATCH_THRESHOLD
+    assert different["threshold"] == DEFAULT_MATCH_THRESHOLD
     assert different["threshold_source"] == "default"
 
 

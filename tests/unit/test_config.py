@@ -18,7 +18,7 @@ from facegate.config import (
 )
 from facegate.domain.calibration import Calibration
 from facegate.domain.errors import BadInputError
-from facegate.domain.matching import DLIB_TRAINED_RADIUS, MatchPolicy
+from facegate.domain.matching import DEFAULT_MATCH_THRESHOLD, MatchPolicy
 from facegate.vision.detection import DetectorModel
 
 MODEL = "dlib_face_recognition_resnet_model_v1@abc123"
@@ -109,8 +109,7 @@ def test_match_policy_default(tmp_path: Path) -> None:
 
     policy, source = settings.match_policy(MODEL)
 
-    assert policy == MatchPolicy(0.6, 0.0)
-    assert policy.threshold == DLIB_TRAINED_RADIUS
+    assert policy == MatchPolicy(DEFAULT_MATCH_THRESHOLD, 0.0)
     assert source == "default"
 
 
@@ -144,7 +143,7 @@ def test_calibration_for_another_model_is_ignored(tmp_path: Path) -> None:
 
     policy, source = settings.match_policy(MODEL)
 
-    assert policy.threshold == 0.6
+    assert policy.threshold == DEFAULT_MATCH_THRESHOLD
     assert source == "default"
 
 

@@ -197,7 +197,7 @@ def test_a_good_face_passes() -> None:
     [
         ("inter_eye_distance_px", 19.9, "inter_eye_distance_px"),
         ("face_width_px", 39.0, "face_width_px"),
-        ("sharpness", 19.5, "sharpness"),
+        ("sharpness", 9.5, "sharpness"),
         ("brightness", 39.0, "too_dark"),
         ("brightness", 221.0, "too_bright"),
         ("contrast", 14.9, "contrast"),
@@ -221,7 +221,7 @@ def test_each_violated_limit_is_named(field: str, value: float, failure: str) ->
     [
         ("inter_eye_distance_px", 20.0),
         ("face_width_px", 40.0),
-        ("sharpness", 20.0),
+        ("sharpness", 10.0),
         ("brightness", 40.0),
         ("brightness", 220.0),
         ("contrast", 15.0),

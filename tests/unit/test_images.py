@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import io
-import struct
 import time
-import zlib
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +16,7 @@ from facegate.domain.errors import (
     InvalidImageError,
 )
 from facegate.vision.images import ImageLimits, load_image
+from support import encoded, png_header_only
 
 
 def _noise(height: int, width: int, seed: int = 0) -> np.ndarray:
@@ -26,32 +24,9 @@ def _noise(height: int, width: int, seed: int = 0) -> np.ndarray:
     return rng.integers(0, 256, size=(height, width, 3), dtype=np.uint8)
 
 
-def _encode(image: Image.Image, fmt: str, **options: object) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, format=fmt, **options)
-    return buffer.getvalue()
-
-
 def _write(path: Path, data: bytes) -> Path:
     path.write_bytes(data)
     return path
-
-
-def _png_chunk(kind: bytes, payload: bytes) -> bytes:
-    crc = zlib.crc32(kind + payload) & 0xFFFFFFFF
-    return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", crc)
-
-
-def _png_header_only(width: int, height: int) -> bytes:
-    """A well-formed PNG whose IHDR claims ``width`` x ``height`` but holds a few bytes."""
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB, no interlace
-    idat = zlib.compress(b"\x00" * 16)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + _png_chunk(b"IHDR", ihdr)
-        + _png_chunk(b"IDAT", idat)
-        + _png_chunk(b"IEND", b"")
-    )
 
 
 @pytest.fixture
@@ -70,7 +45,7 @@ def no_decoding(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.parametrize(("fmt", "suffix"), [("JPEG", ".jpg"), ("PNG", ".png"), ("BMP", ".bmp")])
 def test_colour_photo_becomes_rgb_uint8(tmp_path: Path, fmt: str, suffix: str) -> None:
     pixels = _noise(30, 40)
-    path = _write(tmp_path / f"photo{suffix}", _encode(Image.fromarray(pixels), fmt))
+    path = _write(tmp_path / f"photo{suffix}", encoded(Image.fromarray(pixels), fmt))
 
     image = load_image(path)
 
@@ -81,7 +56,7 @@ def test_colour_photo_becomes_rgb_uint8(tmp_path: Path, fmt: str, suffix: str) -
 
 def test_png_is_decoded_losslessly(tmp_path: Path) -> None:
     pixels = _noise(20, 24, seed=3)
-    path = _write(tmp_path / "photo.png", _encode(Image.fromarray(pixels), "PNG"))
+    path = _write(tmp_path / "photo.png", encoded(Image.fromarray(pixels), "PNG"))
 
     np.testing.assert_array_equal(load_image(path), pixels)
 
@@ -89,7 +64,7 @@ def test_png_is_decoded_losslessly(tmp_path: Path) -> None:
 def test_palette_gif_becomes_rgb(tmp_path: Path) -> None:
     image = Image.new("RGB", (32, 24), (200, 30, 40)).quantize(colors=4)
     assert image.mode == "P"
-    path = _write(tmp_path / "photo.gif", _encode(image, "GIF"))
+    path = _write(tmp_path / "photo.gif", encoded(image, "GIF"))
 
     pixels = load_image(path)
 
@@ -101,7 +76,7 @@ def test_palette_gif_becomes_rgb(tmp_path: Path) -> None:
 def test_only_the_first_frame_of_an_animation_is_used(tmp_path: Path) -> None:
     first = Image.new("RGB", (20, 20), (255, 0, 0))
     second = Image.new("RGB", (20, 20), (0, 0, 255))
-    data = _encode(first, "GIF", save_all=True, append_images=[second], duration=100, loop=0)
+    data = encoded(first, "GIF", save_all=True, append_images=[second], duration=100, loop=0)
     path = _write(tmp_path / "animated.gif", data)
 
     pixels = load_image(path)
@@ -113,7 +88,7 @@ def test_only_the_first_frame_of_an_animation_is_used(tmp_path: Path) -> None:
 
 def test_grey_pgm_becomes_three_equal_channels(tmp_path: Path) -> None:
     grey = np.arange(112 * 92, dtype=np.uint32).reshape(112, 92) % 256
-    path = _write(tmp_path / "1.pgm", _encode(Image.fromarray(grey.astype(np.uint8)), "PPM"))
+    path = _write(tmp_path / "1.pgm", encoded(Image.fromarray(grey.astype(np.uint8)), "PPM"))
 
     pixels = load_image(path)
 
@@ -126,7 +101,7 @@ def test_grey_pgm_becomes_three_equal_channels(tmp_path: Path) -> None:
 
 def test_sixteen_bit_png_is_scaled_to_eight_bits(tmp_path: Path) -> None:
     ramp = np.linspace(1000, 60000, 24 * 32).reshape(24, 32).astype(np.uint16)
-    path = _write(tmp_path / "deep.png", _encode(Image.fromarray(ramp), "PNG"))
+    path = _write(tmp_path / "deep.png", encoded(Image.fromarray(ramp), "PNG"))
 
     pixels = load_image(path)
 
@@ -143,7 +118,7 @@ def test_exif_orientation_is_applied(tmp_path: Path) -> None:
     stored[:8, :8] = (255, 0, 0)  # a red mark in the stored top-left corner
     exif = Image.Exif()
     exif[0x0112] = 6  # "rotate 90 degrees clockwise to display"
-    data = _encode(Image.fromarray(stored), "JPEG", exif=exif, quality=95)
+    data = encoded(Image.fromarray(stored), "JPEG", exif=exif, quality=95)
     path = _write(tmp_path / "rotated.jpg", data)
 
     pixels = load_image(path)
@@ -155,14 +130,14 @@ def test_exif_orientation_is_applied(tmp_path: Path) -> None:
 
 
 def test_bytes_give_the_same_pixels_as_the_path(tmp_path: Path) -> None:
-    data = _encode(Image.fromarray(_noise(30, 30, seed=7)), "JPEG")
+    data = encoded(Image.fromarray(_noise(30, 30, seed=7)), "JPEG")
     path = _write(tmp_path / "photo.jpg", data)
 
     np.testing.assert_array_equal(load_image(data), load_image(path))
 
 
 def test_limits_default_when_none(tmp_path: Path) -> None:
-    path = _write(tmp_path / "photo.png", _encode(Image.fromarray(_noise(16, 16)), "PNG"))
+    path = _write(tmp_path / "photo.png", encoded(Image.fromarray(_noise(16, 16)), "PNG"))
 
     assert load_image(path, None).shape == (16, 16, 3)
     assert load_image(path, ImageLimits()).shape == (16, 16, 3)
@@ -192,7 +167,7 @@ def test_empty_bytes_are_invalid() -> None:
 
 
 def test_truncated_jpeg_is_invalid(tmp_path: Path) -> None:
-    data = _encode(Image.fromarray(_noise(64, 64)), "JPEG", quality=95)
+    data = encoded(Image.fromarray(_noise(64, 64)), "JPEG", quality=95)
     path = _write(tmp_path / "cut.jpg", data[: len(data) // 2])
 
     with pytest.raises(InvalidImageError, match=r"cut\.jpg"):
@@ -200,7 +175,7 @@ def test_truncated_jpeg_is_invalid(tmp_path: Path) -> None:
 
 
 def test_truncated_jpeg_bytes_are_invalid() -> None:
-    data = _encode(Image.fromarray(_noise(64, 64)), "JPEG", quality=95)
+    data = encoded(Image.fromarray(_noise(64, 64)), "JPEG", quality=95)
 
     with pytest.raises(InvalidImageError):
         load_image(data[: len(data) // 2])
@@ -225,7 +200,7 @@ def test_text_file_is_invalid(tmp_path: Path) -> None:
 
 
 def test_format_outside_the_accepted_list_is_invalid(tmp_path: Path) -> None:
-    data = _encode(Image.fromarray(_noise(32, 32)), "ICO")
+    data = encoded(Image.fromarray(_noise(32, 32)), "ICO")
     path = _write(tmp_path / "icon.ico", data)
 
     with pytest.raises(InvalidImageError, match="accepted format"):
@@ -246,14 +221,14 @@ def test_missing_file_is_invalid(tmp_path: Path) -> None:
 
 
 def test_one_pixel_png_is_too_small(tmp_path: Path) -> None:
-    path = _write(tmp_path / "dot.png", _encode(Image.new("RGB", (1, 1)), "PNG"))
+    path = _write(tmp_path / "dot.png", encoded(Image.new("RGB", (1, 1)), "PNG"))
 
     with pytest.raises(ImageTooSmallError, match="1x1"):
         load_image(path)
 
 
 def test_min_side_applies_to_either_side(tmp_path: Path) -> None:
-    path = _write(tmp_path / "strip.png", _encode(Image.fromarray(_noise(8, 200)), "PNG"))
+    path = _write(tmp_path / "strip.png", encoded(Image.fromarray(_noise(8, 200)), "PNG"))
 
     with pytest.raises(ImageTooSmallError):
         load_image(path)
@@ -262,7 +237,7 @@ def test_min_side_applies_to_either_side(tmp_path: Path) -> None:
 
 @pytest.mark.usefixtures("no_decoding")
 def test_decompression_bomb_is_refused_from_the_header(tmp_path: Path) -> None:
-    data = _png_header_only(30_000, 30_000)
+    data = png_header_only(30_000, 30_000)
     path = _write(tmp_path / "bomb.png", data)
     assert len(data) < 200
 
@@ -279,7 +254,7 @@ def test_pixel_limit_is_enforced_without_pillows_own_guard(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", None)
-    path = _write(tmp_path / "big.png", _png_header_only(30_000, 30_000))
+    path = _write(tmp_path / "big.png", png_header_only(30_000, 30_000))
 
     with pytest.raises(ImageTooLargeError, match="refused before decoding"):
         load_image(path)
@@ -287,14 +262,14 @@ def test_pixel_limit_is_enforced_without_pillows_own_guard(
 
 @pytest.mark.usefixtures("no_decoding")
 def test_configured_pixel_limit_is_checked_before_decoding(tmp_path: Path) -> None:
-    path = _write(tmp_path / "wide.png", _png_header_only(2_000, 1_000))
+    path = _write(tmp_path / "wide.png", png_header_only(2_000, 1_000))
 
     with pytest.raises(ImageTooLargeError, match="2000x1000"):
         load_image(path, ImageLimits(max_image_pixels=1_000_000))
 
 
 def test_file_over_the_byte_limit_is_too_large(tmp_path: Path) -> None:
-    data = _encode(Image.fromarray(_noise(32, 32)), "PNG")
+    data = encoded(Image.fromarray(_noise(32, 32)), "PNG")
     path = _write(tmp_path / "heavy.png", data)
     limits = ImageLimits(max_image_bytes=len(data) - 1)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -35,7 +36,23 @@ QualityGateFlag = Annotated[
 ]
 ThresholdOption = Annotated[
     float | None,
-    typer.Option(help="Distance threshold to report at; default: calibration, else 0.6."),
+    typer.Option(help="Distance threshold to report at; default: calibration, else 0.57."),
+]
+
+
+class Impostors(StrEnum):
+    """Which pairs of different people are compared."""
+
+    ALL = "all"
+    SAME_SET = "same_set"
+
+
+ImpostorsOption = Annotated[
+    Impostors,
+    typer.Option(
+        help="all: every two people; same_set: only people whose folders share a parent "
+        "(pooled sets from different cameras or archives)."
+    ),
 ]
 DetOption = Annotated[Path | None, typer.Option("--det", help="Where to write the DET curve PNG.")]
 
@@ -112,6 +129,7 @@ def eval_identities(
     seed: Annotated[int, typer.Option(help="Seed of the open-set enrolment split.")] = 0,
     threshold: ThresholdOption = None,
     quality_gate: QualityGateFlag = False,
+    impostors: ImpostorsOption = Impostors.ALL,
     det: DetOption = None,
     as_json: JsonFlag = False,
 ) -> None:
@@ -119,8 +137,14 @@ def eval_identities(
     settings = settings_from(ctx)
     describer, limit, source = _describer_and_threshold(settings, quality_gate, threshold)
     with ConsoleProgress() as progress:
-        report = evaluate_identities(directory, describer, limit, seed, progress)
-    payload = report.as_dict() | {"threshold_source": source, "model": describer.model_id}
+        report = evaluate_identities(
+            directory, describer, limit, seed, progress, impostors=impostors.value
+        )
+    payload = report.as_dict() | {
+        "threshold_source": source,
+        "model": describer.model_id,
+        "impostors": impostors.value,
+    }
     det_path = det if det is not None else Path(f"{directory.name or 'set'}.det.png")
     payload["det_png"] = _maybe_plot(report.scores, det_path, f"DET: {directory}", limit)
     if as_json:
@@ -151,7 +175,8 @@ def calibrate(
     ctx: typer.Context,
     directory: Annotated[Path, typer.Argument(help="A folder with one sub-folder per person.")],
     target_fmr: Annotated[float, typer.Option("--target-fmr", help="False-match rate to meet.")],
-    quality_gate: QualityGateFlag = True,
+    quality_gate: QualityGateFlag = False,
+    impostors: ImpostorsOption = Impostors.ALL,
     force: Annotated[
         bool, typer.Option(help="Write the threshold even if the set is too small to claim it.")
     ] = False,
@@ -161,7 +186,7 @@ def calibrate(
     settings = settings_from(ctx)
     describer = build_photo_describer(settings, require_quality=quality_gate)
     with ConsoleProgress() as progress:
-        _, _, scores = identity_scores(directory, describer, progress)
+        _, _, scores = identity_scores(directory, describer, progress, impostors.value)
     calibration = calibrate_threshold(
         scores.genuine,
         scores.impostor,

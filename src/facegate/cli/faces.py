@@ -130,7 +130,7 @@ def verify_command(
     image_a: ImageArg,
     image_b: ImageArg,
     threshold: Annotated[
-        float | None, typer.Option(help="Distance threshold; default: calibration, else 0.6.")
+        float | None, typer.Option(help="Distance threshold; default: calibration, else 0.57.")
     ] = None,
     as_json: JsonFlag = False,
 ) -> None:

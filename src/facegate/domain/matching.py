@@ -82,14 +82,25 @@ def pairwise_distances(a: FloatArray, b: FloatArray) -> npt.NDArray[np.float64]:
 DLIB_TRAINED_RADIUS = 0.6
 """The euclidean radius dlib's descriptor was trained to separate people at."""
 
+DEFAULT_MATCH_THRESHOLD = 0.57
+"""The threshold facegate ships, used until a site calibrates its own (euclidean distance).
+
+Calibrated, not guessed: ``bench/split_people.py ../shared/data/faces --seed 0`` splits
+the five shared identity sets by people, and ``facegate calibrate <calibration half>
+--target-fmr 1e-2 --impostors same_set`` gave 0.5677 (FMR 0.0100 over 22,746 impostor
+comparisons, FNMR 0.015), rounded to 0.57; seeds 1 and 2 gave 0.578 and 0.574. Below dlib's
+0.6 because at 0.6 strangers match too often for a door: FMR 0.017 on the AT&T faces and
+0.045 on the Yale faces. Figures on the held-out half are in the issue notes.
+"""
+
 
 @dataclass(frozen=True, slots=True)
 class MatchPolicy:
     """When two descriptors count as the same person.
 
     Attributes:
-        threshold: largest euclidean distance that is a match (typical 0.6, the radius
-            dlib's network was trained for, or a site's calibrated value).
+        threshold: largest euclidean distance that is a match (typical 0.57, the shipped
+            default, or a site's calibrated value; dlib trained for 0.6).
         min_margin: least distance by which the nearest person must beat the second
             nearest in 1:N identification (0.0 disables the check; typical 0.02-0.05).
     """
@@ -114,7 +125,7 @@ def verify(a: FloatArray, b: FloatArray, threshold: float) -> Verification:
         a: first descriptor.
         b: second descriptor.
         threshold: largest euclidean distance that still counts as the same person
-            (dlib's trained radius is 0.6).
+            (facegate's default is 0.57; dlib's trained radius is 0.6).
     """
     _single_descriptor(a)
     _single_descriptor(b)
@@ -206,7 +217,7 @@ class Gallery:
 
         Args:
             probe: a 128-D descriptor.
-            threshold: largest distance that counts as a match (typical 0.6 or lower).
+            threshold: largest distance that counts as a match (typical 0.57).
             min_margin: least distance by which the best person must beat the second
                 (typical 0.0-0.05; 0 disables the margin check).
         """

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -32,6 +32,9 @@ FPIR_TARGETS: tuple[str, ...] = ("1e-2", "1e-3")
 """The false-positive identification rates at which FNIR is reported."""
 
 Scores = npt.NDArray[np.float64]
+
+ImpostorScope = Literal["all", "same_set"]
+"""Which pairs of different people are compared (see :func:`comparison_scores`)."""
 
 
 def _rounded(value: float | None, digits: int = 6) -> float | None:
@@ -180,6 +183,7 @@ def evaluate_identities(
     threshold: float,
     seed: int = 0,
     progress: Progress | None = None,
+    impostors: ImpostorScope = "all",
 ) -> IdentitiesReport:
     """Evaluate verification and open-set identification on a folder-per-person set.
 
@@ -189,36 +193,63 @@ def evaluate_identities(
         threshold: the distance threshold FMR, FNMR, FPIR and FNIR are reported at.
         seed: seed of the open-set split into enrolled and non-enrolled people.
         progress: told of each described image.
+        impostors: which impostor pairs are compared (see :func:`comparison_scores`);
+            the open-set searches always run against the whole gallery.
     """
-    people, acquisition, scores = identity_scores(root, describer, progress)
+    people, acquisition, scores = identity_scores(root, describer, progress, impostors)
     open_set = open_set_searches(people, acquisition, seed)
     images = sum(len(paths) for paths in people.values())
     return IdentitiesReport(scores, len(people), images, threshold, seed, acquisition, open_set)
 
 
 def identity_scores(
-    root: Path, describer: PhotoDescriber, progress: Progress | None = None
+    root: Path,
+    describer: PhotoDescriber,
+    progress: Progress | None = None,
+    impostors: ImpostorScope = "all",
 ) -> tuple[dict[str, list[Path]], Acquisition, ScoreSets]:
-    """A folder-per-person set's people, their acquisition, and all comparison scores."""
+    """A folder-per-person set's people, their acquisition, and its comparison scores.
+
+    ``impostors`` is passed to :func:`comparison_scores`.
+    """
     people = find_identities(root)
     acquisition = acquire([p for paths in people.values() for p in paths], describer, progress)
     by_person = {
         person: [acquisition.descriptors[p] for p in paths if p in acquisition.descriptors]
         for person, paths in people.items()
     }
-    return people, acquisition, comparison_scores(by_person)
+    return people, acquisition, comparison_scores(by_person, impostors=impostors)
 
 
-def comparison_scores(descriptors: dict[str, list[FloatArray]], block: int = 2048) -> ScoreSets:
+def set_of(person: str) -> str:
+    """The set a person belongs to: their folder's parent (``"att/s1"`` is in ``"att"``)."""
+    return person.rsplit("/", 1)[0] if "/" in person else ""
+
+
+def comparison_scores(
+    descriptors: dict[str, list[FloatArray]],
+    block: int = 2048,
+    impostors: ImpostorScope = "all",
+) -> ScoreSets:
     """Every genuine and impostor distance among the given descriptors, each pair once.
 
     Distances are computed in row blocks so large sets do not need an n-by-n matrix.
+
+    Args:
+        descriptors: each person's descriptors.
+        block: rows per block.
+        impostors: ``"all"`` compares every two people; ``"same_set"`` only people of the
+            same set (see :func:`set_of`), so pooled sets from different cameras or
+            archives do not inflate the impostor count with easy cross-set comparisons.
     """
     vectors = [v for person_vectors in descriptors.values() for v in person_vectors]
     if not vectors:
         return ScoreSets(np.empty(0), np.empty(0))
     matrix = as_descriptor_matrix(vectors)
-    labels = np.repeat(np.arange(len(descriptors)), [len(v) for v in descriptors.values()])
+    counts = [len(v) for v in descriptors.values()]
+    labels = np.repeat(np.arange(len(descriptors)), counts)
+    set_names = sorted({set_of(person) for person in descriptors})
+    set_labels = np.repeat([set_names.index(set_of(p)) for p in descriptors], counts)
     genuine_parts: list[Scores] = []
     impostor_parts: list[Scores] = []
     for start in range(0, len(matrix), block):
@@ -227,8 +258,11 @@ def comparison_scores(descriptors: dict[str, list[FloatArray]], block: int = 204
         row_index = np.arange(rows.start, rows.stop)[:, None]
         upper = np.arange(len(matrix))[None, :] > row_index
         same = labels[rows][:, None] == labels[None, :]
+        comparable = upper
+        if impostors == "same_set":
+            comparable = upper & (set_labels[rows][:, None] == set_labels[None, :])
         genuine_parts.append(distances[upper & same])
-        impostor_parts.append(distances[upper & ~same])
+        impostor_parts.append(distances[comparable & ~same])
     return ScoreSets(np.concatenate(genuine_parts), np.concatenate(impostor_parts))
 
 

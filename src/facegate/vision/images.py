@@ -72,7 +72,11 @@ def load_image(source: Path | bytes, limits: ImageLimits | None = None) -> RgbIm
                 image.seek(0)
                 return _to_rgb_array(image)
     except Image.DecompressionBombError as err:
-        raise ImageTooLargeError(f"{label}: {err}") from err
+        # Pillow's own guard fires at open for sizes far above any sane limit.
+        raise ImageTooLargeError(
+            f"{label}: over the limit of {limits.max_image_pixels} pixels, refused before "
+            f"decoding ({err})"
+        ) from err
     except UnidentifiedImageError as err:
         raise InvalidImageError(
             f"{label}: not an image in an accepted format ({', '.join(ACCEPTED_FORMATS)})"
