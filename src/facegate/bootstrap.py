@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 from facegate.config import Settings
-from facegate.vision.alignment import FaceAligner
-from facegate.vision.detection import FaceDetector
-from facegate.vision.embedding import DlibEmbedder
-from facegate.vision.engine import FaceEngine
+from facegate.vision.engine import EngineSpec, FaceEngine
 from facegate.vision.photos import EnginePhotoDescriber
+
+
+def engine_spec(settings: Settings) -> EngineSpec:
+    """The face engine ``settings`` describe."""
+    return EngineSpec(
+        detection=settings.detection, embedding=settings.embedding, quality=settings.quality
+    )
 
 
 def build_engine(settings: Settings) -> FaceEngine:
     """A face engine on dlib's models as ``settings`` configure it (loads the models)."""
-    return FaceEngine(
-        detector=FaceDetector(settings.detection),
-        aligner=FaceAligner(),
-        embedder=DlibEmbedder(flip_augment=settings.embedding.flip_augment),
-        quality_limits=settings.quality,
-    )
+    return FaceEngine(engine_spec(settings))
 
 
 def build_photo_describer(settings: Settings, require_quality: bool) -> EnginePhotoDescriber:

@@ -294,6 +294,30 @@ def test_acquire_does_not_swallow_service_errors(tmp_path: Path) -> None:
         acquire([tmp_path / "a.jpg"], BrokenDescriber())
 
 
+def test_parallel_workers_give_the_same_acquisition(
+    small_set: tuple[Path, dict[str, list[Path]]],
+) -> None:
+    _, people = small_set
+    paths = [p for ps in people.values() for p in ps]
+    failing = [people["p2"][1]]
+    progress = RecordingProgress()
+
+    alone = acquire(paths, FakeDescriber(failing))
+    together = acquire(paths, FakeDescriber(failing), progress, workers=2)
+
+    assert together.failures == alone.failures
+    assert together.descriptors.keys() == alone.descriptors.keys()
+    for path, descriptor in alone.descriptors.items():
+        np.testing.assert_array_equal(together.descriptors[path], descriptor)
+    assert progress.advances == len(set(paths))
+
+
+def test_parallel_workers_pass_service_errors_on(tmp_path: Path) -> None:
+    paths = [tmp_path / f"{n}.jpg" for n in range(8)]
+    with pytest.raises(ModelUnavailableError):
+        acquire(paths, BrokenDescriber(), workers=2)
+
+
 # --- comparison_scores --------------------------------------------------------------------
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -24,6 +25,9 @@ from facegate.services.evaluation import (
 )
 from facegate.services.pairs import read_pairs
 from facegate.vision.photos import EnginePhotoDescriber
+
+DEFAULT_WORKERS = max(1, min(os.cpu_count() or 1, 8))
+"""Describing processes for evaluations: one per core, at most 8."""
 
 eval_app = typer.Typer(help="Measure error rates on your own data (ISO/IEC 19795-1 terms).")
 
@@ -53,6 +57,10 @@ ImpostorsOption = Annotated[
         help="all: every two people; same_set: only people whose folders share a parent "
         "(pooled sets from different cameras or archives)."
     ),
+]
+WorkersOption = Annotated[
+    int,
+    typer.Option(min=1, help="Processes that describe images in parallel (default: one per core)."),
 ]
 DetOption = Annotated[Path | None, typer.Option("--det", help="Where to write the DET curve PNG.")]
 
@@ -92,6 +100,7 @@ def eval_pairs(
     threshold: ThresholdOption = None,
     quality_gate: QualityGateFlag = False,
     det: DetOption = None,
+    workers: WorkersOption = DEFAULT_WORKERS,
     as_json: JsonFlag = False,
 ) -> None:
     """Accuracy, FMR, FNMR and EER on a pair protocol; failures to acquire count as errors."""
@@ -99,7 +108,7 @@ def eval_pairs(
     specs = read_pairs(pairs, root)
     describer, limit, source = _describer_and_threshold(settings, quality_gate, threshold)
     with ConsoleProgress() as progress:
-        report = evaluate_pairs(specs, describer, limit, progress)
+        report = evaluate_pairs(specs, describer, limit, progress, workers=workers)
     payload = report.as_dict() | {"threshold_source": source, "model": describer.model_id}
     payload["det_png"] = _maybe_plot(report.scores, det, f"DET: {pairs.name}", limit)
     if as_json:
@@ -131,6 +140,7 @@ def eval_identities(
     quality_gate: QualityGateFlag = False,
     impostors: ImpostorsOption = Impostors.ALL,
     det: DetOption = None,
+    workers: WorkersOption = DEFAULT_WORKERS,
     as_json: JsonFlag = False,
 ) -> None:
     """Verification and open-set identification error rates on a folder-per-person set."""
@@ -138,7 +148,7 @@ def eval_identities(
     describer, limit, source = _describer_and_threshold(settings, quality_gate, threshold)
     with ConsoleProgress() as progress:
         report = evaluate_identities(
-            directory, describer, limit, seed, progress, impostors=impostors.value
+            directory, describer, limit, seed, progress, impostors.value, workers=workers
         )
     payload = report.as_dict() | {
         "threshold_source": source,
@@ -180,13 +190,16 @@ def calibrate(
     force: Annotated[
         bool, typer.Option(help="Write the threshold even if the set is too small to claim it.")
     ] = False,
+    workers: WorkersOption = DEFAULT_WORKERS,
     as_json: JsonFlag = False,
 ) -> None:
     """Find the threshold that meets a target FMR on DIRECTORY and write it to the settings."""
     settings = settings_from(ctx)
     describer = build_photo_describer(settings, require_quality=quality_gate)
     with ConsoleProgress() as progress:
-        _, _, scores = identity_scores(directory, describer, progress, impostors.value)
+        _, _, scores = identity_scores(
+            directory, describer, progress, impostors.value, workers=workers
+        )
     calibration = calibrate_threshold(
         scores.genuine,
         scores.impostor,

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import multiprocessing as mp
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,8 +29,31 @@ class Acquisition:
         return [{"path": str(p), "reason": r} for p, r in sorted(self.failures.items())]
 
 
+_worker_describer: PhotoDescriber | None = None
+"""The describer of this process: the caller's, or in a worker process its own copy."""
+
+
+def _install_describer(describer: PhotoDescriber) -> None:
+    global _worker_describer
+    _worker_describer = describer
+
+
+def _describe_or_fail(path: Path) -> tuple[Path, FloatArray | str]:
+    describer = _worker_describer
+    if describer is None:
+        raise RuntimeError("no describer in this worker process")
+    try:
+        return path, describer.describe(path)
+    except BadInputError as err:
+        return path, str(err)
+
+
 def acquire(
-    paths: Iterable[Path], describer: PhotoDescriber, progress: Progress | None = None
+    paths: Iterable[Path],
+    describer: PhotoDescriber,
+    progress: Progress | None = None,
+    *,
+    workers: int = 1,
 ) -> Acquisition:
     """Describe each distinct image once; bad images are recorded, never fatal.
 
@@ -37,19 +61,40 @@ def acquire(
         paths: image paths (duplicates are described once).
         describer: turns a photo into its primary face's descriptor.
         progress: told of each finished image.
+        workers: processes to describe in; above 1 the describer is pickled to fresh
+            worker processes (a model-backed describer pickles as its recipe and loads
+            its models there), so each core describes its own share.
     """
+    global _worker_describer
     unique = sorted(set(paths))
     if progress is not None:
         progress.start(len(unique), "describing faces")
     result = Acquisition()
-    for path in unique:
-        try:
-            result.descriptors[path] = describer.describe(path)
-        except BadInputError as err:
-            result.failures[path] = str(err)
-        if progress is not None:
-            progress.advance()
+    _worker_describer = describer
+    try:
+        for path, outcome in _outcomes(unique, workers):
+            if isinstance(outcome, str):
+                result.failures[path] = outcome
+            else:
+                result.descriptors[path] = outcome
+            if progress is not None:
+                progress.advance()
+    finally:
+        _worker_describer = None
     return result
+
+
+def _outcomes(paths: list[Path], workers: int) -> Iterator[tuple[Path, FloatArray | str]]:
+    if workers <= 1 or len(paths) < 2 * workers:
+        yield from map(_describe_or_fail, paths)
+        return
+    # Spawned, not forked: dlib's thread pool does not survive a fork (a forked child
+    # that runs the CNN detector after its parent did can deadlock).
+    describer = _worker_describer
+    with mp.get_context("spawn").Pool(
+        workers, initializer=_install_describer, initargs=(describer,)
+    ) as pool:
+        yield from pool.imap(_describe_or_fail, paths, chunksize=4)
 
 
 def find_identities(root: Path) -> dict[str, list[Path]]:

@@ -93,6 +93,8 @@ def evaluate_pairs(
     describer: PhotoDescriber,
     threshold: float,
     progress: Progress | None = None,
+    *,
+    workers: int = 1,
 ) -> PairsReport:
     """Run a pair protocol.
 
@@ -101,8 +103,10 @@ def evaluate_pairs(
         describer: turns a photo into its primary face's descriptor.
         threshold: the distance threshold the accuracy, FMR and FNMR are reported at.
         progress: told of each described image.
+        workers: processes to describe images in (see :func:`acquire`).
     """
-    acquisition = acquire([p.first for p in pairs] + [p.second for p in pairs], describer, progress)
+    paths = [p.first for p in pairs] + [p.second for p in pairs]
+    acquisition = acquire(paths, describer, progress, workers=workers)
     genuine: list[float] = []
     impostor: list[float] = []
     failed = 0
@@ -184,6 +188,8 @@ def evaluate_identities(
     seed: int = 0,
     progress: Progress | None = None,
     impostors: ImpostorScope = "all",
+    *,
+    workers: int = 1,
 ) -> IdentitiesReport:
     """Evaluate verification and open-set identification on a folder-per-person set.
 
@@ -195,8 +201,11 @@ def evaluate_identities(
         progress: told of each described image.
         impostors: which impostor pairs are compared (see :func:`comparison_scores`);
             the open-set searches always run against the whole gallery.
+        workers: processes to describe images in (see :func:`acquire`).
     """
-    people, acquisition, scores = identity_scores(root, describer, progress, impostors)
+    people, acquisition, scores = identity_scores(
+        root, describer, progress, impostors, workers=workers
+    )
     open_set = open_set_searches(people, acquisition, seed)
     images = sum(len(paths) for paths in people.values())
     return IdentitiesReport(scores, len(people), images, threshold, seed, acquisition, open_set)
@@ -207,13 +216,16 @@ def identity_scores(
     describer: PhotoDescriber,
     progress: Progress | None = None,
     impostors: ImpostorScope = "all",
+    *,
+    workers: int = 1,
 ) -> tuple[dict[str, list[Path]], Acquisition, ScoreSets]:
     """A folder-per-person set's people, their acquisition, and its comparison scores.
 
-    ``impostors`` is passed to :func:`comparison_scores`.
+    ``impostors`` is passed to :func:`comparison_scores`, ``workers`` to :func:`acquire`.
     """
     people = find_identities(root)
-    acquisition = acquire([p for paths in people.values() for p in paths], describer, progress)
+    every_image = [p for paths in people.values() for p in paths]
+    acquisition = acquire(every_image, describer, progress, workers=workers)
     by_person = {
         person: [acquisition.descriptors[p] for p in paths if p in acquisition.descriptors]
         for person, paths in people.items()

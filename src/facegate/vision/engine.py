@@ -18,8 +18,8 @@ from facegate.domain.faces import (
 )
 from facegate.domain.matching import FloatArray
 from facegate.vision.alignment import FaceAligner, to_landmarks
-from facegate.vision.detection import Detection, FaceDetector
-from facegate.vision.embedding import DlibEmbedder
+from facegate.vision.detection import Detection, DetectionSettings, FaceDetector
+from facegate.vision.embedding import DlibEmbedder, EmbeddingSettings
 from facegate.vision.images import RgbImage
 from facegate.vision.quality import measure_quality
 
@@ -50,27 +50,37 @@ class Face:
         return self.detection.box
 
 
+@dataclass(frozen=True, slots=True)
+class EngineSpec:
+    """Everything that defines a face engine; small and picklable, unlike the engine.
+
+    Attributes:
+        detection: how faces are found.
+        embedding: how descriptors are computed.
+        quality: the quality gate applied to every face.
+    """
+
+    detection: DetectionSettings = field(default_factory=DetectionSettings)
+    embedding: EmbeddingSettings = field(default_factory=EmbeddingSettings)
+    quality: QualityThresholds = field(default_factory=QualityThresholds)
+
+
 class FaceEngine:
     """Detection, landmarks, alignment, quality and descriptors, wired together.
 
+    Constructing one loads dlib's landmark and descriptor models (the CNN detector
+    loads on first use).
+
     Args:
-        detector: finds face boxes.
-        aligner: landmarks and chips.
-        embedder: descriptors from chips.
-        quality_limits: the quality gate applied to every face.
+        spec: what the engine is made of.
     """
 
-    def __init__(
-        self,
-        detector: FaceDetector,
-        aligner: FaceAligner,
-        embedder: DlibEmbedder,
-        quality_limits: QualityThresholds,
-    ) -> None:
-        self.detector = detector
-        self.aligner = aligner
-        self.embedder = embedder
-        self.quality_limits = quality_limits
+    def __init__(self, spec: EngineSpec) -> None:
+        self.spec = spec
+        self.detector = FaceDetector(spec.detection)
+        self.aligner = FaceAligner()
+        self.embedder = DlibEmbedder(flip_augment=spec.embedding.flip_augment)
+        self.quality_limits = spec.quality
 
     @property
     def model_id(self) -> str:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from facegate.domain.errors import LowQualityError, NoFaceError
 from facegate.domain.matching import FloatArray
-from facegate.vision.engine import Face, FaceEngine, descriptor_of
+from facegate.vision.engine import EngineSpec, Face, FaceEngine, descriptor_of
 from facegate.vision.images import ImageLimits, load_image
 
 
@@ -23,6 +24,10 @@ class EnginePhotoDescriber:
         self.engine = engine
         self.limits = limits
         self.require_quality = require_quality
+
+    def __reduce__(self) -> tuple[Any, tuple[EngineSpec, ImageLimits, bool]]:
+        """Pickle as the recipe, not the loaded models: a worker process rebuilds it."""
+        return (_rebuild, (self.engine.spec, self.limits, self.require_quality))
 
     @property
     def model_id(self) -> str:
@@ -50,3 +55,7 @@ class EnginePhotoDescriber:
     def describe(self, path: Path) -> FloatArray:
         """The primary face's descriptor (see :meth:`primary_face` for errors)."""
         return descriptor_of(self.primary_face(path))
+
+
+def _rebuild(spec: EngineSpec, limits: ImageLimits, require_quality: bool) -> EnginePhotoDescriber:
+    return EnginePhotoDescriber(FaceEngine(spec), limits, require_quality)
