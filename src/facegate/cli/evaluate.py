@@ -76,7 +76,7 @@ def _describer_and_threshold(
 
 
 def _maybe_plot(scores: ScoreSets, path: Path | None, title: str, threshold: float) -> str | None:
-    if path is None or not scores.genuine.size or not scores.impostor.size:
+    if path is None or not scores.complete:
         return None
     write_det_png(scores.genuine, scores.impostor, path, title, threshold)
     return str(path)

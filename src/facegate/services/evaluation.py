@@ -48,6 +48,23 @@ class ScoreSets:
     genuine: Scores
     impostor: Scores
 
+    @property
+    def complete(self) -> bool:
+        """Whether there are both genuine and impostor scores (needed for curves)."""
+        return self.genuine.size > 0 and self.impostor.size > 0
+
+    def rates_at(self, threshold: float) -> dict[str, float | None]:
+        """FMR and FNMR at ``threshold``; the EER and its threshold (``None`` if incomplete)."""
+        eer, eer_threshold = (
+            metrics.equal_error_rate(self.genuine, self.impostor) if self.complete else (None, None)
+        )
+        return {
+            "fmr": _rounded(metrics.false_match_rate(self.impostor, threshold)),
+            "fnmr": _rounded(metrics.false_non_match_rate(self.genuine, threshold)),
+            "eer": _rounded(eer),
+            "eer_threshold": _rounded(eer_threshold),
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class PairsReport:
@@ -62,11 +79,9 @@ class PairsReport:
     def as_dict(self) -> dict[str, Any]:
         """The contract's JSON keys and a few more."""
         genuine, impostor = self.scores.genuine, self.scores.impostor
-        both = genuine.size > 0 and impostor.size > 0
-        eer, eer_threshold = metrics.equal_error_rate(genuine, impostor) if both else (None, None)
         best_threshold, best_accuracy = (
             metrics.best_accuracy_threshold(genuine, impostor, self.failed_pairs)
-            if both
+            if self.scores.complete
             else (None, None)
         )
         return {
@@ -79,10 +94,7 @@ class PairsReport:
             "threshold": _rounded(self.threshold),
             "best_threshold": _rounded(best_threshold),
             "best_threshold_accuracy": _rounded(best_accuracy),
-            "fmr": _rounded(metrics.false_match_rate(impostor, self.threshold)),
-            "fnmr": _rounded(metrics.false_non_match_rate(genuine, self.threshold)),
-            "eer": _rounded(eer),
-            "eer_threshold": _rounded(eer_threshold),
+            **self.scores.rates_at(self.threshold),
             "failures_to_acquire": self.failed_pairs,
             "failed_images": self.acquisition.failure_list(),
         }
@@ -147,8 +159,6 @@ class IdentitiesReport:
     def as_dict(self) -> dict[str, Any]:
         """The contract's JSON keys and a few more."""
         genuine, impostor = self.scores.genuine, self.scores.impostor
-        both = genuine.size > 0 and impostor.size > 0
-        eer, eer_threshold = metrics.equal_error_rate(genuine, impostor) if both else (None, None)
         open_set = self.open_set
         candidates = open_set.enrolled_people + open_set.failed_enrolments
         return {
@@ -157,14 +167,11 @@ class IdentitiesReport:
             "genuine_comparisons": int(genuine.size),
             "impostor_comparisons": int(impostor.size),
             "threshold": _rounded(self.threshold),
-            "fmr": _rounded(metrics.false_match_rate(impostor, self.threshold)),
-            "fnmr": _rounded(metrics.false_non_match_rate(genuine, self.threshold)),
+            **self.scores.rates_at(self.threshold),
             "fnmr_at_fmr": {
                 key: _rounded(metrics.fnmr_at_fmr(genuine, impostor, float(key)))
                 for key in FMR_TARGETS
             },
-            "eer": _rounded(eer),
-            "eer_threshold": _rounded(eer_threshold),
             "fte": _rounded(open_set.failed_enrolments / candidates if candidates else 0.0),
             "fta": _rounded(len(self.acquisition.failures) / self.images if self.images else 0.0),
             "enrolled_people": open_set.enrolled_people,
