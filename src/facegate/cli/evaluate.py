@@ -15,7 +15,7 @@ from facegate.cli.context import settings_from
 from facegate.cli.det_plot import write_det_png
 from facegate.cli.output import ConsoleProgress, JsonFlag, emit_json, handles_errors, stderr
 from facegate.config import Settings, write_calibration
-from facegate.domain.calibration import calibrate_threshold
+from facegate.domain.calibration import Calibration, calibrate_threshold
 from facegate.domain.errors import DataSetError
 from facegate.services.evaluation import (
     ScoreSets,
@@ -180,6 +180,19 @@ def eval_identities(
     )
 
 
+def _calibration_payload(calibration: Calibration, written_to: Path) -> dict[str, Any]:
+    return {
+        "threshold": round(calibration.threshold, 6),
+        "fmr": calibration.fmr,
+        "fnmr": round(calibration.fnmr, 6),
+        "comparisons": calibration.impostor_comparisons,
+        "genuine_comparisons": calibration.genuine_comparisons,
+        "fmr_upper_95": round(calibration.fmr_upper_95, 8),
+        "supported": calibration.supported,
+        "written_to": str(written_to),
+    }
+
+
 @handles_errors
 def calibrate(
     ctx: typer.Context,
@@ -215,16 +228,7 @@ def calibrate(
             "use a larger set, a higher target, or --force"
         )
     write_calibration(settings.calibration_path, calibration)
-    payload = {
-        "threshold": round(calibration.threshold, 6),
-        "fmr": calibration.fmr,
-        "fnmr": round(calibration.fnmr, 6),
-        "comparisons": calibration.impostor_comparisons,
-        "genuine_comparisons": calibration.genuine_comparisons,
-        "fmr_upper_95": round(calibration.fmr_upper_95, 8),
-        "supported": calibration.supported,
-        "written_to": str(settings.calibration_path),
-    }
+    payload = _calibration_payload(calibration, settings.calibration_path)
     if as_json:
         emit_json(payload)
         return
