@@ -24,19 +24,27 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
+@pytest.fixture(scope="session")
+def session_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A temporary cache directory shared by the session (converted once, never the user's)."""
+    return tmp_path_factory.mktemp("cache")
+
+
 @pytest.fixture(autouse=True)
 def _isolated_state(
-    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    session_cache_dir: Path,
 ) -> None:
     """No test reads or writes the user's real data or cache directory."""
     for name in list(os.environ):
         if name.startswith("FACEGATE_") and name != "FACEGATE_SHARED_DATA":
             monkeypatch.delenv(name)
     monkeypatch.setenv("FACEGATE_DATA_DIR", str(tmp_path_factory.mktemp("data")))
-    monkeypatch.setenv("FACEGATE_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+    monkeypatch.setenv("FACEGATE_CACHE_DIR", str(session_cache_dir))
 
 
 @pytest.fixture(scope="session")
-def engine() -> FaceEngine:
-    """The default face engine on dlib's real models (loaded once per test session)."""
-    return build_engine(Settings())
+def engine(session_cache_dir: Path) -> FaceEngine:
+    """The default face engine on the real models (loaded once per test session)."""
+    return build_engine(Settings(cache_dir=session_cache_dir))

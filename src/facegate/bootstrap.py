@@ -10,12 +10,15 @@ from facegate.vision.photos import EnginePhotoDescriber
 def engine_spec(settings: Settings) -> EngineSpec:
     """The face engine ``settings`` describe."""
     return EngineSpec(
-        detection=settings.detection, embedding=settings.embedding, quality=settings.quality
+        detection=settings.detection,
+        embedding=settings.embedding,
+        quality=settings.quality,
+        cache_dir=settings.cache_dir,
     )
 
 
 def build_engine(settings: Settings) -> FaceEngine:
-    """A face engine on dlib's models as ``settings`` configure it (loads the models)."""
+    """A face engine as ``settings`` configure it (loads the models, converts on first use)."""
     return FaceEngine(engine_spec(settings))
 
 

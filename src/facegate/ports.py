@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
 
 from facegate.domain.matching import FloatArray
 
@@ -34,4 +38,22 @@ class Progress(Protocol):
 
     def advance(self) -> None:
         """One item is done."""
+        ...
+
+
+class Embedder(Protocol):
+    """Turns aligned 150x150 RGB face chips into 128-D descriptors (one backend each)."""
+
+    @property
+    def backend(self) -> str:
+        """The backend's name (``dlib``, ``onnx``)."""
+        ...
+
+    @property
+    def model_id(self) -> str:
+        """Identity of the descriptor model (templates of different models never mix)."""
+        ...
+
+    def embed(self, chips: Sequence[npt.NDArray[np.uint8]]) -> FloatArray:
+        """``(len(chips), 128)`` float32 descriptors, computed as one batch."""
         ...

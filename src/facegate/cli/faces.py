@@ -28,9 +28,10 @@ DetectorOption = Annotated[
 
 
 class Backend(StrEnum):
-    """Descriptor backends (ONNX Runtime joins dlib with the converter)."""
+    """Descriptor backends: dlib itself, or facegate's ONNX conversion in ONNX Runtime."""
 
     DLIB = "dlib"
+    ONNX = "onnx"
 
 
 def _with_detector(settings: Settings, detector: DetectorModel | None) -> Settings:
@@ -38,6 +39,13 @@ def _with_detector(settings: Settings, detector: DetectorModel | None) -> Settin
         return settings
     detection = replace(settings.detection, model=detector)
     return settings.model_copy(update={"detection": detection})
+
+
+def _with_backend(settings: Settings, backend: Backend | None) -> Settings:
+    if backend is None:
+        return settings
+    embedding = replace(settings.embedding, backend=backend.value)
+    return settings.model_copy(update={"embedding": embedding})
 
 
 def face_json(face: Face, with_descriptor: bool = False) -> dict[str, Any]:
@@ -99,12 +107,15 @@ def detect(
 def embed(
     ctx: typer.Context,
     image: ImageArg,
-    backend: Annotated[Backend, typer.Option(help="Descriptor backend.")] = Backend.DLIB,
+    backend: Annotated[
+        Backend | None,
+        typer.Option(help="Descriptor backend; default: onnx when installed, else dlib."),
+    ] = None,
     detector: DetectorOption = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Compute the 128-D descriptor of every face in IMAGE."""
-    settings = _with_detector(settings_from(ctx), detector)
+    settings = _with_backend(_with_detector(settings_from(ctx), detector), backend)
     pixels = load_image(image, settings.images)
     engine = build_engine(settings)
     faces = engine.analyze(pixels)
@@ -113,12 +124,14 @@ def embed(
             {
                 "image": str(image),
                 "model": engine.model_id,
-                "backend": backend.value,
+                "backend": engine.embedder.backend,
                 "faces": [face_json(f, with_descriptor=True) for f in faces],
             }
         )
         return
-    typer.echo(f"{image}: {len(faces)} face(s), model {engine.model_id}")
+    typer.echo(
+        f"{image}: {len(faces)} face(s), model {engine.model_id} ({engine.embedder.backend})"
+    )
     for face in faces:
         preview = " ".join(f"{x:+.3f}" for x in (face.descriptor or [])[:6])
         typer.echo(f"  box {face.box.as_list()}  descriptor [{preview} ...]")

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
+from facegate.domain.errors import ModelUnavailableError
 from facegate.domain.faces import (
     Box,
     FaceQuality,
@@ -21,6 +23,7 @@ from facegate.vision.alignment import FaceAligner, to_landmarks
 from facegate.vision.detection import Detection, DetectionSettings, FaceDetector
 from facegate.vision.embedding import DlibEmbedder, EmbeddingSettings
 from facegate.vision.images import RgbImage
+from facegate.vision.onnx_embedding import OnnxEmbedder, resolve_backend
 from facegate.vision.quality import measure_quality
 
 
@@ -58,18 +61,38 @@ class EngineSpec:
         detection: how faces are found.
         embedding: how descriptors are computed.
         quality: the quality gate applied to every face.
+        cache_dir: where the ONNX backend keeps its converted model (``Settings.cache_dir``);
+            ``None`` allows the dlib backend only.
     """
 
     detection: DetectionSettings = field(default_factory=DetectionSettings)
     embedding: EmbeddingSettings = field(default_factory=EmbeddingSettings)
     quality: QualityThresholds = field(default_factory=QualityThresholds)
+    cache_dir: Path | None = None
+
+
+def build_embedder(
+    settings: EmbeddingSettings, cache_dir: Path | None
+) -> DlibEmbedder | OnnxEmbedder:
+    """The descriptor backend ``settings`` choose (see :class:`EmbeddingSettings`).
+
+    Raises:
+        ModelUnavailableError: the chosen backend is not installed, or ONNX without a
+            cache directory.
+    """
+    if resolve_backend(settings.backend) == "dlib":
+        return DlibEmbedder(flip_augment=settings.flip_augment)
+    if cache_dir is None:
+        raise ModelUnavailableError("the ONNX backend needs a cache directory for its model")
+    return OnnxEmbedder(cache_dir, flip_augment=settings.flip_augment, threads=settings.threads)
 
 
 class FaceEngine:
     """Detection, landmarks, alignment, quality and descriptors, wired together.
 
-    Constructing one loads dlib's landmark and descriptor models (the CNN detector
-    loads on first use).
+    Constructing one loads dlib's landmark model and the descriptor backend (converting
+    dlib's network to ONNX into the cache on first use); the CNN detector loads on first
+    use.
 
     Args:
         spec: what the engine is made of.
@@ -79,7 +102,7 @@ class FaceEngine:
         self.spec = spec
         self.detector = FaceDetector(spec.detection)
         self.aligner = FaceAligner()
-        self.embedder = DlibEmbedder(flip_augment=spec.embedding.flip_augment)
+        self.embedder = build_embedder(spec.embedding, spec.cache_dir)
         self.quality_limits = spec.quality
 
     @property

@@ -1,0 +1,98 @@
+"""``facegate bench``: speed and agreement measured on the user's own machine."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from facegate.cli.context import settings_from
+from facegate.cli.output import JsonFlag, emit_json, handles_errors, stderr
+from facegate.domain.errors import DataSetError
+from facegate.domain.matching import DEFAULT_MATCH_THRESHOLD
+from facegate.vision.embed_bench import agreement, load_chips, per_face_ms
+from facegate.vision.embedding import DlibEmbedder
+from facegate.vision.images import RgbImage
+from facegate.vision.onnx_embedding import OnnxEmbedder
+
+bench_app = typer.Typer(
+    help="Measure speed and agreement on real data (timings are this machine's).",
+    no_args_is_help=True,
+)
+
+DataOption = Annotated[
+    Path,
+    typer.Option(
+        "--data",
+        envvar="FACEGATE_SHARED_DATA",
+        help="The real test data folder (holding faces/), e.g. ../shared/data.",
+    ),
+]
+
+
+def measure_embedders(
+    chips: Sequence[RgbImage], cache_dir: Path, threads: int | None, runs: int
+) -> dict[str, Any]:
+    """Time both backends on ``chips`` and compare their descriptors (the bench's report)."""
+    dlib = DlibEmbedder()
+    onnx = OnnxEmbedder(cache_dir, threads=threads)
+    dlib_b1, dlib_vectors = per_face_ms(dlib, chips, 1, runs)
+    onnx_b1, onnx_vectors = per_face_ms(onnx, chips, 1, runs)
+    onnx_b8, onnx_b8_vectors = per_face_ms(onnx, chips, 8, runs)
+    single = agreement(dlib_vectors, onnx_vectors, DEFAULT_MATCH_THRESHOLD)
+    batched = agreement(dlib_vectors, onnx_b8_vectors, DEFAULT_MATCH_THRESHOLD)
+    return {
+        "faces": len(chips),
+        "runs": runs,
+        "dlib_ms_b1": round(dlib_b1, 3),
+        "onnx_ms_b1": round(onnx_b1, 3),
+        "onnx_ms_b8": round(onnx_b8, 3),
+        "speedup": round(dlib_b1 / onnx_b1, 2),
+        "max_abs_diff": max(single.max_abs_diff, batched.max_abs_diff),
+        "max_distance_diff": max(single.max_distance_diff, batched.max_distance_diff),
+        "decisions_identical": single.decisions_identical and batched.decisions_identical,
+        "pairs": single.pairs,
+        "threshold": DEFAULT_MATCH_THRESHOLD,
+        "onnx_threads": threads,
+        "onnx_providers": onnx.providers,
+        "cpu_count": os.cpu_count(),
+    }
+
+
+@bench_app.command("embed")
+@handles_errors
+def bench_embed(
+    ctx: typer.Context,
+    data: DataOption = Path("..") / "shared" / "data",
+    faces: Annotated[int, typer.Option(min=2, help="Real chips to run (aligned if needed).")] = 200,
+    runs: Annotated[int, typer.Option(min=1, help="Passes over the chips per timing.")] = 1,
+    as_json: JsonFlag = False,
+) -> None:
+    """Time dlib and ONNX descriptors on the same real chips and compare their outputs.
+
+    Prints per-face medians at batch 1 (and 8 for ONNX) in milliseconds, the speed-up
+    (dlib / ONNX at batch 1), the largest element difference of the descriptors, and
+    whether every pair of chips gets the same verdict at the default threshold.
+    """
+    settings = settings_from(ctx)
+    faces_root = data / "faces"
+    if not faces_root.is_dir():
+        raise DataSetError(f"no faces folder at {faces_root} (give --data)")
+    chips = load_chips(faces_root, faces)
+    stderr.print(f"{len(chips)} chips; timing dlib, then ONNX ...", highlight=False)
+    report = measure_embedders(chips, settings.cache_dir, settings.embedding.threads, runs)
+    if as_json:
+        emit_json(report)
+        return
+    typer.echo(
+        f"{report['faces']} faces: dlib {report['dlib_ms_b1']:.1f} ms/face (batch 1), ONNX "
+        f"{report['onnx_ms_b1']:.1f} ms/face (batch 1), {report['onnx_ms_b8']:.1f} ms/face "
+        f"(batch 8); speed-up {report['speedup']}x"
+    )
+    typer.echo(
+        f"max |dlib - onnx| {report['max_abs_diff']:.2e}; {report['pairs']} pairs, decisions "
+        f"{'identical' if report['decisions_identical'] else 'DIFFER'} at {DEFAULT_MATCH_THRESHOLD}"
+    )

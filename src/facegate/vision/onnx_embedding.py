@@ -1,0 +1,198 @@
+"""Face descriptors with ONNX Runtime on facegate's own conversion of dlib's ResNet.
+
+Same interface and same numbers as :class:`facegate.vision.embedding.DlibEmbedder` (its
+model id too: the descriptors agree within 1e-4, see ``facegate bench embed``), about ten
+times faster on a CPU and batched. The chips go in as they are (``uint8`` RGB 150x150);
+dlib's normalisation, ``(pixel - mean) / 256`` per channel, happens inside the graph.
+The CUDA execution provider is used when the installed ``onnxruntime-gpu`` offers it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Sequence
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Literal
+
+import numpy as np
+
+from facegate.domain.errors import ModelUnavailableError
+from facegate.domain.matching import DESCRIPTOR_SIZE, FloatArray
+from facegate.vision.dlib_resnet import DESCRIPTOR_INPUT_SIDE_PX
+from facegate.vision.images import RgbImage
+from facegate.vision.models import DESCRIPTOR_MODEL_ID
+from facegate.vision.onnx_cache import convert_descriptor, ensure_converted, expected_metadata
+from facegate.vision.onnx_convert import INPUT_NAME, OUTPUT_NAME
+
+MAX_BATCH = 64
+"""Most chips per inference call (bounds memory: about 10 MB of activations per chip)."""
+
+_CHIP_SHAPE = (DESCRIPTOR_INPUT_SIDE_PX, DESCRIPTOR_INPUT_SIDE_PX, 3)
+_ORT_ERROR_NAMES = (
+    "Fail",
+    "InvalidArgument",
+    "NoSuchFile",
+    "NoModel",
+    "EngineError",
+    "RuntimeException",
+    "InvalidProtobuf",
+    "ModelLoaded",
+    "NotImplemented",
+    "InvalidGraph",
+    "EPFail",
+)
+
+
+def import_onnxruntime() -> ModuleType:
+    """Import ONNX Runtime, or explain which extra provides it."""
+    try:
+        return importlib.import_module("onnxruntime")
+    except ImportError as err:
+        raise ModelUnavailableError(
+            "the ONNX backend needs ONNX Runtime: pip install 'facegate[onnx]' "
+            "(or 'facegate[gpu]' for CUDA)"
+        ) from err
+
+
+def onnx_backend_available() -> bool:
+    """Whether ``onnxruntime`` and ``onnx`` (for the conversion) both import."""
+    try:
+        importlib.import_module("onnxruntime")
+        importlib.import_module("onnx")
+    except ImportError:
+        return False
+    return True
+
+
+def resolve_backend(backend: Literal["auto", "dlib", "onnx"]) -> Literal["dlib", "onnx"]:
+    """The backend ``backend`` names: ``auto`` is ``onnx`` when it is installed, else dlib."""
+    if backend == "auto":
+        return "onnx" if onnx_backend_available() else "dlib"
+    return backend
+
+
+def ort_errors(ort: ModuleType) -> tuple[type[BaseException], ...]:
+    """ONNX Runtime's exception classes (they derive from ``Exception`` only)."""
+    state = importlib.import_module(f"{ort.__name__}.capi.onnxruntime_pybind11_state")
+    found = (getattr(state, name, None) for name in _ORT_ERROR_NAMES)
+    return (RuntimeError, OSError, *(kind for kind in found if isinstance(kind, type)))
+
+
+def execution_providers(ort: ModuleType) -> list[str]:
+    """CUDA first when this ONNX Runtime build offers it, the CPU always."""
+    available = ort.get_available_providers()
+    if "CUDAExecutionProvider" in available:
+        return ["CUDAExecutionProvider", "CPUExecutionProvider"]
+    return ["CPUExecutionProvider"]
+
+
+def _create_session(ort: ModuleType, path: Path, threads: int | None) -> Any:
+    options = ort.SessionOptions()
+    options.log_severity_level = 3  # errors only: warnings would clutter the CLI's stderr
+    if threads is not None:
+        options.intra_op_num_threads = threads
+    return ort.InferenceSession(str(path), options, providers=execution_providers(ort))
+
+
+def _is_current(session: Any) -> bool:
+    metadata = dict(session.get_modelmeta().custom_metadata_map)
+    return all(metadata.get(key) == value for key, value in expected_metadata().items())
+
+
+def _load_current(ort: ModuleType, path: Path, threads: int | None) -> Any | None:
+    """A session on ``path`` if it loads and its metadata is current, else ``None``."""
+    try:
+        session = _create_session(ort, path, threads)
+    except ort_errors(ort):
+        return None  # damaged, truncated or foreign: the caller converts again
+    return session if _is_current(session) else None
+
+
+def open_session(cache_dir: Path, threads: int | None = None) -> Any:
+    """An inference session on the converted descriptor, converting it when needed.
+
+    A cached file that does not load or whose metadata is not current is converted again
+    once; a second failure is an error.
+
+    Raises:
+        ModelUnavailableError: ONNX Runtime is missing, or the model cannot be made.
+    """
+    ort = import_onnxruntime()
+    session = _load_current(ort, ensure_converted(cache_dir), threads)
+    if session is not None:
+        return session
+    path = convert_descriptor(cache_dir)
+    session = _load_current(ort, path, threads)
+    if session is None:
+        raise ModelUnavailableError(
+            f"ONNX Runtime cannot load the freshly converted {path}, or it lacks the "
+            f"expected metadata {expected_metadata()}"
+        )
+    return session
+
+
+class OnnxEmbedder:
+    """dlib's descriptor network run by ONNX Runtime, batched over chips.
+
+    Args:
+        cache_dir: where the converted model is kept (made on first use).
+        flip_augment: also describe each chip mirrored and average the two descriptors
+            (test-time augmentation; doubles the cost).
+        threads: ONNX Runtime intra-op threads; ``None`` for its default (one per core).
+    """
+
+    backend = "onnx"
+
+    def __init__(self, cache_dir: Path, flip_augment: bool = False, threads: int | None = None):
+        self._session = open_session(cache_dir, threads)
+        self._errors = ort_errors(import_onnxruntime())
+        self.flip_augment = flip_augment
+        self.threads = threads
+
+    @property
+    def model_id(self) -> str:
+        """Identity of the descriptor model: dlib's, since the descriptors are the same."""
+        return DESCRIPTOR_MODEL_ID
+
+    @property
+    def providers(self) -> list[str]:
+        """The execution providers the session runs on, preferred first."""
+        return list(self._session.get_providers())
+
+    def embed(self, chips: Sequence[RgbImage]) -> FloatArray:
+        """Descriptors of aligned 150x150 RGB ``uint8`` chips.
+
+        Returns:
+            ``(len(chips), 128)`` float32.
+
+        Raises:
+            ValueError: a chip is not ``(150, 150, 3)`` ``uint8``.
+            ModelUnavailableError: ONNX Runtime failed.
+        """
+        if not chips:
+            return np.empty((0, DESCRIPTOR_SIZE), dtype=np.float32)
+        for chip in chips:
+            if chip.shape != _CHIP_SHAPE or chip.dtype != np.uint8:
+                raise ValueError(
+                    f"chips must be {_CHIP_SHAPE} uint8, got {chip.shape} {chip.dtype}"
+                )
+        batch = np.stack(chips)
+        if self.flip_augment:
+            batch = np.concatenate([batch, batch[:, :, ::-1]])
+        vectors = np.concatenate(
+            [
+                self._run(batch[start : start + MAX_BATCH])
+                for start in range(0, len(batch), MAX_BATCH)
+            ]
+        )
+        if self.flip_augment:
+            vectors = (vectors[: len(chips)] + vectors[len(chips) :]) / 2.0
+        return vectors.astype(np.float32, copy=False)
+
+    def _run(self, batch: RgbImage) -> FloatArray:
+        try:
+            (output,) = self._session.run([OUTPUT_NAME], {INPUT_NAME: np.ascontiguousarray(batch)})
+        except self._errors as err:
+            raise ModelUnavailableError(f"ONNX Runtime failed on the descriptor: {err}") from err
+        return np.asarray(output, dtype=np.float32)
