@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -65,10 +66,18 @@ WorkersOption = Annotated[
 DetOption = Annotated[Path | None, typer.Option("--det", help="Where to write the DET curve PNG.")]
 
 
+def _describer(settings: Settings, quality_gate: bool, workers: int) -> EnginePhotoDescriber:
+    """A describer for ``workers`` processes: one ONNX Runtime thread each unless set."""
+    if workers > 1 and settings.embedding.threads is None:
+        embedding = replace(settings.embedding, threads=1)
+        settings = settings.model_copy(update={"embedding": embedding})
+    return build_photo_describer(settings, require_quality=quality_gate)
+
+
 def _describer_and_threshold(
-    settings: Settings, quality_gate: bool, threshold: float | None
+    settings: Settings, quality_gate: bool, threshold: float | None, workers: int
 ) -> tuple[EnginePhotoDescriber, float, str]:
-    describer = build_photo_describer(settings, require_quality=quality_gate)
+    describer = _describer(settings, quality_gate, workers)
     policy, source = settings.match_policy(describer.model_id)
     if threshold is not None:
         return describer, threshold, "option"
@@ -106,7 +115,7 @@ def eval_pairs(
     """Accuracy, FMR, FNMR and EER on a pair protocol; failures to acquire count as errors."""
     settings = settings_from(ctx)
     specs = read_pairs(pairs, root)
-    describer, limit, source = _describer_and_threshold(settings, quality_gate, threshold)
+    describer, limit, source = _describer_and_threshold(settings, quality_gate, threshold, workers)
     with ConsoleProgress() as progress:
         report = evaluate_pairs(specs, describer, limit, progress, workers=workers)
     payload = report.as_dict() | {"threshold_source": source, "model": describer.model_id}
@@ -145,7 +154,7 @@ def eval_identities(
 ) -> None:
     """Verification and open-set identification error rates on a folder-per-person set."""
     settings = settings_from(ctx)
-    describer, limit, source = _describer_and_threshold(settings, quality_gate, threshold)
+    describer, limit, source = _describer_and_threshold(settings, quality_gate, threshold, workers)
     with ConsoleProgress() as progress:
         report = evaluate_identities(
             directory, describer, limit, seed, progress, impostors.value, workers=workers
@@ -208,7 +217,7 @@ def calibrate(
 ) -> None:
     """Find the threshold that meets a target FMR on DIRECTORY and write it to the settings."""
     settings = settings_from(ctx)
-    describer = build_photo_describer(settings, require_quality=quality_gate)
+    describer = _describer(settings, quality_gate, workers)
     with ConsoleProgress() as progress:
         _, _, scores = identity_scores(
             directory, describer, progress, impostors.value, workers=workers
