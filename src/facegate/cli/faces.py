@@ -133,7 +133,7 @@ def embed(
         f"{image}: {len(faces)} face(s), model {engine.model_id} ({engine.embedder.backend})"
     )
     for face in faces:
-        preview = " ".join(f"{x:+.3f}" for x in (face.descriptor or [])[:6])
+        preview = " ".join(f"{x:+.3f}" for x in descriptor_of(face)[:6])
         typer.echo(f"  box {face.box.as_list()}  descriptor [{preview} ...]")
 
 
