@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+
+import numpy as np
 import pytest
 
 from facegate.domain.liveness import (
@@ -76,3 +79,10 @@ def test_fusion_fails_closed_without_cues_or_on_a_cue_error() -> None:
     assert not verdict.live
     assert verdict.score == 0.0
     assert "too few points" in verdict.note
+
+
+def test_numpy_scores_give_plain_booleans_for_json() -> None:
+    cue = CueResult("motion", np.float64(0.4), 1.0)
+    assert type(cue.live) is bool
+    verdict = fuse([cue])
+    assert json.dumps({"live": verdict.live, "cue": cue.live}) == '{"live": false, "cue": false}'

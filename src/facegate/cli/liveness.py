@@ -90,9 +90,8 @@ def train(
                 "manifest": str(manifest_path(out)),
                 "threshold": model.threshold,
                 "feature_version": model.manifest.feature_version,
-                "bona_fide": training["bona_fide"],
-                "attacks": training["attacks"],
-                "subjects": training["subjects"],
+                "groups": list(model.groups),
+                **{key: training[key] for key in ("bona_fide", "attacks", "subjects")},
                 "out_of_fold": training["out_of_fold"],
                 "skipped": _skipped_json(live_crops, attack_crops),
             }
@@ -137,8 +136,13 @@ def evaluate(
     )
 
 
-def _image_frames(engine: FaceEngine, path: Path, limits: ImageLimits) -> list[FaceFrame]:
-    image = load_image(path, limits)
+def _window(ctx: typer.Context, path: Path, frames: int, video: bool) -> list[FaceFrame]:
+    """The first ``frames`` frames of a video, or the photo, with its primary face."""
+    settings = settings_from(ctx)
+    engine = build_engine(settings)
+    if video:
+        return face_frames(engine, read_frames(path, frames))
+    image = load_image(path, settings.images)
     face = engine.primary_face(image, describe=False)
     if face is None:
         raise NoFaceError(f"{path}: no face found")
@@ -188,13 +192,7 @@ def check(
             "and it needs a video",
             param_hint="--model",
         )
-    settings = settings_from(ctx)
-    engine = build_engine(settings)
-    window = (
-        face_frames(engine, read_frames(path, frames))
-        if video
-        else _image_frames(engine, path, settings.images)
-    )
+    window = _window(ctx, path, frames, video)
     liveness = FusedLivenessCheck(texture, MotionSettings() if video else None)
     started = perf_counter()
     verdict = liveness.check(window)

@@ -82,7 +82,7 @@ class CueResult:
     @property
     def live(self) -> bool:
         """Whether this cue accepts the presentation as bona fide."""
-        return self.error is None and self.score >= self.threshold
+        return bool(self.error is None and self.score >= self.threshold)
 
     @property
     def normalised_score(self) -> float:

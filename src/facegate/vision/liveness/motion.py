@@ -169,7 +169,8 @@ def eye_change(
         warped = cv2.warpPerspective(
             later, homography @ shift, size, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
         ).astype(np.float64)
-        changes.append(float(np.mean(np.abs(warped - reference))) / (reference.std() + 8.0))
+        contrast = float(reference.std()) + 8.0
+        changes.append(float(np.mean(np.abs(warped - reference))) / contrast)
     return max(changes, default=0.0)
 
 
@@ -203,8 +204,8 @@ def _measure(frames: Sequence[FaceFrame], settings: MotionSettings) -> CueResult
         best_eye = max(best_eye, eye_change(greys[0], grey, homography, frames[0].landmarks))
         shift = np.median(np.linalg.norm((points - paths[0]).reshape(-1, 2), axis=1))
         motion = max(motion, float(shift) / width)
-    score = max(
-        best_parallax / settings.parallax_threshold, best_eye / settings.eye_change_threshold
+    score = float(
+        max(best_parallax / settings.parallax_threshold, best_eye / settings.eye_change_threshold)
     )
     details = {
         "parallax": best_parallax,
