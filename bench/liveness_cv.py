@@ -1,0 +1,110 @@
+"""Subject-disjoint cross-validation of the texture cue on NUAA (issue 6, item 4).
+
+    .venv/bin/python bench/liveness_cv.py [--data ../shared/data] [--folds 3] [--json]
+
+The 9 NUAA subjects are split into folds (fold i holds subjects i, i+k, i+2k, ...):
+each fold is tested by a model trained on the others, whose threshold is chosen on its
+own training folds (out-of-fold, subject-disjoint, by ``train_texture_model``), never on
+the test fold. Rates are pooled over the test folds. Rows: each feature group alone
+(each a cue measurable alone) and all groups fused into one classifier (the shipped
+model). Face crops are cached under /tmp by bench/liveness_cache.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from facegate.domain.liveness import pad_rates
+from facegate.vision.liveness.features import FEATURE_GROUPS, FeatureGroup, texture_features
+from facegate.vision.liveness.texture_model import (
+    CANDIDATE_GROUPS,
+    columns_of,
+    train_texture_model,
+)
+from liveness_cache import load_crops
+
+VARIANTS: dict[str, tuple[tuple[FeatureGroup, ...], ...]] = {
+    "lbp_grey": (("lbp_grey",),),
+    "lbp_colour": (("lbp_colour",),),
+    "quality": (("quality",),),
+    "all_groups": (FEATURE_GROUPS,),
+    "shipped": CANDIDATE_GROUPS,
+}
+
+
+def features_of(crops: np.ndarray) -> np.ndarray:
+    return np.stack([texture_features(c) for c in crops])
+
+
+def cross_validate(x, y, subjects, candidates, folds: int) -> dict:
+    distinct = sorted(set(subjects))
+    per_fold, live_scores, attack_scores, thresholds = [], [], [], []
+    for fold in range(folds):
+        held = set(distinct[fold::folds])
+        test = np.array([s in held for s in subjects])
+        train_subjects = [s for s, t in zip(subjects, test, strict=True) if not t]
+        model = train_texture_model(x[~test], y[~test], train_subjects, candidates)
+        scores = model.scores(x[test][:, columns_of(model.groups)])
+        rates = pad_rates(scores[y[test] == 1], scores[y[test] == 0], model.threshold)
+        per_fold.append(
+            {"test_subjects": sorted(held), "groups": list(model.groups), **rates.as_dict()}
+        )
+        live_scores.append(scores[y[test] == 1] >= model.threshold)
+        attack_scores.append(scores[y[test] == 0] >= model.threshold)
+        thresholds.append(model.threshold)
+    accepted_live = np.concatenate(live_scores)
+    accepted_attack = np.concatenate(attack_scores)
+    apcer, bpcer = float(accepted_attack.mean()), float(1.0 - accepted_live.mean())
+    return {
+        "apcer": round(apcer, 4),
+        "bpcer": round(bpcer, 4),
+        "acer": round((apcer + bpcer) / 2, 4),
+        "bona_fide": int(accepted_live.size),
+        "attacks": int(accepted_attack.size),
+        "thresholds": [round(t, 4) for t in thresholds],
+        "folds": per_fold,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=Path(__file__).parents[2] / "shared/data")
+    parser.add_argument("--folds", type=int, default=3)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    root = args.data / "liveness" / "nuaa-train"
+    live, attack = load_crops(root / "live"), load_crops(root / "print")
+    started = time.perf_counter()
+    x = np.concatenate([features_of(live.crops), features_of(attack.crops)])
+    feature_ms = (time.perf_counter() - started) * 1000 / len(x)
+    y = np.concatenate([np.ones(len(live.paths), int), np.zeros(len(attack.paths), int)])
+    subjects = live.subjects + attack.subjects
+    report = {
+        "feature_ms_per_face": round(feature_ms, 2),
+        "skipped": len(live.skipped) + len(attack.skipped),
+    }
+    for name, candidates in VARIANTS.items():
+        started = time.perf_counter()
+        report[name] = cross_validate(x, y, subjects, candidates, args.folds)
+        print(f"{name}: {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return
+    print(f"{'cue':<14} {'APCER':>7} {'BPCER':>7} {'ACER':>7}   thresholds (per fold)")
+    for name in VARIANTS:
+        row = report[name]
+        groups = [fold["groups"] for fold in row["folds"]] if name == "shipped" else ""
+        print(
+            f"{name:<14} {row['apcer']:>7.2%} {row['bpcer']:>7.2%} {row['acer']:>7.2%}   "
+            f"{row['thresholds']} {groups}"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,215 @@
+"""``facegate liveness``: train, evaluate and run the liveness (anti-spoofing) check."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from time import perf_counter
+from typing import Annotated, Any
+
+import numpy as np
+import typer
+
+from facegate import __version__
+from facegate.bootstrap import build_engine
+from facegate.cli.context import settings_from
+from facegate.cli.output import ConsoleProgress, JsonFlag, emit_json, handles_errors, stderr
+from facegate.domain.errors import DataSetError, NoFaceError
+from facegate.domain.liveness import FUSED_THRESHOLD, FaceFrame, LivenessVerdict, pad_rates
+from facegate.vision.engine import FaceEngine
+from facegate.vision.images import ImageLimits, load_image
+from facegate.vision.liveness.check import FusedLivenessCheck
+from facegate.vision.liveness.dataset import CropSet, collect_crops
+from facegate.vision.liveness.features import FEATURE_GROUPS, FeatureGroup, texture_features
+from facegate.vision.liveness.motion import MotionSettings
+from facegate.vision.liveness.texture_model import (
+    load_texture_model,
+    manifest_path,
+    save_texture_model,
+    train_texture_model,
+)
+from facegate.vision.liveness.video import face_frames, is_video, read_frames
+
+liveness_app = typer.Typer(
+    help="Liveness (presentation attack detection): train, evaluate, check.",
+    no_args_is_help=True,
+)
+
+FolderOption = Annotated[Path, typer.Option(help="A folder of photos, read recursively.")]
+ModelOption = Annotated[Path, typer.Option("--model", help="A model written by liveness train.")]
+
+
+def _crops(engine: FaceEngine, folder: Path, limits: ImageLimits) -> CropSet:
+    with ConsoleProgress() as progress:
+        crops = collect_crops(engine, folder, limits, progress)
+    for path, why in crops.skipped:
+        stderr.print(f"skipped {path}: {why}", highlight=False)
+    if not crops.paths:
+        raise DataSetError(f"{folder}: no face found in any image")
+    return crops
+
+
+def _features(crops: CropSet, groups: tuple[FeatureGroup, ...]) -> np.ndarray[Any, Any]:
+    return np.stack([texture_features(crop, groups) for crop in crops.crops])
+
+
+def _skipped_json(*sets: CropSet) -> list[dict[str, str]]:
+    return [{"path": str(p), "why": why} for crops in sets for p, why in crops.skipped]
+
+
+@liveness_app.command()
+@handles_errors
+def train(
+    ctx: typer.Context,
+    live: FolderOption,
+    attack: FolderOption,
+    out: Annotated[Path, typer.Option(help="Where to write the model (and <out>.json).")],
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    as_json: JsonFlag = False,
+) -> None:
+    """Train the texture cue on bona fide (LIVE) and attack photos; write the model."""
+    settings = settings_from(ctx)
+    engine = build_engine(settings)
+    live_crops = _crops(engine, live, settings.images)
+    attack_crops = _crops(engine, attack, settings.images)
+    features = np.concatenate([_features(c, FEATURE_GROUPS) for c in (live_crops, attack_crops)])
+    labels = np.array([1] * len(live_crops.paths) + [0] * len(attack_crops.paths))
+    summary = {
+        "live_dir": str(live),
+        "attack_dir": str(attack),
+        "skipped": len(live_crops.skipped) + len(attack_crops.skipped),
+        "facegate_version": __version__,
+    }
+    subjects = live_crops.subjects + attack_crops.subjects
+    model = train_texture_model(features, labels, subjects, summary=summary, seed=seed)
+    save_texture_model(model, out)
+    training = model.manifest.training
+    if as_json:
+        emit_json(
+            {
+                "model": str(out),
+                "manifest": str(manifest_path(out)),
+                "threshold": model.threshold,
+                "feature_version": model.manifest.feature_version,
+                "groups": list(model.groups),
+                **{key: training[key] for key in ("bona_fide", "attacks", "subjects")},
+                "out_of_fold": training["out_of_fold"],
+                "skipped": _skipped_json(live_crops, attack_crops),
+            }
+        )
+        return
+    oof = training["out_of_fold"]
+    typer.echo(
+        f"model written to {out}: threshold {model.threshold:.4f}, "
+        f"{training['bona_fide']} bona fide and {training['attacks']} attack faces; "
+        f"out-of-fold APCER {oof['apcer']:.2%} BPCER {oof['bpcer']:.2%}"
+    )
+
+
+@liveness_app.command(name="eval")
+@handles_errors
+def evaluate(
+    ctx: typer.Context,
+    model: ModelOption,
+    live: FolderOption,
+    attack: FolderOption,
+    as_json: JsonFlag = False,
+) -> None:
+    """APCER, BPCER and ACER (ISO/IEC 30107-3) of a model on LIVE and ATTACK photos.
+
+    Images without a face are listed as skipped and not counted in the rates.
+    """
+    texture = load_texture_model(model)
+    settings = settings_from(ctx)
+    engine = build_engine(settings)
+    live_crops = _crops(engine, live, settings.images)
+    attack_crops = _crops(engine, attack, settings.images)
+    live_scores = texture.scores(_features(live_crops, texture.groups))
+    attack_scores = texture.scores(_features(attack_crops, texture.groups))
+    rates = pad_rates(live_scores, attack_scores, texture.threshold)
+    if as_json:
+        skipped = _skipped_json(live_crops, attack_crops)
+        emit_json({**rates.as_dict(), "model": str(model), "skipped": skipped})
+        return
+    typer.echo(
+        f"APCER {rates.apcer:.2%} ({rates.attacks} attacks)  BPCER {rates.bpcer:.2%} "
+        f"({rates.bona_fide} bona fide)  ACER {rates.acer:.2%}  threshold {rates.threshold:.4f}"
+    )
+
+
+def _window(ctx: typer.Context, path: Path, frames: int, video: bool) -> list[FaceFrame]:
+    """The first ``frames`` frames of a video, or the photo, with its primary face."""
+    settings = settings_from(ctx)
+    engine = build_engine(settings)
+    if video:
+        return face_frames(engine, read_frames(path, frames))
+    image = load_image(path, settings.images)
+    face = engine.primary_face(image, describe=False)
+    if face is None:
+        raise NoFaceError(f"{path}: no face found")
+    return [FaceFrame(image, face.box, face.landmarks)]
+
+
+def verdict_json(verdict: LivenessVerdict) -> dict[str, Any]:
+    """A verdict for JSON output: decision, fused score and each cue's result."""
+    return {
+        "live": verdict.live,
+        "score": round(verdict.score, 6),
+        "threshold": FUSED_THRESHOLD,
+        "reason": verdict.reason.value if verdict.reason else None,
+        "cues": {
+            name: {
+                "score": round(cue.score, 6),
+                "threshold": round(cue.threshold, 6),
+                "live": cue.live,
+                "details": {k: round(float(v), 6) for k, v in cue.details.items()},
+                "error": cue.error,
+            }
+            for name, cue in verdict.cues.items()
+        },
+        "note": verdict.note,
+    }
+
+
+@liveness_app.command()
+@handles_errors
+def check(
+    ctx: typer.Context,
+    path: Annotated[Path, typer.Argument(help="A photo, or a video (.mp4, .avi, ...).")],
+    model: Annotated[
+        Path | None, typer.Option(help="A texture model; without it only the motion cue runs.")
+    ] = None,
+    frames: Annotated[
+        int, typer.Option(min=2, help="Video frames in the window (12 = 0.48 s at 25 fps).")
+    ] = 12,
+    as_json: JsonFlag = False,
+) -> None:
+    """Say whether the face in PATH is live: texture cue on a photo, + motion on a video."""
+    texture = load_texture_model(model) if model is not None else None
+    video = is_video(path)
+    if not video and texture is None:
+        raise typer.BadParameter(
+            "a photo needs --model: without a model only the multi-frame (motion) cue runs, "
+            "and it needs a video",
+            param_hint="--model",
+        )
+    window = _window(ctx, path, frames, video)
+    liveness = FusedLivenessCheck(texture, MotionSettings() if video else None)
+    started = perf_counter()
+    verdict = liveness.check(window)
+    elapsed_ms = (perf_counter() - started) * 1000.0
+    if texture is None:
+        stderr.print("no texture model: only the multi-frame (motion) cue ran")
+    if as_json:
+        emit_json(
+            {
+                **verdict_json(verdict),
+                "path": str(path),
+                "frames": len(window),
+                "cues_run": list(liveness.cue_names),
+                "check_ms": round(elapsed_ms, 1),
+            }
+        )
+        return
+    state = "live" if verdict.live else "SPOOF SUSPECTED"
+    scores = ", ".join(f"{n} {c.score:.3f}/{c.threshold:.3f}" for n, c in verdict.cues.items())
+    typer.echo(f"{path}: {state} (score {verdict.score:.3f}; {scores}) [{verdict.note}]")

@@ -1,0 +1,1 @@
+"""Liveness cues (presentation attack detection): texture, motion, and their fusion."""

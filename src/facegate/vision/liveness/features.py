@@ -1,0 +1,135 @@
+"""Texture and image-quality features of a face crop for the passive liveness cue.
+
+A printed or displayed face is a re-captured image: its micro-texture (paper grain,
+print dots, screen pixels, moire), its colour gamut and its sharpness differ from a live
+face's. Following Määttä et al. 2011 (multi-scale LBP, about 98% on NUAA) and
+Boulkenafet et al. 2015 (LBP on colour channels), the crop is described by:
+
+- ``lbp_grey``: uniform LBP(8,1) on a 3x3 grid plus global LBP(8,2) and LBP(16,2) of
+  the 64x64 grey crop (833 values, Määttä's descriptor);
+- ``lbp_colour``: global LBP(8,1) of each YCrCb and HSV channel (6 x 59 values);
+- ``quality``: high-frequency energy shares of the spectrum, Laplacian sharpness and
+  the share of specular (near-white) pixels (5 values).
+
+Bump :data:`FEATURE_VERSION` whenever the vector changes: a model records the version
+it was trained on and refuses features of another.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Final, Literal
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from facegate.domain.faces import Box
+from facegate.vision.images import RgbImage
+from facegate.vision.liveness.lbp import (
+    grid_histograms,
+    label_histogram,
+    uniform_label_count,
+    uniform_lbp,
+)
+
+FEATURE_VERSION: Final = "lbp-colour-quality/1"
+"""Identity of the feature vector; stored in every model manifest."""
+
+CROP_SIDE_PX: Final = 64
+"""Side of the normalised face crop the features are computed on, in pixels."""
+
+CROP_MARGIN: Final = 0.15
+"""Share of the face box's width/height added on every side before cropping."""
+
+FeatureGroup = Literal["lbp_grey", "lbp_colour", "quality"]
+FEATURE_GROUPS: Final[tuple[FeatureGroup, ...]] = ("lbp_grey", "lbp_colour", "quality")
+
+Vector = npt.NDArray[np.float64]
+
+
+def face_crop(image: RgbImage, box: Box, margin: float = CROP_MARGIN) -> RgbImage:
+    """The face box widened by ``margin``, clipped to the image, resized to 64x64 RGB.
+
+    Raises:
+        ValueError: the box does not overlap the image.
+    """
+    height, width = image.shape[:2]
+    pad_x, pad_y = margin * box.width, margin * box.height
+    left, top = max(int(box.left - pad_x), 0), max(int(box.top - pad_y), 0)
+    right, bottom = min(int(box.right + pad_x), width), min(int(box.bottom + pad_y), height)
+    if right - left < 8 or bottom - top < 8:
+        raise ValueError(f"face box {box.as_list()} lies outside the {width}x{height} image")
+    region = np.ascontiguousarray(image[top:bottom, left:right])
+    resized = cv2.resize(region, (CROP_SIDE_PX, CROP_SIDE_PX), interpolation=cv2.INTER_AREA)
+    return np.asarray(resized, dtype=np.uint8)
+
+
+def lbp_grey_features(grey: npt.NDArray[np.uint8]) -> Vector:
+    """Määttä's multi-scale LBP descriptor of a grey crop (833 values for 64x64)."""
+    bins8, bins16 = uniform_label_count(8), uniform_label_count(16)
+    return np.concatenate(
+        [
+            grid_histograms(uniform_lbp(grey, 8, 1), bins8, grid=3),
+            label_histogram(uniform_lbp(grey, 8, 2), bins8),
+            label_histogram(uniform_lbp(grey, 16, 2), bins16),
+        ]
+    )
+
+
+def lbp_colour_features(crop: RgbImage) -> Vector:
+    """Global LBP(8,1) histograms of the Y, Cr, Cb, H, S and V channels (354 values)."""
+    bins = uniform_label_count(8)
+    ycrcb = cv2.cvtColor(crop, cv2.COLOR_RGB2YCrCb)
+    hsv = cv2.cvtColor(crop, cv2.COLOR_RGB2HSV)
+    channels = [ycrcb[:, :, i] for i in range(3)] + [hsv[:, :, i] for i in range(3)]
+    return np.concatenate([label_histogram(uniform_lbp(c, 8, 1), bins) for c in channels])
+
+
+def quality_features(grey: npt.NDArray[np.uint8]) -> Vector:
+    """Frequency, sharpness and specular measures of a grey crop (5 values).
+
+    Returns:
+        Shares of spectral energy (DC excluded) beyond 1/4 and 1/2 of the Nyquist
+        radius, log10 of the Laplacian variance, the share of pixels at 240 and above,
+        and the crop's contrast (standard deviation / 255).
+    """
+    values = grey.astype(np.float64)
+    spectrum = np.abs(np.fft.fftshift(np.fft.fft2(values - values.mean()))) ** 2
+    side = grey.shape[0]
+    yy, xx = np.mgrid[:side, :side] - side // 2
+    radius = np.hypot(yy, xx) / (side / 2.0)
+    total = spectrum.sum() or 1.0
+    laplacian = cv2.Laplacian(values, cv2.CV_64F)
+    return np.array(
+        [
+            spectrum[radius > 0.25].sum() / total,
+            spectrum[radius > 0.5].sum() / total,
+            np.log10(laplacian.var() + 1.0),
+            float(np.mean(grey >= 240)),
+            values.std() / 255.0,
+        ]
+    )
+
+
+def texture_features(crop: RgbImage, groups: Sequence[FeatureGroup] = FEATURE_GROUPS) -> Vector:
+    """The feature vector of a 64x64 RGB face crop: ``groups`` concatenated in order."""
+    if crop.shape != (CROP_SIDE_PX, CROP_SIDE_PX, 3):
+        raise ValueError(f"expected a {CROP_SIDE_PX}x{CROP_SIDE_PX} RGB crop, got {crop.shape}")
+    grey = np.asarray(cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY), dtype=np.uint8)
+    parts = {
+        "lbp_grey": lambda: lbp_grey_features(grey),
+        "lbp_colour": lambda: lbp_colour_features(crop),
+        "quality": lambda: quality_features(grey),
+    }
+    return np.concatenate([parts[group]() for group in groups])
+
+
+def group_slices(groups: Sequence[FeatureGroup] = FEATURE_GROUPS) -> dict[FeatureGroup, slice]:
+    """Where each group lies in a vector of all ``groups`` (for ablations)."""
+    sizes: dict[FeatureGroup, int] = {"lbp_grey": 833, "lbp_colour": 354, "quality": 5}
+    slices, start = {}, 0
+    for group in groups:
+        slices[group] = slice(start, start + sizes[group])
+        start += sizes[group]
+    return slices

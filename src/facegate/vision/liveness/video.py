@@ -1,0 +1,67 @@
+"""Frames of a video file, and faces on them, for the multi-frame liveness cue."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from facegate.domain.errors import BadInputError, NoFaceError
+from facegate.domain.liveness import FaceFrame
+from facegate.vision.engine import FaceEngine
+from facegate.vision.images import RgbImage
+
+VIDEO_SUFFIXES = frozenset({".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v"})
+"""File name endings (lower case) treated as videos."""
+
+
+def is_video(path: Path) -> bool:
+    """Whether ``path`` names a video file (by its ending)."""
+    return path.suffix.lower() in VIDEO_SUFFIXES
+
+
+def read_frames(path: Path, count: int, start: int = 0, step: int = 1) -> list[RgbImage]:
+    """Up to ``count`` RGB frames of the video at ``path``: ``start``, ``start + step``, ...
+
+    Raises:
+        BadInputError: the file cannot be opened or decoded as a video.
+    """
+    if not path.is_file():
+        raise BadInputError(f"{path}: no such video file")
+    capture = cv2.VideoCapture(str(path))
+    try:
+        if not capture.isOpened():
+            raise BadInputError(f"{path}: not a readable video")
+        if start:
+            capture.set(cv2.CAP_PROP_POS_FRAMES, start)
+        frames: list[RgbImage] = []
+        index = 0
+        while len(frames) < count:
+            ok, frame = capture.read()
+            if not ok:
+                break
+            if index % step == 0:
+                rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+                frames.append(np.ascontiguousarray(rgb, dtype=np.uint8))
+            index += 1
+    finally:
+        capture.release()
+    if not frames:
+        raise BadInputError(f"{path}: no decodable frame")
+    return frames
+
+
+def face_frames(engine: FaceEngine, images: list[RgbImage]) -> list[FaceFrame]:
+    """Pair frames with the primary face found on the *first* one.
+
+    The multi-frame cue tracks the face itself, so only the first frame is searched;
+    the later frames carry that first box and landmarks.
+
+    Raises:
+        NoFaceError: no face on the first frame.
+    """
+    face = engine.primary_face(images[0], describe=False)
+    if face is None:
+        raise NoFaceError("no face on the first frame of the window")
+    return [FaceFrame(image, face.box, face.landmarks) for image in images]

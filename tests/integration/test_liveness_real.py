@@ -1,0 +1,160 @@
+"""Liveness on real data: NUAA photos through the CLI, a live video against a moved photo.
+
+The NUAA subsets are linked (never copied) from ../shared/data into a temporary folder.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from facegate.cli import app
+from facegate.vision.engine import FaceEngine
+from facegate.vision.images import load_image
+from facegate.vision.liveness.motion import MotionSettings, motion_cue
+from facegate.vision.liveness.synthetic import planar_attack
+from facegate.vision.liveness.texture_model import manifest_path
+from facegate.vision.liveness.video import face_frames, read_frames
+
+runner = CliRunner()
+
+TRAIN_SUBJECTS = ("0001", "0002", "0003")
+HELD_OUT = "0007"
+PER_SUBJECT = 40
+RATE_KEYS = {"apcer", "bpcer", "acer", "threshold", "bona_fide", "attacks"}
+
+
+def run_json(*args: str) -> tuple[int, dict]:
+    result = runner.invoke(app, [*args, "--json"])
+    payload = json.loads(result.stdout) if result.stdout.strip() else {}
+    return result.exit_code, payload
+
+
+def link_subset(nuaa: Path, target: Path, kind: str, subjects: tuple[str, ...]) -> Path:
+    """``PER_SUBJECT`` images per subject, spread over each subject's sessions."""
+    for subject in subjects:
+        files = sorted((nuaa / kind / subject).glob("*.jpg"))
+        (target / kind / subject).mkdir(parents=True)
+        for path in files[:: max(len(files) // PER_SUBJECT, 1)][:PER_SUBJECT]:
+            (target / kind / subject / path.name).symlink_to(path)
+    return target / kind
+
+
+@pytest.fixture(scope="module")
+def nuaa(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    root = shared_data / "liveness" / "nuaa-train"
+    train, test = tmp_path_factory.mktemp("train"), tmp_path_factory.mktemp("test")
+    return {
+        "live": link_subset(root, train, "live", TRAIN_SUBJECTS),
+        "attack": link_subset(root, train, "print", TRAIN_SUBJECTS),
+        "test_live": link_subset(root, test, "live", (HELD_OUT,)),
+        "test_attack": link_subset(root, test, "print", (HELD_OUT,)),
+    }
+
+
+@pytest.fixture(scope="module")
+def trained(nuaa: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> dict:
+    out = tmp_path_factory.mktemp("model") / "pad.joblib"
+    code, payload = run_json(
+        "liveness", "train", "--live", str(nuaa["live"]), "--attack", str(nuaa["attack"]),
+        "--out", str(out),
+    )  # fmt: skip
+    assert code == 0, payload
+    return {"path": out, **payload}
+
+
+@pytest.mark.slow
+def test_train_writes_a_model_and_its_manifest(trained: dict) -> None:
+    assert trained["path"].is_file()
+    assert manifest_path(trained["path"]).is_file()
+    assert trained["bona_fide"] == trained["attacks"] == 3 * PER_SUBJECT
+    assert trained["subjects"] == 3
+    assert 0.0 < trained["threshold"] < 1.0
+    assert trained["skipped"] == []
+
+
+@pytest.mark.slow
+def test_the_model_separates_a_held_out_subject(trained: dict, nuaa: dict[str, Path]) -> None:
+    code, rates = run_json(
+        "liveness", "eval", "--model", str(trained["path"]),
+        "--live", str(nuaa["test_live"]), "--attack", str(nuaa["test_attack"]),
+    )  # fmt: skip
+    assert code == 0
+    assert rates.keys() >= RATE_KEYS
+    assert (rates["bona_fide"], rates["attacks"]) == (PER_SUBJECT, PER_SUBJECT)
+    assert rates["threshold"] == pytest.approx(trained["threshold"], abs=1e-6)
+    assert rates["acer"] <= 0.2  # chance is 0.5
+
+
+@pytest.mark.slow
+def test_check_a_photo_with_the_model(trained: dict, shared_data: Path) -> None:
+    sample = shared_data / "liveness" / "samples" / "live.jpg"
+    code, verdict = run_json("liveness", "check", str(sample), "--model", str(trained["path"]))
+    assert code == 0
+    assert verdict["cues_run"] == ["texture"]
+    assert set(verdict["cues"]) == {"texture"}
+    assert isinstance(verdict["live"], bool)
+    assert verdict["reason"] in (None, "spoof_suspected")
+    assert (verdict["reason"] is None) == verdict["live"]
+
+
+def test_check_a_live_video_without_a_model_runs_the_motion_cue(shared_data: Path) -> None:
+    video = shared_data / "video" / "talking_head.mp4"
+    code, verdict = run_json("liveness", "check", str(video))
+    assert code == 0
+    assert verdict["cues_run"] == ["motion"]
+    assert verdict["frames"] == 12
+    assert {"parallax", "eye_change"} <= verdict["cues"]["motion"]["details"].keys()
+    assert verdict["live"] is True
+
+
+def test_a_live_video_window_passes_and_a_moved_print_does_not(
+    shared_data: Path, engine: FaceEngine
+) -> None:
+    video = shared_data / "video" / "webcam_one_person.mp4"
+    live = motion_cue(face_frames(engine, read_frames(video, 12, start=600)), MotionSettings())
+    assert live.error is None
+    assert live.live
+    photo_path = next((shared_data / "liveness" / "nuaa-train" / "print" / "0002").glob("*_0.jpg"))
+    photo = load_image(photo_path)
+    face = engine.primary_face(photo, describe=False)
+    assert face is not None
+    attack = planar_attack(photo, face.box, face.landmarks, 12, np.random.default_rng(0))
+    spoof = motion_cue(attack, MotionSettings())
+    assert spoof.error is None
+    assert spoof.details["motion"] > 0.01
+    assert not spoof.live
+
+
+def test_a_photo_without_a_model_is_a_usage_error(shared_data: Path) -> None:
+    sample = shared_data / "liveness" / "samples" / "live.jpg"
+    result = runner.invoke(app, ["liveness", "check", str(sample)])
+    assert result.exit_code == 2
+
+
+def test_bad_inputs_exit_with_code_3(tmp_path: Path, shared_data: Path) -> None:
+    corrupt = tmp_path / "pad.joblib"
+    corrupt.write_bytes(b"not a model")
+    manifest_path(corrupt).write_text("{}")
+    sample = shared_data / "liveness" / "samples" / "live.jpg"
+    code, payload = run_json("liveness", "check", str(sample), "--model", str(corrupt))
+    assert code == 3
+    assert payload["error"]["exit_code"] == 3
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    code, _ = run_json(
+        "liveness", "train", "--live", str(empty), "--attack", str(empty),
+        "--out", str(tmp_path / "m.joblib"),
+    )  # fmt: skip
+    assert code == 3
+    code, _ = run_json("liveness", "eval", "--model", str(corrupt), "--live", str(empty),
+                       "--attack", str(empty))  # fmt: skip
+    assert code == 3
+    broken_video = tmp_path / "broken.mp4"
+    broken_video.write_bytes(b"\x00" * 64)
+    code, _ = run_json("liveness", "check", str(broken_video))
+    assert code == 3

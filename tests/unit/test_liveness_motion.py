@@ -1,0 +1,105 @@
+"""The multi-frame cue on synthetic scenes: a moved plane against parallax and blinks."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from facegate.domain.faces import Box, FivePointLandmarks
+from facegate.domain.liveness import FaceFrame
+from facegate.vision.liveness.motion import MotionSettings, motion_cue
+from facegate.vision.liveness.synthetic import PlanarMotion, planar_attack, plane_homography
+
+SIZE = 240
+BOX = Box(60, 60, 180, 180)
+LANDMARKS = FivePointLandmarks(
+    points=((150.0, 100.0), (130.0, 100.0), (90.0, 100.0), (110.0, 100.0), (120.0, 140.0))
+)
+
+
+def texture(seed: int) -> np.ndarray:
+    """A smooth random RGB texture with plenty of corners."""
+    noise = np.random.default_rng(seed).uniform(0, 255, (SIZE // 4, SIZE // 4, 3))
+    return np.asarray(cv2.resize(noise, (SIZE, SIZE), interpolation=cv2.INTER_CUBIC), np.uint8)
+
+
+def test_plane_homography_is_identity_at_rest() -> None:
+    assert plane_homography((SIZE, SIZE), (0, 0, 0), (0, 0, 0)) == pytest.approx(np.eye(3))
+
+
+def test_a_moved_plane_is_not_live() -> None:
+    frames = planar_attack(texture(1), BOX, LANDMARKS, 12, np.random.default_rng(3))
+    result = motion_cue(frames, MotionSettings())
+    assert result.error is None
+    assert result.details["motion"] > 0.01  # it did move
+    assert result.details["parallax"] < MotionSettings().parallax_threshold
+    assert not result.live
+
+
+def parallax_scene(steps: int, nose_shift_px: float) -> list[FaceFrame]:
+    """A plane sliding right 1 px a frame, and a nearer square (a "nose") on it.
+
+    The square slides ``1 + nose_shift_px`` pixels a frame: with 0 it is painted on the
+    plane, with more it is nearer the camera than the plane (parallax).
+    """
+    back, front = texture(4), texture(5)
+    square = np.zeros((SIZE, SIZE), dtype=np.uint8)
+    square[100:150, 95:145] = 1
+    frames = []
+    for k in range(steps):
+
+        def slide(pixels: np.ndarray, speed: float, step: int = k) -> np.ndarray:
+            shift = np.float32([[1, 0, speed * step], [0, 1, 0]])
+            return cv2.warpAffine(pixels, shift, (SIZE, SIZE), borderMode=cv2.BORDER_REFLECT)
+
+        image = slide(back, 1.0)
+        speed = 1.0 + nose_shift_px
+        inside = slide(square, speed).astype(bool)
+        image[inside] = slide(front, speed)[inside]
+        frames.append(FaceFrame(image, BOX, LANDMARKS))
+    return frames
+
+
+def test_parallax_between_depths_is_live() -> None:
+    result = motion_cue(parallax_scene(12, nose_shift_px=0.6), MotionSettings())
+    assert result.error is None
+    assert result.details["parallax"] > MotionSettings().parallax_threshold
+    assert result.live
+
+
+def test_the_same_scene_without_parallax_is_not_live() -> None:
+    result = motion_cue(parallax_scene(12, nose_shift_px=0.0), MotionSettings())
+    assert result.error is None
+    assert not result.live
+
+
+def test_a_blink_on_a_still_face_is_live() -> None:
+    face = texture(6)
+    frames = [FaceFrame(face, BOX, LANDMARKS) for _ in range(8)]
+    closed = face.copy()
+    closed[92:108, 82:118] = 90  # the eye on the image's left shuts
+    frames[4] = FaceFrame(closed, BOX, LANDMARKS)
+    result = motion_cue(frames, MotionSettings())
+    assert result.details["parallax"] < MotionSettings().parallax_threshold
+    assert result.details["eye_change"] > MotionSettings().eye_change_threshold
+    assert result.live
+
+
+def test_too_few_frames_or_points_fail_closed() -> None:
+    short = planar_attack(texture(7), BOX, LANDMARKS, 3, np.random.default_rng(0))
+    result = motion_cue(short, MotionSettings())
+    assert not result.live
+    assert result.error is not None
+    assert "frames" in result.error
+    flat = np.full((SIZE, SIZE, 3), 128, dtype=np.uint8)
+    result = motion_cue([FaceFrame(flat, BOX, LANDMARKS)] * 8, MotionSettings())
+    assert not result.live
+    assert result.error is not None
+    assert "points" in result.error
+
+
+def test_noise_alone_is_not_live() -> None:
+    motion = PlanarMotion(max_tilt_deg=0.0, max_roll_deg=0.0, max_shift=0.0, max_depth=0.0)
+    frames = planar_attack(texture(8), BOX, LANDMARKS, 10, np.random.default_rng(1), motion)
+    assert not motion_cue(frames, MotionSettings()).live
