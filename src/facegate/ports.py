@@ -2,10 +2,27 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
+from types import TracebackType
 from typing import Protocol
 
+from facegate.domain.access import AlertEntry
+from facegate.domain.audit import AuditRecord
+from facegate.domain.clock import Clock
+from facegate.domain.credentials import (
+    Card,
+    PinCredential,
+    SealedTemplate,
+    VisitorPass,
+    WrappedKey,
+)
+from facegate.domain.events import Event
 from facegate.domain.matching import FloatArray
+from facegate.domain.people import ConsentRecord, Person
+from facegate.domain.site import Site
+
+__all__ = ["Clock"]
 
 
 class PhotoDescriber(Protocol):
@@ -34,4 +51,361 @@ class Progress(Protocol):
 
     def advance(self) -> None:
         """One item is done."""
+        ...
+
+
+class PersonRepository(Protocol):
+    """People of the site."""
+
+    def add(self, person: Person) -> None:
+        """Store a new person."""
+        ...
+
+    def get(self, person_id: str) -> Person:
+        """The person with ``person_id``.
+
+        Raises:
+            NotFoundError: no such person.
+        """
+        ...
+
+    def all(self) -> list[Person]:
+        """Every person, oldest first."""
+        ...
+
+    def update(self, person: Person) -> None:
+        """Store changed fields of an existing person."""
+        ...
+
+    def delete(self, person_id: str) -> None:
+        """Remove the person's row."""
+        ...
+
+
+class ConsentRepository(Protocol):
+    """Consent records; kept after erasure as proof, by person id only."""
+
+    def add(self, record: ConsentRecord) -> None:
+        """Store a new record."""
+        ...
+
+    def update(self, record: ConsentRecord) -> None:
+        """Store a changed record (a withdrawal)."""
+        ...
+
+    def for_person(self, person_id: str) -> list[ConsentRecord]:
+        """The person's records, oldest first."""
+        ...
+
+    def delete_withdrawn_before(self, moment: datetime) -> int:
+        """Delete records withdrawn before ``moment``; returns how many."""
+        ...
+
+
+class KeyRepository(Protocol):
+    """People's wrapped data keys."""
+
+    def get(self, person_id: str) -> WrappedKey | None:
+        """The person's wrapped key, ``None`` when they have none."""
+        ...
+
+    def put(self, key: WrappedKey) -> None:
+        """Store or replace the person's wrapped key."""
+        ...
+
+    def all(self) -> list[WrappedKey]:
+        """Every wrapped key (for site key rotation)."""
+        ...
+
+    def delete(self, person_id: str) -> None:
+        """Destroy the person's key (their templates become unreadable)."""
+        ...
+
+
+class TemplateRepository(Protocol):
+    """Sealed face templates."""
+
+    def add(self, template: SealedTemplate) -> None:
+        """Store a new template."""
+        ...
+
+    def for_person(self, person_id: str) -> list[SealedTemplate]:
+        """The person's templates, oldest first."""
+        ...
+
+    def for_model(self, model_id: str) -> list[SealedTemplate]:
+        """Every template made by ``model_id``."""
+        ...
+
+    def delete_for_person(self, person_id: str) -> int:
+        """Delete the person's templates; returns how many."""
+        ...
+
+
+class CredentialRepository(Protocol):
+    """Cards and PINs."""
+
+    def add_card(self, card: Card) -> None:
+        """Store a card.
+
+        Raises:
+            ConflictError: the card number is already in use.
+        """
+        ...
+
+    def find_card(self, number: str) -> Card | None:
+        """The card with ``number``, if any."""
+        ...
+
+    def cards_for(self, person_id: str) -> list[Card]:
+        """The person's cards."""
+        ...
+
+    def add_pin(self, pin: PinCredential) -> None:
+        """Store a PIN hash (replacing the person's previous PIN)."""
+        ...
+
+    def pin_for(self, person_id: str) -> PinCredential | None:
+        """The person's PIN hash, if any."""
+        ...
+
+    def delete_for_person(self, person_id: str) -> int:
+        """Delete the person's cards and PIN; returns how many."""
+        ...
+
+
+class PassRepository(Protocol):
+    """Visitor passes."""
+
+    def add(self, visitor_pass: VisitorPass) -> None:
+        """Store a new pass."""
+        ...
+
+    def get(self, pass_id: str) -> VisitorPass:
+        """The pass with ``pass_id``.
+
+        Raises:
+            NotFoundError: no such pass.
+        """
+        ...
+
+    def find_by_code_hash(self, code_hash: str) -> VisitorPass | None:
+        """The pass whose code hashes to ``code_hash``, if any."""
+        ...
+
+    def update(self, visitor_pass: VisitorPass) -> None:
+        """Store a changed pass (a use counted)."""
+        ...
+
+    def for_host(self, host_id: str) -> list[VisitorPass]:
+        """The passes ``host_id`` issued."""
+        ...
+
+    def delete_for_host(self, host_id: str) -> int:
+        """Delete the passes ``host_id`` issued; returns how many."""
+        ...
+
+    def delete_ended_before(self, moment: datetime) -> int:
+        """Delete passes whose validity ended before ``moment``; returns how many."""
+        ...
+
+
+class AlertRepository(Protocol):
+    """The alert list."""
+
+    def add(self, entry: AlertEntry) -> None:
+        """Store a new entry."""
+        ...
+
+    def for_person(self, person_id: str) -> list[AlertEntry]:
+        """Entries about ``person_id``."""
+        ...
+
+    def delete_for_person(self, person_id: str) -> int:
+        """Delete entries about ``person_id``; returns how many."""
+        ...
+
+    def delete_expired_before(self, moment: datetime) -> int:
+        """Delete entries that expired before ``moment``; returns how many."""
+        ...
+
+
+class EventRepository(Protocol):
+    """Access events."""
+
+    def add(self, event: Event) -> None:
+        """Store an event."""
+        ...
+
+    def for_person(self, person_id: str) -> list[Event]:
+        """Events naming ``person_id``, oldest first."""
+        ...
+
+    def anonymise(self, person_id: str) -> int:
+        """Remove ``person_id`` from their events; returns how many."""
+        ...
+
+    def delete_before(self, moment: datetime) -> int:
+        """Delete events that occurred before ``moment``; returns how many."""
+        ...
+
+
+class AuditRepository(Protocol):
+    """The append-only audit log."""
+
+    def last(self) -> AuditRecord | None:
+        """The newest record, ``None`` for an empty log."""
+        ...
+
+    def append(self, record: AuditRecord) -> None:
+        """Append a record.
+
+        Raises:
+            ConflictError: another writer appended to the same chain head first.
+        """
+        ...
+
+    def all(self) -> list[AuditRecord]:
+        """Every record in sequence order."""
+        ...
+
+    def first_after(self, moment: datetime) -> AuditRecord | None:
+        """The oldest record that occurred at or after ``moment``."""
+        ...
+
+    def delete_before_seq(self, seq: int) -> int:
+        """Delete the records before ``seq`` (retention); returns how many."""
+        ...
+
+
+class SiteRepository(Protocol):
+    """The site a database holds (one per database)."""
+
+    def get(self) -> Site | None:
+        """The site, ``None`` before ``site init``."""
+        ...
+
+    def add(self, site: Site) -> None:
+        """Store the site."""
+        ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction over every repository: all of it is stored, or none of it.
+
+    Leaving the ``with`` block without :meth:`commit` rolls back.
+    """
+
+    @property
+    def site(self) -> SiteRepository:
+        """The site of this transaction."""
+        ...
+
+    @property
+    def people(self) -> PersonRepository:
+        """The people of this transaction."""
+        ...
+
+    @property
+    def consents(self) -> ConsentRepository:
+        """The consents of this transaction."""
+        ...
+
+    @property
+    def keys(self) -> KeyRepository:
+        """The keys of this transaction."""
+        ...
+
+    @property
+    def templates(self) -> TemplateRepository:
+        """The templates of this transaction."""
+        ...
+
+    @property
+    def credentials(self) -> CredentialRepository:
+        """The credentials of this transaction."""
+        ...
+
+    @property
+    def passes(self) -> PassRepository:
+        """The passes of this transaction."""
+        ...
+
+    @property
+    def alerts(self) -> AlertRepository:
+        """The alerts of this transaction."""
+        ...
+
+    @property
+    def events(self) -> EventRepository:
+        """The events of this transaction."""
+        ...
+
+    @property
+    def audit(self) -> AuditRepository:
+        """The audit of this transaction."""
+        ...
+
+    def __enter__(self) -> UnitOfWork:
+        """Begin the transaction."""
+        ...
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        """End it, rolling back what was not committed."""
+        ...
+
+    def commit(self) -> None:
+        """Make everything done so far permanent."""
+        ...
+
+
+class Store(Protocol):
+    """A database: opens units of work and reclaims space after an erasure."""
+
+    def unit_of_work(self) -> UnitOfWork:
+        """A new unit of work."""
+        ...
+
+    def reclaim_erased(self) -> None:
+        """Make deleted rows unrecoverable from the files (checkpoint, vacuum)."""
+        ...
+
+
+class TemplateSealer(Protocol):
+    """Encrypts face templates under per-person data keys wrapped by the site key."""
+
+    @property
+    def site_key_id(self) -> str:
+        """Fingerprint of the site key in use."""
+        ...
+
+    def new_data_key(self, person_id: str) -> WrappedKey:
+        """A fresh data key for ``person_id``, wrapped."""
+        ...
+
+    def seal(
+        self, key: WrappedKey, template_id: str, model_id: str, descriptor: FloatArray
+    ) -> bytes:
+        """Encrypt ``descriptor``, bound to the key's person, ``template_id`` and ``model_id``."""
+        ...
+
+    def open(self, key: WrappedKey, template: SealedTemplate) -> FloatArray:
+        """Decrypt ``template``.
+
+        Raises:
+            KeyFileError: wrong site key, or the ciphertext was altered or moved.
+        """
+        ...
+
+    def rewrap(self, key: WrappedKey, new_site_key: bytes) -> WrappedKey:
+        """``key``'s data key wrapped by ``new_site_key`` (32 bytes) instead.
+
+        Raises:
+            KeyFileError: ``key`` was not wrapped by this sealer's site key.
+        """
         ...

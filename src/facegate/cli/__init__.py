@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from facegate import __version__
-from facegate.cli import evaluate, faces
+from facegate.cli import data, evaluate, faces
 from facegate.cli.context import GlobalOptions
 
 app = typer.Typer(
@@ -54,6 +54,7 @@ def main_options(
 faces.register(app)
 app.add_typer(evaluate.eval_app, name="eval")
 app.command()(evaluate.calibrate)
+data.register(app)
 
 
 def main() -> None:

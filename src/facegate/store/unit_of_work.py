@@ -1,0 +1,92 @@
+"""The SQL unit of work (one transaction over every repository) and the store that opens it."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from facegate.store.database import reclaim_erased, translated_errors
+from facegate.store.journal import (
+    SqlAlertRepository,
+    SqlAuditRepository,
+    SqlEventRepository,
+    SqlPassRepository,
+)
+from facegate.store.repositories import (
+    SqlConsentRepository,
+    SqlCredentialRepository,
+    SqlKeyRepository,
+    SqlPersonRepository,
+    SqlSiteRepository,
+    SqlTemplateRepository,
+)
+
+
+class SqlUnitOfWork:
+    """One database transaction; leaving it without :meth:`commit` rolls back.
+
+    SQLAlchemy errors raised inside the ``with`` block leave it as facegate errors
+    (:func:`facegate.store.database.translated_errors`).
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._session = Session(engine, expire_on_commit=False)
+        self.site = SqlSiteRepository(self._session)
+        self.people = SqlPersonRepository(self._session)
+        self.consents = SqlConsentRepository(self._session)
+        self.keys = SqlKeyRepository(self._session)
+        self.templates = SqlTemplateRepository(self._session)
+        self.credentials = SqlCredentialRepository(self._session)
+        self.passes = SqlPassRepository(self._session)
+        self.alerts = SqlAlertRepository(self._session)
+        self.events = SqlEventRepository(self._session)
+        self.audit = SqlAuditRepository(self._session)
+
+    def __enter__(self) -> SqlUnitOfWork:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        try:
+            self._session.rollback()
+        finally:
+            self._session.close()
+        if isinstance(value, SQLAlchemyError):
+            with translated_errors(self._engine):
+                raise value
+
+    def commit(self) -> None:
+        """Make everything done in this unit permanent, or nothing of it."""
+        with translated_errors(self._engine):
+            self._session.commit()
+
+
+class SqlStore:
+    """A database reached through SQLAlchemy.
+
+    Args:
+        engine: the engine (see :func:`facegate.store.database.create_db_engine`).
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def unit_of_work(self) -> SqlUnitOfWork:
+        """A new unit of work."""
+        return SqlUnitOfWork(self.engine)
+
+    def reclaim_erased(self) -> None:
+        """Make deleted rows unrecoverable from the files (see :func:`reclaim_erased`)."""
+        reclaim_erased(self.engine)
+
+    def close(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
