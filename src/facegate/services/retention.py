@@ -7,11 +7,14 @@ The purge is itself audited, and trimming the audit log leaves a checkpoint reco
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from facegate.domain.audit import TRIM_ACTION, DetailValue
 from facegate.domain.retention import RetentionPolicy, cutoff
 from facegate.ports import UnitOfWork
 from facegate.services.context import ServiceContext, audit
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,17 +40,25 @@ def _purge_moved_out(uow: UnitOfWork, context: ServiceContext, days: int) -> int
 
 
 def _trim_audit(uow: UnitOfWork, context: ServiceContext, days: int) -> int:
-    first_kept = uow.audit.first_after(cutoff(context.clock.now(), days)) or uow.audit.last()
-    if first_kept is None:
+    """Delete audit records older than ``days``, after appending the checkpoint they need."""
+    oldest, last = uow.audit.first_after(_EPOCH), uow.audit.last()
+    if oldest is None or last is None:
         return 0
-    trimmed = uow.audit.delete_before_seq(first_kept.seq)
-    if trimmed:
-        anchor: dict[str, DetailValue] = {
-            "first_seq": first_kept.seq,
-            "anchor_hash": first_kept.prev_hash,
-            "records": trimmed,
-        }
-        audit(uow, context, TRIM_ACTION, None, anchor)
+    first_kept = uow.audit.first_after(cutoff(context.clock.now(), days))
+    # With every record past retention, the checkpoint itself starts the chain.
+    first_seq, anchor = (
+        (first_kept.seq, first_kept.prev_hash) if first_kept else (last.seq + 1, last.hash)
+    )
+    if first_seq <= oldest.seq:
+        return 0
+    trimmed = first_seq - oldest.seq
+    details: dict[str, DetailValue] = {
+        "first_seq": first_seq,
+        "anchor_hash": anchor,
+        "records": trimmed,
+    }
+    audit(uow, context, TRIM_ACTION, None, details)
+    uow.audit.delete_before_seq(first_seq)
     return trimmed
 
 
