@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import getpass
+import os
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 from facegate.config import Settings
-from facegate.domain.errors import SiteNotInitializedError
+from facegate.domain.errors import KeyFileError, SiteNotInitializedError
+from facegate.services import site_admin
 from facegate.services.context import ServiceContext
 from facegate.store.crypto import (
     AesGcmSealer,
     generate_key,
     parse_site_key,
     read_site_key_file,
+    site_key_id,
     write_site_key_file,
 )
 from facegate.store.database import create_db_engine, current_revision, describe, head_revision
@@ -122,3 +127,50 @@ def ensure_site_key(settings: Settings) -> str:
 def build_sealer(settings: Settings) -> AesGcmSealer:
     """The template sealer under this site's key (see :func:`load_site_key`)."""
     return AesGcmSealer(load_site_key(settings))
+
+
+@dataclass(frozen=True, slots=True)
+class KeyRotation:
+    """The outcome of a site key rotation.
+
+    Attributes:
+        keys: data keys re-wrapped.
+        site_key_id: fingerprint of the new site key.
+        staged: where the new key waits for the operator (the key came from the
+            environment, so it must be put there); ``None`` when the key file was replaced.
+    """
+
+    keys: int
+    site_key_id: str
+    staged: Path | None
+
+
+def rotate_site_key(settings: Settings, context: ServiceContext) -> KeyRotation:
+    """Make a new site key, re-wrap every data key under it, and install it.
+
+    The new key is first written beside the old one (``site.key.new``, mode 0600); only
+    after the database committed the re-wrapped keys does it replace ``site.key``. A
+    failure before the commit removes it and leaves the old key in force.
+
+    Raises:
+        KeyFileError: the current key is wrong or malformed, or an unfinished rotation
+            left ``site.key.new`` behind.
+    """
+    sealer = build_sealer(settings)
+    staged = settings.site_key_path.with_name(settings.site_key_path.name + ".new")
+    if staged.exists():
+        raise KeyFileError(
+            f"{staged} exists: an earlier rotation did not finish. If 'facegate identify' "
+            "works with it as the site key, move it over site.key; otherwise delete it"
+        )
+    new_key = generate_key()
+    write_site_key_file(staged, new_key)
+    try:
+        count = site_admin.rotate_site_key(context, sealer, new_key)
+    except BaseException:
+        staged.unlink(missing_ok=True)
+        raise
+    if settings.site_key is not None:
+        return KeyRotation(count, site_key_id(new_key), staged)
+    os.replace(staged, settings.site_key_path)
+    return KeyRotation(count, site_key_id(new_key), None)

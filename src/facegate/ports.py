@@ -62,11 +62,7 @@ class PersonRepository(Protocol):
         ...
 
     def get(self, person_id: str) -> Person:
-        """The person with ``person_id``.
-
-        Raises:
-            NotFoundError: no such person.
-        """
+        """The person with ``person_id`` (:class:`NotFoundError` when there is none)."""
         ...
 
     def all(self) -> list[Person]:
@@ -146,11 +142,7 @@ class CredentialRepository(Protocol):
     """Cards and PINs."""
 
     def add_card(self, card: Card) -> None:
-        """Store a card.
-
-        Raises:
-            ConflictError: the card number is already in use.
-        """
+        """Store a card (:class:`ConflictError` when its number is in use)."""
         ...
 
     def find_card(self, number: str) -> Card | None:
@@ -182,11 +174,7 @@ class PassRepository(Protocol):
         ...
 
     def get(self, pass_id: str) -> VisitorPass:
-        """The pass with ``pass_id``.
-
-        Raises:
-            NotFoundError: no such pass.
-        """
+        """The pass with ``pass_id`` (:class:`NotFoundError` when there is none)."""
         ...
 
     def find_by_code_hash(self, code_hash: str) -> VisitorPass | None:
@@ -258,11 +246,7 @@ class AuditRepository(Protocol):
         ...
 
     def append(self, record: AuditRecord) -> None:
-        """Append a record.
-
-        Raises:
-            ConflictError: another writer appended to the same chain head first.
-        """
+        """Append a record (:class:`ConflictError` when another writer got there first)."""
         ...
 
     def all(self) -> list[AuditRecord]:
@@ -403,9 +387,5 @@ class TemplateSealer(Protocol):
         ...
 
     def rewrap(self, key: WrappedKey, new_site_key: bytes) -> WrappedKey:
-        """``key``'s data key wrapped by ``new_site_key`` (32 bytes) instead.
-
-        Raises:
-            KeyFileError: ``key`` was not wrapped by this sealer's site key.
-        """
+        """``key``'s data key wrapped by ``new_site_key`` (32 bytes) instead."""
         ...

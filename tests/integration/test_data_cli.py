@@ -126,6 +126,10 @@ def test_bad_input_gets_clear_errors(site: Path) -> None:
     assert code == 3
     assert "expired" in error["error"]["message"]
     assert runner.invoke(app, ["person", "erase", ann["id"]]).exit_code == 2
+    _, issued = run("pass", "create", ann["id"], "--visitor", "Guest", "--hours", "1")
+    assert run("pass", "use", issued["code"])[0] == 0
+    code, refused = run("pass", "use", issued["code"])
+    assert (code, refused["error"]["reason"]) == (4, "pass_used_up")
     code, exported = run("person", "export", bob["id"])
     assert (code, exported["cards"], exported["visitor_passes_issued"]) == (0, [], [])
 

@@ -9,6 +9,7 @@ import pytest
 
 from facegate.domain.audit import verify_chain
 from facegate.domain.errors import (
+    AccessRefusedError,
     BadInputError,
     ConflictError,
     ConsentRequiredError,
@@ -232,3 +233,25 @@ def test_erasure_removes_everything_but_the_consent_proof(
     assert store.reclaims == 1
     assert verify_chain(tables.audit).intact
     assert all("Ann" not in repr(record) for record in tables.audit)
+
+
+def test_a_pass_opens_until_it_is_used_up_or_expired(
+    context: ServiceContext, store: FakeStore
+) -> None:
+    host = consenting(context)
+    issued = credentials.create_pass(context, host, "Guest", timedelta(hours=1), max_uses=1)
+    assert credentials.use_pass(context, issued.code).uses == 1
+    with pytest.raises(AccessRefusedError) as used_up:
+        credentials.use_pass(context, issued.code)
+    assert used_up.value.reason == "pass_used_up"
+    later = credentials.create_pass(context, host, "Guest", timedelta(hours=1), max_uses=3)
+    clock = context.clock
+    assert isinstance(clock, FakeClock)
+    clock.advance(hours=2)
+    with pytest.raises(AccessRefusedError) as expired:
+        credentials.use_pass(context, later.code)
+    assert expired.value.reason == "pass_expired"
+    assert store.tables.passes[later.visitor_pass.id].uses == 0
+    with pytest.raises(AccessRefusedError) as unknown:
+        credentials.use_pass(context, "not-a-code")
+    assert unknown.value.reason == "unknown_credential"

@@ -111,6 +111,24 @@ def pass_create(
     typer.echo(f"pass {visit.id} until {visit.valid_until:%Y-%m-%d %H:%M} UTC: code {issued.code}")
 
 
+@pass_app.command("use")
+@handles_errors
+def pass_use(
+    ctx: typer.Context,
+    code: Annotated[str, typer.Argument(help="The code printed on the pass.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Count one use of a visitor pass; exit 4 with the reason when it is refused."""
+    with opened_site(ctx) as (_, context):
+        visit = credentials.use_pass(context, code)
+    if as_json:
+        emit_json(
+            {"id": visit.id, "reason": "granted", "uses": visit.uses, "max_uses": visit.max_uses}
+        )
+        return
+    typer.echo(f"pass {visit.id}: granted (use {visit.uses} of {visit.max_uses})")
+
+
 @alert_app.command("add")
 @handles_errors
 def alert_add(

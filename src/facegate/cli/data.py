@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
-from facegate.bootstrap import ensure_site_key
+from facegate.bootstrap import ensure_site_key, rotate_site_key
 from facegate.cli import credentials, enrollment
 from facegate.cli.context import settings_from
 from facegate.cli.output import EXIT_BAD_INPUT, JsonFlag, emit_json, handles_errors
@@ -67,6 +67,25 @@ def site_init(
     }
     verb = "created" if created else "already existed; schema upgraded"
     _done(as_json, payload, f"site {site.name!r} ({site.id}) {verb}; database {database}")
+
+
+@site_app.command("rotate-key")
+@handles_errors
+def site_rotate_key(ctx: typer.Context, as_json: JsonFlag = False) -> None:
+    """Make a new site key and re-wrap every person's data key under it.
+
+    With the key in a file, the file is replaced. With FACEGATE_SITE_KEY, the new key is
+    left in <data-dir>/site.key.new for you to move into the environment's secret store.
+    """
+    with opened_site(ctx) as (settings, context):
+        rotation = rotate_site_key(settings, context)
+    payload = {
+        "keys_rewrapped": rotation.keys,
+        "site_key_id": rotation.site_key_id,
+        "staged": None if rotation.staged is None else str(rotation.staged),
+    }
+    where = "installed" if rotation.staged is None else f"staged at {rotation.staged}"
+    _done(as_json, payload, f"{rotation.keys} data key(s) re-wrapped; new site key {where}")
 
 
 def _person_json(person: Person) -> dict[str, Any]:

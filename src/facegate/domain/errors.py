@@ -79,3 +79,16 @@ class ConsentRequiredError(PolicyRefusedError):
 
 class DatabaseUnavailableError(ServiceUnavailableError):
     """The database cannot be reached or opened."""
+
+
+class AccessRefusedError(PolicyRefusedError):
+    """A credential was shown and refused; ``reason`` is the decision's reason code.
+
+    Args:
+        message: what happened, for people.
+        reason: the :class:`facegate.domain.reasons.Reason` value, for scripts.
+    """
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason

@@ -8,7 +8,8 @@ from datetime import datetime, timedelta
 
 from facegate.domain.access import AlertEntry
 from facegate.domain.credentials import Card, PinCredential, VisitorPass, hash_pin, qr_code_hash
-from facegate.domain.errors import ConflictError, ValidationError
+from facegate.domain.errors import AccessRefusedError, ConflictError, ValidationError
+from facegate.domain.reasons import Reason
 from facegate.services.context import ServiceContext, audit, new_id
 
 QR_CODE_BYTES = 16
@@ -129,3 +130,23 @@ def add_alert(
         audit(uow, context, "alert.add", person_id, {"alert_id": entry.id})
         uow.commit()
     return entry
+
+
+def use_pass(context: ServiceContext, code: str) -> VisitorPass:
+    """Count one use of the visitor pass whose code is ``code``.
+
+    Raises:
+        AccessRefusedError: unknown code (``unknown_credential``), or a pass that is
+            expired, not yet valid or used up (its reason); no use is counted then.
+    """
+    with context.store.unit_of_work() as uow:
+        visit = uow.passes.find_by_code_hash(qr_code_hash(code.strip()))
+        if visit is None:
+            raise AccessRefusedError("no visitor pass has this code", Reason.UNKNOWN_CREDENTIAL)
+        refusal = visit.refusal(context.clock.now())
+        if refusal is not None:
+            raise AccessRefusedError(f"visitor pass {visit.id} refused: {refusal}", refusal)
+        used = visit.used()
+        uow.passes.update(used)
+        uow.commit()
+    return used
