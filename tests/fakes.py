@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from facegate.domain.access import AlertEntry
+from facegate.domain.access import AccessRule, AlertEntry
 from facegate.domain.audit import AuditRecord
 from facegate.domain.credentials import (
     Card,
@@ -27,8 +27,8 @@ from facegate.domain.credentials import (
 from facegate.domain.errors import ConflictError, KeyFileError, NoFaceError, NotFoundError
 from facegate.domain.events import Event
 from facegate.domain.matching import FloatArray
-from facegate.domain.people import ConsentRecord, Person
-from facegate.domain.site import Site
+from facegate.domain.people import ConsentRecord, Person, Role
+from facegate.domain.site import Building, Door, Lift, Site, Unit
 
 
 class FakeClock:
@@ -57,6 +57,8 @@ class Tables:
     alerts: dict[str, AlertEntry] = field(default_factory=dict)
     events: dict[str, Event] = field(default_factory=dict)
     audit: list[AuditRecord] = field(default_factory=list)
+    places: dict[str, Building | Unit | Door | Lift] = field(default_factory=dict)
+    rules: dict[str, AccessRule] = field(default_factory=dict)
 
 
 def _drop(table: dict[str, Any], keep: Any) -> int:
@@ -265,6 +267,46 @@ class _Audit:
         return before - len(self.t.audit)
 
 
+class _Places:
+    def __init__(self, t: Tables) -> None:
+        self.t = t
+
+    def add(self, place: Building | Unit | Door | Lift) -> None:
+        self.t.places[place.id] = place
+
+    def _get(self, kind: type, place_id: str) -> Any:
+        place = self.t.places.get(place_id)
+        if not isinstance(place, kind):
+            raise NotFoundError(f"no {kind.__name__.lower()} with id {place_id!r}")
+        return place
+
+    def building(self, building_id: str) -> Building:
+        return self._get(Building, building_id)
+
+    def door(self, door_id: str) -> Door:
+        return self._get(Door, door_id)
+
+    def doors(self) -> list[Door]:
+        return [p for p in self.t.places.values() if isinstance(p, Door)]
+
+    def lifts(self) -> list[Lift]:
+        return [p for p in self.t.places.values() if isinstance(p, Lift)]
+
+
+class _Rules:
+    def __init__(self, t: Tables) -> None:
+        self.t = t
+
+    def add(self, rule: AccessRule) -> None:
+        self.t.rules[rule.id] = rule
+
+    def for_subject(self, person_id: str, role: Role) -> list[AccessRule]:
+        return [r for r in self.t.rules.values() if r.applies_to(person_id, role)]
+
+    def delete_for_person(self, person_id: str) -> int:
+        return _drop(self.t.rules, lambda r: r.person_id != person_id)
+
+
 class FakeUnitOfWork:
     def __init__(self, store: FakeStore) -> None:
         self._store = store
@@ -273,7 +315,7 @@ class FakeUnitOfWork:
         self.site, self.people, self.consents = _Site(t), _People(t), _Consents(t)
         self.keys, self.templates, self.credentials = _Keys(t), _Templates(t), _Credentials(t)
         self.passes, self.alerts, self.events = _Passes(t), _Alerts(t), _Events(t)
-        self.audit = _Audit(t)
+        self.audit, self.places, self.rules = _Audit(t), _Places(t), _Rules(t)
 
     def __enter__(self) -> FakeUnitOfWork:
         return self

@@ -7,7 +7,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Protocol
 
-from facegate.domain.access import AlertEntry
+from facegate.domain.access import AccessRule, AlertEntry
 from facegate.domain.audit import AuditRecord
 from facegate.domain.clock import Clock
 from facegate.domain.credentials import (
@@ -19,8 +19,8 @@ from facegate.domain.credentials import (
 )
 from facegate.domain.events import Event
 from facegate.domain.matching import FloatArray
-from facegate.domain.people import ConsentRecord, Person
-from facegate.domain.site import Site
+from facegate.domain.people import ConsentRecord, Person, Role
+from facegate.domain.site import Building, Door, Lift, Site, Unit
 
 __all__ = ["Clock"]
 
@@ -274,61 +274,64 @@ class SiteRepository(Protocol):
         ...
 
 
+class PlaceRepository(Protocol):
+    """The site's layout: buildings, units, doors and lifts."""
+
+    def add(self, place: Building | Unit | Door | Lift) -> None:
+        """Store a new building, unit, door or lift."""
+        ...
+
+    def building(self, building_id: str) -> Building:
+        """The building with ``building_id`` (:class:`NotFoundError` when none)."""
+        ...
+
+    def door(self, door_id: str) -> Door:
+        """The door with ``door_id`` (:class:`NotFoundError` when none)."""
+        ...
+
+    def doors(self) -> list[Door]:
+        """Every door, by name."""
+        ...
+
+    def lifts(self) -> list[Lift]:
+        """Every lift, by name."""
+        ...
+
+
+class AccessRuleRepository(Protocol):
+    """Who may pass which door or reach which floor, and when."""
+
+    def add(self, rule: AccessRule) -> None:
+        """Store a new rule."""
+        ...
+
+    def for_subject(self, person_id: str, role: Role) -> list[AccessRule]:
+        """The rules about ``person_id`` or their ``role``."""
+        ...
+
+    def delete_for_person(self, person_id: str) -> int:
+        """Delete the rules naming ``person_id``; returns how many."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction over every repository: all of it is stored, or none of it.
 
     Leaving the ``with`` block without :meth:`commit` rolls back.
     """
 
-    @property
-    def site(self) -> SiteRepository:
-        """The site of this transaction."""
-        ...
-
-    @property
-    def people(self) -> PersonRepository:
-        """The people of this transaction."""
-        ...
-
-    @property
-    def consents(self) -> ConsentRepository:
-        """The consents of this transaction."""
-        ...
-
-    @property
-    def keys(self) -> KeyRepository:
-        """The keys of this transaction."""
-        ...
-
-    @property
-    def templates(self) -> TemplateRepository:
-        """The templates of this transaction."""
-        ...
-
-    @property
-    def credentials(self) -> CredentialRepository:
-        """The credentials of this transaction."""
-        ...
-
-    @property
-    def passes(self) -> PassRepository:
-        """The passes of this transaction."""
-        ...
-
-    @property
-    def alerts(self) -> AlertRepository:
-        """The alerts of this transaction."""
-        ...
-
-    @property
-    def events(self) -> EventRepository:
-        """The events of this transaction."""
-        ...
-
-    @property
-    def audit(self) -> AuditRepository:
-        """The audit of this transaction."""
-        ...
+    site: SiteRepository
+    people: PersonRepository
+    consents: ConsentRepository
+    keys: KeyRepository
+    templates: TemplateRepository
+    credentials: CredentialRepository
+    passes: PassRepository
+    alerts: AlertRepository
+    events: EventRepository
+    audit: AuditRepository
+    places: PlaceRepository
+    rules: AccessRuleRepository
 
     def __enter__(self) -> UnitOfWork:
         """Begin the transaction."""

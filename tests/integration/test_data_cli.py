@@ -151,3 +151,19 @@ def test_the_commands_run_on_postgresql(postgres_url: str, tmp_path: Path) -> No
     code, listed = run(*options, "person", "list")
     assert [p["id"] for p in listed["people"]] == [person["id"]]
     assert run(*options, "audit", "verify")[1]["records"] == 3
+
+
+def test_doors_must_offer_a_way_in_without_a_face(site: Path) -> None:
+    code, error = run("door", "add", "--name", "Gate", "--accepts", "face")
+    assert code == 3
+    assert "accepts faces only" in error["error"]["message"]
+    assert run("door", "list")[1]["doors"] == []
+    code, door = run("door", "add", "--name", "Gate", "--accepts", "face,card")
+    assert (code, door["accepts"]) == (0, ["card", "face"])
+    _, ann = run("person", "add", "--name", "Ann")
+    assert run("door", "check", door["id"], "--person", ann["id"])[1]["reason"] == (
+        "not_allowed_here"
+    )
+    code, rule = run("rule", "add", "--door", door["id"], "--person", ann["id"])
+    assert (code, rule["time_zone"]) == (0, "UTC")
+    assert run("door", "check", door["id"], "--person", ann["id"])[1]["reason"] == "granted"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import time, timedelta
 from pathlib import Path
 
 import pytest
@@ -11,6 +11,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 
+from facegate.domain.access import TimeWindow
 from facegate.domain.errors import (
     ConflictError,
     ConsentRequiredError,
@@ -23,7 +24,8 @@ from facegate.domain.matching import MatchPolicy
 from facegate.domain.people import ConsentMethod, ConsentPurpose
 from facegate.domain.reasons import Reason
 from facegate.domain.retention import RetentionPolicy
-from facegate.services import credentials, people, retention, rights, site_admin
+from facegate.domain.site import CredentialKind, CredentialMode, DoorKind
+from facegate.services import credentials, people, places, retention, rights, site_admin
 from facegate.services.consent import grant_consent, withdraw_consent
 from facegate.services.context import ServiceContext
 from facegate.services.enrollment import enroll
@@ -52,6 +54,11 @@ TABLES = {
     "alert_entries",
     "events",
     "audit_log",
+    "buildings",
+    "units",
+    "doors",
+    "lifts",
+    "access_rules",
 }
 POLICY = MatchPolicy(0.57, 0.0)
 
@@ -172,3 +179,25 @@ def test_an_unreachable_database_is_unavailable() -> None:
     engine = create_db_engine("postgresql://postgres@127.0.0.1:9/nowhere")
     with pytest.raises(DatabaseUnavailableError, match="unreachable"):
         current_revision(engine)
+
+
+def test_layout_and_rules_round_trip(context: ServiceContext) -> None:
+    tower = places.add_building(context, "Tower A")
+    door = places.add_door(
+        context,
+        "Lobby",
+        DoorKind.BUILDING,
+        CredentialMode.ALL_OF,
+        [CredentialKind.FACE, CredentialKind.CARD],
+        tower.id,
+    )
+    places.add_lift(context, tower.id, "Lift 1", [0, 1, 2])
+    ann = people.add_person(context, "Ann")
+    window = TimeWindow(frozenset(range(5)), time(7), time(22))
+    rule = places.add_access_rule(context, [window], person_id=ann.id, door_ids=[door.id])
+    assert places.list_doors(context) == [door]
+    with context.store.unit_of_work() as uow:
+        assert uow.rules.for_subject(ann.id, ann.role) == [rule]
+        assert [lift.floors for lift in uow.places.lifts()] == [(0, 1, 2)]
+    assert places.may_pass(context, ann.id, door.id) is Reason.GRANTED
+    assert rights.erase_person(context, ann.id).counts["access_rules"] == 1

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from facegate.bootstrap import ensure_site_key, rotate_site_key
-from facegate.cli import credentials, enrollment
+from facegate.cli import credentials, enrollment, places
 from facegate.cli.context import settings_from
 from facegate.cli.output import EXIT_BAD_INPUT, JsonFlag, emit_json, handles_errors
 from facegate.cli.site_context import iso, opened_site
@@ -250,3 +250,4 @@ def register(app: typer.Typer) -> None:
     app.command()(purge)
     credentials.register(app)
     enrollment.register(app)
+    places.register(app)

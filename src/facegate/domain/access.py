@@ -6,6 +6,7 @@ wall), so "weekdays 07:00-22:00" stays right across daylight-saving changes.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
@@ -13,6 +14,7 @@ from zoneinfo import ZoneInfo
 from facegate.domain.clock import require_aware
 from facegate.domain.errors import ValidationError
 from facegate.domain.people import Role
+from facegate.domain.reasons import Reason
 from facegate.domain.site import check_time_zone
 
 
@@ -125,3 +127,21 @@ class AlertEntry:
     def active(self, now: datetime) -> bool:
         """Whether the listing holds at ``now``."""
         return self.added_at <= now < self.expires_at
+
+
+def access_reason(
+    rules: Iterable[AccessRule], person_id: str, role: Role, door_id: str, moment: datetime
+) -> Reason:
+    """Whether a person may pass ``door_id`` at ``moment`` under ``rules``.
+
+    Returns:
+        ``granted`` when a rule about them names the door and its schedule is open,
+        ``outside_schedule`` when such rules exist but all are closed, else
+        ``not_allowed_here``.
+    """
+    relevant = [r for r in rules if r.applies_to(person_id, role) and door_id in r.door_ids]
+    if not relevant:
+        return Reason.NOT_ALLOWED_HERE
+    if any(rule.schedule.is_open(moment) for rule in relevant):
+        return Reason.GRANTED
+    return Reason.OUTSIDE_SCHEDULE

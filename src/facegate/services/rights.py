@@ -2,7 +2,7 @@
 
 Erasure destroys the person's data key (so every copy of their templates, backups
 included, becomes unreadable), deletes their templates, cards, PIN, the passes they
-issued, alert entries about them and their row; their events stay for the site's
+issued, alert entries and access rules about them and their row; their events stay for the site's
 statistics with the person removed; their consent records stay, by id only, as proof of
 what was agreed, until the retention policy's ``consent_proof_days`` has passed since
 withdrawal (an erasure withdraws any consent still in force).
@@ -103,6 +103,30 @@ def _records_part(uow: UnitOfWork, person_id: str) -> dict[str, Any]:
     }
 
 
+def _rules_part(uow: UnitOfWork, person_id: str) -> dict[str, Any]:
+    person = uow.people.get(person_id)
+    rules = [r for r in uow.rules.for_subject(person.id, person.role) if r.person_id == person_id]
+    return {
+        "access_rules": [
+            {
+                "id": r.id,
+                "door_ids": sorted(r.door_ids),
+                "floors": sorted(r.floors),
+                "time_zone": r.schedule.time_zone,
+                "windows": [
+                    {
+                        "weekdays": sorted(w.weekdays),
+                        "start": w.start.isoformat("minutes"),
+                        "end": w.end.isoformat("minutes"),
+                    }
+                    for w in r.schedule.windows
+                ],
+            }
+            for r in rules
+        ]
+    }
+
+
 def export_person(context: ServiceContext, person_id: str) -> dict[str, Any]:
     """Everything held about a person, as JSON-ready data (the export is audited).
 
@@ -119,6 +143,7 @@ def export_person(context: ServiceContext, person_id: str) -> dict[str, Any]:
             "person": _person_part(uow, person_id),
             **_credentials_part(uow, person_id),
             **_records_part(uow, person_id),
+            **_rules_part(uow, person_id),
         }
         audit(uow, context, "person.export", person_id)
         uow.commit()
@@ -150,6 +175,7 @@ def erase_person(context: ServiceContext, person_id: str) -> Erasure:
             "credentials": uow.credentials.delete_for_person(person_id),
             "visitor_passes": uow.passes.delete_for_host(person_id),
             "alert_entries": uow.alerts.delete_for_person(person_id),
+            "access_rules": uow.rules.delete_for_person(person_id),
             "events_anonymised": uow.events.anonymise(person_id),
         }
         uow.keys.delete(person_id)

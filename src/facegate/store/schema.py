@@ -207,3 +207,59 @@ class AuditRow(Base):
     details: Mapped[str] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class BuildingRow(Base):
+    """A building of the site."""
+
+    __tablename__ = "buildings"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    site_id: Mapped[str] = mapped_column(ID, ForeignKey("sites.id"))
+    name: Mapped[str] = mapped_column(String(200))
+
+
+class UnitRow(Base):
+    """A flat or office."""
+
+    __tablename__ = "units"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    building_id: Mapped[str] = mapped_column(ID, ForeignKey("buildings.id"), index=True)
+    label: Mapped[str] = mapped_column(String(64))
+    floor: Mapped[int] = mapped_column(Integer)
+
+
+class DoorRow(Base):
+    """A door; ``accepted`` lists credential kinds, comma-separated and sorted."""
+
+    __tablename__ = "doors"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    site_id: Mapped[str] = mapped_column(ID, ForeignKey("sites.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(32))
+    mode: Mapped[str] = mapped_column(String(32))
+    accepted: Mapped[str] = mapped_column(String(64))
+    building_id: Mapped[str | None] = mapped_column(ID, ForeignKey("buildings.id"))
+
+
+class LiftRow(Base):
+    """A lift; ``floors`` is a JSON list of the floors it serves."""
+
+    __tablename__ = "lifts"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    building_id: Mapped[str] = mapped_column(ID, ForeignKey("buildings.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    floors: Mapped[str] = mapped_column(Text)
+
+
+class AccessRuleRow(Base):
+    """An access rule; doors, floors and the schedule are JSON documents."""
+
+    __tablename__ = "access_rules"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    person_id: Mapped[str | None] = mapped_column(
+        ID, ForeignKey("people.id", ondelete="CASCADE"), index=True
+    )
+    role: Mapped[str | None] = mapped_column(String(32))
+    door_ids: Mapped[str] = mapped_column(Text)
+    floors: Mapped[str] = mapped_column(Text)
+    schedule: Mapped[str] = mapped_column(Text)

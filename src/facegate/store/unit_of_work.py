@@ -8,6 +8,20 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from facegate.ports import (
+    AccessRuleRepository,
+    AlertRepository,
+    AuditRepository,
+    ConsentRepository,
+    CredentialRepository,
+    EventRepository,
+    KeyRepository,
+    PassRepository,
+    PersonRepository,
+    PlaceRepository,
+    SiteRepository,
+    TemplateRepository,
+)
 from facegate.store.database import reclaim_erased, translated_errors
 from facegate.store.journal import (
     SqlAlertRepository,
@@ -15,6 +29,7 @@ from facegate.store.journal import (
     SqlEventRepository,
     SqlPassRepository,
 )
+from facegate.store.places import SqlAccessRuleRepository, SqlPlaceRepository
 from facegate.store.repositories import (
     SqlConsentRepository,
     SqlCredentialRepository,
@@ -35,16 +50,18 @@ class SqlUnitOfWork:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._session = Session(engine, expire_on_commit=False)
-        self.site = SqlSiteRepository(self._session)
-        self.people = SqlPersonRepository(self._session)
-        self.consents = SqlConsentRepository(self._session)
-        self.keys = SqlKeyRepository(self._session)
-        self.templates = SqlTemplateRepository(self._session)
-        self.credentials = SqlCredentialRepository(self._session)
-        self.passes = SqlPassRepository(self._session)
-        self.alerts = SqlAlertRepository(self._session)
-        self.events = SqlEventRepository(self._session)
-        self.audit = SqlAuditRepository(self._session)
+        self.site: SiteRepository = SqlSiteRepository(self._session)
+        self.people: PersonRepository = SqlPersonRepository(self._session)
+        self.consents: ConsentRepository = SqlConsentRepository(self._session)
+        self.keys: KeyRepository = SqlKeyRepository(self._session)
+        self.templates: TemplateRepository = SqlTemplateRepository(self._session)
+        self.credentials: CredentialRepository = SqlCredentialRepository(self._session)
+        self.passes: PassRepository = SqlPassRepository(self._session)
+        self.alerts: AlertRepository = SqlAlertRepository(self._session)
+        self.events: EventRepository = SqlEventRepository(self._session)
+        self.audit: AuditRepository = SqlAuditRepository(self._session)
+        self.places: PlaceRepository = SqlPlaceRepository(self._session)
+        self.rules: AccessRuleRepository = SqlAccessRuleRepository(self._session)
 
     def __enter__(self) -> SqlUnitOfWork:
         return self
