@@ -53,7 +53,7 @@ def _credentials_part(uow: UnitOfWork, person_id: str) -> dict[str, Any]:
     }
 
 
-def _records_part(uow: UnitOfWork, person_id: str) -> dict[str, Any]:
+def _consents_part(uow: UnitOfWork, person_id: str) -> dict[str, Any]:
     return {
         "consents": [
             {
@@ -67,6 +67,11 @@ def _records_part(uow: UnitOfWork, person_id: str) -> dict[str, Any]:
             }
             for c in uow.consents.for_person(person_id)
         ],
+    }
+
+
+def _records_part(uow: UnitOfWork, person_id: str) -> dict[str, Any]:
+    return {
         "visitor_passes_issued": [
             {
                 "id": p.id,
@@ -142,6 +147,7 @@ def export_person(context: ServiceContext, person_id: str) -> dict[str, Any]:
             "exported_at": _iso(context.clock.now()),
             "person": _person_part(uow, person_id),
             **_credentials_part(uow, person_id),
+            **_consents_part(uow, person_id),
             **_records_part(uow, person_id),
             **_rules_part(uow, person_id),
         }
