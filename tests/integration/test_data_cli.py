@@ -28,6 +28,7 @@ def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("FACEGATE_DATA_DIR", str(data_dir))
     code, payload = run("site", "init", "--name", "Oak Court")
     assert (code, payload["created"], payload["site_key"]) == (0, True, "created")
+    assert data_dir.stat().st_mode & 0o777 == 0o700
     return data_dir
 
 
@@ -126,6 +127,8 @@ def test_bad_input_gets_clear_errors(site: Path) -> None:
     assert code == 3
     assert "expired" in error["error"]["message"]
     assert runner.invoke(app, ["person", "erase", ann["id"]]).exit_code == 2
+    assert run("pin", "set", ann["id"], "--pin", "4829")[0] == 0
+    assert run("pin", "set", ann["id"], "--pin", "12")[0] == 3
     _, issued = run("pass", "create", ann["id"], "--visitor", "Guest", "--hours", "1")
     assert run("pass", "use", issued["code"])[0] == 0
     code, refused = run("pass", "use", issued["code"])

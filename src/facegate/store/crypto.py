@@ -90,7 +90,7 @@ def write_site_key_file(path: Path, key: bytes) -> None:
     Raises:
         KeyFileError: the file already exists or cannot be written.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     try:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except OSError as err:
