@@ -144,6 +144,7 @@ def test_commands_before_site_init_and_an_unreachable_database(tmp_path: Path) -
     assert not (tmp_path / "empty").exists()
     code, error = run("--db-url", "postgresql://postgres@127.0.0.1:9/none", "person", "list")
     assert (code, error["error"]["kind"]) == (5, "database_unavailable")
+    assert run("--db-url", "::not a url::", "person", "list")[0] == 3
 
 
 def test_the_commands_run_on_postgresql(postgres_url: str, tmp_path: Path) -> None:

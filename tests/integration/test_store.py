@@ -110,12 +110,19 @@ def test_the_data_lifecycle(context: ServiceContext) -> None:
     grant_consent(context, ann, ConsentPurpose.FACE_ACCESS, "2026-01", ConsentMethod.KIOSK)
     enroll_seed(context, sealer, ann, 1)
     credentials.add_card(context, ann, "0042")
+    credentials.set_pin(context, ann, "482913")
+    issued = credentials.create_pass(context, ann, "Guest", timedelta(hours=1), max_uses=2)
+    assert credentials.use_pass(context, issued.code).uses == 1
+    credentials.add_alert(context, ann, "tailgating", "house rules s.4", timedelta(days=1))
     gallery = load_gallery(context, sealer, FakeDescriber.model_id)
     (found,) = identify_probes(gallery, [unit_descriptor(1)], POLICY)
     assert (found.person_id, found.decision) == (ann, "match")
     document = rights.export_person(context, ann)
     assert document["person"]["name"] == "Ann Lee"
     assert [c["number"] for c in document["cards"]] == ["0042"]
+    assert document["pin"] is not None
+    assert [p["uses"] for p in document["visitor_passes_issued"]] == [1]
+    assert [a["legal_basis"] for a in document["alert_entries"]] == ["house rules s.4"]
     withdraw_consent(context, ann, ConsentPurpose.FACE_ACCESS)
     gallery = load_gallery(context, sealer, FakeDescriber.model_id)
     assert identify_probes(gallery, [unit_descriptor(1)], POLICY)[0].person_id is None
