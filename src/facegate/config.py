@@ -16,18 +16,23 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from facegate.domain.calibration import Calibration
 from facegate.domain.errors import BadInputError
 from facegate.domain.faces import QualityThresholds
 from facegate.domain.matching import DEFAULT_MATCH_THRESHOLD, MatchPolicy
+from facegate.domain.retention import RetentionPolicy
 from facegate.vision.detection import DetectionSettings
 from facegate.vision.embedding import EmbeddingSettings
 from facegate.vision.images import ImageLimits
 
 CALIBRATION_FILE = "calibration.json"
+DATABASE_FILE = "facegate.db"
+"""The SQLite database in the data directory (used unless ``db_url`` is set)."""
+SITE_KEY_FILE = "site.key"
+"""The site key file in the data directory (used unless ``site_key`` is set)."""
 
 
 def _xdg_dir(variable: str, fallback: str) -> Path:
@@ -68,6 +73,25 @@ class Settings(BaseSettings):
     embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
     quality: QualityThresholds = Field(default_factory=QualityThresholds)
     matching: MatchSettings = Field(default_factory=lambda: MatchSettings())
+    site_key: SecretStr | None = None
+    """The site key (base64 of 32 bytes) instead of ``<data-dir>/site.key``; never logged."""
+    retention: RetentionPolicy = Field(default_factory=lambda: RetentionPolicy())
+    """Retention periods per data class, in days (see :mod:`facegate.domain.retention`)."""
+
+    @property
+    def database_path(self) -> Path:
+        """The SQLite database file (meaningful when ``db_url`` is unset)."""
+        return self.data_dir / DATABASE_FILE
+
+    @property
+    def database_url(self) -> str:
+        """``db_url`` when set, else the SQLite file in the data directory."""
+        return self.db_url or f"sqlite:///{self.database_path}"
+
+    @property
+    def site_key_path(self) -> Path:
+        """Where ``facegate site init`` writes, and every command reads, the site key."""
+        return self.data_dir / SITE_KEY_FILE
 
     @property
     def calibration_path(self) -> Path:

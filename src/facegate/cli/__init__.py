@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from facegate import __version__
-from facegate.cli import bench, evaluate, faces, liveness
+from facegate.cli import bench, data, evaluate, faces, liveness
 from facegate.cli.context import GlobalOptions
 
 app = typer.Typer(
@@ -56,6 +56,7 @@ app.add_typer(evaluate.eval_app, name="eval")
 app.command()(evaluate.calibrate)
 app.add_typer(bench.bench_app, name="bench")
 app.add_typer(liveness.liveness_app, name="liveness")
+data.register(app)
 
 
 def main() -> None:

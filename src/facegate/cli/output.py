@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TimeRemainingColumn
 
 from facegate.domain.errors import (
+    AccessRefusedError,
     BadInputError,
     FacegateError,
     PolicyRefusedError,
@@ -72,9 +73,10 @@ def handles_errors(command: Callable[P, R]) -> Callable[P, R]:
         except FacegateError as err:
             code = exit_code_for(err)
             if kwargs.get("as_json"):
-                emit_json(
-                    {"error": {"kind": error_kind(err), "message": str(err), "exit_code": code}}
-                )
+                details = {"kind": error_kind(err), "message": str(err), "exit_code": code}
+                if isinstance(err, AccessRefusedError):
+                    details["reason"] = err.reason
+                emit_json({"error": details})
             stderr.print(f"[bold red]error:[/] {err}", highlight=False, soft_wrap=True)
             raise typer.Exit(code) from err
 

@@ -51,3 +51,44 @@ class ServiceUnavailableError(FacegateError):
 
 class ModelUnavailableError(ServiceUnavailableError):
     """A face model package is not installed, or its file is missing or altered."""
+
+
+class ValidationError(BadInputError):
+    """A record breaks a domain rule (a faces-only door, an empty time window...)."""
+
+
+class NotFoundError(BadInputError):
+    """An id names nothing that exists (unknown person, door, pass)."""
+
+
+class ConflictError(BadInputError):
+    """The request collides with what is stored (a duplicate card number)."""
+
+
+class SiteNotInitializedError(BadInputError):
+    """The data directory or database holds no site yet: run ``facegate site init``."""
+
+
+class KeyFileError(BadInputError):
+    """The site key is malformed, missing, or not the key this site's data was wrapped by."""
+
+
+class ConsentRequiredError(PolicyRefusedError):
+    """Face enrollment asked for without a valid consent record for its purpose."""
+
+
+class DatabaseUnavailableError(ServiceUnavailableError):
+    """The database cannot be reached or opened."""
+
+
+class AccessRefusedError(PolicyRefusedError):
+    """A credential was shown and refused; ``reason`` is the decision's reason code.
+
+    Args:
+        message: what happened, for people.
+        reason: the :class:`facegate.domain.reasons.Reason` value, for scripts.
+    """
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason

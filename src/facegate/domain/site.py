@@ -1,0 +1,146 @@
+"""The physical site: a complex, its buildings, units, doors and lifts.
+
+Rule enforced here (the law in several places requires a non-face way in): a door that
+accepts faces also accepts at least one other credential kind.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from facegate.domain.errors import ValidationError
+
+
+class DoorKind(StrEnum):
+    """Where a door sits: the complex's entrance, a building's door, or a vehicle gate."""
+
+    ENTRANCE = "entrance"
+    BUILDING = "building"
+    GATE = "gate"
+
+
+class CredentialKind(StrEnum):
+    """The ways a person can prove who they are at a door."""
+
+    FACE = "face"
+    CARD = "card"
+    PIN = "pin"
+    QR = "qr"
+
+
+class CredentialMode(StrEnum):
+    """How a door combines credentials.
+
+    ``any_of``: any one accepted credential opens it. ``all_of``: every accepted kind must
+    be shown by the same person (e.g. card then a 1:1 check of the card holder's face).
+    """
+
+    ANY_OF = "any_of"
+    ALL_OF = "all_of"
+
+
+def check_time_zone(name: str) -> str:
+    """Return ``name`` if it is an IANA time zone (``"Europe/Berlin"``, ``"UTC"``).
+
+    Raises:
+        ValidationError: unknown time zone.
+    """
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as err:
+        raise ValidationError(f"unknown time zone {name!r} (use an IANA name)") from err
+    return name
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    """A residential complex: the unit of administration and of the site key.
+
+    Attributes:
+        id: opaque id.
+        name: display name.
+        time_zone: IANA time zone schedules are written in.
+    """
+
+    id: str
+    name: str
+    time_zone: str = "UTC"
+
+    def __post_init__(self) -> None:
+        if not self.name.strip():
+            raise ValidationError("a site needs a name")
+        check_time_zone(self.time_zone)
+
+
+@dataclass(frozen=True, slots=True)
+class Building:
+    """One building of a site."""
+
+    id: str
+    site_id: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    """A flat or office in a building, on ``floor`` (0 the ground floor)."""
+
+    id: str
+    building_id: str
+    label: str
+    floor: int
+
+
+@dataclass(frozen=True, slots=True)
+class Door:
+    """A door with a lock and a reader.
+
+    Attributes:
+        id: opaque id.
+        site_id: the site it belongs to.
+        name: display name ("North gate").
+        kind: where it sits.
+        mode: how credentials combine.
+        accepted: the credential kinds its reader takes; a door taking faces must take
+            at least one other kind.
+        building_id: the building it opens, ``None`` for a site entrance or gate.
+    """
+
+    id: str
+    site_id: str
+    name: str
+    kind: DoorKind
+    mode: CredentialMode
+    accepted: frozenset[CredentialKind]
+    building_id: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.accepted:
+            raise ValidationError(f"door {self.name!r} accepts no credential at all")
+        if CredentialKind.FACE in self.accepted and len(self.accepted) < 2:
+            raise ValidationError(
+                f"door {self.name!r} accepts faces only: a door that accepts faces must also "
+                "accept a card, PIN or QR pass, so nobody is forced to give their face"
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class Lift:
+    """A lift whose car panel enables only the floors a person may reach.
+
+    Attributes:
+        floors: the floors it serves, ascending, no duplicates.
+    """
+
+    id: str
+    building_id: str
+    name: str
+    floors: tuple[int, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        if not self.floors:
+            raise ValidationError(f"lift {self.name!r} serves no floor")
+        if list(self.floors) != sorted(set(self.floors)):
+            raise ValidationError(f"lift {self.name!r}: floors must ascend without repeats")

@@ -1,0 +1,50 @@
+"""The ports services depend on, as ``typing.Protocol``s; adapters implement them.
+
+Grouped by side: :mod:`.vision`, :mod:`.liveness`, :mod:`.store`; every name is
+importable from ``facegate.ports``.
+"""
+
+from facegate.domain.clock import Clock
+from facegate.ports.liveness import LivenessCheck, SensorCue
+from facegate.ports.store import (
+    AccessRuleRepository,
+    AlertRepository,
+    AuditRepository,
+    ConsentRepository,
+    CredentialRepository,
+    EventRepository,
+    KeyRepository,
+    PassRepository,
+    PersonRepository,
+    PlaceRepository,
+    SiteRepository,
+    Store,
+    TemplateRepository,
+    TemplateSealer,
+    UnitOfWork,
+)
+from facegate.ports.vision import Embedder, PhotoDescriber, Progress
+
+__all__ = [
+    "AccessRuleRepository",
+    "AlertRepository",
+    "AuditRepository",
+    "Clock",
+    "ConsentRepository",
+    "CredentialRepository",
+    "Embedder",
+    "EventRepository",
+    "KeyRepository",
+    "LivenessCheck",
+    "PassRepository",
+    "PersonRepository",
+    "PhotoDescriber",
+    "PlaceRepository",
+    "Progress",
+    "SensorCue",
+    "SiteRepository",
+    "Store",
+    "TemplateRepository",
+    "TemplateSealer",
+    "UnitOfWork",
+]

@@ -1,0 +1,361 @@
+"""Ports of the site's data: repositories, the unit of work, the template sealer."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from types import TracebackType
+from typing import Protocol
+
+from facegate.domain.access import AccessRule, AlertEntry
+from facegate.domain.audit import AuditRecord
+from facegate.domain.credentials import (
+    Card,
+    PinCredential,
+    SealedTemplate,
+    VisitorPass,
+    WrappedKey,
+)
+from facegate.domain.events import Event
+from facegate.domain.matching import FloatArray
+from facegate.domain.people import ConsentRecord, Person, Role
+from facegate.domain.site import Building, Door, Lift, Site, Unit
+
+
+class PersonRepository(Protocol):
+    """People of the site."""
+
+    def add(self, person: Person) -> None:
+        """Store a new person."""
+        ...
+
+    def get(self, person_id: str) -> Person:
+        """The person with ``person_id`` (:class:`NotFoundError` when there is none)."""
+        ...
+
+    def all(self) -> list[Person]:
+        """Every person, oldest first."""
+        ...
+
+    def update(self, person: Person) -> None:
+        """Store changed fields of an existing person."""
+        ...
+
+    def delete(self, person_id: str) -> None:
+        """Remove the person's row."""
+        ...
+
+
+class ConsentRepository(Protocol):
+    """Consent records; kept after erasure as proof, by person id only."""
+
+    def add(self, record: ConsentRecord) -> None:
+        """Store a new record."""
+        ...
+
+    def update(self, record: ConsentRecord) -> None:
+        """Store a changed record (a withdrawal)."""
+        ...
+
+    def for_person(self, person_id: str) -> list[ConsentRecord]:
+        """The person's records, oldest first."""
+        ...
+
+    def delete_withdrawn_before(self, moment: datetime) -> int:
+        """Delete records withdrawn before ``moment``; returns how many."""
+        ...
+
+
+class KeyRepository(Protocol):
+    """People's wrapped data keys."""
+
+    def get(self, person_id: str) -> WrappedKey | None:
+        """The person's wrapped key, ``None`` when they have none."""
+        ...
+
+    def put(self, key: WrappedKey) -> None:
+        """Store or replace the person's wrapped key."""
+        ...
+
+    def all(self) -> list[WrappedKey]:
+        """Every wrapped key (for site key rotation)."""
+        ...
+
+    def delete(self, person_id: str) -> None:
+        """Destroy the person's key (their templates become unreadable)."""
+        ...
+
+
+class TemplateRepository(Protocol):
+    """Sealed face templates."""
+
+    def add(self, template: SealedTemplate) -> None:
+        """Store a new template."""
+        ...
+
+    def for_person(self, person_id: str) -> list[SealedTemplate]:
+        """The person's templates, oldest first."""
+        ...
+
+    def for_model(self, model_id: str) -> list[SealedTemplate]:
+        """Every template made by ``model_id``."""
+        ...
+
+    def delete_for_person(self, person_id: str) -> int:
+        """Delete the person's templates; returns how many."""
+        ...
+
+
+class CredentialRepository(Protocol):
+    """Cards and PINs."""
+
+    def add_card(self, card: Card) -> None:
+        """Store a card (:class:`ConflictError` when its number is in use)."""
+        ...
+
+    def find_card(self, number: str) -> Card | None:
+        """The card with ``number``, if any."""
+        ...
+
+    def cards_for(self, person_id: str) -> list[Card]:
+        """The person's cards."""
+        ...
+
+    def add_pin(self, pin: PinCredential) -> None:
+        """Store a PIN hash (replacing the person's previous PIN)."""
+        ...
+
+    def pin_for(self, person_id: str) -> PinCredential | None:
+        """The person's PIN hash, if any."""
+        ...
+
+    def delete_for_person(self, person_id: str) -> int:
+        """Delete the person's cards and PIN; returns how many."""
+        ...
+
+
+class PassRepository(Protocol):
+    """Visitor passes."""
+
+    def add(self, visitor_pass: VisitorPass) -> None:
+        """Store a new pass."""
+        ...
+
+    def get(self, pass_id: str) -> VisitorPass:
+        """The pass with ``pass_id`` (:class:`NotFoundError` when there is none)."""
+        ...
+
+    def find_by_code_hash(self, code_hash: str) -> VisitorPass | None:
+        """The pass whose code hashes to ``code_hash``, if any."""
+        ...
+
+    def update(self, visitor_pass: VisitorPass) -> None:
+        """Store a changed pass (a use counted)."""
+        ...
+
+    def for_host(self, host_id: str) -> list[VisitorPass]:
+        """The passes ``host_id`` issued."""
+        ...
+
+    def delete_for_host(self, host_id: str) -> int:
+        """Delete the passes ``host_id`` issued; returns how many."""
+        ...
+
+    def delete_ended_before(self, moment: datetime) -> int:
+        """Delete passes whose validity ended before ``moment``; returns how many."""
+        ...
+
+
+class AlertRepository(Protocol):
+    """The alert list."""
+
+    def add(self, entry: AlertEntry) -> None:
+        """Store a new entry."""
+        ...
+
+    def for_person(self, person_id: str) -> list[AlertEntry]:
+        """Entries about ``person_id``."""
+        ...
+
+    def delete_for_person(self, person_id: str) -> int:
+        """Delete entries about ``person_id``; returns how many."""
+        ...
+
+    def delete_expired_before(self, moment: datetime) -> int:
+        """Delete entries that expired before ``moment``; returns how many."""
+        ...
+
+
+class EventRepository(Protocol):
+    """Access events."""
+
+    def add(self, event: Event) -> None:
+        """Store an event."""
+        ...
+
+    def for_person(self, person_id: str) -> list[Event]:
+        """Events naming ``person_id``, oldest first."""
+        ...
+
+    def anonymise(self, person_id: str) -> int:
+        """Remove ``person_id`` from their events; returns how many."""
+        ...
+
+    def delete_before(self, moment: datetime) -> int:
+        """Delete events that occurred before ``moment``; returns how many."""
+        ...
+
+
+class AuditRepository(Protocol):
+    """The append-only audit log."""
+
+    def last(self) -> AuditRecord | None:
+        """The newest record, ``None`` for an empty log."""
+        ...
+
+    def append(self, record: AuditRecord) -> None:
+        """Append a record (:class:`ConflictError` when another writer got there first)."""
+        ...
+
+    def all(self) -> list[AuditRecord]:
+        """Every record in sequence order."""
+        ...
+
+    def first_after(self, moment: datetime) -> AuditRecord | None:
+        """The oldest record that occurred at or after ``moment``."""
+        ...
+
+    def delete_before_seq(self, seq: int) -> int:
+        """Delete the records before ``seq`` (retention); returns how many."""
+        ...
+
+
+class SiteRepository(Protocol):
+    """The site a database holds (one per database)."""
+
+    def get(self) -> Site | None:
+        """The site, ``None`` before ``site init``."""
+        ...
+
+    def add(self, site: Site) -> None:
+        """Store the site."""
+        ...
+
+
+class PlaceRepository(Protocol):
+    """The site's layout: buildings, units, doors and lifts."""
+
+    def add(self, place: Building | Unit | Door | Lift) -> None:
+        """Store a new building, unit, door or lift."""
+        ...
+
+    def building(self, building_id: str) -> Building:
+        """The building with ``building_id`` (:class:`NotFoundError` when none)."""
+        ...
+
+    def door(self, door_id: str) -> Door:
+        """The door with ``door_id`` (:class:`NotFoundError` when none)."""
+        ...
+
+    def doors(self) -> list[Door]:
+        """Every door, by name."""
+        ...
+
+    def lifts(self) -> list[Lift]:
+        """Every lift, by name."""
+        ...
+
+
+class AccessRuleRepository(Protocol):
+    """Who may pass which door or reach which floor, and when."""
+
+    def add(self, rule: AccessRule) -> None:
+        """Store a new rule."""
+        ...
+
+    def for_subject(self, person_id: str, role: Role) -> list[AccessRule]:
+        """The rules about ``person_id`` or their ``role``."""
+        ...
+
+    def delete_for_person(self, person_id: str) -> int:
+        """Delete the rules naming ``person_id``; returns how many."""
+        ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction over every repository: all of it is stored, or none of it.
+
+    Leaving the ``with`` block without :meth:`commit` rolls back.
+    """
+
+    site: SiteRepository
+    people: PersonRepository
+    consents: ConsentRepository
+    keys: KeyRepository
+    templates: TemplateRepository
+    credentials: CredentialRepository
+    passes: PassRepository
+    alerts: AlertRepository
+    events: EventRepository
+    audit: AuditRepository
+    places: PlaceRepository
+    rules: AccessRuleRepository
+
+    def __enter__(self) -> UnitOfWork:
+        """Begin the transaction."""
+        ...
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        """End it, rolling back what was not committed."""
+        ...
+
+    def commit(self) -> None:
+        """Make everything done so far permanent."""
+        ...
+
+
+class Store(Protocol):
+    """A database: opens units of work and reclaims space after an erasure."""
+
+    def unit_of_work(self) -> UnitOfWork:
+        """A new unit of work."""
+        ...
+
+    def reclaim_erased(self) -> None:
+        """Make deleted rows unrecoverable from the files (checkpoint, vacuum)."""
+        ...
+
+
+class TemplateSealer(Protocol):
+    """Encrypts face templates under per-person data keys wrapped by the site key."""
+
+    @property
+    def site_key_id(self) -> str:
+        """Fingerprint of the site key in use."""
+        ...
+
+    def new_data_key(self, person_id: str) -> WrappedKey:
+        """A fresh data key for ``person_id``, wrapped."""
+        ...
+
+    def seal(
+        self, key: WrappedKey, template_id: str, model_id: str, descriptor: FloatArray
+    ) -> bytes:
+        """Encrypt ``descriptor``, bound to the key's person, ``template_id`` and ``model_id``."""
+        ...
+
+    def open(self, key: WrappedKey, template: SealedTemplate) -> FloatArray:
+        """Decrypt ``template``.
+
+        Raises:
+            KeyFileError: wrong site key, or the ciphertext was altered or moved.
+        """
+        ...
+
+    def rewrap(self, key: WrappedKey, new_site_key: bytes) -> WrappedKey:
+        """``key``'s data key wrapped by ``new_site_key`` (32 bytes) instead."""
+        ...

@@ -1,0 +1,66 @@
+"""Use cases on people: add, list, move out."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from facegate.domain.errors import SiteNotInitializedError
+from facegate.domain.people import Person, Role
+from facegate.services.context import ServiceContext, audit, new_id
+
+
+def add_person(
+    context: ServiceContext,
+    name: str,
+    role: Role = Role.RESIDENT,
+    *,
+    unit_id: str | None = None,
+    minor: bool = False,
+) -> Person:
+    """Add a person to the site (audited by id and role only).
+
+    Raises:
+        SiteNotInitializedError: no site yet.
+        ValidationError: empty name.
+    """
+    with context.store.unit_of_work() as uow:
+        site = uow.site.get()
+        if site is None:
+            raise SiteNotInitializedError("no site yet: run 'facegate site init --name NAME'")
+        person = Person(
+            id=new_id(),
+            site_id=site.id,
+            name=name.strip(),
+            role=role,
+            created_at=context.clock.now(),
+            unit_id=unit_id,
+            minor=minor,
+        )
+        uow.people.add(person)
+        audit(uow, context, "person.add", person.id, {"role": role.value, "minor": minor})
+        uow.commit()
+    return person
+
+
+def list_people(context: ServiceContext) -> list[Person]:
+    """Every person, oldest first (the read is audited)."""
+    with context.store.unit_of_work() as uow:
+        people = uow.people.all()
+        audit(uow, context, "person.list", None, {"count": len(people)})
+        uow.commit()
+    return people
+
+
+def move_out(context: ServiceContext, person_id: str) -> Person:
+    """Record that a person left; their templates go at the next purge past retention.
+
+    Raises:
+        NotFoundError: unknown person.
+    """
+    with context.store.unit_of_work() as uow:
+        person = uow.people.get(person_id)
+        moved = replace(person, moved_out_at=context.clock.now())
+        uow.people.update(moved)
+        audit(uow, context, "person.move_out", person_id)
+        uow.commit()
+    return moved

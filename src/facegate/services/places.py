@@ -1,0 +1,124 @@
+"""Use cases on the site's layout and access rules: buildings, doors, lifts, rules."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from facegate.domain.access import AccessRule, TimeWindow, WeeklySchedule, access_reason
+from facegate.domain.errors import SiteNotInitializedError
+from facegate.domain.people import Role
+from facegate.domain.reasons import Reason
+from facegate.domain.site import Building, CredentialKind, CredentialMode, Door, DoorKind, Lift
+from facegate.ports import UnitOfWork
+from facegate.services.context import ServiceContext, audit, new_id
+
+
+def _site_id(uow: UnitOfWork) -> str:
+    site = uow.site.get()
+    if site is None:
+        raise SiteNotInitializedError("no site yet: run 'facegate site init --name NAME'")
+    return site.id
+
+
+def add_building(context: ServiceContext, name: str) -> Building:
+    """Add a building to the site."""
+    with context.store.unit_of_work() as uow:
+        building = Building(new_id(), _site_id(uow), name.strip())
+        uow.places.add(building)
+        audit(uow, context, "building.add", building.id)
+        uow.commit()
+    return building
+
+
+def add_door(
+    context: ServiceContext,
+    name: str,
+    kind: DoorKind,
+    mode: CredentialMode,
+    accepted: Iterable[CredentialKind],
+    building_id: str | None = None,
+) -> Door:
+    """Add a door.
+
+    Raises:
+        ValidationError: it accepts nothing, or faces only (a non-face way in is required).
+        NotFoundError: unknown building.
+    """
+    with context.store.unit_of_work() as uow:
+        door = Door(
+            new_id(), _site_id(uow), name.strip(), kind, mode, frozenset(accepted), building_id
+        )
+        if building_id is not None:
+            uow.places.building(building_id)
+        uow.places.add(door)
+        kinds = ",".join(sorted(k.value for k in door.accepted))
+        audit(uow, context, "door.add", door.id, {"kind": kind.value, "accepted": kinds})
+        uow.commit()
+    return door
+
+
+def add_lift(context: ServiceContext, building_id: str, name: str, floors: Iterable[int]) -> Lift:
+    """Add a lift serving ``floors`` of a building."""
+    with context.store.unit_of_work() as uow:
+        uow.places.building(building_id)
+        lift = Lift(new_id(), building_id, name.strip(), tuple(sorted(set(floors))))
+        uow.places.add(lift)
+        audit(uow, context, "lift.add", lift.id)
+        uow.commit()
+    return lift
+
+
+def list_doors(context: ServiceContext) -> list[Door]:
+    """Every door, by name."""
+    with context.store.unit_of_work() as uow:
+        return uow.places.doors()
+
+
+def add_access_rule(
+    context: ServiceContext,
+    windows: Iterable[TimeWindow],
+    *,
+    person_id: str | None = None,
+    role: Role | None = None,
+    door_ids: Iterable[str] = (),
+    floors: Iterable[int] = (),
+) -> AccessRule:
+    """Let a person, or a role, through doors or to floors in weekly ``windows``.
+
+    The windows are read in the site's time zone.
+
+    Raises:
+        ValidationError: not exactly one of person and role, or no door or floor.
+        NotFoundError: unknown person or door.
+    """
+    with context.store.unit_of_work() as uow:
+        site = uow.site.get()
+        if site is None:
+            raise SiteNotInitializedError("no site yet: run 'facegate site init --name NAME'")
+        schedule = WeeklySchedule(site.time_zone, tuple(windows))
+        rule = AccessRule(
+            new_id(), schedule, person_id, role, frozenset(door_ids), frozenset(floors)
+        )
+        if person_id is not None:
+            uow.people.get(person_id)
+        for door_id in sorted(rule.door_ids):
+            uow.places.door(door_id)
+        uow.rules.add(rule)
+        audit(
+            uow, context, "rule.add", person_id, {"rule_id": rule.id, "role": role and role.value}
+        )
+        uow.commit()
+    return rule
+
+
+def may_pass(context: ServiceContext, person_id: str, door_id: str) -> Reason:
+    """Whether a person may pass a door now (``granted``, ``outside_schedule``...).
+
+    Raises:
+        NotFoundError: unknown person or door.
+    """
+    with context.store.unit_of_work() as uow:
+        person = uow.people.get(person_id)
+        uow.places.door(door_id)
+        rules = uow.rules.for_subject(person.id, person.role)
+    return access_reason(rules, person.id, person.role, door_id, context.clock.now())

@@ -1,0 +1,1 @@
+"""Storage adapters: SQLAlchemy repositories, Alembic migrations and template encryption."""

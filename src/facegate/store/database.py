@@ -1,0 +1,165 @@
+"""Database engines, connection errors, migrations and space reclamation.
+
+SQLite (the default, :attr:`facegate.config.Settings.database_path`) runs in WAL mode with
+``PRAGMA secure_delete=ON`` (deleted rows are overwritten with zeros) and foreign keys
+on. PostgreSQL is reached with psycopg 3 (``postgresql+psycopg://``). Library errors are
+translated here: an unreachable database is :class:`DatabaseUnavailableError`, a unique
+constraint hit is :class:`ConflictError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, SQLAlchemyError
+
+from facegate.domain.errors import (
+    BadInputError,
+    ConflictError,
+    DatabaseUnavailableError,
+)
+
+CONNECT_TIMEOUT_S = 5
+"""How long to wait for a PostgreSQL server before calling it unreachable (seconds)."""
+SQLITE_BUSY_TIMEOUT_MS = 5000
+"""How long a SQLite writer waits for another's lock (milliseconds)."""
+_RECLAIM_TABLES = ("data_keys", "face_templates", "cards", "pins", "people", "alert_entries")
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA secure_delete=ON")
+        cursor.execute("PRAGMA foreign_keys=ON")
+    finally:
+        cursor.close()
+
+
+def create_db_engine(url: str) -> Engine:
+    """An engine for ``url`` (``sqlite:///...`` or a PostgreSQL URL).
+
+    ``postgresql://`` is taken as ``postgresql+psycopg://`` (psycopg 3).
+
+    Raises:
+        BadInputError: the URL is malformed or names an unsupported database.
+    """
+    try:
+        parsed = make_url(url)
+    except ArgumentError as err:
+        raise BadInputError(f"malformed database URL ({err})") from err
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.drivername == "sqlite":
+        engine = create_engine(parsed)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    if parsed.drivername == "postgresql+psycopg":
+        return create_engine(
+            parsed, connect_args={"connect_timeout": CONNECT_TIMEOUT_S}, pool_pre_ping=True
+        )
+    raise BadInputError(
+        f"unsupported database {parsed.drivername!r}: use SQLite (the default) or "
+        "postgresql+psycopg://user@host/db"
+    )
+
+
+def describe(engine: Engine) -> str:
+    """The engine's URL without its password, for messages."""
+    return engine.url.render_as_string(hide_password=True)
+
+
+def describe_url(url: str) -> str:
+    """``url`` without its password, for messages (a malformed URL is left out)."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(malformed database URL)"
+
+
+@contextmanager
+def translated_errors(engine: Engine) -> Iterator[None]:
+    """Translate SQLAlchemy errors raised inside into facegate errors.
+
+    Raises:
+        ConflictError: a unique or foreign key constraint was violated.
+        DatabaseUnavailableError: the database cannot be reached or used.
+    """
+    try:
+        yield
+    except IntegrityError as err:
+        raise ConflictError(f"conflicts with stored data ({err.orig})") from err
+    except DBAPIError as err:
+        raise DatabaseUnavailableError(
+            f"database {describe(engine)} is unreachable or failed: {err.orig}"
+        ) from err
+    except SQLAlchemyError as err:
+        raise DatabaseUnavailableError(f"database {describe(engine)} failed: {err}") from err
+
+
+def _alembic_config(connection: Any) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    config.attributes["connection"] = connection
+    return config
+
+
+def head_revision() -> str:
+    """The newest migration revision shipped with this facegate."""
+    head = ScriptDirectory.from_config(_alembic_config(None)).get_current_head()
+    if head is None:
+        raise RuntimeError("no migrations are shipped with this facegate")
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The revision the database is at, ``None`` for an empty database."""
+    with translated_errors(engine), engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Migrate the database up to ``revision`` (in one transaction where the backend can)."""
+    with translated_errors(engine), engine.begin() as connection:
+        command.upgrade(_alembic_config(connection), revision)
+
+
+def downgrade(engine: Engine, revision: str = "base") -> None:
+    """Migrate the database down to ``revision`` (``base`` drops every table)."""
+    with translated_errors(engine), engine.begin() as connection:
+        command.downgrade(_alembic_config(connection), revision)
+
+
+def reclaim_erased(engine: Engine) -> None:
+    """Make deleted rows unrecoverable from the database's files.
+
+    SQLite: ``secure_delete`` already zeroed them in the main file; a TRUNCATE checkpoint
+    copies the WAL into it and empties the WAL. PostgreSQL: ``VACUUM FULL`` rewrites the
+    tables that held keys, templates and credentials, dropping their dead row versions.
+
+    Raises:
+        DatabaseUnavailableError: the checkpoint could not complete (another process
+            holds the database); the erasure stands, run ``facegate purge`` to retry.
+    """
+    with translated_errors(engine):
+        if engine.dialect.name == "sqlite":
+            with engine.connect() as connection:
+                busy = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").scalar()
+            if busy:
+                raise DatabaseUnavailableError(
+                    "the erasure is committed, but another process holds the database so the "
+                    "write-ahead log was not checkpointed; run 'facegate purge' when it is idle"
+                )
+            return
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            for table in _RECLAIM_TABLES:
+                connection.exec_driver_sql(f"VACUUM FULL {table}")

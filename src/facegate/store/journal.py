@@ -1,0 +1,233 @@
+"""SQLAlchemy repositories of visitor passes, the alert list, events and the audit log."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from facegate.domain.access import AlertEntry
+from facegate.domain.audit import AuditRecord
+from facegate.domain.credentials import VisitorPass
+from facegate.domain.errors import ConflictError, NotFoundError
+from facegate.domain.events import Event
+from facegate.domain.reasons import Reason
+from facegate.store.repositories import deleted_count
+from facegate.store.schema import AlertRow, AuditRow, EventRow, PassRow
+
+
+def _pass(row: PassRow) -> VisitorPass:
+    return VisitorPass(
+        id=row.id,
+        host_id=row.host_id,
+        visitor_name=row.visitor_name,
+        valid_from=row.valid_from,
+        valid_until=row.valid_until,
+        max_uses=row.max_uses,
+        code_hash=row.code_hash,
+        uses=row.uses,
+    )
+
+
+def _fill_pass(row: PassRow, visit: VisitorPass) -> None:
+    row.host_id, row.visitor_name = visit.host_id, visit.visitor_name
+    row.valid_from, row.valid_until = visit.valid_from, visit.valid_until
+    row.max_uses, row.uses, row.code_hash = visit.max_uses, visit.uses, visit.code_hash
+
+
+class SqlPassRepository:
+    """Visitor passes."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def add(self, visitor_pass: VisitorPass) -> None:
+        """Store a new pass."""
+        row = PassRow(id=visitor_pass.id)
+        _fill_pass(row, visitor_pass)
+        self._session.add(row)
+
+    def get(self, pass_id: str) -> VisitorPass:
+        """The pass with ``pass_id`` (raises :class:`NotFoundError`)."""
+        row = self._session.get(PassRow, pass_id)
+        if row is None:
+            raise NotFoundError(f"no visitor pass with id {pass_id!r}")
+        return _pass(row)
+
+    def find_by_code_hash(self, code_hash: str) -> VisitorPass | None:
+        """The pass whose code hashes to ``code_hash``, if any."""
+        query = select(PassRow).where(PassRow.code_hash == code_hash)
+        row = self._session.scalars(query).first()
+        return None if row is None else _pass(row)
+
+    def update(self, visitor_pass: VisitorPass) -> None:
+        """Store the fields of ``visitor_pass``."""
+        row = self._session.get(PassRow, visitor_pass.id)
+        if row is None:
+            raise NotFoundError(f"no visitor pass with id {visitor_pass.id!r}")
+        _fill_pass(row, visitor_pass)
+
+    def for_host(self, host_id: str) -> list[VisitorPass]:
+        """The passes ``host_id`` issued."""
+        query = select(PassRow).where(PassRow.host_id == host_id).order_by(PassRow.valid_from)
+        return [_pass(r) for r in self._session.scalars(query)]
+
+    def delete_for_host(self, host_id: str) -> int:
+        """Delete the passes ``host_id`` issued; returns how many."""
+        return deleted_count(self._session, delete(PassRow).where(PassRow.host_id == host_id))
+
+    def delete_ended_before(self, moment: datetime) -> int:
+        """Delete passes whose validity ended before ``moment``; returns how many."""
+        statement = delete(PassRow).where(PassRow.valid_until < moment)
+        return deleted_count(self._session, statement)
+
+
+def _alert(row: AlertRow) -> AlertEntry:
+    return AlertEntry(
+        row.id,
+        row.person_id,
+        row.reason,
+        row.legal_basis,
+        row.added_by,
+        row.added_at,
+        row.expires_at,
+    )
+
+
+class SqlAlertRepository:
+    """The alert list."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def add(self, entry: AlertEntry) -> None:
+        """Store a new entry."""
+        self._session.add(
+            AlertRow(
+                id=entry.id,
+                person_id=entry.person_id,
+                reason=entry.reason,
+                legal_basis=entry.legal_basis,
+                added_by=entry.added_by,
+                added_at=entry.added_at,
+                expires_at=entry.expires_at,
+            )
+        )
+
+    def for_person(self, person_id: str) -> list[AlertEntry]:
+        """Entries about ``person_id``."""
+        query = select(AlertRow).where(AlertRow.person_id == person_id)
+        return [_alert(r) for r in self._session.scalars(query.order_by(AlertRow.added_at))]
+
+    def delete_for_person(self, person_id: str) -> int:
+        """Delete entries about ``person_id``; returns how many."""
+        statement = delete(AlertRow).where(AlertRow.person_id == person_id)
+        return deleted_count(self._session, statement)
+
+    def delete_expired_before(self, moment: datetime) -> int:
+        """Delete entries that expired before ``moment``; returns how many."""
+        statement = delete(AlertRow).where(AlertRow.expires_at < moment)
+        return deleted_count(self._session, statement)
+
+
+def _event(row: EventRow) -> Event:
+    scores = {str(k): float(v) for k, v in json.loads(row.scores).items()}
+    return Event(
+        row.id, row.door_id, row.occurred_at, row.granted, Reason(row.reason), row.person_id, scores
+    )
+
+
+class SqlEventRepository:
+    """Access events."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def add(self, event: Event) -> None:
+        """Store an event."""
+        self._session.add(
+            EventRow(
+                id=event.id,
+                door_id=event.door_id,
+                occurred_at=event.occurred_at,
+                granted=event.granted,
+                reason=event.reason.value,
+                person_id=event.person_id,
+                scores=json.dumps(event.scores, sort_keys=True),
+            )
+        )
+
+    def for_person(self, person_id: str) -> list[Event]:
+        """Events naming ``person_id``, oldest first."""
+        query = select(EventRow).where(EventRow.person_id == person_id)
+        return [_event(r) for r in self._session.scalars(query.order_by(EventRow.occurred_at))]
+
+    def anonymise(self, person_id: str) -> int:
+        """Remove ``person_id`` from their events; returns how many."""
+        statement = update(EventRow).where(EventRow.person_id == person_id).values(person_id=None)
+        return deleted_count(self._session, statement)
+
+    def delete_before(self, moment: datetime) -> int:
+        """Delete events that occurred before ``moment``; returns how many."""
+        statement = delete(EventRow).where(EventRow.occurred_at < moment)
+        return deleted_count(self._session, statement)
+
+
+def _audit(row: AuditRow) -> AuditRecord:
+    return AuditRecord(
+        seq=row.seq,
+        id=row.id,
+        occurred_at=row.occurred_at,
+        actor=row.actor,
+        action=row.action,
+        subject_id=row.subject_id,
+        details=json.loads(row.details),
+        prev_hash=row.prev_hash,
+        hash=row.hash,
+    )
+
+
+class SqlAuditRepository:
+    """The audit log: rows are only ever appended (and trimmed by retention)."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def last(self) -> AuditRecord | None:
+        """The newest record, ``None`` for an empty log."""
+        row = self._session.scalars(select(AuditRow).order_by(AuditRow.seq.desc())).first()
+        return None if row is None else _audit(row)
+
+    def append(self, record: AuditRecord) -> None:
+        """Append a record (a forked chain head fails with :class:`ConflictError` on commit)."""
+        if self._session.get(AuditRow, record.seq) is not None:
+            raise ConflictError(f"audit record {record.seq} was written by another process")
+        self._session.add(
+            AuditRow(
+                seq=record.seq,
+                id=record.id,
+                occurred_at=record.occurred_at,
+                actor=record.actor,
+                action=record.action,
+                subject_id=record.subject_id,
+                details=json.dumps(dict(record.details), sort_keys=True),
+                prev_hash=record.prev_hash,
+                hash=record.hash,
+            )
+        )
+
+    def all(self) -> list[AuditRecord]:
+        """Every record in sequence order."""
+        return [_audit(r) for r in self._session.scalars(select(AuditRow).order_by(AuditRow.seq))]
+
+    def first_after(self, moment: datetime) -> AuditRecord | None:
+        """The oldest record that occurred at or after ``moment``."""
+        query = select(AuditRow).where(AuditRow.occurred_at >= moment).order_by(AuditRow.seq)
+        row = self._session.scalars(query).first()
+        return None if row is None else _audit(row)
+
+    def delete_before_seq(self, seq: int) -> int:
+        """Delete the records before ``seq``; returns how many."""
+        return deleted_count(self._session, delete(AuditRow).where(AuditRow.seq < seq))

@@ -1,0 +1,172 @@
+"""SQLAlchemy repositories of the site's layout (buildings, units, doors, lifts) and rules."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, time
+from typing import Any
+
+from sqlalchemy import delete, or_, select
+from sqlalchemy.orm import Session
+
+from facegate.domain.access import AccessRule, TimeWindow, WeeklySchedule
+from facegate.domain.errors import NotFoundError
+from facegate.domain.people import Role
+from facegate.domain.site import (
+    Building,
+    CredentialKind,
+    CredentialMode,
+    Door,
+    DoorKind,
+    Lift,
+    Unit,
+)
+from facegate.store.repositories import deleted_count
+from facegate.store.schema import AccessRuleRow, BuildingRow, DoorRow, LiftRow, UnitRow
+
+
+def _door(row: DoorRow) -> Door:
+    accepted = frozenset(CredentialKind(k) for k in row.accepted.split(",") if k)
+    return Door(
+        row.id,
+        row.site_id,
+        row.name,
+        DoorKind(row.kind),
+        CredentialMode(row.mode),
+        accepted,
+        row.building_id,
+    )
+
+
+class SqlPlaceRepository:
+    """Buildings, units, doors and lifts."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def add(self, place: Building | Unit | Door | Lift) -> None:
+        """Store a new building, unit, door or lift."""
+        self._session.add(_place_row(place))
+
+    def building(self, building_id: str) -> Building:
+        """The building with ``building_id`` (:class:`NotFoundError` when none)."""
+        row = self._session.get(BuildingRow, building_id)
+        if row is None:
+            raise NotFoundError(f"no building with id {building_id!r}")
+        return Building(row.id, row.site_id, row.name)
+
+    def door(self, door_id: str) -> Door:
+        """The door with ``door_id`` (:class:`NotFoundError` when none)."""
+        row = self._session.get(DoorRow, door_id)
+        if row is None:
+            raise NotFoundError(f"no door with id {door_id!r}")
+        return _door(row)
+
+    def doors(self) -> list[Door]:
+        """Every door, by name."""
+        return [_door(r) for r in self._session.scalars(select(DoorRow).order_by(DoorRow.name))]
+
+    def lifts(self) -> list[Lift]:
+        """Every lift, by name."""
+        rows = self._session.scalars(select(LiftRow).order_by(LiftRow.name))
+        return [Lift(r.id, r.building_id, r.name, tuple(json.loads(r.floors))) for r in rows]
+
+
+def _place_row(place: Building | Unit | Door | Lift) -> BuildingRow | UnitRow | DoorRow | LiftRow:
+    if isinstance(place, Building):
+        return BuildingRow(id=place.id, site_id=place.site_id, name=place.name)
+    if isinstance(place, Unit):
+        return UnitRow(
+            id=place.id, building_id=place.building_id, label=place.label, floor=place.floor
+        )
+    if isinstance(place, Lift):
+        return LiftRow(
+            id=place.id,
+            building_id=place.building_id,
+            name=place.name,
+            floors=json.dumps(list(place.floors)),
+        )
+    return DoorRow(
+        id=place.id,
+        site_id=place.site_id,
+        name=place.name,
+        kind=place.kind.value,
+        mode=place.mode.value,
+        accepted=",".join(sorted(k.value for k in place.accepted)),
+        building_id=place.building_id,
+    )
+
+
+def schedule_json(schedule: WeeklySchedule) -> str:
+    """A schedule as the JSON document stored in ``access_rules.schedule``."""
+    return json.dumps(
+        {
+            "time_zone": schedule.time_zone,
+            "windows": [
+                {
+                    "weekdays": sorted(w.weekdays),
+                    "start": w.start.isoformat("minutes"),
+                    "end": w.end.isoformat("minutes"),
+                }
+                for w in schedule.windows
+            ],
+            "closed_days": sorted(d.isoformat() for d in schedule.closed_days),
+        },
+        sort_keys=True,
+    )
+
+
+def schedule_from_json(text: str) -> WeeklySchedule:
+    """The schedule :func:`schedule_json` wrote."""
+    document: dict[str, Any] = json.loads(text)
+    windows = tuple(
+        TimeWindow(
+            frozenset(w["weekdays"]), time.fromisoformat(w["start"]), time.fromisoformat(w["end"])
+        )
+        for w in document["windows"]
+    )
+    closed = frozenset(date.fromisoformat(d) for d in document["closed_days"])
+    return WeeklySchedule(document["time_zone"], windows, closed)
+
+
+def _rule(row: AccessRuleRow) -> AccessRule:
+    return AccessRule(
+        id=row.id,
+        schedule=schedule_from_json(row.schedule),
+        person_id=row.person_id,
+        role=None if row.role is None else Role(row.role),
+        door_ids=frozenset(json.loads(row.door_ids)),
+        floors=frozenset(json.loads(row.floors)),
+    )
+
+
+class SqlAccessRuleRepository:
+    """Access rules."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def add(self, rule: AccessRule) -> None:
+        """Store a new rule."""
+        self._session.add(
+            AccessRuleRow(
+                id=rule.id,
+                person_id=rule.person_id,
+                role=None if rule.role is None else rule.role.value,
+                door_ids=json.dumps(sorted(rule.door_ids)),
+                floors=json.dumps(sorted(rule.floors)),
+                schedule=schedule_json(rule.schedule),
+            )
+        )
+
+    def for_subject(self, person_id: str, role: Role) -> list[AccessRule]:
+        """The rules about ``person_id`` or their ``role``."""
+        query = select(AccessRuleRow).where(
+            or_(AccessRuleRow.person_id == person_id, AccessRuleRow.role == role.value)
+        )
+        return [_rule(r) for r in self._session.scalars(query.order_by(AccessRuleRow.id))]
+
+    def delete_for_person(self, person_id: str) -> int:
+        """Delete the rules naming ``person_id``; returns how many."""
+        statement = delete(AccessRuleRow).where(AccessRuleRow.person_id == person_id)
+        return deleted_count(self._session, statement)

@@ -1,0 +1,265 @@
+"""The database schema as typed SQLAlchemy 2 ORM classes (the migrations mirror it).
+
+No column holds a face image, and no column holds a template or data key in the clear:
+``face_templates.sealed`` and ``data_keys.wrapped`` are AES-GCM ciphertext. Consent rows
+and events carry the person's id without a foreign key, because they outlive an erasure
+(consent as proof, events anonymised).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+ID = String(36)
+"""Column type of opaque ids (uuid4 hex or text form)."""
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """An aware UTC datetime on every backend (SQLite stores naive UTC text)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Refuse naive datetimes; store UTC."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value.isoformat()} cannot be stored")
+        utc = value.astimezone(UTC)
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        """Return an aware UTC datetime."""
+        if value is None:
+            return None
+        moment: datetime = value
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    """Base of every table."""
+
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class SiteRow(Base):
+    """The one site this database holds."""
+
+    __tablename__ = "sites"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    time_zone: Mapped[str] = mapped_column(String(64))
+
+
+class PersonRow(Base):
+    """A person (name is personal data: exported, erased, never audited)."""
+
+    __tablename__ = "people"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    site_id: Mapped[str] = mapped_column(ID, ForeignKey("sites.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(32))
+    unit_id: Mapped[str | None] = mapped_column(ID)
+    minor: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    moved_out_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class ConsentRow(Base):
+    """A consent record (outlives the person as proof; no foreign key)."""
+
+    __tablename__ = "consents"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    person_id: Mapped[str] = mapped_column(ID, index=True)
+    purpose: Mapped[str] = mapped_column(String(32))
+    text_version: Mapped[str] = mapped_column(String(64))
+    granted_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    method: Mapped[str] = mapped_column(String(32))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    guardian: Mapped[str | None] = mapped_column(String(200))
+
+
+class DataKeyRow(Base):
+    """A person's data key, wrapped by the site key."""
+
+    __tablename__ = "data_keys"
+    person_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
+    )
+    site_key_id: Mapped[str] = mapped_column(String(32))
+    wrapped: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class TemplateRow(Base):
+    """A sealed face template."""
+
+    __tablename__ = "face_templates"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    person_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("people.id", ondelete="CASCADE"), index=True
+    )
+    model_id: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class CardRow(Base):
+    """An access card; its number is unique on the site."""
+
+    __tablename__ = "cards"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    person_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("people.id", ondelete="CASCADE"), index=True
+    )
+    number: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class PinRow(Base):
+    """A person's PIN, as an scrypt hash."""
+
+    __tablename__ = "pins"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    person_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("people.id", ondelete="CASCADE"), unique=True
+    )
+    pin_hash: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class PassRow(Base):
+    """A visitor's QR pass (the code's SHA-256 only)."""
+
+    __tablename__ = "visitor_passes"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    host_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("people.id", ondelete="CASCADE"), index=True
+    )
+    visitor_name: Mapped[str] = mapped_column(String(200))
+    valid_from: Mapped[datetime] = mapped_column(UtcDateTime)
+    valid_until: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    max_uses: Mapped[int] = mapped_column(Integer)
+    uses: Mapped[int] = mapped_column(Integer)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class AlertRow(Base):
+    """An alert-list entry."""
+
+    __tablename__ = "alert_entries"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    person_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("people.id", ondelete="CASCADE"), index=True
+    )
+    reason: Mapped[str] = mapped_column(Text)
+    legal_basis: Mapped[str] = mapped_column(Text)
+    added_by: Mapped[str] = mapped_column(String(200))
+    added_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+
+
+class EventRow(Base):
+    """An access decision (``person_id`` nulled when the person is erased)."""
+
+    __tablename__ = "events"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    door_id: Mapped[str] = mapped_column(ID)
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    granted: Mapped[bool] = mapped_column(Boolean)
+    reason: Mapped[str] = mapped_column(String(32))
+    person_id: Mapped[str | None] = mapped_column(ID, index=True)
+    scores: Mapped[str] = mapped_column(Text)
+
+
+class AuditRow(Base):
+    """One audit record; ``prev_hash`` is unique, so two writers can never fork the chain."""
+
+    __tablename__ = "audit_log"
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    id: Mapped[str] = mapped_column(ID, unique=True)
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(64))
+    subject_id: Mapped[str | None] = mapped_column(ID)
+    details: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class BuildingRow(Base):
+    """A building of the site."""
+
+    __tablename__ = "buildings"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    site_id: Mapped[str] = mapped_column(ID, ForeignKey("sites.id"))
+    name: Mapped[str] = mapped_column(String(200))
+
+
+class UnitRow(Base):
+    """A flat or office."""
+
+    __tablename__ = "units"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    building_id: Mapped[str] = mapped_column(ID, ForeignKey("buildings.id"), index=True)
+    label: Mapped[str] = mapped_column(String(64))
+    floor: Mapped[int] = mapped_column(Integer)
+
+
+class DoorRow(Base):
+    """A door; ``accepted`` lists credential kinds, comma-separated and sorted."""
+
+    __tablename__ = "doors"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    site_id: Mapped[str] = mapped_column(ID, ForeignKey("sites.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(32))
+    mode: Mapped[str] = mapped_column(String(32))
+    accepted: Mapped[str] = mapped_column(String(64))
+    building_id: Mapped[str | None] = mapped_column(ID, ForeignKey("buildings.id"))
+
+
+class LiftRow(Base):
+    """A lift; ``floors`` is a JSON list of the floors it serves."""
+
+    __tablename__ = "lifts"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    building_id: Mapped[str] = mapped_column(ID, ForeignKey("buildings.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    floors: Mapped[str] = mapped_column(Text)
+
+
+class AccessRuleRow(Base):
+    """An access rule; doors, floors and the schedule are JSON documents."""
+
+    __tablename__ = "access_rules"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    person_id: Mapped[str | None] = mapped_column(
+        ID, ForeignKey("people.id", ondelete="CASCADE"), index=True
+    )
+    role: Mapped[str | None] = mapped_column(String(32))
+    door_ids: Mapped[str] = mapped_column(Text)
+    floors: Mapped[str] = mapped_column(Text)
+    schedule: Mapped[str] = mapped_column(Text)

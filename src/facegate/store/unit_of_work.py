@@ -1,0 +1,109 @@
+"""The SQL unit of work (one transaction over every repository) and the store that opens it."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from facegate.ports import (
+    AccessRuleRepository,
+    AlertRepository,
+    AuditRepository,
+    ConsentRepository,
+    CredentialRepository,
+    EventRepository,
+    KeyRepository,
+    PassRepository,
+    PersonRepository,
+    PlaceRepository,
+    SiteRepository,
+    TemplateRepository,
+)
+from facegate.store.database import reclaim_erased, translated_errors
+from facegate.store.journal import (
+    SqlAlertRepository,
+    SqlAuditRepository,
+    SqlEventRepository,
+    SqlPassRepository,
+)
+from facegate.store.places import SqlAccessRuleRepository, SqlPlaceRepository
+from facegate.store.repositories import (
+    SqlConsentRepository,
+    SqlCredentialRepository,
+    SqlKeyRepository,
+    SqlPersonRepository,
+    SqlSiteRepository,
+    SqlTemplateRepository,
+)
+
+
+class SqlUnitOfWork:
+    """One database transaction; leaving it without :meth:`commit` rolls back.
+
+    SQLAlchemy errors raised inside the ``with`` block leave it as facegate errors
+    (:func:`facegate.store.database.translated_errors`).
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._session = Session(engine, expire_on_commit=False)
+        self.site: SiteRepository = SqlSiteRepository(self._session)
+        self.people: PersonRepository = SqlPersonRepository(self._session)
+        self.consents: ConsentRepository = SqlConsentRepository(self._session)
+        self.keys: KeyRepository = SqlKeyRepository(self._session)
+        self.templates: TemplateRepository = SqlTemplateRepository(self._session)
+        self.credentials: CredentialRepository = SqlCredentialRepository(self._session)
+        self.passes: PassRepository = SqlPassRepository(self._session)
+        self.alerts: AlertRepository = SqlAlertRepository(self._session)
+        self.events: EventRepository = SqlEventRepository(self._session)
+        self.audit: AuditRepository = SqlAuditRepository(self._session)
+        self.places: PlaceRepository = SqlPlaceRepository(self._session)
+        self.rules: AccessRuleRepository = SqlAccessRuleRepository(self._session)
+
+    def __enter__(self) -> SqlUnitOfWork:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        try:
+            self._session.rollback()
+        finally:
+            self._session.close()
+        if isinstance(value, SQLAlchemyError):
+            with translated_errors(self._engine):
+                raise value
+
+    def commit(self) -> None:
+        """Make everything done in this unit permanent, or nothing of it."""
+        with translated_errors(self._engine):
+            self._session.commit()
+
+
+class SqlStore:
+    """A database reached through SQLAlchemy.
+
+    Args:
+        engine: the engine (see :func:`facegate.store.database.create_db_engine`).
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def unit_of_work(self) -> SqlUnitOfWork:
+        """A new unit of work."""
+        return SqlUnitOfWork(self.engine)
+
+    def reclaim_erased(self) -> None:
+        """Make deleted rows unrecoverable from the files (see :func:`reclaim_erased`)."""
+        reclaim_erased(self.engine)
+
+    def close(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()

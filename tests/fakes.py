@@ -1,0 +1,394 @@
+"""Hand-written fakes of the ports for unit tests (no MagicMock).
+
+``FakeStore`` keeps every table as a dict; a unit of work edits a deep copy that
+replaces the store's tables only on commit, so "nothing half-written" is testable.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import numpy as np
+
+from facegate.domain.access import AccessRule, AlertEntry
+from facegate.domain.audit import AuditRecord
+from facegate.domain.credentials import (
+    Card,
+    PinCredential,
+    SealedTemplate,
+    VisitorPass,
+    WrappedKey,
+)
+from facegate.domain.errors import ConflictError, KeyFileError, NoFaceError, NotFoundError
+from facegate.domain.events import Event
+from facegate.domain.matching import FloatArray
+from facegate.domain.people import ConsentRecord, Person, Role
+from facegate.domain.site import Building, Door, Lift, Site, Unit
+
+
+class FakeClock:
+    """A clock that stands still until told to move."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.current = start or datetime(2026, 3, 2, 9, 30, tzinfo=UTC)  # a Monday
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, **delta: float) -> None:
+        self.current += timedelta(**delta)
+
+
+@dataclass
+class Tables:
+    site: Site | None = None
+    people: dict[str, Person] = field(default_factory=dict)
+    consents: dict[str, ConsentRecord] = field(default_factory=dict)
+    keys: dict[str, WrappedKey] = field(default_factory=dict)
+    templates: dict[str, SealedTemplate] = field(default_factory=dict)
+    cards: dict[str, Card] = field(default_factory=dict)
+    pins: dict[str, PinCredential] = field(default_factory=dict)
+    passes: dict[str, VisitorPass] = field(default_factory=dict)
+    alerts: dict[str, AlertEntry] = field(default_factory=dict)
+    events: dict[str, Event] = field(default_factory=dict)
+    audit: list[AuditRecord] = field(default_factory=list)
+    places: dict[str, Building | Unit | Door | Lift] = field(default_factory=dict)
+    rules: dict[str, AccessRule] = field(default_factory=dict)
+
+
+def _drop(table: dict[str, Any], keep: Any) -> int:
+    gone = [k for k, v in table.items() if not keep(v)]
+    for k in gone:
+        del table[k]
+    return len(gone)
+
+
+class _Site:
+    def __init__(self, t: Tables) -> None:
+        self.t = t
+
+    def get(self) -> Site | None:
+        return self.t.site
+
+    def add(self, site: Site) -> None:
+        self.t.site = site
+
+
+class _People:
+    def __init__(self, t: Tables) -> None:
+        self.t = t
+
+    def add(self, person: Person) -> None:
+        self.t.people[person.id] = person
+
+    def get(self, person_id: str) -> Person:
+        if person_id not in self.t.people:
+            raise NotFoundError(f"no person with id {person_id!r}")
+        return self.t.people[person_id]
+
+    def all(self) -> list[Person]:
+        return sorted(self.t.people.values(), key=lambda p: p.created_at)
+
+    def update(self, person: Person) -> None:
+        self.get(person.id)
+        self.t.people[person.id] = person
+
+    def delete(self, person_id: str) -> None:
+        self.get(person_id)
+        del self.t.people[person_id]
+
+
+class _Consents:
+    def __init__(self, t: Tables) -> None:
+        self.t = t
+
+    def add(self, record: ConsentRecord) -> None:
+        self.t.consents[record.id] = record
+
+    def update(self, record: ConsentRecord) -> None:
+        self.t.consents[record.id] = record
+
+    def for_person(self, person_id: str) -> list[ConsentRecord]:
+        return [c for c in self.t.consents.values() if c.person_id == person_id]
+
+    def delete_withdrawn_before(self, moment: datetime) -> int:
+        return _drop(self.t.consents, lambda c: c.withdrawn_at is None or c.withdrawn_at >= moment)
+
+
+class _Keys:
+    def __init__(self, t: Tables) -> None:
+        self.t = t
+
+    def get(self, person_id: str) -> WrappedKey | None:
+        return self.t.keys.get(person_id)
+
+    def put(self, key: WrappedKey) -> None:
+        self.t.keys[key.person_id] = key
+
+    def all(self) -> list[WrappedKey]:
+        return list(self.t.keys.values())
+
+    def delete(self, person_id: str) -> None:
+        self.t.keys.pop(person_id, None)
+
+
+class _Templates:
+    def __init__(self, t: Tables) -> None:
+        self.t = t
+
+    def add(self, template: SealedTemplate) -> None:
+        self.t.templates[template.id] = template
+
+    def for_person(self, person_id: str) -> list[SealedTemplate]:
+        return [x for x in self.t.templates.values() if x.person_id == person_id]
+
+    def for_model(self, model_id: str) -> list[SealedTemplate]:
+        return [x for x in self.t.templates.values() if x.model_id == model_id]
+
+    def delete_for_person(self, person_id: str) -> int:
+        return _drop(self.t.templates, lambda x: x.person_id != person_id)
+
+
+class _Credentials:
+    def __init__(self, t: Tables) -> None:
+        self.t = t
+
+    def add_card(self, card: Card) -> None:
+        if self.find_card(card.number):
+            raise ConflictError(f"card number {card.number!r} is already in use")
+        self.t.cards[card.id] = card
+
+    def find_card(self, number: str) -> Card | None:
+        return next((c for c in self.t.cards.values() if c.number == number), None)
+
+    def cards_for(self, person_id: str) -> list[Card]:
+        return [c for c in self.t.cards.values() if c.person_id == person_id]
+
+    def add_pin(self, pin: PinCredential) -> None:
+        self.t.pins[pin.person_id] = pin
+
+    def pin_for(self, person_id: str) -> PinCredential | None:
+        return self.t.pins.get(person_id)
+
+    def delete_for_person(self, person_id: str) -> int:
+        cards = _drop(self.t.cards, lambda c: c.person_id != person_id)
+        return cards + (1 if self.t.pins.pop(person_id, None) else 0)
+
+
+class _Passes:
+    def __init__(self, t: Tables) -> None:
+        self.t = t
+
+    def add(self, visitor_pass: VisitorPass) -> None:
+        self.t.passes[visitor_pass.id] = visitor_pass
+
+    def get(self, pass_id: str) -> VisitorPass:
+        if pass_id not in self.t.passes:
+            raise NotFoundError(pass_id)
+        return self.t.passes[pass_id]
+
+    def find_by_code_hash(self, code_hash: str) -> VisitorPass | None:
+        return next((p for p in self.t.passes.values() if p.code_hash == code_hash), None)
+
+    def update(self, visitor_pass: VisitorPass) -> None:
+        self.t.passes[visitor_pass.id] = visitor_pass
+
+    def for_host(self, host_id: str) -> list[VisitorPass]:
+        return [p for p in self.t.passes.values() if p.host_id == host_id]
+
+    def delete_for_host(self, host_id: str) -> int:
+        return _drop(self.t.passes, lambda p: p.host_id != host_id)
+
+    def delete_ended_before(self, moment: datetime) -> int:
+        return _drop(self.t.passes, lambda p: p.valid_until >= moment)
+
+
+class _Alerts:
+    def __init__(self, t: Tables) -> None:
+        self.t = t
+
+    def add(self, entry: AlertEntry) -> None:
+        self.t.alerts[entry.id] = entry
+
+    def for_person(self, person_id: str) -> list[AlertEntry]:
+        return [a for a in self.t.alerts.values() if a.person_id == person_id]
+
+    def delete_for_person(self, person_id: str) -> int:
+        return _drop(self.t.alerts, lambda a: a.person_id != person_id)
+
+    def delete_expired_before(self, moment: datetime) -> int:
+        return _drop(self.t.alerts, lambda a: a.expires_at >= moment)
+
+
+class _Events:
+    def __init__(self, t: Tables) -> None:
+        self.t = t
+
+    def add(self, event: Event) -> None:
+        self.t.events[event.id] = event
+
+    def for_person(self, person_id: str) -> list[Event]:
+        return [e for e in self.t.events.values() if e.person_id == person_id]
+
+    def anonymise(self, person_id: str) -> int:
+        mine = self.for_person(person_id)
+        for event in mine:
+            self.t.events[event.id] = replace(event, person_id=None)
+        return len(mine)
+
+    def delete_before(self, moment: datetime) -> int:
+        return _drop(self.t.events, lambda e: e.occurred_at >= moment)
+
+
+class _Audit:
+    def __init__(self, t: Tables) -> None:
+        self.t = t
+
+    def last(self) -> AuditRecord | None:
+        return self.t.audit[-1] if self.t.audit else None
+
+    def append(self, record: AuditRecord) -> None:
+        self.t.audit.append(record)
+
+    def all(self) -> list[AuditRecord]:
+        return list(self.t.audit)
+
+    def first_after(self, moment: datetime) -> AuditRecord | None:
+        return next((r for r in self.t.audit if r.occurred_at >= moment), None)
+
+    def delete_before_seq(self, seq: int) -> int:
+        before = len(self.t.audit)
+        self.t.audit = [r for r in self.t.audit if r.seq >= seq]
+        return before - len(self.t.audit)
+
+
+class _Places:
+    def __init__(self, t: Tables) -> None:
+        self.t = t
+
+    def add(self, place: Building | Unit | Door | Lift) -> None:
+        self.t.places[place.id] = place
+
+    def _get(self, kind: type, place_id: str) -> Any:
+        place = self.t.places.get(place_id)
+        if not isinstance(place, kind):
+            raise NotFoundError(f"no {kind.__name__.lower()} with id {place_id!r}")
+        return place
+
+    def building(self, building_id: str) -> Building:
+        return self._get(Building, building_id)
+
+    def door(self, door_id: str) -> Door:
+        return self._get(Door, door_id)
+
+    def doors(self) -> list[Door]:
+        return [p for p in self.t.places.values() if isinstance(p, Door)]
+
+    def lifts(self) -> list[Lift]:
+        return [p for p in self.t.places.values() if isinstance(p, Lift)]
+
+
+class _Rules:
+    def __init__(self, t: Tables) -> None:
+        self.t = t
+
+    def add(self, rule: AccessRule) -> None:
+        self.t.rules[rule.id] = rule
+
+    def for_subject(self, person_id: str, role: Role) -> list[AccessRule]:
+        return [r for r in self.t.rules.values() if r.applies_to(person_id, role)]
+
+    def delete_for_person(self, person_id: str) -> int:
+        return _drop(self.t.rules, lambda r: r.person_id != person_id)
+
+
+class FakeUnitOfWork:
+    def __init__(self, store: FakeStore) -> None:
+        self._store = store
+        self._tables = copy.deepcopy(store.tables)
+        t = self._tables
+        self.site, self.people, self.consents = _Site(t), _People(t), _Consents(t)
+        self.keys, self.templates, self.credentials = _Keys(t), _Templates(t), _Credentials(t)
+        self.passes, self.alerts, self.events = _Passes(t), _Alerts(t), _Events(t)
+        self.audit, self.places, self.rules = _Audit(t), _Places(t), _Rules(t)
+
+    def __enter__(self) -> FakeUnitOfWork:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        return None
+
+    def commit(self) -> None:
+        self._store.tables = copy.deepcopy(self._tables)
+        self._store.commits += 1
+
+
+class FakeStore:
+    def __init__(self) -> None:
+        self.tables = Tables()
+        self.commits = 0
+        self.reclaims = 0
+
+    def unit_of_work(self) -> FakeUnitOfWork:
+        return FakeUnitOfWork(self)
+
+    def reclaim_erased(self) -> None:
+        self.reclaims += 1
+
+
+class FakeSealer:
+    """'Seals' by tagging the bytes with the key's person and the template id: not crypto,
+    but it checks the binding the real sealer enforces."""
+
+    site_key_id = "fake-key"
+
+    def new_data_key(self, person_id: str) -> WrappedKey:
+        return WrappedKey(person_id, self.site_key_id, b"wrapped:" + person_id.encode())
+
+    def seal(
+        self, key: WrappedKey, template_id: str, model_id: str, descriptor: FloatArray
+    ) -> bytes:
+        tag = f"{key.person_id}|{template_id}|{model_id}|".encode()
+        return tag + np.asarray(descriptor, dtype=np.float32).tobytes()
+
+    def open(self, key: WrappedKey, template: SealedTemplate) -> FloatArray:
+        tag = f"{key.person_id}|{template.id}|{template.model_id}|".encode()
+        if not template.sealed.startswith(tag):
+            raise KeyFileError(f"template {template.id} does not decrypt")
+        return np.frombuffer(template.sealed[len(tag) :], dtype=np.float32).copy()
+
+    def rewrap(self, key: WrappedKey, new_site_key: bytes) -> WrappedKey:
+        return WrappedKey(key.person_id, new_site_key.hex(), key.wrapped)
+
+
+def unit_descriptor(seed: int) -> FloatArray:
+    """A deterministic 128-D descriptor; different seeds are far apart (> 0.57)."""
+    rng = np.random.default_rng(seed)
+    vector = rng.normal(size=128).astype(np.float32)
+    return (vector / np.linalg.norm(vector)).astype(np.float32)
+
+
+class FakeDescriber:
+    """Describes 'photos' by file name: ``<seed>.jpg`` is :func:`unit_descriptor` (seed),
+    anything else has no face."""
+
+    model_id = "fake-model"
+
+    def __init__(self) -> None:
+        self.described: list[Path] = []
+
+    def describe(self, path: Path) -> FloatArray:
+        self.described.append(path)
+        if not path.stem.isdigit():
+            raise NoFaceError(f"{path}: no face found")
+        return unit_descriptor(int(path.stem))
