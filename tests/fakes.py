@@ -26,6 +26,7 @@ from facegate.domain.credentials import (
 )
 from facegate.domain.errors import ConflictError, KeyFileError, NoFaceError, NotFoundError
 from facegate.domain.events import Event
+from facegate.domain.faces import UploadedPhoto
 from facegate.domain.matching import FloatArray
 from facegate.domain.people import ConsentRecord, Person, Role
 from facegate.domain.site import Building, Door, Lift, Site, Unit
@@ -387,8 +388,9 @@ class FakeDescriber:
     def __init__(self) -> None:
         self.described: list[Path] = []
 
-    def describe(self, path: Path) -> FloatArray:
-        self.described.append(path)
-        if not path.stem.isdigit():
+    def describe(self, path: Path | UploadedPhoto) -> FloatArray:
+        stem = Path(str(path)).stem
+        self.described.append(Path(str(path)))
+        if not stem.isdigit():
             raise NoFaceError(f"{path}: no face found")
-        return unit_descriptor(int(path.stem))
+        return unit_descriptor(int(stem))

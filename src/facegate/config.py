@@ -14,7 +14,7 @@ import math
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -55,6 +55,60 @@ class MatchSettings:
     min_margin: float = 0.0
 
 
+@dataclass(frozen=True, slots=True)
+class ServerSettings:
+    """The web server's settings (``FACEGATE_SERVER__<NAME>``).
+
+    Attributes:
+        host: address to listen on (default ``127.0.0.1``; ``0.0.0.0`` for the LAN).
+        port: TCP port (default 8000).
+        environment: ``development`` or ``production``; outside development a session
+            secret and a secure (HTTPS) cookie are required.
+        session_secret: secret that signs the CSRF tokens of pages without a session
+            (login); in development a random one is made per process when unset.
+        session_hours: how long a login lasts, in hours (default 12).
+        secure_cookies: send cookies with ``Secure`` (HTTPS only); default on.
+        login_attempts: failed logins allowed per client address and username within
+            ``login_window_s`` before further tries are refused with 429 (default 5).
+        login_window_s: the rate limit's window in seconds (default 300).
+        webhook_url: where alert-list notifications are POSTed as JSON; unset, none are.
+        webhook_timeout_s: how long one webhook call may take, in seconds (default 5).
+        tls_cert: a PEM certificate for HTTPS.
+        tls_key: its PEM private key.
+        max_upload_bytes: largest multipart upload, in bytes (default 10 MiB).
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    environment: Literal["development", "production"] = "production"
+    session_secret: SecretStr | None = None
+    session_hours: float = 12.0
+    secure_cookies: bool = True
+    login_attempts: int = 5
+    login_window_s: float = 300.0
+    webhook_url: str | None = None
+    webhook_timeout_s: float = 5.0
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    max_upload_bytes: int = 10 * 1024 * 1024
+
+    def check_secrets(self) -> None:
+        """Refuse to serve outside development without a session secret.
+
+        Raises:
+            BadInputError: production without ``session_secret``, or a short one.
+        """
+        if self.environment == "development":
+            return
+        secret = self.session_secret.get_secret_value() if self.session_secret else ""
+        if len(secret) < 32:
+            raise BadInputError(
+                "FACEGATE_SERVER__SESSION_SECRET must hold at least 32 random characters "
+                "outside development (set FACEGATE_SERVER__ENVIRONMENT=development to try "
+                "facegate without one)"
+            )
+
+
 class Settings(BaseSettings):
     """Everything a facegate process can be configured with."""
 
@@ -77,6 +131,12 @@ class Settings(BaseSettings):
     """The site key (base64 of 32 bytes) instead of ``<data-dir>/site.key``; never logged."""
     retention: RetentionPolicy = Field(default_factory=lambda: RetentionPolicy())
     """Retention periods per data class, in days (see :mod:`facegate.domain.retention`)."""
+    server: ServerSettings = Field(default_factory=lambda: ServerSettings())
+    """The web server (``facegate serve``)."""
+    admin_user: str | None = None
+    """First administrator's username (``FACEGATE_ADMIN_USER``), created at start if absent."""
+    admin_password: SecretStr | None = None
+    """First administrator's password (``FACEGATE_ADMIN_PASSWORD``); never a default."""
 
     @property
     def database_path(self) -> Path:

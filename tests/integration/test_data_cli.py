@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -171,3 +172,31 @@ def test_doors_must_offer_a_way_in_without_a_face(site: Path) -> None:
     code, rule = run("rule", "add", "--door", door["id"], "--person", ann["id"])
     assert (code, rule["time_zone"]) == (0, "UTC")
     assert run("door", "check", door["id"], "--person", ann["id"])[1]["reason"] == "granted"
+
+
+def test_admin_create_makes_an_account_that_logs_in(tmp_path: Path) -> None:
+    from facegate.bootstrap import SystemClock, build_store
+    from facegate.config import Settings
+    from facegate.services.accounts import log_in
+    from facegate.services.context import ServiceContext
+    from facegate.store.passwords import Argon2Hasher
+
+    env = {"FACEGATE_DATA_DIR": str(tmp_path)}
+    assert runner.invoke(app, ["site", "init", "--name", "Oak"], env=env).exit_code == 0
+    weak = runner.invoke(
+        app, ["admin", "create", "--username", "root", "--password", "short"], env=env
+    )
+    assert weak.exit_code == 3
+    created = runner.invoke(
+        app,
+        ["admin", "create", "--username", "root", "--password", "long enough pw", "--json"],
+        env=env,
+    )
+    assert created.exit_code == 0, created.output
+    store = build_store(Settings(data_dir=tmp_path))
+    try:
+        context = ServiceContext(store=store, clock=SystemClock(), actor="test")
+        login = log_in(context, Argon2Hasher(), "root", "long enough pw", timedelta(hours=1))
+        assert login.user.role.value == "admin"
+    finally:
+        store.close()

@@ -59,6 +59,10 @@ TABLES = {
     "doors",
     "lifts",
     "access_rules",
+    "users",
+    "web_sessions",
+    "device_keys",
+    "reset_tokens",
 }
 POLICY = MatchPolicy(0.57, 0.0)
 

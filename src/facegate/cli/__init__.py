@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from facegate import __version__
-from facegate.cli import bench, data, evaluate, faces, liveness
+from facegate.cli import bench, data, evaluate, faces, liveness, server
 from facegate.cli.context import GlobalOptions
 
 app = typer.Typer(
@@ -57,6 +57,7 @@ app.command()(evaluate.calibrate)
 app.add_typer(bench.bench_app, name="bench")
 app.add_typer(liveness.liveness_app, name="liveness")
 data.register(app)
+server.register(app)
 
 
 def main() -> None:

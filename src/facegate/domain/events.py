@@ -35,3 +35,30 @@ class Event:
         require_aware(self.occurred_at, "occurred_at")
         if self.granted != (self.reason is Reason.GRANTED):
             raise ValueError("an event is granted exactly when its reason is 'granted'")
+
+
+@dataclass(frozen=True, slots=True)
+class EventQuery:
+    """A filter over events; ``None`` fields do not filter.
+
+    Attributes:
+        door_id: at this door.
+        person_id: naming this person.
+        granted: only granted (``True``) or only refused (``False``).
+        reason: with this reason.
+        since: at or after (UTC).
+        until: before (UTC).
+        limit: at most this many, newest first (1-1000, default 100).
+    """
+
+    door_id: str | None = None
+    person_id: str | None = None
+    granted: bool | None = None
+    reason: Reason | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    limit: int = 100
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.limit <= 1000:
+            raise ValueError("an event query's limit is between 1 and 1000")

@@ -246,3 +246,19 @@ def primary_face_index(boxes: list[Box], image_width: int, image_height: int) ->
 
     candidates = [i for i, box in enumerate(boxes) if box.area * 2 >= largest]
     return min(candidates, key=off_centre)
+
+
+@dataclass(frozen=True, slots=True)
+class UploadedPhoto:
+    """A photo received over the network: its encoded bytes, never written to disk.
+
+    Attributes:
+        name: the client's file name, for messages only (never used as a path).
+        data: the encoded image (bounded and decoded by ``vision.images.load_image``).
+    """
+
+    name: str
+    data: bytes = field(repr=False)
+
+    def __str__(self) -> str:
+        return self.name

@@ -5,6 +5,13 @@ importable from ``facegate.ports``.
 """
 
 from facegate.domain.clock import Clock
+from facegate.ports.accounts import (
+    AccountRepository,
+    DoorOpener,
+    FrameDecider,
+    FrameDecision,
+    PasswordHasher,
+)
 from facegate.ports.liveness import LivenessCheck, SensorCue
 from facegate.ports.store import (
     AccessRuleRepository,
@@ -27,16 +34,21 @@ from facegate.ports.vision import Embedder, PhotoDescriber, Progress
 
 __all__ = [
     "AccessRuleRepository",
+    "AccountRepository",
     "AlertRepository",
     "AuditRepository",
     "Clock",
     "ConsentRepository",
     "CredentialRepository",
+    "DoorOpener",
     "Embedder",
     "EventRepository",
+    "FrameDecider",
+    "FrameDecision",
     "KeyRepository",
     "LivenessCheck",
     "PassRepository",
+    "PasswordHasher",
     "PersonRepository",
     "PhotoDescriber",
     "PlaceRepository",

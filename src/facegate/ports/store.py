@@ -15,10 +15,11 @@ from facegate.domain.credentials import (
     VisitorPass,
     WrappedKey,
 )
-from facegate.domain.events import Event
+from facegate.domain.events import Event, EventQuery
 from facegate.domain.matching import FloatArray
 from facegate.domain.people import ConsentRecord, Person, Role
 from facegate.domain.site import Building, Door, Lift, Site, Unit
+from facegate.ports.accounts import AccountRepository
 
 
 class PersonRepository(Protocol):
@@ -180,6 +181,10 @@ class AlertRepository(Protocol):
         """Delete entries about ``person_id``; returns how many."""
         ...
 
+    def all(self) -> list[AlertEntry]:
+        """Every entry, soonest expiry first."""
+        ...
+
     def delete_expired_before(self, moment: datetime) -> int:
         """Delete entries that expired before ``moment``; returns how many."""
         ...
@@ -194,6 +199,10 @@ class EventRepository(Protocol):
 
     def for_person(self, person_id: str) -> list[Event]:
         """Events naming ``person_id``, oldest first."""
+        ...
+
+    def search(self, query: EventQuery) -> list[Event]:
+        """Events matching ``query``, newest first, at most ``query.limit``."""
         ...
 
     def anonymise(self, person_id: str) -> int:
@@ -299,6 +308,7 @@ class UnitOfWork(Protocol):
     audit: AuditRepository
     places: PlaceRepository
     rules: AccessRuleRepository
+    accounts: AccountRepository
 
     def __enter__(self) -> UnitOfWork:
         """Begin the transaction."""

@@ -9,6 +9,7 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
+from facegate.domain.faces import UploadedPhoto
 from facegate.domain.matching import FloatArray
 
 
@@ -20,8 +21,8 @@ class PhotoDescriber(Protocol):
         """Identity of the descriptor model."""
         ...
 
-    def describe(self, path: Path) -> FloatArray:
-        """The primary face's 128-D descriptor.
+    def describe(self, path: Path | UploadedPhoto) -> FloatArray:
+        """The primary face's 128-D descriptor (of a file, or of an upload's bytes).
 
         Raises:
             BadInputError: unreadable image, no face, or (if the gate applies) low quality.

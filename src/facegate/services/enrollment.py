@@ -9,6 +9,7 @@ from pathlib import Path
 from facegate.domain.audit import DetailValue
 from facegate.domain.credentials import SealedTemplate
 from facegate.domain.errors import BadInputError, ConsentRequiredError
+from facegate.domain.faces import UploadedPhoto
 from facegate.domain.matching import FloatArray
 from facegate.domain.people import ConsentPurpose, consent_in_force
 from facegate.ports import PhotoDescriber, TemplateSealer, UnitOfWork
@@ -23,13 +24,13 @@ class Enrollment:
         person_id: who.
         model_id: the descriptor model the templates were made with.
         template_ids: one per image stored, in image order.
-        failures: image path to the reason it was not enrolled.
+        failures: image (path or upload) to the reason it was not enrolled.
     """
 
     person_id: str
     model_id: str
     template_ids: list[str] = field(default_factory=list)
-    failures: dict[Path, str] = field(default_factory=dict)
+    failures: dict[Path | UploadedPhoto, str] = field(default_factory=dict)
 
 
 def _require_consent(uow: UnitOfWork, context: ServiceContext, person_id: str) -> None:
@@ -47,7 +48,7 @@ def enroll(
     sealer: TemplateSealer,
     describer_factory: Callable[[], PhotoDescriber],
     person_id: str,
-    images: Sequence[Path],
+    images: Sequence[Path | UploadedPhoto],
 ) -> Enrollment:
     """Enroll ``person_id``'s face from ``images``; no image file is kept.
 
@@ -63,8 +64,8 @@ def enroll(
     with context.store.unit_of_work() as uow:
         _require_consent(uow, context, person_id)
     describer = describer_factory()
-    descriptors: dict[Path, FloatArray] = {}
-    failures: dict[Path, str] = {}
+    descriptors: dict[Path | UploadedPhoto, FloatArray] = {}
+    failures: dict[Path | UploadedPhoto, str] = {}
     for path in images:
         try:
             descriptors[path] = describer.describe(path)
@@ -76,6 +77,36 @@ def enroll(
     result = Enrollment(person_id, describer.model_id, failures=failures)
     _store_templates(context, sealer, result, list(descriptors.values()))
     return result
+
+
+def check_photos(
+    context: ServiceContext,
+    describer_factory: Callable[[], PhotoDescriber],
+    person_id: str,
+    images: Sequence[Path | UploadedPhoto],
+) -> dict[Path | UploadedPhoto, str | None]:
+    """The quality gate's verdict on each image, storing nothing (feedback before enrolling).
+
+    Consent is required first: no face is processed without it.
+
+    Returns:
+        Each image to ``None`` (it would be enrolled) or the reason it would not.
+
+    Raises:
+        NotFoundError: unknown person.
+        ConsentRequiredError: no face_access consent in force.
+    """
+    with context.store.unit_of_work() as uow:
+        _require_consent(uow, context, person_id)
+    describer = describer_factory()
+    verdicts: dict[Path | UploadedPhoto, str | None] = {}
+    for image in images:
+        try:
+            describer.describe(image)
+            verdicts[image] = None
+        except BadInputError as err:
+            verdicts[image] = str(err)
+    return verdicts
 
 
 def _store_templates(

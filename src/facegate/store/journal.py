@@ -12,7 +12,7 @@ from facegate.domain.access import AlertEntry
 from facegate.domain.audit import AuditRecord
 from facegate.domain.credentials import VisitorPass
 from facegate.domain.errors import ConflictError, NotFoundError
-from facegate.domain.events import Event
+from facegate.domain.events import Event, EventQuery
 from facegate.domain.reasons import Reason
 from facegate.store.repositories import deleted_count
 from facegate.store.schema import AlertRow, AuditRow, EventRow, PassRow
@@ -126,6 +126,11 @@ class SqlAlertRepository:
         statement = delete(AlertRow).where(AlertRow.person_id == person_id)
         return deleted_count(self._session, statement)
 
+    def all(self) -> list[AlertEntry]:
+        """Every entry, soonest expiry first."""
+        query = select(AlertRow).order_by(AlertRow.expires_at)
+        return [_alert(r) for r in self._session.scalars(query)]
+
     def delete_expired_before(self, moment: datetime) -> int:
         """Delete entries that expired before ``moment``; returns how many."""
         statement = delete(AlertRow).where(AlertRow.expires_at < moment)
@@ -163,6 +168,25 @@ class SqlEventRepository:
         """Events naming ``person_id``, oldest first."""
         query = select(EventRow).where(EventRow.person_id == person_id)
         return [_event(r) for r in self._session.scalars(query.order_by(EventRow.occurred_at))]
+
+    def search(self, query: EventQuery) -> list[Event]:
+        """Events matching ``query``, newest first."""
+        conditions = [
+            column == value
+            for column, value in (
+                (EventRow.door_id, query.door_id),
+                (EventRow.person_id, query.person_id),
+                (EventRow.granted, query.granted),
+                (EventRow.reason, query.reason and query.reason.value),
+            )
+            if value is not None
+        ]
+        if query.since is not None:
+            conditions.append(EventRow.occurred_at >= query.since)
+        if query.until is not None:
+            conditions.append(EventRow.occurred_at < query.until)
+        statement = select(EventRow).where(*conditions).order_by(EventRow.occurred_at.desc())
+        return [_event(r) for r in self._session.scalars(statement.limit(query.limit))]
 
     def anonymise(self, person_id: str) -> int:
         """Remove ``person_id`` from their events; returns how many."""

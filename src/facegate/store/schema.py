@@ -263,3 +263,51 @@ class AccessRuleRow(Base):
     door_ids: Mapped[str] = mapped_column(Text)
     floors: Mapped[str] = mapped_column(Text)
     schedule: Mapped[str] = mapped_column(Text)
+
+
+class UserRow(Base):
+    """A console or portal login (Argon2 hash only)."""
+
+    __tablename__ = "users"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(32))
+    person_id: Mapped[str | None] = mapped_column(
+        ID, ForeignKey("people.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    disabled: Mapped[bool] = mapped_column(Boolean)
+
+
+class SessionRow(Base):
+    """A logged-in session (the token's SHA-256 only)."""
+
+    __tablename__ = "web_sessions"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ID, ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+
+
+class DeviceKeyRow(Base):
+    """A gate's API key (its SHA-256 only); revoked keys are kept as a record."""
+
+    __tablename__ = "device_keys"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    gate_id: Mapped[str] = mapped_column(ID, index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class ResetTokenRow(Base):
+    """A one-time password reset token (its SHA-256 only)."""
+
+    __tablename__ = "reset_tokens"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ID, ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from facegate.ports import (
     AccessRuleRepository,
+    AccountRepository,
     AlertRepository,
     AuditRepository,
     ConsentRepository,
@@ -22,6 +23,7 @@ from facegate.ports import (
     SiteRepository,
     TemplateRepository,
 )
+from facegate.store.accounts import SqlAccountRepository
 from facegate.store.database import reclaim_erased, translated_errors
 from facegate.store.journal import (
     SqlAlertRepository,
@@ -62,6 +64,7 @@ class SqlUnitOfWork:
         self.audit: AuditRepository = SqlAuditRepository(self._session)
         self.places: PlaceRepository = SqlPlaceRepository(self._session)
         self.rules: AccessRuleRepository = SqlAccessRuleRepository(self._session)
+        self.accounts: AccountRepository = SqlAccountRepository(self._session)
 
     def __enter__(self) -> SqlUnitOfWork:
         return self

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from facegate.domain.errors import LowQualityError, NoFaceError
+from facegate.domain.faces import UploadedPhoto
 from facegate.domain.matching import FloatArray
 from facegate.vision.engine import EngineSpec, Face, FaceEngine, descriptor_of
 from facegate.vision.images import ImageLimits, load_image
@@ -34,7 +35,7 @@ class EnginePhotoDescriber:
         """Identity of the descriptor model."""
         return self.engine.model_id
 
-    def primary_face(self, path: Path) -> Face:
+    def primary_face(self, path: Path | UploadedPhoto) -> Face:
         """The photo's primary face, described.
 
         Raises:
@@ -42,7 +43,7 @@ class EnginePhotoDescriber:
             NoFaceError: no face found.
             LowQualityError: the face failed the quality gate and quality is required.
         """
-        image = load_image(path, self.limits)
+        image = load_image(path if isinstance(path, Path) else path.data, self.limits)
         face = self.engine.primary_face(image)
         if face is None:
             raise NoFaceError(f"{path}: no face found")
@@ -52,7 +53,7 @@ class EnginePhotoDescriber:
             )
         return face
 
-    def describe(self, path: Path) -> FloatArray:
+    def describe(self, path: Path | UploadedPhoto) -> FloatArray:
         """The primary face's descriptor (see :meth:`primary_face` for errors)."""
         return descriptor_of(self.primary_face(path))
 

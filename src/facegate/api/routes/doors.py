@@ -1,0 +1,156 @@
+"""Doors: list and add, remote unlock, device keys, and a door's frames (gates only)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, File, UploadFile
+from pydantic import BaseModel, Field
+
+from facegate.api.deps import Admin, Deps, Device, Reader, Staff, context_for, decider_of
+from facegate.api.uploads import read_bounded
+from facegate.domain.accounts import DeviceKey
+from facegate.domain.errors import PolicyRefusedError, ServiceUnavailableError
+from facegate.domain.site import CredentialKind, CredentialMode, Door, DoorKind
+from facegate.services import accounts, activity, places
+from facegate.vision.images import load_image
+
+router = APIRouter(tags=["doors"])
+
+
+class DoorCreate(BaseModel):
+    """A door to add (it must accept a way in other than the face)."""
+
+    name: str = Field(min_length=1, max_length=200)
+    kind: DoorKind = DoorKind.ENTRANCE
+    mode: CredentialMode = CredentialMode.ANY_OF
+    accepted: list[CredentialKind] = Field(min_length=1)
+    building_id: str | None = None
+
+
+class DoorPublic(BaseModel):
+    """A door."""
+
+    id: str
+    name: str
+    kind: DoorKind
+    mode: CredentialMode
+    accepted: list[CredentialKind]
+    building_id: str | None
+
+    @classmethod
+    def of(cls, door: Door) -> DoorPublic:
+        """From the domain record."""
+        return cls(
+            id=door.id,
+            name=door.name,
+            kind=door.kind,
+            mode=door.mode,
+            accepted=sorted(door.accepted),
+            building_id=door.building_id,
+        )
+
+
+class KeyCreate(BaseModel):
+    """A device key to issue for the gate at a door."""
+
+    gate_id: str
+    label: str = Field(default="", max_length=200)
+
+
+class KeyPublic(BaseModel):
+    """A device key (the secret only when just issued)."""
+
+    id: str
+    gate_id: str
+    label: str
+    created_at: datetime
+    revoked_at: datetime | None
+    secret: str | None = None
+
+    @classmethod
+    def of(cls, key: DeviceKey, secret: str | None = None) -> KeyPublic:
+        """From the domain record."""
+        return cls(
+            id=key.id,
+            gate_id=key.gate_id,
+            label=key.label,
+            created_at=key.created_at,
+            revoked_at=key.revoked_at,
+            secret=secret,
+        )
+
+
+class DecisionPublic(BaseModel):
+    """A door's decision on a frame, with its reason code."""
+
+    granted: bool
+    reason: str
+    decided_at: datetime
+
+
+@router.get("/doors")
+def list_doors(deps: Deps, principal: Reader) -> list[DoorPublic]:
+    """Every door."""
+    return [DoorPublic.of(d) for d in places.list_doors(context_for(deps, principal))]
+
+
+@router.post("/doors", status_code=201)
+def add_door(deps: Deps, principal: Staff, body: DoorCreate) -> DoorPublic:
+    """Add a door."""
+    door = places.add_door(
+        context_for(deps, principal),
+        body.name,
+        body.kind,
+        body.mode,
+        body.accepted,
+        body.building_id,
+    )
+    return DoorPublic.of(door)
+
+
+@router.post("/doors/{door_id}/unlock", status_code=204)
+def unlock(deps: Deps, principal: Staff, door_id: str) -> None:
+    """Open a door once by remote command (audited, with whether it worked)."""
+    if deps.opener is None:
+        raise ServiceUnavailableError("no door driver is configured on this server")
+    activity.remote_unlock(context_for(deps, principal), deps.opener, door_id)
+
+
+@router.post("/doors/{door_id}/frames")
+async def post_frame(
+    deps: Deps,
+    principal: Device,
+    door_id: str,
+    file: Annotated[UploadFile, File(description="One camera frame, JPEG or PNG.")],
+) -> DecisionPublic:
+    """A gate's (or kiosk's) frame for its own door, answered with the decision."""
+    if principal.device is None or principal.device.gate_id != door_id:
+        raise PolicyRefusedError("this device key is for another door")
+    decider = decider_of(deps)
+    data = await read_bounded(file, deps.settings.server.max_upload_bytes)
+    load_image(data, deps.settings.images)
+    decision = decider.decide_frame(door_id, data)
+    return DecisionPublic(
+        granted=decision.granted, reason=decision.reason, decided_at=decision.decided_at
+    )
+
+
+@router.get("/devices/keys")
+def list_keys(deps: Deps, principal: Admin) -> list[KeyPublic]:
+    """Every device key (never their secrets)."""
+    return [KeyPublic.of(k) for k in accounts.list_device_keys(context_for(deps, principal))]
+
+
+@router.post("/devices/keys", status_code=201)
+def issue_key(deps: Deps, principal: Admin, body: KeyCreate) -> KeyPublic:
+    """Issue a gate's key; its secret comes back once."""
+    issued = accounts.issue_device_key(context_for(deps, principal), body.gate_id, body.label)
+    return KeyPublic.of(issued.key, issued.secret)
+
+
+@router.delete("/devices/keys/{key_id}")
+def revoke_key(deps: Deps, principal: Admin, key_id: str) -> KeyPublic:
+    """Revoke a device key at once."""
+    return KeyPublic.of(accounts.revoke_device_key(context_for(deps, principal), key_id))

@@ -1,0 +1,68 @@
+"""Face enrollment from uploaded photos: quality feedback first, then templates.
+
+Consent is checked before any photo is processed; no photo is stored.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, UploadFile
+from pydantic import BaseModel
+
+from facegate.api.deps import Deps, Staff, context_for
+from facegate.api.uploads import read_photos
+from facegate.services.enrollment import check_photos, enroll
+
+router = APIRouter(prefix="/people/{person_id}", tags=["enrollment"])
+
+Files = Annotated[list[UploadFile], File(description="Photos of the person, one face each.")]
+
+
+class PhotoVerdict(BaseModel):
+    """Whether one photo would give a template, and if not why."""
+
+    name: str
+    accepted: bool
+    reason: str | None
+
+
+class EnrollmentPublic(BaseModel):
+    """What an enrollment stored."""
+
+    person_id: str
+    model: str
+    enrolled: int
+    template_ids: list[str]
+    failures: list[PhotoVerdict]
+
+
+@router.post("/photos/check")
+async def check(deps: Deps, principal: Staff, person_id: str, files: Files) -> list[PhotoVerdict]:
+    """Run the quality gate on photos without storing anything (feedback for the user)."""
+    settings = deps.settings
+    photos = await read_photos(files, settings.images, settings.server.max_upload_bytes)
+    verdicts = check_photos(context_for(deps, principal), deps.describer, person_id, photos)
+    return [
+        PhotoVerdict(name=str(photo), accepted=reason is None, reason=reason)
+        for photo, reason in verdicts.items()
+    ]
+
+
+@router.post("/enrollment", status_code=201)
+async def enroll_photos(
+    deps: Deps, principal: Staff, person_id: str, files: Files
+) -> EnrollmentPublic:
+    """Enroll the photos that pass the quality gate (422 when none does)."""
+    settings = deps.settings
+    photos = await read_photos(files, settings.images, settings.server.max_upload_bytes)
+    result = enroll(context_for(deps, principal), deps.sealer(), deps.describer, person_id, photos)
+    return EnrollmentPublic(
+        person_id=result.person_id,
+        model=result.model_id,
+        enrolled=len(result.template_ids),
+        template_ids=result.template_ids,
+        failures=[
+            PhotoVerdict(name=str(p), accepted=False, reason=r) for p, r in result.failures.items()
+        ],
+    )

@@ -1,0 +1,94 @@
+"""Access events: past ones with filters, and live ones as server-sent events."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import StreamingResponse
+
+from facegate.api.deps import Deps, Reader, ServerDeps, context_for
+from facegate.api.metrics import Metrics
+from facegate.api.schemas import EventPublic
+from facegate.domain.events import EventQuery
+from facegate.domain.reasons import Reason
+from facegate.services import activity
+from facegate.services.context import ServiceContext
+
+router = APIRouter(prefix="/events", tags=["events"])
+
+POLL_S = 1.0
+"""How often the live stream looks for new events, in seconds."""
+
+
+@router.get("")
+def list_events(
+    deps: Deps,
+    principal: Reader,
+    door_id: str | None = None,
+    person_id: str | None = None,
+    granted: bool | None = None,
+    reason: Reason | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[EventPublic]:
+    """Past events, newest first, filtered (the read is audited)."""
+    query = EventQuery(door_id, person_id, granted, reason, since, until, limit)
+    return [EventPublic.of(e) for e in activity.search_events(context_for(deps, principal), query)]
+
+
+async def _stream(
+    context: ServiceContext, metrics: Metrics, duration_s: float, clock_start: datetime
+) -> AsyncIterator[str]:
+    seen: set[str] = set()
+    since = clock_start
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + duration_s
+    metrics.sse_clients += 1
+    try:
+        yield "retry: 3000\n\n"
+        while True:
+            events = await asyncio.to_thread(activity.events_after, context, since)
+            for event in events:
+                if event.id not in seen:
+                    seen.add(event.id)
+                    since = max(since, event.occurred_at)
+                    data = json.dumps(EventPublic.of(event).model_dump(mode="json"))
+                    yield f"event: access\nid: {event.id}\ndata: {data}\n\n"
+            if loop.time() >= deadline:
+                return
+            await asyncio.sleep(POLL_S)
+    finally:
+        metrics.sse_clients -= 1
+
+
+@router.get("/stream", response_class=StreamingResponse)
+def stream_events(
+    request: Request,
+    deps: Deps,
+    principal: Reader,
+    since: datetime | None = None,
+    duration_s: Annotated[float, Query(ge=0, le=3600)] = 600,
+) -> StreamingResponse:
+    """New events as ``text/event-stream`` (``event: access``), for ``duration_s`` seconds.
+
+    A client reconnects after the stream ends (browsers' EventSource does so itself).
+    """
+    context = context_for(deps, principal)
+    activity.open_event_stream(context)
+    start = since or deps.clock.now()
+    return StreamingResponse(
+        _stream(context, _metrics(request, deps), duration_s, start),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+def _metrics(request: Request, deps: ServerDeps) -> Metrics:
+    counters: Metrics = request.app.state.metrics
+    return counters

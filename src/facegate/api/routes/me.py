@@ -1,0 +1,87 @@
+"""The resident's own data: consent, access history, export, visitor passes, erasure."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from facegate.api.deps import Deps, Resident, context_for
+from facegate.api.routes.credentials import issue_pass
+from facegate.api.schemas import (
+    ConsentCreate,
+    ConsentPublic,
+    EventPublic,
+    PassCreate,
+    PassPublic,
+    WithdrawalPublic,
+)
+from facegate.api.security import Principal
+from facegate.domain.errors import ValidationError
+from facegate.domain.events import EventQuery
+from facegate.domain.people import ConsentMethod, ConsentPurpose
+from facegate.services import accounts, activity, rights
+from facegate.services.consent import grant_consent, withdraw_consent
+
+router = APIRouter(prefix="/me", tags=["resident"])
+
+
+def _person(principal: Principal) -> str:
+    if principal.user is None:
+        raise ValidationError("not a resident session")
+    return accounts.require_person(principal.user)
+
+
+@router.get("/events")
+def my_events(deps: Deps, principal: Resident) -> list[EventPublic]:
+    """My own access history, newest first."""
+    query = EventQuery(person_id=_person(principal), limit=1000)
+    return [EventPublic.of(e) for e in activity.search_events(context_for(deps, principal), query)]
+
+
+@router.get("/export")
+def my_export(deps: Deps, principal: Resident) -> dict[str, Any]:
+    """Everything held about me."""
+    return rights.export_person(context_for(deps, principal), _person(principal))
+
+
+@router.post("/consents", status_code=201)
+def my_consent(deps: Deps, principal: Resident, body: ConsentCreate) -> ConsentPublic:
+    """Give my consent (recorded as electronic, whatever the body says)."""
+    record = grant_consent(
+        context_for(deps, principal),
+        _person(principal),
+        body.purpose,
+        body.text_version,
+        ConsentMethod.ELECTRONIC,
+        body.guardian,
+    )
+    return ConsentPublic.of(record)
+
+
+@router.delete("/consents/{purpose}")
+def my_withdrawal(deps: Deps, principal: Resident, purpose: ConsentPurpose) -> WithdrawalPublic:
+    """Withdraw my consent; my face data is destroyed at once, my card keeps working."""
+    result = withdraw_consent(context_for(deps, principal), _person(principal), purpose)
+    return WithdrawalPublic(
+        withdrawn_at=result.record.withdrawn_at, templates_deleted=result.templates_deleted
+    )
+
+
+@router.get("/passes")
+def my_passes(deps: Deps, principal: Resident) -> list[PassPublic]:
+    """The visitor passes I issued."""
+    visits = activity.passes_of(context_for(deps, principal), _person(principal))
+    return [PassPublic.of(p) for p in visits]
+
+
+@router.post("/passes", status_code=201)
+def invite(deps: Deps, principal: Resident, body: PassCreate) -> PassPublic:
+    """Invite a visitor: a time-limited QR pass (the code comes back once)."""
+    return issue_pass(deps, principal, _person(principal), body)
+
+
+@router.post("/erasure-request", status_code=202)
+def request_erasure(deps: Deps, principal: Resident) -> None:
+    """Ask the site to erase me (an administrator carries it out; the request is audited)."""
+    activity.request_erasure(context_for(deps, principal), _person(principal))

@@ -1,0 +1,95 @@
+"""``facegate serve`` (uvicorn, optional HTTPS) and ``facegate admin create``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from facegate.bootstrap import SystemClock, build_store
+from facegate.cli.context import settings_from
+from facegate.cli.output import JsonFlag, emit_json, handles_errors
+from facegate.domain.accounts import AccountRole
+from facegate.domain.errors import BadInputError
+from facegate.services.accounts import create_user
+from facegate.services.context import ServiceContext
+from facegate.store.passwords import Argon2Hasher
+
+admin_app = typer.Typer(help="Accounts of the web console.", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the server commands to ``app``."""
+    app.command(name="serve")(serve)
+    app.add_typer(admin_app, name="admin")
+
+
+@handles_errors
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="TCP port.")] = None,
+    tls_cert: Annotated[Path | None, typer.Option(help="PEM certificate for HTTPS.")] = None,
+    tls_key: Annotated[Path | None, typer.Option(help="PEM private key for HTTPS.")] = None,
+    self_signed: Annotated[
+        bool, typer.Option(help="Make (once) and use a self-signed certificate for the LAN.")
+    ] = False,
+) -> None:
+    """Run the web server: the REST API under /api/v1 (and its OpenAPI document)."""
+    import uvicorn
+
+    from facegate.api.tls import self_signed as make_certificate
+    from facegate.bootstrap_server import build_app
+
+    settings = settings_from(ctx)
+    server = settings.server
+    host, port = host or server.host, port or server.port
+    cert, key = tls_cert or server.tls_cert, tls_key or server.tls_key
+    if (cert is None) != (key is None):
+        raise BadInputError("give both --tls-cert and --tls-key, or neither")
+    if self_signed and cert is None:
+        cert, key = make_certificate(settings.data_dir, sorted({"localhost", host}))
+    app = build_app(settings)
+    scheme = "https" if cert else "http"
+    typer.echo(f"facegate serving on {scheme}://{host}:{port}/ (API at /api/v1)", err=True)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        ssl_certfile=str(cert) if cert else None,
+        ssl_keyfile=str(key) if key else None,
+        log_level="info",
+    )
+
+
+@admin_app.command("create")
+@handles_errors
+def admin_create(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Option(prompt=True, help="Login name.")],
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt=True,
+            hide_input=True,
+            confirmation_prompt=True,
+            envvar="FACEGATE_ADMIN_PASSWORD",
+            help="Password (prompted; or FACEGATE_ADMIN_PASSWORD).",
+        ),
+    ],
+    role: Annotated[AccountRole, typer.Option(help="Role of the account.")] = AccountRole.ADMIN,
+    as_json: JsonFlag = False,
+) -> None:
+    """Create a console account (the first administrator, or another)."""
+    settings = settings_from(ctx)
+    store = build_store(settings)
+    try:
+        context = ServiceContext(store=store, clock=SystemClock(), actor="cli:admin")
+        user = create_user(context, Argon2Hasher(), username, password, role)
+    finally:
+        store.close()
+    if as_json:
+        emit_json({"id": user.id, "username": user.username, "role": user.role.value})
+    else:
+        typer.echo(user.id)

@@ -1,0 +1,139 @@
+"""Accounts of the web console and API: users, their sessions, and gates' device keys.
+
+Secrets never appear here in the clear: a password is an Argon2 hash, a session token and
+a device key are stored as their SHA-256 (the clear value is shown once, to its holder).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from facegate.domain.clock import require_aware
+from facegate.domain.errors import ValidationError
+
+MIN_PASSWORD_LENGTH = 10
+"""Shortest password accepted, in characters (no default password exists anywhere)."""
+
+
+class AccountRole(StrEnum):
+    """What an account may do.
+
+    ``admin`` everything; ``operator`` day-to-day security work, not the audit log;
+    ``auditor`` reads everything including the audit log, changes nothing; ``resident``
+    only their own data (the account is linked to a person).
+    """
+
+    ADMIN = "admin"
+    OPERATOR = "operator"
+    AUDITOR = "auditor"
+    RESIDENT = "resident"
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """A login of the console or portal.
+
+    Attributes:
+        id: opaque id.
+        username: unique login name.
+        password_hash: Argon2 hash (PHC string).
+        role: what the account may do.
+        created_at: when (UTC).
+        person_id: the person a resident account belongs to (required for residents).
+        disabled: a disabled account cannot log in.
+    """
+
+    id: str
+    username: str
+    password_hash: str
+    role: AccountRole
+    created_at: datetime
+    person_id: str | None = None
+    disabled: bool = False
+
+    def __post_init__(self) -> None:
+        name = self.username
+        if not name or name != name.strip() or len(name) > 64 or not name.isprintable():
+            raise ValidationError("a username is 1-64 printable characters without edge spaces")
+        if self.role is AccountRole.RESIDENT and self.person_id is None:
+            raise ValidationError("a resident account must belong to a person")
+        require_aware(self.created_at, "created_at")
+
+
+@dataclass(frozen=True, slots=True)
+class WebSession:
+    """A logged-in browser or API client.
+
+    Attributes:
+        token_hash: SHA-256 hex of the session token (the cookie holds the token).
+        user_id: whose session.
+        csrf_token: the token forms and unsafe requests must echo.
+        created_at: when it began (UTC).
+        expires_at: when it ends (UTC).
+    """
+
+    token_hash: str
+    user_id: str
+    csrf_token: str
+    created_at: datetime
+    expires_at: datetime
+
+    def valid(self, now: datetime) -> bool:
+        """Whether the session is still usable at ``now``."""
+        return self.created_at <= now < self.expires_at
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceKey:
+    """A gate's API key.
+
+    Attributes:
+        id: opaque id.
+        gate_id: the gate (a door id) the key speaks for.
+        key_hash: SHA-256 hex of the key.
+        created_at: when issued (UTC).
+        revoked_at: when revoked; a revoked key is refused.
+        label: a note for people (``lobby tablet``).
+    """
+
+    id: str
+    gate_id: str
+    key_hash: str
+    created_at: datetime
+    revoked_at: datetime | None = None
+    label: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ResetToken:
+    """A one-time password reset link's token (its hash), for one user.
+
+    Attributes:
+        token_hash: SHA-256 hex of the token.
+        user_id: whose password it resets.
+        expires_at: when it lapses (UTC).
+        used_at: when it was used; a used token is refused.
+    """
+
+    token_hash: str
+    user_id: str
+    expires_at: datetime
+    used_at: datetime | None = None
+
+
+def secret_hash(secret: str) -> str:
+    """SHA-256 hex of a high-entropy secret (session token, device key, reset token)."""
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def check_password_strength(password: str) -> None:
+    """Refuse passwords too short to survive a guess.
+
+    Raises:
+        ValidationError: fewer than :data:`MIN_PASSWORD_LENGTH` characters.
+    """
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")

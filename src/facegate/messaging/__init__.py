@@ -1,0 +1,1 @@
+"""Adapters that tell the outside world: webhooks (MQTT comes with the gate)."""

@@ -1,0 +1,231 @@
+"""Use cases on accounts: create users, log in and out, device keys, password reset."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, replace
+from datetime import timedelta
+
+from facegate.domain.accounts import (
+    AccountRole,
+    DeviceKey,
+    ResetToken,
+    User,
+    WebSession,
+    check_password_strength,
+    secret_hash,
+)
+from facegate.domain.errors import AccessRefusedError, NotFoundError, ValidationError
+from facegate.domain.reasons import Reason
+from facegate.ports import PasswordHasher
+from facegate.services.context import ServiceContext, audit, new_id
+
+_REFUSED = "unknown username or wrong password"
+
+
+def create_user(
+    context: ServiceContext,
+    hasher: PasswordHasher,
+    username: str,
+    password: str,
+    role: AccountRole,
+    person_id: str | None = None,
+) -> User:
+    """Create an account (audited by id and role).
+
+    Raises:
+        ValidationError: weak password, bad username, resident without a person.
+        ConflictError: the username is taken.
+        NotFoundError: unknown person.
+    """
+    check_password_strength(password)
+    with context.store.unit_of_work() as uow:
+        if person_id is not None:
+            uow.people.get(person_id)
+        user = User(new_id(), username, hasher.hash(password), role, context.clock.now(), person_id)
+        uow.accounts.add_user(user)
+        audit(uow, context, "user.create", person_id, {"user_id": user.id, "role": role.value})
+        uow.commit()
+    return user
+
+
+def ensure_admin(
+    context: ServiceContext, hasher: PasswordHasher, username: str, password: str
+) -> bool:
+    """Create the administrator ``username`` unless an account of that name exists.
+
+    Returns:
+        Whether it was created.
+    """
+    with context.store.unit_of_work() as uow:
+        if uow.accounts.user_named(username) is not None:
+            return False
+    create_user(context, hasher, username, password, AccountRole.ADMIN)
+    return True
+
+
+def list_users(context: ServiceContext) -> list[User]:
+    """Every account, by name."""
+    with context.store.unit_of_work() as uow:
+        return uow.accounts.users()
+
+
+@dataclass(frozen=True, slots=True)
+class Login:
+    """A new session: the token goes into the cookie, only its hash is stored."""
+
+    user: User
+    token: str
+    session: WebSession
+
+
+def log_in(
+    context: ServiceContext,
+    hasher: PasswordHasher,
+    username: str,
+    password: str,
+    lifetime: timedelta,
+) -> Login:
+    """Check a password and open a session (failures and successes are audited).
+
+    Raises:
+        AccessRefusedError: unknown user, wrong password or disabled account (one message
+            for all three, so the answer does not tell which usernames exist).
+    """
+    with context.store.unit_of_work() as uow:
+        user = uow.accounts.user_named(username)
+        ok = user is not None and not user.disabled and hasher.verify(user.password_hash, password)
+        if user is None or not ok:
+            audit(uow, context, "user.login_failed", None, {"user_id": user.id if user else None})
+            uow.commit()
+            raise AccessRefusedError(_REFUSED, Reason.UNKNOWN_CREDENTIAL)
+        token, now = secrets.token_urlsafe(32), context.clock.now()
+        session = WebSession(
+            secret_hash(token), user.id, secrets.token_urlsafe(32), now, now + lifetime
+        )
+        uow.accounts.add_session(session)
+        audit(uow, context, "user.login", user.person_id, {"user_id": user.id})
+        uow.commit()
+    return Login(user, token, session)
+
+
+def session_user(context: ServiceContext, token: str) -> tuple[User, WebSession] | None:
+    """The user and session a cookie's token stands for; ``None`` when invalid or expired."""
+    with context.store.unit_of_work() as uow:
+        session = uow.accounts.session(secret_hash(token))
+        if session is None or not session.valid(context.clock.now()):
+            return None
+        user = uow.accounts.user(session.user_id)
+    return None if user.disabled else (user, session)
+
+
+def log_out(context: ServiceContext, session: WebSession) -> None:
+    """End ``session``."""
+    with context.store.unit_of_work() as uow:
+        uow.accounts.delete_sessions(session.user_id, session.token_hash)
+        audit(uow, context, "user.logout", None, {"user_id": session.user_id})
+        uow.commit()
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedDeviceKey:
+    """A new device key and its secret (shown once)."""
+
+    key: DeviceKey
+    secret: str
+
+
+def issue_device_key(context: ServiceContext, gate_id: str, label: str = "") -> IssuedDeviceKey:
+    """Issue an API key for the gate at door ``gate_id``.
+
+    Raises:
+        NotFoundError: unknown door.
+    """
+    secret = "fgk_" + secrets.token_urlsafe(32)
+    with context.store.unit_of_work() as uow:
+        uow.places.door(gate_id)
+        key = DeviceKey(new_id(), gate_id, secret_hash(secret), context.clock.now(), None, label)
+        uow.accounts.add_device_key(key)
+        audit(uow, context, "device_key.issue", None, {"key_id": key.id, "gate_id": gate_id})
+        uow.commit()
+    return IssuedDeviceKey(key, secret)
+
+
+def revoke_device_key(context: ServiceContext, key_id: str) -> DeviceKey:
+    """Revoke a device key at once (idempotent).
+
+    Raises:
+        NotFoundError: unknown key.
+    """
+    with context.store.unit_of_work() as uow:
+        key = uow.accounts.device_key(key_id)
+        if key.revoked_at is None:
+            key = replace(key, revoked_at=context.clock.now())
+            uow.accounts.update_device_key(key)
+            audit(uow, context, "device_key.revoke", None, {"key_id": key.id})
+            uow.commit()
+    return key
+
+
+def list_device_keys(context: ServiceContext) -> list[DeviceKey]:
+    """Every device key (hashes only), newest first."""
+    with context.store.unit_of_work() as uow:
+        return uow.accounts.device_keys()
+
+
+def device_for_secret(context: ServiceContext, secret: str) -> DeviceKey | None:
+    """The live device key ``secret`` stands for; ``None`` when unknown or revoked."""
+    with context.store.unit_of_work() as uow:
+        key = uow.accounts.device_key_by_hash(secret_hash(secret))
+    return key if key is not None and key.revoked_at is None else None
+
+
+def issue_reset_token(context: ServiceContext, user_id: str, valid_for: timedelta) -> str:
+    """A one-time password reset token for ``user_id`` (an operator hands the link over).
+
+    Raises:
+        NotFoundError: unknown user.
+    """
+    token = secrets.token_urlsafe(32)
+    with context.store.unit_of_work() as uow:
+        user = uow.accounts.user(user_id)
+        expires = context.clock.now() + valid_for
+        uow.accounts.add_reset_token(ResetToken(secret_hash(token), user.id, expires))
+        audit(uow, context, "user.reset_issued", user.person_id, {"user_id": user.id})
+        uow.commit()
+    return token
+
+
+def reset_password(
+    context: ServiceContext, hasher: PasswordHasher, token: str, password: str
+) -> User:
+    """Set a new password with a one-time token; every session of the user ends.
+
+    Raises:
+        NotFoundError: unknown, used or expired token.
+        ValidationError: weak password.
+    """
+    check_password_strength(password)
+    now = context.clock.now()
+    with context.store.unit_of_work() as uow:
+        found = uow.accounts.reset_token(secret_hash(token))
+        if found is None or found.used_at is not None or found.expires_at <= now:
+            raise NotFoundError("this reset link is unknown, used or expired")
+        user = replace(uow.accounts.user(found.user_id), password_hash=hasher.hash(password))
+        uow.accounts.update_user(user)
+        uow.accounts.update_reset_token(replace(found, used_at=now))
+        uow.accounts.delete_sessions(user.id)
+        audit(uow, context, "user.password_reset", user.person_id, {"user_id": user.id})
+        uow.commit()
+    return user
+
+
+def require_person(user: User) -> str:
+    """The person a resident account belongs to.
+
+    Raises:
+        ValidationError: the account has no person.
+    """
+    if user.person_id is None:
+        raise ValidationError(f"account {user.username!r} belongs to no person")
+    return user.person_id

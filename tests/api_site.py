@@ -1,0 +1,80 @@
+"""An API on a real SQLite site with fakes for the clock and the face engine (fixture `site`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from facegate.api.app import create_app
+from facegate.api.deps import ServerDeps
+from facegate.api.security import LoginLimiter
+from facegate.config import ServerSettings, Settings
+from facegate.domain.accounts import AccountRole
+from facegate.domain.people import Role
+from facegate.services import accounts, people, site_admin
+from facegate.services.context import ServiceContext
+from facegate.store.crypto import AesGcmSealer, generate_key
+from facegate.store.database import create_db_engine, upgrade
+from facegate.store.passwords import Argon2Hasher
+from facegate.store.unit_of_work import SqlStore
+from fakes import FakeClock, FakeDescriber
+
+PASSWORD = "correct horse battery"
+
+
+@dataclass
+class Site:
+    deps: ServerDeps
+    context: ServiceContext
+    resident_id: str
+    other_id: str
+    notified: list[dict[str, str]]
+
+    def client(self, username: str | None = None) -> TestClient:
+        client = TestClient(create_app(self.deps), base_url="https://testserver")
+        if username is not None:
+            answer = client.post(
+                "/api/v1/auth/login", json={"username": username, "password": PASSWORD}
+            )
+            assert answer.status_code == 200, answer.text
+            client.headers["X-CSRF-Token"] = answer.json()["csrf_token"]
+        return client
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[Site]:
+    engine = create_db_engine(f"sqlite:///{tmp_path / 'facegate.db'}")
+    upgrade(engine)
+    store = SqlStore(engine)
+    clock = FakeClock()
+    context = ServiceContext(store=store, clock=clock, actor="test")
+    site_admin.init_site(context, "Oak Court", "Europe/Berlin")
+    hasher = Argon2Hasher(time_cost=1, memory_kib=1024)
+    resident = people.add_person(context, "Ann Lee", Role.RESIDENT)
+    other = people.add_person(context, "Bo Chen", Role.RESIDENT)
+    for name, role in (
+        ("admin", AccountRole.ADMIN),
+        ("operator", AccountRole.OPERATOR),
+        ("auditor", AccountRole.AUDITOR),
+    ):
+        accounts.create_user(context, hasher, name, PASSWORD, role)
+    accounts.create_user(context, hasher, "ann", PASSWORD, AccountRole.RESIDENT, resident.id)
+    accounts.create_user(context, hasher, "bo", PASSWORD, AccountRole.RESIDENT, other.id)
+    sealer = AesGcmSealer(generate_key())
+    notified: list[dict[str, str]] = []
+    deps = ServerDeps(
+        settings=Settings(server=ServerSettings(environment="development")),
+        store=store,
+        clock=clock,
+        hasher=hasher,
+        sealer=lambda: sealer,
+        describer=FakeDescriber,
+        notify=notified.append,
+        limiter=LoginLimiter(attempts=3, window_s=60),
+    )
+    yield Site(deps, context, resident.id, other.id, notified)
+    store.close()
