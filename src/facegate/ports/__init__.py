@@ -5,6 +5,7 @@ importable from ``facegate.ports``.
 """
 
 from facegate.domain.clock import Clock
+from facegate.ports.gate import ActuatorCommand, DoorActuator, Frame, FrameSource, GateUpstream
 from facegate.ports.liveness import LivenessCheck, SensorCue
 from facegate.ports.store import (
     AccessRuleRepository,
@@ -27,13 +28,18 @@ from facegate.ports.vision import Embedder, PhotoDescriber, Progress
 
 __all__ = [
     "AccessRuleRepository",
+    "ActuatorCommand",
     "AlertRepository",
     "AuditRepository",
     "Clock",
     "ConsentRepository",
     "CredentialRepository",
+    "DoorActuator",
     "Embedder",
     "EventRepository",
+    "Frame",
+    "FrameSource",
+    "GateUpstream",
     "KeyRepository",
     "LivenessCheck",
     "PassRepository",

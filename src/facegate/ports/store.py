@@ -196,6 +196,14 @@ class EventRepository(Protocol):
         """Events naming ``person_id``, oldest first."""
         ...
 
+    def received(self, key: str) -> bool:
+        """Whether a gate already delivered the event with idempotency ``key``."""
+        ...
+
+    def add_receipt(self, key: str, gate_id: str, at: datetime) -> None:
+        """Record that ``gate_id`` delivered the event with idempotency ``key`` at ``at``."""
+        ...
+
     def anonymise(self, person_id: str) -> int:
         """Remove ``person_id`` from their events; returns how many."""
         ...
