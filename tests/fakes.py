@@ -57,6 +57,7 @@ class Tables:
     passes: dict[str, VisitorPass] = field(default_factory=dict)
     alerts: dict[str, AlertEntry] = field(default_factory=dict)
     events: dict[str, Event] = field(default_factory=dict)
+    receipts: dict[str, str] = field(default_factory=dict)
     audit: list[AuditRecord] = field(default_factory=list)
     places: dict[str, Building | Unit | Door | Lift] = field(default_factory=dict)
     rules: dict[str, AccessRule] = field(default_factory=dict)
@@ -235,6 +236,14 @@ class _Events:
 
     def for_person(self, person_id: str) -> list[Event]:
         return [e for e in self.t.events.values() if e.person_id == person_id]
+
+    def received(self, key: str) -> bool:
+        return key in self.t.receipts
+
+    def add_receipt(self, key: str, gate_id: str, at: datetime) -> None:
+        if key in self.t.receipts:
+            raise ConflictError(f"receipt {key} exists")
+        self.t.receipts[key] = gate_id
 
     def anonymise(self, person_id: str) -> int:
         mine = self.for_person(person_id)

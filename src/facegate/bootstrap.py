@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from facegate.config import Settings
-from facegate.domain.errors import KeyFileError, SiteNotInitializedError
+from facegate.domain.errors import KeyFileError, ModelUnavailableError, SiteNotInitializedError
+from facegate.ports import LivenessCheck
 from facegate.services import site_admin
 from facegate.services.context import ServiceContext
 from facegate.store.crypto import (
@@ -24,6 +25,9 @@ from facegate.store.database import create_db_engine, current_revision, describe
 from facegate.store.database import upgrade as upgrade_database
 from facegate.store.unit_of_work import SqlStore
 from facegate.vision.engine import EngineSpec, FaceEngine
+from facegate.vision.liveness.check import FusedLivenessCheck
+from facegate.vision.liveness.motion import MotionSettings
+from facegate.vision.liveness.texture_model import load_texture_model
 from facegate.vision.photos import EnginePhotoDescriber
 
 
@@ -177,3 +181,25 @@ def rotate_site_key(settings: Settings, context: ServiceContext) -> KeyRotation:
         return KeyRotation(count, site_key_id(new_key), staged)
     os.replace(staged, settings.site_key_path)
     return KeyRotation(count, site_key_id(new_key), None)
+
+
+def build_gate_liveness(settings: Settings) -> tuple[LivenessCheck | None, int]:
+    """The gate's liveness check as ``settings.gate.liveness`` says, and frames it needs.
+
+    ``motion`` (default) needs no trained file: the multi-frame cue on
+    ``MotionSettings.min_frames`` frames of the face. ``fused`` adds the texture model
+    (``settings.gate.texture_model``); ``none`` checks nothing (one frame suffices).
+
+    Raises:
+        ModelUnavailableError: ``fused`` without a texture model file.
+    """
+    mode = settings.gate.liveness
+    if mode == "none":
+        return None, 1
+    motion = MotionSettings()
+    if mode == "motion":
+        return FusedLivenessCheck(motion=motion), motion.min_frames
+    if settings.gate.texture_model is None:
+        raise ModelUnavailableError("liveness 'fused' needs FACEGATE_GATE__TEXTURE_MODEL")
+    texture = load_texture_model(settings.gate.texture_model)
+    return FusedLivenessCheck(texture=texture, motion=motion), motion.min_frames

@@ -109,6 +109,60 @@ class ServerSettings:
             )
 
 
+@dataclass(frozen=True, slots=True)
+class GateSettings:
+    """How a gate process runs (environment: ``FACEGATE_GATE__<NAME>``).
+
+    Attributes:
+        gate_id: this gate's name in events and topics (default ``"gate-1"``).
+        actuator: ``simulated`` (quick start), ``mqtt`` or ``http`` (default simulated).
+        unlock_duration_s: how long a door stays unlocked, or lift floors enabled, per
+            grant (seconds, default 5.0).
+        ack_timeout_s: how long to wait for the lock's acknowledgement before the
+            command counts as failed and the door stays locked (seconds, default 1.0).
+        mqtt_host: broker host (default ``127.0.0.1``).
+        mqtt_port: broker port (default 1883).
+        mqtt_prefix: first topic level (default ``facegate``); topics are
+            ``<prefix>/<site>/door/<door_id>/set`` and so on (see :mod:`facegate.gate.mqtt`).
+        mqtt_site: the site's topic segment (default ``site``).
+        http_url: the relay's URL for ``http`` (e.g. ``http://10.0.0.7/relay/0``), with
+            ``{action}`` and ``{duration_s}`` placeholders allowed.
+        held_open_s: an open door contact longer than this raises door-held-open
+            (seconds, default 30).
+        outbox_file: the outbox's file name inside ``<data-dir>/gate/`` (default
+            ``outbox.db``).
+        liveness: ``motion`` (the multi-frame cue, needs ``motion_frames`` frames of a
+            face, no trained file), ``fused`` (texture and motion; needs the texture
+            model file) or ``none`` (default ``motion``).
+        texture_model: the texture model file for ``fused``.
+        decide_after_frames: frames a face may stay below the quality gate before the
+            track is denied as ``low_quality`` (default 15).
+        sync_interval_s: how often the snapshot is refreshed and the outbox delivered
+            (seconds, default 5.0).
+        card_window_s: how long a card read waits for the face on an ``all_of`` door
+            (seconds, default 10).
+        site_mode: ``normal``, ``lockdown`` or ``free_passage`` (fire alarm).
+    """
+
+    gate_id: str = "gate-1"
+    actuator: Literal["simulated", "mqtt", "http"] = "simulated"
+    unlock_duration_s: float = 5.0
+    ack_timeout_s: float = 1.0
+    mqtt_host: str = "127.0.0.1"
+    mqtt_port: int = 1883
+    mqtt_prefix: str = "facegate"
+    mqtt_site: str = "site"
+    http_url: str | None = None
+    held_open_s: float = 30.0
+    outbox_file: str = "outbox.db"
+    liveness: Literal["none", "motion", "fused"] = "motion"
+    texture_model: Path | None = None
+    decide_after_frames: int = 15
+    sync_interval_s: float = 5.0
+    card_window_s: float = 10.0
+    site_mode: Literal["normal", "lockdown", "free_passage"] = "normal"
+
+
 class Settings(BaseSettings):
     """Everything a facegate process can be configured with."""
 
@@ -137,6 +191,13 @@ class Settings(BaseSettings):
     """First administrator's username (``FACEGATE_ADMIN_USER``), created at start if absent."""
     admin_password: SecretStr | None = None
     """First administrator's password (``FACEGATE_ADMIN_PASSWORD``); never a default."""
+    gate: GateSettings = Field(default_factory=lambda: GateSettings())
+    """How a gate process runs (see :class:`GateSettings`)."""
+
+    @property
+    def outbox_path(self) -> Path:
+        """The gate's outbox file, under ``<data-dir>/gate/``."""
+        return self.data_dir / "gate" / self.gate.outbox_file
 
     @property
     def database_path(self) -> Path:

@@ -4,15 +4,28 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from facegate.bootstrap import build_engine, build_gate_liveness
 from facegate.cli.context import settings_from
 from facegate.cli.output import JsonFlag, emit_json, handles_errors, stderr
+from facegate.config import Settings
 from facegate.domain.errors import DataSetError
 from facegate.domain.matching import DEFAULT_MATCH_THRESHOLD
+from facegate.gate.bench import (
+    bench_snapshot,
+    enroll_from_video,
+    peak_rss_mb,
+    read_frames,
+    run_gate,
+    search_ms,
+    summarize,
+)
+from facegate.vision.detection import DetectionSettings
 from facegate.vision.embed_bench import agreement, load_chips, per_face_ms
 from facegate.vision.embedding import DlibEmbedder
 from facegate.vision.images import RgbImage
@@ -96,3 +109,62 @@ def bench_embed(
         f"max |dlib - onnx| {report['max_abs_diff']:.2e}; {report['pairs']} pairs, decisions "
         f"{'identical' if report['decisions_identical'] else 'DIFFER'} at {DEFAULT_MATCH_THRESHOLD}"
     )
+
+
+@bench_app.command("gate")
+@handles_errors
+def bench_gate(
+    ctx: typer.Context,
+    data: DataOption = Path("..") / "shared" / "data",
+    enroll_s: Annotated[float, typer.Option(help="Enroll from the video's first seconds.")] = 10.0,
+    arrival_s: Annotated[float, typer.Option(help="Seconds of video per simulated arrival.")] = 2.0,
+    as_json: JsonFlag = False,
+) -> None:
+    """Time the gate on real video (the person enrolled from its first seconds) and 1:N search.
+
+    Prints the latency from the frame that completes a decision to the actuator command
+    (p50, p95, ms), the time from a face's first frame to the command (p50, ms), the
+    decision rate, peak RSS (MiB) and the search time (ms) in 1,000 to 1,000,000 templates.
+    """
+    settings = settings_from(ctx)
+    video = data / "video" / "webcam_one_person.mp4"
+    if not video.is_file():
+        raise DataSetError(f"no video at {video} (give --data)")
+    engine = build_engine(settings.model_copy(update={"detection": _stream_detection(settings)}))
+    frames = read_frames(video)
+    enroll = [f for f in frames if f.timestamp_s < enroll_s]
+    rest = [f for f in frames if f.timestamp_s >= enroll_s]
+    descriptors = enroll_from_video(engine, enroll)
+    if not descriptors:
+        raise DataSetError(f"no usable face in the first {enroll_s} s of {video}")
+    policy, _ = settings.match_policy(engine.model_id)
+    liveness, window = build_gate_liveness(settings)
+    stderr.print(f"enrolled from {len(descriptors)} frames; gate on {len(rest)} frames ...")
+    outcomes, elapsed = run_gate(
+        engine, bench_snapshot(descriptors, policy), rest, liveness, window, arrival_s
+    )
+    report = {
+        **summarize(outcomes, elapsed),
+        "peak_rss_mb": peak_rss_mb(),
+        "frames": len(rest),
+        "frames_per_s": round(len(rest) / elapsed, 2),
+        "enrolled_from": f"every 5th frame of the first {enroll_s:g} s ({len(descriptors)} used)",
+        "liveness": settings.gate.liveness,
+        "threshold": policy.threshold,
+        "cpu_count": os.cpu_count(),
+    }
+    report["search_ms"] = search_ms()
+    report["search_peak_rss_mb"] = peak_rss_mb()
+    if as_json:
+        emit_json(report)
+        return
+    typer.echo(
+        f"p50 {report['p50_ms']} ms, p95 {report['p95_ms']} ms, time to decision p50 "
+        f"{report['time_to_decision_p50_ms']} ms, {report['decisions_per_s']} decisions/s, "
+        f"search {report['search_ms']} ms"
+    )
+
+
+def _stream_detection(settings: Settings) -> DetectionSettings:
+    """Detection for a stream: no CNN fallback on frames without a face."""
+    return replace(settings.detection, fallback=None)

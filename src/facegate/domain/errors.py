@@ -92,3 +92,15 @@ class AccessRefusedError(PolicyRefusedError):
     def __init__(self, message: str, reason: str) -> None:
         super().__init__(message)
         self.reason = reason
+
+
+class UpstreamUnavailableError(ServiceUnavailableError):
+    """A gate's upstream (site database or server) cannot be reached."""
+
+
+class ActuatorFailedError(ServiceUnavailableError):
+    """A door or lift did not acknowledge a command in time (the door stays locked)."""
+
+
+class CameraFailedError(ServiceUnavailableError):
+    """A camera or stream cannot be opened or stopped delivering frames."""

@@ -212,6 +212,18 @@ class Gallery:
         np.minimum.at(per_person, labels, euclidean_distances(probe, matrix))
         return {name: float(d) for name, d in zip(names, per_person, strict=True)}
 
+    def person_distance(self, probe: FloatArray, person_id: str) -> float:
+        """Distance from ``probe`` to ``person_id``'s closest template (``inf`` if none).
+
+        The 1:1 check of a claimed person: only that person's templates are compared.
+        """
+        probe = _single_descriptor(probe)
+        matrix, labels, names = self._index()
+        if person_id not in names:
+            return float(np.inf)
+        rows = matrix[labels == names.index(person_id)]
+        return float(euclidean_distances(probe, rows).min())
+
     def identify(self, probe: FloatArray, threshold: float, min_margin: float) -> Identification:
         """Find who ``probe`` is, or say "unknown".
 

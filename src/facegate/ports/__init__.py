@@ -12,6 +12,7 @@ from facegate.ports.accounts import (
     FrameDecision,
     PasswordHasher,
 )
+from facegate.ports.gate import ActuatorCommand, DoorActuator, Frame, FrameSource, GateUpstream
 from facegate.ports.liveness import LivenessCheck, SensorCue
 from facegate.ports.store import (
     AccessRuleRepository,
@@ -35,16 +36,21 @@ from facegate.ports.vision import Embedder, PhotoDescriber, Progress
 __all__ = [
     "AccessRuleRepository",
     "AccountRepository",
+    "ActuatorCommand",
     "AlertRepository",
     "AuditRepository",
     "Clock",
     "ConsentRepository",
     "CredentialRepository",
+    "DoorActuator",
     "DoorOpener",
     "Embedder",
     "EventRepository",
+    "Frame",
     "FrameDecider",
     "FrameDecision",
+    "FrameSource",
+    "GateUpstream",
     "KeyRepository",
     "LivenessCheck",
     "PassRepository",

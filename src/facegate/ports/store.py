@@ -205,6 +205,14 @@ class EventRepository(Protocol):
         """Events matching ``query``, newest first, at most ``query.limit``."""
         ...
 
+    def received(self, key: str) -> bool:
+        """Whether a gate already delivered the event with idempotency ``key``."""
+        ...
+
+    def add_receipt(self, key: str, gate_id: str, at: datetime) -> None:
+        """Record that ``gate_id`` delivered the event with idempotency ``key`` at ``at``."""
+        ...
+
     def anonymise(self, person_id: str) -> int:
         """Remove ``person_id`` from their events; returns how many."""
         ...

@@ -15,7 +15,7 @@ from facegate.domain.errors import ConflictError, NotFoundError
 from facegate.domain.events import Event, EventQuery
 from facegate.domain.reasons import Reason
 from facegate.store.repositories import deleted_count
-from facegate.store.schema import AlertRow, AuditRow, EventRow, PassRow
+from facegate.store.schema import AlertRow, AuditRow, EventRow, PassRow, ReceiptRow
 
 
 def _pass(row: PassRow) -> VisitorPass:
@@ -163,6 +163,14 @@ class SqlEventRepository:
                 scores=json.dumps(event.scores, sort_keys=True),
             )
         )
+
+    def received(self, key: str) -> bool:
+        """Whether a gate already delivered the event with idempotency ``key``."""
+        return self._session.get(ReceiptRow, key) is not None
+
+    def add_receipt(self, key: str, gate_id: str, at: datetime) -> None:
+        """Record that ``gate_id`` delivered the event with idempotency ``key`` at ``at``."""
+        self._session.add(ReceiptRow(key=key, gate_id=gate_id, received_at=at))
 
     def for_person(self, person_id: str) -> list[Event]:
         """Events naming ``person_id``, oldest first."""

@@ -194,6 +194,15 @@ class EventRow(Base):
     scores: Mapped[str] = mapped_column(Text)
 
 
+class ReceiptRow(Base):
+    """The idempotency key of an event a gate delivered: a second delivery is ignored."""
+
+    __tablename__ = "gate_receipts"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    gate_id: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
 class AuditRow(Base):
     """One audit record; ``prev_hash`` is unique, so two writers can never fork the chain."""
 

@@ -135,6 +135,12 @@ class FaceEngine:
             return None
         return self._measure(image, [detections[index]], describe)[0]
 
+    def measure(
+        self, image: RgbImage, detections: Sequence[Detection], describe: bool = False
+    ) -> list[Face]:
+        """Landmarks, chip, quality (and descriptors) of faces already detected in ``image``."""
+        return self._measure(image, detections, describe)
+
     def _measure(
         self, image: RgbImage, detections: Sequence[Detection], describe: bool
     ) -> list[Face]:

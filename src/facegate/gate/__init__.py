@@ -1,0 +1,1 @@
+"""The gate: camera frames to decisions to doors and lifts, offline too."""

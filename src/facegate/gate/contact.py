@@ -1,0 +1,65 @@
+"""Door contact supervision: door-forced-open and door-held-open alarms.
+
+The contact sensor says ``open`` or ``closed``. The door opening while the gate has not
+unlocked it is *forced open*; the door staying open longer than ``held_open_s`` after
+opening is *held open*. Each raises one alarm event per opening.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from facegate.domain.clock import Clock
+from facegate.domain.gate import GateEventKind
+
+
+class ContactMonitor:
+    """Watches one door's contact sensor against the gate's unlocks.
+
+    Args:
+        clock: the time source.
+        held_open_s: how long the door may stay open (seconds, typical 30).
+        alarm: called with the alarm's kind when one is raised.
+    """
+
+    def __init__(
+        self, clock: Clock, held_open_s: float, alarm: Callable[[GateEventKind], None]
+    ) -> None:
+        self._clock = clock
+        self._held_open = timedelta(seconds=held_open_s)
+        self._alarm = alarm
+        self._lock = threading.Lock()
+        self._unlocked_until: datetime | None = None
+        self._opened_at: datetime | None = None
+        self._held_reported = False
+
+    def unlocked(self, duration_s: float) -> None:
+        """The gate unlocked the door for ``duration_s`` seconds from now."""
+        with self._lock:
+            self._unlocked_until = self._clock.now() + timedelta(seconds=duration_s)
+
+    def contact(self, state: str) -> None:
+        """The sensor reported ``"open"`` or ``"closed"``."""
+        now = self._clock.now()
+        forced = False
+        with self._lock:
+            if state == "closed":
+                self._opened_at, self._held_reported = None, False
+            elif state == "open" and self._opened_at is None:
+                self._opened_at = now
+                forced = self._unlocked_until is None or now > self._unlocked_until
+        if forced:
+            self._alarm(GateEventKind.DOOR_FORCED_OPEN)
+
+    def tick(self) -> None:
+        """Check the held-open limit (call about once a second)."""
+        with self._lock:
+            opened, reported = self._opened_at, self._held_reported
+            due = opened is not None and not reported
+            if due and opened is not None and self._clock.now() - opened > self._held_open:
+                self._held_reported = True
+            else:
+                return
+        self._alarm(GateEventKind.DOOR_HELD_OPEN)

@@ -1,0 +1,220 @@
+"""The frame loop: detect, track, quality, liveness, identify, decide, actuate, record.
+
+One :meth:`GateLoop.process` call per frame. Only the primary face (the largest near the
+centre) is decided; a second face at least half its size is ``multiple_faces`` (no
+tailgating on one decision). A track is embedded when new or when its face quality
+improved; it is decided once it has a descriptor (and, with the motion liveness cue,
+enough frames); a deny may turn into a grant when a better frame comes, a grant
+actuates once per track. Every decision goes to the outbox.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from facegate.domain.clock import Clock
+from facegate.domain.errors import ActuatorFailedError
+from facegate.domain.faces import primary_face_index
+from facegate.domain.gate import GateEvent, GateEventKind, GateSnapshot, decision_event
+from facegate.domain.liveness import FaceFrame
+from facegate.domain.policy import Decision, FaceEvidence, Presentation, decide, deny
+from facegate.domain.reasons import Reason
+from facegate.gate.outbox import SqliteOutbox
+from facegate.gate.tracker import IouTracker, Track
+from facegate.ports import ActuatorCommand, DoorActuator, Frame, LivenessCheck
+from facegate.vision.engine import Face, FaceEngine
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """One decision the loop made.
+
+    Attributes:
+        decision: the decision (after actuation: ``actuator_failed`` if the lock failed).
+        track_id: the face track it was for (0 for a camera failure).
+        frame_index: the frame that completed it.
+        latency_ms: from that frame's arrival to the actuator command (ms).
+        time_to_decision_ms: from the track's first frame to the command, source time
+            between the frames plus ``latency_ms`` (ms).
+        event_key: the outbox event's key.
+    """
+
+    decision: Decision
+    track_id: int
+    frame_index: int
+    latency_ms: float
+    time_to_decision_ms: float
+    event_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class LoopOptions:
+    """Tunables of the loop (from :class:`facegate.config.GateSettings`)."""
+
+    gate_id: str
+    unlock_duration_s: float
+    decide_after_frames: int
+    liveness_frames: int
+    card_window_s: float
+
+
+class GateLoop:
+    """The gate's frame pipeline for one door or lift.
+
+    Args:
+        engine: the face engine (detector, aligner, embedder, quality gate).
+        snapshot: returns the snapshot to decide from (the latest one held).
+        actuator: the door or lift.
+        outbox: where events go.
+        liveness: the liveness check, ``None`` for none.
+        clock: the time source.
+        options: tunables.
+    """
+
+    def __init__(
+        self,
+        engine: FaceEngine,
+        snapshot: Callable[[], GateSnapshot],
+        actuator: DoorActuator,
+        outbox: SqliteOutbox,
+        liveness: LivenessCheck | None,
+        clock: Clock,
+        options: LoopOptions,
+    ) -> None:
+        self.engine, self.snapshot, self.actuator = engine, snapshot, actuator
+        self.outbox, self.liveness, self.clock, self.options = outbox, liveness, clock, options
+        self.tracker = IouTracker(window=max(options.liveness_frames, 2))
+        self._card: tuple[str, float] | None = None
+        self._camera_down = False
+
+    def present_card(self, number: str) -> None:
+        """A card was read; on an ``all_of`` door it waits ``card_window_s`` for the face."""
+        self._card = (number, time.monotonic() + self.options.card_window_s)
+
+    def camera_failed(self, note: str) -> Outcome | None:
+        """Record one ``camera_failed`` event per outage (``None`` while already down)."""
+        if self._camera_down:
+            return None
+        self._camera_down = True
+        return self._record(deny(Reason.CAMERA_FAILED), 0, -1, time.perf_counter(), 0.0, note)
+
+    def process(self, frame: Frame) -> list[Outcome]:
+        """Run one frame through the pipeline; returns the decisions it completed."""
+        arrived = time.perf_counter()
+        self._camera_down = False
+        detections = self.engine.detector.detect(frame.image)
+        boxes = [d.box for d in detections]
+        tracks = self.tracker.update(boxes, frame.index, frame.timestamp_s)
+        height, width = frame.image.shape[:2]
+        primary = primary_face_index(boxes, width, height)
+        if primary is None:
+            return []
+        track = tracks[primary]
+        if track.decision is not None and track.decision.granted:
+            return []
+        big = [b for b in boxes if b.area * 2 >= boxes[primary].area]
+        if len(big) > 1:
+            return self._conclude(track, deny(Reason.MULTIPLE_FACES), frame, arrived)
+        face = self.engine.measure(frame.image, [detections[primary]])[0]
+        track.frames.append(FaceFrame(frame.image, face.box, face.landmarks))
+        decision = self._decide_track(track, face, frame)
+        return [] if decision is None else self._conclude(track, decision, frame, arrived)
+
+    def _decide_track(self, track: Track, face: Face, frame: Frame) -> Decision | None:
+        seen = frame.index - track.first_index + 1
+        if not face.verdict.passed:
+            late = seen >= self.options.decide_after_frames and track.decision is None
+            return deny(Reason.LOW_QUALITY) if late else None
+        # Re-embed only for a clearly better face: wider and sharper by 20 %.
+        score = face.quality.face_width_px * min(face.quality.sharpness, 200.0)
+        improved = track.descriptor is None or score > track.best_quality * 1.2
+        if len(track.frames) < self.options.liveness_frames and self.liveness is not None:
+            return None
+        if track.decision is not None and not improved:
+            return None
+        if improved:
+            track.descriptor = self.engine.embedder.embed([face.chip])[0]
+            track.best_quality = score
+        evidence = FaceEvidence(descriptor=track.descriptor)
+        if self.liveness is not None:
+            verdict = self.liveness.check(list(track.frames))
+            if not verdict.live:
+                evidence = FaceEvidence(refusal=Reason.SPOOF_SUSPECTED)
+        return self._policy(evidence)
+
+    def _policy(self, evidence: FaceEvidence) -> Decision:
+        snapshot = self.snapshot()
+        card = None
+        if self._card is not None and time.monotonic() <= self._card[1]:
+            card = self._card[0]
+        presented = Presentation(face=evidence, card_number=card)
+        decision = decide(presented, snapshot.target, snapshot.access, self.clock.now())
+        if decision.granted and card is not None:
+            self._card = None
+        return decision
+
+    def _conclude(
+        self, track: Track, decision: Decision, frame: Frame, arrived: float
+    ) -> list[Outcome]:
+        if decision.reason.value in track.reported and not decision.granted:
+            track.decision = decision
+            return []
+        track.decision = decision
+        track.reported.add(decision.reason.value)
+        ttd_base_ms = (frame.timestamp_s - track.first_time_s) * 1000.0
+        return [self._record(decision, track.id, frame.index, arrived, ttd_base_ms, "")]
+
+    def _record(
+        self,
+        decision: Decision,
+        track_id: int,
+        frame_index: int,
+        arrived: float,
+        ttd_base_ms: float,
+        note: str,
+    ) -> Outcome:
+        latency_ms = (time.perf_counter() - arrived) * 1000.0
+        if decision.granted:
+            decision = self._actuate(decision)
+        snapshot = self.snapshot()
+        key = str(uuid.uuid4())
+        event = decision_event(
+            key, self.options.gate_id, snapshot.target.id, self.clock.now(), decision
+        )
+        scores = {**event.scores, "latency_ms": round(latency_ms, 3)}
+        self.outbox.put(_with(event, scores, note))
+        return Outcome(decision, track_id, frame_index, latency_ms, ttd_base_ms + latency_ms, key)
+
+    def _actuate(self, decision: Decision) -> Decision:
+        is_lift = self.snapshot().target.is_lift
+        command = ActuatorCommand(
+            str(uuid.uuid4()),
+            "floors" if is_lift else "unlock",
+            self.options.unlock_duration_s,
+            decision.floors,
+        )
+        try:
+            self.actuator.send(command)
+        except ActuatorFailedError:
+            return deny(Reason.ACTUATOR_FAILED, decision.person_id, scores=decision.scores)
+        return decision
+
+
+def _with(event: GateEvent, scores: dict[str, float], note: str) -> GateEvent:
+    return GateEvent(
+        event.key,
+        event.gate_id,
+        GateEventKind.DECISION,
+        event.door_id,
+        event.occurred_at,
+        event.granted,
+        event.reason,
+        event.person_id,
+        event.pass_id,
+        event.floors,
+        scores,
+        note,
+    )

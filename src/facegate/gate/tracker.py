@@ -1,0 +1,86 @@
+"""A small IoU tracker: one person in front of the camera is one track, one embedding.
+
+A detection continues the track whose last box overlaps it most (intersection over
+union at least ``min_iou``); otherwise it starts a new track. A track not seen for
+``max_missing`` frames ends. The frame loop re-embeds a track only when it is new or its
+face quality improved, so a person standing at the door costs one descriptor, not 30 a
+second.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from itertools import count
+
+from facegate.domain.faces import Box
+from facegate.domain.liveness import FaceFrame
+from facegate.domain.matching import FloatArray
+from facegate.domain.policy import Decision
+
+
+@dataclass(slots=True)
+class Track:
+    """One face followed across frames.
+
+    Attributes:
+        id: increasing number.
+        box: the last box seen (pixels).
+        first_index: frame index where it was first seen.
+        first_time_s: source time of that frame (seconds).
+        last_index: frame index where it was last seen.
+        best_quality: best quality score embedded so far (``-inf`` before any).
+        descriptor: the descriptor of the best-quality frame, when one was computed.
+        frames: recent frames of the face, for the liveness check (oldest first).
+        decision: the last decision made for it, ``None`` before any.
+        reported: reasons already sent to the outbox (one event per reason per track).
+    """
+
+    id: int
+    box: Box
+    first_index: int
+    first_time_s: float
+    last_index: int
+    best_quality: float = float("-inf")
+    descriptor: FloatArray | None = field(default=None, repr=False)
+    frames: deque[FaceFrame] = field(default_factory=lambda: deque(maxlen=12), repr=False)
+    decision: Decision | None = None
+    reported: set[str] = field(default_factory=set)
+
+
+class IouTracker:
+    """Greedy IoU matching of detections to tracks.
+
+    Args:
+        min_iou: least overlap that continues a track (default 0.3; a walking face at
+            25 fps overlaps its previous box by 0.6-0.9).
+        max_missing: frames a track may go unseen before it ends (default 10).
+        window: frames kept per track for the liveness check (default 12).
+    """
+
+    def __init__(self, min_iou: float = 0.3, max_missing: int = 10, window: int = 12) -> None:
+        self.min_iou = min_iou
+        self.max_missing = max_missing
+        self.window = window
+        self.tracks: dict[int, Track] = {}
+        self._ids = count(1)
+
+    def update(self, boxes: list[Box], index: int, time_s: float) -> list[Track]:
+        """Assign ``boxes`` of frame ``index`` to tracks; returns one track per box."""
+        free = dict(self.tracks)
+        assigned: list[Track] = []
+        for box in boxes:
+            best = max(free.values(), key=lambda t: t.box.iou(box), default=None)
+            if best is not None and best.box.iou(box) >= self.min_iou:
+                del free[best.id]
+                best.box, best.last_index = box, index
+                assigned.append(best)
+                continue
+            track = Track(next(self._ids), box, index, time_s, index)
+            track.frames = deque(maxlen=self.window)
+            self.tracks[track.id] = track
+            assigned.append(track)
+        for track in list(self.tracks.values()):
+            if index - track.last_index > self.max_missing:
+                del self.tracks[track.id]
+        return assigned
