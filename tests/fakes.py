@@ -24,6 +24,7 @@ from facegate.domain.credentials import (
     VisitorPass,
     WrappedKey,
 )
+from facegate.domain.disclosure import Disclosure
 from facegate.domain.errors import ConflictError, KeyFileError, NoFaceError, NotFoundError
 from facegate.domain.events import Event
 from facegate.domain.matching import FloatArray
@@ -59,6 +60,7 @@ class Tables:
     audit: list[AuditRecord] = field(default_factory=list)
     places: dict[str, Building | Unit | Door | Lift] = field(default_factory=dict)
     rules: dict[str, AccessRule] = field(default_factory=dict)
+    disclosures: dict[str, Disclosure] = field(default_factory=dict)
 
 
 def _drop(table: dict[str, Any], keep: Any) -> int:
@@ -307,6 +309,20 @@ class _Rules:
         return _drop(self.t.rules, lambda r: r.person_id != person_id)
 
 
+class _Disclosures:
+    def __init__(self, t: Tables) -> None:
+        self.t = t
+
+    def add(self, disclosure: Disclosure) -> None:
+        self.t.disclosures[disclosure.id] = disclosure
+
+    def all(self, person_id: str | None = None) -> list[Disclosure]:
+        found = [
+            d for d in self.t.disclosures.values() if person_id is None or person_id in d.person_ids
+        ]
+        return sorted(found, key=lambda d: (d.approved_at, d.id))
+
+
 class FakeUnitOfWork:
     def __init__(self, store: FakeStore) -> None:
         self._store = store
@@ -316,6 +332,7 @@ class FakeUnitOfWork:
         self.keys, self.templates, self.credentials = _Keys(t), _Templates(t), _Credentials(t)
         self.passes, self.alerts, self.events = _Passes(t), _Alerts(t), _Events(t)
         self.audit, self.places, self.rules = _Audit(t), _Places(t), _Rules(t)
+        self.disclosures = _Disclosures(t)
 
     def __enter__(self) -> FakeUnitOfWork:
         return self

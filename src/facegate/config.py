@@ -77,6 +77,8 @@ class Settings(BaseSettings):
     """The site key (base64 of 32 bytes) instead of ``<data-dir>/site.key``; never logged."""
     retention: RetentionPolicy = Field(default_factory=lambda: RetentionPolicy())
     """Retention periods per data class, in days (see :mod:`facegate.domain.retention`)."""
+    disclosures_visible_to_person: bool = True
+    """Whether ``person export`` lists the disclosures to authorities about that person."""
 
     @property
     def database_path(self) -> Path:

@@ -59,6 +59,8 @@ TABLES = {
     "doors",
     "lifts",
     "access_rules",
+    "disclosures",
+    "disclosure_subjects",
 }
 POLICY = MatchPolicy(0.57, 0.0)
 

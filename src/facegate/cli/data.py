@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from facegate.bootstrap import ensure_site_key, rotate_site_key
-from facegate.cli import credentials, enrollment, places
+from facegate.cli import credentials, disclosure, enrollment, places
 from facegate.cli.context import settings_from
 from facegate.cli.output import EXIT_BAD_INPUT, JsonFlag, emit_json, handles_errors
 from facegate.cli.site_context import iso, opened_site
@@ -141,8 +141,9 @@ def person_move_out(ctx: typer.Context, person_id: PersonId, as_json: JsonFlag =
 @handles_errors
 def person_export(ctx: typer.Context, person_id: PersonId, as_json: JsonFlag = False) -> None:
     """Print everything held about a person as JSON (the export is audited)."""
-    with opened_site(ctx) as (_, context):
-        document = rights.export_person(context, person_id)
+    with opened_site(ctx) as (settings, context):
+        visible = settings.disclosures_visible_to_person
+        document = rights.export_person(context, person_id, include_disclosures=visible)
     emit_json(document)
 
 
@@ -251,3 +252,4 @@ def register(app: typer.Typer) -> None:
     credentials.register(app)
     enrollment.register(app)
     places.register(app)
+    disclosure.register(app)

@@ -15,6 +15,7 @@ from facegate.domain.credentials import (
     VisitorPass,
     WrappedKey,
 )
+from facegate.domain.disclosure import Disclosure
 from facegate.domain.events import Event
 from facegate.domain.matching import FloatArray
 from facegate.domain.people import ConsentRecord, Person, Role
@@ -229,6 +230,18 @@ class AuditRepository(Protocol):
         ...
 
 
+class DisclosureRepository(Protocol):
+    """Records of data handed to authorities (kept after an erasure, by person id)."""
+
+    def add(self, disclosure: Disclosure) -> None:
+        """Store a new record."""
+        ...
+
+    def all(self, person_id: str | None = None) -> list[Disclosure]:
+        """Every record (or those naming ``person_id``), oldest approval first."""
+        ...
+
+
 class SiteRepository(Protocol):
     """The site a database holds (one per database)."""
 
@@ -299,6 +312,7 @@ class UnitOfWork(Protocol):
     audit: AuditRepository
     places: PlaceRepository
     rules: AccessRuleRepository
+    disclosures: DisclosureRepository
 
     def __enter__(self) -> UnitOfWork:
         """Begin the transaction."""

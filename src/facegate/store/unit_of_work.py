@@ -14,6 +14,7 @@ from facegate.ports import (
     AuditRepository,
     ConsentRepository,
     CredentialRepository,
+    DisclosureRepository,
     EventRepository,
     KeyRepository,
     PassRepository,
@@ -23,6 +24,7 @@ from facegate.ports import (
     TemplateRepository,
 )
 from facegate.store.database import reclaim_erased, translated_errors
+from facegate.store.disclosures import SqlDisclosureRepository
 from facegate.store.journal import (
     SqlAlertRepository,
     SqlAuditRepository,
@@ -62,6 +64,7 @@ class SqlUnitOfWork:
         self.audit: AuditRepository = SqlAuditRepository(self._session)
         self.places: PlaceRepository = SqlPlaceRepository(self._session)
         self.rules: AccessRuleRepository = SqlAccessRuleRepository(self._session)
+        self.disclosures: DisclosureRepository = SqlDisclosureRepository(self._session)
 
     def __enter__(self) -> SqlUnitOfWork:
         return self
