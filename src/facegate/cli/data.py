@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from facegate.bootstrap import ensure_site_key, rotate_site_key
-from facegate.cli import credentials, disclosure, enrollment, places
+from facegate.cli import backup, credentials, disclosure, enrollment, places
 from facegate.cli.context import settings_from
 from facegate.cli.output import EXIT_BAD_INPUT, JsonFlag, emit_json, handles_errors
 from facegate.cli.site_context import iso, opened_site
@@ -22,7 +22,9 @@ from facegate.services import people, retention, rights, site_admin
 from facegate.services.consent import grant_consent, withdraw_consent
 from facegate.store.database import describe_url
 
-site_app = typer.Typer(help="The site: create it, rotate its key.", no_args_is_help=True)
+site_app = typer.Typer(
+    help="The site: create it, rotate its key, back it up, restore it.", no_args_is_help=True
+)
 person_app = typer.Typer(help="People: add, list, export, erase.", no_args_is_help=True)
 consent_app = typer.Typer(help="Consent records: grant, withdraw.", no_args_is_help=True)
 audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
@@ -244,6 +246,7 @@ def purge(ctx: typer.Context, as_json: JsonFlag = False) -> None:
 
 def register(app: typer.Typer) -> None:
     """Add the data commands to ``app``."""
+    backup.register(site_app)
     app.add_typer(site_app, name="site")
     app.add_typer(person_app, name="person")
     app.add_typer(consent_app, name="consent")

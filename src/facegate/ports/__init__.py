@@ -5,6 +5,7 @@ importable from ``facegate.ports``.
 """
 
 from facegate.domain.clock import Clock
+from facegate.ports.archive import SiteDump, TableRepository
 from facegate.ports.liveness import LivenessCheck, SensorCue
 from facegate.ports.store import (
     AccessRuleRepository,
@@ -44,8 +45,10 @@ __all__ = [
     "PlaceRepository",
     "Progress",
     "SensorCue",
+    "SiteDump",
     "SiteRepository",
     "Store",
+    "TableRepository",
     "TemplateRepository",
     "TemplateSealer",
     "UnitOfWork",

@@ -20,6 +20,7 @@ from facegate.domain.events import Event
 from facegate.domain.matching import FloatArray
 from facegate.domain.people import ConsentRecord, Person, Role
 from facegate.domain.site import Building, Door, Lift, Site, Unit
+from facegate.ports.archive import TableRepository
 
 
 class PersonRepository(Protocol):
@@ -313,6 +314,7 @@ class UnitOfWork(Protocol):
     places: PlaceRepository
     rules: AccessRuleRepository
     disclosures: DisclosureRepository
+    tables: TableRepository
 
     def __enter__(self) -> UnitOfWork:
         """Begin the transaction."""

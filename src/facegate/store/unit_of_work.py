@@ -23,8 +23,10 @@ from facegate.ports import (
     SiteRepository,
     TemplateRepository,
 )
+from facegate.ports.archive import TableRepository
 from facegate.store.database import reclaim_erased, translated_errors
 from facegate.store.disclosures import SqlDisclosureRepository
+from facegate.store.dump import SqlTableRepository
 from facegate.store.journal import (
     SqlAlertRepository,
     SqlAuditRepository,
@@ -65,6 +67,7 @@ class SqlUnitOfWork:
         self.places: PlaceRepository = SqlPlaceRepository(self._session)
         self.rules: AccessRuleRepository = SqlAccessRuleRepository(self._session)
         self.disclosures: DisclosureRepository = SqlDisclosureRepository(self._session)
+        self.tables: TableRepository = SqlTableRepository(self._session)
 
     def __enter__(self) -> SqlUnitOfWork:
         return self
