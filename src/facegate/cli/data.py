@@ -13,12 +13,12 @@ from typing import Annotated, Any
 import typer
 
 from facegate.bootstrap import ensure_site_key, rotate_site_key
-from facegate.cli import backup, credentials, disclosure, enrollment, places
+from facegate.cli import backup, credentials, disclosure, enrollment, places, purge
 from facegate.cli.context import settings_from
 from facegate.cli.output import EXIT_BAD_INPUT, JsonFlag, emit_json, handles_errors
 from facegate.cli.site_context import iso, opened_site
 from facegate.domain.people import ConsentMethod, ConsentPurpose, Person, Role
-from facegate.services import people, retention, rights, site_admin
+from facegate.services import people, rights, site_admin
 from facegate.services.consent import grant_consent, withdraw_consent
 from facegate.store.database import describe_url
 
@@ -236,14 +236,6 @@ def audit_verify(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     raise typer.Exit(EXIT_BAD_INPUT)
 
 
-@handles_errors
-def purge(ctx: typer.Context, as_json: JsonFlag = False) -> None:
-    """Delete what is past its retention period (FACEGATE_RETENTION__*_DAYS); audited."""
-    with opened_site(ctx) as (settings, context):
-        report = retention.purge(context, settings.retention)
-    _done(as_json, {"deleted": report.counts, "total": report.total}, f"{report.total} deleted")
-
-
 def register(app: typer.Typer) -> None:
     """Add the data commands to ``app``."""
     backup.register(site_app)
@@ -251,7 +243,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(person_app, name="person")
     app.add_typer(consent_app, name="consent")
     app.add_typer(audit_app, name="audit")
-    app.command()(purge)
+    app.command()(purge.purge)
     credentials.register(app)
     enrollment.register(app)
     places.register(app)

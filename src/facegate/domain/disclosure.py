@@ -88,7 +88,7 @@ class Disclosure:
         id: opaque id.
         requesting_body: who asked ("City Police, 3rd precinct").
         legal_basis: the law, warrant or case reference that allows it.
-        person_ids: whose data (opaque ids; the record outlives an erasure).
+        person_ids: whose data (opaque ids, sorted; the record outlives an erasure).
         data_classes: which kinds of data.
         period_start: the start of the time range covered (UTC, inclusive).
         period_end: its end (UTC, exclusive).

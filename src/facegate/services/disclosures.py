@@ -77,7 +77,7 @@ def record_disclosure(context: ServiceContext, request: DisclosureRequest) -> Di
             id=new_id(),
             requesting_body=request.requesting_body.strip(),
             legal_basis=request.legal_basis.strip(),
-            person_ids=tuple(request.person_ids),
+            person_ids=tuple(sorted(request.person_ids)),
             data_classes=request.data_classes,
             period_start=start,
             period_end=end,
