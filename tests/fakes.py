@@ -25,7 +25,13 @@ from facegate.domain.credentials import (
     WrappedKey,
 )
 from facegate.domain.disclosure import Disclosure
-from facegate.domain.errors import ConflictError, KeyFileError, NoFaceError, NotFoundError
+from facegate.domain.errors import (
+    AuditConflictError,
+    ConflictError,
+    KeyFileError,
+    NoFaceError,
+    NotFoundError,
+)
 from facegate.domain.events import Event
 from facegate.domain.matching import FloatArray
 from facegate.domain.people import ConsentRecord, Person, Role
@@ -255,6 +261,8 @@ class _Audit:
         return self.t.audit[-1] if self.t.audit else None
 
     def append(self, record: AuditRecord) -> None:
+        if self.t.audit and record.seq <= self.t.audit[-1].seq:
+            raise AuditConflictError(f"audit record {record.seq} exists")
         self.t.audit.append(record)
 
     def all(self) -> list[AuditRecord]:

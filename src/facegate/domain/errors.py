@@ -73,6 +73,10 @@ class KeyFileError(BadInputError):
     """The site key is malformed, missing, or not the key this site's data was wrapped by."""
 
 
+class AuditConflictError(ConflictError):
+    """Another writer took the next audit chain link first (the append may be retried)."""
+
+
 class ArchiveError(BadInputError):
     """A backup archive is unusable: not facegate's, altered, cut short, or unfit.
 
