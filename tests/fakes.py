@@ -24,7 +24,14 @@ from facegate.domain.credentials import (
     VisitorPass,
     WrappedKey,
 )
-from facegate.domain.errors import ConflictError, KeyFileError, NoFaceError, NotFoundError
+from facegate.domain.disclosure import Disclosure
+from facegate.domain.errors import (
+    AuditConflictError,
+    ConflictError,
+    KeyFileError,
+    NoFaceError,
+    NotFoundError,
+)
 from facegate.domain.events import Event
 from facegate.domain.faces import UploadedPhoto
 from facegate.domain.matching import FloatArray
@@ -61,6 +68,7 @@ class Tables:
     audit: list[AuditRecord] = field(default_factory=list)
     places: dict[str, Building | Unit | Door | Lift] = field(default_factory=dict)
     rules: dict[str, AccessRule] = field(default_factory=dict)
+    disclosures: dict[str, Disclosure] = field(default_factory=dict)
 
 
 def _drop(table: dict[str, Any], keep: Any) -> int:
@@ -263,6 +271,8 @@ class _Audit:
         return self.t.audit[-1] if self.t.audit else None
 
     def append(self, record: AuditRecord) -> None:
+        if self.t.audit and record.seq <= self.t.audit[-1].seq:
+            raise AuditConflictError(f"audit record {record.seq} exists")
         self.t.audit.append(record)
 
     def all(self) -> list[AuditRecord]:
@@ -317,6 +327,20 @@ class _Rules:
         return _drop(self.t.rules, lambda r: r.person_id != person_id)
 
 
+class _Disclosures:
+    def __init__(self, t: Tables) -> None:
+        self.t = t
+
+    def add(self, disclosure: Disclosure) -> None:
+        self.t.disclosures[disclosure.id] = disclosure
+
+    def all(self, person_id: str | None = None) -> list[Disclosure]:
+        found = [
+            d for d in self.t.disclosures.values() if person_id is None or person_id in d.person_ids
+        ]
+        return sorted(found, key=lambda d: (d.approved_at, d.id))
+
+
 class FakeUnitOfWork:
     def __init__(self, store: FakeStore) -> None:
         self._store = store
@@ -326,6 +350,7 @@ class FakeUnitOfWork:
         self.keys, self.templates, self.credentials = _Keys(t), _Templates(t), _Credentials(t)
         self.passes, self.alerts, self.events = _Passes(t), _Alerts(t), _Events(t)
         self.audit, self.places, self.rules = _Audit(t), _Places(t), _Rules(t)
+        self.disclosures = _Disclosures(t)
 
     def __enter__(self) -> FakeUnitOfWork:
         return self

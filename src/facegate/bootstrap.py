@@ -9,10 +9,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from facegate.config import Settings
-from facegate.domain.errors import KeyFileError, ModelUnavailableError, SiteNotInitializedError
-from facegate.ports import LivenessCheck
+from facegate.domain.errors import (
+    ArchiveError,
+    KeyFileError,
+    ModelUnavailableError,
+    SiteNotInitializedError,
+)
+from facegate.ports import LivenessCheck, SiteDump
 from facegate.services import site_admin
 from facegate.services.context import ServiceContext
+from facegate.store.archive import open_archive, read_archive, seal_archive, write_archive
 from facegate.store.crypto import (
     AesGcmSealer,
     generate_key,
@@ -203,3 +209,46 @@ def build_gate_liveness(settings: Settings) -> tuple[LivenessCheck | None, int]:
         raise ModelUnavailableError("liveness 'fused' needs FACEGATE_GATE__TEXTURE_MODEL")
     texture = load_texture_model(settings.gate.texture_model)
     return FusedLivenessCheck(texture=texture, motion=motion), motion.min_frames
+
+
+def backup_site(settings: Settings, context: ServiceContext, out: Path) -> site_admin.ArchiveReport:
+    """Write the whole site database to ``out`` as an encrypted archive; audited.
+
+    See :mod:`facegate.store.archive` for the format.
+
+    Raises:
+        KeyFileError: no usable site key.
+        ArchiveError: ``out`` exists or cannot be written.
+    """
+    site_key = load_site_key(settings)
+    if out.exists():
+        raise ArchiveError(f"{out} exists: choose a new file for the backup")
+
+    def save(dump: SiteDump) -> None:
+        write_archive(out, seal_archive(site_key, dump, context.clock.now()))
+
+    return site_admin.backup_site(context, save)
+
+
+def restore_site(settings: Settings, archive: Path) -> site_admin.ArchiveReport:
+    """Restore an archive into this site's empty database (created and migrated if needed).
+
+    The archive is read, authenticated and checked against this facegate's schema
+    before the database is touched; the rows are then written in one transaction.
+
+    Raises:
+        KeyFileError: no usable site key, or the archive was made under another.
+        ArchiveError: unreadable, altered or truncated archive; another schema revision;
+            a database that is not empty.
+    """
+    dump = open_archive(load_site_key(settings), read_archive(archive))
+    if dump.revision != head_revision():
+        raise ArchiveError(
+            f"the archive is at schema {dump.revision}, this facegate at {head_revision()}: "
+            "restore it with the facegate version that made it"
+        )
+    store = build_store(settings, migrate=True)
+    try:
+        return site_admin.restore_site(service_context(settings, store), dump)
+    finally:
+        store.close()

@@ -199,6 +199,9 @@ class Settings(BaseSettings):
         """The gate's outbox file, under ``<data-dir>/gate/``."""
         return self.data_dir / "gate" / self.gate.outbox_file
 
+    disclosures_visible_to_person: bool = True
+    """Whether ``person export`` lists the disclosures to authorities about that person."""
+
     @property
     def database_path(self) -> Path:
         """The SQLite database file (meaningful when ``db_url`` is unset)."""

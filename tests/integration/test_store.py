@@ -63,6 +63,8 @@ TABLES = {
     "web_sessions",
     "device_keys",
     "reset_tokens",
+    "disclosures",
+    "disclosure_subjects",
 }
 POLICY = MatchPolicy(0.57, 0.0)
 

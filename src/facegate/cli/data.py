@@ -13,16 +13,18 @@ from typing import Annotated, Any
 import typer
 
 from facegate.bootstrap import ensure_site_key, rotate_site_key
-from facegate.cli import credentials, enrollment, places
+from facegate.cli import backup, credentials, disclosure, enrollment, places, purge
 from facegate.cli.context import settings_from
 from facegate.cli.output import EXIT_BAD_INPUT, JsonFlag, emit_json, handles_errors
 from facegate.cli.site_context import iso, opened_site
 from facegate.domain.people import ConsentMethod, ConsentPurpose, Person, Role
-from facegate.services import people, retention, rights, site_admin
+from facegate.services import people, rights, site_admin
 from facegate.services.consent import grant_consent, withdraw_consent
 from facegate.store.database import describe_url
 
-site_app = typer.Typer(help="The site: create it, rotate its key.", no_args_is_help=True)
+site_app = typer.Typer(
+    help="The site: create it, rotate its key, back it up, restore it.", no_args_is_help=True
+)
 person_app = typer.Typer(help="People: add, list, export, erase.", no_args_is_help=True)
 consent_app = typer.Typer(help="Consent records: grant, withdraw.", no_args_is_help=True)
 audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
@@ -141,8 +143,9 @@ def person_move_out(ctx: typer.Context, person_id: PersonId, as_json: JsonFlag =
 @handles_errors
 def person_export(ctx: typer.Context, person_id: PersonId, as_json: JsonFlag = False) -> None:
     """Print everything held about a person as JSON (the export is audited)."""
-    with opened_site(ctx) as (_, context):
-        document = rights.export_person(context, person_id)
+    with opened_site(ctx) as (settings, context):
+        visible = settings.disclosures_visible_to_person
+        document = rights.export_person(context, person_id, include_disclosures=visible)
     emit_json(document)
 
 
@@ -233,21 +236,15 @@ def audit_verify(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     raise typer.Exit(EXIT_BAD_INPUT)
 
 
-@handles_errors
-def purge(ctx: typer.Context, as_json: JsonFlag = False) -> None:
-    """Delete what is past its retention period (FACEGATE_RETENTION__*_DAYS); audited."""
-    with opened_site(ctx) as (settings, context):
-        report = retention.purge(context, settings.retention)
-    _done(as_json, {"deleted": report.counts, "total": report.total}, f"{report.total} deleted")
-
-
 def register(app: typer.Typer) -> None:
     """Add the data commands to ``app``."""
+    backup.register(site_app)
     app.add_typer(site_app, name="site")
     app.add_typer(person_app, name="person")
     app.add_typer(consent_app, name="consent")
     app.add_typer(audit_app, name="audit")
-    app.command()(purge)
+    app.command()(purge.purge)
     credentials.register(app)
     enrollment.register(app)
     places.register(app)
+    disclosure.register(app)

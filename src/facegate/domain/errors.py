@@ -73,6 +73,17 @@ class KeyFileError(BadInputError):
     """The site key is malformed, missing, or not the key this site's data was wrapped by."""
 
 
+class AuditConflictError(ConflictError):
+    """Another writer took the next audit chain link first (the append may be retried)."""
+
+
+class ArchiveError(BadInputError):
+    """A backup archive is unusable: not facegate's, altered, cut short, or unfit.
+
+    Unfit: another schema revision, or a target database that is not empty.
+    """
+
+
 class ConsentRequiredError(PolicyRefusedError):
     """Face enrollment asked for without a valid consent record for its purpose."""
 

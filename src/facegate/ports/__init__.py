@@ -12,6 +12,7 @@ from facegate.ports.accounts import (
     FrameDecision,
     PasswordHasher,
 )
+from facegate.ports.archive import SiteDump, TableRepository
 from facegate.ports.gate import ActuatorCommand, DoorActuator, Frame, FrameSource, GateUpstream
 from facegate.ports.liveness import LivenessCheck, SensorCue
 from facegate.ports.store import (
@@ -20,6 +21,7 @@ from facegate.ports.store import (
     AuditRepository,
     ConsentRepository,
     CredentialRepository,
+    DisclosureRepository,
     EventRepository,
     KeyRepository,
     PassRepository,
@@ -42,6 +44,7 @@ __all__ = [
     "Clock",
     "ConsentRepository",
     "CredentialRepository",
+    "DisclosureRepository",
     "DoorActuator",
     "DoorOpener",
     "Embedder",
@@ -60,8 +63,10 @@ __all__ = [
     "PlaceRepository",
     "Progress",
     "SensorCue",
+    "SiteDump",
     "SiteRepository",
     "Store",
+    "TableRepository",
     "TemplateRepository",
     "TemplateSealer",
     "UnitOfWork",

@@ -15,11 +15,13 @@ from facegate.domain.credentials import (
     VisitorPass,
     WrappedKey,
 )
+from facegate.domain.disclosure import Disclosure
 from facegate.domain.events import Event, EventQuery
 from facegate.domain.matching import FloatArray
 from facegate.domain.people import ConsentRecord, Person, Role
 from facegate.domain.site import Building, Door, Lift, Site, Unit
 from facegate.ports.accounts import AccountRepository
+from facegate.ports.archive import TableRepository
 
 
 class PersonRepository(Protocol):
@@ -246,6 +248,18 @@ class AuditRepository(Protocol):
         ...
 
 
+class DisclosureRepository(Protocol):
+    """Records of data handed to authorities (kept after an erasure, by person id)."""
+
+    def add(self, disclosure: Disclosure) -> None:
+        """Store a new record."""
+        ...
+
+    def all(self, person_id: str | None = None) -> list[Disclosure]:
+        """Every record (or those naming ``person_id``), oldest approval first."""
+        ...
+
+
 class SiteRepository(Protocol):
     """The site a database holds (one per database)."""
 
@@ -317,6 +331,8 @@ class UnitOfWork(Protocol):
     places: PlaceRepository
     rules: AccessRuleRepository
     accounts: AccountRepository
+    disclosures: DisclosureRepository
+    tables: TableRepository
 
     def __enter__(self) -> UnitOfWork:
         """Begin the transaction."""

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import random
+import time
 import uuid
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 from facegate.domain.audit import AuditRecord, DetailValue, next_record
+from facegate.domain.errors import AuditConflictError
 from facegate.ports import Clock, Store, UnitOfWork
 
 
@@ -18,11 +21,19 @@ class ServiceContext:
         store: the database.
         clock: the time source.
         actor: who acts, as audit records name them (``cli:alice``), never a data subject.
+        pause: sleeps for the given seconds (the back-off between audit append attempts).
     """
 
     store: Store
     clock: Clock
     actor: str
+    pause: Callable[[float], None] = field(default=time.sleep)
+
+
+AUDIT_APPEND_ATTEMPTS = 5
+"""How often an audit append is tried when other writers keep taking the next link."""
+AUDIT_BACKOFF_S = 0.02
+"""Base back-off between attempts (seconds); attempt n waits up to base * 2**n, jittered."""
 
 
 def new_id() -> str:
@@ -39,21 +50,35 @@ def audit(
 ) -> AuditRecord:
     """Append an audit record in ``uow``'s transaction (it commits with the change itself).
 
+    When another writer takes the next chain link first, the link is read again and
+    the append retried after a short jittered back-off, so the chain stays linear.
+
     Args:
         uow: the unit of work the audited change happens in.
         context: who acts and when.
         action: ``noun.verb``, e.g. ``person.add``.
         subject_id: opaque id of the person or record acted on.
         details: further facts; never names or biometric data.
+
+    Raises:
+        AuditConflictError: other writers took the next link on every attempt.
     """
-    record = next_record(
-        uow.audit.last(),
-        id=new_id(),
-        occurred_at=context.clock.now(),
-        actor=context.actor,
-        action=action,
-        subject_id=subject_id,
-        details=details,
-    )
-    uow.audit.append(record)
-    return record
+    for attempt in range(AUDIT_APPEND_ATTEMPTS):
+        record = next_record(
+            uow.audit.last(),
+            id=new_id(),
+            occurred_at=context.clock.now(),
+            actor=context.actor,
+            action=action,
+            subject_id=subject_id,
+            details=details,
+        )
+        try:
+            uow.audit.append(record)
+        except AuditConflictError:
+            if attempt + 1 == AUDIT_APPEND_ATTEMPTS:
+                raise
+            context.pause(random.uniform(0, AUDIT_BACKOFF_S * 2**attempt))
+            continue
+        return record
+    raise AssertionError("unreachable")

@@ -132,11 +132,39 @@ def _rules_part(uow: UnitOfWork, person_id: str) -> dict[str, Any]:
     }
 
 
-def export_person(context: ServiceContext, person_id: str) -> dict[str, Any]:
+def _disclosures_part(uow: UnitOfWork, person_id: str) -> dict[str, Any]:
+    # Other people a disclosure also covered are not named: this export is one person's.
+    return {
+        "disclosures": [
+            {
+                "id": d.id,
+                "requesting_body": d.requesting_body,
+                "legal_basis": d.legal_basis,
+                "data_classes": sorted(d.data_classes),
+                "period_start": _iso(d.period_start),
+                "period_end": _iso(d.period_end),
+                "approved_by": d.approved_by,
+                "approved_at": _iso(d.approved_at),
+            }
+            for d in uow.disclosures.all(person_id)
+        ]
+    }
+
+
+def export_person(
+    context: ServiceContext, person_id: str, *, include_disclosures: bool = True
+) -> dict[str, Any]:
     """Everything held about a person, as JSON-ready data (the export is audited).
 
     Face templates are listed (id, model, date) but their descriptors are not written
     out: a biometric vector in a plain file would be the one unprotected copy.
+
+    Args:
+        context: the service context.
+        person_id: whose data.
+        include_disclosures: list the disclosures to authorities about them (the site's
+            policy, :attr:`facegate.config.Settings.disclosures_visible_to_person`);
+            when ``False`` the ``disclosures`` key is left out.
 
     Raises:
         NotFoundError: unknown person.
@@ -151,7 +179,10 @@ def export_person(context: ServiceContext, person_id: str) -> dict[str, Any]:
             **_records_part(uow, person_id),
             **_rules_part(uow, person_id),
         }
-        audit(uow, context, "person.export", person_id)
+        if include_disclosures:
+            document.update(_disclosures_part(uow, person_id))
+        details: dict[str, DetailValue] = {"disclosures_included": include_disclosures}
+        audit(uow, context, "person.export", person_id, details)
         uow.commit()
     return document
 

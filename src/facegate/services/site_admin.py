@@ -1,10 +1,14 @@
-"""Use cases on the site itself: create it, verify its audit log, rotate its key."""
+"""Use cases on the site itself: create, verify its audit log, rotate its key, back up."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from facegate.domain.audit import ChainReport, verify_chain
+from facegate.domain.errors import ArchiveError
 from facegate.domain.site import Site
-from facegate.ports import TemplateSealer
+from facegate.ports import SiteDump, TemplateSealer
 from facegate.services.context import ServiceContext, audit, new_id
 
 
@@ -56,3 +60,53 @@ def rotate_site_key(context: ServiceContext, sealer: TemplateSealer, new_site_ke
         audit(uow, context, "site.rotate_key", None, {"keys": len(keys), "new_key_id": new_key_id})
         uow.commit()
     return len(keys)
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveReport:
+    """What a backup held or a restore wrote.
+
+    Attributes:
+        revision: the schema revision of the rows.
+        rows: rows in all.
+        tables: rows per table.
+        audit_intact: after a restore, whether the restored audit chain verifies.
+    """
+
+    revision: str
+    rows: int
+    tables: dict[str, int]
+    audit_intact: bool | None = None
+
+
+def backup_site(context: ServiceContext, save: Callable[[SiteDump], None]) -> ArchiveReport:
+    """Hand every row to ``save`` (which encrypts and writes the archive); audited.
+
+    The ``site.backup`` audit record is written first, in the same transaction, so the
+    archive holds the record of its own making; if ``save`` fails nothing is recorded.
+    """
+    with context.store.unit_of_work() as uow:
+        audit(uow, context, "site.backup")
+        dump = uow.tables.dump()
+        save(dump)
+        uow.commit()
+    counts = {name: len(rows) for name, rows in dump.tables.items()}
+    return ArchiveReport(dump.revision, dump.rows, counts)
+
+
+def restore_site(context: ServiceContext, dump: SiteDump) -> ArchiveReport:
+    """Write every row of ``dump`` into this empty database, in one transaction; audited.
+
+    Raises:
+        ArchiveError: the database holds rows already, or the rows do not fit its schema.
+        ConflictError: the rows break a constraint (nothing is written).
+    """
+    with context.store.unit_of_work() as uow:
+        if not uow.tables.is_empty():
+            raise ArchiveError("the database is not empty: restore needs a new, empty one")
+        rows = uow.tables.load(dump)
+        audit(uow, context, "site.restore", None, {"revision": dump.revision, "rows": rows})
+        intact = verify_chain(uow.audit.all()).intact
+        uow.commit()
+    counts = {name: len(rows) for name, rows in dump.tables.items()}
+    return ArchiveReport(dump.revision, rows, counts, intact)

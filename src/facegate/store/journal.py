@@ -6,12 +6,13 @@ import json
 from datetime import datetime
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from facegate.domain.access import AlertEntry
 from facegate.domain.audit import AuditRecord
 from facegate.domain.credentials import VisitorPass
-from facegate.domain.errors import ConflictError, NotFoundError
+from facegate.domain.errors import AuditConflictError, NotFoundError
 from facegate.domain.events import Event, EventQuery
 from facegate.domain.reasons import Reason
 from facegate.store.repositories import deleted_count
@@ -232,22 +233,46 @@ class SqlAuditRepository:
         row = self._session.scalars(select(AuditRow).order_by(AuditRow.seq.desc())).first()
         return None if row is None else _audit(row)
 
+    def _begin(self) -> None:
+        """Flush pending changes and, on SQLite, make sure a real transaction is open.
+
+        pysqlite opens transactions only before a write; a SAVEPOINT outside one would
+        start it, and releasing that savepoint would commit it early.
+        """
+        self._session.flush()
+        connection = self._session.connection()
+        raw = connection.connection.dbapi_connection
+        if connection.dialect.name == "sqlite" and not getattr(raw, "in_transaction", True):
+            connection.exec_driver_sql("BEGIN")
+
     def append(self, record: AuditRecord) -> None:
-        """Append a record (a forked chain head fails with :class:`ConflictError` on commit)."""
-        if self._session.get(AuditRow, record.seq) is not None:
-            raise ConflictError(f"audit record {record.seq} was written by another process")
-        self._session.add(
-            AuditRow(
-                seq=record.seq,
-                id=record.id,
-                occurred_at=record.occurred_at,
-                actor=record.actor,
-                action=record.action,
-                subject_id=record.subject_id,
-                details=json.dumps(dict(record.details), sort_keys=True),
-                prev_hash=record.prev_hash,
-                hash=record.hash,
-            )
+        """Append a record, written at once inside a savepoint.
+
+        Raises:
+            AuditConflictError: another writer took ``record.seq`` first; only the
+                savepoint is rolled back, so the caller may re-read :meth:`last` and retry.
+        """
+        self._begin()
+        try:
+            with self._session.begin_nested():
+                self._session.add(self._row(record))
+        except IntegrityError as err:
+            raise AuditConflictError(
+                f"audit record {record.seq} was written by another process"
+            ) from err
+
+    @staticmethod
+    def _row(record: AuditRecord) -> AuditRow:
+        return AuditRow(
+            seq=record.seq,
+            id=record.id,
+            occurred_at=record.occurred_at,
+            actor=record.actor,
+            action=record.action,
+            subject_id=record.subject_id,
+            details=json.dumps(dict(record.details), sort_keys=True),
+            prev_hash=record.prev_hash,
+            hash=record.hash,
         )
 
     def all(self) -> list[AuditRecord]:

@@ -320,3 +320,29 @@ class ResetTokenRow(Base):
     user_id: Mapped[str] = mapped_column(ID, ForeignKey("users.id", ondelete="CASCADE"), index=True)
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class DisclosureRow(Base):
+    """A hand-over of data to an authority; ``data_classes`` is comma-separated, sorted."""
+
+    __tablename__ = "disclosures"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    requesting_body: Mapped[str] = mapped_column(Text)
+    legal_basis: Mapped[str] = mapped_column(Text)
+    data_classes: Mapped[str] = mapped_column(String(200))
+    period_start: Mapped[datetime] = mapped_column(UtcDateTime)
+    period_end: Mapped[datetime] = mapped_column(UtcDateTime)
+    approved_by: Mapped[str] = mapped_column(String(200))
+    approved_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    recorded_by: Mapped[str] = mapped_column(String(200))
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class DisclosureSubjectRow(Base):
+    """A person a disclosure is about (by id, no foreign key: it outlives an erasure)."""
+
+    __tablename__ = "disclosure_subjects"
+    disclosure_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("disclosures.id", ondelete="CASCADE"), primary_key=True
+    )
+    person_id: Mapped[str] = mapped_column(ID, primary_key=True, index=True)

@@ -15,6 +15,7 @@ from facegate.ports import (
     AuditRepository,
     ConsentRepository,
     CredentialRepository,
+    DisclosureRepository,
     EventRepository,
     KeyRepository,
     PassRepository,
@@ -23,8 +24,11 @@ from facegate.ports import (
     SiteRepository,
     TemplateRepository,
 )
+from facegate.ports.archive import TableRepository
 from facegate.store.accounts import SqlAccountRepository
 from facegate.store.database import reclaim_erased, translated_errors
+from facegate.store.disclosures import SqlDisclosureRepository
+from facegate.store.dump import SqlTableRepository
 from facegate.store.journal import (
     SqlAlertRepository,
     SqlAuditRepository,
@@ -65,6 +69,8 @@ class SqlUnitOfWork:
         self.places: PlaceRepository = SqlPlaceRepository(self._session)
         self.rules: AccessRuleRepository = SqlAccessRuleRepository(self._session)
         self.accounts: AccountRepository = SqlAccountRepository(self._session)
+        self.disclosures: DisclosureRepository = SqlDisclosureRepository(self._session)
+        self.tables: TableRepository = SqlTableRepository(self._session)
 
     def __enter__(self) -> SqlUnitOfWork:
         return self
