@@ -9,20 +9,23 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 
+from facegate.api.deps import server_deps
 from facegate.api.qr import qr_svg
 from facegate.api.security import Principal
 from facegate.api.uploads import read_bounded
+from facegate.domain.accounts import AccountRole
 from facegate.domain.errors import ValidationError
 from facegate.domain.people import ConsentMethod, ConsentPurpose, Role
-from facegate.services import credentials, overview, people
+from facegate.services import accounts, credentials, overview, people
 from facegate.services.consent import grant_consent, withdraw_consent
 from facegate.services.imports import COLUMNS, import_people_csv
-from facegate.web.render import READERS, STAFF, context_of, poster, redirect, render, viewer
+from facegate.web.render import ADMINS, READERS, STAFF, context_of, poster, redirect, render, viewer
 
 router = APIRouter(prefix="/console/people", include_in_schema=False)
 
 Reader = Annotated[Principal, Depends(viewer(READERS))]
 StaffPost = Annotated[Principal, Depends(poster(STAFF))]
+AdminPost = Annotated[Principal, Depends(poster(ADMINS))]
 CONSENT_TEXT_VERSION = "face-access-v1"
 """The version of the consent text the console and portal show."""
 MAX_CSV_BYTES = 2 * 1024 * 1024
@@ -123,6 +126,21 @@ def add_card(
 ) -> Response:
     """Give the person a card."""
     credentials.add_card(context_of(request, principal), person_id, number)
+    return redirect(f"/console/people/{person_id}")
+
+
+@router.post("/{person_id}/account")
+def create_login(
+    request: Request,
+    principal: AdminPost,
+    person_id: str,
+    username: Annotated[str, Form(min_length=1, max_length=64)],
+    password: Annotated[str, Form(min_length=1, max_length=1024)],
+) -> Response:
+    """Give the person a resident login for the portal (administrators only)."""
+    hasher = server_deps(request).hasher
+    context = context_of(request, principal)
+    accounts.create_user(context, hasher, username, password, AccountRole.RESIDENT, person_id)
     return redirect(f"/console/people/{person_id}")
 
 

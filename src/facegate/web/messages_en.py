@@ -68,6 +68,8 @@ EN: dict[str, str] = {
     "person.busy": "Working…",
     "person.none_accepted": "No photo passed the quality gate: try others.",
     "person.enrolled": "{count} template(s) stored.",
+    "person.login": "Resident login for the portal",
+    "person.create_login": "Create login",
     "person.cards": "Cards ({count})",
     "person.card_number": "Card number",
     "person.add_card": "Add card",

@@ -68,6 +68,8 @@ ZH: dict[str, str] = {
     "person.busy": "处理中…",
     "person.none_accepted": "没有照片通过质量检查：请换几张。",
     "person.enrolled": "已保存 {count} 个模板。",
+    "person.login": "住户门户登录账号",
+    "person.create_login": "创建账号",
     "person.cards": "门卡（{count}）",
     "person.card_number": "卡号",
     "person.add_card": "添加门卡",
