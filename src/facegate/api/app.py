@@ -21,6 +21,7 @@ from facegate.api.routes import (
     people,
     users,
 )
+from facegate.web import pages
 
 API_PREFIX = "/api/v1"
 
@@ -61,4 +62,5 @@ def create_app(deps: ServerDeps) -> FastAPI:
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     errors.install(app)
     app.include_router(api_router())
+    pages.install(app)
     return app

@@ -61,7 +61,8 @@ def error_kind(error: FacegateError) -> str:
     return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
 
 
-async def _answer(request: Request, error: Exception) -> JSONResponse:
+async def json_answer(request: Request, error: Exception) -> JSONResponse:
+    """The JSON answer to a :class:`FacegateError` (``error``, ``detail``, ``reason``)."""
     if not isinstance(error, FacegateError):  # registered for FacegateError only
         raise error
     body: dict[str, str] = {"error": error_kind(error), "detail": str(error)}
@@ -73,4 +74,4 @@ async def _answer(request: Request, error: Exception) -> JSONResponse:
 
 def install(app: FastAPI) -> None:
     """Answer every :class:`FacegateError` with its status and a JSON body."""
-    app.add_exception_handler(FacegateError, _answer)
+    app.add_exception_handler(FacegateError, json_answer)

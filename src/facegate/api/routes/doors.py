@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, UploadFile
 from pydantic import BaseModel, Field
@@ -132,6 +132,26 @@ async def post_frame(
     data = await read_bounded(file, deps.settings.server.max_upload_bytes)
     load_image(data, deps.settings.images)
     decision = decider.decide_frame(door_id, data)
+    return DecisionPublic(
+        granted=decision.granted, reason=decision.reason, decided_at=decision.decided_at
+    )
+
+
+class CredentialShown(BaseModel):
+    """A credential typed or scanned at a door's kiosk (the fallback to the face)."""
+
+    kind: Literal["card", "pin", "qr"]
+    value: str = Field(min_length=1, max_length=200)
+
+
+@router.post("/doors/{door_id}/credentials")
+def post_credential(
+    deps: Deps, principal: Device, door_id: str, body: CredentialShown
+) -> DecisionPublic:
+    """A card number, PIN or QR code shown at a door's kiosk, answered with the decision."""
+    if principal.device is None or principal.device.gate_id != door_id:
+        raise PolicyRefusedError("this device key is for another door")
+    decision = decider_of(deps).decide_credential(door_id, body.kind, body.value)
     return DecisionPublic(
         granted=decision.granted, reason=decision.reason, decided_at=decision.decided_at
     )

@@ -1,0 +1,219 @@
+"""The console's site pages: doors and lifts, device keys, rules, alerts, events, audit."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import UTC, datetime, time, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, Response
+
+from facegate.api.deps import server_deps
+from facegate.api.security import Principal
+from facegate.domain.access import TimeWindow
+from facegate.domain.errors import ValidationError
+from facegate.domain.events import EventQuery
+from facegate.domain.people import Role
+from facegate.domain.reasons import Reason
+from facegate.domain.site import CredentialKind, CredentialMode, DoorKind
+from facegate.services import accounts, activity, credentials, overview, places, retention
+from facegate.web.render import (
+    ADMINS,
+    AUDITORS,
+    READERS,
+    STAFF,
+    context_of,
+    poster,
+    redirect,
+    render,
+    viewer,
+)
+
+router = APIRouter(prefix="/console", include_in_schema=False)
+
+Reader = Annotated[Principal, Depends(viewer(READERS))]
+AuditReader = Annotated[Principal, Depends(viewer(AUDITORS))]
+StaffPost = Annotated[Principal, Depends(poster(STAFF))]
+AdminPost = Annotated[Principal, Depends(poster(ADMINS))]
+
+
+@router.get("/doors", response_class=HTMLResponse)
+def doors(request: Request, principal: Reader) -> Response:
+    """Doors, lifts and (for administrators) device keys."""
+    context = context_of(request, principal)
+    is_admin = principal.user is not None and principal.user.role in ADMINS
+    return render(
+        request,
+        "doors.html",
+        doors=places.list_doors(context),
+        lifts=overview.list_lifts(context),
+        keys=accounts.list_device_keys(context) if is_admin else [],
+        kinds=[k.value for k in DoorKind],
+        modes=[m.value for m in CredentialMode],
+        credential_kinds=[k.value for k in CredentialKind],
+    )
+
+
+@router.post("/doors")
+def add_door(
+    request: Request,
+    principal: StaffPost,
+    name: Annotated[str, Form(min_length=1, max_length=200)],
+    kind: Annotated[DoorKind, Form()] = DoorKind.ENTRANCE,
+    mode: Annotated[CredentialMode, Form()] = CredentialMode.ANY_OF,
+    accepted: Annotated[list[CredentialKind] | None, Form()] = None,
+) -> Response:
+    """Add a door."""
+    places.add_door(context_of(request, principal), name, kind, mode, accepted or [])
+    return redirect("/console/doors")
+
+
+@router.post("/doors/{door_id}/keys", response_class=HTMLResponse)
+def issue_key(
+    request: Request,
+    principal: AdminPost,
+    door_id: str,
+    label: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    """Issue a device key for a door's gate or kiosk; its secret is shown once."""
+    issued = accounts.issue_device_key(context_of(request, principal), door_id, label)
+    return render(request, "key.html", key=issued.key, secret=issued.secret)
+
+
+@router.post("/keys/{key_id}/revoke")
+def revoke_key(request: Request, principal: AdminPost, key_id: str) -> Response:
+    """Revoke a device key at once."""
+    accounts.revoke_device_key(context_of(request, principal), key_id)
+    return redirect("/console/doors")
+
+
+@router.get("/rules", response_class=HTMLResponse)
+def rules(request: Request, principal: Reader, added: str = "") -> Response:
+    """The form for access rules and schedules."""
+    context = context_of(request, principal)
+    return render(
+        request,
+        "rules.html",
+        doors=places.list_doors(context),
+        roles=[r.value for r in Role],
+        added=added,
+    )
+
+
+def _window(days: list[int], start: str, end: str) -> TimeWindow:
+    try:
+        return TimeWindow(frozenset(days), time.fromisoformat(start), time.fromisoformat(end))
+    except ValueError as err:
+        raise ValidationError(f"times are HH:MM ({err})") from err
+
+
+@router.post("/rules")
+def add_rule(
+    request: Request,
+    principal: StaffPost,
+    door_ids: Annotated[list[str], Form()],
+    days: Annotated[list[int], Form()],
+    role: Annotated[Role | None, Form()] = None,
+    person_id: Annotated[str, Form(max_length=64)] = "",
+    start: Annotated[str, Form(max_length=5)] = "00:00",
+    end: Annotated[str, Form(max_length=5)] = "23:59",
+) -> Response:
+    """Let a role or a person through doors in a weekly window (site time zone)."""
+    rule = places.add_access_rule(
+        context_of(request, principal),
+        [_window(days, start, end)],
+        person_id=person_id or None,
+        role=None if person_id else role,
+        door_ids=door_ids,
+    )
+    return redirect(f"/console/rules?added={rule.id}")
+
+
+@router.get("/alerts", response_class=HTMLResponse)
+def alerts(request: Request, principal: Reader) -> Response:
+    """The alert list with each entry's reason, legal basis and expiry."""
+    context = context_of(request, principal)
+    return render(request, "alerts.html", alerts=activity.list_alerts(context))
+
+
+@router.post("/alerts")
+def add_alert(
+    request: Request,
+    principal: StaffPost,
+    person_id: Annotated[str, Form(min_length=1, max_length=64)],
+    reason: Annotated[str, Form(min_length=1, max_length=500)],
+    legal_basis: Annotated[str, Form(min_length=1, max_length=500)],
+    days: Annotated[int, Form(ge=1, le=365)] = 30,
+) -> Response:
+    """Put a person on the alert list for ``days`` (reason and legal basis required)."""
+    context = context_of(request, principal)
+    credentials.add_alert(context, person_id, reason, legal_basis, timedelta(days=days))
+    return redirect("/console/alerts")
+
+
+def _day(text: str, end: bool = False) -> datetime | None:
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text).replace(tzinfo=UTC)
+    except ValueError as err:
+        raise ValidationError(f"dates are YYYY-MM-DD ({err})") from err
+    return moment + timedelta(days=1) if end else moment
+
+
+@router.get("/events", response_class=HTMLResponse)
+def events(
+    request: Request,
+    principal: Reader,
+    door_id: str = "",
+    person_id: str = "",
+    outcome: str = "",
+    reason: Reason | None = None,
+    since: str = "",
+    until: str = "",
+) -> Response:
+    """Access decisions with filters (door, person, outcome, reason, dates)."""
+    query = EventQuery(
+        door_id=door_id or None,
+        person_id=person_id or None,
+        granted={"granted": True, "refused": False}.get(outcome),
+        reason=reason,
+        since=_day(since),
+        until=_day(until, end=True),
+        limit=200,
+    )
+    context = context_of(request, principal)
+    found = activity.search_events(context, query)
+    filters = {"door_id": door_id, "person_id": person_id, "outcome": outcome, "since": since}
+    filters |= {"until": until, "reason": reason.value if reason else ""}
+    return render(
+        request,
+        "events.html",
+        events=found,
+        doors=places.list_doors(context),
+        reasons=[r.value for r in Reason],
+        filters=filters,
+    )
+
+
+@router.get("/audit", response_class=HTMLResponse)
+def audit(request: Request, principal: AuditReader, after_seq: int = 0) -> Response:
+    """The audit log (administrators and auditors only; the read is itself audited)."""
+    records = activity.read_audit(context_of(request, principal), max(after_seq, 0), 200)
+    return render(request, "audit.html", records=records)
+
+
+@router.get("/retention", response_class=HTMLResponse)
+def retention_page(request: Request, principal: Reader, purged: str = "") -> Response:
+    """Retention periods in force (set by ``FACEGATE_RETENTION__*``) and a purge button."""
+    policy = server_deps(request).settings.retention
+    return render(request, "retention.html", periods=asdict(policy), purged=purged)
+
+
+@router.post("/retention/purge")
+def purge(request: Request, principal: AdminPost) -> Response:
+    """Delete what has outlived its retention period now."""
+    deps = server_deps(request)
+    report = retention.purge(context_of(request, principal), deps.settings.retention)
+    return redirect(f"/console/retention?purged={report.total}")

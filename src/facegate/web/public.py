@@ -1,0 +1,38 @@
+"""Pages without a login: the privacy notice for the site's signage, and the kiosk."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from facegate.api.deps import context_for, server_deps
+from facegate.domain.reasons import Reason
+from facegate.services import overview
+from facegate.web.render import render
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/privacy", response_class=HTMLResponse)
+def privacy_notice(request: Request) -> Response:
+    """The generated privacy notice: what is collected, why, how long, opt-out, whom to ask."""
+    deps = server_deps(request)
+    site = overview.site_of(context_for(deps, None))
+    return render(
+        request,
+        "privacy.html",
+        site_name=site.name if site else "",
+        periods=asdict(deps.settings.retention),
+    )
+
+
+@router.get("/kiosk/{door_id}", response_class=HTMLResponse)
+def kiosk(request: Request, door_id: str) -> Response:
+    """The kiosk page of a door: camera frames to the door's frames endpoint, and fallback.
+
+    The page holds no secret: the door's device key is typed in once on the tablet and
+    kept in its browser storage; every request carries it in the ``X-Device-Key`` header.
+    """
+    return render(request, "kiosk.html", door_id=door_id, reasons=[r.value for r in Reason])

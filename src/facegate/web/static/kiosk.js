@@ -1,0 +1,85 @@
+// The kiosk at a door: camera frames (getUserMedia) to POST /api/v1/doors/{door}/frames with
+// the door's device key, the decision shown in plain words, and a card/PIN/QR fallback.
+// A 503 answer means the server has no decision pipeline wired in: say so, keep the fallback.
+(function () {
+  "use strict";
+  var door = document.body.dataset.door;
+  var words = {};
+  var tpl = document.getElementById("kiosk-words").content;
+  tpl.querySelectorAll("[data-key]").forEach(function (s) { words[s.dataset.key] = s.textContent; });
+  tpl.querySelectorAll("[data-reason]").forEach(function (s) { words["reason:" + s.dataset.reason] = s.textContent; });
+  var shown = document.getElementById("decision");
+  var video = document.getElementById("camera");
+  var canvas = document.getElementById("frame");
+  var storageKey = "facegate-device-key:" + door;
+  var busy = false;
+  var holdUntil = 0;
+  var INTERVAL_MS = 700;   // one frame every 0.7 s while nobody is being answered
+  var HOLD_MS = 4000;      // a decision stays on screen this long
+
+  function key() { return window.localStorage.getItem(storageKey) || ""; }
+
+  function say(text, kind, hold) {
+    shown.textContent = text;
+    shown.className = "decision " + kind;
+    if (hold) { holdUntil = Date.now() + HOLD_MS; }
+  }
+
+  function answer(response) {
+    if (response.status === 503) { say(words.unavailable, "problem", true); return null; }
+    if (response.status === 401 || response.status === 403) { say(words.bad_key, "problem", true); return null; }
+    return response.json().then(function (body) {
+      if (!response.ok) { say(words.error + " " + (body.detail || response.status), "problem", true); return; }
+      var reason = words["reason:" + body.reason] || body.reason;
+      if (body.granted) { say(words.granted + " " + reason, "granted", true); }
+      else if (body.reason !== "no_face") { say(words.refused + " " + reason, "refused", true); }
+    });
+  }
+
+  function send(path, init) {
+    if (!key()) { say(words.no_key, "problem", false); return Promise.resolve(); }
+    init.headers = Object.assign({ "X-Device-Key": key() }, init.headers || {});
+    return fetch("/api/v1/doors/" + encodeURIComponent(door) + path, init)
+      .then(answer)
+      .catch(function () { say(words.error, "problem", true); });
+  }
+
+  function tick() {
+    if (busy || Date.now() < holdUntil || !video.videoWidth) { return; }
+    if (shown.className.indexOf("idle") < 0 && shown.className.indexOf("problem") < 0) { say(words.look, "idle", false); }
+    canvas.width = video.videoWidth;
+    canvas.height = video.videoHeight;
+    canvas.getContext("2d").drawImage(video, 0, 0);
+    busy = true;
+    canvas.toBlob(function (blob) {
+      var form = new FormData();
+      form.append("file", blob, "frame.jpg");
+      send("/frames", { method: "POST", body: form }).then(function () { busy = false; });
+    }, "image/jpeg", 0.85);
+  }
+
+  document.getElementById("fallback").addEventListener("submit", function (event) {
+    event.preventDefault();
+    var value = document.getElementById("fallback-value");
+    send("/credentials", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ kind: document.getElementById("fallback-kind").value, value: value.value })
+    });
+    value.value = "";
+  });
+
+  document.getElementById("save-key").addEventListener("click", function () {
+    window.localStorage.setItem(storageKey, document.getElementById("device-key").value.trim());
+    say(words.look, "idle", false);
+  });
+
+  if (!key()) { say(words.no_key, "problem", false); document.getElementById("setup").open = true; }
+  if (navigator.mediaDevices && navigator.mediaDevices.getUserMedia) {
+    navigator.mediaDevices.getUserMedia({ video: { facingMode: "user" }, audio: false })
+      .then(function (stream) { video.srcObject = stream; window.setInterval(tick, INTERVAL_MS); })
+      .catch(function () { say(words.no_camera, "problem", false); });
+  } else {
+    say(words.no_camera, "problem", false);
+  }
+})();
