@@ -14,9 +14,9 @@ import math
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr
+from pydantic import BeforeValidator, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from facegate.domain.calibration import Calibration
@@ -109,6 +109,15 @@ class ServerSettings:
             )
 
 
+def _none_is_a_word(value: object) -> object:
+    """``FACEGATE_GATE__LIVENESS=none`` parses as ``None`` (``env_parse_none_str``)."""
+    return "none" if value is None else value
+
+
+LivenessMode = Annotated[Literal["none", "motion", "fused"], BeforeValidator(_none_is_a_word)]
+"""The gate's liveness check: ``none``, ``motion`` or ``fused``."""
+
+
 @dataclass(frozen=True, slots=True)
 class GateSettings:
     """How a gate process runs (environment: ``FACEGATE_GATE__<NAME>``).
@@ -142,6 +151,13 @@ class GateSettings:
         card_window_s: how long a card read waits for the face on an ``all_of`` door
             (seconds, default 10).
         site_mode: ``normal``, ``lockdown`` or ``free_passage`` (fire alarm).
+        upstream: where the snapshot comes from and events go: ``store`` (the site
+            database, same machine or LAN; default) or ``http`` (the site server's
+            ``/api/v1/gates/{gate_id}/...`` endpoints).
+        server_url: the site server's base URL for ``http`` (e.g. ``https://site:8000``).
+        device_key: this gate's device key for ``http`` (issued by an administrator;
+            it also unseals the snapshot's templates); never logged.
+        http_timeout_s: how long one call to the server may take (seconds, default 5).
     """
 
     gate_id: str = "gate-1"
@@ -155,12 +171,16 @@ class GateSettings:
     http_url: str | None = None
     held_open_s: float = 30.0
     outbox_file: str = "outbox.db"
-    liveness: Literal["none", "motion", "fused"] = "motion"
+    liveness: LivenessMode = "motion"
     texture_model: Path | None = None
     decide_after_frames: int = 15
     sync_interval_s: float = 5.0
     card_window_s: float = 10.0
     site_mode: Literal["normal", "lockdown", "free_passage"] = "normal"
+    upstream: Literal["store", "http"] = "store"
+    server_url: str | None = None
+    device_key: SecretStr | None = None
+    http_timeout_s: float = 5.0
 
 
 class Settings(BaseSettings):
