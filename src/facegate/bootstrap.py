@@ -202,9 +202,9 @@ def rotate_site_key(settings: Settings, context: ServiceContext) -> KeyRotation:
 def build_gate_liveness(settings: Settings) -> tuple[LivenessCheck | None, int]:
     """The gate's liveness check as ``settings.gate.liveness`` says, and frames it needs.
 
-    ``motion`` (default) needs no trained file: the multi-frame cue on
-    ``MotionSettings.min_frames`` frames of the face. ``fused`` adds the texture model
-    (``settings.gate.texture_model``); ``none`` checks nothing (one frame suffices).
+    ``none`` (default) checks nothing (one frame suffices). ``motion`` needs no trained
+    file: the multi-frame cue on ``settings.gate.motion_frames`` frames of the face.
+    ``fused`` adds the texture model (``settings.gate.texture_model``).
 
     Raises:
         ModelUnavailableError: ``fused`` without a texture model file.
@@ -212,7 +212,7 @@ def build_gate_liveness(settings: Settings) -> tuple[LivenessCheck | None, int]:
     mode = settings.gate.liveness
     if mode == "none":
         return None, 1
-    motion = MotionSettings()
+    motion = MotionSettings(min_frames=settings.gate.motion_frames)
     if mode == "motion":
         return FusedLivenessCheck(motion=motion), motion.min_frames
     if settings.gate.texture_model is None:

@@ -140,10 +140,16 @@ class GateSettings:
             (seconds, default 30).
         outbox_file: the outbox's file name inside ``<data-dir>/gate/`` (default
             ``outbox.db``).
-        liveness: ``motion`` (the multi-frame cue, needs ``motion_frames`` frames of a
-            face, no trained file), ``fused`` (texture and motion; needs the texture
-            model file) or ``none`` (default ``motion``).
+        liveness: ``none`` (default: NO liveness check runs, a photo can open the
+            door), ``motion`` (the multi-frame cue on ``motion_frames`` frames, no
+            trained file) or ``fused`` (texture and motion; needs the texture model
+            file). ``none`` is the default because the motion cue refused too many live
+            arrivals at a door (see docs/gate.md, "Liveness"); a site should train a
+            texture model or enable ``motion``.
         texture_model: the texture model file for ``fused``.
+        motion_frames: frames of a face the motion cue looks at before the first
+            decision (default 25, i.e. 1 s at 25 fps; it adds that to the time to
+            decision).
         decide_after_frames: frames a face may stay below the quality gate before the
             track is denied as ``low_quality`` (default 15).
         sync_interval_s: how often the snapshot is refreshed and the outbox delivered
@@ -171,8 +177,9 @@ class GateSettings:
     http_url: str | None = None
     held_open_s: float = 30.0
     outbox_file: str = "outbox.db"
-    liveness: LivenessMode = "motion"
+    liveness: LivenessMode = "none"
     texture_model: Path | None = None
+    motion_frames: int = 25
     decide_after_frames: int = 15
     sync_interval_s: float = 5.0
     card_window_s: float = 10.0
