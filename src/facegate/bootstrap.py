@@ -9,6 +9,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
+
 from facegate.config import Settings
 from facegate.domain.clock import Clock
 from facegate.domain.errors import (
@@ -222,9 +224,16 @@ def build_gate_liveness(settings: Settings) -> tuple[LivenessCheck | None, int]:
 
 
 def build_gate_engine(settings: Settings) -> FaceEngine:
-    """The face engine of a gate: no CNN fallback on frames without a face (streams)."""
+    """The face engine of a gate: no CNN fallback on frames without a face (streams).
+
+    The detector and the embedder run once on blank pixels, so the first person at the
+    door does not pay for the runtime's first-call set-up (about 2 s with ONNX Runtime).
+    """
     detection = replace(settings.detection, fallback=None)
-    return build_engine(settings.model_copy(update={"detection": detection}))
+    engine = build_engine(settings.model_copy(update={"detection": detection}))
+    engine.detector.detect(np.zeros((240, 320, 3), np.uint8))
+    engine.embedder.embed([np.zeros((150, 150, 3), np.uint8)])
+    return engine
 
 
 def build_upstream(settings: Settings, engine: FaceEngine, clock: Clock) -> GateUpstream:

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import cv2
@@ -65,3 +69,42 @@ def test_gate_without_a_site_is_refused(tmp_path: Path) -> None:
     clip.write_bytes(b"")
     result = CliRunner().invoke(app, ["gate", "--video", str(clip), "--door", "d1"])
     assert result.exit_code in (3, 5)
+
+
+def test_sigterm_stops_the_gate_cleanly_and_delivers_the_outbox(
+    tmp_path: Path,
+    gate_engine: FaceEngine,
+    shared_data: Path,
+    session_cache_dir: Path,
+) -> None:
+    settings = Settings(data_dir=tmp_path / "site", cache_dir=session_cache_dir)
+    site = make_site(settings, gate_engine, shared_data, tmp_path)
+    door = site.door()
+    places.add_access_rule(site.context, [ALL_WEEK], person_id=site.ann, door_ids=[door])
+    env = {
+        **os.environ,
+        "FACEGATE_DATA_DIR": str(settings.data_dir),
+        "FACEGATE_CACHE_DIR": str(session_cache_dir),
+    }
+    whole_video = shared_data / "video" / "webcam_one_person.mp4"
+    command = [str(Path(sys.executable).with_name("facegate")), "gate", "--json"]
+    process = subprocess.Popen(
+        [*command, "--video", str(whole_video), "--door", door],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        first = json.loads(process.stdout.readline())
+        process.send_signal(signal.SIGTERM)
+        rest, errors = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 0, errors
+    assert first["reason"] == "granted"
+    assert "stopped:" in errors
+    printed = [first["event_key"]] + [json.loads(line)["event_key"] for line in rest.splitlines()]
+    assert sorted(e.id for e in site.events()) == sorted(printed)
+    site.store.close()

@@ -6,6 +6,7 @@ import json
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 from typing import Annotated, Any
@@ -48,7 +49,7 @@ def outcome_json(outcome: Outcome) -> dict[str, Any]:
     }
 
 
-def _printer(as_json: bool) -> Any:
+def _printer(as_json: bool) -> Callable[[Outcome], None]:
     def emit(outcome: Outcome) -> None:
         row = outcome_json(outcome)
         if as_json:
@@ -115,7 +116,7 @@ def gate(
     stderr.print(f"{ended}: {frames} frames; {left} events wait for delivery", highlight=False)
 
 
-def _setter(stop: threading.Event) -> Any:
+def _setter(stop: threading.Event) -> Callable[[int, FrameType | None], None]:
     def handler(signum: int, frame: FrameType | None) -> None:
         stop.set()
 
