@@ -9,15 +9,30 @@ from facegate.api.deps import ServerDeps
 from facegate.api.security import LoginLimiter
 from facegate.bootstrap import (
     SystemClock,
+    build_actuator,
+    build_gate_engine,
+    build_gate_liveness,
     build_photo_describer,
     build_sealer,
     build_store,
 )
 from facegate.config import Settings
+from facegate.domain.policy import SiteMode
+from facegate.gate.loop import LoopOptions
+from facegate.gate.outbox import SqliteOutbox
+from facegate.gate.server_side import (
+    SERVER_GATE_ID,
+    ActuatorOpener,
+    ActuatorPool,
+    PipelineDecider,
+)
+from facegate.gate.store_upstream import StoreUpstream
 from facegate.messaging.webhook import WebhookNotifier
 from facegate.services.accounts import ensure_admin
 from facegate.services.context import ServiceContext
 from facegate.store.passwords import Argon2Hasher
+from facegate.vision.engine import FaceEngine
+from facegate.vision.models import DESCRIPTOR_MODEL_ID
 from facegate.vision.photos import EnginePhotoDescriber
 
 
@@ -60,7 +75,39 @@ def build_server(settings: Settings) -> ServerDeps:
         limiter=LoginLimiter(server.login_attempts, server.login_window_s),
     )
     _admin_from_settings(settings, deps)
+    wire_gate_pipeline(deps)
     return deps
+
+
+def wire_gate_pipeline(deps: ServerDeps) -> None:
+    """Set ``deps.decider`` (kiosk frames, typed credentials) and ``deps.opener``.
+
+    Both act through the doors' actuators as ``settings.gate.actuator`` says; decisions
+    go through the server's outbox (``<data-dir>/gate/server-outbox.db``) into the site
+    database. The face engine loads on the first frame.
+    """
+    settings, clock = deps.settings, deps.clock
+    engines: list[FaceEngine] = []
+
+    def engine() -> FaceEngine:
+        if not engines:
+            engines.append(build_gate_engine(settings))
+        return engines[0]
+
+    model_id = DESCRIPTOR_MODEL_ID
+    match, _ = settings.match_policy(model_id)
+    upstream = StoreUpstream(
+        lambda: deps.store, deps.sealer(), clock, model_id, match, SiteMode(settings.gate.site_mode)
+    )
+    pool = ActuatorPool(lambda target: build_actuator(settings, target, None), upstream)
+    gate = settings.gate
+    options = LoopOptions(
+        SERVER_GATE_ID, gate.unlock_duration_s, gate.decide_after_frames, 1, gate.card_window_s
+    )
+    outbox = SqliteOutbox(settings.data_dir / "gate" / "server-outbox.db")
+    liveness = build_gate_liveness(settings)
+    deps.decider = PipelineDecider(engine, pool, outbox, liveness, clock, options, settings.images)
+    deps.opener = ActuatorOpener(pool, gate.unlock_duration_s)
 
 
 def build_app(settings: Settings) -> FastAPI:

@@ -14,9 +14,9 @@ import math
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr
+from pydantic import BeforeValidator, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from facegate.domain.calibration import Calibration
@@ -109,6 +109,15 @@ class ServerSettings:
             )
 
 
+def _none_is_a_word(value: object) -> object:
+    """``FACEGATE_GATE__LIVENESS=none`` parses as ``None`` (``env_parse_none_str``)."""
+    return "none" if value is None else value
+
+
+LivenessMode = Annotated[Literal["none", "motion", "fused"], BeforeValidator(_none_is_a_word)]
+"""The gate's liveness check: ``none``, ``motion`` or ``fused``."""
+
+
 @dataclass(frozen=True, slots=True)
 class GateSettings:
     """How a gate process runs (environment: ``FACEGATE_GATE__<NAME>``).
@@ -131,10 +140,16 @@ class GateSettings:
             (seconds, default 30).
         outbox_file: the outbox's file name inside ``<data-dir>/gate/`` (default
             ``outbox.db``).
-        liveness: ``motion`` (the multi-frame cue, needs ``motion_frames`` frames of a
-            face, no trained file), ``fused`` (texture and motion; needs the texture
-            model file) or ``none`` (default ``motion``).
+        liveness: ``none`` (default: NO liveness check runs, a photo can open the
+            door), ``motion`` (the multi-frame cue on ``motion_frames`` frames, no
+            trained file) or ``fused`` (texture and motion; needs the texture model
+            file). ``none`` is the default because the motion cue refused too many live
+            arrivals at a door (see docs/gate.md, "Liveness"); a site should train a
+            texture model or enable ``motion``.
         texture_model: the texture model file for ``fused``.
+        motion_frames: frames of a face the motion cue looks at before the first
+            decision (default 25, i.e. 1 s at 25 fps; it adds that to the time to
+            decision).
         decide_after_frames: frames a face may stay below the quality gate before the
             track is denied as ``low_quality`` (default 15).
         sync_interval_s: how often the snapshot is refreshed and the outbox delivered
@@ -142,6 +157,13 @@ class GateSettings:
         card_window_s: how long a card read waits for the face on an ``all_of`` door
             (seconds, default 10).
         site_mode: ``normal``, ``lockdown`` or ``free_passage`` (fire alarm).
+        upstream: where the snapshot comes from and events go: ``store`` (the site
+            database, same machine or LAN; default) or ``http`` (the site server's
+            ``/api/v1/gates/{gate_id}/...`` endpoints).
+        server_url: the site server's base URL for ``http`` (e.g. ``https://site:8000``).
+        device_key: this gate's device key for ``http`` (issued by an administrator;
+            it also unseals the snapshot's templates); never logged.
+        http_timeout_s: how long one call to the server may take (seconds, default 5).
     """
 
     gate_id: str = "gate-1"
@@ -155,12 +177,17 @@ class GateSettings:
     http_url: str | None = None
     held_open_s: float = 30.0
     outbox_file: str = "outbox.db"
-    liveness: Literal["none", "motion", "fused"] = "motion"
+    liveness: LivenessMode = "none"
     texture_model: Path | None = None
+    motion_frames: int = 25
     decide_after_frames: int = 15
     sync_interval_s: float = 5.0
     card_window_s: float = 10.0
     site_mode: Literal["normal", "lockdown", "free_passage"] = "normal"
+    upstream: Literal["store", "http"] = "store"
+    server_url: str | None = None
+    device_key: SecretStr | None = None
+    http_timeout_s: float = 5.0
 
 
 class Settings(BaseSettings):

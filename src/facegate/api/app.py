@@ -16,6 +16,7 @@ from facegate.api.routes import (
     doors,
     enrollment,
     events,
+    gates,
     health,
     me,
     people,
@@ -40,6 +41,7 @@ def api_router() -> APIRouter:
         events,
         audit,
         doors,
+        gates,
         me,
     ):
         router.include_router(module.router)

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from facegate import __version__
-from facegate.cli import bench, data, evaluate, faces, liveness, server
+from facegate.cli import bench, data, evaluate, faces, gate, liveness, server
 from facegate.cli.context import GlobalOptions
 
 app = typer.Typer(
@@ -58,6 +58,7 @@ app.add_typer(bench.bench_app, name="bench")
 app.add_typer(liveness.liveness_app, name="liveness")
 data.register(app)
 server.register(app)
+gate.register(app)
 
 
 def main() -> None:

@@ -189,6 +189,10 @@ class Gallery:
         """The enrolled people, sorted."""
         return sorted(set(self._person_ids))
 
+    def rows(self) -> list[tuple[str, FloatArray]]:
+        """Every template with its person, in the order added (for copying a gallery)."""
+        return list(zip(self._person_ids, self._rows, strict=True))
+
     def _index(self) -> tuple[FloatArray, npt.NDArray[np.int64], list[str]]:
         if self._matrix is None or self._labels is None:
             names = sorted(set(self._person_ids))

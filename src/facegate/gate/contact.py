@@ -8,11 +8,14 @@ opening is *held open*. Each raises one alarm event per opening.
 from __future__ import annotations
 
 import threading
+import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from facegate.domain.clock import Clock
-from facegate.domain.gate import GateEventKind
+from facegate.domain.gate import GateEvent, GateEventKind
+from facegate.gate.outbox import SqliteOutbox
+from facegate.ports import ActuatorCommand, DoorActuator
 
 
 class ContactMonitor:
@@ -63,3 +66,35 @@ class ContactMonitor:
             else:
                 return
         self._alarm(GateEventKind.DOOR_HELD_OPEN)
+
+
+class MonitoredDoor:
+    """A door actuator that tells its :class:`ContactMonitor` about every unlock.
+
+    Args:
+        inner: the real actuator.
+        monitor: the contact monitor of the same door.
+    """
+
+    def __init__(self, inner: DoorActuator, monitor: ContactMonitor) -> None:
+        self.inner, self.monitor = inner, monitor
+
+    def send(self, command: ActuatorCommand) -> None:
+        """Send ``command``; once acknowledged, the door may open for its duration."""
+        self.inner.send(command)
+        self.monitor.unlocked(command.duration_s)
+
+    def close(self) -> None:
+        """Close the inner actuator."""
+        self.inner.close()
+
+
+def alarm_to_outbox(
+    outbox: SqliteOutbox, clock: Clock, gate_id: str, door_id: str
+) -> Callable[[GateEventKind], None]:
+    """An alarm callback for :class:`ContactMonitor` that puts each alarm in ``outbox``."""
+
+    def alarm(kind: GateEventKind) -> None:
+        outbox.put(GateEvent(str(uuid.uuid4()), gate_id, kind, door_id, clock.now()))
+
+    return alarm

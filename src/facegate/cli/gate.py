@@ -1,0 +1,123 @@
+"""``facegate gate``: run a gate on a camera, stream, folder or video file."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from types import FrameType
+from typing import Annotated, Any
+
+import typer
+
+from facegate.bootstrap import build_gate
+from facegate.cli.context import settings_from
+from facegate.cli.output import JsonFlag, handles_errors, stderr
+from facegate.config import Settings
+from facegate.domain.errors import BadInputError
+from facegate.gate.loop import Outcome
+from facegate.gate.runner import run_source
+from facegate.gate.sources import OpenCvSource, open_source
+
+NO_LIVENESS_WARNING = (
+    "WARNING: no liveness check runs (FACEGATE_GATE__LIVENESS=none): a printed photo or a "
+    "screen can open this door. Train a texture model and set liveness=fused, or set "
+    "liveness=motion, before relying on this gate."
+)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``facegate gate`` to ``app``."""
+    app.command(name="gate")(gate)
+
+
+def outcome_json(outcome: Outcome) -> dict[str, Any]:
+    """One decision as the JSON line ``facegate gate --json`` prints."""
+    decision = outcome.decision
+    return {
+        "frame": outcome.frame_index,
+        "track": outcome.track_id,
+        "granted": decision.granted,
+        "reason": decision.reason.value,
+        "person_id": decision.person_id,
+        "floors": list(decision.floors),
+        "latency_ms": round(outcome.latency_ms, 2),
+        "event_key": outcome.event_key,
+    }
+
+
+def _printer(as_json: bool) -> Callable[[Outcome], None]:
+    def emit(outcome: Outcome) -> None:
+        row = outcome_json(outcome)
+        if as_json:
+            sys.stdout.write(json.dumps(row) + "\n")
+        else:
+            who = f" person {row['person_id']}" if row["person_id"] else ""
+            floors = f" floors {row['floors']}" if row["floors"] else ""
+            verdict = "OPEN" if row["granted"] else "deny"
+            sys.stdout.write(
+                f"frame {row['frame']} track {row['track']}: {verdict} {row['reason']}{who}"
+                f"{floors} ({row['latency_ms']} ms)\n"
+            )
+        sys.stdout.flush()
+
+    return emit
+
+
+def _startup_log(settings: Settings, door: str, source: str) -> None:
+    gate = settings.gate
+    stderr.print(
+        f"gate {gate.gate_id} at {door}: source {source}, actuator {gate.actuator}, "
+        f"upstream {gate.upstream}, liveness {gate.liveness}",
+        highlight=False,
+    )
+    if gate.liveness == "none":
+        stderr.print(f"[bold yellow]{NO_LIVENESS_WARNING}[/]", highlight=False)
+
+
+@handles_errors
+def gate(
+    ctx: typer.Context,
+    door: Annotated[str, typer.Option("--door", help="The door or lift id this gate serves.")],
+    camera: Annotated[
+        str | None,
+        typer.Option(help="A device number, rtsp:// or http:// stream, or a folder of images."),
+    ] = None,
+    video: Annotated[
+        Path | None, typer.Option(help="A video file, run as fast as it can be read.")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Run a gate: decide on every face, open the door, record each decision.
+
+    Prints each decision (one JSON object per line with --json). Ends at the end of a
+    video (exit 0), or on Ctrl-C / SIGTERM, after delivering what the outbox holds.
+    """
+    if (camera is None) == (video is None):
+        raise BadInputError("give exactly one of --camera SOURCE or --video FILE")
+    settings = settings_from(ctx)
+    source = OpenCvSource(str(video)) if video is not None else open_source(str(camera))
+    _startup_log(settings, door, source.description)
+    running = build_gate(settings, door)
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, _setter(stop)) for sig in (signal.SIGINT, signal.SIGTERM)}
+    running.start()
+    try:
+        frames = run_source(running.loop, source, _printer(as_json), stop)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        source.close()
+        left = running.stop()
+    ended = "stopped" if stop.is_set() else "end of source"
+    stderr.print(f"{ended}: {frames} frames; {left} events wait for delivery", highlight=False)
+
+
+def _setter(stop: threading.Event) -> Callable[[int, FrameType | None], None]:
+    def handler(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    return handler

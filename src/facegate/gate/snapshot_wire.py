@@ -1,0 +1,217 @@
+"""The snapshot's wire format between the site server and a gate over HTTP.
+
+A JSON object whose clear part says only what the gate needs to check it::
+
+    {"wire_format": 1, "format": 1, "version": "...", "built_at": "...",
+     "gate_id": "...", "target_id": "...", "sealed": "<base64>"}
+
+``sealed`` is AES-256-GCM (12-byte nonce first) over the JSON of the target and the
+access data: people, gallery templates, cards, PIN hashes, passes, rules, alerts. Its
+key is derived per gate from the gate's device key (HKDF-SHA256, salt
+``facegate-snapshot-v1``, info the gate id), and the clear part is its associated
+data, so a snapshot cannot be replayed to another gate or under another version.
+Templates therefore never travel in clear text, even where TLS ends at a proxy that logs
+bodies; TLS is still required, since the device key travels in the request header.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from datetime import date, datetime, time
+from typing import Any
+
+import numpy as np
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from facegate.domain.access import AccessRule, AlertEntry, TimeWindow, WeeklySchedule
+from facegate.domain.credentials import VisitorPass
+from facegate.domain.errors import FacegateError
+from facegate.domain.gate import GateSnapshot
+from facegate.domain.matching import Gallery, MatchPolicy
+from facegate.domain.people import Role
+from facegate.domain.policy import AccessData, PersonAccess, SiteMode, Target
+from facegate.domain.site import CredentialKind, CredentialMode
+
+WIRE_FORMAT = 1
+"""Version of this wire format; a gate refuses another."""
+_SALT = b"facegate-snapshot-v1"
+_HEADER = ("wire_format", "format", "version", "built_at", "gate_id", "target_id")
+
+
+def gate_wire_key(device_secret: str, gate_id: str) -> bytes:
+    """The 32-byte key that seals ``gate_id``'s snapshots, from its device key."""
+    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=_SALT, info=gate_id.encode())
+    return hkdf.derive(device_secret.encode())
+
+
+def _aad(header: dict[str, Any]) -> bytes:
+    return json.dumps({k: header[k] for k in _HEADER}, sort_keys=True).encode()
+
+
+def snapshot_to_wire(snapshot: GateSnapshot, gate_id: str, key: bytes) -> dict[str, Any]:
+    """``snapshot`` for ``gate_id`` as the JSON-ready wire object, sealed under ``key``."""
+    header: dict[str, Any] = {
+        "wire_format": WIRE_FORMAT,
+        "format": snapshot.format,
+        "version": snapshot.version,
+        "built_at": snapshot.built_at.isoformat(),
+        "gate_id": gate_id,
+        "target_id": snapshot.target.id,
+    }
+    body = {
+        "site_id": snapshot.site_id,
+        "model_id": snapshot.model_id,
+        "target": _target_out(snapshot.target),
+        "access": _access_out(snapshot.access),
+    }
+    nonce = os.urandom(12)
+    sealed = nonce + AESGCM(key).encrypt(nonce, json.dumps(body).encode(), _aad(header))
+    return {**header, "sealed": base64.b64encode(sealed).decode("ascii")}
+
+
+def snapshot_from_wire(raw: dict[str, Any], gate_id: str, key: bytes) -> GateSnapshot:
+    """The snapshot in ``raw``, checked and unsealed.
+
+    Raises:
+        ValueError: another wire format or gate, or a body that is malformed or does not
+            open under ``key`` (tampered, or sealed for another device key).
+    """
+    try:
+        if raw["wire_format"] != WIRE_FORMAT or raw["gate_id"] != gate_id:
+            raise ValueError(f"snapshot for {raw['gate_id']}, wire format {raw['wire_format']}")
+        sealed = base64.b64decode(raw["sealed"], validate=True)
+        plain = AESGCM(key).decrypt(sealed[:12], sealed[12:], _aad(raw))
+        body = json.loads(plain)
+        return GateSnapshot(
+            int(raw["format"]),
+            str(raw["version"]),
+            datetime.fromisoformat(raw["built_at"]),
+            str(body["site_id"]),
+            str(body["model_id"]),
+            _target_in(body["target"]),
+            _access_in(body["access"]),
+        )
+    except InvalidTag as err:
+        raise ValueError("the snapshot does not open under this gate's device key") from err
+    except (KeyError, TypeError, AttributeError, IndexError, FacegateError) as err:
+        raise ValueError(f"malformed snapshot: {err!r}") from err
+
+
+def _target_out(target: Target) -> dict[str, Any]:
+    return {
+        "id": target.id,
+        "accepted": sorted(target.accepted),
+        "mode": target.mode.value,
+        "floors": list(target.floors),
+    }
+
+
+def _target_in(raw: dict[str, Any]) -> Target:
+    accepted = frozenset(CredentialKind(k) for k in raw["accepted"])
+    floors = tuple(int(f) for f in raw["floors"])
+    return Target(str(raw["id"]), accepted, CredentialMode(raw["mode"]), floors)
+
+
+def _when(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _access_out(access: AccessData) -> dict[str, Any]:
+    people = {
+        pid: [p.role.value, p.face_consent, _when(p.face_consent_until), p.moved_out]
+        for pid, p in access.people.items()
+    }
+    return {
+        "mode": access.mode.value,
+        "people": people,
+        "gallery": [[pid, [float(x) for x in row]] for pid, row in access.gallery.rows()],
+        "match": [access.match.threshold, access.match.min_margin],
+        "cards": dict(access.cards),
+        "pins": dict(access.pins),
+        "passes": [_pass_out(p) for p in access.passes.values()],
+        "rules": [_rule_out(r) for r in access.rules],
+        "alerts": [_alert_out(a) for a in access.alerts],
+    }
+
+
+def _access_in(raw: dict[str, Any]) -> AccessData:
+    people = {
+        str(pid): PersonAccess(
+            Role(v[0]), bool(v[1]), datetime.fromisoformat(v[2]) if v[2] else None, bool(v[3])
+        )
+        for pid, v in raw["people"].items()
+    }
+    gallery = Gallery()
+    for pid, row in raw["gallery"]:
+        gallery.add(str(pid), np.asarray(row, dtype=np.float32))
+    passes = [_pass_in(p) for p in raw["passes"]]
+    return AccessData(
+        SiteMode(raw["mode"]),
+        people,
+        gallery,
+        MatchPolicy(float(raw["match"][0]), float(raw["match"][1])),
+        {str(k): str(v) for k, v in raw["cards"].items()},
+        {str(k): str(v) for k, v in raw["pins"].items()},
+        {p.code_hash: p for p in passes},
+        tuple(_rule_in(r) for r in raw["rules"]),
+        tuple(_alert_in(a) for a in raw["alerts"]),
+    )
+
+
+def _pass_out(p: VisitorPass) -> list[Any]:
+    start, end = _when(p.valid_from), _when(p.valid_until)
+    return [p.id, p.host_id, p.visitor_name, start, end, p.max_uses, p.code_hash, p.uses]
+
+
+def _pass_in(v: list[Any]) -> VisitorPass:
+    start, end = datetime.fromisoformat(v[3]), datetime.fromisoformat(v[4])
+    return VisitorPass(str(v[0]), str(v[1]), str(v[2]), start, end, int(v[5]), str(v[6]), int(v[7]))
+
+
+def _rule_out(rule: AccessRule) -> dict[str, Any]:
+    schedule = rule.schedule
+    return {
+        "id": rule.id,
+        "time_zone": schedule.time_zone,
+        "windows": [
+            [sorted(w.weekdays), w.start.isoformat(), w.end.isoformat()] for w in schedule.windows
+        ],
+        "closed_days": sorted(d.isoformat() for d in schedule.closed_days),
+        "person_id": rule.person_id,
+        "role": rule.role.value if rule.role is not None else None,
+        "door_ids": sorted(rule.door_ids),
+        "floors": sorted(rule.floors),
+    }
+
+
+def _rule_in(raw: dict[str, Any]) -> AccessRule:
+    windows = tuple(
+        TimeWindow(
+            frozenset(int(d) for d in w[0]), time.fromisoformat(w[1]), time.fromisoformat(w[2])
+        )
+        for w in raw["windows"]
+    )
+    closed = frozenset(date.fromisoformat(d) for d in raw["closed_days"])
+    return AccessRule(
+        str(raw["id"]),
+        WeeklySchedule(str(raw["time_zone"]), windows, closed),
+        raw["person_id"],
+        Role(raw["role"]) if raw["role"] is not None else None,
+        frozenset(str(d) for d in raw["door_ids"]),
+        frozenset(int(f) for f in raw["floors"]),
+    )
+
+
+def _alert_out(a: AlertEntry) -> list[Any]:
+    added, expires = _when(a.added_at), _when(a.expires_at)
+    return [a.id, a.person_id, a.reason, a.legal_basis, a.added_by, added, expires]
+
+
+def _alert_in(v: list[Any]) -> AlertEntry:
+    added, expires = datetime.fromisoformat(v[5]), datetime.fromisoformat(v[6])
+    return AlertEntry(str(v[0]), str(v[1]), str(v[2]), str(v[3]), str(v[4]), added, expires)

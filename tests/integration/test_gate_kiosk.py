@@ -1,0 +1,61 @@
+"""A kiosk's frames through the server's gate pipeline (``POST /doors/{id}/frames``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+from fastapi.testclient import TestClient
+
+from facegate.api.app import create_app
+from facegate.bootstrap_server import build_server
+from facegate.config import ServerSettings, Settings
+from facegate.ports import Frame
+from facegate.services import accounts, places
+from facegate.vision.engine import FaceEngine
+from gate_support import ALL_WEEK, ann_frames, gate_engine, make_site, stranger_frames
+
+__all__ = ["ann_frames", "gate_engine", "stranger_frames"]
+
+
+def jpeg(image: np.ndarray) -> bytes:
+    ok, data = cv2.imencode(".jpg", np.ascontiguousarray(image[:, :, ::-1]))
+    assert ok
+    return data.tobytes()
+
+
+def test_kiosk_frames_are_decided_recorded_and_open_the_door(
+    tmp_path: Path,
+    gate_engine: FaceEngine,
+    shared_data: Path,
+    session_cache_dir: Path,
+    ann_frames: list[Frame],
+    stranger_frames: list[Frame],
+) -> None:
+    settings = Settings(
+        data_dir=tmp_path / "site",
+        cache_dir=session_cache_dir,
+        server=ServerSettings(environment="development"),
+    )
+    site = make_site(settings, gate_engine, shared_data, tmp_path)
+    door = site.door()
+    places.add_access_rule(site.context, [ALL_WEEK], person_id=site.ann, door_ids=[door])
+    secret = accounts.issue_device_key(site.context, door, "kiosk").secret
+    deps = build_server(settings)
+    client = TestClient(create_app(deps), base_url="https://testserver")
+    headers = {"X-Device-Key": secret}
+
+    def post(image: np.ndarray) -> dict[str, object]:
+        files = {"file": ("frame.jpg", jpeg(image), "image/jpeg")}
+        answer = client.post(f"/api/v1/doors/{door}/frames", files=files, headers=headers)
+        assert answer.status_code == 200, answer.text
+        body: dict[str, object] = answer.json()
+        return body
+
+    assert post(np.zeros((300, 400, 3), np.uint8))["reason"] == "no_face"
+    assert post(ann_frames[0].image)["reason"] == "granted"
+    assert post(stranger_frames[0].image)["reason"] == "unknown_face"
+    stored = sorted((e.granted, e.reason.value) for e in site.events())
+    assert stored == [(False, "unknown_face"), (True, "granted")]
+    site.store.close()

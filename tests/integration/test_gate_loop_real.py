@@ -1,0 +1,164 @@
+"""The gate's frame loop on real video: grant, stranger, spoof, failed lock, camera, crowd."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from facegate.domain.errors import CameraFailedError
+from facegate.domain.matching import FloatArray, MatchPolicy
+from facegate.domain.reasons import Reason
+from facegate.gate.actuators import SimulatedDoor
+from facegate.gate.bench import bench_snapshot
+from facegate.gate.loop import GateLoop, LoopOptions, Outcome
+from facegate.gate.outbox import SqliteOutbox
+from facegate.gate.runner import run_source
+from facegate.ports import Frame, LivenessCheck
+from facegate.vision.engine import FaceEngine
+from fakes import FakeClock
+from gate_support import (
+    RefusingLiveness,
+    ann_descriptors,
+    ann_frames,
+    gate_engine,
+    stranger_frames,
+)
+
+__all__ = ["ann_descriptors", "ann_frames", "gate_engine", "stranger_frames"]
+
+
+def make_loop(
+    engine: FaceEngine,
+    descriptors: list[FloatArray],
+    tmp_path: Path,
+    door: SimulatedDoor,
+    liveness: LivenessCheck | None = None,
+) -> tuple[GateLoop, SqliteOutbox]:
+    outbox = SqliteOutbox(tmp_path / "outbox.db")
+    snapshot = bench_snapshot(descriptors, MatchPolicy(0.57, 0.0))
+    options = LoopOptions("gate-t", 3.0, 15, 6 if liveness else 1, 10.0)
+    loop = GateLoop(engine, lambda: snapshot, door, outbox, liveness, FakeClock(), options)
+    return loop, outbox
+
+
+def run_frames(loop: GateLoop, frames: list[Frame]) -> list[Outcome]:
+    outcomes: list[Outcome] = []
+    for frame in frames:
+        outcomes.extend(loop.process(frame))
+    return outcomes
+
+
+def test_enrolled_person_is_granted_once(
+    gate_engine: FaceEngine,
+    ann_descriptors: list[FloatArray],
+    ann_frames: list[Frame],
+    tmp_path: Path,
+) -> None:
+    door = SimulatedDoor()
+    loop, outbox = make_loop(gate_engine, ann_descriptors, tmp_path, door)
+    outcomes = run_frames(loop, ann_frames)
+    assert [o.decision.reason for o in outcomes] == [Reason.GRANTED]
+    assert outcomes[0].decision.person_id == "bench-person"
+    assert [c.action for c in door.commands] == ["unlock"]
+    assert [e.reason for e in outbox.pending()] == [Reason.GRANTED]
+
+
+def test_stranger_is_unknown_and_the_door_stays_shut(
+    gate_engine: FaceEngine,
+    ann_descriptors: list[FloatArray],
+    stranger_frames: list[Frame],
+    tmp_path: Path,
+) -> None:
+    door = SimulatedDoor()
+    loop, outbox = make_loop(gate_engine, ann_descriptors, tmp_path, door)
+    outcomes = run_frames(loop, stranger_frames)
+    assert {o.decision.reason for o in outcomes} == {Reason.UNKNOWN_FACE}
+    assert door.commands == []
+    assert outbox.pending_count() == len(outcomes) >= 1
+
+
+def test_spoof_suspected_never_opens(
+    gate_engine: FaceEngine,
+    ann_descriptors: list[FloatArray],
+    ann_frames: list[Frame],
+    tmp_path: Path,
+) -> None:
+    door, liveness = SimulatedDoor(), RefusingLiveness()
+    loop, _ = make_loop(gate_engine, ann_descriptors, tmp_path, door, liveness)
+    outcomes = run_frames(loop, ann_frames)
+    assert liveness.calls >= 1
+    assert [o.decision.reason for o in outcomes] == [Reason.SPOOF_SUSPECTED]
+    assert door.commands == []
+
+
+def test_unacknowledged_lock_is_actuator_failed(
+    gate_engine: FaceEngine,
+    ann_descriptors: list[FloatArray],
+    ann_frames: list[Frame],
+    tmp_path: Path,
+) -> None:
+    loop, outbox = make_loop(gate_engine, ann_descriptors, tmp_path, SimulatedDoor(fail=True))
+    outcomes = run_frames(loop, ann_frames[:10])
+    assert outcomes[0].decision.reason is Reason.ACTUATOR_FAILED
+    assert not outcomes[0].decision.granted
+    events = outbox.pending()
+    assert events[0].reason is Reason.ACTUATOR_FAILED
+    assert not events[0].granted
+
+
+class DyingSource:
+    """Gives ``frames``, then fails ``failures`` reads, then ends."""
+
+    description = "dying test camera"
+
+    def __init__(self, frames: list[Frame], failures: int) -> None:
+        self.frames, self.failures = list(frames), failures
+
+    def read(self) -> Frame | None:
+        if self.frames:
+            return self.frames.pop(0)
+        if self.failures:
+            self.failures -= 1
+            raise CameraFailedError("no frame from dying test camera for 5 s")
+        return None
+
+    def close(self) -> None:
+        self.frames = []
+
+
+def test_a_dying_camera_is_one_camera_failed_event(
+    gate_engine: FaceEngine,
+    ann_descriptors: list[FloatArray],
+    ann_frames: list[Frame],
+    tmp_path: Path,
+) -> None:
+    loop, outbox = make_loop(gate_engine, ann_descriptors, tmp_path, SimulatedDoor())
+    seen: list[Outcome] = []
+    frames = run_source(loop, DyingSource(ann_frames[:3], failures=4), seen.append)
+    assert frames == 3
+    reasons = [o.decision.reason for o in seen]
+    assert reasons.count(Reason.CAMERA_FAILED) == 1
+    camera = next(e for e in outbox.pending() if e.reason is Reason.CAMERA_FAILED)
+    assert "dying test camera" in camera.note
+
+
+def test_two_faces_side_by_side_are_multiple_faces(
+    gate_engine: FaceEngine,
+    ann_descriptors: list[FloatArray],
+    ann_frames: list[Frame],
+    stranger_frames: list[Frame],
+    tmp_path: Path,
+) -> None:
+    door = SimulatedDoor()
+    loop, _ = make_loop(gate_engine, ann_descriptors, tmp_path, door)
+    pairs = []
+    for ann, stranger in zip(ann_frames[:5], stranger_frames[:5], strict=True):
+        # The stranger's face (311 px of 512) scaled to about Ann's (109 px of 300).
+        other = np.zeros((ann.image.shape[0], 180, 3), np.uint8)
+        other[60:240] = cv2.resize(stranger.image, (180, 180), interpolation=cv2.INTER_AREA)
+        pairs.append(Frame(np.ascontiguousarray(np.hstack([ann.image, other])), ann.index, 0.0))
+    outcomes = run_frames(loop, pairs)
+    assert [o.decision.reason for o in outcomes] == [Reason.MULTIPLE_FACES]
+    assert door.commands == []
