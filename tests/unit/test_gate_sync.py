@@ -196,3 +196,25 @@ def test_store_upstream_translates_an_unreachable_database(context: ServiceConte
     reachable["now"] = True
     assert upstream.fetch_snapshot("g1", door_id).target.id == door_id
     assert upstream.deliver([event()]) == 1
+
+
+def test_snapshot_content_is_spelled_the_same_in_every_process() -> None:
+    import subprocess
+    import sys
+
+    program = (
+        "from facegate.services.gate_sync import canonical_json\n"
+        "from facegate.domain.site import CredentialKind\n"
+        "print(canonical_json({'kinds': frozenset(CredentialKind), 'ids': {'b', 'a', 'c'}}))\n"
+    )
+    spelled = {
+        subprocess.run(
+            [sys.executable, "-c", program],
+            env={"PYTHONHASHSEED": str(seed), "PATH": ""},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in range(6)
+    }
+    assert len(spelled) == 1

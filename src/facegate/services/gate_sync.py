@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import json
 from collections.abc import Sequence
 from datetime import datetime
+from enum import Enum
 
 from facegate.domain.access import AccessRule, AlertEntry
 from facegate.domain.audit import DetailValue
@@ -59,10 +62,8 @@ def build_snapshot(
         people, gallery, digest = _people_and_gallery(uow, sealer, model_id, now)
         cards, pins, passes, alerts, rules = _credentials(uow, list(people))
         access = AccessData(mode, people, gallery, match, cards, pins, passes, rules, alerts)
-        for part in (target, mode, match, sorted(cards.items()), sorted(pins.items())):
-            digest.update(repr(part).encode())
-        for records in (sorted(passes.items()), alerts, rules, sorted(people.items())):
-            digest.update(repr(records).encode())
+        content = (target, mode, match, cards, pins, passes, alerts, rules, people)
+        digest.update(canonical_json(content).encode())
         details: dict[str, DetailValue] = {"target": target_id, "templates": len(gallery)}
         audit(uow, context, "gate.snapshot", None, details)
         uow.commit()
@@ -83,12 +84,42 @@ def _people_and_gallery(
         )
     gallery, digest = Gallery(), hashlib.sha256(model_id.encode())
     usable = {pid for pid, p in people.items() if p.face_consent and not p.moved_out}
+    template_ids = []
     for template in uow.templates.for_model(model_id):
         key = uow.keys.get(template.person_id)
         if template.person_id in usable and key is not None:
             gallery.add(template.person_id, sealer.open(key, template))
-            digest.update(template.id.encode())
+            template_ids.append(template.id)
+    # Sorted: the database returns rows in no promised order, the version must not care.
+    for template_id in sorted(template_ids):
+        digest.update(template_id.encode())
     return people, gallery, digest
+
+
+def canonical_json(value: object) -> str:
+    """``value`` as JSON that equal content always spells the same way, in any process.
+
+    Dataclasses become objects, sets and frozensets sorted lists (their iteration order
+    follows per-process string hashing), enums their values, dates ISO 8601, dict keys
+    sorted.
+    """
+    return json.dumps(_plain(value), sort_keys=True, separators=(",", ":"), default=str)
+
+
+def _plain(value: object) -> object:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, set | frozenset):
+        return sorted((_plain(v) for v in value), key=repr)
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
 
 
 def _credentials(
