@@ -7,6 +7,9 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
+
+from starlette.responses import Response
 
 from facegate.domain.accounts import DeviceKey, User, WebSession
 
@@ -37,6 +40,26 @@ class Principal:
         if self.device is not None:
             return f"device:{self.device.id}"
         return "web:anonymous"
+
+
+def set_session_cookie(response: Response, token: str, lifetime: timedelta, secure: bool) -> None:
+    """Give the browser its session token: HttpOnly, SameSite=Lax, ``Secure`` over HTTPS.
+
+    Args:
+        response: the answer to the successful login.
+        token: the session token (the store keeps only its SHA-256).
+        lifetime: how long the cookie lives.
+        secure: send it over HTTPS only (``ServerSettings.secure_cookies``).
+    """
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=int(lifetime.total_seconds()),
+        httponly=True,
+        secure=secure,
+        samesite="lax",
+        path="/",
+    )
 
 
 def csrf_matches(session: WebSession, presented: str | None) -> bool:

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from facegate.api.deps import server_deps
 from facegate.api.routes.auth import client_of
-from facegate.api.security import SESSION_COOKIE, Principal
+from facegate.api.security import SESSION_COOKIE, Principal, set_session_cookie
 from facegate.domain.accounts import AccountRole
 from facegate.domain.errors import AccessRefusedError
 from facegate.services import accounts
@@ -92,15 +92,7 @@ def login(
         return _login_page(request, target, "login.refused", 401)
     deps.limiter.succeeded(client, username)
     response = redirect(target if target != "/" else home_of(done.user.role))
-    response.set_cookie(
-        SESSION_COOKIE,
-        done.token,
-        max_age=int(lifetime.total_seconds()),
-        httponly=True,
-        secure=deps.settings.server.secure_cookies,
-        samesite="lax",
-        path="/",
-    )
+    set_session_cookie(response, done.token, lifetime, deps.settings.server.secure_cookies)
     response.delete_cookie(LOGIN_CSRF_COOKIE)
     return response
 

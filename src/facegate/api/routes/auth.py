@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from facegate.api.deps import AnyUser, Deps, context_for
 from facegate.api.errors import TooManyAttemptsError
 from facegate.api.metrics import Metrics
-from facegate.api.security import SESSION_COOKIE
+from facegate.api.security import SESSION_COOKIE, set_session_cookie
 from facegate.domain.accounts import AccountRole, User
 from facegate.domain.errors import AccessRefusedError
 from facegate.services import accounts
@@ -83,15 +83,7 @@ def open_session(request: Request, response: Response, deps: Deps, body: LoginRe
         counters.logins_failed += 1
         raise
     limiter.succeeded(client, body.username)
-    response.set_cookie(
-        SESSION_COOKIE,
-        login.token,
-        max_age=int(lifetime.total_seconds()),
-        httponly=True,
-        secure=deps.settings.server.secure_cookies,
-        samesite="lax",
-        path="/",
-    )
+    set_session_cookie(response, login.token, lifetime, deps.settings.server.secure_cookies)
     request.state.login = login
     return login.session.csrf_token
 
