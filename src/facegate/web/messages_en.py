@@ -185,6 +185,7 @@ EN: dict[str, str] = {
     "portal.done_erasure": "Your request for erasure was sent to the building office.",
     "kiosk.title": "Door",
     "kiosk.look": "Please look at the camera",
+    "kiosk.hold": "Hold still and keep looking at the camera…",
     "kiosk.granted": "Welcome!",
     "kiosk.refused": "Sorry, the door stays closed.",
     "kiosk.unavailable": "Face recognition is not available at this door right now: "

@@ -180,6 +180,7 @@ ZH: dict[str, str] = {
     "portal.done_erasure": "您的删除申请已发送给物业办公室。",
     "kiosk.title": "门",
     "kiosk.look": "请看摄像头",
+    "kiosk.hold": "请保持不动，继续看着摄像头……",
     "kiosk.granted": "欢迎！",
     "kiosk.refused": "抱歉，门不能打开。",
     "kiosk.unavailable": "此门暂时无法使用人脸识别：请使用门卡、密码或二维码。",
