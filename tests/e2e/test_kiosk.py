@@ -21,7 +21,6 @@ from typing import Any
 import numpy as np
 import pytest
 from e2e_support import (
-    ARGS,
     CHROMIUM,
     PNG_SIGNATURE,
     Server,
@@ -73,6 +72,7 @@ class Media:
     """Files written at run time from the shared videos."""
 
     enrol_photos: list[Path]
+    enrol_camera: Path
     person_camera: Path
     stranger_camera: Path
 
@@ -87,7 +87,9 @@ def server(tmp_path: Path) -> Iterator[Server]:
 
 
 def _media(folder: Path) -> Media:
-    photos = write_jpegs(read_frames(PERSON_VIDEO, 0.0, 6, step=40), folder / "enrol", "sam")
+    # Enrolment from the first 10 s: three uploaded frames (0-4 s), the camera plays 4-10 s.
+    photos = write_jpegs(read_frames(PERSON_VIDEO, 0.0, 3, step=40), folder / "enrol", "sam")
+    enrol_camera = write_y4m(read_frames(PERSON_VIDEO, 4.0, 6, step=25), folder / "enrol.y4m", 1)
     # 4 s of the person, then 12 s of an empty grey view at 5 frames/s, in a loop: each
     # loop is a new arrival (the gate decides once per track, and a track ends after 10
     # posted frames without a face; the kiosk posts about one frame a second).
@@ -95,7 +97,7 @@ def _media(folder: Path) -> Media:
     empty = [np.full_like(face[0], 128)] * 60
     person = write_y4m(face + empty, folder / "person.y4m", fps=5)
     stranger = write_y4m(read_frames(STRANGER_VIDEO, 0.0, 50), folder / "stranger.y4m")
-    return Media(photos, person, stranger)
+    return Media(photos, enrol_camera, person, stranger)
 
 
 def _enrol(page: Any, server: Server, photos: list[Path]) -> str:
@@ -109,9 +111,14 @@ def _enrol(page: Any, server: Server, photos: list[Path]) -> str:
     page.click("#record-consent")
     page.wait_for_selector("#enroll")
     page.set_input_files("#photos", [str(p) for p in photos])
+    _capture(page, 2)
     page.click("#check-photos")
     page.wait_for_selector("#verdicts li")
-    assert page.locator("#verdicts li.ok").count() >= 1, page.inner_text("#verdicts")
+    verdicts = page.locator("#verdicts li")
+    assert verdicts.count() == len(photos) + 2
+    assert verdicts.nth(len(photos)).inner_text().startswith("camera-1.jpg: ")
+    from_camera = page.locator("#verdicts li.ok", has_text="camera-")
+    assert from_camera.count() >= 1, page.inner_text("#verdicts")
     page.click("#enroll-accepted")
     page.wait_for_function("document.querySelector('#template-count').textContent.match(/: [1-9]/)")
     page.fill("#resident-login input[name=username]", "sam")
@@ -122,6 +129,18 @@ def _enrol(page: Any, server: Server, photos: list[Path]) -> str:
     page.click("form[action$='/cards'] button")
     page.wait_for_url(person_url)
     return str(person_url.rsplit("/", 1)[1])
+
+
+def _capture(page: Any, count: int) -> None:
+    """Take ``count`` photos with the enrolment page's camera button, a second apart."""
+    page.click("#start-camera")
+    page.wait_for_function("document.querySelector('#enroll-camera').videoWidth > 0")
+    for n in range(1, count + 1):
+        page.wait_for_timeout(1000)
+        page.click("#take-photo")
+        page.wait_for_function(
+            "n => document.querySelector('#captured').textContent.startsWith(n + ' ')", arg=n
+        )
 
 
 def _door(page: Any, server: Server, person_id: str) -> Setup:
@@ -214,7 +233,9 @@ def test_kiosk_grants_refuses_a_stranger_and_takes_the_card_after_withdrawal(
     sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
     media, shots = _media(tmp_path), list[Path]()
     with sync_api.sync_playwright() as driver:
-        console = driver.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        console = driver.chromium.launch(
+            executable_path=str(CHROMIUM), args=camera_args(media.enrol_camera)
+        )
         admin = console.new_page(locale="en-GB")
         admin.set_default_timeout(WAIT_MS)
         setup = _door(admin, server, _enrol(admin, server, media.enrol_photos))
