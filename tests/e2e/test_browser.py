@@ -5,35 +5,18 @@ Skips with a reason when Chromium, Playwright or the shared LFW photos are absen
 
 from __future__ import annotations
 
-import os
 import re
-import secrets
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from e2e_support import ARGS, CHROMIUM, PNG_SIGNATURE, Server, running_server
+from e2e_support import log_in as _log_in
+from e2e_support import shot as _shot
 
-CHROMIUM = Path("/usr/bin/chromium")
 LFW = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "faces" / "lfw10"
 PHOTOS = [LFW / "Tony_Blair" / f"Tony_Blair_000{n}.jpg" for n in (1, 2, 3)]
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 RESIDENT_PASSWORD = "tony's long passphrase 42"
 
 pytestmark = [
@@ -46,78 +29,11 @@ pytestmark = [
 ]
 
 
-@dataclass
-class Server:
-    url: str
-    admin: str
-    password: str
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _facegate() -> str:
-    found = shutil.which("facegate", path=str(Path(sys.executable).parent))
-    assert found is not None, "the facegate command is not installed next to this Python"
-    return found
-
-
-def _wait_healthy(url: str, process: subprocess.Popen[bytes], timeout_s: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"facegate serve exited with {process.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/api/v1/health", timeout=1) as answer:
-                if answer.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise AssertionError("facegate serve did not become healthy in time")
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    data = tmp_path_factory.mktemp("site")
-    password = secrets.token_urlsafe(16)
-    env = {
-        **os.environ,
-        "FACEGATE_DATA_DIR": str(data),
-        "FACEGATE_SERVER__ENVIRONMENT": "development",
-        "FACEGATE_SERVER__SECURE_COOKIES": "false",
-        "FACEGATE_ADMIN_USER": "admin",
-        "FACEGATE_ADMIN_PASSWORD": password,
-    }
-    fg = _facegate()
-    subprocess.run([fg, "site", "init", "--name", "E2E Court"], env=env, check=True)
-    port = _free_port()
-    log = (data / "serve.log").open("wb")
-    process = subprocess.Popen(
-        [fg, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(url, process)
-        yield Server(url, "admin", password)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        log.close()
-
-
-def _shot(page: Any, folder: Path, name: str, shots: list[Path]) -> None:
-    path = folder / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    shots.append(path)
-
-
-def _log_in(page: Any, username: str, password: str) -> None:
-    page.fill("#username", username)
-    page.fill("#password", password)
-    page.click("#login")
+    """``facegate serve`` on a fresh site for this module."""
+    with running_server(tmp_path_factory.mktemp("site")) as running:
+        yield running
 
 
 def _console(page: Any, server: Server, folder: Path, shots: list[Path]) -> None:

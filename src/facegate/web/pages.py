@@ -9,18 +9,18 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from facegate.domain.errors import FacegateError
-from facegate.web import auth, console_people, console_site, portal, public
+from facegate.web import auth, console_people, console_site, portal, public, reset
 from facegate.web.render import answer_error
 
 
 def install(app: FastAPI) -> None:
-    """Add the login, console, portal, kiosk and notice pages and ``/static`` to ``app``.
+    """Add the login, reset, console, portal, kiosk and notice pages and ``/static``.
 
     Pages answer facegate errors with an HTML page (a redirect to the login page when
     nobody is logged in); paths under ``/api/`` keep their JSON answers.
     """
     static = Path(str(files("facegate.web") / "static"))
     app.mount("/static", StaticFiles(directory=static), name="static")
-    for module in (auth, console_people, console_site, portal, public):
+    for module in (auth, console_people, console_site, portal, public, reset):
         app.include_router(module.router)
     app.add_exception_handler(FacegateError, answer_error)

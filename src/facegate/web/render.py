@@ -63,8 +63,13 @@ def page_principal(request: Request) -> Principal | None:
 
 
 def render(request: Request, name: str, status_code: int = 200, **values: Any) -> HTMLResponse:
-    """Render template ``name`` with the request's language, user and CSRF token."""
+    """Render template ``name`` with the request's language, user and CSRF token.
+
+    ``path`` among ``values`` replaces the request's path as where the language switch
+    comes back to (a page whose address carries a query it needs, such as a reset link).
+    """
     lang = language(request)
+    here = str(values.pop("path", request.url.path))
     principal = page_principal(request)
     session = principal.session if principal else None
     html = (
@@ -76,7 +81,7 @@ def render(request: Request, name: str, status_code: int = 200, **values: Any) -
             user=principal.user if principal else None,
             csrf=session.csrf_token if session else "",
             csrf_field=CSRF_FIELD,
-            path=request.url.path,
+            path=here,
             **values,
         )
     )

@@ -1,5 +1,5 @@
-// Enrollment by photo upload: the quality gate's verdicts first, then only accepted photos
-// are enrolled. Uses the same API as scripts (/api/v1/people/{id}/photos/check, /enrollment)
+// Enrollment by photo upload or from the device's camera (getUserMedia -> canvas -> JPEG):
+// the quality gate's verdicts first, then only accepted photos are enrolled. Uses the same API as scripts (/api/v1/people/{id}/photos/check, /enrollment)
 // with the session cookie and the page's CSRF token. No photo is kept by the server.
 (function () {
   "use strict";
@@ -13,6 +13,10 @@
   var enrollButton = document.getElementById("enroll-accepted");
   var status = document.getElementById("enroll-status");
   var accepted = [];
+  var captured = [];
+  var video = document.getElementById("enroll-camera");
+  var takeButton = document.getElementById("take-photo");
+  var capturedNote = document.getElementById("captured");
 
   function post(path, files) {
     var form = new FormData();
@@ -39,13 +43,40 @@
   }
 
   document.getElementById("check-photos").addEventListener("click", function () {
-    var files = Array.prototype.slice.call(input.files);
+    var files = Array.prototype.slice.call(input.files).concat(captured);
     if (files.length === 0) { return; }
     status.textContent = words.busy;
     post("/photos/check", files).then(function (answer) {
       if (!answer.ok) { status.textContent = answer.body.detail || "error"; return; }
       show(answer.body, files);
     });
+  });
+
+  document.getElementById("start-camera").addEventListener("click", function () {
+    if (!(navigator.mediaDevices && navigator.mediaDevices.getUserMedia)) {
+      capturedNote.textContent = words.noCamera;
+      return;
+    }
+    navigator.mediaDevices.getUserMedia({ video: { facingMode: "user" }, audio: false })
+      .then(function (stream) {
+        video.srcObject = stream;
+        video.hidden = false;
+        takeButton.hidden = false;
+      })
+      .catch(function () { capturedNote.textContent = words.noCamera; });
+  });
+
+  takeButton.addEventListener("click", function () {
+    if (!video.videoWidth) { return; }
+    var canvas = document.getElementById("enroll-frame");
+    canvas.width = video.videoWidth;
+    canvas.height = video.videoHeight;
+    canvas.getContext("2d").drawImage(video, 0, 0);
+    canvas.toBlob(function (blob) {
+      var name = "camera-" + (captured.length + 1) + ".jpg";
+      captured.push(new File([blob], name, { type: "image/jpeg" }));
+      capturedNote.textContent = words.captured.replace("{count}", captured.length);
+    }, "image/jpeg", 0.92);
   });
 
   enrollButton.addEventListener("click", function () {

@@ -1,6 +1,10 @@
 // The kiosk at a door: camera frames (getUserMedia) to POST /api/v1/doors/{door}/frames with
 // the door's device key, the decision shown in plain words, and a card/PIN/QR fallback.
 // A 503 answer means the server has no decision pipeline wired in: say so, keep the fallback.
+// While the gate still collects frames (liveness, or a face below the quality gate) it
+// answers "spoof_suspected" without a final decision: the page says "hold still" and keeps
+// sending frames, showing the refusal only after PENDING_LIMIT such answers in a row.
+// A card/PIN/QR answer is never overwritten by the answer to a frame sent before it.
 (function () {
   "use strict";
   var door = document.body.dataset.door;
@@ -16,6 +20,10 @@
   var holdUntil = 0;
   var INTERVAL_MS = 700;   // one frame every 0.7 s while nobody is being answered
   var HOLD_MS = 4000;      // a decision stays on screen this long
+  var PENDING_LIMIT = 12;  // "not yet" answers in a row before the refusal is shown
+  var pending = 0;
+  var sent = 0;            // requests sent so far
+  var typedAt = 0;         // the number of the last card/PIN/QR request
 
   function key() { return window.localStorage.getItem(storageKey) || ""; }
 
@@ -25,22 +33,42 @@
     if (hold) { holdUntil = Date.now() + HOLD_MS; }
   }
 
-  function answer(response) {
+  function frameAnswer(body) {
+    if (body.reason === "no_face") { pending = 0; return; }
+    if (!body.granted && body.reason === "spoof_suspected" && pending < PENDING_LIMIT) {
+      pending += 1;
+      say(words.hold, "idle pending", false);
+      return;
+    }
+    pending = 0;
+    decided(body);
+  }
+
+  function decided(body) {
+    var reason = words["reason:" + body.reason] || body.reason;
+    if (body.granted) { say(words.granted + " " + reason, "granted", true); }
+    else { say(words.refused + " " + reason, "refused", true); }
+  }
+
+  function answer(response, sentAt, isFrame) {
+    if (isFrame && sentAt < typedAt) { return null; }
     if (response.status === 503) { say(words.unavailable, "problem", true); return null; }
     if (response.status === 401 || response.status === 403) { say(words.bad_key, "problem", true); return null; }
     return response.json().then(function (body) {
       if (!response.ok) { say(words.error + " " + (body.detail || response.status), "problem", true); return; }
-      var reason = words["reason:" + body.reason] || body.reason;
-      if (body.granted) { say(words.granted + " " + reason, "granted", true); }
-      else if (body.reason !== "no_face") { say(words.refused + " " + reason, "refused", true); }
+      if (isFrame) { frameAnswer(body); } else { decided(body); }
     });
   }
 
   function send(path, init) {
     if (!key()) { say(words.no_key, "problem", false); return Promise.resolve(); }
     init.headers = Object.assign({ "X-Device-Key": key() }, init.headers || {});
+    sent += 1;
+    var sentAt = sent;
+    var isFrame = path === "/frames";
+    if (!isFrame) { typedAt = sentAt; }
     return fetch("/api/v1/doors/" + encodeURIComponent(door) + path, init)
-      .then(answer)
+      .then(function (response) { return answer(response, sentAt, isFrame); })
       .catch(function () { say(words.error, "problem", true); });
   }
 
