@@ -162,3 +162,33 @@ def test_two_faces_side_by_side_are_multiple_faces(
     outcomes = run_frames(loop, pairs)
     assert [o.decision.reason for o in outcomes] == [Reason.MULTIPLE_FACES]
     assert door.commands == []
+
+
+def test_a_grant_in_view_is_withdrawn_when_the_site_data_changes(
+    gate_engine: FaceEngine,
+    ann_descriptors: list[FloatArray],
+    ann_frames: list[Frame],
+    tmp_path: Path,
+) -> None:
+    from dataclasses import replace
+
+    from facegate.domain.people import Role
+    from facegate.domain.policy import PersonAccess
+
+    door = SimulatedDoor()
+    outbox = SqliteOutbox(tmp_path / "outbox.db")
+    current = [bench_snapshot(ann_descriptors, MatchPolicy(0.57, 0.0))]
+    options = LoopOptions("gate-t", 3.0, 15, 1, 10.0)
+    loop = GateLoop(gate_engine, lambda: current[0], door, outbox, None, FakeClock(), options)
+    half = len(ann_frames) // 2
+    assert [o.decision.reason for o in run_frames(loop, ann_frames[:half])] == [Reason.GRANTED]
+
+    withdrawn = {"bench-person": PersonAccess(Role.RESIDENT, face_consent=False)}
+    access = replace(current[0].access, people=withdrawn)
+    current[0] = replace(current[0], version="bench-2", access=access)
+    run_frames(loop, ann_frames[half:])
+
+    decisions = [t.decision for t in loop.tracker.tracks.values() if t.decision is not None]
+    assert decisions
+    assert not any(d.granted for d in decisions)
+    assert [c.action for c in door.commands] == ["unlock"]

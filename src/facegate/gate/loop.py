@@ -22,6 +22,7 @@ from facegate.domain.gate import GateEvent, GateEventKind, GateSnapshot, decisio
 from facegate.domain.liveness import FaceFrame
 from facegate.domain.policy import Decision, FaceEvidence, Presentation, decide, deny
 from facegate.domain.reasons import Reason
+from facegate.domain.site import CredentialMode
 from facegate.gate.outbox import SqliteOutbox
 from facegate.gate.tracker import IouTracker, Track
 from facegate.ports import ActuatorCommand, DoorActuator, Frame, LivenessCheck
@@ -89,6 +90,7 @@ class GateLoop:
         self.tracker = IouTracker(window=max(options.liveness_frames, 2))
         self._card: tuple[str, float] | None = None
         self._camera_down = False
+        self._version: str | None = None
 
     def present_card(self, number: str) -> None:
         """A card was read; on an ``all_of`` door it waits ``card_window_s`` for the face."""
@@ -105,6 +107,7 @@ class GateLoop:
         """Run one frame through the pipeline; returns the decisions it completed."""
         arrived = time.perf_counter()
         self._camera_down = False
+        self._recheck_grants_on_new_data()
         detections = self.engine.detector.detect(frame.image)
         boxes = [d.box for d in detections]
         tracks = self.tracker.update(boxes, frame.index, frame.timestamp_s)
@@ -122,6 +125,27 @@ class GateLoop:
         track.frames.append(FaceFrame(frame.image, face.box, face.landmarks))
         decision = self._decide_track(track, face, frame)
         return [] if decision is None else self._conclude(track, decision, frame, arrived)
+
+    def _recheck_grants_on_new_data(self) -> None:
+        """When the site's data changed, faces already granted in view are checked again.
+
+        Otherwise a resident whose consent was withdrawn (or whose rule ended) while in
+        view would keep the earlier grant for as long as they stay there. A grant that
+        still holds is kept as it was (no second unlock); one that no longer holds becomes
+        the new denial. Face-and-card doors are left alone: the card is not presented again.
+        """
+        snapshot = self.snapshot()
+        if snapshot.version == self._version:
+            return
+        self._version = snapshot.version
+        if snapshot.target.mode is CredentialMode.ALL_OF:
+            return
+        for track in self.tracker.tracks.values():
+            if track.decision is None or not track.decision.granted or track.descriptor is None:
+                continue
+            again = self._policy(FaceEvidence(descriptor=track.descriptor))
+            if not again.granted:
+                track.decision = again
 
     def _decide_track(self, track: Track, face: Face, frame: Frame) -> Decision | None:
         seen = frame.index - track.first_index + 1
