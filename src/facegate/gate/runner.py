@@ -114,7 +114,7 @@ class SyncThread(threading.Thread):
 
 @dataclass(slots=True)
 class RunningGate:
-    """A gate as :func:`facegate.bootstrap.build_gate` assembled it.
+    """A gate as :func:`facegate.bootstrap_gate.build_gate` assembled it.
 
     Attributes:
         loop: the frame pipeline.
