@@ -11,7 +11,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from facegate.bootstrap import SystemClock, build_engine, build_sealer, build_store
+from facegate.bootstrap import SystemClock, build_engine, build_sealer, build_store, load_site_key
 from facegate.config import Settings
 from facegate.domain.clock import Clock
 from facegate.domain.errors import BadInputError, ModelUnavailableError
@@ -23,6 +23,8 @@ from facegate.gate.loop import GateLoop, LoopOptions
 from facegate.gate.mqtt import MqttDoor, topic_base
 from facegate.gate.outbox import SqliteOutbox
 from facegate.gate.runner import RunningGate, SnapshotHolder, SyncThread
+from facegate.gate.snapshot_file import FILE_KEY_LABEL, SnapshotFile, snapshot_path
+from facegate.gate.snapshot_wire import derive_gate_key, gate_wire_key
 from facegate.gate.store_upstream import StoreUpstream
 from facegate.ports import DoorActuator, GateUpstream, LivenessCheck
 from facegate.vision.engine import FaceEngine
@@ -66,6 +68,20 @@ def build_gate_engine(settings: Settings) -> FaceEngine:
     return engine
 
 
+def _device_key(settings: Settings) -> str:
+    """The gate's device key for the ``http`` upstream.
+
+    Raises:
+        BadInputError: ``server_url`` or ``device_key`` is missing.
+    """
+    gate = settings.gate
+    if gate.server_url is None or gate.device_key is None:
+        raise BadInputError(
+            "upstream 'http' needs FACEGATE_GATE__SERVER_URL and FACEGATE_GATE__DEVICE_KEY"
+        )
+    return gate.device_key.get_secret_value()
+
+
 def build_upstream(settings: Settings, engine: FaceEngine, clock: Clock) -> GateUpstream:
     """The gate's upstream as ``settings.gate.upstream`` says (site database or server).
 
@@ -75,13 +91,9 @@ def build_upstream(settings: Settings, engine: FaceEngine, clock: Clock) -> Gate
     """
     gate = settings.gate
     if gate.upstream == "http":
-        if gate.server_url is None or gate.device_key is None:
-            raise BadInputError(
-                "upstream 'http' needs FACEGATE_GATE__SERVER_URL and FACEGATE_GATE__DEVICE_KEY"
-            )
-        secret = gate.device_key.get_secret_value()
+        secret = _device_key(settings)
         return HttpUpstream(
-            gate.server_url, gate.gate_id, secret, engine.model_id, gate.http_timeout_s
+            str(gate.server_url), gate.gate_id, secret, engine.model_id, gate.http_timeout_s
         )
     match, _ = settings.match_policy(engine.model_id)
     return StoreUpstream(
@@ -92,6 +104,35 @@ def build_upstream(settings: Settings, engine: FaceEngine, clock: Clock) -> Gate
         match,
         SiteMode(gate.site_mode),
     )
+
+
+def snapshot_file_key(settings: Settings) -> bytes:
+    """The 32-byte key of the gate's snapshot file.
+
+    On the ``http`` upstream, the per-gate key the site server seals the wire snapshot
+    with (from the device key); on ``store``, a key derived from the site key (HKDF,
+    label :data:`facegate.gate.snapshot_file.FILE_KEY_LABEL`, info the gate id).
+
+    Raises:
+        BadInputError: ``http`` without ``server_url`` or ``device_key``.
+        KeyFileError: ``store`` without a readable site key.
+    """
+    gate = settings.gate
+    if gate.upstream == "http":
+        return gate_wire_key(_device_key(settings), gate.gate_id)
+    return derive_gate_key(load_site_key(settings), gate.gate_id, FILE_KEY_LABEL)
+
+
+def build_snapshot_file(settings: Settings, clock: Clock) -> SnapshotFile:
+    """The gate's snapshot file, ``<data-dir>/gate/snapshot.<gate_id>.bin``.
+
+    Raises:
+        BadInputError: a gate id unfit for a file name, or see :func:`snapshot_file_key`.
+        KeyFileError: see :func:`snapshot_file_key`.
+    """
+    gate_id = settings.gate.gate_id
+    path = snapshot_path(settings.data_dir / "gate", gate_id)
+    return SnapshotFile(path, gate_id, snapshot_file_key(settings), clock)
 
 
 def build_actuator(
@@ -129,19 +170,24 @@ def build_gate(
 ) -> RunningGate:
     """A gate for the door or lift ``door_id``, ready to :meth:`RunningGate.start`.
 
-    Fetches the first snapshot (the gate cannot decide without one), opens the outbox at
+    Fetches the first snapshot (the gate cannot decide without one; when the upstream is
+    unreachable, it starts from the snapshot file saved by the last sync), opens the outbox at
     ``settings.outbox_path``, builds the actuator and, on MQTT, a contact monitor whose
     door-forced-open and door-held-open alarms go to the outbox.
 
     Raises:
-        UpstreamUnavailableError: no snapshot could be fetched.
+        UpstreamUnavailableError: no snapshot could be fetched, and no usable one saved.
         NotFoundError: no door or lift ``door_id``.
         ModelUnavailableError: a liveness model is configured but missing.
     """
     gate, clock = settings.gate, clock or SystemClock()
     engine = engine or build_gate_engine(settings)
     holder = SnapshotHolder(
-        upstream or build_upstream(settings, engine, clock), gate.gate_id, door_id
+        upstream or build_upstream(settings, engine, clock),
+        gate.gate_id,
+        door_id,
+        build_snapshot_file(settings, clock),
+        gate.snapshot_max_age_s,
     )
     holder.refresh()
     target = holder().target
