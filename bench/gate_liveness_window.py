@@ -13,7 +13,7 @@ import argparse
 import json
 from pathlib import Path
 
-from facegate.bootstrap import build_gate_engine
+from facegate.bootstrap_gate import build_gate_engine
 from facegate.config import Settings
 from facegate.domain.liveness import FaceFrame
 from facegate.gate.bench import read_frames

@@ -16,13 +16,8 @@ import cv2
 import numpy as np
 import pytest
 
-from facegate.bootstrap import (
-    SystemClock,
-    build_gate_engine,
-    build_sealer,
-    build_store,
-    ensure_site_key,
-)
+from facegate.bootstrap import SystemClock, build_sealer, build_store, ensure_site_key
+from facegate.bootstrap_gate import build_gate_engine
 from facegate.config import Settings
 from facegate.domain.access import TimeWindow
 from facegate.domain.events import Event, EventQuery

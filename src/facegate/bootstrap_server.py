@@ -7,15 +7,8 @@ from fastapi import FastAPI
 from facegate.api.app import create_app
 from facegate.api.deps import ServerDeps
 from facegate.api.security import LoginLimiter
-from facegate.bootstrap import (
-    SystemClock,
-    build_actuator,
-    build_gate_engine,
-    build_gate_liveness,
-    build_photo_describer,
-    build_sealer,
-    build_store,
-)
+from facegate.bootstrap import SystemClock, build_photo_describer, build_sealer, build_store
+from facegate.bootstrap_gate import build_actuator, build_gate_engine, build_gate_liveness
 from facegate.config import Settings
 from facegate.domain.policy import SiteMode
 from facegate.gate.loop import LoopOptions

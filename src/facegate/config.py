@@ -123,7 +123,8 @@ class GateSettings:
     """How a gate process runs (environment: ``FACEGATE_GATE__<NAME>``).
 
     Attributes:
-        gate_id: this gate's name in events and topics (default ``"gate-1"``).
+        gate_id: this gate's name in events, topics and its snapshot file's name
+            (letters, digits, ``.``, ``_``, ``-``; default ``"gate-1"``).
         actuator: ``simulated`` (quick start), ``mqtt`` or ``http`` (default simulated).
         unlock_duration_s: how long a door stays unlocked, or lift floors enabled, per
             grant (seconds, default 5.0).
@@ -164,6 +165,10 @@ class GateSettings:
         device_key: this gate's device key for ``http`` (issued by an administrator;
             it also unseals the snapshot's templates); never logged.
         http_timeout_s: how long one call to the server may take (seconds, default 5).
+        snapshot_max_age_s: a gate deciding offline from a snapshot older than this
+            logs an error every 10 minutes (it keeps deciding from it: it has nothing
+            better, and denying every resident during a long outage is worse); seconds,
+            default 86400 (24 h).
     """
 
     gate_id: str = "gate-1"
@@ -188,6 +193,7 @@ class GateSettings:
     server_url: str | None = None
     device_key: SecretStr | None = None
     http_timeout_s: float = 5.0
+    snapshot_max_age_s: float = 86_400.0
 
 
 class Settings(BaseSettings):

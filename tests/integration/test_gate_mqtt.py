@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from brokers import SHARED_BROKER, OwnBroker, Responder, broker_up, unique_prefix
-from facegate.bootstrap import build_gate
+from facegate.bootstrap_gate import build_gate
 from facegate.config import GateSettings, Settings
 from facegate.domain.access import TimeWindow
 from facegate.domain.reasons import Reason

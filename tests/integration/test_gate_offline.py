@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import make_url
 
 from brokers import TcpProxy
-from facegate.bootstrap import build_gate
+from facegate.bootstrap_gate import build_gate
 from facegate.config import Settings
 from facegate.domain.reasons import Reason
 from facegate.gate.loop import Outcome

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from facegate.bootstrap import build_gate_liveness
+from facegate.bootstrap_gate import build_gate_liveness
 from facegate.config import Settings
 
 

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from facegate.bootstrap import build_engine, build_gate_liveness
+from facegate.bootstrap import build_engine
 from facegate.cli.context import settings_from
 from facegate.cli.output import JsonFlag, emit_json, handles_errors, stderr
 from facegate.config import Settings
@@ -138,6 +138,8 @@ def bench_gate(
     if not descriptors:
         raise DataSetError(f"no usable face in the first {enroll_s} s of {video}")
     policy, _ = settings.match_policy(engine.model_id)
+    from facegate.bootstrap_gate import build_gate_liveness  # the gate stack, only here
+
     liveness, window = build_gate_liveness(settings)
     stderr.print(f"enrolled from {len(descriptors)} frames; gate on {len(rest)} frames ...")
     outcomes, elapsed = run_gate(

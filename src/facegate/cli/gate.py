@@ -9,18 +9,17 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from facegate.bootstrap import build_gate
 from facegate.cli.context import settings_from
 from facegate.cli.output import JsonFlag, handles_errors, stderr
 from facegate.config import Settings
 from facegate.domain.errors import BadInputError
-from facegate.gate.loop import Outcome
-from facegate.gate.runner import run_source
-from facegate.gate.sources import OpenCvSource, open_source
+
+if TYPE_CHECKING:
+    from facegate.gate.loop import Outcome
 
 NO_LIVENESS_WARNING = (
     "WARNING: no liveness check runs (FACEGATE_GATE__LIVENESS=none): a printed photo or a "
@@ -98,6 +97,11 @@ def gate(
     """
     if (camera is None) == (video is None):
         raise BadInputError("give exactly one of --camera SOURCE or --video FILE")
+    # The gate stack (MQTT, HTTP, OpenCV sources) loads only when a gate runs.
+    from facegate.bootstrap_gate import build_gate
+    from facegate.gate.runner import run_source
+    from facegate.gate.sources import OpenCvSource, open_source
+
     settings = settings_from(ctx)
     source = OpenCvSource(str(video)) if video is not None else open_source(str(camera))
     _startup_log(settings, door, source.description)

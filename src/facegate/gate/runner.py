@@ -6,6 +6,7 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from facegate.domain.errors import (
     CameraFailedError,
@@ -15,43 +16,125 @@ from facegate.domain.errors import (
 from facegate.domain.gate import SNAPSHOT_FORMAT, GateSnapshot
 from facegate.gate.loop import GateLoop, Outcome
 from facegate.gate.outbox import SqliteOutbox
+from facegate.gate.snapshot_file import SnapshotFile, SnapshotFileError, age_s
 from facegate.ports import DoorActuator, FrameSource, GateUpstream
 
 log = logging.getLogger(__name__)
+
+DEFAULT_MAX_AGE_S = 86_400.0
+"""Default age beyond which an offline snapshot is reported as stale (seconds, 24 h)."""
+STALE_REPEAT_S = 600.0
+"""How often the stale-snapshot error is repeated while it lasts (seconds)."""
 
 
 class SnapshotHolder:
     """The gate's current snapshot; refreshed from the upstream, kept when it is down.
 
+    With ``saved``, each fresh snapshot is also written to that file, and a gate whose
+    upstream is unreachable when it starts decides from the file instead. A snapshot
+    older than ``max_age_s`` is still decided from (the gate has nothing better), but
+    every ``STALE_REPEAT_S`` it logs an error saying how old it is.
+
     Args:
         upstream: where snapshots come from.
         gate_id: this gate.
         target_id: its door or lift.
+        saved: the gate's snapshot file; ``None`` keeps the snapshot in memory only.
+        max_age_s: age beyond which an offline snapshot is reported as stale (seconds).
     """
 
-    def __init__(self, upstream: GateUpstream, gate_id: str, target_id: str) -> None:
+    def __init__(
+        self,
+        upstream: GateUpstream,
+        gate_id: str,
+        target_id: str,
+        saved: SnapshotFile | None = None,
+        max_age_s: float = DEFAULT_MAX_AGE_S,
+    ) -> None:
         self.upstream, self.gate_id, self.target_id = upstream, gate_id, target_id
+        self.saved, self.max_age_s = saved, max_age_s
         self._current: GateSnapshot | None = None
+        self._stale_logged_at: datetime | None = None
         self.online = False
 
     def refresh(self) -> bool:
         """Fetch the current snapshot; ``False`` (old one kept) when the upstream is down.
 
         Raises:
-            UpstreamUnavailableError: down and no snapshot held yet (nothing to decide from).
+            UpstreamUnavailableError: down, and no snapshot held nor a usable saved one
+                (nothing to decide from).
             ValueError: the upstream sent a snapshot of another format.
         """
         try:
             fresh = self.upstream.fetch_snapshot(self.gate_id, self.target_id)
-        except UpstreamUnavailableError:
-            self.online = False
+        except UpstreamUnavailableError as err:
+            was_online, self.online = self.online, False
             if self._current is None:
-                raise
+                self._current = self._load_saved(err)
+            elif was_online:
+                log.warning("upstream unreachable, deciding from the snapshot held: %s", err)
+            self._report_stale(self._current)
             return False
         if fresh.format != SNAPSHOT_FORMAT:
             raise ValueError(f"snapshot format {fresh.format}, this gate reads {SNAPSHOT_FORMAT}")
         self._current, self.online = fresh, True
+        self._save(fresh)
         return True
+
+    def _load_saved(self, down: UpstreamUnavailableError) -> GateSnapshot:
+        if self.saved is None:
+            raise down
+        try:
+            snapshot = self.saved.load(self.target_id)
+        except SnapshotFileError as refused:
+            raise UpstreamUnavailableError(f"{down}; cannot start offline: {refused}") from down
+        if snapshot.format != SNAPSHOT_FORMAT:
+            raise UpstreamUnavailableError(
+                f"{down}; the saved snapshot is of format {snapshot.format}, "
+                f"this gate reads {SNAPSHOT_FORMAT}"
+            )
+        log.warning(
+            "upstream unreachable (%s): starting from the saved snapshot %s, version %s, "
+            "built %s (%.0f s ago)",
+            down,
+            self.saved.path,
+            snapshot.version[:12],
+            snapshot.built_at.isoformat(),
+            age_s(snapshot, self.saved.clock),
+        )
+        return snapshot
+
+    def _report_stale(self, snapshot: GateSnapshot) -> None:
+        if self.saved is None:
+            return
+        now, age = self.saved.clock.now(), age_s(snapshot, self.saved.clock)
+        last = self._stale_logged_at
+        if age <= self.max_age_s or (
+            last is not None and (now - last).total_seconds() < STALE_REPEAT_S
+        ):
+            return
+        self._stale_logged_at = now
+        log.error(
+            "STALE SNAPSHOT: deciding from version %s built %.1f h ago (limit %.1f h): people "
+            "removed, moved out or who withdrew consent since then may still be granted; "
+            "restore the connection to the upstream",
+            snapshot.version[:12],
+            age / 3600,
+            self.max_age_s / 3600,
+        )
+
+    def _save(self, snapshot: GateSnapshot) -> None:
+        if self.saved is None:
+            return
+        self._stale_logged_at = None
+        try:
+            self.saved.save(snapshot)
+        except OSError as err:
+            log.error(
+                "snapshot not saved to %s (an offline start would miss it): %s",
+                self.saved.path,
+                err,
+            )
 
     def __call__(self) -> GateSnapshot:
         """The snapshot held (call :meth:`refresh` first)."""
@@ -114,7 +197,7 @@ class SyncThread(threading.Thread):
 
 @dataclass(slots=True)
 class RunningGate:
-    """A gate as :func:`facegate.bootstrap.build_gate` assembled it.
+    """A gate as :func:`facegate.bootstrap_gate.build_gate` assembled it.
 
     Attributes:
         loop: the frame pipeline.

@@ -43,10 +43,18 @@ _SALT = b"facegate-snapshot-v1"
 _HEADER = ("wire_format", "format", "version", "built_at", "gate_id", "target_id")
 
 
+def derive_gate_key(secret: bytes, gate_id: str, label: bytes) -> bytes:
+    """A 32-byte key for ``gate_id`` from ``secret`` (HKDF-SHA256, salt ``label``).
+
+    Each use has its own ``label``, so one secret never yields the same key twice.
+    """
+    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=label, info=gate_id.encode())
+    return hkdf.derive(secret)
+
+
 def gate_wire_key(device_secret: str, gate_id: str) -> bytes:
     """The 32-byte key that seals ``gate_id``'s snapshots, from its device key."""
-    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=_SALT, info=gate_id.encode())
-    return hkdf.derive(device_secret.encode())
+    return derive_gate_key(device_secret.encode(), gate_id, _SALT)
 
 
 def _aad(header: dict[str, Any]) -> bytes:

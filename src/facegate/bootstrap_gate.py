@@ -1,0 +1,209 @@
+"""Composition root of a gate (kept apart so ordinary CLI commands do not import it).
+
+Builds a gate process from settings: its face engine, upstream, actuator, liveness
+check and the snapshot file it starts from when the upstream is unreachable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+
+import numpy as np
+
+from facegate.bootstrap import SystemClock, build_engine, build_sealer, build_store, load_site_key
+from facegate.config import Settings
+from facegate.domain.clock import Clock
+from facegate.domain.errors import BadInputError, ModelUnavailableError
+from facegate.domain.policy import SiteMode, Target
+from facegate.gate.actuators import HttpRelay, SimulatedDoor
+from facegate.gate.contact import ContactMonitor, MonitoredDoor, alarm_to_outbox
+from facegate.gate.http_upstream import HttpUpstream
+from facegate.gate.loop import GateLoop, LoopOptions
+from facegate.gate.mqtt import MqttDoor, topic_base
+from facegate.gate.outbox import SqliteOutbox
+from facegate.gate.runner import RunningGate, SnapshotHolder, SyncThread
+from facegate.gate.snapshot_file import FILE_KEY_LABEL, SnapshotFile, snapshot_path
+from facegate.gate.snapshot_wire import derive_gate_key, gate_wire_key
+from facegate.gate.store_upstream import StoreUpstream
+from facegate.ports import DoorActuator, GateUpstream, LivenessCheck
+from facegate.vision.engine import FaceEngine
+from facegate.vision.liveness.check import FusedLivenessCheck
+from facegate.vision.liveness.motion import MotionSettings
+from facegate.vision.liveness.texture_model import load_texture_model
+
+
+def build_gate_liveness(settings: Settings) -> tuple[LivenessCheck | None, int]:
+    """The gate's liveness check as ``settings.gate.liveness`` says, and frames it needs.
+
+    ``none`` (default) checks nothing (one frame suffices). ``motion`` needs no trained
+    file: the multi-frame cue on ``settings.gate.motion_frames`` frames of the face.
+    ``fused`` adds the texture model (``settings.gate.texture_model``).
+
+    Raises:
+        ModelUnavailableError: ``fused`` without a texture model file.
+    """
+    mode = settings.gate.liveness
+    if mode == "none":
+        return None, 1
+    motion = MotionSettings(min_frames=settings.gate.motion_frames)
+    if mode == "motion":
+        return FusedLivenessCheck(motion=motion), motion.min_frames
+    if settings.gate.texture_model is None:
+        raise ModelUnavailableError("liveness 'fused' needs FACEGATE_GATE__TEXTURE_MODEL")
+    texture = load_texture_model(settings.gate.texture_model)
+    return FusedLivenessCheck(texture=texture, motion=motion), motion.min_frames
+
+
+def build_gate_engine(settings: Settings) -> FaceEngine:
+    """The face engine of a gate: no CNN fallback on frames without a face (streams).
+
+    The detector and the embedder run once on blank pixels, so the first person at the
+    door does not pay for the runtime's first-call set-up (about 2 s with ONNX Runtime).
+    """
+    detection = replace(settings.detection, fallback=None)
+    engine = build_engine(settings.model_copy(update={"detection": detection}))
+    engine.detector.detect(np.zeros((240, 320, 3), np.uint8))
+    engine.embedder.embed([np.zeros((150, 150, 3), np.uint8)])
+    return engine
+
+
+def _device_key(settings: Settings) -> str:
+    """The gate's device key for the ``http`` upstream.
+
+    Raises:
+        BadInputError: ``server_url`` or ``device_key`` is missing.
+    """
+    gate = settings.gate
+    if gate.server_url is None or gate.device_key is None:
+        raise BadInputError(
+            "upstream 'http' needs FACEGATE_GATE__SERVER_URL and FACEGATE_GATE__DEVICE_KEY"
+        )
+    return gate.device_key.get_secret_value()
+
+
+def build_upstream(settings: Settings, engine: FaceEngine, clock: Clock) -> GateUpstream:
+    """The gate's upstream as ``settings.gate.upstream`` says (site database or server).
+
+    Raises:
+        BadInputError: ``http`` without ``server_url`` or ``device_key``.
+        KeyFileError: ``store`` without a readable site key.
+    """
+    gate = settings.gate
+    if gate.upstream == "http":
+        secret = _device_key(settings)
+        return HttpUpstream(
+            str(gate.server_url), gate.gate_id, secret, engine.model_id, gate.http_timeout_s
+        )
+    match, _ = settings.match_policy(engine.model_id)
+    return StoreUpstream(
+        lambda: build_store(settings),
+        build_sealer(settings),
+        clock,
+        engine.model_id,
+        match,
+        SiteMode(gate.site_mode),
+    )
+
+
+def snapshot_file_key(settings: Settings) -> bytes:
+    """The 32-byte key of the gate's snapshot file.
+
+    On the ``http`` upstream, the per-gate key the site server seals the wire snapshot
+    with (from the device key); on ``store``, a key derived from the site key (HKDF,
+    label :data:`facegate.gate.snapshot_file.FILE_KEY_LABEL`, info the gate id).
+
+    Raises:
+        BadInputError: ``http`` without ``server_url`` or ``device_key``.
+        KeyFileError: ``store`` without a readable site key.
+    """
+    gate = settings.gate
+    if gate.upstream == "http":
+        return gate_wire_key(_device_key(settings), gate.gate_id)
+    return derive_gate_key(load_site_key(settings), gate.gate_id, FILE_KEY_LABEL)
+
+
+def build_snapshot_file(settings: Settings, clock: Clock) -> SnapshotFile:
+    """The gate's snapshot file, ``<data-dir>/gate/snapshot.<gate_id>.bin``.
+
+    Raises:
+        BadInputError: a gate id unfit for a file name, or see :func:`snapshot_file_key`.
+        KeyFileError: see :func:`snapshot_file_key`.
+    """
+    gate_id = settings.gate.gate_id
+    path = snapshot_path(settings.data_dir / "gate", gate_id)
+    return SnapshotFile(path, gate_id, snapshot_file_key(settings), clock)
+
+
+def build_actuator(
+    settings: Settings, target: Target, on_contact: Callable[[str], None] | None
+) -> DoorActuator:
+    """The door's or lift's actuator as ``settings.gate.actuator`` says.
+
+    MQTT topics are ``topic_base(prefix, site, "door" | "lift", target.id)``; a door also
+    publishes its Home Assistant discovery config.
+
+    Raises:
+        BadInputError: ``http`` without ``http_url``.
+    """
+    gate = settings.gate
+    if gate.actuator == "simulated":
+        return SimulatedDoor()
+    if gate.actuator == "http":
+        if gate.http_url is None:
+            raise BadInputError("actuator 'http' needs FACEGATE_GATE__HTTP_URL")
+        return HttpRelay(gate.http_url, gate.ack_timeout_s)
+    kind = "lift" if target.is_lift else "door"
+    base = topic_base(gate.mqtt_prefix, gate.mqtt_site, kind, target.id)
+    door = MqttDoor(gate.mqtt_host, gate.mqtt_port, base, gate.ack_timeout_s, on_contact)
+    if not target.is_lift:
+        door.publish_discovery(target.id, gate.mqtt_prefix, gate.mqtt_site, target.id)
+    return door
+
+
+def build_gate(
+    settings: Settings,
+    door_id: str,
+    engine: FaceEngine | None = None,
+    upstream: GateUpstream | None = None,
+    clock: Clock | None = None,
+) -> RunningGate:
+    """A gate for the door or lift ``door_id``, ready to :meth:`RunningGate.start`.
+
+    Fetches the first snapshot (the gate cannot decide without one; when the upstream is
+    unreachable, it starts from the snapshot file saved by the last sync), opens the outbox at
+    ``settings.outbox_path``, builds the actuator and, on MQTT, a contact monitor whose
+    door-forced-open and door-held-open alarms go to the outbox.
+
+    Raises:
+        UpstreamUnavailableError: no snapshot could be fetched, and no usable one saved.
+        NotFoundError: no door or lift ``door_id``.
+        ModelUnavailableError: a liveness model is configured but missing.
+    """
+    gate, clock = settings.gate, clock or SystemClock()
+    engine = engine or build_gate_engine(settings)
+    holder = SnapshotHolder(
+        upstream or build_upstream(settings, engine, clock),
+        gate.gate_id,
+        door_id,
+        build_snapshot_file(settings, clock),
+        gate.snapshot_max_age_s,
+    )
+    holder.refresh()
+    target = holder().target
+    outbox = SqliteOutbox(settings.outbox_path)
+    monitor = ContactMonitor(
+        clock, gate.held_open_s, alarm_to_outbox(outbox, clock, gate.gate_id, door_id)
+    )
+    inner = build_actuator(settings, target, None if target.is_lift else monitor.contact)
+    actuator: DoorActuator = MonitoredDoor(inner, monitor)
+    liveness, frames = build_gate_liveness(settings)
+    options = LoopOptions(
+        gate.gate_id, gate.unlock_duration_s, gate.decide_after_frames, frames, gate.card_window_s
+    )
+    loop = GateLoop(engine, holder, actuator, outbox, liveness, clock, options)
+    sync = SyncThread(holder, outbox, gate.sync_interval_s, ticks=(monitor.tick,))
+    closers = (
+        [upstream_close] if (upstream_close := getattr(holder.upstream, "close", None)) else []
+    )
+    return RunningGate(loop, holder, outbox, actuator, sync, closers)
