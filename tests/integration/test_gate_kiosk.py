@@ -59,3 +59,56 @@ def test_kiosk_frames_are_decided_recorded_and_open_the_door(
     stored = sorted((e.granted, e.reason.value) for e in site.events())
     assert stored == [(False, "unknown_face"), (True, "granted")]
     site.store.close()
+
+
+def face_swapped_in(engine: FaceEngine, host: np.ndarray, donor: np.ndarray) -> np.ndarray:
+    """``host`` with ``donor``'s face pasted over the host's face, same place and size."""
+    (host_box,) = [d.box for d in engine.detector.detect(host)][:1]
+    (donor_box,) = [d.box for d in engine.detector.detect(donor)][:1]
+    margin = donor_box.width // 3
+    top, left = max(donor_box.top - margin, 0), max(donor_box.left - margin, 0)
+    crop = donor[top : donor_box.bottom + margin, left : donor_box.right + margin]
+    grow = host_box.width / donor_box.width
+    size = (round(crop.shape[1] * grow), round(crop.shape[0] * grow))
+    patch = cv2.resize(np.ascontiguousarray(crop), size)
+    y0 = max(host_box.top - round((donor_box.top - top) * grow), 0)
+    x0 = max(host_box.left - round((donor_box.left - left) * grow), 0)
+    swapped = host.copy()
+    h = min(patch.shape[0], swapped.shape[0] - y0)
+    w = min(patch.shape[1], swapped.shape[1] - x0)
+    swapped[y0 : y0 + h, x0 : x0 + w] = patch[:h, :w]
+    return swapped
+
+
+def test_a_stranger_in_the_residents_place_does_not_inherit_the_grant(
+    tmp_path: Path,
+    gate_engine: FaceEngine,
+    shared_data: Path,
+    session_cache_dir: Path,
+    ann_frames: list[Frame],
+    stranger_frames: list[Frame],
+) -> None:
+    settings = Settings(
+        data_dir=tmp_path / "site",
+        cache_dir=session_cache_dir,
+        server=ServerSettings(environment="development"),
+    )
+    site = make_site(settings, gate_engine, shared_data, tmp_path)
+    door = site.door()
+    places.add_access_rule(site.context, [ALL_WEEK], person_id=site.ann, door_ids=[door])
+    secret = accounts.issue_device_key(site.context, door, "kiosk").secret
+    client = TestClient(create_app(build_server(settings)), base_url="https://testserver")
+    headers = {"X-Device-Key": secret}
+    resident = ann_frames[0].image
+    stranger = face_swapped_in(gate_engine, resident, stranger_frames[0].image)
+
+    def reason(image: np.ndarray) -> object:
+        files = {"file": ("frame.jpg", jpeg(image), "image/jpeg")}
+        answer = client.post(f"/api/v1/doors/{door}/frames", files=files, headers=headers)
+        assert answer.status_code == 200, answer.text
+        return answer.json()["reason"]
+
+    assert reason(resident) == "granted"
+    assert reason(stranger) != "granted"
+    assert reason(resident) == "granted"
+    site.store.close()

@@ -15,6 +15,8 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
+
 from facegate.domain.clock import Clock
 from facegate.domain.errors import ActuatorFailedError
 from facegate.domain.faces import primary_face_index
@@ -26,6 +28,7 @@ from facegate.domain.site import CredentialMode
 from facegate.gate.outbox import SqliteOutbox
 from facegate.gate.tracker import IouTracker, Track
 from facegate.ports import ActuatorCommand, DoorActuator, Frame, LivenessCheck
+from facegate.vision.detection import Detection
 from facegate.vision.engine import Face, FaceEngine
 
 
@@ -116,8 +119,12 @@ class GateLoop:
         if primary is None:
             return []
         track = tracks[primary]
-        if track.decision is not None and track.decision.granted:
-            return []
+        if track.decision is not None:
+            same = self._same_person(track, frame, detections[primary])
+            if track.decision.granted and same is True:
+                return []
+            if (track.decision.granted and same is None) or same is False:
+                _restart(track, frame)
         big = [b for b in boxes if b.area * 2 >= boxes[primary].area]
         if len(big) > 1:
             return self._conclude(track, deny(Reason.MULTIPLE_FACES), frame, arrived)
@@ -125,6 +132,24 @@ class GateLoop:
         track.frames.append(FaceFrame(frame.image, face.box, face.landmarks))
         decision = self._decide_track(track, face, frame)
         return [] if decision is None else self._conclude(track, decision, frame, arrived)
+
+    def _same_person(self, track: Track, frame: Frame, detection: Detection) -> bool | None:
+        """Whether the face now in a decided track is still the person it was decided for.
+
+        The tracker follows boxes by position only, so a stranger who steps into the spot
+        a resident just left (or the next kiosk photo) would otherwise inherit the
+        resident's grant, and a resident a stranger's refusal. The face is described
+        again and compared with the track's descriptor at the match threshold.
+
+        Returns:
+            ``True`` or ``False``, or ``None`` when the face cannot be described well
+            enough to tell (a granted track then counts it as someone else).
+        """
+        face = self.engine.measure(frame.image, [detection], describe=True)[0]
+        if track.descriptor is None or face.descriptor is None or not face.verdict.passed:
+            return None
+        distance = float(np.linalg.norm(face.descriptor - track.descriptor))
+        return distance <= self.snapshot().access.match.threshold
 
     def _recheck_grants_on_new_data(self) -> None:
         """When the site's data changed, faces already granted in view are checked again.
@@ -242,3 +267,14 @@ def _with(event: GateEvent, scores: dict[str, float], note: str) -> GateEvent:
         scores,
         note,
     )
+
+
+def _restart(track: Track, frame: Frame) -> None:
+    """Treat the face in ``track`` as a new arrival from ``frame`` on (nothing carried over)."""
+    track.decision = None
+    track.descriptor = None
+    track.best_quality = float("-inf")
+    track.reported.clear()
+    track.frames.clear()
+    track.first_index = frame.index
+    track.first_time_s = frame.timestamp_s
