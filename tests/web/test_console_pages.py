@@ -177,3 +177,38 @@ def test_rules_form_adds_a_rule(site: Site) -> None:
         },
     )
     assert bad.status_code == 422
+
+
+def test_an_invitation_link_lets_the_resident_choose_a_password(site: Site) -> None:
+    client, csrf = log_in(site, "admin")
+    added = client.post(
+        "/console/people",
+        data={"name": "Ida Lo", "role": "resident", "csrf_token": csrf},
+        follow_redirects=False,
+    )
+    person_url = added.headers["location"]
+    page = client.post(
+        f"{person_url}/account", data={"username": "ida", "password": "", "csrf_token": csrf}
+    )
+    assert page.status_code == 200
+    found = re.search(r'id="reset-link">[^<]*?(/reset\?token=[\w-]+)<', page.text)
+    assert found is not None, page.text
+    anon = site.client()
+    chosen = "ida's own long secret"
+    data = {"token": found.group(1).split("=", 1)[1], "password": chosen, "confirm": chosen}
+    assert anon.post("/reset", data=data).status_code == 200
+    login = {"username": "ida", "password": chosen}
+    assert site.client().post("/api/v1/auth/login", json=login).status_code == 200
+    again = client.post(f"{person_url}/reset-link", data={"csrf_token": csrf})
+    assert 'id="reset-link"' in again.text
+
+
+def test_a_reset_link_needs_a_portal_login(site: Site) -> None:
+    client, csrf = log_in(site, "admin")
+    added = client.post(
+        "/console/people",
+        data={"name": "No Login", "role": "resident", "csrf_token": csrf},
+        follow_redirects=False,
+    )
+    answer = client.post(f"{added.headers['location']}/reset-link", data={"csrf_token": csrf})
+    assert answer.status_code == 404

@@ -22,6 +22,9 @@ from facegate.services.context import ServiceContext, audit, new_id
 
 _REFUSED = "unknown username or wrong password"
 
+RESET_LINK_HOURS = 24
+"""How long a one-time password (reset or invitation) link stays valid, in hours."""
+
 
 def create_user(
     context: ServiceContext,
@@ -194,6 +197,19 @@ def issue_reset_token(context: ServiceContext, user_id: str, valid_for: timedelt
         audit(uow, context, "user.reset_issued", user.person_id, {"user_id": user.id})
         uow.commit()
     return token
+
+
+def reset_token_for_person(context: ServiceContext, person_id: str) -> str:
+    """A one-time password link token for the portal login of ``person_id``.
+
+    Raises:
+        NotFoundError: the person has no portal login.
+    """
+    with context.store.unit_of_work() as uow:
+        found = [u for u in uow.accounts.users() if u.person_id == person_id]
+    if not found:
+        raise NotFoundError(f"person {person_id} has no portal login: create one first")
+    return issue_reset_token(context, found[0].id, timedelta(hours=RESET_LINK_HOURS))
 
 
 def reset_password(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import timedelta
 from typing import Annotated
 
@@ -135,13 +136,33 @@ def create_login(
     principal: AdminPost,
     person_id: str,
     username: Annotated[str, Form(min_length=1, max_length=64)],
-    password: Annotated[str, Form(min_length=1, max_length=1024)],
+    password: Annotated[str, Form(max_length=1024)] = "",
 ) -> Response:
-    """Give the person a resident login for the portal (administrators only)."""
+    """Give the person a resident login for the portal (administrators only).
+
+    Without a password this is an invitation: the login gets a random password nobody
+    sees and the page shows a one-time link on which the resident chooses their own.
+    """
     hasher = server_deps(request).hasher
     context = context_of(request, principal)
-    accounts.create_user(context, hasher, username, password, AccountRole.RESIDENT, person_id)
+    invited = not password
+    chosen = password or secrets.token_urlsafe(24)
+    accounts.create_user(context, hasher, username, chosen, AccountRole.RESIDENT, person_id)
+    if invited:
+        return _link_page(request, accounts.reset_token_for_person(context, person_id))
     return redirect(f"/console/people/{person_id}")
+
+
+@router.post("/{person_id}/reset-link", response_class=HTMLResponse)
+def reset_link(request: Request, principal: AdminPost, person_id: str) -> Response:
+    """Issue a one-time password link for the person's portal login (shown once)."""
+    token = accounts.reset_token_for_person(context_of(request, principal), person_id)
+    return _link_page(request, token)
+
+
+def _link_page(request: Request, token: str) -> Response:
+    link = f"{str(request.base_url).rstrip('/')}/reset?token={token}"
+    return render(request, "reset_link.html", link=link, hours=accounts.RESET_LINK_HOURS)
 
 
 @router.post("/{person_id}/passes", response_class=HTMLResponse)

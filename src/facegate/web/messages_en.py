@@ -84,6 +84,16 @@ EN: dict[str, str] = {
     "person.no_camera": "No camera is available here (it needs HTTPS): upload photos.",
     "person.login": "Resident login for the portal",
     "person.create_login": "Create login",
+    "person.invite_hint": (
+        "Leave the password empty to invite: you get a one-time link on which the "
+        "resident chooses their own."
+    ),
+    "person.reset_link": "Issue a one-time password link",
+    "person.reset_link_title": "One-time password link",
+    "person.reset_link_once": (
+        "Hand this link to the resident; it works once and expires in {hours} hours. "
+        "It is not shown again."
+    ),
     "person.cards": "Cards ({count})",
     "person.card_number": "Card number",
     "person.add_card": "Add card",

@@ -83,6 +83,12 @@ ZH: dict[str, str] = {
     "person.no_camera": "此处没有可用的摄像头（需要 HTTPS）：请上传照片。",
     "person.login": "住户门户登录账号",
     "person.create_login": "创建账号",
+    "person.invite_hint": "密码留空即为邀请：系统生成一次性链接，由住户自行设置密码。",
+    "person.reset_link": "生成一次性密码链接",
+    "person.reset_link_title": "一次性密码链接",
+    "person.reset_link_once": (
+        "请把此链接交给住户；只能使用一次，{hours} 小时后失效。之后不再显示。"
+    ),
     "person.cards": "门卡（{count}）",
     "person.card_number": "卡号",
     "person.add_card": "添加门卡",

@@ -11,11 +11,9 @@ from facegate.api.deps import Admin, Deps, context_for
 from facegate.api.routes.auth import UserPublic
 from facegate.domain.accounts import AccountRole
 from facegate.services import accounts
+from facegate.services.accounts import RESET_LINK_HOURS
 
 router = APIRouter(prefix="/users", tags=["users"])
-
-RESET_LINK_HOURS = 24
-"""How long a password reset link stays valid, in hours."""
 
 
 class UserCreate(BaseModel):
