@@ -303,6 +303,10 @@ class _Places:
     def building(self, building_id: str) -> Building:
         return self._get(Building, building_id)
 
+    def buildings(self) -> list[Building]:
+        found = [p for p in self.t.places.values() if isinstance(p, Building)]
+        return sorted(found, key=lambda b: (b.name, b.id))
+
     def door(self, door_id: str) -> Door:
         return self._get(Door, door_id)
 
@@ -322,6 +326,9 @@ class _Rules:
 
     def for_subject(self, person_id: str, role: Role) -> list[AccessRule]:
         return [r for r in self.t.rules.values() if r.applies_to(person_id, role)]
+
+    def all(self) -> list[AccessRule]:
+        return sorted(self.t.rules.values(), key=lambda r: r.id)
 
     def delete_for_person(self, person_id: str) -> int:
         return _drop(self.t.rules, lambda r: r.person_id != person_id)

@@ -21,7 +21,7 @@ from facegate.domain.errors import (
 )
 from facegate.domain.events import Event
 from facegate.domain.matching import MatchPolicy
-from facegate.domain.people import ConsentMethod, ConsentPurpose
+from facegate.domain.people import ConsentMethod, ConsentPurpose, Role
 from facegate.domain.reasons import Reason
 from facegate.domain.retention import RetentionPolicy
 from facegate.domain.site import CredentialKind, CredentialMode, DoorKind
@@ -214,3 +214,23 @@ def test_layout_and_rules_round_trip(context: ServiceContext) -> None:
         assert [lift.floors for lift in uow.places.lifts()] == [(0, 1, 2)]
     assert places.may_pass(context, ann.id, door.id) is Reason.GRANTED
     assert rights.erase_person(context, ann.id).counts["access_rules"] == 1
+
+
+def test_buildings_and_rules_are_listed(context: ServiceContext) -> None:
+    tower_b = places.add_building(context, "Tower B")
+    tower_a = places.add_building(context, "Tower A")
+    door = places.add_door(
+        context, "Gate", DoorKind.ENTRANCE, CredentialMode.ANY_OF, [CredentialKind.CARD]
+    )
+    window = TimeWindow(frozenset({0, 6}), time(6), time(23, 30))
+    first = places.add_access_rule(context, [window], role=Role.RESIDENT, door_ids=[door.id])
+    ann = people.add_person(context, "Ann")
+    second = places.add_access_rule(context, [window], person_id=ann.id, door_ids=[door.id])
+    assert places.list_buildings(context) == [tower_a, tower_b]
+    assert sorted(places.list_rules(context), key=lambda r: r.id) == sorted(
+        [first, second], key=lambda r: r.id
+    )
+    with context.store.unit_of_work() as uow:
+        assert uow.rules.all() == sorted([first, second], key=lambda r: r.id)
+        assert uow.audit.last() is not None
+        assert uow.audit.all()[-1].action == "rule.list"

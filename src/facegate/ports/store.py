@@ -283,6 +283,10 @@ class PlaceRepository(Protocol):
         """The building with ``building_id`` (:class:`NotFoundError` when none)."""
         ...
 
+    def buildings(self) -> list[Building]:
+        """Every building, by name."""
+        ...
+
     def door(self, door_id: str) -> Door:
         """The door with ``door_id`` (:class:`NotFoundError` when none)."""
         ...
@@ -305,6 +309,10 @@ class AccessRuleRepository(Protocol):
 
     def for_subject(self, person_id: str, role: Role) -> list[AccessRule]:
         """The rules about ``person_id`` or their ``role``."""
+        ...
+
+    def all(self) -> list[AccessRule]:
+        """Every rule, in a stable order (by id)."""
         ...
 
     def delete_for_person(self, person_id: str) -> int:

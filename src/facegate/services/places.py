@@ -74,6 +74,21 @@ def list_doors(context: ServiceContext) -> list[Door]:
         return uow.places.doors()
 
 
+def list_buildings(context: ServiceContext) -> list[Building]:
+    """Every building, by name."""
+    with context.store.unit_of_work() as uow:
+        return uow.places.buildings()
+
+
+def list_rules(context: ServiceContext) -> list[AccessRule]:
+    """Every access rule, by id (the read is audited: rules name people)."""
+    with context.store.unit_of_work() as uow:
+        found = uow.rules.all()
+        audit(uow, context, "rule.list", None, {"count": len(found)})
+        uow.commit()
+    return found
+
+
 def add_access_rule(
     context: ServiceContext,
     windows: Iterable[TimeWindow],

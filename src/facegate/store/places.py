@@ -55,6 +55,11 @@ class SqlPlaceRepository:
             raise NotFoundError(f"no building with id {building_id!r}")
         return Building(row.id, row.site_id, row.name)
 
+    def buildings(self) -> list[Building]:
+        """Every building, by name."""
+        rows = self._session.scalars(select(BuildingRow).order_by(BuildingRow.name, BuildingRow.id))
+        return [Building(r.id, r.site_id, r.name) for r in rows]
+
     def door(self, door_id: str) -> Door:
         """The door with ``door_id`` (:class:`NotFoundError` when none)."""
         row = self._session.get(DoorRow, door_id)
@@ -165,6 +170,11 @@ class SqlAccessRuleRepository:
             or_(AccessRuleRow.person_id == person_id, AccessRuleRow.role == role.value)
         )
         return [_rule(r) for r in self._session.scalars(query.order_by(AccessRuleRow.id))]
+
+    def all(self) -> list[AccessRule]:
+        """Every rule, in a stable order (by id)."""
+        rows = self._session.scalars(select(AccessRuleRow).order_by(AccessRuleRow.id))
+        return [_rule(r) for r in rows]
 
     def delete_for_person(self, person_id: str) -> int:
         """Delete the rules naming ``person_id``; returns how many."""

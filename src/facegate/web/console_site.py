@@ -48,6 +48,7 @@ def doors(request: Request, principal: Reader) -> Response:
         "doors.html",
         doors=places.list_doors(context),
         lifts=overview.list_lifts(context),
+        buildings=places.list_buildings(context),
         keys=accounts.list_device_keys(context) if is_admin else [],
         kinds=[k.value for k in DoorKind],
         modes=[m.value for m in CredentialMode],
@@ -66,6 +67,40 @@ def add_door(
 ) -> Response:
     """Add a door."""
     places.add_door(context_of(request, principal), name, kind, mode, accepted or [])
+    return redirect("/console/doors")
+
+
+MAX_FLOORS = 500
+
+
+def _floors(text: str) -> list[int]:
+    """The floors of a comma-separated list such as ``-1, 0, 1, 2``.
+
+    Raises:
+        ValidationError: an entry is not a whole number, there is none, or too many.
+    """
+    parts = [p.strip() for p in text.split(",") if p.strip()]
+    try:
+        floors = [int(p) for p in parts]
+    except ValueError as err:
+        raise ValidationError(f"floors are whole numbers separated by commas ({err})") from err
+    if not floors:
+        raise ValidationError("a lift serves at least one floor")
+    if len(floors) > MAX_FLOORS:
+        raise ValidationError(f"a lift serves at most {MAX_FLOORS} floors")
+    return floors
+
+
+@router.post("/lifts")
+def add_lift(
+    request: Request,
+    principal: StaffPost,
+    building_id: Annotated[str, Form(min_length=1, max_length=64)],
+    name: Annotated[str, Form(min_length=1, max_length=200)],
+    floors: Annotated[str, Form(min_length=1, max_length=2000)],
+) -> Response:
+    """Add a lift to a building, serving a comma-separated list of floors."""
+    places.add_lift(context_of(request, principal), building_id, name, _floors(floors))
     return redirect("/console/doors")
 
 
@@ -90,12 +125,15 @@ def revoke_key(request: Request, principal: AdminPost, key_id: str) -> Response:
 
 @router.get("/rules", response_class=HTMLResponse)
 def rules(request: Request, principal: Reader, added: str = "") -> Response:
-    """The form for access rules and schedules."""
+    """The access rules in force (the read is audited) and a form for new ones."""
     context = context_of(request, principal)
+    doors = places.list_doors(context)
     return render(
         request,
         "rules.html",
-        doors=places.list_doors(context),
+        rules=places.list_rules(context),
+        door_names={d.id: d.name for d in doors},
+        doors=doors,
         roles=[r.value for r in Role],
         added=added,
     )
