@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -25,6 +26,23 @@ def jpeg(image: np.ndarray) -> bytes:
     return data.tobytes()
 
 
+def kiosk_site(
+    tmp_path: Path, engine: FaceEngine, shared_data: Path, cache_dir: Path
+) -> tuple[Any, str, TestClient, dict[str, str]]:
+    """A site whose resident may pass its door, a server client, and the kiosk's key header."""
+    settings = Settings(
+        data_dir=tmp_path / "site",
+        cache_dir=cache_dir,
+        server=ServerSettings(environment="development"),
+    )
+    site = make_site(settings, engine, shared_data, tmp_path)
+    door = site.door()
+    places.add_access_rule(site.context, [ALL_WEEK], person_id=site.ann, door_ids=[door])
+    secret = accounts.issue_device_key(site.context, door, "kiosk").secret
+    client = TestClient(create_app(build_server(settings)), base_url="https://testserver")
+    return site, door, client, {"X-Device-Key": secret}
+
+
 def test_kiosk_frames_are_decided_recorded_and_open_the_door(
     tmp_path: Path,
     gate_engine: FaceEngine,
@@ -33,18 +51,7 @@ def test_kiosk_frames_are_decided_recorded_and_open_the_door(
     ann_frames: list[Frame],
     stranger_frames: list[Frame],
 ) -> None:
-    settings = Settings(
-        data_dir=tmp_path / "site",
-        cache_dir=session_cache_dir,
-        server=ServerSettings(environment="development"),
-    )
-    site = make_site(settings, gate_engine, shared_data, tmp_path)
-    door = site.door()
-    places.add_access_rule(site.context, [ALL_WEEK], person_id=site.ann, door_ids=[door])
-    secret = accounts.issue_device_key(site.context, door, "kiosk").secret
-    deps = build_server(settings)
-    client = TestClient(create_app(deps), base_url="https://testserver")
-    headers = {"X-Device-Key": secret}
+    site, door, client, headers = kiosk_site(tmp_path, gate_engine, shared_data, session_cache_dir)
 
     def post(image: np.ndarray) -> dict[str, object]:
         files = {"file": ("frame.jpg", jpeg(image), "image/jpeg")}
@@ -88,17 +95,7 @@ def test_a_stranger_in_the_residents_place_does_not_inherit_the_grant(
     ann_frames: list[Frame],
     stranger_frames: list[Frame],
 ) -> None:
-    settings = Settings(
-        data_dir=tmp_path / "site",
-        cache_dir=session_cache_dir,
-        server=ServerSettings(environment="development"),
-    )
-    site = make_site(settings, gate_engine, shared_data, tmp_path)
-    door = site.door()
-    places.add_access_rule(site.context, [ALL_WEEK], person_id=site.ann, door_ids=[door])
-    secret = accounts.issue_device_key(site.context, door, "kiosk").secret
-    client = TestClient(create_app(build_server(settings)), base_url="https://testserver")
-    headers = {"X-Device-Key": secret}
+    site, door, client, headers = kiosk_site(tmp_path, gate_engine, shared_data, session_cache_dir)
     resident = ann_frames[0].image
     stranger = face_swapped_in(gate_engine, resident, stranger_frames[0].image)
 
