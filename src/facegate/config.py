@@ -24,6 +24,7 @@ from facegate.domain.errors import BadInputError
 from facegate.domain.faces import QualityThresholds
 from facegate.domain.matching import DEFAULT_MATCH_THRESHOLD, MatchPolicy
 from facegate.domain.retention import RetentionPolicy
+from facegate.files import write_atomically
 from facegate.vision.detection import DetectionSettings
 from facegate.vision.embedding import EmbeddingSettings
 from facegate.vision.images import ImageLimits
@@ -301,7 +302,5 @@ def read_calibration(path: Path) -> Calibration | None:
 
 def write_calibration(path: Path, calibration: Calibration) -> None:
     """Write a calibration file atomically (a reader never sees half a file)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(f".tmp{os.getpid()}")
-    partial.write_text(json.dumps(asdict(calibration), indent=2) + "\n", encoding="utf-8")
-    os.replace(partial, path)
+    text = json.dumps(asdict(calibration), indent=2) + "\n"
+    write_atomically(path, text.encode("utf-8"), mode=0o644)

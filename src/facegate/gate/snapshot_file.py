@@ -15,13 +15,13 @@ than :data:`RESAVE_AFTER_S`, so a large gallery is not rewritten every few secon
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 
 from facegate.domain.clock import Clock
 from facegate.domain.errors import BadInputError, FacegateError
 from facegate.domain.gate import GateSnapshot
+from facegate.files import write_atomically
 from facegate.gate.snapshot_wire import snapshot_from_wire, snapshot_to_wire
 
 FILE_KEY_LABEL = b"facegate-gate-snapshot-file-v1"
@@ -118,22 +118,6 @@ class SnapshotFile:
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
-    """Replace ``path`` by ``data`` (mode 0600): a crash leaves the old or the new file."""
+    """Replace ``path`` by ``data`` (mode 0600, folder 0700): a crash leaves old or new."""
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.fchmod(handle, 0o600)
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    folder = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(folder)
-    finally:
-        os.close(folder)
+    write_atomically(path, data)

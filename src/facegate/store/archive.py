@@ -32,6 +32,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from facegate.domain.errors import ArchiveError, KeyFileError
+from facegate.files import write_atomically
 from facegate.ports.archive import SiteDump
 from facegate.store.crypto import KEY_BYTES, NONCE_BYTES, site_key_id
 
@@ -115,16 +116,9 @@ def write_archive(path: Path, data: bytes) -> None:
     """
     if path.exists():
         raise ArchiveError(f"{path} exists: choose a new file for the backup")
-    partial = path.with_name(f".{path.name}.partial{os.getpid()}")
     try:
-        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(partial, path)
+        write_atomically(path, data)
     except OSError as err:
-        partial.unlink(missing_ok=True)
         raise ArchiveError(f"{path}: cannot write the backup ({err})") from err
 
 

@@ -11,11 +11,10 @@ the user's machine from the packaged ``.dat``, never downloaded and never commit
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 from facegate.domain.errors import ModelUnavailableError
+from facegate.files import write_atomically
 from facegate.vision.dlib_resnet import read_descriptor_network
 from facegate.vision.models import MODEL_SPECS, ModelName, model_path
 from facegate.vision.onnx_convert import CONVERTER_VERSION, build_onnx_model, model_metadata
@@ -42,26 +41,6 @@ def expected_metadata() -> dict[str, str]:
     return model_metadata(source_sha256())
 
 
-def write_atomically(path: Path, payload: bytes) -> None:
-    """Write ``payload`` to ``path`` through a temporary file in the same directory.
-
-    Raises:
-        OSError: the directory cannot be created or written.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, partial = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(payload)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(partial, 0o644)
-        os.replace(partial, path)
-    except BaseException:
-        Path(partial).unlink(missing_ok=True)
-        raise
-
-
 def convert_descriptor(cache_dir: Path) -> Path:
     """Convert the packaged ``.dat`` into the cache now (replacing any copy there).
 
@@ -76,7 +55,7 @@ def convert_descriptor(cache_dir: Path) -> Path:
     network = read_descriptor_network(model_path(ModelName.DESCRIPTOR))
     model = build_onnx_model(network, source_sha256())
     try:
-        write_atomically(path, model.SerializeToString())
+        write_atomically(path, model.SerializeToString(), mode=0o644)
     except OSError as err:
         raise ModelUnavailableError(f"cannot write the converted model to {path}: {err}") from err
     return path

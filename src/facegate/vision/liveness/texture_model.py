@@ -17,8 +17,8 @@ refused with a clear error. A model file is code (pickle): load only files you t
 from __future__ import annotations
 
 import hashlib
+import io
 import json
-import os
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -34,6 +34,7 @@ from sklearn.svm import SVC
 
 from facegate.domain.errors import BadInputError, DataSetError
 from facegate.domain.liveness import equal_error_threshold, pad_rates
+from facegate.files import write_atomically
 from facegate.vision.liveness.features import (
     FEATURE_GROUPS,
     FEATURE_VERSION,
@@ -211,15 +212,14 @@ def _digest(path: Path) -> str:
 
 def save_texture_model(model: TextureModel, path: Path) -> None:
     """Write the model to ``path`` and its manifest to ``<path>.json`` (each atomically)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    joblib.dump(model.pipeline, partial)
-    manifest = TextureManifest(**{**asdict(model.manifest), "sha256": _digest(partial)})
-    os.replace(partial, path)
-    target = manifest_path(path)
-    partial_manifest = target.with_name(f".{target.name}.tmp{os.getpid()}")
-    partial_manifest.write_text(json.dumps(asdict(manifest), indent=2) + "\n", encoding="utf-8")
-    os.replace(partial_manifest, target)
+    buffer = io.BytesIO()
+    joblib.dump(model.pipeline, buffer)
+    data = buffer.getvalue()
+    digest = hashlib.sha256(data).hexdigest()
+    manifest = TextureManifest(**{**asdict(model.manifest), "sha256": digest})
+    write_atomically(path, data, mode=0o644)
+    text = json.dumps(asdict(manifest), indent=2) + "\n"
+    write_atomically(manifest_path(path), text.encode("utf-8"), mode=0o644)
 
 
 def read_manifest(path: Path) -> TextureManifest:
