@@ -109,6 +109,22 @@ class RefusingLiveness:
         return LivenessVerdict(False, 0.0, {}, Reason.SPOOF_SUSPECTED, "fake refusal")
 
 
+class ScriptedLiveness:
+    """A liveness check that answers ``answers`` in turn (live or not), then live."""
+
+    cue_names = ("scripted",)
+
+    def __init__(self, answers: Sequence[bool]) -> None:
+        self.answers, self.calls = list(answers), 0
+
+    def check(
+        self, frames: Sequence[FaceFrame], second_sensor: Sequence[SensorFrame] = ()
+    ) -> LivenessVerdict:
+        live = self.answers[self.calls] if self.calls < len(self.answers) else True
+        self.calls += 1
+        return LivenessVerdict(live, float(live), {}, None if live else Reason.SPOOF_SUSPECTED)
+
+
 ALL_WEEK = TimeWindow(frozenset(range(7)), time(0), time(23, 59, 59))
 
 

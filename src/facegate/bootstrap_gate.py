@@ -15,6 +15,7 @@ from facegate.bootstrap import SystemClock, build_engine, build_sealer, build_st
 from facegate.config import Settings
 from facegate.domain.clock import Clock
 from facegate.domain.errors import BadInputError, ModelUnavailableError
+from facegate.domain.liveness import LivenessSchedule
 from facegate.domain.policy import SiteMode, Target
 from facegate.gate.actuators import HttpRelay, SimulatedDoor
 from facegate.gate.contact import ContactMonitor, MonitoredDoor, alarm_to_outbox
@@ -29,30 +30,32 @@ from facegate.gate.store_upstream import StoreUpstream
 from facegate.ports import DoorActuator, GateUpstream, LivenessCheck
 from facegate.vision.engine import FaceEngine
 from facegate.vision.liveness.check import FusedLivenessCheck
+from facegate.vision.liveness.face_mesh import FaceMeshModel
 from facegate.vision.liveness.motion import MotionSettings
 from facegate.vision.liveness.texture_model import load_texture_model
 
 
-def build_gate_liveness(settings: Settings) -> tuple[LivenessCheck | None, int]:
-    """The gate's liveness check as ``settings.gate.liveness`` says, and frames it needs.
+def build_gate_liveness(settings: Settings) -> tuple[LivenessCheck | None, LivenessSchedule]:
+    """The gate's liveness check as ``settings.gate.liveness`` says, and its schedule.
 
-    ``none`` (default) checks nothing (one frame suffices). ``motion`` needs no trained
-    file: the multi-frame cue on ``settings.gate.motion_frames`` frames of the face.
-    ``fused`` adds the texture model (``settings.gate.texture_model``).
+    ``none`` checks nothing. ``motion`` needs no trained file: the multi-frame cue with
+    FaceMesh's blink and speech measures. ``fused`` adds the texture model
+    (``settings.gate.texture_model``).
 
     Raises:
-        ModelUnavailableError: ``fused`` without a texture model file.
+        ModelUnavailableError: the FaceMesh model file, or ``fused``'s texture model, is
+            missing.
     """
-    mode = settings.gate.liveness
-    if mode == "none":
-        return None, 1
-    motion = MotionSettings(min_frames=settings.gate.motion_frames)
-    if mode == "motion":
-        return FusedLivenessCheck(motion=motion), motion.min_frames
-    if settings.gate.texture_model is None:
-        raise ModelUnavailableError("liveness 'fused' needs FACEGATE_GATE__TEXTURE_MODEL")
-    texture = load_texture_model(settings.gate.texture_model)
-    return FusedLivenessCheck(texture=texture, motion=motion), motion.min_frames
+    gate, schedule = settings.gate, settings.gate.liveness_schedule()
+    if gate.liveness == "none":
+        return None, schedule
+    texture = None
+    if gate.liveness == "fused":
+        if gate.texture_model is None:
+            raise ModelUnavailableError("liveness 'fused' needs FACEGATE_GATE__TEXTURE_MODEL")
+        texture = load_texture_model(gate.texture_model)
+    check = FusedLivenessCheck(texture, MotionSettings(), mesh=FaceMeshModel())
+    return check, schedule
 
 
 def build_gate_engine(settings: Settings) -> FaceEngine:
@@ -197,9 +200,9 @@ def build_gate(
     )
     inner = build_actuator(settings, target, None if target.is_lift else monitor.contact)
     actuator: DoorActuator = MonitoredDoor(inner, monitor)
-    liveness, frames = build_gate_liveness(settings)
+    liveness, schedule = build_gate_liveness(settings)
     options = LoopOptions(
-        gate.gate_id, gate.unlock_duration_s, gate.decide_after_frames, frames, gate.card_window_s
+        gate.gate_id, gate.unlock_duration_s, gate.decide_after_frames, schedule, gate.card_window_s
     )
     loop = GateLoop(engine, holder, actuator, outbox, liveness, clock, options)
     sync = SyncThread(holder, outbox, gate.sync_interval_s, ticks=(monitor.tick,))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from fastapi import FastAPI
 
 from facegate.api.app import create_app
@@ -21,6 +23,7 @@ from facegate.gate.server_side import (
 )
 from facegate.gate.store_upstream import StoreUpstream
 from facegate.messaging.webhook import WebhookNotifier
+from facegate.ports import LivenessCheck
 from facegate.services.accounts import ensure_admin
 from facegate.services.context import ServiceContext
 from facegate.store.passwords import Argon2Hasher
@@ -77,15 +80,18 @@ def wire_gate_pipeline(deps: ServerDeps) -> None:
 
     Both act through the doors' actuators as ``settings.gate.actuator`` says; decisions
     go through the server's outbox (``<data-dir>/gate/server-outbox.db``) into the site
-    database. The face engine loads on the first frame.
+    database. The face engine and the liveness check load on the first frame (a missing
+    model then answers that frame 503, and the console still works).
     """
     settings, clock = deps.settings, deps.clock
-    engines: list[FaceEngine] = []
 
+    @cache
     def engine() -> FaceEngine:
-        if not engines:
-            engines.append(build_gate_engine(settings))
-        return engines[0]
+        return build_gate_engine(settings)
+
+    @cache
+    def liveness() -> LivenessCheck | None:
+        return build_gate_liveness(settings)[0]
 
     model_id = DESCRIPTOR_MODEL_ID
     match, _ = settings.match_policy(model_id)
@@ -95,10 +101,13 @@ def wire_gate_pipeline(deps: ServerDeps) -> None:
     pool = ActuatorPool(lambda target: build_actuator(settings, target, None), upstream)
     gate = settings.gate
     options = LoopOptions(
-        SERVER_GATE_ID, gate.unlock_duration_s, gate.decide_after_frames, 1, gate.card_window_s
+        SERVER_GATE_ID,
+        gate.unlock_duration_s,
+        gate.decide_after_frames,
+        gate.liveness_schedule(),
+        gate.card_window_s,
     )
     outbox = SqliteOutbox(settings.data_dir / "gate" / "server-outbox.db")
-    liveness = build_gate_liveness(settings)
     deps.decider = PipelineDecider(engine, pool, outbox, liveness, clock, options, settings.images)
     deps.opener = ActuatorOpener(pool, gate.unlock_duration_s)
 

@@ -22,6 +22,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from facegate.domain.calibration import Calibration
 from facegate.domain.errors import BadInputError
 from facegate.domain.faces import QualityThresholds
+from facegate.domain.liveness import LivenessSchedule
 from facegate.domain.matching import DEFAULT_MATCH_THRESHOLD, MatchPolicy
 from facegate.domain.retention import RetentionPolicy
 from facegate.files import write_atomically
@@ -142,16 +143,18 @@ class GateSettings:
             (seconds, default 30).
         outbox_file: the outbox's file name inside ``<data-dir>/gate/`` (default
             ``outbox.db``).
-        liveness: ``none`` (default: NO liveness check runs, a photo can open the
-            door), ``motion`` (the multi-frame cue on ``motion_frames`` frames, no
-            trained file) or ``fused`` (texture and motion; needs the texture model
-            file). ``none`` is the default because the motion cue refused too many live
-            arrivals at a door (see docs/gate.md, "Liveness"); a site should train a
-            texture model or enable ``motion``.
+        liveness: ``motion`` (default: the multi-frame cue, no trained file; it needs
+            FaceMesh's model file, ``scripts/install-face-mesh``), ``fused`` (texture and
+            motion; needs the texture model file trained on the site's own camera) or
+            ``none`` (NO liveness check: a printed photo can open the door; for tests and
+            for cameras too slow for the multi-frame cue). See docs/gate.md, "Liveness".
         texture_model: the texture model file for ``fused``.
-        motion_frames: frames of a face the motion cue looks at before the first
-            decision (default 25, i.e. 1 s at 25 fps; it adds that to the time to
-            decision).
+        liveness_window_frames: frames per liveness window (default 12: 0.48 s at
+            25 fps); a face is decided no sooner than that.
+        liveness_step_frames: frames between two liveness windows (default 6).
+        liveness_max_frames: frames of one presentation: a face with no live window by
+            then is refused as ``spoof_suspected`` and a new presentation starts
+            (default 50: 2 s at 25 fps).
         decide_after_frames: frames a face may stay below the quality gate before the
             track is denied as ``low_quality`` (default 15).
         sync_interval_s: how often the snapshot is refreshed and the outbox delivered
@@ -183,9 +186,11 @@ class GateSettings:
     http_url: str | None = None
     held_open_s: float = 30.0
     outbox_file: str = "outbox.db"
-    liveness: LivenessMode = "none"
+    liveness: LivenessMode = "motion"
     texture_model: Path | None = None
-    motion_frames: int = 25
+    liveness_window_frames: int = 12
+    liveness_step_frames: int = 6
+    liveness_max_frames: int = 50
     decide_after_frames: int = 15
     sync_interval_s: float = 5.0
     card_window_s: float = 10.0
@@ -195,6 +200,16 @@ class GateSettings:
     device_key: SecretStr | None = None
     http_timeout_s: float = 5.0
     snapshot_max_age_s: float = 86_400.0
+
+    def liveness_schedule(self) -> LivenessSchedule:
+        """The liveness schedule these settings give (windows, step, presentation length).
+
+        Raises:
+            ValueError: the frame counts contradict each other.
+        """
+        return LivenessSchedule(
+            self.liveness_window_frames, self.liveness_step_frames, self.liveness_max_frames
+        )
 
 
 class Settings(BaseSettings):

@@ -14,6 +14,7 @@ from brokers import free_port
 from facegate.domain.access import TimeWindow
 from facegate.domain.errors import UpstreamUnavailableError
 from facegate.domain.gate import GateEvent, GateEventKind
+from facegate.domain.liveness import LivenessSchedule
 from facegate.domain.matching import MatchPolicy
 from facegate.domain.people import ConsentMethod, ConsentPurpose
 from facegate.domain.policy import FaceEvidence, Presentation, SiteMode, decide
@@ -174,10 +175,10 @@ def wire(site: Site, tmp_path: Path, door: SimulatedDoor) -> None:
         SiteMode.NORMAL,
     )
     pool = ActuatorPool(lambda target: door, upstream)
-    options = LoopOptions("server", 3.0, 15, 1, 10.0)
+    options = LoopOptions("server", 3.0, 15, LivenessSchedule(), 10.0)
     outbox = SqliteOutbox(tmp_path / "server-outbox.db")
     site.deps.decider = PipelineDecider(
-        NoEngine(), pool, outbox, (None, 1), site.deps.clock, options, ImageLimits()
+        NoEngine(), pool, outbox, lambda: None, site.deps.clock, options, ImageLimits()
     )
     site.deps.opener = ActuatorOpener(pool, 3.0)
 

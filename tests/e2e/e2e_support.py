@@ -75,7 +75,9 @@ def wait_healthy(url: str, process: subprocess.Popen[bytes], timeout_s: float = 
 
 
 @contextmanager
-def running_server(data: Path, site_name: str = "E2E Court") -> Iterator[Server]:
+def running_server(
+    data: Path, site_name: str = "E2E Court", extra_env: dict[str, str] | None = None
+) -> Iterator[Server]:
     """``facegate site init`` then ``facegate serve`` on ``data``, stopped on exit."""
     password = secrets.token_urlsafe(16)
     env = {
@@ -85,6 +87,7 @@ def running_server(data: Path, site_name: str = "E2E Court") -> Iterator[Server]
         "FACEGATE_SERVER__SECURE_COOKIES": "false",
         "FACEGATE_ADMIN_USER": "admin",
         "FACEGATE_ADMIN_PASSWORD": password,
+        **(extra_env or {}),
     }
     fg = facegate_command()
     subprocess.run([fg, "site", "init", "--name", site_name], env=env, check=True)

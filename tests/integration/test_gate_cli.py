@@ -32,7 +32,13 @@ def write_clip(path: Path, frames: list[Frame]) -> Path:
     return path
 
 
+@pytest.mark.parametrize(
+    ("liveness", "notice"),
+    [("none", "no liveness check runs"), ("motion", "the multi-frame cues alone")],
+)
 def test_gate_on_a_video_prints_json_lines_and_delivers(
+    liveness: str,
+    notice: str,
     tmp_path: Path,
     gate_engine: FaceEngine,
     shared_data: Path,
@@ -46,14 +52,14 @@ def test_gate_on_a_video_prints_json_lines_and_delivers(
     places.add_access_rule(site.context, [ALL_WEEK], person_id=site.ann, door_ids=[door])
     clip = write_clip(tmp_path / "arrival.avi", ann_frames)
     monkeypatch.setenv("FACEGATE_DATA_DIR", str(settings.data_dir))
-    monkeypatch.setenv("FACEGATE_GATE__LIVENESS", "none")
+    monkeypatch.setenv("FACEGATE_GATE__LIVENESS", liveness)
     result = CliRunner().invoke(app, ["gate", "--video", str(clip), "--door", door, "--json"])
     assert result.exit_code == 0, result.output
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     assert [(r["granted"], r["reason"], r["person_id"]) for r in rows] == [
         (True, "granted", site.ann)
     ]
-    assert "no liveness check runs" in result.stderr
+    assert notice in result.stderr
     assert [e.id for e in site.events()] == [rows[0]["event_key"]]
     site.store.close()
 
@@ -85,6 +91,7 @@ def test_sigterm_stops_the_gate_cleanly_and_delivers_the_outbox(
         **os.environ,
         "FACEGATE_DATA_DIR": str(settings.data_dir),
         "FACEGATE_CACHE_DIR": str(session_cache_dir),
+        "FACEGATE_GATE__LIVENESS": "none",  # this test is about stopping, not liveness
     }
     whole_video = shared_data / "video" / "webcam_one_person.mp4"
     command = [str(Path(sys.executable).with_name("facegate")), "gate", "--json"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import cv2
 import numpy as np
@@ -11,7 +11,8 @@ from fastapi.testclient import TestClient
 
 from facegate.api.app import create_app
 from facegate.bootstrap_server import build_server
-from facegate.config import ServerSettings, Settings
+from facegate.config import GateSettings, ServerSettings, Settings
+from facegate.domain.liveness import LivenessSchedule
 from facegate.ports import Frame
 from facegate.services import accounts, places
 from facegate.vision.engine import FaceEngine
@@ -27,13 +28,22 @@ def jpeg(image: np.ndarray) -> bytes:
 
 
 def kiosk_site(
-    tmp_path: Path, engine: FaceEngine, shared_data: Path, cache_dir: Path
+    tmp_path: Path,
+    engine: FaceEngine,
+    shared_data: Path,
+    cache_dir: Path,
+    liveness: Literal["none", "motion"] = "none",
 ) -> tuple[Any, str, TestClient, dict[str, str]]:
-    """A site whose resident may pass its door, a server client, and the kiosk's key header."""
+    """A site whose resident may pass its door, a server client, and the kiosk's key header.
+
+    ``liveness`` is ``none`` unless asked: the other tests post single photos, which the
+    multi-frame check rightly refuses.
+    """
     settings = Settings(
         data_dir=tmp_path / "site",
         cache_dir=cache_dir,
         server=ServerSettings(environment="development"),
+        gate=GateSettings(liveness=liveness),
     )
     site = make_site(settings, engine, shared_data, tmp_path)
     door = site.door()
@@ -65,6 +75,30 @@ def test_kiosk_frames_are_decided_recorded_and_open_the_door(
     assert post(stranger_frames[0].image)["reason"] == "unknown_face"
     stored = sorted((e.granted, e.reason.value) for e in site.events())
     assert stored == [(False, "unknown_face"), (True, "granted")]
+    site.store.close()
+
+
+def test_with_the_motion_check_frames_are_pending_until_a_window_shows_life(
+    tmp_path: Path,
+    gate_engine: FaceEngine,
+    shared_data: Path,
+    session_cache_dir: Path,
+    ann_frames: list[Frame],
+) -> None:
+    site, door, client, headers = kiosk_site(
+        tmp_path, gate_engine, shared_data, session_cache_dir, liveness="motion"
+    )
+    answers = []
+    for frame in ann_frames:
+        files = {"file": ("frame.jpg", jpeg(frame.image), "image/jpeg")}
+        answer = client.post(f"/api/v1/doors/{door}/frames", files=files, headers=headers)
+        assert answer.status_code == 200, answer.text
+        answers.append(answer.json())
+    first = next(i for i, a in enumerate(answers) if not a["pending"])
+    assert first >= LivenessSchedule().window_frames - 1
+    assert all(a["reason"] == "spoof_suspected" and not a["granted"] for a in answers[:first])
+    assert (answers[first]["granted"], answers[first]["reason"]) == (True, "granted")
+    assert [(e.granted, e.reason.value) for e in site.events()] == [(True, "granted")]
     site.store.close()
 
 

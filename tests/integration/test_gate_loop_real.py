@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 
 from facegate.domain.errors import CameraFailedError
+from facegate.domain.liveness import LivenessSchedule
 from facegate.domain.matching import FloatArray, MatchPolicy
 from facegate.domain.reasons import Reason
 from facegate.gate.actuators import SimulatedDoor
@@ -17,9 +18,14 @@ from facegate.gate.outbox import SqliteOutbox
 from facegate.gate.runner import run_source
 from facegate.ports import Frame, LivenessCheck
 from facegate.vision.engine import FaceEngine
+from facegate.vision.liveness.check import FusedLivenessCheck
+from facegate.vision.liveness.face_mesh import FaceMeshModel
+from facegate.vision.liveness.motion import MotionSettings
+from facegate.vision.liveness.synthetic import planar_attack
 from fakes import FakeClock
 from gate_support import (
     RefusingLiveness,
+    ScriptedLiveness,
     ann_descriptors,
     ann_frames,
     gate_engine,
@@ -38,7 +44,7 @@ def make_loop(
 ) -> tuple[GateLoop, SqliteOutbox]:
     outbox = SqliteOutbox(tmp_path / "outbox.db")
     snapshot = bench_snapshot(descriptors, MatchPolicy(0.57, 0.0))
-    options = LoopOptions("gate-t", 3.0, 15, 6 if liveness else 1, 10.0)
+    options = LoopOptions("gate-t", 3.0, 15, LivenessSchedule(6, 6, 12), 10.0)
     loop = GateLoop(engine, lambda: snapshot, door, outbox, liveness, FakeClock(), options)
     return loop, outbox
 
@@ -91,6 +97,35 @@ def test_spoof_suspected_never_opens(
     assert liveness.calls >= 1
     assert [o.decision.reason for o in outcomes] == [Reason.SPOOF_SUSPECTED]
     assert door.commands == []
+
+
+def test_a_still_face_waits_for_a_live_window_before_it_is_decided(
+    gate_engine: FaceEngine,
+    ann_descriptors: list[FloatArray],
+    ann_frames: list[Frame],
+    tmp_path: Path,
+) -> None:
+    door, liveness = SimulatedDoor(), ScriptedLiveness([False])
+    loop, _ = make_loop(gate_engine, ann_descriptors, tmp_path, door, liveness)
+    outcomes = run_frames(loop, ann_frames)
+    assert liveness.calls == 2
+    assert [o.decision.reason for o in outcomes] == [Reason.GRANTED]
+    assert outcomes[0].frame_index - ann_frames[0].index + 1 == 12
+    assert len(door.commands) == 1
+
+
+def test_a_refused_presentation_is_followed_by_a_new_one(
+    gate_engine: FaceEngine,
+    ann_descriptors: list[FloatArray],
+    ann_frames: list[Frame],
+    tmp_path: Path,
+) -> None:
+    door, liveness = SimulatedDoor(), ScriptedLiveness([False, False])
+    loop, _ = make_loop(gate_engine, ann_descriptors, tmp_path, door, liveness)
+    outcomes = run_frames(loop, ann_frames)
+    assert [o.decision.reason for o in outcomes] == [Reason.SPOOF_SUSPECTED, Reason.GRANTED]
+    assert [o.frame_index - ann_frames[0].index + 1 for o in outcomes] == [12, 18]
+    assert len(door.commands) == 1
 
 
 def test_unacknowledged_lock_is_actuator_failed(
@@ -178,7 +213,7 @@ def test_a_grant_in_view_is_withdrawn_when_the_site_data_changes(
     door = SimulatedDoor()
     outbox = SqliteOutbox(tmp_path / "outbox.db")
     current = [bench_snapshot(ann_descriptors, MatchPolicy(0.57, 0.0))]
-    options = LoopOptions("gate-t", 3.0, 15, 1, 10.0)
+    options = LoopOptions("gate-t", 3.0, 15, LivenessSchedule(), 10.0)
     loop = GateLoop(gate_engine, lambda: current[0], door, outbox, None, FakeClock(), options)
     half = len(ann_frames) // 2
     assert [o.decision.reason for o in run_frames(loop, ann_frames[:half])] == [Reason.GRANTED]
@@ -192,3 +227,38 @@ def test_a_grant_in_view_is_withdrawn_when_the_site_data_changes(
     assert decisions
     assert not any(d.granted for d in decisions)
     assert [c.action for c in door.commands] == ["unlock"]
+
+
+def _motion_loop(
+    engine: FaceEngine, descriptors: list[FloatArray], tmp_path: Path, door: SimulatedDoor
+) -> GateLoop:
+    """A loop with the shipped multi-frame check and schedule (FaceMesh included)."""
+    check = FusedLivenessCheck(motion=MotionSettings(), mesh=FaceMeshModel())
+    outbox = SqliteOutbox(tmp_path / "outbox.db")
+    snapshot = bench_snapshot(descriptors, MatchPolicy(0.57, 0.0))
+    options = LoopOptions("gate-t", 3.0, 15, LivenessSchedule(), 10.0)
+    return GateLoop(engine, lambda: snapshot, door, outbox, check, FakeClock(), options)
+
+
+def test_the_resident_passes_the_real_motion_check_but_her_moved_photo_does_not(
+    gate_engine: FaceEngine,
+    ann_descriptors: list[FloatArray],
+    ann_frames: list[Frame],
+    tmp_path: Path,
+) -> None:
+    door = SimulatedDoor()
+    outcomes = run_frames(_motion_loop(gate_engine, ann_descriptors, tmp_path, door), ann_frames)
+    assert [o.decision.reason for o in outcomes] == [Reason.GRANTED]
+    assert len(door.commands) == 1
+    # Her own photo (a frame of the same video), printed and moved in front of the camera.
+    photo = ann_frames[0].image
+    face = gate_engine.primary_face(photo, describe=False)
+    assert face is not None
+    attack = planar_attack(photo, face.box, face.landmarks, 50, np.random.default_rng(7), moves=2)
+    frames = [Frame(f.image, i, i / 25.0) for i, f in enumerate(attack)]
+    door, second = SimulatedDoor(), tmp_path / "second"
+    second.mkdir()
+    outcomes = run_frames(_motion_loop(gate_engine, ann_descriptors, second, door), frames)
+    assert [o.decision.reason for o in outcomes] == [Reason.SPOOF_SUSPECTED]
+    assert outcomes[0].frame_index == 49
+    assert door.commands == []

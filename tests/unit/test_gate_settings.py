@@ -6,26 +6,40 @@ import pytest
 
 from facegate.bootstrap_gate import build_gate_liveness
 from facegate.config import Settings
+from facegate.domain.liveness import LivenessSchedule
 
 
-def test_no_liveness_is_the_default() -> None:
+def test_the_motion_cue_is_the_default() -> None:
     settings = Settings()
-    assert settings.gate.liveness == "none"
-    assert build_gate_liveness(settings) == (None, 1)
+    assert settings.gate.liveness == "motion"
+    check, schedule = build_gate_liveness(settings)
+    assert check is not None
+    assert check.cue_names == ("motion",)
+    assert schedule == LivenessSchedule()
 
 
 def test_liveness_none_can_be_set_by_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FACEGATE_GATE__LIVENESS", "none")
-    assert Settings().gate.liveness == "none"
+    settings = Settings()
+    assert settings.gate.liveness == "none"
+    assert build_gate_liveness(settings) == (None, LivenessSchedule())
 
 
-def test_motion_liveness_uses_the_configured_window(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_motion_liveness_uses_the_configured_schedule(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FACEGATE_GATE__LIVENESS", "motion")
-    monkeypatch.setenv("FACEGATE_GATE__MOTION_FRAMES", "12")
-    check, frames = build_gate_liveness(Settings())
+    monkeypatch.setenv("FACEGATE_GATE__LIVENESS_WINDOW_FRAMES", "10")
+    monkeypatch.setenv("FACEGATE_GATE__LIVENESS_STEP_FRAMES", "5")
+    monkeypatch.setenv("FACEGATE_GATE__LIVENESS_MAX_FRAMES", "40")
+    check, schedule = build_gate_liveness(Settings())
     assert check is not None
     assert check.cue_names == ("motion",)
-    assert frames == 12
+    assert schedule == LivenessSchedule(10, 5, 40)
+
+
+def test_an_impossible_schedule_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FACEGATE_GATE__LIVENESS_WINDOW_FRAMES", "60")
+    with pytest.raises(ValueError, match="window_frames <= max_frames"):
+        build_gate_liveness(Settings())
 
 
 def test_http_upstream_settings(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -140,13 +140,26 @@ def bench_gate(
     policy, _ = settings.match_policy(engine.model_id)
     from facegate.bootstrap_gate import build_gate_liveness  # the gate stack, only here
 
-    liveness, window = build_gate_liveness(settings)
+    liveness, schedule = build_gate_liveness(settings)
+    snapshot = bench_snapshot(descriptors, policy)
     stderr.print(f"enrolled from {len(descriptors)} frames; gate on {len(rest)} frames ...")
-    outcomes, elapsed = run_gate(
-        engine, bench_snapshot(descriptors, policy), rest, liveness, window, arrival_s
-    )
+    outcomes, elapsed = run_gate(engine, snapshot, rest, liveness, schedule, arrival_s)
+    measured = summarize(outcomes, elapsed)
+    baseline: dict[str, object] = {}
+    if liveness is not None:
+        stderr.print("... and again without the liveness check, for comparison")
+        plain = summarize(*run_gate(engine, snapshot, rest, None, schedule, arrival_s))
+        keys = ("p50_ms", "p95_ms", "time_to_decision_p50_ms", "reasons")
+        baseline = {
+            "without_liveness": {key: plain[key] for key in keys},
+            "time_to_decision_ratio": round(
+                measured["time_to_decision_p50_ms"] / max(plain["time_to_decision_p50_ms"], 1e-9),
+                2,
+            ),
+        }
     report = {
-        **summarize(outcomes, elapsed),
+        **measured,
+        **baseline,
         "peak_rss_mb": peak_rss_mb(),
         "frames": len(rest),
         "frames_per_s": round(len(rest) / elapsed, 2),

@@ -23,9 +23,21 @@ if TYPE_CHECKING:
 
 NO_LIVENESS_WARNING = (
     "WARNING: no liveness check runs (FACEGATE_GATE__LIVENESS=none): a printed photo or a "
-    "screen can open this door. Train a texture model and set liveness=fused, or set "
-    "liveness=motion, before relying on this gate."
+    "screen can open this door. Set liveness=motion (the default), or train a texture "
+    "model and set liveness=fused, before relying on this gate."
 )
+MOTION_ONLY_NOTE = (
+    "liveness: the multi-frame cues alone (motion, blink, speech; no trained model): they "
+    "stop printed photos and still pictures on a screen, not a video replayed on a tablet. "
+    "Train a texture model on this camera and set liveness=fused to add the texture cue."
+)
+
+
+def liveness_notice(mode: str) -> str | None:
+    """What a gate or server says at start about its liveness check (``None``: nothing)."""
+    if mode == "none":
+        return f"[bold yellow]{NO_LIVENESS_WARNING}[/]"
+    return MOTION_ONLY_NOTE if mode == "motion" else None
 
 
 def register(app: typer.Typer) -> None:
@@ -73,8 +85,8 @@ def _startup_log(settings: Settings, door: str, source: str) -> None:
         f"upstream {gate.upstream}, liveness {gate.liveness}",
         highlight=False,
     )
-    if gate.liveness == "none":
-        stderr.print(f"[bold yellow]{NO_LIVENESS_WARNING}[/]", highlight=False)
+    if (notice := liveness_notice(gate.liveness)) is not None:
+        stderr.print(notice, highlight=False)
 
 
 @handles_errors

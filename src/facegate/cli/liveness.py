@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterator
 from pathlib import Path
 from time import perf_counter
 from typing import Annotated, Any
@@ -13,12 +15,14 @@ from facegate import __version__
 from facegate.bootstrap import build_engine
 from facegate.cli.context import settings_from
 from facegate.cli.output import ConsoleProgress, JsonFlag, emit_json, handles_errors, stderr
-from facegate.domain.errors import DataSetError, NoFaceError
+from facegate.config import Settings
+from facegate.domain.errors import BadInputError, DataSetError, NoFaceError
 from facegate.domain.liveness import FUSED_THRESHOLD, FaceFrame, LivenessVerdict, pad_rates
 from facegate.vision.engine import FaceEngine
 from facegate.vision.images import ImageLimits, load_image
-from facegate.vision.liveness.check import FusedLivenessCheck
+from facegate.vision.liveness.check import FusedLivenessCheck, run_presentations
 from facegate.vision.liveness.dataset import CropSet, collect_crops
+from facegate.vision.liveness.face_mesh import FaceMeshModel
 from facegate.vision.liveness.features import FEATURE_GROUPS, FeatureGroup, texture_features
 from facegate.vision.liveness.motion import MotionSettings
 from facegate.vision.liveness.texture_model import (
@@ -27,7 +31,7 @@ from facegate.vision.liveness.texture_model import (
     save_texture_model,
     train_texture_model,
 )
-from facegate.vision.liveness.video import face_frames, is_video, read_frames
+from facegate.vision.liveness.video import detect_faces, is_video, read_frames, video_fps
 
 liveness_app = typer.Typer(
     help="Liveness (presentation attack detection): train, evaluate, check.",
@@ -136,17 +140,40 @@ def evaluate(
     )
 
 
-def _window(ctx: typer.Context, path: Path, frames: int, video: bool) -> list[FaceFrame]:
-    """The first ``frames`` frames of a video, or the photo, with its primary face."""
-    settings = settings_from(ctx)
-    engine = build_engine(settings)
-    if video:
-        return face_frames(engine, read_frames(path, frames))
+def _photo_frame(settings: Settings, path: Path) -> FaceFrame:
+    """The photo with its primary face."""
     image = load_image(path, settings.images)
-    face = engine.primary_face(image, describe=False)
+    face = build_engine(settings).primary_face(image, describe=False)
     if face is None:
         raise NoFaceError(f"{path}: no face found")
-    return [FaceFrame(image, face.box, face.landmarks)]
+    return FaceFrame(image, face.box, face.landmarks)
+
+
+def _presentations(
+    settings: Settings, path: Path, start: int, frames: int, size: int
+) -> Iterator[list[FaceFrame]]:
+    """Runs of ``size`` frames from ``start`` with their primary face, read as needed.
+
+    It stops at the first frame without a face, after ``frames`` frames, or at the end.
+
+    Raises:
+        NoFaceError: no face on frame ``start``.
+    """
+    engine = build_engine(settings)
+    for first in range(start, start + frames, size):
+        count = min(size, start + frames - first)
+        try:
+            images = read_frames(path, count, first)
+        except BadInputError:
+            if first == start:
+                raise
+            return  # the video ended on the previous run's last frame
+        faces = list(itertools.takewhile(bool, detect_faces(engine, images)))
+        if first == start and not faces:
+            raise NoFaceError(f"{path}: no face on frame {start}")
+        yield [face for face in faces if face is not None]
+        if len(faces) < count:
+            return
 
 
 def verdict_json(verdict: LivenessVerdict) -> dict[str, Any]:
@@ -178,24 +205,44 @@ def check(
     model: Annotated[
         Path | None, typer.Option(help="A texture model; without it only the motion cue runs.")
     ] = None,
+    start: Annotated[int, typer.Option(min=0, help="First video frame to look at.")] = 0,
     frames: Annotated[
-        int, typer.Option(min=2, help="Video frames in the window (12 = 0.48 s at 25 fps).")
-    ] = 12,
+        int, typer.Option(min=2, help="Most video frames to look at (250 = 10 s at 25 fps).")
+    ] = 250,
     as_json: JsonFlag = False,
 ) -> None:
-    """Say whether the face in PATH is live: texture cue on a photo, + motion on a video."""
+    """Say whether the face in PATH is live: texture cue on a photo, + motion on a video.
+
+    On a video it does what the gate does for a face that stays in view: from frame START
+    (up to FRAMES frames, and up to the first frame without a face) presentations of the
+    gate's liveness_max_frames frames one after another, each checked in windows at the
+    gate's checkpoints; live at the first window that shows life, refused when none did.
+    """
+    settings = settings_from(ctx)
     texture = load_texture_model(model) if model is not None else None
-    video = is_video(path)
-    if not video and texture is None:
+    if not is_video(path) and texture is None:
         raise typer.BadParameter(
             "a photo needs --model: without a model only the multi-frame (motion) cue runs, "
             "and it needs a video",
             param_hint="--model",
         )
-    window = _window(ctx, path, frames, video)
-    liveness = FusedLivenessCheck(texture, MotionSettings() if video else None)
+    schedule = settings.gate.liveness_schedule()
     started = perf_counter()
-    verdict = liveness.check(window)
+    if is_video(path):
+        runs = _presentations(settings, path, start, frames, schedule.max_frames)
+        liveness = FusedLivenessCheck(texture, MotionSettings(), mesh=FaceMeshModel())
+        outcome = run_presentations(liveness, runs, schedule)
+        verdict, seen = outcome.verdict, outcome.frames_seen
+        timing: dict[str, float] = {
+            "frames": seen,
+            "frames_seen": seen,
+            "windows": outcome.windows,
+            "presentations": outcome.presentations,
+            "time_to_verdict_ms": round(seen / video_fps(path) * 1000.0, 1),
+        }
+    else:
+        liveness = FusedLivenessCheck(texture)
+        verdict, timing = liveness.check([_photo_frame(settings, path)]), {"frames": 1}
     elapsed_ms = (perf_counter() - started) * 1000.0
     if texture is None:
         stderr.print("no texture model: only the multi-frame (motion) cue ran")
@@ -204,7 +251,7 @@ def check(
             {
                 **verdict_json(verdict),
                 "path": str(path),
-                "frames": len(window),
+                **timing,
                 "cues_run": list(liveness.cue_names),
                 "check_ms": round(elapsed_ms, 1),
             }

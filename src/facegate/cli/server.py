@@ -9,7 +9,8 @@ import typer
 
 from facegate.bootstrap import SystemClock, build_store
 from facegate.cli.context import settings_from
-from facegate.cli.output import JsonFlag, emit_json, handles_errors
+from facegate.cli.gate import liveness_notice
+from facegate.cli.output import JsonFlag, emit_json, handles_errors, stderr
 from facegate.domain.accounts import AccountRole
 from facegate.domain.errors import BadInputError
 from facegate.services.accounts import create_user
@@ -53,6 +54,8 @@ def serve(
     app = build_app(settings)
     scheme = "https" if cert else "http"
     typer.echo(f"facegate serving on {scheme}://{host}:{port}/ (API at /api/v1)", err=True)
+    if (notice := liveness_notice(settings.gate.liveness)) is not None:
+        stderr.print(f"kiosk frames: {notice}", highlight=False)
     uvicorn.run(
         app,
         host=host,

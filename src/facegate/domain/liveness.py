@@ -148,6 +148,45 @@ def fuse(cues: Sequence[CueResult], note: str = "") -> LivenessVerdict:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class LivenessSchedule:
+    """When a multi-frame check looks at a face, and when it gives up (one presentation).
+
+    The check runs on the newest ``window_frames`` frames once the face has been seen
+    that long, then again every ``step_frames`` frames: a live person is let through at
+    the first window that shows life (a head turn, a blink, speech), so a moving face is
+    decided after ``window_frames`` frames and a still one waits for its first blink.
+    After ``max_frames`` frames without a live window the presentation is refused
+    (``spoof_suspected``); the next frames start a new presentation. The attack error
+    rates are measured under this same schedule (every window an attacker gets counts).
+
+    Attributes:
+        window_frames: frames per analysed window (default 12: 0.48 s at 25 fps).
+        step_frames: frames between two windows (default 6: 0.24 s at 25 fps).
+        max_frames: frames of one presentation (default 50: 2 s at 25 fps).
+    """
+
+    window_frames: int = 12
+    step_frames: int = 6
+    max_frames: int = 50
+
+    def __post_init__(self) -> None:
+        if not 2 <= self.window_frames <= self.max_frames or self.step_frames < 1:
+            raise ValueError(
+                "liveness schedule needs 2 <= window_frames <= max_frames and step_frames >= 1"
+            )
+
+    def is_checkpoint(self, seen: int) -> bool:
+        """Whether the check runs when the face has been seen ``seen`` frames."""
+        if seen < self.window_frames or seen > self.max_frames:
+            return False
+        return (seen - self.window_frames) % self.step_frames == 0 or seen == self.max_frames
+
+    def checkpoints(self) -> list[int]:
+        """Every frame count at which the check runs, in order."""
+        return [n for n in range(1, self.max_frames + 1) if self.is_checkpoint(n)]
+
+
 def failed_verdict(message: str) -> LivenessVerdict:
     """A not-live verdict for a check that could not run (fail closed)."""
     return LivenessVerdict(False, 0.0, {}, Reason.SPOOF_SUSPECTED, message)

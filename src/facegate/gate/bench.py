@@ -21,6 +21,7 @@ import numpy as np
 
 from facegate.domain.access import AccessRule, TimeWindow, WeeklySchedule
 from facegate.domain.gate import SNAPSHOT_FORMAT, GateSnapshot
+from facegate.domain.liveness import LivenessSchedule
 from facegate.domain.matching import FloatArray, Gallery, MatchPolicy
 from facegate.domain.people import Role
 from facegate.domain.policy import AccessData, PersonAccess, SiteMode, Target
@@ -81,13 +82,13 @@ def run_gate(
     snapshot: GateSnapshot,
     frames: list[Frame],
     liveness: LivenessCheck | None,
-    liveness_frames: int,
+    schedule: LivenessSchedule,
     arrival_s: float,
 ) -> tuple[list[Outcome], float]:
     """Run the loop over ``frames``; returns its outcomes and the wall time (s)."""
     with tempfile.TemporaryDirectory() as folder:
         outbox = SqliteOutbox(Path(folder) / "outbox.db")
-        options = LoopOptions("bench", 5.0, 15, liveness_frames, 10.0)
+        options = LoopOptions("bench", 5.0, 15, schedule, 10.0)
         clock = _Clock()
         loop = GateLoop(engine, lambda: snapshot, SimulatedDoor(), outbox, liveness, clock, options)
         outcomes: list[Outcome] = []

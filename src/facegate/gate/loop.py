@@ -3,9 +3,12 @@
 One :meth:`GateLoop.process` call per frame. Only the primary face (the largest near the
 centre) is decided; a second face at least half its size is ``multiple_faces`` (no
 tailgating on one decision). A track is embedded when new or when its face quality
-improved; it is decided once it has a descriptor (and, with the motion liveness cue,
-enough frames); a deny may turn into a grant when a better frame comes, a grant
-actuates once per track. Every decision goes to the outbox.
+improved; it is decided once it has a descriptor and, with a liveness check, once a
+window of its frames shows life (:class:`facegate.domain.liveness.LivenessSchedule`: a
+window at each checkpoint; a presentation with no live window up to the schedule's last
+frame is a ``spoof_suspected`` deny, and the next frames are a new presentation). A deny
+may turn into a grant when a better frame comes, a grant actuates once per track. Every
+decision goes to the outbox.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from facegate.domain.clock import Clock
 from facegate.domain.errors import ActuatorFailedError
 from facegate.domain.faces import primary_face_index
 from facegate.domain.gate import GateEvent, GateEventKind, GateSnapshot, decision_event
-from facegate.domain.liveness import FaceFrame
+from facegate.domain.liveness import FaceFrame, LivenessSchedule
 from facegate.domain.policy import Decision, FaceEvidence, Presentation, decide, deny
 from facegate.domain.reasons import Reason
 from facegate.domain.site import CredentialMode
@@ -61,7 +64,7 @@ class LoopOptions:
     gate_id: str
     unlock_duration_s: float
     decide_after_frames: int
-    liveness_frames: int
+    liveness_schedule: LivenessSchedule
     card_window_s: float
 
 
@@ -90,7 +93,7 @@ class GateLoop:
     ) -> None:
         self.engine, self.snapshot, self.actuator = engine, snapshot, actuator
         self.outbox, self.liveness, self.clock, self.options = outbox, liveness, clock, options
-        self.tracker = IouTracker(window=max(options.liveness_frames, 2))
+        self.tracker = IouTracker(window=options.liveness_schedule.window_frames)
         self._card: tuple[str, float] | None = None
         self._camera_down = False
         self._version: str | None = None
@@ -173,6 +176,9 @@ class GateLoop:
                 track.decision = again
 
     def _decide_track(self, track: Track, face: Face, frame: Frame) -> Decision | None:
+        liveness = self._liveness_state(track)
+        if liveness == "refused":
+            return self._policy(FaceEvidence(refusal=Reason.SPOOF_SUSPECTED))
         seen = frame.index - track.first_index + 1
         if not face.verdict.passed:
             late = seen >= self.options.decide_after_frames and track.decision is None
@@ -180,19 +186,34 @@ class GateLoop:
         # Re-embed only for a clearly better face: wider and sharper by 20 %.
         score = face.quality.face_width_px * min(face.quality.sharpness, 200.0)
         improved = track.descriptor is None or score > track.best_quality * 1.2
-        if len(track.frames) < self.options.liveness_frames and self.liveness is not None:
-            return None
-        if track.decision is not None and not improved:
-            return None
         if improved:
             track.descriptor = self.engine.embedder.embed([face.chip])[0]
             track.best_quality = score
-        evidence = FaceEvidence(descriptor=track.descriptor)
-        if self.liveness is not None:
-            verdict = self.liveness.check(list(track.frames))
-            if not verdict.live:
-                evidence = FaceEvidence(refusal=Reason.SPOOF_SUSPECTED)
-        return self._policy(evidence)
+        if liveness == "pending" or (track.decision is not None and not improved):
+            return None
+        return self._policy(FaceEvidence(descriptor=track.descriptor))
+
+    def _liveness_state(self, track: Track) -> str:
+        """``live``, ``pending`` (no live window yet) or ``refused`` (presentation over).
+
+        Counts the frame just added to ``track.frames`` and checks the newest window at
+        the schedule's checkpoints. When the face turns out live, an earlier decision
+        (a ``spoof_suspected`` deny) is dropped so that the next good frame decides.
+        """
+        if self.liveness is None or track.live:
+            return "live"
+        schedule = self.options.liveness_schedule
+        track.liveness_seen += 1
+        if not schedule.is_checkpoint(track.liveness_seen):
+            return "pending"
+        if self.liveness.check(list(track.frames)).live:
+            track.live, track.decision = True, None
+            return "live"
+        if track.liveness_seen < schedule.max_frames:
+            return "pending"
+        track.liveness_seen = 0
+        track.frames.clear()
+        return "refused"
 
     def _policy(self, evidence: FaceEvidence) -> Decision:
         snapshot = self.snapshot()
@@ -276,5 +297,6 @@ def _restart(track: Track, frame: Frame) -> None:
     track.best_quality = float("-inf")
     track.reported.clear()
     track.frames.clear()
+    track.live, track.liveness_seen = False, 0
     track.first_index = frame.index
     track.first_time_s = frame.timestamp_s

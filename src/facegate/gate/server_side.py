@@ -102,7 +102,8 @@ class PipelineDecider:
         engine: builds the face engine on first use (models load then, not at start).
         pool: the doors' actuators.
         outbox: the server's own outbox (delivered into the site database at once).
-        liveness: the liveness check and the frames it needs.
+        liveness: builds the liveness check on first use (``None``: no check); its
+            schedule is in ``options``.
         clock: the time source.
         options: the loop's tunables (its gate id is :data:`SERVER_GATE_ID`).
         limits: image limits for posted frames.
@@ -113,7 +114,7 @@ class PipelineDecider:
         engine: Callable[[], FaceEngine],
         pool: ActuatorPool,
         outbox: SqliteOutbox,
-        liveness: tuple[LivenessCheck | None, int],
+        liveness: Callable[[], LivenessCheck | None],
         clock: Clock,
         options: LoopOptions,
         limits: ImageLimits,
@@ -129,16 +130,14 @@ class PipelineDecider:
             holder = SnapshotHolder(self.pool.upstream, SERVER_GATE_ID, door_id)
             holder.refresh()
             actuator = self.pool.get(holder().target)
-            check, frames = self.liveness
-            options = LoopOptions(
-                SERVER_GATE_ID,
-                self.options.unlock_duration_s,
-                self.options.decide_after_frames,
-                frames,
-                self.options.card_window_s,
-            )
             loop = GateLoop(
-                self._engine(), holder, actuator, self.outbox, check, self.clock, options
+                self._engine(),
+                holder,
+                actuator,
+                self.outbox,
+                self.liveness(),
+                self.clock,
+                self.options,
             )
             self._loops[door_id] = (loop, holder)
         return self._loops[door_id]
@@ -157,9 +156,11 @@ class PipelineDecider:
             holder.refresh()
             self._frames += 1
             outcomes = loop.process(Frame(pixels, self._frames, self._frames / 25.0))
-            decision = outcomes[-1].decision if outcomes else _pending(loop, self._frames)
+            decision, pending = (
+                (outcomes[-1].decision, False) if outcomes else _pending(loop, self._frames)
+            )
         self.outbox.flush(self.pool.upstream)
-        return FrameDecision(decision.granted, decision.reason.value, self.clock.now())
+        return FrameDecision(decision.granted, decision.reason.value, self.clock.now(), pending)
 
     def decide_credential(self, door_id: str, kind: str, value: str) -> FrameDecision:
         """Decide from a card number or QR code (a PIN needs its person: ``unknown``)."""
@@ -194,10 +195,16 @@ class PipelineDecider:
         self.outbox.flush(self.pool.upstream)
 
 
-def _pending(loop: GateLoop, index: int) -> Decision:
-    """The answer to a frame that completed no decision: its face's last, or why none."""
+def _pending(loop: GateLoop, index: int) -> tuple[Decision, bool]:
+    """The answer to a frame that completed no decision, and whether it is still pending.
+
+    The face's last decision when it has one; a pending ``spoof_suspected`` deny while
+    its first decision waits (the door stays shut); ``no_face`` when there is no face.
+    """
     tracks = [t for t in loop.tracker.tracks.values() if t.last_index == index]
     if not tracks:
-        return deny(Reason.NO_FACE)
+        return deny(Reason.NO_FACE), False
     track = max(tracks, key=lambda t: t.box.area)
-    return track.decision or deny(Reason.SPOOF_SUSPECTED)
+    if track.decision is not None:
+        return track.decision, False
+    return deny(Reason.SPOOF_SUSPECTED), True

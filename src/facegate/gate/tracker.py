@@ -32,6 +32,8 @@ class Track:
         best_quality: best quality score embedded so far (``-inf`` before any).
         descriptor: the descriptor of the best-quality frame, when one was computed.
         frames: recent frames of the face, for the liveness check (oldest first).
+        live: whether a liveness window of this face showed life.
+        liveness_seen: frames of the face in the current liveness presentation.
         decision: the last decision made for it, ``None`` before any.
         reported: reasons already sent to the outbox (one event per reason per track).
     """
@@ -44,6 +46,8 @@ class Track:
     best_quality: float = float("-inf")
     descriptor: FloatArray | None = field(default=None, repr=False)
     frames: deque[FaceFrame] = field(default_factory=lambda: deque(maxlen=12), repr=False)
+    live: bool = False
+    liveness_seen: int = 0
     decision: Decision | None = None
     reported: set[str] = field(default_factory=set)
 

@@ -109,11 +109,15 @@ class FrameDecision:
         granted: whether the door opens.
         reason: a :class:`facegate.domain.reasons.Reason` value.
         decided_at: when (UTC).
+        pending: the face in the frame is not decided yet (the liveness check or the
+            quality gate wants more frames): send the next frames; the door stays shut
+            and ``reason`` is ``spoof_suspected`` meanwhile.
     """
 
     granted: bool
     reason: str
     decided_at: datetime
+    pending: bool = False
 
 
 class FrameDecider(Protocol):

@@ -83,11 +83,17 @@ class KeyPublic(BaseModel):
 
 
 class DecisionPublic(BaseModel):
-    """A door's decision on a frame, with its reason code."""
+    """A door's decision on a frame, with its reason code.
+
+    ``pending`` is true while the face in view is not decided yet (the liveness check
+    or the quality gate wants more frames): the door stays shut, the reason is
+    ``spoof_suspected`` meanwhile, and the client should send the next frames soon.
+    """
 
     granted: bool
     reason: str
     decided_at: datetime
+    pending: bool = False
 
 
 @router.get("/doors")
@@ -133,7 +139,10 @@ async def post_frame(
     load_image(data, deps.settings.images)
     decision = decider.decide_frame(door_id, data)
     return DecisionPublic(
-        granted=decision.granted, reason=decision.reason, decided_at=decision.decided_at
+        granted=decision.granted,
+        reason=decision.reason,
+        decided_at=decision.decided_at,
+        pending=decision.pending,
     )
 
 

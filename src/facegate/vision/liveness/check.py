@@ -10,7 +10,8 @@ construction; none ships yet.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from time import perf_counter
 
 import numpy as np
@@ -18,12 +19,14 @@ import numpy as np
 from facegate.domain.liveness import (
     CueResult,
     FaceFrame,
+    LivenessSchedule,
     LivenessVerdict,
     SensorFrame,
     failed_verdict,
     fuse,
 )
-from facegate.ports import SensorCue
+from facegate.ports import LivenessCheck, SensorCue
+from facegate.vision.liveness.face_mesh import FaceMeshModel
 from facegate.vision.liveness.features import face_crop, texture_features
 from facegate.vision.liveness.motion import MotionSettings, motion_cue
 from facegate.vision.liveness.texture_model import TextureModel
@@ -47,6 +50,8 @@ class FusedLivenessCheck:
     Args:
         texture: the trained texture model, or ``None`` to run without the texture cue.
         motion: settings of the multi-frame cue, or ``None`` to run without it.
+        mesh: FaceMesh for the multi-frame cue's blink and speech measures (without it
+            that cue measures parallax and eye change only).
         sensor_cues: cues of a second sensor (the NIR/depth hook), run when frames of
             their kind are given.
     """
@@ -56,9 +61,11 @@ class FusedLivenessCheck:
         texture: TextureModel | None = None,
         motion: MotionSettings | None = None,
         sensor_cues: Sequence[SensorCue] = (),
+        mesh: FaceMeshModel | None = None,
     ) -> None:
         self._texture = texture
         self._motion = motion
+        self._mesh = mesh
         self._sensor_cues = tuple(sensor_cues)
 
     @property
@@ -97,7 +104,7 @@ class FusedLivenessCheck:
         if self._texture is not None:
             cues.append(texture_cue(frames[0], self._texture))
         if self._motion is not None:
-            cues.append(motion_cue(frames, self._motion))
+            cues.append(motion_cue(frames, self._motion, self._mesh))
         for cue in self._sensor_cues:
             mine = [f for f in second_sensor if f.kind == cue.kind]
             if not mine:
@@ -107,3 +114,69 @@ class FusedLivenessCheck:
         if not np.all([np.isfinite(c.score) for c in cues]):
             raise ValueError("a cue returned a score that is not a finite number")
         return cues
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduledVerdict:
+    """How one presentation ended under a :class:`LivenessSchedule`.
+
+    Attributes:
+        verdict: the first live window's verdict, or the last window's when none was live.
+        frames_seen: frames of the face seen when it was decided (the checkpoint).
+        windows: windows checked.
+        presentations: presentations run (see :func:`run_presentations`).
+    """
+
+    verdict: LivenessVerdict
+    frames_seen: int
+    windows: int
+    presentations: int = 1
+
+
+def run_schedule(
+    check: LivenessCheck, frames: Sequence[FaceFrame], schedule: LivenessSchedule
+) -> ScheduledVerdict:
+    """Run ``check`` on ``frames`` (one presentation, oldest first) as the gate does.
+
+    At each checkpoint the newest ``schedule.window_frames`` frames are checked; the first
+    live window ends the presentation. A presentation shorter than one window, or with no
+    live window up to ``schedule.max_frames`` (or the end of ``frames``), is not live.
+    """
+    verdict, windows, seen = failed_verdict("no liveness window: too few frames"), 0, 0
+    for seen in schedule.checkpoints():
+        if seen > len(frames):
+            break
+        verdict = check.check(frames[seen - schedule.window_frames : seen])
+        windows += 1
+        if verdict.live:
+            return ScheduledVerdict(verdict, seen, windows)
+    return ScheduledVerdict(verdict, min(len(frames), schedule.max_frames), windows)
+
+
+def run_presentations(
+    check: LivenessCheck,
+    presentations: Iterable[Sequence[FaceFrame]],
+    schedule: LivenessSchedule,
+) -> ScheduledVerdict:
+    """Presentations one after another, as the gate runs them for a face that stays.
+
+    Each item of ``presentations`` (at most ``schedule.max_frames`` consecutive frames,
+    read lazily) goes through :func:`run_schedule`; it stops at the first live one, or at
+    a presentation shorter than one window (the end of the face). ``frames_seen`` counts
+    from the first frame of the first presentation.
+    """
+    outcome, offset = ScheduledVerdict(failed_verdict("no frame to check"), 0, 0, 0), 0
+    for frames in presentations:
+        if outcome.presentations and len(frames) < schedule.window_frames:
+            break
+        current = run_schedule(check, frames, schedule)
+        outcome = ScheduledVerdict(
+            current.verdict,
+            offset + current.frames_seen,
+            outcome.windows + current.windows,
+            outcome.presentations + 1,
+        )
+        if outcome.verdict.live:
+            break
+        offset += len(frames)
+    return outcome

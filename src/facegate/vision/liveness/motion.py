@@ -13,12 +13,19 @@ and its eyes blink. The cue:
    over the face width (unitless; a plane leaves only tracking noise, about 0.002-0.006);
 4. registers each frame's eye regions to the first frame by that homography and
    measures the *eye change*: mean absolute grey difference over the region's contrast
-   (a plane leaves only noise; a blink or a gaze shift leaves more).
+   (a plane leaves only noise; a blink or a gaze shift leaves more);
+5. with a FaceMesh model (:mod:`facegate.vision.liveness.face_mesh`), measures on each
+   frame the eyes' openness (lid gap over eye width) and the mouth's (inner-lip gap over
+   mouth width): the *blink* is the smaller of the two eyes' relative drop over the
+   window, the *speech* the mouth's range. Both are ratios within the face, which a
+   moved photo keeps (up to a few per cent of foreshortening and the model's jitter).
 
-The cue's score is ``max(parallax / parallax_threshold, eye_change / eye_threshold)``
-over the window: live when at least 1. A window with too few frames or trackable points
-is not live (fail closed). A live person who holds perfectly still without blinking
-also fails: the cue needs a little motion or a blink.
+The cue's score is the largest of each measure over its threshold, over the window:
+live when at least 1 (any sign of life suffices; each threshold is set on planar attacks
+alone, see :class:`MotionSettings`). A window with too few frames or trackable points is
+not live (fail closed). A live person who holds perfectly still without blinking also
+fails that window: :class:`facegate.domain.liveness.LivenessSchedule` gives such a face
+more windows before refusing it.
 """
 
 from __future__ import annotations
@@ -34,6 +41,12 @@ import numpy.typing as npt
 
 from facegate.domain.faces import Box, FivePointLandmarks
 from facegate.domain.liveness import CueResult, FaceFrame
+from facegate.vision.liveness.face_mesh import (
+    PRESENCE_LOGIT_MIN,
+    FaceMeshModel,
+    eye_openness,
+    mouth_openness,
+)
 
 Grey = npt.NDArray[np.uint8]
 Points = npt.NDArray[np.float32]
@@ -50,21 +63,31 @@ class MotionSettings:
         max_fb_error_px: largest forward-backward tracking error kept, in pixels of a
             face 100 pixels wide (default 1.0).
         parallax_threshold: parallax (90th-percentile homography residual over face
-            width) at which the face counts as not flat (default 0.010: the 99th
-            percentile, 0.0095, of 204 synthetic planar attacks made from the Yale and
-            TV-cast photos by ``bench/liveness_motion.py --calibrate``, rounded up; no
-            live data and no reported photo was used to set it).
+            width) at which the face counts as not flat (unitless).
         eye_change_threshold: eye-region change (mean absolute difference over
-            contrast) at which the eyes count as moving (default 0.11: the same
-            calibration's 99th percentile, 0.110).
+            contrast) at which the eyes count as moving (unitless).
+        blink_threshold: relative drop of eye openness (the smaller of the two eyes')
+            at which the eyes count as blinking (unitless).
+        speech_threshold: range of mouth openness (inner-lip gap over mouth width) at
+            which the mouth counts as moving (unitless).
+
+    The four thresholds come from planar attacks alone (no live data, no photo that is
+    reported): ``bench/liveness_motion.py --calibrate`` moves each Yale and TV-cast photo
+    as a plane for one presentation (50 frames), once slowly (one move) and once fast (four
+    moves) (408 presentations),
+    takes each measure's largest value over the presentation's windows, and puts every
+    threshold at the same percentile, the lowest at which at most 1 % of those attacks
+    pass (99.8th: 0.0145, 0.1786, 0.2797, 0.1420; calibration APCER 0.98 %), rounded up.
     """
 
     min_frames: int = 6
     max_points: int = 200
     min_points: int = 20
     max_fb_error_px: float = 1.0
-    parallax_threshold: float = 0.010
-    eye_change_threshold: float = 0.11
+    parallax_threshold: float = 0.0145
+    eye_change_threshold: float = 0.179
+    blink_threshold: float = 0.28
+    speech_threshold: float = 0.142
 
 
 CUE_NAME = "motion"
@@ -174,10 +197,44 @@ def eye_change(
     return max(changes, default=0.0)
 
 
-def motion_cue(frames: Sequence[FaceFrame], settings: MotionSettings) -> CueResult:
-    """The multi-frame cue on ``frames`` of one face (oldest first); never raises."""
+def face_changes(frames: Sequence[FaceFrame], mesh: FaceMeshModel) -> dict[str, float]:
+    """The window's ``blink`` and ``speech`` measures from FaceMesh points (unitless).
+
+    ``blink``: for each eye, (largest - smallest openness) over the largest; the smaller of
+    the two eyes' values (a blink closes both). ``speech``: largest - smallest mouth
+    openness. Frames where FaceMesh does not see a face are left out.
+
+    Raises:
+        ValueError: FaceMesh saw a face on fewer than two frames.
+    """
+    eyes, mouths = [], []
+    for frame in frames:
+        found = mesh.mesh(frame.image, frame.box, frame.landmarks)
+        if found.presence_logit < PRESENCE_LOGIT_MIN:
+            continue
+        eyes.append(eye_openness(found))
+        mouths.append(mouth_openness(found))
+    if len(eyes) < 2:
+        raise ValueError(f"FaceMesh found the face on {len(eyes)} of {len(frames)} frames")
+    openness = np.asarray(eyes, dtype=np.float64)
+    largest = np.maximum(openness.max(axis=0), 1e-6)
+    blink = float(np.min((largest - openness.min(axis=0)) / largest))
+    return {"blink": blink, "speech": float(np.ptp(np.asarray(mouths, dtype=np.float64)))}
+
+
+def motion_cue(
+    frames: Sequence[FaceFrame], settings: MotionSettings, mesh: FaceMeshModel | None = None
+) -> CueResult:
+    """The multi-frame cue on ``frames`` of one face (oldest first); never raises.
+
+    Args:
+        frames: the window, each frame with its own face box and landmarks.
+        settings: thresholds and limits.
+        mesh: FaceMesh for the blink and speech measures; without it only parallax and
+            eye change are measured.
+    """
     try:
-        return _measure(frames, settings)
+        return _measure(frames, settings, mesh)
     except (ValueError, cv2.error) as err:
         return _failed(f"could not measure motion ({err})", settings)
 
@@ -186,7 +243,9 @@ def _failed(message: str, settings: MotionSettings) -> CueResult:
     return CueResult(CUE_NAME, 0.0, 1.0, {}, message, (0.0, 3.0))
 
 
-def _measure(frames: Sequence[FaceFrame], settings: MotionSettings) -> CueResult:
+def _measure(
+    frames: Sequence[FaceFrame], settings: MotionSettings, mesh: FaceMeshModel | None
+) -> CueResult:
     if len(frames) < settings.min_frames:
         return _failed(f"needs {settings.min_frames} frames, got {len(frames)}", settings)
     greys = [_grey(frame) for frame in frames]
@@ -204,13 +263,19 @@ def _measure(frames: Sequence[FaceFrame], settings: MotionSettings) -> CueResult
         best_eye = max(best_eye, eye_change(greys[0], grey, homography, frames[0].landmarks))
         shift = np.median(np.linalg.norm((points - paths[0]).reshape(-1, 2), axis=1))
         motion = max(motion, float(shift) / width)
-    score = float(
-        max(best_parallax / settings.parallax_threshold, best_eye / settings.eye_change_threshold)
-    )
-    details = {
-        "parallax": best_parallax,
-        "eye_change": best_eye,
-        "motion": motion,
-        "points": float(len(paths[0])),
-    }
-    return CueResult(CUE_NAME, score, 1.0, details, None, (0.0, 3.0))
+    measures = {"parallax": best_parallax, "eye_change": best_eye}
+    if mesh is not None:
+        measures.update(face_changes(frames, mesh))
+    score = max(value / measure_threshold(name, settings) for name, value in measures.items())
+    details = {**measures, "motion": motion, "points": float(len(paths[0]))}
+    return CueResult(CUE_NAME, float(score), 1.0, details, None, (0.0, 3.0))
+
+
+def measure_threshold(measure: str, settings: MotionSettings) -> float:
+    """The threshold of one of the cue's measures, by its name in the details."""
+    return {
+        "parallax": settings.parallax_threshold,
+        "eye_change": settings.eye_change_threshold,
+        "blink": settings.blink_threshold,
+        "speech": settings.speech_threshold,
+    }[measure]

@@ -98,37 +98,61 @@ def planar_attack(
     frames: int,
     rng: np.random.Generator,
     motion: PlanarMotion | None = None,
+    moves: int = 1,
 ) -> list[FaceFrame]:
-    """``frames`` views of ``photo`` moved as a plane, from one random pose to another.
+    """``frames`` views of ``photo`` moved as a plane through ``moves`` random poses.
 
     Args:
         photo: the still photo (RGB).
         box: its face box; moved with the plane into each frame.
         landmarks: its face's 5 points; moved likewise.
         frames: how many frames.
-        rng: the random source of the start and end poses.
+        rng: the random source of the poses.
         motion: how far it may move.
+        moves: how many pose-to-pose moves the sequence makes (more is faster).
+    """
+    still = FaceFrame(photo, box, landmarks)
+    return planar_replay([still] * frames, rng, motion, moves)
+
+
+def planar_replay(
+    shown: list[FaceFrame],
+    rng: np.random.Generator,
+    motion: PlanarMotion | None = None,
+    moves: int = 1,
+) -> list[FaceFrame]:
+    """``shown`` (a photo repeated, or a video's frames) on a plane moved through poses.
+
+    A video replayed on a hand-held tablet is this with the video's own frames: the face
+    on the screen moves and blinks as the recorded person did, so the multi-frame cue is
+    not expected to stop it (that is the texture cue's and a second sensor's job).
+
+    Args:
+        shown: what the plane shows, one frame per output frame, with its face.
+        rng: the random source of the poses.
+        motion: how far it may move.
+        moves: how many pose-to-pose moves the sequence makes (more is faster).
     """
     motion = motion or PlanarMotion()
     limits = np.array([motion.max_tilt_deg, motion.max_tilt_deg, motion.max_roll_deg])
     shifts = np.array([motion.max_shift, motion.max_shift, motion.max_depth])
-    start, end = rng.uniform(-limits, limits), rng.uniform(-limits, limits)
-    shift_start, shift_end = rng.uniform(-shifts, shifts), rng.uniform(-shifts, shifts)
-    height, width = photo.shape[:2]
+    poses = [rng.uniform(-limits, limits) for _ in range(moves + 1)]
+    places = [rng.uniform(-shifts, shifts) for _ in range(moves + 1)]
     sequence = []
-    for step in np.linspace(0.0, 1.0, frames):
-        smooth = 0.5 - 0.5 * np.cos(np.pi * step)
+    for frame, step in zip(shown, np.linspace(0.0, 1.0, len(shown)), strict=True):
+        height, width = frame.image.shape[:2]
+        leg = min(int(step * moves), moves - 1)
+        smooth = 0.5 - 0.5 * np.cos(np.pi * (step * moves - leg))
         homography = plane_homography(
             (width, height),
-            start + (end - start) * smooth,
-            shift_start + (shift_end - shift_start) * smooth,
+            poses[leg] + (poses[leg + 1] - poses[leg]) * smooth,
+            places[leg] + (places[leg + 1] - places[leg]) * smooth,
         )
         warped = cv2.warpPerspective(
-            photo, homography, (width, height), borderMode=cv2.BORDER_REFLECT
+            frame.image, homography, (width, height), borderMode=cv2.BORDER_REFLECT
         ).astype(np.float64)
         noisy = warped + rng.normal(0.0, motion.noise_sigma, warped.shape)
         image = np.clip(np.rint(noisy), 0, 255).astype(np.uint8)
-        sequence.append(
-            FaceFrame(image, _moved_box(box, homography), _moved_landmarks(landmarks, homography))
-        )
+        box = _moved_box(frame.box, homography)
+        sequence.append(FaceFrame(image, box, _moved_landmarks(frame.landmarks, homography)))
     return sequence

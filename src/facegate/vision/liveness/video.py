@@ -21,6 +21,16 @@ def is_video(path: Path) -> bool:
     return path.suffix.lower() in VIDEO_SUFFIXES
 
 
+def video_fps(path: Path, default: float = 25.0) -> float:
+    """The frame rate the video's header gives (frames per second), ``default`` if none."""
+    capture = cv2.VideoCapture(str(path))
+    try:
+        fps = float(capture.get(cv2.CAP_PROP_FPS)) if capture.isOpened() else 0.0
+    finally:
+        capture.release()
+    return fps if 1.0 <= fps <= 1000.0 else default
+
+
 def read_frames(path: Path, count: int, start: int = 0, step: int = 1) -> list[RgbImage]:
     """Up to ``count`` RGB frames of the video at ``path``: ``start``, ``start + step``, ...
 
@@ -65,3 +75,12 @@ def face_frames(engine: FaceEngine, images: list[RgbImage]) -> list[FaceFrame]:
     if face is None:
         raise NoFaceError("no face on the first frame of the window")
     return [FaceFrame(image, face.box, face.landmarks) for image in images]
+
+
+def detect_faces(engine: FaceEngine, images: list[RgbImage]) -> list[FaceFrame | None]:
+    """The primary face of every frame, found on each (as the gate does); ``None`` if none."""
+    faces: list[FaceFrame | None] = []
+    for image in images:
+        face = engine.primary_face(image, describe=False)
+        faces.append(None if face is None else FaceFrame(image, face.box, face.landmarks))
+    return faces

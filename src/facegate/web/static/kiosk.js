@@ -1,9 +1,10 @@
 // The kiosk at a door: camera frames (getUserMedia) to POST /api/v1/doors/{door}/frames with
 // the door's device key, the decision shown in plain words, and a card/PIN/QR fallback.
 // A 503 answer means the server has no decision pipeline wired in: say so, keep the fallback.
-// While the gate still collects frames (liveness, or a face below the quality gate) it
-// answers "spoof_suspected" without a final decision: the page says "hold still" and keeps
-// sending frames, showing the refusal only after PENDING_LIMIT such answers in a row.
+// While the gate still collects frames of a face (the liveness check's windows, or a face
+// below the quality gate) it answers "pending": the page says "hold still" and sends the
+// next frames quickly (the multi-frame liveness check follows the face from frame to
+// frame), at most one request in flight; with nobody in view one frame every IDLE_MS.
 // A card/PIN/QR answer is never overwritten by the answer to a frame sent before it.
 (function () {
   "use strict";
@@ -18,10 +19,11 @@
   var storageKey = "facegate-device-key:" + door;
   var busy = false;
   var holdUntil = 0;
-  var INTERVAL_MS = 700;   // one frame every 0.7 s while nobody is being answered
+  var IDLE_MS = 700;       // one frame every 0.7 s while nobody is in view
+  var FAST_MS = 40;        // the shortest gap between frames while a face is pending
   var HOLD_MS = 4000;      // a decision stays on screen this long
-  var PENDING_LIMIT = 12;  // "not yet" answers in a row before the refusal is shown
-  var pending = 0;
+  var pending = false;
+  var lastSent = 0;
   var sent = 0;            // requests sent so far
   var typedAt = 0;         // the number of the last card/PIN/QR request
 
@@ -34,13 +36,9 @@
   }
 
   function frameAnswer(body) {
-    if (body.reason === "no_face") { pending = 0; return; }
-    if (!body.granted && body.reason === "spoof_suspected" && pending < PENDING_LIMIT) {
-      pending += 1;
-      say(words.hold, "idle pending", false);
-      return;
-    }
-    pending = 0;
+    pending = body.pending === true;
+    if (body.reason === "no_face") { return; }
+    if (pending) { say(words.hold, "idle pending", false); return; }
     decided(body);
   }
 
@@ -73,7 +71,9 @@
   }
 
   function tick() {
-    if (busy || Date.now() < holdUntil || !video.videoWidth) { return; }
+    var now = Date.now();
+    if (busy || now < holdUntil || !video.videoWidth || now - lastSent < (pending ? 0 : IDLE_MS)) { return; }
+    lastSent = now;
     if (shown.className.indexOf("idle") < 0 && shown.className.indexOf("problem") < 0) { say(words.look, "idle", false); }
     canvas.width = video.videoWidth;
     canvas.height = video.videoHeight;
@@ -105,7 +105,7 @@
   if (!key()) { say(words.no_key, "problem", false); document.getElementById("setup").open = true; }
   if (navigator.mediaDevices && navigator.mediaDevices.getUserMedia) {
     navigator.mediaDevices.getUserMedia({ video: { facingMode: "user" }, audio: false })
-      .then(function (stream) { video.srcObject = stream; window.setInterval(tick, INTERVAL_MS); })
+      .then(function (stream) { video.srcObject = stream; window.setInterval(tick, FAST_MS); })
       .catch(function () { say(words.no_camera, "problem", false); });
   } else {
     say(words.no_camera, "problem", false);
