@@ -21,6 +21,9 @@ webcam captures of printed photos, moved as a plane), ``photo`` (LFW photos, as 
 shown on a phone or printed, moved as a plane), each slow and fast, and ``video_replay``
 (the live videos themselves shown on a moved plane: a tablet replaying a recording, which
 this cue is not meant to stop). Each measure is also reported alone at its threshold.
+With ``--model`` (a texture model) the texture cue alone (on each window's first frame)
+and texture AND motion (``fused``, as ``FACEGATE_GATE__LIVENESS=fused`` runs) are added; a
+model trained on NUAA has seen the NUAA print photos, so only the other attacks are unseen.
 """
 
 from __future__ import annotations
@@ -39,9 +42,11 @@ from facegate.config import Settings
 from facegate.domain.liveness import CueResult, FaceFrame, LivenessSchedule
 from facegate.vision.engine import FaceEngine
 from facegate.vision.images import load_image
+from facegate.vision.liveness.check import texture_cue
 from facegate.vision.liveness.face_mesh import FaceMeshModel
 from facegate.vision.liveness.motion import MotionSettings, measure_threshold, motion_cue
 from facegate.vision.liveness.synthetic import planar_attack, planar_replay
+from facegate.vision.liveness.texture_model import TextureModel, load_texture_model
 from facegate.vision.liveness.video import detect_faces, read_frames
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -51,17 +56,27 @@ ARRIVAL_EVERY = 25
 VIDEOS = ("webcam_one_person.mp4", "talking_head.mp4")
 TARGET_APCER = 0.01
 
-Presentation = list[CueResult]
-"""The cue's result on each checkpoint window of one presentation, in order."""
+Presentation = list[dict[str, CueResult]]
+"""The cues' results on each checkpoint window of one presentation, in order."""
 
 
-def windows(frames: list[FaceFrame], mesh: FaceMeshModel, settings: MotionSettings) -> list:
-    w = SCHEDULE.window_frames
-    return [
-        motion_cue(frames[seen - w : seen], settings, mesh)
-        for seen in SCHEDULE.checkpoints()
-        if seen <= len(frames)
-    ]
+def windows(
+    frames: list[FaceFrame],
+    mesh: FaceMeshModel,
+    settings: MotionSettings,
+    texture: TextureModel | None = None,
+) -> Presentation:
+    """Each checkpoint window's motion result (and texture, on its first frame)."""
+    w, results = SCHEDULE.window_frames, []
+    for seen in SCHEDULE.checkpoints():
+        if seen > len(frames):
+            break
+        window = frames[seen - w : seen]
+        result = {"motion": motion_cue(window, settings, mesh)}
+        if texture is not None:
+            result["texture"] = texture_cue(window[0], texture)
+        results.append(result)
+    return results
 
 
 def live_presentations(engine: FaceEngine, path: Path) -> list[list[FaceFrame]]:
@@ -90,7 +105,10 @@ def photo_attacks(
     return result
 
 
-def first_live(presentation: Presentation, accepts: Callable[[CueResult], bool]) -> int | None:
+Rule = Callable[[dict[str, CueResult]], bool]
+
+
+def first_live(presentation: Presentation, accepts: Rule) -> int | None:
     """Frames seen at the first accepted window, ``None`` when none was."""
     for seen, result in zip(SCHEDULE.checkpoints(), presentation, strict=False):
         if accepts(result):
@@ -98,14 +116,20 @@ def first_live(presentation: Presentation, accepts: Callable[[CueResult], bool])
     return None
 
 
-def rule(settings: MotionSettings, measure: str | None) -> Callable[[CueResult], bool]:
+def rule(settings: MotionSettings, measure: str | None) -> Rule:
+    """The acceptance rule of a row: the motion cue (``None``), one of its measures,
+    the texture cue, or texture AND motion (``fused``)."""
     if measure is None:
-        return lambda r: r.live
+        return lambda r: r["motion"].live
+    if measure == "texture":
+        return lambda r: r["texture"].live
+    if measure == "fused":
+        return lambda r: r["texture"].live and r["motion"].live
     limit = measure_threshold(measure, settings)
-    return lambda r: r.error is None and r.details[measure] >= limit
+    return lambda r: r["motion"].error is None and r["motion"].details[measure] >= limit
 
 
-def pass_rate(presentations: list[Presentation], accepts: Callable[[CueResult], bool]) -> dict:
+def pass_rate(presentations: list[Presentation], accepts: Rule) -> dict:
     firsts = [first_live(p, accepts) for p in presentations]
     passed = [f for f in firsts if f is not None]
     fps = 25.0
@@ -124,7 +148,7 @@ def calibrate(engine: FaceEngine, data: Path, mesh: FaceMeshModel) -> dict:
     settings, presentations = MotionSettings(), []
     for seed, moves in ((100, 1), (101, 4)):
         for attack in photo_attacks(engine, photos, seed, moves):
-            presentations.append(windows(attack, mesh, settings))
+            presentations.append([r["motion"] for r in windows(attack, mesh, settings)])
     peaks = np.array(
         [
             [max((r.details.get(m, 0.0) for r in p), default=0.0) for m in MEASURES]
@@ -149,7 +173,9 @@ def calibrate(engine: FaceEngine, data: Path, mesh: FaceMeshModel) -> dict:
     return result
 
 
-def report(engine: FaceEngine, data: Path, mesh: FaceMeshModel) -> dict:
+def report(
+    engine: FaceEngine, data: Path, mesh: FaceMeshModel, texture: TextureModel | None
+) -> dict:
     settings, started = MotionSettings(), time.perf_counter()
     live_frames = {name: live_presentations(engine, data / "video" / name) for name in VIDEOS}
     prints = sorted((data / "liveness" / "nuaa-train" / "print").glob("*/*_0.jpg"))
@@ -164,15 +190,18 @@ def report(engine: FaceEngine, data: Path, mesh: FaceMeshModel) -> dict:
         "video_replay": replays,
     }
     tick = time.perf_counter()
-    live = {k: [windows(p, mesh, settings) for p in v] for k, v in live_frames.items()}
+    live = {k: [windows(p, mesh, settings, texture) for p in v] for k, v in live_frames.items()}
     cue_ms = (
         (time.perf_counter() - tick) * 1000 / max(sum(len(p) for v in live.values() for p in v), 1)
     )
-    attacks = {k: [windows(p, mesh, settings) for p in v] for k, v in attack_frames.items()}
+    attacks = {
+        k: [windows(p, mesh, settings, texture) for p in v] for k, v in attack_frames.items()
+    }
     all_live = [p for v in live.values() for p in v]
     still_attacks = [p for k, v in attacks.items() if k != "video_replay" for p in v]
     rows = {}
-    for measure in (None, *MEASURES):
+    extra = ("texture", "fused") if texture is not None else ()
+    for measure in (None, *MEASURES, *extra):
         accepts = rule(settings, measure)
         bona_fide = pass_rate(all_live, accepts)
         rows[measure or "motion_cue"] = {
@@ -196,11 +225,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--calibrate", action="store_true")
+    parser.add_argument("--model", type=Path, help="a texture model: add texture and fused rows")
     args = parser.parse_args()
     engine, mesh = build_engine(Settings()), FaceMeshModel()
-    result = (
-        calibrate(engine, args.data, mesh) if args.calibrate else report(engine, args.data, mesh)
-    )
+    texture = load_texture_model(args.model) if args.model else None
+    if args.calibrate:
+        result = calibrate(engine, args.data, mesh)
+    else:
+        result = report(engine, args.data, mesh, texture)
     print(json.dumps(result, indent=2))
 
 

@@ -181,8 +181,9 @@ class GateLoop:
             return self._policy(FaceEvidence(refusal=Reason.SPOOF_SUSPECTED))
         seen = frame.index - track.first_index + 1
         if not face.verdict.passed:
+            # While the liveness check still watches, a poor frame is no reason to decide.
             late = seen >= self.options.decide_after_frames and track.decision is None
-            return deny(Reason.LOW_QUALITY) if late else None
+            return deny(Reason.LOW_QUALITY) if late and liveness == "live" else None
         # Re-embed only for a clearly better face: wider and sharper by 20 %.
         score = face.quality.face_width_px * min(face.quality.sharpness, 200.0)
         improved = track.descriptor is None or score > track.best_quality * 1.2
