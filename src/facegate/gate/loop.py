@@ -17,6 +17,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
@@ -194,7 +195,7 @@ class GateLoop:
             return None
         return self._policy(FaceEvidence(descriptor=track.descriptor))
 
-    def _liveness_state(self, track: Track) -> str:
+    def _liveness_state(self, track: Track) -> Literal["live", "pending", "refused"]:
         """``live``, ``pending`` (no live window yet) or ``refused`` (presentation over).
 
         Counts the frame just added to ``track.frames`` and checks the newest window at
