@@ -1,5 +1,7 @@
 """Find and crop the faces of a liveness folder once, cached under /tmp (never the repo).
 
+The cache holds each face's 64x64 crop and its frame's scene features.
+
     .venv/bin/python bench/liveness_cache.py ../shared/data/liveness/nuaa-train/live
 
 The cache file is ``/tmp/facegate-liveness/<folder-name>-<hash>.npz`` (crops, paths,
@@ -19,13 +21,14 @@ from facegate.bootstrap import build_engine
 from facegate.config import Settings
 from facegate.vision.engine import FaceEngine
 from facegate.vision.liveness.dataset import CropSet, collect_crops, list_images
+from facegate.vision.liveness.features import FEATURE_VERSION
 
 CACHE_DIR = Path("/tmp/facegate-liveness")
 
 
 def cache_path(root: Path) -> Path:
     digest = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:10]
-    return CACHE_DIR / f"{root.name}-{digest}.npz"
+    return CACHE_DIR / f"{root.name}-{digest}-{FEATURE_VERSION.replace('/', '-')}.npz"
 
 
 def load_crops(root: Path, engine: FaceEngine | None = None) -> CropSet:
@@ -36,6 +39,7 @@ def load_crops(root: Path, engine: FaceEngine | None = None) -> CropSet:
         skipped = [(Path(p), str(why)) for p, why in pairs]
         return CropSet(
             crops=data["crops"],
+            scenes=data["scenes"],
             paths=[Path(p) for p in data["paths"]],
             subjects=[str(s) for s in data["subjects"]],
             skipped=skipped,
@@ -52,6 +56,7 @@ def load_crops(root: Path, engine: FaceEngine | None = None) -> CropSet:
     np.savez(
         path,
         crops=crops.crops,
+        scenes=crops.scenes,
         paths=np.array([str(p) for p in crops.paths]),
         subjects=np.array(crops.subjects),
         skipped_paths=np.array([str(p) for p, _ in crops.skipped], dtype=str),

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from facegate.domain.liveness import pad_rates
+from facegate.vision.liveness.dataset import CropSet
 from facegate.vision.liveness.features import FEATURE_GROUPS, FeatureGroup, texture_features
 from facegate.vision.liveness.texture_model import (
     CANDIDATE_GROUPS,
@@ -37,13 +38,21 @@ VARIANTS: dict[str, tuple[tuple[FeatureGroup, ...], ...]] = {
     "lbp_grey": (("lbp_grey",),),
     "lbp_colour": (("lbp_colour",),),
     "quality": (("quality",),),
+    "scene": (("scene",),),
     "all_groups": (FEATURE_GROUPS,),
+    "former_lbp_rule": (
+        ("lbp_grey",),
+        ("lbp_colour",),
+        ("lbp_colour", "quality"),
+        ("lbp_grey", "lbp_colour", "quality"),
+    ),
     "shipped": CANDIDATE_GROUPS,
 }
 
 
-def features_of(crops: np.ndarray) -> np.ndarray:
-    return np.stack([texture_features(c) for c in crops])
+def features_of(crops: CropSet) -> np.ndarray:
+    pairs = zip(crops.crops, crops.scenes, strict=True)
+    return np.stack([texture_features(crop, FEATURE_GROUPS, scene) for crop, scene in pairs])
 
 
 def splits(subjects, sessions, folds: int, cross_session: bool):
@@ -103,7 +112,7 @@ def main() -> None:
     root = args.data / "liveness" / "nuaa-train"
     live, attack = load_crops(root / "live"), load_crops(root / "print")
     started = time.perf_counter()
-    x = np.concatenate([features_of(live.crops), features_of(attack.crops)])
+    x = np.concatenate([features_of(live), features_of(attack)])
     feature_ms = (time.perf_counter() - started) * 1000 / len(x)
     y = np.concatenate([np.ones(len(live.paths), int), np.zeros(len(attack.paths), int)])
     subjects = live.subjects + attack.subjects
@@ -117,19 +126,22 @@ def main() -> None:
         print(f"{name}: {time.perf_counter() - started:.0f} s", file=sys.stderr)
     if args.cross_session:
         sessions = [p.name.split("_")[3] for p in live.paths + attack.paths]
-        report["shipped_cross_session"] = cross_validate(
-            x, y, subjects, VARIANTS["shipped"], args.folds, sessions
-        )
-        VARIANTS["shipped_cross_session"] = VARIANTS["shipped"]
+        for name in list(VARIANTS):
+            started = time.perf_counter()
+            report[f"{name}_cross_session"] = cross_validate(
+                x, y, subjects, VARIANTS[name], args.folds, sessions
+            )
+            VARIANTS[f"{name}_cross_session"] = VARIANTS[name]
+            print(f"{name} cross-session: {time.perf_counter() - started:.0f} s", file=sys.stderr)
     if args.json:
         print(json.dumps(report, indent=2))
         return
-    print(f"{'cue':<14} {'APCER':>7} {'BPCER':>7} {'ACER':>7}   thresholds (per fold)")
+    print(f"{'cue':<30} {'APCER':>7} {'BPCER':>7} {'ACER':>7}   thresholds (per fold)")
     for name in VARIANTS:
         row = report[name]
         groups = [fold["groups"] for fold in row["folds"]] if name == "shipped" else ""
         print(
-            f"{name:<14} {row['apcer']:>7.2%} {row['bpcer']:>7.2%} {row['acer']:>7.2%}   "
+            f"{name:<30} {row['apcer']:>7.2%} {row['bpcer']:>7.2%} {row['acer']:>7.2%}   "
             f"{row['thresholds']} {groups}"
         )
 

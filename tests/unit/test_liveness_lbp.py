@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
+from facegate.domain.faces import Box
 from facegate.vision.liveness.features import (
     CROP_SIDE_PX,
     FEATURE_GROUPS,
     group_slices,
+    scene_features,
     texture_features,
 )
 from facegate.vision.liveness.lbp import (
@@ -78,12 +81,32 @@ def test_histograms_are_normalised_per_cell() -> None:
 
 def test_texture_features_have_the_documented_layout() -> None:
     crop = np.random.default_rng(1).integers(0, 255, (CROP_SIDE_PX, CROP_SIDE_PX, 3))
-    vector = texture_features(crop.astype(np.uint8))
+    scene = np.arange(12, dtype=np.float64)
+    vector = texture_features(crop.astype(np.uint8), FEATURE_GROUPS, scene)
     slices = group_slices(FEATURE_GROUPS)
-    assert vector.shape == (slices["quality"].stop,) == (1192,)
+    assert vector.shape == (slices["scene"].stop,) == (1204,)
+    assert vector[slices["scene"]] == pytest.approx(scene)
     assert vector[slices["lbp_grey"]].sum() == pytest.approx(11.0)  # 9 cells + 2 globals
     assert vector[slices["lbp_colour"]].sum() == pytest.approx(6.0)
     only_quality = texture_features(crop.astype(np.uint8), ("quality",))
     assert only_quality == pytest.approx(vector[slices["quality"]])
     with pytest.raises(ValueError, match="64x64"):
         texture_features(np.zeros((32, 32, 3), dtype=np.uint8))
+    with pytest.raises(ValueError, match="scene_features"):
+        texture_features(crop.astype(np.uint8))
+
+
+def test_scene_features_compare_the_face_with_its_frame() -> None:
+    """A blurred face in a sharp frame (a re-captured picture) is flatter than the frame."""
+    rng = np.random.default_rng(3)
+    frame = rng.integers(0, 255, (240, 320, 3)).astype(np.uint8)
+    box = Box(100, 60, 180, 140)
+    sharp = scene_features(frame, box)
+    flat = frame.copy()
+    flat[60:140, 100:180] = cv2.GaussianBlur(flat[60:140, 100:180], (0, 0), 3.0)
+    blurred = scene_features(flat, box)
+    assert sharp.shape == blurred.shape == (12,)
+    assert abs(sharp[6]) < 0.5  # same texture inside and out: a small difference
+    assert blurred[6] < sharp[6] - 1.0  # log Laplacian variance, face minus frame
+    with pytest.raises(ValueError, match="outside"):
+        scene_features(frame, Box(400, 400, 500, 500))

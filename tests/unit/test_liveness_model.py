@@ -17,21 +17,22 @@ from facegate.vision.liveness.check import FusedLivenessCheck
 from facegate.vision.liveness.features import FEATURE_GROUPS, group_slices
 from facegate.vision.liveness.texture_model import (
     TextureModel,
+    columns_of,
     load_texture_model,
     manifest_path,
     save_texture_model,
     train_texture_model,
 )
 
-WIDTH = group_slices(FEATURE_GROUPS)["quality"].stop
+WIDTH = group_slices(FEATURE_GROUPS)["scene"].stop
 
 
 def blobs(per_class: int, seed: int) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """Bona fide and attack vectors that differ in the colour-LBP columns only."""
+    """Bona fide and attack vectors that differ in the scene columns only."""
     rng = np.random.default_rng(seed)
     x = rng.normal(0.0, 1.0, (2 * per_class, WIDTH))
-    colour = group_slices(FEATURE_GROUPS)["lbp_colour"]
-    x[:per_class, colour] += 0.5
+    scene = group_slices(FEATURE_GROUPS)["scene"]
+    x[:per_class, scene] += 2.0
     y = np.array([1] * per_class + [0] * per_class)
     subjects = [f"s{i % 4}" for i in range(per_class)] * 2
     return x, y, subjects
@@ -46,7 +47,7 @@ def model() -> TextureModel:
 def test_training_picks_the_informative_groups_and_separates_new_samples(
     model: TextureModel,
 ) -> None:
-    assert "lbp_colour" in model.groups
+    assert "scene" in model.groups
     assert model.manifest.training["subjects"] == 4
     assert model.manifest.training["source"] == "synthetic"
     x, y, _ = blobs(40, seed=1)
@@ -162,3 +163,9 @@ def test_the_fused_check_fails_closed(model: TextureModel) -> None:
     verdict = FusedLivenessCheck(texture=model).check([outside])
     assert not verdict.live
     assert verdict.cues["texture"].error is not None
+
+
+def test_columns_follow_the_vector_order_whatever_the_order_asked() -> None:
+    assert list(columns_of(("scene", "quality"))) == list(columns_of(("quality", "scene")))
+    slices = group_slices(FEATURE_GROUPS)
+    assert columns_of(("scene", "quality"))[0] == slices["quality"].start

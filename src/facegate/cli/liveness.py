@@ -53,7 +53,12 @@ def _crops(engine: FaceEngine, folder: Path, limits: ImageLimits) -> CropSet:
 
 
 def _features(crops: CropSet, groups: tuple[FeatureGroup, ...]) -> np.ndarray[Any, Any]:
-    return np.stack([texture_features(crop, groups) for crop in crops.crops])
+    return np.stack(
+        [
+            texture_features(crop, groups, scene)
+            for crop, scene in zip(crops.crops, crops.scenes, strict=True)
+        ]
+    )
 
 
 def _skipped_json(*sets: CropSet) -> list[dict[str, str]]:

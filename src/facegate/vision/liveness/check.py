@@ -27,7 +27,7 @@ from facegate.domain.liveness import (
 )
 from facegate.ports import LivenessCheck, SensorCue
 from facegate.vision.liveness.face_mesh import FaceMeshModel
-from facegate.vision.liveness.features import face_crop, texture_features
+from facegate.vision.liveness.features import face_crop, scene_features, texture_features
 from facegate.vision.liveness.motion import MotionSettings, motion_cue
 from facegate.vision.liveness.texture_model import TextureModel
 
@@ -37,7 +37,8 @@ TEXTURE_CUE = "texture"
 def texture_cue(frame: FaceFrame, model: TextureModel) -> CueResult:
     """The texture classifier's score on the face of ``frame``; never raises."""
     try:
-        features = texture_features(face_crop(frame.image, frame.box), model.groups)
+        scene = scene_features(frame.image, frame.box) if "scene" in model.groups else None
+        features = texture_features(face_crop(frame.image, frame.box), model.groups, scene)
         score = float(model.scores(features[None, :])[0])
     except ValueError as err:
         return CueResult(TEXTURE_CUE, 0.0, model.threshold, {}, f"texture: {err}")

@@ -2,9 +2,11 @@
 
 The liveness commands take raw camera frames (NUAA's are 640x480 webcam frames): each
 image's primary face is found with the engine's detector and cut into the 64x64 crop of
-:func:`facegate.vision.liveness.features.face_crop`. Images that cannot be read or hold
-no face are listed as *skipped*, never fatal. A *subject* is the first folder below the
-root (``live/0001/x.jpg`` -> ``0001``), so cross-validation can keep people apart.
+:func:`facegate.vision.liveness.features.face_crop`, with the frame's
+:func:`facegate.vision.liveness.features.scene_features` beside it. Images that cannot
+be read or hold no face are listed as *skipped*, never fatal. A *subject* is the first
+folder below the root (``live/0001/x.jpg`` -> ``0001``), so cross-validation can keep
+people apart.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from facegate.domain.errors import BadInputError, DataSetError
 from facegate.ports import Progress
 from facegate.vision.engine import FaceEngine
 from facegate.vision.images import ImageLimits, load_image
-from facegate.vision.liveness.features import face_crop
+from facegate.vision.liveness.features import SCENE_SIZE, face_crop, scene_features
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".pgm", ".ppm", ".webp", ".tif"})
 """File name endings (lower case) the liveness commands read as images."""
@@ -32,12 +34,16 @@ class CropSet:
 
     Attributes:
         crops: ``(n, 64, 64, 3)`` uint8 RGB crops.
+        scenes: ``(n, 12)`` scene features of each crop's frame.
         paths: the image each crop came from.
         subjects: each crop's subject (first folder below the root, ``""`` if none).
         skipped: ``(path, why)`` for each image without a usable face.
     """
 
     crops: npt.NDArray[np.uint8]
+    scenes: npt.NDArray[np.float64] = field(
+        default_factory=lambda: np.zeros((0, SCENE_SIZE), dtype=np.float64)
+    )
     paths: list[Path] = field(default_factory=list)
     subjects: list[str] = field(default_factory=list)
     skipped: list[tuple[Path, str]] = field(default_factory=list)
@@ -87,6 +93,7 @@ def collect_crops(
     if progress is not None:
         progress.start(len(chosen), f"faces in {root}")
     crops: list[npt.NDArray[np.uint8]] = []
+    scenes: list[npt.NDArray[np.float64]] = []
     result = CropSet(crops=np.zeros((0, 64, 64, 3), dtype=np.uint8))
     for path in chosen:
         try:
@@ -95,7 +102,9 @@ def collect_crops(
             if face is None:
                 result.skipped.append((path, "no face"))
             else:
-                crops.append(face_crop(image, face.box))
+                crop, scene = face_crop(image, face.box), scene_features(image, face.box)
+                crops.append(crop)
+                scenes.append(scene)
                 result.paths.append(path)
                 result.subjects.append(subject_of(path, root))
         except (BadInputError, ValueError) as err:
@@ -103,5 +112,5 @@ def collect_crops(
         if progress is not None:
             progress.advance()
     if crops:
-        result.crops = np.stack(crops)
+        result.crops, result.scenes = np.stack(crops), np.stack(scenes)
     return result
