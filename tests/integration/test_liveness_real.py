@@ -21,7 +21,7 @@ from facegate.vision.liveness.face_mesh import FaceMeshModel, eye_openness
 from facegate.vision.liveness.motion import MotionSettings, face_changes, motion_cue
 from facegate.vision.liveness.synthetic import planar_attack
 from facegate.vision.liveness.texture_model import manifest_path
-from facegate.vision.liveness.video import detect_faces, face_frames, read_frames
+from facegate.vision.liveness.video import detect_faces, read_frames
 
 runner = CliRunner()
 
@@ -155,7 +155,9 @@ def test_a_live_video_window_passes_and_a_moved_print_does_not(
     shared_data: Path, engine: FaceEngine
 ) -> None:
     video = shared_data / "video" / "webcam_one_person.mp4"
-    live = motion_cue(face_frames(engine, read_frames(video, 12, start=600)), MotionSettings())
+    window = [f for f in detect_faces(engine, read_frames(video, 12, start=600)) if f is not None]
+    assert len(window) == 12
+    live = motion_cue(window, MotionSettings())
     assert live.error is None
     assert live.live
     photo_path = next((shared_data / "liveness" / "nuaa-train" / "print" / "0002").glob("*_0.jpg"))

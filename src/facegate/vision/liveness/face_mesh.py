@@ -15,7 +15,6 @@ logit. The crop is made here from the dlib face box and its eye corners.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import math
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ import numpy.typing as npt
 
 from facegate.domain.errors import ModelUnavailableError
 from facegate.domain.faces import Box, FivePointLandmarks
+from facegate.vision.models import file_sha256
 
 MESH_PACKAGE = "mediapipe==0.10.21"
 """The registry package whose wheel carries the model file (installed with ``--no-deps``)."""
@@ -81,7 +81,7 @@ def mesh_model_path() -> Path:
     path = Path(folders[0]) / MESH_FILE
     if not path.is_file():
         raise ModelUnavailableError(f"{path} is missing: {_install_hint()}")
-    actual = hashlib.sha256(path.read_bytes()).hexdigest()
+    actual = file_sha256(path)
     if actual != MESH_SHA256:
         raise ModelUnavailableError(
             f"{path} has SHA-256 {actual}, expected {MESH_SHA256}: not the release "

@@ -102,6 +102,15 @@ def lbp_colour_features(crop: RgbImage) -> Vector:
     return np.concatenate([label_histogram(uniform_lbp(c, 8, 1), bins) for c in channels])
 
 
+def high_frequency_shares(grey: npt.NDArray[np.float64]) -> tuple[float, float]:
+    """Shares of spectral energy (DC excluded) beyond 1/4 and 1/2 of the Nyquist radius."""
+    spectrum = np.abs(np.fft.fft2(grey - grey.mean())) ** 2
+    rows, cols = grey.shape
+    radius = np.hypot(np.fft.fftfreq(rows)[:, None], np.fft.fftfreq(cols)[None, :]) / 0.5
+    total = float(spectrum.sum()) or 1.0
+    return float(spectrum[radius > 0.25].sum() / total), float(spectrum[radius > 0.5].sum() / total)
+
+
 def quality_features(grey: npt.NDArray[np.uint8]) -> Vector:
     """Frequency, sharpness and specular measures of a grey crop (5 values).
 
@@ -111,16 +120,10 @@ def quality_features(grey: npt.NDArray[np.uint8]) -> Vector:
         and the crop's contrast (standard deviation / 255).
     """
     values = grey.astype(np.float64)
-    spectrum = np.abs(np.fft.fftshift(np.fft.fft2(values - values.mean()))) ** 2
-    side = grey.shape[0]
-    yy, xx = np.mgrid[:side, :side] - side // 2
-    radius = np.hypot(yy, xx) / (side / 2.0)
-    total = spectrum.sum() or 1.0
     laplacian = cv2.Laplacian(values, cv2.CV_64F)
     return np.array(
         [
-            spectrum[radius > 0.25].sum() / total,
-            spectrum[radius > 0.5].sum() / total,
+            *high_frequency_shares(values),
             np.log10(laplacian.var() + 1.0),
             float(np.mean(grey >= 240)),
             values.std() / 255.0,
@@ -136,17 +139,12 @@ def picture_measures(rgb: RgbImage) -> Vector:
     """
     grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float64)
     saturation = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)[:, :, 1].astype(np.float64)
-    spectrum = np.abs(np.fft.fft2(grey - grey.mean())) ** 2
-    rows, cols = grey.shape
-    radius = np.hypot(np.fft.fftfreq(rows)[:, None], np.fft.fftfreq(cols)[None, :]) / 0.5
-    total = float(spectrum.sum()) or 1.0
     return np.array(
         [
             np.log(cv2.Laplacian(grey, cv2.CV_64F).var() + 1.0),
             np.log(grey.std() + 1.0),
             np.log(saturation.mean() + 1.0),
-            spectrum[radius > 0.25].sum() / total,
-            spectrum[radius > 0.5].sum() / total,
+            *high_frequency_shares(grey),
             np.log(np.abs(np.diff(grey, axis=1)).mean() + 1.0),
         ]
     )

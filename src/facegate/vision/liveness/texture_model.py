@@ -41,6 +41,7 @@ from facegate.vision.liveness.features import (
     FeatureGroup,
     group_slices,
 )
+from facegate.vision.models import file_sha256
 
 MODEL_FORMAT: Final = "facegate-liveness-texture/1"
 """Identity of the model file layout; stored in and checked from every manifest."""
@@ -214,10 +215,6 @@ def manifest_path(model_path: Path) -> Path:
     return model_path.with_name(model_path.name + ".json")
 
 
-def _digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def save_texture_model(model: TextureModel, path: Path) -> None:
     """Write the model to ``path`` and its manifest to ``<path>.json`` (each atomically)."""
     buffer = io.BytesIO()
@@ -269,7 +266,7 @@ def load_texture_model(path: Path) -> TextureModel:
     if not path.is_file():
         raise BadInputError(f"{path}: no such liveness model file")
     manifest = read_manifest(path)
-    if _digest(path) != manifest.sha256:
+    if file_sha256(path) != manifest.sha256:
         raise BadInputError(f"{path}: does not match its manifest's SHA-256 (corrupt or altered)")
     try:
         pipeline = joblib.load(path)

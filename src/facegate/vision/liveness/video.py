@@ -7,7 +7,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from facegate.domain.errors import BadInputError, NoFaceError
+from facegate.domain.errors import BadInputError
 from facegate.domain.liveness import FaceFrame
 from facegate.vision.engine import FaceEngine
 from facegate.vision.images import RgbImage
@@ -60,21 +60,6 @@ def read_frames(path: Path, count: int, start: int = 0, step: int = 1) -> list[R
     if not frames:
         raise BadInputError(f"{path}: no decodable frame")
     return frames
-
-
-def face_frames(engine: FaceEngine, images: list[RgbImage]) -> list[FaceFrame]:
-    """Pair frames with the primary face found on the *first* one.
-
-    The multi-frame cue tracks the face itself, so only the first frame is searched;
-    the later frames carry that first box and landmarks.
-
-    Raises:
-        NoFaceError: no face on the first frame.
-    """
-    face = engine.primary_face(images[0], describe=False)
-    if face is None:
-        raise NoFaceError("no face on the first frame of the window")
-    return [FaceFrame(image, face.box, face.landmarks) for image in images]
 
 
 def detect_faces(engine: FaceEngine, images: list[RgbImage]) -> list[FaceFrame | None]:
