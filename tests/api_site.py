@@ -45,9 +45,9 @@ class Site:
         return client
 
 
-@pytest.fixture
-def site(tmp_path: Path) -> Iterator[Site]:
-    engine = create_db_engine(f"sqlite:///{tmp_path / 'facegate.db'}")
+def build_site(db_path: Path) -> Site:
+    """A site "Oak Court" in a new SQLite database at ``db_path`` (see :func:`site`)."""
+    engine = create_db_engine(f"sqlite:///{db_path}")
     upgrade(engine)
     store = SqlStore(engine)
     clock = FakeClock()
@@ -64,17 +64,29 @@ def site(tmp_path: Path) -> Iterator[Site]:
         accounts.create_user(context, hasher, name, PASSWORD, role)
     accounts.create_user(context, hasher, "ann", PASSWORD, AccountRole.RESIDENT, resident.id)
     accounts.create_user(context, hasher, "bo", PASSWORD, AccountRole.RESIDENT, other.id)
-    sealer = AesGcmSealer(generate_key())
+    return open_site(store, AesGcmSealer(generate_key()), resident.id, other.id)
+
+
+def open_site(store: SqlStore, sealer: AesGcmSealer, resident_id: str, other_id: str) -> Site:
+    """The :class:`Site` over an existing site database (fake clock, fast hashing)."""
+    clock = FakeClock()
+    context = ServiceContext(store=store, clock=clock, actor="test")
     notified: list[dict[str, str]] = []
     deps = ServerDeps(
         settings=Settings(server=ServerSettings(environment="development")),
         store=store,
         clock=clock,
-        hasher=hasher,
+        hasher=Argon2Hasher(time_cost=1, memory_kib=1024),
         sealer=lambda: sealer,
         describer=FakeDescriber,
         notify=notified.append,
         limiter=LoginLimiter(attempts=3, window_s=60),
     )
-    yield Site(deps, context, resident.id, other.id, notified)
-    store.close()
+    return Site(deps, context, resident_id, other_id, notified)
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[Site]:
+    built = build_site(tmp_path / "facegate.db")
+    yield built
+    built.deps.store.close()

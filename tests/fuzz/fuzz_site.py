@@ -1,0 +1,183 @@
+"""A site worth fuzzing: a door with its gate pipeline wired (simulated lock), a device
+key, an enrolled resident with a card, PIN, pass and access rule, a lift, an alert entry.
+
+The ids of what it holds are offered to the fuzzers (:attr:`FuzzSite.ids`), so that
+generated requests reach past the first ``404 not found`` into the services.
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from datetime import time, timedelta
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, Phase, settings
+from PIL import Image
+
+from api_site import PASSWORD, Site, build_site, open_site
+from facegate.bootstrap_server import wire_gate_pipeline
+from facegate.domain.access import TimeWindow
+from facegate.domain.gate import GateEvent, GateEventKind
+from facegate.domain.people import ConsentMethod, ConsentPurpose
+from facegate.domain.reasons import Reason
+from facegate.domain.site import CredentialKind, CredentialMode, DoorKind
+from facegate.gate.outbox import event_to_json
+from facegate.services import accounts, credentials, places
+from facegate.services.consent import grant_consent
+from facegate.services.enrollment import enroll
+from facegate.store.crypto import AesGcmSealer
+from facegate.store.database import create_db_engine
+from facegate.store.unit_of_work import SqlStore
+from fakes import FakeDescriber
+
+ALL_DAY = TimeWindow(frozenset(range(7)), time(0), time(23, 59, 59))
+
+
+def fuzz_settings(max_examples: int) -> settings:
+    """Hypothesis settings of the fuzz tests: seeded (every run sends the same inputs),
+    no deadline, no example database, and no shrinking (a failure is reported as it was
+    generated: shrinking one costs minutes on a busy machine)."""
+    return settings(
+        max_examples=max_examples,
+        derandomize=True,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+        phases=(Phase.explicit, Phase.generate),
+    )
+
+
+def small_image(fmt: str = "JPEG", size: tuple[int, int] = (64, 48)) -> bytes:
+    """A small valid encoded image (grey gradient), ``fmt`` as Pillow names it."""
+    image = Image.linear_gradient("L").resize(size).convert("RGB")
+    out = io.BytesIO()
+    image.save(out, format=fmt)
+    return out.getvalue()
+
+
+@dataclass
+class FuzzSite:
+    """The :class:`api_site.Site` and what was added to it.
+
+    Attributes:
+        site: the API site (SQLite, fake clock and describer).
+        door_id: a door accepting every credential, with the resident allowed all day.
+        device_secret: a live device key of that door's gate.
+        pass_code: a visitor pass hosted by the resident (3 uses).
+        ids: real ids by the parameter or field name that takes them.
+    """
+
+    site: Site
+    door_id: str
+    device_secret: str
+    pass_code: str
+    ids: dict[str, list[str]] = field(default_factory=dict)
+
+    def event_json(self) -> dict[str, object]:
+        """A well-formed event of the door's gate, as the outbox sends it."""
+        event = GateEvent(
+            key=str(uuid.uuid4()),
+            gate_id=self.door_id,
+            kind=GateEventKind.DECISION,
+            door_id=self.door_id,
+            occurred_at=self.site.deps.clock.now(),
+            granted=True,
+            reason=Reason.GRANTED,
+            person_id=self.site.resident_id,
+            pass_id=None,
+            floors=(),
+            scores={"face": 0.9},
+            note="",
+        )
+        return event_to_json(event)
+
+    def session(self, username: str) -> tuple[dict[str, str], dict[str, str]]:
+        """Headers (the CSRF token) and cookies of a fresh API session of ``username``."""
+        client = self.site.client()
+        answer = client.post(
+            "/api/v1/auth/login", json={"username": username, "password": PASSWORD}
+        )
+        assert answer.status_code == 200, answer.text
+        return {"X-CSRF-Token": answer.json()["csrf_token"]}, dict(client.cookies.items())
+
+
+def build_fuzz_site(site: Site) -> FuzzSite:
+    """Put a door, its gate key, credentials, a lift and an alert into ``site``.
+
+    The gate pipeline is not wired here (see :func:`fuzz_site`).
+    """
+    context = site.context
+    kinds = list(CredentialKind)
+    building = places.add_building(context, "A")
+    door = places.add_door(
+        context, "North", DoorKind.ENTRANCE, CredentialMode.ANY_OF, kinds, building.id
+    )
+    lift = places.add_lift(context, building.id, "Lift A", [0, 1, 2])
+    ann = site.resident_id
+    grant_consent(context, ann, ConsentPurpose.FACE_ACCESS, "v1", ConsentMethod.WRITTEN)
+    enroll(context, site.deps.sealer(), FakeDescriber, ann, [Path("7.jpg")])
+    credentials.add_card(context, ann, "CARD-1234")
+    credentials.set_pin(context, ann, "482916")
+    rule = places.add_access_rule(context, [ALL_DAY], person_id=ann, door_ids=[door.id])
+    issued = credentials.create_pass(context, ann, "Visitor", timedelta(hours=24), 3)
+    credentials.add_alert(context, site.other_id, "fuzz", "test", timedelta(days=30))
+    key = accounts.issue_device_key(context, door.id, "fuzz")
+    users = [u.id for u in accounts.list_users(context)]
+    people = [ann, site.other_id]
+    ids = {
+        "person_id": people,
+        "host_id": people,
+        "door_id": [door.id, lift.id],
+        "door_ids": [door.id],
+        "gate_id": [door.id],
+        "target": [door.id, lift.id],
+        "building_id": [building.id],
+        "key_id": [key.key.id],
+        "user_id": users,
+        "rule_id": [rule.id],
+        "username": ["admin", "ann", "bo"],
+        "password": [PASSWORD],
+        "code": [issued.code],
+        "value": ["CARD-1234", "482916", issued.code],
+        "pass_id": [issued.visitor_pass.id],
+    }
+    return FuzzSite(site, door.id, key.secret, issued.code, ids)
+
+
+@dataclass(frozen=True)
+class Template:
+    """A fuzz site built once, copied for each test (building one costs about a second)."""
+
+    path: Path
+    sealer: AesGcmSealer
+    built: FuzzSite
+
+
+@pytest.fixture(scope="session")
+def fuzz_template(tmp_path_factory: pytest.TempPathFactory) -> Template:
+    """The :func:`build_fuzz_site` site in a database file that tests copy."""
+    path = tmp_path_factory.mktemp("fuzz-template") / "facegate.db"
+    site = build_site(path)
+    sealer = site.deps.sealer()
+    built = build_fuzz_site(site)
+    site.deps.store.close()
+    assert isinstance(sealer, AesGcmSealer)
+    return Template(path, sealer, built)
+
+
+@pytest.fixture
+def fuzz_site(fuzz_template: Template, tmp_path: Path) -> Iterator[FuzzSite]:
+    """A fresh copy of the template site, with the gate pipeline wired (simulated lock)."""
+    path = tmp_path / "facegate.db"
+    shutil.copyfile(fuzz_template.path, path)
+    built = fuzz_template.built
+    store = SqlStore(create_db_engine(f"sqlite:///{path}"))
+    site = open_site(store, fuzz_template.sealer, built.site.resident_id, built.site.other_id)
+    wire_gate_pipeline(site.deps)
+    yield replace(built, site=site)
+    store.close()
