@@ -8,6 +8,7 @@ generated requests reach past the first ``404 not found`` into the services.
 from __future__ import annotations
 
 import io
+import re
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ from datetime import time, timedelta
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, Phase, settings
 from PIL import Image
 
@@ -35,6 +37,8 @@ from facegate.store.database import create_db_engine
 from facegate.store.unit_of_work import SqlStore
 from fakes import FakeDescriber
 
+LOGIN_CSRF = re.compile(r'name="login_csrf" value="([^"]+)"')
+PAGE_CSRF = re.compile(r'name="csrf-token" content="([^"]+)"')
 ALL_DAY = TimeWindow(frozenset(range(7)), time(0), time(23, 59, 59))
 
 
@@ -95,6 +99,18 @@ class FuzzSite:
             note="",
         )
         return event_to_json(event)
+
+    def page_session(self, username: str) -> tuple[TestClient, str]:
+        """A client logged in through the login form, and its session's CSRF token."""
+        client = self.site.client()
+        token = LOGIN_CSRF.search(client.get("/login").text)
+        assert token is not None
+        form = {"username": username, "password": PASSWORD, "login_csrf": token.group(1)}
+        page = client.post("/login", data=form)
+        csrf = PAGE_CSRF.search(page.text)
+        assert page.status_code == 200, page.text
+        assert csrf is not None, page.text
+        return client, csrf.group(1)
 
     def session(self, username: str) -> tuple[dict[str, str], dict[str, str]]:
         """Headers (the CSRF token) and cookies of a fresh API session of ``username``."""
