@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,9 +46,16 @@ class Site:
         return client
 
 
-def build_site(db_path: Path) -> Site:
-    """A site "Oak Court" in a new SQLite database at ``db_path`` (see :func:`site`)."""
-    engine = create_db_engine(f"sqlite:///{db_path}")
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[Site]:
+    with site_on(f"sqlite:///{tmp_path / 'facegate.db'}") as built:
+        yield built
+
+
+@contextmanager
+def site_on(url: str) -> Iterator[Site]:
+    """A site with two residents and an account of each role, on the database at ``url``."""
+    engine = create_db_engine(url)
     upgrade(engine)
     store = SqlStore(engine)
     clock = FakeClock()
@@ -64,29 +72,17 @@ def build_site(db_path: Path) -> Site:
         accounts.create_user(context, hasher, name, PASSWORD, role)
     accounts.create_user(context, hasher, "ann", PASSWORD, AccountRole.RESIDENT, resident.id)
     accounts.create_user(context, hasher, "bo", PASSWORD, AccountRole.RESIDENT, other.id)
-    return open_site(store, AesGcmSealer(generate_key()), resident.id, other.id)
-
-
-def open_site(store: SqlStore, sealer: AesGcmSealer, resident_id: str, other_id: str) -> Site:
-    """The :class:`Site` over an existing site database (fake clock, fast hashing)."""
-    clock = FakeClock()
-    context = ServiceContext(store=store, clock=clock, actor="test")
+    sealer = AesGcmSealer(generate_key())
     notified: list[dict[str, str]] = []
     deps = ServerDeps(
         settings=Settings(server=ServerSettings(environment="development")),
         store=store,
         clock=clock,
-        hasher=Argon2Hasher(time_cost=1, memory_kib=1024),
+        hasher=hasher,
         sealer=lambda: sealer,
         describer=FakeDescriber,
         notify=notified.append,
         limiter=LoginLimiter(attempts=3, window_s=60),
     )
-    return Site(deps, context, resident_id, other_id, notified)
-
-
-@pytest.fixture
-def site(tmp_path: Path) -> Iterator[Site]:
-    built = build_site(tmp_path / "facegate.db")
-    yield built
-    built.deps.store.close()
+    yield Site(deps, context, resident.id, other.id, notified)
+    store.close()

@@ -21,21 +21,27 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, Phase, settings
 from PIL import Image
 
-from api_site import PASSWORD, Site, build_site, open_site
+from api_site import PASSWORD, Site
 from facegate.bootstrap_server import wire_gate_pipeline
+from facegate.config import ServerSettings, Settings
 from facegate.domain.access import TimeWindow
+from facegate.domain.accounts import AccountRole
 from facegate.domain.gate import GateEvent, GateEventKind
-from facegate.domain.people import ConsentMethod, ConsentPurpose
+from facegate.domain.people import ConsentMethod, ConsentPurpose, Role
 from facegate.domain.reasons import Reason
 from facegate.domain.site import CredentialKind, CredentialMode, DoorKind
 from facegate.gate.outbox import event_to_json
-from facegate.services import accounts, credentials, places
+from facegate.http.deps import ServerDeps
+from facegate.http.security import LoginLimiter
+from facegate.services import accounts, credentials, people, places, site_admin
 from facegate.services.consent import grant_consent
+from facegate.services.context import ServiceContext
 from facegate.services.enrollment import enroll
-from facegate.store.crypto import AesGcmSealer
-from facegate.store.database import create_db_engine
+from facegate.store.crypto import AesGcmSealer, generate_key
+from facegate.store.database import create_db_engine, upgrade
+from facegate.store.passwords import Argon2Hasher
 from facegate.store.unit_of_work import SqlStore
-from fakes import FakeDescriber
+from fakes import FakeClock, FakeDescriber
 
 LOGIN_CSRF = re.compile(r'name="login_csrf" value="([^"]+)"')
 PAGE_CSRF = re.compile(r'name="csrf-token" content="([^"]+)"')
@@ -165,6 +171,46 @@ def build_fuzz_site(site: Site) -> FuzzSite:
     return FuzzSite(site, door.id, key.secret, issued.code, ids)
 
 
+def _new_site(db_path: Path) -> tuple[Site, AesGcmSealer]:
+    """The ``site`` fixture's site (``tests/api_site.py``) in a file of its own."""
+    engine = create_db_engine(f"sqlite:///{db_path}")
+    upgrade(engine)
+    store = SqlStore(engine)
+    context = ServiceContext(store=store, clock=FakeClock(), actor="test")
+    site_admin.init_site(context, "Oak Court", "Europe/Berlin")
+    hasher = Argon2Hasher(time_cost=1, memory_kib=1024)
+    ann = people.add_person(context, "Ann Lee", Role.RESIDENT)
+    bo = people.add_person(context, "Bo Chen", Role.RESIDENT)
+    for name, role in (
+        ("admin", AccountRole.ADMIN),
+        ("operator", AccountRole.OPERATOR),
+        ("auditor", AccountRole.AUDITOR),
+    ):
+        accounts.create_user(context, hasher, name, PASSWORD, role)
+    accounts.create_user(context, hasher, "ann", PASSWORD, AccountRole.RESIDENT, ann.id)
+    accounts.create_user(context, hasher, "bo", PASSWORD, AccountRole.RESIDENT, bo.id)
+    sealer = AesGcmSealer(generate_key())
+    return _open_site(store, sealer, ann.id, bo.id), sealer
+
+
+def _open_site(store: SqlStore, sealer: AesGcmSealer, ann: str, bo: str) -> Site:
+    """A :class:`Site` over an existing site database (fake clock, fast hashing)."""
+    clock = FakeClock()
+    notified: list[dict[str, str]] = []
+    deps = ServerDeps(
+        settings=Settings(server=ServerSettings(environment="development")),
+        store=store,
+        clock=clock,
+        hasher=Argon2Hasher(time_cost=1, memory_kib=1024),
+        sealer=lambda: sealer,
+        describer=FakeDescriber,
+        notify=notified.append,
+        limiter=LoginLimiter(attempts=3, window_s=60),
+    )
+    context = ServiceContext(store=store, clock=clock, actor="test")
+    return Site(deps, context, ann, bo, notified)
+
+
 @dataclass(frozen=True)
 class Template:
     """A fuzz site built once, copied for each test (building one costs about a second)."""
@@ -178,11 +224,9 @@ class Template:
 def fuzz_template(tmp_path_factory: pytest.TempPathFactory) -> Template:
     """The :func:`build_fuzz_site` site in a database file that tests copy."""
     path = tmp_path_factory.mktemp("fuzz-template") / "facegate.db"
-    site = build_site(path)
-    sealer = site.deps.sealer()
+    site, sealer = _new_site(path)
     built = build_fuzz_site(site)
     site.deps.store.close()
-    assert isinstance(sealer, AesGcmSealer)
     return Template(path, sealer, built)
 
 
@@ -193,7 +237,7 @@ def fuzz_site(fuzz_template: Template, tmp_path: Path) -> Iterator[FuzzSite]:
     shutil.copyfile(fuzz_template.path, path)
     built = fuzz_template.built
     store = SqlStore(create_db_engine(f"sqlite:///{path}"))
-    site = open_site(store, fuzz_template.sealer, built.site.resident_id, built.site.other_id)
+    site = _open_site(store, fuzz_template.sealer, built.site.resident_id, built.site.other_id)
     wire_gate_pipeline(site.deps)
     yield replace(built, site=site)
     store.close()
