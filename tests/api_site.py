@@ -47,7 +47,12 @@ class Site:
 
 @pytest.fixture
 def site(tmp_path: Path) -> Iterator[Site]:
-    engine = create_db_engine(f"sqlite:///{tmp_path / 'facegate.db'}")
+    yield from build_site(f"sqlite:///{tmp_path / 'facegate.db'}")
+
+
+def build_site(url: str) -> Iterator[Site]:
+    """The site of the ``site`` fixture on the database at ``url`` (closed when done)."""
+    engine = create_db_engine(url)
     upgrade(engine)
     store = SqlStore(engine)
     clock = FakeClock()

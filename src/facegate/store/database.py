@@ -19,7 +19,14 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DataError,
+    DBAPIError,
+    IntegrityError,
+    SQLAlchemyError,
+    StatementError,
+)
 
 from facegate.domain.errors import (
     BadInputError,
@@ -92,18 +99,33 @@ def translated_errors(engine: Engine) -> Iterator[None]:
 
     Raises:
         ConflictError: a unique or foreign key constraint was violated.
+        BadInputError: a value the database cannot hold (a NUL in a text on PostgreSQL, a
+            date without a time zone); the message names no SQL.
         DatabaseUnavailableError: the database cannot be reached or used.
     """
     try:
         yield
     except IntegrityError as err:
         raise ConflictError(f"conflicts with stored data ({err.orig})") from err
-    except DBAPIError as err:
-        raise DatabaseUnavailableError(
-            f"database {describe(engine)} is unreachable or failed: {err.orig}"
-        ) from err
+    except DataError as err:
+        raise BadInputError(f"the database refused a value: {_first_line(err.orig)}") from err
+    except StatementError as err:
+        if isinstance(err.orig, ValueError | TypeError) and not isinstance(err, DBAPIError):
+            raise BadInputError(f"a value cannot be stored or compared: {err.orig}") from err
+        raise _unavailable(engine, err) from err
     except SQLAlchemyError as err:
-        raise DatabaseUnavailableError(f"database {describe(engine)} failed: {err}") from err
+        raise _unavailable(engine, err) from err
+
+
+def _first_line(cause: object) -> str:
+    return (str(cause).splitlines() or [""])[0]
+
+
+def _unavailable(engine: Engine, err: SQLAlchemyError) -> DatabaseUnavailableError:
+    cause = getattr(err, "orig", None) or type(err).__name__
+    return DatabaseUnavailableError(
+        f"database {describe(engine)} is unreachable or failed: {cause}"
+    )
 
 
 def _alembic_config(connection: Any) -> Config:

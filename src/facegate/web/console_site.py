@@ -14,7 +14,7 @@ from facegate.domain.errors import ValidationError
 from facegate.domain.events import EventQuery
 from facegate.domain.people import Role
 from facegate.domain.reasons import Reason
-from facegate.domain.site import CredentialKind, CredentialMode, DoorKind
+from facegate.domain.site import FLOORS, CredentialKind, CredentialMode, DoorKind
 from facegate.http.deps import server_deps
 from facegate.http.security import Principal
 from facegate.services import accounts, activity, credentials, overview, places, retention
@@ -81,9 +81,11 @@ def _floors(text: str) -> list[int]:
     """
     parts = [p.strip() for p in text.split(",") if p.strip()]
     try:
-        floors = [int(p) for p in parts]
+        floors = [int(p) for p in parts if len(p) <= 5]
     except ValueError as err:
         raise ValidationError(f"floors are whole numbers separated by commas ({err})") from err
+    if len(floors) < len(parts) or any(f not in FLOORS for f in floors):
+        raise ValidationError(f"floors are between {FLOORS[0]} and {FLOORS[-1]}")
     if not floors:
         raise ValidationError("a lift serves at least one floor")
     if len(floors) > MAX_FLOORS:
@@ -195,9 +197,9 @@ def _day(text: str, end: bool = False) -> datetime | None:
         return None
     try:
         moment = datetime.fromisoformat(text).replace(tzinfo=UTC)
-    except ValueError as err:
-        raise ValidationError(f"dates are YYYY-MM-DD ({err})") from err
-    return moment + timedelta(days=1) if end else moment
+        return moment + timedelta(days=1) if end else moment
+    except (ValueError, OverflowError) as err:
+        raise ValidationError(f"dates are YYYY-MM-DD up to 9999-12-30 ({err})") from err
 
 
 @router.get("/events", response_class=HTMLResponse)
