@@ -9,6 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, UploadFile
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 
 from facegate.http.deps import Deps, Staff, context_for
 from facegate.http.uploads import read_photos
@@ -42,7 +43,8 @@ async def check(deps: Deps, principal: Staff, person_id: str, files: Files) -> l
     """Run the quality gate on photos without storing anything (feedback for the user)."""
     settings = deps.settings
     photos = await read_photos(files, settings.images, settings.server.max_upload_bytes)
-    verdicts = check_photos(context_for(deps, principal), deps.describer, person_id, photos)
+    context = context_for(deps, principal)
+    verdicts = await run_in_threadpool(check_photos, context, deps.describer, person_id, photos)
     return [
         PhotoVerdict(name=str(photo), accepted=reason is None, reason=reason)
         for photo, reason in verdicts.items()
@@ -56,7 +58,8 @@ async def enroll_photos(
     """Enroll the photos that pass the quality gate (422 when none does)."""
     settings = deps.settings
     photos = await read_photos(files, settings.images, settings.server.max_upload_bytes)
-    result = enroll(context_for(deps, principal), deps.sealer(), deps.describer, person_id, photos)
+    context, sealer = context_for(deps, principal), deps.sealer()
+    result = await run_in_threadpool(enroll, context, sealer, deps.describer, person_id, photos)
     return EnrollmentPublic(
         person_id=result.person_id,
         model=result.model_id,
