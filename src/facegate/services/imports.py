@@ -52,7 +52,7 @@ def _parse(text: str) -> list[dict[str, str]]:
     if "name" not in header:
         raise ValidationError(f"the CSV needs a 'name' column (columns: {', '.join(COLUMNS)})")
     reader.fieldnames = header
-    rows = []
+    rows: list[dict[str, str]] = []
     for line, row in enumerate(reader, start=2):
         if len(rows) >= MAX_ROWS:
             raise ValidationError(f"at most {MAX_ROWS} rows per import")
