@@ -73,6 +73,10 @@ class ServerSettings:
         login_attempts: failed logins allowed per client address and username within
             ``login_window_s`` before further tries are refused with 429 (default 5).
         login_window_s: the rate limit's window in seconds (default 300).
+        trusted_proxies: addresses of reverse proxies whose ``X-Forwarded-For`` and
+            ``X-Forwarded-Proto`` headers are believed (default none: the TCP peer is the
+            client, whatever headers it sends); e.g. ``["127.0.0.1"]`` behind a local
+            nginx.
         webhook_url: where alert-list notifications are POSTed as JSON; unset, none are.
         webhook_timeout_s: how long one webhook call may take, in seconds (default 5).
         tls_cert: a PEM certificate for HTTPS.
@@ -88,6 +92,7 @@ class ServerSettings:
     secure_cookies: bool = True
     login_attempts: int = 5
     login_window_s: float = 300.0
+    trusted_proxies: tuple[str, ...] = ()
     webhook_url: str | None = None
     webhook_timeout_s: float = 5.0
     tls_cert: Path | None = None

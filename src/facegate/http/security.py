@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import threading
 import time
 from collections import deque
 from collections.abc import Callable
@@ -23,6 +24,8 @@ CSRF_FIELD = "csrf_token"
 DEVICE_HEADER = "x-device-key"
 """Header a gate sends its device key in."""
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_MAX_TRACKED = 10_000
+"""Above this many (client, username) pairs, idle ones are forgotten."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +77,10 @@ def csrf_matches(session: WebSession, presented: str | None) -> bool:
 class LoginLimiter:
     """Refuses logins after too many failures per (client, username) in a window.
 
+    Counting is atomic: :meth:`reserve` takes an attempt before the password is checked
+    (under a lock), so N concurrent tries check at most ``attempts`` passwords; a success
+    gives the reservations back.
+
     Args:
         attempts: failures allowed within ``window_s`` (default 5).
         window_s: the window in seconds (default 300).
@@ -84,6 +91,7 @@ class LoginLimiter:
     window_s: float = 300.0
     now: Callable[[], float] = time.monotonic
     _failures: dict[tuple[str, str], deque[float]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def _recent(self, key: tuple[str, str]) -> deque[float]:
         failures = self._failures.setdefault(key, deque())
@@ -92,19 +100,44 @@ class LoginLimiter:
             failures.popleft()
         return failures
 
+    def reserve(self, client: str, username: str) -> bool:
+        """Take one attempt for this client on ``username``; ``False`` when none is left.
+
+        The attempt counts as a failure until :meth:`succeeded` forgets it.
+        """
+        with self._lock:
+            recent = self._recent((client, username.casefold()))
+            if len(recent) >= self.attempts:
+                return False
+            recent.append(self.now())
+            if len(self._failures) > _MAX_TRACKED:
+                self._forget_idle()
+            return True
+
+    def _forget_idle(self) -> None:
+        horizon = self.now() - self.window_s
+        for key in [k for k, v in self._failures.items() if not v or v[-1] < horizon]:
+            del self._failures[key]
+
     def blocked(self, client: str, username: str) -> bool:
         """Whether this client may not try ``username`` now."""
         return len(self._recent((client, username.casefold()))) >= self.attempts
 
     def failed(self, client: str, username: str) -> None:
-        """Count one failed attempt."""
-        self._recent((client, username.casefold())).append(self.now())
+        """Count one failed attempt (not needed after :meth:`reserve`)."""
+        with self._lock:
+            self._recent((client, username.casefold())).append(self.now())
 
     def succeeded(self, client: str, username: str) -> None:
         """Forget the failures of this client on ``username``."""
-        self._failures.pop((client, username.casefold()), None)
+        with self._lock:
+            self._failures.pop((client, username.casefold()), None)
 
 
 def client_of(request: Request) -> str:
-    """The client's address as the rate limiter keys it."""
+    """The client's address as the rate limiter keys it.
+
+    This is the TCP peer: ``facegate serve`` lets uvicorn take ``X-Forwarded-For`` only
+    from the proxies in ``FACEGATE_SERVER__TRUSTED_PROXIES`` (none by default).
+    """
     return request.client.host if request.client else "unknown"

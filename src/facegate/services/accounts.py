@@ -97,7 +97,7 @@ def log_in(
     """
     with context.store.unit_of_work() as uow:
         user = uow.accounts.user_named(username)
-        ok = user is not None and not user.disabled and hasher.verify(user.password_hash, password)
+        ok = _password_matches(hasher, user, password) and user is not None and not user.disabled
         if user is None or not ok:
             audit(uow, context, "user.login_failed", None, {"user_id": user.id if user else None})
             uow.commit()
@@ -110,6 +110,18 @@ def log_in(
         audit(uow, context, "user.login", user.person_id, {"user_id": user.id})
         uow.commit()
     return Login(user, token, session)
+
+
+def _password_matches(hasher: PasswordHasher, user: User | None, password: str) -> bool:
+    """Check ``password``, costing one key derivation whether or not ``user`` exists.
+
+    An unknown username hashes the password instead of verifying it, so the answer's
+    time does not tell which usernames exist.
+    """
+    if user is None:
+        hasher.hash(password)
+        return False
+    return hasher.verify(user.password_hash, password)
 
 
 def session_user(context: ServiceContext, token: str) -> tuple[User, WebSession] | None:

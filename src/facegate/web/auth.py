@@ -80,14 +80,13 @@ def login(
         return _login_page(request, target, "login.stale", 403)
     deps = server_deps(request)
     client = client_of(request)
-    if deps.limiter.blocked(client, username):
+    if not deps.limiter.reserve(client, username):
         return _login_page(request, target, "login.too_many", 429)
     lifetime = timedelta(hours=deps.settings.server.session_hours)
     context = ServiceContext(store=deps.store, clock=deps.clock, actor="web:anonymous")
     try:
         done = accounts.log_in(context, deps.hasher, username, password, lifetime)
-    except AccessRefusedError:
-        deps.limiter.failed(client, username)
+    except AccessRefusedError:  # the reserved attempt stays counted
         return _login_page(request, target, "login.refused", 401)
     deps.limiter.succeeded(client, username)
     response = redirect(target if target != "/" else home_of(done.user.role))
