@@ -66,8 +66,10 @@ class ServerSettings:
         port: TCP port (default 8000).
         environment: ``development`` or ``production``; outside development a session
             secret and a secure (HTTPS) cookie are required.
-        session_secret: secret that signs the CSRF tokens of pages without a session
-            (login); in development a random one is made per process when unset.
+        session_secret: key (at least 32 characters) that signs the CSRF token of the
+            login form, the one page without a session (HMAC-SHA256; a planted cookie
+            is refused); required outside development, where a random one is made per
+            process when unset.
         session_hours: how long a login lasts, in hours (default 12).
         secure_cookies: send cookies with ``Secure`` (HTTPS only); default on.
         login_attempts: failed logins allowed per client address and username within

@@ -16,6 +16,11 @@ from facegate.domain.errors import ValidationError
 
 MIN_PASSWORD_LENGTH = 10
 """Shortest password accepted, in characters (no default password exists anywhere)."""
+MIN_PASSWORD_SCORE = 3
+"""Least zxcvbn score accepted (0-4; 3 is about 10^8 guesses: common passwords, keyboard
+walks, repeats and dictionary words with digits are 0-2)."""
+_SCORED_CHARS = 72
+"""zxcvbn scores at most this many characters; a longer password is scored by its start."""
 
 
 class AccountRole(StrEnum):
@@ -129,11 +134,25 @@ def secret_hash(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
-def check_password_strength(password: str) -> None:
-    """Refuse passwords too short to survive a guess.
+def check_password_strength(password: str, *related: str) -> None:
+    """Refuse passwords too short or too easy to survive a guess.
+
+    Besides the length, zxcvbn estimates the guesses an attacker needs with its shipped
+    lists of common passwords, names and words, keyboard patterns, repeats and dates;
+    ``related`` words (the username, the site) count as known to the attacker.
 
     Raises:
-        ValidationError: fewer than :data:`MIN_PASSWORD_LENGTH` characters.
+        ValidationError: fewer than :data:`MIN_PASSWORD_LENGTH` characters, or a zxcvbn
+            score under :data:`MIN_PASSWORD_SCORE` (the message says why).
     """
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ValidationError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
+    from zxcvbn import zxcvbn  # its word lists take a moment to load: on first use only
+
+    words = [w[:_SCORED_CHARS] for w in (*related, "facegate") if w]
+    verdict = zxcvbn(password[:_SCORED_CHARS], user_inputs=words)
+    if verdict["score"] < MIN_PASSWORD_SCORE:
+        hint = verdict["feedback"].get("warning") or "it is too easy to guess"
+        raise ValidationError(
+            f"this password is too easy to guess ({hint}): use a longer passphrase"
+        )

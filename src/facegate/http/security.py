@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
+import secrets
 import threading
 import time
 from collections import deque
@@ -13,6 +15,7 @@ from datetime import timedelta
 from starlette.requests import Request
 from starlette.responses import Response
 
+from facegate.config import ServerSettings
 from facegate.domain.accounts import DeviceKey, User, WebSession
 
 SESSION_COOKIE = "facegate_session"
@@ -64,6 +67,37 @@ def set_session_cookie(response: Response, token: str, lifetime: timedelta, secu
         samesite="lax",
         path="/",
     )
+
+
+_PROCESS_KEY = secrets.token_bytes(32)
+"""The signing key in development when no session secret is set (one per process)."""
+
+
+def signing_key(server: ServerSettings) -> bytes:
+    """The key that signs the login form's CSRF token: ``FACEGATE_SERVER__SESSION_SECRET``.
+
+    Required outside development (:meth:`ServerSettings.check_secrets`); in development
+    without one, a random key of this process.
+    """
+    if server.session_secret is None:
+        return _PROCESS_KEY
+    return server.session_secret.get_secret_value().encode("utf-8")
+
+
+def signed_token(key: bytes) -> str:
+    """A fresh random token with its HMAC-SHA256 under ``key`` (``nonce.signature``)."""
+    nonce = secrets.token_urlsafe(24)
+    return f"{nonce}.{_signature(key, nonce)}"
+
+
+def signed_token_valid(key: bytes, token: str) -> bool:
+    """Whether ``token`` was made by :func:`signed_token` with ``key`` (constant time)."""
+    nonce, _, signature = token.partition(".")
+    return bool(nonce) and hmac.compare_digest(_signature(key, nonce), signature)
+
+
+def _signature(key: bytes, nonce: str) -> str:
+    return hmac.new(key, b"login-csrf:" + nonce.encode(), hashlib.sha256).hexdigest()
 
 
 def csrf_matches(session: WebSession, presented: str | None) -> bool:

@@ -41,7 +41,7 @@ def create_user(
         ConflictError: the username is taken.
         NotFoundError: unknown person.
     """
-    check_password_strength(password)
+    check_password_strength(password, username)
     with context.store.unit_of_work() as uow:
         if person_id is not None:
             uow.people.get(person_id)
@@ -198,14 +198,17 @@ def device_for_secret(context: ServiceContext, secret: str) -> DeviceKey | None:
 def issue_reset_token(context: ServiceContext, user_id: str, valid_for: timedelta) -> str:
     """A one-time password reset token for ``user_id`` (an operator hands the link over).
 
+    Issuing one retires the user's earlier links: only the newest works.
+
     Raises:
         NotFoundError: unknown user.
     """
     token = secrets.token_urlsafe(32)
     with context.store.unit_of_work() as uow:
         user = uow.accounts.user(user_id)
-        expires = context.clock.now() + valid_for
-        uow.accounts.add_reset_token(ResetToken(secret_hash(token), user.id, expires))
+        now = context.clock.now()
+        uow.accounts.retire_reset_tokens(user.id, now)  # only the newest link works
+        uow.accounts.add_reset_token(ResetToken(secret_hash(token), user.id, now + valid_for))
         audit(uow, context, "user.reset_issued", user.person_id, {"user_id": user.id})
         uow.commit()
     return token
@@ -242,6 +245,7 @@ def reset_password(
         user = replace(uow.accounts.user(found.user_id), password_hash=hasher.hash(password))
         uow.accounts.update_user(user)
         uow.accounts.update_reset_token(replace(found, used_at=now))
+        uow.accounts.retire_reset_tokens(user.id, now)  # and every older link with it
         uow.accounts.delete_sessions(user.id)
         audit(uow, context, "user.password_reset", user.person_id, {"user_id": user.id})
         uow.commit()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from datetime import datetime
+
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from facegate.domain.accounts import AccountRole, DeviceKey, ResetToken, User, WebSession
@@ -152,6 +154,15 @@ class SqlAccountRepository:
         if row is None:
             return None
         return ResetToken(row.token_hash, row.user_id, row.expires_at, row.used_at)
+
+    def retire_reset_tokens(self, user_id: str, at: datetime) -> int:
+        """Mark every unused reset token of ``user_id`` used at ``at``; how many were."""
+        return deleted_count(
+            self._session,
+            update(ResetTokenRow)
+            .where(ResetTokenRow.user_id == user_id, ResetTokenRow.used_at.is_(None))
+            .values(used_at=at),
+        )
 
     def update_reset_token(self, token: ResetToken) -> None:
         """Store a used reset token."""

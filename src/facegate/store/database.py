@@ -9,6 +9,7 @@ constraint hit is :class:`ConflictError`.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -38,6 +39,7 @@ CONNECT_TIMEOUT_S = 5
 """How long to wait for a PostgreSQL server before calling it unreachable (seconds)."""
 SQLITE_BUSY_TIMEOUT_MS = 5000
 """How long a SQLite writer waits for another's lock (milliseconds)."""
+_SIDE_FILES = ("-wal", "-shm", "-journal")
 _RECLAIM_TABLES = ("data_keys", "face_templates", "cards", "pins", "people", "alert_entries")
 
 
@@ -67,6 +69,8 @@ def create_db_engine(url: str) -> Engine:
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.drivername == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            _private_file(Path(parsed.database))
         engine = create_engine(parsed)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
@@ -78,6 +82,23 @@ def create_db_engine(url: str) -> Engine:
         f"unsupported database {parsed.drivername!r}: use SQLite (the default) or "
         "postgresql+psycopg://user@host/db"
     )
+
+
+def _private_file(path: Path) -> None:
+    """Create the SQLite file readable by its owner only (0600), or make it so.
+
+    SQLite gives its ``-wal``, ``-shm`` and ``-journal`` files the database file's mode,
+    so they are private too; existing ones are tightened as well.
+    """
+    if not path.parent.is_dir():
+        return  # SQLite itself says the directory is missing
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        for member in (path, *(path.with_name(path.name + s) for s in _SIDE_FILES)):
+            if member.exists() and member.stat().st_mode & 0o077:
+                member.chmod(0o600)
+    except OSError:
+        return  # not ours to change (another owner, a read-only medium): SQLite decides
 
 
 def describe(engine: Engine) -> str:
