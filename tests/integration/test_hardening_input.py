@@ -134,3 +134,32 @@ def test_console_events_far_in_the_future_is_4xx(db_site: Site) -> None:
 def test_csv_import_refuses_what_the_api_refuses(db_site: Site, csv_text: str) -> None:
     with pytest.raises(ValidationError):
         import_people_csv(db_site.context, csv_text)
+
+
+@pytest.mark.parametrize("field", ["person_id", "pass_id"])
+def test_an_object_as_an_id_in_a_gate_event_is_422(db_site: Site, field: str) -> None:
+    admin = _staff(db_site)
+    door = admin.post("/api/v1/doors", json={"name": "Gate", "accepted": ["card"]}).json()
+    key = admin.post("/api/v1/devices/keys", json={"gate_id": door["id"]}).json()["secret"]
+    event = {
+        "key": "k1",
+        "gate_id": door["id"],
+        "kind": "decision",
+        "door_id": door["id"],
+        "occurred_at": "2026-01-01T00:00:00+00:00",
+        "granted": False,
+        "reason": "unknown_credential",
+        "person_id": None,
+        "pass_id": None,
+        "floors": [],
+        "scores": {},
+        "note": "",
+    }
+    event[field] = {"$ne": 1}
+    answer = _anonymous(db_site).post(
+        f"/api/v1/gates/{door['id']}/events",
+        json={"events": [event]},
+        headers={"X-Device-Key": key},
+    )
+    assert answer.status_code == 422, answer.text
+    _no_sql(answer.text)

@@ -49,6 +49,12 @@ def event_to_json(event: GateEvent) -> dict[str, Any]:
     }
 
 
+def _optional_id(value: object) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    raise TypeError(f"an id is a string or null, not {type(value).__name__}")
+
+
 def event_from_json(raw: dict[str, Any]) -> GateEvent:
     """The event :func:`event_to_json` wrote (``ValueError``/``KeyError`` if malformed)."""
     reason = raw["reason"]
@@ -60,8 +66,8 @@ def event_from_json(raw: dict[str, Any]) -> GateEvent:
         occurred_at=datetime.fromisoformat(raw["occurred_at"]),
         granted=bool(raw["granted"]),
         reason=Reason(reason) if reason is not None else None,
-        person_id=raw["person_id"],
-        pass_id=raw["pass_id"],
+        person_id=_optional_id(raw["person_id"]),
+        pass_id=_optional_id(raw["pass_id"]),
         floors=tuple(int(f) for f in raw["floors"]),
         scores={str(k): float(v) for k, v in raw["scores"].items()},
         note=str(raw["note"]),
