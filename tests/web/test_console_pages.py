@@ -101,7 +101,8 @@ def test_visitor_pass_page_has_a_printable_qr(site: Site) -> None:
     assert answer.status_code == 200
     assert "<svg" in answer.text
     assert "Guest &lt;b&gt;" in answer.text
-    assert "data-print" in answer.text and "/static/print.js" in answer.text
+    assert "data-print" in answer.text
+    assert "/static/print.js" in answer.text
 
 
 def test_doors_keys_alerts_events_retention_and_notice(site: Site) -> None:
