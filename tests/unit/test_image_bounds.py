@@ -7,6 +7,7 @@ import struct
 import threading
 import time
 import zlib
+from typing import Any
 
 import numpy as np
 import pytest
@@ -15,7 +16,8 @@ from PIL import Image
 
 from api_site import Site, site
 from facegate.domain.errors import ServiceUnavailableError
-from facegate.vision.images import DECODE_BUDGET, ImageLimits, load_image
+from facegate.vision.detection import DetectionSettings, FaceDetector
+from facegate.vision.images import DECODE_BUDGET, ImageLimits, RgbImage, load_image
 
 __all__ = ["site"]
 
@@ -91,3 +93,25 @@ def test_ten_photos_declaring_360_megapixels_are_refused_from_their_headers(site
     status, seconds = _check(client, site, 1)
     assert status == 200
     assert seconds < 5.0
+
+
+class _RecordingDetector(FaceDetector):
+    """The real detector policy; the dlib calls only record the image they would get."""
+
+    def __init__(self) -> None:
+        super().__init__(DetectionSettings())
+        self.seen: list[tuple[str, tuple[int, ...]]] = []
+
+    def _run_hog(self, image: RgbImage, steps: int) -> list[tuple[Any, float]]:
+        self.seen.append(("hog", image.shape))
+        return []
+
+    def _run_cnn(self, image: RgbImage, steps: int) -> list[tuple[Any, float]]:
+        self.seen.append(("cnn", image.shape))
+        return []
+
+
+def test_the_cnn_fallback_works_on_at_most_640_pixels() -> None:
+    detector = _RecordingDetector()
+    assert detector.detect(np.zeros((1280, 1280, 3), dtype=np.uint8)) == []
+    assert detector.seen == [("hog", (1280, 1280, 3)), ("cnn", (640, 640, 3))]
