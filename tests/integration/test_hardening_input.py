@@ -86,8 +86,10 @@ def test_validation_errors_never_echo_the_input(sqlite_site: Site) -> None:
     [b'{"username": "\\ud800", "password": "x"}', b'{"username": "a\\u0000", "password": "x"}'],
 )
 def test_lone_surrogate_or_nul_in_an_anonymous_login_is_422(sqlite_site: Site, body: bytes) -> None:
-    answer = _anonymous(sqlite_site).post("/api/v1/auth/login", content=body, headers=JSON)
-    assert answer.status_code == 422
+    client = _anonymous(sqlite_site)
+    for headers in (JSON, {"content-type": "application/vnd.api+json"}, {}):
+        answer = client.post("/api/v1/auth/login", content=body, headers=headers)
+        assert answer.status_code == 422, headers
 
 
 UNSTORABLE = (

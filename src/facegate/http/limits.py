@@ -135,11 +135,12 @@ def _declared_length(scope: Scope) -> int | None:
 
 
 def _is_json(scope: Scope) -> bool:
+    """Whether FastAPI would read the body as JSON (it does when no type is given)."""
     for name, value in scope.get("headers", ()):
         if name == b"content-type":
             media: bytes = value.split(b";", 1)[0].strip().lower()
             return media == b"application/json" or media.endswith(b"+json")
-    return False
+    return scope["method"] not in ("GET", "HEAD")
 
 
 class BodyLimitMiddleware:
