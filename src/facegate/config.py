@@ -78,6 +78,8 @@ class ServerSettings:
         tls_cert: a PEM certificate for HTTPS.
         tls_key: its PEM private key.
         max_upload_bytes: largest multipart upload, in bytes (default 10 MiB).
+        audit_checkpoint_every_s: how often the server signs a checkpoint of the audit
+            chain into ``Settings.audit_anchor_dir``, in seconds (default 900; 0: never).
     """
 
     host: str = "127.0.0.1"
@@ -93,6 +95,7 @@ class ServerSettings:
     tls_cert: Path | None = None
     tls_key: Path | None = None
     max_upload_bytes: int = 10 * 1024 * 1024
+    audit_checkpoint_every_s: float = 900.0
 
     def check_secrets(self) -> None:
         """Refuse to serve outside development without a session secret.
@@ -247,6 +250,16 @@ class Settings(BaseSettings):
     def outbox_path(self) -> Path:
         """The gate's outbox file, under ``<data-dir>/gate/``."""
         return self.data_dir / "gate" / self.gate.outbox_file
+
+    audit_anchor_dir: Path | None = None
+    """Where the audit anchor key and its signed checkpoints live (default: the data
+    directory); another disk or a mount the database's administrators cannot write keeps
+    them apart from the database."""
+
+    @property
+    def audit_anchor_folder(self) -> Path:
+        """``audit_anchor_dir``, or the data directory when unset."""
+        return self.audit_anchor_dir or self.data_dir
 
     disclosures_visible_to_person: bool = True
     """Whether ``person export`` lists the disclosures to authorities about that person."""
