@@ -9,6 +9,7 @@ not covered (and the tests say so).
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -20,7 +21,7 @@ from typer.testing import CliRunner
 from facegate.cli import app
 from facegate.domain.audit import AuditRecord, verify_chain
 from facegate.services import people, site_admin
-from facegate.services.audit_anchor import take_checkpoint, verify_anchored
+from facegate.services.audit_anchor import PeriodicCheckpoints, take_checkpoint, verify_anchored
 from facegate.services.context import ServiceContext
 from facegate.store.audit_anchors import AnchorFile
 from facegate.store.database import create_db_engine, upgrade
@@ -164,3 +165,29 @@ def test_the_commands_find_a_truncation(tmp_path: Path, monkeypatch: pytest.Monk
     text_answer = runner.invoke(app, ["audit", "verify", "--anchor"]).stdout
     assert "records removed" in text_answer
     assert "not covered" in text_answer
+
+
+def lines(anchor: AnchorFile) -> int:
+    return len(anchor.log_path.read_text().splitlines()) if anchor.log_path.exists() else 0
+
+
+def test_the_server_checkpoints_on_a_cadence_and_survives_failures(
+    context: ServiceContext, tmp_path: Path
+) -> None:
+    anchor, errors = AnchorFile(tmp_path / "anchor"), []
+    job = PeriodicCheckpoints(context, anchor, 0.05, errors.append)
+    job.start()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and lines(anchor) < 3:
+        time.sleep(0.02)
+    job.stop()
+    assert len(anchor.verified()[0]) >= 3
+    assert errors == []
+    (tmp_path / "blocked").write_text("a file where the folder should be")
+    broken = PeriodicCheckpoints(context, AnchorFile(tmp_path / "blocked"), 0.05, errors.append)
+    broken.start()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and len(errors) < 2:
+        time.sleep(0.02)
+    broken.stop()
+    assert len(errors) >= 2  # each tick reports and the thread carries on

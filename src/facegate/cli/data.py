@@ -14,7 +14,6 @@ from typing import Annotated, Any
 import typer
 
 from facegate.bootstrap import ensure_site_key, rotate_site_key
-from facegate.cli import audit as audit_cli
 from facegate.cli import backup, credentials, disclosure, enrollment, places, purge
 from facegate.cli.context import settings_from
 from facegate.cli.output import EXIT_BAD_INPUT, JsonFlag, emit_json, handles_errors
@@ -233,6 +232,8 @@ def audit_verify(
     as_json: JsonFlag = False,
 ) -> None:
     """Check the audit chain end to end; exit 3 naming the first broken record."""
+    from facegate.cli import audit as audit_cli  # cryptography loads only when needed
+
     if anchor:
         audit_cli.run_anchored_verify(ctx, as_json)
         return
@@ -250,6 +251,8 @@ def audit_verify(
 @handles_errors
 def audit_checkpoint(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     """Sign the chain's head with the anchor key into <anchor-dir>/audit-anchors.jsonl."""
+    from facegate.cli import audit as audit_cli
+
     audit_cli.run_checkpoint(ctx, as_json)
 
 

@@ -1,14 +1,16 @@
 """Anchor the audit chain outside the database: take signed checkpoints, verify against them.
 
-Cadence: the web server takes a checkpoint every ``FACEGATE_SERVER__AUDIT_CHECKPOINT_EVERY_S``
-seconds (default 900, 15 minutes) and ``facegate audit checkpoint`` takes one on demand
-(with ``--every`` it repeats). What was written after the newest checkpoint is not
-covered: it can be removed or rewritten without the anchored verification noticing.
+Cadence: the web server takes a checkpoint when it starts and then every
+``FACEGATE_SERVER__AUDIT_CHECKPOINT_EVERY_S`` seconds (default 900, 15 minutes);
+``facegate audit checkpoint`` takes one on demand (from cron on sites without the
+server). What was written after the newest checkpoint is not covered: it can be removed
+or rewritten without the anchored verification noticing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from facegate.domain.audit import ChainReport, verify_chain
@@ -18,8 +20,10 @@ from facegate.domain.audit_anchor import (
     check_anchored,
     checkpoint_of,
 )
+from facegate.domain.errors import FacegateError
 from facegate.ports.anchors import AuditAnchor, CheckpointSink
 from facegate.services.context import ServiceContext
+from facegate.services.periodic import repeat
 
 NOT_COVERED = (
     "records written after the newest checkpoint are not covered: they can be removed or "
@@ -80,3 +84,50 @@ def verify_anchored(context: ServiceContext, anchor: AuditAnchor) -> AnchoredRep
     else:
         report = check_anchored(records, checkpoints)
     return AnchoredReport(verify_chain(records), report)
+
+
+class PeriodicCheckpoints:
+    """Takes a checkpoint now and then every ``every_s`` seconds in a daemon thread.
+
+    A failed checkpoint (database or file unavailable) is reported to ``on_error`` and
+    tried again at the next tick; it never stops the server.
+
+    Args:
+        context: the service context (its own store: this runs beside the requests).
+        anchor: where checkpoints are signed and kept.
+        every_s: the interval, in seconds.
+        on_error: told about each failure.
+        hub: further sinks (the city hub), after the anchor file.
+    """
+
+    def __init__(
+        self,
+        context: ServiceContext,
+        anchor: AuditAnchor,
+        every_s: float,
+        on_error: Callable[[Exception], None],
+        hub: Sequence[CheckpointSink] = (),
+    ) -> None:
+        self.context, self.anchor, self.every_s = context, anchor, every_s
+        self.on_error, self.hub = on_error, hub
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="audit-checkpoints", daemon=True)
+
+    def _once(self) -> None:
+        try:
+            take_checkpoint(self.context, self.anchor, self.hub)
+        except (FacegateError, OSError) as err:
+            self.on_error(err)
+
+    def _run(self) -> None:
+        repeat(self._once, self.every_s, self._stop, None)
+
+    def start(self) -> None:
+        """Start the thread (the first checkpoint is taken at once)."""
+        self._thread.start()
+
+    def stop(self, timeout_s: float = 5.0) -> None:
+        """Stop after the checkpoint in progress, waiting up to ``timeout_s`` seconds."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout_s)
