@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import delete, select, update
@@ -243,13 +244,22 @@ def _audit(row: AuditRow) -> AuditRecord:
 
 AUDIT_LOCK_ID = 0x46474155_4449540A
 """The PostgreSQL advisory lock key that serialises audit appends (any fixed bigint)."""
+AUDIT_LOCK_TIMEOUT_S = 30
+"""How long a PostgreSQL appender waits for the chain's lock before giving up (seconds)."""
 
 
 class SqlAuditRepository:
-    """The audit log: rows are only ever appended (and trimmed by retention)."""
+    """The audit log: rows are only ever appended (and trimmed by retention).
 
-    def __init__(self, session: Session) -> None:
+    Args:
+        session: the unit of work's session.
+        before_write: called before this repository opens a SQLite write transaction
+            (the unit of work queues there behind the process's other writers).
+    """
+
+    def __init__(self, session: Session, before_write: Callable[[], None] = lambda: None) -> None:
         self._session = session
+        self._before_write = before_write
 
     def last(self) -> AuditRecord | None:
         """The newest record, ``None`` for an empty log."""
@@ -281,8 +291,10 @@ class SqlAuditRepository:
         raw = connection.connection.dbapi_connection
         if connection.dialect.name == "sqlite":
             if not getattr(raw, "in_transaction", True):
+                self._before_write()
                 connection.exec_driver_sql("BEGIN IMMEDIATE")
         elif connection.dialect.name == "postgresql":
+            connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{AUDIT_LOCK_TIMEOUT_S}s'")
             connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({AUDIT_LOCK_ID})")
 
     def append(self, record: AuditRecord) -> None:
