@@ -17,13 +17,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from test_concurrent_doors import _door_with_card, _wire
 
+from api_site import site_on
+from facegate.domain.events import EventQuery
 from facegate.domain.gate import GateEvent, GateEventKind
 from facegate.domain.reasons import Reason
+from facegate.gate.actuators import SimulatedDoor
 from facegate.gate.outbox import SqliteOutbox
 from facegate.services import site_admin
 from facegate.services.context import ServiceContext
 from facegate.services.gate_sync import receive_events
+from facegate.services.rights import erase_person
 from facegate.store.database import create_db_engine, upgrade
 from facegate.store.unit_of_work import SqlStore
 from fakes import FakeClock
@@ -137,3 +142,21 @@ def test_a_delivered_event_leaves_nothing_in_the_outbox_file(tmp_path: Path) -> 
     assert b"someone-else" not in raw_bytes(path)
     outbox.close()
     assert person.encode() not in raw_bytes(path)
+
+
+def test_after_an_erasure_the_server_outbox_holds_nothing_of_the_person(tmp_path: Path) -> None:
+    with site_on(f"sqlite:///{tmp_path / 'facegate.db'}") as site:
+        door = SimulatedDoor()
+        path = tmp_path / "gate" / "server-outbox.db"
+        _wire(site, path, door)
+        door_id, _ = _door_with_card(site)
+        assert site.deps.decider is not None
+        assert site.deps.decider.decide_credential(door_id, "card", "CARD-1234").granted
+        with site.context.store.unit_of_work() as uow:
+            assert [e.person_id for e in uow.events.search(EventQuery(door_id=door_id))] == [
+                site.resident_id
+            ]
+        erase_person(site.context, site.resident_id)
+        with sqlite3.connect(path) as peek:
+            peek.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        assert site.resident_id.encode() not in raw_bytes(path)
