@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from facegate.bootstrap import build_engine, build_photo_describer, build_sealer
 from facegate.cli.output import JsonFlag, emit_json, handles_errors
 from facegate.cli.site_context import opened_site
-from facegate.ports import PhotoDescriber
-from facegate.services.enrollment import enroll
-from facegate.services.identification import identify_probes, load_gallery
-from facegate.vision.images import load_image
+
+if TYPE_CHECKING:
+    from facegate.ports import PhotoDescriber
 
 ImagesArg = Annotated[list[Path], typer.Argument(help="Photos of the person, one face each.")]
 
@@ -32,6 +30,9 @@ def enroll_command(
     as_json: JsonFlag = False,
 ) -> None:
     """Enroll a person's face (needs their face_access consent); no image is stored."""
+    from facegate.bootstrap import build_photo_describer, build_sealer
+    from facegate.services.enrollment import enroll
+
     with opened_site(ctx) as (settings, context):
         sealer = build_sealer(settings)
 
@@ -63,6 +64,10 @@ def identify_command(
     as_json: JsonFlag = False,
 ) -> None:
     """Say who each face in IMAGE is, or "unknown" (the gallery read is audited)."""
+    from facegate.bootstrap import build_engine, build_sealer
+    from facegate.services.identification import identify_probes, load_gallery
+    from facegate.vision.images import load_image
+
     with opened_site(ctx) as (settings, context):
         sealer = build_sealer(settings)
         pixels = load_image(image, settings.images)

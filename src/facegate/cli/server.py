@@ -7,15 +7,11 @@ from typing import Annotated
 
 import typer
 
-from facegate.bootstrap import SystemClock, build_store
 from facegate.cli.context import settings_from
 from facegate.cli.gate import liveness_notice
 from facegate.cli.output import JsonFlag, emit_json, handles_errors, stderr
 from facegate.domain.accounts import AccountRole
 from facegate.domain.errors import BadInputError
-from facegate.services.accounts import create_user
-from facegate.services.context import ServiceContext
-from facegate.store.passwords import Argon2Hasher
 
 admin_app = typer.Typer(help="Accounts of the web console.", no_args_is_help=True)
 
@@ -85,6 +81,11 @@ def admin_create(
     as_json: JsonFlag = False,
 ) -> None:
     """Create a console account (the first administrator, or another)."""
+    from facegate.bootstrap import SystemClock, build_store
+    from facegate.services.accounts import create_user
+    from facegate.services.context import ServiceContext
+    from facegate.store.passwords import Argon2Hasher
+
     settings = settings_from(ctx)
     store = build_store(settings)
     try:
