@@ -27,11 +27,23 @@ def enroll_command(
     ctx: typer.Context,
     person_id: Annotated[str, typer.Argument(help="The person's id.")],
     images: ImagesArg,
+    allow_duplicate: Annotated[
+        bool,
+        typer.Option(
+            "--allow-duplicate",
+            help="Enroll even if a photo matches another person (twins, a checked "
+            "look-alike); audited. Without it such an enrolment is refused (exit 3).",
+        ),
+    ] = False,
     as_json: JsonFlag = False,
 ) -> None:
-    """Enroll a person's face (needs their face_access consent); no image is stored."""
+    """Enroll a person's face (needs their face_access consent); no image is stored.
+
+    A photo within the duplicate threshold (FACEGATE_MATCHING__DUPLICATE_THRESHOLD, default
+    0.35) of another person's template is refused unless --allow-duplicate is given.
+    """
     from facegate.bootstrap import build_photo_describer, build_sealer
-    from facegate.services.enrollment import enroll
+    from facegate.services.enrollment import DuplicateCheck, enroll
 
     with opened_site(ctx) as (settings, context):
         sealer = build_sealer(settings)
@@ -39,7 +51,8 @@ def enroll_command(
         def describer() -> PhotoDescriber:
             return build_photo_describer(settings, require_quality=True)
 
-        result = enroll(context, sealer, describer, person_id, images)
+        check = DuplicateCheck(settings.matching.duplicate_threshold, allow_duplicate)
+        result = enroll(context, sealer, describer, person_id, images, check)
     failures = [{"path": str(p), "reason": r} for p, r in result.failures.items()]
     if as_json:
         emit_json(
