@@ -73,7 +73,9 @@ def serve(
 
 def _audit_checkpoints(settings: Settings) -> PeriodicCheckpoints | None:
     """Start signing audit checkpoints every ``server.audit_checkpoint_every_s`` seconds."""
+    from facegate.bootstrap import SystemClock, build_store
     from facegate.services.audit_anchor import PeriodicCheckpoints
+    from facegate.services.context import ServiceContext
     from facegate.store.audit_anchors import AnchorFile
 
     every_s = settings.server.audit_checkpoint_every_s
