@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,11 +48,13 @@ class Site:
 
 @pytest.fixture
 def site(tmp_path: Path) -> Iterator[Site]:
-    yield from build_site(f"sqlite:///{tmp_path / 'facegate.db'}")
+    with site_on(f"sqlite:///{tmp_path / 'facegate.db'}") as built:
+        yield built
 
 
-def build_site(url: str) -> Iterator[Site]:
-    """The site of the ``site`` fixture on the database at ``url`` (closed when done)."""
+@contextmanager
+def site_on(url: str) -> Iterator[Site]:
+    """A site with two residents and an account of each role, on the database at ``url``."""
     engine = create_db_engine(url)
     upgrade(engine)
     store = SqlStore(engine)
@@ -83,3 +86,9 @@ def build_site(url: str) -> Iterator[Site]:
     )
     yield Site(deps, context, resident.id, other.id, notified)
     store.close()
+
+
+def build_site(url: str) -> Iterator[Site]:
+    """:func:`site_on` as a generator, for fixtures (``yield from build_site(url)``)."""
+    with site_on(url) as built:
+        yield built
