@@ -1,7 +1,9 @@
-"""Issue 16, F8: login limits hold under concurrency, behind no proxy, and by timing."""
+"""Issue 16, F8 and F2 on a served app: login limits hold under concurrency, behind no
+proxy and by timing; face work leaves the event loop free."""
 
 from __future__ import annotations
 
+import io
 import logging
 import logging.config
 import socket
@@ -9,14 +11,17 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import httpx
 import pytest
 import uvicorn
+from PIL import Image
 
 from api_site import PASSWORD, Site
 from facegate.app import create_app
-from facegate.config import ServerSettings
+from facegate.config import ServerSettings, Settings
+from facegate.domain.errors import NoFaceError
 from facegate.http.serving import NoQueryStringFilter, access_log_config, uvicorn_options
 from facegate.store.passwords import Argon2Hasher
 
@@ -134,3 +139,39 @@ def test_the_access_log_never_writes_a_query_string() -> None:
     assert NoQueryStringFilter().filter(record)
     assert "s3cret" not in record.getMessage()
     assert "/reset" in record.getMessage()
+
+
+class SlowDescriber:
+    """Describes every photo as 'no face' after ``seconds`` (a slow model on a busy box)."""
+
+    model_id = "slow-model"
+    seconds = 2.0
+
+    def describe(self, path: object) -> Any:
+        time.sleep(self.seconds)
+        raise NoFaceError(f"{path}: no face found")
+
+
+def test_health_answers_while_photos_are_checked(site: Site, served: str) -> None:
+    site.deps.describer = SlowDescriber
+    server = ServerSettings(environment="development", secure_cookies=False)  # plain HTTP
+    site.deps.settings = Settings(server=server)
+    admin = site.client("admin")
+    consent = {"text_version": "v1"}
+    assert admin.post(f"/api/v1/people/{site.resident_id}/consents", json=consent).is_success
+    png = io.BytesIO()
+    Image.new("RGB", (64, 64)).save(png, "PNG")
+    with httpx.Client(base_url=served, timeout=30) as client:
+        login = client.post("/api/v1/auth/login", json={"username": "admin", "password": PASSWORD})
+        client.headers["X-CSRF-Token"] = login.json()["csrf_token"]
+        files = [("files", ("a.png", png.getvalue(), "image/png"))]
+        path = f"/api/v1/people/{site.resident_id}/photos/check"
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            checking = pool.submit(client.post, path, files=files)
+            time.sleep(0.5)
+            started = time.perf_counter()
+            health = httpx.get(f"{served}/api/v1/health", timeout=30)
+            waited = time.perf_counter() - started
+            assert checking.result().status_code == 200
+    assert health.status_code == 200
+    assert waited < 1.0
