@@ -92,6 +92,12 @@ def test_lone_surrogate_or_nul_in_an_anonymous_login_is_422(sqlite_site: Site, b
         assert answer.status_code == 422, headers
 
 
+def test_deeply_nested_json_is_422(sqlite_site: Site) -> None:
+    body = b'{"name": ' + b"[" * 30_000 + b"]" * 30_000 + b"}"
+    answer = _anonymous(sqlite_site).post("/api/v1/people", content=body, headers=JSON)
+    assert answer.status_code == 422
+
+
 UNSTORABLE = (
     ("/api/v1/people", b'{"name": "\\ud800"}'),
     ("/api/v1/people", b'{"name": "Ann\\u0000Lee"}'),

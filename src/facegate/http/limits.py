@@ -78,6 +78,8 @@ def strict_json_problem(body: bytes) -> str | None:
         document = json.loads(text, parse_constant=_refuse_constant)
     except _ConstantError:
         return "NaN and Infinity are not JSON numbers"
+    except RecursionError:
+        return "the JSON document is nested too deeply"
     except ValueError:
         return None
     return _string_problem(document)
