@@ -23,7 +23,12 @@ from facegate.domain.calibration import Calibration
 from facegate.domain.errors import BadInputError
 from facegate.domain.faces import QualityThresholds
 from facegate.domain.liveness import LivenessSchedule
-from facegate.domain.matching import DEFAULT_MATCH_THRESHOLD, MatchPolicy
+from facegate.domain.matching import (
+    DEFAULT_DUPLICATE_THRESHOLD,
+    DEFAULT_MATCH_THRESHOLD,
+    DEFAULT_MIN_MARGIN,
+    MatchPolicy,
+)
 from facegate.domain.retention import RetentionPolicy
 from facegate.files import write_atomically
 from facegate.vision.detection import DetectionSettings
@@ -50,11 +55,17 @@ class MatchSettings:
         threshold: euclidean distance threshold; ``None`` (default) takes the site's
             calibration file, else the shipped 0.57.
         min_margin: least lead of the nearest person over the second in 1:N search
-            (default 0.0, i.e. off; typical 0.02-0.05).
+            (default 0.06, measured: see :data:`facegate.domain.matching.DEFAULT_MIN_MARGIN`;
+            0 turns it off).
+        duplicate_threshold: a new enrolment photo this close to another person's
+            template is refused as a duplicate or look-alike unless explicitly allowed
+            (default 0.35, measured: see
+            :data:`facegate.domain.matching.DEFAULT_DUPLICATE_THRESHOLD`; 0 turns it off).
     """
 
     threshold: float | None = None
-    min_margin: float = 0.0
+    min_margin: float = DEFAULT_MIN_MARGIN
+    duplicate_threshold: float = DEFAULT_DUPLICATE_THRESHOLD
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,6 @@ from typing import Annotated, Any
 
 import typer
 
-from facegate.bootstrap import ensure_site_key, rotate_site_key
 from facegate.cli import backup, credentials, disclosure, enrollment, places, purge
 from facegate.cli.context import settings_from
 from facegate.cli.output import EXIT_BAD_INPUT, JsonFlag, emit_json, handles_errors
@@ -21,7 +20,6 @@ from facegate.cli.site_context import iso, opened_site
 from facegate.domain.people import ConsentMethod, ConsentPurpose, Person, Role
 from facegate.services import people, rights, site_admin
 from facegate.services.consent import grant_consent, withdraw_consent
-from facegate.store.database import describe_url
 
 site_app = typer.Typer(
     help="The site: create it, rotate its key, back it up, restore it.", no_args_is_help=True
@@ -56,6 +54,9 @@ def site_init(
     Safe to run again: an existing site is kept and its schema upgraded.
     """
     settings = settings_from(ctx)
+    from facegate.bootstrap import ensure_site_key
+    from facegate.store.database import describe_url
+
     key_source = ensure_site_key(settings)
     with opened_site(ctx, migrate=True) as (_, context):
         site, created = site_admin.init_site(context, name, time_zone)
@@ -81,6 +82,8 @@ def site_rotate_key(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     left in <data-dir>/site.key.new for you to move into the environment's secret store.
     """
     with opened_site(ctx) as (settings, context):
+        from facegate.bootstrap import rotate_site_key
+
         rotation = rotate_site_key(settings, context)
     payload = {
         "keys_rewrapped": rotation.keys,

@@ -7,16 +7,12 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from facegate.bootstrap import SystemClock, build_store
 from facegate.cli.context import settings_from
 from facegate.cli.gate import liveness_notice
 from facegate.cli.output import JsonFlag, emit_json, handles_errors, stderr
 from facegate.config import Settings
 from facegate.domain.accounts import AccountRole
 from facegate.domain.errors import BadInputError
-from facegate.services.accounts import create_user
-from facegate.services.context import ServiceContext
-from facegate.store.passwords import Argon2Hasher
 
 if TYPE_CHECKING:
     from facegate.services.audit_anchor import PeriodicCheckpoints
@@ -77,7 +73,9 @@ def serve(
 
 def _audit_checkpoints(settings: Settings) -> PeriodicCheckpoints | None:
     """Start signing audit checkpoints every ``server.audit_checkpoint_every_s`` seconds."""
+    from facegate.bootstrap import SystemClock, build_store
     from facegate.services.audit_anchor import PeriodicCheckpoints
+    from facegate.services.context import ServiceContext
     from facegate.store.audit_anchors import AnchorFile
 
     every_s = settings.server.audit_checkpoint_every_s
@@ -116,6 +114,11 @@ def admin_create(
     as_json: JsonFlag = False,
 ) -> None:
     """Create a console account (the first administrator, or another)."""
+    from facegate.bootstrap import SystemClock, build_store
+    from facegate.services.accounts import create_user
+    from facegate.services.context import ServiceContext
+    from facegate.store.passwords import Argon2Hasher
+
     settings = settings_from(ctx)
     store = build_store(settings)
     try:
