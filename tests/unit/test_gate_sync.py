@@ -108,7 +108,10 @@ def test_receiving_twice_stores_once(context: ServiceContext) -> None:
 def test_a_granted_pass_use_is_counted_once(context: ServiceContext) -> None:
     host = consenting(context)
     issued = credentials.create_pass(context, host, "Guest", timedelta(hours=2), max_uses=3)
-    used = event(pass_id=issued.visitor_pass.id, person_id=None)
+    door = places.add_door(
+        context, "North", DoorKind.ENTRANCE, CredentialMode.ANY_OF, list(CredentialKind)
+    )
+    used = event(pass_id=issued.visitor_pass.id, person_id=None, door_id=door.id)
     receive_events(context, [used])
     receive_events(context, [used])
     store = context.store
