@@ -66,7 +66,7 @@ def _add_event_seq() -> None:
         op.execute("UPDATE site_state SET event_seq = (SELECT COALESCE(MAX(seq), 0) FROM events)")
         op.execute(SQLITE_EVENT_SEQ_TRIGGER)
     else:
-        op.add_column("events", sa.Column("seq", sa.BigInteger(), sa.Identity(), nullable=True))
+        op.add_column("events", sa.Column("seq", sa.BigInteger(), sa.Identity(), nullable=False))
     with op.batch_alter_table("events", schema=None) as batch_op:
         batch_op.create_unique_constraint(batch_op.f("uq_events_seq"), ["seq"])
 
