@@ -60,15 +60,16 @@ def upgrade() -> None:
 
 def _add_event_seq() -> None:
     if op.get_bind().dialect.name == "sqlite":
+        # The batch rebuilds the table (dropping triggers): the trigger comes after it.
         with op.batch_alter_table("events", schema=None) as batch_op:
             batch_op.add_column(sa.Column("seq", sa.Integer(), nullable=True))
+            batch_op.create_unique_constraint(batch_op.f("uq_events_seq"), ["seq"])
         op.execute("UPDATE events SET seq = rowid")
         op.execute("UPDATE site_state SET event_seq = (SELECT COALESCE(MAX(seq), 0) FROM events)")
         op.execute(SQLITE_EVENT_SEQ_TRIGGER)
-    else:
-        op.add_column("events", sa.Column("seq", sa.BigInteger(), sa.Identity(), nullable=False))
-    with op.batch_alter_table("events", schema=None) as batch_op:
-        batch_op.create_unique_constraint(batch_op.f("uq_events_seq"), ["seq"])
+        return
+    op.add_column("events", sa.Column("seq", sa.BigInteger(), sa.Identity(), nullable=False))
+    op.create_unique_constraint(op.f("uq_events_seq"), "events", ["seq"])
 
 
 def downgrade() -> None:
