@@ -77,7 +77,10 @@ def test_every_change_a_decision_reads_bumps_the_version(context: ServiceContext
         ("pin", lambda: credentials.set_pin(context, ann, "482915")),
         ("pass", lambda: credentials.create_pass(context, ann, "Guest", timedelta(hours=1))),
         ("alert", lambda: credentials.add_alert(context, ann, "r", "b", timedelta(days=1))),
-        ("rule", lambda: places.add_access_rule(context, [ALL_DAY], person_id=ann, door_ids=[door])),
+        (
+            "rule",
+            lambda: places.add_access_rule(context, [ALL_DAY], person_id=ann, door_ids=[door]),
+        ),
         ("lift", lambda: places.add_lift(context, building, "L", [1, 2])),
         ("gate", lambda: accounts.issue_device_key(context, door, "k", GateKind.EDGE, "g-1")),
         ("enrol", lambda: enroll(context, sealer, FakeDescriber, ann, [Path("4.jpg")])),

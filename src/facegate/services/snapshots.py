@@ -73,8 +73,31 @@ class TemplateCache:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._models: dict[tuple[str, str], dict[str, tuple[str, FloatArray]]] = {}
+        self._galleries: dict[tuple[str, str], tuple[tuple[str, ...], Gallery]] = {}
         self.opened = 0
         """How many templates were decrypted so far (for tests and benches)."""
+
+    def gallery(
+        self, uow: UnitOfWork, sealer: TemplateSealer, model_id: str, usable: set[str]
+    ) -> Gallery:
+        """A gallery of the usable templates; the same object while they are the same.
+
+        Doors whose galleries hold the same templates (every door, with the ``site``
+        scope) share one gallery and its matrix, instead of one copy per door.
+        """
+        rows = self.current(uow, sealer, model_id, usable)
+        ids = tuple(template_id for template_id, _, _ in rows)
+        slot = (sealer.site_key_id, model_id)
+        with self._lock:
+            kept = self._galleries.get(slot)
+            if kept is not None and kept[0] == ids:
+                return kept[1]
+        gallery = Gallery()
+        for _, person_id, descriptor in rows:
+            gallery.add(person_id, descriptor)
+        with self._lock:
+            self._galleries[slot] = (ids, gallery)
+        return gallery
 
     def current(
         self, uow: UnitOfWork, sealer: TemplateSealer, model_id: str, usable: set[str]
@@ -198,9 +221,7 @@ def _access(
         {pid: everyone[pid] for pid in shown if pid in everyone}, uow.reads.consents(), now
     )
     usable = {pid for pid, p in people.items() if p.face_consent and not p.moved_out}
-    gallery = Gallery()
-    for _, person_id, descriptor in cache.current(uow, sealer, request.model_id, usable):
-        gallery.add(person_id, descriptor)
+    gallery = cache.gallery(uow, sealer, request.model_id, usable)
     cards = {c.number: c.person_id for c in uow.reads.cards() if c.person_id in allowed}
     pins = {p.person_id: p.pin_hash for p in uow.reads.pins() if p.person_id in allowed}
     passes = _passes(uow.reads.passes(), target)

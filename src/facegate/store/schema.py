@@ -12,7 +12,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
-    DDL,
     BigInteger,
     Boolean,
     DateTime,
@@ -25,7 +24,6 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
-    event,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -385,6 +383,9 @@ class SiteStateRow(Base):
     event_seq: Mapped[int] = mapped_column(BigInteger)
 
 
+# The migrations (never ``create_all``) create this trigger and seed this row. A later
+# SQLite ``batch_alter_table("events")`` rebuilds the table and drops the trigger: such
+# a migration must create it again (tests/integration/test_site_version.py checks it).
 SQLITE_EVENT_SEQ_TRIGGER = """
 CREATE TRIGGER events_seq AFTER INSERT ON events WHEN NEW.seq IS NULL
 BEGIN
@@ -397,14 +398,3 @@ END
 
 SITE_STATE_SEED = "INSERT INTO site_state (id, data_version, event_seq) VALUES (1, 1, 0)"
 """The one ``site_state`` row a new database starts with."""
-
-event.listen(
-    SiteStateRow.__table__,
-    "after_create",
-    DDL(SITE_STATE_SEED),
-)
-event.listen(
-    EventRow.__table__,
-    "after_create",
-    DDL(SQLITE_EVENT_SEQ_TRIGGER).execute_if(dialect="sqlite"),
-)
