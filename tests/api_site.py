@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from facegate.api.app import create_app
-from facegate.api.deps import ServerDeps
-from facegate.api.security import LoginLimiter
+from facegate.app import create_app
 from facegate.config import ServerSettings, Settings
 from facegate.domain.accounts import AccountRole
 from facegate.domain.people import Role
+from facegate.http.deps import ServerDeps
+from facegate.http.security import LoginLimiter
 from facegate.services import accounts, people, site_admin
 from facegate.services.context import ServiceContext
 from facegate.store.crypto import AesGcmSealer, generate_key

@@ -40,8 +40,8 @@ def serve(
     """Run the web server: the REST API under /api/v1 (and its OpenAPI document)."""
     import uvicorn
 
-    from facegate.api.tls import self_signed as make_certificate
     from facegate.bootstrap_server import build_app
+    from facegate.http.tls import self_signed as make_certificate
 
     settings = settings_from(ctx)
     server = settings.server

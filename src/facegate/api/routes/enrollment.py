@@ -10,8 +10,8 @@ from typing import Annotated
 from fastapi import APIRouter, File, UploadFile
 from pydantic import BaseModel
 
-from facegate.api.deps import Deps, Staff, context_for
-from facegate.api.uploads import read_photos
+from facegate.http.deps import Deps, Staff, context_for
+from facegate.http.uploads import read_photos
 from facegate.services.enrollment import check_photos, enroll
 
 router = APIRouter(prefix="/people/{person_id}", tags=["enrollment"])

@@ -25,14 +25,14 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from facegate.api.deps import Deps, Device, context_for
-from facegate.api.security import DEVICE_HEADER, Principal
 from facegate.domain.accounts import DeviceKey, GateKind
 from facegate.domain.errors import PolicyRefusedError, ValidationError
 from facegate.domain.gate import GateEvent, GateReport
 from facegate.domain.policy import SiteMode
 from facegate.gate.outbox import event_from_json
 from facegate.gate.snapshot_wire import gate_wire_key, snapshot_to_wire
+from facegate.http.deps import Deps, Device, context_for
+from facegate.http.security import DEVICE_HEADER, Principal
 from facegate.services.gate_health import BOARD
 from facegate.services.gate_sync import receive_events
 from facegate.services.snapshots import SnapshotRequest, build_snapshot, snapshot_version

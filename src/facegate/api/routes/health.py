@@ -9,8 +9,8 @@ from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel
 
 from facegate import __version__
-from facegate.api.deps import Deps, ServerDeps
-from facegate.api.metrics import Metrics
+from facegate.http.deps import Deps, ServerDeps
+from facegate.http.metrics import Metrics
 from facegate.services.context import ServiceContext
 from facegate.services.gate_health import GateHealth, gate_health, metrics_lines
 
