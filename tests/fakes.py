@@ -38,7 +38,7 @@ from facegate.domain.errors import (
 from facegate.domain.events import Event
 from facegate.domain.faces import UploadedPhoto
 from facegate.domain.matching import FloatArray
-from facegate.domain.people import ConsentRecord, Person, Role
+from facegate.domain.people import ConsentPurpose, ConsentRecord, Person, Role
 from facegate.domain.site import Building, Door, Lift, Site, Unit
 
 
@@ -389,8 +389,12 @@ class _Reads:
         more = (t.passes, t.alerts, t.places, t.rules, t.gates)
         return zlib.crc32(repr((parts, more)).encode())
 
-    def consents(self) -> list[ConsentRecord]:
-        return sorted(self.t.consents.values(), key=lambda c: c.granted_at)
+    def people(self) -> list[tuple[str, Role, bool]]:
+        return [(p.id, p.role, p.moved_out_at is not None) for p in self.t.people.values()]
+
+    def consenting(self, purpose: ConsentPurpose, now: datetime) -> set[str]:
+        found = self.t.consents.values()
+        return {c.person_id for c in found if c.purpose is purpose and c.in_force(now)}
 
     def template_index(self, model_id: str) -> list[tuple[str, str]]:
         found = [(x.id, x.person_id) for x in self.t.templates.values() if x.model_id == model_id]
@@ -402,11 +406,11 @@ class _Reads:
     def keys(self, person_ids: Iterable[str]) -> dict[str, WrappedKey]:
         return {p: self.t.keys[p] for p in set(person_ids) if p in self.t.keys}
 
-    def cards(self) -> list[Card]:
-        return sorted(self.t.cards.values(), key=lambda c: c.number)
+    def card_numbers(self) -> list[tuple[str, str]]:
+        return sorted((c.number, c.person_id) for c in self.t.cards.values())
 
-    def pins(self) -> list[PinCredential]:
-        return sorted(self.t.pins.values(), key=lambda p: p.person_id)
+    def pin_hashes(self) -> list[tuple[str, str]]:
+        return sorted((p.person_id, p.pin_hash) for p in self.t.pins.values())
 
     def passes(self) -> list[VisitorPass]:
         return sorted(self.t.passes.values(), key=lambda p: p.id)

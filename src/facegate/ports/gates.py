@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Protocol
 
 from facegate.domain.accounts import Gate
-from facegate.domain.credentials import Card, PinCredential, SealedTemplate, VisitorPass, WrappedKey
-from facegate.domain.people import ConsentRecord
+from facegate.domain.credentials import SealedTemplate, VisitorPass, WrappedKey
+from facegate.domain.people import ConsentPurpose, Role
 
 
 class GateRepository(Protocol):
@@ -37,8 +38,12 @@ class SiteReads(Protocol):
         """The site data version, bumped with every change a decision depends on."""
         ...
 
-    def consents(self) -> list[ConsentRecord]:
-        """Every consent record, oldest first."""
+    def people(self) -> list[tuple[str, Role, bool]]:
+        """``(id, role, moved out)`` of every person."""
+        ...
+
+    def consenting(self, purpose: ConsentPurpose, now: datetime) -> set[str]:
+        """The people with a consent to ``purpose`` in force at ``now``."""
         ...
 
     def template_index(self, model_id: str) -> list[tuple[str, str]]:
@@ -53,12 +58,12 @@ class SiteReads(Protocol):
         """The wrapped data keys of these people (those who have one)."""
         ...
 
-    def cards(self) -> list[Card]:
-        """Every card."""
+    def card_numbers(self) -> list[tuple[str, str]]:
+        """``(number, person id)`` of every card."""
         ...
 
-    def pins(self) -> list[PinCredential]:
-        """Every PIN hash."""
+    def pin_hashes(self) -> list[tuple[str, str]]:
+        """``(person id, PIN hash)`` of every PIN."""
         ...
 
     def passes(self) -> list[VisitorPass]:

@@ -34,7 +34,7 @@ from facegate.domain.audit import DetailValue
 from facegate.domain.credentials import VisitorPass
 from facegate.domain.gate import SNAPSHOT_FORMAT, GateSnapshot
 from facegate.domain.matching import FloatArray, Gallery, MatchPolicy
-from facegate.domain.people import ConsentPurpose, ConsentRecord, Person, consent_in_force
+from facegate.domain.people import ConsentPurpose, Role
 from facegate.domain.policy import AccessData, PersonAccess, SiteMode, Target
 from facegate.domain.site import CredentialKind
 from facegate.ports import TemplateSealer, UnitOfWork
@@ -211,19 +211,21 @@ def _access(
     now: datetime,
     cache: TemplateCache,
 ) -> AccessData:
-    everyone = {person.id: person for person in uow.people.all()}
+    everyone = {pid: (role, moved) for pid, role, moved in uow.reads.people()}
     rules = tuple(r for r in uow.rules.all() if _names(r, target))
     alerts = tuple(sorted(uow.alerts.all(), key=lambda a: a.id))
-    allowed = _allowed(rules, everyone.values())
+    allowed = _allowed(rules, everyone)
     listed = {entry.person_id for entry in alerts}
-    shown = set(everyone) if request.scope == "site" else allowed | listed
-    people = _people_access(
-        {pid: everyone[pid] for pid in shown if pid in everyone}, uow.reads.consents(), now
-    )
+    shown = set(everyone) if request.scope == "site" else (allowed | listed) & set(everyone)
+    consenting = uow.reads.consenting(ConsentPurpose.FACE_ACCESS, now)
+    people = {
+        pid: PersonAccess(everyone[pid][0], pid in consenting, None, everyone[pid][1])
+        for pid in sorted(shown)
+    }
     usable = {pid for pid, p in people.items() if p.face_consent and not p.moved_out}
     gallery = cache.gallery(uow, sealer, request.model_id, usable)
-    cards = {c.number: c.person_id for c in uow.reads.cards() if c.person_id in allowed}
-    pins = {p.person_id: p.pin_hash for p in uow.reads.pins() if p.person_id in allowed}
+    cards = {n: pid for n, pid in uow.reads.card_numbers() if pid in allowed}
+    pins = {pid: h for pid, h in uow.reads.pin_hashes() if pid in allowed}
     passes = _passes(uow.reads.passes(), target)
     return AccessData(
         request.mode, people, gallery, request.match, cards, pins, passes, rules, alerts
@@ -237,29 +239,12 @@ def _names(rule: AccessRule, target: Target) -> bool:
     return target.id in rule.door_ids
 
 
-def _allowed(rules: Iterable[AccessRule], people: Iterable[Person]) -> set[str]:
+def _allowed(rules: Iterable[AccessRule], people: Mapping[str, tuple[Role, bool]]) -> set[str]:
     """The people some rule about the target names, by id or by role."""
     rules = list(rules)
     named = {r.person_id for r in rules if r.person_id is not None}
     roles = {r.role for r in rules if r.role is not None}
-    return {p.id for p in people if p.id in named or p.role in roles}
-
-
-def _people_access(
-    people: Mapping[str, Person], consents: Iterable[ConsentRecord], now: datetime
-) -> dict[str, PersonAccess]:
-    by_person: dict[str, list[ConsentRecord]] = {}
-    for record in consents:
-        by_person.setdefault(record.person_id, []).append(record)
-    return {
-        pid: PersonAccess(
-            person.role,
-            consent_in_force(by_person.get(pid, []), ConsentPurpose.FACE_ACCESS, now) is not None,
-            None,
-            person.moved_out_at is not None,
-        )
-        for pid, person in sorted(people.items())
-    }
+    return {pid for pid, (role, _) in people.items() if pid in named or role in roles}
 
 
 def _passes(passes: Iterable[VisitorPass], target: Target) -> dict[str, VisitorPass]:

@@ -7,22 +7,24 @@ person: a 25,000-resident snapshot costs a handful of queries.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from facegate.domain.accounts import Gate, GateKind
-from facegate.domain.credentials import Card, PinCredential, SealedTemplate, VisitorPass, WrappedKey
+from facegate.domain.credentials import SealedTemplate, VisitorPass, WrappedKey
 from facegate.domain.errors import ConflictError, NotFoundError
-from facegate.domain.people import ConsentRecord
+from facegate.domain.people import ConsentPurpose, Role
 from facegate.store.journal import _pass
-from facegate.store.repositories import _consent, _template
+from facegate.store.repositories import _template
 from facegate.store.schema import (
     CardRow,
     ConsentRow,
     DataKeyRow,
     GateRow,
     PassRow,
+    PersonRow,
     PinRow,
     TemplateRow,
 )
@@ -47,10 +49,19 @@ class SqlSiteReads:
         """The site data version (one primary-key read)."""
         return data_version(self._session)
 
-    def consents(self) -> list[ConsentRecord]:
-        """Every consent record, oldest first."""
-        rows = self._session.scalars(select(ConsentRow).order_by(ConsentRow.granted_at))
-        return [_consent(r) for r in rows]
+    def people(self) -> list[tuple[str, Role, bool]]:
+        """``(id, role, moved out)`` of every person (plain columns, no ORM objects)."""
+        query = select(PersonRow.id, PersonRow.role, PersonRow.moved_out_at.is_not(None))
+        return [(r[0], Role(r[1]), bool(r[2])) for r in self._session.execute(query)]
+
+    def consenting(self, purpose: ConsentPurpose, now: datetime) -> set[str]:
+        """The people with a consent to ``purpose`` in force at ``now``."""
+        query = select(ConsentRow.person_id).where(
+            ConsentRow.purpose == purpose.value,
+            ConsentRow.granted_at <= now,
+            or_(ConsentRow.withdrawn_at.is_(None), ConsentRow.withdrawn_at > now),
+        )
+        return set(self._session.scalars(query.distinct()))
 
     def template_index(self, model_id: str) -> list[tuple[str, str]]:
         """``(template id, person id)`` of every template of ``model_id`` (no ciphertext)."""
@@ -76,15 +87,15 @@ class SqlSiteReads:
                 found[r.person_id] = WrappedKey(r.person_id, r.site_key_id, r.wrapped)
         return found
 
-    def cards(self) -> list[Card]:
-        """Every card."""
-        rows = self._session.scalars(select(CardRow).order_by(CardRow.number))
-        return [Card(r.id, r.person_id, r.number, r.created_at) for r in rows]
+    def card_numbers(self) -> list[tuple[str, str]]:
+        """``(number, person id)`` of every card."""
+        query = select(CardRow.number, CardRow.person_id).order_by(CardRow.number)
+        return [(r[0], r[1]) for r in self._session.execute(query)]
 
-    def pins(self) -> list[PinCredential]:
-        """Every PIN hash."""
-        rows = self._session.scalars(select(PinRow).order_by(PinRow.person_id))
-        return [PinCredential(r.id, r.person_id, r.pin_hash, r.created_at) for r in rows]
+    def pin_hashes(self) -> list[tuple[str, str]]:
+        """``(person id, PIN hash)`` of every PIN."""
+        query = select(PinRow.person_id, PinRow.pin_hash).order_by(PinRow.person_id)
+        return [(r[0], r[1]) for r in self._session.execute(query)]
 
     def passes(self) -> list[VisitorPass]:
         """Every visitor pass."""
