@@ -218,11 +218,16 @@ def _access(
     listed = {entry.person_id for entry in alerts}
     shown = set(everyone) if request.scope == "site" else (allowed | listed) & set(everyone)
     consenting = uow.reads.consenting(ConsentPurpose.FACE_ACCESS, now)
-    people = {
-        pid: PersonAccess(everyone[pid][0], pid in consenting, None, everyone[pid][1])
-        for pid in sorted(shown)
-    }
-    usable = {pid for pid, p in people.items() if p.face_consent and not p.moved_out}
+    # PersonAccess is frozen: one shared instance per (role, consent, moved out).
+    shared: dict[tuple[Role, bool, bool], PersonAccess] = {}
+    people: dict[str, PersonAccess] = {}
+    for pid in sorted(shown):
+        role, moved = everyone[pid]
+        kind = (role, pid in consenting, moved)
+        people[pid] = shared.get(kind) or shared.setdefault(
+            kind, PersonAccess(*kind[:2], None, moved)
+        )
+    usable = {pid for pid in shown if pid in consenting and not everyone[pid][1]}
     gallery = cache.gallery(uow, sealer, request.model_id, usable)
     cards = {n: pid for n, pid in uow.reads.card_numbers() if pid in allowed}
     pins = {pid: h for pid, h in uow.reads.pin_hashes() if pid in allowed}

@@ -30,6 +30,8 @@ from facegate.store.schema import (
 )
 from facegate.store.versioning import data_version
 
+_ROLES = {role.value: role for role in Role}
+
 CHUNK = 500
 """Ids per ``IN (...)`` list (keeps statements well under every backend's limits)."""
 
@@ -52,7 +54,7 @@ class SqlSiteReads:
     def people(self) -> list[tuple[str, Role, bool]]:
         """``(id, role, moved out)`` of every person (plain columns, no ORM objects)."""
         query = select(PersonRow.id, PersonRow.role, PersonRow.moved_out_at.is_not(None))
-        return [(r[0], Role(r[1]), bool(r[2])) for r in self._session.execute(query)]
+        return [(r[0], _ROLES[r[1]], bool(r[2])) for r in self._session.execute(query)]
 
     def consenting(self, purpose: ConsentPurpose, now: datetime) -> set[str]:
         """The people with a consent to ``purpose`` in force at ``now``."""
