@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,7 +48,14 @@ class Site:
 
 @pytest.fixture
 def site(tmp_path: Path) -> Iterator[Site]:
-    engine = create_db_engine(f"sqlite:///{tmp_path / 'facegate.db'}")
+    with site_on(f"sqlite:///{tmp_path / 'facegate.db'}") as built:
+        yield built
+
+
+@contextmanager
+def site_on(url: str) -> Iterator[Site]:
+    """A site with two residents and an account of each role, on the database at ``url``."""
+    engine = create_db_engine(url)
     upgrade(engine)
     store = SqlStore(engine)
     clock = FakeClock()

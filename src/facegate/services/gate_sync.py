@@ -96,14 +96,13 @@ def receive_events(
     with context.store.unit_of_work() as uow:
         now = context.clock.now()
         for event in events:
-            if uow.events.received(event.key):
+            if not uow.events.claim_receipt(event.key, event.gate_id, now):
                 continue
             refusal = _refusal(event, now, max_age_s)
             if refusal is None:
                 _store_one(uow, context, event)
             else:
                 _refuse(uow, context, event, refusal)
-            uow.events.add_receipt(event.key, event.gate_id, now)
             new += refusal is None
         uow.commit()
     return new
