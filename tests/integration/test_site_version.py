@@ -211,3 +211,27 @@ def test_events_are_numbered_in_insertion_order(context: ServiceContext) -> None
         rows = connection.execute(text("SELECT id, seq FROM events ORDER BY seq")).all()
     assert [row[0] for row in rows] == keys
     assert len({row[1] for row in rows}) == 3
+
+
+def test_keys_issued_before_gates_were_records_become_edge_gates_of_their_door(
+    db_url: str,
+) -> None:
+    engine = create_db_engine(db_url)
+    upgrade(engine, "0005")
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO device_keys (id, gate_id, key_hash, label, created_at) "
+                "VALUES ('k1', 'door-1', :hash, 'old', :at)"
+            ),
+            {"hash": "ab" * 32, "at": datetime(2026, 1, 1, tzinfo=UTC)},
+        )
+    upgrade(engine)
+    store = SqlStore(engine)
+    try:
+        with store.unit_of_work() as uow:
+            key = uow.accounts.device_key("k1")
+            assert uow.reads.data_version() >= 1
+        assert (key.gate_id, key.target_id, key.kind) == ("door-1", "door-1", GateKind.EDGE)
+    finally:
+        store.close()
