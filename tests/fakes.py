@@ -396,7 +396,9 @@ class _Reads:
         t = self.t
         parts = (t.site, t.people, t.consents, t.keys, t.templates, t.cards, t.pins)
         more = (t.passes, t.alerts, t.places, t.rules, t.gates)
-        return zlib.crc32(repr((parts, more)).encode())
+        from facegate.services.gate_sync import canonical_json
+
+        return zlib.crc32(canonical_json((parts, more)).encode())
 
     def people(self) -> list[tuple[str, Role, bool]]:
         return [(p.id, p.role, p.moved_out_at is not None) for p in self.t.people.values()]

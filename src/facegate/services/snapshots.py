@@ -26,7 +26,6 @@ import hashlib
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Literal
 
 from facegate.domain.access import AccessRule
@@ -34,11 +33,12 @@ from facegate.domain.audit import DetailValue
 from facegate.domain.credentials import VisitorPass
 from facegate.domain.gate import SNAPSHOT_FORMAT, GateSnapshot
 from facegate.domain.matching import FloatArray, Gallery, MatchPolicy
-from facegate.domain.people import ConsentPurpose, Role
-from facegate.domain.policy import AccessData, PersonAccess, SiteMode, Target
+from facegate.domain.people import Role
+from facegate.domain.policy import AccessData, SiteMode, Target
 from facegate.domain.site import CredentialKind
 from facegate.ports import TemplateSealer, UnitOfWork
 from facegate.services.context import ServiceContext, audit
+from facegate.services.site_rows import ROWS, RowMemo, SiteRows
 
 GalleryScope = Literal["site", "allowed"]
 """Whose faces a door's gallery holds: every usable resident, or those allowed there."""
@@ -78,14 +78,19 @@ class TemplateCache:
         """How many templates were decrypted so far (for tests and benches)."""
 
     def gallery(
-        self, uow: UnitOfWork, sealer: TemplateSealer, model_id: str, usable: set[str]
+        self,
+        uow: UnitOfWork,
+        sealer: TemplateSealer,
+        model_id: str,
+        usable: set[str],
+        index: list[tuple[str, str]] | None = None,
     ) -> Gallery:
         """A gallery of the usable templates; the same object while they are the same.
 
         Doors whose galleries hold the same templates (every door, with the ``site``
         scope) share one gallery and its matrix, instead of one copy per door.
         """
-        rows = self.current(uow, sealer, model_id, usable)
+        rows = self.current(uow, sealer, model_id, usable, index)
         ids = tuple(template_id for template_id, _, _ in rows)
         slot = (sealer.site_key_id, model_id)
         with self._lock:
@@ -100,14 +105,20 @@ class TemplateCache:
         return gallery
 
     def current(
-        self, uow: UnitOfWork, sealer: TemplateSealer, model_id: str, usable: set[str]
+        self,
+        uow: UnitOfWork,
+        sealer: TemplateSealer,
+        model_id: str,
+        usable: set[str],
+        index: list[tuple[str, str]] | None = None,
     ) -> list[tuple[str, str, FloatArray]]:
         """``(template id, person id, descriptor)`` of every usable template, by id.
 
         Raises:
             KeyFileError: a new template does not decrypt with the site key.
         """
-        index = [(t, p) for t, p in uow.reads.template_index(model_id) if p in usable]
+        every = uow.reads.template_index(model_id) if index is None else index
+        index = [(t, p) for t, p in every if p in usable]
         with self._lock:
             cache = self._models.setdefault((sealer.site_key_id, model_id), {})
             wanted = dict(index)
@@ -174,6 +185,7 @@ def build_snapshot(
     scope: GalleryScope = DEFAULT_GALLERY_SCOPE,
     gate_id: str | None = None,
     cache: TemplateCache = TEMPLATES,
+    memo: RowMemo = ROWS,
 ) -> GateSnapshot:
     """Read everything a gate at ``target_id`` needs into a snapshot (audited once).
 
@@ -188,9 +200,11 @@ def build_snapshot(
     request = SnapshotRequest(target_id, model_id, match, mode, scope)
     with context.store.unit_of_work() as uow:
         now = context.clock.now()
-        version = request.version(uow.reads.data_version())
+        data_version = uow.reads.data_version()
+        version = request.version(data_version)
         target, site_id = gate_target(uow, target_id)
-        access = _access(uow, sealer, request, target, now, cache)
+        rows = memo.rows(context.store, uow, data_version, now)
+        access = _access(rows, uow, sealer, request, target, cache)
         details: dict[str, DetailValue] = {
             "target": target_id,
             "templates": len(access.gallery),
@@ -204,36 +218,25 @@ def build_snapshot(
 
 
 def _access(
+    rows: SiteRows,
     uow: UnitOfWork,
     sealer: TemplateSealer,
     request: SnapshotRequest,
     target: Target,
-    now: datetime,
     cache: TemplateCache,
 ) -> AccessData:
-    everyone = {pid: (role, moved) for pid, role, moved in uow.reads.people()}
-    rules = tuple(r for r in uow.rules.all() if _names(r, target))
-    alerts = tuple(sorted(uow.alerts.all(), key=lambda a: a.id))
-    allowed = _allowed(rules, everyone)
-    listed = {entry.person_id for entry in alerts}
-    shown = set(everyone) if request.scope == "site" else (allowed | listed) & set(everyone)
-    consenting = uow.reads.consenting(ConsentPurpose.FACE_ACCESS, now)
-    # PersonAccess is frozen: one shared instance per (role, consent, moved out).
-    shared: dict[tuple[Role, bool, bool], PersonAccess] = {}
-    people: dict[str, PersonAccess] = {}
-    for pid in sorted(shown):
-        role, moved = everyone[pid]
-        kind = (role, pid in consenting, moved)
-        people[pid] = shared.get(kind) or shared.setdefault(
-            kind, PersonAccess(*kind[:2], None, moved)
-        )
-    usable = {pid for pid in shown if pid in consenting and not everyone[pid][1]}
-    gallery = cache.gallery(uow, sealer, request.model_id, usable)
-    cards = {n: pid for n, pid in uow.reads.card_numbers() if pid in allowed}
-    pins = {pid: h for pid, h in uow.reads.pin_hashes() if pid in allowed}
-    passes = _passes(uow.reads.passes(), target)
+    rules = tuple(r for r in rows.rules if _names(r, target))
+    allowed = _allowed(rules, rows.people)
+    listed = {entry.person_id for entry in rows.alerts}
+    people = rows.access(None if request.scope == "site" else frozenset(allowed | listed))
+    usable = {pid for pid, p in people.items() if p.face_consent and not p.moved_out}
+    index = rows.index(uow, request.model_id)
+    gallery = cache.gallery(uow, sealer, request.model_id, usable, index)
+    cards = {n: pid for n, pid in rows.cards if pid in allowed}
+    pins = {pid: h for pid, h in rows.pins if pid in allowed}
+    passes = _passes(rows.passes, target)
     return AccessData(
-        request.mode, people, gallery, request.match, cards, pins, passes, rules, alerts
+        request.mode, people, gallery, request.match, cards, pins, passes, rules, rows.alerts
     )
 
 
