@@ -178,8 +178,9 @@ class GateSettings:
             (default 50: 2 s at 25 fps).
         decide_after_frames: frames a face may stay below the quality gate before the
             track is denied as ``low_quality`` (default 15).
-        sync_interval_s: how often the snapshot is refreshed and the outbox delivered
-            (seconds, default 5.0).
+        sync_interval_s: how often the gate asks whether its snapshot is current (one
+            cheap version check; it rebuilds only on change) and delivers the outbox
+            (seconds, default 1.0: an erasure reaches every reachable gate within 2 s).
         card_window_s: how long a card read waits for the face on an ``all_of`` door
             (seconds, default 10).
         site_mode: ``normal``, ``lockdown`` or ``free_passage`` (fire alarm).
@@ -190,6 +191,9 @@ class GateSettings:
         device_key: this gate's device key for ``http`` (issued by an administrator;
             it also unseals the snapshot's templates); never logged.
         http_timeout_s: how long one call to the server may take (seconds, default 5).
+        event_max_age_s: the server refuses a gate's event that occurred longer ago
+            than this (seconds, default 2592000: 30 days, the longest outage an outbox
+            is expected to bridge), or more than 300 s in its future.
         snapshot_max_age_s: a gate deciding offline from a snapshot older than this
             logs an error every 10 minutes (it keeps deciding from it: it has nothing
             better, and denying every resident during a long outage is worse); seconds,
@@ -213,7 +217,7 @@ class GateSettings:
     liveness_step_frames: int = 6
     liveness_max_frames: int = 50
     decide_after_frames: int = 15
-    sync_interval_s: float = 5.0
+    sync_interval_s: float = 1.0
     card_window_s: float = 10.0
     site_mode: Literal["normal", "lockdown", "free_passage"] = "normal"
     upstream: Literal["store", "http"] = "store"
@@ -221,6 +225,7 @@ class GateSettings:
     device_key: SecretStr | None = None
     http_timeout_s: float = 5.0
     snapshot_max_age_s: float = 86_400.0
+    event_max_age_s: float = 2_592_000.0
 
     def liveness_schedule(self) -> LivenessSchedule:
         """The liveness schedule these settings give (windows, step, presentation length).
