@@ -23,7 +23,12 @@ from facegate.domain.calibration import Calibration
 from facegate.domain.errors import BadInputError
 from facegate.domain.faces import QualityThresholds
 from facegate.domain.liveness import LivenessSchedule
-from facegate.domain.matching import DEFAULT_MATCH_THRESHOLD, MatchPolicy
+from facegate.domain.matching import (
+    DEFAULT_DUPLICATE_THRESHOLD,
+    DEFAULT_MATCH_THRESHOLD,
+    DEFAULT_MIN_MARGIN,
+    MatchPolicy,
+)
 from facegate.domain.retention import RetentionPolicy
 from facegate.files import write_atomically
 from facegate.vision.detection import DetectionSettings
@@ -50,11 +55,17 @@ class MatchSettings:
         threshold: euclidean distance threshold; ``None`` (default) takes the site's
             calibration file, else the shipped 0.57.
         min_margin: least lead of the nearest person over the second in 1:N search
-            (default 0.0, i.e. off; typical 0.02-0.05).
+            (default 0.06, measured: see :data:`facegate.domain.matching.DEFAULT_MIN_MARGIN`;
+            0 turns it off).
+        duplicate_threshold: a new enrolment photo this close to another person's
+            template is refused as a duplicate or look-alike unless explicitly allowed
+            (default 0.35, measured: see
+            :data:`facegate.domain.matching.DEFAULT_DUPLICATE_THRESHOLD`; 0 turns it off).
     """
 
     threshold: float | None = None
-    min_margin: float = 0.0
+    min_margin: float = DEFAULT_MIN_MARGIN
+    duplicate_threshold: float = DEFAULT_DUPLICATE_THRESHOLD
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,18 +77,26 @@ class ServerSettings:
         port: TCP port (default 8000).
         environment: ``development`` or ``production``; outside development a session
             secret and a secure (HTTPS) cookie are required.
-        session_secret: secret that signs the CSRF tokens of pages without a session
-            (login); in development a random one is made per process when unset.
+        session_secret: key (at least 32 characters) that signs the CSRF token of the
+            login form, the one page without a session (HMAC-SHA256; a planted cookie
+            is refused); required outside development, where a random one is made per
+            process when unset.
         session_hours: how long a login lasts, in hours (default 12).
         secure_cookies: send cookies with ``Secure`` (HTTPS only); default on.
         login_attempts: failed logins allowed per client address and username within
             ``login_window_s`` before further tries are refused with 429 (default 5).
         login_window_s: the rate limit's window in seconds (default 300).
+        trusted_proxies: addresses of reverse proxies whose ``X-Forwarded-For`` and
+            ``X-Forwarded-Proto`` headers are believed (default none: the TCP peer is the
+            client, whatever headers it sends); e.g. ``["127.0.0.1"]`` behind a local
+            nginx.
         webhook_url: where alert-list notifications are POSTed as JSON; unset, none are.
         webhook_timeout_s: how long one webhook call may take, in seconds (default 5).
         tls_cert: a PEM certificate for HTTPS.
         tls_key: its PEM private key.
         max_upload_bytes: largest multipart upload, in bytes (default 10 MiB).
+        audit_checkpoint_every_s: how often the server signs a checkpoint of the audit
+            chain into ``Settings.audit_anchor_dir``, in seconds (default 900; 0: never).
     """
 
     host: str = "127.0.0.1"
@@ -88,11 +107,13 @@ class ServerSettings:
     secure_cookies: bool = True
     login_attempts: int = 5
     login_window_s: float = 300.0
+    trusted_proxies: tuple[str, ...] = ()
     webhook_url: str | None = None
     webhook_timeout_s: float = 5.0
     tls_cert: Path | None = None
     tls_key: Path | None = None
     max_upload_bytes: int = 10 * 1024 * 1024
+    audit_checkpoint_every_s: float = 900.0
 
     def check_secrets(self) -> None:
         """Refuse to serve outside development without a session secret.
@@ -157,8 +178,9 @@ class GateSettings:
             (default 50: 2 s at 25 fps).
         decide_after_frames: frames a face may stay below the quality gate before the
             track is denied as ``low_quality`` (default 15).
-        sync_interval_s: how often the snapshot is refreshed and the outbox delivered
-            (seconds, default 5.0).
+        sync_interval_s: how often the gate asks whether its snapshot is current (one
+            cheap version check; it rebuilds only on change) and delivers the outbox
+            (seconds, default 1.0: an erasure reaches every reachable gate within 2 s).
         card_window_s: how long a card read waits for the face on an ``all_of`` door
             (seconds, default 10).
         site_mode: ``normal``, ``lockdown`` or ``free_passage`` (fire alarm).
@@ -169,6 +191,9 @@ class GateSettings:
         device_key: this gate's device key for ``http`` (issued by an administrator;
             it also unseals the snapshot's templates); never logged.
         http_timeout_s: how long one call to the server may take (seconds, default 5).
+        event_max_age_s: the server refuses a gate's event that occurred longer ago
+            than this (seconds, default 2592000: 30 days, the longest outage an outbox
+            is expected to bridge), or more than 300 s in its future.
         snapshot_max_age_s: a gate deciding offline from a snapshot older than this
             logs an error every 10 minutes (it keeps deciding from it: it has nothing
             better, and denying every resident during a long outage is worse); seconds,
@@ -192,7 +217,7 @@ class GateSettings:
     liveness_step_frames: int = 6
     liveness_max_frames: int = 50
     decide_after_frames: int = 15
-    sync_interval_s: float = 5.0
+    sync_interval_s: float = 1.0
     card_window_s: float = 10.0
     site_mode: Literal["normal", "lockdown", "free_passage"] = "normal"
     upstream: Literal["store", "http"] = "store"
@@ -200,6 +225,7 @@ class GateSettings:
     device_key: SecretStr | None = None
     http_timeout_s: float = 5.0
     snapshot_max_age_s: float = 86_400.0
+    event_max_age_s: float = 2_592_000.0
 
     def liveness_schedule(self) -> LivenessSchedule:
         """The liveness schedule these settings give (windows, step, presentation length).
@@ -247,6 +273,16 @@ class Settings(BaseSettings):
     def outbox_path(self) -> Path:
         """The gate's outbox file, under ``<data-dir>/gate/``."""
         return self.data_dir / "gate" / self.gate.outbox_file
+
+    audit_anchor_dir: Path | None = None
+    """Where the audit anchor key and its signed checkpoints live (default: the data
+    directory); another disk or a mount the database's administrators cannot write keeps
+    them apart from the database."""
+
+    @property
+    def audit_anchor_folder(self) -> Path:
+        """``audit_anchor_dir``, or the data directory when unset."""
+        return self.audit_anchor_dir or self.data_dir
 
     disclosures_visible_to_person: bool = True
     """Whether ``person export`` lists the disclosures to authorities about that person."""
