@@ -41,7 +41,7 @@ OPERATIONS = sorted(TAKES_INPUT, key=lambda op: (op[1], op[0]))
 def principals(method: str, path: str) -> list[str]:
     """Who sends an operation's requests: the device key, a resident, the administrator."""
     if (method, path) in DEVICE_ONLY:
-        return ["device", "admin"]
+        return ["edge" if path.startswith("/api/v1/gates/") else "kiosk", "admin"]
     if path.startswith("/api/v1/me/") or path == "/api/v1/me":
         return ["ann", "admin"]
     return ["admin"]
@@ -91,7 +91,8 @@ def realistic(case: Any, fuzz: FuzzSite, data: st.DataObject) -> None:
 
 
 def credentials(fuzz: FuzzSite, who: str) -> tuple[dict[str, str], dict[str, str]]:
-    """Headers and cookies of ``who``: ``device`` (the door's key) or a username."""
-    if who == "device":
-        return {"X-Device-Key": fuzz.device_secret}, {}
+    """Headers and cookies of ``who``: ``kiosk`` or ``edge`` (the door's keys) or a user."""
+    if who in {"kiosk", "edge"}:
+        key = fuzz.kiosk_secret if who == "kiosk" else fuzz.edge_secret
+        return {"X-Device-Key": key}, {}
     return fuzz.session(who)

@@ -25,7 +25,7 @@ from api_site import PASSWORD, Site
 from facegate.bootstrap_server import wire_gate_pipeline
 from facegate.config import ServerSettings, Settings
 from facegate.domain.access import TimeWindow
-from facegate.domain.accounts import AccountRole
+from facegate.domain.accounts import AccountRole, GateKind
 from facegate.domain.gate import GateEvent, GateEventKind
 from facegate.domain.people import ConsentMethod, ConsentPurpose, Role
 from facegate.domain.reasons import Reason
@@ -77,14 +77,18 @@ class FuzzSite:
     Attributes:
         site: the API site (SQLite, fake clock and describer).
         door_id: a door accepting every credential, with the resident allowed all day.
-        device_secret: a live device key of that door's gate.
+        kiosk_secret: a live key of the door's kiosk (frames and credentials).
+        edge_secret: a live key of the door's edge gate (snapshot and events).
+        edge_gate_id: the edge gate's id.
         pass_code: a visitor pass hosted by the resident (3 uses).
         ids: real ids by the parameter or field name that takes them.
     """
 
     site: Site
     door_id: str
-    device_secret: str
+    kiosk_secret: str
+    edge_secret: str
+    edge_gate_id: str
     pass_code: str
     ids: dict[str, list[str]] = field(default_factory=dict)
 
@@ -92,7 +96,7 @@ class FuzzSite:
         """A well-formed event of the door's gate, as the outbox sends it."""
         event = GateEvent(
             key=str(uuid.uuid4()),
-            gate_id=self.door_id,
+            gate_id=self.edge_gate_id,
             kind=GateEventKind.DECISION,
             door_id=self.door_id,
             occurred_at=self.site.deps.clock.now(),
@@ -148,7 +152,8 @@ def build_fuzz_site(site: Site) -> FuzzSite:
     rule = places.add_access_rule(context, [ALL_DAY], person_id=ann, door_ids=[door.id])
     issued = credentials.create_pass(context, ann, "Visitor", timedelta(hours=24), 3)
     credentials.add_alert(context, site.other_id, "fuzz", "test", timedelta(days=30))
-    key = accounts.issue_device_key(context, door.id, "fuzz")
+    kiosk = accounts.issue_device_key(context, door.id, "fuzz", GateKind.KIOSK)
+    edge = accounts.issue_device_key(context, door.id, "fuzz", GateKind.EDGE)
     users = [u.id for u in accounts.list_users(context)]
     people = [ann, site.other_id]
     ids = {
@@ -156,10 +161,10 @@ def build_fuzz_site(site: Site) -> FuzzSite:
         "host_id": people,
         "door_id": [door.id, lift.id],
         "door_ids": [door.id],
-        "gate_id": [door.id],
+        "gate_id": [edge.key.gate_id],
         "target": [door.id, lift.id],
         "building_id": [building.id],
-        "key_id": [key.key.id],
+        "key_id": [kiosk.key.id, edge.key.id],
         "user_id": users,
         "rule_id": [rule.id],
         "username": ["admin", "ann", "bo"],
@@ -168,7 +173,7 @@ def build_fuzz_site(site: Site) -> FuzzSite:
         "value": ["CARD-1234", "482916", issued.code],
         "pass_id": [issued.visitor_pass.id],
     }
-    return FuzzSite(site, door.id, key.secret, issued.code, ids)
+    return FuzzSite(site, door.id, kiosk.secret, edge.secret, edge.key.gate_id, issued.code, ids)
 
 
 def _new_site(db_path: Path) -> tuple[Site, AesGcmSealer]:

@@ -22,7 +22,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from facegate.app import create_app
-from fuzz_api_support import DEVICE_ONLY, OPERATIONS, TAKES_INPUT, credentials, realistic
+from fuzz_api_support import OPERATIONS, TAKES_INPUT, credentials, principals, realistic
 from fuzz_site import FuzzSite, fuzz_settings
 
 schemathesis = pytest.importorskip("schemathesis", reason="pip install schemathesis")
@@ -125,9 +125,7 @@ def test_hostile_values_get_no_server_error(fuzz_site: FuzzSite, method: str, pa
     schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(fuzz_site.site.deps))
     operation = schema[path][method]
     strategy = operation.as_strategy()
-    who = "device" if (method, path) in DEVICE_ONLY else "admin"
-    if path.startswith("/api/v1/me/"):
-        who = "ann"
+    who = principals(method, path)[0]
     headers, cookies = credentials(fuzz_site, who)
     client = fuzz_site.site.client()
     client.cookies.update(cookies)
