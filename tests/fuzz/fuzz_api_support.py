@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from hypothesis import strategies as st
 
 from facegate.api.router import api_router
-from fuzz_site import FuzzSite, small_image
+from fuzz_site import FuzzSite, upload_images
 
 DEVICE_ONLY = frozenset(
     {
@@ -35,6 +35,7 @@ def _operations() -> dict[tuple[str, str], bool]:
 
 
 TAKES_INPUT = _operations()
+UPLOADS = upload_images()
 OPERATIONS = sorted(TAKES_INPUT, key=lambda op: (op[1], op[0]))
 
 
@@ -79,7 +80,7 @@ def realistic(case: Any, fuzz: FuzzSite, data: st.DataObject) -> None:
     if isinstance(case.body, dict):
         for name, value in list(case.body.items()):
             if name in {"file", "files"} and choose([False, True]):
-                image = small_image(choose(["JPEG", "PNG"]))
+                image = choose(UPLOADS)
                 case.body[name] = [image] if isinstance(value, list) else image
             else:
                 case.body[name] = _swap(value, name, fuzz.ids, choose)

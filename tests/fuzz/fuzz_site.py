@@ -8,6 +8,7 @@ generated requests reach past the first ``404 not found`` into the services.
 from __future__ import annotations
 
 import io
+import os
 import re
 import shutil
 import uuid
@@ -51,15 +52,34 @@ ALL_DAY = TimeWindow(frozenset(range(7)), time(0), time(23, 59, 59))
 def fuzz_settings(max_examples: int) -> settings:
     """Hypothesis settings of the fuzz tests: seeded (every run sends the same inputs),
     no deadline, no example database, and no shrinking (a failure is reported as it was
-    generated: shrinking one costs minutes on a busy machine)."""
+    generated: shrinking one costs minutes on a busy machine).
+
+    For a longer hunt: ``FACEGATE_FUZZ_RANDOM=1`` (new inputs each run) and
+    ``FACEGATE_FUZZ_EXAMPLES=500`` (the API's positive examples; the rest scale with it).
+    """
     return settings(
         max_examples=max_examples,
-        derandomize=True,
+        derandomize=os.environ.get("FACEGATE_FUZZ_RANDOM") != "1",
         deadline=None,
         database=None,
         suppress_health_check=list(HealthCheck),
         phases=(Phase.explicit, Phase.generate),
     )
+
+
+SHARED_DATA = Path(
+    os.environ.get("FACEGATE_SHARED_DATA", Path(__file__).resolve().parents[3] / "shared" / "data")
+)
+FACE_PHOTO = SHARED_DATA / "faces" / "lfw10" / "Tony_Blair" / "Tony_Blair_0001.jpg"
+"""A real face (read where the shared data is present) for the frames endpoint."""
+
+
+def upload_images() -> list[bytes]:
+    """Valid uploads to swap in for generated file bytes: small JPEG and PNG, a face."""
+    images = [small_image("JPEG"), small_image("PNG")]
+    if FACE_PHOTO.is_file():
+        images.append(FACE_PHOTO.read_bytes())
+    return images
 
 
 def small_image(fmt: str = "JPEG", size: tuple[int, int] = (64, 48)) -> bytes:

@@ -5,26 +5,33 @@ Each operation is one test on a fresh :mod:`fuzz_site` site, run with
 generated requests (seeded with ``derandomize``, so every run sends the same requests).
 Generated ids are swapped for the site's real ids about half the time (path, query and
 body), so that requests reach past ``404`` into the services; uploads are sometimes a
-small valid JPEG or PNG; gate events are sometimes a real event with one field replaced.
+small valid JPEG or PNG or a real face (from the shared data, where present); gate events
+are sometimes a real event with one field replaced.
 
 Who asks: an administrator's session (cookie and ``X-CSRF-Token``) for every operation;
-the resident ``ann``'s session for the ``/me`` operations; the door's device key
-(``X-Device-Key``) for the gate-only operations (:data:`DEVICE_ONLY`), which are also run
-with the administrator's session.
+the resident ``ann``'s session for the ``/me`` operations; the door's kiosk key
+(``X-Device-Key``) for its frames and credentials, its edge gate's key for the snapshot
+and events (:data:`fuzz_api_support.DEVICE_ONLY`); these four are also run with the
+administrator's session (refused: 403).
 
 Checks: ``not_a_server_error`` (no 5xx, no exception out of the app) on every answer;
 ``response_schema_conformance`` and ``content_type_conformance`` on 2xx answers (error
 answers are facegate's ``{"error", "detail"}``, which the document does not describe).
 
-By-design 503s, excluded here and tested elsewhere:
+By-design 503s, excluded here (no 503 is accepted: each needs a state these tests do
+not create, and each is tested elsewhere):
 
 - ``POST /api/v1/doors/{door_id}/unlock`` with no door driver configured answers 503
-  (``tests/api/test_api_gates.py``); here the site has the simulated driver, so unlock
-  is fuzzed and must not answer 503.
-- The frames and credentials endpoints answer ``503`` with ``Retry-After`` when the
-  bounded worker pool is saturated; one request at a time never saturates it, so a 503
-  here is a failure too.
-- ``GET /api/v1/events/stream`` is run with ``duration_s=0`` so that it ends at once.
+  (``tests/api/test_api_gates.py``); here the site has the simulated driver
+  (``wire_gate_pipeline``), so unlock is fuzzed and must not answer 503.
+- The frames and credentials endpoints answer 503 with ``Retry-After`` when the bounded
+  worker pool is saturated; one request at a time never saturates it.
+- Photo decoding answers 503 when the process's pixel budget has no room in time
+  (``facegate.vision.images.DECODE_BUDGET``); one request at a time always has room.
+- A database that cannot be reached answers 503 (``database_unavailable``); the fuzz
+  site's SQLite file is always there.
+
+``GET /api/v1/events/stream`` is run with ``duration_s=0`` so that it ends at once.
 
 Scale the run with ``FACEGATE_FUZZ_EXAMPLES`` (the positive count; negative is half).
 """

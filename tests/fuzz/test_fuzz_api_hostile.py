@@ -6,7 +6,7 @@ numbers past any float or 64-bit integer, dates without a time zone or at the en
 the calendar, NUL, very long strings, and objects or lists where a string goes. Each
 example takes a schema-conforming request (schemathesis, positive mode) of one operation,
 puts one such value at one place (a body field, a list item, the body itself or a query
-parameter), and sends it as the administrator (the device key on the gate-only
+parameter), and sends it as the administrator (the kiosk or edge key on the gate-only
 operations). No answer may be a 5xx.
 """
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from api_site import PASSWORD
 from facegate.domain.events import EventQuery
 from facegate.services import activity
+from facegate.web.auth import LOGIN_CSRF_COOKIE
 from fuzz_site import FuzzSite
 
 pytestmark = pytest.mark.fuzz
@@ -27,3 +29,29 @@ def test_gate_event_refused_but_granted_is_422(
     assert answer.status_code == 422, answer.text
     stored = activity.search_events(fuzz_site.site.context, EventQuery(limit=10))
     assert stored == []
+
+
+@pytest.mark.parametrize(
+    ("cookie", "form"),
+    [
+        (None, "\u00e9t\u00e9"),  # the login page's own cookie, a form token not ASCII
+        ("\u00e9t\u00e9.x", "\u00e9t\u00e9.x"),  # cookie and form agree, neither ASCII
+    ],
+)
+def test_login_form_with_a_non_ascii_token_is_stale(
+    fuzz_site: FuzzSite, cookie: str | None, form: str
+) -> None:
+    """Was 500 (anonymous): ``TypeError`` from ``compare_digest`` on non-ASCII text."""
+    client = fuzz_site.site.client()
+    assert client.get("/login").status_code == 200
+    headers: dict[str, bytes] = {}
+    if cookie is not None:  # raw header bytes, which the server reads as Latin-1
+        client.cookies.clear()
+        headers["Cookie"] = f"{LOGIN_CSRF_COOKIE}={cookie}".encode("latin-1")
+    answer = client.post(
+        "/login",
+        data={"username": "admin", "password": PASSWORD, "login_csrf": form},
+        headers=headers,
+        follow_redirects=False,
+    )
+    assert answer.status_code == 403, answer.text
