@@ -205,6 +205,7 @@ def build_gate(
         gate.gate_id, gate.unlock_duration_s, gate.decide_after_frames, schedule, gate.card_window_s
     )
     loop = GateLoop(engine, holder, actuator, outbox, liveness, clock, options)
+    monitor.on_closed = loop.controller.door_cycled
     sync = SyncThread(holder, outbox, gate.sync_interval_s, ticks=(monitor.tick,))
     closers = (
         [upstream_close] if (upstream_close := getattr(holder.upstream, "close", None)) else []
