@@ -10,7 +10,12 @@ from facegate.api.app import create_app
 from facegate.api.deps import ServerDeps
 from facegate.api.security import LoginLimiter
 from facegate.bootstrap import SystemClock, build_photo_describer, build_sealer, build_store
-from facegate.bootstrap_gate import build_actuator, build_gate_engine, build_gate_liveness
+from facegate.bootstrap_gate import (
+    build_actuator,
+    build_alarm_service,
+    build_gate_engine,
+    build_gate_liveness,
+)
 from facegate.config import Settings
 from facegate.domain.policy import SiteMode
 from facegate.gate.loop import LoopOptions
@@ -23,9 +28,11 @@ from facegate.gate.server_side import (
 )
 from facegate.gate.store_upstream import StoreUpstream
 from facegate.messaging.webhook import WebhookNotifier
-from facegate.ports import LivenessCheck
+from facegate.ports import GateUpstream, LivenessCheck
 from facegate.services.accounts import ensure_admin
+from facegate.services.alarms import AlarmFeed, AlarmRelay
 from facegate.services.context import ServiceContext
+from facegate.services.workers import WorkerPool
 from facegate.store.passwords import Argon2Hasher
 from facegate.vision.engine import FaceEngine
 from facegate.vision.models import DESCRIPTOR_MODEL_ID
@@ -60,6 +67,7 @@ def build_server(settings: Settings) -> ServerDeps:
     notify = None
     if server.webhook_url:
         notify = WebhookNotifier(server.webhook_url, server.webhook_timeout_s)
+    alarms = build_alarm_service(settings, notify, AlarmFeed())
     deps = ServerDeps(
         settings=settings,
         store=build_store(settings),
@@ -69,6 +77,8 @@ def build_server(settings: Settings) -> ServerDeps:
         describer=describer,
         notify=notify,
         limiter=LoginLimiter(server.login_attempts, server.login_window_s),
+        alarms=alarms,
+        frame_pool=WorkerPool(server.frame_workers, server.busy_retry_after_s),
     )
     _admin_from_settings(settings, deps)
     wire_gate_pipeline(deps)
@@ -95,9 +105,12 @@ def wire_gate_pipeline(deps: ServerDeps) -> None:
 
     model_id = DESCRIPTOR_MODEL_ID
     match, _ = settings.match_policy(model_id)
-    upstream = StoreUpstream(
+    store_upstream = StoreUpstream(
         lambda: deps.store, deps.sealer(), clock, model_id, match, SiteMode(settings.gate.site_mode)
     )
+    upstream: GateUpstream = store_upstream
+    if deps.alarms is not None:
+        upstream = AlarmRelay(store_upstream, deps.alarms)
     pool = ActuatorPool(lambda target: build_actuator(settings, target, None), upstream)
     gate = settings.gate
     options = LoopOptions(

@@ -78,6 +78,11 @@ class ServerSettings:
         tls_cert: a PEM certificate for HTTPS.
         tls_key: its PEM private key.
         max_upload_bytes: largest multipart upload, in bytes (default 10 MiB).
+        frame_workers: kiosk frames decided at once (default 2, one per core here);
+            a frame that finds them all busy is answered 503 at once.
+        busy_retry_after_s: the ``Retry-After`` of that answer (seconds, default 1).
+        alarm_mqtt: also publish alarms on ``<gate.mqtt_prefix>/<gate.mqtt_site>/alarm``
+            at the gate settings' broker (default off).
     """
 
     host: str = "127.0.0.1"
@@ -93,6 +98,9 @@ class ServerSettings:
     tls_cert: Path | None = None
     tls_key: Path | None = None
     max_upload_bytes: int = 10 * 1024 * 1024
+    frame_workers: int = 2
+    busy_retry_after_s: float = 1.0
+    alarm_mqtt: bool = False
 
     def check_secrets(self) -> None:
         """Refuse to serve outside development without a session secret.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
@@ -15,6 +17,7 @@ from facegate.domain.errors import (
     InvalidImageError,
     NotFoundError,
     PolicyRefusedError,
+    ServiceBusyError,
     ServiceUnavailableError,
     SiteNotInitializedError,
     ValidationError,
@@ -43,6 +46,7 @@ _STATUS: tuple[tuple[type[FacegateError], int], ...] = (
     (TooManyAttemptsError, 429),
     (CsrfError, 403),
     (PolicyRefusedError, 403),
+    (ServiceBusyError, 503),
     (ServiceUnavailableError, 503),
 )
 
@@ -69,7 +73,10 @@ async def json_answer(request: Request, error: Exception) -> JSONResponse:
     reason = getattr(error, "reason", None)
     if isinstance(reason, str):
         body["reason"] = reason
-    return JSONResponse(body, status_code=status_for(error))
+    headers = {}
+    if isinstance(error, ServiceBusyError):
+        headers["Retry-After"] = str(max(1, math.ceil(error.retry_after_s)))
+    return JSONResponse(body, status_code=status_for(error), headers=headers)
 
 
 def install(app: FastAPI) -> None:

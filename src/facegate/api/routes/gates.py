@@ -75,4 +75,6 @@ def gate_events(deps: Deps, principal: Device, gate_id: str, batch: EventBatch) 
     _own_gate(principal, gate_id)
     events = _parse(batch, gate_id)
     new = receive_events(context_for(deps, principal), events)
+    if deps.alarms is not None:
+        deps.alarms.relay(events)  # alarm kinds only, each once by its key
     return Receipt(received=len(events), new=new)
