@@ -17,7 +17,7 @@ import uvicorn
 
 from api_site import Site
 from brokers import free_port
-from facegate.api.app import create_app
+from facegate.app import create_app
 from facegate.domain.site import CredentialKind, CredentialMode, DoorKind
 from facegate.ports import FrameDecision
 from facegate.services import accounts, places

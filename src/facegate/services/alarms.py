@@ -247,3 +247,20 @@ class SilentGateWatch:
             )
             self.alarms.raise_event(event)
         return new
+
+    def start(self, every_s: float) -> threading.Event:
+        """Check every ``every_s`` seconds in a daemon thread; set the event to stop it.
+
+        A failing check is logged and the next one still comes.
+        """
+        stop = threading.Event()
+
+        def run() -> None:
+            while not stop.wait(every_s):
+                try:
+                    self.check()
+                except Exception:  # the watch must outlive a failing health query
+                    log.exception("silent-gate check failed")
+
+        threading.Thread(target=run, name="facegate-silent-gates", daemon=True).start()
+        return stop

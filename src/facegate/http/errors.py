@@ -7,7 +7,6 @@ import math
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from facegate.api.deps import CsrfError, NotAuthenticatedError
 from facegate.domain.errors import (
     AccessRefusedError,
     BadInputError,
@@ -22,6 +21,7 @@ from facegate.domain.errors import (
     SiteNotInitializedError,
     ValidationError,
 )
+from facegate.http.deps import CsrfError, NotAuthenticatedError
 
 
 class TooManyAttemptsError(PolicyRefusedError):
