@@ -10,11 +10,11 @@ import typer
 from facegate.cli.context import settings_from
 from facegate.cli.gate import liveness_notice
 from facegate.cli.output import JsonFlag, emit_json, handles_errors, stderr
-from facegate.config import Settings
 from facegate.domain.accounts import AccountRole
 from facegate.domain.errors import BadInputError
 
 if TYPE_CHECKING:
+    from facegate.config import Settings
     from facegate.services.audit_anchor import PeriodicCheckpoints
 
 admin_app = typer.Typer(help="Accounts of the web console.", no_args_is_help=True)
