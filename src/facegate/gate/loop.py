@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from facegate.domain.clock import Clock
 from facegate.domain.gate import GateSnapshot
 from facegate.domain.liveness import LivenessSchedule
-from facegate.domain.policy import Decision
 from facegate.gate.controller import (
     AlarmSink,
     ControllerOptions,
@@ -168,8 +167,3 @@ class GateLoop:
             return [self.controller.fail_closed(error, 0, frame.index)]
         self._failing = False
         return [] if outcome is None else [outcome]
-
-    def decision_of(self, track_id: int) -> Decision | None:
-        """The current decision of track ``track_id``, if it is still followed."""
-        track = self.perception.tracker.tracks.get(track_id)
-        return None if track is None else track.decision
