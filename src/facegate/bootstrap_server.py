@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable, Iterable
 from functools import cache
 
 from fastapi import FastAPI
@@ -30,13 +32,16 @@ from facegate.http.security import LoginLimiter
 from facegate.messaging.webhook import WebhookNotifier
 from facegate.ports import GateUpstream, LivenessCheck
 from facegate.services.accounts import ensure_admin
-from facegate.services.alarms import AlarmFeed, AlarmRelay
+from facegate.services.alarms import AlarmFeed, AlarmRelay, SilentGateWatch
 from facegate.services.context import ServiceContext
 from facegate.services.workers import WorkerPool
 from facegate.store.passwords import Argon2Hasher
 from facegate.vision.engine import FaceEngine
 from facegate.vision.models import DESCRIPTOR_MODEL_ID
 from facegate.vision.photos import EnginePhotoDescriber
+
+SILENT_CHECK_S = 15.0
+"""How often the server looks for gates gone silent (seconds)."""
 
 
 def _admin_from_settings(settings: Settings, deps: ServerDeps) -> None:
@@ -123,6 +128,21 @@ def wire_gate_pipeline(deps: ServerDeps) -> None:
     outbox = SqliteOutbox(settings.data_dir / "gate" / "server-outbox.db")
     deps.decider = PipelineDecider(engine, pool, outbox, liveness, clock, options, settings.images)
     deps.opener = ActuatorOpener(pool, gate.unlock_duration_s)
+
+
+def watch_silent_gates(
+    deps: ServerDeps,
+    silent: Callable[[], Iterable[tuple[str, str]]],
+    every_s: float = SILENT_CHECK_S,
+) -> threading.Event | None:
+    """Raise ``gate_silent`` alarms for the gates ``silent`` lists, checked every ``every_s``.
+
+    ``silent`` lists ``(gate_id, door_id)`` of the gates not heard from for too long (the
+    gate-health data). Returns the event that stops the watch (``None``: no alarms).
+    """
+    if deps.alarms is None:
+        return None
+    return SilentGateWatch(silent, deps.alarms, deps.clock).start(every_s)
 
 
 def build_app(settings: Settings) -> FastAPI:

@@ -126,3 +126,21 @@ def test_the_console_stream_shows_alarms(site: Site) -> None:
     assert "event: alarm" in text
     data = next(line for line in text.splitlines() if line.startswith('data: {"event"'))
     assert json.loads(data.removeprefix("data: "))["type"] == "door_held_open"
+
+
+def test_a_gate_gone_silent_is_raised_by_the_servers_watch(site: Site) -> None:
+    from facegate.bootstrap_server import watch_silent_gates
+
+    feed = AlarmFeed()
+    site.deps.alarms = AlarmService([], feed)
+    stop = watch_silent_gates(site.deps, lambda: [("gate-7", "door-7")], every_s=0.05)
+    assert stop is not None
+    try:
+        deadline = time.monotonic() + 5.0
+        while not feed.after(0) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        stop.set()
+    assert [(p["type"], p["gate_id"], p["door_id"]) for _, p in feed.after(0)] == [
+        ("gate_silent", "gate-7", "door-7")
+    ]

@@ -211,13 +211,14 @@ def test_the_alarm_channels_get_each_alarm_and_a_failing_one_does_not_stop_the_r
 
 
 def test_a_gate_gone_silent_is_one_alarm_until_it_speaks_again() -> None:
-    silent: list[str] = ["door-a"]
+    silent: list[tuple[str, str]] = [("gate-a", "door-a")]
     feed = AlarmFeed()
     watch = SilentGateWatch(lambda: list(silent), AlarmService([], feed), FakeClock())
-    assert watch.check() == ["door-a"]
+    assert watch.check() == ["gate-a"]
     assert watch.check() == []
     silent.clear()
     assert watch.check() == []
-    silent.append("door-a")
-    assert watch.check() == ["door-a"]
-    assert [(p["type"], p["gate_id"]) for _, p in feed.after(0)] == [("gate_silent", "door-a")] * 2
+    silent.append(("gate-a", "door-a"))
+    assert watch.check() == ["gate-a"]
+    raised = [(p["type"], p["gate_id"], p["door_id"]) for _, p in feed.after(0)]
+    assert raised == [("gate_silent", "gate-a", "door-a")] * 2

@@ -219,34 +219,37 @@ class SilentGateWatch:
     """Raises ``gate_silent`` once when a gate goes silent, again only after it spoke.
 
     Args:
-        silent: lists the ids of the gates silent now (the gate-health data: gates whose
-            last poll is too old); a gate's id is its door's id.
+        silent: lists the gates silent now as ``(gate_id, door_id)`` pairs (from the
+            gate-health data: gates whose last poll is too old).
         alarms: where the alarms go.
         clock: the time source.
     """
 
     def __init__(
-        self, silent: Callable[[], Iterable[str]], alarms: AlarmService, clock: Clock
+        self,
+        silent: Callable[[], Iterable[tuple[str, str]]],
+        alarms: AlarmService,
+        clock: Clock,
     ) -> None:
         self.silent, self.alarms, self.clock = silent, alarms, clock
-        self._known: set[str] = set()
+        self._known: set[tuple[str, str]] = set()
 
     def check(self) -> list[str]:
         """Look once; returns the gates newly found silent (each raised as an alarm)."""
         now_silent = set(self.silent())
         new = sorted(now_silent - self._known)
         self._known = now_silent
-        for gate_id in new:
+        for gate_id, door_id in new:
             event = GateEvent(
                 str(uuid.uuid4()),
                 gate_id,
                 GateEventKind.GATE_SILENT,
-                gate_id,
+                door_id,
                 self.clock.now(),
                 note=f"gate {gate_id} stopped reporting",
             )
             self.alarms.raise_event(event)
-        return new
+        return [gate_id for gate_id, _ in new]
 
     def start(self, every_s: float) -> threading.Event:
         """Check every ``every_s`` seconds in a daemon thread; set the event to stop it.
