@@ -93,6 +93,12 @@ def test_she_is_unlocked_again_after_she_left_or_the_door_cycled() -> None:
     run(loop, [fake_frame(i, 0) for i in range(30, 42)])
     run(loop, [fake_frame(i, RESIDENT) for i in range(42, 50)])
     assert len(door.commands) == 3
+    # Still in view (one track) when the door opens and closes again: unlocked again.
+    monitor.unlocked(3.0)
+    monitor.contact("open")
+    monitor.contact("closed")
+    run(loop, [fake_frame(i, RESIDENT) for i in range(50, 60)])
+    assert len(door.commands) == 4
 
 
 def test_an_alert_list_hit_is_a_deny_and_an_alarm() -> None:

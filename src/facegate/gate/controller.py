@@ -137,6 +137,7 @@ class DoorController:
         self.alarms = alarms if alarms is not None else OutboxAlarms(events)
         self._card: tuple[str, float] | None = None
         self._present: dict[str, datetime] = {}
+        self._cycled = False
         self._lock = threading.Lock()
         self._door_id = ""
         self._version: str | None = None
@@ -156,9 +157,20 @@ class DoorController:
                     self._present[person_id] = now
 
     def door_cycled(self) -> None:
-        """The door was opened and closed: the people in view may be unlocked again."""
+        """The door was opened and closed: the people in view may be unlocked again.
+
+        Safe from any thread (the door contact's); the frame loop re-arms its tracks on
+        its next frame (:meth:`take_cycled`).
+        """
         with self._lock:
             self._present.clear()
+            self._cycled = True
+
+    def take_cycled(self) -> bool:
+        """Whether the door cycled since the last call (and forget it)."""
+        with self._lock:
+            cycled, self._cycled = self._cycled, False
+            return cycled
 
     def reset(self) -> None:
         """Forget every presence (a new arrival at an empty door)."""

@@ -75,6 +75,11 @@ def conclude(
     Returns:
         What perception saw (``None``: no face) and the decision completed, if any.
     """
+    if controller.take_cycled():
+        for track in perception.tracker.tracks.values():
+            if track.decision is not None and track.decision.granted:
+                track.decision = None  # decided again (its descriptor is kept)
+                track.reported.clear()
     controller.recheck(perception.tracker.tracks.values())
     threshold = controller.snapshot().access.match.threshold
     seen = perception.observe(frame, threshold)
