@@ -240,6 +240,8 @@ def build_gate(
     )
     loop = GateLoop(engine, holder, actuator, outbox, liveness, clock, options)
     monitor.on_closed = loop.controller.door_cycled
+    holder.probes.backlog = outbox.pending_count  # the health each poll reports
+    holder.probes.camera = lambda: "failed" if getattr(loop, "_camera_down", False) else "ok"
     sync = SyncThread(holder, outbox, gate.sync_interval_s, ticks=(monitor.tick,))
     closers = (
         [upstream_close] if (upstream_close := getattr(holder.upstream, "close", None)) else []

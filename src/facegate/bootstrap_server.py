@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterable
 from functools import cache
 
@@ -34,6 +35,7 @@ from facegate.ports import GateUpstream, LivenessCheck
 from facegate.services.accounts import ensure_admin
 from facegate.services.alarms import AlarmFeed, AlarmRelay, SilentGateWatch
 from facegate.services.context import ServiceContext
+from facegate.services.gate_health import silent_gates
 from facegate.services.workers import WorkerPool
 from facegate.store.passwords import Argon2Hasher
 from facegate.vision.engine import FaceEngine
@@ -87,7 +89,25 @@ def build_server(settings: Settings) -> ServerDeps:
     )
     _admin_from_settings(settings, deps)
     wire_gate_pipeline(deps)
+    watch_silent_gates(deps, _silent_gates(deps, settings.gate.silent_after_s))
     return deps
+
+
+def _silent_gates(deps: ServerDeps, after_s: float) -> Callable[[], list[tuple[str, str]]]:
+    """Lists ``(gate_id, door_id)`` of the edge gates silent for over ``after_s`` seconds.
+
+    Nothing during the server's first ``after_s`` seconds: a gate is not heard from
+    before this process has run as long as a gate may be silent.
+    """
+    started = time.monotonic()
+    context = ServiceContext(store=deps.store, clock=deps.clock, actor="alarms")
+
+    def silent() -> list[tuple[str, str]]:
+        if time.monotonic() - started < after_s:
+            return []
+        return [(g.gate_id, g.target_id) for g in silent_gates(context, after_s)]
+
+    return silent
 
 
 def wire_gate_pipeline(deps: ServerDeps) -> None:

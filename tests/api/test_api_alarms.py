@@ -15,6 +15,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from api_site import Site
 from brokers import SHARED_BROKER, broker_up, unique_prefix
+from facegate.domain.accounts import GateKind
 from facegate.domain.gate import GateEvent, GateEventKind
 from facegate.domain.site import CredentialKind, CredentialMode, DoorKind
 from facegate.gate.contact import ContactMonitor, alarm_to_outbox
@@ -62,7 +63,8 @@ def test_a_forced_door_raises_an_alarm_on_every_channel(
     door = places.add_door(
         site.context, "North", DoorKind.ENTRANCE, CredentialMode.ANY_OF, [CredentialKind.CARD]
     ).id
-    secret = accounts.issue_device_key(site.context, door, "gate").secret
+    issued = accounts.issue_device_key(site.context, door, "gate", GateKind.EDGE, "gate-n")
+    secret = issued.secret
     topic = alarm_topic(prefix, "site")
     listener = Listener(topic)
     hooked: list[dict[str, Any]] = []
@@ -79,14 +81,14 @@ def test_a_forced_door_raises_an_alarm_on_every_channel(
         # At the gate: the contact says open while the gate never unlocked.
         outbox = SqliteOutbox(tmp_path / "gate-outbox.db")
         monitor = ContactMonitor(
-            site.deps.clock, 30.0, alarm_to_outbox(outbox, site.deps.clock, door, door)
+            site.deps.clock, 30.0, alarm_to_outbox(outbox, site.deps.clock, "gate-n", door)
         )
         monitor.contact("open")
         batch = {"events": [event_to_json(e) for e in outbox.pending()]}
         client = site.client()
         for _ in range(2):  # delivered twice (a retry): raised once
             answer = client.post(
-                f"/api/v1/gates/{door}/events", json=batch, headers={"X-Device-Key": secret}
+                "/api/v1/gates/gate-n/events", json=batch, headers={"X-Device-Key": secret}
             )
             assert answer.status_code == 200, answer.text
         assert site.deps.alarms.drain(10.0)
@@ -144,3 +146,15 @@ def test_a_gate_gone_silent_is_raised_by_the_servers_watch(site: Site) -> None:
     assert [(p["type"], p["gate_id"], p["door_id"]) for _, p in feed.after(0)] == [
         ("gate_silent", "gate-7", "door-7")
     ]
+
+
+def test_the_server_watches_its_registered_edge_gates(site: Site) -> None:
+    from facegate.bootstrap_server import _silent_gates
+
+    door = places.add_door(
+        site.context, "North", DoorKind.ENTRANCE, CredentialMode.ANY_OF, [CredentialKind.CARD]
+    ).id
+    accounts.issue_device_key(site.context, door, "edge", GateKind.EDGE, "gate-silent")
+    accounts.issue_device_key(site.context, door, "kiosk", GateKind.KIOSK, "kiosk-1")
+    assert _silent_gates(site.deps, 0.0)() == [("gate-silent", door)]
+    assert _silent_gates(site.deps, 3600.0)() == []  # not before the server ran that long

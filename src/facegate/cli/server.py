@@ -41,6 +41,7 @@ def serve(
     import uvicorn
 
     from facegate.bootstrap_server import build_app
+    from facegate.http.serving import uvicorn_options
     from facegate.http.tls import self_signed as make_certificate
 
     settings = settings_from(ctx)
@@ -64,7 +65,7 @@ def serve(
             port=port,
             ssl_certfile=str(cert) if cert else None,
             ssl_keyfile=str(key) if key else None,
-            log_level="info",
+            **uvicorn_options(server),
         )
     finally:
         if checkpoints is not None:

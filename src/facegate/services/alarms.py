@@ -24,7 +24,13 @@ from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Sequence
 
 from facegate.domain.clock import Clock
-from facegate.domain.gate import ALARM_KINDS, GateEvent, GateEventKind, GateSnapshot
+from facegate.domain.gate import (
+    ALARM_KINDS,
+    GateEvent,
+    GateEventKind,
+    GateReport,
+    GateSnapshot,
+)
 from facegate.ports import GateUpstream
 
 log = logging.getLogger(__name__)
@@ -201,6 +207,16 @@ class AlarmRelay:
     def fetch_snapshot(self, gate_id: str, target_id: str) -> GateSnapshot:
         """The inner upstream's snapshot."""
         return self.inner.fetch_snapshot(gate_id, target_id)
+
+    def poll_snapshot(
+        self,
+        gate_id: str,
+        target_id: str,
+        known_version: str | None,
+        report: GateReport | None = None,
+    ) -> GateSnapshot | None:
+        """The inner upstream's poll (``None``: ``known_version`` is current)."""
+        return self.inner.poll_snapshot(gate_id, target_id, known_version, report)
 
     def deliver(self, events: Sequence[GateEvent]) -> int:
         """Deliver ``events``, then raise their alarms (each once)."""
