@@ -103,6 +103,11 @@ class ServerSettings:
         tls_cert: a PEM certificate for HTTPS.
         tls_key: its PEM private key.
         max_upload_bytes: largest multipart upload, in bytes (default 10 MiB).
+        frame_workers: kiosk frames decided at once (default 2, one per core here);
+            a frame that finds them all busy is answered 503 at once.
+        busy_retry_after_s: the ``Retry-After`` of that answer (seconds, default 1).
+        alarm_mqtt: also publish alarms on ``<gate.mqtt_prefix>/<gate.mqtt_site>/alarm``
+            at the gate settings' broker (default off).
         audit_checkpoint_every_s: how often the server signs a checkpoint of the audit
             chain into ``Settings.audit_anchor_dir``, in seconds (default 900; 0: never).
     """
@@ -121,6 +126,9 @@ class ServerSettings:
     tls_cert: Path | None = None
     tls_key: Path | None = None
     max_upload_bytes: int = 10 * 1024 * 1024
+    frame_workers: int = 2
+    busy_retry_after_s: float = 1.0
+    alarm_mqtt: bool = False
     audit_checkpoint_every_s: float = 900.0
 
     def check_secrets(self) -> None:
@@ -170,6 +178,8 @@ class GateSettings:
             ``{action}`` and ``{duration_s}`` placeholders allowed.
         held_open_s: an open door contact longer than this raises door-held-open
             (seconds, default 30).
+        silent_after_s: the server raises a ``gate_silent`` alarm for an edge gate not
+            heard from for longer (seconds, default 60).
         outbox_file: the outbox's file name inside ``<data-dir>/gate/`` (default
             ``outbox.db``).
         liveness: ``motion`` (default: the multi-frame cue, no trained file; it needs
@@ -186,8 +196,9 @@ class GateSettings:
             (default 50: 2 s at 25 fps).
         decide_after_frames: frames a face may stay below the quality gate before the
             track is denied as ``low_quality`` (default 15).
-        sync_interval_s: how often the snapshot is refreshed and the outbox delivered
-            (seconds, default 5.0).
+        sync_interval_s: how often the gate asks whether its snapshot is current (one
+            cheap version check; it rebuilds only on change) and delivers the outbox
+            (seconds, default 1.0: an erasure reaches every reachable gate within 2 s).
         card_window_s: how long a card read waits for the face on an ``all_of`` door
             (seconds, default 10).
         site_mode: ``normal``, ``lockdown`` or ``free_passage`` (fire alarm).
@@ -198,6 +209,9 @@ class GateSettings:
         device_key: this gate's device key for ``http`` (issued by an administrator;
             it also unseals the snapshot's templates); never logged.
         http_timeout_s: how long one call to the server may take (seconds, default 5).
+        event_max_age_s: the server refuses a gate's event that occurred longer ago
+            than this (seconds, default 2592000: 30 days, the longest outage an outbox
+            is expected to bridge), or more than 300 s in its future.
         snapshot_max_age_s: a gate deciding offline from a snapshot older than this
             logs an error every 10 minutes (it keeps deciding from it: it has nothing
             better, and denying every resident during a long outage is worse); seconds,
@@ -214,6 +228,7 @@ class GateSettings:
     mqtt_site: str = "site"
     http_url: str | None = None
     held_open_s: float = 30.0
+    silent_after_s: float = 60.0
     outbox_file: str = "outbox.db"
     liveness: LivenessMode = "motion"
     texture_model: Path | None = None
@@ -221,7 +236,7 @@ class GateSettings:
     liveness_step_frames: int = 6
     liveness_max_frames: int = 50
     decide_after_frames: int = 15
-    sync_interval_s: float = 5.0
+    sync_interval_s: float = 1.0
     card_window_s: float = 10.0
     site_mode: Literal["normal", "lockdown", "free_passage"] = "normal"
     upstream: Literal["store", "http"] = "store"
@@ -229,6 +244,7 @@ class GateSettings:
     device_key: SecretStr | None = None
     http_timeout_s: float = 5.0
     snapshot_max_age_s: float = 86_400.0
+    event_max_age_s: float = 2_592_000.0
 
     def liveness_schedule(self) -> LivenessSchedule:
         """The liveness schedule these settings give (windows, step, presentation length).

@@ -5,15 +5,15 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 
 from facegate.domain.errors import (
     CameraFailedError,
     FacegateError,
     UpstreamUnavailableError,
 )
-from facegate.domain.gate import SNAPSHOT_FORMAT, GateSnapshot
+from facegate.domain.gate import SNAPSHOT_FORMAT, GateReport, GateSnapshot
 from facegate.gate.loop import GateLoop, Outcome
 from facegate.gate.outbox import SqliteOutbox
 from facegate.gate.snapshot_file import SnapshotFile, SnapshotFileError, age_s
@@ -21,14 +21,34 @@ from facegate.ports import DoorActuator, FrameSource, GateUpstream
 
 log = logging.getLogger(__name__)
 
+MAX_BACKOFF_S = 60.0
+"""Longest wait after failed sync rounds before the next try (seconds)."""
 DEFAULT_MAX_AGE_S = 86_400.0
 """Default age beyond which an offline snapshot is reported as stale (seconds, 24 h)."""
 STALE_REPEAT_S = 600.0
 """How often the stale-snapshot error is repeated while it lasts (seconds)."""
 
 
+@dataclass(slots=True)
+class HealthProbes:
+    """Where a gate's health report reads its outbox backlog and camera state.
+
+    Attributes:
+        backlog: events waiting in the outbox (-1 unknown).
+        camera: ``ok``, ``failed`` or ``unknown``.
+    """
+
+    backlog: Callable[[], int] = lambda: -1
+    camera: Callable[[], str] = lambda: "unknown"
+
+
 class SnapshotHolder:
     """The gate's current snapshot; refreshed from the upstream, kept when it is down.
+
+    A refresh is a poll: the upstream answers "still current" (one version read, or an
+    HTTP 304) or a new snapshot, which is then written to the snapshot file at once.
+    Each poll carries the gate's health (:class:`facegate.domain.gate.GateReport`:
+    version held, last successful sync, outbox backlog, camera state; see ``probes``).
 
     With ``saved``, each fresh snapshot is also written to that file, and a gate whose
     upstream is unreachable when it starts decides from the file instead. A snapshot
@@ -56,6 +76,8 @@ class SnapshotHolder:
         self._current: GateSnapshot | None = None
         self._stale_logged_at: datetime | None = None
         self.online = False
+        self.last_sync: datetime | None = None
+        self.probes = HealthProbes()
 
     def refresh(self) -> bool:
         """Fetch the current snapshot; ``False`` (old one kept) when the upstream is down.
@@ -66,7 +88,7 @@ class SnapshotHolder:
             ValueError: the upstream sent a snapshot of another format.
         """
         try:
-            fresh = self.upstream.fetch_snapshot(self.gate_id, self.target_id)
+            fresh = self._poll()
         except UpstreamUnavailableError as err:
             was_online, self.online = self.online, False
             if self._current is None:
@@ -75,11 +97,31 @@ class SnapshotHolder:
                 log.warning("upstream unreachable, deciding from the snapshot held: %s", err)
             self._report_stale(self._current)
             return False
+        now = self.saved.clock.now() if self.saved is not None else datetime.now(UTC)
+        self.online, self.last_sync = True, now
+        if fresh is None:
+            if self._current is not None:  # confirmed current: as of now (file age)
+                self._current = replace(self._current, built_at=now)
+                self._save(self._current)
+            return True
         if fresh.format != SNAPSHOT_FORMAT:
             raise ValueError(f"snapshot format {fresh.format}, this gate reads {SNAPSHOT_FORMAT}")
-        self._current, self.online = fresh, True
+        self._current = fresh
         self._save(fresh)
         return True
+
+    def report(self) -> GateReport:
+        """This gate's health as it sends it with each poll."""
+        version = "" if self._current is None else self._current.version
+        return GateReport(version, self.last_sync, self.probes.backlog(), self.probes.camera())
+
+    def _poll(self) -> GateSnapshot | None:
+        poll = getattr(self.upstream, "poll_snapshot", None)
+        if poll is None:  # an upstream without the cheap check: fetch every time
+            return self.upstream.fetch_snapshot(self.gate_id, self.target_id)
+        known = None if self._current is None else self._current.version
+        fresh: GateSnapshot | None = poll(self.gate_id, self.target_id, known, self.report())
+        return fresh
 
     def _load_saved(self, down: UpstreamUnavailableError) -> GateSnapshot:
         if self.saved is None:
@@ -157,7 +199,12 @@ def sync_once(holder: SnapshotHolder, outbox: SqliteOutbox) -> int:
 
 
 class SyncThread(threading.Thread):
-    """Calls :func:`sync_once` every ``interval_s`` seconds until :meth:`stop`.
+    """Calls :func:`sync_once` every ``interval_s`` seconds until :meth:`stop`; supervised.
+
+    An exception in a round (or a tick) is logged with its traceback and the thread goes
+    on: the next round comes after a back-off that doubles with each failed round in a
+    row (from ``interval_s`` up to :data:`MAX_BACKOFF_S`), and back to ``interval_s`` after
+    a round that worked. Syncing never dies silently.
 
     Args:
         holder: the snapshot holder.
@@ -177,18 +224,39 @@ class SyncThread(threading.Thread):
         self.holder, self.outbox, self.interval_s = holder, outbox, interval_s
         self.ticks = tuple(ticks)
         self._halt = threading.Event()
+        self.rounds = 0
+        self.failures = 0
+        self._in_a_row = 0
 
     def run(self) -> None:
         """Sync until stopped; run the ticks in between."""
         step_s = min(self.interval_s, 1.0)
-        waited_s = 0.0
+        waited_s, due_s = 0.0, self.interval_s
         while not self._halt.wait(step_s):
             for tick in self.ticks:
-                tick()
+                self._guarded("tick", tick)
             waited_s += step_s
-            if waited_s >= self.interval_s:
+            if waited_s >= due_s:
                 waited_s = 0.0
-                sync_once(self.holder, self.outbox)
+                due_s = self._round()
+
+    def _round(self) -> float:
+        """One sync round; returns the seconds until the next one."""
+        self.rounds += 1
+        if self._guarded("sync round", lambda: sync_once(self.holder, self.outbox)):
+            self._in_a_row = 0
+            return self.interval_s
+        self._in_a_row += 1
+        return min(self.interval_s * 2.0**self._in_a_row, max(MAX_BACKOFF_S, self.interval_s))
+
+    def _guarded(self, what: str, work: Callable[[], object]) -> bool:
+        try:
+            work()
+        except Exception:  # the supervisor logs everything and goes on
+            self.failures += 1
+            log.exception("gate %s failed; syncing goes on", what)
+            return False
+        return True
 
     def stop(self) -> None:
         """Ask the thread to end after its current round."""

@@ -9,16 +9,25 @@ from datetime import timedelta
 from facegate.domain.accounts import (
     AccountRole,
     DeviceKey,
+    Gate,
+    GateKind,
     ResetToken,
     User,
     WebSession,
     check_password_strength,
     secret_hash,
 )
-from facegate.domain.errors import AccessRefusedError, NotFoundError, ValidationError
+from facegate.domain.audit import DetailValue
+from facegate.domain.errors import (
+    AccessRefusedError,
+    ConflictError,
+    NotFoundError,
+    ValidationError,
+)
 from facegate.domain.reasons import Reason
 from facegate.ports import PasswordHasher
 from facegate.services.context import ServiceContext, audit, new_id
+from facegate.services.snapshots import gate_target
 
 _REFUSED = "unknown username or wrong password"
 
@@ -150,18 +159,46 @@ class IssuedDeviceKey:
     secret: str
 
 
-def issue_device_key(context: ServiceContext, gate_id: str, label: str = "") -> IssuedDeviceKey:
-    """Issue an API key for the gate at door ``gate_id``.
+def issue_device_key(
+    context: ServiceContext,
+    target_id: str,
+    label: str = "",
+    kind: GateKind = GateKind.KIOSK,
+    gate_id: str | None = None,
+) -> IssuedDeviceKey:
+    """Issue an API key bound to a gate registered for the door or lift ``target_id``.
+
+    The gate ``gate_id`` is registered on first use (a new id when ``None``); a key
+    issued again for a registered gate (key rotation) must name the same door and kind.
+    A ``kiosk`` key may post frames and credentials for its door and read nothing; an
+    ``edge`` key may also read its door's snapshot and deliver its door's events.
 
     Raises:
-        NotFoundError: unknown door.
+        NotFoundError: unknown door or lift.
+        ConflictError: ``gate_id`` is registered for another door or kind.
+        ValidationError: ``gate_id`` unfit for a gate id.
     """
     secret = "fgk_" + secrets.token_urlsafe(32)
     with context.store.unit_of_work() as uow:
-        uow.places.door(gate_id)
-        key = DeviceKey(new_id(), gate_id, secret_hash(secret), context.clock.now(), None, label)
+        gate_target(uow, target_id)
+        now = context.clock.now()
+        gate = uow.gates.find(gate_id) if gate_id is not None else None
+        if gate is None:
+            gate = Gate(gate_id or f"{kind.value}-{new_id()[:12]}", target_id, kind, now, label)
+            uow.gates.add(gate)
+        elif (gate.target_id, gate.kind) != (target_id, kind):
+            raise ConflictError(f"gate {gate.id} serves {gate.target_id} as {gate.kind.value}")
+        key = DeviceKey(
+            new_id(), gate.id, secret_hash(secret), now, None, label, gate.target_id, gate.kind
+        )
         uow.accounts.add_device_key(key)
-        audit(uow, context, "device_key.issue", None, {"key_id": key.id, "gate_id": gate_id})
+        details: dict[str, DetailValue] = {
+            "key_id": key.id,
+            "gate_id": gate.id,
+            "target_id": target_id,
+            "kind": kind.value,
+        }
+        audit(uow, context, "device_key.issue", None, details)
         uow.commit()
     return IssuedDeviceKey(key, secret)
 
