@@ -142,3 +142,26 @@ def test_gallery_search_uses_the_threshold_for_its_people() -> None:
     assert gallery.people_count() == 3
     assert limit == identification_threshold(0.57, 1e-2, CURVE, 3)
     assert found.person_id == "p0"
+
+
+def test_a_sets_curve_compares_every_stranger_photo_with_each_persons_templates() -> None:
+    from facegate.services.evaluation import impostor_curve
+
+    rng = np.random.default_rng(3)
+
+    def unit() -> np.ndarray:
+        v = rng.normal(size=128)
+        return (v / np.linalg.norm(v)).astype(np.float32)
+
+    ann, bob = unit(), unit()
+    # Ann's 4th photo is not a template; Bob's photos are strangers to Ann and back.
+    people = {"s/ann": [ann, ann, ann, unit()], "s/bob": [bob, bob]}
+    close = {"s/ann": [ann], "s/twin": [(ann + 0.3 * unit()).astype(np.float32)]}
+    curve = impostor_curve(people)
+    assert curve is not None
+    assert curve.comparisons == 2 + 4  # Bob's 2 photos vs Ann, Ann's 4 vs Bob
+    assert curve.counts[-1] == 0  # random unit vectors lie ~1.4 apart
+    near = impostor_curve(close)
+    assert near is not None
+    assert near.counts[-1] == 2  # within 0.70 of each other, both ways
+    assert impostor_curve({"s/ann": [ann]}) is None
