@@ -232,14 +232,12 @@ def calibrate(
         people, acquisition, scores = identity_scores(
             directory, describer, progress, impostors.value, workers=workers
         )
+    source = str(directory.resolve())
     by_person = {
         person: [acquisition.descriptors[p] for p in paths if p in acquisition.descriptors]
         for person, paths in people.items()
     }
-    source = str(directory.resolve())
-    curve = impostor_curve(
-        by_person, impostors=impostors.value, source=f"facegate calibrate {source}"
-    )
+    curve = impostor_curve(by_person, impostors=impostors.value, source=f"calibrate {source}")
     calibration = calibrate_threshold(
         scores.genuine,
         scores.impostor,
