@@ -244,6 +244,40 @@ class Gallery:
         """Every template with its person, in the order added (for copying a gallery)."""
         return list(zip(self._person_ids, self._rows, strict=True))
 
+    def as_index(self) -> tuple[list[str], npt.NDArray[np.int64], FloatArray]:
+        """The whole gallery as ``(names, labels, matrix)``, rows in the order added.
+
+        ``names`` are the people, sorted; ``labels[i]`` is the position in ``names`` of
+        the person of row ``i`` of the ``(n, 128)`` float32 ``matrix``. The inverse of
+        :meth:`from_index` (for moving a gallery without a Python object per value).
+        """
+        matrix, labels, names = self._index()
+        return list(names), labels, matrix
+
+    @classmethod
+    def from_index(
+        cls, names: Sequence[str], labels: npt.NDArray[np.integer], matrix: FloatArray
+    ) -> Gallery:
+        """A gallery of ``matrix``'s rows, row ``i`` of person ``names[labels[i]]``.
+
+        Raises:
+            ValueError: ``matrix`` is not ``(n, 128)`` finite floats, ``labels`` is not
+                ``n`` positions in ``names``, or ``names`` are not distinct.
+        """
+        matrix = as_descriptor_matrix(matrix)
+        labels = np.asarray(labels)
+        if labels.shape != (matrix.shape[0],) or labels.dtype.kind not in "iu":
+            raise ValueError(f"{labels.shape} labels for {matrix.shape[0]} templates")
+        if len(set(names)) != len(names):
+            raise ValueError("gallery person ids are not distinct")
+        if len(labels) and not (labels.min() >= 0 and labels.max() < len(names)):
+            raise ValueError("gallery labels out of range")
+        gallery = cls()
+        name_list = [str(n) for n in names]
+        gallery._person_ids = [name_list[i] for i in labels.tolist()]
+        gallery._rows = list(matrix)
+        return gallery
+
     def _index(self) -> tuple[FloatArray, npt.NDArray[np.int64], list[str]]:
         if self._matrix is None or self._labels is None:
             names = sorted(set(self._person_ids))
