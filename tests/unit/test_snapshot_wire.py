@@ -13,6 +13,7 @@ import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from facegate.domain.gate import SNAPSHOT_FORMAT, GateSnapshot
+from facegate.domain.impostors import ImpostorCurve
 from facegate.domain.matching import DESCRIPTOR_SIZE, Gallery, MatchPolicy
 from facegate.domain.people import Role
 from facegate.domain.policy import AccessData, PersonAccess, SiteMode, Target
@@ -135,3 +136,23 @@ def test_a_body_whose_gallery_does_not_add_up_is_refused() -> None:
         Gallery.from_index(["a"], np.array([0]), np.zeros((2, DESCRIPTOR_SIZE), np.float32))
     with pytest.raises(ValueError, match="NaN"):
         Gallery.from_index(["a"], np.array([0]), np.full((1, DESCRIPTOR_SIZE), np.nan, np.float32))
+
+
+def test_the_sites_1_to_n_target_and_calibrated_curve_cross_the_wire() -> None:
+    """An edge gate judges 1:N search as the server does, not by the shipped defaults."""
+    curve = ImpostorCurve((0.3, 0.4, 0.5), (0, 2, 40), 90_000, 3, "site calibration")
+    match = MatchPolicy(0.55, 0.05, 0.2, curve)
+    gallery = synthetic_gallery(people=3)
+    people = {pid: PersonAccess(Role.RESIDENT) for pid in gallery.person_ids()}
+    snapshot = big_snapshot(gallery)
+    access = AccessData(SiteMode.NORMAL, people, gallery, match)
+    sent = GateSnapshot(
+        *[getattr(snapshot, f) for f in ("format", "version", "built_at")],
+        snapshot.site_id,
+        snapshot.model_id,
+        snapshot.target,
+        access,
+    )
+    back = snapshot_from_wire(snapshot_to_wire(sent, "g", KEY), "g", KEY)
+    assert back.access.match == match
+    assert back.access.match.identification_threshold(500) == match.identification_threshold(500)

@@ -46,6 +46,7 @@ from facegate.domain.access import AccessRule, AlertEntry, TimeWindow, WeeklySch
 from facegate.domain.credentials import VisitorPass
 from facegate.domain.errors import FacegateError
 from facegate.domain.gate import GateSnapshot
+from facegate.domain.impostors import ImpostorCurve
 from facegate.domain.matching import DESCRIPTOR_SIZE, Gallery, MatchPolicy
 from facegate.domain.people import Role
 from facegate.domain.policy import AccessData, PersonAccess, SiteMode, Target
@@ -177,6 +178,10 @@ def _access_out(access: AccessData, names: list[str], rows: int) -> dict[str, An
         "people": people,
         "gallery": {"people": names, "rows": rows},
         "match": [access.match.threshold, access.match.min_margin],
+        "identification": {
+            "max_fpir": access.match.max_fpir,
+            "impostors": access.match.impostors.to_json(),
+        },
         "cards": dict(access.cards),
         "pins": dict(access.pins),
         "passes": [_pass_out(p) for p in access.passes.values()],
@@ -202,6 +207,17 @@ def _gallery_in(raw: dict[str, Any], tail: memoryview) -> Gallery:
     return Gallery.from_index(names, labels.astype(np.int64), matrix)
 
 
+def _match_in(raw: dict[str, Any]) -> MatchPolicy:
+    """The site's match policy, with the 1:N target and stranger curve it judges by."""
+    identification = raw["identification"]
+    return MatchPolicy(
+        float(raw["match"][0]),
+        float(raw["match"][1]),
+        float(identification["max_fpir"]),
+        ImpostorCurve.from_json(identification["impostors"]),
+    )
+
+
 def _access_in(raw: dict[str, Any], tail: memoryview) -> AccessData:
     people = {
         str(pid): PersonAccess(
@@ -215,7 +231,7 @@ def _access_in(raw: dict[str, Any], tail: memoryview) -> AccessData:
         SiteMode(raw["mode"]),
         people,
         gallery,
-        MatchPolicy(float(raw["match"][0]), float(raw["match"][1])),
+        _match_in(raw),
         {str(k): str(v) for k, v in raw["cards"].items()},
         {str(k): str(v) for k, v in raw["pins"].items()},
         {p.code_hash: p for p in passes},
