@@ -20,7 +20,8 @@ router = APIRouter(tags=["health"])
 class GatePublic(BaseModel):
     """A registered gate and what it last reported when it polled its snapshot.
 
-    ``last_seen`` is ``null`` for a gate not heard from since the server started;
+    ``last_seen`` is when the server last heard from it (an edge gate's poll or event
+    delivery, a kiosk's frame or credential), ``null`` when not since the server started;
     ``backlog`` is its outbox's waiting events (-1 unknown); ``camera`` ``ok``,
     ``failed`` or ``unknown``; ``last_sync`` its own last successful sync.
     """
@@ -65,7 +66,7 @@ def _context(deps: ServerDeps) -> ServiceContext:
 
 @router.get("/health")
 def health(deps: Deps) -> Health:
-    """Whether the server and its database answer, and when each gate last polled."""
+    """Whether the server and its database answer, and when each gate was last heard."""
     with deps.store.unit_of_work() as uow:
         site = uow.site.get()
     gates = [GatePublic.of(g) for g in gate_health(_context(deps))]
