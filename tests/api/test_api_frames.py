@@ -105,6 +105,7 @@ def test_a_saturated_server_answers_503_at_once_and_the_console_still_answers(
             decider.release.set()
             answers = [f.result(20.0) for f in busy]
         again = client.post(path, files=FRAME, headers=headers)
+        metrics = client.get("/api/v1/metrics").text
     assert decider.running >= 2, "frames are not decided side by side"
     assert health.status_code == 200
     assert health_s < 1.0
@@ -114,6 +115,9 @@ def test_a_saturated_server_answers_503_at_once_and_the_console_still_answers(
     assert refused_s < 1.0
     assert [a.status_code for a in answers] == [200, 200]
     assert again.status_code == 200  # freed workers take frames again
+    assert "facegate_frames_refused_total 1\n" in metrics
+    assert "facegate_frames_decided_total 3\n" in metrics
+    assert "facegate_frame_decision_seconds_count 3\n" in metrics
 
 
 def _kiosk_pipeline(site: Site, tmp_path: Path) -> None:

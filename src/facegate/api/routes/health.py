@@ -13,6 +13,7 @@ from facegate.http.deps import Deps, ServerDeps
 from facegate.http.metrics import Metrics
 from facegate.services.context import ServiceContext
 from facegate.services.gate_health import GateHealth, gate_health, metrics_lines
+from facegate.services.workers import frame_metrics_lines
 
 router = APIRouter(tags=["health"])
 
@@ -76,8 +77,9 @@ def health(deps: Deps) -> Health:
 
 @router.get("/metrics", response_class=PlainTextResponse)
 def metrics(request: Request, deps: Deps) -> PlainTextResponse:
-    """Counters in Prometheus text format, with each gate's health."""
+    """Counters in Prometheus text format, with each gate's health and the frame workers'."""
     counters: Metrics = request.app.state.metrics
     lines = metrics_lines(gate_health(_context(deps)), deps.clock.now())
+    lines += frame_metrics_lines(deps.frame_pool)
     text = counters.render() + "\n".join(lines) + "\n"
     return PlainTextResponse(text, media_type="text/plain; version=0.0.4")
