@@ -216,6 +216,15 @@ def _events(api: Any, door_id: str) -> list[tuple[bool, str, str | None]]:
     return [(e["granted"], e["reason"], e["person_id"]) for e in answer.json()]
 
 
+def _kiosk_seen(api: Any, door_id: str) -> None:
+    """The door's kiosk shows in the server's health as seen, its camera working."""
+    gates = api.get("/api/v1/health").json()["gates"]
+    kiosks = [g for g in gates if g["target"] == door_id and g["kind"] == "kiosk"]
+    assert len(kiosks) == 1, gates
+    assert kiosks[0]["last_seen"] is not None
+    assert kiosks[0]["camera"] == "ok"
+
+
 def _stranger(
     driver: Any, server: Server, setup: Setup, camera: Path, folder: Path, shots: list[Path]
 ) -> None:
@@ -248,6 +257,7 @@ def test_kiosk_grants_refuses_a_stranger_and_takes_the_card_after_withdrawal(
         assert "Welcome!" in _decision(kiosk, "granted", "Access granted.")
         shot(kiosk, tmp_path, "kiosk_granted", shots)
         assert (True, "granted", setup.person_id) in _events(api, setup.door_id)
+        _kiosk_seen(api, setup.door_id)
         _stranger(driver, server, setup, media.stranger_camera, tmp_path, shots)
         assert (False, "unknown_face", None) in _events(api, setup.door_id)
         _withdraw_in_portal(admin, server)
