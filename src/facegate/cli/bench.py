@@ -206,6 +206,10 @@ def bench_site(
         int, typer.Option(min=1, help="Every n-th frame of 25 frames/s videos (5: a 5 fps camera).")
     ] = 5,
     seed: Annotated[int, typer.Option(help="Seed of the fill and the rotations.")] = 0,
+    work_dir: Annotated[
+        Path | None,
+        typer.Option(help="Keep the site, logs and presented.jsonl here (default: a temp dir)."),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """A synthetic complex under load: kiosks, edge gates, a console user and a writer.
@@ -237,6 +241,7 @@ def bench_site(
         video_step=video_step,
         liveness=settings.gate.liveness,
         seed=seed,
+        work_dir=work_dir,
     )
     report = run_site_bench(options, lambda line: stderr.print(line, highlight=False))
     if as_json:

@@ -73,25 +73,25 @@ class Corpus:
         self.data, self.cache = data, cache
         self._loaders: dict[str, Loader] = {}
         self._photos: dict[str, Path] = {}
-        self._videos: dict[str, list[BgrImage]] = {}
 
     def image(self, key: str) -> BgrImage:
         """The BGR frame or photo of ``key``."""
         return self._loaders[key]()
 
-    def _video(self, file: str) -> list[BgrImage]:
-        if file not in self._videos:
-            capture, frames = cv2.VideoCapture(str(self.data / "video" / file)), []
-            while True:
-                ok, frame = capture.read()
-                if not ok:
-                    break
-                frames.append(frame)
-            capture.release()
-            if not frames:
-                raise DataSetError(f"cannot read {self.data / 'video' / file}")
-            self._videos[file] = frames
-        return self._videos[file]
+    def _video(self, file: str, keep: set[int]) -> int:
+        """Read ``file``, keeping only the frames at ``keep``; its frame count."""
+        capture, index = cv2.VideoCapture(str(self.data / "video" / file)), 0
+        while True:
+            ok, frame = capture.read()
+            if not ok:
+                break
+            if index in keep:
+                self._loaders[f"{file}#{index}"] = _held(frame)
+            index += 1
+        capture.release()
+        if not index:
+            raise DataSetError(f"cannot read {self.data / 'video' / file}")
+        return index
 
     def video_people(self, step: int, clip_frames: int) -> list[RealPerson]:
         """The webcam person, the talking head and the NUAA live subjects (video people).
@@ -103,12 +103,11 @@ class Corpus:
         """
         people = []
         for name, (file, e0, e1, p0, p1) in VIDEO_PEOPLE.items():
-            frames = self._video(file)
-            keys = [f"{file}#{i}" for i in range(len(frames))]
-            for i, key in enumerate(keys):
-                self._loaders[key] = _indexed(frames, i)
-            enrol = [k for i, k in enumerate(keys) if e0 * 25 <= i < e1 * 25][::10]
-            shown = [k for i, k in enumerate(keys) if p0 * 25 <= i < p1 * 25][::step]
+            enrol_at = list(range(round(e0 * 25), round(e1 * 25), 10))
+            shown_at = list(range(round(p0 * 25), round(p1 * 25), step))
+            count = self._video(file, {*enrol_at, *shown_at})
+            enrol = [f"{file}#{i}" for i in enrol_at if i < count]
+            shown = [f"{file}#{i}" for i in shown_at if i < count]
             people.append(RealPerson(name, True, enrol, list(_chunks(shown, clip_frames))))
         for subject in (*NUAA_RESIDENTS, *NUAA_STRANGERS):
             people.append(self._nuaa(subject, clip_frames))
@@ -120,8 +119,10 @@ class Corpus:
         for path in folder.glob("*.jpg"):
             session = "_".join(path.stem.split("_")[1:4])
             by_session.setdefault(session, []).append(path)
-        sessions = [sorted(p, key=lambda q: int(q.stem.rsplit("_", 1)[1])) for _, p in
-                    sorted(by_session.items())]
+        sessions = [
+            sorted(p, key=lambda q: int(q.stem.rsplit("_", 1)[1]))
+            for _, p in sorted(by_session.items())
+        ]
         for path in folder.glob("*.jpg"):
             self._loaders[str(path)] = _reader(path)
         enrolled = subject in NUAA_RESIDENTS
@@ -146,7 +147,9 @@ class Corpus:
         photo = _read_photo(self._photos[keys[0]])
         return [place_on_canvas(photo, 0.5 * i) for i in range(frames)]
 
-    def descriptors(self, engine: FaceEngine, keys: list[str]) -> dict[str, npt.NDArray[np.float32]]:
+    def descriptors(
+        self, engine: FaceEngine, keys: list[str]
+    ) -> dict[str, npt.NDArray[np.float32]]:
         """The primary face's descriptor of each key that has one (cached per model)."""
         digest = hashlib.sha256(engine.model_id.encode()).hexdigest()[:16]
         path = self.cache / "sitebench" / f"descriptors-{digest}.npz"
@@ -159,7 +162,9 @@ class Corpus:
             face = engine.primary_face(np.ascontiguousarray(self.image(key)[:, :, ::-1]))
             vector = face.descriptor if face is not None else None
             known[key] = (
-                np.asarray(vector, np.float32) if vector is not None else np.full(128, np.nan, np.float32)
+                np.asarray(vector, np.float32)
+                if vector is not None
+                else np.full(128, np.nan, np.float32)
             )
         if missing:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -173,8 +178,8 @@ def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
         yield items[start : start + size]
 
 
-def _indexed(frames: list[BgrImage], index: int) -> Loader:
-    return lambda: frames[index]
+def _held(frame: BgrImage) -> Loader:
+    return lambda: frame
 
 
 def _reader(path: Path) -> Loader:

@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import cv2
@@ -78,12 +79,12 @@ class EdgeRun:
             else:
                 self.rows.append(row)
 
-    def presented(self) -> list[Presented]:
-        """The presentations the gate got to, with its decisions as answers."""
+    def presented(self, until: float) -> list[Presented]:
+        """The presentations shown in full before ``until`` (wall clock), with the decisions."""
         shown = []
         for start, end, who in self.ranges:
             started = self.ready_at + start / self.fps
-            if not self.ready_at or started > time.time():
+            if not self.ready_at or self.ready_at + end / self.fps > until:
                 break
             answers = [
                 FrameAnswer(started, float(str(r["latency_ms"])), 200, str(r["reason"]),
@@ -157,9 +158,7 @@ def ramp(
         stop = threading.Event()
         kiosks = [Kiosk(url, d, keys[d], 1000.0) for d in doors[:level]]
         shows = [script(k.door_id, [clip], 0, n) for n, k in enumerate(kiosks)]
-        threads = run_threads(
-            [lambda k=k, s=s: k.run(s, stop) for k, s in zip(kiosks, shows, strict=True)]
-        )
+        threads = run_threads([partial(k.run, s, stop) for k, s in zip(kiosks, shows, strict=True)])
         time.sleep(step_s)
         stop.set()
         for thread in threads:

@@ -121,7 +121,11 @@ def build_layout(context: ServiceContext) -> Layout:
         layout.doors.append(
             [
                 places.add_door(
-                    context, f"B{b + 1} door {d + 1}", kind, CredentialMode.ANY_OF, accepted,
+                    context,
+                    f"B{b + 1} door {d + 1}",
+                    kind,
+                    CredentialMode.ANY_OF,
+                    accepted,
                     building.id,
                 ).id
                 for d, kind in enumerate(kinds)

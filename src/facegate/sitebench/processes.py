@@ -179,6 +179,4 @@ def start_edge_gate(
         sys.executable, "-m", "facegate.sitebench.edge", "--door", door_id,
         "--frames", str(frames), "--fps", str(fps),
     ]  # fmt: skip
-    return subprocess.Popen(
-        command, env=gate_env, stdout=subprocess.PIPE, stderr=log.open("ab")
-    )
+    return subprocess.Popen(command, env=gate_env, stdout=subprocess.PIPE, stderr=log.open("ab"))

@@ -50,7 +50,7 @@ class Roster:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def set(self, who: str, building: int | None, at: float) -> None:
-        """From ``at`` (wall clock, s) on, ``who`` lives in ``building`` (``None``: not enrolled)."""
+        """From ``at`` (wall clock, s) on, ``who`` lives in ``building`` (``None``: nowhere)."""
         with self.lock:
             self.history.setdefault(who, []).append((at, building))
             self.changes.setdefault(who, []).append(at)

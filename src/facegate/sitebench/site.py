@@ -11,6 +11,7 @@ the real strangers against the gallery as stored.
 
 from __future__ import annotations
 
+import json
 import tempfile
 import threading
 import time
@@ -69,6 +70,7 @@ class SiteBenchOptions:
     settle_s: float = 2.0
     liveness: str = "motion"
     seed: int = 0
+    work_dir: Path | None = None
 
 
 @dataclass
@@ -102,12 +104,14 @@ def _database(backend: str) -> Iterator[str | None]:
 
 def run_site_bench(options: SiteBenchOptions, say: Say) -> dict[str, object]:
     """Run the whole bench; the report (the contract's keys and more)."""
-    with (
-        tempfile.TemporaryDirectory(prefix="facegate-bench-site-") as tmp,
-        _database(options.backend) as db_url,
-    ):
+    folder = (
+        nullcontext(str(options.work_dir))
+        if options.work_dir is not None
+        else tempfile.TemporaryDirectory(prefix="facegate-bench-site-")
+    )
+    with folder as tmp, _database(options.backend) as db_url:
         root = Path(tmp)
-        (root / "site").mkdir()
+        (root / "site").mkdir(parents=True)
         env = site_env(root / "site", options.cache_dir, db_url, options.liveness)
         site_init(env)
         settings = Settings(data_dir=root / "site", cache_dir=options.cache_dir, db_url=db_url)
@@ -155,8 +159,8 @@ def _build(options: SiteBenchOptions, settings: Settings, say: Say) -> Built:
     keys = population.issue_keys(context, layout)
     say(f"site ready: {len(real)} real and {count} synthetic residents")
     return Built(
-        settings, context, corpus, people, layout, describer, model, fill_residents, real, staff, keys,
-        roster, engine.model_id,
+        settings, context, corpus, people, layout, describer, model, fill_residents, real,
+        staff, keys, roster, engine.model_id,
     )  # fmt: skip
 
 
@@ -214,31 +218,52 @@ def _main_phase(
     kiosk_doors, edge_doors = _doors(options, built.layout)
     with running_server(env, root / "serve.log") as server:
         edges = _start_edges(options, built, env, root, server, clips, edge_doors)
-        say(f"server at {server.url}; {len(edges)} edge gates ready; load for {options.duration_s:g} s")
+        say(f"server {server.url}, {len(edges)} edge gates; load for {options.duration_s:g} s")
         loaded = _load(options, built, server, clips, kiosk_doors, edge_doors)
         for edge in edges:
             edge.process.terminate()
-        rss = server.peak_rss_mb()
+        rss, ended = server.peak_rss_mb(), time.time() - 1.0
+        say(f"load done: {loaded['frames_posted']} kiosk frames; ramp ...")
         ramp = load.ramp(
             server.url, {d: built.keys[d] for d in built.layout.all_doors}, clips[0],
             options.ramp_step_s, (1, 2, 4, 8), say,
         )  # fmt: skip
         for edge in edges:
             edge.process.wait(timeout=30)
-    presented = [*loaded.pop("presented"), *(p for e in edges for p in e.presented())]  # type: ignore[misc]
-    edge_latency = [a.latency_ms for e in edges for p in e.presented() for a in p.answers]
+        rss_after_ramp = server.peak_rss_mb()
+    at_edges = [p for e in edges for p in e.presented(ended)]
+    presented = [*loaded.pop("presented"), *at_edges]  # type: ignore[misc]
+    edge_latency = [a.latency_ms for p in at_edges for a in p.answers]
     judged = report.judge(built.roster, presented, _building_of(built), options.settle_s)
+    _save(root / "presented.jsonl", built, presented)
     return {
         **loaded,
         **judged,
         "edge_decision_p50_ms": report.percentile(edge_latency, 50),
         "edge_decision_p95_ms": report.percentile(edge_latency, 95),
-        "edge_presentations": sum(len(e.presented()) for e in edges),
+        "edge_presentations": len(at_edges),
         "peak_rss_mb": rss,
-        "peak_rss_mb_after_ramp": server.peak_rss_mb() if server.process.poll() is None else None,
+        "peak_rss_mb_after_ramp": rss_after_ramp,
         "saturation_frames_per_s": ramp.saturation_frames_per_s,
         "ramp": ramp.steps,
     }
+
+
+def _save(path: Path, built: Built, presented: list[Presented]) -> None:
+    """Each presentation as a JSON line (who, where, when, category, outcome, answers)."""
+    building_of = _building_of(built)
+    with path.open("a", encoding="utf-8") as out:
+        for shown in presented:
+            row = {
+                "who": shown.who,
+                "door": shown.door_id,
+                "source": shown.source,
+                "t": round(shown.started_at, 2),
+                "category": report.category(built.roster, shown, building_of[shown.door_id]),
+                "outcome": shown.outcome(),
+                "answers": [(a.status, a.reason, a.granted, a.pending) for a in shown.answers],
+            }
+            out.write(json.dumps(row) + "\n")
 
 
 def _building_of(built: Built) -> dict[str, int]:
@@ -256,6 +281,7 @@ def _load(
     probe = SnapshotProbe(server.url, probe_door, built.keys[probe_door], built.model_id)
     probe.pull(conditional=False)
     writer = _writer(built, server)
+    _warm_up(kiosks, console)
     audit_before, started = audit_rows(built), time.time()
     threads = load.run_threads(
         [
@@ -268,11 +294,10 @@ def _load(
     )  # fmt: skip
     stop.wait(options.duration_s)
     stop.set()
+    elapsed, audit_added = time.time() - started, audit_rows(built) - audit_before
     for thread in threads:
         thread.join(timeout=120)
-    elapsed = time.time() - started
-    audit_added = audit_rows(built) - audit_before
-    answers = [a for k in kiosks for a in k.answers]
+    answers = [a for k in kiosks for a in k.answers if a.sent_at < started + elapsed]
     for kiosk in kiosks:
         kiosk.close()
     console.close()
@@ -294,6 +319,18 @@ def _load(
         "load_s": round(elapsed, 1),
         "presented": [p for k in kiosks for p in k.presented],
     }
+
+
+def _warm_up(kiosks: list[Kiosk], console: Console | None) -> None:
+    """One empty frame per kiosk door and one console page first, not counted.
+
+    The server loads its models and builds each door's pipeline on first use.
+    """
+    for kiosk in kiosks:
+        kiosk.post(load.jpeg(load.GAP))
+        kiosk.answers.clear()
+    if console is not None:
+        console.client.get("/console/doors")
 
 
 def _writer(built: Built, server: Server) -> Writer:
@@ -318,6 +355,7 @@ def _stills_phase(
         say(f"stills (liveness off) for {options.stills_s:g} s ...")
         stop = threading.Event()
         kiosks = [Kiosk(server.url, d, built.keys[d], options.kiosk_fps) for d in kiosk_doors]
+        _warm_up(kiosks, None)
         threads = load.run_threads(
             [lambda k=k, n=n: k.run(load.script(k.door_id, clips, options.gap_frames, n), stop)
              for n, k in enumerate(kiosks)]
@@ -330,6 +368,7 @@ def _stills_phase(
     answers = [a for k in kiosks for a in k.answers]
     figures = report.frame_figures(answers)
     judged = report.judge(built.roster, presented, _building_of(built), options.settle_s)
+    _save(root / "presented.jsonl", built, presented)
     return {"liveness": "none", **figures, **judged}
 
 
