@@ -86,7 +86,7 @@ class Corpus:
             if not ok:
                 break
             if index in keep:
-                self._loaders[f"{file}#{index}"] = _held(frame)
+                self._loaders[f"{file}#{index}"] = _held(np.asarray(frame, np.uint8))
             index += 1
         capture.release()
         if not index:

@@ -26,7 +26,11 @@ from facegate.ports import Frame
 
 
 class PacedFolder:
-    """The JPEGs of a folder as frames, each released no earlier than its time.
+    """The JPEGs of a folder as frames at a camera's pace: a slow reader skips frames.
+
+    Each frame is released no earlier than its time; a reader that falls behind gets
+    the frame due now, not the next one in line (a camera does not wait either), so
+    frame indices keep their place in time.
 
     Args:
         folder: holds ``NNNNNN.jpg`` frames.
@@ -37,11 +41,15 @@ class PacedFolder:
     def __init__(self, folder: Path, fps: float, stop: threading.Event) -> None:
         self.paths = sorted(folder.glob("*.jpg"))
         self.fps, self.stop = fps, stop
-        self.index, self.start = 0, time.monotonic()
+        self.index, self.start, self.skipped = 0, time.monotonic(), 0
         self.description = str(folder)
 
     def read(self) -> Frame | None:
-        """The next frame, after waiting for its moment; ``None`` at the end."""
+        """The frame due now (after waiting for it); ``None`` at the end."""
+        current = int((time.monotonic() - self.start) * self.fps)
+        if current > self.index:
+            self.skipped += current - self.index
+            self.index = current
         if self.index >= len(self.paths) or self.stop.is_set():
             return None
         due = self.start + self.index / self.fps
@@ -90,6 +98,8 @@ def main(argv: list[str] | None = None) -> int:
         run_source(running.loop, source, emit, stop)
     finally:
         running.stop()
+        end = {"processed_to": source.index, "skipped": source.skipped, "t": time.time()}
+        print(json.dumps(end), flush=True)
     return 0
 
 

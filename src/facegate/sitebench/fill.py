@@ -85,7 +85,7 @@ def ks_statistic(a: npt.ArrayLike, b: npt.ArrayLike) -> float:
 
 def impostor_distances(people: Mapping[str, npt.NDArray[np.float32]]) -> Matrix:
     """Every distance between descriptors of different real people (euclidean)."""
-    rows = [np.asarray(v, np.float64) for v in people.values()]
+    rows = [np.asarray(v, np.float32) for v in people.values()]
     labels = np.concatenate([np.full(len(r), i) for i, r in enumerate(rows)])
     matrix = np.concatenate(rows)
     distances = pairwise_distances(matrix, matrix)
@@ -128,7 +128,7 @@ def fit(people: Mapping[str, npt.NDArray[np.float32]], seed: int = 0) -> FillMod
     residuals = np.concatenate([g - g.mean(axis=0) for g in groups.values()])
     within = _factor(np.cov(residuals, rowvar=False), 1e-7)
     measured = impostor_distances(people)
-    real = np.concatenate([np.asarray(v, np.float64) for v in people.values()])
+    real = np.concatenate([np.asarray(v, np.float32) for v in people.values()])
     best, best_loss = FillModel(means.mean(axis=0), within, within, 1.0, 1.0), np.inf
     for between in _between_factors(means):
         for anchor in ANCHORS:

@@ -68,6 +68,7 @@ class EdgeRun:
     fps: float
     ready_at: float = 0.0
     rows: list[dict[str, object]] = field(default_factory=list)
+    end: dict[str, object] = field(default_factory=dict)
 
     def read(self) -> None:
         """Collect the gate's JSON lines until its stdout closes."""
@@ -76,22 +77,26 @@ class EdgeRun:
             row = json.loads(line)
             if row.get("ready"):
                 self.ready_at = float(row["t"])
+            elif "processed_to" in row:
+                self.end = row
             else:
                 self.rows.append(row)
 
     def presented(self, until: float) -> list[Presented]:
         """The presentations shown in full before ``until`` (wall clock), with the decisions."""
         shown = []
+        last = int(str(self.end.get("processed_to", len(self.ranges) and self.ranges[-1][1])))
         for start, end, who in self.ranges:
             started = self.ready_at + start / self.fps
-            if not self.ready_at or self.ready_at + end / self.fps > until:
+            if not self.ready_at or self.ready_at + end / self.fps > until or end > last:
                 break
             answers = [
-                FrameAnswer(started, float(str(r["latency_ms"])), 200, str(r["reason"]),
-                            bool(r["granted"]))
+                FrameAnswer(
+                    started, float(str(r["latency_ms"])), 200, str(r["reason"]), bool(r["granted"])
+                )
                 for r in self.rows
                 if start <= int(str(r["frame"])) < end
-            ]  # fmt: skip
+            ]
             shown.append(Presented(who, self.door_id, started, answers, "edge"))
         return shown
 
@@ -118,6 +123,13 @@ def run_threads(targets: Sequence[Callable[[], None]]) -> list[threading.Thread]
     for thread in threads:
         thread.start()
     return threads
+
+
+def kiosk_runner(
+    kiosk: Kiosk, clips: Sequence[Clip], gap_frames: int, seed: int, stop: threading.Event
+) -> Callable[[], None]:
+    """What a kiosk's thread runs: its door's rotation of ``clips`` until ``stop``."""
+    return partial(kiosk.run, script(kiosk.door_id, clips, gap_frames, seed), stop)
 
 
 def snapshot_loop(probe: SnapshotProbe, stop: threading.Event, interval_s: float = 2.0) -> None:
@@ -165,7 +177,7 @@ def ramp(
             thread.join(timeout=60)
         answers = [a for k in kiosks for a in k.answers]
         answered = [a.latency_ms for a in answers if a.status == 200]
-        step = {
+        step: dict[str, object] = {
             "kiosks": level,
             "answered_per_s": round(len(answered) / step_s, 2),
             "p95_ms": round(float(np.percentile(answered, 95)), 1) if answered else None,

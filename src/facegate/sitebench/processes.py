@@ -22,6 +22,20 @@ from pathlib import Path
 from facegate.domain.errors import ServiceUnavailableError
 
 POSTGRES_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+OWN_VARIABLES = frozenset(
+    {
+        "FACEGATE_DATA_DIR",
+        "FACEGATE_DB_URL",
+        "FACEGATE_SITE_KEY",
+        "FACEGATE_ADMIN_USER",
+        "FACEGATE_ADMIN_PASSWORD",
+        "FACEGATE_SERVER__PORT",
+        "FACEGATE_SERVER__HOST",
+        "FACEGATE_SERVER__TLS_CERT",
+        "FACEGATE_SERVER__TLS_KEY",
+    }
+)
+"""Settings the bench sets itself for its site's processes."""
 
 
 def facegate_command() -> str:
@@ -64,8 +78,12 @@ def scratch_postgres(admin_url: str = POSTGRES_ADMIN_URL) -> Iterator[str]:
 
 
 def site_env(data_dir: Path, cache_dir: Path, db_url: str | None, liveness: str) -> dict[str, str]:
-    """The environment of the site's processes (the bench's settings, none of the user's)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FACEGATE_")}
+    """The environment of the site's processes.
+
+    The user's own ``FACEGATE_*`` settings pass (a threshold, a margin, an embedding
+    backend to measure), except where the site lives and who administers it.
+    """
+    env = {k: v for k, v in os.environ.items() if k not in OWN_VARIABLES}
     env.update(
         FACEGATE_DATA_DIR=str(data_dir),
         FACEGATE_CACHE_DIR=str(cache_dir),
@@ -176,7 +194,14 @@ def start_edge_gate(
     }
     gate_env.pop("FACEGATE_DB_URL", None)
     command = [
-        sys.executable, "-m", "facegate.sitebench.edge", "--door", door_id,
-        "--frames", str(frames), "--fps", str(fps),
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "facegate.sitebench.edge",
+        "--door",
+        door_id,
+        "--frames",
+        str(frames),
+        "--fps",
+        str(fps),
+    ]
     return subprocess.Popen(command, env=gate_env, stdout=subprocess.PIPE, stderr=log.open("ab"))

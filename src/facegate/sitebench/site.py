@@ -43,6 +43,7 @@ from facegate.sitebench.processes import (
     start_edge_gate,
 )
 from facegate.sitebench.writer import Toggled, Writer
+from facegate.store.unit_of_work import SqlStore
 
 Say = Callable[[str], None]
 
@@ -78,6 +79,7 @@ class Built:
     """The populated site."""
 
     settings: Settings
+    store: SqlStore
     context: ServiceContext
     corpus: Corpus
     cast: Cast
@@ -122,8 +124,9 @@ def run_site_bench(options: SiteBenchOptions, say: Say) -> dict[str, object]:
                 result["stills"] = _stills_phase(options, built, env, root, say)
             result.update(_fpir(built))
         finally:
-            built.context.store.close()
-    return result
+            built.store.close()
+    head = {"backend": options.backend, "residents": options.residents, **report.machine()}
+    return {**head, **result, "liveness": options.liveness, "duration_s": options.duration_s}
 
 
 def _build(options: SiteBenchOptions, settings: Settings, say: Say) -> Built:
@@ -131,9 +134,12 @@ def _build(options: SiteBenchOptions, settings: Settings, say: Say) -> Built:
     say(f"describing the real people (cached in {options.cache_dir / 'sitebench'}) ...")
     corpus = Corpus(options.data, options.cache_dir)
     people = cast(
-        corpus, engine, options.video_step,
-        options.clip_frames, population.BUILDINGS,
-    )  # fmt: skip
+        corpus,
+        engine,
+        options.video_step,
+        options.clip_frames,
+        population.BUILDINGS,
+    )
     model = fill_model.fit(people.groups(), options.seed)
     say(f"fill fitted: scale {model.scale:.2f}, KS {model.ks:.3f}; populating ...")
     store = build_store(settings)
@@ -152,16 +158,32 @@ def _build(options: SiteBenchOptions, settings: Settings, say: Say) -> Built:
     count = max(0, options.residents - len(real))
     drawn = model.people(count, options.templates, options.seed)
     fill_residents = population.add_fill(
-        context, sealer, engine.model_id, layout, drawn,
+        context,
+        sealer,
+        engine.model_id,
+        layout,
+        drawn,
         lambda done: say(f"  {done} of {count} synthetic residents") if done % 250 == 0 else None,
-    )  # fmt: skip
+    )
     staff = population.add_staff(context, layout)
-    keys = population.issue_keys(context, layout)
+    door_keys = population.issue_keys(context, layout)
     say(f"site ready: {len(real)} real and {count} synthetic residents")
     return Built(
-        settings, context, corpus, people, layout, describer, model, fill_residents, real,
-        staff, keys, roster, engine.model_id,
-    )  # fmt: skip
+        settings,
+        store,
+        context,
+        corpus,
+        people,
+        layout,
+        describer,
+        model,
+        fill_residents,
+        real,
+        staff,
+        door_keys,
+        roster,
+        engine.model_id,
+    )
 
 
 def _clips(built: Built, video: bool, frames: int, per_person: int = 4) -> list[load.Clip]:
@@ -175,7 +197,7 @@ def _clips(built: Built, video: bool, frames: int, per_person: int = 4) -> list[
 
 def audit_rows(built: Built) -> int:
     """Rows in the audit log now."""
-    with built.context.store.engine.connect() as connection:  # type: ignore[attr-defined]
+    with built.store.engine.connect() as connection:
         return int(connection.execute(text("SELECT count(*) FROM audit_log")).scalar_one())
 
 
@@ -188,9 +210,14 @@ def _doors(options: SiteBenchOptions, layout: population.Layout) -> tuple[list[s
 
 
 def _start_edges(
-    options: SiteBenchOptions, built: Built, env: dict[str, str], root: Path, server: Server,
-    clips: list[load.Clip], doors: list[str],
-) -> list[load.EdgeRun]:  # fmt: skip
+    options: SiteBenchOptions,
+    built: Built,
+    env: dict[str, str],
+    root: Path,
+    server: Server,
+    clips: list[load.Clip],
+    doors: list[str],
+) -> list[load.EdgeRun]:
     total = int((options.duration_s + 30) * options.gate_fps)
     edges = []
     for n, door in enumerate(doors):
@@ -223,13 +250,17 @@ def _main_phase(
         for edge in edges:
             edge.process.terminate()
         rss, ended = server.peak_rss_mb(), time.time() - 1.0
+        for edge in edges:
+            edge.process.wait(timeout=60)
         say(f"load done: {loaded['frames_posted']} kiosk frames; ramp ...")
         ramp = load.ramp(
-            server.url, {d: built.keys[d] for d in built.layout.all_doors}, clips[0],
-            options.ramp_step_s, (1, 2, 4, 8), say,
-        )  # fmt: skip
-        for edge in edges:
-            edge.process.wait(timeout=30)
+            server.url,
+            {d: built.keys[d] for d in built.layout.all_doors},
+            clips[0],
+            options.ramp_step_s,
+            (1, 2, 4, 8),
+            say,
+        )
         rss_after_ramp = server.peak_rss_mb()
     at_edges = [p for e in edges for p in e.presented(ended)]
     presented = [*loaded.pop("presented"), *at_edges]  # type: ignore[misc]
@@ -271,9 +302,13 @@ def _building_of(built: Built) -> dict[str, int]:
 
 
 def _load(
-    options: SiteBenchOptions, built: Built, server: Server, clips: list[load.Clip],
-    kiosk_doors: list[str], edge_doors: list[str],
-) -> dict[str, object]:  # fmt: skip
+    options: SiteBenchOptions,
+    built: Built,
+    server: Server,
+    clips: list[load.Clip],
+    kiosk_doors: list[str],
+    edge_doors: list[str],
+) -> dict[str, object]:
     stop = threading.Event()
     kiosks = [Kiosk(server.url, d, built.keys[d], options.kiosk_fps) for d in kiosk_doors]
     console = Console(server.url, server.admin, server.password)
@@ -285,13 +320,15 @@ def _load(
     audit_before, started = audit_rows(built), time.time()
     threads = load.run_threads(
         [
-            *(lambda k=k, n=n: k.run(load.script(k.door_id, clips, options.gap_frames, n), stop)
-              for n, k in enumerate(kiosks)),
+            *(
+                load.kiosk_runner(k, clips, options.gap_frames, n, stop)
+                for n, k in enumerate(kiosks)
+            ),
             lambda: load.console_loop(console, stop),
             lambda: load.snapshot_loop(probe, stop),
             lambda: writer.run(stop, options.writer_interval_s),
         ]
-    )  # fmt: skip
+    )
     stop.wait(options.duration_s)
     stop.set()
     elapsed, audit_added = time.time() - started, audit_rows(built) - audit_before
@@ -340,9 +377,18 @@ def _writer(built: Built, server: Server) -> Writer:
         if (name := p.name) in built.real
     ]
     return Writer(
-        built.context, build_sealer(built.settings), built.describer, built.layout, built.fill,
-        built.fill_residents, toggled, built.roster, server.url, built.keys, built.staff_id,
-    )  # fmt: skip
+        built.context,
+        build_sealer(built.settings),
+        built.describer,
+        built.layout,
+        built.fill,
+        built.fill_residents,
+        toggled,
+        built.roster,
+        server.url,
+        built.keys,
+        built.staff_id,
+    )
 
 
 def _stills_phase(
@@ -357,9 +403,8 @@ def _stills_phase(
         kiosks = [Kiosk(server.url, d, built.keys[d], options.kiosk_fps) for d in kiosk_doors]
         _warm_up(kiosks, None)
         threads = load.run_threads(
-            [lambda k=k, n=n: k.run(load.script(k.door_id, clips, options.gap_frames, n), stop)
-             for n, k in enumerate(kiosks)]
-        )  # fmt: skip
+            [load.kiosk_runner(k, clips, options.gap_frames, n, stop) for n, k in enumerate(kiosks)]
+        )
         stop.wait(options.stills_s)
         stop.set()
         for thread in threads:

@@ -8,6 +8,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import httpx
+
 from facegate.domain.errors import FacegateError
 from facegate.ports import TemplateSealer
 from facegate.services import credentials, rights
@@ -73,7 +75,7 @@ class Writer:
                 return
             try:
                 actions[n % len(actions)](n)
-            except FacegateError as err:
+            except (FacegateError, httpx.HTTPError) as err:
                 self.errors.append(f"{type(err).__name__}: {err}")
 
     def _count(self, what: str) -> None:
@@ -113,8 +115,13 @@ class Writer:
             self._count("erasures")
         else:
             real.resident = add_resident(
-                self.context, self.sealer, self.describer, self.layout, real.who, real.keys,
+                self.context,
+                self.sealer,
+                self.describer,
+                self.layout,
+                real.who,
+                real.keys,
                 real.building,
-            )  # fmt: skip
+            )
             self.roster.set(real.who, real.building, time.time())
             self._count("enrolments")
