@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
-from facegate.api.app import create_app
-from facegate.api.deps import ServerDeps
-from facegate.api.security import LoginLimiter
+from facegate.app import create_app
 from facegate.config import ServerSettings, Settings
 from facegate.domain.accounts import AccountRole
 from facegate.domain.people import Role
+from facegate.http.deps import ServerDeps
+from facegate.http.security import LoginLimiter
 from facegate.services import accounts, people, site_admin
 from facegate.services.context import ServiceContext
 from facegate.store.crypto import AesGcmSealer, generate_key
@@ -47,7 +48,14 @@ class Site:
 
 @pytest.fixture
 def site(tmp_path: Path) -> Iterator[Site]:
-    engine = create_db_engine(f"sqlite:///{tmp_path / 'facegate.db'}")
+    with site_on(f"sqlite:///{tmp_path / 'facegate.db'}") as built:
+        yield built
+
+
+@contextmanager
+def site_on(url: str) -> Iterator[Site]:
+    """A site with two residents and an account of each role, on the database at ``url``."""
+    engine = create_db_engine(url)
     upgrade(engine)
     store = SqlStore(engine)
     clock = FakeClock()

@@ -253,6 +253,12 @@ class _Events:
             raise ConflictError(f"receipt {key} exists")
         self.t.receipts[key] = gate_id
 
+    def claim_receipt(self, key: str, gate_id: str, at: datetime) -> bool:
+        if key in self.t.receipts:
+            return False
+        self.t.receipts[key] = gate_id
+        return True
+
     def anonymise(self, person_id: str) -> int:
         mine = self.for_person(person_id)
         for event in mine:
@@ -269,6 +275,9 @@ class _Audit:
 
     def last(self) -> AuditRecord | None:
         return self.t.audit[-1] if self.t.audit else None
+
+    def last_for_append(self) -> AuditRecord | None:
+        return self.last()
 
     def append(self, record: AuditRecord) -> None:
         if self.t.audit and record.seq <= self.t.audit[-1].seq:

@@ -7,6 +7,7 @@ import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from facegate.config import Settings
 from facegate.domain.errors import (
@@ -26,11 +27,14 @@ from facegate.store.crypto import (
     site_key_id,
     write_site_key_file,
 )
-from facegate.store.database import create_db_engine, current_revision, describe, head_revision
-from facegate.store.database import upgrade as upgrade_database
-from facegate.store.unit_of_work import SqlStore
 from facegate.vision.engine import EngineSpec, FaceEngine
 from facegate.vision.photos import EnginePhotoDescriber
+
+if TYPE_CHECKING:
+    from facegate.store.unit_of_work import SqlStore
+
+# SQLAlchemy and Alembic (about 40 MB) load with the first database a process opens: a
+# gate on the HTTP upstream never opens one.
 
 
 def engine_spec(settings: Settings) -> EngineSpec:
@@ -77,6 +81,10 @@ def build_store(settings: Settings, *, migrate: bool = False) -> SqlStore:
         DatabaseUnavailableError: the database cannot be reached.
         BadInputError: a malformed database URL.
     """
+    from facegate.store.database import create_db_engine, current_revision, describe, head_revision
+    from facegate.store.database import upgrade as upgrade_database
+    from facegate.store.unit_of_work import SqlStore
+
     if settings.db_url is None:
         if not migrate and not settings.database_path.is_file():
             raise SiteNotInitializedError(
@@ -215,6 +223,8 @@ def restore_site(settings: Settings, archive: Path) -> site_admin.ArchiveReport:
         ArchiveError: unreadable, altered or truncated archive; another schema revision;
             a database that is not empty.
     """
+    from facegate.store.database import head_revision
+
     dump = open_archive(load_site_key(settings), read_archive(archive))
     if dump.revision != head_revision():
         raise ArchiveError(

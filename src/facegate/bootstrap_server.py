@@ -6,9 +6,7 @@ from functools import cache
 
 from fastapi import FastAPI
 
-from facegate.api.app import create_app
-from facegate.api.deps import ServerDeps
-from facegate.api.security import LoginLimiter
+from facegate.app import create_app
 from facegate.bootstrap import SystemClock, build_photo_describer, build_sealer, build_store
 from facegate.bootstrap_gate import build_actuator, build_gate_engine, build_gate_liveness
 from facegate.config import Settings
@@ -22,6 +20,8 @@ from facegate.gate.server_side import (
     PipelineDecider,
 )
 from facegate.gate.store_upstream import StoreUpstream
+from facegate.http.deps import ServerDeps
+from facegate.http.security import LoginLimiter
 from facegate.messaging.webhook import WebhookNotifier
 from facegate.ports import LivenessCheck
 from facegate.services.accounts import ensure_admin

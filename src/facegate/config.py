@@ -23,7 +23,12 @@ from facegate.domain.calibration import Calibration
 from facegate.domain.errors import BadInputError
 from facegate.domain.faces import QualityThresholds
 from facegate.domain.liveness import LivenessSchedule
-from facegate.domain.matching import DEFAULT_MATCH_THRESHOLD, MatchPolicy
+from facegate.domain.matching import (
+    DEFAULT_DUPLICATE_THRESHOLD,
+    DEFAULT_MATCH_THRESHOLD,
+    DEFAULT_MIN_MARGIN,
+    MatchPolicy,
+)
 from facegate.domain.retention import RetentionPolicy
 from facegate.files import write_atomically
 from facegate.vision.detection import DetectionSettings
@@ -50,11 +55,17 @@ class MatchSettings:
         threshold: euclidean distance threshold; ``None`` (default) takes the site's
             calibration file, else the shipped 0.57.
         min_margin: least lead of the nearest person over the second in 1:N search
-            (default 0.0, i.e. off; typical 0.02-0.05).
+            (default 0.06, measured: see :data:`facegate.domain.matching.DEFAULT_MIN_MARGIN`;
+            0 turns it off).
+        duplicate_threshold: a new enrolment photo this close to another person's
+            template is refused as a duplicate or look-alike unless explicitly allowed
+            (default 0.35, measured: see
+            :data:`facegate.domain.matching.DEFAULT_DUPLICATE_THRESHOLD`; 0 turns it off).
     """
 
     threshold: float | None = None
-    min_margin: float = 0.0
+    min_margin: float = DEFAULT_MIN_MARGIN
+    duplicate_threshold: float = DEFAULT_DUPLICATE_THRESHOLD
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +89,8 @@ class ServerSettings:
         tls_cert: a PEM certificate for HTTPS.
         tls_key: its PEM private key.
         max_upload_bytes: largest multipart upload, in bytes (default 10 MiB).
+        audit_checkpoint_every_s: how often the server signs a checkpoint of the audit
+            chain into ``Settings.audit_anchor_dir``, in seconds (default 900; 0: never).
     """
 
     host: str = "127.0.0.1"
@@ -93,6 +106,7 @@ class ServerSettings:
     tls_cert: Path | None = None
     tls_key: Path | None = None
     max_upload_bytes: int = 10 * 1024 * 1024
+    audit_checkpoint_every_s: float = 900.0
 
     def check_secrets(self) -> None:
         """Refuse to serve outside development without a session secret.
@@ -247,6 +261,16 @@ class Settings(BaseSettings):
     def outbox_path(self) -> Path:
         """The gate's outbox file, under ``<data-dir>/gate/``."""
         return self.data_dir / "gate" / self.gate.outbox_file
+
+    audit_anchor_dir: Path | None = None
+    """Where the audit anchor key and its signed checkpoints live (default: the data
+    directory); another disk or a mount the database's administrators cannot write keeps
+    them apart from the database."""
+
+    @property
+    def audit_anchor_folder(self) -> Path:
+        """``audit_anchor_dir``, or the data directory when unset."""
+        return self.audit_anchor_dir or self.data_dir
 
     disclosures_visible_to_person: bool = True
     """Whether ``person export`` lists the disclosures to authorities about that person."""

@@ -58,7 +58,7 @@ def _run(site: Site, operation: Any, statuses: list[int]) -> None:
 
 
 def test_no_operation_answers_a_server_error(site: Site) -> None:
-    from facegate.api.app import create_app
+    from facegate.app import create_app
 
     schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(site.deps))
     statuses: list[int] = []

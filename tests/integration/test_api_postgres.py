@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from facegate.api.app import create_app
-from facegate.api.deps import ServerDeps
+from facegate.app import create_app
 from facegate.config import ServerSettings, Settings
 from facegate.domain.accounts import AccountRole
+from facegate.http.deps import ServerDeps
 from facegate.services import accounts, site_admin
 from facegate.services.context import ServiceContext
 from facegate.store.crypto import AesGcmSealer, generate_key

@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 from fastapi.testclient import TestClient
 
-from facegate.api.app import create_app
+from facegate.app import create_app
 from facegate.bootstrap_server import build_server
 from facegate.config import GateSettings, ServerSettings, Settings
 from facegate.domain.liveness import LivenessSchedule

@@ -18,7 +18,7 @@ from facegate.config import (
 )
 from facegate.domain.calibration import Calibration
 from facegate.domain.errors import BadInputError
-from facegate.domain.matching import DEFAULT_MATCH_THRESHOLD, MatchPolicy
+from facegate.domain.matching import DEFAULT_MATCH_THRESHOLD, DEFAULT_MIN_MARGIN, MatchPolicy
 from facegate.vision.detection import DetectorModel
 
 MODEL = "dlib_face_recognition_resnet_model_v1@abc123"
@@ -109,7 +109,7 @@ def test_match_policy_default(tmp_path: Path) -> None:
 
     policy, source = settings.match_policy(MODEL)
 
-    assert policy == MatchPolicy(DEFAULT_MATCH_THRESHOLD, 0.0)
+    assert policy == MatchPolicy(DEFAULT_MATCH_THRESHOLD, DEFAULT_MIN_MARGIN)
     assert source == "default"
 
 
@@ -119,7 +119,7 @@ def test_calibration_for_the_same_model_wins(tmp_path: Path) -> None:
 
     policy, source = settings.match_policy(MODEL)
 
-    assert policy == MatchPolicy(0.47, 0.0)
+    assert policy == MatchPolicy(0.47, DEFAULT_MIN_MARGIN)
     assert source == str(tmp_path / "calibration.json")
 
 
@@ -174,7 +174,7 @@ def test_explicit_threshold_does_not_read_a_corrupt_file(tmp_path: Path) -> None
     (tmp_path / CALIBRATION_FILE).write_text("{broken", encoding="utf-8")
     settings = Settings(data_dir=tmp_path, matching=MatchSettings(threshold=0.5))
 
-    assert settings.match_policy(MODEL) == (MatchPolicy(0.5, 0.0), "settings")
+    assert settings.match_policy(MODEL) == (MatchPolicy(0.5, DEFAULT_MIN_MARGIN), "settings")
 
 
 @pytest.mark.parametrize(
@@ -237,3 +237,21 @@ def test_absent_calibration_reads_as_none(tmp_path: Path) -> None:
     assert read_calibration(tmp_path / CALIBRATION_FILE) is None
     (tmp_path / "folder.json").mkdir()
     assert read_calibration(tmp_path / "folder.json") is None
+
+
+def test_the_default_margin_refuses_two_people_with_the_same_face(tmp_path: Path) -> None:
+    # Before: min_margin 0.0, and identify silently picked one of two people enrolled
+    # from the same photos. The measured default (0.06) refuses with below_margin.
+    import numpy as np
+
+    from facegate.domain.matching import Gallery
+    from facegate.domain.reasons import Reason
+
+    policy, _ = Settings(data_dir=tmp_path).match_policy(MODEL)
+    face = np.full(128, 0.05, dtype=np.float32)
+    gallery = Gallery()
+    gallery.add("first", [face])
+    gallery.add("second", [face + 0.001])
+    found = gallery.identify(face, policy.threshold, policy.min_margin)
+    assert (found.person_id, found.reason) == (None, Reason.BELOW_MARGIN)
+    assert Settings(data_dir=tmp_path).matching.duplicate_threshold == 0.35

@@ -47,9 +47,9 @@ def test_purge_deletes_what_is_past_retention_and_the_chain_still_verifies() -> 
 def test_purge_removes_templates_of_people_who_moved_out() -> None:
     context, store, _clock = make_context()
     stays, leaves = people.add_person(context, "Ann"), people.add_person(context, "Bob")
-    for person in (stays, leaves):
+    for seed, person in enumerate((stays, leaves), start=1):  # two faces, not one twice
         grant_consent(context, person.id, ConsentPurpose.FACE_ACCESS, "1", ConsentMethod.WRITTEN)
-        enroll(context, FakeSealer(), FakeDescriber, person.id, [Path("1.jpg")])
+        enroll(context, FakeSealer(), FakeDescriber, person.id, [Path(f"{seed}.jpg")])
     credentials.add_card(context, leaves.id, "7")
     people.move_out(context, leaves.id)
     report = retention.purge(context, RetentionPolicy())
@@ -61,10 +61,10 @@ def test_purge_removes_templates_of_people_who_moved_out() -> None:
 
 def test_rotation_rewraps_every_key_in_one_audited_transaction() -> None:
     context, store, _ = make_context()
-    for name in ("Ann", "Bob"):
+    for seed, name in enumerate(("Ann", "Bob"), start=1):  # two faces, not one twice
         person = people.add_person(context, name)
         grant_consent(context, person.id, ConsentPurpose.FACE_ACCESS, "1", ConsentMethod.WRITTEN)
-        enroll(context, FakeSealer(), FakeDescriber, person.id, [Path("1.jpg")])
+        enroll(context, FakeSealer(), FakeDescriber, person.id, [Path(f"{seed}.jpg")])
     assert site_admin.rotate_site_key(context, FakeSealer(), b"\x01" * 32) == 2
     assert {k.site_key_id for k in store.tables.keys.values()} == {"01" * 32}
     assert store.tables.audit[-1].action == "site.rotate_key"

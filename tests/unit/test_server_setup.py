@@ -9,10 +9,10 @@ import pytest
 from cryptography import x509
 from pydantic import SecretStr
 
-from facegate.api.security import LoginLimiter
-from facegate.api.tls import self_signed
 from facegate.config import ServerSettings
 from facegate.domain.errors import BadInputError
+from facegate.http.security import LoginLimiter
+from facegate.http.tls import self_signed
 from facegate.messaging.webhook import WebhookNotifier
 
 

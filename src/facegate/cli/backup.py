@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from facegate.bootstrap import backup_site, restore_site
 from facegate.cli.context import settings_from
 from facegate.cli.output import JsonFlag, emit_json, handles_errors
 from facegate.cli.site_context import opened_site
-from facegate.services.site_admin import ArchiveReport
+
+if TYPE_CHECKING:
+    from facegate.services.site_admin import ArchiveReport
 
 
 def register(site_app: typer.Typer) -> None:
@@ -34,6 +35,8 @@ def site_backup(
 
     Keep the site key apart from the archive: without it the archive is useless.
     """
+    from facegate.bootstrap import backup_site
+
     with opened_site(ctx) as (settings, context):
         report = backup_site(settings, context, out)
     if as_json:
@@ -53,6 +56,8 @@ def site_restore(
     Refuses (exit 3) a database that holds anything, another site key, an altered or
     truncated archive; nothing is written then.
     """
+    from facegate.bootstrap import restore_site
+
     report = restore_site(settings_from(ctx), archive)
     if as_json:
         emit_json(_payload(report, audit_intact=report.audit_intact))

@@ -6,30 +6,21 @@ import os
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from facegate.bootstrap import build_engine
 from facegate.cli.context import settings_from
 from facegate.cli.output import JsonFlag, emit_json, handles_errors, stderr
-from facegate.config import Settings
 from facegate.domain.errors import BadInputError, DataSetError
 from facegate.domain.matching import DEFAULT_MATCH_THRESHOLD
-from facegate.gate.bench import (
-    bench_snapshot,
-    enroll_from_video,
-    peak_rss_mb,
-    read_frames,
-    run_gate,
-    search_ms,
-    summarize,
-)
-from facegate.vision.detection import DetectionSettings
-from facegate.vision.embed_bench import agreement, load_chips, per_face_ms
-from facegate.vision.embedding import DlibEmbedder
-from facegate.vision.images import RgbImage
-from facegate.vision.onnx_embedding import OnnxEmbedder
+
+if TYPE_CHECKING:
+    from facegate.config import Settings
+    from facegate.vision.detection import DetectionSettings
+    from facegate.vision.images import RgbImage
+
+# The engines, OpenCV and the gate load inside the commands that use them.
 
 bench_app = typer.Typer(
     help="Measure speed and agreement on real data (timings are this machine's).",
@@ -50,6 +41,10 @@ def measure_embedders(
     chips: Sequence[RgbImage], cache_dir: Path, threads: int | None, runs: int
 ) -> dict[str, Any]:
     """Time both backends on ``chips`` and compare their descriptors (the bench's report)."""
+    from facegate.vision.embed_bench import agreement, per_face_ms
+    from facegate.vision.embedding import DlibEmbedder
+    from facegate.vision.onnx_embedding import OnnxEmbedder
+
     dlib = DlibEmbedder()
     onnx = OnnxEmbedder(cache_dir, threads=threads)
     dlib_b1, dlib_vectors = per_face_ms(dlib, chips, 1, runs)
@@ -90,6 +85,8 @@ def bench_embed(
     (dlib / ONNX at batch 1), the largest element difference of the descriptors, and
     whether every pair of chips gets the same verdict at the default threshold.
     """
+    from facegate.vision.embed_bench import load_chips
+
     settings = settings_from(ctx)
     faces_root = data / "faces"
     if not faces_root.is_dir():
@@ -126,29 +123,32 @@ def bench_gate(
     (p50, p95, ms), the time from a face's first frame to the command (p50, ms), the
     decision rate, peak RSS (MiB) and the search time (ms) in 1,000 to 1,000,000 templates.
     """
+    from facegate.bootstrap import build_engine
+    from facegate.gate import bench as gb
+
     settings = settings_from(ctx)
     video = data / "video" / "webcam_one_person.mp4"
     if not video.is_file():
         raise DataSetError(f"no video at {video} (give --data)")
     engine = build_engine(settings.model_copy(update={"detection": _stream_detection(settings)}))
-    frames = read_frames(video)
+    frames = gb.read_frames(video)
     enroll = [f for f in frames if f.timestamp_s < enroll_s]
     rest = [f for f in frames if f.timestamp_s >= enroll_s]
-    descriptors = enroll_from_video(engine, enroll)
+    descriptors = gb.enroll_from_video(engine, enroll)
     if not descriptors:
         raise DataSetError(f"no usable face in the first {enroll_s} s of {video}")
     policy, _ = settings.match_policy(engine.model_id)
     from facegate.bootstrap_gate import build_gate_liveness  # the gate stack, only here
 
     liveness, schedule = build_gate_liveness(settings)
-    snapshot = bench_snapshot(descriptors, policy)
+    snapshot = gb.bench_snapshot(descriptors, policy)
     stderr.print(f"enrolled from {len(descriptors)} frames; gate on {len(rest)} frames ...")
-    outcomes, elapsed = run_gate(engine, snapshot, rest, liveness, schedule, arrival_s)
-    measured = summarize(outcomes, elapsed)
+    outcomes, elapsed = gb.run_gate(engine, snapshot, rest, liveness, schedule, arrival_s)
+    measured = gb.summarize(outcomes, elapsed)
     baseline: dict[str, object] = {}
     if liveness is not None:
         stderr.print("... and again without the liveness check, for comparison")
-        plain = summarize(*run_gate(engine, snapshot, rest, None, schedule, arrival_s))
+        plain = gb.summarize(*gb.run_gate(engine, snapshot, rest, None, schedule, arrival_s))
         keys = ("p50_ms", "p95_ms", "time_to_decision_p50_ms", "reasons")
         baseline = {
             "without_liveness": {key: plain[key] for key in keys},
@@ -160,7 +160,7 @@ def bench_gate(
     report = {
         **measured,
         **baseline,
-        "peak_rss_mb": peak_rss_mb(),
+        "peak_rss_mb": gb.peak_rss_mb(),
         "frames": len(rest),
         "frames_per_s": round(len(rest) / elapsed, 2),
         "enrolled_from": f"every 5th frame of the first {enroll_s:g} s ({len(descriptors)} used)",
@@ -168,8 +168,8 @@ def bench_gate(
         "threshold": policy.threshold,
         "cpu_count": os.cpu_count(),
     }
-    report["search_ms"] = search_ms()
-    report["search_peak_rss_mb"] = peak_rss_mb()
+    report["search_ms"] = gb.search_ms()
+    report["search_peak_rss_mb"] = gb.peak_rss_mb()
     if as_json:
         emit_json(report)
         return

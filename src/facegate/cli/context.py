@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from facegate.config import Settings
+if TYPE_CHECKING:
+    from facegate.config import Settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +28,8 @@ def settings_from(ctx: typer.Context, **overrides: Any) -> Settings:
         ctx: the command's context (its root holds the :class:`GlobalOptions`).
         **overrides: command-specific settings; ``None`` values are ignored.
     """
+    from facegate.config import Settings  # pydantic-settings, only when a command runs
+
     options = ctx.find_root().obj
     given = asdict(options) if isinstance(options, GlobalOptions) else {}
     given.update(overrides)

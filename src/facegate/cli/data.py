@@ -3,7 +3,8 @@
 ``facegate audit verify`` exits 0 when the chain is intact and 3 (bad input) when it is
 broken, printing the first broken record's id: a tampered log is stored data that cannot
 be trusted, the same family as an unreadable input file, neither a policy refusal (4)
-nor an outage (5).
+nor an outage (5). ``--anchor`` also checks it against the signed checkpoints
+(:mod:`facegate.cli.audit`), with the same exit codes.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from typing import Annotated, Any
 
 import typer
 
-from facegate.bootstrap import ensure_site_key, rotate_site_key
 from facegate.cli import backup, credentials, disclosure, enrollment, places, purge
 from facegate.cli.context import settings_from
 from facegate.cli.output import EXIT_BAD_INPUT, JsonFlag, emit_json, handles_errors
@@ -20,7 +20,6 @@ from facegate.cli.site_context import iso, opened_site
 from facegate.domain.people import ConsentMethod, ConsentPurpose, Person, Role
 from facegate.services import people, rights, site_admin
 from facegate.services.consent import grant_consent, withdraw_consent
-from facegate.store.database import describe_url
 
 site_app = typer.Typer(
     help="The site: create it, rotate its key, back it up, restore it.", no_args_is_help=True
@@ -55,6 +54,9 @@ def site_init(
     Safe to run again: an existing site is kept and its schema upgraded.
     """
     settings = settings_from(ctx)
+    from facegate.bootstrap import ensure_site_key
+    from facegate.store.database import describe_url
+
     key_source = ensure_site_key(settings)
     with opened_site(ctx, migrate=True) as (_, context):
         site, created = site_admin.init_site(context, name, time_zone)
@@ -80,6 +82,8 @@ def site_rotate_key(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     left in <data-dir>/site.key.new for you to move into the environment's secret store.
     """
     with opened_site(ctx) as (settings, context):
+        from facegate.bootstrap import rotate_site_key
+
         rotation = rotate_site_key(settings, context)
     payload = {
         "keys_rewrapped": rotation.keys,
@@ -218,22 +222,41 @@ def consent_withdraw(
 
 @audit_app.command("verify")
 @handles_errors
-def audit_verify(ctx: typer.Context, as_json: JsonFlag = False) -> None:
+def audit_verify(
+    ctx: typer.Context,
+    anchor: Annotated[
+        bool,
+        typer.Option(
+            "--anchor",
+            help="Also check the chain against the signed checkpoints (audit checkpoint); "
+            "records after the newest checkpoint are not covered.",
+        ),
+    ] = False,
+    as_json: JsonFlag = False,
+) -> None:
     """Check the audit chain end to end; exit 3 naming the first broken record."""
+    from facegate.cli import audit as audit_cli  # cryptography loads only when needed
+
+    if anchor:
+        audit_cli.run_anchored_verify(ctx, as_json)
+        return
     with opened_site(ctx) as (_, context):
         report = site_admin.verify_audit(context)
-    payload = {
-        "intact": report.intact,
-        "records": report.records,
-        "broken_id": report.broken_id,
-        "broken_seq": report.broken_seq,
-        "problem": report.problem,
-    }
+    payload = audit_cli.chain_payload(report)
     if report.intact:
         _done(as_json, payload, f"audit chain intact ({report.records} records)")
         return
     _done(as_json, payload, f"broken at record {report.broken_id}: {report.problem}")
     raise typer.Exit(EXIT_BAD_INPUT)
+
+
+@audit_app.command("checkpoint")
+@handles_errors
+def audit_checkpoint(ctx: typer.Context, as_json: JsonFlag = False) -> None:
+    """Sign the chain's head with the anchor key into <anchor-dir>/audit-anchors.jsonl."""
+    from facegate.cli import audit as audit_cli
+
+    audit_cli.run_checkpoint(ctx, as_json)
 
 
 def register(app: typer.Typer) -> None:

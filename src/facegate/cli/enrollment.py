@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from facegate.bootstrap import build_engine, build_photo_describer, build_sealer
 from facegate.cli.output import JsonFlag, emit_json, handles_errors
 from facegate.cli.site_context import opened_site
-from facegate.ports import PhotoDescriber
-from facegate.services.enrollment import enroll
-from facegate.services.identification import identify_probes, load_gallery
-from facegate.vision.images import load_image
+
+if TYPE_CHECKING:
+    from facegate.ports import PhotoDescriber
 
 ImagesArg = Annotated[list[Path], typer.Argument(help="Photos of the person, one face each.")]
 
@@ -29,16 +27,32 @@ def enroll_command(
     ctx: typer.Context,
     person_id: Annotated[str, typer.Argument(help="The person's id.")],
     images: ImagesArg,
+    allow_duplicate: Annotated[
+        bool,
+        typer.Option(
+            "--allow-duplicate",
+            help="Enroll even if a photo matches another person (twins, a checked "
+            "look-alike); audited. Without it such an enrolment is refused (exit 3).",
+        ),
+    ] = False,
     as_json: JsonFlag = False,
 ) -> None:
-    """Enroll a person's face (needs their face_access consent); no image is stored."""
+    """Enroll a person's face (needs their face_access consent); no image is stored.
+
+    A photo within the duplicate threshold (FACEGATE_MATCHING__DUPLICATE_THRESHOLD, default
+    0.35) of another person's template is refused unless --allow-duplicate is given.
+    """
+    from facegate.bootstrap import build_photo_describer, build_sealer
+    from facegate.services.enrollment import DuplicateCheck, enroll
+
     with opened_site(ctx) as (settings, context):
         sealer = build_sealer(settings)
 
         def describer() -> PhotoDescriber:
             return build_photo_describer(settings, require_quality=True)
 
-        result = enroll(context, sealer, describer, person_id, images)
+        check = DuplicateCheck(settings.matching.duplicate_threshold, allow_duplicate)
+        result = enroll(context, sealer, describer, person_id, images, check)
     failures = [{"path": str(p), "reason": r} for p, r in result.failures.items()]
     if as_json:
         emit_json(
@@ -63,6 +77,10 @@ def identify_command(
     as_json: JsonFlag = False,
 ) -> None:
     """Say who each face in IMAGE is, or "unknown" (the gallery read is audited)."""
+    from facegate.bootstrap import build_engine, build_sealer
+    from facegate.services.identification import identify_probes, load_gallery
+    from facegate.vision.images import load_image
+
     with opened_site(ctx) as (settings, context):
         sealer = build_sealer(settings)
         pixels = load_image(image, settings.images)

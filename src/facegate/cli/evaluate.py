@@ -7,25 +7,19 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from facegate.bootstrap import build_photo_describer
 from facegate.cli.context import settings_from
-from facegate.cli.det_plot import write_det_png
 from facegate.cli.output import ConsoleProgress, JsonFlag, emit_json, handles_errors, stderr
-from facegate.config import Settings, write_calibration
-from facegate.domain.calibration import Calibration, calibrate_threshold
 from facegate.domain.errors import DataSetError
-from facegate.services.evaluation import (
-    ScoreSets,
-    evaluate_identities,
-    evaluate_pairs,
-    identity_scores,
-)
-from facegate.services.pairs import read_pairs
-from facegate.vision.photos import EnginePhotoDescriber
+
+if TYPE_CHECKING:
+    from facegate.config import Settings
+    from facegate.domain.calibration import Calibration
+    from facegate.services.evaluation import ScoreSets
+    from facegate.vision.photos import EnginePhotoDescriber
 
 DEFAULT_WORKERS = max(1, min(os.cpu_count() or 1, 8))
 """Describing processes for evaluations: one per core, at most 8."""
@@ -68,6 +62,8 @@ DetOption = Annotated[Path | None, typer.Option("--det", help="Where to write th
 
 def _describer(settings: Settings, quality_gate: bool, workers: int) -> EnginePhotoDescriber:
     """A describer for ``workers`` processes: one ONNX Runtime thread each unless set."""
+    from facegate.bootstrap import build_photo_describer  # the engine, only here
+
     if workers > 1 and settings.embedding.threads is None:
         embedding = replace(settings.embedding, threads=1)
         settings = settings.model_copy(update={"embedding": embedding})
@@ -87,6 +83,8 @@ def _describer_and_threshold(
 def _maybe_plot(scores: ScoreSets, path: Path | None, title: str, threshold: float) -> str | None:
     if path is None or not scores.complete:
         return None
+    from facegate.cli.det_plot import write_det_png
+
     write_det_png(scores.genuine, scores.impostor, path, title, threshold)
     return str(path)
 
@@ -113,6 +111,9 @@ def eval_pairs(
     as_json: JsonFlag = False,
 ) -> None:
     """Accuracy, FMR, FNMR and EER on a pair protocol; failures to acquire count as errors."""
+    from facegate.services.evaluation import evaluate_pairs
+    from facegate.services.pairs import read_pairs
+
     settings = settings_from(ctx)
     specs = read_pairs(pairs, root)
     describer, limit, source = _describer_and_threshold(settings, quality_gate, threshold, workers)
@@ -153,6 +154,8 @@ def eval_identities(
     as_json: JsonFlag = False,
 ) -> None:
     """Verification and open-set identification error rates on a folder-per-person set."""
+    from facegate.services.evaluation import evaluate_identities
+
     settings = settings_from(ctx)
     describer, limit, source = _describer_and_threshold(settings, quality_gate, threshold, workers)
     with ConsoleProgress() as progress:
@@ -216,6 +219,10 @@ def calibrate(
     as_json: JsonFlag = False,
 ) -> None:
     """Find the threshold that meets a target FMR on DIRECTORY and write it to the settings."""
+    from facegate.config import write_calibration
+    from facegate.domain.calibration import calibrate_threshold
+    from facegate.services.evaluation import identity_scores
+
     settings = settings_from(ctx)
     describer = _describer(settings, quality_gate, workers)
     with ConsoleProgress() as progress:

@@ -5,18 +5,17 @@ from __future__ import annotations
 from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from facegate.bootstrap import build_engine, build_photo_describer
 from facegate.cli.context import settings_from
 from facegate.cli.output import JsonFlag, emit_json, handles_errors
-from facegate.config import Settings
-from facegate.domain.matching import verify
 from facegate.vision.detection import DetectorModel
-from facegate.vision.engine import Face, descriptor_of
-from facegate.vision.images import load_image
+
+if TYPE_CHECKING:
+    from facegate.config import Settings
+    from facegate.vision.engine import Face
 
 ImageArg = Annotated[
     Path, typer.Argument(help="An image file (JPEG, PNG, GIF, BMP, PGM, WebP, TIFF).")
@@ -78,6 +77,9 @@ def detect(
     ctx: typer.Context, image: ImageArg, detector: DetectorOption = None, as_json: JsonFlag = False
 ) -> None:
     """Find the faces in IMAGE: boxes [left, top, right, bottom], landmarks and quality."""
+    from facegate.bootstrap import build_engine
+    from facegate.vision.images import load_image
+
     settings = _with_detector(settings_from(ctx), detector)
     pixels = load_image(image, settings.images)
     faces = build_engine(settings).analyze(pixels, describe=False)
@@ -115,6 +117,10 @@ def embed(
     as_json: JsonFlag = False,
 ) -> None:
     """Compute the 128-D descriptor of every face in IMAGE."""
+    from facegate.bootstrap import build_engine
+    from facegate.vision.engine import descriptor_of
+    from facegate.vision.images import load_image
+
     settings = _with_backend(_with_detector(settings_from(ctx), detector), backend)
     pixels = load_image(image, settings.images)
     engine = build_engine(settings)
@@ -148,6 +154,10 @@ def verify_command(
     as_json: JsonFlag = False,
 ) -> None:
     """Say whether IMAGE_A and IMAGE_B show the same person (their primary faces)."""
+    from facegate.bootstrap import build_photo_describer
+    from facegate.domain.matching import verify
+    from facegate.vision.engine import descriptor_of
+
     settings = settings_from(ctx)
     describer = build_photo_describer(settings, require_quality=False)
     policy, source = settings.match_policy(describer.model_id)

@@ -15,10 +15,10 @@ import typer
 
 from facegate.cli.context import settings_from
 from facegate.cli.output import JsonFlag, handles_errors, stderr
-from facegate.config import Settings
 from facegate.domain.errors import BadInputError
 
 if TYPE_CHECKING:
+    from facegate.config import Settings
     from facegate.gate.loop import Outcome
 
 NO_LIVENESS_WARNING = (

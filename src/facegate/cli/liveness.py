@@ -6,32 +6,27 @@ import itertools
 from collections.abc import Iterator
 from pathlib import Path
 from time import perf_counter
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import numpy as np
 import typer
 
 from facegate import __version__
-from facegate.bootstrap import build_engine
 from facegate.cli.context import settings_from
 from facegate.cli.output import ConsoleProgress, JsonFlag, emit_json, handles_errors, stderr
-from facegate.config import Settings
 from facegate.domain.errors import BadInputError, DataSetError, NoFaceError
-from facegate.domain.liveness import FUSED_THRESHOLD, FaceFrame, LivenessVerdict, pad_rates
-from facegate.vision.engine import FaceEngine
-from facegate.vision.images import ImageLimits, load_image
-from facegate.vision.liveness.check import FusedLivenessCheck, run_presentations
-from facegate.vision.liveness.dataset import CropSet, collect_crops
-from facegate.vision.liveness.face_mesh import FaceMeshModel
-from facegate.vision.liveness.features import FEATURE_GROUPS, FeatureGroup, texture_features
-from facegate.vision.liveness.motion import MotionSettings
-from facegate.vision.liveness.texture_model import (
-    load_texture_model,
-    manifest_path,
-    save_texture_model,
-    train_texture_model,
-)
-from facegate.vision.liveness.video import detect_faces, is_video, read_frames, video_fps
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from facegate.config import Settings
+    from facegate.domain.liveness import FaceFrame, LivenessVerdict
+    from facegate.vision.engine import FaceEngine
+    from facegate.vision.images import ImageLimits
+    from facegate.vision.liveness.dataset import CropSet
+    from facegate.vision.liveness.features import FeatureGroup
+
+# The engine, OpenCV, FaceMesh and scikit-learn load inside the commands that use them,
+# so `facegate --help` and the other commands do not pay for them.
 
 liveness_app = typer.Typer(
     help="Liveness (presentation attack detection): train, evaluate, check.",
@@ -43,6 +38,8 @@ ModelOption = Annotated[Path, typer.Option("--model", help="A model written by l
 
 
 def _crops(engine: FaceEngine, folder: Path, limits: ImageLimits) -> CropSet:
+    from facegate.vision.liveness.dataset import collect_crops
+
     with ConsoleProgress() as progress:
         crops = collect_crops(engine, folder, limits, progress)
     for path, why in crops.skipped:
@@ -53,6 +50,10 @@ def _crops(engine: FaceEngine, folder: Path, limits: ImageLimits) -> CropSet:
 
 
 def _features(crops: CropSet, groups: tuple[FeatureGroup, ...]) -> np.ndarray[Any, Any]:
+    import numpy as np
+
+    from facegate.vision.liveness.features import texture_features
+
     return np.stack(
         [
             texture_features(crop, groups, scene)
@@ -76,6 +77,16 @@ def train(
     as_json: JsonFlag = False,
 ) -> None:
     """Train the texture cue on bona fide (LIVE) and attack photos; write the model."""
+    import numpy as np
+
+    from facegate.bootstrap import build_engine
+    from facegate.vision.liveness.features import FEATURE_GROUPS
+    from facegate.vision.liveness.texture_model import (
+        manifest_path,
+        save_texture_model,
+        train_texture_model,
+    )
+
     settings = settings_from(ctx)
     engine = build_engine(settings)
     live_crops = _crops(engine, live, settings.images)
@@ -127,6 +138,10 @@ def evaluate(
 
     Images without a face are listed as skipped and not counted in the rates.
     """
+    from facegate.bootstrap import build_engine
+    from facegate.domain.liveness import pad_rates
+    from facegate.vision.liveness.texture_model import load_texture_model
+
     texture = load_texture_model(model)
     settings = settings_from(ctx)
     engine = build_engine(settings)
@@ -147,6 +162,10 @@ def evaluate(
 
 def _photo_frame(settings: Settings, path: Path) -> FaceFrame:
     """The photo with its primary face."""
+    from facegate.bootstrap import build_engine
+    from facegate.domain.liveness import FaceFrame
+    from facegate.vision.images import load_image
+
     image = load_image(path, settings.images)
     face = build_engine(settings).primary_face(image, describe=False)
     if face is None:
@@ -164,6 +183,9 @@ def _presentations(
     Raises:
         NoFaceError: no face on frame ``start``.
     """
+    from facegate.bootstrap import build_engine
+    from facegate.vision.liveness.video import detect_faces, read_frames
+
     engine = build_engine(settings)
     for first in range(start, start + frames, size):
         count = min(size, start + frames - first)
@@ -183,6 +205,8 @@ def _presentations(
 
 def verdict_json(verdict: LivenessVerdict) -> dict[str, Any]:
     """A verdict for JSON output: decision, fused score and each cue's result."""
+    from facegate.domain.liveness import FUSED_THRESHOLD
+
     return {
         "live": verdict.live,
         "score": round(verdict.score, 6),
@@ -223,6 +247,12 @@ def check(
     gate's liveness_max_frames frames one after another, each checked in windows at the
     gate's checkpoints; live at the first window that shows life, refused when none did.
     """
+    from facegate.vision.liveness.check import FusedLivenessCheck, run_presentations
+    from facegate.vision.liveness.face_mesh import FaceMeshModel
+    from facegate.vision.liveness.motion import MotionSettings
+    from facegate.vision.liveness.texture_model import load_texture_model
+    from facegate.vision.liveness.video import is_video, video_fps
+
     settings = settings_from(ctx)
     texture = load_texture_model(model) if model is not None else None
     if not is_video(path) and texture is None:

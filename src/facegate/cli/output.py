@@ -20,6 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TimeR
 from facegate.domain.errors import (
     AccessRefusedError,
     BadInputError,
+    DuplicateFaceError,
     FacegateError,
     PolicyRefusedError,
     ServiceUnavailableError,
@@ -76,6 +77,9 @@ def handles_errors(command: Callable[P, R]) -> Callable[P, R]:
                 details = {"kind": error_kind(err), "message": str(err), "exit_code": code}
                 if isinstance(err, AccessRefusedError):
                     details["reason"] = err.reason
+                if isinstance(err, DuplicateFaceError):
+                    details["duplicate_of"] = err.other_person_id
+                    details["distance"] = round(err.distance, 6)
                 emit_json({"error": details})
             stderr.print(f"[bold red]error:[/] {err}", highlight=False, soft_wrap=True)
             raise typer.Exit(code) from err

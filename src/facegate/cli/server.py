@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from facegate.bootstrap import SystemClock, build_store
 from facegate.cli.context import settings_from
 from facegate.cli.gate import liveness_notice
 from facegate.cli.output import JsonFlag, emit_json, handles_errors, stderr
+from facegate.config import Settings
 from facegate.domain.accounts import AccountRole
 from facegate.domain.errors import BadInputError
-from facegate.services.accounts import create_user
-from facegate.services.context import ServiceContext
-from facegate.store.passwords import Argon2Hasher
+
+if TYPE_CHECKING:
+    from facegate.services.audit_anchor import PeriodicCheckpoints
 
 admin_app = typer.Typer(help="Accounts of the web console.", no_args_is_help=True)
 
@@ -40,8 +40,8 @@ def serve(
     """Run the web server: the REST API under /api/v1 (and its OpenAPI document)."""
     import uvicorn
 
-    from facegate.api.tls import self_signed as make_certificate
     from facegate.bootstrap_server import build_app
+    from facegate.http.tls import self_signed as make_certificate
 
     settings = settings_from(ctx)
     server = settings.server
@@ -52,18 +52,47 @@ def serve(
     if self_signed and cert is None:
         cert, key = make_certificate(settings.data_dir, sorted({"localhost", host}))
     app = build_app(settings)
+    checkpoints = _audit_checkpoints(settings)
     scheme = "https" if cert else "http"
     typer.echo(f"facegate serving on {scheme}://{host}:{port}/ (API at /api/v1)", err=True)
     if (notice := liveness_notice(settings.gate.liveness)) is not None:
         stderr.print(f"kiosk frames: {notice}", highlight=False)
-    uvicorn.run(
-        app,
-        host=host,
-        port=port,
-        ssl_certfile=str(cert) if cert else None,
-        ssl_keyfile=str(key) if key else None,
-        log_level="info",
+    try:
+        uvicorn.run(
+            app,
+            host=host,
+            port=port,
+            ssl_certfile=str(cert) if cert else None,
+            ssl_keyfile=str(key) if key else None,
+            log_level="info",
+        )
+    finally:
+        if checkpoints is not None:
+            checkpoints.stop()
+
+
+def _audit_checkpoints(settings: Settings) -> PeriodicCheckpoints | None:
+    """Start signing audit checkpoints every ``server.audit_checkpoint_every_s`` seconds."""
+    from facegate.bootstrap import SystemClock, build_store
+    from facegate.services.audit_anchor import PeriodicCheckpoints
+    from facegate.services.context import ServiceContext
+    from facegate.store.audit_anchors import AnchorFile
+
+    every_s = settings.server.audit_checkpoint_every_s
+    if every_s <= 0:
+        return None
+    context = ServiceContext(build_store(settings), SystemClock(), "server:audit-checkpoint")
+
+    def report(error: Exception) -> None:
+        stderr.print(f"audit checkpoint failed (tried again in {every_s:g} s): {error}")
+
+    folder = settings.audit_anchor_folder
+    checkpoints = PeriodicCheckpoints(context, AnchorFile(folder), every_s, report)
+    checkpoints.start()
+    typer.echo(
+        f"audit checkpoints every {every_s:g} s into {folder / 'audit-anchors.jsonl'}", err=True
     )
+    return checkpoints
 
 
 @admin_app.command("create")
@@ -85,6 +114,11 @@ def admin_create(
     as_json: JsonFlag = False,
 ) -> None:
     """Create a console account (the first administrator, or another)."""
+    from facegate.bootstrap import SystemClock, build_store
+    from facegate.services.accounts import create_user
+    from facegate.services.context import ServiceContext
+    from facegate.store.passwords import Argon2Hasher
+
     settings = settings_from(ctx)
     store = build_store(settings)
     try:

@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import typer
 
-from facegate.bootstrap import build_store, service_context
 from facegate.cli.context import settings_from
-from facegate.config import Settings
-from facegate.services.context import ServiceContext
+
+if TYPE_CHECKING:
+    from facegate.config import Settings
+    from facegate.services.context import ServiceContext
 
 
 @contextmanager
@@ -24,6 +26,8 @@ def opened_site(
         ctx: the command's context.
         migrate: create and upgrade the database (``site init`` only).
     """
+    from facegate.bootstrap import build_store, service_context  # the store, only here
+
     settings = settings_from(ctx)
     store = build_store(settings, migrate=migrate)
     try:

@@ -65,6 +65,21 @@ class ConflictError(BadInputError):
     """The request collides with what is stored (a duplicate card number)."""
 
 
+class DuplicateFaceError(ConflictError):
+    """A face being enrolled matches another person's template within the duplicate threshold.
+
+    Args:
+        message: what happened, for people.
+        other_person_id: the person whose template it matched.
+        distance: the euclidean distance of the closest pair.
+    """
+
+    def __init__(self, message: str, other_person_id: str, distance: float) -> None:
+        super().__init__(message)
+        self.other_person_id = other_person_id
+        self.distance = distance
+
+
 class SiteNotInitializedError(BadInputError):
     """The data directory or database holds no site yet: run ``facegate site init``."""
 

@@ -2,8 +2,14 @@
 
 Every event is written (and fsynced) before the door is told anything else, and stays
 until the upstream accepted it. Delivery is at least once from the gate's side (a crash
-between the upstream's commit and the gate's mark sends a batch again) and exactly once
+between the upstream's commit and the gate's prune sends a batch again) and exactly once
 from the receiver's, which ignores a key it has already stored.
+
+Delivered events are deleted at once (``secure_delete`` zeroes their pages) and the
+write-ahead log is checkpointed and truncated after each delivery, so the file keeps
+nothing of an event, and of the person it names, once the site database holds it; what
+happens to it there (an erasure anonymises it) is then all there is. One flusher runs at
+a time per outbox: a second caller waits for the first, then delivers what is left.
 """
 
 from __future__ import annotations
@@ -78,10 +84,13 @@ class SqliteOutbox:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         self._lock = threading.Lock()
+        self._flushing = threading.Lock()
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("PRAGMA secure_delete=ON")
         self._db.execute(_SCHEMA)
+        self._db.execute("DELETE FROM outbox WHERE delivered = 1")  # kept by older versions
 
     def put(self, event: GateEvent) -> None:
         """Store ``event`` durably (a second put of the same key is ignored)."""
@@ -106,26 +115,35 @@ class SqliteOutbox:
         return int(row[0])
 
     def mark_delivered(self, keys: Sequence[str]) -> None:
-        """Mark the events with ``keys`` delivered."""
+        """Delete the events with ``keys``: the upstream holds them now."""
         with self._lock:
-            self._db.executemany(
-                "UPDATE outbox SET delivered = 1 WHERE key = ?", [(k,) for k in keys]
-            )
+            self._db.executemany("DELETE FROM outbox WHERE key = ?", [(k,) for k in keys])
+
+    def _truncate_log(self) -> None:
+        """Copy the write-ahead log into the file and empty it (drops deleted rows' copies)."""
+        with self._lock:
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def flush(self, upstream: GateUpstream, batch: int = 100) -> int:
         """Deliver pending events until none is left or the upstream is unreachable.
 
+        One flusher at a time: a concurrent caller waits, then delivers what is left
+        (usually nothing), so a batch is never sent twice at once.
+
         Returns:
-            How many events were delivered (accepted, new or already known).
+            How many events this call delivered (accepted, new or already known).
         """
         delivered = 0
-        while events := self.pending(batch):
-            try:
-                upstream.deliver(events)
-            except UpstreamUnavailableError:
-                return delivered
-            self.mark_delivered([event.key for event in events])
-            delivered += len(events)
+        with self._flushing:
+            while events := self.pending(batch):
+                try:
+                    upstream.deliver(events)
+                except UpstreamUnavailableError:
+                    break
+                self.mark_delivered([event.key for event in events])
+                delivered += len(events)
+            if delivered:
+                self._truncate_log()
         return delivered
 
     def close(self) -> None:

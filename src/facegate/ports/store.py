@@ -215,6 +215,14 @@ class EventRepository(Protocol):
         """Record that ``gate_id`` delivered the event with idempotency ``key`` at ``at``."""
         ...
 
+    def claim_receipt(self, key: str, gate_id: str, at: datetime) -> bool:
+        """Record the receipt of ``key`` atomically unless it is recorded; whether this did.
+
+        Two transactions claiming the same key at once never both get ``True`` and never
+        fail: the second waits for the first, then gets ``False``.
+        """
+        ...
+
     def anonymise(self, person_id: str) -> int:
         """Remove ``person_id`` from their events; returns how many."""
         ...
@@ -229,6 +237,14 @@ class AuditRepository(Protocol):
 
     def last(self) -> AuditRecord | None:
         """The newest record, ``None`` for an empty log."""
+        ...
+
+    def last_for_append(self) -> AuditRecord | None:
+        """The newest record, read holding the chain's append lock.
+
+        The lock is held until the transaction ends: other appenders wait instead of
+        racing for the next link.
+        """
         ...
 
     def append(self, record: AuditRecord) -> None:

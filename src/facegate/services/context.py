@@ -50,8 +50,10 @@ def audit(
 ) -> AuditRecord:
     """Append an audit record in ``uow``'s transaction (it commits with the change itself).
 
-    When another writer takes the next chain link first, the link is read again and
-    the append retried after a short jittered back-off, so the chain stays linear.
+    The chain's head is read holding its append lock
+    (:meth:`facegate.ports.AuditRepository.last_for_append`), so concurrent appenders
+    queue. Should another writer still take the next link first, the link is read again
+    and the append retried after a short jittered back-off, so the chain stays linear.
 
     Args:
         uow: the unit of work the audited change happens in.
@@ -65,7 +67,7 @@ def audit(
     """
     for attempt in range(AUDIT_APPEND_ATTEMPTS):
         record = next_record(
-            uow.audit.last(),
+            uow.audit.last_for_append(),
             id=new_id(),
             occurred_at=context.clock.now(),
             actor=context.actor,

@@ -1,4 +1,11 @@
-"""Enroll a face: consent first, then the quality gate, then sealed templates."""
+"""Enroll a face: consent first, then the quality gate, the duplicate check, sealed templates.
+
+The duplicate check compares every new descriptor with every stored template of the same
+model that belongs to someone else, in the transaction that stores the new templates. A
+match within the duplicate threshold (stricter than the access threshold) is refused with
+:class:`DuplicateFaceError` (exit 3, HTTP 409) unless the caller allows it explicitly
+(twins, a look-alike the operator has checked); an allowed duplicate is audited.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +15,14 @@ from pathlib import Path
 
 from facegate.domain.audit import DetailValue
 from facegate.domain.credentials import SealedTemplate
-from facegate.domain.errors import BadInputError, ConsentRequiredError
+from facegate.domain.errors import BadInputError, ConsentRequiredError, DuplicateFaceError
 from facegate.domain.faces import UploadedPhoto
-from facegate.domain.matching import FloatArray
+from facegate.domain.matching import (
+    DEFAULT_DUPLICATE_THRESHOLD,
+    FloatArray,
+    as_descriptor_matrix,
+    pairwise_distances,
+)
 from facegate.domain.people import ConsentPurpose, consent_in_force
 from facegate.ports import PhotoDescriber, TemplateSealer, UnitOfWork
 from facegate.services.context import ServiceContext, audit, new_id
@@ -33,6 +45,29 @@ class Enrollment:
     failures: dict[Path | UploadedPhoto, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class DuplicateCheck:
+    """How enrolment treats a face that matches someone else's template.
+
+    Attributes:
+        threshold: largest euclidean distance to another person's template that counts
+            as a duplicate (default 0.35; 0 or less turns the check off).
+        allow: enrol anyway (the operator checked: twins, a look-alike); audited.
+    """
+
+    threshold: float = DEFAULT_DUPLICATE_THRESHOLD
+    allow: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Nearest:
+    """The other person closest to the new descriptors: who, how close, which image."""
+
+    person_id: str
+    distance: float
+    image: Path | UploadedPhoto
+
+
 def _require_consent(uow: UnitOfWork, context: ServiceContext, person_id: str) -> None:
     uow.people.get(person_id)
     records = uow.consents.for_person(person_id)
@@ -49,17 +84,21 @@ def enroll(
     describer_factory: Callable[[], PhotoDescriber],
     person_id: str,
     images: Sequence[Path | UploadedPhoto],
+    duplicates: DuplicateCheck | None = None,
 ) -> Enrollment:
     """Enroll ``person_id``'s face from ``images``; no image file is kept.
 
     Consent is checked before any image is read and again when the templates are
     written (it may have been withdrawn meanwhile). Images that fail (unreadable, no
-    face, failed quality gate) are reported; the others are enrolled.
+    face, failed quality gate) are reported; the others are enrolled, unless one of them
+    matches another person (see :class:`DuplicateCheck`; the default checks).
 
     Raises:
         NotFoundError: unknown person.
         ConsentRequiredError: no face_access consent in force.
         BadInputError: no image yielded a template (the first failure is named).
+        DuplicateFaceError: a photo matches another person's template within the
+            duplicate threshold and ``duplicates.allow`` is not set; nothing is stored.
     """
     with context.store.unit_of_work() as uow:
         _require_consent(uow, context, person_id)
@@ -75,7 +114,7 @@ def enroll(
         first = next(iter(failures.values()), "no image given")
         raise BadInputError(f"nothing enrolled for person {person_id}: {first}")
     result = Enrollment(person_id, describer.model_id, failures=failures)
-    _store_templates(context, sealer, result, list(descriptors.values()))
+    _store_templates(context, sealer, result, descriptors, duplicates or DuplicateCheck())
     return result
 
 
@@ -109,14 +148,87 @@ def check_photos(
     return verdicts
 
 
+def nearest_other_person(
+    uow: UnitOfWork,
+    sealer: TemplateSealer,
+    model_id: str,
+    person_id: str,
+    descriptors: dict[Path | UploadedPhoto, FloatArray],
+) -> tuple[Nearest | None, int]:
+    """The other person whose stored template is closest to any of ``descriptors``.
+
+    Returns:
+        The nearest (``None`` when no one else has a template of ``model_id``) and how
+        many templates were compared.
+    """
+    by_person: dict[str, list[SealedTemplate]] = {}
+    for template in uow.templates.for_model(model_id):
+        if template.person_id != person_id:
+            by_person.setdefault(template.person_id, []).append(template)
+    owners: list[str] = []
+    rows: list[FloatArray] = []
+    for other, templates in by_person.items():
+        key = uow.keys.get(other)
+        if key is None:
+            continue  # erased: the templates cannot be opened, nor used anywhere
+        rows.extend(sealer.open(key, t) for t in templates)
+        owners.extend([other] * len(templates))
+    if not rows:
+        return None, 0
+    images = list(descriptors)
+    distances = pairwise_distances(
+        as_descriptor_matrix(list(descriptors.values())), as_descriptor_matrix(rows)
+    )
+    image_index, row_index = divmod(int(distances.argmin()), distances.shape[1])
+    nearest = Nearest(
+        owners[row_index], float(distances[image_index, row_index]), images[image_index]
+    )
+    return nearest, len(rows)
+
+
+def _duplicate_details(
+    uow: UnitOfWork,
+    sealer: TemplateSealer,
+    result: Enrollment,
+    descriptors: dict[Path | UploadedPhoto, FloatArray],
+    check: DuplicateCheck,
+) -> dict[str, DetailValue]:
+    """Run the duplicate check; the audit details it adds (raises when refused)."""
+    if check.threshold <= 0.0:
+        return {"duplicate_check": "off"}
+    nearest, compared = nearest_other_person(
+        uow, sealer, result.model_id, result.person_id, descriptors
+    )
+    details: dict[str, DetailValue] = {"duplicate_check_templates": compared}
+    if nearest is None or not nearest.distance <= check.threshold:
+        return details
+    if not check.allow:
+        raise DuplicateFaceError(
+            f"not enrolled: the face in {nearest.image} matches person {nearest.person_id} "
+            f"(distance {nearest.distance:.3f} <= duplicate threshold {check.threshold:.2f}); "
+            "the same person enrolled twice? If they are different people (twins, a "
+            "look-alike you checked), enrol again allowing the duplicate (audited)",
+            nearest.person_id,
+            nearest.distance,
+        )
+    return details | {
+        "duplicate_allowed": True,
+        "duplicate_of": nearest.person_id,
+        "duplicate_distance": f"{nearest.distance:.4f}",
+    }
+
+
 def _store_templates(
     context: ServiceContext,
     sealer: TemplateSealer,
     result: Enrollment,
-    descriptors: list[FloatArray],
+    images: dict[Path | UploadedPhoto, FloatArray],
+    check: DuplicateCheck,
 ) -> None:
+    descriptors = list(images.values())
     with context.store.unit_of_work() as uow:
         _require_consent(uow, context, result.person_id)
+        duplicate = _duplicate_details(uow, sealer, result, images, check)
         key = uow.keys.get(result.person_id)
         if key is None:
             key = sealer.new_data_key(result.person_id)
@@ -132,6 +244,7 @@ def _store_templates(
         details: dict[str, DetailValue] = {
             "templates": len(descriptors),
             "model_id": result.model_id,
+            **duplicate,
         }
         audit(uow, context, "face.enroll", result.person_id, details)
         uow.commit()

@@ -161,10 +161,9 @@ def receive_events(context: ServiceContext, events: Sequence[GateEvent]) -> int:
     new = 0
     with context.store.unit_of_work() as uow:
         for event in events:
-            if uow.events.received(event.key):
+            if not uow.events.claim_receipt(event.key, event.gate_id, context.clock.now()):
                 continue
             _store_one(uow, context, event)
-            uow.events.add_receipt(event.key, event.gate_id, context.clock.now())
             new += 1
         uow.commit()
     return new

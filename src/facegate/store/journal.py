@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -173,6 +175,24 @@ class SqlEventRepository:
         """Record that ``gate_id`` delivered the event with idempotency ``key`` at ``at``."""
         self._session.add(ReceiptRow(key=key, gate_id=gate_id, received_at=at))
 
+    def claim_receipt(self, key: str, gate_id: str, at: datetime) -> bool:
+        """Record the receipt of ``key`` unless it is recorded; whether this call did.
+
+        One ``INSERT ... ON CONFLICT DO NOTHING``: of two transactions delivering the same
+        key at once, the second waits for the first and then claims nothing, so the event
+        behind the key is stored once without a constraint error.
+        """
+        self._session.flush()
+        dialect = self._session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = (
+            insert(ReceiptRow)
+            .values(key=key, gate_id=gate_id, received_at=at)
+            .on_conflict_do_nothing(index_elements=["key"])
+        )
+        claimed = self._session.execute(statement.returning(ReceiptRow.key)).first()
+        return claimed is not None
+
     def for_person(self, person_id: str) -> list[Event]:
         """Events naming ``person_id``, oldest first."""
         query = select(EventRow).where(EventRow.person_id == person_id)
@@ -222,28 +242,60 @@ def _audit(row: AuditRow) -> AuditRecord:
     )
 
 
-class SqlAuditRepository:
-    """The audit log: rows are only ever appended (and trimmed by retention)."""
+AUDIT_LOCK_ID = 0x46474155_4449540A
+"""The PostgreSQL advisory lock key that serialises audit appends (any fixed bigint)."""
+AUDIT_LOCK_TIMEOUT_S = 30
+"""How long a PostgreSQL appender waits for the chain's lock before giving up (seconds)."""
 
-    def __init__(self, session: Session) -> None:
+
+class SqlAuditRepository:
+    """The audit log: rows are only ever appended (and trimmed by retention).
+
+    Args:
+        session: the unit of work's session.
+        before_write: called before this repository opens a SQLite write transaction
+            (the unit of work queues there behind the process's other writers).
+    """
+
+    def __init__(self, session: Session, before_write: Callable[[], None] = lambda: None) -> None:
         self._session = session
+        self._before_write = before_write
 
     def last(self) -> AuditRecord | None:
         """The newest record, ``None`` for an empty log."""
         row = self._session.scalars(select(AuditRow).order_by(AuditRow.seq.desc())).first()
         return None if row is None else _audit(row)
 
-    def _begin(self) -> None:
-        """Flush pending changes and, on SQLite, make sure a real transaction is open.
+    def last_for_append(self) -> AuditRecord | None:
+        """The newest record, read holding the chain's append lock until the transaction ends.
 
-        pysqlite opens transactions only before a write; a SAVEPOINT outside one would
-        start it, and releasing that savepoint would commit it early.
+        An append that follows in the same transaction cannot lose its link to another
+        writer: they wait for this transaction instead of failing.
+        """
+        self._begin()
+        return self.last()
+
+    def _begin(self) -> None:
+        """Flush pending changes and take the chain's append lock.
+
+        SQLite: pysqlite opens transactions only before a write, so a SAVEPOINT outside
+        one would start it and releasing the savepoint would commit it early; and a
+        transaction that first read and then writes fails at once ("database is locked")
+        when another writer committed in between. ``BEGIN IMMEDIATE`` takes the write
+        lock first (waiting up to the busy timeout). A transaction already open here has
+        written, so it holds that lock already. PostgreSQL: a transaction-scoped advisory
+        lock, so appenders queue instead of racing for the next ``seq``.
         """
         self._session.flush()
         connection = self._session.connection()
         raw = connection.connection.dbapi_connection
-        if connection.dialect.name == "sqlite" and not getattr(raw, "in_transaction", True):
-            connection.exec_driver_sql("BEGIN")
+        if connection.dialect.name == "sqlite":
+            if not getattr(raw, "in_transaction", True):
+                self._before_write()
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+        elif connection.dialect.name == "postgresql":
+            connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{AUDIT_LOCK_TIMEOUT_S}s'")
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({AUDIT_LOCK_ID})")
 
     def append(self, record: AuditRecord) -> None:
         """Append a record, written at once inside a savepoint.

@@ -26,7 +26,7 @@ from facegate.ports import (
 )
 from facegate.ports.archive import TableRepository
 from facegate.store.accounts import SqlAccountRepository
-from facegate.store.database import reclaim_erased, translated_errors
+from facegate.store.database import reclaim_erased, translated_errors, writer_turns
 from facegate.store.disclosures import SqlDisclosureRepository
 from facegate.store.dump import SqlTableRepository
 from facegate.store.journal import (
@@ -56,6 +56,8 @@ class SqlUnitOfWork:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._session = Session(engine, expire_on_commit=False)
+        self._turns = writer_turns(engine)
+        self._turn_held = False
         self.site: SiteRepository = SqlSiteRepository(self._session)
         self.people: PersonRepository = SqlPersonRepository(self._session)
         self.consents: ConsentRepository = SqlConsentRepository(self._session)
@@ -65,7 +67,7 @@ class SqlUnitOfWork:
         self.passes: PassRepository = SqlPassRepository(self._session)
         self.alerts: AlertRepository = SqlAlertRepository(self._session)
         self.events: EventRepository = SqlEventRepository(self._session)
-        self.audit: AuditRepository = SqlAuditRepository(self._session)
+        self.audit: AuditRepository = SqlAuditRepository(self._session, self._take_turn)
         self.places: PlaceRepository = SqlPlaceRepository(self._session)
         self.rules: AccessRuleRepository = SqlAccessRuleRepository(self._session)
         self.accounts: AccountRepository = SqlAccountRepository(self._session)
@@ -85,14 +87,29 @@ class SqlUnitOfWork:
             self._session.rollback()
         finally:
             self._session.close()
+            self._give_turn()
         if isinstance(value, SQLAlchemyError):
             with translated_errors(self._engine):
                 raise value
 
     def commit(self) -> None:
         """Make everything done in this unit permanent, or nothing of it."""
-        with translated_errors(self._engine):
-            self._session.commit()
+        try:
+            with translated_errors(self._engine):
+                self._session.commit()
+        finally:
+            self._give_turn()
+
+    def _take_turn(self) -> None:
+        """Queue for the SQLite write lock behind this process's other writers."""
+        if self._turns is not None and not self._turn_held:
+            self._turns.take()
+            self._turn_held = True
+
+    def _give_turn(self) -> None:
+        if self._turns is not None and self._turn_held:
+            self._turn_held = False
+            self._turns.give_back()
 
 
 class SqlStore:

@@ -9,11 +9,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
-from facegate.api.deps import server_deps
-from facegate.api.routes.auth import client_of
-from facegate.api.security import SESSION_COOKIE, Principal, set_session_cookie
 from facegate.domain.accounts import AccountRole
 from facegate.domain.errors import AccessRefusedError
+from facegate.http.deps import server_deps
+from facegate.http.security import SESSION_COOKIE, Principal, client_of, set_session_cookie
 from facegate.services import accounts
 from facegate.services.context import ServiceContext
 from facegate.web.i18n import CATALOGUES, LANG_COOKIE

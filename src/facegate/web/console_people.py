@@ -10,13 +10,13 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 
-from facegate.api.deps import server_deps
-from facegate.api.qr import qr_svg
-from facegate.api.security import Principal
-from facegate.api.uploads import read_bounded
 from facegate.domain.accounts import AccountRole
 from facegate.domain.errors import ValidationError
 from facegate.domain.people import ConsentMethod, ConsentPurpose, Role
+from facegate.http.deps import server_deps
+from facegate.http.qr import qr_svg
+from facegate.http.security import Principal
+from facegate.http.uploads import read_bounded
 from facegate.services import accounts, credentials, overview, people
 from facegate.services.consent import grant_consent, withdraw_consent
 from facegate.services.imports import COLUMNS, import_people_csv

@@ -9,14 +9,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
-from facegate.api.deps import server_deps
-from facegate.api.security import Principal
 from facegate.domain.access import TimeWindow
 from facegate.domain.errors import ValidationError
 from facegate.domain.events import EventQuery
 from facegate.domain.people import Role
 from facegate.domain.reasons import Reason
 from facegate.domain.site import CredentialKind, CredentialMode, DoorKind
+from facegate.http.deps import server_deps
+from facegate.http.security import Principal
 from facegate.services import accounts, activity, credentials, overview, places, retention
 from facegate.web.render import (
     ADMINS,

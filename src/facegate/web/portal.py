@@ -9,9 +9,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
-from facegate.api.security import Principal
 from facegate.domain.events import EventQuery
 from facegate.domain.people import ConsentMethod, ConsentPurpose
+from facegate.http.security import Principal
 from facegate.services import accounts, activity, credentials, overview, rights
 from facegate.services.consent import grant_consent, withdraw_consent
 from facegate.web.console_people import CONSENT_TEXT_VERSION, pass_page

@@ -7,8 +7,8 @@ from dataclasses import asdict
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from facegate.api.deps import context_for, server_deps
 from facegate.domain.reasons import Reason
+from facegate.http.deps import context_for, server_deps
 from facegate.services import overview
 from facegate.web.render import render
 

@@ -10,11 +10,11 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from facegate.api.deps import CsrfError, ServerDeps, context_for, server_deps
-from facegate.api.errors import json_answer, status_for
-from facegate.api.security import CSRF_FIELD, SESSION_COOKIE, Principal, csrf_matches
 from facegate.domain.accounts import AccountRole
 from facegate.domain.errors import FacegateError, PolicyRefusedError
+from facegate.http.deps import CsrfError, ServerDeps, context_for, server_deps
+from facegate.http.errors import json_answer, status_for
+from facegate.http.security import CSRF_FIELD, SESSION_COOKIE, Principal, csrf_matches
 from facegate.services import accounts
 from facegate.services.context import ServiceContext
 from facegate.web.i18n import LANG_COOKIE, negotiate, translator

@@ -13,9 +13,9 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
-from facegate.api.deps import server_deps
 from facegate.domain.accounts import MIN_PASSWORD_LENGTH
 from facegate.domain.errors import NotFoundError, ValidationError
+from facegate.http.deps import server_deps
 from facegate.services import accounts
 from facegate.services.context import ServiceContext
 from facegate.web.render import render

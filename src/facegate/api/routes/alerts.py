@@ -7,8 +7,8 @@ from datetime import timedelta
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from facegate.api.deps import Deps, Reader, Staff, context_for
 from facegate.api.schemas import AlertPublic
+from facegate.http.deps import Deps, Reader, Staff, context_for
 from facegate.services import activity, credentials
 
 router = APIRouter(prefix="/alerts", tags=["alerts"])

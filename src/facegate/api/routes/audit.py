@@ -9,8 +9,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from facegate.api.deps import Admin, Auditor, Deps, Reader, context_for
 from facegate.domain.audit import DetailValue
+from facegate.http.deps import Admin, Auditor, Deps, Reader, context_for
 from facegate.services import activity, retention, site_admin
 
 router = APIRouter(tags=["audit"])

@@ -7,12 +7,12 @@ from datetime import timedelta
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
-from facegate.api.deps import AnyUser, Deps, context_for
-from facegate.api.errors import TooManyAttemptsError
-from facegate.api.metrics import Metrics
-from facegate.api.security import SESSION_COOKIE, set_session_cookie
 from facegate.domain.accounts import AccountRole, User
 from facegate.domain.errors import AccessRefusedError
+from facegate.http.deps import AnyUser, Deps, context_for
+from facegate.http.errors import TooManyAttemptsError
+from facegate.http.metrics import Metrics
+from facegate.http.security import SESSION_COOKIE, client_of, set_session_cookie
 from facegate.services import accounts
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -51,11 +51,6 @@ class ResetRequest(BaseModel):
 
     token: str = Field(min_length=1, max_length=200)
     password: str = Field(min_length=1, max_length=1024)
-
-
-def client_of(request: Request) -> str:
-    """The client's address as the rate limiter keys it."""
-    return request.client.host if request.client else "unknown"
 
 
 def open_session(request: Request, response: Response, deps: Deps, body: LoginRequest) -> str:

@@ -8,10 +8,10 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from facegate.api.deps import Deps, Reader, ServerDeps, Staff, context_for
-from facegate.api.qr import qr_png, qr_svg
 from facegate.api.schemas import PassCreate, PassPublic
-from facegate.api.security import Principal
+from facegate.http.deps import Deps, Reader, ServerDeps, Staff, context_for
+from facegate.http.qr import qr_png, qr_svg
+from facegate.http.security import Principal
 from facegate.services import activity, credentials
 
 router = APIRouter(tags=["credentials"])

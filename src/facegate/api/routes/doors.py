@@ -8,11 +8,11 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, File, UploadFile
 from pydantic import BaseModel, Field
 
-from facegate.api.deps import Admin, Deps, Device, Reader, Staff, context_for, decider_of
-from facegate.api.uploads import read_bounded
 from facegate.domain.accounts import DeviceKey
 from facegate.domain.errors import PolicyRefusedError, ServiceUnavailableError
 from facegate.domain.site import CredentialKind, CredentialMode, Door, DoorKind
+from facegate.http.deps import Admin, Deps, Device, Reader, Staff, context_for, decider_of
+from facegate.http.uploads import read_bounded
 from facegate.services import accounts, activity, places
 from facegate.vision.images import load_image
 

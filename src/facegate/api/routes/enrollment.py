@@ -7,16 +7,24 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, UploadFile
+from fastapi import APIRouter, File, Form, UploadFile
 from pydantic import BaseModel
 
-from facegate.api.deps import Deps, Staff, context_for
-from facegate.api.uploads import read_photos
-from facegate.services.enrollment import check_photos, enroll
+from facegate.http.deps import Deps, Staff, context_for
+from facegate.http.uploads import read_photos
+from facegate.services.enrollment import DuplicateCheck, check_photos, enroll
 
 router = APIRouter(prefix="/people/{person_id}", tags=["enrollment"])
 
 Files = Annotated[list[UploadFile], File(description="Photos of the person, one face each.")]
+AllowDuplicate = Annotated[
+    bool,
+    Form(
+        description="Enroll even if a photo matches another person's template within the "
+        "duplicate threshold (twins, a look-alike the operator checked); audited. Without "
+        "it such an enrolment is refused with 409."
+    ),
+]
 
 
 class PhotoVerdict(BaseModel):
@@ -51,12 +59,22 @@ async def check(deps: Deps, principal: Staff, person_id: str, files: Files) -> l
 
 @router.post("/enrollment", status_code=201)
 async def enroll_photos(
-    deps: Deps, principal: Staff, person_id: str, files: Files
+    deps: Deps,
+    principal: Staff,
+    person_id: str,
+    files: Files,
+    allow_duplicate: AllowDuplicate = False,
 ) -> EnrollmentPublic:
-    """Enroll the photos that pass the quality gate (422 when none does)."""
+    """Enroll the photos that pass the quality gate (422 when none does).
+
+    409 when a photo matches another person within the duplicate threshold and
+    ``allow_duplicate`` is not set; nothing is stored then.
+    """
     settings = deps.settings
     photos = await read_photos(files, settings.images, settings.server.max_upload_bytes)
-    result = enroll(context_for(deps, principal), deps.sealer(), deps.describer, person_id, photos)
+    check = DuplicateCheck(settings.matching.duplicate_threshold, allow_duplicate)
+    context = context_for(deps, principal)
+    result = enroll(context, deps.sealer(), deps.describer, person_id, photos, check)
     return EnrollmentPublic(
         person_id=result.person_id,
         model=result.model_id,

@@ -11,11 +11,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 
-from facegate.api.deps import Deps, Reader, ServerDeps, context_for
-from facegate.api.metrics import Metrics
 from facegate.api.schemas import EventPublic
 from facegate.domain.events import EventQuery
 from facegate.domain.reasons import Reason
+from facegate.http.deps import Deps, Reader, ServerDeps, context_for
+from facegate.http.metrics import Metrics
 from facegate.services import activity
 from facegate.services.context import ServiceContext
 

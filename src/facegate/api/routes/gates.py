@@ -15,13 +15,13 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from facegate.api.deps import Deps, Device, context_for
-from facegate.api.security import DEVICE_HEADER, Principal
 from facegate.domain.errors import PolicyRefusedError, ValidationError
 from facegate.domain.gate import GateEvent
 from facegate.domain.policy import SiteMode
 from facegate.gate.outbox import event_from_json
 from facegate.gate.snapshot_wire import gate_wire_key, snapshot_to_wire
+from facegate.http.deps import Deps, Device, context_for
+from facegate.http.security import DEVICE_HEADER, Principal
 from facegate.services.gate_sync import build_snapshot, receive_events
 
 router = APIRouter(tags=["gates"])

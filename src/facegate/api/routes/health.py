@@ -7,8 +7,8 @@ from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel
 
 from facegate import __version__
-from facegate.api.deps import Deps
-from facegate.api.metrics import Metrics
+from facegate.http.deps import Deps
+from facegate.http.metrics import Metrics
 
 router = APIRouter(tags=["health"])
 

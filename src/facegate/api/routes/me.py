@@ -6,7 +6,6 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from facegate.api.deps import Deps, Resident, context_for
 from facegate.api.routes.credentials import issue_pass
 from facegate.api.schemas import (
     ConsentCreate,
@@ -16,10 +15,11 @@ from facegate.api.schemas import (
     PassPublic,
     WithdrawalPublic,
 )
-from facegate.api.security import Principal
 from facegate.domain.errors import ValidationError
 from facegate.domain.events import EventQuery
 from facegate.domain.people import ConsentMethod, ConsentPurpose
+from facegate.http.deps import Deps, Resident, context_for
+from facegate.http.security import Principal
 from facegate.services import accounts, activity, rights
 from facegate.services.consent import grant_consent, withdraw_consent
 

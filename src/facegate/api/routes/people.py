@@ -7,9 +7,9 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from facegate.api.deps import Admin, Deps, Reader, Staff, context_for
 from facegate.api.schemas import ConsentCreate, ConsentPublic, PersonPublic, WithdrawalPublic
 from facegate.domain.people import ConsentPurpose, Role
+from facegate.http.deps import Admin, Deps, Reader, Staff, context_for
 from facegate.services import people, rights
 from facegate.services.consent import grant_consent, withdraw_consent
 

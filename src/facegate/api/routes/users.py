@@ -7,9 +7,9 @@ from datetime import timedelta
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from facegate.api.deps import Admin, Deps, context_for
 from facegate.api.routes.auth import UserPublic
 from facegate.domain.accounts import AccountRole
+from facegate.http.deps import Admin, Deps, context_for
 from facegate.services import accounts
 from facegate.services.accounts import RESET_LINK_HOURS
 

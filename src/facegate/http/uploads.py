@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import UploadFile
 
-from facegate.api.errors import PayloadTooLargeError
 from facegate.domain.errors import ValidationError
 from facegate.domain.faces import UploadedPhoto
+from facegate.http.errors import PayloadTooLargeError
 from facegate.vision.images import ImageLimits, load_image
 
 MAX_PHOTOS = 10

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from starlette.requests import Request
 from starlette.responses import Response
 
 from facegate.domain.accounts import DeviceKey, User, WebSession
@@ -102,3 +103,8 @@ class LoginLimiter:
     def succeeded(self, client: str, username: str) -> None:
         """Forget the failures of this client on ``username``."""
         self._failures.pop((client, username.casefold()), None)
+
+
+def client_of(request: Request) -> str:
+    """The client's address as the rate limiter keys it."""
+    return request.client.host if request.client else "unknown"

@@ -5,7 +5,6 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from facegate.api.deps import CsrfError, NotAuthenticatedError
 from facegate.domain.errors import (
     AccessRefusedError,
     BadInputError,
@@ -19,6 +18,7 @@ from facegate.domain.errors import (
     SiteNotInitializedError,
     ValidationError,
 )
+from facegate.http.deps import CsrfError, NotAuthenticatedError
 
 
 class TooManyAttemptsError(PolicyRefusedError):

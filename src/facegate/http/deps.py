@@ -8,7 +8,10 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from facegate.api.security import (
+from facegate.config import Settings
+from facegate.domain.accounts import AccountRole
+from facegate.domain.errors import PolicyRefusedError, ServiceUnavailableError
+from facegate.http.security import (
     CSRF_HEADER,
     DEVICE_HEADER,
     SAFE_METHODS,
@@ -17,9 +20,6 @@ from facegate.api.security import (
     Principal,
     csrf_matches,
 )
-from facegate.config import Settings
-from facegate.domain.accounts import AccountRole
-from facegate.domain.errors import PolicyRefusedError, ServiceUnavailableError
 from facegate.ports import (
     Clock,
     DoorOpener,

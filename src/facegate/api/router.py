@@ -1,0 +1,43 @@
+"""Every resource's router of the JSON API under :data:`API_PREFIX`."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from facegate.api.routes import (
+    alerts,
+    audit,
+    auth,
+    credentials,
+    doors,
+    enrollment,
+    events,
+    gates,
+    health,
+    me,
+    people,
+    users,
+)
+
+API_PREFIX = "/api/v1"
+
+
+def api_router() -> APIRouter:
+    """Every resource's router under :data:`API_PREFIX`."""
+    router = APIRouter(prefix=API_PREFIX)
+    for module in (
+        health,
+        auth,
+        users,
+        people,
+        enrollment,
+        credentials,
+        alerts,
+        events,
+        audit,
+        doors,
+        gates,
+        me,
+    ):
+        router.include_router(module.router)
+    return router
