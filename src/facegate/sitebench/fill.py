@@ -27,10 +27,14 @@ SCALES = tuple(float(s) for s in np.linspace(0.4, 1.6, 13))
 """Candidate factors on the between-person standard deviation (dimensionless)."""
 ANCHORS = (0.0, 0.5, 0.7, 0.8)
 """Candidate weights of a real person's position in a synthetic centre (0: none)."""
-TAIL_QUANTILE = 0.05
-"""The lower tail (share of real impostor distances) whose shape the fit also matches."""
-FILLS = (0.0, 0.2)
-"""Candidate shares of the median seen variance given to unseen between-person directions."""
+TAIL_QUANTILES = (1e-3, 3e-3, 1e-2, 3e-2)
+"""Shares of the real impostor distances at whose quantiles the fit also matches the tail."""
+TAIL_FLOOR = 2e-4
+"""Added to both shares before their ratio (a share of 0 is not infinitely wrong)."""
+TAIL_WEIGHT = 0.05
+"""Weight of the tail's log gap against the KS statistic in the fit's loss."""
+SHRINKS = (0.0, 0.3, 0.6)
+"""Candidate shares of shrinkage of the between-person covariance towards its mean variance."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,8 +52,7 @@ class FillModel:
             way from ``mean`` to one of them (real faces come in clusters: sets, ages,
             lighting), then spreads by ``scale``.
         anchor: that weight (0: a plain Gaussian around ``mean``).
-        tail_error: the largest gap of the two CDFs below the real impostor distances'
-            5th percentile, relative to 5 % (0 = the low tail matches).
+        tail_error: :func:`tail_gap` at the chosen parameters (0 = the low tail matches).
     """
 
     mean: Matrix
@@ -100,18 +103,18 @@ def _factor(covariance: Matrix, floor: float) -> Matrix:
 
 
 def _between_factors(means: Matrix) -> list[Matrix]:
-    """Candidate between-person factors: the sample covariance, its unseen directions filled.
+    """Candidate between-person factors: the sample covariance shrunk towards its mean
+    variance (share 0 to 60 %).
 
-    With fewer people than dimensions the sample covariance of the identity means is
-    flat in the directions no person happened to span; each candidate fills those with
-    a share (0 to 40 %) of the median seen variance.
+    With about as many people as dimensions the sample covariance's eigenvalues spread
+    too far (the large ones too large, unseen directions at zero), which widens the
+    distance distribution; shrinking pulls them back.
     """
-    values, vectors = np.linalg.eigh(np.cov(means, rowvar=False))
-    seen = values[values > 1e-9 * values.max()]
-    typical = float(np.median(seen)) if seen.size else 1e-6
+    sample = np.cov(means, rowvar=False)
+    average = float(np.trace(sample)) / sample.shape[0]
     return [
-        np.asarray(vectors * np.sqrt(np.maximum(values, share * typical + 1e-9)), np.float64)
-        for share in FILLS
+        _factor((1.0 - share) * sample + share * average * np.eye(sample.shape[0]), 1e-9)
+        for share in SHRINKS
     ]
 
 
@@ -137,23 +140,62 @@ def fit(people: Mapping[str, npt.NDArray[np.float32]], seed: int = 0) -> FillMod
                 drawn = trial.people(200, 1, seed)[:, 0, :]
                 to_real = pairwise_distances(drawn, real).ravel()
                 ks, tail = ks_statistic(to_real, measured), tail_gap(to_real, measured)
-                if ks + 0.2 * tail < best_loss:
-                    best_loss = ks + 0.2 * tail
+                if ks + TAIL_WEIGHT * tail < best_loss:
+                    best_loss = ks + TAIL_WEIGHT * tail
                     best = FillModel(best.mean, between, within, scale, ks, means, anchor, tail)
     return best
 
 
 def tail_gap(drawn: npt.ArrayLike, measured: npt.ArrayLike) -> float:
-    """The largest CDF gap below ``measured``'s 5th percentile, relative to 5 %."""
-    left, right = np.sort(np.asarray(drawn, np.float64)), np.sort(np.asarray(measured, np.float64))
-    cut = float(np.quantile(right, TAIL_QUANTILE))
-    values = np.concatenate([left[left <= cut], right[right <= cut], [cut]])
-    cdf_left = np.searchsorted(left, values, side="right") / len(left)
-    cdf_right = np.searchsorted(right, values, side="right") / len(right)
-    return float(np.max(np.abs(cdf_left - cdf_right)) / TAIL_QUANTILE)
+    """How far the low tail is off: the largest ``|log(F_drawn(x_q) / q)|`` over the
+    ``measured`` quantiles ``x_q`` for ``q`` in :data:`TAIL_QUANTILES` (0 = it matches).
+
+    On a log scale, so an excess of very close pairs (look-alikes) weighs as much as a
+    shortage of them.
+    """
+    left, right = np.sort(np.asarray(drawn, np.float64)), np.asarray(measured, np.float64)
+    gaps = []
+    for q in TAIL_QUANTILES:
+        share = np.searchsorted(left, float(np.quantile(right, q)), side="right") / len(left)
+        gaps.append(abs(np.log((share + TAIL_FLOOR) / (q + TAIL_FLOOR))))
+    return float(max(gaps))
 
 
 def fraction_below(distances: npt.ArrayLike, threshold: float) -> float:
     """The share of ``distances`` at or below ``threshold`` (a false match rate)."""
     values = np.asarray(distances, np.float64)
     return float(np.mean(values <= threshold)) if values.size else float("nan")
+
+
+def distinct_people(
+    model: FillModel,
+    count: int,
+    templates: int,
+    existing: npt.NDArray[np.float32],
+    threshold: float,
+    seed: int,
+) -> npt.NDArray[np.float32]:
+    """``count`` synthetic people none of whom an enrolment would refuse as a duplicate.
+
+    A drawn person is kept when every one of their templates is farther than
+    ``threshold`` (the duplicate threshold, euclidean) from every template of the people
+    already there (``existing``, n x 128) and of those kept before; others are drawn
+    again, as a site's enrolment would refuse them.
+    """
+    kept: list[npt.NDArray[np.float32]] = []
+    start = np.asarray(existing, np.float32).reshape(-1, 128)
+    rows = np.empty((len(start) + count * templates, 128), np.float32)
+    rows[: len(start)] = start
+    filled, attempt = len(start), 0
+    while len(kept) < count and attempt < 20:
+        drawn = model.people(max(count - len(kept), 16), templates, seed + 7919 * attempt)
+        for person in drawn:
+            if len(kept) == count:
+                break
+            if filled and float(pairwise_distances(person, rows[:filled]).min()) <= threshold:
+                continue
+            kept.append(person)
+            rows[filled : filled + templates] = person
+            filled += templates
+        attempt += 1
+    return np.stack(kept) if kept else np.empty((0, templates, 128), np.float32)

@@ -22,12 +22,14 @@ class Cast:
         photos: photo people (presented only with liveness off).
         residents: names of the real people enrolled, to their building index.
         vectors: descriptor of each image key that has one.
+        refused: people whose enrolment was refused as a duplicate (strangers then).
     """
 
     video: list[RealPerson]
     photos: list[RealPerson]
     residents: dict[str, int] = field(default_factory=dict)
     vectors: Vectors = field(default_factory=dict)
+    refused: list[str] = field(default_factory=list)
 
     def enrol_keys(self, person: RealPerson) -> list[str]:
         """Up to three keys (spread over the person's enrolment images) that have a face."""

@@ -22,15 +22,17 @@ import numpy as np
 import numpy.typing as npt
 
 from facegate.domain.access import TimeWindow
-from facegate.domain.errors import BadInputError
+from facegate.domain.errors import BadInputError, DuplicateFaceError
 from facegate.domain.faces import UploadedPhoto
 from facegate.domain.matching import FloatArray
 from facegate.domain.people import ConsentMethod, ConsentPurpose, Role
 from facegate.domain.site import CredentialKind, CredentialMode, DoorKind
 from facegate.ports import TemplateSealer
-from facegate.services import accounts, consent, enrollment, people, places
+from facegate.services import accounts, consent, enrollment, people, places, rights
 from facegate.services.context import ServiceContext
+from facegate.services.enrollment import DuplicateCheck
 
+NO_CHECK = DuplicateCheck(threshold=0.0)
 BUILDINGS = 4
 DOORS_PER_BUILDING = 5
 FLOORS = tuple(range(10))
@@ -143,13 +145,24 @@ def add_resident(
     name: str,
     keys: Sequence[str],
     building: int,
+    duplicates: DuplicateCheck | None = None,
 ) -> Resident:
-    """A resident of ``building``: person, consent, templates (real path), rule."""
+    """A resident of ``building``: person, consent, templates (real path), rule.
+
+    Raises:
+        DuplicateFaceError: the enrolment refused the face as another person's (the
+            person added is erased again, as an operator would).
+    """
     person = people.add_person(context, name, Role.RESIDENT)
     consent.grant_consent(
         context, person.id, ConsentPurpose.FACE_ACCESS, "bench-1", ConsentMethod.ELECTRONIC
     )
-    enrollment.enroll(context, sealer, lambda: describer, person.id, [Path(k) for k in keys])
+    images = [Path(k) for k in keys]
+    try:
+        enrollment.enroll(context, sealer, lambda: describer, person.id, images, duplicates)
+    except DuplicateFaceError:
+        rights.erase_person(context, person.id)
+        raise
     floor = 1 + len(name) % (len(FLOORS) - 1)
     places.add_access_rule(
         context,
@@ -184,7 +197,12 @@ def add_fill(
     fill: npt.NDArray[np.float32],
     progress: Callable[[int], None] = lambda done: None,
 ) -> list[Resident]:
-    """Enrol the synthetic people ``fill`` (people x templates x 128), round the buildings."""
+    """Enrol the synthetic people ``fill`` (people x templates x 128), round the buildings.
+
+    Their enrolment skips the duplicate check (a bulk import of a roster: the check
+    decrypts every stored template per enrolment, quadratic over a whole complex); the
+    fill was drawn free of duplicates instead (:func:`facegate.sitebench.fill.distinct_people`).
+    """
     known = {
         key: fill[i, t]
         for i in range(fill.shape[0])
@@ -194,8 +212,9 @@ def add_fill(
     residents = []
     for i in range(fill.shape[0]):
         keys = synthetic_keys(i, fill.shape[1])
+        name, building = f"Fill {i:05d}", i % BUILDINGS
         residents.append(
-            add_resident(context, sealer, describer, layout, f"Fill {i:05d}", keys, i % BUILDINGS)
+            add_resident(context, sealer, describer, layout, name, keys, building, NO_CHECK)
         )
         progress(i + 1)
     return residents

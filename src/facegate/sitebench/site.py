@@ -26,13 +26,16 @@ from sqlalchemy import text
 
 from facegate.bootstrap import SystemClock, build_engine, build_sealer, build_store
 from facegate.config import Settings
+from facegate.domain.errors import DuplicateFaceError
 from facegate.domain.matching import pairwise_distances
+from facegate.ports import TemplateSealer
 from facegate.services.context import ServiceContext
+from facegate.services.enrollment import DuplicateCheck
 from facegate.services.identification import load_gallery
 from facegate.sitebench import fill as fill_model
 from facegate.sitebench import load, population, report
 from facegate.sitebench.clients import Console, Kiosk, Presented, SnapshotProbe
-from facegate.sitebench.corpus import Corpus
+from facegate.sitebench.corpus import Corpus, RealPerson
 from facegate.sitebench.people import Cast, cast
 from facegate.sitebench.processes import (
     Server,
@@ -147,16 +150,14 @@ def _build(options: SiteBenchOptions, settings: Settings, say: Say) -> Built:
     sealer = build_sealer(settings)
     describer = population.CachedDescriber(engine.model_id, dict(people.vectors))
     layout = population.build_layout(context)
-    roster, real = report.Roster(), {}
-    by_name = {p.name: p for p in (*people.video, *people.photos)}
-    for name, building in people.residents.items():
-        keys = people.enrol_keys(by_name[name])
-        real[name] = population.add_resident(
-            context, sealer, describer, layout, name, keys, building
-        )
-        roster.set(name, building, time.time())
+    roster = report.Roster()
+    check = DuplicateCheck(settings.matching.duplicate_threshold)
+    real = _enrol_real(context, sealer, describer, layout, people, roster, check)
     count = max(0, options.residents - len(real))
-    drawn = model.people(count, options.templates, options.seed)
+    enrolled = [people.vectors[k] for n in real for k in people.enrol_keys(_person(people, n))]
+    drawn = fill_model.distinct_people(
+        model, count, options.templates, np.stack(enrolled), check.threshold, options.seed
+    )
     fill_residents = population.add_fill(
         context,
         sealer,
@@ -184,6 +185,35 @@ def _build(options: SiteBenchOptions, settings: Settings, say: Say) -> Built:
         roster,
         engine.model_id,
     )
+
+
+def _person(people: Cast, name: str) -> RealPerson:
+    return next(p for p in (*people.video, *people.photos) if p.name == name)
+
+
+def _enrol_real(
+    context: ServiceContext,
+    sealer: TemplateSealer,
+    describer: population.CachedDescriber,
+    layout: population.Layout,
+    people: Cast,
+    roster: report.Roster,
+    check: DuplicateCheck,
+) -> dict[str, population.Resident]:
+    """Enrol the real residents (with the duplicate check); refused ones become strangers."""
+    real = {}
+    for name, building in list(people.residents.items()):
+        keys = people.enrol_keys(_person(people, name))
+        try:
+            real[name] = population.add_resident(
+                context, sealer, describer, layout, name, keys, building, check
+            )
+        except DuplicateFaceError:
+            people.residents.pop(name)
+            people.refused.append(name)
+            continue
+        roster.set(name, building, time.time())
+    return real
 
 
 def _clips(built: Built, video: bool, frames: int, per_person: int = 4) -> list[load.Clip]:
@@ -352,7 +382,11 @@ def _load(
         "console_p95_ms": report.percentile(console.latencies_ms, 95),
         "console_requests": len(console.latencies_ms),
         "console_failures": console.failures,
-        "writer": {**writer.counts, "errors": writer.errors[:5]},
+        "writer": {
+            **writer.counts,
+            "enrol_p50_ms": report.percentile(writer.enrol_ms, 50),
+            "errors": writer.errors[:5],
+        },
         "load_s": round(elapsed, 1),
         "presented": [p for k in kiosks for p in k.presented],
     }
@@ -431,6 +465,8 @@ def _fpir(built: Built) -> dict[str, object]:
     return {
         "stranger_fpir": round(matched / len(probes), 4) if len(probes) else None,
         "stranger_probes": len(probes),
+        "real_residents": len(built.real),
+        "real_refused_as_duplicates": built.cast.refused,
         "gallery_templates": len(gallery),
         "threshold": policy.threshold,
         "min_margin": policy.min_margin,

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from facegate.domain.errors import FacegateError
+from facegate.domain.errors import DuplicateFaceError, FacegateError
 from facegate.ports import TemplateSealer
 from facegate.services import credentials, rights
 from facegate.services.context import ServiceContext
@@ -40,7 +40,8 @@ class Toggled:
 class Writer:
     """Changes the site every ``interval_s`` while the load runs.
 
-    In turn: enrol a new synthetic resident; give the caretaker a new card and time until
+    In turn: enrol a new synthetic resident (the full enrolment path with its duplicate
+    check, timed); give the caretaker a new card and time until
     every door opens for it; erase a synthetic resident; erase (or enrol again) a real
     resident who is being presented.
     """
@@ -59,6 +60,7 @@ class Writer:
     counts: dict[str, int] = field(default_factory=dict)
     reach_s: list[float | None] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    enrol_ms: list[float] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
 
     def run(self, stop: threading.Event, interval_s: float) -> None:
@@ -75,6 +77,8 @@ class Writer:
                 return
             try:
                 actions[n % len(actions)](n)
+            except DuplicateFaceError:
+                self._count("refused_as_duplicates")
             except (FacegateError, httpx.HTTPError) as err:
                 self.errors.append(f"{type(err).__name__}: {err}")
 
@@ -85,9 +89,11 @@ class Writer:
         (person,) = self.fill.people(1, 3, seed=10_000 + n)
         keys = [f"writer/{n}/{t}" for t in range(3)]
         self.describer.known.update(dict(zip(keys, person, strict=True)))
+        begin = time.perf_counter()
         resident = add_resident(
             self.context, self.sealer, self.describer, self.layout, f"New {n}", keys, n % BUILDINGS
         )
+        self.enrol_ms.append((time.perf_counter() - begin) * 1000.0)
         self.fill_residents.append(resident)
         self._count("enrolments")
 
