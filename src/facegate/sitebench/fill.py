@@ -105,9 +105,9 @@ def _factor(covariance: Matrix, floor: float) -> Matrix:
 def _between_factors(means: Matrix) -> list[Matrix]:
     """Candidate between-person factors: the sample covariance shrunk by 0 to 60 %.
 
-    Shrunk towards its mean variance. With about as many people as dimensions the sample covariance's eigenvalues spread
-    too far (the large ones too large, unseen directions at zero), which widens the
-    distance distribution; shrinking pulls them back.
+    Shrunk towards its mean variance. With about as many people as dimensions the sample
+    covariance's eigenvalues spread too far (the large ones too large, unseen directions
+    at zero), which widens the distance distribution; shrinking pulls them back.
     """
     sample = np.cov(means, rowvar=False)
     average = float(np.trace(sample)) / sample.shape[0]
@@ -149,8 +149,8 @@ def tail_gap(drawn: npt.ArrayLike, measured: npt.ArrayLike) -> float:
     """How far the low tail is off (0 = it matches).
 
     The largest ``|log(F_drawn(x_q) / q)|`` over the ``measured`` quantiles ``x_q`` for
-    ``q`` in :data:`TAIL_QUANTILES`; on a log scale, so an excess of very close pairs (look-alikes) weighs as much as a
-    shortage of them.
+    ``q`` in :data:`TAIL_QUANTILES`; on a log scale, so an excess of very close pairs
+    (look-alikes) weighs as much as a shortage of them.
     """
     left, right = np.sort(np.asarray(drawn, np.float64)), np.asarray(measured, np.float64)
     gaps = []
