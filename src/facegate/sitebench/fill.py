@@ -187,14 +187,39 @@ def distinct_people(
     rows[: len(start)] = start
     filled, attempt = len(start), 0
     while len(kept) < count and attempt < 20:
-        drawn = model.people(max(count - len(kept), 16), templates, seed + 7919 * attempt)
-        for person in drawn:
-            if len(kept) == count:
-                break
-            if filled and float(pairwise_distances(person, rows[:filled]).min()) <= threshold:
-                continue
+        drawn = model.people(min(max(count - len(kept), 16), 512), templates, seed + 7919 * attempt)
+        for person in _distinct_batch(drawn, rows[:filled], threshold)[: count - len(kept)]:
             kept.append(person)
             rows[filled : filled + templates] = person
             filled += templates
-        attempt += 1
+        attempt += 1 if len(kept) < count else 0
     return np.stack(kept) if kept else np.empty((0, templates, 128), np.float32)
+
+
+def _distinct_batch(
+    drawn: npt.NDArray[np.float32], rows: npt.NDArray[np.float32], threshold: float
+) -> list[npt.NDArray[np.float32]]:
+    """The people of ``drawn`` farther than ``threshold`` from ``rows`` and from each other."""
+    count, templates = drawn.shape[:2]
+    flat = drawn.reshape(-1, 128)
+    owner = np.repeat(np.arange(count), templates)
+    clear = np.ones(count, bool)
+    if len(rows):
+        nearest = np.min(
+            [
+                pairwise_distances(flat, rows[i : i + 8192]).min(axis=1)
+                for i in range(0, len(rows), 8192)
+            ],
+            axis=0,
+        )
+        clear &= ~np.bincount(owner, nearest <= threshold, count).astype(bool)
+    close = pairwise_distances(flat, flat) <= threshold
+    close &= owner[:, None] != owner[None, :]
+    kept: list[npt.NDArray[np.float32]] = []
+    taken = np.zeros(count, bool)
+    for i in np.flatnonzero(clear):
+        partners = np.unique(owner[np.flatnonzero(close[owner == i].any(axis=0))])
+        if not taken[partners].any():
+            taken[i] = True
+            kept.append(drawn[i])
+    return kept
