@@ -41,7 +41,7 @@ class SiteBenchOptions:
     gate_fps: float = 5.0
     writer_interval_s: float = 5.0
     video_step: int = 5
-    clip_frames: int = 12
+    clip_frames: int = 20
     gap_frames: int = 12
     stills_s: float = 30.0
     ramp_step_s: float = 8.0
