@@ -86,3 +86,9 @@ def site_on(url: str) -> Iterator[Site]:
     )
     yield Site(deps, context, resident.id, other.id, notified)
     store.close()
+
+
+def build_site(url: str) -> Iterator[Site]:
+    """:func:`site_on` as a generator, for fixtures (``yield from build_site(url)``)."""
+    with site_on(url) as built:
+        yield built

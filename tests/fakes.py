@@ -7,6 +7,8 @@ replaces the store's tables only on commit, so "nothing half-written" is testabl
 from __future__ import annotations
 
 import copy
+import zlib
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from facegate.domain.access import AccessRule, AlertEntry
+from facegate.domain.accounts import Gate
 from facegate.domain.audit import AuditRecord
 from facegate.domain.credentials import (
     Card,
@@ -35,7 +38,7 @@ from facegate.domain.errors import (
 from facegate.domain.events import Event
 from facegate.domain.faces import UploadedPhoto
 from facegate.domain.matching import FloatArray
-from facegate.domain.people import ConsentRecord, Person, Role
+from facegate.domain.people import ConsentPurpose, ConsentRecord, Person, Role
 from facegate.domain.site import Building, Door, Lift, Site, Unit
 
 
@@ -69,6 +72,7 @@ class Tables:
     places: dict[str, Building | Unit | Door | Lift] = field(default_factory=dict)
     rules: dict[str, AccessRule] = field(default_factory=dict)
     disclosures: dict[str, Disclosure] = field(default_factory=dict)
+    gates: dict[str, Gate] = field(default_factory=dict)
 
 
 def _drop(table: dict[str, Any], keep: Any) -> int:
@@ -234,6 +238,9 @@ class _Alerts:
     def delete_expired_before(self, moment: datetime) -> int:
         return _drop(self.t.alerts, lambda a: a.expires_at >= moment)
 
+    def all(self) -> list[AlertEntry]:
+        return sorted(self.t.alerts.values(), key=lambda a: (a.expires_at, a.id))
+
 
 class _Events:
     def __init__(self, t: Tables) -> None:
@@ -357,6 +364,69 @@ class _Disclosures:
         return sorted(found, key=lambda d: (d.approved_at, d.id))
 
 
+class _Gates:
+    def __init__(self, t: Tables) -> None:
+        self.t = t
+
+    def add(self, gate: Gate) -> None:
+        if gate.id in self.t.gates:
+            raise ConflictError(f"a gate with id {gate.id!r} is already registered")
+        self.t.gates[gate.id] = gate
+
+    def find(self, gate_id: str) -> Gate | None:
+        return self.t.gates.get(gate_id)
+
+    def get(self, gate_id: str) -> Gate:
+        gate = self.find(gate_id)
+        if gate is None:
+            raise NotFoundError(f"no gate with id {gate_id!r}")
+        return gate
+
+    def all(self) -> list[Gate]:
+        return sorted(self.t.gates.values(), key=lambda g: g.id)
+
+
+class _Reads:
+    """Whole-site reads; the data version is a digest of what decisions read."""
+
+    def __init__(self, t: Tables) -> None:
+        self.t = t
+
+    def data_version(self) -> int:
+        t = self.t
+        parts = (t.site, t.people, t.consents, t.keys, t.templates, t.cards, t.pins)
+        more = (t.passes, t.alerts, t.places, t.rules, t.gates)
+        from facegate.services.gate_sync import canonical_json
+
+        return zlib.crc32(canonical_json((parts, more)).encode())
+
+    def people(self) -> list[tuple[str, Role, bool]]:
+        return [(p.id, p.role, p.moved_out_at is not None) for p in self.t.people.values()]
+
+    def consenting(self, purpose: ConsentPurpose, now: datetime) -> set[str]:
+        found = self.t.consents.values()
+        return {c.person_id for c in found if c.purpose is purpose and c.in_force(now)}
+
+    def template_index(self, model_id: str) -> list[tuple[str, str]]:
+        found = [(x.id, x.person_id) for x in self.t.templates.values() if x.model_id == model_id]
+        return sorted(found)
+
+    def templates(self, template_ids: Sequence[str]) -> list[SealedTemplate]:
+        return [self.t.templates[i] for i in template_ids if i in self.t.templates]
+
+    def keys(self, person_ids: Iterable[str]) -> dict[str, WrappedKey]:
+        return {p: self.t.keys[p] for p in set(person_ids) if p in self.t.keys}
+
+    def card_numbers(self) -> list[tuple[str, str]]:
+        return sorted((c.number, c.person_id) for c in self.t.cards.values())
+
+    def pin_hashes(self) -> list[tuple[str, str]]:
+        return sorted((p.person_id, p.pin_hash) for p in self.t.pins.values())
+
+    def passes(self) -> list[VisitorPass]:
+        return sorted(self.t.passes.values(), key=lambda p: p.id)
+
+
 class FakeUnitOfWork:
     def __init__(self, store: FakeStore) -> None:
         self._store = store
@@ -367,6 +437,7 @@ class FakeUnitOfWork:
         self.passes, self.alerts, self.events = _Passes(t), _Alerts(t), _Events(t)
         self.audit, self.places, self.rules = _Audit(t), _Places(t), _Rules(t)
         self.disclosures = _Disclosures(t)
+        self.gates, self.reads = _Gates(t), _Reads(t)
 
     def __enter__(self) -> FakeUnitOfWork:
         return self

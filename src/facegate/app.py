@@ -12,6 +12,8 @@ from facegate import __version__
 from facegate.api.router import api_router
 from facegate.http import errors
 from facegate.http.deps import ServerDeps
+from facegate.http.headers import SecurityHeadersMiddleware
+from facegate.http.limits import BodyLimitMiddleware, route_limits
 from facegate.http.metrics import Metrics, MetricsMiddleware
 from facegate.web import pages
 
@@ -29,6 +31,10 @@ def create_app(deps: ServerDeps) -> FastAPI:
     metrics = Metrics()
     app.state.deps = deps
     app.state.metrics = metrics
+    app.add_middleware(
+        BodyLimitMiddleware, table=route_limits(deps.settings.server.max_upload_bytes)
+    )
+    app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     errors.install(app)
     app.include_router(api_router())

@@ -205,6 +205,8 @@ def build_gate(
         gate.gate_id, gate.unlock_duration_s, gate.decide_after_frames, schedule, gate.card_window_s
     )
     loop = GateLoop(engine, holder, actuator, outbox, liveness, clock, options)
+    holder.probes.backlog = outbox.pending_count  # the health each poll reports
+    holder.probes.camera = lambda: "failed" if getattr(loop, "_camera_down", False) else "ok"
     sync = SyncThread(holder, outbox, gate.sync_interval_s, ticks=(monitor.tick,))
     closers = (
         [upstream_close] if (upstream_close := getattr(holder.upstream, "close", None)) else []

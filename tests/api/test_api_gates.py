@@ -12,6 +12,7 @@ import pytest
 from api_site import Site
 from brokers import free_port
 from facegate.domain.access import TimeWindow
+from facegate.domain.accounts import GateKind
 from facegate.domain.errors import UpstreamUnavailableError
 from facegate.domain.gate import GateEvent, GateEventKind
 from facegate.domain.liveness import LivenessSchedule
@@ -52,8 +53,10 @@ def ann_at_door(site: Site) -> str:
 
 
 def gate_key(site: Site, gate_id: str) -> str:
-    """A device key for the gate at door ``gate_id`` (a gate is named by its door)."""
-    return accounts.issue_device_key(site.context, gate_id, "test").secret
+    """An edge gate's device key for door ``gate_id`` (the gate is named by its door)."""
+    return accounts.issue_device_key(
+        site.context, gate_id, "test", GateKind.EDGE, gate_id=gate_id
+    ).secret
 
 
 def other_door(site: Site) -> str:

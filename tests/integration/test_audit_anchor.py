@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 
 from facegate.cli import app
 from facegate.domain.audit import AuditRecord, verify_chain
+from facegate.domain.audit_anchor import SignedCheckpoint
 from facegate.services import people, site_admin
 from facegate.services.audit_anchor import PeriodicCheckpoints, take_checkpoint, verify_anchored
 from facegate.services.context import ServiceContext
@@ -191,3 +192,20 @@ def test_the_server_checkpoints_on_a_cadence_and_survives_failures(
         time.sleep(0.02)
     broken.stop()
     assert len(errors) >= 2  # each tick reports and the thread carries on
+
+
+class HubSink:
+    """Stands in for the city hub: keeps what it is sent."""
+
+    def __init__(self) -> None:
+        self.received: list[SignedCheckpoint] = []
+
+    def publish(self, signed: SignedCheckpoint) -> None:
+        self.received.append(signed)
+
+
+def test_the_hub_gets_the_same_signed_checkpoint(context: ServiceContext, tmp_path: Path) -> None:
+    anchor, hub = AnchorFile(tmp_path / "anchor"), HubSink()
+    signed = take_checkpoint(context, anchor, [hub])
+    assert hub.received == [signed]
+    assert anchor.verified() == ([signed.checkpoint], None)

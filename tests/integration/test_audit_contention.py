@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 
 from facegate.domain.audit import next_record
-from facegate.domain.errors import AuditConflictError
+from facegate.domain.errors import AuditConflictError, DatabaseUnavailableError
 from facegate.services import people, site_admin
 from facegate.services.context import ServiceContext, audit
+from facegate.store import database
 from facegate.store.database import create_db_engine, upgrade
 from facegate.store.unit_of_work import SqlStore
 from fakes import FakeClock
@@ -72,3 +73,16 @@ def test_two_threads_auditing_on_sqlite_keep_one_linear_chain(tmp_path: Path) ->
     report = site_admin.verify_audit(first)
     assert (report.intact, report.records) == (True, 31)
     engine.dispose()
+
+
+def test_a_writer_turn_held_too_long_is_unavailable_not_a_hang(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(database, "SQLITE_BUSY_TIMEOUT_MS", 50)
+    turns = database.WriterTurns()
+    turns.take()
+    with pytest.raises(DatabaseUnavailableError):
+        turns.take()
+    turns.give_back()
+    turns.take()
+    turns.give_back()

@@ -20,6 +20,7 @@ import pytest
 from test_concurrent_doors import _door_with_card, _wire
 
 from api_site import site_on
+from facegate.domain.errors import AuditConflictError
 from facegate.domain.events import EventQuery
 from facegate.domain.gate import GateEvent, GateEventKind
 from facegate.domain.reasons import Reason
@@ -160,3 +161,19 @@ def test_after_an_erasure_the_server_outbox_holds_nothing_of_the_person(tmp_path
         with sqlite3.connect(path) as peek:
             peek.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         assert site.resident_id.encode() not in raw_bytes(path)
+
+
+class RefusingUpstream:
+    """Refuses every batch the way a failing audit append inside the store would."""
+
+    def deliver(self, events: Sequence[GateEvent]) -> int:
+        raise AuditConflictError("audit record 7 was written by another process")
+
+
+def test_a_refused_delivery_never_fails_the_decision_that_was_acted_on(tmp_path: Path) -> None:
+    outbox = SqliteOutbox(tmp_path / "outbox.db")
+    outbox.put(decision())
+    assert outbox.flush(RefusingUpstream()) == 0  # type: ignore[arg-type]
+    assert outbox.pending_count() == 1  # kept for the next flush
+    assert outbox.flush(SlowUpstream()) == 1  # type: ignore[arg-type]
+    outbox.close()

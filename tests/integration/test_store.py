@@ -123,7 +123,7 @@ def test_the_data_lifecycle(context: ServiceContext) -> None:
     gallery = load_gallery(context, sealer, FakeDescriber.model_id)
     (found,) = identify_probes(gallery, [unit_descriptor(1)], POLICY)
     assert (found.person_id, found.decision) == (ann, "match")
-    document = rights.export_person(context, ann)
+    document = rights.export_person(context, ann, include_disclosures=True)
     assert document["person"]["name"] == "Ann Lee"
     assert [c["number"] for c in document["cards"]] == ["0042"]
     assert document["pin"] is not None
@@ -132,10 +132,11 @@ def test_the_data_lifecycle(context: ServiceContext) -> None:
     withdraw_consent(context, ann, ConsentPurpose.FACE_ACCESS)
     gallery = load_gallery(context, sealer, FakeDescriber.model_id)
     assert identify_probes(gallery, [unit_descriptor(1)], POLICY)[0].person_id is None
-    assert rights.export_person(context, ann)["cards"][0]["number"] == "0042"
+    exported = rights.export_person(context, ann, include_disclosures=True)
+    assert exported["cards"][0]["number"] == "0042"
     rights.erase_person(context, ann)
     with pytest.raises(NotFoundError):
-        rights.export_person(context, ann)
+        rights.export_person(context, ann, include_disclosures=True)
     report = site_admin.verify_audit(context)
     assert report.intact, report
 

@@ -120,7 +120,7 @@ def test_unknown_ids_are_clear_errors(context: ServiceContext) -> None:
     with pytest.raises(NotFoundError):
         rights.erase_person(context, "nobody")
     with pytest.raises(NotFoundError):
-        rights.export_person(context, "nobody")
+        rights.export_person(context, "nobody", include_disclosures=True)
 
 
 def test_identification_finds_the_enrolled_and_fails_closed(context: ServiceContext) -> None:
@@ -201,7 +201,7 @@ def test_export_holds_everything_and_is_audited(context: ServiceContext) -> None
     enroll_seed(context, person_id, 1)
     credentials.add_card(context, person_id, "0042")
     credentials.add_alert(context, person_id, "theft", "case 17", timedelta(days=3))
-    document = rights.export_person(context, person_id)
+    document = rights.export_person(context, person_id, include_disclosures=True)
     assert document["person"]["name"] == "Ann Lee"
     assert [c["number"] for c in document["cards"]] == ["0042"]
     assert len(document["face_templates"]) == 1

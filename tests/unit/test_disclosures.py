@@ -109,7 +109,7 @@ def test_the_export_shows_a_person_their_own_disclosures_only_where_allowed(
     bob = people.add_person(context, "Bob").id
     shared = disclosures.record_disclosure(context, request(ann, bob))
     disclosures.record_disclosure(context, request(bob))
-    document = rights.export_person(context, ann)
+    document = rights.export_person(context, ann, include_disclosures=True)
     assert [d["id"] for d in document["disclosures"]] == [shared.id]
     assert bob not in str(document["disclosures"])
     hidden = rights.export_person(context, ann, include_disclosures=False)

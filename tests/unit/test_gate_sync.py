@@ -108,7 +108,10 @@ def test_receiving_twice_stores_once(context: ServiceContext) -> None:
 def test_a_granted_pass_use_is_counted_once(context: ServiceContext) -> None:
     host = consenting(context)
     issued = credentials.create_pass(context, host, "Guest", timedelta(hours=2), max_uses=3)
-    used = event(pass_id=issued.visitor_pass.id, person_id=None)
+    door = places.add_door(
+        context, "North", DoorKind.ENTRANCE, CredentialMode.ANY_OF, list(CredentialKind)
+    )
+    used = event(pass_id=issued.visitor_pass.id, person_id=None, door_id=door.id)
     receive_events(context, [used])
     receive_events(context, [used])
     store = context.store
@@ -218,3 +221,25 @@ def test_snapshot_content_is_spelled_the_same_in_every_process() -> None:
         for seed in range(6)
     }
     assert len(spelled) == 1
+
+
+def test_doors_at_one_version_share_the_rows_read_and_the_gallery(
+    context: ServiceContext,
+) -> None:
+    from facegate.services.site_rows import RowMemo
+    from facegate.services.snapshots import TemplateCache
+
+    north, _ = door_with_ann(context)
+    south = places.add_door(
+        context, "South", DoorKind.ENTRANCE, CredentialMode.ANY_OF, list(CredentialKind)
+    ).id
+    memo, cache = RowMemo(), TemplateCache()
+    a = build_snapshot(context, FakeSealer(), north, "fake-model", POLICY, memo=memo, cache=cache)
+    b = build_snapshot(context, FakeSealer(), south, "fake-model", POLICY, memo=memo, cache=cache)
+    assert memo.reads == 1
+    assert a.access.gallery is b.access.gallery
+    assert a.access.cards == {"C-1": next(iter(a.access.cards.values()))}
+    assert b.access.cards == {}  # nobody has a rule at South
+    credentials.add_card(context, consenting(context), "C-2")
+    build_snapshot(context, FakeSealer(), south, "fake-model", POLICY, memo=memo, cache=cache)
+    assert memo.reads == 2

@@ -21,6 +21,7 @@ HEAVY = (
     "uvicorn",
     "sqlalchemy",
     "alembic",
+    "pydantic",  # the settings; Typer itself loads it for a group's --help
     "facegate.bootstrap",
     "facegate.vision.engine",
 )
@@ -55,7 +56,10 @@ def test_help_and_version_load_no_heavy_library() -> None:
             f"sys.argv = ['facegate', *{argv!r}]\n"
             "try:\n    facegate.cli.main()\nexcept SystemExit:\n    pass\n"
         )
-        assert _loaded(code) == [], argv
+        loaded = _loaded(code)
+        if argv[0] != "--version" and argv != ["--help"]:
+            loaded = [name for name in loaded if name != "pydantic"]
+        assert loaded == [], argv
 
 
 def test_the_liveness_check_module_leaves_scikit_learn_unloaded() -> None:

@@ -79,7 +79,7 @@ def test_erasure_removes_the_persons_rules_and_export_lists_them(
     ann = people.add_person(context, "Ann")
     places.add_access_rule(context, [WEEKDAYS_DAYTIME], person_id=ann.id, door_ids=[door.id])
     places.add_access_rule(context, [WEEKDAYS_DAYTIME], role=Role.RESIDENT, door_ids=[door.id])
-    exported = rights.export_person(context, ann.id)["access_rules"]
+    exported = rights.export_person(context, ann.id, include_disclosures=True)["access_rules"]
     assert [(r["door_ids"], r["time_zone"]) for r in exported] == [([door.id], "Europe/Berlin")]
     assert rights.erase_person(context, ann.id).counts["access_rules"] == 1
     assert [r.role for r in store.tables.rules.values()] == [Role.RESIDENT]

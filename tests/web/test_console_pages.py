@@ -101,7 +101,8 @@ def test_visitor_pass_page_has_a_printable_qr(site: Site) -> None:
     assert answer.status_code == 200
     assert "<svg" in answer.text
     assert "Guest &lt;b&gt;" in answer.text
-    assert "window.print()" in answer.text
+    assert "data-print" in answer.text
+    assert "/static/print.js" in answer.text
 
 
 def test_doors_keys_alerts_events_retention_and_notice(site: Site) -> None:
@@ -212,3 +213,35 @@ def test_a_reset_link_needs_a_portal_login(site: Site) -> None:
     )
     answer = client.post(f"{added.headers['location']}/reset-link", data={"csrf_token": csrf})
     assert answer.status_code == 404
+
+
+def test_doors_page_issues_kiosk_and_edge_keys_bound_to_the_door(site: Site) -> None:
+    client, csrf = log_in(site, "admin")
+    client.post(
+        "/console/doors",
+        data={"name": "North gate", "accepted": ["face", "card"], "csrf_token": csrf},
+    )
+    found = re.search(r'data-door="([^"]+)"', client.get("/console/doors").text)
+    assert found is not None
+    door_id = found.group(1)
+    kiosk = client.post(f"/console/doors/{door_id}/keys", data={"csrf_token": csrf})
+    assert f"/kiosk/{door_id}" in kiosk.text
+    edge = client.post(
+        f"/console/doors/{door_id}/keys",
+        data={"csrf_token": csrf, "kind": "edge", "gate_id": "north-1", "label": "pole"},
+    )
+    assert edge.status_code == 200, edge.text
+    assert 'id="gate-id">north-1<' in edge.text
+    assert "/kiosk/" not in edge.text
+    keys = client.get("/console/doors").text
+    table = re.search(r'<table id="keys">(.*?)</table>', keys, re.S)
+    assert table is not None
+    assert "north-1" in table.group(1)
+    assert "North gate" in table.group(1)
+    assert "edge gate" in table.group(1)
+    assert "kiosk" in table.group(1)
+    bad = client.post(
+        f"/console/doors/{door_id}/keys",
+        data={"csrf_token": csrf, "kind": "edge", "gate_id": "no spaces"},
+    )
+    assert bad.status_code == 422

@@ -10,11 +10,11 @@ import typer
 from facegate.cli.context import settings_from
 from facegate.cli.gate import liveness_notice
 from facegate.cli.output import JsonFlag, emit_json, handles_errors, stderr
-from facegate.config import Settings
 from facegate.domain.accounts import AccountRole
 from facegate.domain.errors import BadInputError
 
 if TYPE_CHECKING:
+    from facegate.config import Settings
     from facegate.services.audit_anchor import PeriodicCheckpoints
 
 admin_app = typer.Typer(help="Accounts of the web console.", no_args_is_help=True)
@@ -41,6 +41,7 @@ def serve(
     import uvicorn
 
     from facegate.bootstrap_server import build_app
+    from facegate.http.serving import uvicorn_options
     from facegate.http.tls import self_signed as make_certificate
 
     settings = settings_from(ctx)
@@ -64,7 +65,7 @@ def serve(
             port=port,
             ssl_certfile=str(cert) if cert else None,
             ssl_keyfile=str(key) if key else None,
-            log_level="info",
+            **uvicorn_options(server),
         )
     finally:
         if checkpoints is not None:

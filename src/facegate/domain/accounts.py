@@ -7,6 +7,7 @@ a device key are stored as their SHA-256 (the clear value is shown once, to its 
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -14,8 +15,15 @@ from enum import StrEnum
 from facegate.domain.clock import require_aware
 from facegate.domain.errors import ValidationError
 
+_GATE_ID = re.compile(r"[A-Za-z0-9._-]{1,36}")
+
 MIN_PASSWORD_LENGTH = 10
 """Shortest password accepted, in characters (no default password exists anywhere)."""
+MIN_PASSWORD_SCORE = 3
+"""Least zxcvbn score accepted (0-4; 3 is about 10^8 guesses: common passwords, keyboard
+walks, repeats and dictionary words with digits are 0-2)."""
+_SCORED_CHARS = 72
+"""zxcvbn scores at most this many characters; a longer password is scored by its start."""
 
 
 class AccountRole(StrEnum):
@@ -86,17 +94,56 @@ class WebSession:
         return self.created_at <= now < self.expires_at
 
 
+class GateKind(StrEnum):
+    """What a registered gate is.
+
+    ``edge`` a gate in its own process that decides offline from its snapshot (it may
+    read its own door's snapshot); ``kiosk`` a tablet or camera that posts frames and
+    credentials to the server's kiosk endpoints (it never gets a snapshot).
+    """
+
+    EDGE = "edge"
+    KIOSK = "kiosk"
+
+
+@dataclass(frozen=True, slots=True)
+class Gate:
+    """A gate registered for one door or lift; device keys are bound to it.
+
+    Attributes:
+        id: the gate's name (letters, digits, ``.``, ``_``, ``-``; 1-36 characters).
+        target_id: the door or lift it serves (its only door).
+        kind: edge gate or kiosk.
+        created_at: when registered (UTC).
+        label: a note for people.
+    """
+
+    id: str
+    target_id: str
+    kind: GateKind
+    created_at: datetime
+    label: str = ""
+
+    def __post_init__(self) -> None:
+        if not _GATE_ID.fullmatch(self.id):
+            raise ValidationError("a gate id is 1-36 letters, digits, '.', '_' or '-'")
+        require_aware(self.created_at, "created_at")
+
+
 @dataclass(frozen=True, slots=True)
 class DeviceKey:
-    """A gate's API key.
+    """A gate's API key, bound to one registered gate (and so to one door or lift).
 
     Attributes:
         id: opaque id.
-        gate_id: the gate (a door id) the key speaks for.
+        gate_id: the registered gate the key speaks for.
         key_hash: SHA-256 hex of the key.
         created_at: when issued (UTC).
         revoked_at: when revoked; a revoked key is refused.
         label: a note for people (``lobby tablet``).
+        target_id: the gate's door or lift ("" when the gate record is missing: the key
+            is then refused everywhere).
+        kind: the gate's kind (a kiosk key never gets a snapshot).
     """
 
     id: str
@@ -105,6 +152,8 @@ class DeviceKey:
     created_at: datetime
     revoked_at: datetime | None = None
     label: str = ""
+    target_id: str = ""
+    kind: GateKind = GateKind.KIOSK
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,11 +178,25 @@ def secret_hash(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
-def check_password_strength(password: str) -> None:
-    """Refuse passwords too short to survive a guess.
+def check_password_strength(password: str, *related: str) -> None:
+    """Refuse passwords too short or too easy to survive a guess.
+
+    Besides the length, zxcvbn estimates the guesses an attacker needs with its shipped
+    lists of common passwords, names and words, keyboard patterns, repeats and dates;
+    ``related`` words (the username, the site) count as known to the attacker.
 
     Raises:
-        ValidationError: fewer than :data:`MIN_PASSWORD_LENGTH` characters.
+        ValidationError: fewer than :data:`MIN_PASSWORD_LENGTH` characters, or a zxcvbn
+            score under :data:`MIN_PASSWORD_SCORE` (the message says why).
     """
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ValidationError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
+    from zxcvbn import zxcvbn  # its word lists take a moment to load: on first use only
+
+    words = [w[:_SCORED_CHARS] for w in (*related, "facegate") if w]
+    verdict = zxcvbn(password[:_SCORED_CHARS], user_inputs=words)
+    if verdict["score"] < MIN_PASSWORD_SCORE:
+        hint = verdict["feedback"].get("warning") or "it is too easy to guess"
+        raise ValidationError(
+            f"this password is too easy to guess ({hint}): use a longer passphrase"
+        )

@@ -23,6 +23,30 @@ from facegate.domain.reasons import Reason
 SNAPSHOT_FORMAT = 1
 """Format of :class:`GateSnapshot`; a gate refuses a snapshot of another format."""
 
+CAMERA_STATES = frozenset({"ok", "failed", "unknown"})
+"""Camera states a gate may report (anything else is recorded as ``unknown``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class GateReport:
+    """What a gate says of itself when it polls.
+
+    Attributes:
+        version: the snapshot version it decides from ("" when it holds none).
+        last_sync: when its last snapshot check succeeded (UTC), if ever.
+        backlog: events waiting in its outbox (-1 when it did not say).
+        camera: ``ok``, ``failed`` or ``unknown``.
+    """
+
+    version: str = ""
+    last_sync: datetime | None = None
+    backlog: int = -1
+    camera: str = "unknown"
+
+    def __post_init__(self) -> None:
+        if self.camera not in CAMERA_STATES:
+            object.__setattr__(self, "camera", "unknown")
+
 
 @dataclass(frozen=True, slots=True)
 class GateSnapshot:

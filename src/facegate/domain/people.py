@@ -25,6 +25,27 @@ class Role(StrEnum):
     VISITOR = "visitor"
 
 
+MAX_NAME_LENGTH = 200
+"""Most characters in a person's name, whichever way it arrives (API, console, CSV)."""
+
+
+def check_name(name: str) -> str:
+    """``name`` stripped, when it is a name facegate stores.
+
+    Raises:
+        ValidationError: empty, over :data:`MAX_NAME_LENGTH` characters, or holding a
+            control character (a NUL, a line break).
+    """
+    stripped = name.strip()
+    if not stripped:
+        raise ValidationError("a person needs a name")
+    if len(stripped) > MAX_NAME_LENGTH:
+        raise ValidationError(f"a name has at most {MAX_NAME_LENGTH} characters")
+    if any(ord(c) < 32 or ord(c) == 127 for c in stripped):
+        raise ValidationError("a name may not hold control characters")
+    return stripped
+
+
 @dataclass(frozen=True, slots=True)
 class Person:
     """Someone the site knows.

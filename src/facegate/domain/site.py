@@ -83,6 +83,10 @@ class Building:
     name: str
 
 
+FLOORS = range(-99, 1000)
+"""The floors a unit or a lift's stop may be on (0 is the ground floor)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Unit:
     """A flat or office in a building, on ``floor`` (0 the ground floor)."""

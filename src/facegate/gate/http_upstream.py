@@ -1,7 +1,10 @@
 """The gate's upstream over HTTP: the site server's gate endpoints (httpx).
 
-``GET {server}/api/v1/gates/{gate_id}/snapshot?target=<door or lift>&model=<model id>`` answers the
-snapshot in the wire format of :mod:`facegate.gate.snapshot_wire`;
+``GET {server}/api/v1/gates/{gate_id}/snapshot?model=<model id>`` answers the snapshot of
+the gate's own door or lift in the wire format of :mod:`facegate.gate.snapshot_wire`, with
+its version as ``ETag``; sent with ``If-None-Match`` it answers ``304`` while that version
+is current (the gate's cheap poll). The query also carries the gate's health (``version``,
+``last_sync``, ``backlog``, ``camera``);
 ``POST {server}/api/v1/gates/{gate_id}/events`` takes ``{"events": [...]}`` (the outbox's
 JSON) and answers ``{"received": n, "new": m}``. Both send the device key in the
 ``X-Device-Key`` header.
@@ -15,7 +18,7 @@ from typing import Any
 import httpx
 
 from facegate.domain.errors import UpstreamUnavailableError
-from facegate.domain.gate import GateEvent, GateSnapshot
+from facegate.domain.gate import GateEvent, GateReport, GateSnapshot
 from facegate.gate.outbox import event_to_json
 from facegate.gate.snapshot_wire import gate_wire_key, snapshot_from_wire
 
@@ -50,11 +53,10 @@ class HttpUpstream:
         self._root = f"/api/v1/gates/{gate_id}"
         self._client = client or httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout_s)
 
-    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+    def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        headers = {**self._headers, **kwargs.pop("headers", {})}
         try:
-            answer = self._client.request(
-                method, self._root + path, headers=self._headers, **kwargs
-            )
+            answer = self._client.request(method, self._root + path, headers=headers, **kwargs)
         except httpx.HTTPError as err:
             raise UpstreamUnavailableError(f"site server unreachable: {err}") from err
         if answer.status_code >= 400:
@@ -63,19 +65,51 @@ class HttpUpstream:
             raise UpstreamUnavailableError(
                 f"site server answered {answer.status_code} to {method} {path}: {answer.text[:200]}"
             )
+        return answer
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        answer = self._send(method, path, **kwargs)
         try:
             return answer.json()
         except ValueError as err:
             raise UpstreamUnavailableError(f"site server sent no JSON to {path}") from err
 
     def fetch_snapshot(self, gate_id: str, target_id: str) -> GateSnapshot:
-        """The current snapshot for ``target_id``.
+        """The current snapshot for ``target_id`` (the device key's own door or lift).
 
         Raises:
             UpstreamUnavailableError: the server is unreachable, refuses the key, or fails.
             ValueError: the snapshot is malformed or not sealed for this gate.
         """
-        raw = self._call("GET", "/snapshot", params={"target": target_id, "model": self.model_id})
+        snapshot = self.poll_snapshot(gate_id, target_id, None)
+        if snapshot is None:
+            raise UpstreamUnavailableError("site server answered 304 to an unconditional GET")
+        return snapshot
+
+    def poll_snapshot(
+        self,
+        gate_id: str,
+        target_id: str,
+        known_version: str | None,
+        report: GateReport | None = None,
+    ) -> GateSnapshot | None:
+        """The current snapshot, or ``None`` when the server says ``known_version`` is current.
+
+        Raises:
+            UpstreamUnavailableError: the server is unreachable, refuses the key, or fails.
+            ValueError: the snapshot is malformed or not sealed for this gate.
+        """
+        params: dict[str, str | int] = {"target": target_id, "model": self.model_id}
+        if report is not None:
+            params.update(_report_params(report))
+        headers = {} if known_version is None else {"If-None-Match": f'"{known_version}"'}
+        answer = self._send("GET", "/snapshot", params=params, headers=headers)
+        if answer.status_code == 304:
+            return None
+        try:
+            raw = answer.json()
+        except ValueError as err:
+            raise UpstreamUnavailableError("site server sent no JSON to /snapshot") from err
         return snapshot_from_wire(raw, gate_id, self._key)
 
     def deliver(self, events: Sequence[GateEvent]) -> int:
@@ -93,3 +127,14 @@ class HttpUpstream:
     def close(self) -> None:
         """Close the connection pool."""
         self._client.close()
+
+
+def _report_params(report: GateReport) -> dict[str, str | int]:
+    params: dict[str, str | int] = {
+        "version": report.version,
+        "backlog": report.backlog,
+        "camera": report.camera,
+    }
+    if report.last_sync is not None:
+        params["last_sync"] = report.last_sync.isoformat()
+    return params

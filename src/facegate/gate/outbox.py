@@ -15,6 +15,7 @@ a time per outbox: a second caller waits for the first, then delivers what is le
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import threading
 from collections.abc import Sequence
@@ -22,10 +23,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from facegate.domain.errors import UpstreamUnavailableError
+from facegate.domain.errors import FacegateError, UpstreamUnavailableError
 from facegate.domain.gate import GateEvent, GateEventKind
 from facegate.domain.reasons import Reason
 from facegate.ports import GateUpstream
+
+log = logging.getLogger(__name__)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
@@ -55,6 +58,12 @@ def event_to_json(event: GateEvent) -> dict[str, Any]:
     }
 
 
+def _optional_id(value: object) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    raise TypeError(f"an id is a string or null, not {type(value).__name__}")
+
+
 def event_from_json(raw: dict[str, Any]) -> GateEvent:
     """The event :func:`event_to_json` wrote (``ValueError``/``KeyError`` if malformed)."""
     reason = raw["reason"]
@@ -66,8 +75,8 @@ def event_from_json(raw: dict[str, Any]) -> GateEvent:
         occurred_at=datetime.fromisoformat(raw["occurred_at"]),
         granted=bool(raw["granted"]),
         reason=Reason(reason) if reason is not None else None,
-        person_id=raw["person_id"],
-        pass_id=raw["pass_id"],
+        person_id=_optional_id(raw["person_id"]),
+        pass_id=_optional_id(raw["pass_id"]),
         floors=tuple(int(f) for f in raw["floors"]),
         scores={str(k): float(v) for k, v in raw["scores"].items()},
         note=str(raw["note"]),
@@ -128,7 +137,10 @@ class SqliteOutbox:
         """Deliver pending events until none is left or the upstream is unreachable.
 
         One flusher at a time: a concurrent caller waits, then delivers what is left
-        (usually nothing), so a batch is never sent twice at once.
+        (usually nothing), so a batch is never sent twice at once. Delivery never fails
+        the caller (a decision already acted on): an unreachable upstream, or one that
+        refuses the batch with any facegate error, leaves it for the next flush (the
+        refusal is logged).
 
         Returns:
             How many events this call delivered (accepted, new or already known).
@@ -139,6 +151,9 @@ class SqliteOutbox:
                 try:
                     upstream.deliver(events)
                 except UpstreamUnavailableError:
+                    break
+                except FacegateError as err:
+                    log.warning("outbox: the upstream refused %d event(s): %s", len(events), err)
                     break
                 self.mark_delivered([event.key for event in events])
                 delivered += len(events)

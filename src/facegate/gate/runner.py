@@ -5,15 +5,15 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 
 from facegate.domain.errors import (
     CameraFailedError,
     FacegateError,
     UpstreamUnavailableError,
 )
-from facegate.domain.gate import SNAPSHOT_FORMAT, GateSnapshot
+from facegate.domain.gate import SNAPSHOT_FORMAT, GateReport, GateSnapshot
 from facegate.gate.loop import GateLoop, Outcome
 from facegate.gate.outbox import SqliteOutbox
 from facegate.gate.snapshot_file import SnapshotFile, SnapshotFileError, age_s
@@ -27,8 +27,26 @@ STALE_REPEAT_S = 600.0
 """How often the stale-snapshot error is repeated while it lasts (seconds)."""
 
 
+@dataclass(slots=True)
+class HealthProbes:
+    """Where a gate's health report reads its outbox backlog and camera state.
+
+    Attributes:
+        backlog: events waiting in the outbox (-1 unknown).
+        camera: ``ok``, ``failed`` or ``unknown``.
+    """
+
+    backlog: Callable[[], int] = lambda: -1
+    camera: Callable[[], str] = lambda: "unknown"
+
+
 class SnapshotHolder:
     """The gate's current snapshot; refreshed from the upstream, kept when it is down.
+
+    A refresh is a poll: the upstream answers "still current" (one version read, or an
+    HTTP 304) or a new snapshot, which is then written to the snapshot file at once.
+    Each poll carries the gate's health (:class:`facegate.domain.gate.GateReport`:
+    version held, last successful sync, outbox backlog, camera state; see ``probes``).
 
     With ``saved``, each fresh snapshot is also written to that file, and a gate whose
     upstream is unreachable when it starts decides from the file instead. A snapshot
@@ -56,6 +74,8 @@ class SnapshotHolder:
         self._current: GateSnapshot | None = None
         self._stale_logged_at: datetime | None = None
         self.online = False
+        self.last_sync: datetime | None = None
+        self.probes = HealthProbes()
 
     def refresh(self) -> bool:
         """Fetch the current snapshot; ``False`` (old one kept) when the upstream is down.
@@ -66,7 +86,7 @@ class SnapshotHolder:
             ValueError: the upstream sent a snapshot of another format.
         """
         try:
-            fresh = self.upstream.fetch_snapshot(self.gate_id, self.target_id)
+            fresh = self._poll()
         except UpstreamUnavailableError as err:
             was_online, self.online = self.online, False
             if self._current is None:
@@ -75,11 +95,31 @@ class SnapshotHolder:
                 log.warning("upstream unreachable, deciding from the snapshot held: %s", err)
             self._report_stale(self._current)
             return False
+        now = self.saved.clock.now() if self.saved is not None else datetime.now(UTC)
+        self.online, self.last_sync = True, now
+        if fresh is None:
+            if self._current is not None:  # confirmed current: as of now (file age)
+                self._current = replace(self._current, built_at=now)
+                self._save(self._current)
+            return True
         if fresh.format != SNAPSHOT_FORMAT:
             raise ValueError(f"snapshot format {fresh.format}, this gate reads {SNAPSHOT_FORMAT}")
-        self._current, self.online = fresh, True
+        self._current = fresh
         self._save(fresh)
         return True
+
+    def report(self) -> GateReport:
+        """This gate's health as it sends it with each poll."""
+        version = "" if self._current is None else self._current.version
+        return GateReport(version, self.last_sync, self.probes.backlog(), self.probes.camera())
+
+    def _poll(self) -> GateSnapshot | None:
+        poll = getattr(self.upstream, "poll_snapshot", None)
+        if poll is None:  # an upstream without the cheap check: fetch every time
+            return self.upstream.fetch_snapshot(self.gate_id, self.target_id)
+        known = None if self._current is None else self._current.version
+        fresh: GateSnapshot | None = poll(self.gate_id, self.target_id, known, self.report())
+        return fresh
 
     def _load_saved(self, down: UpstreamUnavailableError) -> GateSnapshot:
         if self.saved is None:

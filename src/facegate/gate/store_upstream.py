@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 
 from facegate.domain.clock import Clock
 from facegate.domain.errors import (
@@ -11,19 +13,22 @@ from facegate.domain.errors import (
     SiteNotInitializedError,
     UpstreamUnavailableError,
 )
-from facegate.domain.gate import GateEvent, GateSnapshot
+from facegate.domain.gate import GateEvent, GateReport, GateSnapshot
 from facegate.domain.matching import MatchPolicy
 from facegate.domain.policy import SiteMode
 from facegate.ports import Store, TemplateSealer
 from facegate.services.context import ServiceContext
-from facegate.services.gate_sync import build_snapshot, receive_events
+from facegate.services.gate_sync import receive_events
+from facegate.services.snapshots import SnapshotRequest, build_snapshot, snapshot_version
 
 
 class StoreUpstream:
     """A :class:`facegate.ports.GateUpstream` reading and writing the site database.
 
     The database is opened on first use and again after a failure, so a database that
-    comes back is found without restarting the gate.
+    comes back is found without restarting the gate. The last snapshot built for each
+    target is kept: a poll whose version is still current costs one version read, and
+    :meth:`fetch_snapshot` answers the kept one while it is current.
 
     Args:
         open_store: opens the database (raises when it is unreachable).
@@ -50,6 +55,8 @@ class StoreUpstream:
         self.model_id = model_id
         self.match = match
         self.mode = mode
+        self._held: dict[str, GateSnapshot] = {}
+        self._lock = threading.Lock()
 
     @contextmanager
     def _context(self, gate_id: str) -> Iterator[ServiceContext]:
@@ -62,11 +69,45 @@ class StoreUpstream:
             raise UpstreamUnavailableError(f"site database unreachable: {err}") from err
 
     def fetch_snapshot(self, gate_id: str, target_id: str) -> GateSnapshot:
-        """The current snapshot for ``target_id`` (see :func:`build_snapshot`)."""
+        """The current snapshot for ``target_id`` (rebuilt only when the data changed)."""
+        snapshot = self.poll_snapshot(gate_id, target_id, None)
+        if snapshot is None:  # pragma: no cover - no known version was given
+            raise UpstreamUnavailableError("no snapshot")
+        return snapshot
+
+    def poll_snapshot(
+        self,
+        gate_id: str,
+        target_id: str,
+        known_version: str | None,
+        report: GateReport | None = None,
+    ) -> GateSnapshot | None:
+        """The current snapshot, or ``None`` when ``known_version`` is still current.
+
+        One version read when nothing changed; else the kept snapshot when it is current,
+        else a rebuild (see :func:`build_snapshot`, audited once per version). ``report``
+        is not kept (a gate on the database reports nowhere yet).
+        """
+        request = SnapshotRequest(target_id, self.model_id, self.match, self.mode)
         with self._context(gate_id) as context:
-            return build_snapshot(
-                context, self._sealer, target_id, self.model_id, self.match, self.mode
-            )
+            version = snapshot_version(context, request)
+            if version == known_version:
+                return None
+            with self._lock:
+                held = self._held.get(target_id)
+                if held is not None and held.version == version:
+                    return replace(held, built_at=context.clock.now())
+                fresh = build_snapshot(
+                    context,
+                    self._sealer,
+                    target_id,
+                    self.model_id,
+                    self.match,
+                    self.mode,
+                    gate_id=gate_id,
+                )
+                self._held[target_id] = fresh
+                return fresh
 
     def deliver(self, events: Sequence[GateEvent]) -> int:
         """Store ``events`` once each (see :func:`receive_events`); returns how many new."""

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from facegate.domain.errors import (
     AccessRefusedError,
     BadInputError,
     ConflictError,
+    DatabaseUnavailableError,
     FacegateError,
     ImageTooLargeError,
     InvalidImageError,
@@ -19,6 +23,10 @@ from facegate.domain.errors import (
     ValidationError,
 )
 from facegate.http.deps import CsrfError, NotAuthenticatedError
+
+_log = logging.getLogger(__name__)
+_MAX_PROBLEMS = 20
+"""Most validation problems one answer lists."""
 
 
 class TooManyAttemptsError(PolicyRefusedError):
@@ -61,17 +69,56 @@ def error_kind(error: FacegateError) -> str:
     return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
 
 
+def public_detail(error: FacegateError) -> str:
+    """What an answer may say of ``error``: never a database's message or statement.
+
+    A :class:`DatabaseUnavailableError` is logged in full and answered with a fixed text.
+    """
+    if isinstance(error, DatabaseUnavailableError):
+        _log.error("database failure: %s", error)
+        return "the database is unavailable or failed; try again later"
+    return str(error)
+
+
 async def json_answer(request: Request, error: Exception) -> JSONResponse:
     """The JSON answer to a :class:`FacegateError` (``error``, ``detail``, ``reason``)."""
     if not isinstance(error, FacegateError):  # registered for FacegateError only
         raise error
-    body: dict[str, str] = {"error": error_kind(error), "detail": str(error)}
+    body: dict[str, str] = {"error": error_kind(error), "detail": public_detail(error)}
     reason = getattr(error, "reason", None)
     if isinstance(reason, str):
         body["reason"] = reason
     return JSONResponse(body, status_code=status_for(error))
 
 
+def validation_problems(error: RequestValidationError) -> list[dict[str, object]]:
+    """The request's validation errors without the values sent (never echoed back).
+
+    Only where (``loc``), what (``msg``) and the error ``type`` are kept: echoing the input
+    would return a 20 MB body to its sender, or fail to encode a ``NaN`` or a surrogate.
+    """
+    return [
+        {
+            "type": str(problem.get("type", "invalid")),
+            "loc": [str(part) for part in problem.get("loc", ())],
+            "msg": str(problem.get("msg", "invalid value")),
+        }
+        for problem in error.errors()[:_MAX_PROBLEMS]
+    ]
+
+
+async def validation_answer(request: Request, error: Exception) -> JSONResponse:
+    """The 422 answer to a request that fails validation (FastAPI's shape, no input)."""
+    if not isinstance(error, RequestValidationError):  # registered for it only
+        raise error
+    return JSONResponse({"detail": validation_problems(error)}, status_code=422)
+
+
 def install(app: FastAPI) -> None:
-    """Answer every :class:`FacegateError` with its status and a JSON body."""
+    """Answer facegate errors with their status, failed validation with a bare 422.
+
+    A :class:`FacegateError` gets its status and a JSON body; a request that fails
+    validation gets 422 without its input echoed.
+    """
     app.add_exception_handler(FacegateError, json_answer)
+    app.add_exception_handler(RequestValidationError, validation_answer)

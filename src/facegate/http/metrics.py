@@ -45,6 +45,10 @@ class Metrics:
         return "\n".join(lines) + "\n"
 
 
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+"""Methods counted by name; any other is counted as ``other`` (a bounded label set)."""
+
+
 def _escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
@@ -79,4 +83,5 @@ class MetricsMiddleware:
         finally:
             route = scope.get("route")
             template = getattr(route, "path", "unmatched")
-            self.metrics.requests[(scope["method"], str(template), status)] += 1
+            method = scope["method"] if scope["method"] in METHODS else "other"
+            self.metrics.requests[(method, str(template), status)] += 1

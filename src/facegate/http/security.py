@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
+import secrets
+import threading
 import time
 from collections import deque
 from collections.abc import Callable
@@ -12,6 +15,7 @@ from datetime import timedelta
 from starlette.requests import Request
 from starlette.responses import Response
 
+from facegate.config import ServerSettings
 from facegate.domain.accounts import DeviceKey, User, WebSession
 
 SESSION_COOKIE = "facegate_session"
@@ -23,6 +27,8 @@ CSRF_FIELD = "csrf_token"
 DEVICE_HEADER = "x-device-key"
 """Header a gate sends its device key in."""
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_MAX_TRACKED = 10_000
+"""Above this many (client, username) pairs, idle ones are forgotten."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +69,37 @@ def set_session_cookie(response: Response, token: str, lifetime: timedelta, secu
     )
 
 
+_PROCESS_KEY = secrets.token_bytes(32)
+"""The signing key in development when no session secret is set (one per process)."""
+
+
+def signing_key(server: ServerSettings) -> bytes:
+    """The key that signs the login form's CSRF token: ``FACEGATE_SERVER__SESSION_SECRET``.
+
+    Required outside development (:meth:`ServerSettings.check_secrets`); in development
+    without one, a random key of this process.
+    """
+    if server.session_secret is None:
+        return _PROCESS_KEY
+    return server.session_secret.get_secret_value().encode("utf-8")
+
+
+def signed_token(key: bytes) -> str:
+    """A fresh random token with its HMAC-SHA256 under ``key`` (``nonce.signature``)."""
+    nonce = secrets.token_urlsafe(24)
+    return f"{nonce}.{_signature(key, nonce)}"
+
+
+def signed_token_valid(key: bytes, token: str) -> bool:
+    """Whether ``token`` was made by :func:`signed_token` with ``key`` (constant time)."""
+    nonce, _, signature = token.partition(".")
+    return bool(nonce) and hmac.compare_digest(_signature(key, nonce), signature)
+
+
+def _signature(key: bytes, nonce: str) -> str:
+    return hmac.new(key, b"login-csrf:" + nonce.encode(), hashlib.sha256).hexdigest()
+
+
 def csrf_matches(session: WebSession, presented: str | None) -> bool:
     """Whether ``presented`` is the session's CSRF token (constant-time compare)."""
     return presented is not None and hmac.compare_digest(
@@ -74,6 +111,10 @@ def csrf_matches(session: WebSession, presented: str | None) -> bool:
 class LoginLimiter:
     """Refuses logins after too many failures per (client, username) in a window.
 
+    Counting is atomic: :meth:`reserve` takes an attempt before the password is checked
+    (under a lock), so N concurrent tries check at most ``attempts`` passwords; a success
+    gives the reservations back.
+
     Args:
         attempts: failures allowed within ``window_s`` (default 5).
         window_s: the window in seconds (default 300).
@@ -84,6 +125,7 @@ class LoginLimiter:
     window_s: float = 300.0
     now: Callable[[], float] = time.monotonic
     _failures: dict[tuple[str, str], deque[float]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def _recent(self, key: tuple[str, str]) -> deque[float]:
         failures = self._failures.setdefault(key, deque())
@@ -92,19 +134,44 @@ class LoginLimiter:
             failures.popleft()
         return failures
 
+    def reserve(self, client: str, username: str) -> bool:
+        """Take one attempt for this client on ``username``; ``False`` when none is left.
+
+        The attempt counts as a failure until :meth:`succeeded` forgets it.
+        """
+        with self._lock:
+            recent = self._recent((client, username.casefold()))
+            if len(recent) >= self.attempts:
+                return False
+            recent.append(self.now())
+            if len(self._failures) > _MAX_TRACKED:
+                self._forget_idle()
+            return True
+
+    def _forget_idle(self) -> None:
+        horizon = self.now() - self.window_s
+        for key in [k for k, v in self._failures.items() if not v or v[-1] < horizon]:
+            del self._failures[key]
+
     def blocked(self, client: str, username: str) -> bool:
         """Whether this client may not try ``username`` now."""
         return len(self._recent((client, username.casefold()))) >= self.attempts
 
     def failed(self, client: str, username: str) -> None:
-        """Count one failed attempt."""
-        self._recent((client, username.casefold())).append(self.now())
+        """Count one failed attempt (not needed after :meth:`reserve`)."""
+        with self._lock:
+            self._recent((client, username.casefold())).append(self.now())
 
     def succeeded(self, client: str, username: str) -> None:
         """Forget the failures of this client on ``username``."""
-        self._failures.pop((client, username.casefold()), None)
+        with self._lock:
+            self._failures.pop((client, username.casefold()), None)
 
 
 def client_of(request: Request) -> str:
-    """The client's address as the rate limiter keys it."""
+    """The client's address as the rate limiter keys it.
+
+    This is the TCP peer: ``facegate serve`` lets uvicorn take ``X-Forwarded-For`` only
+    from the proxies in ``FACEGATE_SERVER__TRUSTED_PROXIES`` (none by default).
+    """
     return request.client.host if request.client else "unknown"

@@ -76,6 +76,10 @@ class AccountRepository(Protocol):
         """Store a used reset token."""
         ...
 
+    def retire_reset_tokens(self, user_id: str, at: datetime) -> int:
+        """Mark every unused reset token of ``user_id`` used at ``at``; how many were."""
+        ...
+
 
 class PasswordHasher(Protocol):
     """Hashes and checks passwords (Argon2 in production)."""

@@ -9,7 +9,7 @@ from typing import Literal, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from facegate.domain.gate import GateEvent, GateSnapshot
+from facegate.domain.gate import GateEvent, GateReport, GateSnapshot
 
 
 class GateUpstream(Protocol):
@@ -22,6 +22,20 @@ class GateUpstream(Protocol):
 
     def fetch_snapshot(self, gate_id: str, target_id: str) -> GateSnapshot:
         """The current snapshot for the door or lift ``target_id``."""
+        ...
+
+    def poll_snapshot(
+        self,
+        gate_id: str,
+        target_id: str,
+        known_version: str | None,
+        report: GateReport | None = None,
+    ) -> GateSnapshot | None:
+        """The current snapshot, or ``None`` when ``known_version`` is still current.
+
+        Cheap when nothing changed (one version read, or an HTTP 304); ``report`` is
+        the gate's health, passed along with the poll.
+        """
         ...
 
     def deliver(self, events: Sequence[GateEvent]) -> int:

@@ -22,6 +22,7 @@ from facegate.domain.people import ConsentRecord, Person, Role
 from facegate.domain.site import Building, Door, Lift, Site, Unit
 from facegate.ports.accounts import AccountRepository
 from facegate.ports.archive import TableRepository
+from facegate.ports.gates import GateRepository, SiteReads
 
 
 class PersonRepository(Protocol):
@@ -357,6 +358,8 @@ class UnitOfWork(Protocol):
     accounts: AccountRepository
     disclosures: DisclosureRepository
     tables: TableRepository
+    gates: GateRepository
+    reads: SiteReads
 
     def __enter__(self) -> UnitOfWork:
         """Begin the transaction."""

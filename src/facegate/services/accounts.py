@@ -9,16 +9,25 @@ from datetime import timedelta
 from facegate.domain.accounts import (
     AccountRole,
     DeviceKey,
+    Gate,
+    GateKind,
     ResetToken,
     User,
     WebSession,
     check_password_strength,
     secret_hash,
 )
-from facegate.domain.errors import AccessRefusedError, NotFoundError, ValidationError
+from facegate.domain.audit import DetailValue
+from facegate.domain.errors import (
+    AccessRefusedError,
+    ConflictError,
+    NotFoundError,
+    ValidationError,
+)
 from facegate.domain.reasons import Reason
 from facegate.ports import PasswordHasher
 from facegate.services.context import ServiceContext, audit, new_id
+from facegate.services.snapshots import gate_target
 
 _REFUSED = "unknown username or wrong password"
 
@@ -41,7 +50,7 @@ def create_user(
         ConflictError: the username is taken.
         NotFoundError: unknown person.
     """
-    check_password_strength(password)
+    check_password_strength(password, username)
     with context.store.unit_of_work() as uow:
         if person_id is not None:
             uow.people.get(person_id)
@@ -97,7 +106,7 @@ def log_in(
     """
     with context.store.unit_of_work() as uow:
         user = uow.accounts.user_named(username)
-        ok = user is not None and not user.disabled and hasher.verify(user.password_hash, password)
+        ok = _password_matches(hasher, user, password) and user is not None and not user.disabled
         if user is None or not ok:
             audit(uow, context, "user.login_failed", None, {"user_id": user.id if user else None})
             uow.commit()
@@ -110,6 +119,18 @@ def log_in(
         audit(uow, context, "user.login", user.person_id, {"user_id": user.id})
         uow.commit()
     return Login(user, token, session)
+
+
+def _password_matches(hasher: PasswordHasher, user: User | None, password: str) -> bool:
+    """Check ``password``, costing one key derivation whether or not ``user`` exists.
+
+    An unknown username hashes the password instead of verifying it, so the answer's
+    time does not tell which usernames exist.
+    """
+    if user is None:
+        hasher.hash(password)
+        return False
+    return hasher.verify(user.password_hash, password)
 
 
 def session_user(context: ServiceContext, token: str) -> tuple[User, WebSession] | None:
@@ -138,18 +159,46 @@ class IssuedDeviceKey:
     secret: str
 
 
-def issue_device_key(context: ServiceContext, gate_id: str, label: str = "") -> IssuedDeviceKey:
-    """Issue an API key for the gate at door ``gate_id``.
+def issue_device_key(
+    context: ServiceContext,
+    target_id: str,
+    label: str = "",
+    kind: GateKind = GateKind.KIOSK,
+    gate_id: str | None = None,
+) -> IssuedDeviceKey:
+    """Issue an API key bound to a gate registered for the door or lift ``target_id``.
+
+    The gate ``gate_id`` is registered on first use (a new id when ``None``); a key
+    issued again for a registered gate (key rotation) must name the same door and kind.
+    A ``kiosk`` key may post frames and credentials for its door and read nothing; an
+    ``edge`` key may also read its door's snapshot and deliver its door's events.
 
     Raises:
-        NotFoundError: unknown door.
+        NotFoundError: unknown door or lift.
+        ConflictError: ``gate_id`` is registered for another door or kind.
+        ValidationError: ``gate_id`` unfit for a gate id.
     """
     secret = "fgk_" + secrets.token_urlsafe(32)
     with context.store.unit_of_work() as uow:
-        uow.places.door(gate_id)
-        key = DeviceKey(new_id(), gate_id, secret_hash(secret), context.clock.now(), None, label)
+        gate_target(uow, target_id)
+        now = context.clock.now()
+        gate = uow.gates.find(gate_id) if gate_id is not None else None
+        if gate is None:
+            gate = Gate(gate_id or f"{kind.value}-{new_id()[:12]}", target_id, kind, now, label)
+            uow.gates.add(gate)
+        elif (gate.target_id, gate.kind) != (target_id, kind):
+            raise ConflictError(f"gate {gate.id} serves {gate.target_id} as {gate.kind.value}")
+        key = DeviceKey(
+            new_id(), gate.id, secret_hash(secret), now, None, label, gate.target_id, gate.kind
+        )
         uow.accounts.add_device_key(key)
-        audit(uow, context, "device_key.issue", None, {"key_id": key.id, "gate_id": gate_id})
+        details: dict[str, DetailValue] = {
+            "key_id": key.id,
+            "gate_id": gate.id,
+            "target_id": target_id,
+            "kind": kind.value,
+        }
+        audit(uow, context, "device_key.issue", None, details)
         uow.commit()
     return IssuedDeviceKey(key, secret)
 
@@ -186,14 +235,17 @@ def device_for_secret(context: ServiceContext, secret: str) -> DeviceKey | None:
 def issue_reset_token(context: ServiceContext, user_id: str, valid_for: timedelta) -> str:
     """A one-time password reset token for ``user_id`` (an operator hands the link over).
 
+    Issuing one retires the user's earlier links: only the newest works.
+
     Raises:
         NotFoundError: unknown user.
     """
     token = secrets.token_urlsafe(32)
     with context.store.unit_of_work() as uow:
         user = uow.accounts.user(user_id)
-        expires = context.clock.now() + valid_for
-        uow.accounts.add_reset_token(ResetToken(secret_hash(token), user.id, expires))
+        now = context.clock.now()
+        uow.accounts.retire_reset_tokens(user.id, now)  # only the newest link works
+        uow.accounts.add_reset_token(ResetToken(secret_hash(token), user.id, now + valid_for))
         audit(uow, context, "user.reset_issued", user.person_id, {"user_id": user.id})
         uow.commit()
     return token
@@ -230,6 +282,7 @@ def reset_password(
         user = replace(uow.accounts.user(found.user_id), password_hash=hasher.hash(password))
         uow.accounts.update_user(user)
         uow.accounts.update_reset_token(replace(found, used_at=now))
+        uow.accounts.retire_reset_tokens(user.id, now)  # and every older link with it
         uow.accounts.delete_sessions(user.id)
         audit(uow, context, "user.password_reset", user.person_id, {"user_id": user.id})
         uow.commit()

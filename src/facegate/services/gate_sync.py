@@ -1,99 +1,44 @@
-"""The site side of a gate's sync: build its snapshot, receive its events exactly once."""
+"""The site side of a gate's sync: its events, each received once, if plausible (F7).
+
+Snapshots are built in :mod:`facegate.services.snapshots` (re-exported here).
+
+A gate's event is refused (not stored, its key receipted so the outbox lets it go, and
+one ``gate.event_refused`` audit record says why) when it occurred more than
+:data:`MAX_AHEAD_S` after the server's clock or longer than ``max_age_s`` before it; an
+event naming another door than the gate's refuses the whole batch (a gate that does
+that is not honest). Notes are bounded (:data:`MAX_NOTE_CHARS`). A visitor pass's use
+counts only when the pass was valid at that time and the door is a door, once per
+event key.
+"""
 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import Enum
 
-from facegate.domain.access import AccessRule, AlertEntry
+from facegate.domain.accounts import Gate
 from facegate.domain.audit import DetailValue
-from facegate.domain.credentials import VisitorPass
-from facegate.domain.errors import NotFoundError
+from facegate.domain.errors import NotFoundError, PolicyRefusedError, ValidationError
 from facegate.domain.events import Event
-from facegate.domain.gate import SNAPSHOT_FORMAT, GateEvent, GateEventKind, GateSnapshot
-from facegate.domain.matching import Gallery, MatchPolicy
-from facegate.domain.people import ConsentPurpose, consent_in_force
-from facegate.domain.policy import AccessData, PersonAccess, SiteMode, Target
-from facegate.domain.site import CredentialKind
-from facegate.ports import TemplateSealer, UnitOfWork
+from facegate.domain.gate import GateEvent, GateEventKind
+from facegate.ports import UnitOfWork
 from facegate.services.context import ServiceContext, audit
+from facegate.services.snapshots import build_snapshot, gate_target
 
+__all__ = ["build_snapshot", "canonical_json", "gate_target", "receive_events"]
 
-def gate_target(uow: UnitOfWork, target_id: str) -> tuple[Target, str]:
-    """The door or lift ``target_id`` as the policy sees it, and its site id.
-
-    Raises:
-        NotFoundError: no door or lift has that id.
-    """
-    site = uow.site.get()
-    site_id = site.id if site is not None else ""
-    for lift in uow.places.lifts():
-        if lift.id == target_id:
-            return Target(lift.id, frozenset(CredentialKind), floors=lift.floors), site_id
-    door = uow.places.door(target_id)
-    return Target(door.id, door.accepted, door.mode), door.site_id
-
-
-def build_snapshot(
-    context: ServiceContext,
-    sealer: TemplateSealer,
-    target_id: str,
-    model_id: str,
-    match: MatchPolicy,
-    mode: SiteMode = SiteMode.NORMAL,
-) -> GateSnapshot:
-    """Read everything a gate at ``target_id`` needs into a snapshot (audited).
-
-    Only templates of ``model_id`` of people with face consent in force who have not
-    moved out are decrypted into the gallery.
-
-    Raises:
-        NotFoundError: unknown door or lift.
-        KeyFileError: a template does not decrypt with the site key.
-        DatabaseUnavailableError: the database cannot be reached.
-    """
-    with context.store.unit_of_work() as uow:
-        now = context.clock.now()
-        target, site_id = gate_target(uow, target_id)
-        people, gallery, digest = _people_and_gallery(uow, sealer, model_id, now)
-        cards, pins, passes, alerts, rules = _credentials(uow, list(people))
-        access = AccessData(mode, people, gallery, match, cards, pins, passes, rules, alerts)
-        content = (target, mode, match, cards, pins, passes, alerts, rules, people)
-        digest.update(canonical_json(content).encode())
-        details: dict[str, DetailValue] = {"target": target_id, "templates": len(gallery)}
-        audit(uow, context, "gate.snapshot", None, details)
-        uow.commit()
-    version = digest.hexdigest()[:32]
-    return GateSnapshot(SNAPSHOT_FORMAT, version, now, site_id, model_id, target, access)
-
-
-def _people_and_gallery(
-    uow: UnitOfWork, sealer: TemplateSealer, model_id: str, now: datetime
-) -> tuple[dict[str, PersonAccess], Gallery, hashlib._Hash]:
-    people: dict[str, PersonAccess] = {}
-    for person in uow.people.all():
-        consent = consent_in_force(
-            uow.consents.for_person(person.id), ConsentPurpose.FACE_ACCESS, now
-        )
-        people[person.id] = PersonAccess(
-            person.role, consent is not None, None, person.moved_out_at is not None
-        )
-    gallery, digest = Gallery(), hashlib.sha256(model_id.encode())
-    usable = {pid for pid, p in people.items() if p.face_consent and not p.moved_out}
-    template_ids = []
-    for template in uow.templates.for_model(model_id):
-        key = uow.keys.get(template.person_id)
-        if template.person_id in usable and key is not None:
-            gallery.add(template.person_id, sealer.open(key, template))
-            template_ids.append(template.id)
-    # Sorted: the database returns rows in no promised order, the version must not care.
-    for template_id in sorted(template_ids):
-        digest.update(template_id.encode())
-    return people, gallery, digest
+MAX_AHEAD_S = 300.0
+"""How far after the server's clock a gate's event may be dated (seconds)."""
+DEFAULT_MAX_AGE_S = 30 * 86_400.0
+"""How long before the server's clock a gate's event may be dated (seconds, 30 days;
+``Settings.gate.event_max_age_s``)."""
+MAX_NOTE_CHARS = 500
+"""Longest note an event may carry (characters)."""
+MAX_ID_CHARS = 64
+"""Longest key, person or pass id an event may carry (characters)."""
 
 
 def canonical_json(value: object) -> str:
@@ -122,51 +67,74 @@ def _plain(value: object) -> object:
     return value
 
 
-def _credentials(
-    uow: UnitOfWork, person_ids: Sequence[str]
-) -> tuple[
-    dict[str, str],
-    dict[str, str],
-    dict[str, VisitorPass],
-    tuple[AlertEntry, ...],
-    tuple[AccessRule, ...],
-]:
-    cards: dict[str, str] = {}
-    pins: dict[str, str] = {}
-    passes: dict[str, VisitorPass] = {}
-    alerts: list[AlertEntry] = []
-    rules: dict[str, AccessRule] = {}
-    for person_id in person_ids:
-        person = uow.people.get(person_id)
-        cards.update({card.number: person_id for card in uow.credentials.cards_for(person_id)})
-        pin = uow.credentials.pin_for(person_id)
-        if pin is not None:
-            pins[person_id] = pin.pin_hash
-        passes.update({p.code_hash: p for p in uow.passes.for_host(person_id)})
-        alerts.extend(uow.alerts.for_person(person_id))
-        rules.update({r.id: r for r in uow.rules.for_subject(person_id, person.role)})
-    ordered = tuple(rules[key] for key in sorted(rules))
-    return cards, pins, passes, tuple(sorted(alerts, key=lambda a: a.id)), ordered
-
-
-def receive_events(context: ServiceContext, events: Sequence[GateEvent]) -> int:
+def receive_events(
+    context: ServiceContext,
+    events: Sequence[GateEvent],
+    gate: Gate | None = None,
+    max_age_s: float = DEFAULT_MAX_AGE_S,
+) -> int:
     """Store a gate's events, each once by its key; returns how many were new.
 
     A decision becomes an access event (its id is the key) and counts a visitor pass's
     use; an alarm or remote unlock becomes an audit record. All in one transaction.
 
+    Args:
+        context: who delivers (the gate's device or the gate's own database link).
+        events: the batch.
+        gate: the registered gate delivering (its door is the only one its events may
+            name); ``None`` for a gate on the site database, trusted with the door.
+        max_age_s: oldest event accepted (seconds before the server's clock).
+
     Raises:
+        PolicyRefusedError: an event names another door than ``gate``'s (nothing stored).
+        ValidationError: an event's key, ids or note are too long (nothing stored).
         DatabaseUnavailableError: the database cannot be reached (nothing is stored).
     """
+    for event in events:
+        _check_shape(event, gate)
     new = 0
     with context.store.unit_of_work() as uow:
+        now = context.clock.now()
         for event in events:
-            if not uow.events.claim_receipt(event.key, event.gate_id, context.clock.now()):
+            if not uow.events.claim_receipt(event.key, event.gate_id, now):
                 continue
-            _store_one(uow, context, event)
-            new += 1
+            refusal = _refusal(event, now, max_age_s)
+            if refusal is None:
+                _store_one(uow, context, event)
+            else:
+                _refuse(uow, context, event, refusal)
+            new += refusal is None
         uow.commit()
     return new
+
+
+def _check_shape(event: GateEvent, gate: Gate | None) -> None:
+    if gate is not None and event.door_id != gate.target_id:
+        raise PolicyRefusedError(f"gate {gate.id} may only report events of its own door")
+    ids = (event.key, event.gate_id, event.door_id, event.person_id or "", event.pass_id or "")
+    if any(len(value) > MAX_ID_CHARS for value in ids):
+        raise ValidationError(f"an event's key and ids are at most {MAX_ID_CHARS} characters")
+    if len(event.note) > MAX_NOTE_CHARS:
+        raise ValidationError(f"an event's note is at most {MAX_NOTE_CHARS} characters")
+
+
+def _refusal(event: GateEvent, now: datetime, max_age_s: float) -> str | None:
+    if event.occurred_at > now + timedelta(seconds=MAX_AHEAD_S):
+        return "in_the_future"
+    if event.occurred_at < now - timedelta(seconds=max_age_s):
+        return "too_old"
+    return None
+
+
+def _refuse(uow: UnitOfWork, context: ServiceContext, event: GateEvent, why: str) -> None:
+    details: dict[str, DetailValue] = {
+        "key": event.key,
+        "gate_id": event.gate_id,
+        "door_id": event.door_id,
+        "occurred_at": event.occurred_at.isoformat(),
+        "why": why,
+    }
+    audit(uow, context, "gate.event_refused", None, details)
 
 
 def _store_one(uow: UnitOfWork, context: ServiceContext, event: GateEvent) -> None:
@@ -192,9 +160,16 @@ def _store_one(uow: UnitOfWork, context: ServiceContext, event: GateEvent) -> No
         )
     )
     if event.granted and event.pass_id is not None:
-        try:
-            visitor_pass = uow.passes.get(event.pass_id)
-        except NotFoundError:
-            return  # the pass was deleted since: nothing left to count
-        if visitor_pass.uses < visitor_pass.max_uses:
-            uow.passes.update(visitor_pass.used())
+        _count_pass_use(uow, event, event.pass_id)
+
+
+def _count_pass_use(uow: UnitOfWork, event: GateEvent, pass_id: str) -> None:
+    """Count one use of the event's pass, if it was valid at that door at that time."""
+    try:
+        visitor_pass = uow.passes.get(pass_id)
+        target, _ = gate_target(uow, event.door_id)
+    except NotFoundError:
+        return  # the pass (or door) was deleted since: nothing left to count
+    if target.is_lift or visitor_pass.refusal(event.occurred_at) is not None:
+        return
+    uow.passes.update(visitor_pass.used())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from facegate.domain.errors import SiteNotInitializedError
-from facegate.domain.people import Person, Role
+from facegate.domain.people import Person, Role, check_name
 from facegate.services.context import ServiceContext, audit, new_id
 
 
@@ -21,7 +21,7 @@ def add_person(
 
     Raises:
         SiteNotInitializedError: no site yet.
-        ValidationError: empty name.
+        ValidationError: empty, too long (over 200 characters) or with control characters.
     """
     with context.store.unit_of_work() as uow:
         site = uow.site.get()
@@ -30,7 +30,7 @@ def add_person(
         person = Person(
             id=new_id(),
             site_id=site.id,
-            name=name.strip(),
+            name=check_name(name),
             role=role,
             created_at=context.clock.now(),
             unit_id=unit_id,

@@ -152,7 +152,7 @@ def _disclosures_part(uow: UnitOfWork, person_id: str) -> dict[str, Any]:
 
 
 def export_person(
-    context: ServiceContext, person_id: str, *, include_disclosures: bool = True
+    context: ServiceContext, person_id: str, *, include_disclosures: bool
 ) -> dict[str, Any]:
     """Everything held about a person, as JSON-ready data (the export is audited).
 
@@ -162,9 +162,10 @@ def export_person(
     Args:
         context: the service context.
         person_id: whose data.
-        include_disclosures: list the disclosures to authorities about them (the site's
-            policy, :attr:`facegate.config.Settings.disclosures_visible_to_person`);
-            when ``False`` the ``disclosures`` key is left out.
+        include_disclosures: list the disclosures to authorities about them: the site's
+            policy, :attr:`facegate.config.Settings.disclosures_visible_to_person`, which
+            every front end (API, portal, console, CLI) passes; there is no default, so
+            no export forgets it. When ``False`` the ``disclosures`` key is left out.
 
     Raises:
         NotFoundError: unknown person.

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from datetime import datetime
+
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from facegate.domain.accounts import AccountRole, DeviceKey, ResetToken, User, WebSession
+from facegate.domain.accounts import (
+    AccountRole,
+    DeviceKey,
+    GateKind,
+    ResetToken,
+    User,
+    WebSession,
+)
 from facegate.domain.errors import ConflictError, NotFoundError
 from facegate.store.repositories import deleted_count
-from facegate.store.schema import DeviceKeyRow, ResetTokenRow, SessionRow, UserRow
+from facegate.store.schema import DeviceKeyRow, GateRow, ResetTokenRow, SessionRow, UserRow
 
 
 def _user(row: UserRow) -> User:
@@ -28,8 +37,15 @@ def _fill_user(row: UserRow, user: User) -> None:
     row.person_id, row.created_at, row.disabled = user.person_id, user.created_at, user.disabled
 
 
-def _key(row: DeviceKeyRow) -> DeviceKey:
-    return DeviceKey(row.id, row.gate_id, row.key_hash, row.created_at, row.revoked_at, row.label)
+def _key(row: DeviceKeyRow, gate: GateRow | None) -> DeviceKey:
+    """The key with its gate's door and kind (a key without a gate record serves none)."""
+    target, kind = ("", GateKind.KIOSK) if gate is None else (gate.target_id, GateKind(gate.kind))
+    return DeviceKey(
+        row.id, row.gate_id, row.key_hash, row.created_at, row.revoked_at, row.label, target, kind
+    )
+
+
+_KEYS = select(DeviceKeyRow, GateRow).outerjoin(GateRow, GateRow.id == DeviceKeyRow.gate_id)
 
 
 class SqlAccountRepository:
@@ -112,21 +128,20 @@ class SqlAccountRepository:
 
     def device_key(self, key_id: str) -> DeviceKey:
         """The device key with ``key_id`` (raises :class:`NotFoundError`)."""
-        row = self._session.get(DeviceKeyRow, key_id)
-        if row is None:
+        found = self._session.execute(_KEYS.where(DeviceKeyRow.id == key_id)).first()
+        if found is None:
             raise NotFoundError(f"no device key with id {key_id!r}")
-        return _key(row)
+        return _key(found[0], found[1])
 
     def device_key_by_hash(self, key_hash: str) -> DeviceKey | None:
         """The device key whose secret hashes to ``key_hash``, if any."""
-        query = select(DeviceKeyRow).where(DeviceKeyRow.key_hash == key_hash)
-        row = self._session.scalars(query).first()
-        return None if row is None else _key(row)
+        found = self._session.execute(_KEYS.where(DeviceKeyRow.key_hash == key_hash)).first()
+        return None if found is None else _key(found[0], found[1])
 
     def device_keys(self) -> list[DeviceKey]:
         """Every device key, newest first."""
-        query = select(DeviceKeyRow).order_by(DeviceKeyRow.created_at.desc())
-        return [_key(r) for r in self._session.scalars(query)]
+        query = _KEYS.order_by(DeviceKeyRow.created_at.desc())
+        return [_key(row, gate) for row, gate in self._session.execute(query)]
 
     def update_device_key(self, key: DeviceKey) -> None:
         """Store a changed device key (a revocation)."""
@@ -152,6 +167,15 @@ class SqlAccountRepository:
         if row is None:
             return None
         return ResetToken(row.token_hash, row.user_id, row.expires_at, row.used_at)
+
+    def retire_reset_tokens(self, user_id: str, at: datetime) -> int:
+        """Mark every unused reset token of ``user_id`` used at ``at``; how many were."""
+        return deleted_count(
+            self._session,
+            update(ResetTokenRow)
+            .where(ResetTokenRow.user_id == user_id, ResetTokenRow.used_at.is_(None))
+            .values(used_at=at),
+        )
 
     def update_reset_token(self, token: ResetToken) -> None:
         """Store a used reset token."""

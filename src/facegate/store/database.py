@@ -9,6 +9,7 @@ constraint hit is :class:`ConflictError`.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,7 +21,14 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DataError,
+    DBAPIError,
+    IntegrityError,
+    SQLAlchemyError,
+    StatementError,
+)
 
 from facegate.domain.errors import (
     BadInputError,
@@ -34,6 +42,7 @@ SQLITE_BUSY_TIMEOUT_MS = 30000
 """How long a SQLite writer waits for another's lock (milliseconds); 20 audited reads at
 once on a loaded machine waited up to 8.5 s for it before writers of one process queued
 (:class:`WriterTurns`)."""
+_SIDE_FILES = ("-wal", "-shm", "-journal")
 _RECLAIM_TABLES = ("data_keys", "face_templates", "cards", "pins", "people", "alert_entries")
 
 
@@ -103,6 +112,8 @@ def create_db_engine(url: str) -> Engine:
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.drivername == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            _private_file(Path(parsed.database))
         engine = create_engine(parsed)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
@@ -114,6 +125,23 @@ def create_db_engine(url: str) -> Engine:
         f"unsupported database {parsed.drivername!r}: use SQLite (the default) or "
         "postgresql+psycopg://user@host/db"
     )
+
+
+def _private_file(path: Path) -> None:
+    """Create the SQLite file readable by its owner only (0600), or make it so.
+
+    SQLite gives its ``-wal``, ``-shm`` and ``-journal`` files the database file's mode,
+    so they are private too; existing ones are tightened as well.
+    """
+    if not path.parent.is_dir():
+        return  # SQLite itself says the directory is missing
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        for member in (path, *(path.with_name(path.name + s) for s in _SIDE_FILES)):
+            if member.exists() and member.stat().st_mode & 0o077:
+                member.chmod(0o600)
+    except OSError:
+        return  # not ours to change (another owner, a read-only medium): SQLite decides
 
 
 def describe(engine: Engine) -> str:
@@ -135,18 +163,33 @@ def translated_errors(engine: Engine) -> Iterator[None]:
 
     Raises:
         ConflictError: a unique or foreign key constraint was violated.
+        BadInputError: a value the database cannot hold (a NUL in a text on PostgreSQL, a
+            date without a time zone); the message names no SQL.
         DatabaseUnavailableError: the database cannot be reached or used.
     """
     try:
         yield
     except IntegrityError as err:
         raise ConflictError(f"conflicts with stored data ({err.orig})") from err
-    except DBAPIError as err:
-        raise DatabaseUnavailableError(
-            f"database {describe(engine)} is unreachable or failed: {err.orig}"
-        ) from err
+    except DataError as err:
+        raise BadInputError(f"the database refused a value: {_first_line(err.orig)}") from err
+    except StatementError as err:
+        if isinstance(err.orig, ValueError | TypeError) and not isinstance(err, DBAPIError):
+            raise BadInputError(f"a value cannot be stored or compared: {err.orig}") from err
+        raise _unavailable(engine, err) from err
     except SQLAlchemyError as err:
-        raise DatabaseUnavailableError(f"database {describe(engine)} failed: {err}") from err
+        raise _unavailable(engine, err) from err
+
+
+def _first_line(cause: object) -> str:
+    return (str(cause).splitlines() or [""])[0]
+
+
+def _unavailable(engine: Engine, err: SQLAlchemyError) -> DatabaseUnavailableError:
+    cause = getattr(err, "orig", None) or type(err).__name__
+    return DatabaseUnavailableError(
+        f"database {describe(engine)} is unreachable or failed: {cause}"
+    )
 
 
 def _alembic_config(connection: Any) -> Config:

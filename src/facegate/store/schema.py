@@ -12,10 +12,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     DateTime,
     Dialect,
     ForeignKey,
+    Identity,
     Integer,
     LargeBinary,
     MetaData,
@@ -182,10 +184,18 @@ class AlertRow(Base):
 
 
 class EventRow(Base):
-    """An access decision (``person_id`` nulled when the person is erased)."""
+    """An access decision (``person_id`` nulled when the person is erased).
+
+    ``seq`` is the insertion sequence (an identity column on PostgreSQL; on SQLite a
+    trigger draws it from ``site_state.event_seq``): a reader that remembers the last
+    ``seq`` it saw finds every later event (the city uplink follows it).
+    """
 
     __tablename__ = "events"
     id: Mapped[str] = mapped_column(ID, primary_key=True)
+    seq: Mapped[int | None] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), Identity(), unique=True
+    )
     door_id: Mapped[str] = mapped_column(ID)
     occurred_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     granted: Mapped[bool] = mapped_column(Boolean)
@@ -346,3 +356,45 @@ class DisclosureSubjectRow(Base):
         ID, ForeignKey("disclosures.id", ondelete="CASCADE"), primary_key=True
     )
     person_id: Mapped[str] = mapped_column(ID, primary_key=True, index=True)
+
+
+class GateRow(Base):
+    """A gate registered for one door or lift; device keys name it in ``gate_id``."""
+
+    __tablename__ = "gates"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    target_id: Mapped[str] = mapped_column(ID, index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    label: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class SiteStateRow(Base):
+    """One row (``id`` 1): the site data version and the events' sequence counter (SQLite).
+
+    ``data_version`` is bumped in the same transaction as every change a gate's decision
+    depends on (see :mod:`facegate.store.versioning`); a gate compares it to decide
+    whether its snapshot is current.
+    """
+
+    __tablename__ = "site_state"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    data_version: Mapped[int] = mapped_column(BigInteger)
+    event_seq: Mapped[int] = mapped_column(BigInteger)
+
+
+# The migrations (never ``create_all``) create this trigger and seed this row. A later
+# SQLite ``batch_alter_table("events")`` rebuilds the table and drops the trigger: such
+# a migration must create it again (tests/integration/test_site_version.py checks it).
+SQLITE_EVENT_SEQ_TRIGGER = """
+CREATE TRIGGER events_seq AFTER INSERT ON events WHEN NEW.seq IS NULL
+BEGIN
+    UPDATE site_state SET event_seq = event_seq + 1 WHERE id = 1;
+    UPDATE events SET seq = (SELECT event_seq FROM site_state WHERE id = 1)
+        WHERE rowid = NEW.rowid;
+END
+"""
+"""SQLite has no identity column outside the primary key: a trigger numbers events."""
+
+SITE_STATE_SEED = "INSERT INTO site_state (id, data_version, event_seq) VALUES (1, 1, 0)"
+"""The one ``site_state`` row a new database starts with."""

@@ -6,7 +6,6 @@ from types import TracebackType
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
 
 from facegate.ports import (
     AccessRuleRepository,
@@ -25,6 +24,7 @@ from facegate.ports import (
     TemplateRepository,
 )
 from facegate.ports.archive import TableRepository
+from facegate.ports.gates import GateRepository, SiteReads
 from facegate.store.accounts import SqlAccountRepository
 from facegate.store.database import reclaim_erased, translated_errors, writer_turns
 from facegate.store.disclosures import SqlDisclosureRepository
@@ -44,6 +44,8 @@ from facegate.store.repositories import (
     SqlSiteRepository,
     SqlTemplateRepository,
 )
+from facegate.store.site_reads import SqlGateRepository, SqlSiteReads
+from facegate.store.versioning import VersionedSession
 
 
 class SqlUnitOfWork:
@@ -55,7 +57,7 @@ class SqlUnitOfWork:
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        self._session = Session(engine, expire_on_commit=False)
+        self._session = VersionedSession(engine, expire_on_commit=False)
         self._turns = writer_turns(engine)
         self._turn_held = False
         self.site: SiteRepository = SqlSiteRepository(self._session)
@@ -73,6 +75,8 @@ class SqlUnitOfWork:
         self.accounts: AccountRepository = SqlAccountRepository(self._session)
         self.disclosures: DisclosureRepository = SqlDisclosureRepository(self._session)
         self.tables: TableRepository = SqlTableRepository(self._session)
+        self.gates: GateRepository = SqlGateRepository(self._session)
+        self.reads: SiteReads = SqlSiteReads(self._session)
 
     def __enter__(self) -> SqlUnitOfWork:
         return self

@@ -43,7 +43,8 @@ class EnginePhotoDescriber:
             NoFaceError: no face found.
             LowQualityError: the face failed the quality gate and quality is required.
         """
-        image = load_image(path if isinstance(path, Path) else path.data, self.limits)
+        source = path if isinstance(path, Path) else path.data
+        image = load_image(source, self.limits, max_side_px=self.limits.max_face_side_px)
         face = self.engine.primary_face(image)
         if face is None:
             raise NoFaceError(f"{path}: no face found")

@@ -12,7 +12,15 @@ from fastapi.responses import HTMLResponse, Response
 from facegate.domain.accounts import AccountRole
 from facegate.domain.errors import AccessRefusedError
 from facegate.http.deps import server_deps
-from facegate.http.security import SESSION_COOKIE, Principal, client_of, set_session_cookie
+from facegate.http.security import (
+    SESSION_COOKIE,
+    Principal,
+    client_of,
+    set_session_cookie,
+    signed_token,
+    signed_token_valid,
+    signing_key,
+)
 from facegate.services import accounts
 from facegate.services.context import ServiceContext
 from facegate.web.i18n import CATALOGUES, LANG_COOKIE
@@ -21,7 +29,9 @@ from facegate.web.render import page_principal, poster, redirect, render
 router = APIRouter(include_in_schema=False)
 
 LOGIN_CSRF_COOKIE = "facegate_login_csrf"
-"""Double-submit cookie that guards the login form (there is no session yet)."""
+"""Double-submit cookie that guards the login form (there is no session yet); its token is
+signed with the session secret, so a cookie planted by someone else (a sibling host, a
+plain-HTTP answer on the LAN) is refused."""
 _ANY_USER = frozenset(AccountRole)
 
 
@@ -50,7 +60,7 @@ def home(request: Request) -> Response:
 
 
 def _login_page(request: Request, target: str, error: str = "", status: int = 200) -> Response:
-    token = secrets.token_urlsafe(24)
+    token = signed_token(signing_key(server_deps(request).settings.server))
     page = render(
         request, "login.html", status_code=status, login_csrf=token, next=target, error=error
     )
@@ -75,19 +85,21 @@ def login(
 ) -> Response:
     """Check the credentials (rate-limited) and set the session cookie."""
     target = _safe_next(next)
-    cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
-    if not cookie or not secrets.compare_digest(cookie, login_csrf):
-        return _login_page(request, target, "login.stale", 403)
     deps = server_deps(request)
+    cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    key = signing_key(deps.settings.server)
+    if not (cookie and secrets.compare_digest(cookie, login_csrf)) or not signed_token_valid(
+        key, login_csrf
+    ):
+        return _login_page(request, target, "login.stale", 403)
     client = client_of(request)
-    if deps.limiter.blocked(client, username):
+    if not deps.limiter.reserve(client, username):
         return _login_page(request, target, "login.too_many", 429)
     lifetime = timedelta(hours=deps.settings.server.session_hours)
     context = ServiceContext(store=deps.store, clock=deps.clock, actor="web:anonymous")
     try:
         done = accounts.log_in(context, deps.hasher, username, password, lifetime)
-    except AccessRefusedError:
-        deps.limiter.failed(client, username)
+    except AccessRefusedError:  # the reserved attempt stays counted
         return _login_page(request, target, "login.refused", 401)
     deps.limiter.succeeded(client, username)
     response = redirect(target if target != "/" else home_of(done.user.role))

@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
+from starlette.concurrency import run_in_threadpool
 
 from facegate.domain.accounts import AccountRole
 from facegate.domain.errors import ValidationError
@@ -72,7 +73,8 @@ async def import_csv(
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         raise ValidationError("the CSV file is not UTF-8 text") from err
-    report = import_people_csv(context_of(request, principal), text)
+    context = context_of(request, principal)
+    report = await run_in_threadpool(import_people_csv, context, text)  # off the event loop
     summary = f"{report.people}/{report.units}/{report.buildings}"
     return redirect(f"/console/people?imported={summary}")
 

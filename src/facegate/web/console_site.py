@@ -10,14 +10,16 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from facegate.domain.access import TimeWindow
+from facegate.domain.accounts import GateKind
 from facegate.domain.errors import ValidationError
 from facegate.domain.events import EventQuery
 from facegate.domain.people import Role
 from facegate.domain.reasons import Reason
-from facegate.domain.site import CredentialKind, CredentialMode, DoorKind
+from facegate.domain.site import FLOORS, CredentialKind, CredentialMode, DoorKind
 from facegate.http.deps import server_deps
 from facegate.http.security import Principal
 from facegate.services import accounts, activity, credentials, overview, places, retention
+from facegate.services.context import ServiceContext
 from facegate.web.render import (
     ADMINS,
     AUDITORS,
@@ -50,10 +52,19 @@ def doors(request: Request, principal: Reader) -> Response:
         lifts=overview.list_lifts(context),
         buildings=places.list_buildings(context),
         keys=accounts.list_device_keys(context) if is_admin else [],
+        target_names=_target_names(context),
+        gate_kinds=[k.value for k in GateKind],
         kinds=[k.value for k in DoorKind],
         modes=[m.value for m in CredentialMode],
         credential_kinds=[k.value for k in CredentialKind],
     )
+
+
+def _target_names(context: ServiceContext) -> dict[str, str]:
+    """Door and lift names by id (the device key list names the key's door)."""
+    names = {d.id: d.name for d in places.list_doors(context)}
+    names.update({lift.id: lift.name for lift in overview.list_lifts(context)})
+    return names
 
 
 @router.post("/doors")
@@ -81,9 +92,11 @@ def _floors(text: str) -> list[int]:
     """
     parts = [p.strip() for p in text.split(",") if p.strip()]
     try:
-        floors = [int(p) for p in parts]
+        floors = [int(p) for p in parts if len(p) <= 5]
     except ValueError as err:
         raise ValidationError(f"floors are whole numbers separated by commas ({err})") from err
+    if len(floors) < len(parts) or any(f not in FLOORS for f in floors):
+        raise ValidationError(f"floors are between {FLOORS[0]} and {FLOORS[-1]}")
     if not floors:
         raise ValidationError("a lift serves at least one floor")
     if len(floors) > MAX_FLOORS:
@@ -110,9 +123,13 @@ def issue_key(
     principal: AdminPost,
     door_id: str,
     label: Annotated[str, Form(max_length=100)] = "",
+    kind: Annotated[GateKind, Form()] = GateKind.KIOSK,
+    gate_id: Annotated[str, Form(max_length=36)] = "",
 ) -> Response:
-    """Issue a device key for a door's gate or kiosk; its secret is shown once."""
-    issued = accounts.issue_device_key(context_of(request, principal), door_id, label)
+    """Issue a device key for a door's kiosk or edge gate; its secret is shown once."""
+    issued = accounts.issue_device_key(
+        context_of(request, principal), door_id, label, kind, gate_id.strip() or None
+    )
     return render(request, "key.html", key=issued.key, secret=issued.secret)
 
 
@@ -195,9 +212,9 @@ def _day(text: str, end: bool = False) -> datetime | None:
         return None
     try:
         moment = datetime.fromisoformat(text).replace(tzinfo=UTC)
-    except ValueError as err:
-        raise ValidationError(f"dates are YYYY-MM-DD ({err})") from err
-    return moment + timedelta(days=1) if end else moment
+        return moment + timedelta(days=1) if end else moment
+    except (ValueError, OverflowError) as err:
+        raise ValidationError(f"dates are YYYY-MM-DD up to 9999-12-30 ({err})") from err
 
 
 @router.get("/events", response_class=HTMLResponse)

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from facegate.domain.events import EventQuery
 from facegate.domain.people import ConsentMethod, ConsentPurpose
+from facegate.http.deps import server_deps
 from facegate.http.security import Principal
 from facegate.services import accounts, activity, credentials, overview, rights
 from facegate.services.consent import grant_consent, withdraw_consent
@@ -70,7 +71,9 @@ def withdraw(request: Request, principal: ResidentPost) -> Response:
 @router.get("/export")
 def export(request: Request, principal: ResidentView) -> Response:
     """Download everything held about me, as JSON."""
-    data = rights.export_person(context_of(request, principal), _me(principal))
+    visible = server_deps(request).settings.disclosures_visible_to_person
+    context = context_of(request, principal)
+    data = rights.export_person(context, _me(principal), include_disclosures=visible)
     body = json.dumps(data, ensure_ascii=False, indent=2, default=str)
     headers = {"Content-Disposition": 'attachment; filename="facegate-my-data.json"'}
     return Response(body, media_type="application/json", headers=headers)

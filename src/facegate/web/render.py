@@ -13,7 +13,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from facegate.domain.accounts import AccountRole
 from facegate.domain.errors import FacegateError, PolicyRefusedError
 from facegate.http.deps import CsrfError, ServerDeps, context_for, server_deps
-from facegate.http.errors import json_answer, status_for
+from facegate.http.errors import json_answer, public_detail, status_for
 from facegate.http.security import CSRF_FIELD, SESSION_COOKIE, Principal, csrf_matches
 from facegate.services import accounts
 from facegate.services.context import ServiceContext
@@ -143,4 +143,6 @@ async def answer_error(request: Request, error: Exception) -> Response:
     if isinstance(error, LoginRequiredError):
         return redirect(f"/login?next={request.url.path}")
     status = status_for(error)
-    return render(request, "error.html", status_code=status, message=str(error), status=status)
+    return render(
+        request, "error.html", status_code=status, message=public_detail(error), status=status
+    )

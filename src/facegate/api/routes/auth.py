@@ -65,7 +65,7 @@ def open_session(request: Request, response: Response, deps: Deps, body: LoginRe
     """
     client, limiter = client_of(request), deps.limiter
     counters: Metrics = request.app.state.metrics
-    if limiter.blocked(client, body.username):
+    if not limiter.reserve(client, body.username):
         counters.logins_failed += 1
         raise TooManyAttemptsError("too many failed logins: wait a few minutes")
     lifetime = timedelta(hours=deps.settings.server.session_hours)
@@ -74,8 +74,7 @@ def open_session(request: Request, response: Response, deps: Deps, body: LoginRe
             context_for(deps, None), deps.hasher, body.username, body.password, lifetime
         )
     except AccessRefusedError:
-        limiter.failed(client, body.username)
-        counters.logins_failed += 1
+        counters.logins_failed += 1  # the reserved attempt stays counted
         raise
     limiter.succeeded(client, body.username)
     set_session_cookie(response, login.token, lifetime, deps.settings.server.secure_cookies)

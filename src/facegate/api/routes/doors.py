@@ -8,8 +8,12 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, File, UploadFile
 from pydantic import BaseModel, Field
 
-from facegate.domain.accounts import DeviceKey
-from facegate.domain.errors import PolicyRefusedError, ServiceUnavailableError
+from facegate.domain.accounts import DeviceKey, GateKind
+from facegate.domain.errors import (
+    PolicyRefusedError,
+    ServiceUnavailableError,
+    ValidationError,
+)
 from facegate.domain.site import CredentialKind, CredentialMode, Door, DoorKind
 from facegate.http.deps import Admin, Deps, Device, Reader, Staff, context_for, decider_of
 from facegate.http.uploads import read_bounded
@@ -53,10 +57,29 @@ class DoorPublic(BaseModel):
 
 
 class KeyCreate(BaseModel):
-    """A device key to issue for the gate at a door."""
+    """A device key to issue, bound to a gate registered for one door or lift.
 
-    gate_id: str
+    ``target_id`` names the door or lift; ``kind`` is ``kiosk`` (posts frames and
+    credentials to ``/doors/{id}/...``, reads nothing; the default) or ``edge`` (a gate
+    in its own process: reads its door's snapshot, delivers its door's events).
+    ``gate_id`` names the gate (an edge gate's ``FACEGATE_GATE__GATE_ID``; a new id when
+    left out; an existing gate of the same door and kind gets another key). For
+    compatibility, a body with ``gate_id`` alone issues a kiosk key for the door or lift
+    ``gate_id``.
+    """
+
+    target_id: str | None = Field(default=None, max_length=64)
+    kind: GateKind = GateKind.KIOSK
+    gate_id: str | None = Field(default=None, max_length=36)
     label: str = Field(default="", max_length=200)
+
+    def binding(self) -> tuple[str, str | None]:
+        """The door or lift, and the gate id (``None``: a new one)."""
+        if self.target_id is not None:
+            return self.target_id, self.gate_id
+        if self.gate_id is None:
+            raise ValidationError("name the door or lift in target_id")
+        return self.gate_id, None
 
 
 class KeyPublic(BaseModel):
@@ -64,6 +87,8 @@ class KeyPublic(BaseModel):
 
     id: str
     gate_id: str
+    target_id: str
+    kind: GateKind
     label: str
     created_at: datetime
     revoked_at: datetime | None
@@ -75,6 +100,8 @@ class KeyPublic(BaseModel):
         return cls(
             id=key.id,
             gate_id=key.gate_id,
+            target_id=key.target_id,
+            kind=key.kind,
             label=key.label,
             created_at=key.created_at,
             revoked_at=key.revoked_at,
@@ -132,7 +159,7 @@ async def post_frame(
     file: Annotated[UploadFile, File(description="One camera frame, JPEG or PNG.")],
 ) -> DecisionPublic:
     """A gate's (or kiosk's) frame for its own door, answered with the decision."""
-    if principal.device is None or principal.device.gate_id != door_id:
+    if principal.device is None or principal.device.target_id != door_id:
         raise PolicyRefusedError("this device key is for another door")
     decider = decider_of(deps)
     data = await read_bounded(file, deps.settings.server.max_upload_bytes)
@@ -158,7 +185,7 @@ def post_credential(
     deps: Deps, principal: Device, door_id: str, body: CredentialShown
 ) -> DecisionPublic:
     """A card number, PIN or QR code shown at a door's kiosk, answered with the decision."""
-    if principal.device is None or principal.device.gate_id != door_id:
+    if principal.device is None or principal.device.target_id != door_id:
         raise PolicyRefusedError("this device key is for another door")
     decision = decider_of(deps).decide_credential(door_id, body.kind, body.value)
     return DecisionPublic(
@@ -175,7 +202,10 @@ def list_keys(deps: Deps, principal: Admin) -> list[KeyPublic]:
 @router.post("/devices/keys", status_code=201)
 def issue_key(deps: Deps, principal: Admin, body: KeyCreate) -> KeyPublic:
     """Issue a gate's key; its secret comes back once."""
-    issued = accounts.issue_device_key(context_for(deps, principal), body.gate_id, body.label)
+    target_id, gate_id = body.binding()
+    issued = accounts.issue_device_key(
+        context_for(deps, principal), target_id, body.label, body.kind, gate_id
+    )
     return KeyPublic.of(issued.key, issued.secret)
 
 

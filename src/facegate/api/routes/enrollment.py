@@ -9,6 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, UploadFile
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 
 from facegate.http.deps import Deps, Staff, context_for
 from facegate.http.uploads import read_photos
@@ -50,7 +51,8 @@ async def check(deps: Deps, principal: Staff, person_id: str, files: Files) -> l
     """Run the quality gate on photos without storing anything (feedback for the user)."""
     settings = deps.settings
     photos = await read_photos(files, settings.images, settings.server.max_upload_bytes)
-    verdicts = check_photos(context_for(deps, principal), deps.describer, person_id, photos)
+    context = context_for(deps, principal)
+    verdicts = await run_in_threadpool(check_photos, context, deps.describer, person_id, photos)
     return [
         PhotoVerdict(name=str(photo), accepted=reason is None, reason=reason)
         for photo, reason in verdicts.items()
@@ -73,8 +75,10 @@ async def enroll_photos(
     settings = deps.settings
     photos = await read_photos(files, settings.images, settings.server.max_upload_bytes)
     check = DuplicateCheck(settings.matching.duplicate_threshold, allow_duplicate)
-    context = context_for(deps, principal)
-    result = enroll(context, deps.sealer(), deps.describer, person_id, photos, check)
+    context, sealer = context_for(deps, principal), deps.sealer()
+    result = await run_in_threadpool(
+        enroll, context, sealer, deps.describer, person_id, photos, check
+    )
     return EnrollmentPublic(
         person_id=result.person_id,
         model=result.model_id,

@@ -10,6 +10,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
+from pydantic import AwareDatetime
 
 from facegate.api.schemas import EventPublic
 from facegate.domain.events import EventQuery
@@ -33,11 +34,14 @@ def list_events(
     person_id: str | None = None,
     granted: bool | None = None,
     reason: Reason | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: AwareDatetime | None = None,
+    until: AwareDatetime | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[EventPublic]:
-    """Past events, newest first, filtered (the read is audited)."""
+    """Past events, newest first, filtered (the read is audited).
+
+    ``since`` and ``until`` need a time zone (``2026-01-01T00:00:00Z``); without one: 422.
+    """
     query = EventQuery(door_id, person_id, granted, reason, since, until, limit)
     return [EventPublic.of(e) for e in activity.search_events(context_for(deps, principal), query)]
 
@@ -72,7 +76,7 @@ def stream_events(
     request: Request,
     deps: Deps,
     principal: Reader,
-    since: datetime | None = None,
+    since: AwareDatetime | None = None,
     duration_s: Annotated[float, Query(ge=0, le=3600)] = 600,
 ) -> StreamingResponse:
     """New events as ``text/event-stream`` (``event: access``), for ``duration_s`` seconds.

@@ -1,28 +1,41 @@
-"""Gates in their own process: pull their snapshot, push their events (device key only).
+"""Gates in their own process: poll their snapshot, push their events (edge device key only).
 
-``GET /gates/{gate_id}/snapshot?target=<door or lift>&model=<descriptor model id>``
-answers the snapshot in the wire format of :mod:`facegate.gate.snapshot_wire`: its body
+``GET /gates/{gate_id}/snapshot?model=<descriptor model id>`` answers the snapshot of the
+gate's own door or lift (the one its registered gate serves; a ``target`` parameter, if
+sent, must name it) in the wire format of :mod:`facegate.gate.snapshot_wire`: its body
 (templates, cards, PIN hashes, rules) is sealed under a key derived from the calling
 gate's device key, so it is never in clear text outside the two ends, even where TLS
-ends at a proxy. ``POST /gates/{gate_id}/events`` stores each event once by its key
-(the gate's outbox may send a batch again after a crash; the receipts ignore repeats).
+ends at a proxy. The answer's ``ETag`` is the snapshot version; with ``If-None-Match``
+naming the current version the answer is ``304`` (one version read, nothing built, no
+audit record). The poll's query also carries the gate's health (``version``,
+``last_sync``, ``backlog``, ``camera``), kept for ``/health`` and ``/metrics``.
+A kiosk key gets no snapshot (``403``).
+
+``POST /gates/{gate_id}/events`` stores each event once by its key (the gate's outbox
+may send a batch again after a crash; the receipts ignore repeats); events must name
+the gate's own door (see :func:`facegate.services.gate_sync.receive_events`).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from facegate.domain.accounts import DeviceKey, GateKind
 from facegate.domain.errors import PolicyRefusedError, ValidationError
-from facegate.domain.gate import GateEvent
+from facegate.domain.gate import GateEvent, GateReport
 from facegate.domain.policy import SiteMode
 from facegate.gate.outbox import event_from_json
 from facegate.gate.snapshot_wire import gate_wire_key, snapshot_to_wire
 from facegate.http.deps import Deps, Device, context_for
 from facegate.http.security import DEVICE_HEADER, Principal
-from facegate.services.gate_sync import build_snapshot, receive_events
+from facegate.services.gate_health import BOARD
+from facegate.services.gate_sync import receive_events
+from facegate.services.snapshots import SnapshotRequest, build_snapshot, snapshot_version
 
 router = APIRouter(tags=["gates"])
 
@@ -40,23 +53,47 @@ class Receipt(BaseModel):
     new: int
 
 
-def _own_gate(principal: Principal, gate_id: str) -> None:
-    if principal.device is None or principal.device.gate_id != gate_id:
+def _own_gate(principal: Principal, gate_id: str) -> DeviceKey:
+    """The calling key, when it is a live edge key of ``gate_id``."""
+    device = principal.device
+    if device is None or device.gate_id != gate_id or not device.target_id:
         raise PolicyRefusedError("this device key is for another gate")
+    if device.kind is not GateKind.EDGE:
+        raise PolicyRefusedError("a kiosk key gets no snapshot and delivers no events")
+    return device
 
 
-@router.get("/gates/{gate_id}/snapshot")
+@router.get("/gates/{gate_id}/snapshot", response_model=None)
 def gate_snapshot(
-    deps: Deps, principal: Device, request: Request, gate_id: str, target: str, model: str
-) -> dict[str, Any]:
-    """The snapshot the gate ``gate_id`` decides from at ``target``, sealed for it."""
-    _own_gate(principal, gate_id)
+    deps: Deps,
+    principal: Device,
+    request: Request,
+    gate_id: str,
+    model: Annotated[str, Query(max_length=64)],
+    target: Annotated[str | None, Query(max_length=64)] = None,
+    version: Annotated[str, Query(max_length=64)] = "",
+    last_sync: datetime | None = None,
+    backlog: Annotated[int, Query(ge=-1)] = -1,
+    camera: Annotated[str, Query(max_length=16)] = "unknown",
+) -> Response:
+    """The snapshot the gate ``gate_id`` decides from at its door, sealed for it."""
+    device = _own_gate(principal, gate_id)
+    if target is not None and target != device.target_id:
+        raise PolicyRefusedError("this gate's key is for another door or lift")
+    context = context_for(deps, principal)
+    BOARD.record(gate_id, context.clock.now(), GateReport(version, last_sync, backlog, camera))
     match, _ = deps.settings.match_policy(model)
     mode = SiteMode(deps.settings.gate.site_mode)
-    context = context_for(deps, principal)
-    snapshot = build_snapshot(context, deps.sealer(), target, model, match, mode)
+    wanted = SnapshotRequest(device.target_id, model, match, mode)
+    current = snapshot_version(context, wanted)
+    if request.headers.get("if-none-match") == f'"{current}"':
+        return Response(status_code=304, headers={"ETag": f'"{current}"'})
+    snapshot = build_snapshot(
+        context, deps.sealer(), device.target_id, model, match, mode, gate_id=gate_id
+    )
     key = gate_wire_key(request.headers[DEVICE_HEADER], gate_id)
-    return snapshot_to_wire(snapshot, gate_id, key)
+    body = snapshot_to_wire(snapshot, gate_id, key)
+    return JSONResponse(body, headers={"ETag": f'"{snapshot.version}"'})
 
 
 def _parse(batch: EventBatch, gate_id: str) -> list[GateEvent]:
@@ -74,5 +111,9 @@ def gate_events(deps: Deps, principal: Device, gate_id: str, batch: EventBatch) 
     """Store the gate's events, each at most once by its key."""
     _own_gate(principal, gate_id)
     events = _parse(batch, gate_id)
-    new = receive_events(context_for(deps, principal), events)
+    context = context_for(deps, principal)
+    BOARD.seen(gate_id, context.clock.now())
+    with context.store.unit_of_work() as uow:
+        gate = uow.gates.get(gate_id)
+    new = receive_events(context, events, gate, deps.settings.gate.event_max_age_s)
     return Receipt(received=len(events), new=new)

@@ -2,35 +2,81 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel
 
 from facegate import __version__
-from facegate.http.deps import Deps
+from facegate.http.deps import Deps, ServerDeps
 from facegate.http.metrics import Metrics
+from facegate.services.context import ServiceContext
+from facegate.services.gate_health import GateHealth, gate_health, metrics_lines
 
 router = APIRouter(tags=["health"])
 
 
+class GatePublic(BaseModel):
+    """A registered gate and what it last reported when it polled its snapshot.
+
+    ``last_seen`` is ``null`` for a gate not heard from since the server started;
+    ``backlog`` is its outbox's waiting events (-1 unknown); ``camera`` ``ok``,
+    ``failed`` or ``unknown``; ``last_sync`` its own last successful sync.
+    """
+
+    id: str
+    target: str
+    kind: str
+    last_seen: datetime | None
+    last_sync: datetime | None
+    version: str
+    backlog: int
+    camera: str
+
+    @classmethod
+    def of(cls, item: GateHealth) -> GatePublic:
+        """From the service's record."""
+        report = item.report
+        return cls(
+            id=item.gate_id,
+            target=item.target_id,
+            kind=item.kind.value,
+            last_seen=item.last_seen,
+            last_sync=report.last_sync,
+            version=report.version,
+            backlog=report.backlog,
+            camera=report.camera,
+        )
+
+
 class Health(BaseModel):
-    """The server's state."""
+    """The server's state, and its gates' (see :class:`GatePublic`)."""
 
     status: str
     version: str
     site: str | None
+    gates: list[GatePublic] = []
+
+
+def _context(deps: ServerDeps) -> ServiceContext:
+    return ServiceContext(deps.store, deps.clock, "system:health")
 
 
 @router.get("/health")
 def health(deps: Deps) -> Health:
-    """Whether the server and its database answer."""
+    """Whether the server and its database answer, and when each gate last polled."""
     with deps.store.unit_of_work() as uow:
         site = uow.site.get()
-    return Health(status="ok", version=__version__, site=None if site is None else site.name)
+    gates = [GatePublic.of(g) for g in gate_health(_context(deps))]
+    name = None if site is None else site.name
+    return Health(status="ok", version=__version__, site=name, gates=gates)
 
 
 @router.get("/metrics", response_class=PlainTextResponse)
-def metrics(request: Request) -> PlainTextResponse:
-    """Counters in Prometheus text format."""
+def metrics(request: Request, deps: Deps) -> PlainTextResponse:
+    """Counters in Prometheus text format, with each gate's health."""
     counters: Metrics = request.app.state.metrics
-    return PlainTextResponse(counters.render(), media_type="text/plain; version=0.0.4")
+    lines = metrics_lines(gate_health(_context(deps)), deps.clock.now())
+    text = counters.render() + "\n".join(lines) + "\n"
+    return PlainTextResponse(text, media_type="text/plain; version=0.0.4")

@@ -42,7 +42,9 @@ def my_events(deps: Deps, principal: Resident) -> list[EventPublic]:
 @router.get("/export")
 def my_export(deps: Deps, principal: Resident) -> dict[str, Any]:
     """Everything held about me."""
-    return rights.export_person(context_for(deps, principal), _person(principal))
+    visible = deps.settings.disclosures_visible_to_person
+    context = context_for(deps, principal)
+    return rights.export_person(context, _person(principal), include_disclosures=visible)
 
 
 @router.post("/consents", status_code=201)

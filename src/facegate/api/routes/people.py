@@ -56,7 +56,10 @@ def move_out(deps: Deps, principal: Staff, person_id: str) -> PersonPublic:
 @router.get("/{person_id}/export")
 def export_person(deps: Deps, principal: Staff, person_id: str) -> dict[str, Any]:
     """Everything held about a person (audited)."""
-    return rights.export_person(context_for(deps, principal), person_id)
+    visible = deps.settings.disclosures_visible_to_person
+    return rights.export_person(
+        context_for(deps, principal), person_id, include_disclosures=visible
+    )
 
 
 @router.delete("/{person_id}")

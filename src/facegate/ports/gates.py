@@ -1,0 +1,71 @@
+"""Ports of registered gates and of the batched reads a gate snapshot is built from."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Protocol
+
+from facegate.domain.accounts import Gate
+from facegate.domain.credentials import SealedTemplate, VisitorPass, WrappedKey
+from facegate.domain.people import ConsentPurpose, Role
+
+
+class GateRepository(Protocol):
+    """Gates registered for a door or lift."""
+
+    def add(self, gate: Gate) -> None:
+        """Register a gate (:class:`ConflictError` when the id is taken)."""
+        ...
+
+    def find(self, gate_id: str) -> Gate | None:
+        """The gate with ``gate_id``, if registered."""
+        ...
+
+    def get(self, gate_id: str) -> Gate:
+        """The gate with ``gate_id`` (:class:`NotFoundError` when none)."""
+        ...
+
+    def all(self) -> list[Gate]:
+        """Every registered gate, by id."""
+        ...
+
+
+class SiteReads(Protocol):
+    """Whole-site reads, one query each (never one per person)."""
+
+    def data_version(self) -> int:
+        """The site data version, bumped with every change a decision depends on."""
+        ...
+
+    def people(self) -> list[tuple[str, Role, bool]]:
+        """``(id, role, moved out)`` of every person."""
+        ...
+
+    def consenting(self, purpose: ConsentPurpose, now: datetime) -> set[str]:
+        """The people with a consent to ``purpose`` in force at ``now``."""
+        ...
+
+    def template_index(self, model_id: str) -> list[tuple[str, str]]:
+        """``(template id, person id)`` of every template of ``model_id``."""
+        ...
+
+    def templates(self, template_ids: Sequence[str]) -> list[SealedTemplate]:
+        """The templates with these ids."""
+        ...
+
+    def keys(self, person_ids: Iterable[str]) -> dict[str, WrappedKey]:
+        """The wrapped data keys of these people (those who have one)."""
+        ...
+
+    def card_numbers(self) -> list[tuple[str, str]]:
+        """``(number, person id)`` of every card."""
+        ...
+
+    def pin_hashes(self) -> list[tuple[str, str]]:
+        """``(person id, PIN hash)`` of every PIN."""
+        ...
+
+    def passes(self) -> list[VisitorPass]:
+        """Every visitor pass."""
+        ...

@@ -1,0 +1,113 @@
+"""The site's rows a snapshot is assembled from, read once per data version.
+
+Every door's gate asks for its snapshot after a change; the rows they all need (people,
+face consent, rules, alerts, cards, PINs, passes, each model's template index) are read
+once per site data version and store, and each door's snapshot is assembled from them.
+Rows read in a transaction that saw version ``v`` hold at least ``v``'s data (the version
+is read first): a newer change is picked up at the next version, never lost.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from facegate.domain.access import AccessRule, AlertEntry
+from facegate.domain.credentials import VisitorPass
+from facegate.domain.people import ConsentPurpose, Role
+from facegate.domain.policy import PersonAccess
+from facegate.ports import Store, UnitOfWork
+
+
+@dataclass(slots=True)
+class SiteRows:
+    """What every door's snapshot at one data version is assembled from.
+
+    Attributes:
+        version: the site data version they were read at.
+        people: person id to (role, moved out).
+        consenting: people with face consent in force when read.
+        rules: every access rule, by id.
+        alerts: every alert-list entry, by id.
+        cards: ``(number, person id)`` of every card.
+        pins: ``(person id, PIN hash)`` of every PIN.
+        passes: every visitor pass.
+        indexes: per model, ``(template id, person id)`` of its templates (filled on use).
+    """
+
+    version: int
+    people: dict[str, tuple[Role, bool]]
+    consenting: frozenset[str]
+    rules: tuple[AccessRule, ...]
+    alerts: tuple[AlertEntry, ...]
+    cards: list[tuple[str, str]]
+    pins: list[tuple[str, str]]
+    passes: list[VisitorPass]
+    indexes: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    _access: dict[frozenset[str] | None, dict[str, PersonAccess]] = field(default_factory=dict)
+
+    def index(self, uow: UnitOfWork, model_id: str) -> list[tuple[str, str]]:
+        """``(template id, person id)`` of ``model_id``'s templates (read on first use)."""
+        if model_id not in self.indexes:
+            self.indexes[model_id] = uow.reads.template_index(model_id)
+        return self.indexes[model_id]
+
+    def access(self, shown: frozenset[str] | None) -> dict[str, PersonAccess]:
+        """What the policy needs of the people ``shown`` (``None``: everyone), by id.
+
+        PersonAccess is frozen, so people alike share one instance.
+        """
+        if shown not in self._access:
+            shared: dict[tuple[Role, bool, bool], PersonAccess] = {}
+            found: dict[str, PersonAccess] = {}
+            for pid in sorted(self.people if shown is None else shown & self.people.keys()):
+                role, moved = self.people[pid]
+                kind = (role, pid in self.consenting, moved)
+                if kind not in shared:
+                    shared[kind] = PersonAccess(role, kind[1], None, moved)
+                found[pid] = shared[kind]
+            self._access[shown] = found
+        return self._access[shown]
+
+
+def read_rows(uow: UnitOfWork, version: int, now: datetime) -> SiteRows:
+    """Every row a snapshot needs, in a handful of whole-table queries."""
+    reads = uow.reads
+    return SiteRows(
+        version=version,
+        people={pid: (role, moved) for pid, role, moved in reads.people()},
+        consenting=frozenset(reads.consenting(ConsentPurpose.FACE_ACCESS, now)),
+        rules=tuple(uow.rules.all()),
+        alerts=tuple(sorted(uow.alerts.all(), key=lambda a: a.id)),
+        cards=reads.card_numbers(),
+        pins=reads.pin_hashes(),
+        passes=reads.passes(),
+    )
+
+
+class RowMemo:
+    """The last :class:`SiteRows` read of each store (thread-safe; stores held weakly)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._kept: weakref.WeakKeyDictionary[Store, SiteRows] = weakref.WeakKeyDictionary()
+        self.reads = 0
+        """How many times the rows were read (for tests and benches)."""
+
+    def rows(self, store: Store, uow: UnitOfWork, version: int, now: datetime) -> SiteRows:
+        """The rows at ``version``: kept ones when they are of it, else read in ``uow``."""
+        with self._lock:
+            kept = self._kept.get(store)
+        if kept is not None and kept.version == version:
+            return kept
+        fresh = read_rows(uow, version, now)
+        with self._lock:
+            self._kept[store] = fresh
+            self.reads += 1
+        return fresh
+
+
+ROWS = RowMemo()
+"""The process's memo."""

@@ -1,0 +1,262 @@
+"""Gate snapshots: a cheap version check, a batched rebuild, templates decrypted once.
+
+The site data version (``site_state.data_version``, bumped in the transaction of every
+change a decision reads, see :mod:`facegate.store.versioning`) decides whether a gate's
+snapshot is current: :func:`snapshot_version` is one primary-key read, and a rebuild
+happens only when it moved. A rebuild reads the site in a handful of whole-table queries
+(never one per person) and decrypts only the templates it has not decrypted before: a
+:class:`TemplateCache` keeps each model's decrypted templates by template id, drops those
+deleted or of people no longer usable (erased, consent withdrawn, moved out), and opens
+only the new ones.
+
+What a snapshot holds for its door or lift (F1):
+
+- card numbers and PIN hashes only of the people with an access rule there;
+- the rules that name that door (or, for a lift, one of its floors);
+- visitor passes on doors only (a pass names no floor);
+- the active alert list;
+- a gallery of :data:`GalleryScope` ``site`` (every usable resident, the default, see
+  ``docs/security.md`` "Gate galleries") or ``allowed`` (those with a rule there plus
+  alert-listed people).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+from facegate.domain.access import AccessRule
+from facegate.domain.audit import DetailValue
+from facegate.domain.credentials import VisitorPass
+from facegate.domain.gate import SNAPSHOT_FORMAT, GateSnapshot
+from facegate.domain.matching import FloatArray, Gallery, MatchPolicy
+from facegate.domain.people import Role
+from facegate.domain.policy import AccessData, SiteMode, Target
+from facegate.domain.site import CredentialKind
+from facegate.ports import TemplateSealer, UnitOfWork
+from facegate.services.context import ServiceContext, audit
+from facegate.services.site_rows import ROWS, RowMemo, SiteRows
+
+GalleryScope = Literal["site", "allowed"]
+"""Whose faces a door's gallery holds: every usable resident, or those allowed there."""
+
+DEFAULT_GALLERY_SCOPE: GalleryScope = "site"
+"""Chosen by measurement (``bench/gallery_scope.py``, ``docs/security.md``)."""
+
+
+def gate_target(uow: UnitOfWork, target_id: str) -> tuple[Target, str]:
+    """The door or lift ``target_id`` as the policy sees it, and its site id.
+
+    Raises:
+        NotFoundError: no door or lift has that id.
+    """
+    site = uow.site.get()
+    site_id = site.id if site is not None else ""
+    for lift in uow.places.lifts():
+        if lift.id == target_id:
+            return Target(lift.id, frozenset(CredentialKind), floors=lift.floors), site_id
+    door = uow.places.door(target_id)
+    return Target(door.id, door.accepted, door.mode), door.site_id
+
+
+class TemplateCache:
+    """Decrypted templates per (site key, model), by template id; thread-safe.
+
+    Entries of templates deleted since, or of people no longer usable, are dropped on
+    each refresh, so an erased or withdrawn face leaves this process's memory with the
+    next rebuild.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._models: dict[tuple[str, str], dict[str, tuple[str, FloatArray]]] = {}
+        self._galleries: dict[tuple[str, str], tuple[tuple[str, ...], Gallery]] = {}
+        self.opened = 0
+        """How many templates were decrypted so far (for tests and benches)."""
+
+    def gallery(
+        self,
+        uow: UnitOfWork,
+        sealer: TemplateSealer,
+        model_id: str,
+        usable: set[str],
+        index: list[tuple[str, str]] | None = None,
+    ) -> Gallery:
+        """A gallery of the usable templates; the same object while they are the same.
+
+        Doors whose galleries hold the same templates (every door, with the ``site``
+        scope) share one gallery and its matrix, instead of one copy per door.
+        """
+        rows = self.current(uow, sealer, model_id, usable, index)
+        ids = tuple(template_id for template_id, _, _ in rows)
+        slot = (sealer.site_key_id, model_id)
+        with self._lock:
+            kept = self._galleries.get(slot)
+            if kept is not None and kept[0] == ids:
+                return kept[1]
+        gallery = Gallery()
+        for _, person_id, descriptor in rows:
+            gallery.add(person_id, descriptor)
+        with self._lock:
+            self._galleries[slot] = (ids, gallery)
+        return gallery
+
+    def current(
+        self,
+        uow: UnitOfWork,
+        sealer: TemplateSealer,
+        model_id: str,
+        usable: set[str],
+        index: list[tuple[str, str]] | None = None,
+    ) -> list[tuple[str, str, FloatArray]]:
+        """``(template id, person id, descriptor)`` of every usable template, by id.
+
+        Raises:
+            KeyFileError: a new template does not decrypt with the site key.
+        """
+        every = uow.reads.template_index(model_id) if index is None else index
+        index = [(t, p) for t, p in every if p in usable]
+        with self._lock:
+            cache = self._models.setdefault((sealer.site_key_id, model_id), {})
+            wanted = dict(index)
+            for gone in [t for t in cache if t not in wanted or cache[t][0] != wanted[t]]:
+                del cache[gone]
+            missing = [t for t, _ in index if t not in cache]
+            if missing:
+                keys = uow.reads.keys(wanted[t] for t in missing)
+                for template in uow.reads.templates(missing):
+                    key = keys.get(template.person_id)
+                    if key is not None:
+                        cache[template.id] = (template.person_id, sealer.open(key, template))
+                        self.opened += 1
+            return [(t, p, cache[t][1]) for t, p in index if t in cache]
+
+
+TEMPLATES = TemplateCache()
+"""The process's template cache (one site key per process in practice)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotRequest:
+    """What a snapshot is for: its door or lift, model, policy, site mode and scope."""
+
+    target_id: str
+    model_id: str
+    match: MatchPolicy
+    mode: SiteMode = SiteMode.NORMAL
+    scope: GalleryScope = DEFAULT_GALLERY_SCOPE
+
+    def version(self, data_version: int) -> str:
+        """The snapshot version at ``data_version``: equal versions hold equal data."""
+        spelled = "|".join(
+            (
+                str(SNAPSHOT_FORMAT),
+                self.target_id,
+                self.model_id,
+                repr(self.match),
+                self.mode.value,
+                self.scope,
+            )
+        )
+        return f"{data_version}.{hashlib.sha256(spelled.encode()).hexdigest()[:12]}"
+
+
+def snapshot_version(context: ServiceContext, request: SnapshotRequest) -> str:
+    """The version a snapshot for ``request`` would have now (one primary-key read).
+
+    Raises:
+        DatabaseUnavailableError: the database cannot be reached.
+    """
+    with context.store.unit_of_work() as uow:
+        return request.version(uow.reads.data_version())
+
+
+def build_snapshot(
+    context: ServiceContext,
+    sealer: TemplateSealer,
+    target_id: str,
+    model_id: str,
+    match: MatchPolicy,
+    mode: SiteMode = SiteMode.NORMAL,
+    *,
+    scope: GalleryScope = DEFAULT_GALLERY_SCOPE,
+    gate_id: str | None = None,
+    cache: TemplateCache = TEMPLATES,
+    memo: RowMemo = ROWS,
+) -> GateSnapshot:
+    """Read everything a gate at ``target_id`` needs into a snapshot (audited once).
+
+    Only templates of ``model_id`` of people with face consent in force who have not
+    moved out are in the gallery.
+
+    Raises:
+        NotFoundError: unknown door or lift.
+        KeyFileError: a template does not decrypt with the site key.
+        DatabaseUnavailableError: the database cannot be reached.
+    """
+    request = SnapshotRequest(target_id, model_id, match, mode, scope)
+    with context.store.unit_of_work() as uow:
+        now = context.clock.now()
+        data_version = uow.reads.data_version()
+        version = request.version(data_version)
+        target, site_id = gate_target(uow, target_id)
+        rows = memo.rows(context.store, uow, data_version, now)
+        access = _access(rows, uow, sealer, request, target, cache)
+        details: dict[str, DetailValue] = {
+            "target": target_id,
+            "templates": len(access.gallery),
+            "version": version,
+        }
+        if gate_id is not None:
+            details["gate_id"] = gate_id
+        audit(uow, context, "gate.snapshot", None, details)
+        uow.commit()
+    return GateSnapshot(SNAPSHOT_FORMAT, version, now, site_id, model_id, target, access)
+
+
+def _access(
+    rows: SiteRows,
+    uow: UnitOfWork,
+    sealer: TemplateSealer,
+    request: SnapshotRequest,
+    target: Target,
+    cache: TemplateCache,
+) -> AccessData:
+    rules = tuple(r for r in rows.rules if _names(r, target))
+    allowed = _allowed(rules, rows.people)
+    listed = {entry.person_id for entry in rows.alerts}
+    people = rows.access(None if request.scope == "site" else frozenset(allowed | listed))
+    usable = {pid for pid, p in people.items() if p.face_consent and not p.moved_out}
+    index = rows.index(uow, request.model_id)
+    gallery = cache.gallery(uow, sealer, request.model_id, usable, index)
+    cards = {n: pid for n, pid in rows.cards if pid in allowed}
+    pins = {pid: h for pid, h in rows.pins if pid in allowed}
+    passes = _passes(rows.passes, target)
+    return AccessData(
+        request.mode, people, gallery, request.match, cards, pins, passes, rules, rows.alerts
+    )
+
+
+def _names(rule: AccessRule, target: Target) -> bool:
+    """Whether ``rule`` is about ``target`` (its door, or one of its lift's floors)."""
+    if target.is_lift:
+        return bool(rule.floors & set(target.floors))
+    return target.id in rule.door_ids
+
+
+def _allowed(rules: Iterable[AccessRule], people: Mapping[str, tuple[Role, bool]]) -> set[str]:
+    """The people some rule about the target names, by id or by role."""
+    rules = list(rules)
+    named = {r.person_id for r in rules if r.person_id is not None}
+    roles = {r.role for r in rules if r.role is not None}
+    return {pid for pid, (role, _) in people.items() if pid in named or role in roles}
+
+
+def _passes(passes: Iterable[VisitorPass], target: Target) -> dict[str, VisitorPass]:
+    """Visitor passes by code hash; none at a lift (a pass names no floor)."""
+    if target.is_lift:
+        return {}
+    return {p.code_hash: p for p in passes}
