@@ -1,7 +1,8 @@
 """The bench's HTTP clients of a running server: kiosks, the console, snapshots, credentials.
 
 Each speaks only the public HTTP contract (``POST /api/v1/doors/{id}/frames`` with a
-device key, ``POST /api/v1/doors/{id}/credentials``, ``GET /api/v1/gates/{id}/snapshot``,
+device key, ``POST /api/v1/doors/{id}/credentials`` (a kiosk's key), ``GET
+/api/v1/gates/{gate_id}/snapshot`` (an edge gate's key),
 the console's login form and pages), so it keeps working whatever the server does
 inside. Every call's wall-clock latency is recorded in milliseconds.
 """
@@ -181,7 +182,7 @@ class SnapshotProbe:
     """
 
     url: str
-    door_id: str
+    gate_id: str
     key: str
     model_id: str
     rebuild_ms: list[float] = field(default_factory=list)
@@ -196,13 +197,14 @@ class SnapshotProbe:
             headers["If-None-Match"] = self.etag
         begin = time.perf_counter()
         response = httpx.get(
-            f"{self.url}/api/v1/gates/{self.door_id}/snapshot",
-            params={"target": self.door_id, "model": self.model_id},
+            f"{self.url}/api/v1/gates/{self.gate_id}/snapshot",
+            params={"model": self.model_id},
             headers=headers,
             timeout=60.0,
         )
         elapsed = (time.perf_counter() - begin) * 1000.0
-        self.etag = response.headers.get("etag", self.etag)
+        if response.status_code == 200:
+            self.etag = response.headers.get("etag", self.etag)
         (self.check_ms if conditional else self.rebuild_ms).append(elapsed)
         self.unchanged += response.status_code == 304
 

@@ -13,7 +13,7 @@ from sqlalchemy import text
 from facegate.bootstrap import build_sealer
 from facegate.sitebench import load, population, report
 from facegate.sitebench.clients import Console, FrameAnswer, Kiosk, Presented, SnapshotProbe
-from facegate.sitebench.processes import Server, running_server, start_edge_gate
+from facegate.sitebench.processes import EdgeGate, Server, running_server, start_edge_gate
 from facegate.sitebench.setup import Built, Say, SiteBenchOptions
 from facegate.sitebench.writer import Toggled, Writer
 
@@ -60,8 +60,9 @@ def _start_edges(
         ranges = load.write_gate_frames(
             folder, door, clips, options.gap_frames, total, options.seed + 100 + n
         )
+        gate = EdgeGate(door, *population.issue_edge_key(built.context, door, f"bench edge {n}"))
         process = start_edge_gate(
-            env, server.url, door, built.keys[door], folder, options.gate_fps, root / "edge.log"
+            env, server.url, gate, folder, options.gate_fps, root / "edge.log"
         )
         edges.append(load.EdgeRun(door, process, ranges, options.gate_fps))
     load.run_threads([e.read for e in edges])
@@ -154,7 +155,8 @@ def _clients(
     kiosks = [Kiosk(server.url, d, built.keys[d], kiosk_fps) for d in kiosk_doors]
     console = Console(server.url, server.admin, server.password)
     door = next(d for d in built.layout.all_doors if d not in busy)
-    probe = SnapshotProbe(server.url, door, built.keys[door], built.model_id)
+    gate_id, key = population.issue_edge_key(built.context, door, "bench snapshot puller")
+    probe = SnapshotProbe(server.url, gate_id, key, built.model_id)
     return _Clients(kiosks, console, probe, _writer(built, server))
 
 

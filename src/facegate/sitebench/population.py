@@ -22,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from facegate.domain.access import TimeWindow
+from facegate.domain.accounts import GateKind
 from facegate.domain.errors import BadInputError, DuplicateFaceError
 from facegate.domain.faces import UploadedPhoto
 from facegate.domain.matching import FloatArray
@@ -221,5 +222,12 @@ def add_fill(
 
 
 def issue_keys(context: ServiceContext, layout: Layout) -> dict[str, str]:
-    """A device key per door: door id -> secret."""
-    return {d: accounts.issue_device_key(context, d, "bench").secret for d in layout.all_doors}
+    """A kiosk's device key for every door and lift: target id -> secret."""
+    targets = [*layout.all_doors, *layout.lifts]
+    return {t: accounts.issue_device_key(context, t, "bench kiosk").secret for t in targets}
+
+
+def issue_edge_key(context: ServiceContext, door_id: str, label: str) -> tuple[str, str]:
+    """An edge gate registered for ``door_id`` and its device key: (gate id, secret)."""
+    issued = accounts.issue_device_key(context, door_id, label, GateKind.EDGE)
+    return issued.key.gate_id, issued.secret

@@ -175,22 +175,31 @@ def running_server(env: dict[str, str], log: Path) -> Iterator[Server]:
                 process.wait()
 
 
+@dataclass(frozen=True, slots=True)
+class EdgeGate:
+    """A registered edge gate: its door, gate id and device key."""
+
+    door_id: str
+    gate_id: str
+    key: str
+
+
 def start_edge_gate(
-    env: dict[str, str], url: str, door_id: str, key: str, frames: Path, fps: float, log: Path
+    env: dict[str, str], url: str, gate: EdgeGate, frames: Path, fps: float, log: Path
 ) -> subprocess.Popen[bytes]:
     """An edge gate process (the gate runtime, HTTP upstream) on a paced folder of frames.
 
     Its stdout carries one JSON line per decision (``facegate gate --json``'s format).
     """
-    folder = frames.parent / f"gate-{door_id[:8]}"
+    folder = frames.parent / f"gate-{gate.gate_id}"
     folder.mkdir(parents=True, exist_ok=True)
     gate_env = {
         **env,
         "FACEGATE_DATA_DIR": str(folder),
         "FACEGATE_GATE__UPSTREAM": "http",
         "FACEGATE_GATE__SERVER_URL": url,
-        "FACEGATE_GATE__DEVICE_KEY": key,
-        "FACEGATE_GATE__GATE_ID": door_id,
+        "FACEGATE_GATE__DEVICE_KEY": gate.key,
+        "FACEGATE_GATE__GATE_ID": gate.gate_id,
     }
     gate_env.pop("FACEGATE_DB_URL", None)
     command = [
@@ -198,7 +207,7 @@ def start_edge_gate(
         "-m",
         "facegate.sitebench.edge",
         "--door",
-        door_id,
+        gate.door_id,
         "--frames",
         str(frames),
         "--fps",
