@@ -111,6 +111,7 @@ def main_phase(
         "edge_decision_p95_ms": report.percentile(edge_latency, 95),
         "edge_presentations": len(at_edges),
         "kiosk_presentations": len(at_kiosks),
+        "edge_frames_skipped": [e.end.get("skipped") for e in edges],
         "peak_rss_mb": rss,
         "peak_rss_mb_after_ramp": rss_after_ramp,
         "saturation_frames_per_s": ramp.saturation_frames_per_s,
