@@ -30,10 +30,22 @@ def _clips(built: Built, video: bool, frames: int, per_person: int = 4) -> list[
     return clips
 
 
-def audit_rows(built: Built) -> int:
-    """Rows in the audit log now."""
+def audit_head(built: Built) -> int:
+    """The audit log's last sequence number now (0 when empty)."""
     with built.store.engine.connect() as connection:
-        return int(connection.execute(text("SELECT count(*) FROM audit_log")).scalar_one())
+        found = connection.execute(text("SELECT max(seq) FROM audit_log")).scalar_one()
+        return int(found or 0)
+
+
+def audit_since(built: Built, after: int, until: int) -> dict[str, int]:
+    """Audit rows with ``after < seq <= until``, counted by action."""
+    query = text(
+        "SELECT action, count(*) FROM audit_log WHERE seq > :after AND seq <= :until "
+        "GROUP BY action ORDER BY count(*) DESC"
+    )
+    with built.store.engine.connect() as connection:
+        rows = connection.execute(query, {"after": after, "until": until}).all()
+    return {str(action): int(count) for action, count in rows}
 
 
 def _doors(options: SiteBenchOptions, layout: population.Layout) -> tuple[list[str], list[str]]:
@@ -174,7 +186,7 @@ def _load(
     on = _clients(built, server, options.kiosk_fps, kiosk_doors, [*kiosk_doors, *edge_doors])
     on.probe.pull(conditional=False)
     _warm_up(on.kiosks, on.console)
-    audit_before, started = audit_rows(built), time.time()
+    audit_before, started = audit_head(built), time.time()
     threads = load.run_threads(
         [
             *(
@@ -188,19 +200,19 @@ def _load(
     )
     stop.wait(options.duration_s)
     stop.set()
-    elapsed, audit_added = time.time() - started, audit_rows(built) - audit_before
+    elapsed, audit_after = time.time() - started, audit_head(built)
     for thread in threads:
         thread.join(timeout=120)
     answers = [a for k in on.kiosks for a in k.answers if a.sent_at < started + elapsed]
     for kiosk in on.kiosks:
         kiosk.close()
     on.console.close()
-    figures = _figures(on, answers, elapsed, audit_added)
+    figures = _figures(on, answers, elapsed, audit_since(built, audit_before, audit_after))
     return figures, [p for k in on.kiosks for p in k.presented]
 
 
 def _figures(
-    on: _Clients, answers: list[FrameAnswer], elapsed: float, audit_added: int
+    on: _Clients, answers: list[FrameAnswer], elapsed: float, audit: dict[str, int]
 ) -> dict[str, object]:
     """The load's figures (see docs/site-bench.md for each key)."""
     reach = [REACH_TIMEOUT_S if r is None else r for r in on.writer.reach_s]
@@ -212,8 +224,8 @@ def _figures(
         "change_to_all_doors_s": round(max(reach), 2) if reach else None,
         "change_samples_s": [round(r, 2) for r in reach],
         "change_timed_out": sum(r is None for r in on.writer.reach_s),
-        "audit_rows_per_hour": round(audit_added / elapsed * 3600.0),
-        "audit_rows": audit_added,
+        "audit_rows_per_hour": round(sum(audit.values()) / elapsed * 3600.0),
+        "audit_rows_by_action": audit,
         "frames_per_hour": round(len(answers) / elapsed * 3600.0),
         "console_p95_ms": report.percentile(on.console.latencies_ms, 95),
         "console_requests": len(on.console.latencies_ms),
