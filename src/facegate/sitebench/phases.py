@@ -107,7 +107,7 @@ def main_phase(
             {d: built.keys[d] for d in built.layout.all_doors},
             clips[0],
             options.ramp_step_s,
-            (1, 2, 4, 8),
+            (1, 2, 4, 8, 16),
             say,
         )
         rss_after_ramp = server.peak_rss_mb()
