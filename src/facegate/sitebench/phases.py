@@ -30,6 +30,16 @@ def _clips(built: Built, video: bool, frames: int, per_person: int = 4) -> list[
     return clips
 
 
+def _at(built: Built, door_id: str, clips: list[load.Clip]) -> list[load.Clip]:
+    """The rotation at a door: every clip, and the clips of the door's own residents again.
+
+    A quarter to a third of the presentations are then residents at their own door, the rest
+    residents of other buildings and strangers.
+    """
+    building = built.layout.building_of(door_id)
+    return [*clips, *(c for c in clips if built.cast.residents.get(c.who) == building)]
+
+
 def audit_head(built: Built) -> int:
     """The audit log's last sequence number now (0 when empty)."""
     with built.store.engine.connect() as connection:
@@ -70,7 +80,7 @@ def _start_edges(
     for n, door in enumerate(doors):
         folder = root / f"edge-{n}" / "frames"
         ranges = load.write_gate_frames(
-            folder, door, clips, options.gap_frames, total, options.seed + 100 + n
+            folder, door, _at(built, door, clips), options.gap_frames, total, options.seed + 100 + n
         )
         gate = EdgeGate(door, *population.issue_edge_key(built.context, door, f"bench edge {n}"))
         process = start_edge_gate(
@@ -190,7 +200,7 @@ def _load(
     threads = load.run_threads(
         [
             *(
-                load.kiosk_runner(k, clips, options.gap_frames, n, stop)
+                load.kiosk_runner(k, _at(built, k.door_id, clips), options.gap_frames, n, stop)
                 for n, k in enumerate(on.kiosks)
             ),
             lambda: load.console_loop(on.console, stop),
@@ -284,7 +294,10 @@ def stills_phase(
         kiosks = [Kiosk(server.url, d, built.keys[d], options.kiosk_fps) for d in kiosk_doors]
         _warm_up(kiosks, None)
         threads = load.run_threads(
-            [load.kiosk_runner(k, clips, options.gap_frames, n, stop) for n, k in enumerate(kiosks)]
+            [
+                load.kiosk_runner(k, _at(built, k.door_id, clips), options.gap_frames, n, stop)
+                for n, k in enumerate(kiosks)
+            ]
         )
         stop.wait(options.stills_s)
         stop.set()
