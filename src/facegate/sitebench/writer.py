@@ -40,10 +40,10 @@ class Toggled:
 class Writer:
     """Changes the site every ``interval_s`` while the load runs.
 
-    In turn: enrol a new synthetic resident (the full enrolment path with its duplicate
-    check, timed); give the caretaker a new card and time until
-    every door opens for it; erase a synthetic resident; erase (or enrol again) a real
-    resident who is being presented.
+    In turn: erase (or enrol again) a real resident who is being presented; enrol a new
+    synthetic resident (the full enrolment path with its duplicate check, timed); give
+    the caretaker a new card and time until every door opens for it; erase a synthetic
+    resident.
     """
 
     context: ServiceContext
@@ -66,10 +66,10 @@ class Writer:
     def run(self, stop: threading.Event, interval_s: float) -> None:
         """Change the site until ``stop``."""
         actions: list[Callable[[int], None]] = [
+            self._toggle,
             self._enrol,
             self._new_card,
             self._erase,
-            self._toggle,
         ]
         self._stop = stop
         for n in itertools.count():
@@ -113,7 +113,7 @@ class Writer:
     def _toggle(self, n: int) -> None:
         if not self.toggled:
             return
-        real = self.toggled[(n // 4) % len(self.toggled)]
+        real = self.toggled[(n // 8) % len(self.toggled)]  # erased, then back 4 turns later
         if real.resident is not None:
             rights.erase_person(self.context, real.resident.person_id)
             real.resident = None
