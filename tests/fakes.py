@@ -515,3 +515,90 @@ class FakeDescriber:
         if not stem.isdigit():
             raise NoFaceError(f"{path}: no face found")
         return unit_descriptor(int(stem))
+
+
+# -- gate ports: the face engine, the door, the event sink ----------------------------
+
+
+def fake_frame(index: int, person: int = 0, good: bool = True, fail: bool = False) -> Any:
+    """A frame :class:`FakeFaceEngine` reads: ``person`` 0 shows no face.
+
+    Pixel ``[0, 0]`` holds the person's seed, whether the face passes the quality gate,
+    and whether the detector should fail on it. Frames are 25 per second.
+    """
+    from facegate.ports import Frame
+
+    image = np.zeros((120, 160, 3), np.uint8)
+    image[0, 0] = (person, int(good), int(fail))
+    return Frame(image, index, index / 25.0)
+
+
+class FakeFaceEngine:
+    """The face engine as perception uses it, reading the frames of :func:`fake_frame`.
+
+    A person's face is one box in the middle; its descriptor is :func:`unit_descriptor`
+    of the person's seed. ``embedded`` counts the descriptors computed.
+    """
+
+    def __init__(self) -> None:
+        self.embedded = 0
+        self.detector = self
+        self.embedder = self
+
+    def detect(self, image: Any) -> list[Any]:
+        from facegate.domain.faces import Box
+        from facegate.vision.detection import Detection
+
+        person, _, fail = (int(v) for v in image[0, 0])
+        if fail:
+            raise RuntimeError("detector crashed")
+        return [Detection(Box(40, 20, 120, 100), 1.0, "hog")] if person else []
+
+    def measure(self, image: Any, detections: Any, describe: bool = False) -> list[Any]:
+        from facegate.domain.faces import FaceQuality, FivePointLandmarks, QualityVerdict
+        from facegate.vision.engine import Face
+
+        person, good, _ = (int(v) for v in image[0, 0])
+        points = ((90.0, 50.0), (80.0, 50.0), (60.0, 50.0), (70.0, 50.0), (75.0, 70.0))
+        quality = FaceQuality(80.0, 25.0, 100.0, 120.0, 40.0, 0.0, 0.0)
+        verdict = QualityVerdict(bool(good), () if good else ("sharpness",))
+        chip = np.full((150, 150, 3), person, np.uint8)
+        faces = []
+        for detection in detections:
+            descriptor = None
+            if describe:
+                self.embedded += 1
+                descriptor = unit_descriptor(person)
+            landmarks = FivePointLandmarks(points)
+            faces.append(Face(detection, landmarks, quality, verdict, chip, descriptor))
+        return faces
+
+    def embed(self, chips: Any) -> FloatArray:
+        self.embedded += len(chips)
+        return np.stack([unit_descriptor(int(chip[0, 0, 0])) for chip in chips])
+
+
+class FakeDoor:
+    """A door that records its commands; ``fail`` raises the given exception."""
+
+    def __init__(self, fail: Exception | None = None) -> None:
+        self.fail = fail
+        self.commands: list[Any] = []
+
+    def send(self, command: Any) -> None:
+        if self.fail is not None:
+            raise self.fail
+        self.commands.append(command)
+
+    def close(self) -> None:
+        pass
+
+
+class ListSink:
+    """An event sink (the outbox port) that keeps the events in a list."""
+
+    def __init__(self) -> None:
+        self.events: list[Any] = []
+
+    def put(self, event: Any) -> None:
+        self.events.append(event)

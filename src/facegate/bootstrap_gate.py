@@ -27,7 +27,10 @@ from facegate.gate.runner import RunningGate, SnapshotHolder, SyncThread
 from facegate.gate.snapshot_file import FILE_KEY_LABEL, SnapshotFile, snapshot_path
 from facegate.gate.snapshot_wire import derive_gate_key, gate_wire_key
 from facegate.gate.store_upstream import StoreUpstream
+from facegate.messaging.mqtt_alarms import MqttAlarmPublisher, alarm_topic
+from facegate.messaging.webhook import WebhookNotifier
 from facegate.ports import DoorActuator, GateUpstream, LivenessCheck
+from facegate.services.alarms import AlarmChannel, AlarmFeed, AlarmRelay, AlarmService
 from facegate.vision.engine import FaceEngine
 from facegate.vision.liveness.check import FusedLivenessCheck
 from facegate.vision.liveness.face_mesh import FaceMeshModel
@@ -99,7 +102,7 @@ def build_upstream(settings: Settings, engine: FaceEngine, clock: Clock) -> Gate
             str(gate.server_url), gate.gate_id, secret, engine.model_id, gate.http_timeout_s
         )
     match, _ = settings.match_policy(engine.model_id)
-    return StoreUpstream(
+    store = StoreUpstream(
         lambda: build_store(settings),
         build_sealer(settings),
         clock,
@@ -107,6 +110,37 @@ def build_upstream(settings: Settings, engine: FaceEngine, clock: Clock) -> Gate
         match,
         SiteMode(gate.site_mode),
     )
+    # On the site database the gate receives its own events: it raises their alarms.
+    return AlarmRelay(store, _store_alarms(settings))
+
+
+def build_alarm_service(
+    settings: Settings,
+    webhook: Callable[[dict[str, str]], None] | None,
+    feed: AlarmFeed | None = None,
+) -> AlarmService:
+    """The site's alarm service: the console's feed, the webhook, the MQTT alarm topic.
+
+    MQTT only with ``FACEGATE_SERVER__ALARM_MQTT=true``, at the gate settings' broker,
+    on ``<mqtt_prefix>/<mqtt_site>/alarm``.
+    """
+    channels: list[AlarmChannel] = []
+    if webhook is not None:
+        channels.append(webhook)
+    if settings.server.alarm_mqtt:
+        gate = settings.gate
+        topic = alarm_topic(gate.mqtt_prefix, gate.mqtt_site)
+        channels.append(MqttAlarmPublisher(gate.mqtt_host, gate.mqtt_port, topic))
+    return AlarmService(channels, feed)
+
+
+def _store_alarms(settings: Settings) -> AlarmService:
+    """The alarm service of a gate on the site database (it receives its own events)."""
+    server = settings.server
+    webhook = None
+    if server.webhook_url:
+        webhook = WebhookNotifier(server.webhook_url, server.webhook_timeout_s)
+    return build_alarm_service(settings, webhook)
 
 
 def snapshot_file_key(settings: Settings) -> bytes:
@@ -205,6 +239,7 @@ def build_gate(
         gate.gate_id, gate.unlock_duration_s, gate.decide_after_frames, schedule, gate.card_window_s
     )
     loop = GateLoop(engine, holder, actuator, outbox, liveness, clock, options)
+    monitor.on_closed = loop.controller.door_cycled
     holder.probes.backlog = outbox.pending_count  # the health each poll reports
     holder.probes.camera = lambda: "failed" if getattr(loop, "_camera_down", False) else "ok"
     sync = SyncThread(holder, outbox, gate.sync_interval_s, ticks=(monitor.tick,))

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable, Iterable
 from functools import cache
 
 from fastapi import FastAPI
 
 from facegate.app import create_app
 from facegate.bootstrap import SystemClock, build_photo_describer, build_sealer, build_store
-from facegate.bootstrap_gate import build_actuator, build_gate_engine, build_gate_liveness
+from facegate.bootstrap_gate import (
+    build_actuator,
+    build_alarm_service,
+    build_gate_engine,
+    build_gate_liveness,
+)
 from facegate.config import Settings
 from facegate.domain.policy import SiteMode
 from facegate.gate.loop import LoopOptions
@@ -23,13 +31,19 @@ from facegate.gate.store_upstream import StoreUpstream
 from facegate.http.deps import ServerDeps
 from facegate.http.security import LoginLimiter
 from facegate.messaging.webhook import WebhookNotifier
-from facegate.ports import LivenessCheck
+from facegate.ports import GateUpstream, LivenessCheck
 from facegate.services.accounts import ensure_admin
+from facegate.services.alarms import AlarmFeed, AlarmRelay, SilentGateWatch
 from facegate.services.context import ServiceContext
+from facegate.services.gate_health import silent_gates
+from facegate.services.workers import WorkerPool
 from facegate.store.passwords import Argon2Hasher
 from facegate.vision.engine import FaceEngine
 from facegate.vision.models import DESCRIPTOR_MODEL_ID
 from facegate.vision.photos import EnginePhotoDescriber
+
+SILENT_CHECK_S = 15.0
+"""How often the server looks for gates gone silent (seconds)."""
 
 
 def _admin_from_settings(settings: Settings, deps: ServerDeps) -> None:
@@ -60,6 +74,7 @@ def build_server(settings: Settings) -> ServerDeps:
     notify = None
     if server.webhook_url:
         notify = WebhookNotifier(server.webhook_url, server.webhook_timeout_s)
+    alarms = build_alarm_service(settings, notify, AlarmFeed())
     deps = ServerDeps(
         settings=settings,
         store=build_store(settings),
@@ -69,10 +84,30 @@ def build_server(settings: Settings) -> ServerDeps:
         describer=describer,
         notify=notify,
         limiter=LoginLimiter(server.login_attempts, server.login_window_s),
+        alarms=alarms,
+        frame_pool=WorkerPool(server.frame_workers, server.busy_retry_after_s),
     )
     _admin_from_settings(settings, deps)
     wire_gate_pipeline(deps)
+    watch_silent_gates(deps, _silent_gates(deps, settings.gate.silent_after_s))
     return deps
+
+
+def _silent_gates(deps: ServerDeps, after_s: float) -> Callable[[], list[tuple[str, str]]]:
+    """Lists ``(gate_id, door_id)`` of the edge gates silent for over ``after_s`` seconds.
+
+    Nothing during the server's first ``after_s`` seconds: a gate is not heard from
+    before this process has run as long as a gate may be silent.
+    """
+    started = time.monotonic()
+    context = ServiceContext(store=deps.store, clock=deps.clock, actor="alarms")
+
+    def silent() -> list[tuple[str, str]]:
+        if time.monotonic() - started < after_s:
+            return []
+        return [(g.gate_id, g.target_id) for g in silent_gates(context, after_s)]
+
+    return silent
 
 
 def wire_gate_pipeline(deps: ServerDeps) -> None:
@@ -95,9 +130,12 @@ def wire_gate_pipeline(deps: ServerDeps) -> None:
 
     model_id = DESCRIPTOR_MODEL_ID
     match, _ = settings.match_policy(model_id)
-    upstream = StoreUpstream(
+    store_upstream = StoreUpstream(
         lambda: deps.store, deps.sealer(), clock, model_id, match, SiteMode(settings.gate.site_mode)
     )
+    upstream: GateUpstream = store_upstream
+    if deps.alarms is not None:
+        upstream = AlarmRelay(store_upstream, deps.alarms)
     pool = ActuatorPool(lambda target: build_actuator(settings, target, None), upstream)
     gate = settings.gate
     options = LoopOptions(
@@ -110,6 +148,21 @@ def wire_gate_pipeline(deps: ServerDeps) -> None:
     outbox = SqliteOutbox(settings.data_dir / "gate" / "server-outbox.db")
     deps.decider = PipelineDecider(engine, pool, outbox, liveness, clock, options, settings.images)
     deps.opener = ActuatorOpener(pool, gate.unlock_duration_s)
+
+
+def watch_silent_gates(
+    deps: ServerDeps,
+    silent: Callable[[], Iterable[tuple[str, str]]],
+    every_s: float = SILENT_CHECK_S,
+) -> threading.Event | None:
+    """Raise ``gate_silent`` alarms for the gates ``silent`` lists, checked every ``every_s``.
+
+    ``silent`` lists ``(gate_id, door_id)`` of the gates not heard from for too long (the
+    gate-health data). Returns the event that stops the watch (``None``: no alarms).
+    """
+    if deps.alarms is None:
+        return None
+    return SilentGateWatch(silent, deps.alarms, deps.clock).start(every_s)
 
 
 def build_app(settings: Settings) -> FastAPI:

@@ -95,6 +95,11 @@ class ServerSettings:
         tls_cert: a PEM certificate for HTTPS.
         tls_key: its PEM private key.
         max_upload_bytes: largest multipart upload, in bytes (default 10 MiB).
+        frame_workers: kiosk frames decided at once (default 2, one per core here);
+            a frame that finds them all busy is answered 503 at once.
+        busy_retry_after_s: the ``Retry-After`` of that answer (seconds, default 1).
+        alarm_mqtt: also publish alarms on ``<gate.mqtt_prefix>/<gate.mqtt_site>/alarm``
+            at the gate settings' broker (default off).
         audit_checkpoint_every_s: how often the server signs a checkpoint of the audit
             chain into ``Settings.audit_anchor_dir``, in seconds (default 900; 0: never).
     """
@@ -113,6 +118,9 @@ class ServerSettings:
     tls_cert: Path | None = None
     tls_key: Path | None = None
     max_upload_bytes: int = 10 * 1024 * 1024
+    frame_workers: int = 2
+    busy_retry_after_s: float = 1.0
+    alarm_mqtt: bool = False
     audit_checkpoint_every_s: float = 900.0
 
     def check_secrets(self) -> None:
@@ -162,6 +170,8 @@ class GateSettings:
             ``{action}`` and ``{duration_s}`` placeholders allowed.
         held_open_s: an open door contact longer than this raises door-held-open
             (seconds, default 30).
+        silent_after_s: the server raises a ``gate_silent`` alarm for an edge gate not
+            heard from for longer (seconds, default 60).
         outbox_file: the outbox's file name inside ``<data-dir>/gate/`` (default
             ``outbox.db``).
         liveness: ``motion`` (default: the multi-frame cue, no trained file; it needs
@@ -210,6 +220,7 @@ class GateSettings:
     mqtt_site: str = "site"
     http_url: str | None = None
     held_open_s: float = 30.0
+    silent_after_s: float = 60.0
     outbox_file: str = "outbox.db"
     liveness: LivenessMode = "motion"
     texture_model: Path | None = None

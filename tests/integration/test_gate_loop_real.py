@@ -262,3 +262,54 @@ def test_the_resident_passes_the_real_motion_check_but_her_moved_photo_does_not(
     assert [o.decision.reason for o in outcomes] == [Reason.SPOOF_SUSPECTED]
     assert outcomes[0].frame_index == 49
     assert door.commands == []
+
+
+def test_she_standing_in_view_is_unlocked_once_and_described_once_or_so(
+    gate_engine: FaceEngine,
+    ann_descriptors: list[FloatArray],
+    ann_frames: list[Frame],
+    tmp_path: Path,
+) -> None:
+    door = SimulatedDoor()
+    loop, outbox = make_loop(gate_engine, ann_descriptors, tmp_path, door)
+    blank = np.zeros_like(ann_frames[0].image)
+    frames = list(ann_frames)
+    frames += [Frame(blank, 0, 0.0)] * 12  # the detector loses her for half a second
+    frames += list(ann_frames) + list(reversed(ann_frames))
+    timed = [Frame(f.image, i, i / 25.0) for i, f in enumerate(frames)]
+    outcomes = run_frames(loop, timed)
+    assert [o.decision.reason for o in outcomes] == [Reason.GRANTED]
+    assert len(door.commands) == 1
+    assert [e.reason for e in outbox.pending()] == [Reason.GRANTED]
+    # Two tracks of 30 and 60 frames: one descriptor each, a few more for better faces.
+    assert loop.perception.embeddings <= 6
+
+
+def test_an_alert_list_hit_at_the_door_is_an_alarm(
+    gate_engine: FaceEngine,
+    ann_descriptors: list[FloatArray],
+    ann_frames: list[Frame],
+    tmp_path: Path,
+) -> None:
+    from dataclasses import replace
+    from datetime import timedelta
+
+    from facegate.domain.access import AlertEntry
+    from facegate.domain.gate import GateEventKind
+
+    door = SimulatedDoor()
+    outbox = SqliteOutbox(tmp_path / "outbox.db")
+    base = bench_snapshot(ann_descriptors, MatchPolicy(0.57, 0.0))
+    now = FakeClock().now()
+    entry = AlertEntry("a", "bench-person", "banned", "order 7", "admin", now, now + timedelta(1))
+    listed = replace(base, access=replace(base.access, alerts=(entry,)))
+    options = LoopOptions("gate-t", 3.0, 15, LivenessSchedule(), 10.0)
+    loop = GateLoop(gate_engine, lambda: listed, door, outbox, None, FakeClock(), options)
+    outcomes = run_frames(loop, ann_frames)
+    assert [o.decision.reason for o in outcomes] == [Reason.ALERT_LIST]
+    assert door.commands == []
+    kinds = [(e.kind, e.person_id) for e in outbox.pending()]
+    assert kinds == [
+        (GateEventKind.DECISION, "bench-person"),
+        (GateEventKind.ALERT_LIST, "bench-person"),
+    ]

@@ -147,7 +147,7 @@ def test_card_and_face_door_opens_with_both(
     face_only = run(running, ann_frames[:10])
     assert face_only
     assert not any(o.decision.granted for o in face_only)
-    running.loop.tracker.tracks.clear()
+    running.loop.reset()
     running.loop.present_card("C-77")
     with_card = run(running, ann_frames[10:])
     running.stop()
@@ -172,14 +172,14 @@ def test_broker_restart_mid_run_loses_no_event(
         controller.wait_connected()
         outcomes = run(running, ann_frames[:10])
         broker.kill()
-        running.loop.tracker.tracks.clear()
+        running.loop.reset()
         outcomes += run(running, ann_frames[10:20] + stranger_frames[:5])
         broker.start()
         controller.wait_connected(10.0)
         deadline = clock_time.monotonic() + 10.0
         while not running.actuator.inner.wait_connected(0.2):  # type: ignore[attr-defined]
             assert clock_time.monotonic() < deadline
-        running.loop.tracker.tracks.clear()
+        running.loop.reset()
         outcomes += run(running, ann_frames[20:])
     finally:
         left = running.stop()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 
 import httpx
@@ -53,9 +55,50 @@ def test_webhook_posts_json_and_logs_a_failure(caplog: pytest.LogCaptureFixture)
 def test_login_limiter_window_expires() -> None:
     now = [0.0]
     limiter = LoginLimiter(attempts=2, window_s=10, now=lambda: now[0])
-    limiter.failed("1.2.3.4", "Ann")
-    limiter.failed("1.2.3.4", "ann")
+    for name in ("Ann", "ann"):
+        assert limiter.reserve("1.2.3.4", name)
+        limiter.failed("1.2.3.4", name)
     assert limiter.blocked("1.2.3.4", "ANN")
+    assert not limiter.reserve("1.2.3.4", "ann")
     assert not limiter.blocked("5.6.7.8", "ann")
     now[0] = 11.0
     assert not limiter.blocked("1.2.3.4", "ann")
+
+
+def test_login_limiter_lets_concurrent_correct_logins_through_one_after_another() -> None:
+    """Twenty right passwords at once all get in; the limit binds failures only."""
+    limiter = LoginLimiter(attempts=3, window_s=300, wait_s=5.0)
+    results: list[bool] = []
+
+    def log_in() -> None:
+        took = limiter.reserve("10.0.0.1", "auditor")
+        results.append(took)
+        if took:
+            time.sleep(0.01)  # the password check
+            limiter.succeeded("10.0.0.1", "auditor")
+
+    threads = [threading.Thread(target=log_in) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == [True] * 20
+
+
+def test_login_limiter_stops_concurrent_wrong_passwords_at_the_limit() -> None:
+    limiter = LoginLimiter(attempts=3, window_s=300, wait_s=5.0)
+    took: list[bool] = []
+
+    def guess() -> None:
+        ok = limiter.reserve("10.0.0.1", "admin")
+        took.append(ok)
+        if ok:
+            time.sleep(0.01)
+            limiter.failed("10.0.0.1", "admin")
+
+    threads = [threading.Thread(target=guess) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert took.count(True) == 3

@@ -49,6 +49,18 @@ class ServiceUnavailableError(FacegateError):
     """A component the command needs cannot be reached or loaded."""
 
 
+class ServiceBusyError(ServiceUnavailableError):
+    """Every worker for this kind of request is busy: try again soon (HTTP 503).
+
+    Attributes:
+        retry_after_s: when to try again (seconds; the answer's ``Retry-After``).
+    """
+
+    def __init__(self, message: str, retry_after_s: float = 1.0) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
 class ModelUnavailableError(ServiceUnavailableError):
     """A face model package is not installed, or its file is missing or altered."""
 

@@ -79,6 +79,21 @@ class GateEventKind(StrEnum):
     DOOR_FORCED_OPEN = "door_forced_open"
     DOOR_HELD_OPEN = "door_held_open"
     REMOTE_UNLOCK = "remote_unlock"
+    ALERT_LIST = "alert_list"
+    ACTUATOR_FAILED = "actuator_failed"
+    GATE_SILENT = "gate_silent"
+
+
+ALARM_KINDS = frozenset(
+    {
+        GateEventKind.ALERT_LIST,
+        GateEventKind.DOOR_FORCED_OPEN,
+        GateEventKind.DOOR_HELD_OPEN,
+        GateEventKind.ACTUATOR_FAILED,
+        GateEventKind.GATE_SILENT,
+    }
+)
+"""The event kinds that are alarms (raised on the site's alarm channels on receipt)."""
 
 
 @dataclass(frozen=True, slots=True)

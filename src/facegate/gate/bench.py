@@ -30,7 +30,6 @@ from facegate.gate.actuators import SimulatedDoor
 from facegate.gate.loop import GateLoop, LoopOptions, Outcome
 from facegate.gate.outbox import SqliteOutbox
 from facegate.gate.sources import OpenCvSource
-from facegate.gate.tracker import IouTracker
 from facegate.ports import Frame, LivenessCheck
 from facegate.vision.engine import FaceEngine
 
@@ -96,7 +95,7 @@ def run_gate(
         start = time.perf_counter()
         for frame in frames:
             if frame.timestamp_s >= next_arrival:
-                loop.tracker = IouTracker(window=loop.tracker.window)
+                loop.reset()
                 next_arrival += arrival_s
             outcomes.extend(loop.process(frame))
         elapsed = time.perf_counter() - start

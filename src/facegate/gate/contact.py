@@ -25,14 +25,21 @@ class ContactMonitor:
         clock: the time source.
         held_open_s: how long the door may stay open (seconds, typical 30).
         alarm: called with the alarm's kind when one is raised.
+        on_closed: called when the door closes after it was open (the door controller's
+            :meth:`facegate.gate.controller.DoorController.door_cycled`).
     """
 
     def __init__(
-        self, clock: Clock, held_open_s: float, alarm: Callable[[GateEventKind], None]
+        self,
+        clock: Clock,
+        held_open_s: float,
+        alarm: Callable[[GateEventKind], None],
+        on_closed: Callable[[], None] | None = None,
     ) -> None:
         self._clock = clock
         self._held_open = timedelta(seconds=held_open_s)
         self._alarm = alarm
+        self.on_closed = on_closed
         self._lock = threading.Lock()
         self._unlocked_until: datetime | None = None
         self._opened_at: datetime | None = None
@@ -46,15 +53,18 @@ class ContactMonitor:
     def contact(self, state: str) -> None:
         """The sensor reported ``"open"`` or ``"closed"``."""
         now = self._clock.now()
-        forced = False
+        forced = cycled = False
         with self._lock:
             if state == "closed":
+                cycled = self._opened_at is not None
                 self._opened_at, self._held_reported = None, False
             elif state == "open" and self._opened_at is None:
                 self._opened_at = now
                 forced = self._unlocked_until is None or now > self._unlocked_until
         if forced:
             self._alarm(GateEventKind.DOOR_FORCED_OPEN)
+        if cycled and self.on_closed is not None:
+            self.on_closed()
 
     def tick(self) -> None:
         """Check the held-open limit (call about once a second)."""

@@ -21,6 +21,8 @@ from facegate.ports import DoorActuator, FrameSource, GateUpstream
 
 log = logging.getLogger(__name__)
 
+MAX_BACKOFF_S = 60.0
+"""Longest wait after failed sync rounds before the next try (seconds)."""
 DEFAULT_MAX_AGE_S = 86_400.0
 """Default age beyond which an offline snapshot is reported as stale (seconds, 24 h)."""
 STALE_REPEAT_S = 600.0
@@ -197,7 +199,12 @@ def sync_once(holder: SnapshotHolder, outbox: SqliteOutbox) -> int:
 
 
 class SyncThread(threading.Thread):
-    """Calls :func:`sync_once` every ``interval_s`` seconds until :meth:`stop`.
+    """Calls :func:`sync_once` every ``interval_s`` seconds until :meth:`stop`; supervised.
+
+    An exception in a round (or a tick) is logged with its traceback and the thread goes
+    on: the next round comes after a back-off that doubles with each failed round in a
+    row (from ``interval_s`` up to :data:`MAX_BACKOFF_S`), and back to ``interval_s`` after
+    a round that worked. Syncing never dies silently.
 
     Args:
         holder: the snapshot holder.
@@ -217,18 +224,39 @@ class SyncThread(threading.Thread):
         self.holder, self.outbox, self.interval_s = holder, outbox, interval_s
         self.ticks = tuple(ticks)
         self._halt = threading.Event()
+        self.rounds = 0
+        self.failures = 0
+        self._in_a_row = 0
 
     def run(self) -> None:
         """Sync until stopped; run the ticks in between."""
         step_s = min(self.interval_s, 1.0)
-        waited_s = 0.0
+        waited_s, due_s = 0.0, self.interval_s
         while not self._halt.wait(step_s):
             for tick in self.ticks:
-                tick()
+                self._guarded("tick", tick)
             waited_s += step_s
-            if waited_s >= self.interval_s:
+            if waited_s >= due_s:
                 waited_s = 0.0
-                sync_once(self.holder, self.outbox)
+                due_s = self._round()
+
+    def _round(self) -> float:
+        """One sync round; returns the seconds until the next one."""
+        self.rounds += 1
+        if self._guarded("sync round", lambda: sync_once(self.holder, self.outbox)):
+            self._in_a_row = 0
+            return self.interval_s
+        self._in_a_row += 1
+        return min(self.interval_s * 2.0**self._in_a_row, max(MAX_BACKOFF_S, self.interval_s))
+
+    def _guarded(self, what: str, work: Callable[[], object]) -> bool:
+        try:
+            work()
+        except Exception:  # the supervisor logs everything and goes on
+            self.failures += 1
+            log.exception("gate %s failed; syncing goes on", what)
+            return False
+        return True
 
     def stop(self) -> None:
         """Ask the thread to end after its current round."""

@@ -1,13 +1,18 @@
 """The gate pipeline inside the site server: kiosk frames, typed credentials, remote unlock.
 
-:class:`PipelineDecider` implements :class:`facegate.ports.FrameDecider`: each door that
-posts frames (``POST /api/v1/doors/{door_id}/frames``) gets its own :class:`GateLoop`,
-so a person's consecutive frames form one track (one embedding, and the frames a
-multi-frame liveness check needs). A frame answers the decision it completed; while a
-face is in view but not yet decided (the liveness check still needs frames) it answers
-``spoof_suspected`` (not yet shown to be live; the kiosk keeps sending), without a face
-``no_face``. Grants open the door's actuator; every decision goes through a durable
-outbox into the site database at once, stored once by its key.
+:class:`PipelineDecider` implements :class:`facegate.ports.FrameDecider`. Each door that
+posts frames (``POST /api/v1/doors/{door_id}/frames``) or credentials gets its own
+:class:`DoorStation`: its snapshot holder, its :class:`DoorController` (the same one the
+edge gate decides with), its :class:`Perception` (built on the first frame), its lock,
+its frame counter and its clock (frame times from the monotonic clock since the
+station's first frame). A person's consecutive frames form one track (the frames a
+multi-frame liveness check needs); since a kiosk's frames are separate photos, a decided
+track's face is described again before its decision is reused. A frame answers the
+decision it completed; while a face is in view but not yet decided (the liveness check
+still needs frames) it answers ``spoof_suspected`` (not yet shown to be live; the kiosk
+keeps sending), without a face ``no_face``. An exception while deciding is a deny
+``internal_error`` with its event. Grants open the door's actuator; every decision goes
+through a durable outbox into the site database at once, stored once by its key.
 
 :class:`ActuatorOpener` implements :class:`facegate.ports.DoorOpener` for remote unlock
 (the route audits it through :func:`facegate.services.activity.remote_unlock`).
@@ -16,18 +21,18 @@ outbox into the site database at once, stored once by its key.
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from collections.abc import Callable
-from datetime import datetime
-from typing import Literal
+from dataclasses import dataclass, field, replace
 
 from facegate.domain.clock import Clock
-from facegate.domain.errors import ActuatorFailedError
-from facegate.domain.gate import GateSnapshot, decision_event
-from facegate.domain.policy import Decision, Presentation, Target, decide, deny
+from facegate.domain.policy import Decision, Target, deny
 from facegate.domain.reasons import Reason
-from facegate.gate.loop import GateLoop, LoopOptions
+from facegate.gate.controller import AlarmSink, DoorController, Outcome
+from facegate.gate.loop import LoopOptions, conclude
 from facegate.gate.outbox import SqliteOutbox
+from facegate.gate.perception import FaceWork, Observation, Perception
 from facegate.gate.runner import SnapshotHolder
 from facegate.ports import (
     ActuatorCommand,
@@ -37,8 +42,7 @@ from facegate.ports import (
     GateUpstream,
     LivenessCheck,
 )
-from facegate.vision.engine import FaceEngine
-from facegate.vision.images import ImageLimits, load_image
+from facegate.vision.images import ImageLimits, RgbImage, load_image
 
 SERVER_GATE_ID = "server"
 """The gate id of decisions the server makes itself (kiosk frames, typed credentials)."""
@@ -95,6 +99,28 @@ class ActuatorOpener:
         self.pool.get(target).send(command)
 
 
+@dataclass(slots=True)
+class DoorStation:
+    """One door's decision state on the server (nothing shared with other doors).
+
+    Attributes:
+        holder: the door's snapshot.
+        controller: the door's controller.
+        lock: one frame or credential of the door at a time.
+        perception: the door's camera pipeline (built on its first frame).
+        frames: frames seen so far (the next frame's index).
+        started: ``time.monotonic()`` when the station was built (frame times count
+            from there, seconds).
+    """
+
+    holder: SnapshotHolder
+    controller: DoorController
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    perception: Perception | None = None
+    frames: int = 0
+    started: float = field(default_factory=time.monotonic)
+
+
 class PipelineDecider:
     """The gate pipeline for frames and credentials posted to the server.
 
@@ -107,104 +133,115 @@ class PipelineDecider:
         clock: the time source.
         options: the loop's tunables (its gate id is :data:`SERVER_GATE_ID`).
         limits: image limits for posted frames.
+        alarms: where the doors' alarms go (default: the outbox, raised on delivery).
     """
 
     def __init__(
         self,
-        engine: Callable[[], FaceEngine],
+        engine: Callable[[], FaceWork],
         pool: ActuatorPool,
         outbox: SqliteOutbox,
         liveness: Callable[[], LivenessCheck | None],
         clock: Clock,
         options: LoopOptions,
         limits: ImageLimits,
+        alarms: AlarmSink | None = None,
     ) -> None:
         self._engine, self.pool, self.outbox = engine, pool, outbox
         self.liveness, self.clock, self.options, self.limits = liveness, clock, options, limits
-        self._loops: dict[str, tuple[GateLoop, SnapshotHolder]] = {}
+        self.alarms = alarms
+        self._stations: dict[str, DoorStation] = {}
         self._lock = threading.Lock()
-        self._frames = 0
 
-    def _loop(self, door_id: str) -> tuple[GateLoop, SnapshotHolder]:
-        if door_id not in self._loops:
-            holder = SnapshotHolder(self.pool.upstream, SERVER_GATE_ID, door_id)
-            holder.refresh()
-            actuator = self.pool.get(holder().target)
-            loop = GateLoop(
-                self._engine(),
-                holder,
-                actuator,
-                self.outbox,
-                self.liveness(),
-                self.clock,
-                self.options,
-            )
-            self._loops[door_id] = (loop, holder)
-        return self._loops[door_id]
+    def station(self, door_id: str) -> DoorStation:
+        """The station of ``door_id``, built on first use.
 
-    def decide_frame(self, door_id: str, image: bytes) -> FrameDecision:
-        """Run one encoded frame through ``door_id``'s loop; the decision it answers.
+        Raises:
+            NotFoundError: unknown door.
+            UpstreamUnavailableError: the site database is unreachable.
+        """
+        with self._lock:
+            station = self._stations.get(door_id)
+        if station is not None:
+            return station
+        holder = SnapshotHolder(self.pool.upstream, SERVER_GATE_ID, door_id)
+        holder.refresh()
+        actuator = self.pool.get(holder().target)
+        controller = DoorController(
+            holder, actuator, self.outbox, self.clock, self.options.controller(), self.alarms
+        )
+        with self._lock:
+            return self._stations.setdefault(door_id, DoorStation(holder, controller))
+
+    def decide_frame(self, door_id: str, image: bytes | RgbImage) -> FrameDecision:
+        """Run one frame through ``door_id``'s station; the decision it answers.
+
+        Args:
+            door_id: the door.
+            image: the encoded frame, or its pixels already decoded (RGB).
 
         Raises:
             BadInputError: the image is unreadable or too large.
             NotFoundError: unknown door.
             UpstreamUnavailableError: the site database is unreachable.
+            ModelUnavailableError: the face engine or liveness model is missing.
         """
-        pixels = load_image(image, self.limits)
-        with self._lock:
-            loop, holder = self._loop(door_id)
-            holder.refresh()
-            self._frames += 1
-            outcomes = loop.process(Frame(pixels, self._frames, self._frames / 25.0))
-            decision, pending = (
-                (outcomes[-1].decision, False) if outcomes else _pending(loop, self._frames)
-            )
+        pixels = load_image(image, self.limits) if isinstance(image, bytes) else image
+        station = self.station(door_id)
+        with station.lock:
+            station.holder.refresh()
+            perception = self._perception(station)
+            index = station.frames
+            station.frames += 1
+            frame = Frame(pixels, index, time.monotonic() - station.started)
+            decision, pending = self._decide(station.controller, perception, frame)
         self.outbox.flush(self.pool.upstream)
         return FrameDecision(decision.granted, decision.reason.value, self.clock.now(), pending)
 
+    def _perception(self, station: DoorStation) -> Perception:
+        if station.perception is None:
+            # A kiosk's frames are separate photos: anyone may be in the next one.
+            options = replace(self.options.perception(), continuity_s=0.0)
+            station.perception = Perception(self._engine(), self.liveness(), options)
+        return station.perception
+
+    @staticmethod
+    def _decide(
+        controller: DoorController, perception: Perception, frame: Frame
+    ) -> tuple[Decision, bool]:
+        try:
+            seen, outcome = conclude(perception, controller, frame, time.perf_counter())
+        except Exception as error:  # fail closed: a deny, never a 500
+            return controller.fail_closed(error, 0, frame.index).decision, False
+        return _answer(seen, outcome)
+
     def decide_credential(self, door_id: str, kind: str, value: str) -> FrameDecision:
         """Decide from a card number or QR code (a PIN needs its person: ``unknown``)."""
-        snapshot = self.pool.upstream.fetch_snapshot(SERVER_GATE_ID, door_id)
-        presented = {
-            "card": Presentation(card_number=value),
-            "qr": Presentation(qr_code=value),
-        }.get(kind)
-        now = self.clock.now()
-        if presented is None:
-            decision = deny(Reason.UNKNOWN_CREDENTIAL)
-        else:
-            decision = decide(presented, snapshot.target, snapshot.access, now)
-        decision = self._actuate(snapshot, decision) if decision.granted else decision
-        self._record(snapshot, decision, now)
-        return FrameDecision(decision.granted, decision.reason.value, now)
-
-    def _actuate(self, snapshot: GateSnapshot, decision: Decision) -> Decision:
-        action: Literal["unlock", "floors"] = "floors" if snapshot.target.is_lift else "unlock"
-        command = ActuatorCommand(
-            str(uuid.uuid4()), action, self.options.unlock_duration_s, decision.floors
-        )
-        try:
-            self.pool.get(snapshot.target).send(command)
-        except ActuatorFailedError:
-            return deny(Reason.ACTUATOR_FAILED, decision.person_id, scores=decision.scores)
-        return decision
-
-    def _record(self, snapshot: GateSnapshot, decision: Decision, now: datetime) -> None:
-        key = str(uuid.uuid4())
-        self.outbox.put(decision_event(key, SERVER_GATE_ID, snapshot.target.id, now, decision))
+        station = self.station(door_id)
+        with station.lock:
+            station.holder.refresh()
+            try:
+                outcome = station.controller.decide_credential(kind, value)
+            except Exception as error:  # fail closed: a deny, never a 500
+                outcome = station.controller.fail_closed(error)
         self.outbox.flush(self.pool.upstream)
+        return FrameDecision(
+            outcome.decision.granted, outcome.decision.reason.value, self.clock.now()
+        )
 
 
-def _pending(loop: GateLoop, index: int) -> tuple[Decision, bool]:
-    """The answer to a frame that completed no decision, and whether it is still pending.
+def _answer(seen: Observation | None, outcome: Outcome | None) -> tuple[Decision, bool]:
+    """The answer to a frame, and whether it is still pending.
 
-    The face's last decision when it has one; a pending ``spoof_suspected`` deny while
-    its first decision waits (the door stays shut); ``no_face`` when there is no face.
+    The decision the frame completed; else the face's last decision when it holds for
+    this face; a pending ``spoof_suspected`` deny while its first decision waits (the
+    door stays shut); ``no_face`` when there is no face.
     """
-    tracks = [t for t in loop.tracker.tracks.values() if t.last_index == index]
-    if not tracks:
+    if outcome is not None:
+        return outcome.decision, False
+    if seen is None:
         return deny(Reason.NO_FACE), False
-    track = max(tracks, key=lambda t: t.box.area)
-    if track.decision is not None:
-        return track.decision, False
-    return deny(Reason.SPOOF_SUSPECTED), True
+    decision = seen.track.decision
+    if decision is None or seen.held:
+        return deny(Reason.SPOOF_SUSPECTED), True
+    return decision, False

@@ -29,6 +29,9 @@ class Track:
         first_index: frame index where it was first seen.
         first_time_s: source time of that frame (seconds).
         last_index: frame index where it was last seen.
+        last_time_s: source time of that frame (seconds).
+        previous_index: the frame index it was seen at before ``last_index`` (``-1`` new).
+        previous_time_s: source time of that frame (seconds).
         best_quality: best quality score embedded so far (``-inf`` before any).
         descriptor: the descriptor of the best-quality frame, when one was computed.
         frames: recent frames of the face, for the liveness check (oldest first).
@@ -43,6 +46,9 @@ class Track:
     first_index: int
     first_time_s: float
     last_index: int
+    last_time_s: float = 0.0
+    previous_index: int = -1
+    previous_time_s: float = 0.0
     best_quality: float = float("-inf")
     descriptor: FloatArray | None = field(default=None, repr=False)
     frames: deque[FaceFrame] = field(default_factory=lambda: deque(maxlen=12), repr=False)
@@ -77,10 +83,11 @@ class IouTracker:
             best = max(free.values(), key=lambda t: t.box.iou(box), default=None)
             if best is not None and best.box.iou(box) >= self.min_iou:
                 del free[best.id]
-                best.box, best.last_index = box, index
+                best.previous_index, best.previous_time_s = best.last_index, best.last_time_s
+                best.box, best.last_index, best.last_time_s = box, index, time_s
                 assigned.append(best)
                 continue
-            track = Track(next(self._ids), box, index, time_s, index)
+            track = Track(next(self._ids), box, index, time_s, index, time_s)
             track.frames = deque(maxlen=self.window)
             self.tracks[track.id] = track
             assigned.append(track)

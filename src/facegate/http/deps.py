@@ -30,7 +30,9 @@ from facegate.ports import (
     TemplateSealer,
 )
 from facegate.services import accounts
+from facegate.services.alarms import AlarmService
 from facegate.services.context import ServiceContext
+from facegate.services.workers import WorkerPool
 
 
 @dataclass(slots=True)
@@ -48,6 +50,8 @@ class ServerDeps:
         decider: the gate's decision pipeline for kiosk frames; ``None`` until wired.
         notify: called with a JSON-ready dict for each alert-list notification.
         limiter: login rate limiter.
+        alarms: the site's alarm service (MQTT, webhook, console stream); ``None``: none.
+        frame_pool: the bounded workers that decide kiosk frames off the event loop.
     """
 
     settings: Settings
@@ -60,6 +64,8 @@ class ServerDeps:
     decider: FrameDecider | None = None
     notify: Callable[[dict[str, str]], None] | None = None
     limiter: LoginLimiter = field(default_factory=LoginLimiter)
+    alarms: AlarmService | None = None
+    frame_pool: WorkerPool = field(default_factory=lambda: WorkerPool(2))
 
 
 def server_deps(request: Request) -> ServerDeps:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -18,6 +19,7 @@ from facegate.domain.errors import (
     InvalidImageError,
     NotFoundError,
     PolicyRefusedError,
+    ServiceBusyError,
     ServiceUnavailableError,
     SiteNotInitializedError,
     ValidationError,
@@ -51,6 +53,7 @@ _STATUS: tuple[tuple[type[FacegateError], int], ...] = (
     (TooManyAttemptsError, 429),
     (CsrfError, 403),
     (PolicyRefusedError, 403),
+    (ServiceBusyError, 503),
     (ServiceUnavailableError, 503),
 )
 
@@ -88,7 +91,10 @@ async def json_answer(request: Request, error: Exception) -> JSONResponse:
     reason = getattr(error, "reason", None)
     if isinstance(reason, str):
         body["reason"] = reason
-    return JSONResponse(body, status_code=status_for(error))
+    headers = {}
+    if isinstance(error, ServiceBusyError):
+        headers["Retry-After"] = str(max(1, math.ceil(error.retry_after_s)))
+    return JSONResponse(body, status_code=status_for(error), headers=headers)
 
 
 def validation_problems(error: RequestValidationError) -> list[dict[str, object]]:

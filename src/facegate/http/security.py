@@ -112,20 +112,26 @@ class LoginLimiter:
     """Refuses logins after too many failures per (client, username) in a window.
 
     Counting is atomic: :meth:`reserve` takes an attempt before the password is checked
-    (under a lock), so N concurrent tries check at most ``attempts`` passwords; a success
-    gives the reservations back.
+    (under a lock), so N concurrent tries check at most ``attempts`` passwords. While
+    the attempts left are all taken by checks still running, a new try waits (up to
+    ``wait_s``) for their outcome instead of being refused: concurrent *correct* logins
+    go through one after another, concurrent wrong ones stop at the limit. A success
+    forgets the failures; :meth:`failed` settles a reserved attempt as a failure.
 
     Args:
         attempts: failures allowed within ``window_s`` (default 5).
         window_s: the window in seconds (default 300).
+        wait_s: how long a try waits for running checks to settle (seconds, default 10).
         now: a monotonic time source in seconds (injectable for tests).
     """
 
     attempts: int = 5
     window_s: float = 300.0
+    wait_s: float = 10.0
     now: Callable[[], float] = time.monotonic
     _failures: dict[tuple[str, str], deque[float]] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _running: dict[tuple[str, str], int] = field(default_factory=dict)
+    _settled: threading.Condition = field(default_factory=threading.Condition)
 
     def _recent(self, key: tuple[str, str]) -> deque[float]:
         failures = self._failures.setdefault(key, deque())
@@ -139,11 +145,16 @@ class LoginLimiter:
 
         The attempt counts as a failure until :meth:`succeeded` forgets it.
         """
-        with self._lock:
-            recent = self._recent((client, username.casefold()))
-            if len(recent) >= self.attempts:
-                return False
-            recent.append(self.now())
+        key = (client, username.casefold())
+        deadline = time.monotonic() + self.wait_s
+        with self._settled:
+            while len(self._recent(key)) >= self.attempts:
+                left_s = deadline - time.monotonic()
+                if self._running.get(key, 0) == 0 or left_s <= 0:
+                    return False
+                self._settled.wait(left_s)
+            self._recent(key).append(self.now())
+            self._running[key] = self._running.get(key, 0) + 1
             if len(self._failures) > _MAX_TRACKED:
                 self._forget_idle()
             return True
@@ -151,21 +162,33 @@ class LoginLimiter:
     def _forget_idle(self) -> None:
         horizon = self.now() - self.window_s
         for key in [k for k, v in self._failures.items() if not v or v[-1] < horizon]:
-            del self._failures[key]
+            if not self._running.get(key):
+                del self._failures[key]
+
+    def _settle(self, key: tuple[str, str]) -> None:
+        running = self._running.get(key, 0) - 1
+        if running > 0:
+            self._running[key] = running
+        else:
+            self._running.pop(key, None)
+        self._settled.notify_all()
 
     def blocked(self, client: str, username: str) -> bool:
         """Whether this client may not try ``username`` now."""
-        return len(self._recent((client, username.casefold()))) >= self.attempts
+        with self._settled:
+            return len(self._recent((client, username.casefold()))) >= self.attempts
 
     def failed(self, client: str, username: str) -> None:
-        """Count one failed attempt (not needed after :meth:`reserve`)."""
-        with self._lock:
-            self._recent((client, username.casefold())).append(self.now())
+        """Settle a reserved attempt as a failure (it stays counted)."""
+        with self._settled:
+            self._settle((client, username.casefold()))
 
     def succeeded(self, client: str, username: str) -> None:
-        """Forget the failures of this client on ``username``."""
-        with self._lock:
-            self._failures.pop((client, username.casefold()), None)
+        """Settle a reserved attempt as a success: forget this client's failures on it."""
+        key = (client, username.casefold())
+        with self._settled:
+            self._failures.pop(key, None)
+            self._settle(key)
 
 
 def client_of(request: Request) -> str:

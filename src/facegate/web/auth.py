@@ -99,7 +99,8 @@ def login(
     context = ServiceContext(store=deps.store, clock=deps.clock, actor="web:anonymous")
     try:
         done = accounts.log_in(context, deps.hasher, username, password, lifetime)
-    except AccessRefusedError:  # the reserved attempt stays counted
+    except AccessRefusedError:
+        deps.limiter.failed(client, username)  # the reserved attempt stays counted
         return _login_page(request, target, "login.refused", 401)
     deps.limiter.succeeded(client, username)
     response = redirect(target if target != "/" else home_of(done.user.role))

@@ -74,7 +74,8 @@ def open_session(request: Request, response: Response, deps: Deps, body: LoginRe
             context_for(deps, None), deps.hasher, body.username, body.password, lifetime
         )
     except AccessRefusedError:
-        counters.logins_failed += 1  # the reserved attempt stays counted
+        counters.logins_failed += 1
+        limiter.failed(client, body.username)  # the reserved attempt stays counted
         raise
     limiter.succeeded(client, body.username)
     set_session_cookie(response, login.token, lifetime, deps.settings.server.secure_cookies)

@@ -18,7 +18,6 @@ from facegate.domain.site import CredentialKind, CredentialMode, Door, DoorKind
 from facegate.http.deps import Admin, Deps, Device, Reader, Staff, context_for, decider_of
 from facegate.http.uploads import read_bounded
 from facegate.services import accounts, activity, places
-from facegate.vision.images import load_image
 
 router = APIRouter(tags=["doors"])
 
@@ -158,13 +157,17 @@ async def post_frame(
     door_id: str,
     file: Annotated[UploadFile, File(description="One camera frame, JPEG or PNG.")],
 ) -> DecisionPublic:
-    """A gate's (or kiosk's) frame for its own door, answered with the decision."""
+    """A gate's (or kiosk's) frame for its own door, answered with the decision.
+
+    The frame is read here, then decoded (once) and decided on one of the server's
+    frame workers, never on the event loop; when every worker is busy the answer is an
+    immediate 503 with ``Retry-After``.
+    """
     if principal.device is None or principal.device.target_id != door_id:
         raise PolicyRefusedError("this device key is for another door")
     decider = decider_of(deps)
     data = await read_bounded(file, deps.settings.server.max_upload_bytes)
-    load_image(data, deps.settings.images)
-    decision = decider.decide_frame(door_id, data)
+    decision = await deps.frame_pool.run(decider.decide_frame, door_id, data)
     return DecisionPublic(
         granted=decision.granted,
         reason=decision.reason,

@@ -18,6 +18,7 @@ from facegate.domain.reasons import Reason
 from facegate.http.deps import Deps, Reader, ServerDeps, context_for
 from facegate.http.metrics import Metrics
 from facegate.services import activity
+from facegate.services.alarms import AlarmFeed
 from facegate.services.context import ServiceContext
 
 router = APIRouter(prefix="/events", tags=["events"])
@@ -46,17 +47,38 @@ def list_events(
     return [EventPublic.of(e) for e in activity.search_events(context_for(deps, principal), query)]
 
 
+def _alarms(feed: AlarmFeed | None, after: int) -> tuple[list[str], int]:
+    """The feed's alarms numbered above ``after`` as ``event: alarm`` messages."""
+    if feed is None:
+        return [], after
+    messages = []
+    for seq, payload in feed.after(after):
+        after = seq
+        messages.append(
+            f"event: alarm\nid: alarm-{payload['key']}\ndata: {json.dumps(payload)}\n\n"
+        )
+    return messages, after
+
+
 async def _stream(
-    context: ServiceContext, metrics: Metrics, duration_s: float, clock_start: datetime
+    context: ServiceContext,
+    metrics: Metrics,
+    duration_s: float,
+    clock_start: datetime,
+    feed: AlarmFeed | None = None,
 ) -> AsyncIterator[str]:
     seen: set[str] = set()
     since = clock_start
+    alarm_seq = feed.last if feed is not None else 0
     loop = asyncio.get_running_loop()
     deadline = loop.time() + duration_s
     metrics.sse_clients += 1
     try:
         yield "retry: 3000\n\n"
         while True:
+            alarms, alarm_seq = _alarms(feed, alarm_seq)
+            for message in alarms:
+                yield message
             events = await asyncio.to_thread(activity.events_after, context, since)
             for event in events:
                 if event.id not in seen:
@@ -79,15 +101,21 @@ def stream_events(
     since: AwareDatetime | None = None,
     duration_s: Annotated[float, Query(ge=0, le=3600)] = 600,
 ) -> StreamingResponse:
-    """New events as ``text/event-stream`` (``event: access``), for ``duration_s`` seconds.
+    """New events as ``text/event-stream`` for ``duration_s`` seconds.
+
+    ``event: access`` for each access event, ``event: alarm`` for each alarm raised while
+    the stream is open (:func:`facegate.services.alarms.alarm_payload`: ``type`` is
+    ``alert_list``, ``door_forced_open``, ``door_held_open``, ``actuator_failed`` or
+    ``gate_silent``).
 
     A client reconnects after the stream ends (browsers' EventSource does so itself).
     """
     context = context_for(deps, principal)
     activity.open_event_stream(context)
     start = since or deps.clock.now()
+    feed = deps.alarms.feed if deps.alarms is not None else None
     return StreamingResponse(
-        _stream(context, _metrics(request, deps), duration_s, start),
+        _stream(context, _metrics(request, deps), duration_s, start, feed),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store"},
     )

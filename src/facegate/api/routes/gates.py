@@ -116,4 +116,6 @@ def gate_events(deps: Deps, principal: Device, gate_id: str, batch: EventBatch) 
     with context.store.unit_of_work() as uow:
         gate = uow.gates.get(gate_id)
     new = receive_events(context, events, gate, deps.settings.gate.event_max_age_s)
+    if deps.alarms is not None:
+        deps.alarms.relay(events)  # alarm kinds only, each once by its key
     return Receipt(received=len(events), new=new)

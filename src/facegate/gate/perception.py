@@ -1,0 +1,263 @@
+"""Perception: camera frames to tracked faces with evidence (one per camera or door).
+
+One :meth:`Perception.observe` call per frame. Only the primary face (the largest near
+the centre) counts; a second face at least half its size is ``multiple_faces`` (no
+tailgating on one decision). A track is described (one embedding) when it is new and
+again only when its face quality clearly improves, or before a decision made for it is
+reused for a face that may have changed places (the track was not seen in the previous
+frame, or more than ``continuity_s`` of source time passed since). With a liveness check,
+evidence waits until a window of the track's frames shows life
+(:class:`facegate.domain.liveness.LivenessSchedule`: a presentation with no live window
+up to the schedule's last frame is refused, and the next frames are a new presentation).
+
+Perception decides nothing: it says what it saw in an :class:`Observation`, and the
+door's :class:`facegate.gate.controller.DoorController` decides.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+import numpy as np
+
+from facegate.domain.faces import primary_face_index
+from facegate.domain.liveness import FaceFrame, LivenessSchedule
+from facegate.domain.matching import FloatArray
+from facegate.domain.policy import FaceEvidence
+from facegate.domain.reasons import Reason
+from facegate.gate.tracker import IouTracker, Track
+from facegate.ports import Frame, LivenessCheck
+from facegate.vision.detection import Detection
+from facegate.vision.engine import Face
+from facegate.vision.images import RgbImage
+
+LivenessState = Literal["live", "pending", "refused"]
+
+IMPROVEMENT = 1.2
+"""A face is described again when its quality score beats the best one by 20 %."""
+
+
+class Detector(Protocol):
+    """Finds faces in a frame."""
+
+    def detect(self, image: RgbImage) -> list[Detection]:
+        """The faces found in ``image``."""
+        ...
+
+
+class Embedder(Protocol):
+    """Describes aligned face chips."""
+
+    def embed(self, chips: Sequence[RgbImage]) -> FloatArray:
+        """One descriptor per chip (rows)."""
+        ...
+
+
+class FaceWork(Protocol):
+    """The face engine as perception uses it (:class:`facegate.vision.engine.FaceEngine`)."""
+
+    @property
+    def detector(self) -> Detector:
+        """The face detector."""
+        ...
+
+    @property
+    def embedder(self) -> Embedder:
+        """The descriptor model."""
+        ...
+
+    def measure(
+        self, image: RgbImage, detections: Sequence[Detection], describe: bool = False
+    ) -> list[Face]:
+        """Landmarks, chip, quality (and descriptors) of faces already detected."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class PerceptionOptions:
+    """Tunables of perception.
+
+    Attributes:
+        liveness_schedule: when the liveness check looks at a track's frames.
+        decide_after_frames: frames after which a face that never passed the quality
+            gate is refused as ``low_quality``.
+        continuity_s: most source time between two sightings of a track for the face to
+            count as the same without describing it again (seconds; 0: every frame may be
+            someone else, as with a kiosk's separate photos).
+    """
+
+    liveness_schedule: LivenessSchedule
+    decide_after_frames: int
+    continuity_s: float = 0.2
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """What perception made of the primary face in one frame.
+
+    At most one of ``evidence``, ``refusal`` and ``reused`` is set; none means nothing to
+    decide on this frame (the liveness check still watches, or the quality is poor).
+
+    Attributes:
+        track: the primary face's track.
+        frame: the frame.
+        evidence: evidence for the policy (a descriptor, or a liveness refusal).
+        refusal: a deny that needs no policy (``multiple_faces``, ``low_quality``).
+        reused: the track's earlier decision holds for this face (same person).
+        held: the track was decided but this face could not be checked to be the same
+            person; its decision is neither reused nor replaced.
+    """
+
+    track: Track
+    frame: Frame
+    evidence: FaceEvidence | None = None
+    refusal: Reason | None = None
+    reused: bool = False
+    held: bool = False
+
+
+class Perception:
+    """Frames to tracked faces with evidence, for one camera.
+
+    Args:
+        engine: the face engine (detector, aligner, embedder, quality gate).
+        liveness: the liveness check, ``None`` for none.
+        options: tunables.
+    """
+
+    def __init__(
+        self, engine: FaceWork, liveness: LivenessCheck | None, options: PerceptionOptions
+    ) -> None:
+        self.engine, self.liveness, self.options = engine, liveness, options
+        self.tracker = IouTracker(window=options.liveness_schedule.window_frames)
+        self.embeddings = 0
+
+    def observe(self, frame: Frame, threshold: float) -> Observation | None:
+        """Look at one frame; ``None`` when it holds no face.
+
+        Args:
+            frame: the frame.
+            threshold: the match threshold (euclidean) under which two descriptors are
+                the same person (for reusing a decision).
+        """
+        detections = self.engine.detector.detect(frame.image)
+        boxes = [d.box for d in detections]
+        tracks = self.tracker.update(boxes, frame.index, frame.timestamp_s)
+        height, width = frame.image.shape[:2]
+        primary = primary_face_index(boxes, width, height)
+        if primary is None:
+            return None
+        track = tracks[primary]
+        if track.decision is not None:
+            reuse = self._reuse(track, frame, detections[primary], threshold)
+            if reuse is not None:
+                return reuse
+        big = [b for b in boxes if b.area * 2 >= boxes[primary].area]
+        if len(big) > 1:
+            return Observation(track, frame, refusal=Reason.MULTIPLE_FACES)
+        face = self.engine.measure(frame.image, [detections[primary]])[0]
+        track.frames.append(FaceFrame(frame.image, face.box, face.landmarks))
+        return self._evidence(track, face, frame)
+
+    def _reuse(
+        self, track: Track, frame: Frame, detection: Detection, threshold: float
+    ) -> Observation | None:
+        """Whether a decided track's decision holds for the face now in it.
+
+        A face followed without a break keeps its track's decision (a grant is not made
+        again: one unlock per presence). After a break, the tracker (which follows boxes
+        by position only) may have put a stranger who stepped into the spot a resident
+        just left in the resident's track: the face is described again and compared with
+        the track's descriptor at the match threshold.
+
+        Returns:
+            An observation that ends this frame's work, or ``None`` to go on (a refusal
+            may still turn into a grant with a better frame; someone else starts anew).
+        """
+        granted = track.decision is not None and track.decision.granted
+        if self._continuous(track):
+            return Observation(track, frame, reused=True) if granted else None
+        same = self._same_person(track, frame, detection, threshold)
+        if same is False:
+            restart(track, frame)
+            return None
+        if granted:
+            return Observation(track, frame, reused=same is True, held=same is None)
+        return None
+
+    def _continuous(self, track: Track) -> bool:
+        gap_s = track.last_time_s - track.previous_time_s
+        return (
+            track.previous_index >= 0
+            and track.last_index - track.previous_index == 1
+            and 0.0 <= gap_s <= self.options.continuity_s
+        )
+
+    def _same_person(
+        self, track: Track, frame: Frame, detection: Detection, threshold: float
+    ) -> bool | None:
+        """``True``/``False``, or ``None`` when the face cannot be described well enough."""
+        face = self.engine.measure(frame.image, [detection], describe=True)[0]
+        self.embeddings += 1
+        if track.descriptor is None or face.descriptor is None or not face.verdict.passed:
+            return None
+        distance = float(np.linalg.norm(face.descriptor - track.descriptor))
+        return distance <= threshold
+
+    def _evidence(self, track: Track, face: Face, frame: Frame) -> Observation:
+        liveness = self._liveness_state(track)
+        if liveness == "refused":
+            return Observation(track, frame, FaceEvidence(refusal=Reason.SPOOF_SUSPECTED))
+        seen = frame.index - track.first_index + 1
+        if not face.verdict.passed:
+            # While the liveness check still watches, a poor frame is no reason to decide.
+            late = seen >= self.options.decide_after_frames and track.decision is None
+            if late and liveness == "live":
+                return Observation(track, frame, refusal=Reason.LOW_QUALITY)
+            return Observation(track, frame)
+        # Describe again only for a clearly better face: wider and sharper by 20 %.
+        score = face.quality.face_width_px * min(face.quality.sharpness, 200.0)
+        improved = track.descriptor is None or score > track.best_quality * IMPROVEMENT
+        if improved:
+            track.descriptor = self.engine.embedder.embed([face.chip])[0]
+            track.best_quality = score
+            self.embeddings += 1
+        if liveness == "pending" or (track.decision is not None and not improved):
+            return Observation(track, frame)
+        return Observation(track, frame, FaceEvidence(descriptor=track.descriptor))
+
+    def _liveness_state(self, track: Track) -> LivenessState:
+        """``live``, ``pending`` (no live window yet) or ``refused`` (presentation over).
+
+        Counts the frame just added to ``track.frames`` and checks the newest window at
+        the schedule's checkpoints. When the face turns out live, an earlier decision
+        (a ``spoof_suspected`` deny) is dropped so that the next good frame decides.
+        """
+        if self.liveness is None or track.live:
+            return "live"
+        schedule = self.options.liveness_schedule
+        track.liveness_seen += 1
+        if not schedule.is_checkpoint(track.liveness_seen):
+            return "pending"
+        if self.liveness.check(list(track.frames)).live:
+            track.live, track.decision = True, None
+            return "live"
+        if track.liveness_seen < schedule.max_frames:
+            return "pending"
+        track.liveness_seen = 0
+        track.frames.clear()
+        return "refused"
+
+
+def restart(track: Track, frame: Frame) -> None:
+    """Treat the face in ``track`` as a new arrival from ``frame`` on (nothing carried over)."""
+    track.decision = None
+    track.descriptor = None
+    track.best_quality = float("-inf")
+    track.reported.clear()
+    track.frames.clear()
+    track.live, track.liveness_seen = False, 0
+    track.first_index = frame.index
+    track.first_time_s = frame.timestamp_s

@@ -1,0 +1,96 @@
+"""The server's kiosk pipeline: one station per door, nothing shared between doors."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from facegate.domain.gate import GateEvent, GateSnapshot
+from facegate.domain.liveness import LivenessSchedule
+from facegate.domain.matching import MatchPolicy
+from facegate.domain.policy import Target
+from facegate.domain.site import CredentialKind
+from facegate.gate.bench import bench_snapshot
+from facegate.gate.loop import LoopOptions
+from facegate.gate.outbox import SqliteOutbox
+from facegate.gate.server_side import ActuatorPool, PipelineDecider
+from facegate.vision.images import ImageLimits
+from fakes import FakeClock, FakeDoor, FakeFaceEngine, fake_frame, unit_descriptor
+
+
+class FakeUpstream:
+    """Snapshots for any door (the resident may pass ``bench-door`` only); keeps events."""
+
+    def __init__(self) -> None:
+        self.base = bench_snapshot([unit_descriptor(7)], MatchPolicy(0.57, 0.0))
+        self.events: list[GateEvent] = []
+
+    def fetch_snapshot(self, gate_id: str, target_id: str) -> GateSnapshot:
+        kinds = frozenset({CredentialKind.FACE, CredentialKind.CARD})
+        return replace(self.base, target=Target(target_id, kinds))
+
+    def deliver(self, events: Sequence[GateEvent]) -> int:
+        self.events.extend(events)
+        return len(events)
+
+
+def png(person: int) -> bytes:
+    image = fake_frame(0, person).image
+    ok, data = cv2.imencode(".png", np.ascontiguousarray(image[:, :, ::-1]))
+    assert ok
+    return bytes(data.tobytes())
+
+
+def test_frames_of_other_doors_do_not_break_a_doors_track(tmp_path: Path) -> None:
+    upstream, door = FakeUpstream(), FakeDoor()
+    options = LoopOptions("server", 3.0, 15, LivenessSchedule(), 10.0)
+    decider = PipelineDecider(
+        FakeFaceEngine,
+        ActuatorPool(lambda target: door, upstream),
+        SqliteOutbox(tmp_path / "server-outbox.db"),
+        lambda: None,
+        FakeClock(),
+        options,
+        ImageLimits(),
+    )
+    resident, nobody = png(7), png(0)
+    answers = []
+    for _ in range(20):
+        answers.append(decider.decide_frame("bench-door", resident).reason)
+        for _ in range(11):  # a busy second door between two frames of the first
+            assert decider.decide_frame("lobby", nobody).reason == "no_face"
+    assert set(answers) == {"granted"}
+    assert len(door.commands) == 1
+    assert [e.reason.value for e in upstream.events if e.reason] == ["granted"]
+    assert decider.station("bench-door").frames == 20
+    assert decider.station("lobby").frames == 220
+
+
+def test_a_door_counts_its_own_frames_not_the_other_doors(tmp_path: Path) -> None:
+    """``low_quality`` comes after 15 frames of that door's face, however busy the others."""
+    upstream = FakeUpstream()
+    options = LoopOptions("server", 3.0, 15, LivenessSchedule(), 10.0)
+    decider = PipelineDecider(
+        FakeFaceEngine,
+        ActuatorPool(lambda target: FakeDoor(), upstream),
+        SqliteOutbox(tmp_path / "server-outbox.db"),
+        lambda: None,
+        FakeClock(),
+        options,
+        ImageLimits(),
+    )
+    image = fake_frame(0, 7, good=False).image
+    ok, data = cv2.imencode(".png", np.ascontiguousarray(image[:, :, ::-1]))
+    assert ok
+    poor, nobody = bytes(data.tobytes()), png(0)
+    answers = []
+    for _ in range(15):
+        answers.append(decider.decide_frame("bench-door", poor))
+        for _ in range(11):
+            decider.decide_frame("lobby", nobody)
+    assert [a.pending for a in answers] == [True] * 14 + [False]
+    assert answers[-1].reason == "low_quality"
