@@ -8,7 +8,14 @@ import pytest
 from facegate.domain.matching import pairwise_distances
 from facegate.sitebench import fill
 from facegate.sitebench.clients import FrameAnswer, Presented
-from facegate.sitebench.report import CONTRACT_KEYS, Roster, frame_figures, judge, missing_keys
+from facegate.sitebench.report import (
+    CONTRACT_KEYS,
+    Roster,
+    frame_figures,
+    json_safe,
+    judge,
+    missing_keys,
+)
 
 
 def _real_like(people: int, per_person: int, seed: int) -> dict[str, np.ndarray]:
@@ -129,3 +136,11 @@ def test_the_fill_holds_no_face_an_enrolment_would_refuse_as_a_duplicate(
     for i in range(60):
         others = np.delete(people, i, axis=0).reshape(-1, 128)
         assert pairwise_distances(people[i], others).min() > threshold
+
+
+def test_the_report_never_holds_nan() -> None:
+    assert json_safe({"a": float("nan"), "b": [1.0, float("inf")], "c": {"d": 2}}) == {
+        "a": None,
+        "b": [1.0, None],
+        "c": {"d": 2},
+    }

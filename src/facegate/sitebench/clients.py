@@ -188,6 +188,7 @@ class SnapshotProbe:
     rebuild_ms: list[float] = field(default_factory=list)
     check_ms: list[float] = field(default_factory=list)
     unchanged: int = 0
+    failures: int = 0
     etag: str | None = None
 
     def pull(self, conditional: bool) -> None:
@@ -196,12 +197,16 @@ class SnapshotProbe:
         if conditional and self.etag is not None:
             headers["If-None-Match"] = self.etag
         begin = time.perf_counter()
-        response = httpx.get(
-            f"{self.url}/api/v1/gates/{self.gate_id}/snapshot",
-            params={"model": self.model_id},
-            headers=headers,
-            timeout=60.0,
-        )
+        try:
+            response = httpx.get(
+                f"{self.url}/api/v1/gates/{self.gate_id}/snapshot",
+                params={"model": self.model_id},
+                headers=headers,
+                timeout=60.0,
+            )
+        except httpx.HTTPError:
+            self.failures += 1
+            return
         elapsed = (time.perf_counter() - begin) * 1000.0
         if response.status_code == 200:
             self.etag = response.headers.get("etag", self.etag)
@@ -239,10 +244,15 @@ class Console:
         n = 0
         while not stop.wait(interval_s):
             begin = time.perf_counter()
-            response = self.client.get(CONSOLE_PAGES[n % len(CONSOLE_PAGES)])
+            try:
+                response = self.client.get(CONSOLE_PAGES[n % len(CONSOLE_PAGES)])
+            except httpx.HTTPError:
+                self.failures += 1
+                continue
+            finally:
+                n += 1
             self.latencies_ms.append((time.perf_counter() - begin) * 1000.0)
             self.failures += response.status_code != 200
-            n += 1
 
     def close(self) -> None:
         """Close the connection."""

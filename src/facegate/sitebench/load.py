@@ -140,6 +140,14 @@ def snapshot_loop(probe: SnapshotProbe, stop: threading.Event, interval_s: float
         probe.pull(conditional=n % 5 != 0)
 
 
+def sample_loop(read: Callable[[], float | None], into: list[float], stop: threading.Event) -> None:
+    """Append ``read()`` (when it has a value) to ``into`` every second until ``stop``."""
+    while not stop.wait(1.0):
+        value = read()
+        if value is not None:
+            into.append(value)
+
+
 def console_loop(console: Console, stop: threading.Event) -> None:
     """The console user's page views until ``stop``."""
     console.run(stop)

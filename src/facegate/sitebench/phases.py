@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import text
@@ -108,19 +108,24 @@ def main_phase(
         loaded, at_kiosks = _load(options, built, server, clips, kiosk_doors, edge_doors)
         for edge in edges:
             edge.process.terminate()
-        rss, ended = server.peak_rss_mb(), time.time() - 1.0
+        ended = time.time() - 1.0
         for edge in edges:
             edge.process.wait(timeout=60)
-        say(f"load done: {loaded['frames_posted']} kiosk frames; ramp ...")
-        ramp = load.ramp(
-            server.url,
-            {d: built.keys[d] for d in built.layout.all_doors},
-            clips[0],
-            options.ramp_step_s,
-            (1, 2, 4, 8, 16),
-            say,
-        )
+        ramp, crashed = load.Ramp(), server.process.poll()
+        if crashed is None:
+            say(f"load done: {loaded['frames_posted']} kiosk frames; ramp ...")
+            ramp = load.ramp(
+                server.url,
+                {d: built.keys[d] for d in built.layout.all_doors},
+                clips[0],
+                options.ramp_step_s,
+                (1, 2, 4, 8, 16),
+                say,
+            )
+        else:
+            say(f"facegate serve DIED during the load (exit {crashed}): see {root / 'serve.log'}")
         rss_after_ramp = server.peak_rss_mb()
+        crashed = server.process.poll()
     at_edges = [p for e in edges for p in e.presented(ended)]
     presented = [*at_kiosks, *at_edges]
     edge_latency = [a.latency_ms for p in at_edges for a in p.answers]
@@ -134,7 +139,7 @@ def main_phase(
         "edge_presentations": len(at_edges),
         "kiosk_presentations": len(at_kiosks),
         "edge_frames_skipped": [e.end.get("skipped") for e in edges],
-        "peak_rss_mb": rss,
+        "server_exit": crashed,
         "peak_rss_mb_after_ramp": rss_after_ramp,
         "saturation_frames_per_s": ramp.saturation_frames_per_s,
         "ramp": ramp.steps,
@@ -170,6 +175,7 @@ class _Clients:
     console: Console
     probe: SnapshotProbe
     writer: Writer
+    rss_mb: list[float] = field(default_factory=list)
 
 
 def _clients(
@@ -206,6 +212,7 @@ def _load(
             lambda: load.console_loop(on.console, stop),
             lambda: load.snapshot_loop(on.probe, stop),
             lambda: on.writer.run(stop, options.writer_interval_s),
+            lambda: load.sample_loop(server.peak_rss_mb, on.rss_mb, stop),
         ]
     )
     stop.wait(options.duration_s)
@@ -246,6 +253,7 @@ def _figures(
             "errors": on.writer.errors[:5],
         },
         "load_s": round(elapsed, 1),
+        "peak_rss_mb": max(on.rss_mb, default=None),
     }
 
 

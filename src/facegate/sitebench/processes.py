@@ -117,19 +117,19 @@ class Server:
     admin: str
     password: str
 
-    def peak_rss_mb(self) -> float:
-        """The server process's peak resident set size (MiB), from /proc."""
-        return _peak_rss_mb(self.process.pid)
+    def peak_rss_mb(self) -> float | None:
+        """The server process's peak resident set size (MiB), from /proc (``None``: gone)."""
+        return _peak_rss_mb(self.process.pid) if self.process.poll() is None else None
 
 
-def _peak_rss_mb(pid: int) -> float:
+def _peak_rss_mb(pid: int) -> float | None:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmHWM:"):
                 return round(int(line.split()[1]) / 1024.0, 1)
     except OSError:
         pass
-    return float("nan")
+    return None
 
 
 def wait_healthy(url: str, process: subprocess.Popen[bytes], timeout_s: float = 120.0) -> None:

@@ -10,6 +10,7 @@ contract gives it 2 s to reach every door).
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 from collections.abc import Iterable, Sequence
@@ -127,3 +128,14 @@ def machine() -> dict[str, object]:
 def missing_keys(report: dict[str, object]) -> list[str]:
     """Contract keys absent from ``report`` (should be none)."""
     return [key for key in CONTRACT_KEYS if key not in report]
+
+
+def json_safe(value: object) -> object:
+    """``value`` with every NaN or infinite float replaced by ``None`` (JSON has neither)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    return value

@@ -64,7 +64,9 @@ def run_site_bench(options: SiteBenchOptions, say: Say) -> dict[str, object]:
         finally:
             built.store.close()
     head = {"backend": options.backend, "residents": options.residents, **report.machine()}
-    return {**head, **result, "liveness": options.liveness, "duration_s": options.duration_s}
+    tail = {"liveness": options.liveness, "duration_s": options.duration_s}
+    safe = report.json_safe({**head, **result, **tail})
+    return safe if isinstance(safe, dict) else {}
 
 
 def _fpir(built: Built) -> dict[str, object]:
