@@ -311,9 +311,10 @@ def stills_phase(
         stop.set()
         for thread in threads:
             thread.join(timeout=60)
+        crashed = server.process.poll()
     presented: list[Presented] = [p for k in kiosks for p in k.presented]
     answers = [a for k in kiosks for a in k.answers]
     figures = report.frame_figures(answers)
     judged = report.judge(built.roster, presented, _building_of(built), options.settle_s)
     _save(root / "presented.jsonl", built, presented)
-    return {"liveness": "none", **figures, **judged}
+    return {"liveness": "none", "server_exit": crashed, **figures, **judged}
