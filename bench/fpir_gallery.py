@@ -24,7 +24,14 @@ against them; a resident's remaining images are their genuine probes. Figures:
   and the share of same-person enrolment sets (a person enrolled twice, other photos)
   the check catches at each candidate threshold.
 
-    .venv/bin/python bench/fpir_gallery.py [--seed 0] [--n 2000]
+- ``effective`` (with ``--curve``): the per-person stranger curve counted on the *choose*
+  half (written to the given file: the curve facegate ships,
+  ``src/facegate/domain/impostor_curve.json``), the 1:N threshold it gives for galleries of
+  each size (target ``--max-fpir``), and on the *report* half at the threshold for its own
+  size: FNIR of residents' photos (threshold and margin) and FPIR of stranger photos
+  against all its residents (counted), and the threshold and extrapolated FPIR at ``--n``.
+
+    .venv/bin/python bench/fpir_gallery.py [--seed 0] [--n 2000] [--curve FILE]
 """
 
 from __future__ import annotations
@@ -241,11 +248,102 @@ def duplicate_figures(half: Half) -> dict[str, Any]:
     }
 
 
+def finite(value: float) -> float | None:
+    """``value``, or ``None`` (JSON null) for -inf: no threshold, the face names nobody."""
+    return value if math.isfinite(value) else None
+
+
+def report_at(half: Half, threshold: float, margin: float) -> dict[str, Any]:
+    """Every resident of the half enrolled: their own probes refused, strangers matched.
+
+    FNIR: a resident's own probe (not an enrolment image) refused at ``threshold`` with
+    the margin rule among all the half's residents. FPIR: every image of the half, each
+    searched as a stranger against the half's other residents (leave its owner out),
+    matched to someone within ``threshold`` and the margin.
+    """
+    if not math.isfinite(threshold):
+        return {"threshold": None, "fnir": 1.0, "fpir": 0.0}
+    d, owners = half.genuine_probe_rows()
+    own = d[np.arange(len(d)), owners]
+    others = d.copy()
+    others[np.arange(len(d)), owners] = np.inf
+    granted = (own <= threshold) & (others.min(1) - own >= margin)
+    strangers = np.sort(np.where(half.own, np.inf, half.person_dist), axis=1)
+    best, second = strangers[:, 0], strangers[:, 1]
+    matched = (best <= threshold) & (second - best >= margin)
+    return {
+        "threshold": threshold,
+        "genuine_probes": len(d),
+        "fnir": round(float(1.0 - granted.mean()), 4),
+        "fnir_threshold_only": round(float(np.mean(own > threshold)), 4),
+        "stranger_images": len(best),
+        "strangers_matched": int(matched.sum()),
+        "fpir": round(float(matched.mean()), 4),
+    }
+
+
+def effective(
+    x: np.ndarray, people: np.ndarray, choose: list[str], report: list[str], args: Any
+) -> dict[str, Any]:
+    """Count the curve on the choose half; apply it to the report half (see the docstring)."""
+    from facegate.domain.impostors import ImpostorCurve, identification_threshold
+    from facegate.domain.matching import DEFAULT_MATCH_THRESHOLD, DEFAULT_MIN_MARGIN
+
+    chosen = Half(x, people, choose, args.seed)
+    curve = ImpostorCurve.count(
+        chosen.impostor_person_distances(),
+        source=(
+            f"bench/fpir_gallery.py --seed {args.seed}: choose half, {len(choose)} real people "
+            "of the shared sets (faces/* and NUAA live), 3 templates each, every other "
+            "person's photos as strangers"
+        ),
+    )
+    raw = curve.to_json()
+    points = ",\n  ".join(json.dumps(p) for p in raw.pop("points"))
+    head = json.dumps(raw, indent=1)[:-2]
+    args.curve.write_text(f'{head},\n "points": [\n  {points}\n ]\n}}\n', encoding="utf-8")
+
+    def limit(n: int) -> float:
+        return identification_threshold(DEFAULT_MATCH_THRESHOLD, args.max_fpir, curve, n)
+
+    sizes = (1, 2, 5, 10, 20, 45, 63, 64, 100, 500, args.n)
+    out: dict[str, Any] = {
+        "curve": str(args.curve),
+        "max_fpir": args.max_fpir,
+        "comparisons": curve.comparisons,
+        "threshold_by_people": {str(n): finite(limit(n)) for n in sizes},
+    }
+    half = Half(x, people, report, args.seed)
+    n = len(report)
+    imp = half.impostor_person_distances()
+    rates = {
+        name: float(np.mean(imp <= t)) if math.isfinite(t) else 0.0
+        for name, t in (("at_n", limit(n)), ("at_big_n", limit(args.n)))
+    }
+    out["report"] = {
+        "people": n,
+        "at_effective": report_at(half, limit(n), DEFAULT_MIN_MARGIN),
+        "at_0.57": report_at(half, DEFAULT_MATCH_THRESHOLD, DEFAULT_MIN_MARGIN),
+        "per_person_rate_at_effective": rates["at_n"],
+        f"fpir_n{n}_from_rate": round(fpir(rates["at_n"], n), 4),
+    }
+    big = limit(args.n)
+    out[f"n{args.n}"] = {
+        "threshold": finite(big),
+        "report_per_person_rate": rates["at_big_n"],
+        "fpir_extrapolated": round(fpir(rates["at_big_n"], args.n), 4),
+        "resident_refused_face_alone": report_at(half, big, DEFAULT_MIN_MARGIN)["fnir"],
+    }
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cache", type=Path, default=CACHE)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--n", type=int, default=2000)
+    parser.add_argument("--curve", type=Path, help="write the choose half's impostor curve here")
+    parser.add_argument("--max-fpir", type=float, default=1e-2)
     args = parser.parse_args()
     data = np.load(args.cache)
     x, people = data["descriptors"].astype(np.float64), data["people"]
@@ -265,6 +363,8 @@ def main() -> None:
             "stranger_margin_at_0.57": stranger_margin_figures(half, 0.57),
             "duplicate": duplicate_figures(half),
         }
+    if args.curve is not None:
+        result["effective"] = effective(x, people, choose, report, args)
     print(json.dumps(result, indent=1))
 
 

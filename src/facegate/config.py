@@ -22,6 +22,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from facegate.domain.calibration import Calibration
 from facegate.domain.errors import BadInputError
 from facegate.domain.faces import QualityThresholds
+from facegate.domain.impostors import DEFAULT_MAX_FPIR, ImpostorCurve, shipped_impostor_curve
 from facegate.domain.liveness import LivenessSchedule
 from facegate.domain.matching import (
     DEFAULT_DUPLICATE_THRESHOLD,
@@ -61,11 +62,18 @@ class MatchSettings:
             template is refused as a duplicate or look-alike unless explicitly allowed
             (default 0.35, measured: see
             :data:`facegate.domain.matching.DEFAULT_DUPLICATE_THRESHOLD`; 0 turns it off).
+        max_fpir: the largest share of strangers that may match someone in 1:N search
+            (``FACEGATE_MATCHING__MAX_FPIR``, 0 to 1, default 1e-2): the 1:N threshold
+            drops below ``threshold`` as the gallery grows, and past the point the
+            impostor curve can vouch for, the face alone names nobody (see
+            :mod:`facegate.domain.impostors` and docs/matching.md); 1 keeps ``threshold``
+            for every gallery size.
     """
 
     threshold: float | None = None
     min_margin: float = DEFAULT_MIN_MARGIN
     duplicate_threshold: float = DEFAULT_DUPLICATE_THRESHOLD
+    max_fpir: Annotated[float, Field(ge=0.0, le=1.0)] = DEFAULT_MAX_FPIR
 
 
 @dataclass(frozen=True, slots=True)
@@ -322,19 +330,24 @@ class Settings(BaseSettings):
         """The match policy in force for descriptors of ``model_id``, and its source.
 
         The threshold is the one set explicitly, else the calibration file's when it was
-        made for ``model_id``, else :data:`DEFAULT_MATCH_THRESHOLD`.
+        made for ``model_id``, else :data:`DEFAULT_MATCH_THRESHOLD`. The impostor curve
+        that caps 1:N search is that calibration's when it recorded one, else the
+        shipped curve (also with an explicit threshold: the file is not read then).
 
         Returns:
             ``(policy, source)``; source is ``"settings"``, the calibration file's path,
-            or ``"default"``.
+            or ``"default"`` (where the threshold came from).
         """
-        margin = self.matching.min_margin
+        margin, max_fpir = self.matching.min_margin, self.matching.max_fpir
+        shipped = shipped_impostor_curve()
         if self.matching.threshold is not None:
-            return MatchPolicy(self.matching.threshold, margin), "settings"
+            return MatchPolicy(self.matching.threshold, margin, max_fpir, shipped), "settings"
         calibration = read_calibration(self.calibration_path)
         if calibration is not None and calibration.model_id == model_id:
-            return MatchPolicy(calibration.threshold, margin), str(self.calibration_path)
-        return MatchPolicy(DEFAULT_MATCH_THRESHOLD, margin), "default"
+            curve = calibration.impostor_curve or shipped
+            policy = MatchPolicy(calibration.threshold, margin, max_fpir, curve)
+            return policy, str(self.calibration_path)
+        return MatchPolicy(DEFAULT_MATCH_THRESHOLD, margin, max_fpir, shipped), "default"
 
 
 def read_calibration(path: Path) -> Calibration | None:
@@ -347,7 +360,12 @@ def read_calibration(path: Path) -> Calibration | None:
         return None
     try:
         raw: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-        calibration = Calibration(**raw)
+        if not isinstance(raw, dict):
+            raise TypeError(f"a JSON object was expected, got {type(raw).__name__}")
+        curve = raw.pop("impostor_curve", None)
+        calibration = Calibration(
+            **raw, impostor_curve=None if curve is None else ImpostorCurve.from_json(curve)
+        )
     except (OSError, ValueError, TypeError) as err:
         raise BadInputError(f"{path}: not a valid calibration file ({err})") from err
     # The dataclass checks no types: a threshold of "0.5", null or NaN would otherwise
@@ -364,5 +382,8 @@ def read_calibration(path: Path) -> Calibration | None:
 
 def write_calibration(path: Path, calibration: Calibration) -> None:
     """Write a calibration file atomically (a reader never sees half a file)."""
-    text = json.dumps(asdict(calibration), indent=2) + "\n"
+    raw = asdict(calibration)
+    curve = calibration.impostor_curve
+    raw["impostor_curve"] = None if curve is None else curve.to_json()
+    text = json.dumps(raw, indent=2) + "\n"
     write_atomically(path, text.encode("utf-8"), mode=0o644)

@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import cv2
@@ -18,10 +19,20 @@ import uvicorn
 from api_site import Site
 from brokers import free_port
 from facegate.app import create_app
+from facegate.domain.liveness import LivenessSchedule
+from facegate.domain.matching import MatchPolicy
+from facegate.domain.policy import SiteMode
 from facegate.domain.site import CredentialKind, CredentialMode, DoorKind
+from facegate.gate.loop import LoopOptions
+from facegate.gate.outbox import SqliteOutbox
+from facegate.gate.server_side import ActuatorPool, PipelineDecider
+from facegate.gate.store_upstream import StoreUpstream
 from facegate.ports import FrameDecision
 from facegate.services import accounts, places
+from facegate.services.gate_health import BOARD, silent_gates
 from facegate.services.workers import WorkerPool
+from facegate.vision.images import ImageLimits
+from fakes import FakeDoor, FakeFaceEngine
 
 _JPEG = cv2.imencode(".jpg", np.zeros((48, 64, 3), np.uint8))[1].tobytes()
 FRAME = {"file": ("frame.jpg", _JPEG, "image/jpeg")}
@@ -94,6 +105,7 @@ def test_a_saturated_server_answers_503_at_once_and_the_console_still_answers(
             decider.release.set()
             answers = [f.result(20.0) for f in busy]
         again = client.post(path, files=FRAME, headers=headers)
+        metrics = client.get("/api/v1/metrics").text
     assert decider.running >= 2, "frames are not decided side by side"
     assert health.status_code == 200
     assert health_s < 1.0
@@ -103,3 +115,70 @@ def test_a_saturated_server_answers_503_at_once_and_the_console_still_answers(
     assert refused_s < 1.0
     assert [a.status_code for a in answers] == [200, 200]
     assert again.status_code == 200  # freed workers take frames again
+    assert "facegate_frames_refused_total 1\n" in metrics
+    assert "facegate_frames_decided_total 3\n" in metrics
+    assert "facegate_frame_decision_seconds_count 3\n" in metrics
+
+
+def _kiosk_pipeline(site: Site, tmp_path: Path) -> None:
+    """The server's real pipeline for kiosk frames, with the fake face engine."""
+    upstream = StoreUpstream(
+        lambda: site.deps.store,
+        site.deps.sealer(),
+        site.deps.clock,
+        "fake-model",
+        MatchPolicy(0.57, 0.0),
+        SiteMode.NORMAL,
+    )
+    options = LoopOptions("server", 3.0, 15, LivenessSchedule(), 10.0)
+    site.deps.decider = PipelineDecider(
+        FakeFaceEngine,
+        ActuatorPool(lambda target: FakeDoor(), upstream),
+        SqliteOutbox(tmp_path / "server-outbox.db"),
+        lambda: None,
+        site.deps.clock,
+        options,
+        ImageLimits(),
+    )
+
+
+def test_a_kiosk_is_seen_on_each_frame_and_credential_with_its_camera_state(
+    site: Site, tmp_path: Path
+) -> None:
+    BOARD.clear()
+    door, _ = kiosk(site)
+    issued = site.client("admin").post(
+        "/api/v1/devices/keys", json={"target_id": door, "kind": "kiosk"}
+    )
+    assert issued.status_code == 201, issued.text
+    gate_id, headers = issued.json()["gate_id"], {"X-Device-Key": issued.json()["secret"]}
+    _kiosk_pipeline(site, tmp_path)
+    client = site.client()
+
+    def kiosk_health() -> dict[str, Any]:
+        gates = client.get("/api/v1/health").json()["gates"]
+        return next(g for g in gates if g["id"] == gate_id)
+
+    assert kiosk_health()["last_seen"] is None
+    path = f"/api/v1/doors/{door}/frames"
+    answer = client.post(path, files=FRAME, headers=headers)
+    assert answer.status_code == 200, answer.text
+    seen = kiosk_health()
+    assert (seen["kind"], seen["camera"]) == ("kiosk", "ok")
+    assert seen["last_seen"] is not None
+    assert 'facegate_gate_camera_ok{gate="' + gate_id in client.get("/api/v1/metrics").text
+    site.deps.clock.advance(seconds=30)
+    garbage = {"file": ("frame.jpg", b"not a picture", "image/jpeg")}
+    assert client.post(path, files=garbage, headers=headers).status_code == 415
+    broken = kiosk_health()
+    assert broken["camera"] == "failed"
+    assert broken["last_seen"] > seen["last_seen"]
+    site.deps.clock.advance(seconds=30)
+    card = {"kind": "card", "value": "CARD-9999"}
+    shown = client.post(f"/api/v1/doors/{door}/credentials", json=card, headers=headers)
+    assert shown.status_code == 200, shown.text
+    later = kiosk_health()
+    assert later["camera"] == "failed"  # a credential says nothing of the camera
+    assert later["last_seen"] > broken["last_seen"]
+    site.deps.clock.advance(seconds=3600)
+    assert silent_gates(site.context, 60.0) == []  # a quiet kiosk is not a fault

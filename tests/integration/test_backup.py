@@ -97,6 +97,14 @@ def test_backup_restores_every_row_and_the_face(tmp_path: Path, db_url: str) -> 
     restored_audit = after.tables.pop("audit_log")
     assert [r["action"] for r in restored_audit[-2:]] == ["site.backup", "site.restore"]
     assert restored_audit[:-1] == before.tables.pop("audit_log")
+    # The data version moves past the archive's, so a gate holding a later snapshot
+    # rebuilds; the event counter is the archive's.
+    (restored_state,), (archived_state,) = (
+        after.tables.pop("site_state"),
+        before.tables.pop("site_state"),
+    )
+    assert restored_state["data_version"] > archived_state["data_version"]
+    assert restored_state["event_seq"] == archived_state["event_seq"]
     assert after.tables == before.tables
     assert identified(target) == ann
     rows = dump_of(target).rows

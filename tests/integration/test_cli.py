@@ -155,6 +155,11 @@ def test_calibrate_refuses_an_unsupported_target_then_writes_with_force(
     calibration = read_calibration(Path(payload["written_to"]))
     assert calibration is not None
     assert calibration.threshold == pytest.approx(payload["threshold"])
+    # The per-person stranger curve of the same people, which caps 1:N thresholds.
+    curve = calibration.impostor_curve
+    assert curve is not None
+    assert curve.valid
+    assert curve.comparisons == payload["impostor_curve_comparisons"] > 0
 
     images = [str(lfw / "Tony_Blair" / f"Tony_Blair_{n:04d}.jpg") for n in (1, 2)]
     code, verdict = run_json("verify", *images)

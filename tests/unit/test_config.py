@@ -255,3 +255,45 @@ def test_the_default_margin_refuses_two_people_with_the_same_face(tmp_path: Path
     found = gallery.identify(face, policy.threshold, policy.min_margin)
     assert (found.person_id, found.reason) == (None, Reason.BELOW_MARGIN)
     assert Settings(data_dir=tmp_path).matching.duplicate_threshold == 0.35
+
+
+# --- the 1:N FPIR cap ------------------------------------------------------------------
+
+
+def test_max_fpir_defaults_to_1e_2_and_comes_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    assert Settings(data_dir=tmp_path).match_policy(MODEL)[0].max_fpir == 1e-2
+    monkeypatch.setenv("FACEGATE_MATCHING__MAX_FPIR", "0.05")
+    assert Settings(data_dir=tmp_path).match_policy(MODEL)[0].max_fpir == 0.05
+
+
+@pytest.mark.parametrize("bad", ["-0.1", "1.5", "nan"])
+def test_max_fpir_outside_0_1_is_refused(monkeypatch: pytest.MonkeyPatch, bad: str) -> None:
+    monkeypatch.setenv("FACEGATE_MATCHING__MAX_FPIR", bad)
+    with pytest.raises(ValueError, match="max_fpir"):
+        Settings()
+
+
+def test_a_calibrated_impostor_curve_round_trips_and_caps_1_to_n(tmp_path: Path) -> None:
+    from facegate.domain.impostors import ImpostorCurve, shipped_impostor_curve
+
+    settings = Settings(data_dir=tmp_path)
+    curve = ImpostorCurve((0.4, 0.5), (0, 0), 10_000_000, source="site")
+    write_calibration(settings.calibration_path, replace(_calibration(), impostor_curve=curve))
+
+    calibration = read_calibration(settings.calibration_path)
+    assert calibration is not None
+    assert calibration.impostor_curve == curve
+    policy, _ = settings.match_policy(MODEL)
+    assert policy.impostors == curve
+    assert policy.identification_threshold(2000) == 0.47  # 10 million clean comparisons
+    assert shipped_impostor_curve() != curve
+
+
+def test_a_calibration_file_with_a_broken_curve_is_bad_input(tmp_path: Path) -> None:
+    raw = asdict(_calibration())
+    raw["impostor_curve"] = {"points": [[0.4, 9], [0.5, 1]], "comparisons": 100}
+    (tmp_path / CALIBRATION_FILE).write_text(json.dumps(raw), encoding="utf-8")
+    with pytest.raises(BadInputError, match="impostor curve"):
+        read_calibration(tmp_path / CALIBRATION_FILE)

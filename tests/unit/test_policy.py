@@ -277,3 +277,45 @@ def test_any_of_reports_an_alert_over_other_denies() -> None:
 def test_a_granted_decision_must_say_granted() -> None:
     with pytest.raises(ValueError, match="granted"):
         Decision(True, Reason.UNKNOWN_FACE)
+
+
+def at_distance(v: FloatArray, distance: float) -> FloatArray:
+    """A descriptor exactly ``distance`` from ``v`` (euclidean)."""
+    other = vector(77) - np.dot(vector(77), v) * v
+    return (v + distance * other / np.linalg.norm(other)).astype(np.float32)
+
+
+def crowded(people: int) -> AccessData:
+    """Ann and Bob among ``people`` enrolled (the others far from everyone)."""
+    gallery = Gallery()
+    gallery.add("ann", ANN)
+    gallery.add("bob", BOB)
+    for i in range(people - 2):
+        gallery.add(f"resident-{i}", vector(1000 + i))
+    return access_data(gallery=gallery)
+
+
+def test_a_face_within_the_1to1_threshold_names_nobody_in_a_large_gallery() -> None:
+    """0.45 from Ann: within 0.57, but among 200 residents (let alone 2,000) strangers
+    that close to *someone* are too likely; in a gallery of two it is Ann."""
+    probe = face(at_distance(ANN, 0.45))
+    small, large = crowded(2), crowded(200)
+    refused = decide(probe, DOOR, large, NOW)
+    check(refused, Reason.UNKNOWN_FACE)
+    assert refused.scores["distance"] == pytest.approx(0.45, abs=1e-4)
+    assert "threshold" not in refused.scores  # none met the FPIR target at 200
+    granted = decide(probe, DOOR, small, NOW)
+    check(granted, Reason.GRANTED, "ann")
+    assert granted.scores["threshold"] == small.match.identification_threshold(2)
+    assert granted.scores["threshold"] < 0.57
+
+
+def test_the_card_holders_face_is_still_checked_at_the_1to1_threshold() -> None:
+    presented = Presentation(card_number="C-100", face=FaceEvidence(at_distance(ANN, 0.5)))
+    check(decide(presented, CARD_AND_FACE, crowded(200), NOW), Reason.GRANTED, "ann")
+
+
+def test_without_an_fpir_cap_a_large_gallery_keeps_the_1to1_threshold() -> None:
+    data = crowded(200)
+    data = replace(data, match=replace(data.match, max_fpir=1.0))
+    check(decide(face(at_distance(ANN, 0.5)), DOOR, data, NOW), Reason.GRANTED, "ann")

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from test_gate_sync import POLICY, door_with_ann
+from test_snapshot_wire import old_wire
 
 from facegate.domain.errors import BadInputError, DatabaseUnavailableError, UpstreamUnavailableError
 from facegate.domain.policy import FaceEvidence, Presentation, decide
@@ -226,3 +227,19 @@ def test_the_file_key_labels_differ_from_the_wire_key() -> None:
     assert derive_gate_key(secret.encode(), "gate-2", FILE_KEY_LABEL) != derive_gate_key(
         secret.encode(), "gate-1", FILE_KEY_LABEL
     )
+
+
+def test_a_file_of_an_older_wire_format_is_refused_then_replaced_by_a_fetch(
+    site: Site, tmp_path: Path
+) -> None:
+    path = tmp_path / "snapshot.gate-1.bin"
+    old = old_wire(site.upstream.fetch_snapshot("gate-1", site.door), "gate-1", KEY)
+    path.write_text(json.dumps(old))
+    site.down = True
+    with pytest.raises(UpstreamUnavailableError, match=r"offline.*wire format 1.*reads 2"):
+        site.holder(tmp_path).refresh()
+    site.down = False
+    holder = site.holder(tmp_path)
+    assert holder.refresh()
+    assert json.loads(path.read_bytes())["wire_format"] == 2
+    assert SnapshotFile(path, "gate-1", KEY, site.clock).load(site.door).version == holder().version

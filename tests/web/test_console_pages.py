@@ -221,9 +221,15 @@ def test_doors_page_issues_kiosk_and_edge_keys_bound_to_the_door(site: Site) -> 
         "/console/doors",
         data={"name": "North gate", "accepted": ["face", "card"], "csrf_token": csrf},
     )
-    found = re.search(r'data-door="([^"]+)"', client.get("/console/doors").text)
+    page = client.get("/console/doors").text
+    found = re.search(r'data-door="([^"]+)"', page)
     assert found is not None
     door_id = found.group(1)
+    # A browser sends the first option: the form's choice must default to a kiosk, as
+    # the route does (an edge key on a kiosk tablet would be watched as a silent gate).
+    choice = re.search(r'<select name="kind" title=[^>]*>\s*<option value="(\w+)"', page)
+    assert choice is not None
+    assert choice.group(1) == "kiosk"
     kiosk = client.post(f"/console/doors/{door_id}/keys", data={"csrf_token": csrf})
     assert f"/kiosk/{door_id}" in kiosk.text
     edge = client.post(

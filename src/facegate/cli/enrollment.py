@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -70,6 +71,11 @@ def enroll_command(
         typer.echo(f"  not enrolled: {failure['path']}: {failure['reason']}", err=True)
 
 
+def _finite(value: float) -> float | None:
+    """``value``, or ``None`` when not finite (-inf: no 1:N threshold meets the target)."""
+    return value if math.isfinite(value) else None
+
+
 @handles_errors
 def identify_command(
     ctx: typer.Context,
@@ -105,8 +111,11 @@ def identify_command(
             {
                 "image": str(image),
                 "model": engine.model_id,
-                "threshold": policy.threshold,
+                "threshold": _finite(policy.identification_threshold(gallery.people_count())),
                 "threshold_source": source,
+                "verification_threshold": policy.threshold,
+                "gallery_people": gallery.people_count(),
+                "max_fpir": policy.max_fpir,
                 "faces": rows,
             }
         )

@@ -201,6 +201,9 @@ def _calibration_payload(calibration: Calibration, written_to: Path) -> dict[str
         "genuine_comparisons": calibration.genuine_comparisons,
         "fmr_upper_95": round(calibration.fmr_upper_95, 8),
         "supported": calibration.supported,
+        "impostor_curve_comparisons": (
+            None if calibration.impostor_curve is None else calibration.impostor_curve.comparisons
+        ),
         "written_to": str(written_to),
     }
 
@@ -221,21 +224,28 @@ def calibrate(
     """Find the threshold that meets a target FMR on DIRECTORY and write it to the settings."""
     from facegate.config import write_calibration
     from facegate.domain.calibration import calibrate_threshold
-    from facegate.services.evaluation import identity_scores
+    from facegate.services.evaluation import identity_scores, impostor_curve
 
     settings = settings_from(ctx)
     describer = _describer(settings, quality_gate, workers)
     with ConsoleProgress() as progress:
-        _, _, scores = identity_scores(
+        people, acquisition, scores = identity_scores(
             directory, describer, progress, impostors.value, workers=workers
         )
+    source = str(directory.resolve())
+    by_person = {
+        person: [acquisition.descriptors[p] for p in paths if p in acquisition.descriptors]
+        for person, paths in people.items()
+    }
+    curve = impostor_curve(by_person, impostors=impostors.value, source=f"calibrate {source}")
     calibration = calibrate_threshold(
         scores.genuine,
         scores.impostor,
         target_fmr,
         model_id=describer.model_id,
-        source=str(directory.resolve()),
+        source=source,
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        impostor_curve=curve,
     )
     if not calibration.supported and not force:
         raise DataSetError(

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from facegate.domain import metrics
 from facegate.domain.errors import DataSetError
+from facegate.domain.impostors import ImpostorCurve
 from facegate.domain.metrics import Scores
 
 
@@ -27,6 +28,10 @@ class Calibration:
             (rule of 3: at least ``3 / target_fmr`` of them).
         source: the calibration set.
         created_at: ISO 8601 UTC time of the calibration.
+        impostor_curve: the per-person stranger rates counted on the same people (each
+            enrolled from their first images, every other person's photos as strangers),
+            which cap the 1:N threshold by gallery size; ``None`` in files written
+            before it was recorded (the shipped curve is used then).
     """
 
     model_id: str
@@ -40,6 +45,7 @@ class Calibration:
     supported: bool
     source: str
     created_at: str
+    impostor_curve: ImpostorCurve | None = None
 
 
 def calibrate_threshold(
@@ -50,6 +56,7 @@ def calibrate_threshold(
     model_id: str,
     source: str,
     created_at: str,
+    impostor_curve: ImpostorCurve | None = None,
 ) -> Calibration:
     """The largest threshold whose FMR on ``impostor`` stays within ``target_fmr``.
 
@@ -78,4 +85,5 @@ def calibrate_threshold(
         supported=metrics.claimable(int(impostor.size), target_fmr),
         source=source,
         created_at=created_at,
+        impostor_curve=impostor_curve,
     )

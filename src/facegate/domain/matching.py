@@ -9,11 +9,17 @@ A comparison *matches* when ``distance <= threshold``. Identification also deman
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
 
+from facegate.domain.impostors import (
+    DEFAULT_MAX_FPIR,
+    ImpostorCurve,
+    identification_threshold,
+    shipped_impostor_curve,
+)
 from facegate.domain.reasons import Reason
 
 FloatArray = npt.NDArray[np.float32]
@@ -127,10 +133,27 @@ class MatchPolicy:
         min_margin: least distance by which the nearest person must beat the second
             nearest in 1:N identification (0.0 disables the check; default
             :data:`DEFAULT_MIN_MARGIN`, 0.06).
+        max_fpir: the largest share of strangers that may match *someone* in 1:N search
+            (default :data:`~facegate.domain.impostors.DEFAULT_MAX_FPIR`, 1e-2; 1 keeps
+            the 1:1 threshold whatever the gallery's size). 1:1 checks ignore it.
+        impostors: the per-person stranger rates the 1:N threshold is judged by (the
+            shipped curve, or the site's from ``facegate calibrate``).
     """
 
     threshold: float
     min_margin: float
+    max_fpir: float = DEFAULT_MAX_FPIR
+    impostors: ImpostorCurve = field(default_factory=shipped_impostor_curve)
+
+    def identification_threshold(self, people: int) -> float:
+        """The threshold of 1:N search in a gallery of ``people`` (euclidean distance).
+
+        At most :attr:`threshold`, lower as the gallery grows so that a stranger matches
+        someone with probability at most :attr:`max_fpir`; ``-inf`` when no distance
+        qualifies (the face alone then names nobody). Cached per gallery size. See
+        :func:`facegate.domain.impostors.identification_threshold`.
+        """
+        return identification_threshold(self.threshold, self.max_fpir, self.impostors, people)
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,6 +232,10 @@ class Gallery:
         """Number of templates."""
         return len(self._rows)
 
+    def people_count(self) -> int:
+        """Number of enrolled people (cached with the search index)."""
+        return len(self._index()[2])
+
     def person_ids(self) -> list[str]:
         """The enrolled people, sorted."""
         return sorted(set(self._person_ids))
@@ -216,6 +243,40 @@ class Gallery:
     def rows(self) -> list[tuple[str, FloatArray]]:
         """Every template with its person, in the order added (for copying a gallery)."""
         return list(zip(self._person_ids, self._rows, strict=True))
+
+    def as_index(self) -> tuple[list[str], npt.NDArray[np.int64], FloatArray]:
+        """The whole gallery as ``(names, labels, matrix)``, rows in the order added.
+
+        ``names`` are the people, sorted; ``labels[i]`` is the position in ``names`` of
+        the person of row ``i`` of the ``(n, 128)`` float32 ``matrix``. The inverse of
+        :meth:`from_index` (for moving a gallery without a Python object per value).
+        """
+        matrix, labels, names = self._index()
+        return list(names), labels, matrix
+
+    @classmethod
+    def from_index(
+        cls, names: Sequence[str], labels: npt.NDArray[np.integer], matrix: FloatArray
+    ) -> Gallery:
+        """A gallery of ``matrix``'s rows, row ``i`` of person ``names[labels[i]]``.
+
+        Raises:
+            ValueError: ``matrix`` is not ``(n, 128)`` finite floats, ``labels`` is not
+                ``n`` positions in ``names``, or ``names`` are not distinct.
+        """
+        matrix = as_descriptor_matrix(matrix)
+        labels = np.asarray(labels)
+        if labels.shape != (matrix.shape[0],) or labels.dtype.kind not in "iu":
+            raise ValueError(f"{labels.shape} labels for {matrix.shape[0]} templates")
+        if len(set(names)) != len(names):
+            raise ValueError("gallery person ids are not distinct")
+        if len(labels) and not (labels.min() >= 0 and labels.max() < len(names)):
+            raise ValueError("gallery labels out of range")
+        gallery = cls()
+        name_list = [str(n) for n in names]
+        gallery._person_ids = [name_list[i] for i in labels.tolist()]
+        gallery._rows = list(matrix)
+        return gallery
 
     def _index(self) -> tuple[FloatArray, npt.NDArray[np.int64], list[str]]:
         if self._matrix is None or self._labels is None:
@@ -268,7 +329,8 @@ class Gallery:
         nearest, best = ranked[0]
         second = ranked[1][1] if len(ranked) > 1 else np.inf
         margin = second - best
-        # Written so that a NaN limit fails closed rather than granting.
+        # Written so that a NaN limit fails closed rather than granting; a -inf one (no
+        # threshold meets the FPIR target) matches nobody.
         if not best <= threshold:
             reason = Reason.UNKNOWN_FACE
         elif not margin >= min_margin:
@@ -277,3 +339,13 @@ class Gallery:
             reason = Reason.GRANTED
         person = nearest if reason is Reason.GRANTED else None
         return Identification(person, nearest, best, second, margin, reason)
+
+    def search(self, probe: FloatArray, policy: MatchPolicy) -> tuple[Identification, float]:
+        """Identify ``probe`` at ``policy``'s threshold for this gallery's size.
+
+        Returns:
+            The identification and the threshold it used (euclidean distance; ``-inf``
+            when no threshold meets ``policy.max_fpir`` at this many people).
+        """
+        limit = policy.identification_threshold(self.people_count())
+        return self.identify(probe, limit, policy.min_margin), limit

@@ -314,12 +314,11 @@ def _resolve_face(face: FaceEvidence, data: AccessData, claimed: str | None) -> 
         if not distance <= data.match.threshold:
             return _Claim(kind, person_id=None, refusal=Reason.UNKNOWN_FACE, scores=scores)
         return _Claim(kind, person_id=claimed, scores=scores)
-    found = data.gallery.identify(face.descriptor, data.match.threshold, data.match.min_margin)
-    scores = {
-        name: value
-        for name, value in (("distance", found.distance), ("margin", found.margin))
-        if math.isfinite(value)
-    }
+    # 1:N: the threshold for this gallery's size (lower as it grows; -inf when no
+    # threshold keeps strangers under the FPIR target: the face alone names nobody).
+    found, limit = data.gallery.search(face.descriptor, data.match)
+    measures = (("distance", found.distance), ("margin", found.margin), ("threshold", limit))
+    scores = {name: value for name, value in measures if math.isfinite(value)}
     refusal = None if found.reason is Reason.GRANTED else found.reason
     return _Claim(kind, person_id=found.person_id, refusal=refusal, scores=scores)
 

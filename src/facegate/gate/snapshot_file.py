@@ -5,7 +5,9 @@ format of :mod:`facegate.gate.snapshot_wire` (JSON; the body AES-256-GCM sealed,
 clear header, gate id included, as associated data). Its key is derived per gate: from
 the site key with the label :data:`FILE_KEY_LABEL` for a gate on the site database, or
 the wire key from the gate's device key for a gate on the site server. A file that was
-altered, sealed for another gate or key, or made for another door is refused.
+altered, sealed for another gate or key, made for another door, or written in another
+wire format (an older facegate's) is refused; the gate then fetches a fresh snapshot
+from its upstream, which replaces the file.
 
 Written atomically (temporary file, fsync, ``os.replace``, fsync of the folder) with
 mode 0600, after a successful sync when the content changed or the saved copy is older
@@ -22,7 +24,12 @@ from facegate.domain.clock import Clock
 from facegate.domain.errors import BadInputError, FacegateError
 from facegate.domain.gate import GateSnapshot
 from facegate.files import write_atomically
-from facegate.gate.snapshot_wire import snapshot_from_wire, snapshot_to_wire
+from facegate.gate.snapshot_wire import (
+    WIRE_FORMAT,
+    WireFormatError,
+    snapshot_from_wire,
+    snapshot_to_wire,
+)
 
 FILE_KEY_LABEL = b"facegate-gate-snapshot-file-v1"
 """HKDF salt of the file key derived from the site key (distinct from every other use)."""
@@ -104,6 +111,12 @@ class SnapshotFile:
             if not isinstance(raw, dict):
                 raise ValueError("not a snapshot object")
             snapshot = snapshot_from_wire(raw, self.gate_id, self._key)
+        except WireFormatError as err:
+            raise SnapshotFileError(
+                f"saved snapshot {self.path} is of wire format {raw.get('wire_format')!r} "
+                f"(an older facegate wrote it), this gate reads {WIRE_FORMAT}: not used; "
+                "the gate needs its upstream to fetch a current one (which replaces the file)"
+            ) from err
         except ValueError as err:
             raise SnapshotFileError(
                 f"saved snapshot {self.path} refused (altered, or not gate {self.gate_id}'s "

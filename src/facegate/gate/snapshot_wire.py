@@ -2,16 +2,29 @@
 
 A JSON object whose clear part says only what the gate needs to check it::
 
-    {"wire_format": 1, "format": 1, "version": "...", "built_at": "...",
+    {"wire_format": 2, "format": 1, "version": "...", "built_at": "...",
      "gate_id": "...", "target_id": "...", "sealed": "<base64>"}
 
-``sealed`` is AES-256-GCM (12-byte nonce first) over the JSON of the target and the
-access data: people, gallery templates, cards, PIN hashes, passes, rules, alerts. Its
+``sealed`` is AES-256-GCM (12-byte nonce first) over the body: the target and the
+access data (people, gallery templates, cards, PIN hashes, passes, rules, alerts). Its
 key is derived per gate from the gate's device key (HKDF-SHA256, salt
 ``facegate-snapshot-v1``, info the gate id), and the clear part is its associated
 data, so a snapshot cannot be replayed to another gate or under another version.
 Templates therefore never travel in clear text, even where TLS ends at a proxy that logs
 bodies; TLS is still required, since the device key travels in the request header.
+
+The opened body (wire format 2) is binary, so a gallery of thousands of templates costs
+4 bytes a value, not a Python float each::
+
+    u32 LE  n, the length of the JSON part
+    n bytes JSON (target and access data; the gallery as {"people": [...], "rows": r}),
+            padded with spaces to a multiple of 4
+    r x u32 LE   each template's person, a position in "people"
+    r x 128 x f32 LE   the templates, row by row (exactly the gallery's float32 values)
+
+Wire format 1 (before 2026-11) held every template as a JSON list of floats; a gate
+refuses a snapshot of another wire format (:class:`WireFormatError`), whether it comes
+from the upstream or from its snapshot file.
 """
 
 from __future__ import annotations
@@ -19,6 +32,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import struct
 from datetime import date, datetime, time
 from typing import Any
 
@@ -32,15 +46,22 @@ from facegate.domain.access import AccessRule, AlertEntry, TimeWindow, WeeklySch
 from facegate.domain.credentials import VisitorPass
 from facegate.domain.errors import FacegateError
 from facegate.domain.gate import GateSnapshot
-from facegate.domain.matching import Gallery, MatchPolicy
+from facegate.domain.impostors import ImpostorCurve
+from facegate.domain.matching import DESCRIPTOR_SIZE, Gallery, MatchPolicy
 from facegate.domain.people import Role
 from facegate.domain.policy import AccessData, PersonAccess, SiteMode, Target
 from facegate.domain.site import CredentialKind, CredentialMode
 
-WIRE_FORMAT = 1
-"""Version of this wire format; a gate refuses another."""
+WIRE_FORMAT = 2
+"""Version of this wire format; a gate refuses another (1: templates as JSON floats)."""
+_JSON_LENGTH = struct.Struct("<I")
+_ROW_BYTES = 4 * DESCRIPTOR_SIZE
 _SALT = b"facegate-snapshot-v1"
 _HEADER = ("wire_format", "format", "version", "built_at", "gate_id", "target_id")
+
+
+class WireFormatError(ValueError):
+    """A snapshot of another wire format than this gate's :data:`WIRE_FORMAT`."""
 
 
 def derive_gate_key(secret: bytes, gate_id: str, label: bytes) -> bytes:
@@ -71,14 +92,25 @@ def snapshot_to_wire(snapshot: GateSnapshot, gate_id: str, key: bytes) -> dict[s
         "gate_id": gate_id,
         "target_id": snapshot.target.id,
     }
+    names, labels, matrix = snapshot.access.gallery.as_index()
     body = {
         "site_id": snapshot.site_id,
         "model_id": snapshot.model_id,
         "target": _target_out(snapshot.target),
-        "access": _access_out(snapshot.access),
+        "access": _access_out(snapshot.access, names, len(labels)),
     }
+    text = json.dumps(body).encode()
+    text += b" " * (-len(text) % 4)
+    plain = b"".join(
+        (
+            _JSON_LENGTH.pack(len(text)),
+            text,
+            labels.astype("<u4").tobytes(),
+            matrix.astype("<f4").tobytes(),
+        )
+    )
     nonce = os.urandom(12)
-    sealed = nonce + AESGCM(key).encrypt(nonce, json.dumps(body).encode(), _aad(header))
+    sealed = nonce + AESGCM(key).encrypt(nonce, plain, _aad(header))
     return {**header, "sealed": base64.b64encode(sealed).decode("ascii")}
 
 
@@ -90,11 +122,18 @@ def snapshot_from_wire(raw: dict[str, Any], gate_id: str, key: bytes) -> GateSna
             open under ``key`` (tampered, or sealed for another device key).
     """
     try:
-        if raw["wire_format"] != WIRE_FORMAT or raw["gate_id"] != gate_id:
-            raise ValueError(f"snapshot for {raw['gate_id']}, wire format {raw['wire_format']}")
+        if raw["wire_format"] != WIRE_FORMAT:
+            raise WireFormatError(
+                f"snapshot of wire format {raw['wire_format']!r}, this gate reads {WIRE_FORMAT}"
+            )
+        if raw["gate_id"] != gate_id:
+            raise ValueError(f"snapshot for gate {raw['gate_id']!r}, not {gate_id!r}")
         sealed = base64.b64decode(raw["sealed"], validate=True)
         plain = AESGCM(key).decrypt(sealed[:12], sealed[12:], _aad(raw))
-        body = json.loads(plain)
+        del sealed
+        (length,) = _JSON_LENGTH.unpack_from(plain, 0)
+        body = json.loads(plain[_JSON_LENGTH.size : _JSON_LENGTH.size + length])
+        tail = memoryview(plain)[_JSON_LENGTH.size + length :]
         return GateSnapshot(
             int(raw["format"]),
             str(raw["version"]),
@@ -102,11 +141,11 @@ def snapshot_from_wire(raw: dict[str, Any], gate_id: str, key: bytes) -> GateSna
             str(body["site_id"]),
             str(body["model_id"]),
             _target_in(body["target"]),
-            _access_in(body["access"]),
+            _access_in(body["access"], tail),
         )
     except InvalidTag as err:
         raise ValueError("the snapshot does not open under this gate's device key") from err
-    except (KeyError, TypeError, AttributeError, IndexError, FacegateError) as err:
+    except (KeyError, TypeError, AttributeError, IndexError, FacegateError, struct.error) as err:
         raise ValueError(f"malformed snapshot: {err!r}") from err
 
 
@@ -129,7 +168,7 @@ def _when(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def _access_out(access: AccessData) -> dict[str, Any]:
+def _access_out(access: AccessData, names: list[str], rows: int) -> dict[str, Any]:
     people = {
         pid: [p.role.value, p.face_consent, _when(p.face_consent_until), p.moved_out]
         for pid, p in access.people.items()
@@ -137,8 +176,12 @@ def _access_out(access: AccessData) -> dict[str, Any]:
     return {
         "mode": access.mode.value,
         "people": people,
-        "gallery": [[pid, [float(x) for x in row]] for pid, row in access.gallery.rows()],
+        "gallery": {"people": names, "rows": rows},
         "match": [access.match.threshold, access.match.min_margin],
+        "identification": {
+            "max_fpir": access.match.max_fpir,
+            "impostors": access.match.impostors.to_json(),
+        },
         "cards": dict(access.cards),
         "pins": dict(access.pins),
         "passes": [_pass_out(p) for p in access.passes.values()],
@@ -147,22 +190,48 @@ def _access_out(access: AccessData) -> dict[str, Any]:
     }
 
 
-def _access_in(raw: dict[str, Any]) -> AccessData:
+def _gallery_in(raw: dict[str, Any], tail: memoryview) -> Gallery:
+    """The gallery from its JSON part and the binary tail (labels, then templates).
+
+    Raises:
+        ValueError: the tail is not exactly ``rows`` labels and templates, or they do
+            not make a gallery (labels out of range, values not finite).
+    """
+    names, rows = [str(p) for p in raw["people"]], int(raw["rows"])
+    if rows < 0 or len(tail) != rows * (4 + _ROW_BYTES):
+        raise ValueError(f"gallery of {rows} templates in {len(tail)} bytes")
+    labels = np.frombuffer(tail, dtype="<u4", count=rows)
+    values = np.frombuffer(tail, dtype="<f4", count=rows * DESCRIPTOR_SIZE, offset=4 * rows)
+    # One copy into native float32 (the gallery's own type), free of the opened bytes.
+    matrix = values.reshape(rows, DESCRIPTOR_SIZE).astype(np.float32)
+    return Gallery.from_index(names, labels.astype(np.int64), matrix)
+
+
+def _match_in(raw: dict[str, Any]) -> MatchPolicy:
+    """The site's match policy, with the 1:N target and stranger curve it judges by."""
+    identification = raw["identification"]
+    return MatchPolicy(
+        float(raw["match"][0]),
+        float(raw["match"][1]),
+        float(identification["max_fpir"]),
+        ImpostorCurve.from_json(identification["impostors"]),
+    )
+
+
+def _access_in(raw: dict[str, Any], tail: memoryview) -> AccessData:
     people = {
         str(pid): PersonAccess(
             Role(v[0]), bool(v[1]), datetime.fromisoformat(v[2]) if v[2] else None, bool(v[3])
         )
         for pid, v in raw["people"].items()
     }
-    gallery = Gallery()
-    for pid, row in raw["gallery"]:
-        gallery.add(str(pid), np.asarray(row, dtype=np.float32))
+    gallery = _gallery_in(raw["gallery"], tail)
     passes = [_pass_in(p) for p in raw["passes"]]
     return AccessData(
         SiteMode(raw["mode"]),
         people,
         gallery,
-        MatchPolicy(float(raw["match"][0]), float(raw["match"][1])),
+        _match_in(raw),
         {str(k): str(v) for k, v in raw["cards"].items()},
         {str(k): str(v) for k, v in raw["pins"].items()},
         {p.code_hash: p for p in passes},

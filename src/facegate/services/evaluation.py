@@ -20,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from facegate.domain import metrics
+from facegate.domain.impostors import CURVE_GRID, ImpostorCurve
 from facegate.domain.matching import FloatArray, Gallery, as_descriptor_matrix, pairwise_distances
 from facegate.ports import PhotoDescriber, Progress
 from facegate.services.acquisition import Acquisition, acquire, find_identities
@@ -283,6 +284,50 @@ def comparison_scores(
         genuine_parts.append(distances[upper & same])
         impostor_parts.append(distances[comparable & ~same])
     return ScoreSets(np.concatenate(genuine_parts), np.concatenate(impostor_parts))
+
+
+def impostor_curve(
+    descriptors: dict[str, list[FloatArray]],
+    *,
+    templates: int = 3,
+    impostors: ImpostorScope = "all",
+    source: str = "",
+) -> ImpostorCurve | None:
+    """The per-person stranger curve of a folder-per-person set (caps 1:N thresholds).
+
+    Each person in turn is enrolled from their first ``templates`` descriptors; every
+    descriptor of every other person (of the same set only, for ``"same_set"``) is a
+    stranger compared with the nearest of those templates, and counted at each distance
+    of :data:`~facegate.domain.impostors.CURVE_GRID`.
+
+    Returns:
+        The curve, ``None`` when there are not two people to compare.
+    """
+    names = [name for name, rows in descriptors.items() if rows]
+    if len(names) < 2:
+        return None
+    matrix = as_descriptor_matrix([v for name in names for v in descriptors[name]])
+    owners = np.repeat(np.arange(len(names)), [len(descriptors[n]) for n in names])
+    sets = np.repeat([set_of(n) for n in names], [len(descriptors[n]) for n in names])
+    grid = np.asarray(CURVE_GRID)
+    counts, comparisons = np.zeros(len(grid), dtype=np.int64), 0
+    for index, name in enumerate(names):
+        enrolled = as_descriptor_matrix(descriptors[name][:templates])
+        strangers = owners != index
+        if impostors == "same_set":
+            strangers &= sets == set_of(name)
+        nearest = np.sort(pairwise_distances(matrix[strangers], enrolled).min(axis=1))
+        counts += np.searchsorted(nearest, grid, side="right")
+        comparisons += int(nearest.size)
+    if comparisons == 0:
+        return None
+    return ImpostorCurve(
+        tuple(float(g) for g in grid),
+        tuple(int(c) for c in counts),
+        comparisons,
+        templates,
+        source,
+    )
 
 
 def open_set_searches(

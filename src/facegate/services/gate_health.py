@@ -3,14 +3,16 @@
 Each poll of ``GET /api/v1/gates/{gate_id}/snapshot`` carries the gate's own view (last
 successful sync, the snapshot version it holds, its outbox backlog, its camera state);
 the server keeps the latest report per gate in memory (:data:`BOARD`), shows it in
-``/api/v1/health`` and ``/metrics``, and :func:`silent_gates` lists the registered gates
-not heard from for longer than a limit (for the alarm service).
+``/api/v1/health`` and ``/metrics``, and :func:`silent_gates` lists the registered edge
+gates not heard from for longer than a limit (for the alarm service). Kiosks never poll:
+each frame or credential a kiosk posts marks its gate seen, a frame with its camera state
+(``ok`` when it decodes, ``failed`` when it does not).
 """
 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from facegate.domain.accounts import Gate, GateKind
@@ -49,10 +51,19 @@ class GateBoard:
         with self._lock:
             self._seen[gate_id] = (at, report)
 
-    def seen(self, gate_id: str, at: datetime) -> None:
-        """Note that ``gate_id`` was heard at ``at``, its last report unchanged."""
+    def seen(self, gate_id: str, at: datetime, camera: str | None = None) -> None:
+        """Note that ``gate_id`` was heard at ``at``, its last report unchanged.
+
+        Args:
+            gate_id: the gate.
+            at: when (UTC).
+            camera: its camera state, when this contact tells it (a kiosk's frame that
+                decodes: ``ok``; one that does not: ``failed``); ``None`` keeps the last.
+        """
         with self._lock:
             _, report = self._seen.get(gate_id, (at, GateReport()))
+            if camera is not None:
+                report = replace(report, camera=camera)
             self._seen[gate_id] = (at, report)
 
     def latest(self, gate_id: str) -> tuple[datetime, GateReport] | None:
@@ -93,7 +104,11 @@ def silent_gates(
     """Registered edge gates not heard from for more than ``after_s`` seconds.
 
     A gate never heard since this server started counts as silent once the server has
-    run ``after_s`` (its ``last_seen`` is ``None``).
+    run ``after_s`` (its ``last_seen`` is ``None``). Kiosks are not watched: an edge gate
+    polls on its own every few seconds, so its silence means it is down or cut off, but a
+    kiosk posts only while someone stands at it (its ``last_seen`` is its last frame or
+    credential), so a quiet kiosk at night is no fault. Its last camera state is in
+    ``/api/v1/health`` and the metrics instead.
 
     Raises:
         DatabaseUnavailableError: the database cannot be reached.
@@ -111,7 +126,7 @@ def silent_gates(
 def metrics_lines(health: list[GateHealth], now: datetime) -> list[str]:
     """Prometheus lines of the gates' health (one series per registered gate)."""
     lines = [
-        "# HELP facegate_gate_seconds_since_seen Seconds since a gate last polled (-1 never).",
+        "# HELP facegate_gate_seconds_since_seen Seconds since a gate was last heard (-1 never).",
         "# TYPE facegate_gate_seconds_since_seen gauge",
     ]
     for item in health:

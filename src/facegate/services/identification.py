@@ -69,13 +69,17 @@ def load_gallery(context: ServiceContext, sealer: TemplateSealer, model_id: str)
 def identify_probes(
     gallery: Gallery, probes: Sequence[FloatArray | None], policy: MatchPolicy
 ) -> list[FaceIdentity]:
-    """Identify each probe; ``None`` stands for a face that failed the quality gate."""
+    """Identify each probe; ``None`` stands for a face that failed the quality gate.
+
+    The threshold is ``policy``'s for the gallery's size
+    (:meth:`~facegate.domain.matching.MatchPolicy.identification_threshold`).
+    """
     results = []
     for probe in probes:
         if probe is None:
             results.append(FaceIdentity(None, None, "unknown", Reason.LOW_QUALITY))
             continue
-        found = gallery.identify(probe, policy.threshold, policy.min_margin)
+        found, _ = gallery.search(probe, policy)
         distance = found.distance if math.isfinite(found.distance) else None
         decision: Literal["match", "unknown"] = "match" if found.matched else "unknown"
         results.append(FaceIdentity(found.person_id, distance, decision, found.reason))

@@ -4,20 +4,47 @@ The server runs face work (kiosk frames) here, off the event loop: at most ``wor
 jobs run or wait at a time, and a job that finds every slot taken is refused with
 :class:`facegate.domain.errors.ServiceBusyError` (HTTP 503 with ``Retry-After``) instead
 of joining a queue that grows with the load. The console and the API keep answering
-while kiosks stream frames.
+while kiosks stream frames. The pool counts its refusals, its jobs done and failed, and
+the time its jobs take (a histogram), exported by :func:`frame_metrics_lines`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import bisect
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import TypeVar
 
 from facegate.domain.errors import ServiceBusyError
 
 T = TypeVar("T")
+
+LATENCY_BUCKETS_S = (0.025, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 1.0, 2.5, 5.0)
+"""Upper bounds (seconds) of the job time histogram's buckets (``+Inf`` comes last)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PoolStats:
+    """What a pool did since it was built.
+
+    Attributes:
+        refused: jobs refused because every worker was busy.
+        done: jobs that returned.
+        failed: jobs that raised.
+        buckets: per bound of :data:`LATENCY_BUCKETS_S`, how many returned jobs took at
+            most that long (cumulative, as Prometheus wants).
+        total_s: the returned jobs' times added up (seconds).
+    """
+
+    refused: int
+    done: int
+    failed: int
+    buckets: tuple[int, ...]
+    total_s: float
 
 
 class WorkerPool:
@@ -36,7 +63,10 @@ class WorkerPool:
         self._slots = threading.BoundedSemaphore(workers)
         self._executor: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
-        self.refused = 0
+        self._stats_lock = threading.Lock()
+        self.refused = self.done = self.failed = 0
+        self._counts = [0] * (len(LATENCY_BUCKETS_S) + 1)  # the last: over every bound
+        self._total_s = 0.0
 
     def submit(self, job: Callable[..., T], *args: object) -> Future[T]:
         """Start ``job(*args)`` on a free worker.
@@ -45,13 +75,14 @@ class WorkerPool:
             ServiceBusyError: every worker is busy.
         """
         if not self._slots.acquire(blocking=False):
-            self.refused += 1
+            with self._stats_lock:
+                self.refused += 1
             raise ServiceBusyError(
                 f"all {self.workers} {self.name} workers are busy; try again shortly",
                 self.retry_after_s,
             )
         try:
-            future = self._pool().submit(job, *args)
+            future = self._pool().submit(self._timed, job, *args)
         except BaseException:
             self._slots.release()
             raise
@@ -62,6 +93,30 @@ class WorkerPool:
     async def run(self, job: Callable[..., T], *args: object) -> T:
         """Run ``job(*args)`` on a free worker and await its result (see :meth:`submit`)."""
         return await asyncio.wrap_future(self.submit(job, *args))
+
+    def stats(self) -> PoolStats:
+        """The counts so far (a consistent copy)."""
+        with self._stats_lock:
+            running, cumulative = 0, []
+            for count in self._counts[:-1]:
+                running += count
+                cumulative.append(running)
+            return PoolStats(self.refused, self.done, self.failed, tuple(cumulative), self._total_s)
+
+    def _timed(self, job: Callable[..., T], *args: object) -> T:
+        started = time.perf_counter()
+        try:
+            result = job(*args)
+        except BaseException:
+            with self._stats_lock:
+                self.failed += 1
+            raise
+        elapsed = time.perf_counter() - started
+        with self._stats_lock:
+            self.done += 1
+            self._total_s += elapsed
+            self._counts[bisect.bisect_left(LATENCY_BUCKETS_S, elapsed)] += 1
+        return result
 
     def close(self) -> None:
         """Let running jobs end; start no new ones."""
@@ -77,3 +132,34 @@ class WorkerPool:
                     self.workers, thread_name_prefix=f"facegate-{self.name}"
                 )
             return self._executor
+
+
+def frame_metrics_lines(pool: WorkerPool) -> list[str]:
+    """Prometheus lines of the kiosk frame workers: refused, decided, failed, job times.
+
+    A frame's time is its decoding and deciding on a worker (seconds); a frame refused
+    with 503 never reaches a worker and is counted in ``facegate_frames_refused_total``
+    only.
+    """
+    stats = pool.stats()
+    lines = [
+        "# HELP facegate_frames_refused_total Frames refused with 503 (every worker busy).",
+        "# TYPE facegate_frames_refused_total counter",
+        f"facegate_frames_refused_total {stats.refused}",
+        "# HELP facegate_frames_decided_total Frames answered with a decision.",
+        "# TYPE facegate_frames_decided_total counter",
+        f"facegate_frames_decided_total {stats.done}",
+        "# HELP facegate_frames_failed_total Frames that ended in an error (bad image...).",
+        "# TYPE facegate_frames_failed_total counter",
+        f"facegate_frames_failed_total {stats.failed}",
+        "# HELP facegate_frame_decision_seconds Time to decode and decide a frame.",
+        "# TYPE facegate_frame_decision_seconds histogram",
+    ]
+    for bound, count in zip(LATENCY_BUCKETS_S, stats.buckets, strict=True):
+        lines.append(f'facegate_frame_decision_seconds_bucket{{le="{bound}"}} {count}')
+    lines += [
+        f'facegate_frame_decision_seconds_bucket{{le="+Inf"}} {stats.done}',
+        f"facegate_frame_decision_seconds_sum {stats.total_s:.6f}",
+        f"facegate_frame_decision_seconds_count {stats.done}",
+    ]
+    return lines

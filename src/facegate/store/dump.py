@@ -13,12 +13,16 @@ from datetime import datetime
 from typing import Any
 
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Column, LargeBinary, Table, func, insert, select
+from sqlalchemy import Column, LargeBinary, Table, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from facegate.domain.errors import ArchiveError
 from facegate.ports.archive import SiteDump
 from facegate.store.schema import Base, UtcDateTime
+
+_BOOKKEEPING = "site_state"
+"""The one-row table the migrations seed (data version, event counter): a new database
+already holds it, so it does not count against "empty" and a restore overwrites it."""
 
 
 def _tables() -> list[Table]:
@@ -82,7 +86,8 @@ class SqlTableRepository:
         """Whether no table holds a row."""
         connection = self._session.connection()
         count = select(func.count())
-        return not any(connection.execute(count.select_from(t)).scalar() for t in _tables())
+        tables = [t for t in _tables() if t.name != _BOOKKEEPING]
+        return not any(connection.execute(count.select_from(t)).scalar() for t in tables)
 
     def load(self, dump: SiteDump) -> int:
         """Insert ``dump``'s rows in dependency order; returns how many."""
@@ -94,7 +99,23 @@ class SqlTableRepository:
         loaded = 0
         for name, table in known.items():
             rows = _decoded_rows(table, dump.tables.get(name, []))
-            if rows:
+            if rows and name == _BOOKKEEPING:
+                _restore_bookkeeping(self._session, table, rows)
+            elif rows:
                 connection.execute(insert(table), rows)
-                loaded += len(rows)
+            loaded += len(rows)
         return loaded
+
+
+def _restore_bookkeeping(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Take the archive's event counter, and a data version past both copies' own.
+
+    A gate may hold a snapshot of a version the live database reached after the backup
+    was taken; restoring the archive's number could make that gate believe it is current.
+    """
+    connection = session.connection()
+    current = connection.execute(select(table.c.data_version)).scalar() or 0
+    archived = max(int(row["data_version"]) for row in rows)
+    connection.execute(delete(table))
+    version = max(int(current), archived) + 1
+    connection.execute(insert(table), [{**row, "data_version": version} for row in rows])

@@ -53,7 +53,8 @@ def doors(request: Request, principal: Reader) -> Response:
         buildings=places.list_buildings(context),
         keys=accounts.list_device_keys(context) if is_admin else [],
         target_names=_target_names(context),
-        gate_kinds=[k.value for k in GateKind],
+        # The kiosk first: the form's default, as the route's (an edge key is asked for).
+        gate_kinds=[GateKind.KIOSK.value, GateKind.EDGE.value],
         kinds=[k.value for k in DoorKind],
         modes=[m.value for m in CredentialMode],
         credential_kinds=[k.value for k in CredentialKind],

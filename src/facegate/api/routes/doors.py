@@ -10,14 +10,28 @@ from pydantic import BaseModel, Field
 
 from facegate.domain.accounts import DeviceKey, GateKind
 from facegate.domain.errors import (
+    ImageTooLargeError,
+    ImageTooSmallError,
+    InvalidImageError,
     PolicyRefusedError,
     ServiceUnavailableError,
     ValidationError,
 )
 from facegate.domain.site import CredentialKind, CredentialMode, Door, DoorKind
-from facegate.http.deps import Admin, Deps, Device, Reader, Staff, context_for, decider_of
+from facegate.http.deps import (
+    Admin,
+    Deps,
+    Device,
+    Reader,
+    ServerDeps,
+    Staff,
+    context_for,
+    decider_of,
+)
+from facegate.http.security import Principal
 from facegate.http.uploads import read_bounded
 from facegate.services import accounts, activity, places
+from facegate.services.gate_health import BOARD
 
 router = APIRouter(tags=["doors"])
 
@@ -161,19 +175,37 @@ async def post_frame(
 
     The frame is read here, then decoded (once) and decided on one of the server's
     frame workers, never on the event loop; when every worker is busy the answer is an
-    immediate 503 with ``Retry-After``.
+    immediate 503 with ``Retry-After``. The posting gate counts as seen (``/health``),
+    its camera ``ok`` when the frame decodes, ``failed`` when it does not.
     """
-    if principal.device is None or principal.device.target_id != door_id:
-        raise PolicyRefusedError("this device key is for another door")
+    gate_id = _own_door(deps, principal, door_id)
     decider = decider_of(deps)
     data = await read_bounded(file, deps.settings.server.max_upload_bytes)
-    decision = await deps.frame_pool.run(decider.decide_frame, door_id, data)
+    try:
+        decision = await deps.frame_pool.run(decider.decide_frame, door_id, data)
+    except (InvalidImageError, ImageTooLargeError, ImageTooSmallError):
+        BOARD.seen(gate_id, deps.clock.now(), camera="failed")
+        raise
+    BOARD.seen(gate_id, deps.clock.now(), camera="ok")
     return DecisionPublic(
         granted=decision.granted,
         reason=decision.reason,
         decided_at=decision.decided_at,
         pending=decision.pending,
     )
+
+
+def _own_door(deps: ServerDeps, principal: Principal, door_id: str) -> str:
+    """The posting gate's id, once its key is shown to be for ``door_id``; marks it seen.
+
+    Raises:
+        PolicyRefusedError: not a device key, or one for another door or lift.
+    """
+    device = principal.device
+    if device is None or device.target_id != door_id:
+        raise PolicyRefusedError("this device key is for another door")
+    BOARD.seen(device.gate_id, deps.clock.now())
+    return device.gate_id
 
 
 class CredentialShown(BaseModel):
@@ -187,9 +219,11 @@ class CredentialShown(BaseModel):
 def post_credential(
     deps: Deps, principal: Device, door_id: str, body: CredentialShown
 ) -> DecisionPublic:
-    """A card number, PIN or QR code shown at a door's kiosk, answered with the decision."""
-    if principal.device is None or principal.device.target_id != door_id:
-        raise PolicyRefusedError("this device key is for another door")
+    """A card number, PIN or QR code shown at a door's kiosk, answered with the decision.
+
+    The posting gate counts as seen (``/health``), its camera state unchanged.
+    """
+    _own_door(deps, principal, door_id)
     decision = decider_of(deps).decide_credential(door_id, body.kind, body.value)
     return DecisionPublic(
         granted=decision.granted, reason=decision.reason, decided_at=decision.decided_at

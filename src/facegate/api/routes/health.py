@@ -13,6 +13,7 @@ from facegate.http.deps import Deps, ServerDeps
 from facegate.http.metrics import Metrics
 from facegate.services.context import ServiceContext
 from facegate.services.gate_health import GateHealth, gate_health, metrics_lines
+from facegate.services.workers import frame_metrics_lines
 
 router = APIRouter(tags=["health"])
 
@@ -20,7 +21,8 @@ router = APIRouter(tags=["health"])
 class GatePublic(BaseModel):
     """A registered gate and what it last reported when it polled its snapshot.
 
-    ``last_seen`` is ``null`` for a gate not heard from since the server started;
+    ``last_seen`` is when the server last heard from it (an edge gate's poll or event
+    delivery, a kiosk's frame or credential), ``null`` when not since the server started;
     ``backlog`` is its outbox's waiting events (-1 unknown); ``camera`` ``ok``,
     ``failed`` or ``unknown``; ``last_sync`` its own last successful sync.
     """
@@ -65,7 +67,7 @@ def _context(deps: ServerDeps) -> ServiceContext:
 
 @router.get("/health")
 def health(deps: Deps) -> Health:
-    """Whether the server and its database answer, and when each gate last polled."""
+    """Whether the server and its database answer, and when each gate was last heard."""
     with deps.store.unit_of_work() as uow:
         site = uow.site.get()
     gates = [GatePublic.of(g) for g in gate_health(_context(deps))]
@@ -75,8 +77,9 @@ def health(deps: Deps) -> Health:
 
 @router.get("/metrics", response_class=PlainTextResponse)
 def metrics(request: Request, deps: Deps) -> PlainTextResponse:
-    """Counters in Prometheus text format, with each gate's health."""
+    """Counters in Prometheus text format, with each gate's health and the frame workers'."""
     counters: Metrics = request.app.state.metrics
     lines = metrics_lines(gate_health(_context(deps)), deps.clock.now())
+    lines += frame_metrics_lines(deps.frame_pool)
     text = counters.render() + "\n".join(lines) + "\n"
     return PlainTextResponse(text, media_type="text/plain; version=0.0.4")

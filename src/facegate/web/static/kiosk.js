@@ -1,6 +1,8 @@
 // The kiosk at a door: camera frames (getUserMedia) to POST /api/v1/doors/{door}/frames with
 // the door's device key, the decision shown in plain words, and a card/PIN/QR fallback.
-// A 503 answer means the server has no decision pipeline wired in: say so, keep the fallback.
+// A 503 answer with Retry-After means every frame worker of the server is busy: no frame is
+// sent before that time and nothing is said (the next frame decides). Any other 503 means
+// the server has no decision pipeline wired in (or no database): say so, keep the fallback.
 // While the gate still collects frames of a face (the liveness check's windows, or a face
 // below the quality gate) it answers "pending": the page says "hold still" and sends the
 // next frames quickly (the multi-frame liveness check follows the face from frame to
@@ -26,6 +28,7 @@
   var lastSent = 0;
   var sent = 0;            // requests sent so far
   var typedAt = 0;         // the number of the last card/PIN/QR request
+  var quietUntil = 0;      // after a "busy" answer, no frame before this time (ms)
 
   function key() { return window.localStorage.getItem(storageKey) || ""; }
 
@@ -50,6 +53,11 @@
 
   function answer(response, sentAt, isFrame) {
     if (isFrame && sentAt < typedAt) { return null; }
+    var retry = response.headers.get("Retry-After");
+    if (response.status === 503 && isFrame && retry) {
+      quietUntil = Date.now() + 1000 * (parseFloat(retry) || 1);
+      return null;
+    }
     if (response.status === 503) { say(words.unavailable, "problem", true); return null; }
     if (response.status === 401 || response.status === 403) { say(words.bad_key, "problem", true); return null; }
     return response.json().then(function (body) {
@@ -72,7 +80,7 @@
 
   function tick() {
     var now = Date.now();
-    if (busy || now < holdUntil || !video.videoWidth || now - lastSent < (pending ? 0 : IDLE_MS)) { return; }
+    if (busy || now < holdUntil || now < quietUntil || !video.videoWidth || now - lastSent < (pending ? 0 : IDLE_MS)) { return; }
     lastSent = now;
     if (shown.className.indexOf("idle") < 0 && shown.className.indexOf("problem") < 0) { say(words.look, "idle", false); }
     canvas.width = video.videoWidth;
