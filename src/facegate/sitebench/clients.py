@@ -32,6 +32,7 @@ class FrameAnswer:
         reason: the decision's reason code ("" unless 200).
         granted: whether the door opened.
         pending: whether the face is still undecided.
+        retry_after_s: the server's ``Retry-After`` on a 503 (seconds; 0 otherwise).
     """
 
     sent_at: float
@@ -40,6 +41,7 @@ class FrameAnswer:
     reason: str = ""
     granted: bool = False
     pending: bool = False
+    retry_after_s: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +105,11 @@ class Kiosk:
         return answer
 
     def run(self, script: Iterator[Shown], stop: threading.Event) -> None:
-        """Present ``script`` until ``stop`` (or its end), paced at :attr:`fps`."""
+        """Present ``script`` until ``stop`` (or its end), paced at :attr:`fps`.
+
+        After a 503 it waits the answer's ``Retry-After`` before the next frame, as the
+        kiosk page does.
+        """
         due = time.monotonic()
         for shown in script:
             if stop.is_set():
@@ -117,6 +123,8 @@ class Kiosk:
                 answer = self.post(jpeg)
                 if len(record.answers) < len(shown.frames):
                     record.answers.append(answer)
+                if answer.retry_after_s > 0:  # as the kiosk page does: wait, then go on
+                    due = time.monotonic() + answer.retry_after_s
             self.presented.append(record)
 
     def close(self) -> None:
@@ -126,7 +134,11 @@ class Kiosk:
 
 def _frame_answer(sent: float, latency_ms: float, response: httpx.Response) -> FrameAnswer:
     if response.status_code != 200:
-        return FrameAnswer(sent, latency_ms, response.status_code)
+        try:
+            retry_after_s = float(response.headers.get("retry-after", "0"))
+        except ValueError:
+            retry_after_s = 0.0
+        return FrameAnswer(sent, latency_ms, response.status_code, retry_after_s=retry_after_s)
     body = response.json()
     return FrameAnswer(
         sent,
