@@ -74,7 +74,9 @@ def _fpir(built: Built) -> dict[str, object]:
     policy, _ = built.settings.match_policy(built.model_id)
     gallery = load_gallery(built.context, build_sealer(built.settings), built.model_id)
     probes = built.cast.stranger_vectors()
-    matched = sum(gallery.identify(p, policy.threshold, policy.min_margin).matched for p in probes)
+    searched = [gallery.search(p, policy) for p in probes]  # the 1:N threshold for its size
+    matched = sum(found.matched for found, _ in searched)
+    limit = searched[0][1] if searched else None
     groups = built.cast.groups()
     measured = fill_model.impostor_distances(groups)
     real = np.concatenate(list(groups.values()))
@@ -87,6 +89,8 @@ def _fpir(built: Built) -> dict[str, object]:
         "real_refused_as_duplicates": built.cast.refused,
         "gallery_templates": len(gallery),
         "threshold": policy.threshold,
+        "identification_threshold": limit,
+        "max_fpir": policy.max_fpir,
         "min_margin": policy.min_margin,
         "fill_fit": {
             "scale": round(built.fill.scale, 3),
