@@ -156,13 +156,14 @@ def test_csv_import_refuses_what_the_api_refuses(db_site: Site) -> None:
 def test_an_object_as_an_id_in_a_gate_event_is_422(db_site: Site) -> None:
     admin = _staff(db_site)
     door = admin.post("/api/v1/doors", json={"name": "Gate", "accepted": ["card"]}).json()
-    key = admin.post("/api/v1/devices/keys", json={"gate_id": door["id"]}).json()["secret"]
+    edge = {"target_id": door["id"], "kind": "edge", "gate_id": "gate-1"}
+    key = admin.post("/api/v1/devices/keys", json=edge).json()["secret"]
     event = {
         "key": "k1",
-        "gate_id": door["id"],
+        "gate_id": "gate-1",
         "kind": "decision",
         "door_id": door["id"],
-        "occurred_at": "2026-01-01T00:00:00+00:00",
+        "occurred_at": db_site.deps.clock.now().isoformat(),
         "granted": False,
         "reason": "unknown_credential",
         "person_id": None,
@@ -173,7 +174,7 @@ def test_an_object_as_an_id_in_a_gate_event_is_422(db_site: Site) -> None:
     }
     for field in ("person_id", "pass_id"):
         answer = _anonymous(db_site).post(
-            f"/api/v1/gates/{door['id']}/events",
+            "/api/v1/gates/gate-1/events",
             json={"events": [{**event, field: {"$ne": 1}}]},
             headers={"X-Device-Key": key},
         )

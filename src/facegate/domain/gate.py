@@ -132,8 +132,8 @@ class GateEvent:
         require_aware(self.occurred_at, "occurred_at")
         if (self.kind is GateEventKind.DECISION) != (self.reason is not None):
             raise ValueError("a decision event has a reason, and only a decision event")
-        if self.granted and self.reason is not Reason.GRANTED:
-            raise ValueError("a granted event has the reason 'granted'")
+        if self.granted != (self.reason is Reason.GRANTED):
+            raise ValueError("an event is granted exactly when its reason is 'granted'")
 
 
 def decision_event(

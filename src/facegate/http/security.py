@@ -93,7 +93,8 @@ def signed_token(key: bytes) -> str:
 def signed_token_valid(key: bytes, token: str) -> bool:
     """Whether ``token`` was made by :func:`signed_token` with ``key`` (constant time)."""
     nonce, _, signature = token.partition(".")
-    return bool(nonce) and hmac.compare_digest(_signature(key, nonce), signature)
+    expected = _signature(key, nonce).encode()
+    return bool(nonce) and hmac.compare_digest(expected, signature.encode())
 
 
 def _signature(key: bytes, nonce: str) -> str:

@@ -41,6 +41,10 @@ class ImportReport:
 
 def _rows(text: str) -> list[dict[str, str]]:
     try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as err:  # a lone surrogate: no database stores it
+        raise ValidationError(f"the CSV holds a character that is not text ({err.reason})") from err
+    try:
         return _parse(text)
     except csv.Error as err:
         raise ValidationError(f"not a readable CSV file ({err})") from err

@@ -88,9 +88,8 @@ def login(
     deps = server_deps(request)
     cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     key = signing_key(deps.settings.server)
-    if not (cookie and secrets.compare_digest(cookie, login_csrf)) or not signed_token_valid(
-        key, login_csrf
-    ):
+    matches = secrets.compare_digest(cookie.encode(), login_csrf.encode())
+    if not (cookie and matches) or not signed_token_valid(key, login_csrf):
         return _login_page(request, target, "login.stale", 403)
     client = client_of(request)
     if not deps.limiter.reserve(client, username):
