@@ -12,7 +12,7 @@ import typer
 
 from facegate.cli.context import settings_from
 from facegate.cli.output import JsonFlag, emit_json, handles_errors, stderr
-from facegate.domain.errors import DataSetError
+from facegate.domain.errors import BadInputError, DataSetError
 from facegate.domain.matching import DEFAULT_MATCH_THRESHOLD
 
 if TYPE_CHECKING:
@@ -183,3 +183,69 @@ def bench_gate(
 def _stream_detection(settings: Settings) -> DetectionSettings:
     """Detection for a stream: no CNN fallback on frames without a face."""
     return replace(settings.detection, fallback=None)
+
+
+@bench_app.command("site")
+@handles_errors
+def bench_site(
+    ctx: typer.Context,
+    data: DataOption = Path("..") / "shared" / "data",
+    backend: Annotated[
+        str, typer.Option(help="The site database: sqlite or postgresql (127.0.0.1:5432).")
+    ] = "sqlite",
+    residents: Annotated[int, typer.Option(min=1, help="Residents (3 templates each).")] = 2000,
+    duration_s: Annotated[float, typer.Option(min=5, help="Seconds of load.")] = 120.0,
+    kiosks: Annotated[int, typer.Option(min=0, max=4, help="Kiosks posting frames.")] = 2,
+    kiosk_fps: Annotated[float, typer.Option(min=0.5, help="Frames/s per kiosk.")] = 5.0,
+    gates: Annotated[int, typer.Option(min=0, max=4, help="Edge gate processes.")] = 2,
+    stills_s: Annotated[
+        float, typer.Option(min=0, help="Seconds of still photos with liveness off (0: none).")
+    ] = 30.0,
+    ramp_step_s: Annotated[float, typer.Option(min=1, help="Seconds per ramp level.")] = 8.0,
+    video_step: Annotated[
+        int, typer.Option(min=1, help="Every n-th frame of 25 frames/s videos (5: a 5 fps camera).")
+    ] = 5,
+    seed: Annotated[int, typer.Option(help="Seed of the fill and the rotations.")] = 0,
+    work_dir: Annotated[
+        Path | None,
+        typer.Option(help="Keep the site, logs and presented.jsonl here (default: a temp dir)."),
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """A synthetic complex under load: kiosks, edge gates, a console user and a writer.
+
+    2,000 residents by default (real people of the shared data and a fill drawn to be as
+    far from real faces as real strangers are), 4 buildings with 5 doors and a lift each,
+    served by `facegate serve` on a fresh SQLite or PostgreSQL database. Prints frame
+    decision latency (ms), the share of frames answered 503, snapshot check and rebuild
+    times (ms), the time for a change to reach every door (s), audit rows per hour, the
+    server's peak RSS (MiB), wrong decisions, the saturation rate (frames/s), console page
+    p95 (ms) and the strangers' FPIR. Takes minutes; not for CI.
+    """
+    from facegate.sitebench.site import SiteBenchOptions, run_site_bench
+
+    if backend not in ("sqlite", "postgresql"):
+        raise BadInputError("--backend must be sqlite or postgresql")
+    settings = settings_from(ctx)
+    options = SiteBenchOptions(
+        data=data,
+        cache_dir=settings.cache_dir,
+        backend="postgresql" if backend == "postgresql" else "sqlite",
+        residents=residents,
+        duration_s=duration_s,
+        kiosks=kiosks,
+        kiosk_fps=kiosk_fps,
+        gates=gates,
+        stills_s=stills_s,
+        ramp_step_s=ramp_step_s,
+        video_step=video_step,
+        liveness=settings.gate.liveness,
+        seed=seed,
+        work_dir=work_dir,
+    )
+    report = run_site_bench(options, lambda line: stderr.print(line, highlight=False))
+    if as_json:
+        emit_json(report)
+        return
+    for key, value in report.items():
+        typer.echo(f"{key}: {value}")

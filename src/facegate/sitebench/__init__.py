@@ -1,0 +1,1 @@
+"""``facegate bench site``: a synthetic complex under load (see :mod:`facegate.sitebench.site`)."""

@@ -1,0 +1,271 @@
+"""The bench's HTTP clients of a running server: kiosks, the console, snapshots, credentials.
+
+Each speaks only the public HTTP contract (``POST /api/v1/doors/{id}/frames`` with a
+device key, ``POST /api/v1/doors/{id}/credentials`` (a kiosk's key), ``GET
+/api/v1/gates/{gate_id}/snapshot`` (an edge gate's key),
+the console's login form and pages), so it keeps working whatever the server does
+inside. Every call's wall-clock latency is recorded in milliseconds.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+import httpx
+
+DEVICE_HEADER = "X-Device-Key"
+CONSOLE_PAGES = ("/console/people", "/console/doors", "/console/events", "/console/rules")
+
+
+@dataclass(frozen=True, slots=True)
+class FrameAnswer:
+    """The server's answer to one posted frame.
+
+    Attributes:
+        sent_at: wall clock (s since the epoch) when the frame was posted.
+        latency_ms: until the answer was read.
+        status: the HTTP status (503: refused as saturated).
+        reason: the decision's reason code ("" unless 200).
+        granted: whether the door opened.
+        pending: whether the face is still undecided.
+        retry_after_s: the server's ``Retry-After`` on a 503 (seconds; 0 otherwise).
+    """
+
+    sent_at: float
+    latency_ms: float
+    status: int
+    reason: str = ""
+    granted: bool = False
+    pending: bool = False
+    retry_after_s: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Shown:
+    """One presentation: who, at which door, its frames (JPEG) and the empty gap after."""
+
+    who: str
+    door_id: str
+    frames: Sequence[bytes]
+    gap: Sequence[bytes]
+
+
+@dataclass
+class Presented:
+    """What a door answered to one presentation."""
+
+    who: str
+    door_id: str
+    started_at: float
+    answers: list[FrameAnswer] = field(default_factory=list)
+    source: str = "kiosk"
+
+    def outcome(self) -> str:
+        """``granted``, the first settled refusal's reason, or ``undecided``."""
+        decided = [a for a in self.answers if a.status == 200 and not a.pending]
+        if any(a.granted for a in decided):
+            return "granted"
+        reasons = [a.reason for a in decided if a.reason != "no_face"]
+        return reasons[0] if reasons else "undecided"
+
+
+class Kiosk:
+    """A kiosk at one door posting frames at ``fps``, presentation after presentation.
+
+    Args:
+        url: the server.
+        door_id: its door.
+        key: the door's device key.
+        fps: frames posted per second (wall clock; a late frame is sent at once).
+    """
+
+    def __init__(self, url: str, door_id: str, key: str, fps: float) -> None:
+        self.url, self.door_id, self.fps = url, door_id, fps
+        self.client = httpx.Client(base_url=url, headers={DEVICE_HEADER: key}, timeout=30.0)
+        self.answers: list[FrameAnswer] = []
+        self.presented: list[Presented] = []
+
+    def post(self, jpeg: bytes) -> FrameAnswer:
+        """Post one frame; its answer (also kept in :attr:`answers`)."""
+        sent, begin = time.time(), time.perf_counter()
+        try:
+            response = self.client.post(
+                f"/api/v1/doors/{self.door_id}/frames",
+                files={"file": ("frame.jpg", jpeg, "image/jpeg")},
+            )
+        except httpx.HTTPError:
+            answer = FrameAnswer(sent, (time.perf_counter() - begin) * 1000.0, 0)
+        else:
+            answer = _frame_answer(sent, (time.perf_counter() - begin) * 1000.0, response)
+        self.answers.append(answer)
+        return answer
+
+    def run(self, script: Iterator[Shown], stop: threading.Event) -> None:
+        """Present ``script`` until ``stop`` (or its end), paced at :attr:`fps`.
+
+        After a 503 it waits the answer's ``Retry-After`` before the next frame, as the
+        kiosk page does.
+        """
+        due = time.monotonic()
+        for shown in script:
+            if stop.is_set():
+                return
+            record = Presented(shown.who, shown.door_id, time.time())
+            for jpeg in (*shown.frames, *shown.gap):
+                stop.wait(max(0.0, due - time.monotonic()))
+                if stop.is_set():
+                    return
+                due = max(due + 1.0 / self.fps, time.monotonic() - 1.0 / self.fps)
+                answer = self.post(jpeg)
+                if len(record.answers) < len(shown.frames):
+                    record.answers.append(answer)
+                if answer.retry_after_s > 0:  # as the kiosk page does: wait, then go on
+                    due = time.monotonic() + answer.retry_after_s
+            self.presented.append(record)
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.client.close()
+
+
+def _frame_answer(sent: float, latency_ms: float, response: httpx.Response) -> FrameAnswer:
+    if response.status_code != 200:
+        try:
+            retry_after_s = float(response.headers.get("retry-after", "0"))
+        except ValueError:
+            retry_after_s = 0.0
+        return FrameAnswer(sent, latency_ms, response.status_code, retry_after_s=retry_after_s)
+    body = response.json()
+    return FrameAnswer(
+        sent,
+        latency_ms,
+        200,
+        str(body.get("reason", "")),
+        bool(body.get("granted")),
+        bool(body.get("pending")),
+    )
+
+
+def credential_granted(client: httpx.Client, door_id: str, key: str, card: str) -> bool:
+    """Whether ``door_id`` opens for the card number ``card`` now."""
+    response = client.post(
+        f"/api/v1/doors/{door_id}/credentials",
+        json={"kind": "card", "value": card},
+        headers={DEVICE_HEADER: key},
+    )
+    return response.status_code == 200 and bool(response.json().get("granted"))
+
+
+def reach_every_door(
+    url: str,
+    keys: dict[str, str],
+    card: str,
+    changed_at: float,
+    stop: threading.Event,
+    timeout_s: float = 30.0,
+) -> float | None:
+    """Seconds from ``changed_at`` until every door opened for ``card`` at least once.
+
+    The doors are asked in turn (each ask is a real decision at that door), so the
+    figure is an upper bound by up to one round of asks. ``None``: not every door in
+    ``timeout_s``; ``nan``: the bench ended first.
+    """
+    pending = dict(keys)
+    with httpx.Client(base_url=url, timeout=30.0) as client:
+        while pending and time.time() - changed_at < timeout_s:
+            for door_id, key in list(pending.items()):
+                if credential_granted(client, door_id, key, card):
+                    del pending[door_id]
+            if pending and stop.wait(0.05):
+                return float("nan")
+    return None if pending else time.time() - changed_at
+
+
+@dataclass
+class SnapshotProbe:
+    """Times a gate's snapshot pull: unconditional (a rebuild) and conditional (a check).
+
+    The conditional pull sends the last ``ETag`` as ``If-None-Match``; a ``304`` is a
+    check that found nothing changed. Without ``ETag`` support every pull is a rebuild.
+    """
+
+    url: str
+    gate_id: str
+    key: str
+    model_id: str
+    rebuild_ms: list[float] = field(default_factory=list)
+    check_ms: list[float] = field(default_factory=list)
+    unchanged: int = 0
+    failures: int = 0
+    etag: str | None = None
+
+    def pull(self, conditional: bool) -> None:
+        """One pull; its time goes to :attr:`check_ms` (conditional) or :attr:`rebuild_ms`."""
+        headers = {DEVICE_HEADER: self.key}
+        if conditional and self.etag is not None:
+            headers["If-None-Match"] = self.etag
+        begin = time.perf_counter()
+        try:
+            response = httpx.get(
+                f"{self.url}/api/v1/gates/{self.gate_id}/snapshot",
+                params={"model": self.model_id},
+                headers=headers,
+                timeout=60.0,
+            )
+        except httpx.HTTPError:
+            self.failures += 1
+            return
+        elapsed = (time.perf_counter() - begin) * 1000.0
+        if response.status_code == 200:
+            self.etag = response.headers.get("etag", self.etag)
+        (self.check_ms if conditional else self.rebuild_ms).append(elapsed)
+        self.unchanged += response.status_code == 304
+
+
+class Console:
+    """A logged-in operator opening console pages in turn.
+
+    Args:
+        url: the server.
+        username: the console account.
+        password: its password.
+    """
+
+    def __init__(self, url: str, username: str, password: str) -> None:
+        self.client = httpx.Client(base_url=url, timeout=30.0, follow_redirects=True)
+        form = self.client.get("/login").text
+        token = re.search(r'name="login_csrf" value="([^"]+)"', form)
+        answer = self.client.post(
+            "/login",
+            data={
+                "username": username,
+                "password": password,
+                "login_csrf": token.group(1) if token else "",
+            },
+        )
+        answer.raise_for_status()
+        self.latencies_ms: list[float] = []
+        self.failures = 0
+
+    def run(self, stop: threading.Event, interval_s: float = 1.0) -> None:
+        """Open the pages one after another every ``interval_s`` until ``stop``."""
+        n = 0
+        while not stop.wait(interval_s):
+            begin = time.perf_counter()
+            try:
+                response = self.client.get(CONSOLE_PAGES[n % len(CONSOLE_PAGES)])
+            except httpx.HTTPError:
+                self.failures += 1
+                continue
+            finally:
+                n += 1
+            self.latencies_ms.append((time.perf_counter() - begin) * 1000.0)
+            self.failures += response.status_code != 200
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.client.close()

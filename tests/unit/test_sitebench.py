@@ -1,0 +1,146 @@
+"""The site bench's own logic: the fill's distances, the judging of decisions, the keys."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from facegate.domain.matching import pairwise_distances
+from facegate.sitebench import fill
+from facegate.sitebench.clients import FrameAnswer, Presented
+from facegate.sitebench.report import (
+    CONTRACT_KEYS,
+    Roster,
+    frame_figures,
+    json_safe,
+    judge,
+    missing_keys,
+)
+
+
+def _real_like(people: int, per_person: int, seed: int) -> dict[str, np.ndarray]:
+    """People drawn from an anisotropic two-level model (as real descriptors are shaped)."""
+    rng = np.random.default_rng(seed)
+    spread = np.linspace(0.02, 0.09, 128)
+    centres = rng.standard_normal((people, 128)) * spread
+    return {
+        f"p{i}": (centres[i] + rng.standard_normal((per_person, 128)) * spread * 0.45).astype(
+            np.float32
+        )
+        for i in range(people)
+    }
+
+
+@pytest.fixture(scope="module")
+def real() -> dict[str, np.ndarray]:
+    return _real_like(100, 4, seed=1)
+
+
+@pytest.fixture(scope="module")
+def model(real: dict[str, np.ndarray]) -> fill.FillModel:
+    return fill.fit(real, seed=2)
+
+
+def test_the_fill_is_as_far_from_real_faces_as_real_strangers_are(
+    real: dict[str, np.ndarray], model: fill.FillModel
+) -> None:
+    measured = fill.impostor_distances(real)
+    drawn = model.people(400, 3, seed=3).reshape(-1, 128)  # not the draws it was fitted on
+    to_real = pairwise_distances(drawn, np.concatenate(list(real.values()))).ravel()
+    assert model.ks < 0.08
+    assert fill.ks_statistic(to_real, measured) < 0.08
+    # The low tail, where false matches happen: within a factor e at its quantiles
+    # 0.1 % to 3 %, and within a factor 2 at the 5th percentile.
+    assert fill.tail_gap(to_real, measured) < 1.0
+    low = float(np.quantile(measured, 0.05))
+    assert 0.025 < fill.fraction_below(to_real, low) < 0.1
+
+
+def test_random_vectors_would_not_pass_the_same_check(real: dict[str, np.ndarray]) -> None:
+    measured = fill.impostor_distances(real)
+    rng = np.random.default_rng(4)
+    random = rng.standard_normal((400, 128)).astype(np.float32)
+    random /= np.linalg.norm(random, axis=1, keepdims=True)
+    to_real = pairwise_distances(random, np.concatenate(list(real.values()))).ravel()
+    assert fill.ks_statistic(to_real, measured) > 0.5
+
+
+def test_a_synthetic_person_s_templates_are_closer_to_each_other_than_to_others(
+    model: fill.FillModel,
+) -> None:
+    people = model.people(50, 3, seed=5)
+    within = [pairwise_distances(p, p)[np.triu_indices(3, 1)].mean() for p in people]
+    between = pairwise_distances(people[:, 0], people[:, 0])[np.triu_indices(50, 1)]
+    assert float(np.mean(within)) < float(np.mean(between))
+
+
+def _shown(who: str, door: str, at: float, *answers: tuple[str, bool, bool]) -> Presented:
+    rows = [FrameAnswer(at, 10.0, 200, r, g, p) for r, g, p in answers]
+    return Presented(who, door, at, rows)
+
+
+def test_decisions_are_judged_by_who_was_shown_where_and_when() -> None:
+    roster = Roster()
+    roster.set("ann", 0, 0.0)
+    roster.set("bo", 1, 0.0)
+    roster.set("bo", None, 100.0)  # erased at t=100
+    doors = {"d0": 0, "d1": 1}
+    presented = [
+        _shown("ann", "d0", 10.0, ("spoof_suspected", False, True), ("granted", True, False)),
+        _shown("ann", "d1", 20.0, ("not_allowed_here", False, False)),
+        _shown("cy", "d0", 30.0, ("unknown_face", False, False)),
+        _shown("bo", "d1", 40.0, ("granted", True, False)),
+        _shown("bo", "d1", 101.0, ("granted", True, False)),  # within 2 s: not judged
+        _shown("bo", "d1", 110.0, ("granted", True, False)),  # erased yet granted: wrong
+        _shown("ann", "d0", 120.0, ("spoof_suspected", False, True)),  # undecided: wrong
+        _shown("cy", "d1", 130.0, ("granted", True, False)),  # a stranger granted: wrong
+    ]
+    judged = judge(roster, presented, doors, settle_s=2.0)
+    assert judged["wrong_decisions"] == 3
+    assert judged["unsettled"] == 1
+    assert judged["by_category"] == {
+        "own_door": {"granted": 2, "undecided": 1},
+        "others_door": {"not_allowed_here": 1},
+        "stranger": {"unknown_face": 1, "granted": 1},
+        "erased": {"granted": 1},
+    }
+
+
+def test_frame_figures_count_503_apart_from_latencies() -> None:
+    answers = [FrameAnswer(0.0, float(ms), 200) for ms in range(1, 101)]
+    answers += [FrameAnswer(0.0, 1.0, 503)] * 4
+    figures = frame_figures(answers)
+    assert figures["frame_p50_ms"] == 50.5
+    assert figures["rejected_fraction"] == round(4 / 104, 4)
+
+
+def test_the_contract_keys_are_the_agreed_ones() -> None:
+    assert set(CONTRACT_KEYS) == {
+        "frame_p50_ms", "frame_p95_ms", "frame_p99_ms", "rejected_fraction",
+        "snapshot_check_ms", "snapshot_rebuild_ms", "change_to_all_doors_s",
+        "audit_rows_per_hour", "peak_rss_mb", "wrong_decisions", "saturation_frames_per_s",
+        "console_p95_ms", "stranger_fpir",
+    }  # fmt: skip
+    assert missing_keys(dict.fromkeys(CONTRACT_KEYS, 0)) == []
+    assert missing_keys({}) == list(CONTRACT_KEYS)
+
+
+def test_the_fill_holds_no_face_an_enrolment_would_refuse_as_a_duplicate(
+    real: dict[str, np.ndarray], model: fill.FillModel
+) -> None:
+    existing = np.concatenate(list(real.values()))
+    threshold = float(np.quantile(fill.impostor_distances(real), 1e-4))
+    people = fill.distinct_people(model, 60, 3, existing, threshold, seed=6)
+    assert people.shape == (60, 3, 128)
+    assert pairwise_distances(people.reshape(-1, 128), existing).min() > threshold
+    for i in range(60):
+        others = np.delete(people, i, axis=0).reshape(-1, 128)
+        assert pairwise_distances(people[i], others).min() > threshold
+
+
+def test_the_report_never_holds_nan() -> None:
+    assert json_safe({"a": float("nan"), "b": [1.0, float("inf")], "c": {"d": 2}}) == {
+        "a": None,
+        "b": [1.0, None],
+        "c": {"d": 2},
+    }
