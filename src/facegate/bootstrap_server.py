@@ -18,9 +18,12 @@ from facegate.bootstrap_gate import (
     build_gate_liveness,
 )
 from facegate.config import Settings
+from facegate.domain.errors import ModelUnavailableError
 from facegate.domain.policy import SiteMode
 from facegate.gate.loop import LoopOptions
 from facegate.gate.outbox import SqliteOutbox
+from facegate.gate.per_thread import PerThread, PerThreadFaceWork, PerThreadLiveness
+from facegate.gate.perception import FaceWork
 from facegate.gate.server_side import (
     SERVER_GATE_ID,
     ActuatorOpener,
@@ -38,9 +41,7 @@ from facegate.services.context import ServiceContext
 from facegate.services.gate_health import silent_gates
 from facegate.services.workers import WorkerPool
 from facegate.store.passwords import Argon2Hasher
-from facegate.vision.engine import FaceEngine
 from facegate.vision.models import DESCRIPTOR_MODEL_ID
-from facegate.vision.photos import EnginePhotoDescriber
 
 SILENT_CHECK_S = 15.0
 """How often the server looks for gates gone silent (seconds)."""
@@ -64,12 +65,8 @@ def build_server(settings: Settings) -> ServerDeps:
     """
     settings.server.check_secrets()
     server = settings.server
-    engine: list[EnginePhotoDescriber] = []
-
-    def describer() -> EnginePhotoDescriber:
-        if not engine:
-            engine.append(build_photo_describer(settings, require_quality=True))
-        return engine[0]
+    # Enrolment runs on the server's thread pool: one describer (dlib models) per thread.
+    describer = PerThread(lambda: build_photo_describer(settings, require_quality=True))
 
     notify = None
     if server.webhook_url:
@@ -120,13 +117,26 @@ def wire_gate_pipeline(deps: ServerDeps) -> None:
     """
     settings, clock = deps.settings, deps.clock
 
-    @cache
-    def engine() -> FaceEngine:
-        return build_gate_engine(settings)
+    # Frames are decided on a pool of threads, and dlib's and TFLite's objects are not
+    # thread-safe: each worker thread gets its own engine and liveness check.
+    engines = PerThreadFaceWork(PerThread(lambda: build_gate_engine(settings)))
+
+    def engine() -> FaceWork:
+        return engines
+
+    def one_check() -> LivenessCheck:
+        check = build_gate_liveness(settings)[0]
+        if check is None:
+            raise ModelUnavailableError("no liveness check is configured")
+        return check
 
     @cache
     def liveness() -> LivenessCheck | None:
-        return build_gate_liveness(settings)[0]
+        if settings.gate.liveness == "none":
+            return None
+        checks = PerThread(one_check)
+        # Built here on the first frame's thread: a missing model answers that frame 503.
+        return PerThreadLiveness(checks, checks().cue_names)
 
     model_id = DESCRIPTOR_MODEL_ID
     match, _ = settings.match_policy(model_id)
