@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -94,3 +95,46 @@ def test_a_door_counts_its_own_frames_not_the_other_doors(tmp_path: Path) -> Non
             decider.decide_frame("lobby", nobody)
     assert [a.pending for a in answers] == [True] * 14 + [False]
     assert answers[-1].reason == "low_quality"
+
+
+class SlowUpstream(FakeUpstream):
+    """An upstream whose every snapshot read takes ``delay_s`` (a rebuild under load)."""
+
+    def __init__(self, delay_s: float) -> None:
+        super().__init__()
+        self.delay_s, self.reads = delay_s, 0
+
+    def fetch_snapshot(self, gate_id: str, target_id: str) -> GateSnapshot:
+        self.reads += 1
+        time.sleep(self.delay_s)
+        return replace(super().fetch_snapshot(gate_id, target_id), version=str(self.version))
+
+    version = 1
+
+
+def test_with_a_refresher_frames_never_wait_for_a_rebuild_and_changes_still_arrive(
+    tmp_path: Path,
+) -> None:
+    upstream = SlowUpstream(delay_s=0.3)
+    options = LoopOptions("server", 3.0, 15, LivenessSchedule(), 10.0)
+    decider = PipelineDecider(
+        FakeFaceEngine,
+        ActuatorPool(lambda target: FakeDoor(), upstream),
+        SqliteOutbox(tmp_path / "server-outbox.db"),
+        lambda: None,
+        FakeClock(),
+        options,
+        ImageLimits(),
+        refresh_s=0.05,
+    )
+    nobody = png(0)
+    decider.decide_frame("lobby", nobody)  # builds the station (one read)
+    began = time.perf_counter()
+    for _ in range(5):
+        decider.decide_frame("lobby", nobody)
+    assert time.perf_counter() - began < 0.3  # five frames, not one rebuild each
+    upstream.version = 2
+    deadline = time.monotonic() + 3.0
+    while decider.station("lobby").holder().version != "2" and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert decider.station("lobby").holder().version == "2"
