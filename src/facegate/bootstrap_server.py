@@ -107,6 +107,11 @@ def _silent_gates(deps: ServerDeps, after_s: float) -> Callable[[], list[tuple[s
     return silent
 
 
+KIOSK_REFRESH_S = 0.5
+"""Most seconds between two checks of a kiosk door's snapshot in the server (a change
+reaches the door within this plus one rebuild, well inside the 2 s asked of every gate)."""
+
+
 def wire_gate_pipeline(deps: ServerDeps) -> None:
     """Set ``deps.decider`` (kiosk frames, typed credentials) and ``deps.opener``.
 
@@ -156,7 +161,16 @@ def wire_gate_pipeline(deps: ServerDeps) -> None:
         gate.card_window_s,
     )
     outbox = SqliteOutbox(settings.data_dir / "gate" / "server-outbox.db")
-    deps.decider = PipelineDecider(engine, pool, outbox, liveness, clock, options, settings.images)
+    deps.decider = PipelineDecider(
+        engine,
+        pool,
+        outbox,
+        liveness,
+        clock,
+        options,
+        settings.images,
+        refresh_s=min(gate.sync_interval_s, KIOSK_REFRESH_S),
+    )
     deps.opener = ActuatorOpener(pool, gate.unlock_duration_s)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -45,18 +46,29 @@ def png(person: int) -> bytes:
     return bytes(data.tobytes())
 
 
-def test_frames_of_other_doors_do_not_break_a_doors_track(tmp_path: Path) -> None:
-    upstream, door = FakeUpstream(), FakeDoor()
+def kiosk_decider(
+    upstream: FakeUpstream,
+    tmp_path: Path,
+    door: FakeDoor | None = None,
+    refresh_s: float | None = None,
+) -> PipelineDecider:
+    """The server's kiosk pipeline on fakes (one door for every target)."""
     options = LoopOptions("server", 3.0, 15, LivenessSchedule(), 10.0)
-    decider = PipelineDecider(
+    return PipelineDecider(
         FakeFaceEngine,
-        ActuatorPool(lambda target: door, upstream),
+        ActuatorPool(lambda target: door or FakeDoor(), upstream),
         SqliteOutbox(tmp_path / "server-outbox.db"),
         lambda: None,
         FakeClock(),
         options,
         ImageLimits(),
+        refresh_s=refresh_s,
     )
+
+
+def test_frames_of_other_doors_do_not_break_a_doors_track(tmp_path: Path) -> None:
+    upstream, door = FakeUpstream(), FakeDoor()
+    decider = kiosk_decider(upstream, tmp_path, door)
     resident, nobody = png(7), png(0)
     answers = []
     for _ in range(20):
@@ -73,16 +85,7 @@ def test_frames_of_other_doors_do_not_break_a_doors_track(tmp_path: Path) -> Non
 def test_a_door_counts_its_own_frames_not_the_other_doors(tmp_path: Path) -> None:
     """``low_quality`` comes after 15 frames of that door's face, however busy the others."""
     upstream = FakeUpstream()
-    options = LoopOptions("server", 3.0, 15, LivenessSchedule(), 10.0)
-    decider = PipelineDecider(
-        FakeFaceEngine,
-        ActuatorPool(lambda target: FakeDoor(), upstream),
-        SqliteOutbox(tmp_path / "server-outbox.db"),
-        lambda: None,
-        FakeClock(),
-        options,
-        ImageLimits(),
-    )
+    decider = kiosk_decider(upstream, tmp_path)
     image = fake_frame(0, 7, good=False).image
     ok, data = cv2.imencode(".png", np.ascontiguousarray(image[:, :, ::-1]))
     assert ok
@@ -94,3 +97,36 @@ def test_a_door_counts_its_own_frames_not_the_other_doors(tmp_path: Path) -> Non
             decider.decide_frame("lobby", nobody)
     assert [a.pending for a in answers] == [True] * 14 + [False]
     assert answers[-1].reason == "low_quality"
+
+
+class SlowUpstream(FakeUpstream):
+    """An upstream whose every snapshot read takes ``delay_s`` (a rebuild under load)."""
+
+    def __init__(self, delay_s: float) -> None:
+        super().__init__()
+        self.delay_s, self.reads = delay_s, 0
+
+    def fetch_snapshot(self, gate_id: str, target_id: str) -> GateSnapshot:
+        self.reads += 1
+        time.sleep(self.delay_s)
+        return replace(super().fetch_snapshot(gate_id, target_id), version=str(self.version))
+
+    version = 1
+
+
+def test_with_a_refresher_frames_never_wait_for_a_rebuild_and_changes_still_arrive(
+    tmp_path: Path,
+) -> None:
+    upstream = SlowUpstream(delay_s=0.3)
+    decider = kiosk_decider(upstream, tmp_path, refresh_s=0.05)
+    nobody = png(0)
+    decider.decide_frame("lobby", nobody)  # builds the station (one read)
+    began = time.perf_counter()
+    for _ in range(5):
+        decider.decide_frame("lobby", nobody)
+    assert time.perf_counter() - began < 0.3  # five frames, not one rebuild each
+    upstream.version = 2
+    deadline = time.monotonic() + 3.0
+    while decider.station("lobby").holder().version != "2" and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert decider.station("lobby").holder().version == "2"

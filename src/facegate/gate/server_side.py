@@ -20,9 +20,11 @@ through a durable outbox into the site database at once, stored once by its key.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import uuid
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
@@ -43,6 +45,8 @@ from facegate.ports import (
     LivenessCheck,
 )
 from facegate.vision.images import ImageLimits, RgbImage, load_image
+
+log = logging.getLogger(__name__)
 
 SERVER_GATE_ID = "server"
 """The gate id of decisions the server makes itself (kiosk frames, typed credentials)."""
@@ -134,6 +138,11 @@ class PipelineDecider:
         options: the loop's tunables (its gate id is :data:`SERVER_GATE_ID`).
         limits: image limits for posted frames.
         alarms: where the doors' alarms go (default: the outbox, raised on delivery).
+        refresh_s: when set, one background thread keeps every door's snapshot current
+            (a cheap version check each ``refresh_s`` seconds, a rebuild on change) and
+            frames and credentials decide from the snapshot held, never waiting for a
+            rebuild; ``None`` (default) checks on each frame instead (a rebuild then
+            lands in that frame's time).
     """
 
     def __init__(
@@ -146,8 +155,10 @@ class PipelineDecider:
         options: LoopOptions,
         limits: ImageLimits,
         alarms: AlarmSink | None = None,
+        refresh_s: float | None = None,
     ) -> None:
         self._engine, self.pool, self.outbox = engine, pool, outbox
+        self._refresher = None if refresh_s is None else SnapshotRefresher(self, refresh_s)
         self.liveness, self.clock, self.options, self.limits = liveness, clock, options, limits
         self.alarms = alarms
         self._stations: dict[str, DoorStation] = {}
@@ -171,7 +182,20 @@ class PipelineDecider:
             holder, actuator, self.outbox, self.clock, self.options.controller(), self.alarms
         )
         with self._lock:
-            return self._stations.setdefault(door_id, DoorStation(holder, controller))
+            station = self._stations.setdefault(door_id, DoorStation(holder, controller))
+        if self._refresher is not None:
+            self._refresher.ensure_running()
+        return station
+
+    def stations(self) -> list[DoorStation]:
+        """The doors' stations built so far."""
+        with self._lock:
+            return list(self._stations.values())
+
+    def _keep_current(self, station: DoorStation) -> None:
+        """Check the door's snapshot now, unless the refresher keeps it current."""
+        if self._refresher is None:
+            station.holder.refresh()
 
     def decide_frame(self, door_id: str, image: bytes | RgbImage) -> FrameDecision:
         """Run one frame through ``door_id``'s station; the decision it answers.
@@ -189,7 +213,7 @@ class PipelineDecider:
         pixels = load_image(image, self.limits) if isinstance(image, bytes) else image
         station = self.station(door_id)
         with station.lock:
-            station.holder.refresh()
+            self._keep_current(station)
             perception = self._perception(station)
             index = station.frames
             station.frames += 1
@@ -219,7 +243,7 @@ class PipelineDecider:
         """Decide from a card number or QR code (a PIN needs its person: ``unknown``)."""
         station = self.station(door_id)
         with station.lock:
-            station.holder.refresh()
+            self._keep_current(station)
             try:
                 outcome = station.controller.decide_credential(kind, value)
             except Exception as error:  # fail closed: a deny, never a 500
@@ -228,6 +252,58 @@ class PipelineDecider:
         return FrameDecision(
             outcome.decision.granted, outcome.decision.reason.value, self.clock.now()
         )
+
+
+class SnapshotRefresher:
+    """One thread that keeps every door station's snapshot current (started on first use).
+
+    Each round asks every station's holder for the current snapshot: one cheap version
+    check when nothing changed, a rebuild (shared by the doors through the store's row
+    cache) when something did, so a change reaches every door within about ``every_s``
+    plus one rebuild. A failed round keeps the snapshots held and is logged; the thread
+    goes on. Frames and credentials read the snapshot held and never wait for a rebuild.
+
+    Args:
+        decider: whose stations to refresh.
+        every_s: seconds between rounds.
+    """
+
+    def __init__(self, decider: PipelineDecider, every_s: float) -> None:
+        # Weak: the thread ends once the decider is gone (tests build many servers).
+        self._decider, self.every_s = weakref.ref(decider), every_s
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def ensure_running(self) -> None:
+        """Start the thread unless it runs."""
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._run, name="facegate-kiosk-snapshots", daemon=True
+                )
+                self._thread.start()
+
+    def refresh_all(self) -> bool:
+        """One round: refresh every station's snapshot (failures logged, old ones kept).
+
+        Returns:
+            ``False`` when the decider is gone (nothing left to refresh).
+        """
+        decider = self._decider()
+        if decider is None:
+            return False
+        for station in decider.stations():
+            try:
+                station.holder.refresh()
+            except Exception:  # a broken round must not end the refreshing
+                log.exception("kiosk snapshot not refreshed; deciding from the one held")
+        return True
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(self.every_s)
+            if not self.refresh_all():
+                return
 
 
 def _answer(seen: Observation | None, outcome: Outcome | None) -> tuple[Decision, bool]:
