@@ -108,6 +108,10 @@ class _People:
     def all(self) -> list[Person]:
         return sorted(self.t.people.values(), key=lambda p: p.created_at)
 
+    def page(self, name_contains: str, offset: int, limit: int) -> tuple[list[Person], int]:
+        found = [p for p in self.all() if name_contains.lower() in p.name.lower()]
+        return found[offset : offset + limit], len(found)
+
     def update(self, person: Person) -> None:
         self.get(person.id)
         self.t.people[person.id] = person
@@ -129,6 +133,9 @@ class _Consents:
 
     def for_person(self, person_id: str) -> list[ConsentRecord]:
         return [c for c in self.t.consents.values() if c.person_id == person_id]
+
+    def for_people(self, person_ids: list[str]) -> list[ConsentRecord]:
+        return [c for c in self.t.consents.values() if c.person_id in person_ids]
 
     def delete_withdrawn_before(self, moment: datetime) -> int:
         return _drop(self.t.consents, lambda c: c.withdrawn_at is None or c.withdrawn_at >= moment)
@@ -164,6 +171,9 @@ class _Templates:
     def for_model(self, model_id: str) -> list[SealedTemplate]:
         return [x for x in self.t.templates.values() if x.model_id == model_id]
 
+    def counts_for(self, person_ids: list[str]) -> dict[str, int]:
+        return {i: n for i in person_ids if (n := len(self.for_person(i)))}
+
     def delete_for_person(self, person_id: str) -> int:
         return _drop(self.t.templates, lambda x: x.person_id != person_id)
 
@@ -182,6 +192,9 @@ class _Credentials:
 
     def cards_for(self, person_id: str) -> list[Card]:
         return [c for c in self.t.cards.values() if c.person_id == person_id]
+
+    def card_counts(self, person_ids: list[str]) -> dict[str, int]:
+        return {i: n for i in person_ids if (n := len(self.cards_for(i)))}
 
     def add_pin(self, pin: PinCredential) -> None:
         self.t.pins[pin.person_id] = pin
@@ -345,6 +358,10 @@ class _Rules:
 
     def all(self) -> list[AccessRule]:
         return sorted(self.t.rules.values(), key=lambda r: r.id)
+
+    def page(self, offset: int, limit: int) -> tuple[list[AccessRule], int]:
+        found = self.all()
+        return found[offset : offset + limit], len(found)
 
     def delete_for_person(self, person_id: str) -> int:
         return _drop(self.t.rules, lambda r: r.person_id != person_id)

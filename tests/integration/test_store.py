@@ -228,7 +228,7 @@ def test_buildings_and_rules_are_listed(context: ServiceContext) -> None:
     ann = people.add_person(context, "Ann")
     second = places.add_access_rule(context, [window], person_id=ann.id, door_ids=[door.id])
     assert places.list_buildings(context) == [tower_a, tower_b]
-    assert sorted(places.list_rules(context), key=lambda r: r.id) == sorted(
+    assert sorted(places.list_rules(context).items, key=lambda r: r.id) == sorted(
         [first, second], key=lambda r: r.id
     )
     with context.store.unit_of_work() as uow:

@@ -40,6 +40,14 @@ class PersonRepository(Protocol):
         """Every person, oldest first."""
         ...
 
+    def page(self, name_contains: str, offset: int, limit: int) -> tuple[list[Person], int]:
+        """Up to ``limit`` people from ``offset``, oldest first, and how many match in all.
+
+        ``name_contains`` keeps the people whose name holds it (case-insensitive); empty keeps
+        everyone.
+        """
+        ...
+
     def update(self, person: Person) -> None:
         """Store changed fields of an existing person."""
         ...
@@ -58,6 +66,10 @@ class ConsentRepository(Protocol):
 
     def update(self, record: ConsentRecord) -> None:
         """Store a changed record (a withdrawal)."""
+        ...
+
+    def for_people(self, person_ids: list[str]) -> list[ConsentRecord]:
+        """The records of every person in ``person_ids`` (one query), oldest first."""
         ...
 
     def for_person(self, person_id: str) -> list[ConsentRecord]:
@@ -100,6 +112,10 @@ class TemplateRepository(Protocol):
         """The person's templates, oldest first."""
         ...
 
+    def counts_for(self, person_ids: list[str]) -> dict[str, int]:
+        """How many templates each of ``person_ids`` has (one query; absent means none)."""
+        ...
+
     def for_model(self, model_id: str) -> list[SealedTemplate]:
         """Every template made by ``model_id``."""
         ...
@@ -122,6 +138,10 @@ class CredentialRepository(Protocol):
 
     def cards_for(self, person_id: str) -> list[Card]:
         """The person's cards."""
+        ...
+
+    def card_counts(self, person_ids: list[str]) -> dict[str, int]:
+        """How many cards each of ``person_ids`` holds (one query; absent means none)."""
         ...
 
     def add_pin(self, pin: PinCredential) -> None:
@@ -326,6 +346,10 @@ class AccessRuleRepository(Protocol):
 
     def for_subject(self, person_id: str, role: Role) -> list[AccessRule]:
         """The rules about ``person_id`` or their ``role``."""
+        ...
+
+    def page(self, offset: int, limit: int) -> tuple[list[AccessRule], int]:
+        """Up to ``limit`` rules from ``offset`` (by id) and how many there are in all."""
         ...
 
     def all(self) -> list[AccessRule]:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from facegate.domain.audit import DetailValue
 from facegate.domain.credentials import VisitorPass
+from facegate.domain.errors import ValidationError
 from facegate.domain.people import ConsentPurpose, ConsentRecord, Person, consent_in_force
 from facegate.domain.site import Lift, Site
 from facegate.ports import UnitOfWork
 from facegate.services.context import ServiceContext, audit
+from facegate.services.paging import MAX_QUERY, PAGE_SIZE, Page, offset_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,23 +40,54 @@ class PersonDetail:
     passes: list[VisitorPass]
 
 
-def _summary(uow: UnitOfWork, context: ServiceContext, person: Person) -> PersonSummary:
-    consents = uow.consents.for_person(person.id)
-    return PersonSummary(
-        person=person,
-        face_consent=consent_in_force(consents, ConsentPurpose.FACE_ACCESS, context.clock.now()),
-        templates=len(uow.templates.for_person(person.id)),
-        cards=len(uow.credentials.cards_for(person.id)),
-    )
+def _summaries(
+    uow: UnitOfWork, context: ServiceContext, found: list[Person]
+) -> list[PersonSummary]:
+    """The summaries of ``found`` in a fixed number of queries, however many people."""
+    ids = [person.id for person in found]
+    consents: dict[str, list[ConsentRecord]] = {}
+    for record in uow.consents.for_people(ids):
+        consents.setdefault(record.person_id, []).append(record)
+    templates, cards = uow.templates.counts_for(ids), uow.credentials.card_counts(ids)
+    now = context.clock.now()
+    return [
+        PersonSummary(
+            person=person,
+            face_consent=consent_in_force(
+                consents.get(person.id, []), ConsentPurpose.FACE_ACCESS, now
+            ),
+            templates=templates.get(person.id, 0),
+            cards=cards.get(person.id, 0),
+        )
+        for person in found
+    ]
 
 
-def people_overview(context: ServiceContext) -> list[PersonSummary]:
-    """Every person with their consent and enrollment state (the read is audited)."""
+def people_overview(
+    context: ServiceContext, page: int = 1, name_contains: str = ""
+) -> Page[PersonSummary]:
+    """One page of people with their consent and enrollment state (the read is audited).
+
+    Args:
+        context: who asks, the store and the clock.
+        page: the page's number, 1-based (:data:`~facegate.services.paging.PAGE_SIZE` rows).
+        name_contains: keep the people whose name holds this (case-insensitive; at most
+            :data:`~facegate.services.paging.MAX_QUERY` characters); empty keeps everyone.
+
+    Raises:
+        ValidationError: a page number out of range or a search too long.
+    """
+    if len(name_contains) > MAX_QUERY:
+        raise ValidationError(f"a name search is at most {MAX_QUERY} characters")
+    offset = offset_of(page)
     with context.store.unit_of_work() as uow:
-        found = [_summary(uow, context, person) for person in uow.people.all()]
-        audit(uow, context, "person.list", None, {"count": len(found)})
+        found, total = uow.people.page(name_contains, offset, PAGE_SIZE)
+        summaries = _summaries(uow, context, found)
+        details: dict[str, DetailValue] = {"count": len(summaries), "total": total, "page": page}
+        details["filtered"] = bool(name_contains)  # never the search itself: names are personal
+        audit(uow, context, "person.list", None, details)
         uow.commit()
-    return found
+    return Page(summaries, total, page)
 
 
 def person_detail(context: ServiceContext, person_id: str) -> PersonDetail:
@@ -65,7 +99,7 @@ def person_detail(context: ServiceContext, person_id: str) -> PersonDetail:
     with context.store.unit_of_work() as uow:
         person = uow.people.get(person_id)
         detail = PersonDetail(
-            summary=_summary(uow, context, person),
+            summary=_summaries(uow, context, [person])[0],
             consents=sorted(uow.consents.for_person(person_id), key=lambda r: r.granted_at),
             passes=uow.passes.for_host(person_id),
         )

@@ -11,6 +11,7 @@ from facegate.domain.reasons import Reason
 from facegate.domain.site import Building, CredentialKind, CredentialMode, Door, DoorKind, Lift
 from facegate.ports import UnitOfWork
 from facegate.services.context import ServiceContext, audit, new_id
+from facegate.services.paging import PAGE_SIZE, Page, offset_of
 
 
 def _site_id(uow: UnitOfWork) -> str:
@@ -80,13 +81,22 @@ def list_buildings(context: ServiceContext) -> list[Building]:
         return uow.places.buildings()
 
 
-def list_rules(context: ServiceContext) -> list[AccessRule]:
-    """Every access rule, by id (the read is audited: rules name people)."""
+def list_rules(context: ServiceContext, page: int = 1) -> Page[AccessRule]:
+    """One page of access rules, by id (the read is audited: rules name people).
+
+    Args:
+        context: who asks and the store.
+        page: the page's number, 1-based (:data:`~facegate.services.paging.PAGE_SIZE` rows).
+
+    Raises:
+        ValidationError: a page number out of range.
+    """
+    offset = offset_of(page)
     with context.store.unit_of_work() as uow:
-        found = uow.rules.all()
-        audit(uow, context, "rule.list", None, {"count": len(found)})
+        found, total = uow.rules.page(offset, PAGE_SIZE)
+        audit(uow, context, "rule.list", None, {"count": len(found), "total": total, "page": page})
         uow.commit()
-    return found
+    return Page(found, total, page)
 
 
 def add_access_rule(

@@ -263,7 +263,8 @@ class SqlAuditRepository:
 
     def last(self) -> AuditRecord | None:
         """The newest record, ``None`` for an empty log."""
-        row = self._session.scalars(select(AuditRow).order_by(AuditRow.seq.desc())).first()
+        query = select(AuditRow).order_by(AuditRow.seq.desc()).limit(1)  # not the whole log
+        row = self._session.scalars(query).first()
         return None if row is None else _audit(row)
 
     def last_for_append(self) -> AuditRecord | None:

@@ -6,7 +6,7 @@ import json
 from datetime import date, time
 from typing import Any
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from facegate.domain.access import AccessRule, TimeWindow, WeeklySchedule
@@ -170,6 +170,12 @@ class SqlAccessRuleRepository:
             or_(AccessRuleRow.person_id == person_id, AccessRuleRow.role == role.value)
         )
         return [_rule(r) for r in self._session.scalars(query.order_by(AccessRuleRow.id))]
+
+    def page(self, offset: int, limit: int) -> tuple[list[AccessRule], int]:
+        """Up to ``limit`` rules from ``offset`` (by id) and how many there are in all."""
+        total = self._session.scalar(select(func.count()).select_from(AccessRuleRow)) or 0
+        query = select(AccessRuleRow).order_by(AccessRuleRow.id).offset(offset).limit(limit)
+        return [_rule(r) for r in self._session.scalars(query)], total
 
     def all(self) -> list[AccessRule]:
         """Every rule, in a stable order (by id)."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Delete, Update, delete, select
+from sqlalchemy import CursorResult, Delete, Update, delete, func, select
 from sqlalchemy.orm import Session
 
 from facegate.domain.credentials import Card, PinCredential, SealedTemplate, WrappedKey
@@ -68,6 +68,14 @@ def _fill_person(row: PersonRow, person: Person) -> None:
     row.moved_out_at = person.moved_out_at
 
 
+def _counts(session: Session, column: Any, person_ids: list[str]) -> dict[str, int]:
+    """Rows per person id in ``column``'s table, for ``person_ids`` only (one query)."""
+    if not person_ids:
+        return {}
+    query = select(column, func.count()).where(column.in_(person_ids)).group_by(column)
+    return {str(person_id): int(count) for person_id, count in session.execute(query)}
+
+
 class SqlPersonRepository:
     """People."""
 
@@ -94,6 +102,16 @@ class SqlPersonRepository:
         """Every person, oldest first."""
         rows = self._session.scalars(select(PersonRow).order_by(PersonRow.created_at))
         return [_person(r) for r in rows]
+
+    def page(self, name_contains: str, offset: int, limit: int) -> tuple[list[Person], int]:
+        """Up to ``limit`` people from ``offset``, oldest first, and how many match in all."""
+        query = select(PersonRow)
+        if name_contains:
+            needle = name_contains.lower()
+            query = query.where(func.lower(PersonRow.name).contains(needle, autoescape=True))
+        total = self._session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        ordered = query.order_by(PersonRow.created_at, PersonRow.id).offset(offset).limit(limit)
+        return [_person(r) for r in self._session.scalars(ordered)], total
 
     def update(self, person: Person) -> None:
         """Store the fields of ``person``."""
@@ -142,6 +160,13 @@ class SqlConsentRepository:
         if row is None:
             raise NotFoundError(f"no consent record with id {record.id!r}")
         _fill_consent(row, record)
+
+    def for_people(self, person_ids: list[str]) -> list[ConsentRecord]:
+        """The records of every person in ``person_ids`` (one query), oldest first."""
+        if not person_ids:
+            return []
+        query = select(ConsentRow).where(ConsentRow.person_id.in_(person_ids))
+        return [_consent(r) for r in self._session.scalars(query.order_by(ConsentRow.granted_at))]
 
     def for_person(self, person_id: str) -> list[ConsentRecord]:
         """The person's records, oldest first."""
@@ -210,6 +235,10 @@ class SqlTemplateRepository:
         rows = self._session.scalars(query.order_by(TemplateRow.created_at, TemplateRow.id))
         return [_template(r) for r in rows]
 
+    def counts_for(self, person_ids: list[str]) -> dict[str, int]:
+        """How many templates each of ``person_ids`` has (one query; absent means none)."""
+        return _counts(self._session, TemplateRow.person_id, person_ids)
+
     def for_model(self, model_id: str) -> list[SealedTemplate]:
         """Every template made by ``model_id``."""
         query = select(TemplateRow).where(TemplateRow.model_id == model_id)
@@ -247,6 +276,10 @@ class SqlCredentialRepository:
         return [
             Card(r.id, r.person_id, r.number, r.created_at) for r in self._session.scalars(query)
         ]
+
+    def card_counts(self, person_ids: list[str]) -> dict[str, int]:
+        """How many cards each of ``person_ids`` holds (one query; absent means none)."""
+        return _counts(self._session, CardRow.person_id, person_ids)
 
     def add_pin(self, pin: PinCredential) -> None:
         """Store a PIN hash, replacing the person's previous PIN."""

@@ -6,7 +6,7 @@ import secrets
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
@@ -21,6 +21,7 @@ from facegate.http.uploads import read_bounded
 from facegate.services import accounts, credentials, overview, people
 from facegate.services.consent import grant_consent, withdraw_consent
 from facegate.services.imports import COLUMNS, import_people_csv
+from facegate.services.paging import MAX_PAGE, MAX_QUERY
 from facegate.web.render import ADMINS, READERS, STAFF, context_of, poster, redirect, render, viewer
 
 router = APIRouter(prefix="/console/people", include_in_schema=False)
@@ -35,13 +36,25 @@ MAX_CSV_BYTES = 2 * 1024 * 1024
 
 
 @router.get("", response_class=HTMLResponse)
-def list_people(request: Request, principal: Reader, imported: str = "") -> Response:
-    """Every person with consent and enrollment state."""
-    found = overview.people_overview(context_of(request, principal))
+def list_people(
+    request: Request,
+    principal: Reader,
+    imported: Annotated[str, Query(max_length=64)] = "",
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
+    q: Annotated[str, Query(max_length=MAX_QUERY)] = "",
+) -> Response:
+    """A page of people (``PAGE_SIZE`` rows) with consent and enrollment state.
+
+    ``q`` keeps the people whose name holds it (case-insensitive); past the last page the
+    list is empty.
+    """
+    found = overview.people_overview(context_of(request, principal), page, q.strip())
     return render(
         request,
         "people.html",
-        people=found,
+        people=found.items,
+        listing=found,
+        q=q.strip(),
         roles=[r.value for r in Role],
         columns=", ".join(COLUMNS),
         imported=imported,

@@ -6,7 +6,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime, time, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from facegate.domain.access import TimeWindow
@@ -20,6 +20,7 @@ from facegate.http.deps import server_deps
 from facegate.http.security import Principal
 from facegate.services import accounts, activity, credentials, overview, places, retention
 from facegate.services.context import ServiceContext
+from facegate.services.paging import MAX_PAGE
 from facegate.web.render import (
     ADMINS,
     AUDITORS,
@@ -33,6 +34,8 @@ from facegate.web.render import (
 )
 
 router = APIRouter(prefix="/console", include_in_schema=False)
+EVENTS_SHOWN = 100
+"""Most recent events the events page shows at once (the filters narrow them)."""
 
 Reader = Annotated[Principal, Depends(viewer(READERS))]
 AuditReader = Annotated[Principal, Depends(viewer(AUDITORS))]
@@ -142,14 +145,22 @@ def revoke_key(request: Request, principal: AdminPost, key_id: str) -> Response:
 
 
 @router.get("/rules", response_class=HTMLResponse)
-def rules(request: Request, principal: Reader, added: str = "") -> Response:
-    """The access rules in force (the read is audited) and a form for new ones."""
+def rules(
+    request: Request,
+    principal: Reader,
+    added: Annotated[str, Query(max_length=64)] = "",
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
+) -> Response:
+    """A page of the access rules in force (the read is audited) and a form for new ones."""
     context = context_of(request, principal)
     doors = places.list_doors(context)
+    found = places.list_rules(context, page)
     return render(
         request,
         "rules.html",
-        rules=places.list_rules(context),
+        rules=found.items,
+        listing=found,
+        q="",
         door_names={d.id: d.name for d in doors},
         doors=doors,
         roles=[r.value for r in Role],
@@ -237,7 +248,7 @@ def events(
         reason=reason,
         since=_day(since),
         until=_day(until, end=True),
-        limit=200,
+        limit=EVENTS_SHOWN,
     )
     context = context_of(request, principal)
     found = activity.search_events(context, query)
