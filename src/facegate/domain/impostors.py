@@ -30,6 +30,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from facegate.domain.metrics import binomial_cdf
+
 NO_THRESHOLD = -math.inf
 """The identification threshold when no distance meets the target: nothing matches."""
 
@@ -150,20 +152,6 @@ def per_person_rate(max_fpir: float, people: int) -> float:
     return -math.expm1(math.log1p(-max_fpir) / people)
 
 
-def _binomial_cdf(errors: int, trials: int, rate: float) -> float:
-    """P(X <= errors) for X ~ Binomial(trials, rate), ``0 < rate < 1``."""
-    log_terms = [
-        math.lgamma(trials + 1)
-        - math.lgamma(k + 1)
-        - math.lgamma(trials - k + 1)
-        + k * math.log(rate)
-        + (trials - k) * math.log1p(-rate)
-        for k in range(errors + 1)
-    ]
-    top = max(log_terms)
-    return math.exp(top) * sum(math.exp(t - top) for t in log_terms)
-
-
 def surely_below(errors: int, trials: int, rate: float) -> bool:
     """Whether ``errors`` in ``trials`` show, at 95 % confidence, a true rate below ``rate``.
 
@@ -174,7 +162,7 @@ def surely_below(errors: int, trials: int, rate: float) -> bool:
         return rate >= 1.0
     if errors >= rate * trials:  # the bound lies above the observed rate
         return False
-    return _binomial_cdf(errors, trials, rate) <= 1.0 - CONFIDENCE
+    return binomial_cdf(errors, trials, rate) <= 1.0 - CONFIDENCE
 
 
 @lru_cache(maxsize=1024)

@@ -189,6 +189,20 @@ def best_accuracy_threshold(
     return float(threshold), float(best / (g_n + i_n + failed_pairs))
 
 
+def binomial_cdf(errors: int, trials: int, rate: float) -> float:
+    """P(X <= errors) for X ~ Binomial(trials, rate), ``0 < rate < 1`` (log-space sum)."""
+    log_terms = [
+        math.lgamma(trials + 1)
+        - math.lgamma(k + 1)
+        - math.lgamma(trials - k + 1)
+        + k * math.log(rate)
+        + (trials - k) * math.log1p(-rate)
+        for k in range(errors + 1)
+    ]
+    top = max(log_terms)
+    return math.exp(top) * sum(math.exp(t - top) for t in log_terms)
+
+
 def binomial_upper_bound(errors: int, trials: int, confidence: float = 0.95) -> float:
     """One-sided Clopper-Pearson upper bound of an error rate.
 
@@ -207,22 +221,10 @@ def binomial_upper_bound(errors: int, trials: int, confidence: float = 0.95) -> 
         return 1.0
     alpha = 1.0 - confidence
 
-    def cdf(p: float) -> float:
-        log_terms = [
-            math.lgamma(trials + 1)
-            - math.lgamma(k + 1)
-            - math.lgamma(trials - k + 1)
-            + k * math.log(p)
-            + (trials - k) * math.log1p(-p)
-            for k in range(errors + 1)
-        ]
-        top = max(log_terms)
-        return math.exp(top) * sum(math.exp(t - top) for t in log_terms)
-
     low, high = errors / trials, 1.0
     for _ in range(80):
         mid = (low + high) / 2.0
-        if mid <= 0.0 or cdf(mid) > alpha:
+        if mid <= 0.0 or binomial_cdf(errors, trials, mid) > alpha:
             low = mid
         else:
             high = mid
