@@ -36,6 +36,7 @@ from facegate.http.security import LoginLimiter
 from facegate.messaging.webhook import WebhookNotifier
 from facegate.ports import GateUpstream, LivenessCheck
 from facegate.services.accounts import ensure_admin
+from facegate.services.alarm_log import alarm_recorder
 from facegate.services.alarms import AlarmFeed, AlarmRelay, SilentGateWatch
 from facegate.services.context import ServiceContext
 from facegate.services.gate_health import silent_gates
@@ -71,11 +72,13 @@ def build_server(settings: Settings) -> ServerDeps:
     notify = None
     if server.webhook_url:
         notify = WebhookNotifier(server.webhook_url, server.webhook_timeout_s)
-    alarms = build_alarm_service(settings, notify, AlarmFeed())
+    store, clock = build_store(settings), SystemClock()
+    record = alarm_recorder(ServiceContext(store=store, clock=clock, actor="alarms"))
+    alarms = build_alarm_service(settings, notify, AlarmFeed(), record)
     deps = ServerDeps(
         settings=settings,
-        store=build_store(settings),
-        clock=SystemClock(),
+        store=store,
+        clock=clock,
         hasher=Argon2Hasher(),
         sealer=lambda: build_sealer(settings),
         describer=describer,

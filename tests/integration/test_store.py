@@ -65,6 +65,7 @@ TABLES = {
     "reset_tokens",
     "disclosures",
     "disclosure_subjects",
+    "alarms",
 }
 POLICY = MatchPolicy(0.57, 0.0)
 

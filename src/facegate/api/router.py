@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from facegate.api.routes import (
+    alarms,
     alerts,
     audit,
     auth,
@@ -33,6 +34,7 @@ def api_router() -> APIRouter:
         enrollment,
         credentials,
         alerts,
+        alarms,
         events,
         audit,
         doors,

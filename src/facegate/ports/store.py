@@ -23,6 +23,7 @@ from facegate.domain.site import Building, Door, Lift, Site, Unit
 from facegate.ports.accounts import AccountRepository
 from facegate.ports.archive import TableRepository
 from facegate.ports.gates import GateRepository, SiteReads
+from facegate.ports.work import AlarmRepository
 
 
 class PersonRepository(Protocol):
@@ -384,6 +385,7 @@ class UnitOfWork(Protocol):
     tables: TableRepository
     gates: GateRepository
     reads: SiteReads
+    alarms: AlarmRepository
 
     def __enter__(self) -> UnitOfWork:
         """Begin the transaction."""

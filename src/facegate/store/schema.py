@@ -369,6 +369,22 @@ class GateRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
+class AlarmRow(Base):
+    """A raised alarm and its acknowledgement (ids only; outlives an erasure, no key)."""
+
+    __tablename__ = "alarms"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    gate_id: Mapped[str] = mapped_column(String(64))
+    door_id: Mapped[str] = mapped_column(ID)
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    person_id: Mapped[str | None] = mapped_column(ID)
+    note: Mapped[str] = mapped_column(Text)
+    acked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+    acked_by: Mapped[str | None] = mapped_column(String(200))
+    ack_note: Mapped[str] = mapped_column(Text)
+
+
 class SiteStateRow(Base):
     """One row (``id`` 1): the site data version and the events' sequence counter (SQLite).
 

@@ -25,7 +25,9 @@ from facegate.ports import (
 )
 from facegate.ports.archive import TableRepository
 from facegate.ports.gates import GateRepository, SiteReads
+from facegate.ports.work import AlarmRepository
 from facegate.store.accounts import SqlAccountRepository
+from facegate.store.alarms import SqlAlarmRepository
 from facegate.store.database import reclaim_erased, translated_errors, writer_turns
 from facegate.store.disclosures import SqlDisclosureRepository
 from facegate.store.dump import SqlTableRepository
@@ -77,6 +79,7 @@ class SqlUnitOfWork:
         self.tables: TableRepository = SqlTableRepository(self._session)
         self.gates: GateRepository = SqlGateRepository(self._session)
         self.reads: SiteReads = SqlSiteReads(self._session)
+        self.alarms: AlarmRepository = SqlAlarmRepository(self._session)
 
     def __enter__(self) -> SqlUnitOfWork:
         return self
