@@ -30,6 +30,7 @@ from facegate.domain.matching import (
     DEFAULT_MIN_MARGIN,
     MatchPolicy,
 )
+from facegate.domain.requests import DEFAULT_DUE_DAYS
 from facegate.domain.retention import RetentionPolicy
 from facegate.files import write_atomically
 from facegate.vision.detection import DetectionSettings
@@ -336,6 +337,8 @@ class Settings(BaseSettings):
     """How a gate process runs (see :class:`GateSettings`)."""
     notify: NotifySettings = Field(default_factory=lambda: NotifySettings())
     """Alarm e-mail, and which channel each alarm type goes to."""
+    request_due_days: Annotated[int, Field(ge=1, le=365)] = DEFAULT_DUE_DAYS
+    """Days staff have to act on a resident's erasure or export request (default 30)."""
 
     @property
     def outbox_path(self) -> Path:

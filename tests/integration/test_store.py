@@ -66,6 +66,7 @@ TABLES = {
     "disclosures",
     "disclosure_subjects",
     "alarms",
+    "subject_requests",
 }
 POLICY = MatchPolicy(0.57, 0.0)
 

@@ -17,6 +17,7 @@ from facegate.api.routes import (
     health,
     me,
     people,
+    requests,
     users,
 )
 
@@ -40,6 +41,7 @@ def api_router() -> APIRouter:
         doors,
         gates,
         me,
+        requests,
     ):
         router.include_router(module.router)
     return router

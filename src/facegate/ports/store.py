@@ -23,7 +23,7 @@ from facegate.domain.site import Building, Door, Lift, Site, Unit
 from facegate.ports.accounts import AccountRepository
 from facegate.ports.archive import TableRepository
 from facegate.ports.gates import GateRepository, SiteReads
-from facegate.ports.work import AlarmRepository
+from facegate.ports.work import AlarmRepository, SubjectRequestRepository
 
 
 class PersonRepository(Protocol):
@@ -386,6 +386,7 @@ class UnitOfWork(Protocol):
     gates: GateRepository
     reads: SiteReads
     alarms: AlarmRepository
+    requests: SubjectRequestRepository
 
     def __enter__(self) -> UnitOfWork:
         """Begin the transaction."""

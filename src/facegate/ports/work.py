@@ -1,10 +1,11 @@
-"""Ports of the console's work lists: raised alarms (and their acknowledgement)."""
+"""Ports of the console's work lists: raised alarms, data subjects' requests."""
 
 from __future__ import annotations
 
 from typing import Protocol
 
 from facegate.domain.alarms import AlarmRecord
+from facegate.domain.requests import RequestKind, RequestState, SubjectRequest
 
 
 class AlarmRepository(Protocol):
@@ -24,4 +25,30 @@ class AlarmRepository(Protocol):
 
     def recent(self, active_only: bool, limit: int) -> list[AlarmRecord]:
         """Up to ``limit`` alarms (only unacknowledged ones if ``active_only``), newest first."""
+        ...
+
+
+class SubjectRequestRepository(Protocol):
+    """Data subjects' requests (erasure, export), kept after they are closed."""
+
+    def add(self, request: SubjectRequest) -> None:
+        """Store a new request."""
+        ...
+
+    def get(self, request_id: str) -> SubjectRequest:
+        """The request with ``request_id`` (:class:`NotFoundError` when none)."""
+        ...
+
+    def save(self, request: SubjectRequest) -> None:
+        """Store how the stored request ``request`` was closed."""
+        ...
+
+    def open_of(self, person_id: str, kind: RequestKind) -> SubjectRequest | None:
+        """The person's open request of ``kind``, if any."""
+        ...
+
+    def listed(
+        self, state: RequestState | None, person_id: str | None, limit: int
+    ) -> list[SubjectRequest]:
+        """Up to ``limit`` requests (of ``state``, of ``person_id`` when given), due first."""
         ...

@@ -385,6 +385,21 @@ class AlarmRow(Base):
     ack_note: Mapped[str] = mapped_column(Text)
 
 
+class SubjectRequestRow(Base):
+    """A data subject's request (by person id, no key: it outlives their erasure)."""
+
+    __tablename__ = "subject_requests"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    person_id: Mapped[str] = mapped_column(ID, index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    requested_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    handled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    handled_by: Mapped[str | None] = mapped_column(String(200))
+    note: Mapped[str] = mapped_column(Text)
+
+
 class SiteStateRow(Base):
     """One row (``id`` 1): the site data version and the events' sequence counter (SQLite).
 

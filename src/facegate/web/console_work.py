@@ -1,4 +1,4 @@
-"""The console's work pages: the alarm log with its acknowledgement form."""
+"""The console's work pages: the alarm log with its acknowledgement form, the request queue."""
 
 from __future__ import annotations
 
@@ -7,15 +7,26 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
+from facegate.domain.requests import RequestState
 from facegate.http.security import Principal
-from facegate.services import alarm_log, overview, places
+from facegate.services import alarm_log, overview, places, subject_requests
 from facegate.services.context import ServiceContext
-from facegate.web.render import READERS, STAFF, context_of, poster, redirect, render, viewer
+from facegate.web.render import (
+    ADMINS,
+    READERS,
+    STAFF,
+    context_of,
+    poster,
+    redirect,
+    render,
+    viewer,
+)
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
 Reader = Annotated[Principal, Depends(viewer(READERS))]
 StaffPost = Annotated[Principal, Depends(poster(STAFF))]
+StaffView = Annotated[Principal, Depends(viewer(STAFF))]
 
 
 def door_names(context: ServiceContext) -> dict[str, str]:
@@ -49,3 +60,46 @@ def acknowledge(
     """Acknowledge an alarm with a note, then back to the page the form was on."""
     alarm_log.acknowledge_alarm(context_of(request, principal), key, note)
     return redirect(back if back.startswith("/console") else "/console/alarms")
+
+
+@router.get("/requests", response_class=HTMLResponse)
+def requests_queue(request: Request, principal: StaffView, everything: bool = False) -> Response:
+    """Residents' erasure and export requests, due soonest first (the read is audited)."""
+    context = context_of(request, principal)
+    state = None if everything else RequestState.OPEN
+    found = subject_requests.queue(context, state)
+    return render(
+        request,
+        "requests.html",
+        requests=found,
+        names=subject_requests.names_of(context, found),
+        everything=everything,
+        now=context.clock.now(),
+        is_admin=principal.user is not None and principal.user.role in ADMINS,
+    )
+
+
+@router.post("/requests/{request_id}/complete")
+def complete_request(
+    request: Request,
+    principal: StaffPost,
+    request_id: str,
+    note: Annotated[str, Form(max_length=subject_requests.NOTE_MAX)] = "",
+) -> Response:
+    """Carry a request out (an erasure erases the person: administrators only)."""
+    may_erase = principal.user is not None and principal.user.role in ADMINS
+    context = context_of(request, principal)
+    subject_requests.complete_request(context, request_id, note, may_erase=may_erase)
+    return redirect("/console/requests")
+
+
+@router.post("/requests/{request_id}/refuse")
+def refuse_request(
+    request: Request,
+    principal: StaffPost,
+    request_id: str,
+    note: Annotated[str, Form(max_length=subject_requests.NOTE_MAX)] = "",
+) -> Response:
+    """Refuse a request with the reason the resident will read."""
+    subject_requests.refuse_request(context_of(request, principal), request_id, note)
+    return redirect("/console/requests")

@@ -1,4 +1,4 @@
-"""The console's work: raised alarms with their acknowledgement.
+"""The console's work: raised alarms with their acknowledgement; data subjects' requests.
 
 Self-contained: it only creates its own tables, so it can follow any earlier revision
 (chain it by changing ``down_revision`` alone).
@@ -40,10 +40,32 @@ def upgrade() -> None:
     with op.batch_alter_table("alarms", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_alarms_occurred_at"), ["occurred_at"])
         batch_op.create_index(batch_op.f("ix_alarms_acked_at"), ["acked_at"])
+    op.create_table(
+        "subject_requests",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("person_id", sa.String(length=36), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("requested_at", _UTC, nullable=False),
+        sa.Column("due_at", _UTC, nullable=False),
+        sa.Column("handled_at", _UTC, nullable=True),
+        sa.Column("handled_by", sa.String(length=200), nullable=True),
+        sa.Column("note", sa.Text(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_subject_requests")),
+    )
+    with op.batch_alter_table("subject_requests", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_subject_requests_person_id"), ["person_id"])
+        batch_op.create_index(batch_op.f("ix_subject_requests_state"), ["state"])
+        batch_op.create_index(batch_op.f("ix_subject_requests_due_at"), ["due_at"])
 
 
 def downgrade() -> None:
     """Revert this revision."""
+    with op.batch_alter_table("subject_requests", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_subject_requests_due_at"))
+        batch_op.drop_index(batch_op.f("ix_subject_requests_state"))
+        batch_op.drop_index(batch_op.f("ix_subject_requests_person_id"))
+    op.drop_table("subject_requests")
     with op.batch_alter_table("alarms", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_alarms_acked_at"))
         batch_op.drop_index(batch_op.f("ix_alarms_occurred_at"))
