@@ -196,6 +196,28 @@ class NotifySettings:
     retry_backoff_s: Annotated[float, Field(ge=0.0, le=600.0)] = 1.0
 
 
+@dataclass(frozen=True, slots=True)
+class SnapshotSettings:
+    """Event snapshots, off unless the site turns them on (``FACEGATE_SNAPSHOTS__<NAME>``).
+
+    Attributes:
+        enabled: keep a sealed face crop with each denied decision of a face (the
+            server's kiosk pipeline); kept ``retention.snapshots_days`` (default 7).
+        roles: the console roles that may view snapshots (JSON list; default
+            administrators only); every view is audited.
+        max_side_px: longest side of a kept crop, in pixels (larger crops are scaled
+            down; default 256).
+        jpeg_quality: JPEG quality of a kept crop (1-95, default 85).
+    """
+
+    enabled: bool = False
+    roles: Annotated[
+        tuple[Literal["admin", "operator", "auditor"], ...], BeforeValidator(_json_text)
+    ] = ("admin",)
+    max_side_px: Annotated[int, Field(ge=32, le=1024)] = 256
+    jpeg_quality: Annotated[int, Field(ge=1, le=95)] = 85
+
+
 def _none_is_a_word(value: object) -> object:
     """``FACEGATE_GATE__LIVENESS=none`` parses as ``None`` (``env_parse_none_str``)."""
     return "none" if value is None else value
@@ -337,6 +359,8 @@ class Settings(BaseSettings):
     """How a gate process runs (see :class:`GateSettings`)."""
     notify: NotifySettings = Field(default_factory=lambda: NotifySettings())
     """Alarm e-mail, and which channel each alarm type goes to."""
+    snapshots: SnapshotSettings = Field(default_factory=lambda: SnapshotSettings())
+    """Event snapshots (opt-in per site)."""
     request_due_days: Annotated[int, Field(ge=1, le=365)] = DEFAULT_DUE_DAYS
     """Days staff have to act on a resident's erasure or export request (default 30)."""
 

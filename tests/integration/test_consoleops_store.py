@@ -15,7 +15,7 @@ from facegate.store.unit_of_work import SqlStore
 from fakes import FakeClock
 
 REVISION = "0007_consoleops"
-NEW_TABLES = {"alarms", "subject_requests"}
+NEW_TABLES = {"alarms", "subject_requests", "event_snapshots"}
 
 
 def test_the_migration_adds_and_drops_only_its_tables(db_url: str) -> None:

@@ -67,6 +67,7 @@ TABLES = {
     "disclosure_subjects",
     "alarms",
     "subject_requests",
+    "event_snapshots",
 }
 POLICY = MatchPolicy(0.57, 0.0)
 

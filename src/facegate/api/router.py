@@ -18,6 +18,7 @@ from facegate.api.routes import (
     me,
     people,
     requests,
+    snapshots,
     users,
 )
 
@@ -42,6 +43,7 @@ def api_router() -> APIRouter:
         gates,
         me,
         requests,
+        snapshots,
     ):
         router.include_router(module.router)
     return router

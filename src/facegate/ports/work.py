@@ -1,11 +1,13 @@
-"""Ports of the console's work lists: raised alarms, data subjects' requests."""
+"""Ports of the console's work lists (alarms, data subjects' requests) and snapshots."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Protocol
 
 from facegate.domain.alarms import AlarmRecord
 from facegate.domain.requests import RequestKind, RequestState, SubjectRequest
+from facegate.domain.snapshots import SealedSnapshot, SnapshotRecord
 
 
 class AlarmRepository(Protocol):
@@ -51,4 +53,32 @@ class SubjectRequestRepository(Protocol):
         self, state: RequestState | None, person_id: str | None, limit: int
     ) -> list[SubjectRequest]:
         """Up to ``limit`` requests (of ``state``, of ``person_id`` when given), due first."""
+        ...
+
+
+class SnapshotRepository(Protocol):
+    """Sealed event snapshots."""
+
+    def add(self, record: SnapshotRecord, sealed: SealedSnapshot) -> None:
+        """Store a snapshot."""
+        ...
+
+    def for_event(self, event_id: str) -> tuple[SnapshotRecord, SealedSnapshot] | None:
+        """The snapshot of the event ``event_id``, if one was kept."""
+        ...
+
+    def sealed_all(self) -> list[tuple[str, SealedSnapshot]]:
+        """Every snapshot's id and sealed form (for a site key rotation)."""
+        ...
+
+    def replace_key(self, snapshot_id: str, sealed: SealedSnapshot) -> None:
+        """Store ``snapshot_id``'s data key wrapped anew (same ciphertext)."""
+        ...
+
+    def delete_before(self, moment: datetime) -> int:
+        """Delete the snapshots taken before ``moment`` (retention); returns how many."""
+        ...
+
+    def delete_for_person(self, person_id: str) -> int:
+        """Delete the snapshots naming ``person_id`` (erasure); returns how many."""
         ...

@@ -400,6 +400,25 @@ class SubjectRequestRow(Base):
     note: Mapped[str] = mapped_column(Text)
 
 
+class SnapshotRow(Base):
+    """An event snapshot: a face crop, AES-GCM under its own data key.
+
+    The data key is wrapped by the site key; ``person_id`` has no foreign key (erasure
+    deletes by it).
+    """
+
+    __tablename__ = "event_snapshots"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(64), index=True)
+    door_id: Mapped[str] = mapped_column(ID)
+    person_id: Mapped[str | None] = mapped_column(ID, index=True)
+    reason: Mapped[str] = mapped_column(String(32))
+    taken_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    site_key_id: Mapped[str] = mapped_column(String(32))
+    wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+
+
 class SiteStateRow(Base):
     """One row (``id`` 1): the site data version and the events' sequence counter (SQLite).
 

@@ -1,4 +1,7 @@
-"""The console's work: raised alarms with their acknowledgement; data subjects' requests.
+"""The console's work: alarms and their acknowledgement, requests, event snapshots.
+
+``alarms``: raised alarms and who acknowledged them. ``subject_requests``: residents'
+erasure and export requests. ``event_snapshots``: sealed face crops (opt-in).
 
 Self-contained: it only creates its own tables, so it can follow any earlier revision
 (chain it by changing ``down_revision`` alone).
@@ -57,10 +60,32 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_subject_requests_person_id"), ["person_id"])
         batch_op.create_index(batch_op.f("ix_subject_requests_state"), ["state"])
         batch_op.create_index(batch_op.f("ix_subject_requests_due_at"), ["due_at"])
+    op.create_table(
+        "event_snapshots",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("event_id", sa.String(length=64), nullable=False),
+        sa.Column("door_id", sa.String(length=36), nullable=False),
+        sa.Column("person_id", sa.String(length=36), nullable=True),
+        sa.Column("reason", sa.String(length=32), nullable=False),
+        sa.Column("taken_at", _UTC, nullable=False),
+        sa.Column("site_key_id", sa.String(length=32), nullable=False),
+        sa.Column("wrapped_key", sa.LargeBinary(), nullable=False),
+        sa.Column("sealed", sa.LargeBinary(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_event_snapshots")),
+    )
+    with op.batch_alter_table("event_snapshots", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_event_snapshots_event_id"), ["event_id"])
+        batch_op.create_index(batch_op.f("ix_event_snapshots_person_id"), ["person_id"])
+        batch_op.create_index(batch_op.f("ix_event_snapshots_taken_at"), ["taken_at"])
 
 
 def downgrade() -> None:
     """Revert this revision."""
+    with op.batch_alter_table("event_snapshots", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_event_snapshots_taken_at"))
+        batch_op.drop_index(batch_op.f("ix_event_snapshots_person_id"))
+        batch_op.drop_index(batch_op.f("ix_event_snapshots_event_id"))
+    op.drop_table("event_snapshots")
     with op.batch_alter_table("subject_requests", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_subject_requests_due_at"))
         batch_op.drop_index(batch_op.f("ix_subject_requests_state"))
