@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from functools import cache
 
 import numpy as np
 
@@ -178,7 +179,11 @@ def _store_alarms(settings: Settings) -> AlarmService:
     webhook = None
     if server.webhook_url:
         webhook = WebhookNotifier(server.webhook_url, server.webhook_timeout_s)
-    context = ServiceContext(store=build_store(settings), clock=SystemClock(), actor="alarms")
+
+    @cache
+    def context() -> ServiceContext:  # on the first alarm: the gate starts offline too
+        return ServiceContext(store=build_store(settings), clock=SystemClock(), actor="alarms")
+
     return build_alarm_service(settings, webhook, record=alarm_recorder(context))
 
 

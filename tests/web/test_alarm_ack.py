@@ -3,6 +3,8 @@ audited, role-checked, in the API and on the console's alarm page."""
 
 from __future__ import annotations
 
+import re
+
 from pages import log_in
 
 from api_site import Site
@@ -88,3 +90,25 @@ def test_the_console_page_lists_and_acknowledges_alarms(site: Site) -> None:
     assert forged.status_code == 403
     chain = site.client("auditor").get("/api/v1/audit/verify").json()
     assert chain["intact"], chain
+
+
+def test_the_alarm_page_shows_names_and_no_ids_outside_links(site: Site) -> None:
+    _wire(site)
+    alarms = site.deps.alarms
+    assert alarms is not None
+    decision = "0f1e2d3c-0000-4000-8000-00000000abcd"
+    hit = GateEvent(
+        "7c8e2b1a-0000-4000-8000-000000000004",
+        "gate-1",
+        GateEventKind.ALERT_LIST,
+        "door-1",
+        site.deps.clock.now(),
+        person_id=site.resident_id,
+        note=f"decision {decision}",
+    )
+    alarms.raise_event(hit)
+    page = log_in(site, "operator")[0].get("/console/alarms").text
+    assert "Ann Lee" in page
+    assert "Alert-list hit" in page
+    text = re.sub(r'(href|action)="[^"]*"', "", page)
+    assert re.search(r"[0-9a-f]{8}-[0-9a-f]{4}-", text) is None

@@ -36,15 +36,21 @@ def record_alarm(context: ServiceContext, event: GateEvent) -> bool:
     return new
 
 
-def alarm_recorder(context: ServiceContext) -> Callable[[GateEvent], None]:
+def alarm_recorder(
+    context: ServiceContext | Callable[[], ServiceContext],
+) -> Callable[[GateEvent], None]:
     """A recorder for :class:`facegate.services.alarms.AlarmService`.
+
+    Args:
+        context: the context, or what builds it on the first alarm (a gate that starts
+            while the database is away must still start).
 
     A failing store is logged; the alarm is still raised on every channel.
     """
 
     def record(event: GateEvent) -> None:
         try:
-            record_alarm(context, event)
+            record_alarm(context if isinstance(context, ServiceContext) else context(), event)
         except Exception:  # the channels must still get an alarm the database missed
             log.exception("alarm %s not stored", event.key)
 

@@ -102,19 +102,6 @@ def queue(
     return found
 
 
-def names_of(context: ServiceContext, requests: list[SubjectRequest]) -> dict[str, str]:
-    """The names of the people behind ``requests`` still on file, by id.
-
-    The queue shows names; an erased person has none.
-    """
-    names: dict[str, str] = {}
-    with context.store.unit_of_work() as uow:
-        for person_id in {r.person_id for r in requests}:
-            with suppress(NotFoundError):
-                names[person_id] = uow.people.get(person_id).name
-    return names
-
-
 def _open(context: ServiceContext, request_id: str) -> SubjectRequest:
     with context.store.unit_of_work() as uow:
         request = uow.requests.get(request_id)

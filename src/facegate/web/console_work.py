@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
+from facegate.domain.alarms import AlarmRecord
+from facegate.domain.gate import GateEventKind
 from facegate.domain.requests import RequestState
 from facegate.http.security import Principal
-from facegate.services import alarm_log, overview, places, subject_requests
+from facegate.services import alarm_log, overview, people, places, subject_requests
 from facegate.services.context import ServiceContext
 from facegate.web.render import (
     ADMINS,
@@ -36,16 +39,34 @@ def door_names(context: ServiceContext) -> dict[str, str]:
     return names
 
 
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
+_MACHINE_NOTES = frozenset({GateEventKind.ALERT_LIST, GateEventKind.GATE_SILENT})
+
+
+def alarm_detail(alarm: AlarmRecord) -> str:
+    """The gate's note as people read it, without ids.
+
+    None where the note only names ids (an alert-list hit's decision key, a silent
+    gate's id); elsewhere any id is left out.
+    """
+    if alarm.kind in _MACHINE_NOTES:
+        return ""
+    return _UUID.sub("…", alarm.note)
+
+
 @router.get("/alarms", response_class=HTMLResponse)
 def alarms(request: Request, principal: Reader, everything: bool = False) -> Response:
     """The active alarms (every recent one with ``?everything=true``), newest first."""
     context = context_of(request, principal)
+    found = alarm_log.list_alarms(context, active_only=not everything)
     return render(
         request,
         "alarms.html",
-        alarms=alarm_log.list_alarms(context, active_only=not everything),
+        alarms=found,
+        names=people.names_of(context, [a.person_id for a in found if a.person_id]),
         everything=everything,
         door_names=door_names(context),
+        detail=alarm_detail,
     )
 
 
@@ -72,7 +93,7 @@ def requests_queue(request: Request, principal: StaffView, everything: bool = Fa
         request,
         "requests.html",
         requests=found,
-        names=subject_requests.names_of(context, found),
+        names=people.names_of(context, [r.person_id for r in found]),
         everything=everything,
         now=context.clock.now(),
         is_admin=principal.user is not None and principal.user.role in ADMINS,

@@ -318,4 +318,5 @@ EN: dict[str, str] = {
     "request_state.open": "Open",
     "request_state.done": "Done",
     "request_state.refused": "Refused",
+    "alarm.person": "Person",
 }

@@ -307,4 +307,5 @@ ZH: dict[str, str] = {
     "request_state.open": "待处理",
     "request_state.done": "已完成",
     "request_state.refused": "已拒绝",
+    "alarm.person": "人员",
 }
