@@ -140,3 +140,12 @@ def test_a_bad_route_is_refused_naming_it(routes: dict[str, tuple[str, ...]], na
 def test_email_without_a_recipient_is_refused() -> None:
     with pytest.raises(BadInputError, match="EMAIL_TO"):
         build_alarm_service(_settings(25, email_to=()), None)
+
+
+def test_the_routing_table_names_each_type_and_its_channels() -> None:
+    from facegate.services.alarm_routing import routing_table
+
+    table = routing_table(("console", "email"), {"door_held_open": ("console",)})
+    assert table["door_held_open"] == ["console"]
+    assert table["door_forced_open"] == ["console", "email"]
+    assert len(table) == 5

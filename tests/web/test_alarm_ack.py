@@ -110,5 +110,8 @@ def test_the_alarm_page_shows_names_and_no_ids_outside_links(site: Site) -> None
     page = log_in(site, "operator")[0].get("/console/alarms").text
     assert "Ann Lee" in page
     assert "Alert-list hit" in page
+    routing = page[page.index('id="alarm-routing"') :]
+    assert "this console" in routing  # no webhook, MQTT or e-mail set on this site
+    assert "e-mail" not in routing.split("<p")[0]
     text = re.sub(r'(href|action)="[^"]*"', "", page)
     assert re.search(r"[0-9a-f]{8}-[0-9a-f]{4}-", text) is None

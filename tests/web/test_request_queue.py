@@ -134,3 +134,14 @@ def _request_id(client: object, kind: str) -> str:
     found = [r["id"] for r in client.get("/api/v1/requests").json() if r["kind"] == kind]
     assert len(found) == 1
     return found[0]
+
+
+def test_the_work_pages_in_chinese_leave_no_raw_enum(site: Site) -> None:
+    site.client("ann").post("/api/v1/me/erasure-request")
+    client, _ = log_in(site, "admin")
+    client.headers["Accept-Language"] = "zh-CN"
+    for path in ("/console/requests", "/console/alarms"):
+        page = client.get(path).text
+        assert "删除" in page or "报警" in page
+        for raw in ("request_kind.", "request_state.", "alarm_type.", "channel.", "erasure<"):
+            assert raw not in page, (path, raw)

@@ -100,8 +100,7 @@ class RoutedChannel:
 
     def takes(self, kind: str) -> bool:
         """Whether alarms of type ``kind`` go to this channel."""
-        named = self.routes.get(kind)
-        return named is None or self.name in named
+        return routed(kind, self.name, self.routes)
 
     def __call__(self, payload: dict[str, str]) -> None:
         """Pass ``payload`` on when its type is routed here."""
@@ -110,6 +109,20 @@ class RoutedChannel:
 
     def __repr__(self) -> str:
         return f"RoutedChannel({self.name})"
+
+
+def routed(kind: str, channel: str, routes: Mapping[str, tuple[str, ...]]) -> bool:
+    """Whether alarms of type ``kind`` go to ``channel`` (a type not named: every one)."""
+    named = routes.get(kind)
+    return named is None or channel in named
+
+
+def routing_table(
+    available: tuple[str, ...], routes: Mapping[str, tuple[str, ...]]
+) -> dict[str, list[str]]:
+    """Each alarm type and the ``available`` channels it goes to (for the console)."""
+    kinds = sorted(kind.value for kind in ALARM_KINDS)
+    return {kind: [c for c in available if routed(kind, c, routes)] for kind in kinds}
 
 
 def check_routes(routes: Mapping[str, tuple[str, ...]]) -> None:

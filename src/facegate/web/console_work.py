@@ -11,8 +11,10 @@ from fastapi.responses import HTMLResponse, Response
 from facegate.domain.alarms import AlarmRecord
 from facegate.domain.gate import GateEventKind
 from facegate.domain.requests import RequestState
+from facegate.http.deps import server_deps
 from facegate.http.security import Principal
 from facegate.services import alarm_log, overview, people, places, subject_requests
+from facegate.services.alarm_routing import routing_table
 from facegate.services.context import ServiceContext
 from facegate.web.render import (
     ADMINS,
@@ -67,7 +69,18 @@ def alarms(request: Request, principal: Reader, everything: bool = False) -> Res
         everything=everything,
         door_names=door_names(context),
         detail=alarm_detail,
+        routing=_routing(request),
     )
+
+
+def _routing(request: Request) -> dict[str, list[str]]:
+    """Where each alarm type goes, from the server's settings (read-only here)."""
+    settings = server_deps(request).settings
+    available = ["console"]
+    available += ["webhook"] if settings.server.webhook_url else []
+    available += ["mqtt"] if settings.server.alarm_mqtt else []
+    available += ["email"] if settings.notify.smtp_host else []
+    return routing_table(tuple(available), settings.notify.routes)
 
 
 @router.post("/alarms/{key}/ack")

@@ -319,4 +319,13 @@ EN: dict[str, str] = {
     "request_state.done": "Done",
     "request_state.refused": "Refused",
     "alarm.person": "Person",
+    "alarm.routing": "Where alarms go",
+    "alarm.routing_hint": (
+        "Set by the server's settings (FACEGATE_NOTIFY__ROUTES, FACEGATE_NOTIFY__SMTP_HOST, "
+        "FACEGATE_SERVER__WEBHOOK_URL, FACEGATE_SERVER__ALARM_MQTT)."
+    ),
+    "channel.console": "this console",
+    "channel.webhook": "webhook",
+    "channel.mqtt": "MQTT",
+    "channel.email": "e-mail",
 }

@@ -308,4 +308,13 @@ ZH: dict[str, str] = {
     "request_state.done": "已完成",
     "request_state.refused": "已拒绝",
     "alarm.person": "人员",
+    "alarm.routing": "报警发送到",
+    "alarm.routing_hint": (
+        "由服务器设置决定(FACEGATE_NOTIFY__ROUTES、FACEGATE_NOTIFY__SMTP_HOST、"
+        "FACEGATE_SERVER__WEBHOOK_URL、FACEGATE_SERVER__ALARM_MQTT)。"
+    ),
+    "channel.console": "本控制台",
+    "channel.webhook": "Webhook",
+    "channel.mqtt": "MQTT",
+    "channel.email": "电子邮件",
 }
