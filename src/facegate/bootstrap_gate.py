@@ -16,14 +16,16 @@ from facegate.config import Settings
 from facegate.domain.clock import Clock
 from facegate.domain.errors import BadInputError, ModelUnavailableError
 from facegate.domain.liveness import LivenessSchedule
-from facegate.domain.policy import SiteMode, Target
+from facegate.domain.policy import Target
 from facegate.gate.actuators import HttpRelay, SimulatedDoor
 from facegate.gate.contact import ContactMonitor, MonitoredDoor, alarm_to_outbox
+from facegate.gate.fire_input import MqttFireInput, fire_event_recorder, fire_topics
 from facegate.gate.http_upstream import HttpUpstream
 from facegate.gate.loop import GateLoop, LoopOptions
 from facegate.gate.mqtt import MqttDoor, topic_base
 from facegate.gate.outbox import SqliteOutbox
 from facegate.gate.runner import RunningGate, SnapshotHolder, SyncThread
+from facegate.gate.site_mode import LocalInputs, OpenDoorKeeper
 from facegate.gate.snapshot_file import FILE_KEY_LABEL, SnapshotFile, snapshot_path
 from facegate.gate.snapshot_wire import derive_gate_key, gate_wire_key
 from facegate.gate.store_upstream import StoreUpstream
@@ -108,7 +110,6 @@ def build_upstream(settings: Settings, engine: FaceEngine, clock: Clock) -> Gate
         clock,
         engine.model_id,
         match,
-        SiteMode(gate.site_mode),
     )
     # On the site database the gate receives its own events: it raises their alarms.
     return AlarmRelay(store, _store_alarms(settings))
@@ -210,7 +211,10 @@ def build_gate(
     Fetches the first snapshot (the gate cannot decide without one; when the upstream is
     unreachable, it starts from the snapshot file saved by the last sync), opens the outbox at
     ``settings.outbox_path``, builds the actuator and, on MQTT, a contact monitor whose
-    door-forced-open and door-held-open alarms go to the outbox.
+    door-forced-open and door-held-open alarms go to the outbox. The site mode: an
+    :class:`OpenDoorKeeper` holds the door open while the mode opens doors freely (checked
+    on each new snapshot, each local input change and every second), and with
+    ``fire_mqtt`` the fire panel's MQTT topics are local inputs (:mod:`facegate.gate.fire_input`).
 
     Raises:
         UpstreamUnavailableError: no snapshot could be fetched, and no usable one saved.
@@ -219,12 +223,14 @@ def build_gate(
     """
     gate, clock = settings.gate, clock or SystemClock()
     engine = engine or build_gate_engine(settings)
+    local = LocalInputs()
     holder = SnapshotHolder(
         upstream or build_upstream(settings, engine, clock),
         gate.gate_id,
         door_id,
         build_snapshot_file(settings, clock),
         gate.snapshot_max_age_s,
+        local,
     )
     holder.refresh()
     target = holder().target
@@ -242,8 +248,18 @@ def build_gate(
     monitor.on_closed = loop.controller.door_cycled
     holder.probes.backlog = outbox.pending_count  # the health each poll reports
     holder.probes.camera = lambda: "failed" if getattr(loop, "_camera_down", False) else "ok"
-    sync = SyncThread(holder, outbox, gate.sync_interval_s, ticks=(monitor.tick,))
+    keeper = OpenDoorKeeper(holder, actuator, clock, outbox.put, gate.gate_id)
+    holder.on_new.append(keeper.apply)
+    local.on_change = keeper.apply
+    keeper.apply()  # a gate starting in free passage or fire opens at once
+    sync = SyncThread(holder, outbox, gate.sync_interval_s, ticks=(monitor.tick, keeper.apply))
     closers = (
         [upstream_close] if (upstream_close := getattr(holder.upstream, "close", None)) else []
     )
+    if gate.fire_mqtt:
+        kind = "lift" if target.is_lift else "door"
+        topics = fire_topics(gate.mqtt_prefix, gate.mqtt_site, kind, target.id)
+        changed = fire_event_recorder(outbox.put, clock, gate.gate_id, door_id)
+        fire = MqttFireInput(gate.mqtt_host, gate.mqtt_port, topics, local, changed)
+        closers.append(fire.close)
     return RunningGate(loop, holder, outbox, actuator, sync, closers)

@@ -201,7 +201,9 @@ class GateSettings:
             (seconds, default 1.0: an erasure reaches every reachable gate within 2 s).
         card_window_s: how long a card read waits for the face on an ``all_of`` door
             (seconds, default 10).
-        site_mode: ``normal``, ``lockdown`` or ``free_passage`` (fire alarm).
+        fire_mqtt: follow the fire panel's MQTT topics ``<prefix>/<site>/fire`` and
+            ``<prefix>/<site>/door/<id>/fire`` at ``mqtt_host`` (default off): an active
+            input opens the door at once, without the server (see docs/hardware.md).
         upstream: where the snapshot comes from and events go: ``store`` (the site
             database, same machine or LAN; default) or ``http`` (the site server's
             ``/api/v1/gates/{gate_id}/...`` endpoints).
@@ -238,7 +240,7 @@ class GateSettings:
     decide_after_frames: int = 15
     sync_interval_s: float = 1.0
     card_window_s: float = 10.0
-    site_mode: Literal["normal", "lockdown", "free_passage"] = "normal"
+    fire_mqtt: bool = False
     upstream: Literal["store", "http"] = "store"
     server_url: str | None = None
     device_key: SecretStr | None = None

@@ -82,6 +82,7 @@ class GateEventKind(StrEnum):
     ALERT_LIST = "alert_list"
     ACTUATOR_FAILED = "actuator_failed"
     GATE_SILENT = "gate_silent"
+    FIRE_INPUT = "fire_input"
 
 
 ALARM_KINDS = frozenset(
@@ -91,6 +92,7 @@ ALARM_KINDS = frozenset(
         GateEventKind.DOOR_HELD_OPEN,
         GateEventKind.ACTUATOR_FAILED,
         GateEventKind.GATE_SILENT,
+        GateEventKind.FIRE_INPUT,
     }
 )
 """The event kinds that are alarms (raised on the site's alarm channels on receipt)."""
