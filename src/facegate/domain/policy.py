@@ -279,8 +279,11 @@ def _decide_all_of(
     missing = target.accepted - presented.kinds()
     if missing:
         return deny(Reason.NO_FACE if CredentialKind.FACE in missing else Reason.UNKNOWN_CREDENTIAL)
-    # Non-face credentials first: they name the person the face is then checked against.
-    order = sorted(target.accepted, key=lambda k: (k is CredentialKind.FACE, k.value))
+    # Card and QR first: they name the person the face is then checked against (1:1);
+    # the PIN last: a second factor checked against whoever the others named.
+    order = sorted(
+        target.accepted, key=lambda k: (k is CredentialKind.PIN, k is CredentialKind.FACE, k.value)
+    )
     claimed: str | None = None
     scores: dict[str, float] = {}
     for kind in order:
