@@ -83,6 +83,8 @@ class GateEventKind(StrEnum):
     ACTUATOR_FAILED = "actuator_failed"
     GATE_SILENT = "gate_silent"
     FIRE_INPUT = "fire_input"
+    DEVICE_OFFLINE = "device_offline"
+    DEVICE_ONLINE = "device_online"
 
 
 ALARM_KINDS = frozenset(
@@ -93,6 +95,7 @@ ALARM_KINDS = frozenset(
         GateEventKind.ACTUATOR_FAILED,
         GateEventKind.GATE_SILENT,
         GateEventKind.FIRE_INPUT,
+        GateEventKind.DEVICE_OFFLINE,
     }
 )
 """The event kinds that are alarms (raised on the site's alarm channels on receipt)."""

@@ -122,6 +122,9 @@ class DoorController:
         clock: the time source.
         options: tunables.
         alarms: where alarms go (default: the event sink, as :class:`OutboxAlarms`).
+
+    Attributes:
+        on_decision: called with each outcome once recorded (a reader's LED and buzzer).
     """
 
     def __init__(
@@ -137,6 +140,7 @@ class DoorController:
         self.clock, self.options = clock, options
         self.alarms = alarms if alarms is not None else OutboxAlarms(events)
         self.waiting = WaitingCredentials(options.card_window_s)
+        self.on_decision: list[Callable[[Outcome], None]] = []
         self._present: dict[str, datetime] = {}
         self._cycled = False
         self._lock = threading.Lock()
@@ -363,6 +367,11 @@ class DoorController:
         outcome = Outcome(
             decision, track_id, frame_index, latency_ms, ttd_base_ms + latency_ms, key
         )
+        for tell in self.on_decision:
+            try:
+                tell(outcome)
+            except Exception as err:  # a reader's feedback must not undo a decision
+                log.error("decision feedback failed: %r", err)
         return outcome
 
     def _actuate(self, snapshot: GateSnapshot, decision: Decision) -> tuple[Decision, str | None]:
