@@ -23,6 +23,9 @@ from facegate.gate.fire_input import MqttFireInput, fire_event_recorder, fire_to
 from facegate.gate.http_upstream import HttpUpstream
 from facegate.gate.loop import GateLoop, LoopOptions
 from facegate.gate.mqtt import MqttDoor, topic_base
+from facegate.gate.osdp import OsdpBus, OsdpDevice, OsdpRelay, open_channel
+from facegate.gate.osdp_door import OsdpDoor, OsdpDoorWiring
+from facegate.gate.osdp_keys import read_key
 from facegate.gate.outbox import SqliteOutbox
 from facegate.gate.runner import RunningGate, SnapshotHolder, SyncThread
 from facegate.gate.site_mode import LocalInputs, OpenDoorKeeper
@@ -173,20 +176,76 @@ def build_snapshot_file(settings: Settings, clock: Clock) -> SnapshotFile:
     return SnapshotFile(path, gate_id, snapshot_file_key(settings), clock)
 
 
+def build_osdp_bus(settings: Settings) -> OsdpBus | None:
+    """The gate's OSDP bus (not started), ``None`` without ``osdp_channel``.
+
+    Its devices are the reader and the output board, each with its Secure Channel key.
+
+    Raises:
+        BadInputError: a malformed channel, or a channel without ``osdp_reader``.
+        KeyFileError: a device's key is missing or unusable.
+    """
+    gate = settings.gate
+    if gate.osdp_channel is None:
+        return None
+    if gate.osdp_reader is None:
+        raise BadInputError("FACEGATE_GATE__OSDP_CHANNEL needs FACEGATE_GATE__OSDP_READER")
+    addresses = dict.fromkeys((gate.osdp_reader, gate.osdp_board or gate.osdp_reader))
+    devices = [OsdpDevice(a, read_key(settings.data_dir, a), f"pd-{a}") for a in addresses]
+    return OsdpBus(open_channel(gate.osdp_channel), devices)
+
+
+def attach_osdp(
+    bus: OsdpBus,
+    settings: Settings,
+    loop: GateLoop,
+    parts: tuple[ContactMonitor, LocalInputs, SqliteOutbox, Clock],
+    door_id: str,
+) -> OsdpDoor:
+    """Connect the bus to the door (cards, PINs, inputs, feedback) and start it."""
+    gate, (monitor, local, outbox, clock) = settings.gate, parts
+    wiring = OsdpDoorWiring(
+        gate.osdp_reader or 0, gate.osdp_contact_input, gate.osdp_fire_input, gate.unlock_duration_s
+    )
+    changed = fire_event_recorder(outbox.put, clock, gate.gate_id, door_id)
+    door = OsdpDoor(
+        loop.controller,
+        wiring,
+        clock,
+        outbox.put,
+        (gate.gate_id, door_id),
+        monitor.contact if gate.osdp_contact_input is not None else None,
+        local,
+        changed,
+    )
+    bus.listener, door.bus = door, bus
+    bus.start()
+    return door
+
+
 def build_actuator(
-    settings: Settings, target: Target, on_contact: Callable[[str], None] | None
+    settings: Settings,
+    target: Target,
+    on_contact: Callable[[str], None] | None,
+    bus: OsdpBus | None = None,
 ) -> DoorActuator:
     """The door's or lift's actuator as ``settings.gate.actuator`` says.
 
     MQTT topics are ``topic_base(prefix, site, "door" | "lift", target.id)``; a door also
-    publishes its Home Assistant discovery config.
+    publishes its Home Assistant discovery config. ``osdp`` is the relay of the output
+    board ``osdp_board`` (default: the reader) on ``bus``.
 
     Raises:
-        BadInputError: ``http`` without ``http_url``.
+        BadInputError: ``http`` without ``http_url``, ``osdp`` without a bus.
     """
     gate = settings.gate
     if gate.actuator == "simulated":
         return SimulatedDoor()
+    if gate.actuator == "osdp":
+        board = gate.osdp_board or gate.osdp_reader
+        if bus is None or board is None:
+            raise BadInputError("actuator 'osdp' needs FACEGATE_GATE__OSDP_CHANNEL and _READER")
+        return OsdpRelay(bus, board, gate.osdp_relay_output, gate.ack_timeout_s)
     if gate.actuator == "http":
         if gate.http_url is None:
             raise BadInputError("actuator 'http' needs FACEGATE_GATE__HTTP_URL")
@@ -238,7 +297,8 @@ def build_gate(
     monitor = ContactMonitor(
         clock, gate.held_open_s, alarm_to_outbox(outbox, clock, gate.gate_id, door_id)
     )
-    inner = build_actuator(settings, target, None if target.is_lift else monitor.contact)
+    bus = build_osdp_bus(settings)
+    inner = build_actuator(settings, target, None if target.is_lift else monitor.contact, bus)
     actuator: DoorActuator = MonitoredDoor(inner, monitor)
     liveness, schedule = build_gate_liveness(settings)
     options = LoopOptions(
@@ -262,4 +322,7 @@ def build_gate(
         changed = fire_event_recorder(outbox.put, clock, gate.gate_id, door_id)
         fire = MqttFireInput(gate.mqtt_host, gate.mqtt_port, topics, local, changed)
         closers.append(fire.close)
+    if bus is not None:
+        attach_osdp(bus, settings, loop, (monitor, local, outbox, clock), door_id)
+        closers.append(bus.close)
     return RunningGate(loop, holder, outbox, actuator, sync, closers)
