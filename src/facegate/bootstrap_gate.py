@@ -254,7 +254,8 @@ def build_actuator(
     base = topic_base(gate.mqtt_prefix, gate.mqtt_site, kind, target.id)
     door = MqttDoor(gate.mqtt_host, gate.mqtt_port, base, gate.ack_timeout_s, on_contact)
     if not target.is_lift:
-        door.publish_discovery(target.id, gate.mqtt_prefix, gate.mqtt_site, target.id)
+        name = target.name or target.id
+        door.publish_discovery(name, gate.mqtt_prefix, gate.mqtt_site, target.id)
     return door
 
 

@@ -121,12 +121,14 @@ class Target:
         accepted: the credential kinds its reader takes.
         mode: how credentials combine.
         floors: the floors a lift serves; empty for a door.
+        name: its display name (integrations such as Home Assistant show it).
     """
 
     id: str
     accepted: frozenset[CredentialKind]
     mode: CredentialMode = CredentialMode.ANY_OF
     floors: tuple[int, ...] = ()
+    name: str = ""
 
     @property
     def is_lift(self) -> bool:

@@ -59,9 +59,10 @@ def gate_target(uow: UnitOfWork, target_id: str) -> tuple[Target, str]:
     site_id = site.id if site is not None else ""
     for lift in uow.places.lifts():
         if lift.id == target_id:
-            return Target(lift.id, frozenset(CredentialKind), floors=lift.floors), site_id
+            target = Target(lift.id, frozenset(CredentialKind), floors=lift.floors, name=lift.name)
+            return target, site_id
     door = uow.places.door(target_id)
-    return Target(door.id, door.accepted, door.mode), door.site_id
+    return Target(door.id, door.accepted, door.mode, name=door.name), door.site_id
 
 
 class TemplateCache:
