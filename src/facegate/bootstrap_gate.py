@@ -306,6 +306,8 @@ def build_gate(
         gate.gate_id, gate.unlock_duration_s, gate.decide_after_frames, schedule, gate.card_window_s
     )
     loop = GateLoop(engine, holder, actuator, outbox, liveness, clock, options)
+    if gate.tailgate_face_px > 0 and not target.is_lift:
+        loop.watch_tailgating(gate.tailgate_face_px, gate.unlock_duration_s + 3.0)
     monitor.on_closed = loop.controller.door_cycled
     holder.probes.backlog = outbox.pending_count  # the health each poll reports
     holder.probes.camera = lambda: "failed" if getattr(loop, "_camera_down", False) else "ok"

@@ -215,6 +215,10 @@ class GateSettings:
         osdp_contact_input: the input of the board the door contact is on (active: open).
         osdp_fire_input: the input of the board a fire panel's dry contact is on
             (active: fire; the door opens at once, without the server).
+        tailgate_face_px: face height at the door line (pixels; 0, the default, turns
+            the tailgating alarm off: it depends on where the camera sits). A face track
+            that reached it and left the view crossed the door; more crossings than
+            grants in one opening is a ``tailgating`` alarm (see docs/hardware.md).
         upstream: where the snapshot comes from and events go: ``store`` (the site
             database, same machine or LAN; default) or ``http`` (the site server's
             ``/api/v1/gates/{gate_id}/...`` endpoints).
@@ -258,6 +262,7 @@ class GateSettings:
     osdp_relay_output: int = 0
     osdp_contact_input: int | None = None
     osdp_fire_input: int | None = None
+    tailgate_face_px: int = 0
     upstream: Literal["store", "http"] = "store"
     server_url: str | None = None
     device_key: SecretStr | None = None

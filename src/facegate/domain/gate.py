@@ -85,6 +85,7 @@ class GateEventKind(StrEnum):
     FIRE_INPUT = "fire_input"
     DEVICE_OFFLINE = "device_offline"
     DEVICE_ONLINE = "device_online"
+    TAILGATING = "tailgating"
 
 
 ALARM_KINDS = frozenset(
@@ -96,6 +97,7 @@ ALARM_KINDS = frozenset(
         GateEventKind.GATE_SILENT,
         GateEventKind.FIRE_INPUT,
         GateEventKind.DEVICE_OFFLINE,
+        GateEventKind.TAILGATING,
     }
 )
 """The event kinds that are alarms (raised on the site's alarm channels on receipt)."""

@@ -393,6 +393,10 @@ class DoorController:
                 self._present[decision.person_id] = self.clock.now()
         return decision, None
 
+    def raise_alarm(self, kind: GateEventKind, note: str) -> None:
+        """Raise an alarm of this door (tailgating); never raises."""
+        self._alarm(kind, None, note)
+
     def _alarm(self, kind: GateEventKind, person_id: str | None, note: str) -> None:
         event = GateEvent(
             str(uuid.uuid4()),
