@@ -18,7 +18,9 @@ from facegate.bootstrap_gate import (
     build_gate_liveness,
 )
 from facegate.config import Settings
+from facegate.domain.accounts import GateKind
 from facegate.domain.errors import ModelUnavailableError
+from facegate.gate.kiosk_doors import KioskDoorsOpen
 from facegate.gate.loop import LoopOptions
 from facegate.gate.outbox import SqliteOutbox
 from facegate.gate.per_thread import PerThread, PerThreadFaceWork, PerThreadLiveness
@@ -169,6 +171,17 @@ def wire_gate_pipeline(deps: ServerDeps) -> None:
         refresh_s=min(gate.sync_interval_s, KIOSK_REFRESH_S),
     )
     deps.opener = ActuatorOpener(pool, gate.unlock_duration_s)
+    KioskDoorsOpen(pool, _kiosk_doors(deps), clock, outbox.put).start(1.0)
+
+
+def _kiosk_doors(deps: ServerDeps) -> Callable[[], list[str]]:
+    """Lists the doors and lifts whose registered gates are kiosks (the server drives them)."""
+
+    def doors() -> list[str]:
+        with deps.store.unit_of_work() as uow:
+            return sorted({g.target_id for g in uow.gates.all() if g.kind is GateKind.KIOSK})
+
+    return doors
 
 
 def watch_silent_gates(
