@@ -18,6 +18,7 @@ from facegate.api.routes import (
     me,
     people,
     requests,
+    site,
     snapshots,
     users,
 )
@@ -44,6 +45,7 @@ def api_router() -> APIRouter:
         me,
         requests,
         snapshots,
+        site,
     ):
         router.include_router(module.router)
     return router
