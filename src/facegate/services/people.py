@@ -22,11 +22,14 @@ def add_person(
     Raises:
         SiteNotInitializedError: no site yet.
         ValidationError: empty, too long (over 200 characters) or with control characters.
+        NotFoundError: unknown unit.
     """
     with context.store.unit_of_work() as uow:
         site = uow.site.get()
         if site is None:
             raise SiteNotInitializedError("no site yet: run 'facegate site init --name NAME'")
+        if unit_id is not None:
+            uow.places.unit(unit_id)
         person = Person(
             id=new_id(),
             site_id=site.id,
