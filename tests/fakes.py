@@ -339,6 +339,10 @@ class _Places:
     def unit(self, unit_id: str) -> Unit:
         return self._get(Unit, unit_id)
 
+    def units(self) -> list[Unit]:
+        found = [p for p in self.t.places.values() if isinstance(p, Unit)]
+        return sorted(found, key=lambda u: (u.building_id, u.floor, u.label, u.id))
+
     def door(self, door_id: str) -> Door:
         return self._get(Door, door_id)
 

@@ -181,7 +181,7 @@ def build_actuator(
     publishes its Home Assistant discovery config.
 
     Raises:
-        BadInputError: ``http`` without ``http_url``.
+        BadInputError: ``http`` without ``http_url``, or a lift's URL without ``{floors}``.
     """
     gate = settings.gate
     if gate.actuator == "simulated":
@@ -189,7 +189,7 @@ def build_actuator(
     if gate.actuator == "http":
         if gate.http_url is None:
             raise BadInputError("actuator 'http' needs FACEGATE_GATE__HTTP_URL")
-        return HttpRelay(gate.http_url, gate.ack_timeout_s)
+        return HttpRelay(gate.http_url, gate.ack_timeout_s, lift=target.is_lift)
     kind = "lift" if target.is_lift else "door"
     base = topic_base(gate.mqtt_prefix, gate.mqtt_site, kind, target.id)
     door = MqttDoor(gate.mqtt_host, gate.mqtt_port, base, gate.ack_timeout_s, on_contact)

@@ -14,6 +14,7 @@ from facegate.api.routes import (
     events,
     gates,
     health,
+    lifts,
     me,
     people,
     users,
@@ -37,6 +38,7 @@ def api_router() -> APIRouter:
         audit,
         doors,
         gates,
+        lifts,
         me,
     ):
         router.include_router(module.router)

@@ -328,6 +328,10 @@ class PlaceRepository(Protocol):
         """The unit with ``unit_id`` (:class:`NotFoundError` when none)."""
         ...
 
+    def units(self) -> list[Unit]:
+        """Every unit, by building, floor and label."""
+        ...
+
     def door(self, door_id: str) -> Door:
         """The door with ``door_id`` (:class:`NotFoundError` when none)."""
         ...

@@ -50,6 +50,18 @@ def add_unit(context: ServiceContext, building_id: str, label: str, floor: int) 
     return unit
 
 
+def list_units(context: ServiceContext) -> list[Unit]:
+    """Every unit, by building, floor and label."""
+    with context.store.unit_of_work() as uow:
+        return uow.places.units()
+
+
+def role_grants(context: ServiceContext) -> list[AccessRule]:
+    """The extra-floor rules given to roles (a role's grants name no person)."""
+    with context.store.unit_of_work() as uow:
+        return [r for r in uow.rules.all() if r.floors and r.role is not None]
+
+
 def grant_floors(
     context: ServiceContext,
     floors: Iterable[int],

@@ -67,6 +67,12 @@ class SqlPlaceRepository:
             raise NotFoundError(f"no unit with id {unit_id!r}")
         return Unit(row.id, row.building_id, row.label, row.floor)
 
+    def units(self) -> list[Unit]:
+        """Every unit, by building, floor and label."""
+        order = (UnitRow.building_id, UnitRow.floor, UnitRow.label, UnitRow.id)
+        rows = self._session.scalars(select(UnitRow).order_by(*order))
+        return [Unit(r.id, r.building_id, r.label, r.floor) for r in rows]
+
     def door(self, door_id: str) -> Door:
         """The door with ``door_id`` (:class:`NotFoundError` when none)."""
         row = self._session.get(DoorRow, door_id)
