@@ -15,11 +15,14 @@ from facegate.bootstrap import SystemClock, build_engine, build_sealer, build_st
 from facegate.config import Settings
 from facegate.domain.clock import Clock
 from facegate.domain.errors import BadInputError, ModelUnavailableError
+from facegate.domain.gate import GateSnapshot
 from facegate.domain.liveness import LivenessSchedule
 from facegate.domain.policy import SiteMode, Target
 from facegate.gate.actuators import HttpRelay, SimulatedDoor
 from facegate.gate.contact import ContactMonitor, MonitoredDoor, alarm_to_outbox
+from facegate.gate.controller import EventSink
 from facegate.gate.http_upstream import HttpUpstream
+from facegate.gate.lane import LaneLoop
 from facegate.gate.loop import GateLoop, LoopOptions
 from facegate.gate.mqtt import MqttDoor, topic_base
 from facegate.gate.outbox import SqliteOutbox
@@ -198,6 +201,42 @@ def build_actuator(
     return door
 
 
+def build_loop(
+    settings: Settings,
+    engine: FaceEngine,
+    snapshot: Callable[[], GateSnapshot],
+    actuator: DoorActuator,
+    outbox: EventSink,
+    clock: Clock,
+) -> GateLoop:
+    """The frame loop of ``settings.gate.profile``: a door's, or a lane's.
+
+    A lane unlocks once per grant (one passage credit each), so a person's presence in
+    view does not hold back the next grant for them (``leave_after_s`` 0).
+
+    Raises:
+        ModelUnavailableError: a liveness model is configured but missing.
+    """
+    gate = settings.gate
+    liveness, schedule = build_gate_liveness(settings)
+    options = LoopOptions(
+        gate.gate_id, gate.unlock_duration_s, gate.decide_after_frames, schedule, gate.card_window_s
+    )
+    if gate.profile == "lane":
+        lane = replace(options, leave_after_s=0.0)
+        return LaneLoop(
+            engine,
+            snapshot,
+            actuator,
+            outbox,
+            liveness,
+            clock,
+            lane,
+            line_fraction=gate.lane_line_fraction,
+        )
+    return GateLoop(engine, snapshot, actuator, outbox, liveness, clock, options)
+
+
 def build_gate(
     settings: Settings,
     door_id: str,
@@ -234,11 +273,7 @@ def build_gate(
     )
     inner = build_actuator(settings, target, None if target.is_lift else monitor.contact)
     actuator: DoorActuator = MonitoredDoor(inner, monitor)
-    liveness, schedule = build_gate_liveness(settings)
-    options = LoopOptions(
-        gate.gate_id, gate.unlock_duration_s, gate.decide_after_frames, schedule, gate.card_window_s
-    )
-    loop = GateLoop(engine, holder, actuator, outbox, liveness, clock, options)
+    loop = build_loop(settings, engine, holder, actuator, outbox, clock)
     monitor.on_closed = loop.controller.door_cycled
     holder.probes.backlog = outbox.pending_count  # the health each poll reports
     holder.probes.camera = lambda: "failed" if getattr(loop, "_camera_down", False) else "ok"

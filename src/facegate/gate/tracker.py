@@ -39,6 +39,9 @@ class Track:
         liveness_seen: frames of the face in the current liveness presentation.
         decision: the last decision made for it, ``None`` before any.
         reported: reasons already sent to the outbox (one event per reason per track).
+        usable_time_s: source time of the first frame whose face passed the quality gate
+            (seconds; ``None`` before any): where a lane's decision latency starts.
+        crossed: the face reached a lane's gate line (:mod:`facegate.gate.lane`).
     """
 
     id: int
@@ -56,6 +59,8 @@ class Track:
     liveness_seen: int = 0
     decision: Decision | None = None
     reported: set[str] = field(default_factory=set)
+    usable_time_s: float | None = None
+    crossed: bool = False
 
 
 class IouTracker:
