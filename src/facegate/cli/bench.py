@@ -259,6 +259,9 @@ def bench_lane(
     rates: Annotated[
         str, typer.Option(help="Arrival rates to try, people/min, comma-separated, rising.")
     ] = "10,15,20,25,30,40,50,60",
+    walking: Annotated[
+        bool, typer.Option(help="Also run the walking video against its labels.")
+    ] = True,
     as_json: JsonFlag = False,
 ) -> None:
     """The lane profile's capacity on synthetic streams made from the shared live videos.
@@ -296,6 +299,11 @@ def bench_lane(
         stderr.print("... and again without the liveness check, for comparison")
         plain = lane.sweep(replace(rig, liveness=None), tried, log)
         report["without_liveness"] = plain
+    if walking:
+        from facegate.lanebench.video import run_video
+
+        stderr.print("... and the walking video against its hand-made labels")
+        report["walking_video"] = run_video(lane.shipped_video_labels(), data, engine, policy)
     report.update(
         {
             "line_fraction": script.line_fraction,

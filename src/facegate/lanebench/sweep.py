@@ -18,7 +18,7 @@ import numpy as np
 
 from facegate.domain.gate import GateSnapshot
 from facegate.domain.liveness import LivenessSchedule
-from facegate.lanebench.labels import SyntheticScript, load_labels
+from facegate.lanebench.labels import SyntheticScript, VideoLabels, load_labels
 from facegate.lanebench.run import RateResult, play, render_stream, score
 from facegate.lanebench.sources import Sources
 from facegate.ports import LivenessCheck
@@ -32,11 +32,22 @@ LEAST_DECIDED = 0.99
 
 def shipped_script() -> SyntheticScript:
     """The committed synthetic stream script (``facegate/lanebench/labels/synthetic.json``)."""
-    path = Path(str(files("facegate.lanebench") / "labels" / "synthetic.json"))
-    script = load_labels(path)
+    script = load_labels(_labels("synthetic.json"))
     if not isinstance(script, SyntheticScript):
-        raise TypeError(f"{path} is not a synthetic stream script")
+        raise TypeError("synthetic.json is not a synthetic stream script")
     return script
+
+
+def shipped_video_labels() -> VideoLabels:
+    """The committed labels of the shared walking video (``labels/walking.json``)."""
+    labels = load_labels(_labels("walking.json"))
+    if not isinstance(labels, VideoLabels):
+        raise TypeError("walking.json is not a video's labels")
+    return labels
+
+
+def _labels(name: str) -> Path:
+    return Path(str(files("facegate.lanebench") / "labels" / name))
 
 
 @dataclass(frozen=True, slots=True)
