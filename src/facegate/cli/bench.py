@@ -262,6 +262,13 @@ def bench_lane(
     walking: Annotated[
         bool, typer.Option(help="Also run the walking video against its labels.")
     ] = True,
+    every_frame: Annotated[
+        bool,
+        typer.Option(
+            help="Take every frame however long it takes (what the lane does on a machine "
+            "that keeps up) instead of real time."
+        ),
+    ] = False,
     as_json: JsonFlag = False,
 ) -> None:
     """The lane profile's capacity on synthetic streams made from the shared live videos.
@@ -270,8 +277,8 @@ def bench_lane(
     line or a decision is paired with the wrong person; prints the highest rate that
     passed (people_per_min per lane), the decision latency from the first usable face
     (decision_p50_ms, decision_p95_ms) and the wrong pairings at it, with the liveness
-    check as configured and, when one is, again without it. Runs in real time (minutes);
-    not for CI.
+    check as configured and, when one is, again without it. Runs in real time (minutes;
+    --every-frame: every frame, however long it takes); not for CI.
     """
     from facegate.bootstrap_gate import build_gate_engine, build_gate_liveness
     from facegate.lanebench import sweep as lane
@@ -293,7 +300,9 @@ def bench_lane(
     snapshot = lane_snapshot(sources.enrolled, policy)
     liveness, schedule = build_gate_liveness(settings)
     log = lambda line: stderr.print(line, highlight=False)  # noqa: E731
-    rig = lane.LaneRig(script, sources, engine, snapshot, liveness, schedule)
+    rig = lane.LaneRig(
+        script, sources, engine, snapshot, liveness, schedule, realtime=not every_frame
+    )
     report: dict[str, Any] = {**lane.sweep(rig, tried, log), "liveness": settings.gate.liveness}
     if liveness is not None:
         stderr.print("... and again without the liveness check, for comparison")
@@ -306,6 +315,7 @@ def bench_lane(
         report["walking_video"] = run_video(lane.shipped_video_labels(), data, engine, policy)
     report.update(
         {
+            "pace": "every frame" if every_frame else "real time",
             "line_fraction": script.line_fraction,
             "walkers_per_rate": len(script.walkers),
             "stream": f"{script.size[0]}x{script.size[1]} at {script.fps:g} fps",

@@ -136,8 +136,9 @@ def play(
 ) -> tuple[list[Crossing], list[tuple[Outcome, float]], int]:
     """Play ``stream`` through a lane in real time (or every frame, when not ``realtime``).
 
-    Without ``realtime`` (tests), every frame is taken as fast as it goes and the wall
-    times are the frames' source times.
+    Without ``realtime`` every frame is taken, however long it takes (what the lane does
+    on a machine that keeps up), and a decision's time is its frame's source time plus
+    the time that frame's work took.
 
     Returns:
         The crossings, each decision with its wall time (seconds from the start, on the
@@ -168,8 +169,12 @@ def play(
                 time.sleep(max((last + 1) / stream.fps - now, 0.0))
                 continue
             outcomes = loop.process(stream.frame(index))
-            wall = time.perf_counter() - start if realtime else index / stream.fps
-            decisions.extend((outcome, wall) for outcome in outcomes)
+            if realtime:
+                wall = time.perf_counter() - start
+                decisions.extend((outcome, wall) for outcome in outcomes)
+            else:  # the frame's own time, plus the time its work took
+                at = index / stream.fps
+                decisions.extend((o, at + o.latency_ms / 1000.0) for o in outcomes)
             processed, last = processed + 1, index
         outbox.close()
     return loop.crossings, decisions, processed

@@ -60,6 +60,7 @@ class LaneRig:
     snapshot: GateSnapshot
     liveness: LivenessCheck | None
     schedule: LivenessSchedule
+    realtime: bool = True
 
 
 def run_rate(rig: LaneRig, rate_per_min: float) -> RateResult:
@@ -67,7 +68,13 @@ def run_rate(rig: LaneRig, rate_per_min: float) -> RateResult:
     walkers = rig.script.at_rate(rate_per_min)
     stream = render_stream(rig.script, walkers, rig.sources.clips)
     crossings, decisions, processed = play(
-        stream, rig.engine, rig.snapshot, rig.liveness, rig.schedule, rig.script.line_fraction
+        stream,
+        rig.engine,
+        rig.snapshot,
+        rig.liveness,
+        rig.schedule,
+        rig.script.line_fraction,
+        realtime=rig.realtime,
     )
     result = score(stream, walkers, crossings, decisions, rate_per_min)
     result.frames_processed = processed
