@@ -154,3 +154,33 @@ def test_a_line_outside_the_picture_is_refused() -> None:
             LoopOptions("lane-t", 1.0, 15, LivenessSchedule(), 10.0),
             line_fraction=1.5,
         )
+
+
+def test_the_lane_profile_builds_a_lane_loop_and_a_bad_profile_is_refused(
+    tmp_path: Any,
+) -> None:
+    from dataclasses import replace
+
+    from typer.testing import CliRunner
+
+    from facegate.bootstrap_gate import build_loop
+    from facegate.cli import app
+    from facegate.cli.gate import _with_profile
+    from facegate.config import Settings
+    from facegate.gate.loop import GateLoop
+
+    settings = Settings(data_dir=tmp_path)
+    settings = settings.model_copy(update={"gate": replace(settings.gate, liveness="none")})
+    lane_settings = _with_profile(settings, "lane")
+    held = bench_snapshot([unit_descriptor(RESIDENT)], MatchPolicy(0.57, 0.0))
+    parts = (lambda: held, FakeDoor(), ListSink(), FakeClock())
+    built = build_loop(lane_settings, Walkers({}), *parts)  # type: ignore[arg-type]
+    assert isinstance(built, LaneLoop)
+    assert built.line_fraction == lane_settings.gate.lane_line_fraction
+    door = build_loop(settings, Walkers({}), *parts)  # type: ignore[arg-type]
+    assert type(door) is GateLoop
+    answer = CliRunner().invoke(
+        app, ["gate", "--door", "d", "--video", str(tmp_path / "x.mp4"), "--profile", "metro"]
+    )
+    assert answer.exit_code == 3
+    assert "door or lane" in answer.output
