@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from facegate.api.routes import (
+    alarms,
     alerts,
     audit,
     auth,
@@ -17,6 +18,8 @@ from facegate.api.routes import (
     lifts,
     me,
     people,
+    requests,
+    snapshots,
     users,
 )
 
@@ -34,12 +37,15 @@ def api_router() -> APIRouter:
         enrollment,
         credentials,
         alerts,
+        alarms,
         events,
         audit,
         doors,
         gates,
         lifts,
         me,
+        requests,
+        snapshots,
     ):
         router.include_router(module.router)
     return router

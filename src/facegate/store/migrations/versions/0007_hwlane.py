@@ -4,7 +4,7 @@
   ``NULL`` (every existing rule) keeps the old meaning, the floors in every building.
 
 Revision ID: 0007_hwlane
-Revises: 0006
+Revises: 0007_consoleops
 Create Date: 2026-11-28
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007_hwlane"
-down_revision = "0006"
+down_revision = "0007_consoleops"
 branch_labels = None
 depends_on = None
 
