@@ -34,6 +34,7 @@ from facegate.services.alarms import AlarmChannel, AlarmFeed, AlarmRelay, AlarmS
 from facegate.vision.engine import FaceEngine
 from facegate.vision.liveness.check import FusedLivenessCheck
 from facegate.vision.liveness.face_mesh import FaceMeshModel
+from facegate.vision.liveness.frame_cue import SHIPPED as SHIPPED_FRAME_WEIGHTS
 from facegate.vision.liveness.motion import MotionSettings
 from facegate.vision.liveness.texture_model import load_texture_model
 
@@ -42,7 +43,8 @@ def build_gate_liveness(settings: Settings) -> tuple[LivenessCheck | None, Liven
     """The gate's liveness check as ``settings.gate.liveness`` says, and its schedule.
 
     ``none`` checks nothing. ``motion`` needs no trained file: the multi-frame cue with
-    FaceMesh's blink and speech measures. ``fused`` adds the texture model
+    FaceMesh's blink and speech measures. ``layered`` (the default) adds the shipped
+    single-frame screen-and-print cue; ``fused`` adds the texture model instead
     (``settings.gate.texture_model``).
 
     Raises:
@@ -57,7 +59,8 @@ def build_gate_liveness(settings: Settings) -> tuple[LivenessCheck | None, Liven
         if gate.texture_model is None:
             raise ModelUnavailableError("liveness 'fused' needs FACEGATE_GATE__TEXTURE_MODEL")
         texture = load_texture_model(gate.texture_model)
-    check = FusedLivenessCheck(texture, MotionSettings(), mesh=FaceMeshModel())
+    frame = SHIPPED_FRAME_WEIGHTS if gate.liveness == "layered" else None
+    check = FusedLivenessCheck(texture, MotionSettings(), mesh=FaceMeshModel(), frame=frame)
     return check, schedule
 
 

@@ -153,8 +153,10 @@ def _none_is_a_word(value: object) -> object:
     return "none" if value is None else value
 
 
-LivenessMode = Annotated[Literal["none", "motion", "fused"], BeforeValidator(_none_is_a_word)]
-"""The gate's liveness check: ``none``, ``motion`` or ``fused``."""
+LivenessMode = Annotated[
+    Literal["none", "motion", "layered", "fused"], BeforeValidator(_none_is_a_word)
+]
+"""The gate's liveness check: ``none``, ``motion``, ``layered`` (default) or ``fused``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,9 +184,11 @@ class GateSettings:
             heard from for longer (seconds, default 60).
         outbox_file: the outbox's file name inside ``<data-dir>/gate/`` (default
             ``outbox.db``).
-        liveness: ``motion`` (default: the multi-frame cue, no trained file; it needs
-            FaceMesh's model file, ``scripts/install-face-mesh``), ``fused`` (texture and
-            motion; needs the texture model file trained on the site's own camera) or
+        liveness: ``layered`` (default: the single-frame screen-and-print cue AND the
+            multi-frame cue, no trained file; it needs FaceMesh's model file,
+            ``scripts/install-face-mesh``), ``motion`` (the multi-frame cue alone),
+            ``fused`` (texture and motion; needs the texture model file trained on the
+            site's own camera) or
             ``none`` (NO liveness check: a printed photo can open the door; for tests and
             for cameras too slow for the multi-frame cue). See docs/gate.md, "Liveness".
         texture_model: the texture model file for ``fused``.
@@ -230,7 +234,7 @@ class GateSettings:
     held_open_s: float = 30.0
     silent_after_s: float = 60.0
     outbox_file: str = "outbox.db"
-    liveness: LivenessMode = "motion"
+    liveness: LivenessMode = "layered"
     texture_model: Path | None = None
     liveness_window_frames: int = 12
     liveness_step_frames: int = 6

@@ -23,13 +23,13 @@ if TYPE_CHECKING:
 
 NO_LIVENESS_WARNING = (
     "WARNING: no liveness check runs (FACEGATE_GATE__LIVENESS=none): a printed photo or a "
-    "screen can open this door. Set liveness=motion (the default), or train a texture "
-    "model and set liveness=fused, before relying on this gate."
+    "screen can open this door. Set liveness=layered (the default) or motion, or train a "
+    "texture model and set liveness=fused, before relying on this gate."
 )
 MOTION_ONLY_NOTE = (
     "liveness: the multi-frame cues alone (motion, blink, speech; no trained model): they "
     "stop printed photos and still pictures on a screen, not a video replayed on a tablet. "
-    "Train a texture model on this camera and set liveness=fused to add the texture cue."
+    "Set liveness=layered (the default) to add the single-frame screen-and-print cue."
 )
 
 

@@ -1,0 +1,81 @@
+"""The single-frame screen-and-print cue: a few fitted weights on explicit measurements.
+
+The :mod:`frame_measures <facegate.vision.liveness.frame_measures>` of one frame are
+standardised and combined linearly (logistic regression):
+
+    score = 1 / (1 + exp(-(bias + sum_i weight_i * (measure_i - centre_i) / scale_i)))
+
+in (0, 1), higher is more live; live when ``score >= threshold``. Nothing is trained at
+the site and no model file is read: the :data:`SHIPPED` weights are written here by
+``bench/fit_frame_cue.py`` from licence-clean sources only (attack frames of the attack
+suite's calibration part and frames of the shared live videos; never NUAA, never the
+images it is reported on), with the data they were fitted on in its docstring.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Final
+
+import numpy as np
+
+from facegate.domain.liveness import CueResult, FaceFrame
+from facegate.vision.liveness.frame_measures import MEASURES, Vector, measure_frame
+
+CUE_NAME: Final = "frame"
+"""The cue's name in verdicts."""
+
+
+@dataclass(frozen=True, slots=True)
+class FrameCueWeights:
+    """The fitted combination of :data:`MEASURES` (one value per measure, in that order).
+
+    Attributes:
+        centre: subtracted from each measure (its calibration mean, the measure's unit).
+        scale: each centred measure is divided by it (its calibration standard deviation).
+        weights: logistic-regression weight of each standardised measure (unitless).
+        bias: the intercept (logit units).
+        threshold: live when the score (0-1) is at least this.
+    """
+
+    centre: tuple[float, ...]
+    scale: tuple[float, ...]
+    weights: tuple[float, ...]
+    bias: float
+    threshold: float
+
+    def __post_init__(self) -> None:
+        sizes = {len(self.centre), len(self.scale), len(self.weights)}
+        if sizes != {len(MEASURES)} or not 0.0 < self.threshold < 1.0:
+            raise ValueError(f"frame cue weights need {len(MEASURES)} values each, 0<threshold<1")
+        if min(self.scale) <= 0.0:
+            raise ValueError("frame cue scales must be positive")
+
+    def score(self, measures: Vector) -> float:
+        """The liveness score (0-1) of one frame's :data:`MEASURES`."""
+        z = (measures - np.asarray(self.centre)) / np.asarray(self.scale)
+        logit = self.bias + float(np.dot(np.asarray(self.weights), z))
+        return 1.0 / (1.0 + math.exp(-max(min(logit, 50.0), -50.0)))
+
+
+SHIPPED: Final = FrameCueWeights(
+    centre=(0.0, 0.0, 0.0, 0.0, 0.0),
+    scale=(1.0, 1.0, 1.0, 1.0, 1.0),
+    weights=(0.0, 0.0, 0.0, 0.0, 0.0),
+    bias=0.0,
+    threshold=0.5,
+)
+"""The shipped weights (see ``bench/fit_frame_cue.py``)."""
+
+
+def frame_cue(frame: FaceFrame, weights: FrameCueWeights = SHIPPED) -> CueResult:
+    """The single-frame cue on the face of ``frame``; never raises (a failure is not live)."""
+    try:
+        measures = measure_frame(frame.image, frame.box)
+    except (ValueError, ArithmeticError) as err:
+        return CueResult(CUE_NAME, 0.0, weights.threshold, {}, f"frame: {err}")
+    if not np.all(np.isfinite(measures)):
+        return CueResult(CUE_NAME, 0.0, weights.threshold, {}, "frame: a measure is not finite")
+    details = dict(zip(MEASURES, (float(v) for v in measures), strict=True))
+    return CueResult(CUE_NAME, weights.score(measures), weights.threshold, details)
