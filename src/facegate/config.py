@@ -192,6 +192,13 @@ class GateSettings:
             ``none`` (NO liveness check: a printed photo can open the door; for tests and
             for cameras too slow for the multi-frame cue). See docs/gate.md, "Liveness".
         texture_model: the texture model file for ``fused``.
+        nir_camera: the near-infrared camera of an RGB + NIR pair (device number or
+            stream, as ``--camera``; default none). With it the gate opens both as one
+            source, pairs frames by time and adds the NIR cue, which refuses a face with
+            no fresh NIR frame or no NIR face at its place (its accuracy needs measuring
+            on the real camera; see docs/gate.md, "Liveness").
+        nir_max_skew_s: the longest time between a colour frame and its NIR frame
+            (seconds, default 0.04: one frame at 25 frames/s).
         liveness_window_frames: frames per liveness window (default 12: 0.48 s at
             25 fps); a face is decided no sooner than that.
         liveness_step_frames: frames between two liveness windows (default 6).
@@ -236,6 +243,8 @@ class GateSettings:
     outbox_file: str = "outbox.db"
     liveness: LivenessMode = "layered"
     texture_model: Path | None = None
+    nir_camera: str | None = None
+    nir_max_skew_s: float = 0.04
     liveness_window_frames: int = 12
     liveness_step_frames: int = 6
     liveness_max_frames: int = 50

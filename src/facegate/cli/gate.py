@@ -110,12 +110,13 @@ def gate(
     if (camera is None) == (video is None):
         raise BadInputError("give exactly one of --camera SOURCE or --video FILE")
     # The gate stack (MQTT, HTTP, OpenCV sources) loads only when a gate runs.
-    from facegate.bootstrap_gate import build_gate
+    from facegate.bootstrap_gate import build_gate, build_gate_source
     from facegate.gate.runner import run_source
     from facegate.gate.sources import OpenCvSource, open_source
 
     settings = settings_from(ctx)
-    source = OpenCvSource(str(video)) if video is not None else open_source(str(camera))
+    colour = OpenCvSource(str(video)) if video is not None else open_source(str(camera))
+    source = build_gate_source(settings, colour)
     _startup_log(settings, door, source.description)
     running = build_gate(settings, door)
     stop = threading.Event()

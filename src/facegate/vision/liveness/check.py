@@ -7,7 +7,9 @@ runs the multi-frame cue on the whole window (and fails closed on a window too s
 it).
 The cues are fused by the AND rule of :mod:`facegate.domain.liveness`. Second-sensor
 frames (near-infrared, depth) go to :class:`facegate.ports.SensorCue`s given at
-construction; none ships yet.
+construction (:class:`facegate.vision.liveness.nir.NirCue`); they read the frames
+given to :meth:`FusedLivenessCheck.check`, or else those paired with the window's newest
+colour frame.
 """
 
 from __future__ import annotations
@@ -117,8 +119,9 @@ class FusedLivenessCheck:
             cues.append(texture_cue(frames[0], self._texture))
         if self._motion is not None:
             cues.append(motion_cue(frames, self._motion, self._mesh))
+        paired = tuple(second_sensor) or frames[-1].sensor
         for cue in self._sensor_cues:
-            mine = [f for f in second_sensor if f.kind == cue.kind]
+            mine = [f for f in paired if f.kind == cue.kind]
             if not mine:
                 cues.append(CueResult(cue.name, 0.0, 1.0, {}, f"no {cue.kind} frame given"))
             else:
