@@ -21,7 +21,10 @@ from facegate.vision.liveness.nir import NirCue
 
 
 def test_nir_cue_on_a_real_face_and_on_a_dark_screen(shared_data: Path, engine: FaceEngine) -> None:
-    image = load_image(shared_data / "faces" / "lfw10" / "Ariel_Sharon" / "Ariel_Sharon_0001.jpg", Settings().images)
+    image = load_image(
+        shared_data / "faces" / "lfw10" / "Ariel_Sharon" / "Ariel_Sharon_0001.jpg",
+        Settings().images,
+    )
     face = engine.primary_face(image, describe=False)
     assert face is not None
     colour = FaceFrame(image, face.box, face.landmarks)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Final
 
 import numpy as np
+import numpy.typing as npt
 
 from facegate.domain.liveness import CueResult, FaceFrame
 from facegate.vision.liveness.frame_measures import MEASURES, Vector, measure_frame
@@ -67,6 +68,51 @@ SHIPPED: Final = FrameCueWeights(
     threshold=0.5,
 )
 """The shipped weights (see ``bench/fit_frame_cue.py``)."""
+
+
+FIT_MAX_BPCER: Final = 0.02
+"""Share of the fitting data's live frames the fitted threshold may refuse (default 2 %)."""
+
+FIT_C: Final = 1.0
+"""Inverse regularisation strength of the fit (scikit-learn's ``C``)."""
+
+
+def fit_weights(
+    measures: Vector, labels: npt.NDArray[np.int_], max_bpcer: float = FIT_MAX_BPCER
+) -> FrameCueWeights:
+    """Fit :class:`FrameCueWeights` on ``(n, 5)`` measures (label 1 live, 0 attack).
+
+    The measures are standardised by their mean and standard deviation over all samples,
+    a class-balanced, L2-regularised logistic regression is fitted, and the threshold is
+    the highest score that refuses at most ``max_bpcer`` of the live samples.
+
+    Raises:
+        ValueError: fewer than 10 samples of either class, or measures of another shape.
+    """
+    from sklearn.linear_model import LogisticRegression
+
+    labels = np.asarray(labels, dtype=np.int_)
+    if measures.ndim != 2 or measures.shape[1] != len(MEASURES):
+        raise ValueError(f"expected (n, {len(MEASURES)}) measures, got {measures.shape}")
+    if min(int(np.sum(labels == 1)), int(np.sum(labels == 0))) < 10:
+        raise ValueError("fitting needs at least 10 live and 10 attack samples")
+    centre = measures.mean(axis=0)
+    scale = np.maximum(measures.std(axis=0), 1e-6)
+    model = LogisticRegression(C=FIT_C, class_weight="balanced", max_iter=1000)
+    model.fit((measures - centre) / scale, labels)
+    unfitted = FrameCueWeights(
+        tuple(float(v) for v in centre),
+        tuple(float(v) for v in scale),
+        tuple(float(v) for v in model.coef_[0]),
+        float(model.intercept_[0]),
+        0.5,
+    )
+    live = np.sort([unfitted.score(row) for row in measures[labels == 1]])
+    threshold = float(live[int(np.floor(max_bpcer * live.size))])
+    threshold = min(max(threshold, 1e-6), 1.0 - 1e-6)
+    return FrameCueWeights(
+        unfitted.centre, unfitted.scale, unfitted.weights, unfitted.bias, threshold
+    )
 
 
 def frame_cue(frame: FaceFrame, weights: FrameCueWeights = SHIPPED) -> CueResult:

@@ -57,6 +57,9 @@ MAX_TILT_DEG: Final = 25.0
 SPECTRUM_PX: Final = 128
 """Side of the square face region whose spectrum is measured, camera pixels (or less)."""
 
+MEASURES_VERSION: Final = "frame-measures/1"
+"""Identity of :func:`measure_frame`'s output; bump it whenever a measure changes."""
+
 MEASURES: Final = ("frame_sides", "spectral_peak_db", "glare", "skin_cast", "sharpness_ratio")
 """The measures, in the order :func:`measure_frame` returns them."""
 
