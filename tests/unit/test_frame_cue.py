@@ -43,7 +43,7 @@ def test_a_bezel_around_the_face_shows_as_frame_sides() -> None:
 def test_a_pixel_grid_on_the_face_shows_as_a_spectral_peak() -> None:
     plain = _scene()
     grid = plain.astype(np.float64)
-    ys, xs = np.mgrid[0 : grid.shape[0], 0 : grid.shape[1]]
+    _ys, xs = np.mgrid[0 : grid.shape[0], 0 : grid.shape[1]]
     grid += 25.0 * np.sin(2 * np.pi * xs / 3.0)[:, :, None]  # a screen's sub-pixel stripes
     screen = np.clip(grid, 0, 255).astype(np.uint8)
     assert _measure(screen)["spectral_peak_db"] > _measure(plain)["spectral_peak_db"] + 10.0
@@ -66,7 +66,8 @@ def test_glare_cast_and_sharpness_measure_what_they_say() -> None:
 @pytest.mark.parametrize("box", [Box(0, 0, 10, 10), Box(700, 500, 800, 600)])
 def test_a_box_that_cannot_be_measured_is_not_live(box: Box) -> None:
     result = frame_cue(FaceFrame(_scene(), box, LANDMARKS))
-    assert not result.live and result.error is not None
+    assert not result.live
+    assert result.error is not None
 
 
 def test_fit_weights_separates_and_keeps_its_live_refusals_bounded() -> None:
@@ -88,9 +89,9 @@ def test_fit_weights_refuses_too_little_data() -> None:
 
 
 def test_weights_of_the_wrong_shape_are_refused() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="values each"):
         FrameCueWeights((0.0,), (1.0,), (1.0,), 0.0, 0.5)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="scales must be positive"):
         FrameCueWeights(*([(0.0,) * len(MEASURES)] * 3), 0.0, 0.5)  # zero scales
 
 
@@ -98,4 +99,5 @@ def test_the_layered_check_runs_the_frame_cue_on_the_newest_frame() -> None:
     check = FusedLivenessCheck(frame=SHIPPED)
     verdict = check.check([FaceFrame(_scene(), Box(0, 0, 10, 10), LANDMARKS)])
     assert check.cue_names == ("frame",)
-    assert not verdict.live and "frame" in verdict.cues
+    assert not verdict.live
+    assert "frame" in verdict.cues

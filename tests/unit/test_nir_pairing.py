@@ -79,7 +79,8 @@ def test_a_failing_or_ended_nir_camera_leaves_frames_without_nir() -> None:
     assert [len(f.sensor) for f in frames] == [1, 1, 0]  # 0.04 s from 0.0 is within 0.05 s
     assert source.nir_failures >= 1
     source.close()
-    assert colour.closed and nir.closed
+    assert colour.closed
+    assert nir.closed
 
 
 def test_the_colour_camera_failing_is_the_source_failing() -> None:
@@ -93,7 +94,8 @@ def test_nir_pixels_registration_maps_to_the_colour_grid() -> None:
     nir[10, 20] = 255
     shift = np.array([[1.0, 0, 5], [0, 1.0, 3], [0, 0, 1.0]])
     mapped = nir_pixels(nir, (80, 60), shift)
-    assert mapped.dtype == np.float32 and mapped[13, 25] == 255.0
+    assert mapped.dtype == np.float32
+    assert mapped[13, 25] == 255.0
     assert nir_pixels(nir, (160, 120)).shape == (120, 160)
 
 
@@ -111,7 +113,8 @@ def _cue(boxes: list[Box]) -> NirCue:
 
 def test_nir_cue_accepts_a_nir_face_at_the_colour_face() -> None:
     result = _cue([Box(42, 32, 102, 98)]).measure([_colour()], [_nir(0.01)])
-    assert result.live and result.score == pytest.approx(box_iou(Box(42, 32, 102, 98), FACE))
+    assert result.live
+    assert result.score == pytest.approx(box_iou(Box(42, 32, 102, 98), FACE))
 
 
 @pytest.mark.parametrize(
@@ -128,7 +131,8 @@ def test_nir_cue_accepts_a_nir_face_at_the_colour_face() -> None:
 def test_nir_cue_fails_closed(boxes: list[Box], sensor: list[SensorFrame], why: str) -> None:
     result = _cue(boxes).measure([_colour()], sensor)
     assert not result.live
-    assert result.error is not None and why in result.error
+    assert result.error is not None
+    assert why in result.error
 
 
 def test_nir_cue_refuses_a_frame_off_the_colour_grid() -> None:
@@ -141,4 +145,5 @@ def test_the_check_reads_the_nir_frame_paired_with_the_newest_frame() -> None:
     paired = FaceFrame(_colour().image, FACE, LANDMARKS, (_nir(),))
     assert check.check([_colour(), paired]).live
     refused = check.check([paired, _colour()])  # the newest frame carries no NIR frame
-    assert not refused.live and "no nir frame" in refused.note
+    assert not refused.live
+    assert "no nir frame" in refused.note
