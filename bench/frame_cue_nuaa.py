@@ -8,7 +8,7 @@ Two rows, per subject and pooled (ISO/IEC 30107-3 rates per image):
 - ``shipped``: the shipped weights (``frame_cue.SHIPPED``, fitted on the attack suite's
   calibration part and live video frames) on every NUAA image: what the cue does on a
   camera, people and prints it has never seen.
-- ``loso``: leave one subject out: the same five measures and the same fitting rule
+- ``loso``: leave one subject out: the same six measures and the same fitting rule
   (``fit_weights``: logistic regression, threshold refusing at most 2 % of the training
   live images) fitted on the other eight subjects' images, tested on the held-out
   subject's: what the measures can do when fitted on a site's own camera.

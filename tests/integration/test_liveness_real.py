@@ -116,11 +116,11 @@ def write_video(path: Path, frames: list[FaceFrame], fps: float = 25.0) -> Path:
 
 
 @pytest.mark.parametrize("name", ["talking_head.mp4", "webcam_one_person.mp4"])
-def test_live_videos_pass_the_multi_frame_check(shared_data: Path, name: str) -> None:
+def test_live_videos_pass_the_layered_check(shared_data: Path, name: str) -> None:
     video = shared_data / "video" / name
     code, verdict = run_json("liveness", "check", str(video))
     assert code == 0
-    assert verdict["cues_run"] == ["motion"]
+    assert verdict["cues_run"] == ["frame", "motion"]
     details = verdict["cues"]["motion"]["details"]
     assert {"parallax", "eye_change", "blink", "speech"} <= details.keys()
     assert verdict["live"] is True, verdict
@@ -189,10 +189,34 @@ def test_face_mesh_sees_a_blink_that_a_photo_cannot_make(
     assert face_changes(still, mesh)["blink"] < 0.02
 
 
-def test_a_photo_without_a_model_is_a_usage_error(shared_data: Path) -> None:
-    sample = shared_data / "liveness" / "samples" / "live.jpg"
-    result = runner.invoke(app, ["liveness", "check", str(sample)])
-    assert result.exit_code == 2
+@pytest.mark.parametrize(
+    ("name", "live"),
+    [("live.jpg", True), ("screen_replay.jpg", False), ("print_attack.jpg", False)],
+)
+def test_a_photo_without_a_model_runs_the_shipped_frame_cue(
+    shared_data: Path, name: str, live: bool
+) -> None:
+    sample = shared_data / "liveness" / "samples" / name
+    code, verdict = run_json("liveness", "check", str(sample))
+    assert code == 0
+    assert verdict["cues_run"] == ["frame"]
+    assert verdict["live"] is live, verdict
+    assert 0.0 <= verdict["score"] <= 1.0
+
+
+def test_eval_without_a_model_prints_the_frame_cue_rates(shared_data: Path, tmp_path: Path) -> None:
+    samples = shared_data / "liveness" / "samples"
+    live, attack = tmp_path / "live", tmp_path / "attack"
+    live.mkdir()
+    attack.mkdir()
+    (live / "live.jpg").symlink_to(samples / "live.jpg")
+    for name in ("screen_replay.jpg", "print_attack.jpg"):
+        (attack / name).symlink_to(samples / name)
+    code, rates = run_json("liveness", "eval", "--live", str(live), "--attack", str(attack))
+    assert code == 0
+    assert rates["cue"] == "frame"
+    assert (rates["bona_fide"], rates["attacks"]) == (1, 2)
+    assert {"apcer", "bpcer", "acer"} <= rates.keys()
 
 
 def test_bad_inputs_exit_with_code_3(tmp_path: Path, shared_data: Path) -> None:

@@ -101,3 +101,11 @@ def test_the_layered_check_runs_the_frame_cue_on_the_newest_frame() -> None:
     assert check.cue_names == ("frame",)
     assert not verdict.live
     assert "frame" in verdict.cues
+
+
+def test_fingers_beside_the_face_show_as_hand_skin() -> None:
+    plain = _scene()
+    held = plain.copy()
+    for x in (140, 165, 470, 495):  # fingers gripping a phone on both sides
+        cv2.rectangle(held, (x, 170), (x + 18, 300), (205, 145, 125), -1)
+    assert _measure(held)["hand_skin"] > _measure(plain)["hand_skin"] + 0.1

@@ -37,7 +37,7 @@ class CropSet:
     Attributes:
         crops: ``(n, 64, 64, 3)`` uint8 RGB crops.
         scenes: ``(n, 12)`` scene features of each crop's frame.
-        measures: ``(n, 5)`` single-frame cue measures of each crop's frame.
+        measures: ``(n, 6)`` single-frame cue measures of each crop's frame.
         paths: the image each crop came from.
         subjects: each crop's subject (first folder below the root, ``""`` if none).
         skipped: ``(path, why)`` for each image without a usable face.

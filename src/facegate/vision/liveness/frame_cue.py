@@ -61,9 +61,9 @@ class FrameCueWeights:
 
 
 SHIPPED: Final = FrameCueWeights(
-    centre=(0.0, 0.0, 0.0, 0.0, 0.0),
-    scale=(1.0, 1.0, 1.0, 1.0, 1.0),
-    weights=(0.0, 0.0, 0.0, 0.0, 0.0),
+    centre=(0.0, 0.0, 0.0, 0.0, 0.0, 0.0),
+    scale=(1.0, 1.0, 1.0, 1.0, 1.0, 1.0),
+    weights=(0.0, 0.0, 0.0, 0.0, 0.0, 0.0),
     bias=0.0,
     threshold=0.5,
 )
@@ -80,7 +80,7 @@ FIT_C: Final = 1.0
 def fit_weights(
     measures: Vector, labels: npt.NDArray[np.int_], max_bpcer: float = FIT_MAX_BPCER
 ) -> FrameCueWeights:
-    """Fit :class:`FrameCueWeights` on ``(n, 5)`` measures (label 1 live, 0 attack).
+    """Fit :class:`FrameCueWeights` on ``(n, 6)`` measures (label 1 live, 0 attack).
 
     The measures are standardised by their mean and standard deviation over all samples,
     a class-balanced, L2-regularised logistic regression is fitted, and the threshold is

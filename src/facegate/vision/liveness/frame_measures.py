@@ -15,6 +15,10 @@ at the camera's own pixels instead (scaling would blur away a screen's pixel gri
   roughly parallel to that side, beyond the face and within :data:`FRAME_REACH` face
   widths of it, spanning the face's centre line; each side counts its edge's length over
   :data:`SIDE_SPAN` face widths, capped at 1.
+- ``hand_skin`` (share, 0-1): skin-coloured pixels beside the face (from 0.75 to 2 face
+  widths left and right of its centre, from half a face above its top to its bottom):
+  the fingers of a hand holding a phone or a print; a live face has background or hair
+  there, its shoulders and hands lie lower.
 - ``spectral_peak_db`` (decibels): the most prominent isolated peak of the face's
   high-frequency power spectrum over its local median (moire and screen-pixel grids
   make sharp peaks; skin and lens blur make a smooth spectrum).
@@ -57,10 +61,17 @@ MAX_TILT_DEG: Final = 25.0
 SPECTRUM_PX: Final = 128
 """Side of the square face region whose spectrum is measured, camera pixels (or less)."""
 
-MEASURES_VERSION: Final = "frame-measures/1"
+MEASURES_VERSION: Final = "frame-measures/2"
 """Identity of :func:`measure_frame`'s output; bump it whenever a measure changes."""
 
-MEASURES: Final = ("frame_sides", "spectral_peak_db", "glare", "skin_cast", "sharpness_ratio")
+MEASURES: Final = (
+    "frame_sides",
+    "hand_skin",
+    "spectral_peak_db",
+    "glare",
+    "skin_cast",
+    "sharpness_ratio",
+)
 """The measures, in the order :func:`measure_frame` returns them."""
 
 Vector = npt.NDArray[np.float64]
@@ -181,6 +192,29 @@ def glare(scaled: _Scaled) -> float:
     return float(np.mean(specular)) if specular.size else 0.0
 
 
+def hand_skin(scaled: _Scaled) -> float:
+    """Share of skin-coloured pixels beside the face (0-1, see the module docstring).
+
+    Skin: YCrCb Cr in [135, 175] and Cb in [85, 130] (a common skin locus), luma >= 50.
+    """
+    left, top, right, bottom = scaled.box
+    unit = scaled.face_px
+    cx = (left + right) / 2.0
+    width = scaled.grey.shape[1]
+    rows = slice(max(int(top - 0.5 * unit), 0), max(int(bottom), 0))
+    ycrcb = cv2.cvtColor(scaled.rgb, cv2.COLOR_RGB2YCrCb)
+    shares = []
+    for near, far in ((cx - 2.0 * unit, cx - 0.75 * unit), (cx + 0.75 * unit, cx + 2.0 * unit)):
+        cols = slice(min(max(int(near), 0), width), min(max(int(far), 0), width))
+        region = ycrcb[rows, cols]
+        if region.size == 0:
+            continue
+        y, cr, cb = region[:, :, 0], region[:, :, 1], region[:, :, 2]
+        skin = (cr >= 135) & (cr <= 175) & (cb >= 85) & (cb <= 130) & (y >= 50)
+        shares.append(float(np.mean(skin)))
+    return max(shares, default=0.0)
+
+
 def skin_cast(scaled: _Scaled) -> float:
     """Mean Cr minus mean Cb of the face box's central half (8-bit YCrCb units)."""
     left, top, right, bottom = scaled.box
@@ -226,6 +260,7 @@ def measure_frame(image: RgbImage, box: Box) -> Vector:
     return np.array(
         [
             frame_sides(scaled),
+            hand_skin(scaled),
             spectral_peak_db(image, box),
             glare(scaled),
             skin_cast(scaled),
