@@ -44,6 +44,7 @@ from facegate.vision.liveness.synthetic import (
     Pose,
     Surface,
     render_surface,
+    rotation,
     surface_pixels,
     trajectory,
 )
@@ -66,7 +67,7 @@ FPS = 25.0
 """Frame rate of every clip, frames per second."""
 CLIP_S = 3.0
 """Length of every clip, seconds (the longest a presentation is watched)."""
-SUITE_VERSION = 1
+SUITE_VERSION = 2
 """Bumped whenever rendering changes, so that cached clips are made again."""
 
 Matrix = npt.NDArray[np.float64]
@@ -411,6 +412,7 @@ def _print(
     frames = []
     blinks = _blinks(len(poses), rng)
     drift = [rng.uniform(-0.01, 0.01, 2) for _ in range(2)]
+    gains = _shading(poses, rng)
     for k, pose in enumerate(poses):
         frame = room.copy()
         if eyes is not None:
@@ -420,10 +422,24 @@ def _print(
             dx, dy = drift[0] + (drift[1] - drift[0]) * step
             behind = Pose(pose.angles_deg, (x + dx, y + dy, z + 0.04))
             render_surface(frame, Surface(_closed(paper, eyes, blinks[k]), scale), behind, camera)
-        render_surface(frame, sheet, pose, camera, strips)
+        lit = np.clip(paper.astype(np.float64) * gains[k], 0, 255).astype(np.uint8)
+        render_surface(frame, Surface(lit, scale, curvature, alpha), pose, camera, strips)
         where, five = _face_on(sheet, pose, camera, box, landmarks)
         frames.append(FaceFrame(_finish(frame, rng), where, five))
     return frames
+
+
+def _shading(poses: list[Pose], rng: np.random.Generator) -> Matrix:
+    """Each frame's brightness gain of a matte sheet turning under a room light.
+
+    Lambert's law for one light from a random direction in front and above, plus
+    ambient light (35 %), relative to the first pose; clipped to 0.6-1.3.
+    """
+    light = np.array([rng.uniform(-0.6, 0.6), rng.uniform(-0.9, -0.2), -1.0])
+    light /= np.linalg.norm(light)
+    normals = np.array([rotation(*pose.angles_deg) @ [0.0, 0.0, -1.0] for pose in poses])
+    shade = 0.35 + 0.65 * np.maximum(normals @ light, 0.0)
+    return np.asarray(np.clip(shade / shade[0], 0.6, 1.3), dtype=np.float64)
 
 
 def _eye_holes(

@@ -42,7 +42,8 @@ class PlanarMotion:
     noise_sigma: float = 2.0
 
 
-def _rotation(tilt_x: float, tilt_y: float, roll: float) -> Matrix:
+def rotation(tilt_x: float, tilt_y: float, roll: float) -> Matrix:
+    """The rotation matrix of angles (degrees) about the x, y and z axes (Rodrigues)."""
     matrix, _ = cv2.Rodrigues(np.radians([tilt_x, tilt_y, roll]).astype(np.float64))
     return np.asarray(matrix, dtype=np.float64)
 
@@ -61,10 +62,10 @@ def plane_homography(
     focal = float(width)
     k = np.array([[focal, 0, width / 2.0], [0, focal, height / 2.0], [0, 0, 1.0]])
     distance = 1.0
-    rotation = _rotation(*np.asarray(angles_deg, dtype=np.float64))
+    turn = rotation(*np.asarray(angles_deg, dtype=np.float64))
     centre = np.array([0.0, 0.0, distance])
-    offset = (np.eye(3) - rotation) @ centre + np.asarray(shift, dtype=np.float64) * distance
-    plane = distance * rotation + np.outer(offset, [0.0, 0.0, 1.0])
+    offset = (np.eye(3) - turn) @ centre + np.asarray(shift, dtype=np.float64) * distance
+    plane = distance * turn + np.outer(offset, [0.0, 0.0, 1.0])
     homography = k @ plane @ np.linalg.inv(k)
     return np.asarray(homography / homography[2, 2], dtype=np.float64)
 
@@ -235,8 +236,8 @@ def surface_points(surface: Surface, pose: Pose, uv: Matrix) -> Matrix:
         radius = 1.0 / surface.curvature
         x, z = radius * np.sin(x / radius), radius * (1.0 - np.cos(x / radius))
     local = np.stack([x, y, z], axis=1)
-    rotation = _rotation(*pose.angles_deg)
-    return np.asarray(local @ rotation.T + np.asarray(pose.position), dtype=np.float64)
+    turn = rotation(*pose.angles_deg)
+    return np.asarray(local @ turn.T + np.asarray(pose.position), dtype=np.float64)
 
 
 def surface_pixels(surface: Surface, pose: Pose, camera: Camera, uv: Matrix) -> Matrix:
