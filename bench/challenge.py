@@ -15,7 +15,7 @@ mouth; cached under /tmp).
   person following a prompt. A *segment* of a move starts every 0.2 s at which, within
   ``response_s``, that move shows at 1.5 times its threshold (the labels come from the
   same FaceMesh measures at a stricter margin, not from a person's hand: the figure tests
-  the timing, reference and wrong-move rules, not the measures' sensitivity). A
+  the timing and reference rules, not the measures' sensitivity). A
   one-prompt challenge starts there; the share of each move's segments that pass is its
   success, and the success of ``k`` prompts is estimated as the mean success to the
   power ``k`` (prompts are independent draws).
@@ -145,14 +145,14 @@ def _shows(
     samples: list[PoseSample], prompt: Prompt, start: float, strict: ChallengeSettings
 ) -> bool:
     """Whether ``prompt``'s move shows at the strict margin within the response time."""
-    from facegate.domain.challenge import _moves, median_pose
+    from facegate.domain.challenge import median_pose, moves_shown
 
     before = [s for s in samples if start - strict.reference_s <= s.time_s < start]
     after = [s for s in samples if start <= s.time_s <= start + strict.response_s]
     if not before or not after:
         return False
     reference = median_pose(before, start)
-    return any(prompt in _moves(s, reference, strict) for s in after)
+    return any(prompt in moves_shown(s, reference, strict) for s in after)
 
 
 def main() -> None:

@@ -7,7 +7,8 @@ turns each frame into a :class:`PoseSample` (FaceMesh head pose, eyelid and lip
 measures), the caller's clock gives its time.
 
 A move is measured against the face's pose when its prompt was shown (the *reference*:
-the median of the samples of the last ``reference_s`` before it):
+for the first prompt the median of the samples of the last ``reference_s`` before it,
+for each later one the pose that completed the prompt before):
 
 - ``turn_left`` / ``turn_right``: the yaw (the nose's sideways offset from the eyes'
   midpoint over the eye distance) changes by at least ``turn`` towards the person's own
@@ -17,12 +18,11 @@ the median of the samples of the last ``reference_s`` before it):
 - ``blink``: the eyes' openness drops below ``1 - blink`` of the reference;
 - ``open_mouth``: the mouth's openness rises by at least ``open_mouth`` above it.
 
-A head move that is another prompt's (turning the wrong way, or looking up when asked to
-turn), measured against the *neutral* pose (the first prompt's reference) and not already
-held when the prompt was shown, fails the challenge: a replayed video that moves a lot
-does not pass by moving in every direction, while a person may return to the neutral
-pose between prompts. Blinks and mouth moves made unasked never fail it (people blink and
-speak). The face must stay the same track throughout; a new track fails it.
+Moves that were not asked for do not fail the challenge: failing a head move of another
+prompt's kind cut the replays' passes at 3 prompts from 7 to 3 in 2,000 but refused a
+quarter of the live moves (people nod while they blink or speak; ``bench/challenge.py``),
+so the number of prompts carries the security instead. The face must stay the same
+track throughout; a new track fails it.
 """
 
 from __future__ import annotations
@@ -55,8 +55,6 @@ PROMPT_TEXT: dict[Prompt, dict[str, str]] = {
 }
 """What the kiosk shows for each prompt, in plain English and Chinese."""
 
-HEAD_MOVES = frozenset({Prompt.TURN_LEFT, Prompt.TURN_RIGHT, Prompt.LOOK_UP})
-
 
 @dataclass(frozen=True, slots=True)
 class ChallengeSettings:
@@ -67,20 +65,29 @@ class ChallengeSettings:
         response_s: time allowed for each prompt's move, seconds (default 3.0).
         reference_s: the window before a prompt whose median pose is its reference,
             seconds (default 0.3).
-        turn: yaw change that counts as a turn (eye distances; default 0.25).
-        look_up: pitch fall that counts as looking up (eye distances; default 0.12).
-        blink: relative drop of eye openness that counts as a blink (default 0.45).
+        turn: yaw change that counts as a turn (eye distances; default 0.12, about 20
+            degrees of head yaw for a nose 3 cm in front of eye corners 9 cm apart; a
+            deliberate turn is 30-45 degrees).
+        look_up: pitch fall that counts as looking up (eye distances; default 0.08,
+            about 15 degrees).
+        blink: relative drop of eye openness that counts as a blink (default 0.28, the
+            multi-frame cue's blink threshold, set on planar attacks).
         open_mouth: rise of mouth openness (inner-lip gap over mouth width) that
-            counts as opening the mouth (default 0.25).
+            counts as opening the mouth (default 0.15, about the multi-frame cue's
+            speech threshold).
+
+    The first guesses for turn and blink (0.25, 0.45) were larger than every turn and
+    blink in the shared live videos (``bench/challenge.py``); these defaults come from
+    the geometry and the multi-frame cue's thresholds above, not from a fit to them.
     """
 
     prompts: int = 3
     response_s: float = 3.0
     reference_s: float = 0.3
-    turn: float = 0.25
-    look_up: float = 0.12
-    blink: float = 0.45
-    open_mouth: float = 0.25
+    turn: float = 0.12
+    look_up: float = 0.08
+    blink: float = 0.28
+    open_mouth: float = 0.15
 
     def __post_init__(self) -> None:
         if not 1 <= self.prompts <= 10 or self.response_s <= 0 or self.reference_s <= 0:
@@ -122,7 +129,9 @@ def draw_prompts(rng: random.Random, count: int) -> tuple[Prompt, ...]:
 ChallengeStatus = Literal["pending", "passed", "failed"]
 
 
-def _moves(sample: PoseSample, reference: PoseSample, settings: ChallengeSettings) -> set[Prompt]:
+def moves_shown(
+    sample: PoseSample, reference: PoseSample, settings: ChallengeSettings
+) -> set[Prompt]:
     """The prompts whose move ``sample`` shows against ``reference``."""
     found = set()
     yaw = sample.yaw - reference.yaw
@@ -159,7 +168,6 @@ class Challenge:
     _track: int | None = field(default=None, init=False)
     _history: list[PoseSample] = field(default_factory=list, init=False)
     _reference: PoseSample | None = field(default=None, init=False)
-    _neutral: PoseSample | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         if not self.prompts:
@@ -188,29 +196,20 @@ class Challenge:
             return self.status
         if self._reference is None:
             self._reference = self._reference_at(sample)
-        if self._neutral is None:
-            self._neutral = self._reference
         if sample.time_s > self._prompt_s + self.settings.response_s:
             return self._fail(f"no {self.prompts[self.step].value} within the time")
-        return self._judge(sample, self._reference, self._neutral)
+        return self._judge(sample, self._reference)
 
-    def _judge(
-        self, sample: PoseSample, reference: PoseSample, neutral: PoseSample
-    ) -> ChallengeStatus:
-        wanted = self.prompts[self.step]
-        moves = _moves(sample, reference, self.settings)
-        held = _moves(reference, neutral, self.settings)
-        wrong = (_moves(sample, neutral, self.settings) & HEAD_MOVES) - held - {wanted}
-        if wrong:
-            return self._fail(f"asked to {wanted.value}, saw {sorted(m.value for m in wrong)}")
+    def _judge(self, sample: PoseSample, reference: PoseSample) -> ChallengeStatus:
         self._history.append(sample)
-        if wanted not in moves:
+        if self.prompts[self.step] not in moves_shown(sample, reference, self.settings):
             return self.status
         self.step += 1
         if self.step == len(self.prompts):
             self.status = "passed"
             return self.status
-        self._prompt_s, self._reference = sample.time_s, None
+        # The next prompt's reference is the pose that completed this one.
+        self._prompt_s, self._reference = sample.time_s, sample
         return self.status
 
     def _reference_at(self, sample: PoseSample) -> PoseSample:
