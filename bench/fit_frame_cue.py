@@ -1,6 +1,11 @@
 """Fit the single-frame screen-and-print cue's weights on licence-clean calibration data.
 
     .venv/bin/python bench/fit_frame_cue.py [--data ../shared/data] [--per-cell 3] [--json]
+    .venv/bin/python bench/fit_frame_cue.py --report [--json]   # the shipped weights
+
+``--report`` fits nothing: it runs the shipped weights on the suite's *reporting* part
+(its live video's frames, every 10th, and three frames of each attack clip, grey
+sources included) and prints BPCER and APCER per attack type, per frame.
 
 Live frames: every 10th frame of the attack suite's *calibration* live video(s)
 (``split("calibration")``) and of ``video/several_people_walking.mp4`` (MIT; in no part of
@@ -26,12 +31,17 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
-from facegate.vision.liveness.attack_suite import AttackSuite, split
 
 from facegate.bootstrap import build_engine
 from facegate.config import Settings
 from facegate.vision.engine import FaceEngine
-from facegate.vision.liveness.frame_cue import FIT_MAX_BPCER, FrameCueWeights, fit_weights
+from facegate.vision.liveness.attack_suite import AttackSuite, split
+from facegate.vision.liveness.frame_cue import (
+    FIT_MAX_BPCER,
+    SHIPPED,
+    FrameCueWeights,
+    fit_weights,
+)
 from facegate.vision.liveness.frame_measures import MEASURES, measure_frame
 from facegate.vision.liveness.video import read_frames
 
@@ -82,12 +92,39 @@ def literal(weights: FrameCueWeights) -> str:
     )
 
 
+def report(data: Path, per_cell: int) -> dict[str, object]:
+    engine = build_engine(Settings())
+    live = live_measures(engine, [*split("reporting", data).videos])
+    attacks, kinds = attack_measures(AttackSuite(data, CACHE, engine), per_cell, "reporting")
+    live_scores = np.array([SHIPPED.score(row) for row in live])
+    by_kind: dict[str, list[float]] = defaultdict(list)
+    for row, kind in zip(attacks, kinds, strict=True):
+        by_kind[kind].append(SHIPPED.score(row))
+    return {
+        "live_frames": len(live),
+        "bpcer": float(np.mean(live_scores < SHIPPED.threshold)),
+        "apcer": {
+            kind: {
+                "frames": len(s),
+                "accepted": int(np.sum(np.array(s) >= SHIPPED.threshold)),
+                "rate": float(np.mean(np.array(s) >= SHIPPED.threshold)),
+            }
+            for kind, s in by_kind.items()
+        },
+        "all_attacks": float(np.mean([SHIPPED.score(r) >= SHIPPED.threshold for r in attacks])),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--per-cell", type=int, default=3)
+    parser.add_argument("--report", action="store_true")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    if args.report:
+        print(json.dumps(report(args.data, args.per_cell), indent=2))
+        return
     started = time.perf_counter()
     engine = build_engine(Settings())
     videos = [*split("calibration", args.data).videos]

@@ -109,3 +109,14 @@ def test_fingers_beside_the_face_show_as_hand_skin() -> None:
     for x in (140, 165, 470, 495):  # fingers gripping a phone on both sides
         cv2.rectangle(held, (x, 170), (x + 18, 300), (205, 145, 125), -1)
     assert _measure(held)["hand_skin"] > _measure(plain)["hand_skin"] + 0.1
+
+
+def test_a_weight_against_its_physical_direction_is_dropped() -> None:
+    rng = np.random.default_rng(2)
+    live = rng.normal(0.0, 1.0, (200, len(MEASURES)))
+    attack = rng.normal(0.0, 1.0, (200, len(MEASURES)))
+    attack[:, 0] += 2.0  # more frame sides: an attack, rightly
+    attack[:, 4] += 2.0  # a redder face on the attacks: an artefact of the data
+    weights = fit_weights(np.concatenate([live, attack]), np.array([1] * 200 + [0] * 200))
+    assert weights.weights[0] < 0
+    assert weights.weights[4] == 0.0

@@ -22,7 +22,12 @@ import numpy as np
 import numpy.typing as npt
 
 from facegate.domain.liveness import CueResult, FaceFrame
-from facegate.vision.liveness.frame_measures import MEASURES, Vector, measure_frame
+from facegate.vision.liveness.frame_measures import (
+    LIVE_DIRECTION,
+    MEASURES,
+    Vector,
+    measure_frame,
+)
 
 CUE_NAME: Final = "frame"
 """The cue's name in verdicts."""
@@ -84,10 +89,14 @@ def fit_weights(
 
     The measures are standardised by their mean and standard deviation over all samples,
     a class-balanced, L2-regularised logistic regression is fitted, and the threshold is
-    the highest score that refuses at most ``max_bpcer`` of the live samples.
+    the highest score that refuses at most ``max_bpcer`` of the live samples. A measure
+    whose fitted weight points against its physical direction
+    (:data:`facegate.vision.liveness.frame_measures.LIVE_DIRECTION`) learnt an artefact
+    of the fitting data, not the attack: its weight is set to 0 and the rest refitted.
 
     Raises:
-        ValueError: fewer than 10 samples of either class, or measures of another shape.
+        ValueError: fewer than 10 samples of either class, measures of another shape, or
+            no measure left in its physical direction.
     """
     from sklearn.linear_model import LogisticRegression
 
@@ -98,13 +107,28 @@ def fit_weights(
         raise ValueError("fitting needs at least 10 live and 10 attack samples")
     centre = measures.mean(axis=0)
     scale = np.maximum(measures.std(axis=0), 1e-6)
-    model = LogisticRegression(C=FIT_C, class_weight="balanced", max_iter=1000)
-    model.fit((measures - centre) / scale, labels)
+    standard = (measures - centre) / scale
+    used = np.ones(len(MEASURES), dtype=bool)
+    weights = np.zeros(len(MEASURES))
+    bias = 0.0
+    while used.any():
+        model = LogisticRegression(C=FIT_C, class_weight="balanced", max_iter=1000)
+        model.fit(standard[:, used], labels)
+        weights[:] = 0.0
+        weights[used] = model.coef_[0]
+        bias = float(model.intercept_[0])
+        against = used & (weights * np.asarray(LIVE_DIRECTION) < 0)
+        if not against.any():
+            break
+        used &= ~against
+    if not used.any():
+        raise ValueError("no measure separates live from attack in its physical direction")
+    weights[~used] = 0.0
     unfitted = FrameCueWeights(
         tuple(float(v) for v in centre),
         tuple(float(v) for v in scale),
-        tuple(float(v) for v in model.coef_[0]),
-        float(model.intercept_[0]),
+        tuple(float(v) for v in weights),
+        bias,
         0.5,
     )
     live = np.sort([unfitted.score(row) for row in measures[labels == 1]])

@@ -74,6 +74,11 @@ MEASURES: Final = (
 )
 """The measures, in the order :func:`measure_frame` returns them."""
 
+LIVE_DIRECTION: Final = (-1, -1, -1, -1, 1, 1)
+"""For each of :data:`MEASURES`, the direction in which it points to a live face: -1 when
+a larger value is more like an attack (edges, hands, peaks, glare), +1 when a larger
+value is more like a live face (skin's red cast, a face sharper than its ring)."""
+
 Vector = npt.NDArray[np.float64]
 
 
