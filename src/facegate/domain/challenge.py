@@ -19,8 +19,8 @@ for each later one the pose that completed the prompt before):
 - ``open_mouth``: the mouth's openness rises by at least ``open_mouth`` above it.
 
 Moves that were not asked for do not fail the challenge: failing a head move of another
-prompt's kind cut the replays' passes at 3 prompts from 7 to 3 in 2,000 but refused a
-quarter of the live moves (people nod while they blink or speak; ``bench/challenge.py``),
+prompt's kind cut the replays' passes at 3 prompts from 7 to 3 in 2,000 but refused 33
+of 160 live moves (people nod while they blink or speak; ``bench/challenge.py``),
 so the number of prompts carries the security instead. The face must stay the same
 track throughout; a new track fails it.
 """
