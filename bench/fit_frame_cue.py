@@ -1,6 +1,7 @@
 """Fit the single-frame screen-and-print cue's weights on licence-clean calibration data.
 
-    .venv/bin/python bench/fit_frame_cue.py [--data ../shared/data] [--per-cell 3] [--json]
+    .venv/bin/python bench/fit_frame_cue.py [--data ../shared/data] [--per-cell 3]
+        [--replay-per-cell 2] [--json]
     .venv/bin/python bench/fit_frame_cue.py --report [--json]   # the shipped weights
 
 ``--report`` fits nothing: it runs the shipped weights on the suite's *reporting* part
@@ -24,6 +25,7 @@ attack type at that threshold (calibration figures, not a report).
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import sys
 import time
@@ -35,7 +37,7 @@ import numpy as np
 from facegate.bootstrap import build_engine
 from facegate.config import Settings
 from facegate.vision.engine import FaceEngine
-from facegate.vision.liveness.attack_suite import AttackSuite, split
+from facegate.vision.liveness.attack_suite import ATTACK_TYPES, AttackSuite, split
 from facegate.vision.liveness.frame_cue import (
     FIT_MAX_BPCER,
     SHIPPED,
@@ -62,10 +64,19 @@ def live_measures(engine: FaceEngine, videos: list[Path]) -> np.ndarray:
     return np.array(rows)
 
 
-def attack_measures(suite: AttackSuite, per_cell: int) -> tuple[np.ndarray, list[str]]:
+def attack_measures(
+    suite: AttackSuite, per_cell: int, replay_per_cell: int, part: str = "calibration"
+) -> tuple[np.ndarray, list[str]]:
+    """Measures of three frames of each clip: ``per_cell`` prints, ``replay_per_cell``
+    replays per attack type and distance."""
+    prints = [kind for kind in ATTACK_TYPES if not kind.startswith("replay")]
+    replays = [kind for kind in ATTACK_TYPES if kind.startswith("replay")]
+    clips = itertools.chain(
+        suite.clips(part, per_cell, prints), suite.clips(part, replay_per_cell, replays)
+    )
     rows, kinds = [], []
-    for clip in suite.clips("calibration", per_cell):
-        if any(part in clip.spec.source.parts for part in GREY_SOURCES):
+    for clip in clips:
+        if part == "calibration" and any(g in clip.spec.source.parts for g in GREY_SOURCES):
             continue
         frames = clip.frames
         for frame in (frames[0], frames[len(frames) // 2], frames[-1]):
@@ -92,10 +103,11 @@ def literal(weights: FrameCueWeights) -> str:
     )
 
 
-def report(data: Path, per_cell: int) -> dict[str, object]:
+def report(data: Path, per_cell: int, replay_per_cell: int) -> dict[str, object]:
     engine = build_engine(Settings())
     live = live_measures(engine, [*split("reporting", data).videos])
-    attacks, kinds = attack_measures(AttackSuite(data, CACHE, engine), per_cell, "reporting")
+    suite = AttackSuite(data, CACHE, engine)
+    attacks, kinds = attack_measures(suite, per_cell, replay_per_cell, "reporting")
     live_scores = np.array([SHIPPED.score(row) for row in live])
     by_kind: dict[str, list[float]] = defaultdict(list)
     for row, kind in zip(attacks, kinds, strict=True):
@@ -119,18 +131,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--per-cell", type=int, default=3)
+    parser.add_argument("--replay-per-cell", type=int, default=2)
     parser.add_argument("--report", action="store_true")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     if args.report:
-        print(json.dumps(report(args.data, args.per_cell), indent=2))
+        result = report(args.data, args.per_cell, args.replay_per_cell)
+        print(json.dumps(result, indent=2))
         return
     started = time.perf_counter()
     engine = build_engine(Settings())
     videos = [*split("calibration", args.data).videos]
     videos.append(args.data / "video" / "several_people_walking.mp4")
     live = live_measures(engine, videos)
-    attacks, kinds = attack_measures(AttackSuite(args.data, CACHE, engine), args.per_cell)
+    suite = AttackSuite(args.data, CACHE, engine)
+    attacks, kinds = attack_measures(suite, args.per_cell, args.replay_per_cell)
     measures = np.concatenate([live, attacks])
     labels = np.array([1] * len(live) + [0] * len(attacks))
     weights = fit_weights(measures, labels)
