@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from facegate.api.routes import (
+    alarms,
     alerts,
     audit,
     auth,
@@ -14,8 +15,12 @@ from facegate.api.routes import (
     events,
     gates,
     health,
+    lifts,
     me,
     people,
+    requests,
+    site,
+    snapshots,
     users,
 )
 
@@ -33,11 +38,16 @@ def api_router() -> APIRouter:
         enrollment,
         credentials,
         alerts,
+        alarms,
         events,
         audit,
         doors,
         gates,
+        lifts,
         me,
+        requests,
+        snapshots,
+        site,
     ):
         router.include_router(module.router)
     return router

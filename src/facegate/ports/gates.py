@@ -9,6 +9,7 @@ from typing import Protocol
 from facegate.domain.accounts import Gate
 from facegate.domain.credentials import SealedTemplate, VisitorPass, WrappedKey
 from facegate.domain.people import ConsentPurpose, Role
+from facegate.domain.site_mode import ModeRequest, ModeSource
 
 
 class GateRepository(Protocol):
@@ -31,6 +32,22 @@ class GateRepository(Protocol):
         ...
 
 
+class SiteModeRepository(Protocol):
+    """Each source's request for a site mode (at most one per source)."""
+
+    def all(self) -> list[ModeRequest]:
+        """Every source's request, running or ended, by source."""
+        ...
+
+    def put(self, request: ModeRequest) -> None:
+        """Store ``request``, replacing its source's earlier one."""
+        ...
+
+    def delete(self, source: ModeSource) -> bool:
+        """Withdraw ``source``'s request; whether there was one."""
+        ...
+
+
 class SiteReads(Protocol):
     """Whole-site reads, one query each (never one per person)."""
 
@@ -40,6 +57,10 @@ class SiteReads(Protocol):
 
     def people(self) -> list[tuple[str, Role, bool]]:
         """``(id, role, moved out)`` of every person."""
+        ...
+
+    def homes(self) -> list[tuple[str, str, int]]:
+        """``(person id, building id, floor)`` of every person with a unit."""
         ...
 
     def consenting(self, purpose: ConsentPurpose, now: datetime) -> set[str]:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from contextlib import suppress
 from dataclasses import replace
 
-from facegate.domain.errors import SiteNotInitializedError
+from facegate.domain.errors import NotFoundError, SiteNotInitializedError
 from facegate.domain.people import Person, Role, check_name
 from facegate.services.context import ServiceContext, audit, new_id
 
@@ -22,11 +24,14 @@ def add_person(
     Raises:
         SiteNotInitializedError: no site yet.
         ValidationError: empty, too long (over 200 characters) or with control characters.
+        NotFoundError: unknown unit.
     """
     with context.store.unit_of_work() as uow:
         site = uow.site.get()
         if site is None:
             raise SiteNotInitializedError("no site yet: run 'facegate site init --name NAME'")
+        if unit_id is not None:
+            uow.places.unit(unit_id)
         person = Person(
             id=new_id(),
             site_id=site.id,
@@ -64,3 +69,37 @@ def move_out(context: ServiceContext, person_id: str) -> Person:
         audit(uow, context, "person.move_out", person_id)
         uow.commit()
     return moved
+
+
+def set_unit(context: ServiceContext, person_id: str, unit_id: str | None) -> Person:
+    """Record the unit a person lives or works in (``None``: none); audited.
+
+    Their unit's floor becomes their home floor in their building's lifts (see
+    :mod:`facegate.domain.lifts`).
+
+    Raises:
+        NotFoundError: unknown person or unit.
+    """
+    with context.store.unit_of_work() as uow:
+        person = uow.people.get(person_id)
+        if unit_id is not None:
+            uow.places.unit(unit_id)
+        moved = replace(person, unit_id=unit_id)
+        uow.people.update(moved)
+        audit(uow, context, "person.unit", person_id, {"unit_id": unit_id})
+        uow.commit()
+    return moved
+
+
+def names_of(context: ServiceContext, person_ids: Iterable[str]) -> dict[str, str]:
+    """The names of those of ``person_ids`` still on file, by id.
+
+    Pages show names; an erased person has none. Not audited: a name beside a record
+    the page shows anyway.
+    """
+    names: dict[str, str] = {}
+    with context.store.unit_of_work() as uow:
+        for person_id in set(person_ids):
+            with suppress(NotFoundError):
+                names[person_id] = uow.people.get(person_id).name
+    return names

@@ -11,9 +11,12 @@ only the new ones.
 
 What a snapshot holds for its door or lift (F1):
 
-- card numbers and PIN hashes only of the people with an access rule there;
-- the rules that name that door (or, for a lift, one of its floors);
-- visitor passes on doors only (a pass names no floor);
+- card numbers and PIN hashes only of the people with an access rule there (for a lift,
+  also of the people whose home floor it serves);
+- the rules that name that door (or, for a lift, one of its floors in its building);
+- for a lift, the home floors (unit floors) of the people of its building it serves
+  (:mod:`facegate.domain.lifts`);
+- visitor passes (at a lift a pass rides to its host's home floor);
 - the active alert list;
 - a gallery of :data:`GalleryScope` ``site`` (every usable resident, the default, see
   ``docs/security.md`` "Gate galleries") or ``allowed`` (those with a rule there plus
@@ -25,19 +28,21 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Literal
 
 from facegate.domain.access import AccessRule
 from facegate.domain.audit import DetailValue
-from facegate.domain.credentials import VisitorPass
 from facegate.domain.gate import SNAPSHOT_FORMAT, GateSnapshot
+from facegate.domain.lifts import home_floors, rule_serves
 from facegate.domain.matching import FloatArray, Gallery, MatchPolicy
 from facegate.domain.people import Role
 from facegate.domain.policy import AccessData, SiteMode, Target
 from facegate.domain.site import CredentialKind
 from facegate.ports import TemplateSealer, UnitOfWork
 from facegate.services.context import ServiceContext, audit
+from facegate.services.site_mode import mode_in_force
 from facegate.services.site_rows import ROWS, RowMemo, SiteRows
 
 GalleryScope = Literal["site", "allowed"]
@@ -57,9 +62,13 @@ def gate_target(uow: UnitOfWork, target_id: str) -> tuple[Target, str]:
     site_id = site.id if site is not None else ""
     for lift in uow.places.lifts():
         if lift.id == target_id:
-            return Target(lift.id, frozenset(CredentialKind), floors=lift.floors), site_id
+            kinds = frozenset(CredentialKind)
+            target = Target(
+                lift.id, kinds, floors=lift.floors, name=lift.name, building_id=lift.building_id
+            )
+            return target, site_id
     door = uow.places.door(target_id)
-    return Target(door.id, door.accepted, door.mode), door.site_id
+    return Target(door.id, door.accepted, door.mode, name=door.name), door.site_id
 
 
 class TemplateCache:
@@ -141,37 +150,50 @@ TEMPLATES = TemplateCache()
 
 @dataclass(frozen=True, slots=True)
 class SnapshotRequest:
-    """What a snapshot is for: its door or lift, model, policy, site mode and scope."""
+    """What a snapshot is for: its door or lift, model, policy, site mode and scope.
+
+    ``mode`` ``None`` (the default) is the site's mode in force, read from the store
+    (:func:`facegate.services.site_mode.mode_in_force`); a mode given here overrides
+    it (benchmarks, tests).
+    """
 
     target_id: str
     model_id: str
     match: MatchPolicy
-    mode: SiteMode = SiteMode.NORMAL
+    mode: SiteMode | None = None
     scope: GalleryScope = DEFAULT_GALLERY_SCOPE
 
-    def version(self, data_version: int) -> str:
-        """The snapshot version at ``data_version``: equal versions hold equal data."""
+    def version(self, data_version: int, mode: SiteMode) -> str:
+        """The snapshot version at ``data_version`` in ``mode``: equal versions, equal data."""
         spelled = "|".join(
             (
                 str(SNAPSHOT_FORMAT),
                 self.target_id,
                 self.model_id,
                 repr(self.match),
-                self.mode.value,
+                mode.value,
                 self.scope,
             )
         )
         return f"{data_version}.{hashlib.sha256(spelled.encode()).hexdigest()[:12]}"
 
+    def resolved_mode(self, uow: UnitOfWork, now: datetime) -> SiteMode:
+        """The mode the snapshot holds: the one given, else the site's in force at ``now``."""
+        return self.mode if self.mode is not None else mode_in_force(uow, now)
+
 
 def snapshot_version(context: ServiceContext, request: SnapshotRequest) -> str:
-    """The version a snapshot for ``request`` would have now (one primary-key read).
+    """The version a snapshot for ``request`` would have now (two small reads).
+
+    The site mode is part of it, so a mode change, or a mode's end time passing, makes
+    every gate's next poll fetch a new snapshot.
 
     Raises:
         DatabaseUnavailableError: the database cannot be reached.
     """
     with context.store.unit_of_work() as uow:
-        return request.version(uow.reads.data_version())
+        mode = request.resolved_mode(uow, context.clock.now())
+        return request.version(uow.reads.data_version(), mode)
 
 
 def build_snapshot(
@@ -180,7 +202,7 @@ def build_snapshot(
     target_id: str,
     model_id: str,
     match: MatchPolicy,
-    mode: SiteMode = SiteMode.NORMAL,
+    mode: SiteMode | None = None,
     *,
     scope: GalleryScope = DEFAULT_GALLERY_SCOPE,
     gate_id: str | None = None,
@@ -190,7 +212,7 @@ def build_snapshot(
     """Read everything a gate at ``target_id`` needs into a snapshot (audited once).
 
     Only templates of ``model_id`` of people with face consent in force who have not
-    moved out are in the gallery.
+    moved out are in the gallery. ``mode`` ``None``: the site's mode in force.
 
     Raises:
         NotFoundError: unknown door or lift.
@@ -201,10 +223,11 @@ def build_snapshot(
     with context.store.unit_of_work() as uow:
         now = context.clock.now()
         data_version = uow.reads.data_version()
-        version = request.version(data_version)
+        mode = request.resolved_mode(uow, now)
+        version = request.version(data_version, mode)
         target, site_id = gate_target(uow, target_id)
         rows = memo.rows(context.store, uow, data_version, now)
-        access = _access(rows, uow, sealer, request, target, cache)
+        access = _access(rows, uow, sealer, replace(request, mode=mode), target, cache)
         details: dict[str, DetailValue] = {
             "target": target_id,
             "templates": len(access.gallery),
@@ -226,7 +249,8 @@ def _access(
     cache: TemplateCache,
 ) -> AccessData:
     rules = tuple(r for r in rows.rules if _names(r, target))
-    allowed = _allowed(rules, rows.people)
+    homes = _homes(rows, target)
+    allowed = _allowed(rules, rows.people) | homes.keys()
     listed = {entry.person_id for entry in rows.alerts}
     people = rows.access(None if request.scope == "site" else frozenset(allowed | listed))
     usable = {pid for pid, p in people.items() if p.face_consent and not p.moved_out}
@@ -234,17 +258,34 @@ def _access(
     gallery = cache.gallery(uow, sealer, request.model_id, usable, index)
     cards = {n: pid for n, pid in rows.cards if pid in allowed}
     pins = {pid: h for pid, h in rows.pins if pid in allowed}
-    passes = _passes(rows.passes, target)
+    passes = {p.code_hash: p for p in rows.passes}
     return AccessData(
-        request.mode, people, gallery, request.match, cards, pins, passes, rules, rows.alerts
+        request.mode or SiteMode.NORMAL,
+        people,
+        gallery,
+        request.match,
+        cards,
+        pins,
+        passes,
+        rules,
+        rows.alerts,
+        homes,
     )
 
 
 def _names(rule: AccessRule, target: Target) -> bool:
     """Whether ``rule`` is about ``target`` (its door, or one of its lift's floors)."""
     if target.is_lift:
-        return bool(rule.floors & set(target.floors))
+        return rule_serves(rule, target.car)
     return target.id in rule.door_ids
+
+
+def _homes(rows: SiteRows, target: Target) -> dict[str, int]:
+    """For a lift, person id to a home floor it serves in its building; else empty."""
+    if not target.is_lift or target.building_id is None:
+        return {}
+    every = home_floors(rows.homes_by_person(), target.building_id)
+    return {pid: floor for pid, floor in every.items() if floor in target.floors}
 
 
 def _allowed(rules: Iterable[AccessRule], people: Mapping[str, tuple[Role, bool]]) -> set[str]:
@@ -253,10 +294,3 @@ def _allowed(rules: Iterable[AccessRule], people: Mapping[str, tuple[Role, bool]
     named = {r.person_id for r in rules if r.person_id is not None}
     roles = {r.role for r in rules if r.role is not None}
     return {pid for pid, (role, _) in people.items() if pid in named or role in roles}
-
-
-def _passes(passes: Iterable[VisitorPass], target: Target) -> dict[str, VisitorPass]:
-    """Visitor passes by code hash; none at a lift (a pass names no floor)."""
-    if target.is_lift:
-        return {}
-    return {p.code_hash: p for p in passes}
