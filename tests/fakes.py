@@ -40,6 +40,8 @@ from facegate.domain.faces import UploadedPhoto
 from facegate.domain.matching import FloatArray
 from facegate.domain.people import ConsentPurpose, ConsentRecord, Person, Role
 from facegate.domain.site import Building, Door, Lift, Site, Unit
+from facegate.domain.site_mode import ModeRequest, ModeSource
+from facegate.domain.snapshots import SealedSnapshot, SnapshotRecord
 
 
 class FakeClock:
@@ -73,6 +75,8 @@ class Tables:
     rules: dict[str, AccessRule] = field(default_factory=dict)
     disclosures: dict[str, Disclosure] = field(default_factory=dict)
     gates: dict[str, Gate] = field(default_factory=dict)
+    snapshots: dict[str, tuple[SnapshotRecord, SealedSnapshot]] = field(default_factory=dict)
+    site_modes: dict[str, ModeRequest] = field(default_factory=dict)
 
 
 def _drop(table: dict[str, Any], keep: Any) -> int:
@@ -381,6 +385,30 @@ class _Disclosures:
         return sorted(found, key=lambda d: (d.approved_at, d.id))
 
 
+class _Snapshots:
+    def __init__(self, t: Tables) -> None:
+        self.t = t
+
+    def add(self, record: SnapshotRecord, sealed: SealedSnapshot) -> None:
+        self.t.snapshots[record.id] = (record, sealed)
+
+    def for_event(self, event_id: str) -> tuple[SnapshotRecord, SealedSnapshot] | None:
+        found = [s for s in self.t.snapshots.values() if s[0].event_id == event_id]
+        return found[0] if found else None
+
+    def sealed_all(self) -> list[tuple[str, SealedSnapshot]]:
+        return sorted((k, v[1]) for k, v in self.t.snapshots.items())
+
+    def replace_key(self, snapshot_id: str, sealed: SealedSnapshot) -> None:
+        self.t.snapshots[snapshot_id] = (self.t.snapshots[snapshot_id][0], sealed)
+
+    def delete_before(self, moment: datetime) -> int:
+        return _drop(self.t.snapshots, lambda s: s[0].taken_at >= moment)
+
+    def delete_for_person(self, person_id: str) -> int:
+        return _drop(self.t.snapshots, lambda s: s[0].person_id != person_id)
+
+
 class _Gates:
     def __init__(self, t: Tables) -> None:
         self.t = t
@@ -403,6 +431,20 @@ class _Gates:
         return sorted(self.t.gates.values(), key=lambda g: g.id)
 
 
+class _SiteModes:
+    def __init__(self, t: Tables) -> None:
+        self.t = t
+
+    def all(self) -> list[ModeRequest]:
+        return [self.t.site_modes[k] for k in sorted(self.t.site_modes)]
+
+    def put(self, request: ModeRequest) -> None:
+        self.t.site_modes[request.source.value] = request
+
+    def delete(self, source: ModeSource) -> bool:
+        return self.t.site_modes.pop(source.value, None) is not None
+
+
 class _Reads:
     """Whole-site reads; the data version is a digest of what decisions read."""
 
@@ -412,7 +454,7 @@ class _Reads:
     def data_version(self) -> int:
         t = self.t
         parts = (t.site, t.people, t.consents, t.keys, t.templates, t.cards, t.pins)
-        more = (t.passes, t.alerts, t.places, t.rules, t.gates)
+        more = (t.passes, t.alerts, t.places, t.rules, t.gates, t.site_modes)
         from facegate.services.gate_sync import canonical_json
 
         return zlib.crc32(canonical_json((parts, more)).encode())
@@ -455,6 +497,8 @@ class FakeUnitOfWork:
         self.audit, self.places, self.rules = _Audit(t), _Places(t), _Rules(t)
         self.disclosures = _Disclosures(t)
         self.gates, self.reads = _Gates(t), _Reads(t)
+        self.snapshots = _Snapshots(t)
+        self.site_modes = _SiteModes(t)
 
     def __enter__(self) -> FakeUnitOfWork:
         return self

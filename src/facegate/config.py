@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -30,6 +30,7 @@ from facegate.domain.matching import (
     DEFAULT_MIN_MARGIN,
     MatchPolicy,
 )
+from facegate.domain.requests import DEFAULT_DUE_DAYS
 from facegate.domain.retention import RetentionPolicy
 from facegate.files import write_atomically
 from facegate.vision.detection import DetectionSettings
@@ -148,6 +149,75 @@ class ServerSettings:
             )
 
 
+def _json_text(value: object) -> object:
+    """A nested list or object set in the environment arrives as JSON text: parse it."""
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError as err:
+            raise ValueError(f"not valid JSON: {value!r}") from err
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class NotifySettings:
+    """Where alarms are sent besides the console (``FACEGATE_NOTIFY__<NAME>``).
+
+    Attributes:
+        smtp_host: the mail server; unset, no alarm e-mail is sent.
+        smtp_port: its port (default 25; 587 with ``smtp_starttls``).
+        smtp_starttls: upgrade the connection with STARTTLS before logging in.
+        smtp_user: login name at the mail server (none: no login).
+        smtp_password: its password; never logged.
+        smtp_timeout_s: how long one SMTP conversation may take, in seconds (default 10).
+        email_from: the sender address of alarm e-mails.
+        email_to: who gets alarm e-mails (JSON list in the environment).
+        routes: which channels each alarm type goes to, as a JSON object of alarm type
+            to channel names (``webhook``, ``mqtt``, ``email``), e.g.
+            ``{"door_held_open": ["mqtt"], "alert_list": ["email", "webhook"]}``; a type
+            not named goes to every channel; ``[]`` sends it to none (the console only).
+        retry_attempts: tries per channel and alarm before it is given up (default 4).
+        retry_backoff_s: wait before the second try, doubled before each next one
+            (seconds, default 1).
+    """
+
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_starttls: bool = False
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_timeout_s: float = 10.0
+    email_from: str = "facegate@localhost"
+    email_to: Annotated[tuple[str, ...], BeforeValidator(_json_text)] = ()
+    routes: Annotated[dict[str, tuple[str, ...]], BeforeValidator(_json_text)] = field(
+        default_factory=dict
+    )
+    retry_attempts: Annotated[int, Field(ge=1, le=20)] = 4
+    retry_backoff_s: Annotated[float, Field(ge=0.0, le=600.0)] = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotSettings:
+    """Event snapshots, off unless the site turns them on (``FACEGATE_SNAPSHOTS__<NAME>``).
+
+    Attributes:
+        enabled: keep a sealed face crop with each denied decision of a face (the
+            server's kiosk pipeline); kept ``retention.snapshots_days`` (default 7).
+        roles: the console roles that may view snapshots (JSON list; default
+            administrators only); every view is audited.
+        max_side_px: longest side of a kept crop, in pixels (larger crops are scaled
+            down; default 256).
+        jpeg_quality: JPEG quality of a kept crop (1-95, default 85).
+    """
+
+    enabled: bool = False
+    roles: Annotated[
+        tuple[Literal["admin", "operator", "auditor"], ...], BeforeValidator(_json_text)
+    ] = ("admin",)
+    max_side_px: Annotated[int, Field(ge=32, le=1024)] = 256
+    jpeg_quality: Annotated[int, Field(ge=1, le=95)] = 85
+
+
 def _none_is_a_word(value: object) -> object:
     """``FACEGATE_GATE__LIVENESS=none`` parses as ``None`` (``env_parse_none_str``)."""
     return "none" if value is None else value
@@ -164,7 +234,8 @@ class GateSettings:
     Attributes:
         gate_id: this gate's name in events, topics and its snapshot file's name
             (letters, digits, ``.``, ``_``, ``-``; default ``"gate-1"``).
-        actuator: ``simulated`` (quick start), ``mqtt`` or ``http`` (default simulated).
+        actuator: ``simulated`` (quick start), ``mqtt``, ``http`` or ``osdp`` (an OSDP
+            output board's relay, see ``osdp_board``; default simulated).
         unlock_duration_s: how long a door stays unlocked, or lift floors enabled, per
             grant (seconds, default 5.0).
         ack_timeout_s: how long to wait for the lock's acknowledgement before the
@@ -201,7 +272,23 @@ class GateSettings:
             (seconds, default 1.0: an erasure reaches every reachable gate within 2 s).
         card_window_s: how long a card read waits for the face on an ``all_of`` door
             (seconds, default 10).
-        site_mode: ``normal``, ``lockdown`` or ``free_passage`` (fire alarm).
+        fire_mqtt: follow the fire panel's MQTT topics ``<prefix>/<site>/fire`` and
+            ``<prefix>/<site>/door/<id>/fire`` at ``mqtt_host`` (default off): an active
+            input opens the door at once, without the server (see docs/hardware.md).
+        osdp_channel: the OSDP line, ``serial:/dev/ttyUSB0[:9600]`` or ``tcp:HOST:PORT``
+            (default none: no OSDP). Each device's Secure Channel key is
+            ``<data-dir>/osdp/pd-<address>.scbk`` (``facegate osdp key ADDRESS``).
+        osdp_reader: the door's OSDP reader address (cards, keypad, LED, buzzer, text).
+        osdp_board: the OSDP output board driving the strike with ``actuator=osdp``
+            (default: the reader, for readers with a relay output).
+        osdp_relay_output: the strike's output number on the board (default 0).
+        osdp_contact_input: the input of the board the door contact is on (active: open).
+        osdp_fire_input: the input of the board a fire panel's dry contact is on
+            (active: fire; the door opens at once, without the server).
+        tailgate_face_px: face height at the door line (pixels; 0, the default, turns
+            the tailgating alarm off: it depends on where the camera sits). A face track
+            that reached it and left the view crossed the door; more crossings than
+            grants in one opening is a ``tailgating`` alarm (see docs/hardware.md).
         upstream: where the snapshot comes from and events go: ``store`` (the site
             database, same machine or LAN; default) or ``http`` (the site server's
             ``/api/v1/gates/{gate_id}/...`` endpoints).
@@ -219,7 +306,7 @@ class GateSettings:
     """
 
     gate_id: str = "gate-1"
-    actuator: Literal["simulated", "mqtt", "http"] = "simulated"
+    actuator: Literal["simulated", "mqtt", "http", "osdp"] = "simulated"
     unlock_duration_s: float = 5.0
     ack_timeout_s: float = 1.0
     mqtt_host: str = "127.0.0.1"
@@ -238,7 +325,14 @@ class GateSettings:
     decide_after_frames: int = 15
     sync_interval_s: float = 1.0
     card_window_s: float = 10.0
-    site_mode: Literal["normal", "lockdown", "free_passage"] = "normal"
+    fire_mqtt: bool = False
+    osdp_channel: str | None = None
+    osdp_reader: int | None = None
+    osdp_board: int | None = None
+    osdp_relay_output: int = 0
+    osdp_contact_input: int | None = None
+    osdp_fire_input: int | None = None
+    tailgate_face_px: int = 0
     upstream: Literal["store", "http"] = "store"
     server_url: str | None = None
     device_key: SecretStr | None = None
@@ -287,6 +381,12 @@ class Settings(BaseSettings):
     """First administrator's password (``FACEGATE_ADMIN_PASSWORD``); never a default."""
     gate: GateSettings = Field(default_factory=lambda: GateSettings())
     """How a gate process runs (see :class:`GateSettings`)."""
+    notify: NotifySettings = Field(default_factory=lambda: NotifySettings())
+    """Alarm e-mail, and which channel each alarm type goes to."""
+    snapshots: SnapshotSettings = Field(default_factory=lambda: SnapshotSettings())
+    """Event snapshots (opt-in per site)."""
+    request_due_days: Annotated[int, Field(ge=1, le=365)] = DEFAULT_DUE_DAYS
+    """Days staff have to act on a resident's erasure or export request (default 30)."""
 
     @property
     def outbox_path(self) -> Path:

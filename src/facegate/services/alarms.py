@@ -3,8 +3,11 @@
 An alarm is a :class:`facegate.domain.gate.GateEvent` of a kind in
 :data:`facegate.domain.gate.ALARM_KINDS`: an alert-list hit (``alert_list``), a door
 forced or held open (``door_forced_open``, ``door_held_open``, from the door contact), an
-actuator that did not acknowledge (``actuator_failed``) and a gate gone silent
-(``gate_silent``). Gates put their alarms in their outbox like their decisions; where
+actuator that did not acknowledge (``actuator_failed``), a gate gone silent
+(``gate_silent``), a fire panel input at a gate going active or clear (``fire_input``)
+a gate's OSDP reader or output board going offline (``device_offline``) and more
+people crossing a door than it granted (``tailgating``).
+Gates put their alarms in their outbox like their decisions; where
 the events arrive (the site server's gate endpoint, or a store upstream wrapped in
 :class:`AlarmRelay`), :class:`AlarmService` raises each once (by its key) on its
 channels: the site's MQTT alarm topic (:class:`facegate.messaging.mqtt_alarms.MqttAlarmPublisher`),
@@ -99,6 +102,9 @@ class AlarmService:
         feed: the console's feed, updated at once (``None``: none).
         max_queued: alarms waiting for the channels beyond which new ones are only
             logged (the channels are too slow or down).
+        record: stores each alarm raised, before the channels get it (the site's alarm
+            log, acknowledged from the console:
+            :func:`facegate.services.alarm_log.alarm_recorder`); ``None``: not stored.
     """
 
     def __init__(
@@ -106,8 +112,9 @@ class AlarmService:
         channels: Sequence[AlarmChannel],
         feed: AlarmFeed | None = None,
         max_queued: int = 1000,
+        record: Callable[[GateEvent], None] | None = None,
     ) -> None:
-        self.channels, self.feed = tuple(channels), feed
+        self.channels, self.feed, self.record = tuple(channels), feed, record
         self._queue: queue.Queue[dict[str, str] | None] = queue.Queue(max_queued)
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._lock = threading.Lock()
@@ -123,6 +130,8 @@ class AlarmService:
             return False
         payload = alarm_payload(event)
         log.warning("ALARM %s at door %s (gate %s)", event.kind.value, event.door_id, event.gate_id)
+        if self.record is not None:
+            self.record(event)
         if self.feed is not None:
             self.feed(payload)
         if self.channels:
