@@ -310,8 +310,18 @@ def _read(video: Path, meta: Path, spec: ClipSpec) -> AttackClip:
     return AttackClip(spec, float(stored["fps"]), frames)
 
 
-def render(spec: ClipSpec, engine: FaceEngine, camera: Camera) -> AttackClip | None:
-    """Render ``spec``'s frames (no cache); ``None`` if the source face is not found."""
+def render(
+    spec: ClipSpec, engine: FaceEngine, camera: Camera, motion: str | None = None
+) -> AttackClip | None:
+    """Render ``spec``'s frames (no cache); ``None`` if the source face is not found.
+
+    Args:
+        spec: the clip.
+        engine: finds the source face.
+        camera: the camera the attack is shown to.
+        motion: the motion instead of the one ``spec``'s kind gives (one of
+            :data:`MOTIONS`, or several joined by ``+``, e.g. ``rotate+zoom``).
+    """
     rng = np.random.default_rng(spec.seed)
     count = round(CLIP_S * FPS)
     room = _room(spec.background, camera)
@@ -319,10 +329,10 @@ def render(spec: ClipSpec, engine: FaceEngine, camera: Camera) -> AttackClip | N
         tuple(float(a) for a in rng.uniform(-5.0, 5.0, 3)),  # type: ignore[arg-type]
         (float(rng.uniform(-0.05, 0.05)), float(rng.uniform(-0.03, 0.03)), 1.0),
     )
-    motion = spec.kind.removeprefix("print_") if spec.planar else str(rng.choice(MOTIONS[1:]))
+    drawn = spec.kind.removeprefix("print_") if spec.planar else str(rng.choice(MOTIONS[1:]))
     if spec.kind.startswith("replay"):
-        motion = str(rng.choice(MOTIONS))
-    poses = trajectory(motion, count, FPS, rng, base)
+        drawn = str(rng.choice(MOTIONS))
+    poses = trajectory(motion or drawn, count, FPS, rng, base)
     target = DISTANCES[spec.distance]
     if spec.kind.startswith("replay"):
         frames = _replay(spec, engine, camera, room, poses, target, rng)

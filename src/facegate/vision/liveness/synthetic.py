@@ -302,29 +302,31 @@ def trajectory(
     turn up to 30 degrees), ``shake`` (hand shake: a 4-10 Hz tremor of up to 3 degrees
     and 1.5 % of the distance on a slow drift), ``combined`` (all at once). Each moving
     type makes 1-4 eased moves over the presentation; every type but ``still`` adds
-    a light tremor.
+    a light tremor. Several types joined by ``+`` (``rotate+zoom``) move at once.
 
     Raises:
         ValueError: an unknown motion type.
     """
-    if motion not in MOTIONS:
+    kinds = set(motion.split("+"))
+    if not kinds <= set(MOTIONS):
         raise ValueError(f"unknown motion {motion!r}; expected one of {', '.join(MOTIONS)}")
     times = np.arange(frames) / fps
     moves = int(rng.integers(1, 5))
     zero = np.zeros(frames)
-    moving = motion != "still"
+    moving = kinds != {"still"}
 
     def path(active: bool, limit: float) -> Matrix:
         return _eased_path(rng, frames, limit, moves) if active else zero
 
-    every = motion == "combined"
-    tilt_x = path(motion == "tilt" or every, 30.0)
-    tilt_y = path(motion == "tilt" or every, 30.0)
-    roll = path(motion == "rotate" or every, 30.0)
-    shift_x = path(motion == "translate" or every, 0.15)
-    shift_y = path(motion == "translate" or every, 0.10)
-    zoom = np.clip(np.exp(path(motion == "zoom" or every, 1.0) * np.log(1.4)), 0.7, 1.4)
-    shaking = motion in ("shake", "combined")
+    if "combined" in kinds:
+        kinds |= {"tilt", "rotate", "translate", "zoom", "shake"}
+    tilt_x = path("tilt" in kinds, 30.0)
+    tilt_y = path("tilt" in kinds, 30.0)
+    roll = path("rotate" in kinds, 30.0)
+    shift_x = path("translate" in kinds, 0.15)
+    shift_y = path("translate" in kinds, 0.10)
+    zoom = np.clip(np.exp(path("zoom" in kinds, 1.0) * np.log(1.4)), 0.7, 1.4)
+    shaking = "shake" in kinds
     degrees = 3.0 if shaking else (0.6 if moving else 0.2)
     shift = 0.015 if shaking else (0.003 if moving else 0.001)
     shakes = [_tremor(rng, times, degrees) for _ in range(3)]
