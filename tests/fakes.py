@@ -75,8 +75,8 @@ class Tables:
     rules: dict[str, AccessRule] = field(default_factory=dict)
     disclosures: dict[str, Disclosure] = field(default_factory=dict)
     gates: dict[str, Gate] = field(default_factory=dict)
-    site_modes: dict[str, ModeRequest] = field(default_factory=dict)
     snapshots: dict[str, tuple[SnapshotRecord, SealedSnapshot]] = field(default_factory=dict)
+    site_modes: dict[str, ModeRequest] = field(default_factory=dict)
 
 
 def _drop(table: dict[str, Any], keep: Any) -> int:
@@ -340,6 +340,13 @@ class _Places:
         found = [p for p in self.t.places.values() if isinstance(p, Building)]
         return sorted(found, key=lambda b: (b.name, b.id))
 
+    def unit(self, unit_id: str) -> Unit:
+        return self._get(Unit, unit_id)
+
+    def units(self) -> list[Unit]:
+        found = [p for p in self.t.places.values() if isinstance(p, Unit)]
+        return sorted(found, key=lambda u: (u.building_id, u.floor, u.label, u.id))
+
     def door(self, door_id: str) -> Door:
         return self._get(Door, door_id)
 
@@ -462,6 +469,14 @@ class _Reads:
     def people(self) -> list[tuple[str, Role, bool]]:
         return [(p.id, p.role, p.moved_out_at is not None) for p in self.t.people.values()]
 
+    def homes(self) -> list[tuple[str, str, int]]:
+        units = {u.id: u for u in self.t.places.values() if isinstance(u, Unit)}
+        return [
+            (p.id, units[p.unit_id].building_id, units[p.unit_id].floor)
+            for p in self.t.people.values()
+            if p.unit_id in units
+        ]
+
     def consenting(self, purpose: ConsentPurpose, now: datetime) -> set[str]:
         found = self.t.consents.values()
         return {c.person_id for c in found if c.purpose is purpose and c.in_force(now)}
@@ -497,8 +512,8 @@ class FakeUnitOfWork:
         self.audit, self.places, self.rules = _Audit(t), _Places(t), _Rules(t)
         self.disclosures = _Disclosures(t)
         self.gates, self.reads = _Gates(t), _Reads(t)
-        self.site_modes = _SiteModes(t)
         self.snapshots = _Snapshots(t)
+        self.site_modes = _SiteModes(t)
 
     def __enter__(self) -> FakeUnitOfWork:
         return self

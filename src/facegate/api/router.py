@@ -15,6 +15,7 @@ from facegate.api.routes import (
     events,
     gates,
     health,
+    lifts,
     me,
     people,
     requests,
@@ -42,10 +43,11 @@ def api_router() -> APIRouter:
         audit,
         doors,
         gates,
+        lifts,
         me,
-        site,
         requests,
         snapshots,
+        site,
     ):
         router.include_router(module.router)
     return router

@@ -59,8 +59,8 @@ app.add_typer(liveness.liveness_app, name="liveness")
 data.register(app)
 server.register(app)
 gate.register(app)
-osdp.register(app)
 install.register(app)
+osdp.register(app)
 
 
 def main() -> None:
