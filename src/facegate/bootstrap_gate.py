@@ -16,13 +16,15 @@ from facegate.bootstrap import SystemClock, build_engine, build_sealer, build_st
 from facegate.config import Settings
 from facegate.domain.clock import Clock
 from facegate.domain.errors import BadInputError, ModelUnavailableError
-from facegate.domain.gate import GateEvent
+from facegate.domain.gate import GateEvent, GateSnapshot
 from facegate.domain.liveness import LivenessSchedule
 from facegate.domain.policy import Target
 from facegate.gate.actuators import HttpRelay, SimulatedDoor
 from facegate.gate.contact import ContactMonitor, MonitoredDoor, alarm_to_outbox
+from facegate.gate.controller import EventSink
 from facegate.gate.fire_input import MqttFireInput, fire_event_recorder, fire_topics
 from facegate.gate.http_upstream import HttpUpstream
+from facegate.gate.lane import LaneLoop
 from facegate.gate.loop import GateLoop, LoopOptions
 from facegate.gate.mqtt import MqttDoor, topic_base
 from facegate.gate.osdp import OsdpBus, OsdpDevice, OsdpRelay, open_channel
@@ -280,7 +282,8 @@ def build_actuator(
     board ``osdp_board`` (default: the reader) on ``bus``.
 
     Raises:
-        BadInputError: ``http`` without ``http_url``, ``osdp`` without a bus.
+        BadInputError: ``http`` without ``http_url``, a lift's URL without ``{floors}``,
+            ``osdp`` without a bus.
     """
     gate = settings.gate
     if gate.actuator == "simulated":
@@ -293,7 +296,7 @@ def build_actuator(
     if gate.actuator == "http":
         if gate.http_url is None:
             raise BadInputError("actuator 'http' needs FACEGATE_GATE__HTTP_URL")
-        return HttpRelay(gate.http_url, gate.ack_timeout_s)
+        return HttpRelay(gate.http_url, gate.ack_timeout_s, lift=target.is_lift)
     kind = "lift" if target.is_lift else "door"
     base = topic_base(gate.mqtt_prefix, gate.mqtt_site, kind, target.id)
     door = MqttDoor(gate.mqtt_host, gate.mqtt_port, base, gate.ack_timeout_s, on_contact)
@@ -301,6 +304,42 @@ def build_actuator(
         name = target.name or target.id
         door.publish_discovery(name, gate.mqtt_prefix, gate.mqtt_site, target.id)
     return door
+
+
+def build_loop(
+    settings: Settings,
+    engine: FaceEngine,
+    snapshot: Callable[[], GateSnapshot],
+    actuator: DoorActuator,
+    outbox: EventSink,
+    clock: Clock,
+) -> GateLoop:
+    """The frame loop of ``settings.gate.profile``: a door's, or a lane's.
+
+    A lane unlocks once per grant (one passage credit each), so a person's presence in
+    view does not hold back the next grant for them (``leave_after_s`` 0).
+
+    Raises:
+        ModelUnavailableError: a liveness model is configured but missing.
+    """
+    gate = settings.gate
+    liveness, schedule = build_gate_liveness(settings)
+    options = LoopOptions(
+        gate.gate_id, gate.unlock_duration_s, gate.decide_after_frames, schedule, gate.card_window_s
+    )
+    if gate.profile == "lane":
+        lane = replace(options, leave_after_s=0.0)
+        return LaneLoop(
+            engine,
+            snapshot,
+            actuator,
+            outbox,
+            liveness,
+            clock,
+            lane,
+            line_fraction=gate.lane_line_fraction,
+        )
+    return GateLoop(engine, snapshot, actuator, outbox, liveness, clock, options)
 
 
 def build_gate(
@@ -345,11 +384,7 @@ def build_gate(
     bus = build_osdp_bus(settings)
     inner = build_actuator(settings, target, None if target.is_lift else monitor.contact, bus)
     actuator: DoorActuator = MonitoredDoor(inner, monitor)
-    liveness, schedule = build_gate_liveness(settings)
-    options = LoopOptions(
-        gate.gate_id, gate.unlock_duration_s, gate.decide_after_frames, schedule, gate.card_window_s
-    )
-    loop = GateLoop(engine, holder, actuator, outbox, liveness, clock, options)
+    loop = build_loop(settings, engine, holder, actuator, outbox, clock)
     if gate.tailgate_face_px > 0 and not target.is_lift:
         loop.watch_tailgating(gate.tailgate_face_px, gate.unlock_duration_s + 3.0)
     monitor.on_closed = loop.controller.door_cycled

@@ -299,6 +299,11 @@ class GateSettings:
         event_max_age_s: the server refuses a gate's event that occurred longer ago
             than this (seconds, default 2592000: 30 days, the longest outage an outbox
             is expected to bridge), or more than 300 s in its future.
+        profile: ``door`` (default: one person at a time, the primary face decides) or
+            ``lane`` (metro-style: several people in view, each decided on the move and
+            paired with the person reaching the gate line; see :mod:`facegate.gate.lane`).
+        lane_line_fraction: for ``lane``, the face height at the gate line as a fraction
+            of the frame's height (default 0.25; set it for the camera's mounting).
         snapshot_max_age_s: a gate deciding offline from a snapshot older than this
             logs an error every 10 minutes (it keeps deciding from it: it has nothing
             better, and denying every resident during a long outage is worse); seconds,
@@ -339,6 +344,8 @@ class GateSettings:
     http_timeout_s: float = 5.0
     snapshot_max_age_s: float = 86_400.0
     event_max_age_s: float = 2_592_000.0
+    profile: Literal["door", "lane"] = "door"
+    lane_line_fraction: float = 0.25
 
     def liveness_schedule(self) -> LivenessSchedule:
         """The liveness schedule these settings give (windows, step, presentation length).
