@@ -40,12 +40,15 @@ def test_expiry_overwrites_the_descriptor_in_the_buffer() -> None:
     quota = FaceQuota(QuotaRule(1, 60.0), capacity=4)
     row = quota.give(face(3), 0.0)
     assert np.array_equal(quota._vectors[row], face(3))
-    assert quota.expire(59.0) == 0 and len(quota) == 1
-    assert quota.expire(60.0) == 1 and len(quota) == 0
+    assert quota.expire(59.0) == 0
+    assert len(quota) == 1
+    assert quota.expire(60.0) == 1
+    assert len(quota) == 0
     assert not quota._vectors.any()
     quota.give(face(4), 61.0)
     quota.wipe()
-    assert not quota._vectors.any() and len(quota) == 0
+    assert not quota._vectors.any()
+    assert len(quota) == 0
 
 
 def test_a_full_memory_and_a_bad_descriptor_are_refused() -> None:
@@ -63,7 +66,7 @@ def test_a_full_memory_and_a_bad_descriptor_are_refused() -> None:
 
 @pytest.mark.parametrize(("items", "window_s"), [(0, 60.0), (1, 0.0), (1, float("nan"))])
 def test_a_rule_without_items_or_window_is_refused(items: int, window_s: float) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"item|window"):
         QuotaRule(items, window_s)
 
 
