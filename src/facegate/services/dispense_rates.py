@@ -80,31 +80,46 @@ def dispense_rates(
     """
     people = [p for p, rows in descriptors.items() if len(rows) > 0]
     served = {p: np.asarray(descriptors[p][0], dtype=np.float64) for p in people}
-    refused = returns = 0
-    for person in people:
-        for row in descriptors[person][1:]:
-            returns += 1
-            refused += int(np.linalg.norm(np.asarray(row) - served[person]) <= threshold)
-    one_errors = one_trials = 0
+    counts: dict[str, list[int]] = {}  # per set: refused, returns, one errors, one trials
     full_errors = full_trials = 0
     for person in people:
+        tally = counts.setdefault(_set_of(person), [0, 0, 0, 0])
+        for row in descriptors[person][1:]:
+            tally[1] += 1
+            tally[0] += int(np.linalg.norm(np.asarray(row) - served[person]) <= threshold)
         others = [p for p in people if p != person]
         memory = np.stack([served[p] for p in others])
-        same_set = np.stack([served[p] for p in others if _set_of(p) == _set_of(person)])
+        same_set = [served[p] for p in others if _set_of(p) == _set_of(person)]
         for row in descriptors[person]:
             probe = np.asarray(row, dtype=np.float64)
             full_trials += 1
             full_errors += int(np.linalg.norm(memory - probe, axis=1).min() <= threshold)
-            if len(same_set):
-                near = np.linalg.norm(same_set - probe, axis=1) <= threshold
-                one_errors += int(near.sum())
-                one_trials += len(same_set)
+            if same_set:
+                near = np.linalg.norm(np.stack(same_set) - probe, axis=1) <= threshold
+                tally[2] += int(near.sum())
+                tally[3] += len(same_set)
+    refused, returns, one_errors, one_trials = (
+        sum(t[i] for t in counts.values()) for i in range(4)
+    )
+    missed = _rate(returns - refused, returns)
     return {
         "threshold": threshold,
         "people": len(people),
         "photos": sum(len(descriptors[p]) for p in people),
-        "repeat_detection": _rate(refused, returns),
-        "repeat_missed": _rate(returns - refused, returns),
+        "repeat_detection": {
+            "count": refused,
+            "of": returns,
+            "rate": round(refused / returns, 6) if returns else None,
+            "lower_95": round(1.0 - missed["upper_95"], 6),
+        },
+        "repeat_missed": missed,
         "false_refusal_one_served": _rate(one_errors, one_trials),
         "false_refusal_full_window": _rate(full_errors, full_trials) | {"served": len(people) - 1},
+        "by_set": {
+            name: {
+                "repeat_detected": f"{t[0]}/{t[1]}",
+                "false_refusal_one_served": f"{t[2]}/{t[3]}",
+            }
+            for name, t in sorted(counts.items())
+        },
     }
