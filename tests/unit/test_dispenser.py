@@ -3,12 +3,15 @@ tests/integration/test_dispense_real.py), and the rates' counting."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from typer.testing import CliRunner
 
+from facegate.cli import app
 from facegate.domain.faces import Box
 from facegate.domain.liveness import LivenessSchedule
 from facegate.domain.policy import FaceEvidence
@@ -126,3 +129,19 @@ def test_rates_count_returns_and_strangers() -> None:
     assert report["false_refusal_one_served"]["count"] == 1
     assert report["false_refusal_one_served"]["of"] == 5
     assert report["false_refusal_full_window"]["count"] == 1
+
+
+def test_the_command_refuses_bad_input_before_starting(tmp_path: Path) -> None:
+    clip = tmp_path / "clip.avi"
+    clip.write_bytes(b"x")
+    runs = {
+        "no source": ["dispense", "--json"],
+        "no file": ["dispense", "--video", str(tmp_path / "none.avi"), "--json"],
+        "no items": ["dispense", "--video", str(clip), "--items", "0", "--json"],
+        "no window": ["dispense", "--video", str(clip), "--per-minutes", "0", "--json"],
+        "no actuator": ["dispense", "--video", str(clip), "--actuator", "relay", "--json"],
+    }
+    for name, args in runs.items():
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 3, (name, result.output)
+        assert json.loads(result.stdout)["error"]["kind"] == "bad_input", name
