@@ -137,6 +137,10 @@ def dispense(
 def build_dispenser(settings: Settings, rule: QuotaRule, dispenser_id: str) -> Dispenser:
     """A dispenser from ``settings`` (engine, liveness, actuator) and the quota ``rule``.
 
+    Its threshold is ``FACEGATE_MATCHING__THRESHOLD`` when set, else
+    :data:`~facegate.gate.dispense_quota.DISPENSE_THRESHOLD` (a site's calibration file
+    is not read: a dispenser has no site).
+
     Raises:
         BadInputError: the actuator's settings are incomplete.
         ModelUnavailableError: a liveness model is configured but missing.
@@ -150,7 +154,12 @@ def build_dispenser(settings: Settings, rule: QuotaRule, dispenser_id: str) -> D
     )
     from facegate.domain.policy import Target
     from facegate.gate.dispense import Dispenser
-    from facegate.gate.dispense_quota import COUNTER_FILE, FaceQuota, ItemCounter
+    from facegate.gate.dispense_quota import (
+        COUNTER_FILE,
+        DISPENSE_THRESHOLD,
+        FaceQuota,
+        ItemCounter,
+    )
     from facegate.gate.perception import PerceptionOptions
 
     liveness, schedule = build_gate_liveness(settings)
@@ -162,9 +171,17 @@ def build_dispenser(settings: Settings, rule: QuotaRule, dispenser_id: str) -> D
     options = PerceptionOptions(schedule, settings.gate.decide_after_frames)
     counter = ItemCounter(settings.data_dir / COUNTER_FILE)
     closers = [] if bus is None else [bus.close]
+    threshold = settings.matching.threshold or DISPENSE_THRESHOLD
     clock = SystemClock()
     return Dispenser(
-        engine, liveness, options, door, FaceQuota(rule), counter, clock, closers=closers
+        engine,
+        liveness,
+        options,
+        door,
+        FaceQuota(rule, threshold),
+        counter,
+        clock,
+        closers=closers,
     )
 
 
