@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from facegate.domain.errors import BadInputError
 from facegate.gate.dispense_quota import FaceQuota, ItemCounter, QuotaMemoryFullError, QuotaRule
 
 
@@ -81,3 +82,11 @@ def test_the_counter_keeps_counts_per_hour_and_nothing_else(tmp_path: Path) -> N
         "total": 3,
     }
     assert ItemCounter(path).total == 3
+
+
+def test_a_file_that_is_not_a_counter_is_refused_and_kept(tmp_path: Path) -> None:
+    path = tmp_path / "dispensed.json"
+    path.write_text('{"faces": [0.1, 0.2]}')
+    with pytest.raises(BadInputError, match="item counter"):
+        ItemCounter(path)
+    assert path.read_text() == '{"faces": [0.1, 0.2]}'

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from facegate.domain.errors import BadInputError
 from facegate.domain.matching import DEFAULT_MATCH_THRESHOLD, FloatArray
 
 DISPENSE_THRESHOLD = DEFAULT_MATCH_THRESHOLD
@@ -152,14 +153,20 @@ class ItemCounter:
 
     Args:
         path: the file (created with its folder when missing).
+
+    Raises:
+        BadInputError: the file exists but is not a counter (it is left as it is).
     """
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.hours: dict[str, int] = {}
         if path.is_file():
-            loaded = json.loads(path.read_text(encoding="utf-8"))
-            self.hours = {str(k): int(v) for k, v in loaded.get("hours", {}).items()}
+            try:
+                loaded = json.loads(path.read_text(encoding="utf-8"))
+                self.hours = {str(k): int(v) for k, v in loaded["hours"].items()}
+            except (ValueError, TypeError, KeyError, AttributeError) as error:
+                raise BadInputError(f"{path}: not a dispenser's item counter") from error
 
     @property
     def total(self) -> int:
