@@ -443,6 +443,9 @@ class _Reads:
     def passes(self) -> list[VisitorPass]:
         return sorted(self.t.passes.values(), key=lambda p: p.id)
 
+    def person_names(self, person_ids: Iterable[str]) -> dict[str, str]:
+        return {i: self.t.people[i].name for i in set(person_ids) if i in self.t.people}
+
 
 class FakeUnitOfWork:
     def __init__(self, store: FakeStore) -> None:

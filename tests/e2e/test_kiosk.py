@@ -159,7 +159,9 @@ def _door(page: Any, server: Server, person_id: str) -> Setup:
     assert row.locator("td").nth(3).inner_text() == "card, face"
     door_id = str(row.get_attribute("data-door"))
     page.goto(f"{server.url}/console/rules")
-    page.fill("input[name=person_id]", person_id)
+    page.fill("#person-find input[name=who]", "Sam Resident")
+    page.click("#person-find button[type=submit]")
+    page.select_option("#person-pick", person_id)
     page.check(f"input[name=door_ids][value='{door_id}']")
     page.fill("input[name=start]", "00:00")
     page.fill("input[name=end]", "23:59")

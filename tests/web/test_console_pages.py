@@ -237,7 +237,7 @@ def test_doors_page_issues_kiosk_and_edge_keys_bound_to_the_door(site: Site) -> 
         data={"csrf_token": csrf, "kind": "edge", "gate_id": "north-1", "label": "pole"},
     )
     assert edge.status_code == 200, edge.text
-    assert 'id="gate-id">north-1<' in edge.text
+    assert 'id="gate-id" value="north-1"' in edge.text
     assert "/kiosk/" not in edge.text
     keys = client.get("/console/doors").text
     table = re.search(r'<table id="keys">(.*?)</table>', keys, re.S)

@@ -20,13 +20,18 @@ from facegate.http.deps import server_deps
 from facegate.http.security import Principal
 from facegate.services import accounts, activity, credentials, overview, places, retention
 from facegate.services.context import ServiceContext
-from facegate.services.paging import MAX_PAGE
+from facegate.services.names import names_for
+from facegate.services.paging import MAX_PAGE, MAX_QUERY
+from facegate.web.i18n import translator
+from facegate.web.labels import audit_lines
+from facegate.web.picker import pick
 from facegate.web.render import (
     ADMINS,
     AUDITORS,
     READERS,
     STAFF,
     context_of,
+    language,
     poster,
     redirect,
     render,
@@ -150,21 +155,28 @@ def rules(
     principal: Reader,
     added: Annotated[str, Query(max_length=64)] = "",
     page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
+    who: Annotated[str, Query(max_length=MAX_QUERY)] = "",
 ) -> Response:
-    """A page of the access rules in force (the read is audited) and a form for new ones."""
+    """A page of the access rules in force (the read is audited) and a form for new ones.
+
+    ``who`` searches people by name for the form's person picker.
+    """
     context = context_of(request, principal)
     doors = places.list_doors(context)
     found = places.list_rules(context, page)
+    names = names_for(context, (r.person_id for r in found.items))
     return render(
         request,
         "rules.html",
         rules=found.items,
         listing=found,
         q="",
-        door_names={d.id: d.name for d in doors},
+        door_names=names.places,
+        names=names,
         doors=doors,
         roles=[r.value for r in Role],
         added=added,
+        picker=pick(context, who),
     )
 
 
@@ -198,10 +210,18 @@ def add_rule(
 
 
 @router.get("/alerts", response_class=HTMLResponse)
-def alerts(request: Request, principal: Reader) -> Response:
-    """The alert list with each entry's reason, legal basis and expiry."""
+def alerts(
+    request: Request, principal: Reader, who: Annotated[str, Query(max_length=MAX_QUERY)] = ""
+) -> Response:
+    """The alert list with each entry's reason, legal basis and expiry.
+
+    ``who`` searches people by name for the form's person picker.
+    """
     context = context_of(request, principal)
-    return render(request, "alerts.html", alerts=activity.list_alerts(context))
+    found = activity.list_alerts(context)
+    names = names_for(context, (a.person_id for a in found))
+    picker = pick(context, who)
+    return render(request, "alerts.html", alerts=found, names=names, picker=picker)
 
 
 @router.post("/alerts")
@@ -239,8 +259,16 @@ def events(
     reason: Reason | None = None,
     since: str = "",
     until: str = "",
+    who: Annotated[str, Query(max_length=MAX_QUERY)] = "",
 ) -> Response:
-    """Access decisions with filters (door, person, outcome, reason, dates)."""
+    """Access decisions with filters (door, person, outcome, reason, dates).
+
+    ``who`` finds people by name: one match filters by them, several fill a select.
+    """
+    context = context_of(request, principal)
+    picker = pick(context, who)
+    if not person_id and picker.total == 1:
+        person_id = picker.matches[0].id
     query = EventQuery(
         door_id=door_id or None,
         person_id=person_id or None,
@@ -250,7 +278,6 @@ def events(
         until=_day(until, end=True),
         limit=EVENTS_SHOWN,
     )
-    context = context_of(request, principal)
     found = activity.search_events(context, query)
     filters = {"door_id": door_id, "person_id": person_id, "outcome": outcome, "since": since}
     filters |= {"until": until, "reason": reason.value if reason else ""}
@@ -261,14 +288,20 @@ def events(
         doors=places.list_doors(context),
         reasons=[r.value for r in Reason],
         filters=filters,
+        names=names_for(context, [person_id, *(e.person_id for e in found)]),
+        picker=picker,
+        picker_chosen=person_id,
     )
 
 
 @router.get("/audit", response_class=HTMLResponse)
 def audit(request: Request, principal: AuditReader, after_seq: int = 0) -> Response:
     """The audit log (administrators and auditors only; the read is itself audited)."""
-    records = activity.read_audit(context_of(request, principal), max(after_seq, 0), 200)
-    return render(request, "audit.html", records=records)
+    context = context_of(request, principal)
+    records = activity.read_audit(context, max(after_seq, 0), 200)
+    names = names_for(context, (r.subject_id for r in records))
+    lines = audit_lines(records, names, translator(language(request)))
+    return render(request, "audit.html", records=records, lines=lines)
 
 
 @router.get("/retention", response_class=HTMLResponse)
