@@ -39,6 +39,7 @@ from facegate.domain.events import Event
 from facegate.domain.faces import UploadedPhoto
 from facegate.domain.matching import FloatArray
 from facegate.domain.people import ConsentPurpose, ConsentRecord, Person, Role
+from facegate.domain.reasons import Reason
 from facegate.domain.site import Building, Door, Lift, Site, Unit
 
 
@@ -287,6 +288,13 @@ class _Events:
 
     def delete_before(self, moment: datetime) -> int:
         return _drop(self.t.events, lambda e: e.occurred_at >= moment)
+
+    def counts_since(self, moment: datetime) -> list[tuple[str, Reason, int]]:
+        counts: dict[tuple[str, Reason], int] = {}
+        for e in self.t.events.values():
+            if e.occurred_at >= moment:
+                counts[(e.door_id, e.reason)] = counts.get((e.door_id, e.reason), 0) + 1
+        return [(door, reason, n) for (door, reason), n in sorted(counts.items())]
 
 
 class _Audit:

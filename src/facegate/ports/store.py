@@ -19,6 +19,7 @@ from facegate.domain.disclosure import Disclosure
 from facegate.domain.events import Event, EventQuery
 from facegate.domain.matching import FloatArray
 from facegate.domain.people import ConsentRecord, Person, Role
+from facegate.domain.reasons import Reason
 from facegate.domain.site import Building, Door, Lift, Site, Unit
 from facegate.ports.accounts import AccountRepository
 from facegate.ports.archive import TableRepository
@@ -226,6 +227,10 @@ class EventRepository(Protocol):
 
     def search(self, query: EventQuery) -> list[Event]:
         """Events matching ``query``, newest first, at most ``query.limit``."""
+        ...
+
+    def counts_since(self, moment: datetime) -> list[tuple[str, Reason, int]]:
+        """``(door id, reason, how many)`` of the events at or after ``moment``."""
         ...
 
     def received(self, key: str) -> bool:

@@ -34,7 +34,7 @@ ENUMS: tuple[tuple[str, type[StrEnum]], ...] = (
     ("method", ConsentMethod),
     ("purpose", ConsentPurpose),
     ("gate_event", GateEventKind),
-    ("reason", Reason),
+    ("why", Reason),  # staff words; the kiosk's ``reason.*`` words speak to residents
 )
 """Message key prefix of each enum the console shows (``door_kind.entrance``...)."""
 
