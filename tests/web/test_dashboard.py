@@ -127,3 +127,11 @@ def test_opening_the_dashboard_is_audited_its_refreshes_are_not(alarmed: Site) -
 def test_residents_may_not_see_the_dashboard(alarmed: Site) -> None:
     client, _ = log_in(alarmed, "ann")
     assert client.get("/console/panel").status_code == 403
+
+
+def test_the_site_icon_is_served_where_browsers_ask(site: Site) -> None:
+    answer = site.client().get("/favicon.ico")
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("image/svg+xml")
+    assert answer.content.startswith(b"<svg")
+    assert site.client().get("/static/favicon.svg").status_code == 200

@@ -1,0 +1,111 @@
+"""The dashboard in a real browser: a door goes unlocked and back as its kiosk grants a card.
+
+`facegate serve` as a process, Debian's Chromium via Playwright; the page is never reloaded
+after the grant: the live event stream brings the change. Screenshots go to the test's
+artefacts folder. Skips with a reason when Chromium or Playwright is absent.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from e2e_support import ARGS, CHROMIUM, Server, log_in, running_server, shot
+
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(), reason="no /usr/bin/chromium (apt-get install chromium)"
+)
+WAIT_MS = 20_000
+PHONE_PX = 390
+"""The phone width the console must fit (the manager walks the site with one)."""
+PHONE_PAGES = (
+    "/console",
+    "/console/people",
+    "/console/doors",
+    "/console/rules",
+    "/console/alerts",
+    "/console/events",
+    "/console/audit",
+    "/console/retention",
+)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with running_server(tmp_path_factory.mktemp("site")) as running:
+        yield running
+
+
+def _setup(page: Any, server: Server) -> tuple[str, str]:
+    """A door accepting cards, a resident with a card and a rule, a kiosk key: (door, key)."""
+    page.goto(f"{server.url}/console/doors")
+    page.fill("#add-door input[name=name]", "Garden door")
+    page.click("#add-door button[type=submit]")
+    row = page.locator("tr", has_text="Garden door")
+    door_id = str(row.get_attribute("data-door"))
+    page.goto(f"{server.url}/console/people")
+    page.fill("#person-name", "Mei Wong")
+    page.click("#add-person button[type=submit]")
+    page.wait_for_url(re.compile(r".*/console/people/[0-9a-f-]{36}$"))
+    page.fill("input[name=number]", "CARD-77")
+    page.click("form[action$='/cards'] button[type=submit]")
+    page.goto(f"{server.url}/console/rules?who=Mei")
+    page.select_option("#person-pick", label="Mei Wong (Resident)")
+    page.check(f"input[name=door_ids][value='{door_id}']")
+    page.fill("input[name=start]", "00:00")
+    page.fill("input[name=end]", "23:59")
+    page.click("#rule-form button[type=submit]")
+    page.wait_for_url(re.compile(r".*/console/rules\?added=.+"))
+    page.goto(f"{server.url}/console/doors")
+    page.locator(f"tr[data-door='{door_id}'] button").click()
+    return door_id, page.inner_text("#device-secret").strip()
+
+
+def test_the_dashboard_shows_a_door_unlock_and_lock_again_as_a_kiosk_grants(
+    server: Server, tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    shots: list[Path] = []
+    with sync_playwright() as play:
+        browser = play.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        page = browser.new_page(locale="en-GB", viewport={"width": PHONE_PX, "height": 844})
+        page.set_default_timeout(WAIT_MS)
+        page.goto(f"{server.url}/console")
+        log_in(page, server.admin, server.password)
+        page.wait_for_url(re.compile(r".*/console$"))
+        door_id, secret = _setup(page, server)
+        page.goto(f"{server.url}/console")
+        row = page.locator(f"#door-states tr[data-door='{door_id}']")
+        expect(row).to_have_attribute("data-state", "locked")
+        expect(page.locator("#live")).to_have_text(re.compile("Live"))
+        shot(page, tmp_path, "dashboard_locked", shots)
+        answer = page.request.post(
+            f"{server.url}/api/v1/doors/{door_id}/credentials",
+            data={"kind": "card", "value": "CARD-77"},
+            headers={"x-device-key": secret},
+        )
+        assert answer.ok, answer.text()
+        assert answer.json()["granted"] is True
+        expect(row).to_have_attribute("data-state", "unlocked")
+        expect(row.locator("td.entries")).to_have_text("1")
+        expect(page.locator("#feed li.granted", has_text="Mei Wong")).to_have_count(1)
+        shot(page, tmp_path, "dashboard_unlocked", shots)
+        expect(row).to_have_attribute("data-state", "locked", timeout=WAIT_MS)
+        page.goto(f"{server.url}/lang/zh?next=/console")
+        zh = page.locator("main").inner_text()
+        assert "已锁" in zh
+        words = set(re.findall(r"[A-Za-z0-9_.\-]+", zh))  # a gate id "kiosk-12ab" is one word
+        raw = words & {"locked", "unlocked", "granted", "kiosk", "edge", "motion", "unknown", "ok"}
+        assert not raw, f"raw values {raw} on the Chinese dashboard"
+        shot(page, tmp_path, "dashboard_zh", shots)
+        page.goto(f"{server.url}/lang/en?next=/console")
+        for name in PHONE_PAGES:
+            page.goto(f"{server.url}{name}")
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= PHONE_PX, f"{name} is {width} px wide on a {PHONE_PX} px phone"
+        browser.close()
+    assert all(p.stat().st_size > 0 for p in shots)
