@@ -44,7 +44,8 @@ from facegate.store.passwords import Argon2Hasher
 from facegate.vision.models import DESCRIPTOR_MODEL_ID
 
 SILENT_CHECK_S = 15.0
-"""How often the server looks for gates gone silent (seconds)."""
+"""How often the server looks for gates gone silent (seconds; at least twice per silence
+limit when that is shorter than 30 s)."""
 
 
 def _admin_from_settings(settings: Settings, deps: ServerDeps) -> None:
@@ -86,7 +87,8 @@ def build_server(settings: Settings) -> ServerDeps:
     )
     _admin_from_settings(settings, deps)
     wire_gate_pipeline(deps)
-    watch_silent_gates(deps, _silent_gates(deps, settings.gate.silent_after_s))
+    silence_s = settings.gate.silent_after_s
+    watch_silent_gates(deps, _silent_gates(deps, silence_s), min(SILENT_CHECK_S, silence_s / 2))
     return deps
 
 

@@ -26,6 +26,7 @@ SEEDS = (
     "/console/events?who=Ann",
     "/console/audit",
     "/console/retention",
+    "/console/gates",
 )
 MAX_PAGES = 40
 """Pages one walk reads at most (every page type of a populated site fits)."""

@@ -163,7 +163,8 @@ def _day_start(context: ServiceContext, now: datetime) -> datetime:
     return local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(now.tzinfo)
 
 
-def _gate_line(item: GateHealth, now: datetime, timing: Timing, liveness: str) -> GateLine:
+def gate_line(item: GateHealth, now: datetime, timing: Timing, liveness: str) -> GateLine:
+    """``item`` as the console shows it at ``now``."""
     seen = None if item.last_seen is None else (now - item.last_seen).total_seconds()
     sync = item.report.last_sync
     return GateLine(
@@ -232,7 +233,7 @@ def _door_line(
     mine = [(a["type"], _when(a)) for a in alarms if a.get("door_id") == target_id]
     state = door_state(now, last_grant, mine, timing.unlock_s, timing.alarm_active_s)
     gates = [
-        _gate_line(item, now, timing, kiosk_liveness)
+        gate_line(item, now, timing, kiosk_liveness)
         for item in health
         if item.target_id == target_id
     ]

@@ -9,7 +9,16 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from facegate.domain.errors import FacegateError
-from facegate.web import auth, console_home, console_people, console_site, portal, public, reset
+from facegate.web import (
+    auth,
+    console_gates,
+    console_home,
+    console_people,
+    console_site,
+    portal,
+    public,
+    reset,
+)
 from facegate.web.render import answer_error
 
 
@@ -21,6 +30,7 @@ def install(app: FastAPI) -> None:
     """
     static = Path(str(files("facegate.web") / "static"))
     app.mount("/static", StaticFiles(directory=static), name="static")
-    for module in (auth, console_home, console_people, console_site, portal, public, reset):
+    routers = (auth, console_home, console_gates, console_people, console_site, portal, public)
+    for module in (*routers, reset):
         app.include_router(module.router)
     app.add_exception_handler(FacegateError, answer_error)
