@@ -8,7 +8,9 @@ artefacts folder. Skips with a reason when Chromium or Playwright is absent.
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,8 @@ pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(), reason="no /usr/bin/chromium (apt-get install chromium)"
 )
 WAIT_MS = 20_000
+SILENT_AFTER_S = 2
+"""The server's silence limit for edge gates here (seconds; 60 by default)."""
 PHONE_PX = 390
 """The phone width the console must fit (the manager walks the site with one)."""
 PHONE_PAGES = (
@@ -35,7 +39,8 @@ PHONE_PAGES = (
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    with running_server(tmp_path_factory.mktemp("site")) as running:
+    quiet = {"FACEGATE_GATE__SILENT_AFTER_S": str(SILENT_AFTER_S)}
+    with running_server(tmp_path_factory.mktemp("site"), extra_env=quiet) as running:
         yield running
 
 
@@ -107,5 +112,79 @@ def test_the_dashboard_shows_a_door_unlock_and_lock_again_as_a_kiosk_grants(
             page.goto(f"{server.url}{name}")
             width = page.evaluate("document.documentElement.scrollWidth")
             assert width <= PHONE_PX, f"{name} is {width} px wide on a {PHONE_PX} px phone"
+        browser.close()
+    assert all(p.stat().st_size > 0 for p in shots)
+
+
+def _door_of(page: Any, server: Server, name: str) -> str:
+    page.goto(f"{server.url}/console/doors")
+    return str(page.locator("tr", has_text=name).get_attribute("data-door"))
+
+
+def _register_edge_gate(page: Any, server: Server, door_id: str) -> str:
+    """Register the edge gate ``yard-1`` on the gates page; its device key."""
+    page.goto(f"{server.url}/console/gates")
+    form = page.locator("#register-gate")
+    form.locator("select[name=target_id]").select_option(door_id)
+    form.locator("input[name=gate_id]").fill("yard-1")
+    form.locator("select[name=kind]").select_option("edge")
+    form.locator("input[name=camera]").fill("rtsp://10.0.0.21/stream1")
+    form.locator("button[type=submit]").click()
+    command = page.input_value("#start-command")
+    assert "FACEGATE_GATE__GATE_ID=yard-1" in command
+    return page.inner_text("#device-secret").strip()
+
+
+def _forced(door_id: str) -> dict[str, Any]:
+    return {
+        "key": str(uuid.uuid4()),
+        "gate_id": "yard-1",
+        "kind": "door_forced_open",
+        "door_id": door_id,
+        "occurred_at": datetime.now(UTC).isoformat(),
+        "granted": False,
+        "reason": None,
+        "person_id": None,
+        "pass_id": None,
+        "floors": [],
+        "scores": {},
+        "note": "contact opened while locked",
+    }
+
+
+def test_a_silent_gate_and_a_forced_door_raise_alarms_on_the_dashboard(
+    server: Server, tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    shots: list[Path] = []
+    with sync_playwright() as play:
+        browser = play.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        page = browser.new_page(locale="en-GB", viewport={"width": PHONE_PX, "height": 844})
+        page.set_default_timeout(WAIT_MS)
+        page.goto(f"{server.url}/console/gates")
+        log_in(page, server.admin, server.password)
+        page.wait_for_url(re.compile(r".*/console/gates$"))
+        page.goto(f"{server.url}/console/doors")
+        page.fill("#add-door input[name=name]", "Yard door")
+        page.click("#add-door button[type=submit]")
+        door_id = _door_of(page, server, "Yard door")
+        secret = _register_edge_gate(page, server, door_id)
+        shot(page, tmp_path, "gate_registered", shots)
+        page.goto(f"{server.url}/console")
+        expect(page.locator("#live")).to_have_text(re.compile("Live"))
+        silent = page.locator("#alarms li.alarm[data-alarm=gate_silent]", has_text="Yard door")
+        expect(silent).to_have_count(1)  # never polled: offline after the silence limit
+        row = page.locator(f"#door-states tr[data-door='{door_id}']")
+        expect(row.locator(".gate.offline")).to_have_count(1)
+        answer = page.request.post(
+            f"{server.url}/api/v1/gates/yard-1/events",
+            data={"events": [_forced(door_id)]},
+            headers={"x-device-key": secret},
+        )
+        assert answer.ok, answer.text()
+        expect(row).to_have_attribute("data-state", "forced")
+        expect(page.locator("#alarms li.alarm[data-alarm=door_forced_open]")).to_have_count(1)
+        shot(page, tmp_path, "dashboard_alarms", shots)
         browser.close()
     assert all(p.stat().st_size > 0 for p in shots)
