@@ -9,11 +9,13 @@ from facegate.api.routes import (
     audit,
     auth,
     credentials,
+    disclosures,
     doors,
     enrollment,
     events,
     gates,
     health,
+    layout,
     me,
     people,
     users,
@@ -38,6 +40,8 @@ def api_router() -> APIRouter:
         doors,
         gates,
         me,
+        layout,
+        disclosures,
     ):
         router.include_router(module.router)
     return router
