@@ -315,6 +315,10 @@ class _Audit:
     def all(self) -> list[AuditRecord]:
         return list(self.t.audit)
 
+    def newest(self, before_seq: int | None, limit: int) -> list[AuditRecord]:
+        below = [r for r in self.t.audit if before_seq is None or r.seq < before_seq]
+        return sorted(below, key=lambda r: -r.seq)[:limit]
+
     def first_after(self, moment: datetime) -> AuditRecord | None:
         return next((r for r in self.t.audit if r.occurred_at >= moment), None)
 

@@ -49,7 +49,7 @@ def _walk(client: TestClient) -> dict[str, str]:
         assert answer.status_code == 200, (url, answer.text[:300])
         seen[url] = answer.text
         for link in visible(answer.text).links:
-            if link.startswith("/console") and "after_seq" not in link and link not in seen:
+            if link.startswith("/console") and "before_seq" not in link and link not in seen:
                 queue.append(link)
     return seen
 
@@ -108,3 +108,18 @@ def test_the_rules_form_picks_a_person_by_name(site: Site, who: str, shown: str)
         assert site.other_id not in picked.group(1)
     else:
         assert picked is None
+
+
+def test_the_audit_log_shows_the_newest_first_and_pages_back(site: Site) -> None:
+    populate(site)
+    client, _ = log_in(site, "auditor")
+    html = client.get("/console/audit").text
+    seqs = [int(s) for s in re.findall(r'<tr data-seq="(\d+)"', html)]
+    assert len(seqs) > 10
+    assert seqs == sorted(seqs, reverse=True)
+    older = re.search(r'href="/console/audit\?before_seq=(\d+)"', html)
+    if len(seqs) < 200:
+        assert seqs[-1] == 1
+        assert older is None
+    back = client.get("/console/audit", params={"before_seq": seqs[2]}).text
+    assert [int(s) for s in re.findall(r'<tr data-seq="(\d+)"', back)][:2] == seqs[3:5]

@@ -281,6 +281,10 @@ class AuditRepository(Protocol):
         """Every record in sequence order."""
         ...
 
+    def newest(self, before_seq: int | None, limit: int) -> list[AuditRecord]:
+        """At most ``limit`` records below ``before_seq`` (all when ``None``), newest first."""
+        ...
+
     def first_after(self, moment: datetime) -> AuditRecord | None:
         """The oldest record that occurred at or after ``moment``."""
         ...

@@ -341,6 +341,13 @@ class SqlAuditRepository:
         """Every record in sequence order."""
         return [_audit(r) for r in self._session.scalars(select(AuditRow).order_by(AuditRow.seq))]
 
+    def newest(self, before_seq: int | None, limit: int) -> list[AuditRecord]:
+        """At most ``limit`` records below ``before_seq`` (all when ``None``), newest first."""
+        query = select(AuditRow).order_by(AuditRow.seq.desc()).limit(limit)
+        if before_seq is not None:
+            query = query.where(AuditRow.seq < before_seq)
+        return [_audit(r) for r in self._session.scalars(query)]
+
     def first_after(self, moment: datetime) -> AuditRecord | None:
         """The oldest record that occurred at or after ``moment``."""
         query = select(AuditRow).where(AuditRow.occurred_at >= moment).order_by(AuditRow.seq)

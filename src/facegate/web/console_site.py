@@ -41,6 +41,8 @@ from facegate.web.render import (
 router = APIRouter(prefix="/console", include_in_schema=False)
 EVENTS_SHOWN = 100
 """Most recent events the events page shows at once (the filters narrow them)."""
+AUDIT_SHOWN = 200
+"""Audit records the audit page shows at once (newest first)."""
 
 Reader = Annotated[Principal, Depends(viewer(READERS))]
 AuditReader = Annotated[Principal, Depends(viewer(AUDITORS))]
@@ -295,10 +297,15 @@ def events(
 
 
 @router.get("/audit", response_class=HTMLResponse)
-def audit(request: Request, principal: AuditReader, after_seq: int = 0) -> Response:
-    """The audit log (administrators and auditors only; the read is itself audited)."""
+def audit(
+    request: Request, principal: AuditReader, before_seq: Annotated[int | None, Query(ge=1)] = None
+) -> Response:
+    """The audit log, newest first (administrators and auditors; the read is audited).
+
+    ``before_seq`` pages back: the records below it.
+    """
     context = context_of(request, principal)
-    records = activity.read_audit(context, max(after_seq, 0), 200)
+    records = activity.read_audit_newest(context, before_seq, AUDIT_SHOWN)
     names = names_for(context, (r.subject_id for r in records))
     lines = audit_lines(records, names, translator(language(request)))
     return render(request, "audit.html", records=records, lines=lines)
