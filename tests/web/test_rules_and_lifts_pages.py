@@ -68,7 +68,7 @@ def test_an_operator_adds_a_lift_on_the_doors_page(site: Site) -> None:
         follow_redirects=False,
     )
     assert answer.status_code == 303
-    assert answer.headers["location"] == "/console/doors"
+    assert answer.headers["location"] == "/console/doors?done=lift"
     assert "Lift 1: -1, 0, 1, 2" in client.get("/console/doors").text
 
 

@@ -41,6 +41,8 @@ from facegate.web.render import (
 router = APIRouter(prefix="/console", include_in_schema=False)
 EVENTS_SHOWN = 100
 """Most recent events the events page shows at once (the filters narrow them)."""
+DONE = frozenset({"door", "lift", "revoked", "alert"})
+"""What a site-page form reports done (``?done=...``; message ``done.<code>``)."""
 AUDIT_SHOWN = 200
 """Audit records the audit page shows at once (newest first)."""
 
@@ -51,8 +53,10 @@ AdminPost = Annotated[Principal, Depends(poster(ADMINS))]
 
 
 @router.get("/doors", response_class=HTMLResponse)
-def doors(request: Request, principal: Reader) -> Response:
-    """Doors, lifts and (for administrators) device keys."""
+def doors(
+    request: Request, principal: Reader, done: Annotated[str, Query(max_length=32)] = ""
+) -> Response:
+    """Doors, lifts and (for administrators) device keys; ``done`` confirms a form."""
     context = context_of(request, principal)
     is_admin = principal.user is not None and principal.user.role in ADMINS
     return render(
@@ -68,6 +72,7 @@ def doors(request: Request, principal: Reader) -> Response:
         kinds=[k.value for k in DoorKind],
         modes=[m.value for m in CredentialMode],
         credential_kinds=[k.value for k in CredentialKind],
+        done=done if done in DONE else "",
     )
 
 
@@ -89,7 +94,7 @@ def add_door(
 ) -> Response:
     """Add a door."""
     places.add_door(context_of(request, principal), name, kind, mode, accepted or [])
-    return redirect("/console/doors")
+    return redirect("/console/doors?done=door")
 
 
 MAX_FLOORS = 500
@@ -125,7 +130,7 @@ def add_lift(
 ) -> Response:
     """Add a lift to a building, serving a comma-separated list of floors."""
     places.add_lift(context_of(request, principal), building_id, name, _floors(floors))
-    return redirect("/console/doors")
+    return redirect("/console/doors?done=lift")
 
 
 @router.post("/doors/{door_id}/keys", response_class=HTMLResponse)
@@ -148,7 +153,7 @@ def issue_key(
 def revoke_key(request: Request, principal: AdminPost, key_id: str) -> Response:
     """Revoke a device key at once."""
     accounts.revoke_device_key(context_of(request, principal), key_id)
-    return redirect("/console/doors")
+    return redirect("/console/doors?done=revoked")
 
 
 @router.get("/rules", response_class=HTMLResponse)
@@ -213,7 +218,10 @@ def add_rule(
 
 @router.get("/alerts", response_class=HTMLResponse)
 def alerts(
-    request: Request, principal: Reader, who: Annotated[str, Query(max_length=MAX_QUERY)] = ""
+    request: Request,
+    principal: Reader,
+    who: Annotated[str, Query(max_length=MAX_QUERY)] = "",
+    done: Annotated[str, Query(max_length=32)] = "",
 ) -> Response:
     """The alert list with each entry's reason, legal basis and expiry.
 
@@ -223,7 +231,8 @@ def alerts(
     found = activity.list_alerts(context)
     names = names_for(context, (a.person_id for a in found))
     picker = pick(context, who)
-    return render(request, "alerts.html", alerts=found, names=names, picker=picker)
+    shown = done if done in DONE else ""
+    return render(request, "alerts.html", alerts=found, names=names, picker=picker, done=shown)
 
 
 @router.post("/alerts")
@@ -238,7 +247,7 @@ def add_alert(
     """Put a person on the alert list for ``days`` (reason and legal basis required)."""
     context = context_of(request, principal)
     credentials.add_alert(context, person_id, reason, legal_basis, timedelta(days=days))
-    return redirect("/console/alerts")
+    return redirect("/console/alerts?done=alert")
 
 
 def _day(text: str, end: bool = False) -> datetime | None:
