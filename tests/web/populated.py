@@ -9,18 +9,20 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import time, timedelta
+from datetime import date, time, timedelta
 from html.parser import HTMLParser
 
 from api_site import Site
 from facegate.domain.access import TimeWindow
 from facegate.domain.accounts import GateKind
+from facegate.domain.disclosure import DataClass
 from facegate.domain.gate import GateEvent, GateEventKind
 from facegate.domain.people import ConsentMethod, ConsentPurpose, Role
 from facegate.domain.reasons import Reason
 from facegate.domain.site import CredentialKind, CredentialMode, DoorKind
-from facegate.services import accounts, credentials, people, places, rights
+from facegate.services import accounts, credentials, disclosures, people, places, rights
 from facegate.services.consent import grant_consent
+from facegate.services.disclosures import DisclosureRequest
 from facegate.services.gate_sync import receive_events
 
 
@@ -104,6 +106,16 @@ def populate(site: Site) -> Populated:
         ),
     ]
     receive_events(ctx, events)
+    handed = DisclosureRequest(
+        "City Police",
+        "warrant 7",
+        (site.resident_id, gone.id),
+        frozenset({DataClass.EVENTS, DataClass.PERSON}),
+        date(2026, 3, 1),
+        date(2026, 3, 1),
+        "Site manager",
+    )
+    disclosures.record_disclosure(ctx, handed)
     rights.erase_person(ctx, gone.id)
     return Populated(entrance.id, inner.id, lift.id, edge.key.gate_id, kiosk.key.gate_id)
 

@@ -79,6 +79,11 @@ def test_no_console_page_shows_an_id_as_a_label(site: Site) -> None:
     assert "Front lobby" in events
     assert "Ann Lee" in events
     assert "a removed record" in pages["/console/audit"]  # the erased person's records
+    disclosed = re.search(r"<td>a disclosure</td><td>([^<]*)</td>", pages["/console/audit"])
+    assert disclosed is not None
+    assert re.search(
+        r"people: (Ann Lee, a removed record|a removed record, Ann Lee)(;|$)", disclosed.group(1)
+    )
     assert "north-1" in pages["/console/doors"]
     assert made.entrance_id in events  # ids do stay in links and filters
 

@@ -23,7 +23,7 @@ from facegate.services.context import ServiceContext
 from facegate.services.names import names_for
 from facegate.services.paging import MAX_PAGE, MAX_QUERY
 from facegate.web.i18n import translator
-from facegate.web.labels import audit_lines
+from facegate.web.labels import audit_lines, ids_in
 from facegate.web.picker import pick
 from facegate.web.render import (
     ADMINS,
@@ -315,7 +315,7 @@ def audit(
     """
     context = context_of(request, principal)
     records = activity.read_audit_newest(context, before_seq, AUDIT_SHOWN)
-    names = names_for(context, (r.subject_id for r in records))
+    names = names_for(context, ids_in(records))
     lines = audit_lines(records, names, translator(language(request)))
     return render(request, "audit.html", records=records, lines=lines)
 

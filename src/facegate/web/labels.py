@@ -15,6 +15,7 @@ from enum import StrEnum
 
 from facegate.domain.accounts import AccountRole, GateKind
 from facegate.domain.audit import AuditRecord, DetailValue
+from facegate.domain.disclosure import DataClass
 from facegate.domain.gate import GateEventKind
 from facegate.domain.people import ConsentMethod, ConsentPurpose, Role
 from facegate.domain.reasons import Reason
@@ -34,6 +35,7 @@ ENUMS: tuple[tuple[str, type[StrEnum]], ...] = (
     ("method", ConsentMethod),
     ("purpose", ConsentPurpose),
     ("gate_event", GateEventKind),
+    ("data_class", DataClass),
     ("why", Reason),  # staff words; the kiosk's ``reason.*`` words speak to residents
 )
 """Message key prefix of each enum the console shows (``door_kind.entrance``...)."""
@@ -83,6 +85,12 @@ def _value(value: DetailValue, names: Names, t: Callable[..., str]) -> str:
     if isinstance(value, bool):
         return t("label.yes") if value else t("label.no")
     text = str(value)
+    if "," in text:  # a list of ids or values (``person_ids``, ``accepted``)
+        return ", ".join(_one(part, names, t) for part in text.split(",") if part)
+    return _one(text, names, t)
+
+
+def _one(text: str, names: Names, t: Callable[..., str]) -> str:
     named = names.of(text)
     if named is not None:
         return named
@@ -106,17 +114,36 @@ def detail_pairs(
 ) -> list[tuple[str, str]]:
     """An audit record's details as ``(label, value)`` pairs, ``None`` values left out."""
     return [
-        (_word(t, f"detail.{key}", key), _value(value, names, t))
+        (_word(t, f"detail.{key}", enum_label(t)(key)), _value(value, names, t))
         for key, value in details.items()
         if value is not None and key not in HIDDEN_DETAILS
     ]
+
+
+def ids_in(records: list[AuditRecord]) -> set[str]:
+    """Every id the records name (subjects and ids inside details), to look names up."""
+    found = {r.subject_id for r in records if r.subject_id}
+    for record in records:
+        for value in record.details.values():
+            found.update(UUID.findall(str(value)))
+    return found
+
+
+def _subject(record: AuditRecord, names: Names, t: Callable[..., str]) -> str:
+    """The record's subject by name; an unnamed one by its kind (``a disclosure``)."""
+    if not record.subject_id:
+        return ""
+    if names.of(record.subject_id) is None and UUID.fullmatch(record.subject_id):
+        kind = record.action.partition(".")[0]
+        return _word(t, f"subject.{kind}", t("label.removed"))
+    return _value(record.subject_id, names, t)
 
 
 def audit_lines(records: list[AuditRecord], names: Names, t: Callable[..., str]) -> list[AuditLine]:
     """The records as the audit page shows them."""
     lines = []
     for record in records:
-        subject = _value(record.subject_id, names, t) if record.subject_id else ""
+        subject = _subject(record, names, t)
         lines.append(
             AuditLine(
                 record,
