@@ -152,7 +152,7 @@ def _forced(door_id: str) -> dict[str, Any]:
     }
 
 
-def test_a_silent_gate_and_a_forced_door_raise_alarms_on_the_dashboard(
+def test_a_silent_gate_and_a_forced_door_raise_alarms_acknowledged_on_the_dashboard(
     server: Server, tmp_path: Path
 ) -> None:
     from playwright.sync_api import expect, sync_playwright
@@ -184,7 +184,14 @@ def test_a_silent_gate_and_a_forced_door_raise_alarms_on_the_dashboard(
         )
         assert answer.ok, answer.text()
         expect(row).to_have_attribute("data-state", "forced")
-        expect(page.locator("#alarms li.alarm[data-alarm=door_forced_open]")).to_have_count(1)
+        forced = page.locator("#alarms li.alarm[data-alarm=door_forced_open]")
+        expect(forced).to_have_count(1)
         shot(page, tmp_path, "dashboard_alarms", shots)
+        forced.locator("input[name=note]").fill("checked on site: door was kicked")
+        forced.locator("button[type=submit]").click()
+        page.wait_for_url(re.compile(r".*/console$"))
+        expect(forced).to_have_count(0)
+        expect(row).to_have_attribute("data-state", "locked")
+        shot(page, tmp_path, "dashboard_acknowledged", shots)
         browser.close()
     assert all(p.stat().st_size > 0 for p in shots)

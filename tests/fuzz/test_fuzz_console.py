@@ -35,6 +35,7 @@ from facegate.web import (
     console_home,
     console_people,
     console_site,
+    console_work,
     portal,
     public,
     reset,
@@ -149,8 +150,8 @@ def _params(dependant: Any, kind: str) -> list[Any]:
 
 def _routes() -> list[PageRoute]:
     found = []
-    pages = (auth, console_home, console_gates, console_people, console_site, portal, public)
-    for module in (*pages, reset):
+    pages = (auth, console_home, console_gates, console_people, console_site, console_work)
+    for module in (*pages, portal, public, reset):
         for route in module.router.routes:
             assert isinstance(route, APIRoute)
             dependant = route.dependant

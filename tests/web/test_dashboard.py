@@ -14,6 +14,7 @@ from populated import populate
 from api_site import Site
 from facegate.domain.gate import GateEvent, GateEventKind, GateReport
 from facegate.domain.reasons import Reason
+from facegate.services.alarm_log import alarm_recorder
 from facegate.services.alarms import AlarmFeed, AlarmService
 from facegate.services.gate_health import BOARD
 from facegate.services.gate_sync import receive_events
@@ -25,7 +26,7 @@ UNLOCK_S = 5.0
 
 @pytest.fixture
 def alarmed(site: Site) -> Iterator[Site]:
-    site.deps.alarms = AlarmService([], AlarmFeed())
+    site.deps.alarms = AlarmService([], AlarmFeed(), record=alarm_recorder(site.context))
     BOARD.clear()
     yield site
     BOARD.clear()
@@ -135,3 +136,27 @@ def test_the_site_icon_is_served_where_browsers_ask(site: Site) -> None:
     assert answer.headers["content-type"].startswith("image/svg+xml")
     assert answer.content.startswith(b"<svg")
     assert site.client().get("/static/favicon.svg").status_code == 200
+
+
+def test_an_alarm_acknowledged_on_the_dashboard_leaves_it(alarmed: Site) -> None:
+    made = populate(alarmed)
+    clock = alarmed.deps.clock
+    assert isinstance(clock, FakeClock)
+    clock.advance(seconds=UNLOCK_S + 1)
+    key = str(uuid.uuid4())
+    held = GateEvent(key, "north-1", GateEventKind.DOOR_HELD_OPEN, made.entrance_id, clock.now())
+    assert alarmed.deps.alarms is not None
+    alarmed.deps.alarms.raise_event(held)
+    client, csrf = log_in(alarmed, "operator")
+    panel = client.get("/console/panel").text
+    assert state_of(panel, made.entrance_id) == "held"
+    assert f'action="/console/alarms/{key}/ack"' in panel
+    done = client.post(
+        f"/console/alarms/{key}/ack",
+        data={"note": "propped by movers", "back": "/console", "csrf_token": csrf},
+        follow_redirects=False,
+    )
+    assert done.headers["location"] == "/console"
+    panel = client.get("/console/panel").text
+    assert f'data-key="{key}"' not in panel
+    assert state_of(panel, made.entrance_id) == "locked"

@@ -14,6 +14,7 @@ from facegate.domain.accounts import GateKind
 from facegate.domain.gate import GateReport
 from facegate.domain.site import CredentialKind, CredentialMode, DoorKind
 from facegate.services import accounts, places
+from facegate.services.alarm_log import alarm_recorder
 from facegate.services.alarms import AlarmFeed, AlarmService, SilentGateWatch
 from facegate.services.gate_health import BOARD, silent_gates
 from facegate.web.console_gates import start_command
@@ -22,7 +23,7 @@ from fakes import FakeClock
 
 @pytest.fixture
 def gated(site: Site) -> Iterator[Site]:
-    site.deps.alarms = AlarmService([], AlarmFeed())
+    site.deps.alarms = AlarmService([], AlarmFeed(), record=alarm_recorder(site.context))
     BOARD.clear()
     places.add_door(
         site.context, "Side gate", DoorKind.GATE, CredentialMode.ANY_OF, [CredentialKind.CARD]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from facegate.api.routes import (
+    alarms,
     alerts,
     audit,
     auth,
@@ -18,6 +19,8 @@ from facegate.api.routes import (
     layout,
     me,
     people,
+    requests,
+    snapshots,
     users,
 )
 
@@ -35,6 +38,7 @@ def api_router() -> APIRouter:
         enrollment,
         credentials,
         alerts,
+        alarms,
         events,
         audit,
         doors,
@@ -42,6 +46,8 @@ def api_router() -> APIRouter:
         me,
         layout,
         disclosures,
+        requests,
+        snapshots,
     ):
         router.include_router(module.router)
     return router

@@ -3,10 +3,11 @@
 What it knows of a door comes from three places the server already has: the gates'
 latest reports (:mod:`facegate.services.gate_health`), the access events (today's counts
 in one grouped query, the last grants of the last few seconds) and the alarms raised
-while this server runs (:class:`facegate.services.alarms.AlarmFeed`). A door is
+stored in the alarm log (:mod:`facegate.services.alarm_log`). A door is
 *unlocked* for ``unlock_s`` after a grant, *forced* or *held* for ``alarm_active_s``
-after such an alarm (the latest of these wins), else *locked*. *Open* needs the door
-contact's state, which gates report only as alarms today: it is never inferred.
+after such an alarm until it is acknowledged (the latest of these wins), else *locked*.
+*Open* needs the door contact's state, which gates report only as alarms today: it is
+never inferred.
 
 Its reads are not audited one by one (the page refreshes itself every few seconds, like
 the live event stream's polls); opening the dashboard is (:func:`open_dashboard`).
@@ -14,13 +15,14 @@ the live event stream's polls); opening the dashboard is (:func:`open_dashboard`
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from facegate.domain.accounts import GateKind
+from facegate.domain.alarms import AlarmRecord
 from facegate.domain.events import Event, EventQuery
 from facegate.domain.gate import GateEventKind
 from facegate.domain.reasons import Reason
@@ -127,7 +129,7 @@ class Dashboard:
         doors: every door, then every lift, by name.
         entries: granted decisions today, all doors.
         denials: refused decisions today by reason, all doors.
-        alarms: the alarms raised today while this server ran, newest first.
+        alarms: the alarms not yet acknowledged, newest first.
         recent: the latest events, newest first.
         day_start: where "today" began (UTC), midnight in the site's time zone.
     """
@@ -135,7 +137,7 @@ class Dashboard:
     doors: list[DoorLine]
     entries: int
     denials: dict[Reason, int]
-    alarms: list[Mapping[str, str]]
+    alarms: list[AlarmRecord]
     recent: list[Event]
     day_start: datetime
 
@@ -178,7 +180,7 @@ def gate_line(item: GateHealth, now: datetime, timing: Timing, liveness: str) ->
 
 def build_dashboard(
     context: ServiceContext,
-    alarms: Sequence[Mapping[str, str]],
+    alarms: Sequence[AlarmRecord],
     timing: Timing,
     kiosk_liveness: str,
     board: GateBoard = BOARD,
@@ -187,7 +189,8 @@ def build_dashboard(
 
     Args:
         context: who asks.
-        alarms: the alarms raised while this server ran (:func:`alarm_payload` dicts).
+        alarms: the latest stored alarms, acknowledged or not
+            (:func:`facegate.services.alarm_log.list_alarms`).
         timing: how long grants, silences and alarms count.
         kiosk_liveness: the liveness mode the server decides kiosk frames with.
         board: the gates' latest reports.
@@ -204,9 +207,9 @@ def build_dashboard(
         counts = uow.events.counts_since(start)
         grants = uow.events.search(EventQuery(granted=True, since=now - _s(timing.unlock_s)))
         recent = uow.events.search(EventQuery(limit=FEED_SIZE))
-    today = [a for a in alarms if _when(a) >= start]
+    active = [a for a in alarms if a.acked_at is None]
     lines = [
-        _door_line(target, now, health, counts, grants, today, timing, kiosk_liveness)
+        _door_line(target, now, health, counts, grants, active, timing, kiosk_liveness)
         for target in targets
     ]
     denials: dict[Reason, int] = {}
@@ -214,7 +217,7 @@ def build_dashboard(
         if reason is not Reason.GRANTED:
             denials[reason] = denials.get(reason, 0) + n
     entries = sum(n for _, reason, n in counts if reason is Reason.GRANTED)
-    newest = sorted(today, key=_when, reverse=True)
+    newest = sorted(active, key=lambda a: a.occurred_at, reverse=True)
     return Dashboard(lines, entries, denials, newest, recent, start)
 
 
@@ -224,13 +227,13 @@ def _door_line(
     health: list[GateHealth],
     counts: list[tuple[str, Reason, int]],
     grants: list[Event],
-    alarms: list[Mapping[str, str]],
+    alarms: list[AlarmRecord],
     timing: Timing,
     kiosk_liveness: str,
 ) -> DoorLine:
     target_id, name, is_lift = target
     last_grant = max((e.occurred_at for e in grants if e.door_id == target_id), default=None)
-    mine = [(a["type"], _when(a)) for a in alarms if a.get("door_id") == target_id]
+    mine = [(a.kind.value, a.occurred_at) for a in alarms if a.door_id == target_id]
     state = door_state(now, last_grant, mine, timing.unlock_s, timing.alarm_active_s)
     gates = [
         gate_line(item, now, timing, kiosk_liveness)
@@ -246,10 +249,6 @@ def _door_line(
 
 def _s(seconds: float) -> timedelta:
     return timedelta(seconds=seconds)
-
-
-def _when(alarm: Mapping[str, str]) -> datetime:
-    return datetime.fromisoformat(alarm["occurred_at"])
 
 
 def open_dashboard(context: ServiceContext) -> None:

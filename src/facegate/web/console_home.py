@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from facegate.http.deps import server_deps
 from facegate.http.security import Principal
-from facegate.services import dashboard
+from facegate.services import alarm_log, dashboard
 from facegate.services.dashboard import DoorState, Timing
 from facegate.services.names import names_for
 from facegate.web.render import READERS, context_of, render, viewer
@@ -31,11 +31,10 @@ def _panel(request: Request, principal: Principal) -> dict[str, Any]:
     deps = server_deps(request)
     gate = deps.settings.gate
     timing = Timing(gate.unlock_duration_s, gate.silent_after_s)
-    feed = deps.alarms.feed if deps.alarms is not None else None
-    alarms = [payload for _, payload in feed.after(0)] if feed is not None else []
     context = context_of(request, principal)
+    alarms = alarm_log.list_alarms(context, active_only=False)
     board = dashboard.build_dashboard(context, alarms, timing, gate.liveness)
-    shown = [e.person_id for e in board.recent] + [a.get("person_id") for a in board.alarms]
+    shown = [e.person_id for e in board.recent] + [a.person_id for a in board.alarms]
     return {
         "board": board,
         "names": names_for(context, shown),

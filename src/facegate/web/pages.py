@@ -15,6 +15,7 @@ from facegate.web import (
     console_home,
     console_people,
     console_site,
+    console_work,
     portal,
     public,
     reset,
@@ -30,7 +31,7 @@ def install(app: FastAPI) -> None:
     """
     static = Path(str(files("facegate.web") / "static"))
     app.mount("/static", StaticFiles(directory=static), name="static")
-    routers = (auth, console_home, console_gates, console_people, console_site, portal, public)
-    for module in (*routers, reset):
+    routers = (auth, console_home, console_gates, console_people, console_site, console_work)
+    for module in (*routers, portal, public, reset):
         app.include_router(module.router)
     app.add_exception_handler(FacegateError, answer_error)

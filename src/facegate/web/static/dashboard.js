@@ -9,11 +9,14 @@
   let busy = false;
 
   async function refresh() {
-    if (busy) return;
+    // Never while someone types an acknowledgement note in the panel.
+    if (busy || panel.contains(document.activeElement)) return;
     busy = true;
     try {
       const answer = await fetch("/console/panel", { credentials: "same-origin" });
-      if (answer.ok) panel.innerHTML = await answer.text();
+      const html = answer.ok ? await answer.text() : null;
+      // Someone may have started an acknowledgement while the panel was on its way.
+      if (html !== null && !panel.contains(document.activeElement)) panel.innerHTML = html;
     } catch (err) {
       live.textContent = words.offline;
     } finally {
