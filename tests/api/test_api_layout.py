@@ -80,3 +80,16 @@ def test_disclosures_are_recorded_by_admins_and_read_by_auditors(site: Site) -> 
     assert site.client("operator").get("/api/v1/disclosures").status_code == 403
     ghost = {**body, "person_ids": ["nobody"]}
     assert site.client("admin").post("/api/v1/disclosures", json=ghost).status_code == 404
+
+
+def test_people_are_searched_by_name_a_page_at_a_time(site: Site) -> None:
+    reader = site.client("auditor")
+    everyone = reader.get("/api/v1/people")
+    assert "x-total-count" not in everyone.headers  # the whole list, as before
+    found = reader.get("/api/v1/people", params={"q": "chen"})
+    assert found.headers["x-total-count"] == "1"
+    assert [p["name"] for p in found.json()] == ["Bo Chen"]
+    first = reader.get("/api/v1/people", params={"page": 1})
+    assert first.headers["x-total-count"] == str(len(everyone.json()))
+    assert reader.get("/api/v1/people", params={"page": 2}).json() == []
+    assert reader.get("/api/v1/people", params={"q": "x" * 201}).status_code == 422

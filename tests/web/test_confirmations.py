@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from pages import log_in
 
 from api_site import Site
@@ -35,3 +37,19 @@ def test_a_door_added_is_confirmed_and_unknown_codes_show_nothing(site: Site) ->
     assert added.headers["location"] == "/console/doors?done=door"
     assert "Door added." in client.get(added.headers["location"]).text
     assert 'id="done"' not in client.get("/console/doors?done=<script>").text
+
+
+def test_a_building_is_added_on_the_doors_page_then_offered_for_lifts(site: Site) -> None:
+    client, csrf = log_in(site, "operator")
+    added = client.post(
+        "/console/buildings",
+        data={"name": "Tower C", "csrf_token": csrf},
+        follow_redirects=False,
+    )
+    assert added.headers["location"] == "/console/doors?done=building"
+    page = client.get(added.headers["location"]).text
+    assert "Building added." in page
+    assert re.search(r'<select name="building_id" required><option value="[^"]+">Tower C<', page)
+    auditor, auditor_csrf = log_in(site, "auditor")
+    refused = auditor.post("/console/buildings", data={"name": "X", "csrf_token": auditor_csrf})
+    assert refused.status_code == 403

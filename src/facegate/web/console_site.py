@@ -41,7 +41,7 @@ from facegate.web.render import (
 router = APIRouter(prefix="/console", include_in_schema=False)
 EVENTS_SHOWN = 100
 """Most recent events the events page shows at once (the filters narrow them)."""
-DONE = frozenset({"door", "lift", "revoked", "alert"})
+DONE = frozenset({"door", "building", "lift", "revoked", "alert"})
 """What a site-page form reports done (``?done=...``; message ``done.<code>``)."""
 AUDIT_SHOWN = 200
 """Audit records the audit page shows at once (newest first)."""
@@ -95,6 +95,17 @@ def add_door(
     """Add a door."""
     places.add_door(context_of(request, principal), name, kind, mode, accepted or [])
     return redirect("/console/doors?done=door")
+
+
+@router.post("/buildings")
+def add_building(
+    request: Request,
+    principal: StaffPost,
+    name: Annotated[str, Form(min_length=1, max_length=200)],
+) -> Response:
+    """Add a building (its lifts and doors come next)."""
+    places.add_building(context_of(request, principal), name)
+    return redirect("/console/doors?done=building")
 
 
 MAX_FLOORS = 500

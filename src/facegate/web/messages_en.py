@@ -142,7 +142,7 @@ EN: dict[str, str] = {
     "lift.building": "Building",
     "lift.floors": "Floors",
     "lift.floors_hint": "Whole numbers separated by commas, e.g. -1, 0, 1, 2.",
-    "lift.no_buildings": "Add a building first (CSV import or the command line).",
+    "lift.no_buildings": "Add a building first (the form beside, CSV import or command line).",
     "rule.hint": "Let a role, or one person (found by name), through doors in a weekly window "
     "(the site's time zone).",
     "rule.person": "Or one person",

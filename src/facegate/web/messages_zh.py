@@ -137,7 +137,7 @@ ZH: dict[str, str] = {
     "lift.building": "楼栋",
     "lift.floors": "楼层",
     "lift.floors_hint": "用逗号分隔的整数，例如 -1, 0, 1, 2。",
-    "lift.no_buildings": "请先添加楼栋（CSV 导入或命令行）。",
+    "lift.no_buildings": "请先添加楼栋（旁边的表单、CSV 导入或命令行）。",
     "rule.hint": "允许某一身份或某个人（按姓名查找）在每周的时间段内通过指定的门（按小区时区）。",
     "rule.person": "或指定一个人",
     "rule.days": "星期",
