@@ -31,6 +31,7 @@ from facegate.http.security import CSRF_FIELD
 from facegate.services import accounts
 from facegate.web import (
     auth,
+    console_disclosures,
     console_gates,
     console_home,
     console_people,
@@ -150,8 +151,8 @@ def _params(dependant: Any, kind: str) -> list[Any]:
 
 def _routes() -> list[PageRoute]:
     found = []
-    pages = (auth, console_home, console_gates, console_people, console_site, console_work)
-    for module in (*pages, portal, public, reset):
+    consoles = (console_home, console_gates, console_people, console_site, console_work)
+    for module in (auth, *consoles, console_disclosures, portal, public, reset):
         for route in module.router.routes:
             assert isinstance(route, APIRoute)
             dependant = route.dependant

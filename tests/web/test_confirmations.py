@@ -53,3 +53,31 @@ def test_a_building_is_added_on_the_doors_page_then_offered_for_lifts(site: Site
     auditor, auditor_csrf = log_in(site, "auditor")
     refused = auditor.post("/console/buildings", data={"name": "X", "csrf_token": auditor_csrf})
     assert refused.status_code == 403
+
+
+def test_an_admin_records_a_disclosure_the_auditor_reads_it_by_name(site: Site) -> None:
+    client, csrf = log_in(site, "admin")
+    form = client.get("/console/disclosures", params={"who": "Ann"}).text
+    assert f'<option value="{site.resident_id}"' in form
+    done = client.post(
+        "/console/disclosures",
+        data={
+            "person_id": site.resident_id,
+            "requesting_body": "City Police",
+            "legal_basis": "warrant 7",
+            "data_classes": ["events", "person"],
+            "start": "2026-03-01",
+            "end": "2026-03-01",
+            "approved_by": "Site manager",
+            "csrf_token": csrf,
+        },
+        follow_redirects=False,
+    )
+    assert done.headers["location"] == "/console/disclosures?done=true"
+    auditor, _ = log_in(site, "auditor")
+    page = auditor.get("/console/disclosures").text
+    assert f'<a href="/console/people/{site.resident_id}">Ann Lee</a>' in page
+    assert "events, person" in page
+    assert "disclosure-form" not in page  # auditors read, administrators record
+    operator, _ = log_in(site, "operator")
+    assert operator.get("/console/disclosures").status_code == 403

@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from facegate.domain.errors import FacegateError
 from facegate.web import (
     auth,
+    console_disclosures,
     console_gates,
     console_home,
     console_people,
@@ -31,7 +32,7 @@ def install(app: FastAPI) -> None:
     """
     static = Path(str(files("facegate.web") / "static"))
     app.mount("/static", StaticFiles(directory=static), name="static")
-    routers = (auth, console_home, console_gates, console_people, console_site, console_work)
-    for module in (*routers, portal, public, reset):
+    consoles = (console_home, console_gates, console_people, console_site, console_work)
+    for module in (auth, *consoles, console_disclosures, portal, public, reset):
         app.include_router(module.router)
     app.add_exception_handler(FacegateError, answer_error)
