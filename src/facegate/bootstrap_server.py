@@ -18,9 +18,11 @@ from facegate.bootstrap_gate import (
     build_gate_liveness,
 )
 from facegate.config import Settings
+from facegate.domain.accounts import GateKind
 from facegate.domain.errors import ModelUnavailableError
 from facegate.domain.faces import Box
-from facegate.domain.policy import Decision, SiteMode
+from facegate.domain.policy import Decision
+from facegate.gate.kiosk_doors import KioskDoorsOpen
 from facegate.gate.loop import LoopOptions
 from facegate.gate.outbox import SqliteOutbox
 from facegate.gate.per_thread import PerThread, PerThreadFaceWork, PerThreadLiveness
@@ -155,9 +157,7 @@ def wire_gate_pipeline(deps: ServerDeps) -> None:
 
     model_id = DESCRIPTOR_MODEL_ID
     match, _ = settings.match_policy(model_id)
-    store_upstream = StoreUpstream(
-        lambda: deps.store, deps.sealer(), clock, model_id, match, SiteMode(settings.gate.site_mode)
-    )
+    store_upstream = StoreUpstream(lambda: deps.store, deps.sealer(), clock, model_id, match)
     upstream: GateUpstream = store_upstream
     if deps.alarms is not None:
         upstream = AlarmRelay(store_upstream, deps.alarms)
@@ -183,6 +183,17 @@ def wire_gate_pipeline(deps: ServerDeps) -> None:
         snapshots=snapshot_sink(deps),
     )
     deps.opener = ActuatorOpener(pool, gate.unlock_duration_s)
+    KioskDoorsOpen(pool, _kiosk_doors(deps), clock, outbox.put).start(1.0)
+
+
+def _kiosk_doors(deps: ServerDeps) -> Callable[[], list[str]]:
+    """Lists the doors and lifts whose registered gates are kiosks (the server drives them)."""
+
+    def doors() -> list[str]:
+        with deps.store.unit_of_work() as uow:
+            return sorted({g.target_id for g in uow.gates.all() if g.kind is GateKind.KIOSK})
+
+    return doors
 
 
 def snapshot_sink(deps: ServerDeps) -> SnapshotSink | None:

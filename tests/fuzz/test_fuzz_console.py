@@ -34,6 +34,7 @@ from facegate.web import (
     console_disclosures,
     console_gates,
     console_home,
+    console_mode,
     console_people,
     console_site,
     console_work,
@@ -151,8 +152,8 @@ def _params(dependant: Any, kind: str) -> list[Any]:
 
 def _routes() -> list[PageRoute]:
     found = []
-    consoles = (console_home, console_gates, console_people, console_site, console_work)
-    for module in (auth, *consoles, console_disclosures, portal, public, reset):
+    consoles = (console_home, console_gates, console_people, console_site, console_mode)
+    for module in (auth, *consoles, console_work, console_disclosures, portal, public, reset):
         for route in module.router.routes:
             assert isinstance(route, APIRoute)
             dependant = route.dependant

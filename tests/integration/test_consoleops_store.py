@@ -1,5 +1,5 @@
 """Migration 0007_consoleops on SQLite and PostgreSQL: it adds and drops only its own
-tables, and an alarm with its acknowledgement round-trips."""
+tables; alarms, requests and snapshots round-trip."""
 
 from __future__ import annotations
 
@@ -8,8 +8,20 @@ from datetime import UTC, datetime
 from sqlalchemy import inspect
 
 from facegate.domain.gate import GateEvent, GateEventKind
-from facegate.services import alarm_log
+from facegate.domain.requests import RequestKind
+from facegate.domain.retention import RetentionPolicy
+from facegate.services import (
+    alarm_log,
+    event_snapshots,
+    people,
+    retention,
+    rights,
+    site_admin,
+    subject_requests,
+)
 from facegate.services.context import ServiceContext
+from facegate.services.event_snapshots import SnapshotTaken
+from facegate.store.crypto import AesGcmSealer, generate_key
 from facegate.store.database import create_db_engine, current_revision, downgrade, upgrade
 from facegate.store.unit_of_work import SqlStore
 from fakes import FakeClock
@@ -56,5 +68,28 @@ def test_an_alarm_and_its_acknowledgement_round_trip(db_url: str) -> None:
         assert stored.acked_by == "user:guard"
         assert stored.acked_at == clock.now()
         assert alarm_log.list_alarms(context) == []
+    finally:
+        store.close()
+
+
+def test_a_request_and_a_snapshot_round_trip_and_go_with_the_person(db_url: str) -> None:
+    engine = create_db_engine(db_url)
+    upgrade(engine)
+    store = SqlStore(engine)
+    try:
+        clock = FakeClock()
+        context = ServiceContext(store=store, clock=clock, actor="cli:tester")
+        site_admin.init_site(context, "Oak Court", "Europe/Berlin")
+        ann = people.add_person(context, "Ann").id
+        filed = subject_requests.file_request(context, ann, RequestKind.EXPORT, due_days=30)
+        assert subject_requests.queue(context) == [filed.request]
+        sealer = AesGcmSealer(generate_key())
+        taken = SnapshotTaken("event-1", "door-1", ann, "not_allowed_here", b"jpeg")
+        event_snapshots.keep_snapshot(context, sealer, taken)
+        erasure = rights.erase_person(context, ann)
+        assert erasure.counts["snapshots"] == 1
+        done = subject_requests.refuse_request(context, filed.request.id, "person erased")
+        assert subject_requests.queue(context, None) == [done]
+        assert retention.purge(context, RetentionPolicy()).counts["snapshots"] == 0
     finally:
         store.close()

@@ -4,11 +4,18 @@ audited, role-checked, in the API and on the console's alarm page."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from pages import log_in
 
 from api_site import Site
+from facegate.bootstrap_gate import build_alarm_service
+from facegate.domain.accounts import GateKind
 from facegate.domain.gate import GateEvent, GateEventKind
+from facegate.domain.site import CredentialKind, CredentialMode, DoorKind
+from facegate.gate.contact import ContactMonitor, alarm_to_outbox
+from facegate.gate.outbox import SqliteOutbox, event_to_json
+from facegate.services import accounts, places
 from facegate.services.alarm_log import alarm_recorder
 from facegate.services.alarms import AlarmFeed, AlarmService
 
@@ -115,3 +122,35 @@ def test_the_alarm_page_shows_names_and_no_ids_outside_links(site: Site) -> None
     assert "e-mail" not in routing.split("<p")[0]
     text = re.sub(r'(href|action)="[^"]*"', "", page)
     assert re.search(r"[0-9a-f]{8}-[0-9a-f]{4}-", text) is None
+
+
+def test_a_forced_door_a_gate_delivers_lands_in_the_alarm_log(site: Site, tmp_path: Path) -> None:
+    site.deps.alarms = build_alarm_service(
+        site.deps.settings, None, AlarmFeed(), alarm_recorder(site.context)
+    )
+    door = places.add_door(
+        site.context, "North", DoorKind.ENTRANCE, CredentialMode.ANY_OF, [CredentialKind.CARD]
+    ).id
+    secret = accounts.issue_device_key(site.context, door, "gate", GateKind.EDGE, "gate-n").secret
+    outbox = SqliteOutbox(tmp_path / "gate-outbox.db")
+    try:
+        monitor = ContactMonitor(
+            site.deps.clock, 30.0, alarm_to_outbox(outbox, site.deps.clock, "gate-n", door)
+        )
+        monitor.contact("open")
+        batch = {"events": [event_to_json(e) for e in outbox.pending()]}
+    finally:
+        outbox.close()
+    answer = site.client().post(
+        "/api/v1/gates/gate-n/events", json=batch, headers={"X-Device-Key": secret}
+    )
+    assert answer.status_code == 200, answer.text
+    (alarm,) = site.client("operator").get("/api/v1/alarms").json()
+    assert (alarm["type"], alarm["door_id"], alarm["gate_id"]) == (
+        "door_forced_open",
+        door,
+        "gate-n",
+    )
+    page = log_in(site, "operator")[0].get("/console/alarms").text
+    assert "North" in page
+    assert "Door forced open" in page

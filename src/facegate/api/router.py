@@ -20,6 +20,7 @@ from facegate.api.routes import (
     me,
     people,
     requests,
+    site,
     snapshots,
     users,
 )
@@ -48,6 +49,7 @@ def api_router() -> APIRouter:
         disclosures,
         requests,
         snapshots,
+        site,
     ):
         router.include_router(module.router)
     return router

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from facegate import __version__
-from facegate.cli import bench, data, evaluate, faces, gate, install, liveness, server
+from facegate.cli import bench, data, evaluate, faces, gate, install, liveness, osdp, server
 from facegate.cli.context import GlobalOptions
 
 app = typer.Typer(
@@ -60,6 +60,7 @@ data.register(app)
 server.register(app)
 gate.register(app)
 install.register(app)
+osdp.register(app)
 
 
 def main() -> None:

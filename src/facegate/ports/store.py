@@ -24,7 +24,7 @@ from facegate.domain.site import Building, Door, Lift, Site, Unit
 from facegate.domain.snapshots import SealedSnapshot
 from facegate.ports.accounts import AccountRepository
 from facegate.ports.archive import TableRepository
-from facegate.ports.gates import GateRepository, SiteReads
+from facegate.ports.gates import GateRepository, SiteModeRepository, SiteReads
 from facegate.ports.work import AlarmRepository, SnapshotRepository, SubjectRequestRepository
 
 
@@ -394,6 +394,7 @@ class UnitOfWork(Protocol):
     disclosures: DisclosureRepository
     tables: TableRepository
     gates: GateRepository
+    site_modes: SiteModeRepository
     reads: SiteReads
     alarms: AlarmRepository
     requests: SubjectRequestRepository

@@ -24,7 +24,7 @@ from facegate.ports import (
     TemplateRepository,
 )
 from facegate.ports.archive import TableRepository
-from facegate.ports.gates import GateRepository, SiteReads
+from facegate.ports.gates import GateRepository, SiteModeRepository, SiteReads
 from facegate.ports.work import AlarmRepository, SnapshotRepository, SubjectRequestRepository
 from facegate.store.accounts import SqlAccountRepository
 from facegate.store.alarms import SqlAlarmRepository
@@ -46,6 +46,7 @@ from facegate.store.repositories import (
     SqlSiteRepository,
     SqlTemplateRepository,
 )
+from facegate.store.site_modes import SqlSiteModeRepository
 from facegate.store.site_reads import SqlGateRepository, SqlSiteReads
 from facegate.store.snapshots import SqlSnapshotRepository
 from facegate.store.subject_requests import SqlSubjectRequestRepository
@@ -80,6 +81,7 @@ class SqlUnitOfWork:
         self.disclosures: DisclosureRepository = SqlDisclosureRepository(self._session)
         self.tables: TableRepository = SqlTableRepository(self._session)
         self.gates: GateRepository = SqlGateRepository(self._session)
+        self.site_modes: SiteModeRepository = SqlSiteModeRepository(self._session)
         self.reads: SiteReads = SqlSiteReads(self._session)
         self.alarms: AlarmRepository = SqlAlarmRepository(self._session)
         self.requests: SubjectRequestRepository = SqlSubjectRequestRepository(self._session)

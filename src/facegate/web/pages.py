@@ -14,6 +14,7 @@ from facegate.web import (
     console_disclosures,
     console_gates,
     console_home,
+    console_mode,
     console_people,
     console_site,
     console_work,
@@ -32,7 +33,7 @@ def install(app: FastAPI) -> None:
     """
     static = Path(str(files("facegate.web") / "static"))
     app.mount("/static", StaticFiles(directory=static), name="static")
-    consoles = (console_home, console_gates, console_people, console_site, console_work)
-    for module in (auth, *consoles, console_disclosures, portal, public, reset):
+    consoles = (console_home, console_gates, console_people, console_site, console_mode)
+    for module in (auth, *consoles, console_work, console_disclosures, portal, public, reset):
         app.include_router(module.router)
     app.add_exception_handler(FacegateError, answer_error)
