@@ -32,6 +32,7 @@ from facegate.services import accounts
 from facegate.web import (
     auth,
     console_disclosures,
+    console_floors,
     console_gates,
     console_home,
     console_mode,
@@ -153,7 +154,8 @@ def _params(dependant: Any, kind: str) -> list[Any]:
 def _routes() -> list[PageRoute]:
     found = []
     consoles = (console_home, console_gates, console_people, console_site, console_mode)
-    for module in (auth, *consoles, console_work, console_disclosures, portal, public, reset):
+    works = (console_floors, console_work, console_disclosures)
+    for module in (auth, *consoles, *works, portal, public, reset):
         for route in module.router.routes:
             assert isinstance(route, APIRoute)
             dependant = route.dependant
