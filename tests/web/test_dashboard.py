@@ -18,6 +18,7 @@ from facegate.services.alarm_log import alarm_recorder
 from facegate.services.alarms import AlarmFeed, AlarmService
 from facegate.services.gate_health import BOARD
 from facegate.services.gate_sync import receive_events
+from facegate.web.i18n import translator
 from fakes import FakeClock
 
 UNLOCK_S = 5.0
@@ -111,7 +112,8 @@ def test_counts_gates_and_a_forced_door_alarm(alarmed: Site) -> None:
     assert "Lift 1" in html
     kiosk = door_row(html, made.building_door_id)
     assert "offline" in kiosk  # never heard since this server started
-    assert "liveness: motion" in kiosk  # the server decides kiosk frames
+    mode = alarmed.deps.settings.gate.liveness  # the server decides kiosk frames
+    assert f"liveness: {translator('en')('liveness.' + mode)}" in kiosk
 
 
 def test_opening_the_dashboard_is_audited_its_refreshes_are_not(alarmed: Site) -> None:
