@@ -52,7 +52,8 @@ from facegate.vision.images import RgbImage
 from facegate.vision.models import DESCRIPTOR_MODEL_ID
 
 SILENT_CHECK_S = 15.0
-"""How often the server looks for gates gone silent (seconds)."""
+"""How often the server looks for gates gone silent (seconds; at least twice per silence
+limit when that is shorter than 30 s)."""
 
 
 def _admin_from_settings(settings: Settings, deps: ServerDeps) -> None:
@@ -96,7 +97,8 @@ def build_server(settings: Settings) -> ServerDeps:
     )
     _admin_from_settings(settings, deps)
     wire_gate_pipeline(deps).start(1.0)  # kiosk doors held open in free passage and fire
-    watch_silent_gates(deps, _silent_gates(deps, settings.gate.silent_after_s))
+    silence_s = settings.gate.silent_after_s
+    watch_silent_gates(deps, _silent_gates(deps, silence_s), min(SILENT_CHECK_S, silence_s / 2))
     return deps
 
 
