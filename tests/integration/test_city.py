@@ -318,3 +318,44 @@ def test_every_hub_route_by_role(hub: Hub) -> None:
         "/hub/v1/audit/event-reads", headers={"Authorization": f"Bearer {tokens[auditor]}"}
     ).json()
     assert {r["actor"] for r in reads} >= {f"{role}-{tag}" for role in HubRole}
+
+
+def test_transparency_report_hides_small_counts(tmp_path: Path, hub: Hub) -> None:
+    from fastapi.testclient import TestClient
+
+    from facegate.city.wire import DailySummary
+    from facegate.uplink.summary import daily_summary
+
+    now = datetime.now(UTC)
+    district = f"west-{uuid.uuid4().hex[:6]}"
+    site_id, _ = hub.store.add_site({"name": "=HYPERLINK()", "district": district}, now)
+    store = build_store(Settings(data_dir=tmp_path), migrate=True)
+    add_events(store.engine, 9)
+    built = daily_summary(store.engine, site_id, datetime(2026, 11, 28, tzinfo=UTC).date())
+    assert built.counts["entries"] == 6
+    assert built.counts["denials"] == 3
+    assert built.denials_by_reason == {Reason.UNKNOWN_FACE: 3}
+    today = now.date()
+    counts = dict(built.counts, residents=120, face_enrolled=80, card_pin_only=3)
+    hub.store.store_summary(
+        DailySummary(site_id=site_id, day=today, counts=counts,
+                     denials_by_reason={Reason.UNKNOWN_FACE: 7, Reason.WRONG_PIN: 2},
+                     disclosure_bases={"court order": 1}),
+        now,
+    )  # fmt: skip
+    client = TestClient(create_hub_app(hub))
+    document = client.get("/transparency.json").json()
+    mine = next(s for s in document["sites"] if s["site_id"] == site_id)
+    assert (mine["residents"], mine["face_enrolled"], mine["entries"]) == (120, 80, 6)
+    assert (mine["card_pin_only"], mine["denials"]) == ("<5", "<5")
+    assert mine["denials_by_reason"] == {"unknown_face": 7, "wrong_pin": "<5"}
+    assert mine["disclosure_bases"] == {"court order": "<5"}
+    assert next(d for d in document["districts"] if d["district"] == district)["residents"] == 120
+    assert document["retention_days"] == 90
+    csv_text = client.get("/transparency.csv").text
+    assert "'=HYPERLINK()" in csv_text
+    assert "\n=HYPERLINK" not in csv_text
+    page = client.get("/transparency")
+    assert page.status_code == 200
+    assert "&lt;5" in page.text
+    store.close()

@@ -8,7 +8,18 @@ from typing import Annotated
 import typer
 
 from facegate import __version__
-from facegate.cli import bench, data, evaluate, faces, gate, hub, liveness, server, uplink
+from facegate.cli import (
+    bench,
+    bench_city,
+    data,
+    evaluate,
+    faces,
+    gate,
+    hub,
+    liveness,
+    server,
+    uplink,
+)
 from facegate.cli.context import GlobalOptions
 
 app = typer.Typer(
@@ -54,6 +65,7 @@ def main_options(
 faces.register(app)
 app.add_typer(evaluate.eval_app, name="eval")
 app.command()(evaluate.calibrate)
+bench_city.register(bench.bench_app)
 app.add_typer(bench.bench_app, name="bench")
 app.add_typer(liveness.liveness_app, name="liveness")
 data.register(app)

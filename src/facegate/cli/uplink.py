@@ -53,12 +53,17 @@ def run_uplink(
 ) -> None:
     """Send the site's events and health to its hub; apply the hub's notices (until Ctrl-C)."""
     from facegate.uplink.health import site_health
+    from facegate.uplink.summary import summaries_of
 
     settings = settings_from(ctx)
     uplink = build_uplink(settings)
     stderr.print(f"uplink: site {uplink.config.site_id} -> {uplink.config.broker_host}")
     try:
-        uplink.run(site_health(settings, uplink.config.site_id), health_every_s)
+        uplink.run(
+            site_health(settings, uplink.config.site_id),
+            health_every_s,
+            summaries_of(uplink.site_db, uplink.config.site_id),
+        )
     except KeyboardInterrupt:
         stderr.print("uplink: stopped")
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -172,9 +173,9 @@ class HubStore:
         query = select(sites.c.id, sites.c.public_key, sites.c.revoked_at).where(
             sites.c.id.in_(list(site_ids))
         )
-        with self.engine.connect() as connection:
-            rows = connection.execute(query)
-            return {r.id: SiteKey(r.id, r.public_key, r.revoked_at is not None) for r in rows}
+        with translated(), self.engine.connect() as connection:
+            rows = connection.execute(query).all()
+        return {r.id: SiteKey(r.id, r.public_key, r.revoked_at is not None) for r in rows}
 
     def store_events(self, batch: Sequence[tuple[str, WireEvent]], now: datetime) -> int:
         """Insert events in one transaction; duplicates are skipped. Returns rows inserted.
@@ -202,7 +203,7 @@ class HubStore:
         values = health.model_dump(mode="python", exclude={"site_id"})
         values["mode"] = str(health.mode)
         values.update(received_at=now)
-        with self.engine.begin() as connection:
+        with translated(), self.engine.begin() as connection:
             before = connection.execute(
                 select(site_health.c.active_alarms).where(site_health.c.site_id == health.site_id)
             ).scalar()
@@ -228,7 +229,7 @@ class HubStore:
         statement = pg_insert(daily_summaries).values(
             site_id=summary.site_id, day=summary.day, **values
         )
-        with self.engine.begin() as connection:
+        with translated(), self.engine.begin() as connection:
             connection.execute(
                 statement.on_conflict_do_update(index_elements=["site_id", "day"], set_=values)
             )
@@ -286,6 +287,15 @@ def _event_row(site_id: str, event: WireEvent, now: datetime) -> dict[str, Any]:
         "credential": None if event.credential is None else str(event.credential),
         "received_at": now,
     }
+
+
+@contextmanager
+def translated() -> Iterator[None]:
+    """Re-raise database errors as :class:`DatabaseUnavailableError`."""
+    try:
+        yield
+    except SQLAlchemyError as err:
+        raise DatabaseUnavailableError(f"hub database: {_first_line(err)}") from err
 
 
 def _first_line(err: BaseException) -> str:

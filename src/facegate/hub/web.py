@@ -8,11 +8,15 @@ districts gets 404, as if it did not exist.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, Query, Request
+from fastapi.responses import HTMLResponse, Response
+from fastapi.staticfiles import StaticFiles
+from jinja2 import Environment, PackageLoader, select_autoescape
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from facegate import __version__
@@ -98,6 +102,8 @@ def create_hub_app(hub: Hub, publisher: Callable[[], HubPublisher] | None = None
     app.add_middleware(SecurityHeadersMiddleware)
     errors.install(app)
     _routes(app, publisher)
+    _transparency_routes(app)
+    app.mount("/static", StaticFiles(packages=[("facegate.web", "static")]), name="static")
     return app
 
 
@@ -201,6 +207,42 @@ def _routes(app: FastAPI, publisher: Callable[[], HubPublisher] | None) -> None:
             f"hub:{account.username}",
         )
         return {"sent": [n.model_dump(mode="json") for n in issued.sent], "skipped": issued.skipped}
+
+
+def _transparency_routes(app: FastAPI) -> None:
+    from facegate.hub import transparency
+
+    def current(hub: Hub) -> dict[str, Any]:
+        return transparency.report(hub.store, utc_now().date())
+
+    @app.get("/transparency.json")
+    def report_json(hub: HubDep) -> dict[str, Any]:
+        return {**current(hub), "retention_days": hub.settings.retention_days}
+
+    @app.get("/transparency.csv")
+    def report_csv(hub: HubDep) -> Response:
+        return Response(transparency.as_csv(current(hub)), media_type="text/csv; charset=utf-8")
+
+    @app.get("/transparency", response_class=HTMLResponse)
+    def report_page(hub: HubDep) -> HTMLResponse:
+        page = (
+            _templates()
+            .get_template("transparency.html")
+            .render(
+                report=current(hub),
+                columns=(*transparency.STOCK, *transparency.FLOW),
+                retention_days=hub.settings.retention_days,
+            )
+        )
+        return HTMLResponse(page)
+
+
+@functools.cache
+def _templates() -> Environment:
+    return Environment(
+        loader=PackageLoader("facegate.hub", "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+    )
 
 
 def _public_site(row: dict[str, Any]) -> dict[str, Any]:

@@ -29,7 +29,15 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from sqlalchemy import Engine, func, select
 
-from facegate.city.wire import MAX_BATCH_EVENTS, EventBatch, Health, WireEvent, seal, topic
+from facegate.city.wire import (
+    MAX_BATCH_EVENTS,
+    DailySummary,
+    EventBatch,
+    Health,
+    WireEvent,
+    seal,
+    topic,
+)
 from facegate.domain.reasons import Reason
 from facegate.store.schema import EventRow
 from facegate.uplink.state import UplinkConfig, UplinkFiles
@@ -230,20 +238,33 @@ class Uplink:
         health = source(self.backlog())
         self._client.publish(topic(self.config.site_id, "health"), seal(health, self.key), qos=1)
 
+    def publish_summaries(self, summaries: Callable[[], list[DailySummary]]) -> None:
+        """Publish the daily summaries ``summaries`` gives (QoS 1; not waited for)."""
+        for summary in summaries():
+            payload = seal(summary, self.key)
+            self._client.publish(topic(self.config.site_id, "summary"), payload, qos=1)
+
     def run(
         self,
         source: HealthSource,
         health_every_s: float,
-        poll_s: float = 0.2,
+        summaries: Callable[[], list[DailySummary]] | None = None,
         stop: Callable[[], bool] = lambda: False,
+        poll_s: float = 0.2,
     ) -> None:
-        """Publish until ``stop()``: batches as events come, health every ``health_every_s``."""
+        """Publish until ``stop()``.
+
+        Batches go as events come; health, and the daily summaries when given, every
+        ``health_every_s``.
+        """
         self.connect()
         next_health = 0.0
         try:
             while not stop():
                 if time.monotonic() >= next_health and self._client.is_connected():
                     self.publish_health(source)
+                    if summaries is not None:
+                        self.publish_summaries(summaries)
                     next_health = time.monotonic() + health_every_s
                 if self.step() == 0:
                     time.sleep(poll_s if self._inflight is None else INFLIGHT_POLL_S)
