@@ -29,6 +29,7 @@ pattern write facegate/city/%u/events
 pattern write facegate/city/%u/health
 pattern write facegate/city/%u/summary
 pattern read facegate/city/%u/notices
+pattern read facegate/city/%u/acks
 """
 
 

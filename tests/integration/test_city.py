@@ -160,6 +160,7 @@ def test_join_ship_dedup_and_revoke(
         site.uplink.step()
         time.sleep(0.05)
     assert len(_hub_rows(hub, site.site_id)) == 30
+    assert site.uplink.cursor == 30  # moves on the hub's commit, not on the broker's PUBACK
     site.uplink.close()
 
     # And the broker refuses the revoked site's account on a new connection.

@@ -12,6 +12,7 @@ Topics (``<s>`` the site's id on the hub):
 - ``facegate/city/<s>/health``: :class:`Health`, site -> hub, QoS 1.
 - ``facegate/city/<s>/summary``: :class:`DailySummary`, site -> hub, QoS 1.
 - ``facegate/city/<s>/notices``: :class:`Notice`, hub -> site, QoS 1.
+- ``facegate/city/<s>/acks``: :class:`Ack`, hub -> site, QoS 1: a batch is committed.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ MAX_BATCH_EVENTS = 1000
 MAX_MESSAGE_BYTES = 1 << 20
 """Largest envelope a receiver parses (bytes)."""
 
-Channel = Literal["events", "health", "summary", "notices"]
+Channel = Literal["events", "health", "summary", "notices", "acks"]
 SiteId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 
 
@@ -126,6 +127,19 @@ class DailySummary(_Wire):
     counts: dict[Literal[SUMMARY_COUNTS], int]  # type: ignore[valid-type]
     denials_by_reason: dict[Reason, int] = Field(default_factory=dict)
     disclosure_bases: dict[str, int] = Field(default_factory=dict, max_length=50)
+
+
+class Ack(_Wire):
+    """The hub's word that a site's batch ``first_seq..last_seq`` is committed.
+
+    The site's cursor advances on this, not on the broker's PUBACK: a broker that
+    acknowledged a message and then lost it (a restart before the ingest workers'
+    subscription was back) cannot make a site skip events. Signed by the hub.
+    """
+
+    site_id: SiteId
+    first_seq: int = Field(ge=1)
+    last_seq: int = Field(ge=1)
 
 
 NoticeKind = Literal["lockdown", "free_passage", "normal", "announcement"]

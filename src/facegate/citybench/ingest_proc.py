@@ -6,6 +6,7 @@ import json
 import time
 from pathlib import Path
 
+from facegate.city.keys import load_private
 from facegate.files import write_atomically
 from facegate.hub.bootstrap import utc_now
 from facegate.hub.ingest import IngestWorker
@@ -16,10 +17,13 @@ REPORT_EVERY_S = 0.5
 """How often the worker writes its counters (seconds)."""
 
 
-def ingest_process(db_url: str, broker_port: int, client_id: str, report: Path) -> None:
+def ingest_process(
+    db_url: str, broker_port: int, client_id: str, report: Path, key_path: Path
+) -> None:
     """Run one ingest worker with the fixed ``client_id`` forever."""
+    store = HubStore(create_db_engine(db_url))
     worker = IngestWorker(
-        HubStore(create_db_engine(db_url)), "127.0.0.1", broker_port, client_id, utc_now
+        store, "127.0.0.1", broker_port, client_id, utc_now, load_private(key_path)
     )
     worker.start()
     while True:

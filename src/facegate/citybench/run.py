@@ -84,6 +84,8 @@ class _Run:
             hide_password=False
         )
         self.hub: HubStore | None = None
+        self.hub_key = new_private_key()
+        save_private(folder / "hub.pem", self.hub_key)
         self.ingest: dict[int, Any] = {}
         self.site_procs: list[tuple[Any, Any, Any]] = []
         self.peak_rss = 0.0
@@ -114,7 +116,7 @@ class _Run:
 
     def start(self, sites: list[SimSite]) -> None:
         base: dict[str, object] = {"hub_url": "http://bench", "broker_host": "127.0.0.1"}
-        base.update(broker_port=self.broker.port, hub_public_key=public_text(new_private_key()))
+        base.update(broker_port=self.broker.port, hub_public_key=public_text(self.hub_key))
         for worker in range(1, WORKERS + 1):
             self._start_ingest(worker)
         share = -(-len(sites) // self.options.processes)
@@ -131,7 +133,13 @@ class _Run:
         report = self.folder / f"ingest-{worker}.json"
         process = self.ctx.Process(
             target=ingest_process,
-            args=(self.proxied_url, self.broker.port, f"bench-ingest-{worker}", report),
+            args=(
+                self.proxied_url,
+                self.broker.port,
+                f"bench-ingest-{worker}",
+                report,
+                self.folder / "hub.pem",
+            ),
             daemon=True,
         )
         process.start()
@@ -244,7 +252,9 @@ def run_city_bench(options: CityBenchOptions, log: Callable[[str], None]) -> dic
 
 def _phases(run: _Run, sites: list[SimSite]) -> dict[str, Any]:
     options = run.options
-    time.sleep(3.0)  # processes importing and connecting
+    for _, pipe, _ in run.site_procs:  # each process has imported and started its uplinks
+        pipe.recv()
+    time.sleep(2.0)
     log = run.log
     log(f"steady: {options.rate} events/s for {options.steady_s} s")
     since = time.time()

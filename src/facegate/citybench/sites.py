@@ -82,7 +82,7 @@ def site_process(
 ) -> None:
     """Run ``sites`` until told to stop.
 
-    Commands on ``control``: ``("rate", events_per_s)`` for this process's sites
+    Sends ``"ready"`` once its uplinks are connecting. Commands on ``control``: ``("rate", events_per_s)`` for this process's sites
     together, ``("burst", per_site)`` inserts that many at once at every site, then
     answers ``"done"``; ``("stop",)`` ends the process.
     """
@@ -94,6 +94,7 @@ def site_process(
         uplink = Uplink(files, config, load_private(files.key_path), engines[site.site_id])
         uplink.connect()
         uplinks.append(uplink)
+    control.send("ready")
     rate, due, next_tick = 0.0, 0.0, time.monotonic()
     while True:
         if control.poll():

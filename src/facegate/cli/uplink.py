@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -12,6 +13,9 @@ from facegate.cli.output import JsonFlag, emit_json, handles_errors, stderr
 if TYPE_CHECKING:
     from facegate.config import Settings
     from facegate.uplink.runner import Uplink
+
+UPLINK_HEALTH_EVERY_S = 30.0
+"""Seconds between health messages of the uplink inside ``facegate serve``."""
 
 uplink_app = typer.Typer(help="The site's link to a city hub.", no_args_is_help=True)
 
@@ -98,3 +102,29 @@ def build_uplink(settings: Settings) -> Uplink:
         config.accept_free_passage,
     )
     return Uplink(files, config, load_private(files.key_path), store.engine, receiver.receive)
+
+
+def start_if_joined(settings: Settings) -> threading.Event | None:
+    """Run the uplink in a daemon thread when this site has joined a hub (for ``serve``).
+
+    Returns the event that stops it (``None``: not joined, nothing started).
+    """
+    from facegate.uplink.health import site_health
+    from facegate.uplink.state import UplinkFiles
+    from facegate.uplink.summary import summaries_of
+
+    if not UplinkFiles(settings.data_dir / "uplink").joined():
+        return None
+    uplink = build_uplink(settings)
+    stop = threading.Event()
+    health = site_health(settings, uplink.config.site_id)
+    summaries = summaries_of(uplink.site_db, uplink.config.site_id)
+    thread = threading.Thread(
+        target=uplink.run,
+        args=(health, UPLINK_HEALTH_EVERY_S, summaries, stop.is_set),
+        name="uplink",
+        daemon=True,
+    )
+    thread.start()
+    stderr.print(f"uplink: site {uplink.config.site_id} -> {uplink.config.broker_host}")
+    return stop

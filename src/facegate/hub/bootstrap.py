@@ -58,6 +58,7 @@ def build_workers(hub: Hub, count: int, prefix: str = "hub-ingest") -> list[Inge
             settings.broker_port,
             f"{prefix}-{i}",
             utc_now,
+            hub.key,
             settings.broker_credentials,
         )
         for i in range(1, count + 1)

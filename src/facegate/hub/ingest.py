@@ -7,6 +7,10 @@ killed mid-batch gets its unacknowledged messages again when it reconnects with 
 same client id, and the unique index makes the redelivery a no-op. Several workers
 share ``$share/hub/facegate/city/+/<channel>``: the broker spreads messages among them.
 
+After the commit the worker publishes a signed :class:`~facegate.city.wire.Ack` per
+batch on ``facegate/city/<site>/acks``; a site's cursor moves on that, so a message the
+broker acknowledged and then lost is sent again by its site.
+
 Every message is verified with the public key of the site its topic names, and the
 body must claim that same site (a site cannot post as another). A message that fails
 (unknown or revoked site, bad signature, malformed) is logged, counted and acknowledged:
@@ -24,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import paho.mqtt.client as mqtt
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
@@ -31,12 +36,15 @@ from paho.mqtt.properties import Properties
 from facegate.city.keys import public_from_text
 from facegate.city.wire import (
     TOPIC_ROOT,
+    Ack,
     DailySummary,
     EventBatch,
     Health,
     SignatureRefusedError,
     WireEvent,
+    seal,
     site_of_topic,
+    topic,
     unseal,
 )
 from facegate.domain.errors import BadInputError, DatabaseUnavailableError, FacegateError
@@ -86,6 +94,7 @@ class IngestWorker:
         port: broker port.
         client_id: this worker's fixed client id (``hub-ingest-1``...).
         now: the clock (UTC).
+        key: the hub's private key (signs the acknowledgements sent to sites).
         credentials: broker ``(username, password)``, when the broker asks for them.
     """
 
@@ -96,9 +105,10 @@ class IngestWorker:
         port: int,
         client_id: str,
         now: Callable[[], datetime],
+        key: Ed25519PrivateKey,
         credentials: tuple[str, str] | None = None,
     ) -> None:
-        self.store, self.now = store, now
+        self.store, self.now, self.key = store, now, key
         self.counters = IngestCounters()
         self._keys: dict[str, SiteKey] = {}
         self._inbox: queue.Queue[mqtt.MQTTMessage] = queue.Queue()
@@ -168,6 +178,9 @@ class IngestWorker:
             rows.extend(self._accept(message))
         for start in range(0, max(len(rows), 1), MAX_ROWS):
             self._write(rows[start : start + MAX_ROWS])
+        for site_id, first, last in _batches(rows):  # committed: tell each site
+            ack = Ack(site_id=site_id, first_seq=first, last_seq=last)
+            self._client.publish(topic(site_id, "acks"), seal(ack, self.key), qos=1)
         for message in messages:
             self._client.ack(message.mid, message.qos)
         self.counters.messages += len(messages)
@@ -235,6 +248,17 @@ class IngestWorker:
         if known.revoked:
             raise SignatureRefusedError(f"site {site_id!r} is revoked")
         return known.public_key
+
+
+def _batches(rows: list[tuple[str, WireEvent]]) -> list[tuple[str, int, int]]:
+    """``(site, first seq, last seq)`` of each run of one site's rows (one per batch)."""
+    runs: list[tuple[str, int, int]] = []
+    for site_id, event in rows:
+        if runs and runs[-1][0] == site_id and runs[-1][2] == event.seq - 1:
+            runs[-1] = (site_id, runs[-1][1], event.seq)
+        else:
+            runs.append((site_id, event.seq, event.seq))
+    return runs
 
 
 def _same_site(topic_site: str, claimed: str) -> None:

@@ -3,11 +3,13 @@
 One :class:`Uplink` per site: an MQTT 5 client with the fixed id ``site-<site id>``, a
 persistent session (``clean_start=False`` and a session expiry, so notices queued while
 the site was away arrive when it returns) and one batch in flight at a time at QoS 1.
-The cursor (``<data-dir>/uplink/cursor``) advances only when the broker acknowledged
-the batch with success (a PUBACK whose reason code is a failure, e.g. "not authorized"
-after a revoke, keeps the batch pending); a batch not acknowledged within
-:data:`RESEND_AFTER_S` is sent again (the hub drops the duplicate). Delivery is at least
-once; the hub's unique index makes it once.
+The cursor (``<data-dir>/uplink/cursor``) advances only when the hub says the batch is
+committed (a signed :class:`~facegate.city.wire.Ack` on ``facegate/city/<s>/acks``),
+not on the broker's PUBACK: a broker restart that loses an acknowledged message cannot
+make the site skip it. A batch not committed within :data:`RESEND_AFTER_S`, or refused
+by the broker (a PUBACK reason code "not authorized" after a revoke), is sent again
+(the hub drops the duplicate). Delivery is at least once; the hub's unique index makes
+it once.
 
 ``seq`` gaps: on PostgreSQL two transactions may commit their ``seq`` out of order, so a
 batch stops before a gap until the gap is :data:`GAP_WAIT_S` old (a rolled-back or
@@ -29,15 +31,19 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from sqlalchemy import Engine, func, select
 
+from facegate.city.keys import public_from_text
 from facegate.city.wire import (
     MAX_BATCH_EVENTS,
+    Ack,
     DailySummary,
     EventBatch,
     Health,
     WireEvent,
     seal,
     topic,
+    unseal,
 )
+from facegate.domain.errors import FacegateError
 from facegate.domain.reasons import Reason
 from facegate.store.schema import EventRow
 from facegate.uplink.state import UplinkConfig, UplinkFiles
@@ -47,8 +53,8 @@ log = logging.getLogger(__name__)
 SESSION_EXPIRY_S = 7 * 24 * 3600
 """How long the broker keeps a site's session while it is away (seconds)."""
 
-RESEND_AFTER_S = 10.0
-"""A batch not acknowledged after this long is published again (seconds)."""
+RESEND_AFTER_S = 5.0
+"""A batch the hub has not confirmed after this long is published again (seconds)."""
 
 GAP_WAIT_S = 10.0
 """How long a batch waits for a missing ``seq`` before skipping it (seconds)."""
@@ -59,12 +65,10 @@ INFLIGHT_POLL_S = 0.01
 _events = EventRow.__table__
 
 
-_NEVER = mqtt.MQTTMessageInfo(-1)  # stands for a refused batch until it is resent
-
-
 @dataclass
 class _InFlight:
     info: mqtt.MQTTMessageInfo
+    first_seq: int
     last_seq: int
     sent_at: float
     payload: bytes
@@ -101,6 +105,8 @@ class Uplink:
         self.cursor = files.cursor()
         self.sent_events = 0
         self.refused_batches = 0
+        self._hub_key = public_from_text(config.hub_public_key)
+        self._hub_acked: tuple[int, int] = (0, 0)
         self._inflight: _InFlight | None = None
         self._refused_mids: set[int] = set()
         self._gap_since: float | None = None
@@ -110,8 +116,9 @@ class Uplink:
         if config.broker_password is not None:
             self._client.username_pw_set(config.site_id, config.broker_password)
         self._client.on_publish = self._on_publish
-        notices = topic(config.site_id, "notices")
-        self._client.on_connect = lambda c, *_: c.subscribe(notices, qos=1)
+        notices, acks = topic(config.site_id, "notices"), topic(config.site_id, "acks")
+        self._client.on_connect = lambda c, *_: c.subscribe([(notices, 1), (acks, 1)])
+        self._client.message_callback_add(acks, self._on_ack)
         if on_notice is not None:
 
             def notice(_c: mqtt.Client, _u: object, message: mqtt.MQTTMessage) -> None:
@@ -122,6 +129,15 @@ class Uplink:
     def _on_publish(self, _c: mqtt.Client, _u: object, mid: int, code: object, _p: object) -> None:
         if getattr(code, "is_failure", False):  # e.g. 0x87 not authorized (revoked, ACL)
             self._refused_mids.add(mid)
+
+    def _on_ack(self, _c: mqtt.Client, _u: object, message: mqtt.MQTTMessage) -> None:
+        try:
+            ack = unseal(bytes(message.payload), self._hub_key, Ack)
+        except FacegateError as err:
+            log.warning("uplink: ignored an acknowledgement (%s)", err)
+            return
+        if ack.site_id == self.config.site_id:
+            self._hub_acked = (ack.first_seq, ack.last_seq)
 
     def connect(self) -> None:
         """Connect in the background (paho reconnects by itself after a loss)."""
@@ -160,28 +176,31 @@ class Uplink:
         batch = EventBatch(site_id=self.config.site_id, sent_at=self.now(), events=events)
         payload = seal(batch, self.key)
         info = self._client.publish(topic(self.config.site_id, "events"), payload, qos=1)
-        self._inflight = _InFlight(info, events[-1].seq, time.monotonic(), payload, len(events))
+        self._inflight = _InFlight(
+            info, events[0].seq, events[-1].seq, time.monotonic(), payload, len(events)
+        )
         return len(events)
 
     def _settled(self, inflight: _InFlight) -> bool:
-        if inflight.info.mid in self._refused_mids:
-            self._refused_mids.discard(inflight.info.mid)
-            self.refused_batches += 1
-            log.error("uplink: the broker refused the batch up to seq %d", inflight.last_seq)
-            inflight.sent_at = time.monotonic()  # sent again after RESEND_AFTER_S
-            inflight.info = _NEVER
-            return False
-        if _published(inflight.info):
+        """Whether the hub committed ``inflight`` (then the cursor moves past it)."""
+        first, last = self._hub_acked
+        if first <= inflight.first_seq and last >= inflight.last_seq:
             self.cursor = inflight.last_seq
             self.files.save_cursor(self.cursor)
             self.sent_events += inflight.count
             return True
-        if time.monotonic() - inflight.sent_at > RESEND_AFTER_S and self._client.is_connected():
-            log.warning("uplink: batch up to seq %d not acknowledged; resending", inflight.last_seq)
+        if inflight.info.mid in self._refused_mids:
+            self._refused_mids.discard(inflight.info.mid)
+            self.refused_batches += 1
+            log.error("uplink: the broker refused the batch up to seq %d", inflight.last_seq)
+        elif time.monotonic() - inflight.sent_at < RESEND_AFTER_S:
+            return False
+        if self._client.is_connected():
+            log.warning("uplink: batch up to seq %d not committed; resending", inflight.last_seq)
             inflight.info = self._client.publish(
                 topic(self.config.site_id, "events"), inflight.payload, qos=1
             )
-            inflight.sent_at = time.monotonic()
+        inflight.sent_at = time.monotonic()
         return False
 
     def _next_events(self) -> list[WireEvent]:
@@ -270,17 +289,6 @@ class Uplink:
                     time.sleep(poll_s if self._inflight is None else INFLIGHT_POLL_S)
         finally:
             self.close()
-
-
-def _published(info: mqtt.MQTTMessageInfo) -> bool:
-    """Whether the broker acknowledged ``info``.
-
-    ``False`` for one sent while offline: it is sent again after :data:`RESEND_AFTER_S`.
-    """
-    try:
-        return info.is_published()
-    except (RuntimeError, ValueError):
-        return False
 
 
 def _aware(moment: datetime) -> datetime:
