@@ -2,8 +2,8 @@
 
 The broker's ACL is one static pattern file (see ``docs/city.md``) that lets user
 ``%u`` write ``facegate/city/%u/{events,health,summary}`` and read
-``facegate/city/%u/notices`` and ``facegate/city/%u/acks`` only. Adding or revoking an account rewrites the password
-file with ``mosquitto_passwd`` and sends the broker SIGHUP to re-read it. A connection
+``facegate/city/%u/notices`` and ``facegate/city/%u/acks`` only. Adding or revoking an
+account rewrites the password file with ``mosquitto_passwd`` and sends the broker SIGHUP to re-read it. A connection
 already open when a site is revoked stays open until it drops; ingest refuses a revoked
 site's messages from the next second on, so nothing of it is stored either way.
 """
