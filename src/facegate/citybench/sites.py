@@ -82,9 +82,9 @@ def site_process(
 ) -> None:
     """Run ``sites`` until told to stop.
 
-    Sends ``"ready"`` once its uplinks are connecting. Commands on ``control``:
-    ``("rate", events_per_s)`` for this process's sites together, ``("burst", per_site)`` inserts that many at once at every site, then
-    answers ``"done"``; ``("stop",)`` ends the process.
+    Sends ``"ready"`` once its uplinks are connecting. Commands on ``control``: ``("rate",
+    events_per_s)`` for this process's sites together, ``("burst", per_site)`` inserts that
+    many at once at every site, then answers ``"done"``; ``("stop",)`` ends the process.
     """
     engines = {s.site_id: create_db_engine(f"sqlite:///{s.db_path}") for s in sites}
     uplinks = []

@@ -1,11 +1,11 @@
 """Per-site broker accounts in a Mosquitto password file (username = the site's id).
 
-The broker's ACL is one static pattern file (see ``docs/city.md``) that lets user
-``%u`` write ``facegate/city/%u/{events,health,summary}`` and read
-``facegate/city/%u/notices`` and ``facegate/city/%u/acks`` only. Adding or revoking an
-account rewrites the password file with ``mosquitto_passwd`` and sends the broker SIGHUP to re-read it. A connection
-already open when a site is revoked stays open until it drops; ingest refuses a revoked
-site's messages from the next second on, so nothing of it is stored either way.
+The broker's ACL is one static pattern file (see ``docs/city.md``) that lets user ``%u``
+write ``facegate/city/%u/{events,health,summary}`` and read ``facegate/city/%u/notices`` and
+``facegate/city/%u/acks`` only. Adding or revoking an account rewrites the password file
+with ``mosquitto_passwd`` and sends the broker SIGHUP to re-read it. A connection already
+open when a site is revoked stays open until it drops; ingest refuses a revoked site's
+messages from the next second on, so nothing of it is stored either way.
 """
 
 from __future__ import annotations
