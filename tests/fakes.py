@@ -40,6 +40,7 @@ from facegate.domain.faces import UploadedPhoto
 from facegate.domain.matching import FloatArray
 from facegate.domain.people import ConsentPurpose, ConsentRecord, Person, Role
 from facegate.domain.site import Building, Door, Lift, Site, Unit
+from facegate.domain.site_mode import ModeRequest, ModeSource
 
 
 class FakeClock:
@@ -73,6 +74,7 @@ class Tables:
     rules: dict[str, AccessRule] = field(default_factory=dict)
     disclosures: dict[str, Disclosure] = field(default_factory=dict)
     gates: dict[str, Gate] = field(default_factory=dict)
+    site_modes: dict[str, ModeRequest] = field(default_factory=dict)
 
 
 def _drop(table: dict[str, Any], keep: Any) -> int:
@@ -403,6 +405,20 @@ class _Gates:
         return sorted(self.t.gates.values(), key=lambda g: g.id)
 
 
+class _SiteModes:
+    def __init__(self, t: Tables) -> None:
+        self.t = t
+
+    def all(self) -> list[ModeRequest]:
+        return [self.t.site_modes[k] for k in sorted(self.t.site_modes)]
+
+    def put(self, request: ModeRequest) -> None:
+        self.t.site_modes[request.source.value] = request
+
+    def delete(self, source: ModeSource) -> bool:
+        return self.t.site_modes.pop(source.value, None) is not None
+
+
 class _Reads:
     """Whole-site reads; the data version is a digest of what decisions read."""
 
@@ -412,7 +428,7 @@ class _Reads:
     def data_version(self) -> int:
         t = self.t
         parts = (t.site, t.people, t.consents, t.keys, t.templates, t.cards, t.pins)
-        more = (t.passes, t.alerts, t.places, t.rules, t.gates)
+        more = (t.passes, t.alerts, t.places, t.rules, t.gates, t.site_modes)
         from facegate.services.gate_sync import canonical_json
 
         return zlib.crc32(canonical_json((parts, more)).encode())
@@ -455,6 +471,7 @@ class FakeUnitOfWork:
         self.audit, self.places, self.rules = _Audit(t), _Places(t), _Rules(t)
         self.disclosures = _Disclosures(t)
         self.gates, self.reads = _Gates(t), _Reads(t)
+        self.site_modes = _SiteModes(t)
 
     def __enter__(self) -> FakeUnitOfWork:
         return self

@@ -16,14 +16,19 @@ from facegate.config import Settings
 from facegate.domain.clock import Clock
 from facegate.domain.errors import BadInputError, ModelUnavailableError
 from facegate.domain.liveness import LivenessSchedule
-from facegate.domain.policy import SiteMode, Target
+from facegate.domain.policy import Target
 from facegate.gate.actuators import HttpRelay, SimulatedDoor
 from facegate.gate.contact import ContactMonitor, MonitoredDoor, alarm_to_outbox
+from facegate.gate.fire_input import MqttFireInput, fire_event_recorder, fire_topics
 from facegate.gate.http_upstream import HttpUpstream
 from facegate.gate.loop import GateLoop, LoopOptions
 from facegate.gate.mqtt import MqttDoor, topic_base
+from facegate.gate.osdp import OsdpBus, OsdpDevice, OsdpRelay, open_channel
+from facegate.gate.osdp_door import OsdpDoor, OsdpDoorWiring
+from facegate.gate.osdp_keys import read_key
 from facegate.gate.outbox import SqliteOutbox
 from facegate.gate.runner import RunningGate, SnapshotHolder, SyncThread
+from facegate.gate.site_mode import LocalInputs, OpenDoorKeeper
 from facegate.gate.snapshot_file import FILE_KEY_LABEL, SnapshotFile, snapshot_path
 from facegate.gate.snapshot_wire import derive_gate_key, gate_wire_key
 from facegate.gate.store_upstream import StoreUpstream
@@ -108,7 +113,6 @@ def build_upstream(settings: Settings, engine: FaceEngine, clock: Clock) -> Gate
         clock,
         engine.model_id,
         match,
-        SiteMode(gate.site_mode),
     )
     # On the site database the gate receives its own events: it raises their alarms.
     return AlarmRelay(store, _store_alarms(settings))
@@ -172,20 +176,76 @@ def build_snapshot_file(settings: Settings, clock: Clock) -> SnapshotFile:
     return SnapshotFile(path, gate_id, snapshot_file_key(settings), clock)
 
 
+def build_osdp_bus(settings: Settings) -> OsdpBus | None:
+    """The gate's OSDP bus (not started), ``None`` without ``osdp_channel``.
+
+    Its devices are the reader and the output board, each with its Secure Channel key.
+
+    Raises:
+        BadInputError: a malformed channel, or a channel without ``osdp_reader``.
+        KeyFileError: a device's key is missing or unusable.
+    """
+    gate = settings.gate
+    if gate.osdp_channel is None:
+        return None
+    if gate.osdp_reader is None:
+        raise BadInputError("FACEGATE_GATE__OSDP_CHANNEL needs FACEGATE_GATE__OSDP_READER")
+    addresses = dict.fromkeys((gate.osdp_reader, gate.osdp_board or gate.osdp_reader))
+    devices = [OsdpDevice(a, read_key(settings.data_dir, a), f"pd-{a}") for a in addresses]
+    return OsdpBus(open_channel(gate.osdp_channel), devices)
+
+
+def attach_osdp(
+    bus: OsdpBus,
+    settings: Settings,
+    loop: GateLoop,
+    parts: tuple[ContactMonitor, LocalInputs, SqliteOutbox, Clock],
+    door_id: str,
+) -> OsdpDoor:
+    """Connect the bus to the door (cards, PINs, inputs, feedback) and start it."""
+    gate, (monitor, local, outbox, clock) = settings.gate, parts
+    wiring = OsdpDoorWiring(
+        gate.osdp_reader or 0, gate.osdp_contact_input, gate.osdp_fire_input, gate.unlock_duration_s
+    )
+    changed = fire_event_recorder(outbox.put, clock, gate.gate_id, door_id)
+    door = OsdpDoor(
+        loop.controller,
+        wiring,
+        clock,
+        outbox.put,
+        (gate.gate_id, door_id),
+        monitor.contact if gate.osdp_contact_input is not None else None,
+        local,
+        changed,
+    )
+    bus.listener, door.bus = door, bus
+    bus.start()
+    return door
+
+
 def build_actuator(
-    settings: Settings, target: Target, on_contact: Callable[[str], None] | None
+    settings: Settings,
+    target: Target,
+    on_contact: Callable[[str], None] | None,
+    bus: OsdpBus | None = None,
 ) -> DoorActuator:
     """The door's or lift's actuator as ``settings.gate.actuator`` says.
 
     MQTT topics are ``topic_base(prefix, site, "door" | "lift", target.id)``; a door also
-    publishes its Home Assistant discovery config.
+    publishes its Home Assistant discovery config. ``osdp`` is the relay of the output
+    board ``osdp_board`` (default: the reader) on ``bus``.
 
     Raises:
-        BadInputError: ``http`` without ``http_url``.
+        BadInputError: ``http`` without ``http_url``, ``osdp`` without a bus.
     """
     gate = settings.gate
     if gate.actuator == "simulated":
         return SimulatedDoor()
+    if gate.actuator == "osdp":
+        board = gate.osdp_board or gate.osdp_reader
+        if bus is None or board is None:
+            raise BadInputError("actuator 'osdp' needs FACEGATE_GATE__OSDP_CHANNEL and _READER")
+        return OsdpRelay(bus, board, gate.osdp_relay_output, gate.ack_timeout_s)
     if gate.actuator == "http":
         if gate.http_url is None:
             raise BadInputError("actuator 'http' needs FACEGATE_GATE__HTTP_URL")
@@ -194,7 +254,8 @@ def build_actuator(
     base = topic_base(gate.mqtt_prefix, gate.mqtt_site, kind, target.id)
     door = MqttDoor(gate.mqtt_host, gate.mqtt_port, base, gate.ack_timeout_s, on_contact)
     if not target.is_lift:
-        door.publish_discovery(target.id, gate.mqtt_prefix, gate.mqtt_site, target.id)
+        name = target.name or target.id
+        door.publish_discovery(name, gate.mqtt_prefix, gate.mqtt_site, target.id)
     return door
 
 
@@ -210,7 +271,10 @@ def build_gate(
     Fetches the first snapshot (the gate cannot decide without one; when the upstream is
     unreachable, it starts from the snapshot file saved by the last sync), opens the outbox at
     ``settings.outbox_path``, builds the actuator and, on MQTT, a contact monitor whose
-    door-forced-open and door-held-open alarms go to the outbox.
+    door-forced-open and door-held-open alarms go to the outbox. The site mode: an
+    :class:`OpenDoorKeeper` holds the door open while the mode opens doors freely (checked
+    on each new snapshot, each local input change and every second), and with
+    ``fire_mqtt`` the fire panel's MQTT topics are local inputs (:mod:`facegate.gate.fire_input`).
 
     Raises:
         UpstreamUnavailableError: no snapshot could be fetched, and no usable one saved.
@@ -219,12 +283,14 @@ def build_gate(
     """
     gate, clock = settings.gate, clock or SystemClock()
     engine = engine or build_gate_engine(settings)
+    local = LocalInputs()
     holder = SnapshotHolder(
         upstream or build_upstream(settings, engine, clock),
         gate.gate_id,
         door_id,
         build_snapshot_file(settings, clock),
         gate.snapshot_max_age_s,
+        local,
     )
     holder.refresh()
     target = holder().target
@@ -232,18 +298,34 @@ def build_gate(
     monitor = ContactMonitor(
         clock, gate.held_open_s, alarm_to_outbox(outbox, clock, gate.gate_id, door_id)
     )
-    inner = build_actuator(settings, target, None if target.is_lift else monitor.contact)
+    bus = build_osdp_bus(settings)
+    inner = build_actuator(settings, target, None if target.is_lift else monitor.contact, bus)
     actuator: DoorActuator = MonitoredDoor(inner, monitor)
     liveness, schedule = build_gate_liveness(settings)
     options = LoopOptions(
         gate.gate_id, gate.unlock_duration_s, gate.decide_after_frames, schedule, gate.card_window_s
     )
     loop = GateLoop(engine, holder, actuator, outbox, liveness, clock, options)
+    if gate.tailgate_face_px > 0 and not target.is_lift:
+        loop.watch_tailgating(gate.tailgate_face_px, gate.unlock_duration_s + 3.0)
     monitor.on_closed = loop.controller.door_cycled
     holder.probes.backlog = outbox.pending_count  # the health each poll reports
     holder.probes.camera = lambda: "failed" if getattr(loop, "_camera_down", False) else "ok"
-    sync = SyncThread(holder, outbox, gate.sync_interval_s, ticks=(monitor.tick,))
+    keeper = OpenDoorKeeper(holder, actuator, clock, outbox.put, gate.gate_id)
+    holder.on_new.append(keeper.apply)
+    local.on_change = keeper.apply
+    keeper.apply()  # a gate starting in free passage or fire opens at once
+    sync = SyncThread(holder, outbox, gate.sync_interval_s, ticks=(monitor.tick, keeper.apply))
     closers = (
         [upstream_close] if (upstream_close := getattr(holder.upstream, "close", None)) else []
     )
+    if gate.fire_mqtt:
+        kind = "lift" if target.is_lift else "door"
+        topics = fire_topics(gate.mqtt_prefix, gate.mqtt_site, kind, target.id)
+        changed = fire_event_recorder(outbox.put, clock, gate.gate_id, door_id)
+        fire = MqttFireInput(gate.mqtt_host, gate.mqtt_port, topics, local, changed)
+        closers.append(fire.close)
+    if bus is not None:
+        attach_osdp(bus, settings, loop, (monitor, local, outbox, clock), door_id)
+        closers.append(bus.close)
     return RunningGate(loop, holder, outbox, actuator, sync, closers)

@@ -19,7 +19,6 @@ from facegate.bootstrap_gate import (
 )
 from facegate.config import Settings
 from facegate.domain.errors import ModelUnavailableError
-from facegate.domain.policy import SiteMode
 from facegate.gate.loop import LoopOptions
 from facegate.gate.outbox import SqliteOutbox
 from facegate.gate.per_thread import PerThread, PerThreadFaceWork, PerThreadLiveness
@@ -145,9 +144,7 @@ def wire_gate_pipeline(deps: ServerDeps) -> None:
 
     model_id = DESCRIPTOR_MODEL_ID
     match, _ = settings.match_policy(model_id)
-    store_upstream = StoreUpstream(
-        lambda: deps.store, deps.sealer(), clock, model_id, match, SiteMode(settings.gate.site_mode)
-    )
+    store_upstream = StoreUpstream(lambda: deps.store, deps.sealer(), clock, model_id, match)
     upstream: GateUpstream = store_upstream
     if deps.alarms is not None:
         upstream = AlarmRelay(store_upstream, deps.alarms)

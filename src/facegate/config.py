@@ -164,7 +164,8 @@ class GateSettings:
     Attributes:
         gate_id: this gate's name in events, topics and its snapshot file's name
             (letters, digits, ``.``, ``_``, ``-``; default ``"gate-1"``).
-        actuator: ``simulated`` (quick start), ``mqtt`` or ``http`` (default simulated).
+        actuator: ``simulated`` (quick start), ``mqtt``, ``http`` or ``osdp`` (an OSDP
+            output board's relay, see ``osdp_board``; default simulated).
         unlock_duration_s: how long a door stays unlocked, or lift floors enabled, per
             grant (seconds, default 5.0).
         ack_timeout_s: how long to wait for the lock's acknowledgement before the
@@ -201,7 +202,23 @@ class GateSettings:
             (seconds, default 1.0: an erasure reaches every reachable gate within 2 s).
         card_window_s: how long a card read waits for the face on an ``all_of`` door
             (seconds, default 10).
-        site_mode: ``normal``, ``lockdown`` or ``free_passage`` (fire alarm).
+        fire_mqtt: follow the fire panel's MQTT topics ``<prefix>/<site>/fire`` and
+            ``<prefix>/<site>/door/<id>/fire`` at ``mqtt_host`` (default off): an active
+            input opens the door at once, without the server (see docs/hardware.md).
+        osdp_channel: the OSDP line, ``serial:/dev/ttyUSB0[:9600]`` or ``tcp:HOST:PORT``
+            (default none: no OSDP). Each device's Secure Channel key is
+            ``<data-dir>/osdp/pd-<address>.scbk`` (``facegate osdp key ADDRESS``).
+        osdp_reader: the door's OSDP reader address (cards, keypad, LED, buzzer, text).
+        osdp_board: the OSDP output board driving the strike with ``actuator=osdp``
+            (default: the reader, for readers with a relay output).
+        osdp_relay_output: the strike's output number on the board (default 0).
+        osdp_contact_input: the input of the board the door contact is on (active: open).
+        osdp_fire_input: the input of the board a fire panel's dry contact is on
+            (active: fire; the door opens at once, without the server).
+        tailgate_face_px: face height at the door line (pixels; 0, the default, turns
+            the tailgating alarm off: it depends on where the camera sits). A face track
+            that reached it and left the view crossed the door; more crossings than
+            grants in one opening is a ``tailgating`` alarm (see docs/hardware.md).
         upstream: where the snapshot comes from and events go: ``store`` (the site
             database, same machine or LAN; default) or ``http`` (the site server's
             ``/api/v1/gates/{gate_id}/...`` endpoints).
@@ -219,7 +236,7 @@ class GateSettings:
     """
 
     gate_id: str = "gate-1"
-    actuator: Literal["simulated", "mqtt", "http"] = "simulated"
+    actuator: Literal["simulated", "mqtt", "http", "osdp"] = "simulated"
     unlock_duration_s: float = 5.0
     ack_timeout_s: float = 1.0
     mqtt_host: str = "127.0.0.1"
@@ -238,7 +255,14 @@ class GateSettings:
     decide_after_frames: int = 15
     sync_interval_s: float = 1.0
     card_window_s: float = 10.0
-    site_mode: Literal["normal", "lockdown", "free_passage"] = "normal"
+    fire_mqtt: bool = False
+    osdp_channel: str | None = None
+    osdp_reader: int | None = None
+    osdp_board: int | None = None
+    osdp_relay_output: int = 0
+    osdp_contact_input: int | None = None
+    osdp_fire_input: int | None = None
+    tailgate_face_px: int = 0
     upstream: Literal["store", "http"] = "store"
     server_url: str | None = None
     device_key: SecretStr | None = None

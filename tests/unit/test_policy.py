@@ -319,3 +319,28 @@ def test_without_an_fpir_cap_a_large_gallery_keeps_the_1to1_threshold() -> None:
     data = crowded(200)
     data = replace(data, match=replace(data.match, max_fpir=1.0))
     check(decide(face(at_distance(ANN, 0.5)), DOOR, data, NOW), Reason.GRANTED, "ann")
+
+
+FACE_AND_PIN = Target(
+    "door-1", frozenset({CredentialKind.FACE, CredentialKind.PIN}), CredentialMode.ALL_OF
+)
+CARD_AND_PIN = Target(
+    "door-1", frozenset({CredentialKind.CARD, CredentialKind.PIN}), CredentialMode.ALL_OF
+)
+
+
+def test_face_and_pin_checks_the_pin_of_the_person_the_face_named() -> None:
+    data = access_data()
+    shown = Presentation(face=FaceEvidence(descriptor=near(ANN)), pin="2468")
+    check(decide(shown, FACE_AND_PIN, data, NOW), Reason.GRANTED, "ann")
+    check(decide(replace(shown, pin="1357"), FACE_AND_PIN, data, NOW), Reason.WRONG_PIN, "ann")
+    bob = Presentation(face=FaceEvidence(descriptor=near(BOB)), pin="2468")  # Bob has no PIN
+    check(decide(bob, FACE_AND_PIN, data, NOW), Reason.UNKNOWN_CREDENTIAL, "bob")
+
+
+def test_card_and_pin_checks_the_card_holders_pin_and_a_pin_alone_names_nobody() -> None:
+    data = access_data()
+    shown = Presentation(card_number="C-100", pin="2468")
+    check(decide(shown, CARD_AND_PIN, data, NOW), Reason.GRANTED, "ann")
+    check(decide(replace(shown, pin="0000"), CARD_AND_PIN, data, NOW), Reason.WRONG_PIN, "ann")
+    check(decide(Presentation(pin="2468"), CARD_AND_PIN, data, NOW), Reason.UNKNOWN_CREDENTIAL)

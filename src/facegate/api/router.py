@@ -16,6 +16,7 @@ from facegate.api.routes import (
     health,
     me,
     people,
+    site,
     users,
 )
 
@@ -38,6 +39,7 @@ def api_router() -> APIRouter:
         doors,
         gates,
         me,
+        site,
     ):
         router.include_router(module.router)
     return router

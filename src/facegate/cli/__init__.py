@@ -17,6 +17,7 @@ from facegate.cli import (
     gate,
     hub,
     liveness,
+    osdp,
     server,
     uplink,
 )
@@ -73,6 +74,7 @@ server.register(app)
 gate.register(app)
 hub.register(app)
 uplink.register(app)
+osdp.register(app)
 
 
 def main() -> None:

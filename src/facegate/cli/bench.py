@@ -249,3 +249,30 @@ def bench_site(
         return
     for key, value in report.items():
         typer.echo(f"{key}: {value}")
+
+
+@bench_app.command("mode")
+@handles_errors
+def bench_mode(
+    residents: Annotated[
+        int, typer.Option(min=0, help="Residents (a card and a rule each).")
+    ] = 500,
+    changes: Annotated[int, typer.Option(min=1, help="Mode changes measured.")] = 20,
+    sync_interval_s: Annotated[float, typer.Option(min=0.1, help="The gate's poll (s).")] = 1.0,
+    seed: Annotated[int, typer.Option(help="Seed of the moments of the changes.")] = 0,
+    as_json: JsonFlag = False,
+) -> None:
+    """How long a site mode change takes to reach a running gate (SQLite, seconds).
+
+    Prints apply_p50_s, apply_p95_s, apply_max_s (from `set_mode` to the gate deciding in
+    the new mode; for free passage, to the door's unlock command) and lost changes.
+    """
+    from facegate.sitebench.mode import ModeBenchOptions, run_mode_bench
+
+    options = ModeBenchOptions(residents, changes, sync_interval_s, seed)
+    report = run_mode_bench(options, lambda line: stderr.print(line, highlight=False))
+    if as_json:
+        emit_json(report)
+        return
+    for key, value in report.items():
+        typer.echo(f"{key}: {value}")

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
-from facegate.cli import backup, credentials, disclosure, enrollment, places, purge
+from facegate.cli import backup, credentials, disclosure, enrollment, places, purge, site_mode
 from facegate.cli.context import settings_from
 from facegate.cli.output import EXIT_BAD_INPUT, JsonFlag, emit_json, handles_errors
 from facegate.cli.site_context import iso, opened_site
@@ -262,6 +262,7 @@ def audit_checkpoint(ctx: typer.Context, as_json: JsonFlag = False) -> None:
 def register(app: typer.Typer) -> None:
     """Add the data commands to ``app``."""
     backup.register(site_app)
+    site_mode.register(site_app)
     app.add_typer(site_app, name="site")
     app.add_typer(person_app, name="person")
     app.add_typer(consent_app, name="consent")

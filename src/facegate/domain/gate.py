@@ -82,6 +82,10 @@ class GateEventKind(StrEnum):
     ALERT_LIST = "alert_list"
     ACTUATOR_FAILED = "actuator_failed"
     GATE_SILENT = "gate_silent"
+    FIRE_INPUT = "fire_input"
+    DEVICE_OFFLINE = "device_offline"
+    DEVICE_ONLINE = "device_online"
+    TAILGATING = "tailgating"
 
 
 ALARM_KINDS = frozenset(
@@ -91,6 +95,9 @@ ALARM_KINDS = frozenset(
         GateEventKind.DOOR_HELD_OPEN,
         GateEventKind.ACTUATOR_FAILED,
         GateEventKind.GATE_SILENT,
+        GateEventKind.FIRE_INPUT,
+        GateEventKind.DEVICE_OFFLINE,
+        GateEventKind.TAILGATING,
     }
 )
 """The event kinds that are alarms (raised on the site's alarm channels on receipt)."""

@@ -9,8 +9,9 @@ comes in as arguments. Every doubt is a deny.
 
 Order of the checks:
 
-1. Site mode: ``lockdown`` denies everything, ``free_passage`` (fire alarm) grants
-   everything (a lift then enables all its floors).
+1. Site mode: ``lockdown`` denies everything, ``free_passage`` and ``fire`` grant
+   everything (a lift then enables all its floors). Which mode holds when several are
+   asked for is :func:`facegate.domain.site_mode.effective_mode`'s business.
 2. Credentials: each presented credential is resolved to a person (or a visitor pass),
    or refused (``no_face``, ``low_quality``, ``spoof_suspected``, ``unknown_face``,
    ``below_margin``, ``unknown_credential``, ``wrong_pin``, ``pass_expired``...).
@@ -43,11 +44,21 @@ from facegate.domain.site import CredentialKind, CredentialMode
 
 
 class SiteMode(StrEnum):
-    """The site's operating mode, set by an operator or a fire panel."""
+    """The site's operating mode, set by an operator, the city hub or a fire panel.
+
+    ``free_passage`` (set by an operator) and ``fire`` (a fire panel) both open every
+    door with no credential; ``fire`` outranks ``lockdown``, ``free_passage`` does not.
+    """
 
     NORMAL = "normal"
     LOCKDOWN = "lockdown"
     FREE_PASSAGE = "free_passage"
+    FIRE = "fire"
+
+    @property
+    def opens_freely(self) -> bool:
+        """Whether doors stand open in this mode (no face or card needed)."""
+        return self in (SiteMode.FREE_PASSAGE, SiteMode.FIRE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,12 +121,14 @@ class Target:
         accepted: the credential kinds its reader takes.
         mode: how credentials combine.
         floors: the floors a lift serves; empty for a door.
+        name: its display name (integrations such as Home Assistant show it).
     """
 
     id: str
     accepted: frozenset[CredentialKind]
     mode: CredentialMode = CredentialMode.ANY_OF
     floors: tuple[int, ...] = ()
+    name: str = ""
 
     @property
     def is_lift(self) -> bool:
@@ -234,7 +247,7 @@ def decide(presented: Presentation, target: Target, data: AccessData, now: datet
     """
     if data.mode is SiteMode.LOCKDOWN:
         return deny(Reason.LOCKDOWN)
-    if data.mode is SiteMode.FREE_PASSAGE:
+    if data.mode.opens_freely:
         return Decision(True, Reason.GRANTED, floors=target.floors)
     kinds = presented.kinds() & target.accepted
     if not kinds:
@@ -268,8 +281,11 @@ def _decide_all_of(
     missing = target.accepted - presented.kinds()
     if missing:
         return deny(Reason.NO_FACE if CredentialKind.FACE in missing else Reason.UNKNOWN_CREDENTIAL)
-    # Non-face credentials first: they name the person the face is then checked against.
-    order = sorted(target.accepted, key=lambda k: (k is CredentialKind.FACE, k.value))
+    # Card and QR first: they name the person the face is then checked against (1:1);
+    # the PIN last: a second factor checked against whoever the others named.
+    order = sorted(
+        target.accepted, key=lambda k: (k is CredentialKind.PIN, k is CredentialKind.FACE, k.value)
+    )
     claimed: str | None = None
     scores: dict[str, float] = {}
     for kind in order:

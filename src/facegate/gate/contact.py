@@ -2,7 +2,9 @@
 
 The contact sensor says ``open`` or ``closed``. The door opening while the gate has not
 unlocked it is *forced open*; the door staying open longer than ``held_open_s`` after
-opening is *held open*. Each raises one alarm event per opening.
+it opened, or after its unlock ended if that is later, is *held open* (a door held open
+by the site mode, whose unlock is renewed every second, is never held open). Each raises
+one alarm event per opening.
 """
 
 from __future__ import annotations
@@ -70,11 +72,12 @@ class ContactMonitor:
         """Check the held-open limit (call about once a second)."""
         with self._lock:
             opened, reported = self._opened_at, self._held_reported
-            due = opened is not None and not reported
-            if due and opened is not None and self._clock.now() - opened > self._held_open:
-                self._held_reported = True
-            else:
+            if opened is None or reported:
                 return
+            since = max(opened, self._unlocked_until or opened)
+            if self._clock.now() - since <= self._held_open:
+                return
+            self._held_reported = True
         self._alarm(GateEventKind.DOOR_HELD_OPEN)
 
 

@@ -30,7 +30,8 @@ from facegate.domain.errors import ActuatorFailedError
 from facegate.domain.gate import GateEvent, GateEventKind, GateSnapshot, decision_event
 from facegate.domain.policy import Decision, FaceEvidence, Presentation, decide, deny
 from facegate.domain.reasons import Reason
-from facegate.domain.site import CredentialMode
+from facegate.domain.site import CredentialKind, CredentialMode
+from facegate.gate.credentials import WaitingCredentials
 from facegate.gate.tracker import Track
 from facegate.ports import ActuatorCommand, DoorActuator
 
@@ -121,6 +122,9 @@ class DoorController:
         clock: the time source.
         options: tunables.
         alarms: where alarms go (default: the event sink, as :class:`OutboxAlarms`).
+
+    Attributes:
+        on_decision: called with each outcome once recorded (a reader's LED and buzzer).
     """
 
     def __init__(
@@ -135,7 +139,8 @@ class DoorController:
         self.snapshot, self.actuator, self.events = snapshot, actuator, events
         self.clock, self.options = clock, options
         self.alarms = alarms if alarms is not None else OutboxAlarms(events)
-        self._card: tuple[str, float] | None = None
+        self.waiting = WaitingCredentials(options.card_window_s)
+        self.on_decision: list[Callable[[Outcome], None]] = []
         self._present: dict[str, datetime] = {}
         self._cycled = False
         self._lock = threading.Lock()
@@ -146,7 +151,40 @@ class DoorController:
 
     def present_card(self, number: str) -> None:
         """A card was read; on an ``all_of`` door it waits ``card_window_s`` for the face."""
-        self._card = (number, time.monotonic() + self.options.card_window_s)
+        self.waiting.card(number)
+
+    def read_card(self, number: str) -> Outcome | None:
+        """A reader's card: decided at once on an ``any_of`` door, else it waits.
+
+        On an ``all_of`` door it waits ``card_window_s`` for the face (the face's decision
+        takes it) or, on a door without a camera (card and PIN), for the PIN.
+        """
+        target = self._snapshot().target
+        if target.mode is CredentialMode.ANY_OF:
+            return self.decide_credential("card", number)
+        self.waiting.card(number)
+        return self._decide_waiting(target.accepted)
+
+    def read_pin(self, digits: str) -> Outcome | None:
+        """A PIN typed on the reader's keypad: a second factor, never a credential alone.
+
+        It waits ``card_window_s`` for the card or face it goes with; on an ``any_of``
+        door it names nobody and is refused ``unknown_credential``.
+        """
+        target = self._snapshot().target
+        if target.mode is CredentialMode.ANY_OF or CredentialKind.PIN not in target.accepted:
+            return self._record(deny(Reason.UNKNOWN_CREDENTIAL), 0, -1, time.perf_counter(), 0, "")
+        self.waiting.pin(digits)
+        return self._decide_waiting(target.accepted)
+
+    def _decide_waiting(self, accepted: frozenset[CredentialKind]) -> Outcome | None:
+        """On a door without a camera, decide once every kind it takes is waiting."""
+        if CredentialKind.FACE in accepted:
+            return None  # the face's decision takes the waiting card and PIN
+        if not all(self.waiting.has(kind) for kind in accepted):
+            return None
+        arrived = time.perf_counter()
+        return self._record(self._policy(None), 0, -1, arrived, 0.0, "")
 
     def seen(self, person_ids: Iterable[str]) -> None:
         """People granted earlier are in view now (their presence goes on)."""
@@ -298,16 +336,11 @@ class DoorController:
             self._present[person_id] = now
             return True
 
-    def _policy(self, evidence: FaceEvidence) -> Decision:
-        snapshot = self._snapshot()
-        card = None
-        if self._card is not None and time.monotonic() <= self._card[1]:
-            card = self._card[0]
-        presented = Presentation(face=evidence, card_number=card)
-        decision = decide(presented, snapshot.target, snapshot.access, self.clock.now())
-        if decision.granted and card is not None:
-            self._card = None
-        return decision
+    def _policy(self, evidence: FaceEvidence | None) -> Decision:
+        snapshot, now = self._snapshot(), self.clock.now()
+        presented = self.waiting.presentation(evidence)
+        decision = decide(presented, snapshot.target, snapshot.access, now)
+        return self.waiting.settle(presented, decision, now)
 
     def _record(
         self,
@@ -334,6 +367,11 @@ class DoorController:
         outcome = Outcome(
             decision, track_id, frame_index, latency_ms, ttd_base_ms + latency_ms, key
         )
+        for tell in self.on_decision:
+            try:
+                tell(outcome)
+            except Exception as err:  # a reader's feedback must not undo a decision
+                log.error("decision feedback failed: %r", err)
         return outcome
 
     def _actuate(self, snapshot: GateSnapshot, decision: Decision) -> tuple[Decision, str | None]:
@@ -354,6 +392,10 @@ class DoorController:
             with self._lock:
                 self._present[decision.person_id] = self.clock.now()
         return decision, None
+
+    def raise_alarm(self, kind: GateEventKind, note: str) -> None:
+        """Raise an alarm of this door (tailgating); never raises."""
+        self._alarm(kind, None, note)
 
     def _alarm(self, kind: GateEventKind, person_id: str | None, note: str) -> None:
         event = GateEvent(

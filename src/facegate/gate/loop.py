@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from facegate.domain.clock import Clock
-from facegate.domain.gate import GateSnapshot
+from facegate.domain.gate import GateEventKind, GateSnapshot
 from facegate.domain.liveness import LivenessSchedule
 from facegate.gate.controller import (
     AlarmSink,
@@ -26,6 +26,7 @@ from facegate.gate.controller import (
     Outcome,
 )
 from facegate.gate.perception import FaceWork, Observation, Perception, PerceptionOptions
+from facegate.gate.tailgating import TailgateWatch
 from facegate.gate.tracker import IouTracker
 from facegate.ports import DoorActuator, Frame, LivenessCheck
 
@@ -129,6 +130,23 @@ class GateLoop:
         )
         self._camera_down = False
         self._failing = False
+        self.tailgate: TailgateWatch | None = None
+
+    def watch_tailgating(self, line_face_px: int, window_s: float) -> TailgateWatch:
+        """Raise ``tailgating`` alarms when more faces cross the door line than were granted."""
+        controller = self.controller
+        watch = TailgateWatch(
+            line_face_px,
+            window_s,
+            lambda note: controller.raise_alarm(GateEventKind.TAILGATING, note),
+        )
+        controller.on_decision.append(
+            lambda outcome: (
+                watch.granted(controller.clock.now()) if outcome.decision.granted else None
+            )
+        )
+        self.tailgate = watch
+        return watch
 
     @property
     def tracker(self) -> IouTracker:
@@ -171,4 +189,14 @@ class GateLoop:
             self._failing = True
             return [self.controller.fail_closed(error, 0, frame.index)]
         self._failing = False
+        self._count_crossings()
         return [] if outcome is None else [outcome]
+
+    def _count_crossings(self) -> None:
+        ended = self.perception.tracker.take_ended()
+        if self.tailgate is None:
+            return
+        now = self.controller.clock.now()
+        for track in ended:
+            self.tailgate.track_ended(track.peak_height, now)
+        self.tailgate.check(now)

@@ -11,9 +11,11 @@ Topic scheme (``<p>`` the prefix, ``<s>`` the site segment, ``<id>`` a door or l
   is ``actuator_failed`` and the door stays locked.
 - ``<p>/<s>/door/<id>/contact``: the door contact sensor, ``open`` or ``closed``.
 - ``<p>/<s>/door/<id>/state``: ``locked`` / ``unlocked`` as the gate believes, retained,
-  for Home Assistant.
+  for Home Assistant: ``locked`` on connecting, ``unlocked`` on an acknowledged unlock,
+  ``locked`` again when its unlock time has run out (a later unlock extends it).
 - ``homeassistant/lock/<p>_<s>_<id>/config``: Home Assistant MQTT discovery (retained),
-  so the door shows up as a lock whose ``unlock`` goes through the command topic.
+  so the door shows up as a lock, named by the door's name, whose ``unlock`` goes
+  through the command topic.
 
 Commands are published at QoS 1 and never retained: a command must not replay after a
 broker restart.
@@ -82,6 +84,7 @@ class MqttDoor:
         self._acks: dict[str, threading.Event] = {}
         self._lock = threading.Lock()
         self._connected = threading.Event()
+        self._relock: threading.Timer | None = None
         self._client = mqtt.Client(CallbackAPIVersion.VERSION2, clean_session=True)
         self._client.on_connect = self._connected_cb
         self._client.on_disconnect = self._disconnected_cb
@@ -92,6 +95,10 @@ class MqttDoor:
 
     def _connected_cb(self, client: mqtt.Client, *_: Any) -> None:
         client.subscribe([(f"{self.base}/ack", 1), (f"{self.base}/contact", 1)])
+        with self._lock:
+            relocking = self._relock is not None
+        if not relocking:
+            client.publish(f"{self.base}/state", "locked", qos=1, retain=True)
         self._connected.set()
 
     def _disconnected_cb(self, *_: Any) -> None:
@@ -146,6 +153,22 @@ class MqttDoor:
             with self._lock:
                 self._acks.pop(command.request_id, None)
         self._client.publish(f"{self.base}/state", "unlocked", qos=1, retain=True)
+        self._relock_after(command.duration_s)
+
+    def _relock_after(self, duration_s: float) -> None:
+        """Report ``locked`` once ``duration_s`` has passed (a newer unlock replaces it)."""
+        timer = threading.Timer(duration_s, self._locked)
+        timer.daemon = True
+        with self._lock:
+            if self._relock is not None:
+                self._relock.cancel()
+            self._relock = timer
+        timer.start()
+
+    def _locked(self) -> None:
+        with self._lock:
+            self._relock = None
+        self._client.publish(f"{self.base}/state", "locked", qos=1, retain=True)
 
     def publish_discovery(self, name: str, prefix: str, site: str, door_id: str) -> None:
         """Publish the Home Assistant discovery config (retained) for this door."""
@@ -153,6 +176,10 @@ class MqttDoor:
         self._client.publish(topic, payload, qos=1, retain=True)
 
     def close(self) -> None:
-        """Disconnect and stop the network thread."""
+        """Disconnect and stop the network thread (a pending ``locked`` report is dropped)."""
+        with self._lock:
+            if self._relock is not None:
+                self._relock.cancel()
+            self._relock = None
         self._client.disconnect()
         self._client.loop_stop()

@@ -16,6 +16,7 @@ from facegate.domain.errors import (
 from facegate.domain.gate import SNAPSHOT_FORMAT, GateReport, GateSnapshot
 from facegate.gate.loop import GateLoop, Outcome
 from facegate.gate.outbox import SqliteOutbox
+from facegate.gate.site_mode import LocalInputs, with_local_mode
 from facegate.gate.snapshot_file import SnapshotFile, SnapshotFileError, age_s
 from facegate.ports import DoorActuator, FrameSource, GateUpstream
 
@@ -61,6 +62,11 @@ class SnapshotHolder:
         target_id: its door or lift.
         saved: the gate's snapshot file; ``None`` keeps the snapshot in memory only.
         max_age_s: age beyond which an offline snapshot is reported as stale (seconds).
+        local: inputs at the gate itself (a fire panel contact); the snapshot handed out
+            decides in the strongest of its own site mode and theirs.
+
+    Attributes:
+        on_new: called after a new snapshot was taken (e.g. the site mode changed).
     """
 
     def __init__(
@@ -70,8 +76,11 @@ class SnapshotHolder:
         target_id: str,
         saved: SnapshotFile | None = None,
         max_age_s: float = DEFAULT_MAX_AGE_S,
+        local: LocalInputs | None = None,
     ) -> None:
         self.upstream, self.gate_id, self.target_id = upstream, gate_id, target_id
+        self.local = local
+        self.on_new: list[Callable[[], None]] = []
         self.saved, self.max_age_s = saved, max_age_s
         self._current: GateSnapshot | None = None
         self._stale_logged_at: datetime | None = None
@@ -108,6 +117,8 @@ class SnapshotHolder:
             raise ValueError(f"snapshot format {fresh.format}, this gate reads {SNAPSHOT_FORMAT}")
         self._current = fresh
         self._save(fresh)
+        for new in self.on_new:
+            new()
         return True
 
     def report(self) -> GateReport:
@@ -182,7 +193,9 @@ class SnapshotHolder:
         """The snapshot held (call :meth:`refresh` first)."""
         if self._current is None:
             raise UpstreamUnavailableError("no snapshot yet")
-        return self._current
+        if self.local is None:
+            return self._current
+        return with_local_mode(self._current, self.local.mode())
 
 
 def sync_once(holder: SnapshotHolder, outbox: SqliteOutbox) -> int:

@@ -155,13 +155,15 @@ def _target_out(target: Target) -> dict[str, Any]:
         "accepted": sorted(target.accepted),
         "mode": target.mode.value,
         "floors": list(target.floors),
+        "name": target.name,
     }
 
 
 def _target_in(raw: dict[str, Any]) -> Target:
     accepted = frozenset(CredentialKind(k) for k in raw["accepted"])
     floors = tuple(int(f) for f in raw["floors"])
-    return Target(str(raw["id"]), accepted, CredentialMode(raw["mode"]), floors)
+    name = str(raw.get("name", ""))  # absent from snapshots of earlier servers
+    return Target(str(raw["id"]), accepted, CredentialMode(raw["mode"]), floors, name)
 
 
 def _when(value: datetime | None) -> str | None:

@@ -36,7 +36,8 @@ class StoreUpstream:
         clock: the time source.
         model_id: the descriptor model of the gate's engine.
         match: threshold and margin the gate applies.
-        mode: the site mode put into snapshots.
+        mode: a site mode forced into every snapshot (benchmarks, tests); ``None``, the
+            default, is the site's mode in force (:mod:`facegate.services.site_mode`).
     """
 
     def __init__(
@@ -46,7 +47,7 @@ class StoreUpstream:
         clock: Clock,
         model_id: str,
         match: MatchPolicy,
-        mode: SiteMode = SiteMode.NORMAL,
+        mode: SiteMode | None = None,
     ) -> None:
         self._open_store = open_store
         self._store: Store | None = None

@@ -39,6 +39,7 @@ class Track:
         liveness_seen: frames of the face in the current liveness presentation.
         decision: the last decision made for it, ``None`` before any.
         reported: reasons already sent to the outbox (one event per reason per track).
+        peak_height: the tallest its box has been (pixels; near the door means tall).
     """
 
     id: int
@@ -56,6 +57,7 @@ class Track:
     liveness_seen: int = 0
     decision: Decision | None = None
     reported: set[str] = field(default_factory=set)
+    peak_height: int = 0
 
 
 class IouTracker:
@@ -73,6 +75,7 @@ class IouTracker:
         self.max_missing = max_missing
         self.window = window
         self.tracks: dict[int, Track] = {}
+        self.ended: list[Track] = []
         self._ids = count(1)
 
     def update(self, boxes: list[Box], index: int, time_s: float) -> list[Track]:
@@ -85,13 +88,21 @@ class IouTracker:
                 del free[best.id]
                 best.previous_index, best.previous_time_s = best.last_index, best.last_time_s
                 best.box, best.last_index, best.last_time_s = box, index, time_s
+                best.peak_height = max(best.peak_height, box.height)
                 assigned.append(best)
                 continue
             track = Track(next(self._ids), box, index, time_s, index, time_s)
             track.frames = deque(maxlen=self.window)
+            track.peak_height = box.height
             self.tracks[track.id] = track
             assigned.append(track)
         for track in list(self.tracks.values()):
             if index - track.last_index > self.max_missing:
                 del self.tracks[track.id]
+                self.ended.append(track)
         return assigned
+
+    def take_ended(self) -> list[Track]:
+        """Tracks that ended (left the view) since the last call."""
+        ended, self.ended = self.ended, []
+        return ended

@@ -14,7 +14,7 @@ from facegate.ports.accounts import (
 )
 from facegate.ports.archive import SiteDump, TableRepository
 from facegate.ports.gate import ActuatorCommand, DoorActuator, Frame, FrameSource, GateUpstream
-from facegate.ports.gates import GateRepository, SiteReads
+from facegate.ports.gates import GateRepository, SiteModeRepository, SiteReads
 from facegate.ports.liveness import LivenessCheck, SensorCue
 from facegate.ports.store import (
     AccessRuleRepository,
@@ -66,6 +66,7 @@ __all__ = [
     "Progress",
     "SensorCue",
     "SiteDump",
+    "SiteModeRepository",
     "SiteReads",
     "SiteRepository",
     "Store",

@@ -9,6 +9,7 @@ from typing import Protocol
 from facegate.domain.accounts import Gate
 from facegate.domain.credentials import SealedTemplate, VisitorPass, WrappedKey
 from facegate.domain.people import ConsentPurpose, Role
+from facegate.domain.site_mode import ModeRequest, ModeSource
 
 
 class GateRepository(Protocol):
@@ -28,6 +29,22 @@ class GateRepository(Protocol):
 
     def all(self) -> list[Gate]:
         """Every registered gate, by id."""
+        ...
+
+
+class SiteModeRepository(Protocol):
+    """Each source's request for a site mode (at most one per source)."""
+
+    def all(self) -> list[ModeRequest]:
+        """Every source's request, running or ended, by source."""
+        ...
+
+    def put(self, request: ModeRequest) -> None:
+        """Store ``request``, replacing its source's earlier one."""
+        ...
+
+    def delete(self, source: ModeSource) -> bool:
+        """Withdraw ``source``'s request; whether there was one."""
         ...
 
 

@@ -22,7 +22,7 @@ from facegate.domain.people import ConsentRecord, Person, Role
 from facegate.domain.site import Building, Door, Lift, Site, Unit
 from facegate.ports.accounts import AccountRepository
 from facegate.ports.archive import TableRepository
-from facegate.ports.gates import GateRepository, SiteReads
+from facegate.ports.gates import GateRepository, SiteModeRepository, SiteReads
 
 
 class PersonRepository(Protocol):
@@ -383,6 +383,7 @@ class UnitOfWork(Protocol):
     disclosures: DisclosureRepository
     tables: TableRepository
     gates: GateRepository
+    site_modes: SiteModeRepository
     reads: SiteReads
 
     def __enter__(self) -> UnitOfWork:

@@ -3,8 +3,11 @@
 An alarm is a :class:`facegate.domain.gate.GateEvent` of a kind in
 :data:`facegate.domain.gate.ALARM_KINDS`: an alert-list hit (``alert_list``), a door
 forced or held open (``door_forced_open``, ``door_held_open``, from the door contact), an
-actuator that did not acknowledge (``actuator_failed``) and a gate gone silent
-(``gate_silent``). Gates put their alarms in their outbox like their decisions; where
+actuator that did not acknowledge (``actuator_failed``), a gate gone silent
+(``gate_silent``), a fire panel input at a gate going active or clear (``fire_input``)
+a gate's OSDP reader or output board going offline (``device_offline``) and more
+people crossing a door than it granted (``tailgating``).
+Gates put their alarms in their outbox like their decisions; where
 the events arrive (the site server's gate endpoint, or a store upstream wrapped in
 :class:`AlarmRelay`), :class:`AlarmService` raises each once (by its key) on its
 channels: the site's MQTT alarm topic (:class:`facegate.messaging.mqtt_alarms.MqttAlarmPublisher`),

@@ -25,7 +25,8 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Literal
 
 from facegate.domain.access import AccessRule
@@ -38,6 +39,7 @@ from facegate.domain.policy import AccessData, SiteMode, Target
 from facegate.domain.site import CredentialKind
 from facegate.ports import TemplateSealer, UnitOfWork
 from facegate.services.context import ServiceContext, audit
+from facegate.services.site_mode import mode_in_force
 from facegate.services.site_rows import ROWS, RowMemo, SiteRows
 
 GalleryScope = Literal["site", "allowed"]
@@ -57,9 +59,10 @@ def gate_target(uow: UnitOfWork, target_id: str) -> tuple[Target, str]:
     site_id = site.id if site is not None else ""
     for lift in uow.places.lifts():
         if lift.id == target_id:
-            return Target(lift.id, frozenset(CredentialKind), floors=lift.floors), site_id
+            target = Target(lift.id, frozenset(CredentialKind), floors=lift.floors, name=lift.name)
+            return target, site_id
     door = uow.places.door(target_id)
-    return Target(door.id, door.accepted, door.mode), door.site_id
+    return Target(door.id, door.accepted, door.mode, name=door.name), door.site_id
 
 
 class TemplateCache:
@@ -141,37 +144,50 @@ TEMPLATES = TemplateCache()
 
 @dataclass(frozen=True, slots=True)
 class SnapshotRequest:
-    """What a snapshot is for: its door or lift, model, policy, site mode and scope."""
+    """What a snapshot is for: its door or lift, model, policy, site mode and scope.
+
+    ``mode`` ``None`` (the default) is the site's mode in force, read from the store
+    (:func:`facegate.services.site_mode.mode_in_force`); a mode given here overrides
+    it (benchmarks, tests).
+    """
 
     target_id: str
     model_id: str
     match: MatchPolicy
-    mode: SiteMode = SiteMode.NORMAL
+    mode: SiteMode | None = None
     scope: GalleryScope = DEFAULT_GALLERY_SCOPE
 
-    def version(self, data_version: int) -> str:
-        """The snapshot version at ``data_version``: equal versions hold equal data."""
+    def version(self, data_version: int, mode: SiteMode) -> str:
+        """The snapshot version at ``data_version`` in ``mode``: equal versions, equal data."""
         spelled = "|".join(
             (
                 str(SNAPSHOT_FORMAT),
                 self.target_id,
                 self.model_id,
                 repr(self.match),
-                self.mode.value,
+                mode.value,
                 self.scope,
             )
         )
         return f"{data_version}.{hashlib.sha256(spelled.encode()).hexdigest()[:12]}"
 
+    def resolved_mode(self, uow: UnitOfWork, now: datetime) -> SiteMode:
+        """The mode the snapshot holds: the one given, else the site's in force at ``now``."""
+        return self.mode if self.mode is not None else mode_in_force(uow, now)
+
 
 def snapshot_version(context: ServiceContext, request: SnapshotRequest) -> str:
-    """The version a snapshot for ``request`` would have now (one primary-key read).
+    """The version a snapshot for ``request`` would have now (two small reads).
+
+    The site mode is part of it, so a mode change, or a mode's end time passing, makes
+    every gate's next poll fetch a new snapshot.
 
     Raises:
         DatabaseUnavailableError: the database cannot be reached.
     """
     with context.store.unit_of_work() as uow:
-        return request.version(uow.reads.data_version())
+        mode = request.resolved_mode(uow, context.clock.now())
+        return request.version(uow.reads.data_version(), mode)
 
 
 def build_snapshot(
@@ -180,7 +196,7 @@ def build_snapshot(
     target_id: str,
     model_id: str,
     match: MatchPolicy,
-    mode: SiteMode = SiteMode.NORMAL,
+    mode: SiteMode | None = None,
     *,
     scope: GalleryScope = DEFAULT_GALLERY_SCOPE,
     gate_id: str | None = None,
@@ -190,7 +206,7 @@ def build_snapshot(
     """Read everything a gate at ``target_id`` needs into a snapshot (audited once).
 
     Only templates of ``model_id`` of people with face consent in force who have not
-    moved out are in the gallery.
+    moved out are in the gallery. ``mode`` ``None``: the site's mode in force.
 
     Raises:
         NotFoundError: unknown door or lift.
@@ -201,10 +217,11 @@ def build_snapshot(
     with context.store.unit_of_work() as uow:
         now = context.clock.now()
         data_version = uow.reads.data_version()
-        version = request.version(data_version)
+        mode = request.resolved_mode(uow, now)
+        version = request.version(data_version, mode)
         target, site_id = gate_target(uow, target_id)
         rows = memo.rows(context.store, uow, data_version, now)
-        access = _access(rows, uow, sealer, request, target, cache)
+        access = _access(rows, uow, sealer, replace(request, mode=mode), target, cache)
         details: dict[str, DetailValue] = {
             "target": target_id,
             "templates": len(access.gallery),
@@ -236,7 +253,15 @@ def _access(
     pins = {pid: h for pid, h in rows.pins if pid in allowed}
     passes = _passes(rows.passes, target)
     return AccessData(
-        request.mode, people, gallery, request.match, cards, pins, passes, rules, rows.alerts
+        request.mode or SiteMode.NORMAL,
+        people,
+        gallery,
+        request.match,
+        cards,
+        pins,
+        passes,
+        rules,
+        rows.alerts,
     )
 
 

@@ -383,6 +383,22 @@ class SiteStateRow(Base):
     event_seq: Mapped[int] = mapped_column(BigInteger)
 
 
+class SiteModeRow(Base):
+    """One source's request for a site mode (see :mod:`facegate.domain.site_mode`).
+
+    At most one row per source; ``normal`` is no row. A change bumps the site data
+    version, so gates learn it with their next poll.
+    """
+
+    __tablename__ = "site_modes"
+    source: Mapped[str] = mapped_column(String(32), primary_key=True)
+    mode: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(500))
+    set_by: Mapped[str] = mapped_column(String(200))
+    set_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
 # The migrations (never ``create_all``) create this trigger and seed this row. A later
 # SQLite ``batch_alter_table("events")`` rebuilds the table and drops the trigger: such
 # a migration must create it again (tests/integration/test_site_version.py checks it).

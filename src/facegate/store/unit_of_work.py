@@ -24,7 +24,7 @@ from facegate.ports import (
     TemplateRepository,
 )
 from facegate.ports.archive import TableRepository
-from facegate.ports.gates import GateRepository, SiteReads
+from facegate.ports.gates import GateRepository, SiteModeRepository, SiteReads
 from facegate.store.accounts import SqlAccountRepository
 from facegate.store.database import reclaim_erased, translated_errors, writer_turns
 from facegate.store.disclosures import SqlDisclosureRepository
@@ -44,6 +44,7 @@ from facegate.store.repositories import (
     SqlSiteRepository,
     SqlTemplateRepository,
 )
+from facegate.store.site_modes import SqlSiteModeRepository
 from facegate.store.site_reads import SqlGateRepository, SqlSiteReads
 from facegate.store.versioning import VersionedSession
 
@@ -76,6 +77,7 @@ class SqlUnitOfWork:
         self.disclosures: DisclosureRepository = SqlDisclosureRepository(self._session)
         self.tables: TableRepository = SqlTableRepository(self._session)
         self.gates: GateRepository = SqlGateRepository(self._session)
+        self.site_modes: SiteModeRepository = SqlSiteModeRepository(self._session)
         self.reads: SiteReads = SqlSiteReads(self._session)
 
     def __enter__(self) -> SqlUnitOfWork:

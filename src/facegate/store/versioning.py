@@ -40,6 +40,7 @@ VERSIONED_TABLES = frozenset(
         "doors",
         "lifts",
         "gates",
+        "site_modes",
     }
 )
 """Tables whose rows a gate's decision depends on (the snapshot is built from them)."""

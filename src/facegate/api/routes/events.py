@@ -105,8 +105,8 @@ def stream_events(
 
     ``event: access`` for each access event, ``event: alarm`` for each alarm raised while
     the stream is open (:func:`facegate.services.alarms.alarm_payload`: ``type`` is
-    ``alert_list``, ``door_forced_open``, ``door_held_open``, ``actuator_failed`` or
-    ``gate_silent``).
+    ``alert_list``, ``door_forced_open``, ``door_held_open``, ``actuator_failed``,
+    ``gate_silent``, ``fire_input``, ``device_offline`` or ``tailgating``).
 
     A client reconnects after the stream ends (browsers' EventSource does so itself).
     """

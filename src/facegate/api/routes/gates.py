@@ -28,7 +28,6 @@ from pydantic import BaseModel, Field
 from facegate.domain.accounts import DeviceKey, GateKind
 from facegate.domain.errors import PolicyRefusedError, ValidationError
 from facegate.domain.gate import GateEvent, GateReport
-from facegate.domain.policy import SiteMode
 from facegate.gate.outbox import event_from_json
 from facegate.gate.snapshot_wire import gate_wire_key, snapshot_to_wire
 from facegate.http.deps import Deps, Device, context_for
@@ -83,13 +82,12 @@ def gate_snapshot(
     context = context_for(deps, principal)
     BOARD.record(gate_id, context.clock.now(), GateReport(version, last_sync, backlog, camera))
     match, _ = deps.settings.match_policy(model)
-    mode = SiteMode(deps.settings.gate.site_mode)
-    wanted = SnapshotRequest(device.target_id, model, match, mode)
+    wanted = SnapshotRequest(device.target_id, model, match)
     current = snapshot_version(context, wanted)
     if request.headers.get("if-none-match") == f'"{current}"':
         return Response(status_code=304, headers={"ETag": f'"{current}"'})
     snapshot = build_snapshot(
-        context, deps.sealer(), device.target_id, model, match, mode, gate_id=gate_id
+        context, deps.sealer(), device.target_id, model, match, gate_id=gate_id
     )
     key = gate_wire_key(request.headers[DEVICE_HEADER], gate_id)
     body = snapshot_to_wire(snapshot, gate_id, key)

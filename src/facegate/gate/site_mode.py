@@ -1,0 +1,148 @@
+"""The site mode at the gate: a local fire input, and doors held open in open modes.
+
+The server's mode reaches the gate inside its snapshot (the gate polls every
+``sync_interval_s``, 1 s). Two things happen at the gate itself:
+
+- :class:`LocalInputs`: a fire panel wired to the gate (the MQTT fire topic,
+  :class:`facegate.gate.fire_input.MqttFireInput`, or a dry contact on an OSDP input)
+  raises ``fire`` here without the server. The gate decides in the strongest of the
+  snapshot's mode and its local inputs (:func:`facegate.domain.site_mode.strongest`):
+  a local fire outranks a lockdown from the server.
+- :class:`OpenDoorKeeper`: while the mode in force opens doors freely (``free_passage``,
+  ``fire``), the door is unlocked at once and the unlock renewed about every second
+  (each command lasts ``hold_s``), no face needed; a lift enables all its floors. When
+  the mode ends, the renewals stop and the door locks itself after ``hold_s``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import replace
+
+from facegate.domain.clock import Clock
+from facegate.domain.errors import ActuatorFailedError
+from facegate.domain.gate import GateEvent, GateEventKind, GateSnapshot
+from facegate.domain.policy import SiteMode
+from facegate.domain.site_mode import strongest
+from facegate.ports import ActuatorCommand, DoorActuator
+
+log = logging.getLogger(__name__)
+
+HOLD_S = 3.0
+"""How long each renewal of a held-open door lasts (seconds); renewed about every 1 s."""
+
+
+class LocalInputs:
+    """Modes raised by inputs at this gate (fire panel contacts), by input name; thread-safe.
+
+    Args:
+        on_change: called (from the input's thread) after an input changed.
+    """
+
+    def __init__(self, on_change: Callable[[], None] | None = None) -> None:
+        self._active: dict[str, SiteMode] = {}
+        self._lock = threading.Lock()
+        self.on_change = on_change
+
+    def set(self, name: str, mode: SiteMode | None) -> bool:
+        """Input ``name`` asks for ``mode`` (``None``, ``normal``: clear); whether it changed."""
+        with self._lock:
+            before = self._active.get(name)
+            if mode is None or mode is SiteMode.NORMAL:
+                self._active.pop(name, None)
+            else:
+                self._active[name] = mode
+            changed = before != self._active.get(name)
+        if changed:
+            log.warning("local input %s: %s", name, "clear" if mode is None else mode.value)
+            if self.on_change is not None:
+                self.on_change()
+        return changed
+
+    def mode(self) -> SiteMode:
+        """The strongest mode the local inputs ask for (``normal`` when none)."""
+        with self._lock:
+            return strongest(*self._active.values())
+
+
+def with_local_mode(snapshot: GateSnapshot, local: SiteMode) -> GateSnapshot:
+    """``snapshot`` deciding in the strongest of its own mode and ``local``."""
+    mode = strongest(snapshot.access.mode, local)
+    if mode is snapshot.access.mode:
+        return snapshot
+    return replace(snapshot, access=replace(snapshot.access, mode=mode))
+
+
+class OpenDoorKeeper:
+    """Holds the door open (or a lift's floors enabled) while the mode opens doors freely.
+
+    Call :meth:`apply` about once a second (the sync thread's tick) and whenever the mode
+    may have changed (a new snapshot, a local input). A door that cannot be held open is
+    an ``actuator_failed`` alarm through ``record``, once per outage.
+
+    Args:
+        snapshot: the snapshot the gate decides from (with local inputs applied).
+        actuator: the door or lift.
+        clock: the time source.
+        record: where events go (the outbox's ``put``).
+        gate_id: this gate.
+        hold_s: how long each renewal lasts (seconds, default :data:`HOLD_S`).
+    """
+
+    def __init__(
+        self,
+        snapshot: Callable[[], GateSnapshot],
+        actuator: DoorActuator,
+        clock: Clock,
+        record: Callable[[GateEvent], None],
+        gate_id: str,
+        hold_s: float = HOLD_S,
+    ) -> None:
+        self.snapshot, self.actuator, self.clock = snapshot, actuator, clock
+        self.record, self.gate_id, self.hold_s = record, gate_id, hold_s
+        self.mode = SiteMode.NORMAL
+        self.failing = False
+        self._lock = threading.Lock()
+
+    def apply(self) -> None:
+        """Renew the open door now if the mode in force opens doors freely."""
+        with self._lock:
+            snapshot = self.snapshot()
+            mode = snapshot.access.mode
+            if mode is not self.mode:
+                log.warning("site mode at %s: %s -> %s", self.gate_id, self.mode, mode)
+                self.mode = mode
+            if not mode.opens_freely:
+                return
+            target = snapshot.target
+            command = ActuatorCommand(
+                str(uuid.uuid4()),
+                "floors" if target.is_lift else "unlock",
+                self.hold_s,
+                target.floors,
+            )
+            try:
+                self.actuator.send(command)
+            except ActuatorFailedError as err:
+                self._failed(target.id, str(err))
+                return
+            self.failing = False
+
+    def _failed(self, target_id: str, why: str) -> None:
+        if self.failing:
+            return  # one alarm per outage
+        self.failing = True
+        log.error("door %s not held open in %s: %s", target_id, self.mode, why)
+        note = f"holding open in {self.mode.value}: {why}"[:500]
+        event = GateEvent(
+            str(uuid.uuid4()),
+            self.gate_id,
+            GateEventKind.ACTUATOR_FAILED,
+            target_id,
+            self.clock.now(),
+            note=note,
+        )
+        self.record(event)
