@@ -15,7 +15,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import Engine, select, text
 
 from city_support import CityBroker, add_events, serve_in_thread, wait_until
-from facegate.bootstrap import build_store
+from facegate.bootstrap import build_store, service_context
 from facegate.city.wire import EventBatch, WireEvent, seal, topic
 from facegate.config import Settings
 from facegate.domain.errors import PolicyRefusedError
@@ -28,11 +28,12 @@ from facegate.hub.mqtt_link import HubPublisher
 from facegate.hub.schema import events
 from facegate.hub.settings import HubSettings
 from facegate.hub.web import create_hub_app
+from facegate.services import site_mode
 from facegate.store.unit_of_work import SqlStore
-from facegate.uplink.city_mode import CityModeFile
 from facegate.uplink.join import join
 from facegate.uplink.notices import NoticeReceiver
 from facegate.uplink.runner import Uplink
+from facegate.uplink.site_mode_port import Announcements, ServiceSiteMode
 from facegate.uplink.state import UplinkFiles
 
 
@@ -232,15 +233,19 @@ def test_notice_reaches_the_site_and_a_replay_is_refused(
         link.close()
     assert len(issued.sent) == 1
     wait_until(lambda: len(site.notices) == 1, what="the notice at the site")
-    mode = CityModeFile(site.files.root / "city_mode.json")
+    context = service_context(site.settings, site.store)
+    port = ServiceSiteMode(context, Announcements(site.files.root / "announcement.json"))
     audited: list[tuple[str, dict[str, object]]] = []
     receiver = NoticeReceiver(
-        site.files, site.site_id, hub.key.public_key(), mode,
+        site.files, site.site_id, hub.key.public_key(), port,
         lambda action, details: audited.append((action, details)),
         lambda: datetime.now(UTC),
     )  # fmt: skip
     assert receiver.receive(site.notices[0]) is not None
-    assert mode.effective_city_mode(datetime.now(UTC)) is SiteMode.LOCKDOWN
+    state = site_mode.show_mode(context)  # the site-mode service holds the hub's request
+    assert state.mode is SiteMode.LOCKDOWN
+    assert state.deciding is not None
+    assert state.deciding.source.value == "hub"
     assert receiver.receive(site.notices[0]) is None  # the same message again: a replay
     assert [a for a, _ in audited] == ["city_notice.apply", "city_notice.refuse"]
     assert audited[1][1]["why"] == "replayed"

@@ -17,7 +17,6 @@ from facegate.domain.errors import BadInputError
 from facegate.domain.policy import SiteMode
 from facegate.domain.reasons import Reason
 from facegate.hub.schema import metadata
-from facegate.uplink.city_mode import CityModeFile
 from facegate.uplink.notices import NoticeReceiver
 from facegate.uplink.state import UplinkFiles
 
@@ -82,10 +81,27 @@ def test_signature_binds_body_to_key() -> None:
         unseal(b"not json", mine.public_key(), EventBatch)
 
 
+class _RecordingPort:
+    """A site-mode port that keeps what it was asked (the real one is the service)."""
+
+    def __init__(self) -> None:
+        self.modes: list[tuple[SiteMode, datetime]] = []
+        self.texts: list[str] = []
+
+    def request_city_mode(self, mode: SiteMode, until: datetime, notice_seq: int) -> None:
+        self.modes.append((mode, until))
+
+    def announce(self, text: str, until: datetime, notice_seq: int) -> None:
+        self.texts.append(text)
+
+    def asked(self) -> SiteMode:
+        return self.modes[-1][0] if self.modes else SiteMode.NORMAL
+
+
 class _Receiver:
     def __init__(self, tmp_path: Path, opt_in: bool = False) -> None:
         self.hub = new_private_key()
-        self.mode = CityModeFile(tmp_path / "city_mode.json")
+        self.mode = _RecordingPort()
         self.audited: list[tuple[str, dict[str, object]]] = []
         self.receiver = NoticeReceiver(
             UplinkFiles(tmp_path), "s1", self.hub.public_key(), self.mode,
@@ -103,12 +119,13 @@ class _Receiver:
         return details["why"] if action == "city_notice.refuse" else action
 
 
-def test_notice_applied_then_ended_by_time(tmp_path: Path) -> None:
+def test_notice_applied(tmp_path: Path) -> None:
     r = _Receiver(tmp_path)
     assert r.receiver.receive(seal(r.notice(), r.hub)) is not None
     assert r.why() == "city_notice.apply"
-    assert r.mode.effective_city_mode(NOW) is SiteMode.LOCKDOWN
-    assert r.mode.effective_city_mode(NOW + timedelta(hours=2)) is SiteMode.NORMAL
+    assert r.mode.modes == [(SiteMode.LOCKDOWN, NOW + timedelta(hours=1))]
+    assert r.receiver.receive(seal(r.notice(seq=2, kind="announcement", text="hi"), r.hub))
+    assert r.mode.texts == ["hi"]
 
 
 @pytest.mark.parametrize(
@@ -146,10 +163,10 @@ def test_bad_notices_are_refused_and_logged(tmp_path: Path, case: str, why: str)
     assert r.receiver.receive(raw) is None
     assert r.why() == why
     expected = SiteMode.LOCKDOWN if case == "replayed" else SiteMode.NORMAL
-    assert r.mode.effective_city_mode(NOW) is expected
+    assert r.mode.asked() is expected
 
 
 def test_free_passage_for_a_site_that_opted_in(tmp_path: Path) -> None:
     r = _Receiver(tmp_path, opt_in=True)
     assert r.receiver.receive(seal(r.notice(kind="free_passage"), r.hub)) is not None
-    assert r.mode.effective_city_mode(NOW) is SiteMode.FREE_PASSAGE
+    assert r.mode.asked() is SiteMode.FREE_PASSAGE

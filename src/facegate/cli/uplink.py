@@ -77,9 +77,9 @@ def build_uplink(settings: Settings) -> Uplink:
     from facegate.bootstrap import SystemClock, build_store, service_context
     from facegate.city.keys import load_private, public_from_text
     from facegate.services.context import audit
-    from facegate.uplink.city_mode import CityModeFile
     from facegate.uplink.notices import NoticeReceiver
     from facegate.uplink.runner import Uplink
+    from facegate.uplink.site_mode_port import Announcements, ServiceSiteMode
     from facegate.uplink.state import UplinkFiles
 
     files = UplinkFiles(settings.data_dir / "uplink")
@@ -96,7 +96,7 @@ def build_uplink(settings: Settings) -> Uplink:
         files,
         config.site_id,
         public_from_text(config.hub_public_key),
-        CityModeFile(files.root / "city_mode.json"),
+        ServiceSiteMode(context, Announcements(files.root / "announcement.json")),
         write_audit,
         SystemClock().now,
         config.accept_free_passage,

@@ -13,12 +13,11 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
+from facegate.bootstrap import build_store
 from facegate.city.wire import Health
 from facegate.config import Settings
-from facegate.domain.policy import SiteMode
-from facegate.store.database import create_db_engine
+from facegate.services.site_mode import mode_in_force
 from facegate.store.schema import GateRow, ReceiptRow
-from facegate.uplink.city_mode import CityModeFile
 
 ONLINE_WINDOW_S = 120.0
 """A gate that delivered an event in this many seconds counts as online."""
@@ -26,8 +25,8 @@ ONLINE_WINDOW_S = 120.0
 
 def site_health(settings: Settings, site_id: str) -> Callable[[int], Health]:
     """A builder of ``site_id``'s health message given its backlog."""
-    engine = create_db_engine(settings.database_url)
-    city = CityModeFile(settings.data_dir / "uplink" / "city_mode.json")
+    store = build_store(settings)
+    engine = store.engine
     gates, receipts = GateRow.__table__, ReceiptRow.__table__
 
     def build(backlog: int) -> Health:
@@ -40,8 +39,8 @@ def site_health(settings: Settings, site_id: str) -> Callable[[int], Health]:
                     receipts.c.received_at >= since
                 )
             ).scalar_one()
-        local = SiteMode(settings.gate.site_mode)
-        mode = local if local is not SiteMode.NORMAL else city.effective_city_mode(now)
+        with store.unit_of_work() as uow:
+            mode = mode_in_force(uow, now)
         return Health(
             site_id=site_id,
             sent_at=now,
