@@ -31,7 +31,7 @@ from facegate.hub.web import create_hub_app
 from facegate.services import site_mode
 from facegate.store.unit_of_work import SqlStore
 from facegate.uplink.join import join
-from facegate.uplink.notices import NoticeReceiver
+from facegate.uplink.notices import NoticeReceiver, site_audit
 from facegate.uplink.runner import Uplink
 from facegate.uplink.site_mode_port import Announcements, ServiceSiteMode
 from facegate.uplink.state import UplinkFiles
@@ -235,10 +235,8 @@ def test_notice_reaches_the_site_and_a_replay_is_refused(
     wait_until(lambda: len(site.notices) == 1, what="the notice at the site")
     context = service_context(site.settings, site.store)
     port = ServiceSiteMode(context, Announcements(site.files.root / "announcement.json"))
-    audited: list[tuple[str, dict[str, object]]] = []
     receiver = NoticeReceiver(
-        site.files, site.site_id, hub.key.public_key(), port,
-        lambda action, details: audited.append((action, details)),
+        site.files, site.site_id, hub.key.public_key(), port, site_audit(context),
         lambda: datetime.now(UTC),
     )  # fmt: skip
     assert receiver.receive(site.notices[0]) is not None
@@ -247,8 +245,12 @@ def test_notice_reaches_the_site_and_a_replay_is_refused(
     assert state.deciding is not None
     assert state.deciding.source.value == "hub"
     assert receiver.receive(site.notices[0]) is None  # the same message again: a replay
-    assert [a for a, _ in audited] == ["city_notice.apply", "city_notice.refuse"]
-    assert audited[1][1]["why"] == "replayed"
+    with site.store.engine.connect() as connection:
+        logged = connection.execute(
+            text("SELECT action, details FROM audit_log ORDER BY seq")
+        ).all()
+    assert [a for a, _ in logged] == ["site.mode", "city_notice.apply", "city_notice.refuse"]
+    assert '"why": "replayed"' in logged[2][1]
     site.uplink.close()
 
 

@@ -76,8 +76,7 @@ def build_uplink(settings: Settings) -> Uplink:
     """The uplink of the site ``settings`` describe, with its notice receiver."""
     from facegate.bootstrap import SystemClock, build_store, service_context
     from facegate.city.keys import load_private, public_from_text
-    from facegate.services.context import audit
-    from facegate.uplink.notices import NoticeReceiver
+    from facegate.uplink.notices import NoticeReceiver, site_audit
     from facegate.uplink.runner import Uplink
     from facegate.uplink.site_mode_port import Announcements, ServiceSiteMode
     from facegate.uplink.state import UplinkFiles
@@ -88,16 +87,12 @@ def build_uplink(settings: Settings) -> Uplink:
     context = service_context(settings, store)
     context = type(context)(store=context.store, clock=context.clock, actor="hub")
 
-    def write_audit(action: str, details: dict[str, str | int | bool | None]) -> None:
-        with store.unit_of_work() as uow:
-            audit(uow, context, action, None, details)
-
     receiver = NoticeReceiver(
         files,
         config.site_id,
         public_from_text(config.hub_public_key),
         ServiceSiteMode(context, Announcements(files.root / "announcement.json")),
-        write_audit,
+        site_audit(context),
         SystemClock().now,
         config.accept_free_passage,
     )

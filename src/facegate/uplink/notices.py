@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from facegate.city.wire import Notice, SignatureRefusedError, unseal
 from facegate.domain.errors import BadInputError
 from facegate.domain.policy import SiteMode
+from facegate.services.context import ServiceContext, audit
 from facegate.uplink.state import UplinkFiles
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,17 @@ class SiteModePort(Protocol):
 
 NoticeAudit = Callable[[str, dict[str, str | int | bool | None]], None]
 """Writes one site audit record: ``(action, details)``."""
+
+
+def site_audit(context: ServiceContext) -> NoticeAudit:
+    """A :data:`NoticeAudit` that appends to the site's hash-chained audit log."""
+
+    def write(action: str, details: dict[str, str | int | bool | None]) -> None:
+        with context.store.unit_of_work() as uow:
+            audit(uow, context, action, None, details)
+            uow.commit()
+
+    return write
 
 
 class NoticeRefusedError(BadInputError):

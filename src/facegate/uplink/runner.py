@@ -122,7 +122,10 @@ class Uplink:
         if on_notice is not None:
 
             def notice(_c: mqtt.Client, _u: object, message: mqtt.MQTTMessage) -> None:
-                on_notice(bytes(message.payload))
+                try:
+                    on_notice(bytes(message.payload))
+                except FacegateError as err:  # e.g. the site database is unreachable
+                    log.error("uplink: a notice could not be applied (%s)", err)
 
             self._client.message_callback_add(notices, notice)
 
