@@ -15,6 +15,10 @@ from pathlib import Path
 from facegate.domain.errors import ServiceUnavailableError
 
 
+START_TIMEOUT_S = 120.0
+"""How long the bench's broker may take to start (it reloads its sessions from disk)."""
+
+
 def free_port() -> int:
     """A TCP port free on 127.0.0.1 right now."""
     with socket.socket() as probe:
@@ -45,13 +49,12 @@ class BenchBroker:
         self._process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        """Start it and wait until it listens (10 s at most)."""
-        self._process = subprocess.Popen(
-            [self.binary, "-c", str(self.folder / "mosquitto.conf")],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
+        """Start it and wait until it listens (:data:`START_TIMEOUT_S` at most)."""
+        with (self.folder / "mosquitto.log").open("ab") as log:
+            self._process = subprocess.Popen(
+                [self.binary, "-c", str(self.folder / "mosquitto.conf")], stdout=log, stderr=log
+            )
+        deadline = time.monotonic() + START_TIMEOUT_S
         while not _listening(self.port):
             if time.monotonic() > deadline:
                 raise ServiceUnavailableError("the bench's mosquitto did not start")

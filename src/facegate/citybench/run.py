@@ -266,6 +266,7 @@ def _phases(run: _Run, sites: list[SimSite]) -> dict[str, Any]:
     until = time.time()
     run.settle()
     lag_p50, lag_p95, lag_events = run.lag(since, until)
+    log(f"steady: lag p50 {lag_p50} s, p95 {lag_p95} s over {lag_events} events")
 
     log(f"throughput: a backlog of {options.burst} events at each site")
     before, messages_before = run.stored(), run.ingest_messages()
@@ -277,6 +278,7 @@ def _phases(run: _Run, sites: list[SimSite]) -> dict[str, Any]:
     burst_total = run.stored() - before
     time.sleep(1.0)  # let the workers write their counters
     messages = run.ingest_messages() - messages_before
+    log(f"throughput: {burst_total} events in {took:.1f} s, {messages} messages")
 
     drain = {name: _fault(run, name, inject) for name, inject in _FAULTS}
     run.settle()
