@@ -14,7 +14,6 @@ from pathlib import Path
 
 from facegate.domain.errors import ServiceUnavailableError
 
-
 START_TIMEOUT_S = 120.0
 """How long the bench's broker may take to start (it reloads its sessions from disk)."""
 
