@@ -367,3 +367,22 @@ def test_transparency_report_hides_small_counts(tmp_path: Path, hub: Hub) -> Non
     assert page.status_code == 200
     assert "&lt;5" in page.text
     store.close()
+
+
+def test_retention_drops_whole_old_partitions(hub: Hub) -> None:
+    from facegate.hub import schema
+
+    now = datetime.now(UTC)
+    site_id, _ = hub.store.add_site({"name": "R", "district": f"r-{uuid.uuid4().hex[:6]}"}, now)
+    old = datetime(2025, 1, 15, tzinfo=UTC)
+    for moment in (old, now):
+        event = WireEvent(key=f"k{moment.year}", seq=moment.year, door_id="d",
+                          occurred_at=moment, granted=True, reason=Reason.GRANTED)  # fmt: skip
+        hub.store.store_events([(site_id, event)], now)
+    with hub.store.engine.connect() as connection:
+        names = [n for n, _ in schema.partitions(connection)]
+    assert "events_y2025m01" in names
+    dropped = hub.store.drop_expired(now, 90)
+    assert "events_y2025m01" in dropped
+    assert schema.partition_name(schema.month_start(now)) not in dropped
+    assert [k for k, _ in _hub_rows(hub, site_id)] == [f"k{now.year}"]
