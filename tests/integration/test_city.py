@@ -386,3 +386,39 @@ def test_retention_drops_whole_old_partitions(hub: Hub) -> None:
     assert "events_y2025m01" in dropped
     assert schema.partition_name(schema.month_start(now)) not in dropped
     assert [k for k, _ in _hub_rows(hub, site_id)] == [f"k{now.year}"]
+
+
+def test_console_pages_are_scoped_like_the_api(hub: Hub) -> None:
+    from fastapi.testclient import TestClient
+
+    from facegate.hub.access import HubRole
+
+    now = datetime.now(UTC)
+    tag = uuid.uuid4().hex[:6]
+    mine, _ = hub.store.add_site({"name": f"Mine {tag}", "district": f"n-{tag}"}, now)
+    theirs, _ = hub.store.add_site({"name": f"Theirs {tag}", "district": f"s-{tag}"}, now)
+    for site_id in (mine, theirs):
+        event = WireEvent(key=f"c-{site_id}", seq=1, door_id="d", occurred_at=now,
+                          granted=False, reason=Reason.UNKNOWN_FACE)  # fmt: skip
+        hub.store.store_events([(site_id, event)], now)
+    token = hub.store.add_account(f"v-{tag}", HubRole.DISTRICT_VIEWER, [f"n-{tag}"], now)
+    client = TestClient(create_hub_app(hub))
+    assert client.get("/console", follow_redirects=False).status_code == 303
+    assert client.post("/console/login", data={"token": "nope" * 10}).status_code == 200
+    client.post("/console/login", data={"token": token})
+    sites_page = client.get("/console")
+    assert f"Mine {tag}" in sites_page.text
+    assert f"Theirs {tag}" not in sites_page.text
+    assert client.get(f"/console/sites/{mine}").status_code == 200
+    assert client.get(f"/console/sites/{theirs}").status_code == 404
+    events_page = client.get("/console/events")
+    assert mine in events_page.text
+    assert theirs not in events_page.text
+    assert "No events." in client.get(f"/console/events?site_id={theirs}").text
+    assert client.get("/console/alarms").status_code == 200
+    with hub.store.engine.connect() as connection:
+        reads = connection.execute(
+            text("SELECT count(*) FROM facegate_hub.event_reads WHERE actor = :a"),
+            {"a": f"v-{tag}"},
+        ).scalar_one()
+    assert reads == 2

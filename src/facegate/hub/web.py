@@ -25,7 +25,7 @@ from facegate.domain.errors import NotFoundError, PolicyRefusedError
 from facegate.http import errors
 from facegate.http.deps import NotAuthenticatedError
 from facegate.http.headers import SecurityHeadersMiddleware
-from facegate.hub import notices, queries
+from facegate.hub import console, notices, queries
 from facegate.hub.access import HubAccount, HubAction
 from facegate.hub.bootstrap import Hub, utc_now
 from facegate.hub.mqtt_link import HubPublisher
@@ -103,6 +103,7 @@ def create_hub_app(hub: Hub, publisher: Callable[[], HubPublisher] | None = None
     errors.install(app)
     _routes(app, publisher)
     _transparency_routes(app)
+    console.install(app)
     app.mount("/static", StaticFiles(packages=[("facegate.web", "static")]), name="static")
     return app
 
