@@ -7,7 +7,9 @@ Figures (keys of the contract):
   It is end to end: site reads, signing, broker, verification, PostgreSQL commit.
 - ``messages_per_s``: MQTT messages the ingest workers took in that same window.
 - ``lag_p50_s`` / ``lag_p95_s``: hub ``received_at`` minus site ``occurred_at`` of the
-  events written during the steady phase (``rate`` events/s over all sites).
+  events written during the steady phase (``rate`` events/s asked over all sites;
+  ``steady_rate_achieved_events_per_s`` says what the site writers managed: on a loaded
+  machine they fall behind).
 - ``drain_s``: per fault, seconds from the fault's end until the hub holds every event
   the sites had written up to that moment, the steady rate running throughout.
 - ``lost`` / ``duplicated``: the sites' tables compared with the hub's rows, key by key.
@@ -298,6 +300,7 @@ def _phases(run: _Run, sites: list[SimSite]) -> dict[str, Any]:
         "lag_p95_s": None if lag_p95 is None else round(lag_p95, 3),
         "lag_events": lag_events,
         "steady_rate_events_per_s": options.rate,
+        "steady_rate_achieved_events_per_s": round(lag_events / (until - since), 1),
         "drain_s": drain,
         "peak_rss_mb": round(run.peak_rss, 1),
     }
