@@ -15,7 +15,9 @@ from facegate.domain.site import CredentialKind, CredentialMode, DoorKind
 from facegate.domain.site_mode import ModeRequest, ModeSource, effective_mode, strongest
 from facegate.gate.contact import ContactMonitor
 from facegate.gate.fire_input import apply_fire_input, fire_event_recorder, parse_fire_payload
+from facegate.gate.kiosk_doors import KioskDoorsOpen
 from facegate.gate.runner import SnapshotHolder
+from facegate.gate.server_side import ActuatorPool
 from facegate.gate.site_mode import LocalInputs, OpenDoorKeeper
 from facegate.gate.store_upstream import StoreUpstream
 from facegate.services import places, site_admin
@@ -227,3 +229,19 @@ def test_a_door_held_open_by_renewed_unlocks_is_not_held_open() -> None:
     clock.advance(seconds=3 + 30.5)  # renewals stopped: 3 s unlock, then 30 s held
     monitor.tick()
     assert alarms == [GateEventKind.DOOR_HELD_OPEN]
+
+
+def test_the_server_holds_its_kiosk_doors_open_in_free_passage(context: ServiceContext) -> None:
+    door_id = door(context)
+    upstream = StoreUpstream(lambda: context.store, FakeSealer(), context.clock, "m", POLICY)
+    lock, events = FakeDoor(), ListSink()
+    pool = ActuatorPool(lambda target: lock, upstream)
+    keeper = KioskDoorsOpen(pool, lambda: [door_id], context.clock, events.put)
+    keeper.tick()
+    assert lock.commands == []
+    set_mode(context, SiteMode.FREE_PASSAGE, "moving day")
+    keeper.tick()
+    keeper.tick()
+    assert [c.action for c in lock.commands] == ["unlock", "unlock"]
+    keeper = KioskDoorsOpen(pool, lambda: ["no-such-door"], context.clock, events.put)
+    keeper.tick()  # logged and skipped

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from facegate.api.routes import (
+    alarms,
     alerts,
     audit,
     auth,
@@ -16,7 +17,9 @@ from facegate.api.routes import (
     health,
     me,
     people,
+    requests,
     site,
+    snapshots,
     users,
 )
 
@@ -34,11 +37,14 @@ def api_router() -> APIRouter:
         enrollment,
         credentials,
         alerts,
+        alarms,
         events,
         audit,
         doors,
         gates,
         me,
+        requests,
+        snapshots,
         site,
     ):
         router.include_router(module.router)

@@ -16,6 +16,7 @@ from facegate.cli import (
     faces,
     gate,
     hub,
+    install,
     liveness,
     osdp,
     server,
@@ -74,6 +75,7 @@ server.register(app)
 gate.register(app)
 hub.register(app)
 uplink.register(app)
+install.register(app)
 osdp.register(app)
 
 

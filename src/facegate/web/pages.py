@@ -14,6 +14,7 @@ from facegate.web import (
     console_mode,
     console_people,
     console_site,
+    console_work,
     portal,
     public,
     reset,
@@ -29,6 +30,15 @@ def install(app: FastAPI) -> None:
     """
     static = Path(str(files("facegate.web") / "static"))
     app.mount("/static", StaticFiles(directory=static), name="static")
-    for module in (auth, console_people, console_site, console_mode, portal, public, reset):
+    for module in (
+        auth,
+        console_people,
+        console_site,
+        console_mode,
+        console_work,
+        portal,
+        public,
+        reset,
+    ):
         app.include_router(module.router)
     app.add_exception_handler(FacegateError, answer_error)

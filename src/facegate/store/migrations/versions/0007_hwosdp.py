@@ -5,7 +5,7 @@ Self-contained: it only creates its own table, so it can follow any earlier revi
 read at start (``FACEGATE_GATE__SITE_MODE``); a site starts in ``normal``.
 
 Revision ID: 0007_hwosdp
-Revises: 0006
+Revises: 0007_consoleops
 Create Date: 2026-11-28
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007_hwosdp"
-down_revision = "0006"
+down_revision = "0007_consoleops"
 branch_labels = None
 depends_on = None
 
