@@ -53,8 +53,9 @@ log = logging.getLogger(__name__)
 SESSION_EXPIRY_S = 7 * 24 * 3600
 """How long the broker keeps a site's session while it is away (seconds)."""
 
-RESEND_AFTER_S = 5.0
-"""A batch the hub has not confirmed after this long is published again (seconds)."""
+RESEND_AFTER_S = 30.0
+"""A batch the hub has not confirmed after this long is published again (seconds); it
+goes again at once after a reconnection (the broker may have lost it in a restart)."""
 
 GAP_WAIT_S = 10.0
 """How long a batch waits for a missing ``seq`` before skipping it (seconds)."""
@@ -68,6 +69,7 @@ _events = EventRow.__table__
 @dataclass
 class _InFlight:
     info: mqtt.MQTTMessageInfo
+    connection: int
     first_seq: int
     last_seq: int
     sent_at: float
@@ -117,7 +119,13 @@ class Uplink:
             self._client.username_pw_set(config.site_id, config.broker_password)
         self._client.on_publish = self._on_publish
         notices, acks = topic(config.site_id, "notices"), topic(config.site_id, "acks")
-        self._client.on_connect = lambda c, *_: c.subscribe([(notices, 1), (acks, 1)])
+        self._connections = 0
+
+        def on_connect(client: mqtt.Client, *_: object) -> None:
+            self._connections += 1
+            client.subscribe([(notices, 1), (acks, 1)])
+
+        self._client.on_connect = on_connect
         self._client.message_callback_add(acks, self._on_ack)
         if on_notice is not None:
 
@@ -180,7 +188,13 @@ class Uplink:
         payload = seal(batch, self.key)
         info = self._client.publish(topic(self.config.site_id, "events"), payload, qos=1)
         self._inflight = _InFlight(
-            info, events[0].seq, events[-1].seq, time.monotonic(), payload, len(events)
+            info,
+            self._connections,
+            events[0].seq,
+            events[-1].seq,
+            time.monotonic(),
+            payload,
+            len(events),
         )
         return len(events)
 
@@ -196,9 +210,15 @@ class Uplink:
             self._refused_mids.discard(inflight.info.mid)
             self.refused_batches += 1
             log.error("uplink: the broker refused the batch up to seq %d", inflight.last_seq)
-        elif time.monotonic() - inflight.sent_at < RESEND_AFTER_S:
+            inflight.sent_at = time.monotonic()  # tried again after RESEND_AFTER_S
+            return False
+        if (
+            inflight.connection == self._connections
+            and time.monotonic() - inflight.sent_at < RESEND_AFTER_S
+        ):
             return False
         if self._client.is_connected():
+            inflight.connection = self._connections
             log.warning("uplink: batch up to seq %d not committed; resending", inflight.last_seq)
             inflight.info = self._client.publish(
                 topic(self.config.site_id, "events"), inflight.payload, qos=1
