@@ -5,7 +5,7 @@ write ``facegate/city/%u/{events,health,summary}`` and read ``facegate/city/%u/n
 ``facegate/city/%u/acks`` only. Adding or revoking an account rewrites the password file
 with ``mosquitto_passwd`` and sends the broker SIGHUP to re-read it. A connection already
 open when a site is revoked stays open until it drops; ingest refuses a revoked site's
-messages from the next second on, so nothing of it is stored either way.
+messages from its next chunk of messages on, so nothing of it is stored either way.
 """
 
 from __future__ import annotations
