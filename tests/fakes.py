@@ -340,6 +340,13 @@ class _Places:
         found = [p for p in self.t.places.values() if isinstance(p, Building)]
         return sorted(found, key=lambda b: (b.name, b.id))
 
+    def unit(self, unit_id: str) -> Unit:
+        return self._get(Unit, unit_id)
+
+    def units(self) -> list[Unit]:
+        found = [p for p in self.t.places.values() if isinstance(p, Unit)]
+        return sorted(found, key=lambda u: (u.building_id, u.floor, u.label, u.id))
+
     def door(self, door_id: str) -> Door:
         return self._get(Door, door_id)
 
@@ -461,6 +468,14 @@ class _Reads:
 
     def people(self) -> list[tuple[str, Role, bool]]:
         return [(p.id, p.role, p.moved_out_at is not None) for p in self.t.people.values()]
+
+    def homes(self) -> list[tuple[str, str, int]]:
+        units = {u.id: u for u in self.t.places.values() if isinstance(u, Unit)}
+        return [
+            (p.id, units[p.unit_id].building_id, units[p.unit_id].floor)
+            for p in self.t.people.values()
+            if p.unit_id in units
+        ]
 
     def consenting(self, purpose: ConsentPurpose, now: datetime) -> set[str]:
         found = self.t.consents.values()

@@ -11,41 +11,50 @@ from dataclasses import replace
 from functools import cache
 
 import numpy as np
+import numpy.typing as npt
 
 from facegate.bootstrap import SystemClock, build_engine, build_sealer, build_store, load_site_key
 from facegate.config import Settings
 from facegate.domain.clock import Clock
 from facegate.domain.errors import BadInputError, ModelUnavailableError
-from facegate.domain.gate import GateEvent
+from facegate.domain.faces import Box
+from facegate.domain.gate import GateEvent, GateSnapshot
 from facegate.domain.liveness import LivenessSchedule
 from facegate.domain.policy import Target
 from facegate.gate.actuators import HttpRelay, SimulatedDoor
 from facegate.gate.contact import ContactMonitor, MonitoredDoor, alarm_to_outbox
+from facegate.gate.controller import EventSink
 from facegate.gate.fire_input import MqttFireInput, fire_event_recorder, fire_topics
 from facegate.gate.http_upstream import HttpUpstream
+from facegate.gate.lane import LaneLoop
 from facegate.gate.loop import GateLoop, LoopOptions
 from facegate.gate.mqtt import MqttDoor, topic_base
 from facegate.gate.osdp import OsdpBus, OsdpDevice, OsdpRelay, open_channel
 from facegate.gate.osdp_door import OsdpDoor, OsdpDoorWiring
 from facegate.gate.osdp_keys import read_key
 from facegate.gate.outbox import SqliteOutbox
+from facegate.gate.paired_source import PairedSource
 from facegate.gate.runner import RunningGate, SnapshotHolder, SyncThread
 from facegate.gate.site_mode import LocalInputs, OpenDoorKeeper
 from facegate.gate.snapshot_file import FILE_KEY_LABEL, SnapshotFile, snapshot_path
 from facegate.gate.snapshot_wire import derive_gate_key, gate_wire_key
+from facegate.gate.sources import open_source
 from facegate.gate.store_upstream import StoreUpstream
 from facegate.messaging.email_alarms import EmailAlarmSender, SmtpAccount
 from facegate.messaging.mqtt_alarms import MqttAlarmPublisher, alarm_topic
 from facegate.messaging.webhook import WebhookNotifier
-from facegate.ports import DoorActuator, GateUpstream, LivenessCheck
+from facegate.ports import DoorActuator, FrameSource, GateUpstream, LivenessCheck, SensorCue
 from facegate.services.alarm_log import alarm_recorder
 from facegate.services.alarm_routing import RetryingChannel, RoutedChannel, check_routes
 from facegate.services.alarms import AlarmChannel, AlarmFeed, AlarmRelay, AlarmService
 from facegate.services.context import ServiceContext
+from facegate.vision.detection import FaceDetector
 from facegate.vision.engine import FaceEngine
 from facegate.vision.liveness.check import FusedLivenessCheck
 from facegate.vision.liveness.face_mesh import FaceMeshModel
+from facegate.vision.liveness.frame_cue import SHIPPED as SHIPPED_FRAME_WEIGHTS
 from facegate.vision.liveness.motion import MotionSettings
+from facegate.vision.liveness.nir import NirCue
 from facegate.vision.liveness.texture_model import load_texture_model
 
 
@@ -53,7 +62,8 @@ def build_gate_liveness(settings: Settings) -> tuple[LivenessCheck | None, Liven
     """The gate's liveness check as ``settings.gate.liveness`` says, and its schedule.
 
     ``none`` checks nothing. ``motion`` needs no trained file: the multi-frame cue with
-    FaceMesh's blink and speech measures. ``fused`` adds the texture model
+    FaceMesh's blink and speech measures. ``layered`` (the default) adds the shipped
+    single-frame screen-and-print cue; ``fused`` adds the texture model instead
     (``settings.gate.texture_model``).
 
     Raises:
@@ -68,8 +78,35 @@ def build_gate_liveness(settings: Settings) -> tuple[LivenessCheck | None, Liven
         if gate.texture_model is None:
             raise ModelUnavailableError("liveness 'fused' needs FACEGATE_GATE__TEXTURE_MODEL")
         texture = load_texture_model(gate.texture_model)
-    check = FusedLivenessCheck(texture, MotionSettings(), mesh=FaceMeshModel())
+    frame = SHIPPED_FRAME_WEIGHTS if gate.liveness == "layered" else None
+    check = FusedLivenessCheck(
+        texture, MotionSettings(), _sensor_cues(settings), mesh=FaceMeshModel(), frame=frame
+    )
     return check, schedule
+
+
+def _sensor_cues(settings: Settings) -> list[SensorCue]:
+    """The NIR cue when the gate has a NIR camera (``nir_camera``), else none."""
+    if settings.gate.nir_camera is None:
+        return []
+    detector = FaceDetector(settings.detection)
+
+    def detect(image: npt.NDArray[np.uint8]) -> list[Box]:
+        return [found.box for found in detector.detect(image)]
+
+    return [NirCue(detect, settings.gate.nir_max_skew_s)]
+
+
+def build_gate_source(settings: Settings, colour: FrameSource) -> FrameSource:
+    """``colour``, paired with the NIR camera by time when ``nir_camera`` is set.
+
+    Raises:
+        CameraFailedError: the NIR camera cannot be opened.
+    """
+    if settings.gate.nir_camera is None:
+        return colour
+    nir = open_source(settings.gate.nir_camera)
+    return PairedSource(colour, nir, settings.gate.nir_max_skew_s)
 
 
 def build_gate_engine(settings: Settings) -> FaceEngine:
@@ -280,7 +317,8 @@ def build_actuator(
     board ``osdp_board`` (default: the reader) on ``bus``.
 
     Raises:
-        BadInputError: ``http`` without ``http_url``, ``osdp`` without a bus.
+        BadInputError: ``http`` without ``http_url``, a lift's URL without ``{floors}``,
+            ``osdp`` without a bus.
     """
     gate = settings.gate
     if gate.actuator == "simulated":
@@ -293,7 +331,7 @@ def build_actuator(
     if gate.actuator == "http":
         if gate.http_url is None:
             raise BadInputError("actuator 'http' needs FACEGATE_GATE__HTTP_URL")
-        return HttpRelay(gate.http_url, gate.ack_timeout_s)
+        return HttpRelay(gate.http_url, gate.ack_timeout_s, lift=target.is_lift)
     kind = "lift" if target.is_lift else "door"
     base = topic_base(gate.mqtt_prefix, gate.mqtt_site, kind, target.id)
     door = MqttDoor(gate.mqtt_host, gate.mqtt_port, base, gate.ack_timeout_s, on_contact)
@@ -301,6 +339,42 @@ def build_actuator(
         name = target.name or target.id
         door.publish_discovery(name, gate.mqtt_prefix, gate.mqtt_site, target.id)
     return door
+
+
+def build_loop(
+    settings: Settings,
+    engine: FaceEngine,
+    snapshot: Callable[[], GateSnapshot],
+    actuator: DoorActuator,
+    outbox: EventSink,
+    clock: Clock,
+) -> GateLoop:
+    """The frame loop of ``settings.gate.profile``: a door's, or a lane's.
+
+    A lane unlocks once per grant (one passage credit each), so a person's presence in
+    view does not hold back the next grant for them (``leave_after_s`` 0).
+
+    Raises:
+        ModelUnavailableError: a liveness model is configured but missing.
+    """
+    gate = settings.gate
+    liveness, schedule = build_gate_liveness(settings)
+    options = LoopOptions(
+        gate.gate_id, gate.unlock_duration_s, gate.decide_after_frames, schedule, gate.card_window_s
+    )
+    if gate.profile == "lane":
+        lane = replace(options, leave_after_s=0.0)
+        return LaneLoop(
+            engine,
+            snapshot,
+            actuator,
+            outbox,
+            liveness,
+            clock,
+            lane,
+            line_fraction=gate.lane_line_fraction,
+        )
+    return GateLoop(engine, snapshot, actuator, outbox, liveness, clock, options)
 
 
 def build_gate(
@@ -345,11 +419,7 @@ def build_gate(
     bus = build_osdp_bus(settings)
     inner = build_actuator(settings, target, None if target.is_lift else monitor.contact, bus)
     actuator: DoorActuator = MonitoredDoor(inner, monitor)
-    liveness, schedule = build_gate_liveness(settings)
-    options = LoopOptions(
-        gate.gate_id, gate.unlock_duration_s, gate.decide_after_frames, schedule, gate.card_window_s
-    )
-    loop = GateLoop(engine, holder, actuator, outbox, liveness, clock, options)
+    loop = build_loop(settings, engine, holder, actuator, outbox, clock)
     if gate.tailgate_face_px > 0 and not target.is_lift:
         loop.watch_tailgating(gate.tailgate_face_px, gate.unlock_duration_s + 3.0)
     monitor.on_closed = loop.controller.door_cycled

@@ -7,7 +7,7 @@ from typing import ClassVar
 
 import pytest
 
-from facegate.domain.errors import ActuatorFailedError
+from facegate.domain.errors import ActuatorFailedError, BadInputError
 from facegate.domain.gate import GateEventKind
 from facegate.gate.actuators import HttpRelay, SimulatedDoor
 from facegate.gate.contact import ContactMonitor
@@ -78,3 +78,20 @@ def test_contact_forced_and_held_open() -> None:
     monitor.tick()
     monitor.tick()
     assert alarms == [GateEventKind.DOOR_FORCED_OPEN, GateEventKind.DOOR_HELD_OPEN]
+
+
+def test_an_http_lift_gets_the_rides_floors_and_a_url_without_them_is_refused() -> None:
+    server = HTTPServer(("127.0.0.1", 0), _Relay)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        port = server.server_address[1]
+        lift = HttpRelay(
+            f"http://127.0.0.1:{port}/ride?floors={{floors}}&for={{duration_s}}", 2.0, lift=True
+        )
+        lift.send(ActuatorCommand("r2", "floors", 5.0, (3, 7)))
+        assert _Relay.paths[-1] == "/ride?floors=3,7&for=5"
+    finally:
+        server.shutdown()
+    with pytest.raises(BadInputError, match="floors"):
+        HttpRelay("http://127.0.0.1:1/relay?turn=on", 2.0, lift=True)

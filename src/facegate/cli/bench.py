@@ -276,3 +276,85 @@ def bench_mode(
         return
     for key, value in report.items():
         typer.echo(f"{key}: {value}")
+
+
+@bench_app.command("lane")
+@handles_errors
+def bench_lane(
+    ctx: typer.Context,
+    data: DataOption = Path("..") / "shared" / "data",
+    rates: Annotated[
+        str, typer.Option(help="Arrival rates to try, people/min, comma-separated, rising.")
+    ] = "10,15,20,25,30,40,50,60",
+    walking: Annotated[
+        bool, typer.Option(help="Also run the walking video against its labels.")
+    ] = True,
+    every_frame: Annotated[
+        bool,
+        typer.Option(
+            help="Take every frame however long it takes (what the lane does on a machine "
+            "that keeps up) instead of real time."
+        ),
+    ] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """The lane profile's capacity on synthetic streams made from the shared live videos.
+
+    Raises the arrival rate until fewer than 99 % of people are decided before the gate
+    line or a decision is paired with the wrong person; prints the highest rate that
+    passed (people_per_min per lane), the decision latency from the first usable face
+    (decision_p50_ms, decision_p95_ms) and the wrong pairings at it, with the liveness
+    check as configured and, when one is, again without it. Runs in real time (minutes;
+    --every-frame: every frame, however long it takes); not for CI.
+    """
+    from facegate.bootstrap_gate import build_gate_engine, build_gate_liveness
+    from facegate.lanebench import sweep as lane
+    from facegate.lanebench.run import lane_snapshot
+    from facegate.lanebench.sources import load_sources
+
+    try:
+        tried = [float(r) for r in rates.split(",") if r.strip()]
+    except ValueError as err:
+        raise BadInputError(f"--rates {rates!r}: numbers separated by commas") from err
+    if not tried or any(r <= 0 for r in tried):
+        raise BadInputError("--rates needs at least one positive rate")
+    settings = settings_from(ctx)
+    engine = build_gate_engine(settings)
+    script = lane.shipped_script()
+    stderr.print("reading and enrolling the live videos ...")
+    sources = load_sources(script, data, engine)
+    policy, _ = settings.match_policy(engine.model_id)
+    snapshot = lane_snapshot(sources.enrolled, policy)
+    liveness, schedule = build_gate_liveness(settings)
+    log = lambda line: stderr.print(line, highlight=False)  # noqa: E731
+    rig = lane.LaneRig(
+        script, sources, engine, snapshot, liveness, schedule, realtime=not every_frame
+    )
+    report: dict[str, Any] = {**lane.sweep(rig, tried, log), "liveness": settings.gate.liveness}
+    if liveness is not None:
+        stderr.print("... and again without the liveness check, for comparison")
+        plain = lane.sweep(replace(rig, liveness=None), tried, log)
+        report["without_liveness"] = plain
+    if walking:
+        from facegate.lanebench.video import run_video
+
+        stderr.print("... and the walking video against its hand-made labels")
+        report["walking_video"] = run_video(lane.shipped_video_labels(), data, engine, policy)
+    report.update(
+        {
+            "pace": "every frame" if every_frame else "real time",
+            "line_fraction": script.line_fraction,
+            "walkers_per_rate": len(script.walkers),
+            "stream": f"{script.size[0]}x{script.size[1]} at {script.fps:g} fps",
+            "load_average": [round(x, 2) for x in os.getloadavg()],
+            "cpu_count": os.cpu_count(),
+        }
+    )
+    if as_json:
+        emit_json(report)
+        return
+    typer.echo(
+        f"{report['people_per_min']} people/min per lane, decision p50 "
+        f"{report['decision_p50_ms']} ms, p95 {report['decision_p95_ms']} ms, "
+        f"{report['wrong_pairings']} wrong pairings (liveness {report['liveness']})"
+    )

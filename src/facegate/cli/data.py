@@ -13,7 +13,16 @@ from typing import Annotated, Any
 
 import typer
 
-from facegate.cli import backup, credentials, disclosure, enrollment, places, purge, site_mode
+from facegate.cli import (
+    backup,
+    credentials,
+    disclosure,
+    enrollment,
+    lifts,
+    places,
+    purge,
+    site_mode,
+)
 from facegate.cli.context import settings_from
 from facegate.cli.output import EXIT_BAD_INPUT, JsonFlag, emit_json, handles_errors
 from facegate.cli.site_context import iso, opened_site
@@ -271,4 +280,5 @@ def register(app: typer.Typer) -> None:
     credentials.register(app)
     enrollment.register(app)
     places.register(app)
+    lifts.register(app)
     disclosure.register(app)

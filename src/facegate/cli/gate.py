@@ -7,6 +7,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Annotated, Any
@@ -19,17 +20,18 @@ from facegate.domain.errors import BadInputError
 
 if TYPE_CHECKING:
     from facegate.config import Settings
+    from facegate.gate.lane import Crossing
     from facegate.gate.loop import Outcome
 
 NO_LIVENESS_WARNING = (
     "WARNING: no liveness check runs (FACEGATE_GATE__LIVENESS=none): a printed photo or a "
-    "screen can open this door. Set liveness=motion (the default), or train a texture "
-    "model and set liveness=fused, before relying on this gate."
+    "screen can open this door. Set liveness=layered (the default) or motion, or train a "
+    "texture model and set liveness=fused, before relying on this gate."
 )
 MOTION_ONLY_NOTE = (
     "liveness: the multi-frame cues alone (motion, blink, speech; no trained model): they "
     "stop printed photos and still pictures on a screen, not a video replayed on a tablet. "
-    "Train a texture model on this camera and set liveness=fused to add the texture cue."
+    "Set liveness=layered (the default) to add the single-frame screen-and-print cue."
 )
 
 
@@ -100,24 +102,38 @@ def gate(
     video: Annotated[
         Path | None, typer.Option(help="A video file, run as fast as it can be read.")
     ] = None,
+    profile: Annotated[
+        str | None,
+        typer.Option(
+            "--profile",
+            help="door (one person at a time) or lane (metro-style: several people on the "
+            "move, each paired with the person reaching the gate line); default from "
+            "FACEGATE_GATE__PROFILE.",
+        ),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Run a gate: decide on every face, open the door, record each decision.
 
-    Prints each decision (one JSON object per line with --json). Ends at the end of a
-    video (exit 0), or on Ctrl-C / SIGTERM, after delivering what the outbox holds.
+    Prints each decision (one JSON object per line with --json); a lane also prints each
+    person reaching its gate line (``"crossing": true``). Ends at the end of a video
+    (exit 0), or on Ctrl-C / SIGTERM, after delivering what the outbox holds.
     """
     if (camera is None) == (video is None):
         raise BadInputError("give exactly one of --camera SOURCE or --video FILE")
     # The gate stack (MQTT, HTTP, OpenCV sources) loads only when a gate runs.
-    from facegate.bootstrap_gate import build_gate
+    from facegate.bootstrap_gate import build_gate, build_gate_source
+    from facegate.gate.lane import LaneLoop
     from facegate.gate.runner import run_source
     from facegate.gate.sources import OpenCvSource, open_source
 
-    settings = settings_from(ctx)
-    source = OpenCvSource(str(video)) if video is not None else open_source(str(camera))
+    settings = _with_profile(settings_from(ctx), profile)
+    colour = OpenCvSource(str(video)) if video is not None else open_source(str(camera))
+    source = build_gate_source(settings, colour)
     _startup_log(settings, door, source.description)
     running = build_gate(settings, door)
+    if isinstance(running.loop, LaneLoop):
+        running.loop.on_crossing = _crossing_printer(as_json)
     stop = threading.Event()
     previous = {sig: signal.signal(sig, _setter(stop)) for sig in (signal.SIGINT, signal.SIGTERM)}
     running.start()
@@ -130,6 +146,49 @@ def gate(
         left = running.stop()
     ended = "stopped" if stop.is_set() else "end of source"
     stderr.print(f"{ended}: {frames} frames; {left} events wait for delivery", highlight=False)
+
+
+def _with_profile(settings: Settings, profile: str | None) -> Settings:
+    """``settings`` with the gate profile ``--profile`` names, if any.
+
+    Raises:
+        BadInputError: a profile other than ``door`` or ``lane``.
+    """
+    if profile is None:
+        return settings
+    if profile not in ("door", "lane"):
+        raise BadInputError(f"--profile {profile!r}: use door or lane")
+    gate = replace(settings.gate, profile="lane" if profile == "lane" else "door")
+    return settings.model_copy(update={"gate": gate})
+
+
+def crossing_json(crossing: Crossing) -> dict[str, Any]:
+    """One person at a lane's gate line, as the JSON line ``facegate gate --json`` prints."""
+    decision = crossing.decision
+    return {
+        "crossing": True,
+        "frame": crossing.frame_index,
+        "track": crossing.track_id,
+        "passes": crossing.passes,
+        "reason": decision.reason.value if decision is not None else "undecided",
+        "person_id": decision.person_id if decision is not None else None,
+    }
+
+
+def _crossing_printer(as_json: bool) -> Callable[[Crossing], None]:
+    def emit(crossing: Crossing) -> None:
+        row = crossing_json(crossing)
+        if as_json:
+            sys.stdout.write(json.dumps(row) + "\n")
+        else:
+            verdict = "passes" if row["passes"] else "barrier shut"
+            sys.stdout.write(
+                f"frame {row['frame']} track {row['track']} at the line: {verdict} "
+                f"({row['reason']})\n"
+            )
+        sys.stdout.flush()
+
+    return emit
 
 
 def _setter(stop: threading.Event) -> Callable[[int, FrameType | None], None]:

@@ -75,7 +75,9 @@ class AccessRule:
     """Lets a person, or everyone with a role, through doors or to floors on a schedule.
 
     Exactly one of ``person_id`` and ``role`` names who; ``door_ids`` and ``floors`` say
-    where (a rule for a lift lists floors).
+    where (a rule for a lift lists floors: the person's or role's extra floors, on top of
+    a resident's home floor, see :mod:`facegate.domain.lifts`). ``building_id`` limits
+    the floors to that building's lifts; ``None`` means the floors in every building.
     """
 
     id: str
@@ -84,12 +86,15 @@ class AccessRule:
     role: Role | None = None
     door_ids: frozenset[str] = field(default_factory=frozenset)
     floors: frozenset[int] = field(default_factory=frozenset)
+    building_id: str | None = None
 
     def __post_init__(self) -> None:
         if (self.person_id is None) == (self.role is None):
             raise ValidationError("an access rule names either one person or one role")
         if not self.door_ids and not self.floors:
             raise ValidationError("an access rule must name doors or floors")
+        if self.building_id is not None and not self.floors:
+            raise ValidationError("only a rule that names floors may name a building")
 
     def applies_to(self, person_id: str, role: Role) -> bool:
         """Whether the rule is about this person."""

@@ -143,13 +143,20 @@ class VisitorPass:
         if self.max_uses < 1 or not 0 <= self.uses <= self.max_uses:
             raise ValidationError("a pass allows at least one use and never more than its max")
 
-    def refusal(self, now: datetime) -> Reason | None:
-        """Why the pass opens nothing at ``now``, or ``None`` when it is good for a use."""
+    def refusal(self, now: datetime, *, counting_uses: bool = True) -> Reason | None:
+        """Why the pass opens nothing at ``now``, or ``None`` when it is good for a use.
+
+        Args:
+            now: the moment (aware).
+            counting_uses: ``False`` in a lift: a ride to the host's floor is not a use
+                (the visitor already used the pass at the building's door), so only the
+                validity window applies.
+        """
         if now >= self.valid_until:
             return Reason.PASS_EXPIRED
         if now < self.valid_from:
             return Reason.OUTSIDE_SCHEDULE
-        if self.uses >= self.max_uses:
+        if counting_uses and self.uses >= self.max_uses:
             return Reason.PASS_USED_UP
         return None
 

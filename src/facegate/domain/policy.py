@@ -20,7 +20,8 @@ Order of the checks:
    templates (no 1:N search, the mode for places where identification is not allowed).
 3. The person: alert list (deny, and the decision carries ``alert``), face consent in
    force for a face credential, moved out, then the access rules and their schedules.
-   A lift's decision lists only the floors allowed now.
+   A lift's decision lists only the floors allowed now: the person's home floor and
+   extra floors (:mod:`facegate.domain.lifts`); a visitor pass rides to its host's floor.
 
 A PIN alone names nobody (PIN hashes are deliberately slow to test, so a gate cannot try
 them all): a keypad sends the person's id with the PIN, or the PIN is checked against
@@ -37,6 +38,7 @@ from enum import StrEnum
 
 from facegate.domain.access import AccessRule, AlertEntry, access_reason
 from facegate.domain.credentials import VisitorPass, pin_matches, qr_code_hash
+from facegate.domain.lifts import LiftCar, pass_floors, person_floors
 from facegate.domain.matching import FloatArray, Gallery, MatchPolicy
 from facegate.domain.people import Role
 from facegate.domain.reasons import Reason
@@ -99,6 +101,8 @@ class AccessData:
         passes: QR code hash (:func:`qr_code_hash`) to the visitor pass.
         rules: the access rules.
         alerts: the alert list.
+        home_floors: for a lift, person id to their unit's floor in the lift's building
+            (see :mod:`facegate.domain.lifts`); empty for a door.
     """
 
     mode: SiteMode
@@ -110,6 +114,7 @@ class AccessData:
     passes: Mapping[str, VisitorPass] = field(default_factory=dict)
     rules: Sequence[AccessRule] = ()
     alerts: Sequence[AlertEntry] = ()
+    home_floors: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +127,8 @@ class Target:
         mode: how credentials combine.
         floors: the floors a lift serves; empty for a door.
         name: its display name (integrations such as Home Assistant show it).
+        building_id: a lift's building (its residents' home floors and building-bound
+            rules apply there); ``None`` for a door.
     """
 
     id: str
@@ -129,11 +136,17 @@ class Target:
     mode: CredentialMode = CredentialMode.ANY_OF
     floors: tuple[int, ...] = ()
     name: str = ""
+    building_id: str | None = None
 
     @property
     def is_lift(self) -> bool:
         """Whether this is a lift."""
         return bool(self.floors)
+
+    @property
+    def car(self) -> LiftCar:
+        """The lift as :mod:`facegate.domain.lifts` sees it."""
+        return LiftCar(self.floors, self.building_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,7 +279,7 @@ def _decide_any_of(
 ) -> Decision:
     outcomes = []
     for kind in sorted(kinds):
-        claim = _resolve(kind, presented, data, now, None)
+        claim = _resolve(kind, presented, target, data, now, None)
         outcome = _judge(claim, frozenset({kind}), target, data, now)
         if outcome.granted:
             return outcome
@@ -289,7 +302,7 @@ def _decide_all_of(
     claimed: str | None = None
     scores: dict[str, float] = {}
     for kind in order:
-        claim = _resolve(kind, presented, data, now, claimed)
+        claim = _resolve(kind, presented, target, data, now, claimed)
         if claim.refusal is not None:
             return deny(claim.refusal, person_id=claimed, scores=claim.scores)
         if claimed is not None and claim.person_id != claimed:
@@ -303,6 +316,7 @@ def _decide_all_of(
 def _resolve(
     kind: CredentialKind,
     presented: Presentation,
+    target: Target,
     data: AccessData,
     now: datetime,
     claimed: str | None,
@@ -316,7 +330,7 @@ def _resolve(
         return _Claim(kind, person_id=person, refusal=refusal)
     if kind is CredentialKind.PIN:
         return _resolve_pin(presented, data, claimed)
-    return _resolve_qr(presented.qr_code or "", data, now)
+    return _resolve_qr(presented.qr_code or "", data, now, target)
 
 
 def _resolve_face(face: FaceEvidence, data: AccessData, claimed: str | None) -> _Claim:
@@ -350,12 +364,13 @@ def _resolve_pin(presented: Presentation, data: AccessData, claimed: str | None)
     return _Claim(kind, person_id=person)
 
 
-def _resolve_qr(code: str, data: AccessData, now: datetime) -> _Claim:
+def _resolve_qr(code: str, data: AccessData, now: datetime, target: Target) -> _Claim:
     kind = CredentialKind.QR
     visitor_pass = data.passes.get(qr_code_hash(code))
     if visitor_pass is None:
         return _Claim(kind, refusal=Reason.UNKNOWN_CREDENTIAL)
-    return _Claim(kind, refusal=visitor_pass.refusal(now), visitor_pass=visitor_pass)
+    refusal = visitor_pass.refusal(now, counting_uses=not target.is_lift)
+    return _Claim(kind, refusal=refusal, visitor_pass=visitor_pass)
 
 
 def _judge(
@@ -369,9 +384,7 @@ def _judge(
     if claim.refusal is not None:
         return deny(claim.refusal, person_id=claim.person_id, scores=claim.scores)
     if claim.visitor_pass is not None:
-        if target.is_lift:  # a visitor pass names no floor
-            return deny(Reason.NOT_ALLOWED_HERE, pass_id=claim.visitor_pass.id)
-        return Decision(True, Reason.GRANTED, credentials=used, pass_id=claim.visitor_pass.id)
+        return _pass_decision(claim.visitor_pass, used, target, data)
     person_id = claim.person_id or ""
     standing = _standing(person_id, used, data, now)
     if isinstance(standing, Decision):
@@ -401,6 +414,20 @@ def _standing(
     return person
 
 
+def _pass_decision(
+    visitor_pass: VisitorPass, used: frozenset[CredentialKind], target: Target, data: AccessData
+) -> Decision:
+    """A good pass opens a door; in a lift it rides to its host's home floor only."""
+    if not target.is_lift:
+        return Decision(True, Reason.GRANTED, credentials=used, pass_id=visitor_pass.id)
+    host = data.people.get(visitor_pass.host_id)
+    home = data.home_floors.get(visitor_pass.host_id)
+    reason, floors = pass_floors(None if host is None or host.moved_out else home, target.car)
+    if not floors:
+        return deny(reason, pass_id=visitor_pass.id)
+    return Decision(True, reason, credentials=used, floors=floors, pass_id=visitor_pass.id)
+
+
 def _lift_floors(
     person_id: str,
     role: Role,
@@ -410,12 +437,8 @@ def _lift_floors(
     now: datetime,
     scores: Mapping[str, float],
 ) -> Decision:
-    relevant = [r for r in data.rules if r.applies_to(person_id, role) and r.floors]
-    named = {floor for rule in relevant for floor in rule.floors} & set(target.floors)
-    if not named:
-        return deny(Reason.NOT_ALLOWED_HERE, person_id=person_id)
-    open_now = {f for r in relevant if r.schedule.is_open(now) for f in r.floors}
-    floors = tuple(sorted(named & open_now))
+    home = data.home_floors.get(person_id)
+    reason, floors = person_floors(data.rules, person_id, role, home, target.car, now)
     if not floors:
-        return deny(Reason.OUTSIDE_SCHEDULE, person_id=person_id)
-    return Decision(True, Reason.GRANTED, person_id, used, floors=floors, scores=scores)
+        return deny(reason, person_id=person_id)
+    return Decision(True, reason, person_id, used, floors=floors, scores=scores)

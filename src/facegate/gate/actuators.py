@@ -5,7 +5,7 @@ from __future__ import annotations
 import urllib.error
 import urllib.request
 
-from facegate.domain.errors import ActuatorFailedError
+from facegate.domain.errors import ActuatorFailedError, BadInputError
 from facegate.ports import ActuatorCommand
 
 
@@ -33,16 +33,24 @@ class SimulatedDoor:
 class HttpRelay:
     """A relay switched by an HTTP GET (Shelly, Tasmota and most network relays).
 
-    The URL may hold ``{action}``, ``{duration_s}`` and ``{request_id}`` placeholders,
-    e.g. ``http://10.0.0.7/relay/0?turn=on&timer={duration_s}`` for a Shelly. Any
-    2xx answer within ``timeout_s`` is the acknowledgement.
+    The URL may hold ``{action}``, ``{duration_s}``, ``{request_id}`` and, for a lift,
+    ``{floors}`` (the floors of this ride, comma-separated, e.g. ``3,7``) placeholders,
+    e.g. ``http://10.0.0.7/relay/0?turn=on&timer={duration_s}`` for a Shelly, or
+    ``http://lift-gw/ride?floors={floors}&for={duration_s}&id={request_id}`` for a lift
+    controller's gateway. Any 2xx answer within ``timeout_s`` is the acknowledgement.
 
     Args:
         url: the URL template.
         timeout_s: how long to wait for the answer (seconds).
     """
 
-    def __init__(self, url: str, timeout_s: float) -> None:
+    def __init__(self, url: str, timeout_s: float, *, lift: bool = False) -> None:
+        """Raises :class:`BadInputError` for a lift whose URL has no ``{floors}``."""
+        if lift and "{floors}" not in url:
+            raise BadInputError(
+                "a lift's HTTP URL must carry the ride's floors: add {floors} to it "
+                "(e.g. http://lift-gw/ride?floors={floors}), or it would enable every floor"
+            )
         self.url = url
         self.timeout_s = timeout_s
 
@@ -52,6 +60,7 @@ class HttpRelay:
             action=command.action,
             duration_s=f"{command.duration_s:g}",
             request_id=command.request_id,
+            floors=",".join(str(floor) for floor in command.floors),
         )
         try:
             with urllib.request.urlopen(url, timeout=self.timeout_s) as answer:

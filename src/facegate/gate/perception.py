@@ -158,8 +158,38 @@ class Perception:
         if len(big) > 1:
             return Observation(track, frame, refusal=Reason.MULTIPLE_FACES)
         face = self.engine.measure(frame.image, [detections[primary]])[0]
-        track.frames.append(FaceFrame(frame.image, face.box, face.landmarks))
+        track.frames.append(FaceFrame(frame.image, face.box, face.landmarks, frame.sensor))
         return self._evidence(track, face, frame)
+
+    def observe_all(self, frame: Frame, threshold: float) -> list[Observation]:
+        """Look at one frame with several people in view (the lane profile).
+
+        Every face is its own track and gets its own evidence, as the primary face does in
+        :meth:`observe`: there is no ``multiple_faces`` refusal (a lane camera sees a
+        queue; each person is paired with their own decision at the gate line).
+
+        Args:
+            frame: the frame.
+            threshold: as in :meth:`observe`.
+
+        Returns:
+            One observation per face in view, in the detector's order.
+        """
+        detections = self.engine.detector.detect(frame.image)
+        tracks = self.tracker.update([d.box for d in detections], frame.index, frame.timestamp_s)
+        if not detections:
+            return []
+        faces = self.engine.measure(frame.image, detections)
+        seen: list[Observation] = []
+        for track, detection, face in zip(tracks, detections, faces, strict=True):
+            if track.decision is not None:
+                reuse = self._reuse(track, frame, detection, threshold)
+                if reuse is not None:
+                    seen.append(reuse)
+                    continue
+            track.frames.append(FaceFrame(frame.image, face.box, face.landmarks))
+            seen.append(self._evidence(track, face, frame))
+        return seen
 
     def _reuse(
         self, track: Track, frame: Frame, detection: Detection, threshold: float
@@ -217,6 +247,8 @@ class Perception:
             if late and liveness == "live":
                 return Observation(track, frame, refusal=Reason.LOW_QUALITY)
             return Observation(track, frame)
+        if track.usable_time_s is None:
+            track.usable_time_s = frame.timestamp_s
         # Describe again only for a clearly better face: wider and sharper by 20 %.
         score = face.quality.face_width_px * min(face.quality.sharpness, 200.0)
         improved = track.descriptor is None or score > track.best_quality * IMPROVEMENT
@@ -259,5 +291,6 @@ def restart(track: Track, frame: Frame) -> None:
     track.reported.clear()
     track.frames.clear()
     track.live, track.liveness_seen = False, 0
+    track.usable_time_s = None
     track.first_index = frame.index
     track.first_time_s = frame.timestamp_s

@@ -156,14 +156,21 @@ def _target_out(target: Target) -> dict[str, Any]:
         "mode": target.mode.value,
         "floors": list(target.floors),
         "name": target.name,
+        "building_id": target.building_id,
     }
+
+
+def _optional_id(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
 def _target_in(raw: dict[str, Any]) -> Target:
     accepted = frozenset(CredentialKind(k) for k in raw["accepted"])
     floors = tuple(int(f) for f in raw["floors"])
     name = str(raw.get("name", ""))  # absent from snapshots of earlier servers
-    return Target(str(raw["id"]), accepted, CredentialMode(raw["mode"]), floors, name)
+    building = _optional_id(raw.get("building_id"))
+    mode = CredentialMode(raw["mode"])
+    return Target(str(raw["id"]), accepted, mode, floors, name=name, building_id=building)
 
 
 def _when(value: datetime | None) -> str | None:
@@ -189,6 +196,7 @@ def _access_out(access: AccessData, names: list[str], rows: int) -> dict[str, An
         "passes": [_pass_out(p) for p in access.passes.values()],
         "rules": [_rule_out(r) for r in access.rules],
         "alerts": [_alert_out(a) for a in access.alerts],
+        "home_floors": dict(access.home_floors),
     }
 
 
@@ -239,6 +247,7 @@ def _access_in(raw: dict[str, Any], tail: memoryview) -> AccessData:
         {p.code_hash: p for p in passes},
         tuple(_rule_in(r) for r in raw["rules"]),
         tuple(_alert_in(a) for a in raw["alerts"]),
+        {str(k): int(v) for k, v in raw.get("home_floors", {}).items()},
     )
 
 
@@ -265,6 +274,7 @@ def _rule_out(rule: AccessRule) -> dict[str, Any]:
         "role": rule.role.value if rule.role is not None else None,
         "door_ids": sorted(rule.door_ids),
         "floors": sorted(rule.floors),
+        "building_id": rule.building_id,
     }
 
 
@@ -283,6 +293,7 @@ def _rule_in(raw: dict[str, Any]) -> AccessRule:
         Role(raw["role"]) if raw["role"] is not None else None,
         frozenset(str(d) for d in raw["door_ids"]),
         frozenset(int(f) for f in raw["floors"]),
+        _optional_id(raw.get("building_id")),
     )
 
 

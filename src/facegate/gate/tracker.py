@@ -40,6 +40,9 @@ class Track:
         decision: the last decision made for it, ``None`` before any.
         reported: reasons already sent to the outbox (one event per reason per track).
         peak_height: the tallest its box has been (pixels; near the door means tall).
+        usable_time_s: source time of the first frame whose face passed the quality gate
+            (seconds; ``None`` before any): where a lane's decision latency starts.
+        crossed: the face reached a lane's gate line (:mod:`facegate.gate.lane`).
     """
 
     id: int
@@ -58,6 +61,8 @@ class Track:
     decision: Decision | None = None
     reported: set[str] = field(default_factory=set)
     peak_height: int = 0
+    usable_time_s: float | None = None
+    crossed: bool = False
 
 
 class IouTracker:

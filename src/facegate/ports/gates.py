@@ -59,6 +59,10 @@ class SiteReads(Protocol):
         """``(id, role, moved out)`` of every person."""
         ...
 
+    def homes(self) -> list[tuple[str, str, int]]:
+        """``(person id, building id, floor)`` of every person with a unit."""
+        ...
+
     def consenting(self, purpose: ConsentPurpose, now: datetime) -> set[str]:
         """The people with a consent to ``purpose`` in force at ``now``."""
         ...

@@ -326,6 +326,14 @@ class PlaceRepository(Protocol):
         """Every building, by name."""
         ...
 
+    def unit(self, unit_id: str) -> Unit:
+        """The unit with ``unit_id`` (:class:`NotFoundError` when none)."""
+        ...
+
+    def units(self) -> list[Unit]:
+        """Every unit, by building, floor and label."""
+        ...
+
     def door(self, door_id: str) -> Door:
         """The door with ``door_id`` (:class:`NotFoundError` when none)."""
         ...

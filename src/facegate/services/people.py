@@ -24,11 +24,14 @@ def add_person(
     Raises:
         SiteNotInitializedError: no site yet.
         ValidationError: empty, too long (over 200 characters) or with control characters.
+        NotFoundError: unknown unit.
     """
     with context.store.unit_of_work() as uow:
         site = uow.site.get()
         if site is None:
             raise SiteNotInitializedError("no site yet: run 'facegate site init --name NAME'")
+        if unit_id is not None:
+            uow.places.unit(unit_id)
         person = Person(
             id=new_id(),
             site_id=site.id,
@@ -64,6 +67,26 @@ def move_out(context: ServiceContext, person_id: str) -> Person:
         moved = replace(person, moved_out_at=context.clock.now())
         uow.people.update(moved)
         audit(uow, context, "person.move_out", person_id)
+        uow.commit()
+    return moved
+
+
+def set_unit(context: ServiceContext, person_id: str, unit_id: str | None) -> Person:
+    """Record the unit a person lives or works in (``None``: none); audited.
+
+    Their unit's floor becomes their home floor in their building's lifts (see
+    :mod:`facegate.domain.lifts`).
+
+    Raises:
+        NotFoundError: unknown person or unit.
+    """
+    with context.store.unit_of_work() as uow:
+        person = uow.people.get(person_id)
+        if unit_id is not None:
+            uow.places.unit(unit_id)
+        moved = replace(person, unit_id=unit_id)
+        uow.people.update(moved)
+        audit(uow, context, "person.unit", person_id, {"unit_id": unit_id})
         uow.commit()
     return moved
 

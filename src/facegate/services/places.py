@@ -5,10 +5,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from facegate.domain.access import AccessRule, TimeWindow, WeeklySchedule, access_reason
-from facegate.domain.errors import SiteNotInitializedError
+from facegate.domain.audit import DetailValue
+from facegate.domain.errors import SiteNotInitializedError, ValidationError
 from facegate.domain.people import Role
 from facegate.domain.reasons import Reason
-from facegate.domain.site import Building, CredentialKind, CredentialMode, Door, DoorKind, Lift
+from facegate.domain.site import (
+    FLOORS,
+    Building,
+    CredentialKind,
+    CredentialMode,
+    Door,
+    DoorKind,
+    Lift,
+)
 from facegate.ports import UnitOfWork
 from facegate.services.context import ServiceContext, audit, new_id
 from facegate.services.paging import PAGE_SIZE, Page, offset_of
@@ -107,31 +116,41 @@ def add_access_rule(
     role: Role | None = None,
     door_ids: Iterable[str] = (),
     floors: Iterable[int] = (),
+    building_id: str | None = None,
 ) -> AccessRule:
     """Let a person, or a role, through doors or to floors in weekly ``windows``.
 
-    The windows are read in the site's time zone.
+    The windows are read in the site's time zone. ``building_id`` limits the floors to
+    that building's lifts (``None``: the floors in every building).
 
     Raises:
-        ValidationError: not exactly one of person and role, or no door or floor.
-        NotFoundError: unknown person or door.
+        ValidationError: not exactly one of person and role, no door or floor, a floor
+            out of :data:`~facegate.domain.site.FLOORS`, or a building without floors.
+        NotFoundError: unknown person, door or building.
     """
+    floors = frozenset(floors)
+    if any(floor not in FLOORS for floor in floors):
+        raise ValidationError(f"floors are between {FLOORS[0]} and {FLOORS[-1]}")
     with context.store.unit_of_work() as uow:
         site = uow.site.get()
         if site is None:
             raise SiteNotInitializedError("no site yet: run 'facegate site init --name NAME'")
         schedule = WeeklySchedule(site.time_zone, tuple(windows))
         rule = AccessRule(
-            new_id(), schedule, person_id, role, frozenset(door_ids), frozenset(floors)
+            new_id(), schedule, person_id, role, frozenset(door_ids), floors, building_id
         )
         if person_id is not None:
             uow.people.get(person_id)
         for door_id in sorted(rule.door_ids):
             uow.places.door(door_id)
+        if building_id is not None:
+            uow.places.building(building_id)
         uow.rules.add(rule)
-        audit(
-            uow, context, "rule.add", person_id, {"rule_id": rule.id, "role": role and role.value}
-        )
+        details: dict[str, DetailValue] = {"rule_id": rule.id, "role": role and role.value}
+        if floors:
+            details["floors"] = ",".join(str(f) for f in sorted(floors))
+            details["building_id"] = building_id
+        audit(uow, context, "rule.add", person_id, details)
         uow.commit()
     return rule
 

@@ -34,6 +34,7 @@ class SiteRows:
         cards: ``(number, person id)`` of every card.
         pins: ``(person id, PIN hash)`` of every PIN.
         passes: every visitor pass.
+        homes: ``(person id, building id, floor)`` of every person with a unit.
         indexes: per model, ``(template id, person id)`` of its templates (filled on use).
     """
 
@@ -45,6 +46,7 @@ class SiteRows:
     cards: list[tuple[str, str]]
     pins: list[tuple[str, str]]
     passes: list[VisitorPass]
+    homes: list[tuple[str, str, int]] = field(default_factory=list)
     indexes: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     _access: dict[frozenset[str] | None, dict[str, PersonAccess]] = field(default_factory=dict)
 
@@ -53,6 +55,14 @@ class SiteRows:
         if model_id not in self.indexes:
             self.indexes[model_id] = uow.reads.template_index(model_id)
         return self.indexes[model_id]
+
+    def homes_by_person(self) -> dict[str, tuple[Role, str | None, int | None]]:
+        """Person id to (role, unit's building, unit's floor), of people still living here."""
+        return {
+            pid: (self.people[pid][0], building, floor)
+            for pid, building, floor in self.homes
+            if pid in self.people and not self.people[pid][1]
+        }
 
     def access(self, shown: frozenset[str] | None) -> dict[str, PersonAccess]:
         """What the policy needs of the people ``shown`` (``None``: everyone), by id.
@@ -84,6 +94,7 @@ def read_rows(uow: UnitOfWork, version: int, now: datetime) -> SiteRows:
         cards=reads.card_numbers(),
         pins=reads.pin_hashes(),
         passes=reads.passes(),
+        homes=reads.homes(),
     )
 
 

@@ -11,9 +11,12 @@ only the new ones.
 
 What a snapshot holds for its door or lift (F1):
 
-- card numbers and PIN hashes only of the people with an access rule there;
-- the rules that name that door (or, for a lift, one of its floors);
-- visitor passes on doors only (a pass names no floor);
+- card numbers and PIN hashes only of the people with an access rule there (for a lift,
+  also of the people whose home floor it serves);
+- the rules that name that door (or, for a lift, one of its floors in its building);
+- for a lift, the home floors (unit floors) of the people of its building it serves
+  (:mod:`facegate.domain.lifts`);
+- visitor passes (at a lift a pass rides to its host's home floor);
 - the active alert list;
 - a gallery of :data:`GalleryScope` ``site`` (every usable resident, the default, see
   ``docs/security.md`` "Gate galleries") or ``allowed`` (those with a rule there plus
@@ -31,8 +34,8 @@ from typing import Literal
 
 from facegate.domain.access import AccessRule
 from facegate.domain.audit import DetailValue
-from facegate.domain.credentials import VisitorPass
 from facegate.domain.gate import SNAPSHOT_FORMAT, GateSnapshot
+from facegate.domain.lifts import home_floors, rule_serves
 from facegate.domain.matching import FloatArray, Gallery, MatchPolicy
 from facegate.domain.people import Role
 from facegate.domain.policy import AccessData, SiteMode, Target
@@ -59,7 +62,10 @@ def gate_target(uow: UnitOfWork, target_id: str) -> tuple[Target, str]:
     site_id = site.id if site is not None else ""
     for lift in uow.places.lifts():
         if lift.id == target_id:
-            target = Target(lift.id, frozenset(CredentialKind), floors=lift.floors, name=lift.name)
+            kinds = frozenset(CredentialKind)
+            target = Target(
+                lift.id, kinds, floors=lift.floors, name=lift.name, building_id=lift.building_id
+            )
             return target, site_id
     door = uow.places.door(target_id)
     return Target(door.id, door.accepted, door.mode, name=door.name), door.site_id
@@ -243,7 +249,8 @@ def _access(
     cache: TemplateCache,
 ) -> AccessData:
     rules = tuple(r for r in rows.rules if _names(r, target))
-    allowed = _allowed(rules, rows.people)
+    homes = _homes(rows, target)
+    allowed = _allowed(rules, rows.people) | homes.keys()
     listed = {entry.person_id for entry in rows.alerts}
     people = rows.access(None if request.scope == "site" else frozenset(allowed | listed))
     usable = {pid for pid, p in people.items() if p.face_consent and not p.moved_out}
@@ -251,7 +258,7 @@ def _access(
     gallery = cache.gallery(uow, sealer, request.model_id, usable, index)
     cards = {n: pid for n, pid in rows.cards if pid in allowed}
     pins = {pid: h for pid, h in rows.pins if pid in allowed}
-    passes = _passes(rows.passes, target)
+    passes = {p.code_hash: p for p in rows.passes}
     return AccessData(
         request.mode or SiteMode.NORMAL,
         people,
@@ -262,14 +269,23 @@ def _access(
         passes,
         rules,
         rows.alerts,
+        homes,
     )
 
 
 def _names(rule: AccessRule, target: Target) -> bool:
     """Whether ``rule`` is about ``target`` (its door, or one of its lift's floors)."""
     if target.is_lift:
-        return bool(rule.floors & set(target.floors))
+        return rule_serves(rule, target.car)
     return target.id in rule.door_ids
+
+
+def _homes(rows: SiteRows, target: Target) -> dict[str, int]:
+    """For a lift, person id to a home floor it serves in its building; else empty."""
+    if not target.is_lift or target.building_id is None:
+        return {}
+    every = home_floors(rows.homes_by_person(), target.building_id)
+    return {pid: floor for pid, floor in every.items() if floor in target.floors}
 
 
 def _allowed(rules: Iterable[AccessRule], people: Mapping[str, tuple[Role, bool]]) -> set[str]:
@@ -278,10 +294,3 @@ def _allowed(rules: Iterable[AccessRule], people: Mapping[str, tuple[Role, bool]
     named = {r.person_id for r in rules if r.person_id is not None}
     roles = {r.role for r in rules if r.role is not None}
     return {pid for pid, (role, _) in people.items() if pid in named or role in roles}
-
-
-def _passes(passes: Iterable[VisitorPass], target: Target) -> dict[str, VisitorPass]:
-    """Visitor passes by code hash; none at a lift (a pass names no floor)."""
-    if target.is_lift:
-        return {}
-    return {p.code_hash: p for p in passes}

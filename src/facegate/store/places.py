@@ -60,6 +60,19 @@ class SqlPlaceRepository:
         rows = self._session.scalars(select(BuildingRow).order_by(BuildingRow.name, BuildingRow.id))
         return [Building(r.id, r.site_id, r.name) for r in rows]
 
+    def unit(self, unit_id: str) -> Unit:
+        """The unit with ``unit_id`` (:class:`NotFoundError` when none)."""
+        row = self._session.get(UnitRow, unit_id)
+        if row is None:
+            raise NotFoundError(f"no unit with id {unit_id!r}")
+        return Unit(row.id, row.building_id, row.label, row.floor)
+
+    def units(self) -> list[Unit]:
+        """Every unit, by building, floor and label."""
+        order = (UnitRow.building_id, UnitRow.floor, UnitRow.label, UnitRow.id)
+        rows = self._session.scalars(select(UnitRow).order_by(*order))
+        return [Unit(r.id, r.building_id, r.label, r.floor) for r in rows]
+
     def door(self, door_id: str) -> Door:
         """The door with ``door_id`` (:class:`NotFoundError` when none)."""
         row = self._session.get(DoorRow, door_id)
@@ -142,6 +155,7 @@ def _rule(row: AccessRuleRow) -> AccessRule:
         role=None if row.role is None else Role(row.role),
         door_ids=frozenset(json.loads(row.door_ids)),
         floors=frozenset(json.loads(row.floors)),
+        building_id=row.building_id,
     )
 
 
@@ -161,6 +175,7 @@ class SqlAccessRuleRepository:
                 door_ids=json.dumps(sorted(rule.door_ids)),
                 floors=json.dumps(sorted(rule.floors)),
                 schedule=schedule_json(rule.schedule),
+                building_id=rule.building_id,
             )
         )
 

@@ -271,7 +271,10 @@ class LiftRow(Base):
 
 
 class AccessRuleRow(Base):
-    """An access rule; doors, floors and the schedule are JSON documents."""
+    """An access rule; doors, floors and the schedule are JSON documents.
+
+    ``building_id`` binds the floors to that building's lifts (``NULL``: every building).
+    """
 
     __tablename__ = "access_rules"
     id: Mapped[str] = mapped_column(ID, primary_key=True)
@@ -282,6 +285,9 @@ class AccessRuleRow(Base):
     door_ids: Mapped[str] = mapped_column(Text)
     floors: Mapped[str] = mapped_column(Text)
     schedule: Mapped[str] = mapped_column(Text)
+    building_id: Mapped[str | None] = mapped_column(
+        ID, ForeignKey("buildings.id", ondelete="CASCADE")
+    )
 
 
 class UserRow(Base):

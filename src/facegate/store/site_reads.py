@@ -27,6 +27,7 @@ from facegate.store.schema import (
     PersonRow,
     PinRow,
     TemplateRow,
+    UnitRow,
 )
 from facegate.store.versioning import data_version
 
@@ -55,6 +56,13 @@ class SqlSiteReads:
         """``(id, role, moved out)`` of every person (plain columns, no ORM objects)."""
         query = select(PersonRow.id, PersonRow.role, PersonRow.moved_out_at.is_not(None))
         return [(r[0], _ROLES[r[1]], bool(r[2])) for r in self._session.execute(query)]
+
+    def homes(self) -> list[tuple[str, str, int]]:
+        """``(person id, building id, floor)`` of every person with a unit (one join)."""
+        query = select(PersonRow.id, UnitRow.building_id, UnitRow.floor).join(
+            UnitRow, UnitRow.id == PersonRow.unit_id
+        )
+        return [(r[0], r[1], int(r[2])) for r in self._session.execute(query)]
 
     def consenting(self, purpose: ConsentPurpose, now: datetime) -> set[str]:
         """The people with a consent to ``purpose`` in force at ``now``."""

@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from facegate.domain.errors import FacegateError
 from facegate.web import (
     auth,
+    console_floors,
     console_mode,
     console_people,
     console_site,
@@ -30,15 +31,7 @@ def install(app: FastAPI) -> None:
     """
     static = Path(str(files("facegate.web") / "static"))
     app.mount("/static", StaticFiles(directory=static), name="static")
-    for module in (
-        auth,
-        console_people,
-        console_site,
-        console_mode,
-        console_work,
-        portal,
-        public,
-        reset,
-    ):
+    pages = (auth, console_people, console_site, console_mode, console_floors, console_work)
+    for module in (*pages, portal, public, reset):
         app.include_router(module.router)
     app.add_exception_handler(FacegateError, answer_error)

@@ -1,0 +1,158 @@
+"""The lane profile (``facegate gate --profile lane``): metro-style passage on the move.
+
+A lane camera looks down a walkway; people walk towards it without stopping, several in
+view at once. Unlike a door (one primary face, ``multiple_faces`` refused), the lane:
+
+1. follows **every** face as its own track and decides each one as soon as its face is
+   usable (the quality gate passed and, with a liveness check, a window showed life), in
+   order of arrival (the track seen first is decided first when several are ready in one
+   frame). Each grant sends one ``unlock`` command: one passage credit, as a turnstile
+   counts tickets;
+2. **pairs each decision with the person who reaches the gate line**: a face reaches the
+   line when its box is :attr:`LaneOptions.line_fraction` of the frame's height (a face's
+   size stands for its distance from a camera facing the walkers). The crossing carries
+   the crossing track's own decision, never the next one in a queue: someone who reaches
+   the line undecided, or denied, finds the barrier shut (:class:`Crossing`).
+
+The decision core is the door's: :class:`~facegate.gate.perception.Perception` (its
+:meth:`~facegate.gate.perception.Perception.observe_all`) and the same
+:class:`~facegate.gate.controller.DoorController`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from facegate.domain.faces import Box
+from facegate.domain.policy import Decision
+from facegate.gate.controller import Outcome
+from facegate.gate.loop import GateLoop
+from facegate.gate.tracker import Track
+from facegate.ports import Frame
+
+log = logging.getLogger(__name__)
+
+LINE_FRACTION = 0.25
+"""Default face height at the gate line, as a fraction of the frame's height (0.25: a
+120-pixel face in a 480-line picture, about 1 m from a lane camera with a 60 degree
+vertical field of view). Set it per camera: FACEGATE_GATE__LANE_LINE_FRACTION."""
+
+
+@dataclass(frozen=True, slots=True)
+class Crossing:
+    """A face reached the gate line.
+
+    Attributes:
+        track_id: its track.
+        frame_index: the frame where it reached the line.
+        time_s: that frame's source time (seconds).
+        decision: the track's own decision when it reached the line, ``None`` when it
+            had none (the barrier stays shut).
+        first_time_s: source time of the track's first frame (seconds).
+        usable_time_s: source time of its first usable face, ``None`` when none was.
+        box: its face box at the line (pixels).
+    """
+
+    track_id: int
+    frame_index: int
+    time_s: float
+    decision: Decision | None
+    first_time_s: float
+    usable_time_s: float | None
+    box: Box
+
+    @property
+    def passes(self) -> bool:
+        """Whether the barrier lets this person through (their own grant)."""
+        return self.decision is not None and self.decision.granted
+
+
+class LaneLoop(GateLoop):
+    """The gate's frame pipeline for a lane (see the module's docstring).
+
+    Takes :class:`GateLoop`'s arguments, and:
+
+    Args:
+        line_fraction: face height at the gate line over the frame's height (see
+            :data:`LINE_FRACTION`).
+        on_crossing: called with each :class:`Crossing` (they are also kept in
+            :attr:`crossings`).
+
+    Raises:
+        ValueError: a line fraction outside (0, 1].
+    """
+
+    def __init__(
+        self,
+        *args: Any,
+        line_fraction: float = LINE_FRACTION,
+        on_crossing: Callable[[Crossing], None] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if not 0.0 < line_fraction <= 1.0:
+            raise ValueError(f"lane line fraction {line_fraction} is not in (0, 1]")
+        super().__init__(*args, **kwargs)
+        self.line_fraction, self.on_crossing = line_fraction, on_crossing
+        self.crossings: list[Crossing] = []
+
+    def process(self, frame: Frame) -> list[Outcome]:
+        """Run one frame through the lane; returns the decisions it completed.
+
+        Never raises: an exception is a deny ``internal_error`` (one per run of failing
+        frames), as at a door.
+        """
+        arrived = time.perf_counter()
+        self._camera_down = False
+        try:
+            outcomes = self._lane_frame(frame, arrived)
+        except Exception as error:  # fail closed, never crash the loop
+            if self._failing:
+                return []
+            self._failing = True
+            return [self.controller.fail_closed(error, 0, frame.index)]
+        self._failing = False
+        return outcomes
+
+    def _lane_frame(self, frame: Frame, arrived: float) -> list[Outcome]:
+        controller = self.controller
+        controller.recheck(self.perception.tracker.tracks.values())
+        threshold = controller.snapshot().access.match.threshold
+        seen = self.perception.observe_all(frame, threshold)
+        outcomes: list[Outcome] = []
+        for observed in sorted(seen, key=lambda o: (o.track.first_index, o.track.id)):
+            track = observed.track
+            if observed.evidence is not None or observed.refusal is not None:
+                ttd_base_ms = (frame.timestamp_s - track.first_time_s) * 1000.0
+                outcome = controller.decide_face(
+                    track, observed.evidence, observed.refusal, frame.index, arrived, ttd_base_ms
+                )
+                if outcome is not None:
+                    outcomes.append(outcome)
+        height = frame.image.shape[0]
+        for observed in seen:
+            track = observed.track
+            if not track.crossed and track.box.height >= self.line_fraction * height:
+                track.crossed = True
+                self._crossed(track, frame)
+        return outcomes
+
+    def _crossed(self, track: Track, frame: Frame) -> None:
+        crossing = Crossing(
+            track.id,
+            frame.index,
+            frame.timestamp_s,
+            track.decision,
+            track.first_time_s,
+            track.usable_time_s,
+            track.box,
+        )
+        self.crossings.append(crossing)
+        if not crossing.passes:
+            reason = "undecided" if track.decision is None else track.decision.reason.value
+            log.info("track %d at the gate line without a grant (%s)", track.id, reason)
+        if self.on_crossing is not None:
+            self.on_crossing(crossing)

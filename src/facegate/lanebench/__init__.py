@@ -1,0 +1,1 @@
+"""``facegate bench lane``: labelled lane streams and the arrival-rate sweep."""

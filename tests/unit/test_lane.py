@@ -1,0 +1,186 @@
+"""The lane profile on fakes: several faces decided at once, each paired at the line."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from facegate.domain.faces import Box, FaceQuality, FivePointLandmarks, QualityVerdict
+from facegate.domain.liveness import LivenessSchedule
+from facegate.domain.matching import FloatArray, MatchPolicy
+from facegate.domain.reasons import Reason
+from facegate.gate.bench import bench_snapshot
+from facegate.gate.lane import Crossing, LaneLoop
+from facegate.gate.loop import LoopOptions, Outcome
+from facegate.ports import Frame
+from facegate.vision.detection import Detection
+from facegate.vision.engine import Face
+from fakes import FakeClock, FakeDoor, ListSink, unit_descriptor
+
+RESIDENT, STRANGER = 7, 9
+HEIGHT = 200
+
+
+class Walkers:
+    """A face engine whose frames are scripted: frame index to (person seed, box) pairs."""
+
+    def __init__(self, script: dict[int, list[tuple[int, Box]]]) -> None:
+        self.script = script
+        self.detector, self.embedder = self, self
+        self._frame = -1
+
+    def detect(self, image: Any) -> list[Detection]:
+        self._frame = int(image[0, 0, 0])
+        return [Detection(box, 1.0, "hog") for _, box in self.script.get(self._frame, [])]
+
+    def measure(self, image: Any, detections: Any, describe: bool = False) -> list[Face]:
+        people = {box: seed for seed, box in self.script.get(self._frame, [])}
+        points = FivePointLandmarks(((9.0, 5.0), (8.0, 5.0), (6.0, 5.0), (7.0, 5.0), (7.5, 7.0)))
+        faces = []
+        for detection in detections:
+            seed = people[detection.box]
+            chip = np.full((150, 150, 3), seed, np.uint8)
+            quality = FaceQuality(detection.box.width, 25.0, 100.0, 120.0, 40.0, 0.0, 0.0)
+            descriptor = unit_descriptor(seed) if describe else None
+            verdict = QualityVerdict(True, ())
+            faces.append(Face(detection, points, quality, verdict, chip, descriptor))
+        return faces
+
+    def embed(self, chips: Any) -> FloatArray:
+        return np.stack([unit_descriptor(int(chip[0, 0, 0])) for chip in chips])
+
+
+def frame(index: int) -> Frame:
+    image = np.zeros((HEIGHT, 320, 3), np.uint8)
+    image[0, 0, 0] = index
+    return Frame(image, index, index / 25.0)
+
+
+def walking(left: int, start: int, frames: int, grow: int = 6) -> dict[int, Box]:
+    """A face at ``left`` from frame ``start``: 30 px tall, growing ``grow`` px a frame."""
+    boxes = {}
+    for step in range(frames):
+        size = 30 + grow * step
+        top = 10 + 2 * step
+        boxes[start + step] = Box(left, top, left + size, top + size)
+    return boxes
+
+
+def lane(engine: Walkers) -> tuple[LaneLoop, FakeDoor, list[Crossing]]:
+    crossings: list[Crossing] = []
+    held = bench_snapshot([unit_descriptor(RESIDENT)], MatchPolicy(0.57, 0.0))
+    options = LoopOptions("lane-t", 1.0, 15, LivenessSchedule(), 10.0, leave_after_s=0.0)
+    door = FakeDoor()
+    loop = LaneLoop(
+        engine,  # type: ignore[arg-type]
+        lambda: held,
+        door,
+        ListSink(),
+        None,
+        FakeClock(),
+        options,
+        line_fraction=0.5,
+        on_crossing=crossings.append,
+    )
+    return loop, door, crossings
+
+
+def script_of(*people: tuple[int, dict[int, Box]]) -> dict[int, list[tuple[int, Box]]]:
+    script: dict[int, list[tuple[int, Box]]] = {}
+    for seed, boxes in people:
+        for index, box in boxes.items():
+            script.setdefault(index, []).append((seed, box))
+    return script
+
+
+def test_two_people_in_view_are_each_decided_and_each_paired_with_their_own_decision() -> None:
+    first = walking(10, 0, 16)  # reaches the line (100 px) at its 12th frame
+    second = walking(200, 3, 16)
+    loop, door, crossings = lane(Walkers(script_of((STRANGER, first), (RESIDENT, second))))
+    outcomes: list[Outcome] = []
+    for index in range(20):
+        outcomes.extend(loop.process(frame(index)))
+    # Both decided on the first frame each was usable (no multiple_faces), in arrival order.
+    assert [(o.frame_index, o.decision.reason) for o in outcomes] == [
+        (0, Reason.UNKNOWN_FACE),
+        (3, Reason.GRANTED),
+    ]
+    assert len(door.commands) == 1  # one passage credit, for the resident only
+    assert [(c.frame_index, c.passes) for c in crossings] == [(12, False), (15, True)]
+    assert crossings[0].decision is not None
+    assert crossings[0].decision.reason is Reason.UNKNOWN_FACE
+    assert crossings[1].decision is not None
+    assert crossings[1].decision.person_id == "bench-person"
+    assert crossings[1].usable_time_s == pytest.approx(3 / 25.0)
+
+
+def test_a_face_that_reaches_the_line_undecided_finds_the_barrier_shut() -> None:
+    # Only ever seen from 90 px: it is at the line (100 px) on its second frame, and its
+    # first frame is below the quality gate, so it has no decision there.
+    boxes = {0: Box(10, 10, 100, 100), 1: Box(10, 10, 110, 110)}
+    engine = Walkers(script_of((RESIDENT, boxes)))
+    loop, _, crossings = lane(engine)
+    engine.measure = _poor_first(engine.measure)  # type: ignore[method-assign]
+    loop.process(frame(0))
+    loop.process(frame(1))
+    assert [(c.frame_index, c.decision) for c in crossings] == [(1, None)]
+    assert not crossings[0].passes
+
+
+def _poor_first(measure: Any) -> Any:
+    def poor(image: Any, detections: Any, describe: bool = False) -> list[Face]:
+        faces: list[Face] = measure(image, detections, describe)
+        if int(image[0, 0, 0]) <= 1:
+            return [
+                Face(f.detection, f.landmarks, f.quality, QualityVerdict(False, ("blur",)), f.chip)
+                for f in faces
+            ]
+        return faces
+
+    return poor
+
+
+def test_a_line_outside_the_picture_is_refused() -> None:
+    with pytest.raises(ValueError, match="line fraction"):
+        LaneLoop(
+            Walkers({}),  # type: ignore[arg-type]
+            lambda: bench_snapshot([unit_descriptor(RESIDENT)], MatchPolicy(0.57, 0.0)),
+            FakeDoor(),
+            ListSink(),
+            None,
+            FakeClock(),
+            LoopOptions("lane-t", 1.0, 15, LivenessSchedule(), 10.0),
+            line_fraction=1.5,
+        )
+
+
+def test_the_lane_profile_builds_a_lane_loop_and_a_bad_profile_is_refused(
+    tmp_path: Any,
+) -> None:
+    from dataclasses import replace
+
+    from typer.testing import CliRunner
+
+    from facegate.bootstrap_gate import build_loop
+    from facegate.cli import app
+    from facegate.cli.gate import _with_profile
+    from facegate.config import Settings
+    from facegate.gate.loop import GateLoop
+
+    settings = Settings(data_dir=tmp_path)
+    settings = settings.model_copy(update={"gate": replace(settings.gate, liveness="none")})
+    lane_settings = _with_profile(settings, "lane")
+    held = bench_snapshot([unit_descriptor(RESIDENT)], MatchPolicy(0.57, 0.0))
+    parts = (lambda: held, FakeDoor(), ListSink(), FakeClock())
+    built = build_loop(lane_settings, Walkers({}), *parts)  # type: ignore[arg-type]
+    assert isinstance(built, LaneLoop)
+    assert built.line_fraction == lane_settings.gate.lane_line_fraction
+    door = build_loop(settings, Walkers({}), *parts)  # type: ignore[arg-type]
+    assert type(door) is GateLoop
+    answer = CliRunner().invoke(
+        app, ["gate", "--door", "d", "--video", str(tmp_path / "x.mp4"), "--profile", "metro"]
+    )
+    assert answer.exit_code == 3
+    assert "door or lane" in answer.output
