@@ -136,6 +136,7 @@ class DoorController:
         self.clock, self.options = clock, options
         self.alarms = alarms if alarms is not None else OutboxAlarms(events)
         self._card: tuple[str, float] | None = None
+        self._card_read = False
         self._present: dict[str, datetime] = {}
         self._cycled = False
         self._lock = threading.Lock()
@@ -145,8 +146,23 @@ class DoorController:
     # -- inputs ----------------------------------------------------------------------
 
     def present_card(self, number: str) -> None:
-        """A card was read; on an ``all_of`` door it waits ``card_window_s`` for the face."""
-        self._card = (number, time.monotonic() + self.options.card_window_s)
+        """A card was read; on an ``all_of`` door it waits ``card_window_s`` for the face.
+
+        A card not held before (another number, or the last one used or expired) makes
+        the faces in view that were refused be decided again (:meth:`take_card_read`):
+        a resident who looked at the camera before badging is not left refused.
+        """
+        now = time.monotonic()
+        with self._lock:
+            held = self._card is not None and self._card[0] == number and now <= self._card[1]
+            self._card = (number, now + self.options.card_window_s)
+            self._card_read = self._card_read or not held
+
+    def take_card_read(self) -> bool:
+        """Whether a new card was read since the last call (and forget it)."""
+        with self._lock:
+            read, self._card_read = self._card_read, False
+            return read
 
     def seen(self, person_ids: Iterable[str]) -> None:
         """People granted earlier are in view now (their presence goes on)."""
