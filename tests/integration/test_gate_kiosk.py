@@ -13,8 +13,8 @@ from facegate.app import create_app
 from facegate.bootstrap_server import build_server
 from facegate.config import GateSettings, ServerSettings, Settings
 from facegate.domain.liveness import LivenessSchedule
-from facegate.ports import Frame
 from facegate.domain.site import CredentialMode
+from facegate.ports import Frame
 from facegate.services import accounts, credentials, places
 from facegate.vision.engine import FaceEngine
 from gate_support import ALL_WEEK, ann_frames, gate_engine, make_site, stranger_frames

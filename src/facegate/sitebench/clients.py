@@ -46,12 +46,16 @@ class FrameAnswer:
 
 @dataclass(frozen=True, slots=True)
 class Shown:
-    """One presentation: who, at which door, its frames (JPEG) and the empty gap after."""
+    """One presentation: who, at which door, its frames (JPEG) and the empty gap after.
+
+    ``card``: the card number read with each of its frames (``None``: the face alone).
+    """
 
     who: str
     door_id: str
     frames: Sequence[bytes]
     gap: Sequence[bytes]
+    card: str | None = None
 
 
 @dataclass
@@ -89,13 +93,14 @@ class Kiosk:
         self.answers: list[FrameAnswer] = []
         self.presented: list[Presented] = []
 
-    def post(self, jpeg: bytes) -> FrameAnswer:
-        """Post one frame; its answer (also kept in :attr:`answers`)."""
+    def post(self, jpeg: bytes, card: str | None = None) -> FrameAnswer:
+        """Post one frame (with the card read, if any); its answer (kept in :attr:`answers`)."""
         sent, begin = time.time(), time.perf_counter()
         try:
             response = self.client.post(
                 f"/api/v1/doors/{self.door_id}/frames",
                 files={"file": ("frame.jpg", jpeg, "image/jpeg")},
+                data={} if card is None else {"card": card},
             )
         except httpx.HTTPError:
             answer = FrameAnswer(sent, (time.perf_counter() - begin) * 1000.0, 0)
@@ -115,12 +120,12 @@ class Kiosk:
             if stop.is_set():
                 return
             record = Presented(shown.who, shown.door_id, time.time())
-            for jpeg in (*shown.frames, *shown.gap):
+            for n, jpeg in enumerate((*shown.frames, *shown.gap)):
                 stop.wait(max(0.0, due - time.monotonic()))
                 if stop.is_set():
                     return
                 due = max(due + 1.0 / self.fps, time.monotonic() - 1.0 / self.fps)
-                answer = self.post(jpeg)
+                answer = self.post(jpeg, shown.card if n < len(shown.frames) else None)
                 if len(record.answers) < len(shown.frames):
                     record.answers.append(answer)
                 if answer.retry_after_s > 0:  # as the kiosk page does: wait, then go on
@@ -150,14 +155,21 @@ def _frame_answer(sent: float, latency_ms: float, response: httpx.Response) -> F
     )
 
 
-def credential_granted(client: httpx.Client, door_id: str, key: str, card: str) -> bool:
-    """Whether ``door_id`` opens for the card number ``card`` now."""
+def card_recognised(client: httpx.Client, door_id: str, key: str, card: str) -> bool:
+    """Whether ``door_id`` knows the card number ``card`` now.
+
+    A face-or-card door opens for it; a face-and-card door waits for the face
+    (``no_face``) instead of refusing an unknown card (``unknown_credential``).
+    """
     response = client.post(
         f"/api/v1/doors/{door_id}/credentials",
         json={"kind": "card", "value": card},
         headers={DEVICE_HEADER: key},
     )
-    return response.status_code == 200 and bool(response.json().get("granted"))
+    if response.status_code != 200:
+        return False
+    body = response.json()
+    return bool(body.get("granted")) or body.get("reason") == "no_face"
 
 
 def reach_every_door(
@@ -168,7 +180,7 @@ def reach_every_door(
     stop: threading.Event,
     timeout_s: float = 30.0,
 ) -> float | None:
-    """Seconds from ``changed_at`` until every door opened for ``card`` at least once.
+    """Seconds from ``changed_at`` until every door recognised ``card`` at least once.
 
     The doors are asked in turn (each ask is a real decision at that door), so the
     figure is an upper bound by up to one round of asks. ``None``: not every door in
@@ -178,7 +190,7 @@ def reach_every_door(
     with httpx.Client(base_url=url, timeout=30.0) as client:
         while pending and time.time() - changed_at < timeout_s:
             for door_id, key in list(pending.items()):
-                if credential_granted(client, door_id, key, card):
+                if card_recognised(client, door_id, key, card):
                     del pending[door_id]
             if pending and stop.wait(0.05):
                 return float("nan")

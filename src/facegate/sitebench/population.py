@@ -8,10 +8,17 @@ a rule for their building's doors and their floor. Real people of the shared dat
 residents alongside the synthetic fill (see :mod:`facegate.sitebench.fill`); one member
 of staff may pass everywhere (the writer gives them new cards to time how fast a change
 reaches every door). Every door gets a device key.
+
+Doors take face and card together by default (``all_of``: the card names the person,
+the face is checked 1:1 against their templates), as a complex of this size must: with
+the shipped ``max_fpir`` a face alone opens nothing from about 58 residents on
+(docs/matching.md). ``any_of`` doors (face or card) are the bench's ``--face-only`` run.
+Every resident holds a card (:func:`card_of` their name).
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -29,7 +36,7 @@ from facegate.domain.matching import FloatArray
 from facegate.domain.people import ConsentMethod, ConsentPurpose, Role
 from facegate.domain.site import CredentialKind, CredentialMode, DoorKind
 from facegate.ports import TemplateSealer
-from facegate.services import accounts, consent, enrollment, people, places, rights
+from facegate.services import accounts, consent, credentials, enrollment, people, places, rights
 from facegate.services.context import ServiceContext
 from facegate.services.enrollment import DuplicateCheck
 
@@ -114,8 +121,13 @@ def schedules(now: datetime) -> list[tuple[TimeWindow, ...]]:
     ]
 
 
-def build_layout(context: ServiceContext) -> Layout:
-    """Buildings, doors (face or card) and lifts, with each building's schedule."""
+def card_of(name: str) -> str:
+    """The card number of the resident named ``name`` (the same after an erasure)."""
+    return "CARD-" + hashlib.sha256(name.encode()).hexdigest()[:12].upper()
+
+
+def build_layout(context: ServiceContext, mode: CredentialMode = CredentialMode.ALL_OF) -> Layout:
+    """Buildings, doors (face and card: ``mode``) and lifts, with each building's schedule."""
     layout = Layout(windows=schedules(context.clock.now()))
     kinds = (DoorKind.BUILDING,) * (DOORS_PER_BUILDING - 1) + (DoorKind.ENTRANCE,)
     accepted = (CredentialKind.FACE, CredentialKind.CARD)
@@ -127,7 +139,7 @@ def build_layout(context: ServiceContext) -> Layout:
                     context,
                     f"B{b + 1} door {d + 1}",
                     kind,
-                    CredentialMode.ANY_OF,
+                    mode,
                     accepted,
                     building.id,
                 ).id
@@ -148,7 +160,7 @@ def add_resident(
     building: int,
     duplicates: DuplicateCheck | None = None,
 ) -> Resident:
-    """A resident of ``building``: person, consent, templates (real path), rule.
+    """A resident of ``building``: person, consent, templates (real path), card, rule.
 
     Raises:
         DuplicateFaceError: the enrolment refused the face as another person's (the
@@ -164,6 +176,7 @@ def add_resident(
     except DuplicateFaceError:
         rights.erase_person(context, person.id)
         raise
+    credentials.add_card(context, person.id, card_of(name))
     floor = 1 + len(name) % (len(FLOORS) - 1)
     places.add_access_rule(
         context,

@@ -185,11 +185,19 @@ class EdgeGate:
 
 
 def start_edge_gate(
-    env: dict[str, str], url: str, gate: EdgeGate, frames: Path, fps: float, log: Path
+    env: dict[str, str],
+    url: str,
+    gate: EdgeGate,
+    frames: Path,
+    fps: float,
+    log: Path,
+    watch_cards: str = "",
 ) -> subprocess.Popen[bytes]:
     """An edge gate process (the gate runtime, HTTP upstream) on a paced folder of frames.
 
-    Its stdout carries one JSON line per decision (``facegate gate --json``'s format).
+    Its stdout carries one JSON line per decision (``facegate gate --json``'s format),
+    and with ``watch_cards`` (a card number prefix) one line when such cards reach the
+    gate's snapshot (see :mod:`facegate.sitebench.edge`).
     """
     folder = frames.parent / f"gate-{gate.gate_id}"
     folder.mkdir(parents=True, exist_ok=True)
@@ -212,5 +220,7 @@ def start_edge_gate(
         str(frames),
         "--fps",
         str(fps),
+        "--watch-cards",
+        watch_cards,
     ]
     return subprocess.Popen(command, env=gate_env, stdout=subprocess.PIPE, stderr=log.open("ab"))
