@@ -117,22 +117,35 @@ def add_access_rule(
         NotFoundError: unknown person or door.
     """
     with context.store.unit_of_work() as uow:
-        site = uow.site.get()
-        if site is None:
-            raise SiteNotInitializedError("no site yet: run 'facegate site init --name NAME'")
-        schedule = WeeklySchedule(site.time_zone, tuple(windows))
-        rule = AccessRule(
-            new_id(), schedule, person_id, role, frozenset(door_ids), frozenset(floors)
-        )
-        if person_id is not None:
-            uow.people.get(person_id)
-        for door_id in sorted(rule.door_ids):
-            uow.places.door(door_id)
-        uow.rules.add(rule)
-        audit(
-            uow, context, "rule.add", person_id, {"rule_id": rule.id, "role": role and role.value}
+        rule = add_access_rule_in(
+            uow, context, windows, person_id=person_id, role=role, door_ids=door_ids, floors=floors
         )
         uow.commit()
+    return rule
+
+
+def add_access_rule_in(
+    uow: UnitOfWork,
+    context: ServiceContext,
+    windows: Iterable[TimeWindow],
+    *,
+    person_id: str | None = None,
+    role: Role | None = None,
+    door_ids: Iterable[str] = (),
+    floors: Iterable[int] = (),
+) -> AccessRule:
+    """:func:`add_access_rule` inside ``uow`` (the caller commits: a bulk import's batch)."""
+    site = uow.site.get()
+    if site is None:
+        raise SiteNotInitializedError("no site yet: run 'facegate site init --name NAME'")
+    schedule = WeeklySchedule(site.time_zone, tuple(windows))
+    rule = AccessRule(new_id(), schedule, person_id, role, frozenset(door_ids), frozenset(floors))
+    if person_id is not None:
+        uow.people.get(person_id)
+    for door_id in sorted(rule.door_ids):
+        uow.places.door(door_id)
+    uow.rules.add(rule)
+    audit(uow, context, "rule.add", person_id, {"rule_id": rule.id, "role": role and role.value})
     return rule
 
 

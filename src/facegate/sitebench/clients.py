@@ -12,10 +12,11 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import httpx
+import numpy as np
 
 DEVICE_HEADER = "X-Device-Key"
 CONSOLE_PAGES = ("/console/people", "/console/doors", "/console/events", "/console/rules")
@@ -203,17 +204,46 @@ class SnapshotProbe:
 
     The conditional pull sends the last ``ETag`` as ``If-None-Match``; a ``304`` is a
     check that found nothing changed. Without ``ETag`` support every pull is a rebuild.
+    ``db_check`` (when given) is the same check as a gate on the site database makes it
+    (the snapshot version read from the database, no HTTP), timed into :attr:`db_ms`.
     """
 
     url: str
     gate_id: str
     key: str
     model_id: str
+    db_check: Callable[[], object] | None = None
     rebuild_ms: list[float] = field(default_factory=list)
     check_ms: list[float] = field(default_factory=list)
+    db_ms: list[float] = field(default_factory=list)
     unchanged: int = 0
     failures: int = 0
     etag: str | None = None
+
+    def check_db(self) -> None:
+        """Time one database check (nothing without ``db_check``)."""
+        if self.db_check is not None:
+            begin = time.perf_counter()
+            self.db_check()
+            self.db_ms.append((time.perf_counter() - begin) * 1000.0)
+
+    def checks_now(self, count: int) -> dict[str, float | None]:
+        """``count`` HTTP and database checks in a row, their medians and p95 (ms).
+
+        Kept apart from the figures gathered under load.
+        """
+        http, db = len(self.check_ms), len(self.db_ms)
+        for _ in range(count):
+            self.pull(conditional=True)
+            self.check_db()
+        figures = {
+            "http_p50_ms": _percentile(self.check_ms[http:], 50),
+            "http_p95_ms": _percentile(self.check_ms[http:], 95),
+            "db_p50_ms": _percentile(self.db_ms[db:], 50),
+            "db_p95_ms": _percentile(self.db_ms[db:], 95),
+        }
+        del self.check_ms[http:], self.db_ms[db:]
+        return figures
 
     def pull(self, conditional: bool) -> None:
         """One pull; its time goes to :attr:`check_ms` (conditional) or :attr:`rebuild_ms`."""
@@ -236,6 +266,10 @@ class SnapshotProbe:
             self.etag = response.headers.get("etag", self.etag)
         (self.check_ms if conditional else self.rebuild_ms).append(elapsed)
         self.unchanged += response.status_code == 304
+
+
+def _percentile(values: Sequence[float], q: float) -> float | None:
+    return round(float(np.percentile(values, q)), 2) if len(values) else None
 
 
 class Console:

@@ -167,11 +167,16 @@ def kiosk_runner(
 
 
 def snapshot_loop(probe: SnapshotProbe, stop: threading.Event, interval_s: float = 2.0) -> None:
-    """Pull conditionally every ``interval_s``, unconditionally every fifth time."""
+    """Pull conditionally every ``interval_s``, unconditionally every fifth time.
+
+    Each conditional pull is followed by one database check.
+    """
     for n in itertools.count():
         if stop.wait(interval_s):
             return
         probe.pull(conditional=n % 5 != 0)
+        if n % 5 != 0:
+            probe.check_db()
 
 
 def sample_loop(read: Callable[[], float | None], into: list[float], stop: threading.Event) -> None:

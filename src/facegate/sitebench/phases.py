@@ -12,11 +12,16 @@ from pathlib import Path
 from sqlalchemy import text
 
 from facegate.bootstrap import build_sealer
+from facegate.domain.policy import SiteMode
+from facegate.services.snapshots import SnapshotRequest, snapshot_version
 from facegate.sitebench import load, population, report
 from facegate.sitebench.clients import Console, FrameAnswer, Kiosk, Presented, SnapshotProbe
 from facegate.sitebench.processes import EdgeGate, Server, running_server, start_edge_gate
 from facegate.sitebench.setup import Built, Say, SiteBenchOptions
 from facegate.sitebench.writer import CHANGE_CARDS, Toggled, Writer
+
+IDLE_CHECKS = 50
+"""Unchanged snapshot checks timed before the load starts (HTTP and database)."""
 
 REACH_TIMEOUT_S = 30.0
 """How long the writer waits for a change to reach every door (a miss counts as this)."""
@@ -220,7 +225,11 @@ def _clients(
     busy = [*kiosk_doors, *(e.door_id for e in edges)]
     door = next(d for d in built.layout.all_doors if d not in busy)
     gate_id, key = population.issue_edge_key(built.context, door, "bench snapshot puller")
-    probe = SnapshotProbe(server.url, gate_id, key, built.model_id)
+    match, _ = built.settings.match_policy(built.model_id)
+    mode = SiteMode(built.settings.gate.site_mode)
+    wanted = SnapshotRequest(door, built.model_id, match, mode)
+    db_check = partial(snapshot_version, built.context, wanted)
+    probe = SnapshotProbe(server.url, gate_id, key, built.model_id, db_check)
     return _Clients(kiosks, console, probe, _writer(built, server, edges))
 
 
@@ -237,6 +246,7 @@ def _load(
     on = _clients(built, server, options.kiosk_fps, kiosk_doors, edges)
     on.probe.pull(conditional=False)
     _warm_up(on.kiosks, on.console)
+    idle = on.probe.checks_now(IDLE_CHECKS)
     audit_before, started = audit_head(built), time.time()
     threads = load.run_threads(
         [
@@ -266,6 +276,7 @@ def _load(
         kiosk.close()
     on.console.close()
     figures = _figures(on, answers, elapsed, audit_since(built, audit_before, audit_after))
+    figures["snapshot_check_idle"] = idle
     return figures, [p for k in on.kiosks for p in k.presented]
 
 
@@ -277,6 +288,8 @@ def _figures(
     return {
         **report.frame_figures(answers),
         "snapshot_check_ms": report.percentile(on.probe.check_ms, 50),
+        "snapshot_check_p95_ms": report.percentile(on.probe.check_ms, 95),
+        "snapshot_check_db_ms": report.percentile(on.probe.db_ms, 50),
         "snapshot_check_unchanged_304": on.probe.unchanged,
         "snapshot_rebuild_ms": report.percentile(on.probe.rebuild_ms, 50),
         "change_to_all_doors_s": round(max(reach), 2) if reach else None,

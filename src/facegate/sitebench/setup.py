@@ -111,7 +111,7 @@ def build(options: SiteBenchOptions, settings: Settings, say: Say) -> Built:
 
 def _progress(count: int, say: Say) -> Callable[[int], None]:
     def progress(done: int) -> None:
-        if done % 250 == 0:
+        if done % 2500 == 0 or done == count:
             say(f"  {done} of {count} synthetic residents")
 
     return progress
