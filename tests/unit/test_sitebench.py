@@ -224,3 +224,11 @@ def test_a_change_reaches_the_edge_gates_when_the_last_one_has_it() -> None:
     assert edges_reach([first, second], "BENCH-1", 100.0, threading.Event()) == pytest.approx(1.5)
     missing = edges_reach([first, second], "BENCH-2", time.time(), threading.Event(), 0.1)
     assert missing is None
+
+
+def test_the_fill_draws_on_past_twenty_batches_while_they_keep_people(
+    real: dict[str, np.ndarray], model: fill.FillModel
+) -> None:
+    existing = np.concatenate(list(real.values()))
+    people = fill.distinct_people(model, 30, 3, existing, 0.3, seed=6, batch=1)
+    assert people.shape == (30, 3, 128)  # a 25,000-resident fill needs ~50 batches of 512

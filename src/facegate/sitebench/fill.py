@@ -173,26 +173,30 @@ def distinct_people(
     existing: npt.NDArray[np.float32],
     threshold: float,
     seed: int,
+    batch: int = 512,
 ) -> npt.NDArray[np.float32]:
     """``count`` synthetic people none of whom an enrolment would refuse as a duplicate.
 
     A drawn person is kept when every one of their templates is farther than
     ``threshold`` (the duplicate threshold, euclidean) from every template of the people
     already there (``existing``, n x 128) and of those kept before; others are drawn
-    again, as a site's enrolment would refuse them.
+    again, as a site's enrolment would refuse them. People are drawn ``batch`` at a time
+    until there are ``count``, or 20 batches in a row kept nobody (fewer then).
     """
     kept: list[npt.NDArray[np.float32]] = []
     start = np.asarray(existing, np.float32).reshape(-1, 128)
     rows = np.empty((len(start) + count * templates, 128), np.float32)
     rows[: len(start)] = start
-    filled, attempt = len(start), 0
-    while len(kept) < count and attempt < 20:
-        drawn = model.people(min(max(count - len(kept), 16), 512), templates, seed + 7919 * attempt)
-        for person in _distinct_batch(drawn, rows[:filled], threshold)[: count - len(kept)]:
+    filled, attempt, barren = len(start), 0, 0
+    while len(kept) < count and barren < 20:
+        wanted = min(max(count - len(kept), 16), batch)
+        drawn = model.people(wanted, templates, seed + 7919 * attempt)
+        found = _distinct_batch(drawn, rows[:filled], threshold)[: count - len(kept)]
+        for person in found:
             kept.append(person)
             rows[filled : filled + templates] = person
             filled += templates
-        attempt += 1 if len(kept) < count else 0
+        attempt, barren = attempt + 1, 0 if found else barren + 1
     return np.stack(kept) if kept else np.empty((0, templates, 128), np.float32)
 
 
