@@ -184,6 +184,10 @@ class EdgeGate:
     key: str
 
 
+EDGE_HTTP_TIMEOUT_S = 60.0
+"""Seconds an edge gate of the bench gives one call to the server (unless the user set it)."""
+
+
 def start_edge_gate(
     env: dict[str, str],
     url: str,
@@ -209,6 +213,9 @@ def start_edge_gate(
         "FACEGATE_GATE__DEVICE_KEY": gate.key,
         "FACEGATE_GATE__GATE_ID": gate.gate_id,
     }
+    # The first snapshot of a large gallery on a busy machine may take longer than a
+    # gate's default 5 s per call; a gate that cannot fetch it does not start.
+    gate_env.setdefault("FACEGATE_GATE__HTTP_TIMEOUT_S", str(EDGE_HTTP_TIMEOUT_S))
     gate_env.pop("FACEGATE_DB_URL", None)
     command = [
         sys.executable,
