@@ -59,7 +59,7 @@ class SiteBenchOptions:
 
 @dataclass
 class Built:
-    """The populated site."""
+    """The populated site (``populate``: seconds drawing and writing the fill)."""
 
     settings: Settings
     store: SqlStore
@@ -75,6 +75,7 @@ class Built:
     keys: dict[str, str]
     roster: report.Roster
     model_id: str
+    populate: dict[str, float]
 
 
 def build(options: SiteBenchOptions, settings: Settings, say: Say) -> Built:
@@ -96,17 +97,23 @@ def build(options: SiteBenchOptions, settings: Settings, say: Say) -> Built:
     real = _enrol_real(context, sealer, describer, layout, people, roster, check)
     count = max(0, options.residents - len(real))
     enrolled = [people.vectors[k] for n in real for k in people.enrol_keys(_person(people, n))]
+    began = time.perf_counter()
     drawn = fill_model.distinct_people(
         model, count, options.templates, np.stack(enrolled), check.threshold, options.seed
     )
+    drawn_at = time.perf_counter()
     fill_residents = population.add_fill(
         context, sealer, engine.model_id, layout, drawn, _progress(count, say)
     )
+    populate = {
+        "fill_draw_s": round(drawn_at - began, 1),
+        "fill_write_s": round(time.perf_counter() - drawn_at, 1),
+    }
     staff = population.add_staff(context, layout)
     door_keys = population.issue_keys(context, layout)
     say(f"site ready: {len(real)} real and {count} synthetic residents")
     parts = (corpus, people, layout, describer, model, fill_residents, real, staff, door_keys)
-    return Built(settings, store, context, *parts, roster, engine.model_id)
+    return Built(settings, store, context, *parts, roster, engine.model_id, populate)
 
 
 def _progress(count: int, say: Say) -> Callable[[int], None]:

@@ -69,6 +69,7 @@ def run_site_bench(options: SiteBenchOptions, say: Say) -> dict[str, object]:
             if options.stills_s > 0:
                 result["stills"] = stills_phase(options, built, env, root, say)
             result.update(_fpir(built))
+            result["populate"] = built.populate
         finally:
             built.store.close()
     head = {
