@@ -173,4 +173,15 @@ def test_a_face_and_card_door_checks_the_face_against_the_card_posted_with_the_f
     assert answer(stranger_frames[0].image, "ANN-1") == (False, "unknown_face")  # 1:1 refused
     assert answer(ann_frames[1].image, "NOT-A-CARD") == (False, "unknown_credential")
     assert answer(ann_frames[2].image, "ANN-1") == (True, "granted")
+    # The card typed at the kiosk (the fallback form) waits for the face too.
+    typed = {"kind": "card", "value": "ANN-1"}
+    shown = client.post(f"/api/v1/doors/{door}/credentials", json=typed, headers=headers)
+    assert (shown.json()["granted"], shown.json()["reason"]) == (False, "no_face")
+    client.post(f"/api/v1/doors/{door}/frames", files=gap_frame(), headers=headers)
+    assert answer(ann_frames[3].image, None) == (True, "granted")
     site.store.close()
+
+
+def gap_frame() -> dict[str, tuple[str, bytes, str]]:
+    """An empty frame: the person left."""
+    return {"file": ("frame.jpg", jpeg(np.zeros((300, 400, 3), np.uint8)), "image/jpeg")}
