@@ -210,20 +210,32 @@ def _distinct_batch(
     clear = np.ones(count, bool)
     if len(rows):
         nearest = np.min(
-            [
-                pairwise_distances(flat, rows[i : i + 8192]).min(axis=1)
-                for i in range(0, len(rows), 8192)
-            ],
-            axis=0,
+            [_nearest(flat, rows[i : i + 8192]) for i in range(0, len(rows), 8192)], axis=0
         )
         clear &= ~np.bincount(owner, nearest <= threshold, count).astype(bool)
     close = pairwise_distances(flat, flat) <= threshold
     close &= owner[:, None] != owner[None, :]
+    near: npt.NDArray[np.bool_] = np.asarray(
+        close.reshape(count, templates, count, templates).any(axis=(1, 3)), bool
+    )
     kept: list[npt.NDArray[np.float32]] = []
     taken = np.zeros(count, bool)
     for i in np.flatnonzero(clear):
-        partners = np.unique(owner[np.flatnonzero(close[owner == i].any(axis=0))])
-        if not taken[partners].any():
+        if not taken[near[i]].any():
             taken[i] = True
             kept.append(drawn[i])
     return kept
+
+
+def _nearest(a: npt.NDArray[np.float32], b: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    """Each row of ``a``'s euclidean distance to its nearest row of ``b``.
+
+    In float32 (about 1e-6 off, far below the duplicate threshold's 0.35): half the work
+    of :func:`pairwise_distances`, and only the minimum is kept (the fill's rows grow to
+    75,000 at 25,000 residents).
+    """
+    lengths_a = np.einsum("ij,ij->i", a, a)[:, None]
+    lengths_b = np.einsum("ij,ij->i", b, b)[None, :]
+    nearest = (lengths_a + lengths_b - 2.0 * (a @ b.T)).min(axis=1)
+    distances: npt.NDArray[np.float32] = np.sqrt(np.clip(nearest, 0.0, None)).astype(np.float32)
+    return distances
