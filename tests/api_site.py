@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
+import uvicorn
 from fastapi.testclient import TestClient
 
+from brokers import free_port
 from facegate.app import create_app
 from facegate.config import ServerSettings, Settings
 from facegate.domain.accounts import AccountRole
@@ -92,3 +97,21 @@ def build_site(url: str) -> Iterator[Site]:
     """:func:`site_on` as a generator, for fixtures (``yield from build_site(url)``)."""
     with site_on(url) as built:
         yield built
+
+
+@contextmanager
+def served(app: Any) -> Iterator[str]:
+    """``app`` on a real uvicorn server (one event loop, as in production); its URL."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10.0
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10.0)

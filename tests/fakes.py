@@ -40,6 +40,7 @@ from facegate.domain.faces import UploadedPhoto
 from facegate.domain.matching import FloatArray
 from facegate.domain.people import ConsentPurpose, ConsentRecord, Person, Role
 from facegate.domain.site import Building, Door, Lift, Site, Unit
+from facegate.domain.snapshots import SealedSnapshot, SnapshotRecord
 
 
 class FakeClock:
@@ -73,6 +74,7 @@ class Tables:
     rules: dict[str, AccessRule] = field(default_factory=dict)
     disclosures: dict[str, Disclosure] = field(default_factory=dict)
     gates: dict[str, Gate] = field(default_factory=dict)
+    snapshots: dict[str, tuple[SnapshotRecord, SealedSnapshot]] = field(default_factory=dict)
 
 
 def _drop(table: dict[str, Any], keep: Any) -> int:
@@ -381,6 +383,30 @@ class _Disclosures:
         return sorted(found, key=lambda d: (d.approved_at, d.id))
 
 
+class _Snapshots:
+    def __init__(self, t: Tables) -> None:
+        self.t = t
+
+    def add(self, record: SnapshotRecord, sealed: SealedSnapshot) -> None:
+        self.t.snapshots[record.id] = (record, sealed)
+
+    def for_event(self, event_id: str) -> tuple[SnapshotRecord, SealedSnapshot] | None:
+        found = [s for s in self.t.snapshots.values() if s[0].event_id == event_id]
+        return found[0] if found else None
+
+    def sealed_all(self) -> list[tuple[str, SealedSnapshot]]:
+        return sorted((k, v[1]) for k, v in self.t.snapshots.items())
+
+    def replace_key(self, snapshot_id: str, sealed: SealedSnapshot) -> None:
+        self.t.snapshots[snapshot_id] = (self.t.snapshots[snapshot_id][0], sealed)
+
+    def delete_before(self, moment: datetime) -> int:
+        return _drop(self.t.snapshots, lambda s: s[0].taken_at >= moment)
+
+    def delete_for_person(self, person_id: str) -> int:
+        return _drop(self.t.snapshots, lambda s: s[0].person_id != person_id)
+
+
 class _Gates:
     def __init__(self, t: Tables) -> None:
         self.t = t
@@ -455,6 +481,7 @@ class FakeUnitOfWork:
         self.audit, self.places, self.rules = _Audit(t), _Places(t), _Rules(t)
         self.disclosures = _Disclosures(t)
         self.gates, self.reads = _Gates(t), _Reads(t)
+        self.snapshots = _Snapshots(t)
 
     def __enter__(self) -> FakeUnitOfWork:
         return self

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from functools import cache
 
 import numpy as np
 
@@ -15,6 +16,7 @@ from facegate.bootstrap import SystemClock, build_engine, build_sealer, build_st
 from facegate.config import Settings
 from facegate.domain.clock import Clock
 from facegate.domain.errors import BadInputError, ModelUnavailableError
+from facegate.domain.gate import GateEvent
 from facegate.domain.liveness import LivenessSchedule
 from facegate.domain.policy import SiteMode, Target
 from facegate.gate.actuators import HttpRelay, SimulatedDoor
@@ -27,10 +29,14 @@ from facegate.gate.runner import RunningGate, SnapshotHolder, SyncThread
 from facegate.gate.snapshot_file import FILE_KEY_LABEL, SnapshotFile, snapshot_path
 from facegate.gate.snapshot_wire import derive_gate_key, gate_wire_key
 from facegate.gate.store_upstream import StoreUpstream
+from facegate.messaging.email_alarms import EmailAlarmSender, SmtpAccount
 from facegate.messaging.mqtt_alarms import MqttAlarmPublisher, alarm_topic
 from facegate.messaging.webhook import WebhookNotifier
 from facegate.ports import DoorActuator, GateUpstream, LivenessCheck
+from facegate.services.alarm_log import alarm_recorder
+from facegate.services.alarm_routing import RetryingChannel, RoutedChannel, check_routes
 from facegate.services.alarms import AlarmChannel, AlarmFeed, AlarmRelay, AlarmService
+from facegate.services.context import ServiceContext
 from facegate.vision.engine import FaceEngine
 from facegate.vision.liveness.check import FusedLivenessCheck
 from facegate.vision.liveness.face_mesh import FaceMeshModel
@@ -134,31 +140,69 @@ def build_upstream(settings: Settings, engine: FaceEngine, clock: Clock) -> Gate
 
 def build_alarm_service(
     settings: Settings,
-    webhook: Callable[[dict[str, str]], None] | None,
+    webhook: WebhookNotifier | None,
     feed: AlarmFeed | None = None,
+    record: Callable[[GateEvent], None] | None = None,
 ) -> AlarmService:
-    """The site's alarm service: the console's feed, the webhook, the MQTT alarm topic.
+    """The site's alarm service: console feed, webhook, MQTT alarm topic, e-mail.
+
+    Each channel takes the alarm types ``settings.notify.routes`` sends it.
 
     MQTT only with ``FACEGATE_SERVER__ALARM_MQTT=true``, at the gate settings' broker,
-    on ``<mqtt_prefix>/<mqtt_site>/alarm``.
+    on ``<mqtt_prefix>/<mqtt_site>/alarm``; e-mail only with ``FACEGATE_NOTIFY__SMTP_HOST``.
+    The webhook and e-mail are retried with back-off (``retry_attempts``,
+    ``retry_backoff_s``); MQTT is queued by its client while the broker is away.
+
+    Raises:
+        BadInputError: a route to an unknown channel or of an unknown alarm type, or
+            e-mail without a recipient.
     """
-    channels: list[AlarmChannel] = []
+    notify = settings.notify
+    check_routes(notify.routes)
+
+    def retried(name: str, send: Callable[[dict[str, str]], None]) -> RetryingChannel:
+        return RetryingChannel(name, send, notify.retry_attempts, notify.retry_backoff_s)
+
+    named: list[tuple[str, Callable[[dict[str, str]], object]]] = []
     if webhook is not None:
-        channels.append(webhook)
+        named.append(("webhook", retried("webhook", webhook.send)))
     if settings.server.alarm_mqtt:
         gate = settings.gate
         topic = alarm_topic(gate.mqtt_prefix, gate.mqtt_site)
-        channels.append(MqttAlarmPublisher(gate.mqtt_host, gate.mqtt_port, topic))
-    return AlarmService(channels, feed)
+        named.append(("mqtt", MqttAlarmPublisher(gate.mqtt_host, gate.mqtt_port, topic)))
+    if notify.smtp_host:
+        password = notify.smtp_password.get_secret_value() if notify.smtp_password else None
+        account = SmtpAccount(
+            notify.smtp_host,
+            notify.smtp_port,
+            notify.smtp_starttls,
+            notify.smtp_user,
+            password,
+            notify.smtp_timeout_s,
+        )
+        mail = EmailAlarmSender(account, notify.email_from, notify.email_to)
+        named.append(("email", retried("email", mail.send)))
+    channels: list[AlarmChannel] = [
+        RoutedChannel(name, channel, notify.routes) for name, channel in named
+    ]
+    return AlarmService(channels, feed, record=record)
 
 
 def _store_alarms(settings: Settings) -> AlarmService:
-    """The alarm service of a gate on the site database (it receives its own events)."""
+    """The alarm service of a gate on the site database.
+
+    It receives its own events and stores its alarms in the site's alarm log.
+    """
     server = settings.server
     webhook = None
     if server.webhook_url:
         webhook = WebhookNotifier(server.webhook_url, server.webhook_timeout_s)
-    return build_alarm_service(settings, webhook)
+
+    @cache
+    def context() -> ServiceContext:  # on the first alarm: the gate starts offline too
+        return ServiceContext(store=build_store(settings), clock=SystemClock(), actor="alarms")
+
+    return build_alarm_service(settings, webhook, record=alarm_recorder(context))
 
 
 def snapshot_file_key(settings: Settings) -> bytes:

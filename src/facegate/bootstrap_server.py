@@ -19,7 +19,8 @@ from facegate.bootstrap_gate import (
 )
 from facegate.config import Settings
 from facegate.domain.errors import ModelUnavailableError
-from facegate.domain.policy import SiteMode
+from facegate.domain.faces import Box
+from facegate.domain.policy import Decision, SiteMode
 from facegate.gate.loop import LoopOptions
 from facegate.gate.outbox import SqliteOutbox
 from facegate.gate.per_thread import PerThread, PerThreadFaceWork, PerThreadLiveness
@@ -29,6 +30,7 @@ from facegate.gate.server_side import (
     ActuatorOpener,
     ActuatorPool,
     PipelineDecider,
+    SnapshotSink,
 )
 from facegate.gate.store_upstream import StoreUpstream
 from facegate.http.deps import ServerDeps
@@ -36,11 +38,15 @@ from facegate.http.security import LoginLimiter
 from facegate.messaging.webhook import WebhookNotifier
 from facegate.ports import GateUpstream, LivenessCheck
 from facegate.services.accounts import ensure_admin
+from facegate.services.alarm_log import alarm_recorder
 from facegate.services.alarms import AlarmFeed, AlarmRelay, SilentGateWatch
 from facegate.services.context import ServiceContext
+from facegate.services.event_snapshots import SnapshotTaken, snapshot_keeper
 from facegate.services.gate_health import silent_gates
 from facegate.services.workers import WorkerPool
 from facegate.store.passwords import Argon2Hasher
+from facegate.vision.crops import face_crop_jpeg
+from facegate.vision.images import RgbImage
 from facegate.vision.models import DESCRIPTOR_MODEL_ID
 
 SILENT_CHECK_S = 15.0
@@ -71,11 +77,13 @@ def build_server(settings: Settings) -> ServerDeps:
     notify = None
     if server.webhook_url:
         notify = WebhookNotifier(server.webhook_url, server.webhook_timeout_s)
-    alarms = build_alarm_service(settings, notify, AlarmFeed())
+    store, clock = build_store(settings), SystemClock()
+    record = alarm_recorder(ServiceContext(store=store, clock=clock, actor="alarms"))
+    alarms = build_alarm_service(settings, notify, AlarmFeed(), record)
     deps = ServerDeps(
         settings=settings,
-        store=build_store(settings),
-        clock=SystemClock(),
+        store=store,
+        clock=clock,
         hasher=Argon2Hasher(),
         sealer=lambda: build_sealer(settings),
         describer=describer,
@@ -170,8 +178,27 @@ def wire_gate_pipeline(deps: ServerDeps) -> None:
         options,
         settings.images,
         refresh_s=min(gate.sync_interval_s, KIOSK_REFRESH_S),
+        snapshots=snapshot_sink(deps),
     )
     deps.opener = ActuatorOpener(pool, gate.unlock_duration_s)
+
+
+def snapshot_sink(deps: ServerDeps) -> SnapshotSink | None:
+    """Keeps a sealed face crop of each denied face when the site turned snapshots on.
+
+    ``None`` (none kept) unless ``FACEGATE_SNAPSHOTS__ENABLED=true``.
+    """
+    options = deps.settings.snapshots
+    if not options.enabled:
+        return None
+    context = ServiceContext(store=deps.store, clock=deps.clock, actor="snapshots")
+    keep = snapshot_keeper(context, deps.sealer)
+
+    def sink(door_id: str, pixels: RgbImage, box: Box, decision: Decision, key: str) -> None:
+        jpeg = face_crop_jpeg(pixels, box, options.max_side_px, options.jpeg_quality)
+        keep(SnapshotTaken(key, door_id, decision.person_id, decision.reason.value, jpeg))
+
+    return sink
 
 
 def watch_silent_gates(

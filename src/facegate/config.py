@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -30,6 +30,7 @@ from facegate.domain.matching import (
     DEFAULT_MIN_MARGIN,
     MatchPolicy,
 )
+from facegate.domain.requests import DEFAULT_DUE_DAYS
 from facegate.domain.retention import RetentionPolicy
 from facegate.files import write_atomically
 from facegate.vision.detection import DetectionSettings
@@ -146,6 +147,75 @@ class ServerSettings:
                 "outside development (set FACEGATE_SERVER__ENVIRONMENT=development to try "
                 "facegate without one)"
             )
+
+
+def _json_text(value: object) -> object:
+    """A nested list or object set in the environment arrives as JSON text: parse it."""
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError as err:
+            raise ValueError(f"not valid JSON: {value!r}") from err
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class NotifySettings:
+    """Where alarms are sent besides the console (``FACEGATE_NOTIFY__<NAME>``).
+
+    Attributes:
+        smtp_host: the mail server; unset, no alarm e-mail is sent.
+        smtp_port: its port (default 25; 587 with ``smtp_starttls``).
+        smtp_starttls: upgrade the connection with STARTTLS before logging in.
+        smtp_user: login name at the mail server (none: no login).
+        smtp_password: its password; never logged.
+        smtp_timeout_s: how long one SMTP conversation may take, in seconds (default 10).
+        email_from: the sender address of alarm e-mails.
+        email_to: who gets alarm e-mails (JSON list in the environment).
+        routes: which channels each alarm type goes to, as a JSON object of alarm type
+            to channel names (``webhook``, ``mqtt``, ``email``), e.g.
+            ``{"door_held_open": ["mqtt"], "alert_list": ["email", "webhook"]}``; a type
+            not named goes to every channel; ``[]`` sends it to none (the console only).
+        retry_attempts: tries per channel and alarm before it is given up (default 4).
+        retry_backoff_s: wait before the second try, doubled before each next one
+            (seconds, default 1).
+    """
+
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_starttls: bool = False
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_timeout_s: float = 10.0
+    email_from: str = "facegate@localhost"
+    email_to: Annotated[tuple[str, ...], BeforeValidator(_json_text)] = ()
+    routes: Annotated[dict[str, tuple[str, ...]], BeforeValidator(_json_text)] = field(
+        default_factory=dict
+    )
+    retry_attempts: Annotated[int, Field(ge=1, le=20)] = 4
+    retry_backoff_s: Annotated[float, Field(ge=0.0, le=600.0)] = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotSettings:
+    """Event snapshots, off unless the site turns them on (``FACEGATE_SNAPSHOTS__<NAME>``).
+
+    Attributes:
+        enabled: keep a sealed face crop with each denied decision of a face (the
+            server's kiosk pipeline); kept ``retention.snapshots_days`` (default 7).
+        roles: the console roles that may view snapshots (JSON list; default
+            administrators only); every view is audited.
+        max_side_px: longest side of a kept crop, in pixels (larger crops are scaled
+            down; default 256).
+        jpeg_quality: JPEG quality of a kept crop (1-95, default 85).
+    """
+
+    enabled: bool = False
+    roles: Annotated[
+        tuple[Literal["admin", "operator", "auditor"], ...], BeforeValidator(_json_text)
+    ] = ("admin",)
+    max_side_px: Annotated[int, Field(ge=32, le=1024)] = 256
+    jpeg_quality: Annotated[int, Field(ge=1, le=95)] = 85
 
 
 def _none_is_a_word(value: object) -> object:
@@ -287,6 +357,12 @@ class Settings(BaseSettings):
     """First administrator's password (``FACEGATE_ADMIN_PASSWORD``); never a default."""
     gate: GateSettings = Field(default_factory=lambda: GateSettings())
     """How a gate process runs (see :class:`GateSettings`)."""
+    notify: NotifySettings = Field(default_factory=lambda: NotifySettings())
+    """Alarm e-mail, and which channel each alarm type goes to."""
+    snapshots: SnapshotSettings = Field(default_factory=lambda: SnapshotSettings())
+    """Event snapshots (opt-in per site)."""
+    request_due_days: Annotated[int, Field(ge=1, le=365)] = DEFAULT_DUE_DAYS
+    """Days staff have to act on a resident's erasure or export request (default 30)."""
 
     @property
     def outbox_path(self) -> Path:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import threading
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,10 +12,8 @@ from typing import Any
 import cv2
 import httpx
 import numpy as np
-import uvicorn
 
-from api_site import Site
-from brokers import free_port
+from api_site import Site, served
 from facegate.app import create_app
 from facegate.domain.liveness import LivenessSchedule
 from facegate.domain.matching import MatchPolicy
@@ -61,24 +57,6 @@ def kiosk(site: Site) -> tuple[str, dict[str, str]]:
         site.context, "North", DoorKind.ENTRANCE, CredentialMode.ANY_OF, [CredentialKind.CARD]
     ).id
     return door, {"X-Device-Key": accounts.issue_device_key(site.context, door, "k").secret}
-
-
-@contextlib.contextmanager
-def served(app: Any) -> Iterator[str]:
-    """``app`` on a real uvicorn server (one event loop, as in production); its URL."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10.0
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10.0)
 
 
 def test_a_saturated_server_answers_503_at_once_and_the_console_still_answers(

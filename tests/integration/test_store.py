@@ -65,6 +65,9 @@ TABLES = {
     "reset_tokens",
     "disclosures",
     "disclosure_subjects",
+    "alarms",
+    "subject_requests",
+    "event_snapshots",
 }
 POLICY = MatchPolicy(0.57, 0.0)
 

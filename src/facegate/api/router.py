@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from facegate.api.routes import (
+    alarms,
     alerts,
     audit,
     auth,
@@ -16,6 +17,8 @@ from facegate.api.routes import (
     health,
     me,
     people,
+    requests,
+    snapshots,
     users,
 )
 
@@ -33,11 +36,14 @@ def api_router() -> APIRouter:
         enrollment,
         credentials,
         alerts,
+        alarms,
         events,
         audit,
         doors,
         gates,
         me,
+        requests,
+        snapshots,
     ):
         router.include_router(module.router)
     return router

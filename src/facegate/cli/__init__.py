@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from facegate import __version__
-from facegate.cli import bench, data, evaluate, faces, gate, liveness, server
+from facegate.cli import bench, data, evaluate, faces, gate, install, liveness, server
 from facegate.cli.context import GlobalOptions
 
 app = typer.Typer(
@@ -59,6 +59,7 @@ app.add_typer(liveness.liveness_app, name="liveness")
 data.register(app)
 server.register(app)
 gate.register(app)
+install.register(app)
 
 
 def main() -> None:

@@ -29,6 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from facegate.domain.clock import Clock
+from facegate.domain.faces import Box
 from facegate.domain.policy import Decision, Target, deny
 from facegate.domain.reasons import Reason
 from facegate.gate.controller import AlarmSink, DoorController, Outcome
@@ -47,6 +48,9 @@ from facegate.ports import (
 from facegate.vision.images import ImageLimits, RgbImage, load_image
 
 log = logging.getLogger(__name__)
+
+SnapshotSink = Callable[[str, RgbImage, Box, Decision, str], None]
+"""Keeps a snapshot of a denied face: door id, frame pixels, face box, decision, event key."""
 
 SERVER_GATE_ID = "server"
 """The gate id of decisions the server makes itself (kiosk frames, typed credentials)."""
@@ -143,6 +147,10 @@ class PipelineDecider:
             frames and credentials decide from the snapshot held, never waiting for a
             rebuild; ``None`` (default) checks on each frame instead (a rebuild then
             lands in that frame's time).
+        snapshots: given a denied face decision's door, frame, face box, decision and
+            event key, keeps a snapshot (``None``, the default: none are kept; see
+            ``Settings.snapshots``). Called after the answer is decided and the event
+            delivered; a failure is logged, the decision stands.
     """
 
     def __init__(
@@ -156,8 +164,10 @@ class PipelineDecider:
         limits: ImageLimits,
         alarms: AlarmSink | None = None,
         refresh_s: float | None = None,
+        snapshots: SnapshotSink | None = None,
     ) -> None:
         self._engine, self.pool, self.outbox = engine, pool, outbox
+        self.snapshots = snapshots
         self._refresher = None if refresh_s is None else SnapshotRefresher(self, refresh_s)
         self.liveness, self.clock, self.options, self.limits = liveness, clock, options, limits
         self.alarms = alarms
@@ -224,9 +234,21 @@ class PipelineDecider:
             index = station.frames
             station.frames += 1
             frame = Frame(pixels, index, time.monotonic() - station.started)
-            decision, pending = self._decide(station.controller, perception, frame)
+            decision, pending, denied = self._decide(station.controller, perception, frame)
         self.outbox.flush(self.pool.upstream)
+        if denied is not None and self.snapshots is not None:
+            self._keep_snapshot(door_id, pixels, decision, denied)
         return FrameDecision(decision.granted, decision.reason.value, self.clock.now(), pending)
+
+    def _keep_snapshot(
+        self, door_id: str, pixels: RgbImage, decision: Decision, denied: tuple[Box, str]
+    ) -> None:
+        assert self.snapshots is not None
+        box, event_key = denied
+        try:
+            self.snapshots(door_id, pixels, box, decision, event_key)
+        except Exception:  # the answer is decided: a snapshot failure must not change it
+            log.exception("snapshot of event %s not kept", event_key)
 
     def _perception(self, station: DoorStation) -> Perception:
         if station.perception is None:
@@ -238,12 +260,21 @@ class PipelineDecider:
     @staticmethod
     def _decide(
         controller: DoorController, perception: Perception, frame: Frame
-    ) -> tuple[Decision, bool]:
+    ) -> tuple[Decision, bool, tuple[Box, str] | None]:
+        """The answer, whether it is pending, and a denied face's box and event key.
+
+        The last is set only when this frame completed a deny of a face (what a snapshot
+        is kept of).
+        """
         try:
             seen, outcome = conclude(perception, controller, frame, time.perf_counter())
         except Exception as error:  # fail closed: a deny, never a 500
-            return controller.fail_closed(error, 0, frame.index).decision, False
-        return _answer(seen, outcome)
+            return controller.fail_closed(error, 0, frame.index).decision, False, None
+        decision, pending = _answer(seen, outcome)
+        denied = None
+        if seen is not None and outcome is not None and not outcome.decision.granted:
+            denied = (seen.track.box, outcome.event_key)
+        return decision, pending, denied
 
     def decide_credential(self, door_id: str, kind: str, value: str) -> FrameDecision:
         """Decide from a card number or QR code (a PIN needs its person: ``unknown``)."""

@@ -28,10 +28,18 @@ class WebhookNotifier:
         self.timeout_s = timeout_s
         self.transport = transport
 
+    def send(self, payload: dict[str, str]) -> None:
+        """Send ``payload`` (for callers that retry, like the alarm channels).
+
+        Raises:
+            httpx.HTTPError: it did not arrive.
+        """
+        with httpx.Client(timeout=self.timeout_s, transport=self.transport) as client:
+            client.post(self.url, json=payload).raise_for_status()
+
     def __call__(self, payload: dict[str, str]) -> None:
-        """Send ``payload``."""
+        """Send ``payload``; a failure is logged."""
         try:
-            with httpx.Client(timeout=self.timeout_s, transport=self.transport) as client:
-                client.post(self.url, json=payload).raise_for_status()
+            self.send(payload)
         except httpx.HTTPError as err:
             log.error("webhook %s failed for %s: %s", self.url, payload.get("event"), err)

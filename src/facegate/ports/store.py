@@ -20,9 +20,11 @@ from facegate.domain.events import Event, EventQuery
 from facegate.domain.matching import FloatArray
 from facegate.domain.people import ConsentRecord, Person, Role
 from facegate.domain.site import Building, Door, Lift, Site, Unit
+from facegate.domain.snapshots import SealedSnapshot
 from facegate.ports.accounts import AccountRepository
 from facegate.ports.archive import TableRepository
 from facegate.ports.gates import GateRepository, SiteReads
+from facegate.ports.work import AlarmRepository, SnapshotRepository, SubjectRequestRepository
 
 
 class PersonRepository(Protocol):
@@ -384,6 +386,9 @@ class UnitOfWork(Protocol):
     tables: TableRepository
     gates: GateRepository
     reads: SiteReads
+    alarms: AlarmRepository
+    requests: SubjectRequestRepository
+    snapshots: SnapshotRepository
 
     def __enter__(self) -> UnitOfWork:
         """Begin the transaction."""
@@ -443,4 +448,22 @@ class TemplateSealer(Protocol):
 
     def rewrap(self, key: WrappedKey, new_site_key: bytes) -> WrappedKey:
         """``key``'s data key wrapped by ``new_site_key`` (32 bytes) instead."""
+        ...
+
+    def seal_snapshot(
+        self, snapshot_id: str, image: bytes, person_key: WrappedKey | None = None
+    ) -> SealedSnapshot:
+        """Encrypt an event snapshot (under ``person_key`` when given)."""
+        ...
+
+    def open_snapshot(
+        self, snapshot_id: str, snapshot: SealedSnapshot, person_key: WrappedKey | None = None
+    ) -> bytes:
+        """Decrypt an event snapshot (:class:`KeyFileError` when it does not decrypt)."""
+        ...
+
+    def rewrap_snapshot(
+        self, snapshot_id: str, snapshot: SealedSnapshot, new_site_key: bytes
+    ) -> SealedSnapshot:
+        """``snapshot`` with its data key wrapped by ``new_site_key`` instead."""
         ...

@@ -55,18 +55,6 @@ def passes_of(context: ServiceContext, host_id: str) -> list[VisitorPass]:
         return uow.passes.for_host(host_id)
 
 
-def request_erasure(context: ServiceContext, person_id: str) -> None:
-    """Record a person's request to be erased; an administrator carries it out.
-
-    Raises:
-        NotFoundError: unknown person.
-    """
-    with context.store.unit_of_work() as uow:
-        uow.people.get(person_id)
-        audit(uow, context, "person.erasure_requested", person_id)
-        uow.commit()
-
-
 def remote_unlock(context: ServiceContext, opener: DoorOpener, door_id: str) -> None:
     """Open a door by an operator's command; audited before and whether it worked.
 

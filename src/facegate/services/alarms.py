@@ -99,6 +99,9 @@ class AlarmService:
         feed: the console's feed, updated at once (``None``: none).
         max_queued: alarms waiting for the channels beyond which new ones are only
             logged (the channels are too slow or down).
+        record: stores each alarm raised, before the channels get it (the site's alarm
+            log, acknowledged from the console:
+            :func:`facegate.services.alarm_log.alarm_recorder`); ``None``: not stored.
     """
 
     def __init__(
@@ -106,8 +109,9 @@ class AlarmService:
         channels: Sequence[AlarmChannel],
         feed: AlarmFeed | None = None,
         max_queued: int = 1000,
+        record: Callable[[GateEvent], None] | None = None,
     ) -> None:
-        self.channels, self.feed = tuple(channels), feed
+        self.channels, self.feed, self.record = tuple(channels), feed, record
         self._queue: queue.Queue[dict[str, str] | None] = queue.Queue(max_queued)
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._lock = threading.Lock()
@@ -123,6 +127,8 @@ class AlarmService:
             return False
         payload = alarm_payload(event)
         log.warning("ALARM %s at door %s (gate %s)", event.kind.value, event.door_id, event.gate_id)
+        if self.record is not None:
+            self.record(event)
         if self.feed is not None:
             self.feed(payload)
         if self.channels:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from contextlib import suppress
 from dataclasses import replace
 
-from facegate.domain.errors import SiteNotInitializedError
+from facegate.domain.errors import NotFoundError, SiteNotInitializedError
 from facegate.domain.people import Person, Role, check_name
 from facegate.ports import UnitOfWork
 from facegate.services.context import ServiceContext, audit, new_id
@@ -79,3 +81,17 @@ def move_out(context: ServiceContext, person_id: str) -> Person:
         audit(uow, context, "person.move_out", person_id)
         uow.commit()
     return moved
+
+
+def names_of(context: ServiceContext, person_ids: Iterable[str]) -> dict[str, str]:
+    """The names of those of ``person_ids`` still on file, by id.
+
+    Pages show names; an erased person has none. Not audited: a name beside a record
+    the page shows anyway.
+    """
+    names: dict[str, str] = {}
+    with context.store.unit_of_work() as uow:
+        for person_id in set(person_ids):
+            with suppress(NotFoundError):
+                names[person_id] = uow.people.get(person_id).name
+    return names

@@ -76,6 +76,7 @@ def purge(context: ServiceContext, policy: RetentionPolicy) -> PurgeReport:
             "consents": uow.consents.delete_withdrawn_before(
                 cutoff(now, policy.consent_proof_days)
             ),
+            "snapshots": uow.snapshots.delete_before(cutoff(now, policy.snapshots_days)),
             "audit_records": _trim_audit(uow, context, policy.audit_days),
         }
         details: dict[str, DetailValue] = dict(counts)

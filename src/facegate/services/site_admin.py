@@ -40,7 +40,7 @@ def verify_audit(context: ServiceContext) -> ChainReport:
 
 
 def rotate_site_key(context: ServiceContext, sealer: TemplateSealer, new_site_key: bytes) -> int:
-    """Re-wrap every person's data key under ``new_site_key``, in one transaction.
+    """Re-wrap every data key (people's, event snapshots') under ``new_site_key``, at once.
 
     The caller installs the new key only after this returns; until then the old key
     stays valid, so a failure leaves the site working under the old key.
@@ -56,8 +56,14 @@ def rotate_site_key(context: ServiceContext, sealer: TemplateSealer, new_site_ke
         rewrapped = [sealer.rewrap(key, new_site_key) for key in keys]
         for key in rewrapped:
             uow.keys.put(key)
+        snapshots = uow.snapshots.sealed_all()
+        for snapshot_id, sealed in snapshots:
+            uow.snapshots.replace_key(
+                snapshot_id, sealer.rewrap_snapshot(snapshot_id, sealed, new_site_key)
+            )
         new_key_id = rewrapped[0].site_key_id if rewrapped else None
-        audit(uow, context, "site.rotate_key", None, {"keys": len(keys), "new_key_id": new_key_id})
+        details = {"keys": len(keys), "snapshots": len(snapshots), "new_key_id": new_key_id}
+        audit(uow, context, "site.rotate_key", None, details)
         uow.commit()
     return len(keys)
 

@@ -29,12 +29,15 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from facegate.domain.credentials import SealedTemplate, WrappedKey
 from facegate.domain.errors import KeyFileError
 from facegate.domain.matching import DESCRIPTOR_SIZE, FloatArray, as_descriptor_matrix
+from facegate.domain.snapshots import SealedSnapshot
 
 KEY_BYTES = 32
 """Length of the site key and of every data key (AES-256)."""
 NONCE_BYTES = 12
 _KEY_AAD = b"facegate/data-key/v1|"
 _TEMPLATE_AAD = b"facegate/template/v1|"
+_SNAPSHOT_KEY_AAD = b"facegate/snapshot-key/v1|"
+_SNAPSHOT_AAD = b"facegate/snapshot/v1|"
 
 
 def generate_key() -> bytes:
@@ -180,3 +183,59 @@ class AesGcmSealer:
     def rewrap(self, key: WrappedKey, new_site_key: bytes) -> WrappedKey:
         """``key``'s data key wrapped by ``new_site_key`` instead."""
         return self._wrap(key.person_id, self._unwrap(key), new_site_key)
+
+    def seal_snapshot(
+        self, snapshot_id: str, image: bytes, person_key: WrappedKey | None = None
+    ) -> SealedSnapshot:
+        """Encrypt an event snapshot, bound to ``snapshot_id``.
+
+        Under the person's data key when the decision named someone (erasing them
+        destroys the key, and with it every copy of the snapshot, backups included);
+        else under a fresh data key of its own, wrapped by the site key.
+        """
+        aad = _SNAPSHOT_AAD + snapshot_id.encode()
+        if person_key is not None:
+            return SealedSnapshot("", b"", _encrypt(self._unwrap(person_key), image, aad))
+        data_key = generate_key()
+        wrapped = _encrypt(self._site_key, data_key, _SNAPSHOT_KEY_AAD + snapshot_id.encode())
+        return SealedSnapshot(self._site_key_id, wrapped, _encrypt(data_key, image, aad))
+
+    def open_snapshot(
+        self, snapshot_id: str, snapshot: SealedSnapshot, person_key: WrappedKey | None = None
+    ) -> bytes:
+        """Decrypt an event snapshot (raises :class:`KeyFileError` when it does not).
+
+        ``person_key``: the person's data key, for a snapshot sealed under it.
+        """
+        if snapshot.on_person_key:
+            if person_key is None:
+                raise KeyFileError(f"snapshot {snapshot_id}'s person key is gone (erased)")
+            data_key = self._unwrap(person_key)
+        else:
+            data_key = self._open_snapshot_key(snapshot_id, snapshot)
+        what = f"snapshot {snapshot_id}"
+        return _decrypt(data_key, snapshot.sealed, _SNAPSHOT_AAD + snapshot_id.encode(), what)
+
+    def rewrap_snapshot(
+        self, snapshot_id: str, snapshot: SealedSnapshot, new_site_key: bytes
+    ) -> SealedSnapshot:
+        """``snapshot`` with its data key wrapped by ``new_site_key`` instead.
+
+        One sealed under a person's key is returned as it is (that key is re-wrapped with
+        the person's).
+        """
+        if snapshot.on_person_key:
+            return snapshot
+        data_key = self._open_snapshot_key(snapshot_id, snapshot)
+        aad = _SNAPSHOT_KEY_AAD + snapshot_id.encode()
+        wrapped = _encrypt(new_site_key, data_key, aad)
+        return SealedSnapshot(site_key_id(new_site_key), wrapped, snapshot.sealed)
+
+    def _open_snapshot_key(self, snapshot_id: str, snapshot: SealedSnapshot) -> bytes:
+        if snapshot.site_key_id != self._site_key_id:
+            raise KeyFileError(
+                f"snapshot {snapshot_id} was sealed under site key {snapshot.site_key_id}, "
+                f"but the key in use is {self._site_key_id}"
+            )
+        aad = _SNAPSHOT_KEY_AAD + snapshot_id.encode()
+        return _decrypt(self._site_key, snapshot.wrapped_key, aad, f"snapshot {snapshot_id}'s key")

@@ -369,6 +369,56 @@ class GateRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
+class AlarmRow(Base):
+    """A raised alarm and its acknowledgement (ids only; outlives an erasure, no key)."""
+
+    __tablename__ = "alarms"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    gate_id: Mapped[str] = mapped_column(String(64))
+    door_id: Mapped[str] = mapped_column(ID)
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    person_id: Mapped[str | None] = mapped_column(ID)
+    note: Mapped[str] = mapped_column(Text)
+    acked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+    acked_by: Mapped[str | None] = mapped_column(String(200))
+    ack_note: Mapped[str] = mapped_column(Text)
+
+
+class SubjectRequestRow(Base):
+    """A data subject's request (by person id, no key: it outlives their erasure)."""
+
+    __tablename__ = "subject_requests"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    person_id: Mapped[str] = mapped_column(ID, index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    requested_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    handled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    handled_by: Mapped[str | None] = mapped_column(String(200))
+    note: Mapped[str] = mapped_column(Text)
+
+
+class SnapshotRow(Base):
+    """An event snapshot: a face crop, AES-GCM under its own data key.
+
+    The data key is wrapped by the site key; ``person_id`` has no foreign key (erasure
+    deletes by it).
+    """
+
+    __tablename__ = "event_snapshots"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(64), index=True)
+    door_id: Mapped[str] = mapped_column(ID)
+    person_id: Mapped[str | None] = mapped_column(ID, index=True)
+    reason: Mapped[str] = mapped_column(String(32))
+    taken_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    site_key_id: Mapped[str] = mapped_column(String(32))
+    wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+
+
 class SiteStateRow(Base):
     """One row (``id`` 1): the site data version and the events' sequence counter (SQLite).
 

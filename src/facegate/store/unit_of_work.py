@@ -25,7 +25,9 @@ from facegate.ports import (
 )
 from facegate.ports.archive import TableRepository
 from facegate.ports.gates import GateRepository, SiteReads
+from facegate.ports.work import AlarmRepository, SnapshotRepository, SubjectRequestRepository
 from facegate.store.accounts import SqlAccountRepository
+from facegate.store.alarms import SqlAlarmRepository
 from facegate.store.database import reclaim_erased, translated_errors, writer_turns
 from facegate.store.disclosures import SqlDisclosureRepository
 from facegate.store.dump import SqlTableRepository
@@ -45,6 +47,8 @@ from facegate.store.repositories import (
     SqlTemplateRepository,
 )
 from facegate.store.site_reads import SqlGateRepository, SqlSiteReads
+from facegate.store.snapshots import SqlSnapshotRepository
+from facegate.store.subject_requests import SqlSubjectRequestRepository
 from facegate.store.versioning import VersionedSession
 
 
@@ -77,6 +81,9 @@ class SqlUnitOfWork:
         self.tables: TableRepository = SqlTableRepository(self._session)
         self.gates: GateRepository = SqlGateRepository(self._session)
         self.reads: SiteReads = SqlSiteReads(self._session)
+        self.alarms: AlarmRepository = SqlAlarmRepository(self._session)
+        self.requests: SubjectRequestRepository = SqlSubjectRequestRepository(self._session)
+        self.snapshots: SnapshotRepository = SqlSnapshotRepository(self._session)
 
     def __enter__(self) -> SqlUnitOfWork:
         return self

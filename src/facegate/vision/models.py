@@ -108,3 +108,13 @@ def model_path(name: ModelName) -> Path:
             f"it is damaged or not the release facegate was tested with"
         )
     return path
+
+
+def shipped_model_files() -> list[tuple[Path, str]]:
+    """Each model file facegate needs, where it should be, with its expected SHA-256.
+
+    Raises:
+        ModelUnavailableError: the models package is not installed.
+    """
+    folder = Path(_models_package().__file__ or "").parent / "models"
+    return [(folder / name.value, spec.sha256) for name, spec in MODEL_SPECS.items()]

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from facegate.domain.errors import FacegateError
-from facegate.web import auth, console_people, console_site, portal, public, reset
+from facegate.web import auth, console_people, console_site, console_work, portal, public, reset
 from facegate.web.render import answer_error
 
 
@@ -21,6 +21,6 @@ def install(app: FastAPI) -> None:
     """
     static = Path(str(files("facegate.web") / "static"))
     app.mount("/static", StaticFiles(directory=static), name="static")
-    for module in (auth, console_people, console_site, portal, public, reset):
+    for module in (auth, console_people, console_site, console_work, portal, public, reset):
         app.include_router(module.router)
     app.add_exception_handler(FacegateError, answer_error)

@@ -11,9 +11,10 @@ from fastapi.responses import HTMLResponse, Response
 
 from facegate.domain.events import EventQuery
 from facegate.domain.people import ConsentMethod, ConsentPurpose
+from facegate.domain.requests import RequestKind
 from facegate.http.deps import server_deps
 from facegate.http.security import Principal
-from facegate.services import accounts, activity, credentials, overview, rights
+from facegate.services import accounts, activity, credentials, overview, rights, subject_requests
 from facegate.services.consent import grant_consent, withdraw_consent
 from facegate.web.console_people import CONSENT_TEXT_VERSION, pass_page
 from facegate.web.render import RESIDENTS, context_of, poster, redirect, render, viewer
@@ -44,6 +45,8 @@ def portal(request: Request, principal: ResidentView, done: str = "") -> Respons
         history=history,
         text_version=CONSENT_TEXT_VERSION,
         done=done,
+        requests=subject_requests.requests_of(context, person_id),
+        now=context.clock.now(),
     )
 
 
@@ -93,8 +96,21 @@ def invite(
     return pass_page(request, issued)
 
 
+def _file(request: Request, principal: Principal, kind: RequestKind) -> None:
+    due_days = server_deps(request).settings.request_due_days
+    context = context_of(request, principal)
+    subject_requests.file_request(context, _me(principal), kind, due_days)
+
+
 @router.post("/erasure")
 def request_erasure(request: Request, principal: ResidentPost) -> Response:
-    """Ask the site to erase me (an administrator carries it out)."""
-    activity.request_erasure(context_of(request, principal), _me(principal))
+    """Ask the site to erase me: the request joins the staff's queue with a due date."""
+    _file(request, principal, RequestKind.ERASURE)
     return redirect("/portal?done=erasure")
+
+
+@router.post("/export-request")
+def request_export(request: Request, principal: ResidentPost) -> Response:
+    """Ask the office for a copy of my data (the download above gives it at once too)."""
+    _file(request, principal, RequestKind.EXPORT)
+    return redirect("/portal?done=export")

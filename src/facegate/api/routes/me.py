@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from facegate.api.routes.credentials import issue_pass
+from facegate.api.routes.requests import SubjectRequestPublic
 from facegate.api.schemas import (
     ConsentCreate,
     ConsentPublic,
@@ -18,9 +19,10 @@ from facegate.api.schemas import (
 from facegate.domain.errors import ValidationError
 from facegate.domain.events import EventQuery
 from facegate.domain.people import ConsentMethod, ConsentPurpose
+from facegate.domain.requests import RequestKind
 from facegate.http.deps import Deps, Resident, context_for
 from facegate.http.security import Principal
-from facegate.services import accounts, activity, rights
+from facegate.services import accounts, activity, rights, subject_requests
 from facegate.services.consent import grant_consent, withdraw_consent
 
 router = APIRouter(prefix="/me", tags=["resident"])
@@ -83,7 +85,32 @@ def invite(deps: Deps, principal: Resident, body: PassCreate) -> PassPublic:
     return issue_pass(deps, principal, _person(principal), body)
 
 
+def _file(deps: Deps, principal: Resident, kind: RequestKind) -> SubjectRequestPublic:
+    context = context_for(deps, principal)
+    filed = subject_requests.file_request(
+        context, _person(principal), kind, deps.settings.request_due_days
+    )
+    return SubjectRequestPublic.of(filed.request, deps.clock.now())
+
+
 @router.post("/erasure-request", status_code=202)
-def request_erasure(deps: Deps, principal: Resident) -> None:
-    """Ask the site to erase me (an administrator carries it out; the request is audited)."""
-    activity.request_erasure(context_for(deps, principal), _person(principal))
+def request_erasure(deps: Deps, principal: Resident) -> SubjectRequestPublic:
+    """Ask the site to erase me: the request waits in the staff's queue with a due date.
+
+    An open one is answered again, not filed twice; audited.
+    """
+    return _file(deps, principal, RequestKind.ERASURE)
+
+
+@router.post("/export-request", status_code=202)
+def request_export(deps: Deps, principal: Resident) -> SubjectRequestPublic:
+    """Ask the office for a copy of my data (``GET /me/export`` gives it at once too)."""
+    return _file(deps, principal, RequestKind.EXPORT)
+
+
+@router.get("/requests")
+def my_requests(deps: Deps, principal: Resident) -> list[SubjectRequestPublic]:
+    """My erasure and export requests and where each stands."""
+    found = subject_requests.requests_of(context_for(deps, principal), _person(principal))
+    now = deps.clock.now()
+    return [SubjectRequestPublic.of(r, now) for r in found]

@@ -1,0 +1,1 @@
+"""Installing and checking a facegate server (composition level: may import every layer)."""
