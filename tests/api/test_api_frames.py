@@ -42,7 +42,7 @@ class SlowDecider:
         self.running = 0
         self._lock = threading.Lock()
 
-    def decide_frame(self, door_id: str, image: bytes) -> FrameDecision:
+    def decide_frame(self, door_id: str, image: bytes, card: str | None = None) -> FrameDecision:
         with self._lock:
             self.running += 1
         self.release.wait(10.0)

@@ -108,3 +108,16 @@ def test_genuine_pairs_are_closer_than_impostor_pairs(
     eer, _ = metrics.equal_error_rate(scores.genuine, scores.impostor)
     assert eer < 0.03
     assert metrics.false_match_rate(scores.impostor, 0.6) < 0.01
+
+
+def test_a_gate_engine_runs_one_onnx_thread_unless_told_otherwise(tmp_path: Path) -> None:
+    from facegate.bootstrap_gate import build_gate_engine
+    from facegate.config import Settings
+    from facegate.vision.embedding import EmbeddingSettings
+
+    default = build_gate_engine(Settings(data_dir=tmp_path))
+    if default.embedder.backend != "onnx":
+        pytest.skip("ONNX Runtime is not installed")
+    assert getattr(default.embedder, "threads", None) == 1
+    told = Settings(data_dir=tmp_path, embedding=EmbeddingSettings(threads=2))
+    assert getattr(build_gate_engine(told).embedder, "threads", None) == 2

@@ -13,8 +13,9 @@ from facegate.app import create_app
 from facegate.bootstrap_server import build_server
 from facegate.config import GateSettings, ServerSettings, Settings
 from facegate.domain.liveness import LivenessSchedule
+from facegate.domain.site import CredentialMode
 from facegate.ports import Frame
-from facegate.services import accounts, places
+from facegate.services import accounts, credentials, places
 from facegate.vision.engine import FaceEngine
 from gate_support import ALL_WEEK, ann_frames, gate_engine, make_site, stranger_frames
 
@@ -143,3 +144,44 @@ def test_a_stranger_in_the_residents_place_does_not_inherit_the_grant(
     assert reason(stranger) != "granted"
     assert reason(resident) == "granted"
     site.store.close()
+
+
+def test_a_face_and_card_door_checks_the_face_against_the_card_posted_with_the_frames(
+    tmp_path: Path,
+    gate_engine: FaceEngine,
+    shared_data: Path,
+    session_cache_dir: Path,
+    ann_frames: list[Frame],
+    stranger_frames: list[Frame],
+) -> None:
+    site, _, client, _ = kiosk_site(tmp_path, gate_engine, shared_data, session_cache_dir)
+    door = site.door(CredentialMode.ALL_OF)
+    places.add_access_rule(site.context, [ALL_WEEK], person_id=site.ann, door_ids=[door])
+    headers = {"X-Device-Key": accounts.issue_device_key(site.context, door, "kiosk").secret}
+    credentials.add_card(site.context, site.ann, "ANN-1")
+
+    def answer(image: np.ndarray, card: str | None) -> tuple[object, object]:
+        files = {"file": ("frame.jpg", jpeg(image), "image/jpeg")}
+        form = {} if card is None else {"card": card}
+        posted = client.post(
+            f"/api/v1/doors/{door}/frames", files=files, data=form, headers=headers
+        )
+        assert posted.status_code == 200, posted.text
+        return posted.json()["granted"], posted.json()["reason"]
+
+    assert answer(ann_frames[0].image, None) == (False, "unknown_credential")  # no card
+    assert answer(stranger_frames[0].image, "ANN-1") == (False, "unknown_face")  # 1:1 refused
+    assert answer(ann_frames[1].image, "NOT-A-CARD") == (False, "unknown_credential")
+    assert answer(ann_frames[2].image, "ANN-1") == (True, "granted")
+    # The card typed at the kiosk (the fallback form) waits for the face too.
+    typed = {"kind": "card", "value": "ANN-1"}
+    shown = client.post(f"/api/v1/doors/{door}/credentials", json=typed, headers=headers)
+    assert (shown.json()["granted"], shown.json()["reason"]) == (False, "no_face")
+    client.post(f"/api/v1/doors/{door}/frames", files=gap_frame(), headers=headers)
+    assert answer(ann_frames[3].image, None) == (True, "granted")
+    site.store.close()
+
+
+def gap_frame() -> dict[str, tuple[str, bytes, str]]:
+    """An empty frame: the person left."""
+    return {"file": ("frame.jpg", jpeg(np.zeros((300, 400, 3), np.uint8)), "image/jpeg")}

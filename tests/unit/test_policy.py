@@ -222,6 +222,8 @@ def test_all_of_card_then_face_of_the_card_holder() -> None:
     wrong_face = replace(both, face=FaceEvidence(descriptor=BOB))
     check(decide(wrong_face, CARD_AND_FACE, data, NOW), Reason.UNKNOWN_FACE, "ann")
     check(decide(Presentation(card_number="C-100"), CARD_AND_FACE, data, NOW), Reason.NO_FACE)
+    unknown = Presentation(card_number="C-999")  # refused as a card, not left waiting for a face
+    check(decide(unknown, CARD_AND_FACE, data, NOW), Reason.UNKNOWN_CREDENTIAL)
     check(decide(face(ANN), CARD_AND_FACE, data, NOW), Reason.UNKNOWN_CREDENTIAL)
     spoof = replace(both, face=FaceEvidence(refusal=Reason.SPOOF_SUSPECTED))
     check(decide(spoof, CARD_AND_FACE, data, NOW), Reason.SPOOF_SUSPECTED, "ann")

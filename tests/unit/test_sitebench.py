@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
 from facegate.domain.matching import pairwise_distances
+from facegate.ports import Frame
 from facegate.sitebench import fill
 from facegate.sitebench.clients import FrameAnswer, Presented
+from facegate.sitebench.edge import WithCards, read_cards, watch_cards
+from facegate.sitebench.load import Clip, EdgeRun, edges_reach, write_gate_frames
+from facegate.sitebench.phases import shown_cards
+from facegate.sitebench.population import card_of
 from facegate.sitebench.report import (
     CONTRACT_KEYS,
     Roster,
@@ -144,3 +154,81 @@ def test_the_report_never_holds_nan() -> None:
         "b": [1.0, None],
         "c": {"d": 2},
     }
+
+
+def test_residents_show_their_own_card_and_strangers_a_resident_s_of_that_building() -> None:
+    residents = {"ann": 0, "bob": 0, "cy": 1}
+    clips = [Clip(who, (b"jpeg",)) for who in ("ann", "cy", "stranger", "other stranger")]
+    shown = {c.who: c.card for c in shown_cards(clips, residents, building=0)}
+    assert shown["ann"] == card_of("ann")
+    assert shown["cy"] == card_of("cy")  # a resident at another building's door: their own
+    assert {shown["stranger"], shown["other stranger"]} == {card_of("ann"), card_of("bob")}
+    assert len({card_of(n) for n in ("ann", "bob", "cy")}) == 3
+
+
+def test_an_edge_gate_reads_each_presentation_s_card_with_its_frames(tmp_path: Path) -> None:
+    clips = [Clip("ann", (b"a", b"a"), "CARD-ANN"), Clip("someone", (b"s",), None)]
+    ranges = write_gate_frames(tmp_path, "door", clips, gap_frames=1, total=10, seed=0)
+    cards = read_cards(tmp_path)
+    for start, end, who in ranges:
+        expected = {i: "CARD-ANN" for i in range(start, end)} if who == "ann" else {}
+        assert {i: c for i, c in cards.items() if start <= i <= end} == expected
+    presented: list[str] = []
+
+    class Frames:
+        description = "frames"
+
+        def __init__(self) -> None:
+            self.index = 0
+
+        def read(self) -> Frame | None:
+            if self.index >= 10:
+                return None
+            self.index += 1
+            return Frame(np.zeros((2, 2, 3), np.uint8), self.index - 1, 0.0)
+
+        def close(self) -> None: ...
+
+    source = WithCards(Frames(), cards, presented.append)
+    while source.read() is not None:
+        pass
+    assert presented == [cards[i] for i in sorted(cards)]
+    assert read_cards(tmp_path / "nothing here") == {}
+
+
+def test_an_edge_gate_reports_a_watched_card_once_it_is_in_its_snapshot() -> None:
+    held = {"cards": {"C-1": "p"}}
+    snapshot = lambda: SimpleNamespace(access=SimpleNamespace(cards=dict(held["cards"])))  # noqa: E731
+    rows: list[dict[str, object]] = []
+    stop = threading.Event()
+    watcher = threading.Thread(
+        target=watch_cards, args=(snapshot, "BENCH-", rows.append, stop, 0.001)
+    )
+    watcher.start()
+    time.sleep(0.05)
+    assert rows == []  # other cards are not watched
+    held["cards"] = {"C-1": "p", "BENCH-000002": "staff"}
+    deadline = time.monotonic() + 5
+    while not rows and time.monotonic() < deadline:
+        time.sleep(0.005)
+    time.sleep(0.02)
+    stop.set()
+    watcher.join()
+    assert [r["cards"] for r in rows] == [["BENCH-000002"]]  # once, not on every look
+
+
+def test_a_change_reaches_the_edge_gates_when_the_last_one_has_it() -> None:
+    first = EdgeRun("d1", None, [], 5.0)  # type: ignore[arg-type]
+    second = EdgeRun("d2", None, [], 5.0)  # type: ignore[arg-type]
+    first.cards_seen["BENCH-1"], second.cards_seen["BENCH-1"] = 100.4, 101.5
+    assert edges_reach([first, second], "BENCH-1", 100.0, threading.Event()) == pytest.approx(1.5)
+    missing = edges_reach([first, second], "BENCH-2", time.time(), threading.Event(), 0.1)
+    assert missing is None
+
+
+def test_the_fill_draws_on_past_twenty_batches_while_they_keep_people(
+    real: dict[str, np.ndarray], model: fill.FillModel
+) -> None:
+    existing = np.concatenate(list(real.values()))
+    people = fill.distinct_people(model, 30, 3, existing, 0.3, seed=6, batch=1)
+    assert people.shape == (30, 3, 128)  # a 25,000-resident fill needs ~50 batches of 512

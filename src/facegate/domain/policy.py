@@ -292,16 +292,20 @@ def _decide_all_of(
     presented: Presentation, target: Target, data: AccessData, now: datetime
 ) -> Decision:
     missing = target.accepted - presented.kinds()
-    if missing:
-        return deny(Reason.NO_FACE if CredentialKind.FACE in missing else Reason.UNKNOWN_CREDENTIAL)
-    # Card and QR first: they name the person the face is then checked against (1:1);
-    # the PIN last: a second factor checked against whoever the others named.
+    if missing - {CredentialKind.FACE}:
+        return deny(Reason.UNKNOWN_CREDENTIAL)
+    # Card and QR first: they name the person the face is then checked against (1:1); a
+    # card shown without the face yet is checked first: an unknown card is refused as such
+    # at once, a known one waits for the face (``no_face``). The PIN last: a second factor
+    # checked against whoever the others named.
     order = sorted(
         target.accepted, key=lambda k: (k is CredentialKind.PIN, k is CredentialKind.FACE, k.value)
     )
     claimed: str | None = None
     scores: dict[str, float] = {}
     for kind in order:
+        if kind in missing:
+            return deny(Reason.NO_FACE)
         claim = _resolve(kind, presented, target, data, now, claimed)
         if claim.refusal is not None:
             return deny(claim.refusal, person_id=claimed, scores=claim.scores)

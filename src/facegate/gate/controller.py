@@ -150,8 +150,17 @@ class DoorController:
     # -- inputs ----------------------------------------------------------------------
 
     def present_card(self, number: str) -> None:
-        """A card was read; on an ``all_of`` door it waits ``card_window_s`` for the face."""
+        """A card was read; on an ``all_of`` door it waits ``card_window_s`` for the face.
+
+        A card not held before (another number, or the last one used or expired) makes
+        the faces in view that were refused be decided again (:meth:`take_card_read`):
+        a resident who looked at the camera before badging is not left refused.
+        """
         self.waiting.card(number)
+
+    def take_card_read(self) -> bool:
+        """Whether a new card was read since the last call (and forget it)."""
+        return self.waiting.take_card_read()
 
     def read_card(self, number: str) -> Outcome | None:
         """A reader's card: decided at once on an ``any_of`` door, else it waits.
@@ -255,7 +264,13 @@ class DoorController:
         return self._record(decision, track.id, frame_index, arrived, ttd_base_ms, "")
 
     def decide_credential(self, kind: str, value: str) -> Outcome:
-        """Decide on a card number or QR code shown at the door (a PIN needs its person)."""
+        """Decide on a card number or QR code shown at the door (a PIN needs its person).
+
+        On a face-and-card (``all_of``) door a card also waits ``card_window_s`` for the
+        face, as a card read beside the camera does (:meth:`present_card`); the answer
+        is then ``no_face`` for a card the door knows, ``unknown_credential`` at once
+        for one it does not.
+        """
         arrived = time.perf_counter()
         presented = {
             "card": Presentation(card_number=value),
@@ -266,6 +281,8 @@ class DoorController:
         else:
             snapshot = self._snapshot()
             decision = decide(presented, snapshot.target, snapshot.access, self.clock.now())
+            if kind == "card" and snapshot.target.mode is CredentialMode.ALL_OF:
+                self.present_card(value)
         return self._record(decision, 0, -1, arrived, 0.0, "")
 
     def camera_failed(self, note: str) -> Outcome:

@@ -32,12 +32,22 @@ class WaitingCredentials:
         self.lockout = PinLockout(lockout or PinLockoutPolicy())
         self._card: tuple[str, float] | None = None
         self._pin: tuple[str, float] | None = None
+        self._card_read = False
         self._lock = threading.Lock()
 
     def card(self, number: str) -> None:
-        """A card was read."""
+        """A card was read; one not held before (another number, or used or expired) is new."""
+        now = time.monotonic()
         with self._lock:
-            self._card = (number, time.monotonic() + self.window_s)
+            held = self._card is not None and self._card[0] == number and now <= self._card[1]
+            self._card = (number, now + self.window_s)
+            self._card_read = self._card_read or not held
+
+    def take_card_read(self) -> bool:
+        """Whether a new card was read since the last call (and forget it)."""
+        with self._lock:
+            read, self._card_read = self._card_read, False
+            return read
 
     def pin(self, digits: str) -> None:
         """A PIN was typed."""

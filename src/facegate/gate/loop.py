@@ -81,6 +81,10 @@ def conclude(
             if track.decision is not None and track.decision.granted:
                 track.decision = None  # decided again (its descriptor is kept)
                 track.reported.clear()
+    if controller.take_card_read():
+        for track in perception.tracker.tracks.values():
+            if track.decision is not None and not track.decision.granted:
+                track.decision = None  # decided again with the card (descriptor kept)
     controller.recheck(perception.tracker.tracks.values())
     threshold = controller.snapshot().access.match.threshold
     seen = perception.observe(frame, threshold)

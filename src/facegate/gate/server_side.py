@@ -207,12 +207,16 @@ class PipelineDecider:
         if self._refresher is None:
             station.holder.refresh()
 
-    def decide_frame(self, door_id: str, image: bytes | RgbImage) -> FrameDecision:
+    def decide_frame(
+        self, door_id: str, image: bytes | RgbImage, card: str | None = None
+    ) -> FrameDecision:
         """Run one frame through ``door_id``'s station; the decision it answers.
 
         Args:
             door_id: the door.
             image: the encoded frame, or its pixels already decoded (RGB).
+            card: a card number read with the frame: presented to the door's controller
+                first (on an ``all_of`` door it waits ``card_window_s`` for the face).
 
         Raises:
             BadInputError: the image is unreadable or too large.
@@ -224,6 +228,8 @@ class PipelineDecider:
         station = self.station(door_id)
         with station.lock:
             self._keep_current(station)
+            if card is not None:
+                station.controller.present_card(card)
             perception = self._perception(station)
             index = station.frames
             station.frames += 1

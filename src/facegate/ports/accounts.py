@@ -127,8 +127,11 @@ class FrameDecision:
 class FrameDecider(Protocol):
     """Decides at a door from a camera frame or a fallback credential (the gate's pipeline)."""
 
-    def decide_frame(self, door_id: str, image: bytes) -> FrameDecision:
-        """Decide from one encoded frame (JPEG/PNG bytes, bounded by the image limits)."""
+    def decide_frame(self, door_id: str, image: bytes, card: str | None = None) -> FrameDecision:
+        """Decide from one encoded frame (JPEG/PNG bytes, bounded by the image limits).
+
+        ``card``: a card number read with the frame (a face-and-card door's card).
+        """
         ...
 
     def decide_credential(self, door_id: str, kind: str, value: str) -> FrameDecision:

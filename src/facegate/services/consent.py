@@ -13,6 +13,7 @@ from facegate.domain.people import (
     consent_in_force,
     new_consent_for,
 )
+from facegate.ports import UnitOfWork
 from facegate.services.context import ServiceContext, audit, new_id
 
 
@@ -31,20 +32,34 @@ def grant_consent(
         ValidationError: a minor's consent without a guardian, or an empty text version.
     """
     with context.store.unit_of_work() as uow:
-        person = uow.people.get(person_id)
-        record = ConsentRecord(
-            id=new_id(),
-            person_id=person.id,
-            purpose=purpose,
-            text_version=text_version.strip(),
-            granted_at=context.clock.now(),
-            method=method,
-            guardian=guardian.strip() if guardian else None,
-        )
-        uow.consents.add(new_consent_for(person, record))
-        details = {"purpose": purpose.value, "text_version": record.text_version}
-        audit(uow, context, "consent.grant", person_id, {**details, "method": method.value})
+        record = grant_consent_in(uow, context, person_id, purpose, text_version, method, guardian)
         uow.commit()
+    return record
+
+
+def grant_consent_in(
+    uow: UnitOfWork,
+    context: ServiceContext,
+    person_id: str,
+    purpose: ConsentPurpose,
+    text_version: str,
+    method: ConsentMethod,
+    guardian: str | None = None,
+) -> ConsentRecord:
+    """:func:`grant_consent` inside ``uow`` (the caller commits: a bulk import's batch)."""
+    person = uow.people.get(person_id)
+    record = ConsentRecord(
+        id=new_id(),
+        person_id=person.id,
+        purpose=purpose,
+        text_version=text_version.strip(),
+        granted_at=context.clock.now(),
+        method=method,
+        guardian=guardian.strip() if guardian else None,
+    )
+    uow.consents.add(new_consent_for(person, record))
+    details = {"purpose": purpose.value, "text_version": record.text_version}
+    audit(uow, context, "consent.grant", person_id, {**details, "method": method.value})
     return record
 
 

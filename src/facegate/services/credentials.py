@@ -10,6 +10,7 @@ from facegate.domain.access import AlertEntry
 from facegate.domain.credentials import Card, PinCredential, VisitorPass, hash_pin, qr_code_hash
 from facegate.domain.errors import AccessRefusedError, ConflictError, ValidationError
 from facegate.domain.reasons import Reason
+from facegate.ports import UnitOfWork
 from facegate.services.context import ServiceContext, audit, new_id
 
 QR_CODE_BYTES = 16
@@ -25,13 +26,19 @@ def add_card(context: ServiceContext, person_id: str, number: str) -> Card:
         ValidationError: empty or unprintable number.
     """
     with context.store.unit_of_work() as uow:
-        uow.people.get(person_id)
-        card = Card(new_id(), person_id, number.strip(), context.clock.now())
-        if uow.credentials.find_card(card.number) is not None:
-            raise ConflictError(f"card number {card.number!r} is already in use")
-        uow.credentials.add_card(card)
-        audit(uow, context, "card.add", person_id, {"card_id": card.id})
+        card = add_card_in(uow, context, person_id, number)
         uow.commit()
+    return card
+
+
+def add_card_in(uow: UnitOfWork, context: ServiceContext, person_id: str, number: str) -> Card:
+    """:func:`add_card` inside ``uow`` (the caller commits: a bulk import's batch)."""
+    uow.people.get(person_id)
+    card = Card(new_id(), person_id, number.strip(), context.clock.now())
+    if uow.credentials.find_card(card.number) is not None:
+        raise ConflictError(f"card number {card.number!r} is already in use")
+    uow.credentials.add_card(card)
+    audit(uow, context, "card.add", person_id, {"card_id": card.id})
     return card
 
 

@@ -225,26 +225,46 @@ def _store_templates(
     images: dict[Path | UploadedPhoto, FloatArray],
     check: DuplicateCheck,
 ) -> None:
-    descriptors = list(images.values())
     with context.store.unit_of_work() as uow:
-        _require_consent(uow, context, result.person_id)
-        duplicate = _duplicate_details(uow, sealer, result, images, check)
-        key = uow.keys.get(result.person_id)
-        if key is None:
-            key = sealer.new_data_key(result.person_id)
-            uow.keys.put(key)
-        now = context.clock.now()
-        for descriptor in descriptors:
-            template_id = new_id()
-            sealed = sealer.seal(key, template_id, result.model_id, descriptor)
-            uow.templates.add(
-                SealedTemplate(template_id, result.person_id, result.model_id, now, sealed)
-            )
-            result.template_ids.append(template_id)
-        details: dict[str, DetailValue] = {
-            "templates": len(descriptors),
-            "model_id": result.model_id,
-            **duplicate,
-        }
-        audit(uow, context, "face.enroll", result.person_id, details)
+        store_templates_in(uow, context, sealer, result, images, check)
         uow.commit()
+
+
+def store_templates_in(
+    uow: UnitOfWork,
+    context: ServiceContext,
+    sealer: TemplateSealer,
+    result: Enrollment,
+    images: dict[Path | UploadedPhoto, FloatArray],
+    check: DuplicateCheck,
+) -> None:
+    """Seal and store the descriptors of ``images`` for ``result``'s person inside ``uow``.
+
+    Consent in force and the duplicate check first; the caller commits (one enrolment,
+    or a bulk import's batch).
+
+    Raises:
+        ConsentRequiredError: no face_access consent in force.
+        DuplicateFaceError: see :func:`enroll`.
+    """
+    descriptors = list(images.values())
+    _require_consent(uow, context, result.person_id)
+    duplicate = _duplicate_details(uow, sealer, result, images, check)
+    key = uow.keys.get(result.person_id)
+    if key is None:
+        key = sealer.new_data_key(result.person_id)
+        uow.keys.put(key)
+    now = context.clock.now()
+    for descriptor in descriptors:
+        template_id = new_id()
+        sealed = sealer.seal(key, template_id, result.model_id, descriptor)
+        uow.templates.add(
+            SealedTemplate(template_id, result.person_id, result.model_id, now, sealed)
+        )
+        result.template_ids.append(template_id)
+    details: dict[str, DetailValue] = {
+        "templates": len(descriptors),
+        "model_id": result.model_id,
+        **duplicate,
+    }
+    audit(uow, context, "face.enroll", result.person_id, details)

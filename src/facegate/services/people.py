@@ -7,6 +7,7 @@ from dataclasses import replace
 
 from facegate.domain.errors import SiteNotInitializedError
 from facegate.domain.people import Person, Role, check_name
+from facegate.ports import UnitOfWork
 from facegate.services.context import ServiceContext, audit, new_id
 
 
@@ -26,23 +27,37 @@ def add_person(
         NotFoundError: unknown unit.
     """
     with context.store.unit_of_work() as uow:
-        site = uow.site.get()
-        if site is None:
-            raise SiteNotInitializedError("no site yet: run 'facegate site init --name NAME'")
-        if unit_id is not None:
-            uow.places.unit(unit_id)
-        person = Person(
-            id=new_id(),
-            site_id=site.id,
-            name=check_name(name),
-            role=role,
-            created_at=context.clock.now(),
-            unit_id=unit_id,
-            minor=minor,
-        )
-        uow.people.add(person)
-        audit(uow, context, "person.add", person.id, {"role": role.value, "minor": minor})
+        person = add_person_in(uow, context, name, role, unit_id=unit_id, minor=minor)
         uow.commit()
+    return person
+
+
+def add_person_in(
+    uow: UnitOfWork,
+    context: ServiceContext,
+    name: str,
+    role: Role = Role.RESIDENT,
+    *,
+    unit_id: str | None = None,
+    minor: bool = False,
+) -> Person:
+    """:func:`add_person` inside ``uow`` (the caller commits: a bulk import's batch)."""
+    site = uow.site.get()
+    if site is None:
+        raise SiteNotInitializedError("no site yet: run 'facegate site init --name NAME'")
+    if unit_id is not None:
+        uow.places.unit(unit_id)
+    person = Person(
+        id=new_id(),
+        site_id=site.id,
+        name=check_name(name),
+        role=role,
+        created_at=context.clock.now(),
+        unit_id=unit_id,
+        minor=minor,
+    )
+    uow.people.add(person)
+    audit(uow, context, "person.add", person.id, {"role": role.value, "minor": minor})
     return person
 
 

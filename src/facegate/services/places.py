@@ -132,26 +132,51 @@ def add_access_rule(
     if any(floor not in FLOORS for floor in floors):
         raise ValidationError(f"floors are between {FLOORS[0]} and {FLOORS[-1]}")
     with context.store.unit_of_work() as uow:
-        site = uow.site.get()
-        if site is None:
-            raise SiteNotInitializedError("no site yet: run 'facegate site init --name NAME'")
-        schedule = WeeklySchedule(site.time_zone, tuple(windows))
-        rule = AccessRule(
-            new_id(), schedule, person_id, role, frozenset(door_ids), floors, building_id
+        rule = add_access_rule_in(
+            uow,
+            context,
+            windows,
+            person_id=person_id,
+            role=role,
+            door_ids=door_ids,
+            floors=floors,
+            building_id=building_id,
         )
-        if person_id is not None:
-            uow.people.get(person_id)
-        for door_id in sorted(rule.door_ids):
-            uow.places.door(door_id)
-        if building_id is not None:
-            uow.places.building(building_id)
-        uow.rules.add(rule)
-        details: dict[str, DetailValue] = {"rule_id": rule.id, "role": role and role.value}
-        if floors:
-            details["floors"] = ",".join(str(f) for f in sorted(floors))
-            details["building_id"] = building_id
-        audit(uow, context, "rule.add", person_id, details)
         uow.commit()
+    return rule
+
+
+def add_access_rule_in(
+    uow: UnitOfWork,
+    context: ServiceContext,
+    windows: Iterable[TimeWindow],
+    *,
+    person_id: str | None = None,
+    role: Role | None = None,
+    door_ids: Iterable[str] = (),
+    floors: Iterable[int] = (),
+    building_id: str | None = None,
+) -> AccessRule:
+    """:func:`add_access_rule` inside ``uow`` (the caller commits: a bulk import's batch)."""
+    site = uow.site.get()
+    if site is None:
+        raise SiteNotInitializedError("no site yet: run 'facegate site init --name NAME'")
+    schedule = WeeklySchedule(site.time_zone, tuple(windows))
+    rule = AccessRule(
+        new_id(), schedule, person_id, role, frozenset(door_ids), frozenset(floors), building_id
+    )
+    if person_id is not None:
+        uow.people.get(person_id)
+    for door_id in sorted(rule.door_ids):
+        uow.places.door(door_id)
+    if building_id is not None:
+        uow.places.building(building_id)
+    uow.rules.add(rule)
+    details: dict[str, DetailValue] = {"rule_id": rule.id, "role": role and role.value}
+    if rule.floors:
+        details["floors"] = ",".join(str(f) for f in sorted(rule.floors))
+        details["building_id"] = building_id
+    audit(uow, context, "rule.add", person_id, details)
     return rule
 
 

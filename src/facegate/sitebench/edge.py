@@ -4,7 +4,12 @@
 as ``facegate gate`` does (settings from the environment: HTTP upstream, device key,
 liveness) and feeds it the folder's JPEGs in name order, one every ``1/fps`` seconds,
 printing ``facegate gate --json``'s line for each decision with ``t`` (the wall clock,
-seconds since the epoch) added. Ends at the last frame or on SIGTERM.
+seconds since the epoch) added. The cards in the folder's :data:`CARDS_FILE` (frame index ->
+card number) are read with their frames, as a reader beside the camera would. With
+``--watch-cards PREFIX`` it also prints ``{"cards": [...], "t": ...}`` as soon as cards
+whose number starts with PREFIX appear in the snapshot the gate decides from (so the
+bench can time a change until the edge gate would decide by it). Ends at the last frame
+or on SIGTERM.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import FrameType
 
@@ -22,7 +28,8 @@ import cv2
 import numpy as np
 
 from facegate.domain.errors import CameraFailedError
-from facegate.ports import Frame
+from facegate.domain.gate import GateSnapshot
+from facegate.ports import Frame, FrameSource
 
 
 class PacedFolder:
@@ -65,12 +72,77 @@ class PacedFolder:
         """Nothing held."""
 
 
+CARDS_FILE = "cards.json"
+"""Beside an edge gate's frames: frame index -> the card read with that frame."""
+
+
+class WithCards:
+    """A frame source whose frames come with card reads (a card reader beside the camera).
+
+    Args:
+        source: the frames.
+        cards: frame index -> the card number read with that frame.
+        present: where a card read goes (the gate loop's ``present_card``).
+    """
+
+    def __init__(
+        self, source: FrameSource, cards: Mapping[int, str], present: Callable[[str], None]
+    ) -> None:
+        self.source, self.cards, self.present = source, cards, present
+        self.description = source.description
+
+    def read(self) -> Frame | None:
+        """The next frame; its card (if any) is presented first."""
+        frame = self.source.read()
+        if frame is not None and frame.index in self.cards:
+            self.present(self.cards[frame.index])
+        return frame
+
+    def close(self) -> None:
+        """Close the frames."""
+        self.source.close()
+
+
+def watch_cards(
+    snapshot: Callable[[], GateSnapshot],
+    prefix: str,
+    emit: Callable[[dict[str, object]], None],
+    stop: threading.Event,
+    every_s: float = 0.02,
+) -> None:
+    """Emit each card starting with ``prefix`` once it is in ``snapshot()``, until ``stop``.
+
+    Args:
+        snapshot: the snapshot the gate decides from now.
+        prefix: which card numbers to watch.
+        emit: gets ``{"cards": [new numbers], "t": wall clock (s since the epoch)}``.
+        stop: ends the watch.
+        every_s: seconds between two looks.
+    """
+    seen: set[str] = set()
+    while not stop.wait(every_s):
+        current = {c for c in snapshot().access.cards if c.startswith(prefix)}
+        new = sorted(current - seen)
+        if new:
+            emit({"cards": new, "t": time.time()})
+        seen = current
+
+
+def read_cards(folder: Path) -> dict[int, str]:
+    """The folder's ``cards.json`` (frame index -> card number); empty without one."""
+    path = folder / CARDS_FILE
+    if not path.exists():
+        return {}
+    return {int(k): str(v) for k, v in json.loads(path.read_text(encoding="utf-8")).items()}
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the gate over the folder; 0 at the end."""
     parser = argparse.ArgumentParser(prog="facegate.sitebench.edge")
     parser.add_argument("--door", required=True)
     parser.add_argument("--frames", required=True, type=Path)
     parser.add_argument("--fps", type=float, default=5.0)
+    parser.add_argument("--watch-cards", default="")
     args = parser.parse_args(argv)
     from facegate.bootstrap_gate import build_gate
     from facegate.cli.gate import outcome_json
@@ -88,14 +160,23 @@ def main(argv: list[str] | None = None) -> int:
     running.start()
     print(json.dumps({"ready": True, "t": time.time()}), flush=True)
     source = PacedFolder(args.frames, args.fps, stop)
+    carded = WithCards(source, read_cards(args.frames), running.loop.present_card)
+
+    lock = threading.Lock()
+
+    def line(row: dict[str, object]) -> None:
+        with lock:
+            sys.stdout.write(json.dumps(row) + "\n")
+            sys.stdout.flush()
 
     def emit(outcome: object) -> None:
-        row = {**outcome_json(outcome), "t": time.time()}  # type: ignore[arg-type]
-        sys.stdout.write(json.dumps(row) + "\n")
-        sys.stdout.flush()
+        line({**outcome_json(outcome), "t": time.time()})  # type: ignore[arg-type]
 
+    if args.watch_cards:
+        watch = (running.loop.controller.snapshot, args.watch_cards, line, stop)
+        threading.Thread(target=watch_cards, args=watch, daemon=True).start()
     try:
-        run_source(running.loop, source, emit, stop)
+        run_source(running.loop, carded, emit, stop)
     finally:
         running.stop()
         end = {"processed_to": source.index, "skipped": source.skipped, "t": time.time()}

@@ -173,26 +173,30 @@ def distinct_people(
     existing: npt.NDArray[np.float32],
     threshold: float,
     seed: int,
+    batch: int = 512,
 ) -> npt.NDArray[np.float32]:
     """``count`` synthetic people none of whom an enrolment would refuse as a duplicate.
 
     A drawn person is kept when every one of their templates is farther than
     ``threshold`` (the duplicate threshold, euclidean) from every template of the people
     already there (``existing``, n x 128) and of those kept before; others are drawn
-    again, as a site's enrolment would refuse them.
+    again, as a site's enrolment would refuse them. People are drawn ``batch`` at a time
+    until there are ``count``, or 20 batches in a row kept nobody (fewer then).
     """
     kept: list[npt.NDArray[np.float32]] = []
     start = np.asarray(existing, np.float32).reshape(-1, 128)
     rows = np.empty((len(start) + count * templates, 128), np.float32)
     rows[: len(start)] = start
-    filled, attempt = len(start), 0
-    while len(kept) < count and attempt < 20:
-        drawn = model.people(min(max(count - len(kept), 16), 512), templates, seed + 7919 * attempt)
-        for person in _distinct_batch(drawn, rows[:filled], threshold)[: count - len(kept)]:
+    filled, attempt, barren = len(start), 0, 0
+    while len(kept) < count and barren < 20:
+        wanted = min(max(count - len(kept), 16), batch)
+        drawn = model.people(wanted, templates, seed + 7919 * attempt)
+        found = _distinct_batch(drawn, rows[:filled], threshold)[: count - len(kept)]
+        for person in found:
             kept.append(person)
             rows[filled : filled + templates] = person
             filled += templates
-        attempt += 1 if len(kept) < count else 0
+        attempt, barren = attempt + 1, 0 if found else barren + 1
     return np.stack(kept) if kept else np.empty((0, templates, 128), np.float32)
 
 
@@ -206,20 +210,32 @@ def _distinct_batch(
     clear = np.ones(count, bool)
     if len(rows):
         nearest = np.min(
-            [
-                pairwise_distances(flat, rows[i : i + 8192]).min(axis=1)
-                for i in range(0, len(rows), 8192)
-            ],
-            axis=0,
+            [_nearest(flat, rows[i : i + 8192]) for i in range(0, len(rows), 8192)], axis=0
         )
         clear &= ~np.bincount(owner, nearest <= threshold, count).astype(bool)
     close = pairwise_distances(flat, flat) <= threshold
     close &= owner[:, None] != owner[None, :]
+    near: npt.NDArray[np.bool_] = np.asarray(
+        close.reshape(count, templates, count, templates).any(axis=(1, 3)), bool
+    )
     kept: list[npt.NDArray[np.float32]] = []
     taken = np.zeros(count, bool)
     for i in np.flatnonzero(clear):
-        partners = np.unique(owner[np.flatnonzero(close[owner == i].any(axis=0))])
-        if not taken[partners].any():
+        if not taken[near[i]].any():
             taken[i] = True
             kept.append(drawn[i])
     return kept
+
+
+def _nearest(a: npt.NDArray[np.float32], b: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    """Each row of ``a``'s euclidean distance to its nearest row of ``b``.
+
+    In float32 (about 1e-6 off, far below the duplicate threshold's 0.35): half the work
+    of :func:`pairwise_distances`, and only the minimum is kept (the fill's rows grow to
+    75,000 at 25,000 residents).
+    """
+    lengths_a = np.einsum("ij,ij->i", a, a)[:, None]
+    lengths_b = np.einsum("ij,ij->i", b, b)[None, :]
+    nearest = (lengths_a + lengths_b - 2.0 * (a @ b.T)).min(axis=1)
+    distances: npt.NDArray[np.float32] = np.sqrt(np.clip(nearest, 0.0, None)).astype(np.float32)
+    return distances

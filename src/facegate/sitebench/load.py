@@ -25,6 +25,7 @@ import numpy as np
 
 from facegate.sitebench.clients import Console, FrameAnswer, Kiosk, Presented, Shown, SnapshotProbe
 from facegate.sitebench.corpus import BgrImage
+from facegate.sitebench.edge import CARDS_FILE
 
 Say = Callable[[str], None]
 
@@ -42,10 +43,11 @@ GAP = np.full((240, 320, 3), 128, np.uint8)
 
 @dataclass(frozen=True, slots=True)
 class Clip:
-    """One presentable clip of a person (frames as JPEG)."""
+    """One presentable clip of a person (frames as JPEG) and the card they show with it."""
 
     who: str
     frames: tuple[bytes, ...]
+    card: str | None = None
 
 
 def script(door_id: str, clips: Sequence[Clip], gap_frames: int, seed: int) -> Iterator[Shown]:
@@ -55,7 +57,7 @@ def script(door_id: str, clips: Sequence[Clip], gap_frames: int, seed: int) -> I
     while True:
         for index in rng.permutation(len(clips)):
             clip = clips[int(index)]
-            yield Shown(clip.who, door_id, clip.frames, gap)
+            yield Shown(clip.who, door_id, clip.frames, gap, clip.card)
 
 
 @dataclass
@@ -69,6 +71,7 @@ class EdgeRun:
     ready_at: float = 0.0
     rows: list[dict[str, object]] = field(default_factory=list)
     end: dict[str, object] = field(default_factory=dict)
+    cards_seen: dict[str, float] = field(default_factory=dict)
 
     def read(self) -> None:
         """Collect the gate's JSON lines until its stdout closes."""
@@ -77,6 +80,9 @@ class EdgeRun:
             row = json.loads(line)
             if row.get("ready"):
                 self.ready_at = float(row["t"])
+            elif "cards" in row:
+                for card in row["cards"]:
+                    self.cards_seen.setdefault(str(card), float(row["t"]))
             elif "processed_to" in row:
                 self.end = row
             else:
@@ -101,19 +107,47 @@ class EdgeRun:
         return shown
 
 
+def edges_reach(
+    edges: Sequence[EdgeRun],
+    card: str,
+    changed_at: float,
+    stop: threading.Event,
+    timeout_s: float = 30.0,
+) -> float | None:
+    """Seconds from ``changed_at`` until ``card`` was in every edge gate's snapshot.
+
+    Each gate reports the moment the card appeared in the snapshot it decides from.
+    ``None``: not every gate within ``timeout_s``; ``nan``: the bench ended first.
+    """
+    while True:
+        seen = [edge.cards_seen.get(card) for edge in edges]
+        if all(t is not None for t in seen):
+            return max([0.0, *(t - changed_at for t in seen if t is not None)])
+        if time.time() - changed_at >= timeout_s:
+            return None
+        if stop.wait(0.05):
+            return float("nan")
+
+
 def write_gate_frames(
     folder: Path, door_id: str, clips: Sequence[Clip], gap_frames: int, total: int, seed: int
 ) -> list[tuple[int, int, str]]:
-    """``total`` frames of the door's rotation as numbered JPEGs; the presentations' ranges."""
+    """``total`` frames of the door's rotation as numbered JPEGs; the presentations' ranges.
+
+    The cards shown with the frames go to :data:`CARDS_FILE` beside them.
+    """
     folder.mkdir(parents=True, exist_ok=True)
-    ranges, index = [], 0
+    ranges, index, cards = [], 0, {}
     for shown in script(door_id, clips, gap_frames, seed):
         if index >= total:
             break
         ranges.append((index, index + len(shown.frames), shown.who))
-        for data in (*shown.frames, *shown.gap):
+        for n, data in enumerate((*shown.frames, *shown.gap)):
             (folder / f"{index:06d}.jpg").write_bytes(data)
+            if shown.card is not None and n < len(shown.frames):
+                cards[str(index)] = shown.card
             index += 1
+    (folder / CARDS_FILE).write_text(json.dumps(cards), encoding="utf-8")
     return ranges
 
 
@@ -133,11 +167,16 @@ def kiosk_runner(
 
 
 def snapshot_loop(probe: SnapshotProbe, stop: threading.Event, interval_s: float = 2.0) -> None:
-    """Pull conditionally every ``interval_s``, unconditionally every fifth time."""
+    """Pull conditionally every ``interval_s``, unconditionally every fifth time.
+
+    Each conditional pull is followed by one database check.
+    """
     for n in itertools.count():
         if stop.wait(interval_s):
             return
         probe.pull(conditional=n % 5 != 0)
+        if n % 5 != 0:
+            probe.check_db()
 
 
 def sample_loop(read: Callable[[], float | None], into: list[float], stop: threading.Event) -> None:

@@ -5,17 +5,22 @@ from __future__ import annotations
 import json
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 
 from sqlalchemy import text
 
 from facegate.bootstrap import build_sealer
+from facegate.services.snapshots import SnapshotRequest, snapshot_version
 from facegate.sitebench import load, population, report
 from facegate.sitebench.clients import Console, FrameAnswer, Kiosk, Presented, SnapshotProbe
 from facegate.sitebench.processes import EdgeGate, Server, running_server, start_edge_gate
 from facegate.sitebench.setup import Built, Say, SiteBenchOptions
-from facegate.sitebench.writer import Toggled, Writer
+from facegate.sitebench.writer import CHANGE_CARDS, Toggled, Writer
+
+IDLE_CHECKS = 50
+"""Unchanged snapshot checks timed before the load starts (HTTP and database)."""
 
 REACH_TIMEOUT_S = 30.0
 """How long the writer waits for a change to reach every door (a miss counts as this)."""
@@ -30,14 +35,38 @@ def _clips(built: Built, video: bool, frames: int, per_person: int = 4) -> list[
     return clips
 
 
-def _at(built: Built, door_id: str, clips: list[load.Clip]) -> list[load.Clip]:
+def _at(built: Built, door_id: str, clips: list[load.Clip], cards: bool) -> list[load.Clip]:
     """The rotation at a door: every clip, and the clips of the door's own residents again.
 
     A quarter to a third of the presentations are then residents at their own door, the rest
-    residents of other buildings and strangers.
+    residents of other buildings and strangers. With ``cards`` each shows a card with the
+    face (:func:`shown_cards`).
     """
     building = built.layout.building_of(door_id)
-    return [*clips, *(c for c in clips if built.cast.residents.get(c.who) == building)]
+    rotation = [*clips, *(c for c in clips if built.cast.residents.get(c.who) == building)]
+    if not cards:
+        return rotation
+    return shown_cards(rotation, built.cast.residents, building)
+
+
+def shown_cards(
+    clips: list[load.Clip], residents: dict[str, int], building: int
+) -> list[load.Clip]:
+    """``clips`` with the card each person shows at a door of ``building``.
+
+    A resident (or an erased one) shows their own card; a stranger shows the card of a
+    real resident of that building (in turn: a card found or lent), so the face must
+    refuse them.
+    """
+    holders = sorted(n for n, b in residents.items() if b == building)
+    shown, lent = [], 0
+    for clip in clips:
+        if clip.who in residents or not holders:
+            card = population.card_of(clip.who)
+        else:
+            card, lent = population.card_of(holders[lent % len(holders)]), lent + 1
+        shown.append(replace(clip, card=card))
+    return shown
 
 
 def audit_head(built: Built) -> int:
@@ -80,11 +109,16 @@ def _start_edges(
     for n, door in enumerate(doors):
         folder = root / f"edge-{n}" / "frames"
         ranges = load.write_gate_frames(
-            folder, door, _at(built, door, clips), options.gap_frames, total, options.seed + 100 + n
+            folder,
+            door,
+            _at(built, door, clips, not options.face_only),
+            options.gap_frames,
+            total,
+            options.seed + 100 + n,
         )
         gate = EdgeGate(door, *population.issue_edge_key(built.context, door, f"bench edge {n}"))
         process = start_edge_gate(
-            env, server.url, gate, folder, options.gate_fps, root / "edge.log"
+            env, server.url, gate, folder, options.gate_fps, root / "edge.log", CHANGE_CARDS
         )
         edges.append(load.EdgeRun(door, process, ranges, options.gate_fps))
     load.run_threads([e.read for e in edges])
@@ -105,7 +139,7 @@ def main_phase(
     with running_server(env, root / "serve.log") as server:
         edges = _start_edges(options, built, env, root, server, clips, edge_doors)
         say(f"server {server.url}, {len(edges)} edge gates; load for {options.duration_s:g} s")
-        loaded, at_kiosks = _load(options, built, server, clips, kiosk_doors, edge_doors)
+        loaded, at_kiosks = _load(options, built, server, clips, kiosk_doors, edges)
         for edge in edges:
             edge.process.terminate()
         ended = time.time() - 1.0
@@ -179,14 +213,22 @@ class _Clients:
 
 
 def _clients(
-    built: Built, server: Server, kiosk_fps: float, kiosk_doors: list[str], busy: list[str]
+    built: Built,
+    server: Server,
+    kiosk_fps: float,
+    kiosk_doors: list[str],
+    edges: list[load.EdgeRun],
 ) -> _Clients:
     kiosks = [Kiosk(server.url, d, built.keys[d], kiosk_fps) for d in kiosk_doors]
     console = Console(server.url, server.admin, server.password)
+    busy = [*kiosk_doors, *(e.door_id for e in edges)]
     door = next(d for d in built.layout.all_doors if d not in busy)
     gate_id, key = population.issue_edge_key(built.context, door, "bench snapshot puller")
-    probe = SnapshotProbe(server.url, gate_id, key, built.model_id)
-    return _Clients(kiosks, console, probe, _writer(built, server))
+    match, _ = built.settings.match_policy(built.model_id)
+    wanted = SnapshotRequest(door, built.model_id, match)  # the site's mode in force
+    db_check = partial(snapshot_version, built.context, wanted)
+    probe = SnapshotProbe(server.url, gate_id, key, built.model_id, db_check)
+    return _Clients(kiosks, console, probe, _writer(built, server, edges))
 
 
 def _load(
@@ -195,18 +237,25 @@ def _load(
     server: Server,
     clips: list[load.Clip],
     kiosk_doors: list[str],
-    edge_doors: list[str],
+    edges: list[load.EdgeRun],
 ) -> tuple[dict[str, object], list[Presented]]:
     """Everything at once for ``duration_s``; the figures and the kiosks' presentations."""
     stop = threading.Event()
-    on = _clients(built, server, options.kiosk_fps, kiosk_doors, [*kiosk_doors, *edge_doors])
+    on = _clients(built, server, options.kiosk_fps, kiosk_doors, edges)
     on.probe.pull(conditional=False)
     _warm_up(on.kiosks, on.console)
+    idle = on.probe.checks_now(IDLE_CHECKS)
     audit_before, started = audit_head(built), time.time()
     threads = load.run_threads(
         [
             *(
-                load.kiosk_runner(k, _at(built, k.door_id, clips), options.gap_frames, n, stop)
+                load.kiosk_runner(
+                    k,
+                    _at(built, k.door_id, clips, not options.face_only),
+                    options.gap_frames,
+                    n,
+                    stop,
+                )
                 for n, k in enumerate(on.kiosks)
             ),
             lambda: load.console_loop(on.console, stop),
@@ -225,6 +274,7 @@ def _load(
         kiosk.close()
     on.console.close()
     figures = _figures(on, answers, elapsed, audit_since(built, audit_before, audit_after))
+    figures["snapshot_check_idle"] = idle
     return figures, [p for k in on.kiosks for p in k.presented]
 
 
@@ -236,11 +286,16 @@ def _figures(
     return {
         **report.frame_figures(answers),
         "snapshot_check_ms": report.percentile(on.probe.check_ms, 50),
+        "snapshot_check_p95_ms": report.percentile(on.probe.check_ms, 95),
+        "snapshot_check_db_ms": report.percentile(on.probe.db_ms, 50),
         "snapshot_check_unchanged_304": on.probe.unchanged,
         "snapshot_rebuild_ms": report.percentile(on.probe.rebuild_ms, 50),
         "change_to_all_doors_s": round(max(reach), 2) if reach else None,
         "change_samples_s": [round(r, 2) for r in reach],
         "change_timed_out": sum(r is None for r in on.writer.reach_s),
+        "change_to_edge_gates_s": [
+            None if r is None else round(r, 2) for r in on.writer.edge_reach_s
+        ],
         "audit_rows_per_hour": round(sum(audit.values()) / elapsed * 3600.0),
         "audit_rows_by_action": audit,
         "frames_per_hour": round(len(answers) / elapsed * 3600.0),
@@ -269,7 +324,7 @@ def _warm_up(kiosks: list[Kiosk], console: Console | None) -> None:
         console.client.get("/console/doors")
 
 
-def _writer(built: Built, server: Server) -> Writer:
+def _writer(built: Built, server: Server, edges: list[load.EdgeRun]) -> Writer:
     toggled = [
         Toggled(name, built.cast.enrol_keys(p), built.cast.residents[name], built.real[name])
         for p in built.cast.video
@@ -287,6 +342,7 @@ def _writer(built: Built, server: Server) -> Writer:
         server.url,
         built.keys,
         built.staff_id,
+        partial(load.edges_reach, edges) if edges else None,
     )
 
 
@@ -303,7 +359,13 @@ def stills_phase(
         _warm_up(kiosks, None)
         threads = load.run_threads(
             [
-                load.kiosk_runner(k, _at(built, k.door_id, clips), options.gap_frames, n, stop)
+                load.kiosk_runner(
+                    k,
+                    _at(built, k.door_id, clips, not options.face_only),
+                    options.gap_frames,
+                    n,
+                    stop,
+                )
                 for n, k in enumerate(kiosks)
             ]
         )

@@ -8,10 +8,17 @@ a rule for their building's doors and their floor. Real people of the shared dat
 residents alongside the synthetic fill (see :mod:`facegate.sitebench.fill`); one member
 of staff may pass everywhere (the writer gives them new cards to time how fast a change
 reaches every door). Every door gets a device key.
+
+Doors take face and card together by default (``all_of``: the card names the person,
+the face is checked 1:1 against their templates), as a complex of this size must: with
+the shipped ``max_fpir`` a face alone opens nothing from about 58 residents on
+(docs/matching.md). ``any_of`` doors (face or card) are the bench's ``--face-only`` run.
+Every resident holds a card (:func:`card_of` their name).
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -28,8 +35,8 @@ from facegate.domain.faces import UploadedPhoto
 from facegate.domain.matching import FloatArray
 from facegate.domain.people import ConsentMethod, ConsentPurpose, Role
 from facegate.domain.site import CredentialKind, CredentialMode, DoorKind
-from facegate.ports import TemplateSealer
-from facegate.services import accounts, consent, enrollment, people, places, rights
+from facegate.ports import TemplateSealer, UnitOfWork
+from facegate.services import accounts, consent, credentials, enrollment, people, places, rights
 from facegate.services.context import ServiceContext
 from facegate.services.enrollment import DuplicateCheck
 
@@ -114,8 +121,18 @@ def schedules(now: datetime) -> list[tuple[TimeWindow, ...]]:
     ]
 
 
-def build_layout(context: ServiceContext) -> Layout:
-    """Buildings, doors (face or card) and lifts, with each building's schedule."""
+def floor_of(name: str) -> int:
+    """The floor the resident named ``name`` lives on (1-9)."""
+    return 1 + len(name) % (len(FLOORS) - 1)
+
+
+def card_of(name: str) -> str:
+    """The card number of the resident named ``name`` (the same after an erasure)."""
+    return "CARD-" + hashlib.sha256(name.encode()).hexdigest()[:12].upper()
+
+
+def build_layout(context: ServiceContext, mode: CredentialMode = CredentialMode.ALL_OF) -> Layout:
+    """Buildings, doors (face and card: ``mode``) and lifts, with each building's schedule."""
     layout = Layout(windows=schedules(context.clock.now()))
     kinds = (DoorKind.BUILDING,) * (DOORS_PER_BUILDING - 1) + (DoorKind.ENTRANCE,)
     accepted = (CredentialKind.FACE, CredentialKind.CARD)
@@ -127,7 +144,7 @@ def build_layout(context: ServiceContext) -> Layout:
                     context,
                     f"B{b + 1} door {d + 1}",
                     kind,
-                    CredentialMode.ANY_OF,
+                    mode,
                     accepted,
                     building.id,
                 ).id
@@ -148,7 +165,7 @@ def add_resident(
     building: int,
     duplicates: DuplicateCheck | None = None,
 ) -> Resident:
-    """A resident of ``building``: person, consent, templates (real path), rule.
+    """A resident of ``building``: person, consent, templates (real path), card, rule.
 
     Raises:
         DuplicateFaceError: the enrolment refused the face as another person's (the
@@ -164,7 +181,8 @@ def add_resident(
     except DuplicateFaceError:
         rights.erase_person(context, person.id)
         raise
-    floor = 1 + len(name) % (len(FLOORS) - 1)
+    credentials.add_card(context, person.id, card_of(name))
+    floor = floor_of(name)
     places.add_access_rule(
         context,
         layout.windows[building],
@@ -190,6 +208,10 @@ def synthetic_keys(index: int, templates: int) -> list[str]:
     return [f"synthetic/{index}/{t}" for t in range(templates)]
 
 
+FILL_BATCH = 250
+"""Synthetic residents written per transaction."""
+
+
 def add_fill(
     context: ServiceContext,
     sealer: TemplateSealer,
@@ -197,28 +219,61 @@ def add_fill(
     layout: Layout,
     fill: npt.NDArray[np.float32],
     progress: Callable[[int], None] = lambda done: None,
+    batch: int = FILL_BATCH,
 ) -> list[Resident]:
     """Enrol the synthetic people ``fill`` (people x templates x 128), round the buildings.
 
-    Their enrolment skips the duplicate check (a bulk import of a roster: the check
-    decrypts every stored template per enrolment, quadratic over a whole complex); the
-    fill was drawn free of duplicates instead (:func:`facegate.sitebench.fill.distinct_people`).
+    A bulk import of a roster: :data:`FILL_BATCH` residents per transaction, each written
+    by the services' own steps (person, consent, sealed templates under a data key, card,
+    rule, each audited) inside the batch's unit of work. Their enrolment skips the
+    duplicate check (it decrypts every stored template per enrolment, quadratic over a
+    whole complex); the fill was drawn free of duplicates instead
+    (:func:`facegate.sitebench.fill.distinct_people`).
     """
-    known = {
-        key: fill[i, t]
-        for i in range(fill.shape[0])
-        for t, key in enumerate(synthetic_keys(i, fill.shape[1]))
-    }
-    describer = CachedDescriber(model_id, known)
-    residents = []
-    for i in range(fill.shape[0]):
-        keys = synthetic_keys(i, fill.shape[1])
-        name, building = f"Fill {i:05d}", i % BUILDINGS
-        residents.append(
-            add_resident(context, sealer, describer, layout, name, keys, building, NO_CHECK)
-        )
-        progress(i + 1)
+    residents: list[Resident] = []
+    for start in range(0, fill.shape[0], batch):
+        with context.store.unit_of_work() as uow:
+            for i in range(start, min(start + batch, fill.shape[0])):
+                name, building = f"Fill {i:05d}", i % BUILDINGS
+                residents.append(
+                    _fill_resident(uow, context, sealer, model_id, layout, name, fill[i], building)
+                )
+            uow.commit()
+        progress(len(residents))
     return residents
+
+
+def _fill_resident(
+    uow: UnitOfWork,
+    context: ServiceContext,
+    sealer: TemplateSealer,
+    model_id: str,
+    layout: Layout,
+    name: str,
+    templates: npt.NDArray[np.float32],
+    building: int,
+) -> Resident:
+    """One synthetic resident inside ``uow``: what :func:`add_resident` writes."""
+    person = people.add_person_in(uow, context, name, Role.RESIDENT)
+    consent.grant_consent_in(
+        uow, context, person.id, ConsentPurpose.FACE_ACCESS, "bench-1", ConsentMethod.ELECTRONIC
+    )
+    images: dict[Path | UploadedPhoto, FloatArray] = {
+        Path(f"{name}/{t}"): template for t, template in enumerate(templates)
+    }
+    result = enrollment.Enrollment(person.id, model_id)
+    enrollment.store_templates_in(uow, context, sealer, result, images, NO_CHECK)
+    credentials.add_card_in(uow, context, person.id, card_of(name))
+    floor = floor_of(name)
+    places.add_access_rule_in(
+        uow,
+        context,
+        layout.windows[building],
+        person_id=person.id,
+        door_ids=layout.doors[building],
+        floors=[floor],
+    )
+    return Resident(person.id, building, floor)
 
 
 def issue_keys(context: ServiceContext, layout: Layout) -> dict[str, str]:

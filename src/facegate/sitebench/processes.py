@@ -184,12 +184,24 @@ class EdgeGate:
     key: str
 
 
+EDGE_HTTP_TIMEOUT_S = 60.0
+"""Seconds an edge gate of the bench gives one call to the server (unless the user set it)."""
+
+
 def start_edge_gate(
-    env: dict[str, str], url: str, gate: EdgeGate, frames: Path, fps: float, log: Path
+    env: dict[str, str],
+    url: str,
+    gate: EdgeGate,
+    frames: Path,
+    fps: float,
+    log: Path,
+    watch_cards: str = "",
 ) -> subprocess.Popen[bytes]:
     """An edge gate process (the gate runtime, HTTP upstream) on a paced folder of frames.
 
-    Its stdout carries one JSON line per decision (``facegate gate --json``'s format).
+    Its stdout carries one JSON line per decision (``facegate gate --json``'s format),
+    and with ``watch_cards`` (a card number prefix) one line when such cards reach the
+    gate's snapshot (see :mod:`facegate.sitebench.edge`).
     """
     folder = frames.parent / f"gate-{gate.gate_id}"
     folder.mkdir(parents=True, exist_ok=True)
@@ -201,6 +213,9 @@ def start_edge_gate(
         "FACEGATE_GATE__DEVICE_KEY": gate.key,
         "FACEGATE_GATE__GATE_ID": gate.gate_id,
     }
+    # The first snapshot of a large gallery on a busy machine may take longer than a
+    # gate's default 5 s per call; a gate that cannot fetch it does not start.
+    gate_env.setdefault("FACEGATE_GATE__HTTP_TIMEOUT_S", str(EDGE_HTTP_TIMEOUT_S))
     gate_env.pop("FACEGATE_DB_URL", None)
     command = [
         sys.executable,
@@ -212,5 +227,7 @@ def start_edge_gate(
         str(frames),
         "--fps",
         str(fps),
+        "--watch-cards",
+        watch_cards,
     ]
     return subprocess.Popen(command, env=gate_env, stdout=subprocess.PIPE, stderr=log.open("ab"))

@@ -12,6 +12,7 @@ against the gallery as stored.
 
 from __future__ import annotations
 
+import dataclasses
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
@@ -30,6 +31,9 @@ from facegate.sitebench.processes import scratch_postgres, site_env, site_init
 from facegate.sitebench.setup import Built, Say, SiteBenchOptions, build
 
 __all__ = ["SiteBenchOptions", "run_site_bench"]
+
+FACE_ONLY_VARIABLE = "FACEGATE_MATCHING__MAX_FPIR"
+"""Set to 1 for the site's processes in a ``--face-only`` run."""
 
 
 @contextmanager
@@ -53,17 +57,27 @@ def run_site_bench(options: SiteBenchOptions, say: Say) -> dict[str, object]:
         root = Path(tmp)
         (root / "site").mkdir(parents=True)
         env = site_env(root / "site", options.cache_dir, db_url, options.liveness)
-        site_init(env)
         settings = Settings(data_dir=root / "site", cache_dir=options.cache_dir, db_url=db_url)
+        if options.face_only:  # a face alone names someone at the 1:1 threshold
+            env[FACE_ONLY_VARIABLE] = "1"
+            matching = dataclasses.replace(settings.matching, max_fpir=1.0)
+            settings = settings.model_copy(update={"matching": matching})
+        site_init(env)
         built = build(options, settings, say)
         try:
             result = main_phase(options, built, env, root, say)
             if options.stills_s > 0:
                 result["stills"] = stills_phase(options, built, env, root, say)
             result.update(_fpir(built))
+            result["populate"] = built.populate
         finally:
             built.store.close()
-    head = {"backend": options.backend, "residents": options.residents, **report.machine()}
+    head = {
+        "backend": options.backend,
+        "residents": options.residents,
+        "doors": "face_or_card" if options.face_only else "face_and_card",
+        **report.machine(),
+    }
     tail = {"liveness": options.liveness, "duration_s": options.duration_s}
     safe = report.json_safe({**head, **result, **tail})
     return safe if isinstance(safe, dict) else {}

@@ -25,6 +25,12 @@ from facegate.sitebench.population import (
 )
 from facegate.sitebench.report import Roster
 
+CHANGE_CARDS = "BENCH-"
+"""The prefix of the caretaker's new cards (edge gates report when they reach them)."""
+
+Reach = Callable[[str, float, threading.Event], float | None]
+"""Seconds from a change (a card number, its commit time) until it reached a set of gates."""
+
 
 @dataclass
 class Toggled:
@@ -42,7 +48,8 @@ class Writer:
 
     In turn: erase (or enrol again) a real resident who is being presented; enrol a new
     synthetic resident (the full enrolment path with its duplicate check, timed); give
-    the caretaker a new card and time until every door opens for it; erase a synthetic
+    the caretaker a new card and time until every door knows it (the server's door
+    stations by asking each door, and ``edges`` by their own report); erase a synthetic
     resident.
     """
 
@@ -57,8 +64,10 @@ class Writer:
     url: str
     door_keys: dict[str, str]
     staff_id: str
+    edges: Reach | None = None
     counts: dict[str, int] = field(default_factory=dict)
     reach_s: list[float | None] = field(default_factory=list)
+    edge_reach_s: list[float | None] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     enrol_ms: list[float] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -98,10 +107,16 @@ class Writer:
         self._count("enrolments")
 
     def _new_card(self, n: int) -> None:
-        card = f"BENCH-{n:06d}"
+        card = f"{CHANGE_CARDS}{n:06d}"
         credentials.add_card(self.context, self.staff_id, card)
+        changed_at = time.time()
         self._count("cards")
-        reach = reach_every_door(self.url, self.door_keys, card, time.time(), self._stop)
+        reach = reach_every_door(self.url, self.door_keys, card, changed_at, self._stop)
+        if self.edges is not None:
+            at_edges = self.edges(card, changed_at, self._stop)
+            if at_edges is None or at_edges == at_edges:
+                self.edge_reach_s.append(at_edges)
+            reach = None if reach is None or at_edges is None else max(reach, at_edges)
         if reach is None or reach == reach:  # nan: the bench ended before every door was seen
             self.reach_s.append(reach)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, File, UploadFile
+from fastapi import APIRouter, File, Form, UploadFile
 from pydantic import BaseModel, Field
 
 from facegate.domain.accounts import DeviceKey, GateKind
@@ -170,8 +170,20 @@ async def post_frame(
     principal: Device,
     door_id: str,
     file: Annotated[UploadFile, File(description="One camera frame, JPEG or PNG.")],
+    card: Annotated[
+        str | None,
+        Form(
+            min_length=1,
+            max_length=200,
+            description="A card number read with the frame (a face-and-card door).",
+        ),
+    ] = None,
 ) -> DecisionPublic:
     """A gate's (or kiosk's) frame for its own door, answered with the decision.
+
+    ``card``: a card read at the door with the frame; on an ``all_of`` face-and-card
+    door it waits the gate's ``card_window_s`` for the face, which is then checked 1:1
+    against the card holder's templates (a card alone opens nothing there).
 
     The frame is read here, then decoded (once) and decided on one of the server's
     frame workers, never on the event loop; when every worker is busy the answer is an
@@ -182,7 +194,7 @@ async def post_frame(
     decider = decider_of(deps)
     data = await read_bounded(file, deps.settings.server.max_upload_bytes)
     try:
-        decision = await deps.frame_pool.run(decider.decide_frame, door_id, data)
+        decision = await deps.frame_pool.run(decider.decide_frame, door_id, data, card)
     except (InvalidImageError, ImageTooLargeError, ImageTooSmallError):
         BOARD.seen(gate_id, deps.clock.now(), camera="failed")
         raise
