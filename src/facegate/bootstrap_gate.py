@@ -49,6 +49,7 @@ from facegate.vision.liveness.check import FusedLivenessCheck
 from facegate.vision.liveness.face_mesh import FaceMeshModel
 from facegate.vision.liveness.motion import MotionSettings
 from facegate.vision.liveness.texture_model import load_texture_model
+from facegate.vision.threads import limit_threads
 
 
 def build_gate_liveness(settings: Settings) -> tuple[LivenessCheck | None, LivenessSchedule]:
@@ -70,7 +71,7 @@ def build_gate_liveness(settings: Settings) -> tuple[LivenessCheck | None, Liven
         if gate.texture_model is None:
             raise ModelUnavailableError("liveness 'fused' needs FACEGATE_GATE__TEXTURE_MODEL")
         texture = load_texture_model(gate.texture_model)
-    check = FusedLivenessCheck(texture, MotionSettings(), mesh=FaceMeshModel())
+    check = FusedLivenessCheck(texture, MotionSettings(), mesh=FaceMeshModel(gate.threads))
     return check, schedule
 
 
@@ -79,9 +80,16 @@ def build_gate_engine(settings: Settings) -> FaceEngine:
 
     The detector and the embedder run once on blank pixels, so the first person at the
     door does not pay for the runtime's first-call set-up (about 2 s with ONNX Runtime).
+    The process's compute threads are capped to ``settings.gate.threads`` first.
     """
+    threads = limit_threads(settings.gate.threads)
     detection = replace(settings.detection, fallback=None)
-    engine = build_engine(settings.model_copy(update={"detection": detection}))
+    embedding = settings.embedding
+    if embedding.threads is None:
+        embedding = replace(embedding, threads=threads)
+    engine = build_engine(
+        settings.model_copy(update={"detection": detection, "embedding": embedding})
+    )
     engine.detector.detect(np.zeros((240, 320, 3), np.uint8))
     engine.embedder.embed([np.zeros((150, 150, 3), np.uint8)])
     return engine

@@ -16,8 +16,6 @@ from facegate.domain.errors import BadInputError, DataSetError
 from facegate.domain.matching import DEFAULT_MATCH_THRESHOLD
 
 if TYPE_CHECKING:
-    from facegate.config import Settings
-    from facegate.vision.detection import DetectionSettings
     from facegate.vision.images import RgbImage
 
 # The engines, OpenCV and the gate load inside the commands that use them.
@@ -135,7 +133,7 @@ def bench_gate(
     ``--gallery-templates`` templates) and the search time (ms) in 1,000 to 1,000,000
     templates.
     """
-    from facegate.bootstrap import build_engine
+    from facegate.bootstrap_gate import build_gate_engine, build_gate_liveness
     from facegate.gate import bench as gb
 
     settings = settings_from(ctx)
@@ -143,7 +141,7 @@ def bench_gate(
     video = data / "video" / "webcam_one_person.mp4"
     if not video.is_file():
         raise DataSetError(f"no video at {video} (give --data)")
-    engine = build_engine(settings.model_copy(update={"detection": _stream_detection(settings)}))
+    engine = build_gate_engine(settings)  # the gate's engine and thread limits
     frames = gb.read_frames(video)
     enroll = [f for f in frames if f.timestamp_s < enroll_s]
     end_s = enroll_s + seconds if seconds > 0 else float("inf")
@@ -152,8 +150,6 @@ def bench_gate(
     if not descriptors:
         raise DataSetError(f"no usable face in the first {enroll_s} s of {video}")
     policy, _ = settings.match_policy(engine.model_id)
-    from facegate.bootstrap_gate import build_gate_liveness  # the gate stack, only here
-
     liveness, schedule = build_gate_liveness(settings)
     snapshot = gb.bench_snapshot(descriptors, policy)
     held = gb.memory_gallery(gallery_templates)  # alive until the RSS figure is taken
@@ -178,6 +174,7 @@ def bench_gate(
         "liveness": settings.gate.liveness,
         "threshold": policy.threshold,
         "cpu_count": os.cpu_count(),
+        "threads": settings.gate.threads,
     }
     report["search_ms"] = gb.search_ms()
     report["search_peak_rss_mb"] = gb.peak_rss_mb()
@@ -206,11 +203,6 @@ def _resolution(text: str) -> tuple[int, int] | None:
     ):
         raise typer.BadParameter(f"resolution must be WIDTHxHEIGHT, got {text!r}")
     return int(width), int(height)
-
-
-def _stream_detection(settings: Settings) -> DetectionSettings:
-    """Detection for a stream: no CNN fallback on frames without a face."""
-    return replace(settings.detection, fallback=None)
 
 
 @bench_app.command("site")
