@@ -92,3 +92,15 @@ def test_index_round_trip_keeps_the_order_added() -> None:
     probe = gallery.rows()[5][1]
     assert copy.person_distances(probe) == gallery.person_distances(probe)
     assert gallery.person_distance(probe, gallery.rows()[5][0]) == 0.0
+
+
+def test_templates_near_the_float32_limit_are_compared_exactly() -> None:
+    big = np.full(128, 1.7e18, np.float32)  # squared norm over float32's limit
+    gallery = Gallery()
+    gallery.add("far", [big])
+    gallery.add("near", [big * np.float32(0.98)])
+    gallery.add("zero", [np.zeros(128, np.float32)])
+    probe = big * np.float32(0.985)
+    expected = brute_force(gallery.rows(), probe, 0.57, 0.0)
+    assert np.isfinite(expected.margin)
+    assert gallery.identify(probe, 0.57, 0.0) == expected

@@ -245,7 +245,8 @@ class _SearchIndex:
         nearest are always among those kept; their exact distances are then computed.
         """
         everyone = np.arange(len(self.names), dtype=np.int64)
-        scale = float(self.screen[:, -1].max(initial=0.0)) + float(np.dot(probe, probe))
+        with np.errstate(over="ignore"):
+            scale = float(self.screen[:, -1].max(initial=0.0)) + float(np.dot(probe, probe))
         if len(everyone) <= 2 or not np.isfinite(scale):
             return everyone  # float32 cannot screen values this large: compare exactly
         # einsum, not BLAS: no thread pool to contend with on a small, busy box.
@@ -347,8 +348,12 @@ class Gallery:
             )
             labels = added[order]
             starts = np.searchsorted(labels, np.arange(len(names))).astype(np.int64)
-            norms = np.einsum("ij,ij->i", matrix, matrix)[:, None]
-            screen = np.ascontiguousarray(np.hstack([-2.0 * matrix, norms]), dtype=np.float32)
+            # Templates near float32's limit overflow here; the screen then sees an
+            # infinite norm and :meth:`_SearchIndex.nearest_people` compares exactly.
+            with np.errstate(over="ignore"):
+                norms = np.einsum("ij,ij->i", matrix, matrix)[:, None]
+                screen = np.hstack([-2.0 * matrix, norms]).astype(np.float32)
+            screen = np.ascontiguousarray(screen)
             self._search = _SearchIndex(matrix, labels, names, starts, screen, order)
         return self._search
 
