@@ -22,13 +22,15 @@ from facegate.config import Settings
 from facegate.vision.engine import FaceEngine
 from facegate.vision.liveness.dataset import CropSet, collect_crops, list_images
 from facegate.vision.liveness.features import FEATURE_VERSION
+from facegate.vision.liveness.frame_measures import MEASURES_VERSION
 
 CACHE_DIR = Path("/tmp/facegate-liveness")
 
 
 def cache_path(root: Path) -> Path:
     digest = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:10]
-    return CACHE_DIR / f"{root.name}-{digest}-{FEATURE_VERSION.replace('/', '-')}.npz"
+    version = f"{FEATURE_VERSION}-{MEASURES_VERSION}".replace("/", "-")
+    return CACHE_DIR / f"{root.name}-{digest}-{version}.npz"
 
 
 def load_crops(root: Path, engine: FaceEngine | None = None) -> CropSet:
@@ -40,6 +42,7 @@ def load_crops(root: Path, engine: FaceEngine | None = None) -> CropSet:
         return CropSet(
             crops=data["crops"],
             scenes=data["scenes"],
+            measures=data["measures"],
             paths=[Path(p) for p in data["paths"]],
             subjects=[str(s) for s in data["subjects"]],
             skipped=skipped,
@@ -57,6 +60,7 @@ def load_crops(root: Path, engine: FaceEngine | None = None) -> CropSet:
         path,
         crops=crops.crops,
         scenes=crops.scenes,
+        measures=crops.measures,
         paths=np.array([str(p) for p in crops.paths]),
         subjects=np.array(crops.subjects),
         skipped_paths=np.array([str(p) for p, _ in crops.skipped], dtype=str),

@@ -14,9 +14,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import numpy as np
-
 from facegate.services.acquisition import find_identities
+from facegate.services.dispense_rates import split_people
 
 
 def main() -> None:
@@ -26,23 +25,16 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     people = find_identities(args.root)
-    by_set: dict[str, list[str]] = {}
-    for person in people:
-        by_set.setdefault(person.rsplit("/", 1)[0] if "/" in person else "", []).append(person)
-    rng = np.random.default_rng(args.seed)
-    counts = {"calibration": 0, "held-out": 0}
-    for names in by_set.values():
-        order = rng.permutation(sorted(names)).tolist()
-        half = len(order) // 2
-        for index, person in enumerate(order):
-            side = "calibration" if index < half else "held-out"
+    halves = split_people(people, args.seed)
+    counts = {"calibration": len(halves[0]), "held-out": len(halves[1])}
+    for side, names in zip(("calibration", "held-out"), halves, strict=True):
+        for person in names:
             target = args.out / side / person
             target.mkdir(parents=True, exist_ok=True)
             for image in people[person]:
                 link = target / image.name
                 if not link.exists():
                     link.symlink_to(image.resolve())
-            counts[side] += 1
     print(f"{args.out}: {counts['calibration']} people to calibrate, {counts['held-out']} held out")
 
 

@@ -39,6 +39,7 @@ from facegate.domain.events import Event
 from facegate.domain.faces import UploadedPhoto
 from facegate.domain.matching import FloatArray
 from facegate.domain.people import ConsentPurpose, ConsentRecord, Person, Role
+from facegate.domain.reasons import Reason
 from facegate.domain.site import Building, Door, Lift, Site, Unit
 from facegate.domain.site_mode import ModeRequest, ModeSource
 from facegate.domain.snapshots import SealedSnapshot, SnapshotRecord
@@ -292,6 +293,13 @@ class _Events:
     def delete_before(self, moment: datetime) -> int:
         return _drop(self.t.events, lambda e: e.occurred_at >= moment)
 
+    def counts_since(self, moment: datetime) -> list[tuple[str, Reason, int]]:
+        counts: dict[tuple[str, Reason], int] = {}
+        for e in self.t.events.values():
+            if e.occurred_at >= moment:
+                counts[(e.door_id, e.reason)] = counts.get((e.door_id, e.reason), 0) + 1
+        return [(door, reason, n) for (door, reason), n in sorted(counts.items())]
+
 
 class _Audit:
     def __init__(self, t: Tables) -> None:
@@ -310,6 +318,10 @@ class _Audit:
 
     def all(self) -> list[AuditRecord]:
         return list(self.t.audit)
+
+    def newest(self, before_seq: int | None, limit: int) -> list[AuditRecord]:
+        below = [r for r in self.t.audit if before_seq is None or r.seq < before_seq]
+        return sorted(below, key=lambda r: -r.seq)[:limit]
 
     def first_after(self, moment: datetime) -> AuditRecord | None:
         return next((r for r in self.t.audit if r.occurred_at >= moment), None)
@@ -499,6 +511,9 @@ class _Reads:
 
     def passes(self) -> list[VisitorPass]:
         return sorted(self.t.passes.values(), key=lambda p: p.id)
+
+    def person_names(self, person_ids: Iterable[str]) -> dict[str, str]:
+        return {i: self.t.people[i].name for i in set(person_ids) if i in self.t.people}
 
 
 class FakeUnitOfWork:

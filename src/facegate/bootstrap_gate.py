@@ -11,11 +11,13 @@ from dataclasses import replace
 from functools import cache
 
 import numpy as np
+import numpy.typing as npt
 
 from facegate.bootstrap import SystemClock, build_engine, build_sealer, build_store, load_site_key
 from facegate.config import Settings
 from facegate.domain.clock import Clock
 from facegate.domain.errors import BadInputError, ModelUnavailableError
+from facegate.domain.faces import Box
 from facegate.domain.gate import GateEvent, GateSnapshot
 from facegate.domain.liveness import LivenessSchedule
 from facegate.domain.policy import Target
@@ -31,23 +33,28 @@ from facegate.gate.osdp import OsdpBus, OsdpDevice, OsdpRelay, open_channel
 from facegate.gate.osdp_door import OsdpDoor, OsdpDoorWiring
 from facegate.gate.osdp_keys import read_key
 from facegate.gate.outbox import SqliteOutbox
+from facegate.gate.paired_source import PairedSource
 from facegate.gate.runner import RunningGate, SnapshotHolder, SyncThread
 from facegate.gate.site_mode import LocalInputs, OpenDoorKeeper
 from facegate.gate.snapshot_file import FILE_KEY_LABEL, SnapshotFile, snapshot_path
 from facegate.gate.snapshot_wire import derive_gate_key, gate_wire_key
+from facegate.gate.sources import open_source
 from facegate.gate.store_upstream import StoreUpstream
 from facegate.messaging.email_alarms import EmailAlarmSender, SmtpAccount
 from facegate.messaging.mqtt_alarms import MqttAlarmPublisher, alarm_topic
 from facegate.messaging.webhook import WebhookNotifier
-from facegate.ports import DoorActuator, GateUpstream, LivenessCheck
+from facegate.ports import DoorActuator, FrameSource, GateUpstream, LivenessCheck, SensorCue
 from facegate.services.alarm_log import alarm_recorder
 from facegate.services.alarm_routing import RetryingChannel, RoutedChannel, check_routes
 from facegate.services.alarms import AlarmChannel, AlarmFeed, AlarmRelay, AlarmService
 from facegate.services.context import ServiceContext
+from facegate.vision.detection import FaceDetector
 from facegate.vision.engine import FaceEngine
 from facegate.vision.liveness.check import FusedLivenessCheck
 from facegate.vision.liveness.face_mesh import FaceMeshModel
+from facegate.vision.liveness.frame_cue import SHIPPED as SHIPPED_FRAME_WEIGHTS
 from facegate.vision.liveness.motion import MotionSettings
+from facegate.vision.liveness.nir import NirCue
 from facegate.vision.liveness.texture_model import load_texture_model
 from facegate.vision.threads import limit_threads
 
@@ -56,7 +63,8 @@ def build_gate_liveness(settings: Settings) -> tuple[LivenessCheck | None, Liven
     """The gate's liveness check as ``settings.gate.liveness`` says, and its schedule.
 
     ``none`` checks nothing. ``motion`` needs no trained file: the multi-frame cue with
-    FaceMesh's blink and speech measures. ``fused`` adds the texture model
+    FaceMesh's blink and speech measures. ``layered`` (the default) adds the shipped
+    single-frame screen-and-print cue; ``fused`` adds the texture model instead
     (``settings.gate.texture_model``).
 
     Raises:
@@ -71,8 +79,39 @@ def build_gate_liveness(settings: Settings) -> tuple[LivenessCheck | None, Liven
         if gate.texture_model is None:
             raise ModelUnavailableError("liveness 'fused' needs FACEGATE_GATE__TEXTURE_MODEL")
         texture = load_texture_model(gate.texture_model)
-    check = FusedLivenessCheck(texture, MotionSettings(), mesh=FaceMeshModel(gate.threads))
+    frame = SHIPPED_FRAME_WEIGHTS if gate.liveness == "layered" else None
+    check = FusedLivenessCheck(
+        texture,
+        MotionSettings(),
+        _sensor_cues(settings),
+        mesh=FaceMeshModel(gate.threads),
+        frame=frame,
+    )
     return check, schedule
+
+
+def _sensor_cues(settings: Settings) -> list[SensorCue]:
+    """The NIR cue when the gate has a NIR camera (``nir_camera``), else none."""
+    if settings.gate.nir_camera is None:
+        return []
+    detector = FaceDetector(settings.detection)
+
+    def detect(image: npt.NDArray[np.uint8]) -> list[Box]:
+        return [found.box for found in detector.detect(image)]
+
+    return [NirCue(detect, settings.gate.nir_max_skew_s)]
+
+
+def build_gate_source(settings: Settings, colour: FrameSource) -> FrameSource:
+    """``colour``, paired with the NIR camera by time when ``nir_camera`` is set.
+
+    Raises:
+        CameraFailedError: the NIR camera cannot be opened.
+    """
+    if settings.gate.nir_camera is None:
+        return colour
+    nir = open_source(settings.gate.nir_camera)
+    return PairedSource(colour, nir, settings.gate.nir_max_skew_s)
 
 
 def build_gate_engine(settings: Settings) -> FaceEngine:

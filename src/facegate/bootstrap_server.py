@@ -52,7 +52,8 @@ from facegate.vision.images import RgbImage
 from facegate.vision.models import DESCRIPTOR_MODEL_ID
 
 SILENT_CHECK_S = 15.0
-"""How often the server looks for gates gone silent (seconds)."""
+"""How often the server looks for gates gone silent (seconds; at least twice per silence
+limit when that is shorter than 30 s)."""
 
 
 def _admin_from_settings(settings: Settings, deps: ServerDeps) -> None:
@@ -95,8 +96,9 @@ def build_server(settings: Settings) -> ServerDeps:
         frame_pool=WorkerPool(server.frame_workers, server.busy_retry_after_s),
     )
     _admin_from_settings(settings, deps)
-    wire_gate_pipeline(deps)
-    watch_silent_gates(deps, _silent_gates(deps, settings.gate.silent_after_s))
+    wire_gate_pipeline(deps).start(1.0)  # kiosk doors held open in free passage and fire
+    silence_s = settings.gate.silent_after_s
+    watch_silent_gates(deps, _silent_gates(deps, silence_s), min(SILENT_CHECK_S, silence_s / 2))
     return deps
 
 
@@ -122,13 +124,17 @@ KIOSK_REFRESH_S = 0.5
 reaches the door within this plus one rebuild, well inside the 2 s asked of every gate)."""
 
 
-def wire_gate_pipeline(deps: ServerDeps) -> None:
+def wire_gate_pipeline(deps: ServerDeps) -> KioskDoorsOpen:
     """Set ``deps.decider`` (kiosk frames, typed credentials) and ``deps.opener``.
 
     Both act through the doors' actuators as ``settings.gate.actuator`` says; decisions
     go through the server's outbox (``<data-dir>/gate/server-outbox.db``) into the site
     database. The face engine and the liveness check load on the first frame (a missing
     model then answers that frame 503, and the console still works).
+
+    Returns:
+        What holds the kiosk doors open in free passage and fire (the caller starts it:
+        :func:`build_server` does).
     """
     settings, clock = deps.settings, deps.clock
 
@@ -181,7 +187,7 @@ def wire_gate_pipeline(deps: ServerDeps) -> None:
         snapshots=snapshot_sink(deps),
     )
     deps.opener = ActuatorOpener(pool, gate.unlock_duration_s)
-    KioskDoorsOpen(pool, _kiosk_doors(deps), clock, outbox.put).start(1.0)
+    return KioskDoorsOpen(pool, _kiosk_doors(deps), clock, outbox.put)
 
 
 def _kiosk_doors(deps: ServerDeps) -> Callable[[], list[str]]:

@@ -223,8 +223,10 @@ def _none_is_a_word(value: object) -> object:
     return "none" if value is None else value
 
 
-LivenessMode = Annotated[Literal["none", "motion", "fused"], BeforeValidator(_none_is_a_word)]
-"""The gate's liveness check: ``none``, ``motion`` or ``fused``."""
+LivenessMode = Annotated[
+    Literal["none", "motion", "layered", "fused"], BeforeValidator(_none_is_a_word)
+]
+"""The gate's liveness check: ``none``, ``motion``, ``layered`` (default) or ``fused``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,12 +255,21 @@ class GateSettings:
             heard from for longer (seconds, default 60).
         outbox_file: the outbox's file name inside ``<data-dir>/gate/`` (default
             ``outbox.db``).
-        liveness: ``motion`` (default: the multi-frame cue, no trained file; it needs
-            FaceMesh's model file, ``scripts/install-face-mesh``), ``fused`` (texture and
-            motion; needs the texture model file trained on the site's own camera) or
+        liveness: ``layered`` (default: the single-frame screen-and-print cue AND the
+            multi-frame cue, no trained file; it needs FaceMesh's model file,
+            ``scripts/install-face-mesh``), ``motion`` (the multi-frame cue alone),
+            ``fused`` (texture and motion; needs the texture model file trained on the
+            site's own camera) or
             ``none`` (NO liveness check: a printed photo can open the door; for tests and
             for cameras too slow for the multi-frame cue). See docs/gate.md, "Liveness".
         texture_model: the texture model file for ``fused``.
+        nir_camera: the near-infrared camera of an RGB + NIR pair (device number or
+            stream, as ``--camera``; default none). With it the gate opens both as one
+            source, pairs frames by time and adds the NIR cue, which refuses a face with
+            no fresh NIR frame or no NIR face at its place (its accuracy needs measuring
+            on the real camera; see docs/gate.md, "Liveness").
+        nir_max_skew_s: the longest time between a colour frame and its NIR frame
+            (seconds, default 0.04: one frame at 25 frames/s).
         liveness_window_frames: frames per liveness window (default 12: 0.48 s at
             25 fps); a face is decided no sooner than that.
         liveness_step_frames: frames between two liveness windows (default 6).
@@ -326,8 +337,10 @@ class GateSettings:
     held_open_s: float = 30.0
     silent_after_s: float = 60.0
     outbox_file: str = "outbox.db"
-    liveness: LivenessMode = "motion"
+    liveness: LivenessMode = "layered"
     texture_model: Path | None = None
+    nir_camera: str | None = None
+    nir_max_skew_s: float = 0.04
     liveness_window_frames: int = 12
     liveness_step_frames: int = 6
     liveness_max_frames: int = 50

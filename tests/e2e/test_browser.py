@@ -46,8 +46,8 @@ def _console(page: Any, server: Server, folder: Path, shots: list[Path]) -> None
     page.wait_for_url(re.compile(r".*/console/people$"))
     page.fill("#person-name", "Tony Resident")
     page.click("#add-person button[type=submit]")
-    page.wait_for_url(re.compile(r".*/console/people/[0-9a-f-]{36}$"))
-    person_url = page.url
+    page.wait_for_url(re.compile(r".*/console/people/[0-9a-f-]{36}\?done=added$"))
+    person_url = page.url.split("?")[0]
     assert page.locator("#enroll").count() == 0  # the consent step comes first
     page.click("#record-consent")
     page.wait_for_selector("#enroll")
@@ -62,7 +62,8 @@ def _console(page: Any, server: Server, folder: Path, shots: list[Path]) -> None
     page.fill("#resident-login input[name=username]", "tony")
     page.fill("#resident-login input[name=password]", RESIDENT_PASSWORD)
     page.click("#resident-login button")
-    page.wait_for_url(person_url)
+    page.wait_for_url(f"{person_url}?done=login")
+    assert "Login created" in page.inner_text("#done")
     page.goto(f"{server.url}/console/people")
     row = page.locator("tr", has_text="Tony Resident")
     assert row.locator("td.consent").inner_text() == "given"

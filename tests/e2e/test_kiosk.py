@@ -110,8 +110,8 @@ def _enrol(page: Any, server: Server, photos: list[Path]) -> str:
     page.wait_for_url(re.compile(r".*/console/people$"))
     page.fill("#person-name", "Sam Resident")
     page.click("#add-person button[type=submit]")
-    page.wait_for_url(re.compile(r".*/console/people/[0-9a-f-]{36}$"))
-    person_url = page.url
+    page.wait_for_url(re.compile(r".*/console/people/[0-9a-f-]{36}\?done=added$"))
+    person_url = page.url.split("?")[0]
     page.click("#record-consent")
     page.wait_for_selector("#enroll")
     page.set_input_files("#photos", [str(p) for p in photos])
@@ -129,10 +129,11 @@ def _enrol(page: Any, server: Server, photos: list[Path]) -> str:
     page.fill("#resident-login input[name=username]", "sam")
     page.fill("#resident-login input[name=password]", PASSWORD)
     page.click("#resident-login button")
-    page.wait_for_url(person_url)
+    page.wait_for_url(f"{person_url}?done=login")
+    assert "Login created" in page.inner_text("#done")
     page.fill("form[action$='/cards'] input[name=number]", CARD)
     page.click("form[action$='/cards'] button")
-    page.wait_for_url(person_url)
+    page.wait_for_url(f"{person_url}?done=card")
     return str(person_url.rsplit("/", 1)[1])
 
 
@@ -154,12 +155,14 @@ def _door(page: Any, server: Server, person_id: str) -> Setup:
     for kind in ("pin", "qr"):
         page.uncheck(f"#add-door input[name=accepted][value={kind}]")
     page.click("#add-door button[type=submit]")
-    page.wait_for_url(re.compile(r".*/console/doors$"))
+    page.wait_for_url(re.compile(r".*/console/doors\?done=door$"))
     row = page.locator("tr", has_text="Kiosk entrance")
     assert row.locator("td").nth(3).inner_text() == "card, face"
     door_id = str(row.get_attribute("data-door"))
     page.goto(f"{server.url}/console/rules")
-    page.fill("input[name=person_id]", person_id)
+    page.fill("#person-find input[name=who]", "Sam Resident")
+    page.click("#person-find button[type=submit]")
+    page.select_option("#person-pick", person_id)
     page.check(f"input[name=door_ids][value='{door_id}']")
     page.fill("input[name=start]", "00:00")
     page.fill("input[name=end]", "23:59")

@@ -29,7 +29,20 @@ from hypothesis import strategies as st
 from api_site import PASSWORD
 from facegate.http.security import CSRF_FIELD
 from facegate.services import accounts
-from facegate.web import auth, console_people, console_site, portal, public, reset
+from facegate.web import (
+    auth,
+    console_disclosures,
+    console_floors,
+    console_gates,
+    console_home,
+    console_mode,
+    console_people,
+    console_site,
+    console_work,
+    portal,
+    public,
+    reset,
+)
 from fuzz_site import LOGIN_CSRF, FuzzSite, fuzz_settings
 from fuzz_values import CSV_BYTES
 
@@ -140,7 +153,9 @@ def _params(dependant: Any, kind: str) -> list[Any]:
 
 def _routes() -> list[PageRoute]:
     found = []
-    for module in (auth, console_people, console_site, portal, public, reset):
+    consoles = (console_home, console_gates, console_people, console_site, console_mode)
+    works = (console_floors, console_work, console_disclosures)
+    for module in (auth, *consoles, *works, portal, public, reset):
         for route in module.router.routes:
             assert isinstance(route, APIRoute)
             dependant = route.dependant
@@ -175,7 +190,7 @@ PLAUSIBLE: dict[str, st.SearchStrategy[Any]] = {
     "days": _digits(0, 6),
     "hours": st.floats(0.01, 200).map(str),
     "uses": _digits(1, 20),
-    "after_seq": _digits(0, 50),
+    "before_seq": _digits(1, 50),
     "password": st.sampled_from([PASSWORD, "Another-long-passphrase-42", "short"]),
     "confirm": st.sampled_from([PASSWORD, "Another-long-passphrase-42", "short"]),
     "next": st.sampled_from(["/", "/console/people", "//evil.example", "https://evil.example/"]),

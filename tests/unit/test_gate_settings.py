@@ -9,13 +9,20 @@ from facegate.config import Settings
 from facegate.domain.liveness import LivenessSchedule
 
 
-def test_the_motion_cue_is_the_default() -> None:
+def test_the_layered_check_is_the_default() -> None:
     settings = Settings()
-    assert settings.gate.liveness == "motion"
+    assert settings.gate.liveness == "layered"
     check, schedule = build_gate_liveness(settings)
     assert check is not None
-    assert check.cue_names == ("motion",)
+    assert check.cue_names == ("frame", "motion")
     assert schedule == LivenessSchedule()
+
+
+def test_a_nir_camera_adds_the_nir_cue(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FACEGATE_GATE__NIR_CAMERA", "1")
+    check, _ = build_gate_liveness(Settings())
+    assert check is not None
+    assert check.cue_names == ("frame", "motion", "nir")
 
 
 def test_liveness_none_can_be_set_by_environment(monkeypatch: pytest.MonkeyPatch) -> None:

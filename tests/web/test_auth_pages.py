@@ -14,7 +14,7 @@ def test_pages_redirect_to_login_when_logged_out(site: Site) -> None:
 
 
 def test_login_lands_by_role(site: Site) -> None:
-    for username, home in (("admin", "/console/people"), ("auditor", "/console/audit")):
+    for username, home in (("admin", "/console"), ("auditor", "/console/audit")):
         client = site.client()
         token = LOGIN_CSRF.search(client.get("/login").text)
         assert token is not None

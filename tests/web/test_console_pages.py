@@ -29,7 +29,7 @@ def test_add_consent_enroll_then_listed_with_a_template(site: Site) -> None:
         follow_redirects=False,
     )
     assert added.status_code == 303
-    person_url = added.headers["location"]
+    person_url = added.headers["location"].split("?")[0]
     person_id = person_url.rsplit("/", 1)[1]
     page = client.get(person_url).text
     assert 'id="consent-form"' in page
@@ -187,7 +187,7 @@ def test_an_invitation_link_lets_the_resident_choose_a_password(site: Site) -> N
         data={"name": "Ida Lo", "role": "resident", "csrf_token": csrf},
         follow_redirects=False,
     )
-    person_url = added.headers["location"]
+    person_url = added.headers["location"].split("?")[0]
     page = client.post(
         f"{person_url}/account", data={"username": "ida", "password": "", "csrf_token": csrf}
     )
@@ -211,7 +211,8 @@ def test_a_reset_link_needs_a_portal_login(site: Site) -> None:
         data={"name": "No Login", "role": "resident", "csrf_token": csrf},
         follow_redirects=False,
     )
-    answer = client.post(f"{added.headers['location']}/reset-link", data={"csrf_token": csrf})
+    person_url = added.headers["location"].split("?")[0]
+    answer = client.post(f"{person_url}/reset-link", data={"csrf_token": csrf})
     assert answer.status_code == 404
 
 
@@ -237,7 +238,7 @@ def test_doors_page_issues_kiosk_and_edge_keys_bound_to_the_door(site: Site) -> 
         data={"csrf_token": csrf, "kind": "edge", "gate_id": "north-1", "label": "pole"},
     )
     assert edge.status_code == 200, edge.text
-    assert 'id="gate-id">north-1<' in edge.text
+    assert 'id="gate-id" value="north-1"' in edge.text
     assert "/kiosk/" not in edge.text
     keys = client.get("/console/doors").text
     table = re.search(r'<table id="keys">(.*?)</table>', keys, re.S)

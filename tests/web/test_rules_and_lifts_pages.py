@@ -38,7 +38,7 @@ def test_the_rules_page_lists_rules_with_doors_days_and_times(site: Site) -> Non
     assert "Lobby &lt;b&gt;" in role_row
     assert "Mon Fri 07:00–22:30" in role_row
     assert "Europe/Berlin" in role_row
-    assert site.other_id in rule_row(html, by_person.id)
+    assert f'href="/console/people/{site.other_id}">Bo Chen</a>' in rule_row(html, by_person.id)
     assert "Lobby <b>" not in html
     zh = client.get("/console/rules", headers={"Accept-Language": "zh"}).text
     assert "一 五 07:00–22:30" in rule_row(zh, by_role.id)
@@ -68,7 +68,7 @@ def test_an_operator_adds_a_lift_on_the_doors_page(site: Site) -> None:
         follow_redirects=False,
     )
     assert answer.status_code == 303
-    assert answer.headers["location"] == "/console/doors"
+    assert answer.headers["location"] == "/console/doors?done=lift"
     assert "Lift 1: -1, 0, 1, 2" in client.get("/console/doors").text
 
 

@@ -8,7 +8,18 @@ from typing import Annotated
 import typer
 
 from facegate import __version__
-from facegate.cli import bench, data, evaluate, faces, gate, install, liveness, osdp, server
+from facegate.cli import (
+    bench,
+    data,
+    dispense,
+    evaluate,
+    faces,
+    gate,
+    install,
+    liveness,
+    osdp,
+    server,
+)
 from facegate.cli.context import GlobalOptions
 
 app = typer.Typer(
@@ -59,6 +70,7 @@ app.add_typer(liveness.liveness_app, name="liveness")
 data.register(app)
 server.register(app)
 gate.register(app)
+dispense.register(app)
 install.register(app)
 osdp.register(app)
 

@@ -25,13 +25,13 @@ if TYPE_CHECKING:
 
 NO_LIVENESS_WARNING = (
     "WARNING: no liveness check runs (FACEGATE_GATE__LIVENESS=none): a printed photo or a "
-    "screen can open this door. Set liveness=motion (the default), or train a texture "
-    "model and set liveness=fused, before relying on this gate."
+    "screen can open this door. Set liveness=layered (the default) or motion, or train a "
+    "texture model and set liveness=fused, before relying on this gate."
 )
 MOTION_ONLY_NOTE = (
     "liveness: the multi-frame cues alone (motion, blink, speech; no trained model): they "
     "stop printed photos and still pictures on a screen, not a video replayed on a tablet. "
-    "Train a texture model on this camera and set liveness=fused to add the texture cue."
+    "Set liveness=layered (the default) to add the single-frame screen-and-print cue."
 )
 
 
@@ -122,13 +122,14 @@ def gate(
     if (camera is None) == (video is None):
         raise BadInputError("give exactly one of --camera SOURCE or --video FILE")
     # The gate stack (MQTT, HTTP, OpenCV sources) loads only when a gate runs.
-    from facegate.bootstrap_gate import build_gate
+    from facegate.bootstrap_gate import build_gate, build_gate_source
     from facegate.gate.lane import LaneLoop
     from facegate.gate.runner import run_source
     from facegate.gate.sources import OpenCvSource, open_source
 
     settings = _with_profile(settings_from(ctx), profile)
-    source = OpenCvSource(str(video)) if video is not None else open_source(str(camera))
+    colour = OpenCvSource(str(video)) if video is not None else open_source(str(camera))
+    source = build_gate_source(settings, colour)
     _startup_log(settings, door, source.description)
     running = build_gate(settings, door)
     if isinstance(running.loop, LaneLoop):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from time import perf_counter
 from typing import TYPE_CHECKING, Annotated, Any
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from facegate.vision.images import ImageLimits
     from facegate.vision.liveness.dataset import CropSet
     from facegate.vision.liveness.features import FeatureGroup
+    from facegate.vision.liveness.texture_model import TextureModel
 
 # The engine, OpenCV, FaceMesh and scikit-learn load inside the commands that use them,
 # so `facegate --help` and the other commands do not pay for them.
@@ -34,7 +36,6 @@ liveness_app = typer.Typer(
 )
 
 FolderOption = Annotated[Path, typer.Option(help="A folder of photos, read recursively.")]
-ModelOption = Annotated[Path, typer.Option("--model", help="A model written by liveness train.")]
 
 
 def _crops(engine: FaceEngine, folder: Path, limits: ImageLimits) -> CropSet:
@@ -129,35 +130,73 @@ def train(
 @handles_errors
 def evaluate(
     ctx: typer.Context,
-    model: ModelOption,
     live: FolderOption,
     attack: FolderOption,
+    model: Annotated[
+        Path | None,
+        typer.Option(help="A texture model; without it the shipped single-frame cue runs."),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """APCER, BPCER and ACER (ISO/IEC 30107-3) of a model on LIVE and ATTACK photos.
+    """APCER, BPCER and ACER (ISO/IEC 30107-3) on LIVE and ATTACK photos.
 
-    Images without a face are listed as skipped and not counted in the rates.
+    Without --model it evaluates the shipped single-frame screen-and-print cue (no
+    training); with it, that texture model. Images without a face are listed as skipped
+    and not counted in the rates.
     """
     from facegate.bootstrap import build_engine
     from facegate.domain.liveness import pad_rates
-    from facegate.vision.liveness.texture_model import load_texture_model
 
-    texture = load_texture_model(model)
     settings = settings_from(ctx)
+    scorer = _photo_scorer(model)
     engine = build_engine(settings)
     live_crops = _crops(engine, live, settings.images)
     attack_crops = _crops(engine, attack, settings.images)
-    live_scores = texture.scores(_features(live_crops, texture.groups))
-    attack_scores = texture.scores(_features(attack_crops, texture.groups))
-    rates = pad_rates(live_scores, attack_scores, texture.threshold)
+    rates = pad_rates(scorer.scores(live_crops), scorer.scores(attack_crops), scorer.threshold)
     if as_json:
         skipped = _skipped_json(live_crops, attack_crops)
-        emit_json({**rates.as_dict(), "model": str(model), "skipped": skipped})
+        emit_json(
+            {
+                **rates.as_dict(),
+                "cue": scorer.cue,
+                "model": str(model) if model is not None else None,
+                "skipped": skipped,
+            }
+        )
         return
     typer.echo(
-        f"APCER {rates.apcer:.2%} ({rates.attacks} attacks)  BPCER {rates.bpcer:.2%} "
-        f"({rates.bona_fide} bona fide)  ACER {rates.acer:.2%}  threshold {rates.threshold:.4f}"
+        f"{scorer.cue}: APCER {rates.apcer:.2%} ({rates.attacks} attacks)  "
+        f"BPCER {rates.bpcer:.2%} ({rates.bona_fide} bona fide)  ACER {rates.acer:.2%}  "
+        f"threshold {rates.threshold:.4f}"
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _PhotoScorer:
+    """Scores of one single-photo cue on a :class:`CropSet` (the texture or frame cue)."""
+
+    cue: str
+    threshold: float
+    texture: TextureModel | None
+
+    def scores(self, crops: CropSet) -> np.ndarray[Any, Any]:
+        import numpy as np
+
+        from facegate.vision.liveness.frame_cue import SHIPPED
+
+        if self.texture is not None:
+            return self.texture.scores(_features(crops, self.texture.groups))
+        return np.array([SHIPPED.score(row) for row in crops.measures], dtype=np.float64)
+
+
+def _photo_scorer(model: Path | None) -> _PhotoScorer:
+    from facegate.vision.liveness.frame_cue import CUE_NAME, SHIPPED
+    from facegate.vision.liveness.texture_model import load_texture_model
+
+    if model is None:
+        return _PhotoScorer(CUE_NAME, SHIPPED.threshold, None)
+    texture = load_texture_model(model)
+    return _PhotoScorer("texture", texture.threshold, texture)
 
 
 def _photo_frame(settings: Settings, path: Path) -> FaceFrame:
@@ -232,7 +271,8 @@ def check(
     ctx: typer.Context,
     path: Annotated[Path, typer.Argument(help="A photo, or a video (.mp4, .avi, ...).")],
     model: Annotated[
-        Path | None, typer.Option(help="A texture model; without it only the motion cue runs.")
+        Path | None,
+        typer.Option(help="A texture model; without it the shipped single-frame cue runs."),
     ] = None,
     start: Annotated[int, typer.Option(min=0, help="First video frame to look at.")] = 0,
     frames: Annotated[
@@ -240,7 +280,11 @@ def check(
     ] = 250,
     as_json: JsonFlag = False,
 ) -> None:
-    """Say whether the face in PATH is live: texture cue on a photo, + motion on a video.
+    """Say whether the face in PATH is live, as the gate's default (layered) check does.
+
+    On a photo: the shipped single-frame screen-and-print cue (with --model, the texture
+    model instead). On a video: that cue and the multi-frame cue (with --model, texture
+    and multi-frame: the ``fused`` mode).
 
     On a video it does what the gate does for a face that stays in view: from frame START
     (up to FRAMES frames, and up to the first frame without a face) presentations of the
@@ -249,23 +293,19 @@ def check(
     """
     from facegate.vision.liveness.check import FusedLivenessCheck, run_presentations
     from facegate.vision.liveness.face_mesh import FaceMeshModel
+    from facegate.vision.liveness.frame_cue import SHIPPED
     from facegate.vision.liveness.motion import MotionSettings
     from facegate.vision.liveness.texture_model import load_texture_model
     from facegate.vision.liveness.video import is_video, video_fps
 
     settings = settings_from(ctx)
     texture = load_texture_model(model) if model is not None else None
-    if not is_video(path) and texture is None:
-        raise typer.BadParameter(
-            "a photo needs --model: without a model only the multi-frame (motion) cue runs, "
-            "and it needs a video",
-            param_hint="--model",
-        )
+    frame = SHIPPED if texture is None else None
     schedule = settings.gate.liveness_schedule()
     started = perf_counter()
     if is_video(path):
         runs = _presentations(settings, path, start, frames, schedule.max_frames)
-        liveness = FusedLivenessCheck(texture, MotionSettings(), mesh=FaceMeshModel())
+        liveness = FusedLivenessCheck(texture, MotionSettings(), mesh=FaceMeshModel(), frame=frame)
         outcome = run_presentations(liveness, runs, schedule)
         verdict, seen = outcome.verdict, outcome.frames_seen
         timing: dict[str, float] = {
@@ -276,11 +316,9 @@ def check(
             "time_to_verdict_ms": round(seen / video_fps(path) * 1000.0, 1),
         }
     else:
-        liveness = FusedLivenessCheck(texture)
+        liveness = FusedLivenessCheck(texture, frame=frame)
         verdict, timing = liveness.check([_photo_frame(settings, path)]), {"frames": 1}
     elapsed_ms = (perf_counter() - started) * 1000.0
-    if texture is None:
-        stderr.print("no texture model: only the multi-frame (motion) cue ran")
     if as_json:
         emit_json(
             {

@@ -32,6 +32,22 @@ FUSED_THRESHOLD = 0.5
 
 
 @dataclass(frozen=True, slots=True)
+class SensorFrame:
+    """A frame of a second sensor taken with a :class:`FaceFrame` (the NIR/depth hook).
+
+    Attributes:
+        kind: ``"nir"`` (near-infrared intensity) or ``"depth"`` (millimetres).
+        pixels: a 2-D array registered to the colour frame's pixel grid.
+        skew_s: its time minus its colour frame's time, on the pair's clock (seconds;
+            a cue refuses a frame too far from its colour frame: stale).
+    """
+
+    kind: str
+    pixels: npt.NDArray[np.float32] = field(repr=False)
+    skew_s: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
 class FaceFrame:
     """One camera frame with the face the check is about.
 
@@ -39,24 +55,13 @@ class FaceFrame:
         image: ``(height, width, 3)`` uint8 RGB pixels.
         box: the face box in the frame's pixels.
         landmarks: the face's 5-point landmarks in the frame's pixels.
+        sensor: the second sensor's frames paired with this one (none without one).
     """
 
     image: npt.NDArray[np.uint8] = field(repr=False)
     box: Box
     landmarks: FivePointLandmarks
-
-
-@dataclass(frozen=True, slots=True)
-class SensorFrame:
-    """A frame of a second sensor taken with a :class:`FaceFrame` (the NIR/depth hook).
-
-    Attributes:
-        kind: ``"nir"`` (near-infrared intensity) or ``"depth"`` (millimetres).
-        pixels: a 2-D array registered to the colour frame's pixel grid.
-    """
-
-    kind: str
-    pixels: npt.NDArray[np.float32] = field(repr=False)
+    sensor: tuple[SensorFrame, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -72,11 +72,16 @@ class KioskDoorsOpen:
         stop = threading.Event()
 
         def run() -> None:
+            failing = False
             while not stop.wait(every_s):
                 try:
                     self.tick()
-                except Exception:  # supervised: logged, and the next tick comes
-                    log.exception("holding kiosk doors open failed; trying again")
+                except Exception:  # supervised: logged once per outage, the next tick comes
+                    if not failing:
+                        log.exception("holding kiosk doors open failed; trying again")
+                    failing = True
+                else:
+                    failing = False
 
         threading.Thread(target=run, name="facegate-kiosk-doors", daemon=True).start()
         return stop

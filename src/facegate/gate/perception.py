@@ -161,7 +161,7 @@ class Perception:
         if len(big) > 1:
             return Observation(track, frame, refusal=Reason.MULTIPLE_FACES)
         face = self.engine.measure(frame.image, [detections[primary]])[0]
-        track.frames.append(FaceFrame(frame.image, face.box, face.landmarks))
+        track.frames.append(FaceFrame(frame.image, face.box, face.landmarks, frame.sensor))
         return self._evidence(track, face, frame)
 
     def observe_all(self, frame: Frame, threshold: float) -> list[Observation]:

@@ -7,6 +7,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from typing import Protocol, TypeVar
 
 from facegate.domain.errors import (
     CameraFailedError,
@@ -14,13 +15,16 @@ from facegate.domain.errors import (
     UpstreamUnavailableError,
 )
 from facegate.domain.gate import SNAPSHOT_FORMAT, GateReport, GateSnapshot
-from facegate.gate.loop import GateLoop, Outcome
+from facegate.gate.loop import GateLoop
 from facegate.gate.outbox import SqliteOutbox
 from facegate.gate.site_mode import LocalInputs, with_local_mode
 from facegate.gate.snapshot_file import SnapshotFile, SnapshotFileError, age_s
-from facegate.ports import DoorActuator, FrameSource, GateUpstream
+from facegate.ports import DoorActuator, Frame, FrameSource, GateUpstream
 
 log = logging.getLogger(__name__)
+
+R = TypeVar("R")
+R_co = TypeVar("R_co", covariant=True)
 
 MAX_BACKOFF_S = 60.0
 """Longest wait after failed sync rounds before the next try (seconds)."""
@@ -319,10 +323,22 @@ class RunningGate:
         return left
 
 
+class FrameLoop(Protocol[R_co]):
+    """What :func:`run_source` feeds: a gate's loop, or the dispenser."""
+
+    def process(self, frame: Frame) -> Sequence[R_co]:
+        """Decisions completed on ``frame`` (never raises)."""
+        ...
+
+    def camera_failed(self, note: str) -> R_co | None:
+        """Record a camera failure (``None``: nothing to report)."""
+        ...
+
+
 def run_source(
-    loop: GateLoop,
+    loop: FrameLoop[R],
     source: FrameSource,
-    on_outcome: Callable[[Outcome], None],
+    on_outcome: Callable[[R], None],
     stop: threading.Event | None = None,
 ) -> int:
     """Feed ``source`` to ``loop`` until it ends or ``stop`` is set; returns frames processed.

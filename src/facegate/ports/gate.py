@@ -10,6 +10,7 @@ import numpy as np
 import numpy.typing as npt
 
 from facegate.domain.gate import GateEvent, GateReport, GateSnapshot
+from facegate.domain.liveness import SensorFrame
 
 
 class GateUpstream(Protocol):
@@ -85,11 +86,14 @@ class Frame:
         image: ``(height, width, 3)`` uint8 RGB.
         index: its number in the stream, from 0.
         timestamp_s: the source's own time of the frame (seconds from the start).
+        sensor: a second sensor's frames paired with it by time (near-infrared, depth;
+            see :class:`facegate.gate.paired_source.PairedSource`), none without one.
     """
 
     image: npt.NDArray[np.uint8] = field(repr=False)
     index: int
     timestamp_s: float
+    sensor: tuple[SensorFrame, ...] = ()
 
 
 class FrameSource(Protocol):

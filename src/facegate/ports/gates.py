@@ -90,3 +90,7 @@ class SiteReads(Protocol):
     def passes(self) -> list[VisitorPass]:
         """Every visitor pass."""
         ...
+
+    def person_names(self, person_ids: Iterable[str]) -> dict[str, str]:
+        """The names of these people by id (ids of nobody are left out)."""
+        ...

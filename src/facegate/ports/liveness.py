@@ -39,8 +39,8 @@ class SensorCue(Protocol):
     """A liveness cue on a second sensor's frames (near-infrared or depth): the hook.
 
     A camera with such a sensor gives its frames with the colour frames; a skin-reflectance
-    (NIR) or face-relief (depth) cue implementing this joins the fused decision. None
-    ships yet.
+    (NIR) or face-relief (depth) cue implementing this joins the fused decision
+    (:class:`facegate.vision.liveness.nir.NirCue` ships).
     """
 
     @property

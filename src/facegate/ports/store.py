@@ -19,6 +19,7 @@ from facegate.domain.disclosure import Disclosure
 from facegate.domain.events import Event, EventQuery
 from facegate.domain.matching import FloatArray
 from facegate.domain.people import ConsentRecord, Person, Role
+from facegate.domain.reasons import Reason
 from facegate.domain.site import Building, Door, Lift, Site, Unit
 from facegate.domain.snapshots import SealedSnapshot
 from facegate.ports.accounts import AccountRepository
@@ -230,6 +231,10 @@ class EventRepository(Protocol):
         """Events matching ``query``, newest first, at most ``query.limit``."""
         ...
 
+    def counts_since(self, moment: datetime) -> list[tuple[str, Reason, int]]:
+        """``(door id, reason, how many)`` of the events at or after ``moment``."""
+        ...
+
     def received(self, key: str) -> bool:
         """Whether a gate already delivered the event with idempotency ``key``."""
         ...
@@ -276,6 +281,10 @@ class AuditRepository(Protocol):
 
     def all(self) -> list[AuditRecord]:
         """Every record in sequence order."""
+        ...
+
+    def newest(self, before_seq: int | None, limit: int) -> list[AuditRecord]:
+        """At most ``limit`` records below ``before_seq`` (all when ``None``), newest first."""
         ...
 
     def first_after(self, moment: datetime) -> AuditRecord | None:

@@ -44,6 +44,21 @@ def read_audit(context: ServiceContext, after_seq: int = 0, limit: int = 200) ->
     return records
 
 
+def read_audit_newest(
+    context: ServiceContext, before_seq: int | None = None, limit: int = 200
+) -> list[AuditRecord]:
+    """At most ``limit`` audit records below ``before_seq``, newest first (read is audited).
+
+    The console's order: the latest actions on top, ``before_seq`` of the last one shown
+    pages back.
+    """
+    with context.store.unit_of_work() as uow:
+        records = uow.audit.newest(before_seq, limit)
+        audit(uow, context, "audit.read", None, {"count": len(records)})
+        uow.commit()
+    return records
+
+
 def passes_of(context: ServiceContext, host_id: str) -> list[VisitorPass]:
     """The visitor passes ``host_id`` issued.
 

@@ -30,6 +30,7 @@ class GateHealth:
         kind: edge gate or kiosk.
         last_seen: when the server last heard from it (UTC); ``None`` never since start.
         report: what it said then.
+        label: the gate's note for people.
     """
 
     gate_id: str
@@ -37,6 +38,7 @@ class GateHealth:
     kind: GateKind
     last_seen: datetime | None
     report: GateReport
+    label: str = ""
 
 
 class GateBoard:
@@ -95,7 +97,7 @@ def gate_health(context: ServiceContext, board: GateBoard = BOARD) -> list[GateH
 def _health(gate: Gate, board: GateBoard) -> GateHealth:
     latest = board.latest(gate.id)
     seen, report = (None, GateReport()) if latest is None else latest
-    return GateHealth(gate.id, gate.target_id, gate.kind, seen, report)
+    return GateHealth(gate.id, gate.target_id, gate.kind, seen, report, gate.label)
 
 
 def silent_gates(

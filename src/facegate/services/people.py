@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from contextlib import suppress
 from dataclasses import replace
 
-from facegate.domain.errors import NotFoundError, SiteNotInitializedError
+from facegate.domain.errors import SiteNotInitializedError
 from facegate.domain.people import Person, Role, check_name
 from facegate.services.context import ServiceContext, audit, new_id
 
@@ -97,9 +96,5 @@ def names_of(context: ServiceContext, person_ids: Iterable[str]) -> dict[str, st
     Pages show names; an erased person has none. Not audited: a name beside a record
     the page shows anyway.
     """
-    names: dict[str, str] = {}
     with context.store.unit_of_work() as uow:
-        for person_id in set(person_ids):
-            with suppress(NotFoundError):
-                names[person_id] = uow.people.get(person_id).name
-    return names
+        return uow.reads.person_names(person_ids)  # batched: a fixed number of queries

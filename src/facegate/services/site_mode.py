@@ -10,12 +10,15 @@ version in the same transaction, and the mode is part of every snapshot's versio
 gates polling every ``sync_interval_s`` (1 s) learn it with their next poll, and an end
 time (``until``) passing changes the version by itself.
 
-Public functions: :func:`mode_in_force` (inside a unit of work, for snapshots),
-:func:`show_mode`, :func:`set_mode`.
+Public functions: :func:`mode_in_force` (inside a unit of work, for snapshots; the
+requests are kept per store and site data version, so a gate's unchanged poll stays one
+read), :func:`show_mode`, :func:`set_mode`.
 """
 
 from __future__ import annotations
 
+import threading
+import weakref
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -73,9 +76,42 @@ def _state(uow: UnitOfWork, now: datetime) -> ModeState:
     return ModeState(mode, deciding, tuple(r for r in every if r.running(now)))
 
 
-def mode_in_force(uow: UnitOfWork, now: datetime) -> SiteMode:
-    """The mode in force at ``now``, read in ``uow`` (one small query)."""
-    return effective_mode(uow.site_modes.all(), now)[0]
+class _RequestMemo:
+    """The mode requests per store, as of a site data version (a change bumps it)."""
+
+    def __init__(self) -> None:
+        self._held: weakref.WeakKeyDictionary[object, tuple[int, list[ModeRequest]]]
+        self._held = weakref.WeakKeyDictionary()
+        self._lock = threading.Lock()
+
+    def requests(self, store: object, uow: UnitOfWork, data_version: int) -> list[ModeRequest]:
+        try:
+            with self._lock:
+                held = self._held.get(store)
+            if held is not None and held[0] == data_version:
+                return held[1]
+            fresh = uow.site_modes.all()
+            with self._lock:
+                self._held[store] = (data_version, fresh)
+        except TypeError:  # a store that cannot be weakly referenced: read each time
+            return uow.site_modes.all()
+        return fresh
+
+
+_MEMO = _RequestMemo()
+
+
+def mode_in_force(
+    uow: UnitOfWork, now: datetime, store: object | None = None, data_version: int | None = None
+) -> SiteMode:
+    """The mode in force at ``now``, read in ``uow``.
+
+    With ``store`` and the ``data_version`` ``uow`` read, the requests are read only when
+    that version moved (every mode change bumps it); an end time is still judged at ``now``.
+    """
+    if store is None or data_version is None:
+        return effective_mode(uow.site_modes.all(), now)[0]
+    return effective_mode(_MEMO.requests(store, uow, data_version), now)[0]
 
 
 def show_mode(context: ServiceContext) -> ModeState:

@@ -177,9 +177,19 @@ class SnapshotRequest:
         )
         return f"{data_version}.{hashlib.sha256(spelled.encode()).hexdigest()[:12]}"
 
-    def resolved_mode(self, uow: UnitOfWork, now: datetime) -> SiteMode:
-        """The mode the snapshot holds: the one given, else the site's in force at ``now``."""
-        return self.mode if self.mode is not None else mode_in_force(uow, now)
+    def resolved_mode(
+        self, uow: UnitOfWork, now: datetime, store: object = None, data_version: int = -1
+    ) -> SiteMode:
+        """The mode the snapshot holds: the one given, else the site's in force at ``now``.
+
+        ``store`` and ``data_version`` (as ``uow`` read it) let the site's mode requests
+        be kept between polls (see :func:`facegate.services.site_mode.mode_in_force`).
+        """
+        if self.mode is not None:
+            return self.mode
+        if store is None or data_version < 0:
+            return mode_in_force(uow, now)
+        return mode_in_force(uow, now, store, data_version)
 
 
 def snapshot_version(context: ServiceContext, request: SnapshotRequest) -> str:
@@ -192,8 +202,9 @@ def snapshot_version(context: ServiceContext, request: SnapshotRequest) -> str:
         DatabaseUnavailableError: the database cannot be reached.
     """
     with context.store.unit_of_work() as uow:
-        mode = request.resolved_mode(uow, context.clock.now())
-        return request.version(uow.reads.data_version(), mode)
+        data_version = uow.reads.data_version()
+        mode = request.resolved_mode(uow, context.clock.now(), context.store, data_version)
+        return request.version(data_version, mode)
 
 
 def build_snapshot(

@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -217,6 +217,15 @@ class SqlEventRepository:
         statement = select(EventRow).where(*conditions).order_by(EventRow.occurred_at.desc())
         return [_event(r) for r in self._session.scalars(statement.limit(query.limit))]
 
+    def counts_since(self, moment: datetime) -> list[tuple[str, Reason, int]]:
+        """``(door id, reason, how many)`` of the events at or after ``moment`` (one query)."""
+        statement = (
+            select(EventRow.door_id, EventRow.reason, func.count())
+            .where(EventRow.occurred_at >= moment)
+            .group_by(EventRow.door_id, EventRow.reason)
+        )
+        return [(r[0], Reason(r[1]), int(r[2])) for r in self._session.execute(statement)]
+
     def anonymise(self, person_id: str) -> int:
         """Remove ``person_id`` from their events; returns how many."""
         statement = update(EventRow).where(EventRow.person_id == person_id).values(person_id=None)
@@ -331,6 +340,13 @@ class SqlAuditRepository:
     def all(self) -> list[AuditRecord]:
         """Every record in sequence order."""
         return [_audit(r) for r in self._session.scalars(select(AuditRow).order_by(AuditRow.seq))]
+
+    def newest(self, before_seq: int | None, limit: int) -> list[AuditRecord]:
+        """At most ``limit`` records below ``before_seq`` (all when ``None``), newest first."""
+        query = select(AuditRow).order_by(AuditRow.seq.desc()).limit(limit)
+        if before_seq is not None:
+            query = query.where(AuditRow.seq < before_seq)
+        return [_audit(r) for r in self._session.scalars(query)]
 
     def first_after(self, moment: datetime) -> AuditRecord | None:
         """The oldest record that occurred at or after ``moment``."""

@@ -111,6 +111,14 @@ class SqlSiteReads:
         """Every visitor pass."""
         return [_pass(r) for r in self._session.scalars(select(PassRow).order_by(PassRow.id))]
 
+    def person_names(self, person_ids: Iterable[str]) -> dict[str, str]:
+        """The names of these people by id (ids of nobody are left out)."""
+        found: dict[str, str] = {}
+        for chunk in _chunks(sorted(set(person_ids))):
+            query = select(PersonRow.id, PersonRow.name).where(PersonRow.id.in_(chunk))
+            found.update((r[0], r[1]) for r in self._session.execute(query))
+        return found
+
 
 def _gate(row: GateRow) -> Gate:
     return Gate(row.id, row.target_id, GateKind(row.kind), row.created_at, row.label)

@@ -47,7 +47,7 @@ def home_of(role: AccountRole) -> str:
         return "/portal"
     if role is AccountRole.AUDITOR:
         return "/console/audit"
-    return "/console/people"
+    return "/console"
 
 
 @router.get("/")

@@ -31,6 +31,8 @@ StaffPost = Annotated[Principal, Depends(poster(STAFF))]
 AdminPost = Annotated[Principal, Depends(poster(ADMINS))]
 CONSENT_TEXT_VERSION = "face-access-v1"
 """The version of the consent text the console and portal show."""
+DONE = frozenset({"added", "consent", "withdrawn", "card", "login"})
+"""What a person-page form reports done (``?done=...``; message ``done.<code>``)."""
 MAX_CSV_BYTES = 2 * 1024 * 1024
 """Largest CSV import in bytes (2 MiB holds tens of thousands of rows)."""
 
@@ -71,7 +73,7 @@ def add_person(
 ) -> Response:
     """Add a person and open their page (the consent step comes next)."""
     person = people.add_person(context_of(request, principal), name, role, minor=minor)
-    return redirect(f"/console/people/{person.id}")
+    return redirect(f"/console/people/{person.id}?done=added")
 
 
 @router.post("/import")
@@ -93,8 +95,16 @@ async def import_csv(
 
 
 @router.get("/{person_id}", response_class=HTMLResponse)
-def person_page(request: Request, principal: Reader, person_id: str) -> Response:
-    """One person: consent first, then enrollment by photo upload, cards and passes."""
+def person_page(
+    request: Request,
+    principal: Reader,
+    person_id: str,
+    done: Annotated[str, Query(max_length=32)] = "",
+) -> Response:
+    """One person: consent first, then enrollment by photo upload, cards and passes.
+
+    ``done`` names what the last form did (one of :data:`DONE`), confirmed on the page.
+    """
     detail = overview.person_detail(context_of(request, principal), person_id)
     return render(
         request,
@@ -103,6 +113,7 @@ def person_page(request: Request, principal: Reader, person_id: str) -> Response
         person=detail.summary.person,
         text_version=CONSENT_TEXT_VERSION,
         methods=[m.value for m in ConsentMethod],
+        done=done if done in DONE else "",
     )
 
 
@@ -123,14 +134,14 @@ def record_consent(
         method,
         guardian or None,
     )
-    return redirect(f"/console/people/{person_id}")
+    return redirect(f"/console/people/{person_id}?done=consent")
 
 
 @router.post("/{person_id}/consent/withdraw")
 def withdraw(request: Request, principal: StaffPost, person_id: str) -> Response:
     """Withdraw the face-access consent; the face data is destroyed at once."""
     withdraw_consent(context_of(request, principal), person_id, ConsentPurpose.FACE_ACCESS)
-    return redirect(f"/console/people/{person_id}")
+    return redirect(f"/console/people/{person_id}?done=withdrawn")
 
 
 @router.post("/{person_id}/cards")
@@ -142,7 +153,7 @@ def add_card(
 ) -> Response:
     """Give the person a card."""
     credentials.add_card(context_of(request, principal), person_id, number)
-    return redirect(f"/console/people/{person_id}")
+    return redirect(f"/console/people/{person_id}?done=card")
 
 
 @router.post("/{person_id}/account")
@@ -165,7 +176,7 @@ def create_login(
     accounts.create_user(context, hasher, username, chosen, AccountRole.RESIDENT, person_id)
     if invited:
         return _link_page(request, accounts.reset_token_for_person(context, person_id))
-    return redirect(f"/console/people/{person_id}")
+    return redirect(f"/console/people/{person_id}?done=login")
 
 
 @router.post("/{person_id}/reset-link", response_class=HTMLResponse)

@@ -20,13 +20,18 @@ from facegate.http.deps import server_deps
 from facegate.http.security import Principal
 from facegate.services import accounts, activity, credentials, overview, places, retention
 from facegate.services.context import ServiceContext
-from facegate.services.paging import MAX_PAGE
+from facegate.services.names import names_for
+from facegate.services.paging import MAX_PAGE, MAX_QUERY
+from facegate.web.i18n import translator
+from facegate.web.labels import audit_lines, ids_in
+from facegate.web.picker import pick
 from facegate.web.render import (
     ADMINS,
     AUDITORS,
     READERS,
     STAFF,
     context_of,
+    language,
     poster,
     redirect,
     render,
@@ -36,6 +41,10 @@ from facegate.web.render import (
 router = APIRouter(prefix="/console", include_in_schema=False)
 EVENTS_SHOWN = 100
 """Most recent events the events page shows at once (the filters narrow them)."""
+DONE = frozenset({"door", "building", "lift", "revoked", "alert"})
+"""What a site-page form reports done (``?done=...``; message ``done.<code>``)."""
+AUDIT_SHOWN = 200
+"""Audit records the audit page shows at once (newest first)."""
 
 Reader = Annotated[Principal, Depends(viewer(READERS))]
 AuditReader = Annotated[Principal, Depends(viewer(AUDITORS))]
@@ -44,8 +53,10 @@ AdminPost = Annotated[Principal, Depends(poster(ADMINS))]
 
 
 @router.get("/doors", response_class=HTMLResponse)
-def doors(request: Request, principal: Reader) -> Response:
-    """Doors, lifts and (for administrators) device keys."""
+def doors(
+    request: Request, principal: Reader, done: Annotated[str, Query(max_length=32)] = ""
+) -> Response:
+    """Doors, lifts and (for administrators) device keys; ``done`` confirms a form."""
     context = context_of(request, principal)
     is_admin = principal.user is not None and principal.user.role in ADMINS
     return render(
@@ -61,6 +72,7 @@ def doors(request: Request, principal: Reader) -> Response:
         kinds=[k.value for k in DoorKind],
         modes=[m.value for m in CredentialMode],
         credential_kinds=[k.value for k in CredentialKind],
+        done=done if done in DONE else "",
     )
 
 
@@ -82,7 +94,18 @@ def add_door(
 ) -> Response:
     """Add a door."""
     places.add_door(context_of(request, principal), name, kind, mode, accepted or [])
-    return redirect("/console/doors")
+    return redirect("/console/doors?done=door")
+
+
+@router.post("/buildings")
+def add_building(
+    request: Request,
+    principal: StaffPost,
+    name: Annotated[str, Form(min_length=1, max_length=200)],
+) -> Response:
+    """Add a building (its lifts and doors come next)."""
+    places.add_building(context_of(request, principal), name)
+    return redirect("/console/doors?done=building")
 
 
 MAX_FLOORS = 500
@@ -118,7 +141,7 @@ def add_lift(
 ) -> Response:
     """Add a lift to a building, serving a comma-separated list of floors."""
     places.add_lift(context_of(request, principal), building_id, name, _floors(floors))
-    return redirect("/console/doors")
+    return redirect("/console/doors?done=lift")
 
 
 @router.post("/doors/{door_id}/keys", response_class=HTMLResponse)
@@ -141,7 +164,7 @@ def issue_key(
 def revoke_key(request: Request, principal: AdminPost, key_id: str) -> Response:
     """Revoke a device key at once."""
     accounts.revoke_device_key(context_of(request, principal), key_id)
-    return redirect("/console/doors")
+    return redirect("/console/doors?done=revoked")
 
 
 @router.get("/rules", response_class=HTMLResponse)
@@ -150,21 +173,28 @@ def rules(
     principal: Reader,
     added: Annotated[str, Query(max_length=64)] = "",
     page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
+    who: Annotated[str, Query(max_length=MAX_QUERY)] = "",
 ) -> Response:
-    """A page of the access rules in force (the read is audited) and a form for new ones."""
+    """A page of the access rules in force (the read is audited) and a form for new ones.
+
+    ``who`` searches people by name for the form's person picker.
+    """
     context = context_of(request, principal)
     doors = places.list_doors(context)
     found = places.list_rules(context, page)
+    names = names_for(context, (r.person_id for r in found.items))
     return render(
         request,
         "rules.html",
         rules=found.items,
         listing=found,
         q="",
-        door_names={d.id: d.name for d in doors},
+        door_names=names.places,
+        names=names,
         doors=doors,
         roles=[r.value for r in Role],
         added=added,
+        picker=pick(context, who),
     )
 
 
@@ -198,10 +228,22 @@ def add_rule(
 
 
 @router.get("/alerts", response_class=HTMLResponse)
-def alerts(request: Request, principal: Reader) -> Response:
-    """The alert list with each entry's reason, legal basis and expiry."""
+def alerts(
+    request: Request,
+    principal: Reader,
+    who: Annotated[str, Query(max_length=MAX_QUERY)] = "",
+    done: Annotated[str, Query(max_length=32)] = "",
+) -> Response:
+    """The alert list with each entry's reason, legal basis and expiry.
+
+    ``who`` searches people by name for the form's person picker.
+    """
     context = context_of(request, principal)
-    return render(request, "alerts.html", alerts=activity.list_alerts(context))
+    found = activity.list_alerts(context)
+    names = names_for(context, (a.person_id for a in found))
+    picker = pick(context, who)
+    shown = done if done in DONE else ""
+    return render(request, "alerts.html", alerts=found, names=names, picker=picker, done=shown)
 
 
 @router.post("/alerts")
@@ -216,7 +258,7 @@ def add_alert(
     """Put a person on the alert list for ``days`` (reason and legal basis required)."""
     context = context_of(request, principal)
     credentials.add_alert(context, person_id, reason, legal_basis, timedelta(days=days))
-    return redirect("/console/alerts")
+    return redirect("/console/alerts?done=alert")
 
 
 def _day(text: str, end: bool = False) -> datetime | None:
@@ -239,8 +281,16 @@ def events(
     reason: Reason | None = None,
     since: str = "",
     until: str = "",
+    who: Annotated[str, Query(max_length=MAX_QUERY)] = "",
 ) -> Response:
-    """Access decisions with filters (door, person, outcome, reason, dates)."""
+    """Access decisions with filters (door, person, outcome, reason, dates).
+
+    ``who`` finds people by name: one match filters by them, several fill a select.
+    """
+    context = context_of(request, principal)
+    picker = pick(context, who)
+    if not person_id and picker.total == 1:
+        person_id = picker.matches[0].id
     query = EventQuery(
         door_id=door_id or None,
         person_id=person_id or None,
@@ -250,7 +300,6 @@ def events(
         until=_day(until, end=True),
         limit=EVENTS_SHOWN,
     )
-    context = context_of(request, principal)
     found = activity.search_events(context, query)
     filters = {"door_id": door_id, "person_id": person_id, "outcome": outcome, "since": since}
     filters |= {"until": until, "reason": reason.value if reason else ""}
@@ -261,14 +310,25 @@ def events(
         doors=places.list_doors(context),
         reasons=[r.value for r in Reason],
         filters=filters,
+        names=names_for(context, [person_id, *(e.person_id for e in found)]),
+        picker=picker,
+        picker_chosen=person_id,
     )
 
 
 @router.get("/audit", response_class=HTMLResponse)
-def audit(request: Request, principal: AuditReader, after_seq: int = 0) -> Response:
-    """The audit log (administrators and auditors only; the read is itself audited)."""
-    records = activity.read_audit(context_of(request, principal), max(after_seq, 0), 200)
-    return render(request, "audit.html", records=records)
+def audit(
+    request: Request, principal: AuditReader, before_seq: Annotated[int | None, Query(ge=1)] = None
+) -> Response:
+    """The audit log, newest first (administrators and auditors; the read is audited).
+
+    ``before_seq`` pages back: the records below it.
+    """
+    context = context_of(request, principal)
+    records = activity.read_audit_newest(context, before_seq, AUDIT_SHOWN)
+    names = names_for(context, ids_in(records))
+    lines = audit_lines(records, names, translator(language(request)))
+    return render(request, "audit.html", records=records, lines=lines)
 
 
 @router.get("/retention", response_class=HTMLResponse)

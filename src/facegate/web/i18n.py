@@ -9,8 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from facegate.web.messages_en import EN
-from facegate.web.messages_zh import ZH
+from facegate.web.messages_console import CONSOLE_EN, CONSOLE_ZH
+from facegate.web.messages_en import EN as _EN
+from facegate.web.messages_zh import ZH as _ZH
+
+EN = _EN | CONSOLE_EN
+"""English messages (the reference catalogue)."""
+ZH = _ZH | CONSOLE_ZH
+"""Simplified Chinese messages."""
 
 LANG_COOKIE = "facegate_lang"
 """Cookie holding the chosen interface language (``en`` or ``zh``)."""

@@ -11,7 +11,10 @@ from fastapi.staticfiles import StaticFiles
 from facegate.domain.errors import FacegateError
 from facegate.web import (
     auth,
+    console_disclosures,
     console_floors,
+    console_gates,
+    console_home,
     console_mode,
     console_people,
     console_site,
@@ -31,7 +34,19 @@ def install(app: FastAPI) -> None:
     """
     static = Path(str(files("facegate.web") / "static"))
     app.mount("/static", StaticFiles(directory=static), name="static")
-    pages = (auth, console_people, console_site, console_mode, console_floors, console_work)
-    for module in (*pages, portal, public, reset):
+    for module in (
+        auth,
+        console_home,
+        console_gates,
+        console_people,
+        console_site,
+        console_mode,
+        console_floors,
+        console_work,
+        console_disclosures,
+        portal,
+        public,
+        reset,
+    ):
         app.include_router(module.router)
     app.add_exception_handler(FacegateError, answer_error)

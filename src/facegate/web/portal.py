@@ -16,6 +16,7 @@ from facegate.http.deps import server_deps
 from facegate.http.security import Principal
 from facegate.services import accounts, activity, credentials, overview, rights, subject_requests
 from facegate.services.consent import grant_consent, withdraw_consent
+from facegate.services.names import names_for
 from facegate.web.console_people import CONSENT_TEXT_VERSION, pass_page
 from facegate.web.render import RESIDENTS, context_of, poster, redirect, render, viewer
 
@@ -43,6 +44,7 @@ def portal(request: Request, principal: ResidentView, done: str = "") -> Respons
         detail=detail,
         person=detail.summary.person,
         history=history,
+        door_names=names_for(context).places,
         text_version=CONSENT_TEXT_VERSION,
         done=done,
         requests=subject_requests.requests_of(context, person_id),

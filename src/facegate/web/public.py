@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from importlib.resources import files
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
@@ -26,6 +27,18 @@ def privacy_notice(request: Request) -> Response:
         site_name=site.name if site else "",
         periods=asdict(deps.settings.retention),
     )
+
+
+FAVICON = "favicon.svg"
+"""The site icon in ``/static`` (a door, SVG)."""
+
+
+@router.get("/favicon.ico")
+def favicon() -> Response:
+    """The site icon where browsers look for it unasked (an SVG: no 404 on every page)."""
+    icon = (files("facegate.web") / "static" / FAVICON).read_bytes()
+    headers = {"Cache-Control": "public, max-age=86400"}
+    return Response(icon, media_type="image/svg+xml", headers=headers)
 
 
 @router.get("/kiosk/{door_id}", response_class=HTMLResponse)

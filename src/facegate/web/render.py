@@ -18,6 +18,7 @@ from facegate.http.security import CSRF_FIELD, SESSION_COOKIE, Principal, csrf_m
 from facegate.services import accounts
 from facegate.services.context import ServiceContext
 from facegate.web.i18n import LANG_COOKIE, negotiate, translator
+from facegate.web.labels import enum_label
 
 STAFF = frozenset({AccountRole.ADMIN, AccountRole.OPERATOR})
 READERS = STAFF | {AccountRole.AUDITOR}
@@ -72,11 +73,13 @@ def render(request: Request, name: str, status_code: int = 200, **values: Any) -
     here = str(values.pop("path", request.url.path))
     principal = page_principal(request)
     session = principal.session if principal else None
+    t = translator(lang)
     html = (
         environment()
         .get_template(name)
         .render(
-            t=translator(lang),
+            t=t,
+            e=enum_label(t),
             lang=lang,
             user=principal.user if principal else None,
             csrf=session.csrf_token if session else "",

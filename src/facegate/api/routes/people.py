@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
+from facegate.api.routes.layout import TOTAL_HEADER
 from facegate.api.schemas import ConsentCreate, ConsentPublic, PersonPublic, WithdrawalPublic
 from facegate.domain.people import ConsentPurpose, Role
 from facegate.http.deps import Admin, Deps, Reader, Staff, context_for
-from facegate.services import people, rights
+from facegate.services import overview, people, rights
 from facegate.services.consent import grant_consent, withdraw_consent
+from facegate.services.paging import MAX_PAGE, MAX_QUERY
 
 router = APIRouter(prefix="/people", tags=["people"])
 
@@ -33,9 +35,24 @@ class ErasurePublic(BaseModel):
 
 
 @router.get("")
-def list_people(deps: Deps, principal: Reader) -> list[PersonPublic]:
-    """Every person (the read is audited)."""
-    return [PersonPublic.of(p) for p in people.list_people(context_for(deps, principal))]
+def list_people(
+    deps: Deps,
+    principal: Reader,
+    response: Response,
+    q: Annotated[str, Query(max_length=MAX_QUERY)] = "",
+    page: Annotated[int | None, Query(ge=1, le=MAX_PAGE)] = None,
+) -> list[PersonPublic]:
+    """Every person, or with ``q`` or ``page`` one page of those whose name holds ``q``.
+
+    A page holds :data:`~facegate.services.paging.PAGE_SIZE` people by name; the whole
+    count is in ``X-Total-Count``. The read is audited (never the search text).
+    """
+    context = context_for(deps, principal)
+    if not q and page is None:
+        return [PersonPublic.of(p) for p in people.list_people(context)]
+    found = overview.people_overview(context, page or 1, q.strip())
+    response.headers[TOTAL_HEADER] = str(found.total)
+    return [PersonPublic.of(s.person) for s in found.items]
 
 
 @router.post("", status_code=201)

@@ -1,11 +1,15 @@
 """The fused liveness check: the texture and motion cues behind the ``LivenessCheck`` port.
 
-Which cues run is configured, not guessed: a check built with a texture model runs the
-texture cue on the window's first frame; one built with motion settings runs the
-multi-frame cue on the whole window (and fails closed on a window too short for it).
+Which cues run is configured, not guessed: a check built with frame-cue weights runs the
+single-frame screen-and-print cue on the window's newest frame; one built with a texture
+model runs the texture cue on the window's first frame; one built with motion settings
+runs the multi-frame cue on the whole window (and fails closed on a window too short for
+it).
 The cues are fused by the AND rule of :mod:`facegate.domain.liveness`. Second-sensor
 frames (near-infrared, depth) go to :class:`facegate.ports.SensorCue`s given at
-construction; none ships yet.
+construction (:class:`facegate.vision.liveness.nir.NirCue`); they read the frames
+given to :meth:`FusedLivenessCheck.check`, or else those paired with the window's newest
+colour frame.
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ from facegate.domain.liveness import (
 from facegate.ports import LivenessCheck, SensorCue
 from facegate.vision.liveness.face_mesh import FaceMeshModel
 from facegate.vision.liveness.features import face_crop, scene_features, texture_features
+from facegate.vision.liveness.frame_cue import CUE_NAME as FRAME_CUE
+from facegate.vision.liveness.frame_cue import FrameCueWeights, frame_cue
 from facegate.vision.liveness.motion import MotionSettings, motion_cue
 from facegate.vision.liveness.texture_model import TextureModel
 
@@ -55,6 +61,8 @@ class FusedLivenessCheck:
             that cue measures parallax and eye change only).
         sensor_cues: cues of a second sensor (the NIR/depth hook), run when frames of
             their kind are given.
+        frame: weights of the single-frame screen-and-print cue, or ``None`` to run
+            without it.
     """
 
     def __init__(
@@ -63,7 +71,9 @@ class FusedLivenessCheck:
         motion: MotionSettings | None = None,
         sensor_cues: Sequence[SensorCue] = (),
         mesh: FaceMeshModel | None = None,
+        frame: FrameCueWeights | None = None,
     ) -> None:
+        self._frame = frame
         self._texture = texture
         self._motion = motion
         self._mesh = mesh
@@ -72,7 +82,8 @@ class FusedLivenessCheck:
     @property
     def cue_names(self) -> tuple[str, ...]:
         """The cues this check runs, in order."""
-        names = [TEXTURE_CUE] if self._texture is not None else []
+        names = [FRAME_CUE] if self._frame is not None else []
+        names += [TEXTURE_CUE] if self._texture is not None else []
         names += ["motion"] if self._motion is not None else []
         return (*names, *(cue.name for cue in self._sensor_cues))
 
@@ -102,12 +113,15 @@ class FusedLivenessCheck:
         self, frames: Sequence[FaceFrame], second_sensor: Sequence[SensorFrame]
     ) -> list[CueResult]:
         cues = []
+        if self._frame is not None:
+            cues.append(frame_cue(frames[-1], self._frame))
         if self._texture is not None:
             cues.append(texture_cue(frames[0], self._texture))
         if self._motion is not None:
             cues.append(motion_cue(frames, self._motion, self._mesh))
+        paired = tuple(second_sensor) or frames[-1].sensor
         for cue in self._sensor_cues:
-            mine = [f for f in second_sensor if f.kind == cue.kind]
+            mine = [f for f in paired if f.kind == cue.kind]
             if not mine:
                 cues.append(CueResult(cue.name, 0.0, 1.0, {}, f"no {cue.kind} frame given"))
             else:

@@ -3,7 +3,8 @@
 The liveness commands take raw camera frames (NUAA's are 640x480 webcam frames): each
 image's primary face is found with the engine's detector and cut into the 64x64 crop of
 :func:`facegate.vision.liveness.features.face_crop`, with the frame's
-:func:`facegate.vision.liveness.features.scene_features` beside it. Images that cannot
+:func:`facegate.vision.liveness.features.scene_features` and
+:func:`facegate.vision.liveness.frame_measures.measure_frame` beside it. Images that cannot
 be read or hold no face are listed as *skipped*, never fatal. A *subject* is the first
 folder below the root (``live/0001/x.jpg`` -> ``0001``), so cross-validation can keep
 people apart.
@@ -23,6 +24,7 @@ from facegate.ports import Progress
 from facegate.vision.engine import FaceEngine
 from facegate.vision.images import ImageLimits, load_image
 from facegate.vision.liveness.features import SCENE_SIZE, face_crop, scene_features
+from facegate.vision.liveness.frame_measures import MEASURES, measure_frame
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".pgm", ".ppm", ".webp", ".tif"})
 """File name endings (lower case) the liveness commands read as images."""
@@ -35,6 +37,7 @@ class CropSet:
     Attributes:
         crops: ``(n, 64, 64, 3)`` uint8 RGB crops.
         scenes: ``(n, 12)`` scene features of each crop's frame.
+        measures: ``(n, 6)`` single-frame cue measures of each crop's frame.
         paths: the image each crop came from.
         subjects: each crop's subject (first folder below the root, ``""`` if none).
         skipped: ``(path, why)`` for each image without a usable face.
@@ -43,6 +46,9 @@ class CropSet:
     crops: npt.NDArray[np.uint8]
     scenes: npt.NDArray[np.float64] = field(
         default_factory=lambda: np.zeros((0, SCENE_SIZE), dtype=np.float64)
+    )
+    measures: npt.NDArray[np.float64] = field(
+        default_factory=lambda: np.zeros((0, len(MEASURES)), dtype=np.float64)
     )
     paths: list[Path] = field(default_factory=list)
     subjects: list[str] = field(default_factory=list)
@@ -94,6 +100,7 @@ def collect_crops(
         progress.start(len(chosen), f"faces in {root}")
     crops: list[npt.NDArray[np.uint8]] = []
     scenes: list[npt.NDArray[np.float64]] = []
+    measures: list[npt.NDArray[np.float64]] = []
     result = CropSet(crops=np.zeros((0, 64, 64, 3), dtype=np.uint8))
     for path in chosen:
         try:
@@ -103,8 +110,10 @@ def collect_crops(
                 result.skipped.append((path, "no face"))
             else:
                 crop, scene = face_crop(image, face.box), scene_features(image, face.box)
+                measured = measure_frame(image, face.box)
                 crops.append(crop)
                 scenes.append(scene)
+                measures.append(measured)
                 result.paths.append(path)
                 result.subjects.append(subject_of(path, root))
         except (BadInputError, ValueError) as err:
@@ -113,4 +122,5 @@ def collect_crops(
             progress.advance()
     if crops:
         result.crops, result.scenes = np.stack(crops), np.stack(scenes)
+        result.measures = np.stack(measures)
     return result

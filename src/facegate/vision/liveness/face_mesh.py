@@ -186,3 +186,23 @@ def mouth_openness(mesh: FaceMesh) -> float:
     """Inner-lip gap over mouth width (about 0.02 closed, 0.3 and more when speaking)."""
     width = max(_distance(mesh.points, *_MOUTH_CORNERS), 1e-6)
     return _distance(mesh.points, *_INNER_LIPS) / width
+
+
+# FaceMesh indices of the nose tip and the eyes' outer corners (head pose).
+_NOSE_TIP, _EYE_OUTER = 1, (33, 263)
+
+
+def head_pose(mesh: FaceMesh) -> tuple[float, float]:
+    """Yaw and pitch of the head, in eye distances (0, about 0.3 looking straight ahead).
+
+    Yaw: the nose tip's offset from the eyes' midpoint along the line from the image-left
+    eye corner to the image-right one (positive: the nose towards the image's right).
+    Pitch: its offset across that line, downwards (smaller when the person looks up).
+    """
+    left, right = mesh.points[_EYE_OUTER[0]], mesh.points[_EYE_OUTER[1]]
+    axis = right - left
+    distance = max(float(np.linalg.norm(axis)), 1e-6)
+    along = axis / distance
+    down = np.array([-along[1], along[0]])
+    offset = mesh.points[_NOSE_TIP] - (left + right) / 2.0
+    return float(offset @ along) / distance, float(offset @ down) / distance

@@ -9,6 +9,7 @@ sensor noise. A point ``p`` of the first view maps to ``H p`` with
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import cv2
@@ -41,7 +42,8 @@ class PlanarMotion:
     noise_sigma: float = 2.0
 
 
-def _rotation(tilt_x: float, tilt_y: float, roll: float) -> Matrix:
+def rotation(tilt_x: float, tilt_y: float, roll: float) -> Matrix:
+    """The rotation matrix of angles (degrees) about the x, y and z axes (Rodrigues)."""
     matrix, _ = cv2.Rodrigues(np.radians([tilt_x, tilt_y, roll]).astype(np.float64))
     return np.asarray(matrix, dtype=np.float64)
 
@@ -60,10 +62,10 @@ def plane_homography(
     focal = float(width)
     k = np.array([[focal, 0, width / 2.0], [0, focal, height / 2.0], [0, 0, 1.0]])
     distance = 1.0
-    rotation = _rotation(*np.asarray(angles_deg, dtype=np.float64))
+    turn = rotation(*np.asarray(angles_deg, dtype=np.float64))
     centre = np.array([0.0, 0.0, distance])
-    offset = (np.eye(3) - rotation) @ centre + np.asarray(shift, dtype=np.float64) * distance
-    plane = distance * rotation + np.outer(offset, [0.0, 0.0, 1.0])
+    offset = (np.eye(3) - turn) @ centre + np.asarray(shift, dtype=np.float64) * distance
+    plane = distance * turn + np.outer(offset, [0.0, 0.0, 1.0])
     homography = k @ plane @ np.linalg.inv(k)
     return np.asarray(homography / homography[2, 2], dtype=np.float64)
 
@@ -156,3 +158,192 @@ def planar_replay(
         box = _moved_box(frame.box, homography)
         sequence.append(FaceFrame(image, box, _moved_landmarks(frame.landmarks, homography)))
     return sequence
+
+
+# --- Rendered scenes: a print or a screen as a surface in front of a camera -------------
+
+MOTIONS = ("still", "translate", "rotate", "zoom", "tilt", "shake", "combined")
+"""How a hand-held print or screen moves over a presentation (see :func:`trajectory`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Camera:
+    """A pinhole camera looking along +z.
+
+    Attributes:
+        width: frame width, pixels.
+        height: frame height, pixels.
+        focal_px: focal length, pixels (the default, the width, is about 53 degrees wide).
+    """
+
+    width: int = 480
+    height: int = 360
+    focal_px: float = 480.0
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """``(width, height)`` in pixels."""
+        return self.width, self.height
+
+    def project(self, points: Matrix) -> Matrix:
+        """``(n, 3)`` camera coordinates to ``(n, 2)`` pixels."""
+        z = np.maximum(points[:, 2:3], 1e-6)
+        centre = np.array([self.width / 2.0, self.height / 2.0])
+        return np.asarray(points[:, :2] / z * self.focal_px + centre, dtype=np.float64)
+
+
+@dataclass(frozen=True, slots=True)
+class Pose:
+    """Where a surface is: rotation about its own centre and the centre's position.
+
+    Attributes:
+        angles_deg: rotation about the camera's x (tilt up/down), y (turn) and z (roll)
+            axes, degrees.
+        position: the surface centre in camera coordinates, in units of the nominal
+            distance (``z = 1`` is the nominal distance; ``z = 1 / zoom``).
+    """
+
+    angles_deg: tuple[float, float, float]
+    position: tuple[float, float, float]
+
+
+@dataclass(frozen=True, slots=True)
+class Surface:
+    """A flat or bent sheet with an image on it (a print, or a screen with its bezel).
+
+    Attributes:
+        texture: the RGB pixels on the sheet.
+        metres_per_px: size of one texture pixel, in units of the nominal distance.
+        curvature: 1 / bending radius (same units; 0 is flat). The sheet bends about its
+            vertical axis, the edges away from the camera.
+        alpha: optional ``(h, w)`` uint8 mask of where the sheet is (holes cut out: 0).
+    """
+
+    texture: RgbImage
+    metres_per_px: float
+    curvature: float = 0.0
+    alpha: npt.NDArray[np.uint8] | None = None
+
+
+def surface_points(surface: Surface, pose: Pose, uv: Matrix) -> Matrix:
+    """Camera coordinates ``(n, 3)`` of texture pixels ``uv`` ``(n, 2)`` on the posed sheet."""
+    height, width = surface.texture.shape[:2]
+    s = surface.metres_per_px
+    x = (uv[:, 0] - width / 2.0) * s
+    y = (uv[:, 1] - height / 2.0) * s
+    z = np.zeros_like(x)
+    if surface.curvature > 0:
+        radius = 1.0 / surface.curvature
+        x, z = radius * np.sin(x / radius), radius * (1.0 - np.cos(x / radius))
+    local = np.stack([x, y, z], axis=1)
+    turn = rotation(*pose.angles_deg)
+    return np.asarray(local @ turn.T + np.asarray(pose.position), dtype=np.float64)
+
+
+def surface_pixels(surface: Surface, pose: Pose, camera: Camera, uv: Matrix) -> Matrix:
+    """Frame pixels ``(n, 2)`` of texture pixels ``uv`` ``(n, 2)``."""
+    return camera.project(surface_points(surface, pose, uv))
+
+
+def render_surface(
+    frame: RgbImage, surface: Surface, pose: Pose, camera: Camera, strips: int = 1
+) -> None:
+    """Draw ``surface`` at ``pose`` into ``frame`` (in place).
+
+    A bent sheet is drawn as ``strips`` vertical flat strips, each by its own homography;
+    resampling is bilinear without a low-pass filter, as a camera's sensor samples a
+    finer pattern (so a screen's pixel grid can alias into moire).
+    """
+    height, width = surface.texture.shape[:2]
+    alpha = surface.alpha if surface.alpha is not None else np.full((height, width), 255, np.uint8)
+    edges = np.linspace(0.0, float(width), max(strips, 1) + 1)
+    for left, right in itertools.pairwise(edges):
+        corners = np.array([[left, 0], [right, 0], [right, height], [left, height]], np.float64)
+        moved = surface_pixels(surface, pose, camera, corners)
+        homography = cv2.getPerspectiveTransform(
+            corners.astype(np.float32), moved.astype(np.float32)
+        )
+        strip = np.zeros_like(alpha)
+        strip[:, int(np.floor(left)) : int(np.ceil(right))] = alpha[
+            :, int(np.floor(left)) : int(np.ceil(right))
+        ]
+        warped = cv2.warpPerspective(surface.texture, homography, camera.size)
+        cover = cv2.warpPerspective(strip, homography, camera.size).astype(np.float64) / 255.0
+        blend = frame.astype(np.float64) * (1.0 - cover[..., None]) + warped * cover[..., None]
+        frame[:] = np.clip(np.rint(blend), 0, 255).astype(np.uint8)
+
+
+def _eased_path(rng: np.random.Generator, steps: int, limit: float, moves: int) -> Matrix:
+    """A smooth path of ``steps`` values through ``moves + 1`` random stops in ``±limit``."""
+    stops = rng.uniform(-limit, limit, moves + 1)
+    t = np.linspace(0.0, 1.0, steps) * moves
+    leg = np.minimum(t.astype(int), moves - 1)
+    ease = 0.5 - 0.5 * np.cos(np.pi * (t - leg))
+    return np.asarray(stops[leg] + (stops[leg + 1] - stops[leg]) * ease, dtype=np.float64)
+
+
+def _tremor(rng: np.random.Generator, times_s: Matrix, amplitude: float) -> Matrix:
+    """Hand tremor: three sines of 4-10 Hz with random phases, peak about ``amplitude``."""
+    total = np.zeros_like(times_s)
+    for _ in range(3):
+        hz, phase = rng.uniform(4.0, 10.0), rng.uniform(0.0, 2 * np.pi)
+        total += np.sin(2 * np.pi * hz * times_s + phase) * rng.uniform(0.2, 0.45) * amplitude
+    return total
+
+
+def trajectory(
+    motion: str, frames: int, fps: float, rng: np.random.Generator, base: Pose
+) -> list[Pose]:
+    """Poses of a hand-held sheet over ``frames`` frames at ``fps`` (one motion type).
+
+    Motion types (:data:`MOTIONS`): ``still`` (held still: a tremor of 0.2 degrees),
+    ``translate`` (sideways and up-down by up to 0.15 of the distance), ``rotate`` (roll
+    up to 30 degrees), ``zoom`` (apparent size 0.7-1.4x), ``tilt`` (perspective tilt and
+    turn up to 30 degrees), ``shake`` (hand shake: a 4-10 Hz tremor of up to 3 degrees
+    and 1.5 % of the distance on a slow drift), ``combined`` (all at once). Each moving
+    type makes 1-4 eased moves over the presentation; every type but ``still`` adds
+    a light tremor. Several types joined by ``+`` (``rotate+zoom``) move at once.
+
+    Raises:
+        ValueError: an unknown motion type.
+    """
+    kinds = set(motion.split("+"))
+    if not kinds <= set(MOTIONS):
+        raise ValueError(f"unknown motion {motion!r}; expected one of {', '.join(MOTIONS)}")
+    times = np.arange(frames) / fps
+    moves = int(rng.integers(1, 5))
+    zero = np.zeros(frames)
+    moving = kinds != {"still"}
+
+    def path(active: bool, limit: float) -> Matrix:
+        return _eased_path(rng, frames, limit, moves) if active else zero
+
+    if "combined" in kinds:
+        kinds |= {"tilt", "rotate", "translate", "zoom", "shake"}
+    tilt_x = path("tilt" in kinds, 30.0)
+    tilt_y = path("tilt" in kinds, 30.0)
+    roll = path("rotate" in kinds, 30.0)
+    shift_x = path("translate" in kinds, 0.15)
+    shift_y = path("translate" in kinds, 0.10)
+    zoom = np.clip(np.exp(path("zoom" in kinds, 1.0) * np.log(1.4)), 0.7, 1.4)
+    shaking = "shake" in kinds
+    degrees = 3.0 if shaking else (0.6 if moving else 0.2)
+    shift = 0.015 if shaking else (0.003 if moving else 0.001)
+    shakes = [_tremor(rng, times, degrees) for _ in range(3)]
+    shakes += [_tremor(rng, times, shift) for _ in range(2)]
+    x, y, z = base.position
+    poses = []
+    for k in range(frames):
+        angles = np.array([tilt_x[k], tilt_y[k], roll[k]]) + np.asarray(base.angles_deg)
+        angles += [shakes[0][k], shakes[1][k], shakes[2][k]]
+        poses.append(
+            Pose(
+                (float(angles[0]), float(angles[1]), float(angles[2])),
+                (
+                    float(x + shift_x[k] + shakes[3][k]),
+                    float(y + shift_y[k] + shakes[4][k]),
+                    float(z / zoom[k]),
+                ),
+            )
+        )
+    return poses

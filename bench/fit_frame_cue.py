@@ -1,0 +1,176 @@
+"""Fit the single-frame screen-and-print cue's weights on licence-clean calibration data.
+
+    .venv/bin/python bench/fit_frame_cue.py [--data ../shared/data] [--per-cell 3]
+        [--replay-per-cell 2] [--json]
+    .venv/bin/python bench/fit_frame_cue.py --report [--json]   # the shipped weights
+
+``--report`` fits nothing: it runs the shipped weights on the suite's *reporting* part
+(its live video's frames, every 2nd, and three frames of each attack clip, grey
+sources included) and prints BPCER and APCER per attack type, per frame.
+
+Live frames: every 10th frame of the attack suite's *calibration* live video(s)
+(``split("calibration")``) and of ``video/several_people_walking.mp4`` (MIT; in no part of
+the suite), each with its primary face as the gate finds it. Attack frames: three frames
+(first, middle, last) of every clip of the suite's calibration part, with the face's true
+place; clips printed from grey photos (Yale, TV-cast) are left out, since a grey face
+would teach the colour measure a difference no colour print shows. Nothing of NUAA and
+nothing of the suite's reporting part is read, and neither are the three images of
+``liveness/samples`` (they are reported on).
+
+It prints the fitted :class:`facegate.vision.liveness.frame_cue.FrameCueWeights` as the
+Python literal that goes into ``frame_cue.SHIPPED``, and the calibration error rates per
+attack type at that threshold (calibration figures, not a report).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from facegate.bootstrap import build_engine
+from facegate.config import Settings
+from facegate.vision.engine import FaceEngine
+from facegate.vision.liveness.attack_suite import ATTACK_TYPES, AttackSuite, split
+from facegate.vision.liveness.frame_cue import (
+    FIT_MAX_BPCER,
+    SHIPPED,
+    FrameCueWeights,
+    fit_weights,
+)
+from facegate.vision.liveness.frame_measures import MEASURES, measure_frame
+from facegate.vision.liveness.video import read_frames
+
+DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+CACHE = Path("/tmp/facegate-attack-suite")
+GREY_SOURCES = ("yale", "tvcast")
+LIVE_STEP = 10
+REPORT_LIVE_STEP = 2
+
+
+def live_measures(engine: FaceEngine, videos: list[Path], step: int = LIVE_STEP) -> np.ndarray:
+    rows = []
+    for video in videos:
+        for image in read_frames(video, 10_000, 0, step):
+            face = engine.primary_face(image, describe=False)
+            if face is not None and face.box.width >= 16:
+                rows.append(measure_frame(image, face.box))
+        print(f"{video.name}: {len(rows)} live frames so far", file=sys.stderr)
+    return np.array(rows)
+
+
+def attack_measures(
+    suite: AttackSuite, per_cell: int, replay_per_cell: int, part: str = "calibration"
+) -> tuple[np.ndarray, list[str]]:
+    """Measures of three frames of each clip: ``per_cell`` prints, ``replay_per_cell``
+    replays per attack type and distance."""
+    prints = [kind for kind in ATTACK_TYPES if not kind.startswith("replay")]
+    replays = [kind for kind in ATTACK_TYPES if kind.startswith("replay")]
+    clips = itertools.chain(
+        suite.clips(part, per_cell, prints), suite.clips(part, replay_per_cell, replays)
+    )
+    rows, kinds = [], []
+    for clip in clips:
+        if part == "calibration" and any(g in clip.spec.source.parts for g in GREY_SOURCES):
+            continue
+        frames = clip.frames
+        for frame in (frames[0], frames[len(frames) // 2], frames[-1]):
+            try:
+                rows.append(measure_frame(frame.image, frame.box))
+            except ValueError:
+                continue
+            kinds.append(clip.spec.kind)
+    return np.array(rows), kinds
+
+
+def literal(weights: FrameCueWeights) -> str:
+    def values(name: str) -> str:
+        return "(" + ", ".join(f"{v:.6g}" for v in getattr(weights, name)) + ")"
+
+    return (
+        "SHIPPED: Final = FrameCueWeights(\n"
+        f"    centre={values('centre')},\n"
+        f"    scale={values('scale')},\n"
+        f"    weights={values('weights')},\n"
+        f"    bias={weights.bias:.6g},\n"
+        f"    threshold={weights.threshold:.6g},\n"
+        ")"
+    )
+
+
+def report(data: Path, per_cell: int, replay_per_cell: int) -> dict[str, object]:
+    engine = build_engine(Settings())
+    live = live_measures(engine, [*split("reporting", data).videos], REPORT_LIVE_STEP)
+    suite = AttackSuite(data, CACHE, engine)
+    attacks, kinds = attack_measures(suite, per_cell, replay_per_cell, "reporting")
+    live_scores = np.array([SHIPPED.score(row) for row in live])
+    by_kind: dict[str, list[float]] = defaultdict(list)
+    for row, kind in zip(attacks, kinds, strict=True):
+        by_kind[kind].append(SHIPPED.score(row))
+    return {
+        "live_frames": len(live),
+        "bpcer": float(np.mean(live_scores < SHIPPED.threshold)),
+        "apcer": {
+            kind: {
+                "frames": len(s),
+                "accepted": int(np.sum(np.array(s) >= SHIPPED.threshold)),
+                "rate": float(np.mean(np.array(s) >= SHIPPED.threshold)),
+            }
+            for kind, s in by_kind.items()
+        },
+        "all_attacks": float(np.mean([SHIPPED.score(r) >= SHIPPED.threshold for r in attacks])),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--per-cell", type=int, default=3)
+    parser.add_argument("--replay-per-cell", type=int, default=2)
+    parser.add_argument("--report", action="store_true")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    if args.report:
+        result = report(args.data, args.per_cell, args.replay_per_cell)
+        print(json.dumps(result, indent=2))
+        return
+    started = time.perf_counter()
+    engine = build_engine(Settings())
+    videos = [*split("calibration", args.data).videos]
+    videos.append(args.data / "video" / "several_people_walking.mp4")
+    live = live_measures(engine, videos)
+    suite = AttackSuite(args.data, CACHE, engine)
+    attacks, kinds = attack_measures(suite, args.per_cell, args.replay_per_cell)
+    measures = np.concatenate([live, attacks])
+    labels = np.array([1] * len(live) + [0] * len(attacks))
+    weights = fit_weights(measures, labels)
+    live_scores = np.array([weights.score(row) for row in live])
+    by_kind: dict[str, list[float]] = defaultdict(list)
+    for row, kind in zip(attacks, kinds, strict=True):
+        by_kind[kind].append(weights.score(row))
+    result = {
+        "live_frames": len(live),
+        "attack_frames": len(attacks),
+        "max_bpcer": FIT_MAX_BPCER,
+        "calibration_bpcer": float(np.mean(live_scores < weights.threshold)),
+        "calibration_apcer": {
+            kind: float(np.mean(np.array(s) >= weights.threshold)) for kind, s in by_kind.items()
+        },
+        "weights": dict(zip(MEASURES, weights.weights, strict=True)),
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        print(json.dumps(result, indent=2), file=sys.stderr)
+    print(literal(weights))
+
+
+if __name__ == "__main__":
+    main()
