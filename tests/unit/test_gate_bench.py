@@ -1,7 +1,12 @@
 from __future__ import annotations
 
-import numpy as np
+from pathlib import Path
 
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from facegate.cli import app
 from facegate.domain.matching import MatchPolicy
 from facegate.domain.policy import Decision, deny
 from facegate.domain.reasons import Reason
@@ -70,3 +75,12 @@ def test_letterbox_keeps_the_aspect_and_centres() -> None:
     assert boxed[:, :160].max() == 0
     assert boxed[:, -160:].max() == 0
     assert boxed[:, 160:1120].min() == 255
+
+
+@pytest.mark.parametrize("resolution", ["1280", "x720", "0x0", "abcxdef"])
+def test_a_bad_resolution_is_a_usage_error(resolution: str, tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app, ["--data-dir", str(tmp_path), "bench", "gate", "--resolution", resolution]
+    )
+    assert result.exit_code == 2, result.output
+    assert "WIDTHxHEIGHT" in result.output
