@@ -48,9 +48,11 @@ def test_the_units_pass_systemd_analyze_verify(tmp_path: Path) -> None:
     names = sorted(p.name for p in units.iterdir())
     assert names == [
         "facegate-gate@.service",
+        "facegate-hub.service",  # this facegate has the hub and uplink commands
         "facegate-purge.service",
         "facegate-purge.timer",
         "facegate-serve.service",
+        "facegate-uplink.service",
     ]
     instance = units / "facegate-gate@lobby.service"  # how systemctl enable names it
     instance.symlink_to(units / "facegate-gate@.service")

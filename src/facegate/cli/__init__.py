@@ -10,15 +10,18 @@ import typer
 from facegate import __version__
 from facegate.cli import (
     bench,
+    bench_city,
     data,
     dispense,
     evaluate,
     faces,
     gate,
+    hub,
     install,
     liveness,
     osdp,
     server,
+    uplink,
 )
 from facegate.cli.context import GlobalOptions
 
@@ -65,12 +68,15 @@ def main_options(
 faces.register(app)
 app.add_typer(evaluate.eval_app, name="eval")
 app.command()(evaluate.calibrate)
+bench_city.register(bench.bench_app)
 app.add_typer(bench.bench_app, name="bench")
 app.add_typer(liveness.liveness_app, name="liveness")
 data.register(app)
 server.register(app)
 gate.register(app)
 dispense.register(app)
+hub.register(app)
+uplink.register(app)
 install.register(app)
 osdp.register(app)
 

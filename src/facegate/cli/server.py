@@ -10,6 +10,7 @@ import typer
 from facegate.cli.context import settings_from
 from facegate.cli.gate import liveness_notice
 from facegate.cli.output import JsonFlag, emit_json, handles_errors, stderr
+from facegate.cli.uplink import start_if_joined
 from facegate.domain.accounts import AccountRole
 from facegate.domain.errors import BadInputError
 
@@ -54,6 +55,7 @@ def serve(
         cert, key = make_certificate(settings.data_dir, sorted({"localhost", host}))
     app = build_app(settings)
     checkpoints = _audit_checkpoints(settings)
+    uplink = start_if_joined(settings)  # the city hub, when this site has joined one
     scheme = "https" if cert else "http"
     typer.echo(f"facegate serving on {scheme}://{host}:{port}/ (API at /api/v1)", err=True)
     if (notice := liveness_notice(settings.gate.liveness)) is not None:
@@ -70,6 +72,8 @@ def serve(
     finally:
         if checkpoints is not None:
             checkpoints.stop()
+        if uplink is not None:
+            uplink.set()
 
 
 def _audit_checkpoints(settings: Settings) -> PeriodicCheckpoints | None:

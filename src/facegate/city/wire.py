@@ -1,0 +1,234 @@
+"""The messages between a site and the hub, and their signed envelope.
+
+Every message is a JSON *body* signed as bytes, carried in an envelope
+``{"body": "<the body's JSON text>", "sig": "<base64 Ed25519 signature>"}``: the
+receiver verifies the exact bytes it got, then parses them. Models refuse unknown
+fields, so a sender cannot smuggle a person, a template or an image into the hub (the
+test ``tests/unit/test_city_wire.py`` lists every field and refuses person-like names).
+
+Topics (``<s>`` the site's id on the hub):
+
+- ``facegate/city/<s>/events``: :class:`EventBatch`, site -> hub, QoS 1.
+- ``facegate/city/<s>/health``: :class:`Health`, site -> hub, QoS 1.
+- ``facegate/city/<s>/summary``: :class:`DailySummary`, site -> hub, QoS 1.
+- ``facegate/city/<s>/notices``: :class:`Notice`, hub -> site, QoS 1.
+- ``facegate/city/<s>/acks``: :class:`Ack`, hub -> site, QoS 1: a batch is committed.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Annotated, Literal, TypeVar
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+
+from facegate.city.keys import sign, verify
+from facegate.domain.errors import BadInputError, PolicyRefusedError
+from facegate.domain.policy import SiteMode
+from facegate.domain.reasons import Reason
+from facegate.domain.site import CredentialKind
+
+M = TypeVar("M", bound=BaseModel)
+
+TOPIC_ROOT = "facegate/city"
+"""First levels of every city topic."""
+
+MAX_BATCH_EVENTS = 1000
+"""Most events in one batch message (about 150 kB of JSON)."""
+
+MAX_MESSAGE_BYTES = 1 << 20
+"""Largest envelope a receiver parses (bytes)."""
+
+Channel = Literal["events", "health", "summary", "notices", "acks"]
+SiteId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+
+
+class SignatureRefusedError(PolicyRefusedError):
+    """A message whose signature does not verify with the key it must come from."""
+
+
+def topic(site_id: str, channel: Channel) -> str:
+    """The topic of ``channel`` for ``site_id``."""
+    return f"{TOPIC_ROOT}/{site_id}/{channel}"
+
+
+def site_of_topic(name: str) -> tuple[str, str]:
+    """``(site_id, channel)`` of a city topic.
+
+    Raises:
+        BadInputError: ``name`` is not ``facegate/city/<site>/<channel>``.
+    """
+    parts = name.split("/")
+    if len(parts) != 4 or "/".join(parts[:2]) != TOPIC_ROOT:
+        raise BadInputError(f"not a city topic: {name!r}")
+    return parts[2], parts[3]
+
+
+class _Wire(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class WireEvent(_Wire):
+    """One decision at a door as the hub sees it: no person, no score, no image."""
+
+    key: str = Field(min_length=1, max_length=64, description="the site's event id")
+    seq: int = Field(ge=1, description="the site's insertion sequence")
+    door_id: str = Field(min_length=1, max_length=64)
+    occurred_at: AwareDatetime
+    granted: bool
+    reason: Reason
+    credential: CredentialKind | None = None
+
+
+class EventBatch(_Wire):
+    """Consecutive events of one site, in ``seq`` order."""
+
+    site_id: SiteId
+    sent_at: AwareDatetime
+    events: list[WireEvent] = Field(min_length=1, max_length=MAX_BATCH_EVENTS)
+
+
+class Health(_Wire):
+    """A site's state every ``uplink.health_every_s`` seconds."""
+
+    site_id: SiteId
+    sent_at: AwareDatetime
+    gates_online: int = Field(ge=0)
+    gates_total: int = Field(ge=0)
+    last_sync_at: AwareDatetime | None = None
+    backlog: int = Field(ge=0, description="events not yet acknowledged by the broker")
+    door_states: dict[str, Literal["locked", "unlocked", "open", "unknown"]] = Field(
+        default_factory=dict, max_length=1000
+    )
+    active_alarms: int = Field(ge=0)
+    mode: SiteMode = SiteMode.NORMAL
+
+
+SUMMARY_COUNTS = (
+    "residents",
+    "face_enrolled",
+    "card_pin_only",
+    "consent_withdrawals",
+    "entries",
+    "denials",
+    "alert_entries_in_force",
+    "disclosures",
+)
+"""Counts a daily summary carries besides ``denials_by_reason`` and ``disclosure_bases``."""
+
+
+class DailySummary(_Wire):
+    """The counts of one day the transparency report needs (no personal data)."""
+
+    site_id: SiteId
+    day: date
+    counts: dict[Literal[SUMMARY_COUNTS], int]  # type: ignore[valid-type]
+    denials_by_reason: dict[Reason, int] = Field(default_factory=dict)
+    disclosure_bases: dict[str, int] = Field(default_factory=dict, max_length=50)
+
+
+class Ack(_Wire):
+    """The hub's word that a site's batch ``first_seq..last_seq`` is committed.
+
+    The site's cursor advances on this, not on the broker's PUBACK: a broker that
+    acknowledged a message and then lost it (a restart before the ingest workers'
+    subscription was back) cannot make a site skip events. Signed by the hub.
+    """
+
+    site_id: SiteId
+    first_seq: int = Field(ge=1)
+    last_seq: int = Field(ge=1)
+
+
+NoticeKind = Literal["lockdown", "free_passage", "normal", "announcement"]
+
+
+class Notice(_Wire):
+    """A city notice for one site, signed by the hub.
+
+    ``seq`` grows with every notice the hub issues: a site refuses a notice whose
+    ``seq`` is not above the last one it accepted (a replay). ``ends_at`` is when an
+    emergency mode ends (the site returns to normal) or an announcement stops showing;
+    a notice received after it is refused as expired.
+    """
+
+    seq: int = Field(ge=1)
+    site_id: SiteId
+    kind: NoticeKind
+    issued_at: AwareDatetime
+    ends_at: AwareDatetime
+    text: str = Field(default="", max_length=1000)
+
+
+def canonical(model: BaseModel) -> bytes:
+    """The JSON bytes of ``model`` that are signed and sent."""
+    return model.model_dump_json().encode("utf-8")
+
+
+def seal(model: BaseModel, key: Ed25519PrivateKey) -> bytes:
+    """The envelope of ``model`` signed with ``key``."""
+    body = canonical(model).decode("utf-8")
+    return json.dumps({"body": body, "sig": sign(key, body.encode("utf-8"))}).encode("utf-8")
+
+
+def open_envelope(raw: bytes) -> tuple[bytes, str]:
+    """``(body bytes, signature)`` of an envelope, not yet verified.
+
+    Raises:
+        BadInputError: too large or not an envelope.
+    """
+    if len(raw) > MAX_MESSAGE_BYTES:
+        raise BadInputError(f"message of {len(raw)} bytes (at most {MAX_MESSAGE_BYTES})")
+    try:
+        document = json.loads(raw)
+    except ValueError as err:
+        raise BadInputError(f"message is not JSON ({err})") from err
+    if not isinstance(document, dict) or set(document) != {"body", "sig"}:
+        raise BadInputError("message is not a signed envelope {body, sig}")
+    body, signature = document["body"], document["sig"]
+    if not isinstance(body, str) or not isinstance(signature, str):
+        raise BadInputError("envelope fields are not strings")
+    return body.encode("utf-8"), signature
+
+
+def unseal(raw: bytes, public: Ed25519PublicKey, model: type[M]) -> M:
+    """The verified, parsed body of an envelope.
+
+    Raises:
+        BadInputError: not an envelope, or a body that does not parse as ``model``.
+        SignatureRefusedError: the signature is not ``public``'s over the body.
+    """
+    body, signature = open_envelope(raw)
+    if not verify(public, body, signature):
+        raise SignatureRefusedError("signature does not verify with the sender's key")
+    return parse(body, model)
+
+
+def parse(body: bytes, model: type[M]) -> M:
+    """``body`` parsed as ``model``.
+
+    Raises:
+        BadInputError: the body does not parse.
+    """
+    try:
+        return model.model_validate_json(body)
+    except ValidationError as err:
+        raise BadInputError(f"not a valid {model.__name__}: {err.errors()[:3]}") from err
+
+
+def claimed_site(body: bytes) -> str:
+    """The ``site_id`` a body claims (to pick the key to verify it with).
+
+    Raises:
+        BadInputError: no string ``site_id``.
+    """
+    try:
+        document = json.loads(body)
+    except ValueError as err:
+        raise BadInputError(f"body is not JSON ({err})") from err
+    site = document.get("site_id") if isinstance(document, dict) else None
+    if not isinstance(site, str):
+        raise BadInputError("body has no site_id")
+    return site

@@ -1,0 +1,266 @@
+"""Hub ingest workers: MQTT shared subscription -> verified batches -> PostgreSQL.
+
+A worker connects with a fixed client id, a persistent session (MQTT 5
+``clean_start=False`` and a session expiry) and manual acknowledgements: a message is
+acknowledged only after the transaction holding its events has committed, so a worker
+killed mid-batch gets its unacknowledged messages again when it reconnects with the
+same client id, and the unique index makes the redelivery a no-op. Several workers
+share ``$share/hub/facegate/city/+/<channel>``: the broker spreads messages among them.
+
+After the commit the worker publishes a signed :class:`~facegate.city.wire.Ack` per
+batch on ``facegate/city/<site>/acks``; a site's cursor moves on that, so a message the
+broker acknowledged and then lost is sent again by its site.
+
+Every message is verified with the public key of the site its topic names, and the
+body must claim that same site (a site cannot post as another). A message that fails
+(unknown or revoked site, bad signature, malformed) is logged, counted and acknowledged:
+it will never become valid, and leaving it unacknowledged would block the session.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import paho.mqtt.client as mqtt
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from facegate.city.keys import public_from_text
+from facegate.city.wire import (
+    TOPIC_ROOT,
+    Ack,
+    DailySummary,
+    EventBatch,
+    Health,
+    SignatureRefusedError,
+    WireEvent,
+    seal,
+    site_of_topic,
+    topic,
+    unseal,
+)
+from facegate.domain.errors import BadInputError, DatabaseUnavailableError, FacegateError
+from facegate.hub.store import HubStore, SiteKey
+
+log = logging.getLogger(__name__)
+
+SHARE_GROUP = "hub"
+"""The shared-subscription group of ingest workers."""
+
+SESSION_EXPIRY_S = 7 * 24 * 3600
+"""How long the broker keeps a worker's session (and its messages) while it is away (s)."""
+
+RECEIVE_MAXIMUM = 500
+"""Most unacknowledged messages a worker accepts at once (the broker may cap it lower)."""
+
+BATCH_WAIT_S = 0.05
+"""How long a worker gathers messages before writing them in one transaction (s)."""
+
+MAX_ROWS = 5000
+"""Most events written in one transaction."""
+
+RETRY_S = 1.0
+"""Pause between two attempts to write a batch the database refused (s)."""
+
+
+@dataclass
+class IngestCounters:
+    """What a worker has done since it started (read from other threads)."""
+
+    messages: int = 0
+    events_inserted: int = 0
+    refused: dict[str, int] = field(default_factory=dict)
+    db_retries: int = 0
+
+    def refuse(self, why: str) -> None:
+        """Count one refused message under ``why``."""
+        self.refused[why] = self.refused.get(why, 0) + 1
+
+
+class IngestWorker:
+    """One ingest worker.
+
+    Args:
+        store: the hub database.
+        host: broker host.
+        port: broker port.
+        client_id: this worker's fixed client id (``hub-ingest-1``...).
+        now: the clock (UTC).
+        key: the hub's private key (signs the acknowledgements sent to sites).
+        credentials: broker ``(username, password)``, when the broker asks for them.
+    """
+
+    def __init__(
+        self,
+        store: HubStore,
+        host: str,
+        port: int,
+        client_id: str,
+        now: Callable[[], datetime],
+        key: Ed25519PrivateKey,
+        credentials: tuple[str, str] | None = None,
+    ) -> None:
+        self.store, self.now, self.key = store, now, key
+        self.counters = IngestCounters()
+        self._keys: dict[str, SiteKey] = {}
+        self._inbox: queue.Queue[mqtt.MQTTMessage] = queue.Queue()
+        self._stop = threading.Event()
+        self._host, self._port = host, port
+        self._client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=client_id,
+            protocol=mqtt.MQTTv5,
+            manual_ack=True,
+        )
+        if credentials is not None:
+            self._client.username_pw_set(*credentials)
+        self._client.on_connect = self._on_connect
+        self._client.on_message = lambda _c, _u, message: self._inbox.put(message)
+
+    def start(self) -> None:
+        """Connect (retrying in the background) and start the writer thread."""
+        properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+        properties.SessionExpiryInterval = SESSION_EXPIRY_S
+        properties.ReceiveMaximum = RECEIVE_MAXIMUM
+        self._client.connect_async(
+            self._host, self._port, keepalive=30, clean_start=False, properties=properties
+        )
+        self._client.loop_start()
+        self._writer = threading.Thread(target=self._run, name="hub-ingest", daemon=True)
+        self._writer.start()
+
+    def stop(self) -> None:
+        """Stop writing and disconnect (the session stays on the broker)."""
+        self._stop.set()
+        self._writer.join(timeout=10)
+        self._client.disconnect()
+        self._client.loop_stop()
+
+    def _on_connect(
+        self, client: mqtt.Client, _u: object, _f: object, code: object, _p: object
+    ) -> None:
+        if getattr(code, "is_failure", False):
+            log.error("ingest: broker refused the connection (%s)", code)
+            return
+        subscriptions = [
+            (f"$share/{SHARE_GROUP}/{TOPIC_ROOT}/+/{channel}", 1)
+            for channel in ("events", "health", "summary")
+        ]
+        client.subscribe(subscriptions)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                first = self._inbox.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            messages = [first]
+            deadline = time.monotonic() + BATCH_WAIT_S
+            while len(messages) < RECEIVE_MAXIMUM and (left := deadline - time.monotonic()) > 0:
+                try:
+                    messages.append(self._inbox.get(timeout=left))
+                except queue.Empty:
+                    break
+            self._handle(messages)
+
+    def _handle(self, messages: list[mqtt.MQTTMessage]) -> None:
+        self._keys = self._site_keys(messages)
+        rows: list[tuple[str, WireEvent]] = []
+        for message in messages:
+            rows.extend(self._accept(message))
+        for start in range(0, max(len(rows), 1), MAX_ROWS):
+            self._write(rows[start : start + MAX_ROWS])
+        for site_id, first, last in _batches(rows):  # committed: tell each site
+            ack = Ack(site_id=site_id, first_seq=first, last_seq=last)
+            self._client.publish(topic(site_id, "acks"), seal(ack, self.key), qos=1)
+        for message in messages:
+            self._client.ack(message.mid, message.qos)
+        self.counters.messages += len(messages)
+
+    def _write(self, rows: list[tuple[str, WireEvent]]) -> None:
+        while not self._stop.is_set():
+            try:
+                self.counters.events_inserted += self.store.store_events(rows, self.now())
+                return
+            except DatabaseUnavailableError as err:
+                self.counters.db_retries += 1
+                log.warning("ingest: %s; retrying in %.1f s", err, RETRY_S)
+                self._stop.wait(RETRY_S)
+        raise SystemExit("ingest stopped with a batch not written (it was not acknowledged)")
+
+    def _accept(self, message: mqtt.MQTTMessage) -> list[tuple[str, WireEvent]]:
+        """The events of one message, or nothing (health and summaries are stored here)."""
+        try:
+            site_id, channel = site_of_topic(message.topic)
+            public = public_from_text(self._key_of(site_id))
+            if channel == "events":
+                batch = unseal(bytes(message.payload), public, EventBatch)
+                _same_site(site_id, batch.site_id)
+                return [(site_id, event) for event in batch.events]
+            if channel == "health":
+                health = unseal(bytes(message.payload), public, Health)
+                _same_site(site_id, health.site_id)
+                self.store.store_health(health, self.now())
+            elif channel == "summary":
+                summary = unseal(bytes(message.payload), public, DailySummary)
+                _same_site(site_id, summary.site_id)
+                self.store.store_summary(summary, self.now())
+        except SignatureRefusedError as err:
+            self._refuse("signature", message.topic, err)
+        except BadInputError as err:
+            self._refuse("malformed", message.topic, err)
+        except FacegateError as err:
+            self._refuse("refused", message.topic, err)
+        return []
+
+    def _refuse(self, why: str, topic: str, err: Exception) -> None:
+        self.counters.refuse(why)
+        log.warning("ingest: refused a message on %s (%s: %s)", topic, why, err)
+
+    def _site_keys(self, messages: list[mqtt.MQTTMessage]) -> dict[str, SiteKey]:
+        """The keys of the sites these messages name, read afresh for every chunk.
+
+        A revoke holds from the next chunk on; a database outage is waited out.
+        """
+        names = {m.topic.split("/")[2] for m in messages if m.topic.count("/") == 3}
+        while True:
+            try:
+                return self.store.site_keys(names)
+            except DatabaseUnavailableError as err:
+                self.counters.db_retries += 1
+                log.warning("ingest: %s; retrying in %.1f s", err, RETRY_S)
+                if self._stop.wait(RETRY_S):
+                    raise SystemExit("ingest stopped before reading site keys") from err
+
+    def _key_of(self, site_id: str) -> str:
+        """The site's public key from this chunk's reading."""
+        known = self._keys.get(site_id)
+        if known is None or known.public_key is None:
+            raise SignatureRefusedError(f"site {site_id!r} has not joined this hub")
+        if known.revoked:
+            raise SignatureRefusedError(f"site {site_id!r} is revoked")
+        return known.public_key
+
+
+def _batches(rows: list[tuple[str, WireEvent]]) -> list[tuple[str, int, int]]:
+    """``(site, first seq, last seq)`` of each run of one site's rows (one per batch)."""
+    runs: list[tuple[str, int, int]] = []
+    for site_id, event in rows:
+        if runs and runs[-1][0] == site_id and runs[-1][2] == event.seq - 1:
+            runs[-1] = (site_id, runs[-1][1], event.seq)
+        else:
+            runs.append((site_id, event.seq, event.seq))
+    return runs
+
+
+def _same_site(topic_site: str, claimed: str) -> None:
+    if topic_site != claimed:
+        raise SignatureRefusedError(f"a message on {topic_site}'s topic claims site {claimed}")

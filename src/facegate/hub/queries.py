@@ -1,0 +1,123 @@
+"""Reads of the hub's events and alarms, scoped by district, each event read audited."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, insert, or_, select, tuple_
+
+from facegate.domain.errors import BadInputError
+from facegate.hub.access import HubAccount
+from facegate.hub.schema import alarms, event_reads, events, sites
+from facegate.hub.store import HubStore
+
+MAX_PAGE = 200
+"""Most rows in one page of events or alarms."""
+
+
+@dataclass(frozen=True, slots=True)
+class EventFilter:
+    """An event search; ``None`` fields do not filter.
+
+    ``after`` is the keyset cursor: ``(occurred_at ISO, site_id, event_key)`` of the last
+    row of the previous page (pages are newest first).
+    """
+
+    district: str | None = None
+    site_id: str | None = None
+    door_id: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    granted: bool | None = None
+    reason: str | None = None
+    after: tuple[str, str, str] | None = None
+    page_size: int = 50
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.page_size <= MAX_PAGE:
+            raise BadInputError(f"page_size is between 1 and {MAX_PAGE}")
+
+
+def _scoped_sites(account: HubAccount, district: str | None) -> Select[Any]:
+    query = select(sites.c.id)
+    scope = account.scope()
+    if scope is not None:
+        query = query.where(sites.c.district.in_(scope))
+    if district is not None:
+        query = query.where(sites.c.district == district)
+    return query
+
+
+def search_events(
+    store: HubStore, account: HubAccount, query: EventFilter, now: datetime
+) -> list[dict[str, Any]]:
+    """One page of events the account may see, newest first; the read is audited."""
+    conditions: list[ColumnElement[bool]] = [
+        events.c.site_id.in_(_scoped_sites(account, query.district))
+    ]
+    for column, value in (
+        (events.c.site_id, query.site_id),
+        (events.c.door_id, query.door_id),
+        (events.c.granted, query.granted),
+        (events.c.reason, query.reason),
+    ):
+        if value is not None:
+            conditions.append(column == value)
+    if query.since is not None:
+        conditions.append(events.c.occurred_at >= query.since)
+    if query.until is not None:
+        conditions.append(events.c.occurred_at < query.until)
+    if query.after is not None:
+        moment = datetime.fromisoformat(query.after[0])
+        key = tuple_(events.c.occurred_at, events.c.site_id, events.c.event_key)
+        conditions.append(or_(key < tuple_(moment, query.after[1], query.after[2])))
+    statement = (
+        select(
+            events.c.site_id,
+            events.c.event_key,
+            events.c.seq,
+            events.c.door_id,
+            events.c.occurred_at,
+            events.c.granted,
+            events.c.reason,
+            events.c.credential,
+        )
+        .where(and_(*conditions))
+        .order_by(events.c.occurred_at.desc(), events.c.site_id.desc(), events.c.event_key.desc())
+        .limit(query.page_size)
+    )
+    described = {
+        k: v if not isinstance(v, datetime) else v.isoformat()
+        for k, v in asdict(query).items()
+        if v is not None
+    }
+    with store.engine.begin() as connection:
+        rows = [dict(r._mapping) for r in connection.execute(statement)]
+        connection.execute(
+            insert(event_reads).values(
+                at=now, actor=account.username, query=json.dumps(described), rows=len(rows)
+            )
+        )
+    return rows
+
+
+def recent_alarms(store: HubStore, account: HubAccount, limit: int = 100) -> list[dict[str, Any]]:
+    """The newest alarms of the sites the account may see."""
+    statement = (
+        select(alarms.c.id, alarms.c.site_id, alarms.c.kind, alarms.c.raised_at, alarms.c.detail)
+        .where(alarms.c.site_id.in_(_scoped_sites(account, None)))
+        .order_by(alarms.c.raised_at.desc())
+        .limit(min(limit, MAX_PAGE))
+    )
+    with store.engine.connect() as connection:
+        return [dict(r._mapping) for r in connection.execute(statement)]
+
+
+def event_read_log(store: HubStore, limit: int = 100) -> list[dict[str, Any]]:
+    """The newest audited event reads."""
+    statement = select(event_reads).order_by(event_reads.c.id.desc()).limit(min(limit, MAX_PAGE))
+    with store.engine.connect() as connection:
+        return [dict(r._mapping) for r in connection.execute(statement)]

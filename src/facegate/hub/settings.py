@@ -1,0 +1,39 @@
+"""The hub's settings (its own composition root: the site's ``Settings`` are not used)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True, slots=True)
+class HubSettings:
+    """What a hub process needs.
+
+    Attributes:
+        db_url: the PostgreSQL URL (``--db-url`` / ``FACEGATE_DB_URL``); the hub refuses SQLite.
+        data_dir: where the hub key ``hub.ed25519.pem`` lives (mode 0600).
+        broker_host: the MQTT broker sites and ingest workers use.
+        broker_port: its port.
+        broker_passwd_file: Mosquitto password file the hub adds site accounts to
+            (``None``: the broker has no per-site accounts).
+        broker_pid_file: the broker's pid file; it is sent SIGHUP to re-read the accounts.
+        retention_days: how long the hub keeps events (days; typical 90).
+        workers: ingest workers ``hub serve`` runs (typical 2).
+        broker_credentials: the hub's own broker ``(username, password)``, when needed.
+    """
+
+    db_url: str
+    data_dir: Path
+    broker_host: str = "127.0.0.1"
+    broker_port: int = 1883
+    broker_passwd_file: Path | None = None
+    broker_pid_file: Path | None = None
+    retention_days: int = 90
+    workers: int = 2
+    broker_credentials: tuple[str, str] | None = None
+
+    @property
+    def key_path(self) -> Path:
+        """The hub's private key file."""
+        return self.data_dir / "hub.ed25519.pem"

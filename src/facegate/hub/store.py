@@ -1,0 +1,302 @@
+"""The hub's data access (SQLAlchemy Core over PostgreSQL, schema ``facegate_hub``).
+
+Routers, the CLI and the ingest workers call this module, never SQL of their own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import SQLAlchemyError
+
+from facegate.city.wire import DailySummary, Health, WireEvent
+from facegate.domain.errors import (
+    BadInputError,
+    DatabaseUnavailableError,
+    NotFoundError,
+    PolicyRefusedError,
+)
+from facegate.hub import schema
+from facegate.hub.access import HubAccount, HubRole
+from facegate.hub.schema import accounts, alarms, daily_summaries, events, site_health, sites
+
+JOIN_TOKEN_TTL = timedelta(days=7)
+"""How long a join token stays valid (typical 7 days)."""
+
+
+class JoinRefusedError(PolicyRefusedError):
+    """A join token that is unknown, used, expired or of a revoked site."""
+
+
+@dataclass(frozen=True, slots=True)
+class SiteKey:
+    """What ingest needs to verify a site's messages."""
+
+    site_id: str
+    public_key: str | None
+    revoked: bool
+
+
+def token_hash(token: str) -> str:
+    """The SHA-256 (hex) under which a join token is stored; the token itself is not."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+class HubStore:
+    """The hub's database.
+
+    Args:
+        engine: a PostgreSQL engine (:func:`facegate.store.database.create_db_engine`).
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        if engine.dialect.name != "postgresql":
+            raise BadInputError("the hub runs on PostgreSQL only (give --db-url postgresql://...)")
+        self.engine = engine
+        self._months: set[datetime] = set()
+
+    def migrate(self) -> int:
+        """Create or update the hub schema; returns its version."""
+        try:
+            with self.engine.begin() as connection:
+                return schema.migrate(connection)
+        except SQLAlchemyError as err:
+            raise DatabaseUnavailableError(f"hub database: {err}") from err
+
+    def add_site(
+        self,
+        fields: dict[str, str],
+        now: datetime,
+        free_passage_opt_in: bool = False,
+    ) -> tuple[str, str]:
+        """Create a site; ``(site_id, one-time join token)``.
+
+        Args:
+            fields: ``name``, ``district``, ``operator``, ``contact``.
+            now: the current time (UTC).
+            free_passage_opt_in: whether the site accepts free-passage notices.
+        """
+        site_id = "s" + secrets.token_hex(6)
+        token = secrets.token_urlsafe(32)
+        row = {
+            "id": site_id,
+            **{k: fields.get(k, "") for k in ("name", "district", "operator", "contact")},
+            "join_token_hash": token_hash(token),
+            "join_expires_at": now + JOIN_TOKEN_TTL,
+            "free_passage_opt_in": free_passage_opt_in,
+            "created_at": now,
+        }
+        if not row["name"] or not row["district"]:
+            raise BadInputError("a site needs a name and a district")
+        with self.engine.begin() as connection:
+            connection.execute(insert(sites).values(row))
+        return site_id, token
+
+    def join(self, token: str, public_key: str, now: datetime) -> str:
+        """Spend ``token``: record the site's public key; returns the site's id.
+
+        Raises:
+            JoinRefusedError: unknown, used or expired token, or a revoked site.
+        """
+        with self.engine.begin() as connection:
+            row = connection.execute(
+                select(sites.c.id, sites.c.join_expires_at, sites.c.revoked_at)
+                .where(sites.c.join_token_hash == token_hash(token))
+                .with_for_update()
+            ).first()
+            if row is None or row.revoked_at is not None:
+                raise JoinRefusedError("unknown, used or revoked join token")
+            if row.join_expires_at is None or row.join_expires_at <= now:
+                raise JoinRefusedError("the join token has expired")
+            connection.execute(
+                update(sites)
+                .where(sites.c.id == row.id)
+                .values(public_key=public_key, joined_at=now, join_token_hash=None)
+            )
+            return str(row.id)
+
+    def revoke(self, site_id: str, now: datetime) -> None:
+        """Revoke ``site_id``: its messages are refused from now on."""
+        with self.engine.begin() as connection:
+            done = connection.execute(
+                update(sites)
+                .where(sites.c.id == site_id)
+                .values(revoked_at=now, join_token_hash=None)
+            )
+        if done.rowcount == 0:
+            raise NotFoundError(f"no site {site_id!r}")
+
+    def site(self, site_id: str) -> dict[str, Any]:
+        """One site's row with its health (``NotFoundError`` when absent)."""
+        found = [s for s in self.sites() if s["id"] == site_id]
+        if not found:
+            raise NotFoundError(f"no site {site_id!r}")
+        return found[0]
+
+    def sites(self, districts: Iterable[str] | None = None) -> list[dict[str, Any]]:
+        """Sites (only of ``districts`` when given) with their last health, by district, name."""
+        query = (
+            select(
+                sites.c.id,
+                sites.c.name,
+                sites.c.district,
+                sites.c.operator,
+                sites.c.contact,
+                sites.c.joined_at,
+                sites.c.revoked_at,
+                sites.c.free_passage_opt_in,
+                site_health.c.received_at.label("last_seen"),
+                site_health.c.backlog,
+                site_health.c.active_alarms,
+                site_health.c.gates_online,
+                site_health.c.gates_total,
+                site_health.c.mode,
+            )
+            .outerjoin(site_health, site_health.c.site_id == sites.c.id)
+            .order_by(sites.c.district, sites.c.name)
+        )
+        if districts is not None:
+            query = query.where(sites.c.district.in_(list(districts)))
+        with self.engine.connect() as connection:
+            return [dict(row._mapping) for row in connection.execute(query)]
+
+    def site_keys(self, site_ids: Iterable[str]) -> dict[str, SiteKey]:
+        """The keys and revocation of ``site_ids`` (those that exist), by site id."""
+        query = select(sites.c.id, sites.c.public_key, sites.c.revoked_at).where(
+            sites.c.id.in_(list(site_ids))
+        )
+        with translated(), self.engine.connect() as connection:
+            rows = connection.execute(query).all()
+        return {r.id: SiteKey(r.id, r.public_key, r.revoked_at is not None) for r in rows}
+
+    def store_events(self, batch: Sequence[tuple[str, WireEvent]], now: datetime) -> int:
+        """Insert events in one transaction; duplicates are skipped. Returns rows inserted.
+
+        Raises:
+            DatabaseUnavailableError: the database cannot be reached or refused the write.
+        """
+        if not batch:
+            return 0
+        rows = [_event_row(site_id, event, now) for site_id, event in batch]
+        try:
+            with self.engine.begin() as connection:
+                for month in {schema.month_start(r["occurred_at"]) for r in rows} - self._months:
+                    schema.ensure_month(connection, month)
+                inserted = connection.execute(
+                    pg_insert(events).values(rows).on_conflict_do_nothing()
+                ).rowcount
+        except SQLAlchemyError as err:
+            raise DatabaseUnavailableError(f"hub database: {_first_line(err)}") from err
+        self._months.update(schema.month_start(r["occurred_at"]) for r in rows)
+        return int(inserted)
+
+    def store_health(self, health: Health, now: datetime) -> None:
+        """Keep ``health`` as the site's latest; raise a ``site_alarms`` alarm on a rise."""
+        values = health.model_dump(mode="python", exclude={"site_id"})
+        values["mode"] = str(health.mode)
+        values.update(received_at=now)
+        with translated(), self.engine.begin() as connection:
+            before = connection.execute(
+                select(site_health.c.active_alarms).where(site_health.c.site_id == health.site_id)
+            ).scalar()
+            statement = pg_insert(site_health).values(site_id=health.site_id, **values)
+            connection.execute(
+                statement.on_conflict_do_update(index_elements=["site_id"], set_=values)
+            )
+            if health.active_alarms > (before or 0):
+                connection.execute(
+                    insert(alarms).values(
+                        site_id=health.site_id,
+                        kind="site_alarms",
+                        raised_at=now,
+                        detail=f"{health.active_alarms} active alarm(s) at the site",
+                    )
+                )
+
+    def store_summary(self, summary: DailySummary, now: datetime) -> None:
+        """Keep a site's counts of one day (a newer summary of that day replaces it)."""
+        counts = summary.model_dump(mode="json", include={"counts", "denials_by_reason"})
+        counts["disclosure_bases"] = summary.disclosure_bases
+        values = {"counts": counts, "received_at": now}
+        statement = pg_insert(daily_summaries).values(
+            site_id=summary.site_id, day=summary.day, **values
+        )
+        with translated(), self.engine.begin() as connection:
+            connection.execute(
+                statement.on_conflict_do_update(index_elements=["site_id", "day"], set_=values)
+            )
+
+    def add_account(
+        self, username: str, role: HubRole, districts: Sequence[str], now: datetime
+    ) -> str:
+        """Create a hub account; returns its API token (shown once, stored hashed)."""
+        if role is HubRole.DISTRICT_VIEWER and not districts:
+            raise BadInputError("a district viewer needs at least one --district")
+        token = secrets.token_urlsafe(32)
+        row = {
+            "username": username,
+            "role": str(role),
+            "districts": list(districts),
+            "token_hash": token_hash(token),
+            "created_at": now,
+        }
+        with self.engine.begin() as connection:
+            connection.execute(insert(accounts).values(row))
+        return token
+
+    def account_for(self, token: str) -> HubAccount | None:
+        """The account whose API token is ``token`` (``None``: no such token)."""
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(accounts).where(accounts.c.token_hash == token_hash(token))
+            ).first()
+        if row is None:
+            return None
+        return HubAccount(row.username, HubRole(row.role), tuple(row.districts))
+
+    def event_count(self) -> int:
+        """How many events the hub holds."""
+        with self.engine.connect() as connection:
+            return int(connection.execute(select(func.count()).select_from(events)).scalar_one())
+
+    def drop_expired(self, now: datetime, retention_days: int) -> list[str]:
+        """Drop the event partitions wholly older than ``retention_days``; their names."""
+        with self.engine.begin() as connection:
+            dropped = schema.drop_older_than(connection, now - timedelta(days=retention_days))
+        self._months.clear()
+        return dropped
+
+
+def _event_row(site_id: str, event: WireEvent, now: datetime) -> dict[str, Any]:
+    return {
+        "site_id": site_id,
+        "event_key": event.key,
+        "seq": event.seq,
+        "door_id": event.door_id,
+        "occurred_at": event.occurred_at,
+        "granted": event.granted,
+        "reason": str(event.reason),
+        "credential": None if event.credential is None else str(event.credential),
+        "received_at": now,
+    }
+
+
+@contextmanager
+def translated() -> Iterator[None]:
+    """Re-raise database errors as :class:`DatabaseUnavailableError`."""
+    try:
+        yield
+    except SQLAlchemyError as err:
+        raise DatabaseUnavailableError(f"hub database: {_first_line(err)}") from err
+
+
+def _first_line(err: BaseException) -> str:
+    return str(err).splitlines()[0] if str(err) else type(err).__name__

@@ -1,0 +1,1 @@
+"""A site's link to the city hub: joining, events and health up, notices down."""

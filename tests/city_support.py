@@ -1,0 +1,130 @@
+"""Helpers for the city tests and nothing else: a private Mosquitto with per-site accounts
+and topic ACLs, a hub database, a site with events, and a hub served on a free port."""
+
+from __future__ import annotations
+
+import getpass
+import shutil
+import subprocess
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import uvicorn
+from sqlalchemy import Engine, insert
+
+from brokers import broker_up, free_port
+from facegate.config import Settings
+from facegate.store.schema import EventRow
+
+CITY_ACL = """\
+user hub
+topic readwrite facegate/city/#
+topic readwrite $share/hub/facegate/city/#
+pattern write facegate/city/%u/events
+pattern write facegate/city/%u/health
+pattern write facegate/city/%u/summary
+pattern read facegate/city/%u/notices
+pattern read facegate/city/%u/acks
+"""
+
+
+class CityBroker:
+    """A private Mosquitto with a password file (the hub edits it) and the city ACL."""
+
+    def __init__(self, folder: Path) -> None:
+        binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+        if not Path(binary).is_file():
+            pytest.skip("mosquitto is not installed")
+        self.binary, self.port, self.folder = binary, free_port(), folder
+        self.passwd = folder / "passwd"
+        self.pid_file = folder / "mosquitto.pid"
+        self.hub_password = uuid.uuid4().hex
+        self.passwd.touch(mode=0o600)
+        subprocess.run(
+            ["mosquitto_passwd", "-b", str(self.passwd), "hub", self.hub_password], check=True
+        )
+        (folder / "acl").write_text(CITY_ACL)
+        (folder / "mosquitto.conf").write_text(
+            f"user {getpass.getuser()}\n"  # as root it would switch to 'mosquitto' and lose tmp
+            f"listener {self.port} 127.0.0.1\nallow_anonymous false\n"
+            f"password_file {self.passwd}\nacl_file {folder / 'acl'}\n"
+            f"pid_file {self.pid_file}\nmax_inflight_messages 1000\nmax_queued_messages 100000\n"
+        )
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self._process = subprocess.Popen(
+            [self.binary, "-c", str(self.folder / "mosquitto.conf")],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10.0
+        while not broker_up("127.0.0.1", self.port):
+            assert time.monotonic() < deadline, "own mosquitto did not start"
+            time.sleep(0.05)
+        while not self.pid_file.exists():
+            assert time.monotonic() < deadline, "own mosquitto wrote no pid file"
+            time.sleep(0.05)
+
+    def kill(self) -> None:
+        if self._process is not None:
+            self._process.kill()
+            self._process.wait(timeout=10)
+            self._process = None
+
+
+def add_events(engine: Engine, count: int, door_id: str = "door-1", start: int = 0) -> list[str]:
+    """Insert ``count`` decisions into a site's events table; their ids in ``seq`` order."""
+    base = datetime(2026, 11, 28, 8, 0, tzinfo=UTC)
+    rows = [
+        {
+            "id": str(uuid.uuid4()),
+            "door_id": door_id,
+            "occurred_at": base + timedelta(seconds=start + i),
+            "granted": i % 3 != 0,
+            "reason": "granted" if i % 3 != 0 else "unknown_face",
+            "person_id": str(uuid.uuid4()) if i % 3 != 0 else None,
+            "scores": "{}",
+        }
+        for i in range(count)
+    ]
+    with engine.begin() as connection:
+        for row in rows:  # one by one: the SQLite trigger numbers each insert
+            connection.execute(insert(EventRow.__table__).values(row))
+    return [r["id"] for r in rows]
+
+
+def site_settings(folder: Path) -> Settings:
+    """A site's settings with its own data folder (database made by the caller)."""
+    return Settings(data_dir=folder)
+
+
+def serve_in_thread(app: object) -> tuple[str, Callable[[], None]]:
+    """Serve ``app`` with uvicorn on a free port; ``(base URL, stop)``."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))  # type: ignore[arg-type]
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "hub app did not start"
+        time.sleep(0.05)
+
+    def stop() -> None:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+    return f"http://127.0.0.1:{port}", stop
+
+
+def wait_until(check: Callable[[], bool], timeout_s: float = 15.0, what: str = "") -> None:
+    """Poll ``check`` every 50 ms until it holds (fails the test after ``timeout_s``)."""
+    deadline = time.monotonic() + timeout_s
+    while not check():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
