@@ -56,6 +56,7 @@ from facegate.vision.liveness.frame_cue import SHIPPED as SHIPPED_FRAME_WEIGHTS
 from facegate.vision.liveness.motion import MotionSettings
 from facegate.vision.liveness.nir import NirCue
 from facegate.vision.liveness.texture_model import load_texture_model
+from facegate.vision.threads import limit_threads
 
 
 def build_gate_liveness(settings: Settings) -> tuple[LivenessCheck | None, LivenessSchedule]:
@@ -80,7 +81,11 @@ def build_gate_liveness(settings: Settings) -> tuple[LivenessCheck | None, Liven
         texture = load_texture_model(gate.texture_model)
     frame = SHIPPED_FRAME_WEIGHTS if gate.liveness == "layered" else None
     check = FusedLivenessCheck(
-        texture, MotionSettings(), _sensor_cues(settings), mesh=FaceMeshModel(), frame=frame
+        texture,
+        MotionSettings(),
+        _sensor_cues(settings),
+        mesh=FaceMeshModel(gate.threads),
+        frame=frame,
     )
     return check, schedule
 
@@ -109,29 +114,22 @@ def build_gate_source(settings: Settings, colour: FrameSource) -> FrameSource:
     return PairedSource(colour, nir, settings.gate.nir_max_skew_s)
 
 
-GATE_EMBEDDING_THREADS = 1
-"""ONNX Runtime threads per gate engine unless set (``FACEGATE_EMBEDDING__THREADS``).
-
-Frames run one per worker thread (the server's frame workers, one per core; an edge
-gate's loop), each with its own engine: more runtime threads per engine only fight over
-the same cores. Measured with two workers embedding at once on this 2-core box (load
-about 17, other work running): p50 / p95 81-95 / 151 ms per descriptor with one runtime
-thread per core, 44-48 / 71 ms with one.
-"""
-
-
 def build_gate_engine(settings: Settings) -> FaceEngine:
     """The face engine of a gate: no CNN fallback on frames without a face (streams).
 
-    One ONNX Runtime thread unless the settings say otherwise
-    (:data:`GATE_EMBEDDING_THREADS`). The detector and the embedder run once on blank
-    pixels, so the first person at the door does not pay for the runtime's first-call
-    set-up (about 2 s with ONNX Runtime).
+    The detector and the embedder run once on blank pixels, so the first person at the
+    door does not pay for the runtime's first-call set-up (about 2 s with ONNX Runtime).
+    The process's compute threads are capped to ``settings.gate.threads`` first (default
+    1: frames run one per worker thread, each with its own engine, and more runtime
+    threads per engine only fight over the same cores; measured with two workers
+    embedding at once on the 2-core box at load about 17: p50 / p95 81-95 / 151 ms per
+    descriptor with one runtime thread per core, 44-48 / 71 ms with one).
     """
+    threads = limit_threads(settings.gate.threads)
     detection = replace(settings.detection, fallback=None)
     embedding = settings.embedding
     if embedding.threads is None:
-        embedding = replace(embedding, threads=GATE_EMBEDDING_THREADS)
+        embedding = replace(embedding, threads=threads)
     engine = build_engine(
         settings.model_copy(update={"detection": detection, "embedding": embedding})
     )

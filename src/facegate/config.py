@@ -319,6 +319,10 @@ class GateSettings:
             logs an error every 10 minutes (it keeps deciding from it: it has nothing
             better, and denying every resident during a long outage is worse); seconds,
             default 86400 (24 h).
+        threads: threads of each compute pool of the gate process (OpenCV, BLAS, ONNX
+            Runtime intra-op unless ``FACEGATE_EMBEDDING__THREADS`` says otherwise,
+            FaceMesh), set in one place (:mod:`facegate.vision.threads`); default 1, for
+            a 2-core box where the other core decodes the camera and writes events.
     """
 
     gate_id: str = "gate-1"
@@ -359,6 +363,7 @@ class GateSettings:
     event_max_age_s: float = 2_592_000.0
     profile: Literal["door", "lane"] = "door"
     lane_line_fraction: float = 0.25
+    threads: Annotated[int, Field(ge=1, le=64)] = 1
 
     def liveness_schedule(self) -> LivenessSchedule:
         """The liveness schedule these settings give (windows, step, presentation length).

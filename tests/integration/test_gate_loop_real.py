@@ -12,11 +12,12 @@ from facegate.domain.liveness import LivenessSchedule
 from facegate.domain.matching import FloatArray, MatchPolicy
 from facegate.domain.reasons import Reason
 from facegate.gate.actuators import SimulatedDoor
-from facegate.gate.bench import bench_snapshot
+from facegate.gate.bench import GateRun, bench_snapshot, summarize
 from facegate.gate.loop import GateLoop, LoopOptions, Outcome
 from facegate.gate.outbox import SqliteOutbox
 from facegate.gate.runner import run_source
 from facegate.ports import Frame, LivenessCheck
+from facegate.timing import StageRecorder, recording
 from facegate.vision.engine import FaceEngine
 from facegate.vision.liveness.check import FusedLivenessCheck
 from facegate.vision.liveness.face_mesh import FaceMeshModel
@@ -313,3 +314,35 @@ def test_an_alert_list_hit_at_the_door_is_an_alarm(
         (GateEventKind.DECISION, "bench-person"),
         (GateEventKind.ALERT_LIST, "bench-person"),
     ]
+
+
+def test_the_bench_timer_sees_every_stage_of_a_grant(
+    gate_engine: FaceEngine,
+    ann_descriptors: list[FloatArray],
+    ann_frames: list[Frame],
+    tmp_path: Path,
+) -> None:
+    """The stage spans are on the real path: a granted run records each stage it passes."""
+    door = SimulatedDoor()
+    loop, _ = make_loop(gate_engine, ann_descriptors, tmp_path, door, ScriptedLiveness([True]))
+    outcomes: list[Outcome] = []
+    with recording(StageRecorder()) as recorder:
+        for frame in ann_frames:
+            outcomes.extend(loop.process(frame))
+            recorder.end_frame()
+    assert [o.decision.reason for o in outcomes] == [Reason.GRANTED]
+    stages = summarize(GateRun(outcomes, 1.0, 1.0, recorder.frames))["stages"]
+    ran = {name for name, row in stages.items() if row["frames"]}
+    assert ran == {
+        "detect",
+        "track",
+        "landmarks",
+        "quality",
+        "liveness",
+        "embed",
+        "search",
+        "policy",
+        "actuate",
+    }
+    assert stages["detect"]["frames"] == len(ann_frames)
+    assert stages["actuate"]["frames"] == 1

@@ -207,6 +207,63 @@ class Identification:
         return self.person_id is not None
 
 
+@dataclass(frozen=True, slots=True)
+class _SearchIndex:
+    """A gallery's templates held for search, grouped by person.
+
+    Attributes:
+        matrix: ``(n, 128)`` float32, C-contiguous, rows sorted by person (stable).
+        labels: ``(n,)`` person position of each row of ``matrix``.
+        names: the people, sorted.
+        starts: ``(people,)`` first row of each person in ``matrix``.
+        screen: ``(n, 129)`` float32, C-contiguous: ``-2 * matrix`` with the squared row
+            norms as a last column, so one product with ``[probe, 1]`` gives every
+            squared distance less the probe's own squared norm.
+        order: ``order[i]`` is the added position of ``matrix`` row ``i``.
+    """
+
+    matrix: FloatArray
+    labels: npt.NDArray[np.int64]
+    names: list[str]
+    starts: npt.NDArray[np.int64]
+    screen: FloatArray
+    order: npt.NDArray[np.int64]
+
+    def rows_of(self, person: int) -> FloatArray:
+        """The templates of person ``person`` (a view)."""
+        end = self.starts[person + 1] if person + 1 < len(self.starts) else len(self.matrix)
+        return self.matrix[self.starts[person] : end]
+
+    def nearest_people(self, probe: FloatArray) -> npt.NDArray[np.int64]:
+        """The people that may be nearest or second nearest to ``probe`` (positions).
+
+        Screens every template with one matrix-vector product (squared distances from
+        the precomputed norms, float32, see ``screen``) and keeps each person's closest by
+        ``np.minimum.reduceat``, no Python loop. A person is kept when their screened
+        distance is within :data:`SCREEN_TOLERANCE` (relative) of the second best, a
+        bound above twice float32's rounding error of the product, so the true two
+        nearest are always among those kept; their exact distances are then computed.
+        """
+        everyone = np.arange(len(self.names), dtype=np.int64)
+        with np.errstate(over="ignore"):
+            scale = float(self.screen[:, -1].max(initial=0.0)) + float(np.dot(probe, probe))
+        if len(everyone) <= 2 or not np.isfinite(scale):
+            return everyone  # float32 cannot screen values this large: compare exactly
+        # einsum, not BLAS: no thread pool to contend with on a small, busy box.
+        approx = np.einsum("ij,j->i", self.screen, np.append(probe, np.float32(1.0)))
+        per_person = np.minimum.reduceat(approx, self.starts)
+        second = np.partition(per_person, 1)[1]
+        kept: npt.NDArray[np.int64] = np.flatnonzero(
+            per_person <= second + SCREEN_TOLERANCE * scale
+        )
+        return kept
+
+
+SCREEN_TOLERANCE = 1e-4
+"""Slack of the float32 screening of 1:N search, relative to the squared norms (about
+100 times float32's rounding error of a 128-term dot product)."""
+
+
 class Gallery:
     """An in-memory set of templates, several per person allowed.
 
@@ -216,9 +273,7 @@ class Gallery:
     def __init__(self) -> None:
         self._person_ids: list[str] = []
         self._rows: list[FloatArray] = []
-        self._matrix: FloatArray | None = None
-        self._labels: npt.NDArray[np.int64] | None = None
-        self._label_names: list[str] = []
+        self._search: _SearchIndex | None = None
 
     def add(self, person_id: str, descriptors: Sequence[FloatArray] | FloatArray) -> None:
         """Add one or more templates for ``person_id``."""
@@ -226,7 +281,7 @@ class Gallery:
         for row in matrix:
             self._person_ids.append(person_id)
             self._rows.append(row)
-        self._matrix = None
+        self._search = None
 
     def __len__(self) -> int:
         """Number of templates."""
@@ -234,7 +289,7 @@ class Gallery:
 
     def people_count(self) -> int:
         """Number of enrolled people (cached with the search index)."""
-        return len(self._index()[2])
+        return len(self._index().names)
 
     def person_ids(self) -> list[str]:
         """The enrolled people, sorted."""
@@ -251,8 +306,10 @@ class Gallery:
         the person of row ``i`` of the ``(n, 128)`` float32 ``matrix``. The inverse of
         :meth:`from_index` (for moving a gallery without a Python object per value).
         """
-        matrix, labels, names = self._index()
-        return list(names), labels, matrix
+        index = self._index()
+        added = np.empty_like(index.order)
+        added[index.order] = np.arange(len(index.order))
+        return list(index.names), index.labels[added], index.matrix[added]
 
     @classmethod
     def from_index(
@@ -278,28 +335,36 @@ class Gallery:
         gallery._rows = list(matrix)
         return gallery
 
-    def _index(self) -> tuple[FloatArray, npt.NDArray[np.int64], list[str]]:
-        if self._matrix is None or self._labels is None:
+    def _index(self) -> _SearchIndex:
+        if self._search is None:
             names = sorted(set(self._person_ids))
             position = {name: i for i, name in enumerate(names)}
-            self._matrix = (
-                as_descriptor_matrix(self._rows)
+            added = np.array([position[p] for p in self._person_ids], dtype=np.int64)
+            order = np.argsort(added, kind="stable").astype(np.int64)
+            matrix = (
+                np.ascontiguousarray(as_descriptor_matrix(self._rows)[order])
                 if self._rows
                 else np.empty((0, DESCRIPTOR_SIZE), np.float32)
             )
-            self._labels = np.array([position[p] for p in self._person_ids], dtype=np.int64)
-            self._label_names = names
-        return self._matrix, self._labels, self._label_names
+            labels = added[order]
+            starts = np.searchsorted(labels, np.arange(len(names))).astype(np.int64)
+            # Templates near float32's limit overflow here; the screen then sees an
+            # infinite norm and :meth:`_SearchIndex.nearest_people` compares exactly.
+            with np.errstate(over="ignore"):
+                norms = np.einsum("ij,ij->i", matrix, matrix)[:, None]
+                screen = np.hstack([-2.0 * matrix, norms]).astype(np.float32)
+            screen = np.ascontiguousarray(screen)
+            self._search = _SearchIndex(matrix, labels, names, starts, screen, order)
+        return self._search
 
     def person_distances(self, probe: FloatArray) -> dict[str, float]:
         """Each person's distance to ``probe`` (their closest template), in euclidean units."""
         probe = _single_descriptor(probe)
-        matrix, labels, names = self._index()
-        if not len(names):
+        index = self._index()
+        if not index.names:
             return {}
-        per_person = np.full(len(names), np.inf, dtype=np.float64)
-        np.minimum.at(per_person, labels, euclidean_distances(probe, matrix))
-        return {name: float(d) for name, d in zip(names, per_person, strict=True)}
+        per_person = np.minimum.reduceat(euclidean_distances(probe, index.matrix), index.starts)
+        return {name: float(d) for name, d in zip(index.names, per_person.tolist(), strict=True)}
 
     def person_distance(self, probe: FloatArray, person_id: str) -> float:
         """Distance from ``probe`` to ``person_id``'s closest template (``inf`` if none).
@@ -307,14 +372,17 @@ class Gallery:
         The 1:1 check of a claimed person: only that person's templates are compared.
         """
         probe = _single_descriptor(probe)
-        matrix, labels, names = self._index()
-        if person_id not in names:
+        index = self._index()
+        if person_id not in index.names:
             return float(np.inf)
-        rows = matrix[labels == names.index(person_id)]
+        rows = index.rows_of(index.names.index(person_id))
         return float(euclidean_distances(probe, rows).min())
 
     def identify(self, probe: FloatArray, threshold: float, min_margin: float) -> Identification:
         """Find who ``probe`` is, or say "unknown".
+
+        The nearest two people are found by a vectorised screen of every template
+        (:meth:`_SearchIndex.nearest_people`), then their exact distances decide.
 
         Args:
             probe: a 128-D descriptor.
@@ -322,12 +390,15 @@ class Gallery:
             min_margin: least distance by which the best person must beat the second
                 (typical 0.0-0.05; 0 disables the margin check).
         """
-        distances = self.person_distances(probe)
-        ranked = sorted(distances.items(), key=lambda item: item[1])
-        if not ranked:
+        probe = _single_descriptor(probe)
+        index = self._index()
+        if not index.names:
             return Identification(None, None, np.inf, np.inf, np.inf, Reason.UNKNOWN_FACE)
-        nearest, best = ranked[0]
-        second = ranked[1][1] if len(ranked) > 1 else np.inf
+        kept = index.nearest_people(probe)
+        exact = [float(euclidean_distances(probe, index.rows_of(int(p))).min()) for p in kept]
+        ranked = sorted(zip(exact, kept.tolist(), strict=True))
+        best, nearest = ranked[0][0], index.names[ranked[0][1]]
+        second = ranked[1][0] if len(ranked) > 1 else np.inf
         margin = second - best
         # Written so that a NaN limit fails closed rather than granting; a -inf one (no
         # threshold meets the FPIR target) matches nobody.

@@ -12,17 +12,19 @@ from __future__ import annotations
 import resource
 import tempfile
 import time
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from datetime import time as wall_time
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 
 from facegate.domain.access import AccessRule, TimeWindow, WeeklySchedule
 from facegate.domain.gate import SNAPSHOT_FORMAT, GateSnapshot
 from facegate.domain.liveness import LivenessSchedule
-from facegate.domain.matching import FloatArray, Gallery, MatchPolicy
+from facegate.domain.matching import FloatArray, Gallery, Identification, MatchPolicy
 from facegate.domain.people import Role
 from facegate.domain.policy import AccessData, PersonAccess, SiteMode, Target
 from facegate.domain.site import CredentialKind
@@ -31,7 +33,9 @@ from facegate.gate.loop import GateLoop, LoopOptions, Outcome
 from facegate.gate.outbox import SqliteOutbox
 from facegate.gate.sources import OpenCvSource
 from facegate.ports import Frame, LivenessCheck
+from facegate.timing import STAGES, StageRecorder, recording, span
 from facegate.vision.engine import FaceEngine
+from facegate.vision.images import RgbImage
 
 SEARCH_SIZES = (1_000, 50_000, 1_000_000)
 
@@ -46,9 +50,18 @@ def enroll_from_video(engine: FaceEngine, frames: list[Frame]) -> list[FloatArra
     return descriptors
 
 
+class TimedGallery(Gallery):
+    """A gallery whose 1:N search is a ``search`` stage of the bench's stage table."""
+
+    def search(self, probe: FloatArray, policy: MatchPolicy) -> tuple[Identification, float]:
+        """As :meth:`Gallery.search`, timed."""
+        with span("search"):
+            return super().search(probe, policy)
+
+
 def bench_snapshot(descriptors: list[FloatArray], match: MatchPolicy) -> GateSnapshot:
     """A snapshot with one enrolled person allowed through ``bench-door`` at all times."""
-    gallery = Gallery()
+    gallery = TimedGallery()
     gallery.add("bench-person", descriptors)
     always = WeeklySchedule(
         "UTC", (TimeWindow(frozenset(range(7)), wall_time(0), wall_time(23, 59, 59)),)
@@ -67,6 +80,24 @@ def bench_snapshot(descriptors: list[FloatArray], match: MatchPolicy) -> GateSna
     )
 
 
+def memory_gallery(templates: int, seed: int = 0) -> Gallery:
+    """A gallery of ``templates`` random unit templates, 3 per made-up person, indexed.
+
+    Held while the gate runs so that the peak RSS includes a site-sized gallery. The
+    gate does not decide from it: at the shipped FPIR target the 1:N threshold of a
+    gallery of hundreds of people may be ``-inf`` (face alone names nobody), which would
+    turn every decision of the bench into ``unknown_face``.
+    """
+    rng = np.random.default_rng(seed)
+    matrix = rng.standard_normal((templates, 128)).astype(np.float32)
+    matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
+    labels = np.arange(templates, dtype=np.int64) // 3
+    names = [f"filler-{i}" for i in range(int(labels[-1]) + 1)] if templates else []
+    gallery = Gallery.from_index(names, labels, matrix)
+    gallery.people_count()  # builds the search index
+    return gallery
+
+
 def read_frames(video: Path) -> list[Frame]:
     """Every frame of ``video``."""
     source, frames = OpenCvSource(str(video)), []
@@ -76,6 +107,35 @@ def read_frames(video: Path) -> list[Frame]:
     return frames
 
 
+def letterbox(image: RgbImage, resolution: tuple[int, int]) -> RgbImage:
+    """``image`` scaled to fit ``resolution`` (width, height), centred on black."""
+    width, height = resolution
+    scale = min(width / image.shape[1], height / image.shape[0])
+    size = (round(image.shape[1] * scale), round(image.shape[0] * scale))
+    scaled = cv2.resize(image, size, interpolation=cv2.INTER_LINEAR)
+    canvas = np.zeros((height, width, 3), dtype=np.uint8)
+    top, left = (height - size[1]) // 2, (width - size[0]) // 2
+    canvas[top : top + size[1], left : left + size[0]] = scaled
+    return canvas
+
+
+@dataclass(frozen=True, slots=True)
+class GateRun:
+    """One bench run of the gate loop.
+
+    Attributes:
+        outcomes: the decisions made.
+        elapsed_s: wall time of the run (s).
+        cpu_s: the process's CPU time during the run, all threads (s).
+        stage_ms: per frame, the ms spent in each stage (see :mod:`facegate.timing`).
+    """
+
+    outcomes: list[Outcome]
+    elapsed_s: float
+    cpu_s: float
+    stage_ms: list[dict[str, float]]
+
+
 def run_gate(
     engine: FaceEngine,
     snapshot: GateSnapshot,
@@ -83,8 +143,13 @@ def run_gate(
     liveness: LivenessCheck | None,
     schedule: LivenessSchedule,
     arrival_s: float,
-) -> tuple[list[Outcome], float]:
-    """Run the loop over ``frames``; returns its outcomes and the wall time (s)."""
+    resolution: tuple[int, int] | None = None,
+) -> GateRun:
+    """Run the loop over ``frames``, every check done on each frame before the next.
+
+    With ``resolution`` (width, height) each frame is letterboxed to it first (one at a
+    time, outside the timed part, so the video is never held at that size).
+    """
     with tempfile.TemporaryDirectory() as folder:
         outbox = SqliteOutbox(Path(folder) / "outbox.db")
         options = LoopOptions("bench", 5.0, 15, schedule, 10.0)
@@ -92,15 +157,38 @@ def run_gate(
         loop = GateLoop(engine, lambda: snapshot, SimulatedDoor(), outbox, liveness, clock, options)
         outcomes: list[Outcome] = []
         next_arrival = frames[0].timestamp_s + arrival_s if frames else 0.0
-        start = time.perf_counter()
-        for frame in frames:
-            if frame.timestamp_s >= next_arrival:
-                loop.reset()
-                next_arrival += arrival_s
-            outcomes.extend(loop.process(frame))
-        elapsed = time.perf_counter() - start
+        elapsed = cpu = 0.0
+        with recording(StageRecorder()) as recorder:
+            for frame in frames:
+                if resolution is not None:
+                    frame = replace(frame, image=letterbox(frame.image, resolution))
+                if frame.timestamp_s >= next_arrival:
+                    loop.reset()
+                    next_arrival += arrival_s
+                start, cpu_start = time.perf_counter(), time.process_time()
+                outcomes.extend(loop.process(frame))
+                elapsed += time.perf_counter() - start
+                cpu += time.process_time() - cpu_start
+                recorder.end_frame()
         outbox.close()
-    return outcomes, elapsed
+    return GateRun(outcomes, elapsed, cpu, recorder.frames)
+
+
+def stage_table(run: GateRun) -> dict[str, dict[str, float]]:
+    """Per stage: p50 and p95 ms over the frames it ran in, and its share of the wall time."""
+    table: dict[str, dict[str, float]] = {}
+    for stage in STAGES:
+        times = np.array([f[stage] for f in run.stage_ms if stage in f])
+        if not times.size:
+            table[stage] = {"p50_ms": 0.0, "p95_ms": 0.0, "share": 0.0, "frames": 0}
+            continue
+        table[stage] = {
+            "p50_ms": round(float(np.percentile(times, 50)), 3),
+            "p95_ms": round(float(np.percentile(times, 95)), 3),
+            "share": round(float(times.sum()) / 1000.0 / max(run.elapsed_s, 1e-9), 4),
+            "frames": int(times.size),
+        }
+    return table
 
 
 class _Clock:
@@ -109,27 +197,25 @@ class _Clock:
 
 
 def search_ms(sizes: tuple[int, ...] = SEARCH_SIZES, repeats: int = 5) -> dict[str, float]:
-    """Median time (ms) of one 1:N search in galleries of random unit templates.
+    """Median time (ms) of one 1:N identification in galleries of random unit templates.
 
-    The search is vectorised: squared distances from precomputed row norms and one
-    matrix-vector product, then the nearest two rows.
+    Times :meth:`facegate.domain.matching.Gallery.identify` itself (3 templates per
+    person; the search index is built before timing, as a gate holds it between
+    frames), with probes near a random template.
     """
     rng = np.random.default_rng(0)
     result: dict[str, float] = {}
     for size in sizes:
-        matrix = rng.standard_normal((size, 128), dtype=np.float32)
-        matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
-        norms = np.einsum("ij,ij->i", matrix, matrix)
+        gallery = memory_gallery(size)
+        _, _, matrix = gallery.as_index()
         times = []
         for _ in range(repeats):
             probe = matrix[rng.integers(size)] + 0.01
             begin = time.perf_counter()
-            squared = norms - 2.0 * (matrix @ probe) + float(probe @ probe)
-            best_two = np.argpartition(squared, 1)[:2]
-            _ = np.sqrt(np.maximum(squared[best_two], 0.0))
+            gallery.identify(probe, 0.57, 0.06)
             times.append((time.perf_counter() - begin) * 1000.0)
         result[str(size)] = round(float(np.median(times)), 3)
-        del matrix, norms
+        del matrix, gallery
     return result
 
 
@@ -138,18 +224,28 @@ def peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1)
 
 
-def summarize(outcomes: list[Outcome], elapsed_s: float) -> dict[str, Any]:
-    """The contract's latency keys from the outcomes."""
+def summarize(run: GateRun) -> dict[str, Any]:
+    """The contract's latency keys, frame rate, CPU and stage table of one run.
+
+    ``frames_per_s`` counts frames whose every check (liveness included) completed in
+    the run: the loop is synchronous, so that is every frame over the run's wall time.
+    """
+    outcomes, frames = run.outcomes, len(run.stage_ms)
     latencies = np.array([o.latency_ms for o in outcomes]) if outcomes else np.array([np.nan])
     ttd = np.array([o.time_to_decision_ms for o in outcomes]) if outcomes else np.array([np.nan])
     reasons: dict[str, int] = {}
     for outcome in outcomes:
         reasons[outcome.decision.reason.value] = reasons.get(outcome.decision.reason.value, 0) + 1
+    elapsed = max(run.elapsed_s, 1e-9)
     return {
         "p50_ms": round(float(np.percentile(latencies, 50)), 2),
         "p95_ms": round(float(np.percentile(latencies, 95)), 2),
         "time_to_decision_p50_ms": round(float(np.percentile(ttd, 50)), 2),
         "decisions": len(outcomes),
-        "decisions_per_s": round(len(outcomes) / elapsed_s, 2) if elapsed_s > 0 else 0.0,
+        "decisions_per_s": round(len(outcomes) / elapsed, 2),
+        "frames": frames,
+        "frames_per_s": round(frames / elapsed, 2),
+        "cpu_ms_per_frame": round(run.cpu_s * 1000.0 / max(frames, 1), 2),
+        "stages": stage_table(run),
         "reasons": reasons,
     }

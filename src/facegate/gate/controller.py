@@ -34,6 +34,7 @@ from facegate.domain.site import CredentialKind, CredentialMode
 from facegate.gate.credentials import WaitingCredentials
 from facegate.gate.tracker import Track
 from facegate.ports import ActuatorCommand, DoorActuator
+from facegate.timing import span
 
 log = logging.getLogger(__name__)
 
@@ -354,10 +355,11 @@ class DoorController:
             return True
 
     def _policy(self, evidence: FaceEvidence | None) -> Decision:
-        snapshot, now = self._snapshot(), self.clock.now()
-        presented = self.waiting.presentation(evidence)
-        decision = decide(presented, snapshot.target, snapshot.access, now)
-        return self.waiting.settle(presented, decision, now)
+        with span("policy"):
+            snapshot, now = self._snapshot(), self.clock.now()
+            presented = self.waiting.presentation(evidence)
+            decision = decide(presented, snapshot.target, snapshot.access, now)
+            return self.waiting.settle(presented, decision, now)
 
     def _record(
         self,
@@ -401,7 +403,8 @@ class DoorController:
             decision.floors,
         )
         try:
-            self.actuator.send(command)
+            with span("actuate"):
+                self.actuator.send(command)
         except ActuatorFailedError as err:
             failed = deny(Reason.ACTUATOR_FAILED, decision.person_id, scores=decision.scores)
             return failed, str(err)[:500]

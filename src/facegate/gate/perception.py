@@ -29,6 +29,7 @@ from facegate.domain.policy import FaceEvidence
 from facegate.domain.reasons import Reason
 from facegate.gate.tracker import IouTracker, Track
 from facegate.ports import Frame, LivenessCheck
+from facegate.timing import span
 from facegate.vision.detection import Detection
 from facegate.vision.engine import Face
 from facegate.vision.images import RgbImage
@@ -142,9 +143,11 @@ class Perception:
             threshold: the match threshold (euclidean) under which two descriptors are
                 the same person (for reusing a decision).
         """
-        detections = self.engine.detector.detect(frame.image)
+        with span("detect"):
+            detections = self.engine.detector.detect(frame.image)
         boxes = [d.box for d in detections]
-        tracks = self.tracker.update(boxes, frame.index, frame.timestamp_s)
+        with span("track"):
+            tracks = self.tracker.update(boxes, frame.index, frame.timestamp_s)
         height, width = frame.image.shape[:2]
         primary = primary_face_index(boxes, width, height)
         if primary is None:
@@ -175,8 +178,12 @@ class Perception:
         Returns:
             One observation per face in view, in the detector's order.
         """
-        detections = self.engine.detector.detect(frame.image)
-        tracks = self.tracker.update([d.box for d in detections], frame.index, frame.timestamp_s)
+        with span("detect"):
+            detections = self.engine.detector.detect(frame.image)
+        with span("track"):
+            tracks = self.tracker.update(
+                [d.box for d in detections], frame.index, frame.timestamp_s
+            )
         if not detections:
             return []
         faces = self.engine.measure(frame.image, detections)
@@ -253,7 +260,8 @@ class Perception:
         score = face.quality.face_width_px * min(face.quality.sharpness, 200.0)
         improved = track.descriptor is None or score > track.best_quality * IMPROVEMENT
         if improved:
-            track.descriptor = self.engine.embedder.embed([face.chip])[0]
+            with span("embed"):
+                track.descriptor = self.engine.embedder.embed([face.chip])[0]
             track.best_quality = score
             self.embeddings += 1
         if liveness == "pending" or (track.decision is not None and not improved):
@@ -273,7 +281,9 @@ class Perception:
         track.liveness_seen += 1
         if not schedule.is_checkpoint(track.liveness_seen):
             return "pending"
-        if self.liveness.check(list(track.frames)).live:
+        with span("liveness"):
+            live = self.liveness.check(list(track.frames)).live
+        if live:
             track.live, track.decision = True, None
             return "live"
         if track.liveness_seen < schedule.max_frames:

@@ -19,6 +19,7 @@ from facegate.domain.faces import (
     primary_face_index,
 )
 from facegate.domain.matching import FloatArray
+from facegate.timing import span
 from facegate.vision.alignment import FaceAligner, to_landmarks
 from facegate.vision.detection import Detection, DetectionSettings, FaceDetector
 from facegate.vision.embedding import DlibEmbedder, EmbeddingSettings
@@ -144,18 +145,21 @@ class FaceEngine:
     def _measure(
         self, image: RgbImage, detections: Sequence[Detection], describe: bool
     ) -> list[Face]:
-        shapes = self.aligner.landmarks(image, [d.box for d in detections])
-        chips = self.aligner.chips(image, shapes)
-        descriptors: Sequence[FloatArray | None] = (
-            list(self.embedder.embed(chips)) if describe and chips else [None] * len(chips)
-        )
+        with span("landmarks"):
+            shapes = self.aligner.landmarks(image, [d.box for d in detections])
+            chips = self.aligner.chips(image, shapes)
+        descriptors: Sequence[FloatArray | None] = [None] * len(chips)
+        if describe and chips:
+            with span("embed"):
+                descriptors = list(self.embedder.embed(chips))
         faces = []
         for detection, shape, chip, descriptor in zip(
             detections, shapes, chips, descriptors, strict=True
         ):
-            landmarks = to_landmarks(shape)
-            quality = measure_quality(detection.box, landmarks, chip)
-            verdict = assess_quality(quality, self.quality_limits)
+            with span("quality"):
+                landmarks = to_landmarks(shape)
+                quality = measure_quality(detection.box, landmarks, chip)
+                verdict = assess_quality(quality, self.quality_limits)
             faces.append(Face(detection, landmarks, quality, verdict, chip, descriptor))
         return faces
 
