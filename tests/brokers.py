@@ -8,7 +8,6 @@ port that a test may kill and restart (the shared broker on 1883 is never touche
 
 from __future__ import annotations
 
-import contextlib
 import json
 import shutil
 import socket
@@ -23,14 +22,11 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
+# One proxy and one port finder for the city bench and the fault tests.
+from facegate.citybench.infra import TcpProxy as TcpProxy
+from facegate.citybench.infra import free_port as free_port
+
 SHARED_BROKER = ("127.0.0.1", 1883)
-
-
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def broker_up(host: str, port: int) -> bool:
@@ -120,58 +116,3 @@ class OwnBroker:
             self._process.kill()
             self._process.wait(timeout=10)
             self._process = None
-
-
-class TcpProxy:
-    """Forwards ``127.0.0.1:<port>`` to ``target``; :meth:`cut` drops every connection."""
-
-    def __init__(self, target: tuple[str, int]) -> None:
-        self.target, self.port = target, free_port()
-        self._sockets: list[socket.socket] = []
-        self._listener: socket.socket | None = None
-        self._lock = threading.Lock()
-
-    def start(self) -> None:
-        """Listen (again) on the same port."""
-        listener = socket.socket()
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind(("127.0.0.1", self.port))
-        listener.listen(16)
-        self._listener = listener
-        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
-
-    def _accept(self, listener: socket.socket) -> None:
-        while True:
-            try:
-                client, _ = listener.accept()
-            except OSError:
-                return
-            upstream = socket.create_connection(self.target)
-            with self._lock:
-                self._sockets += [client, upstream]
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
-
-    @staticmethod
-    def _pipe(source: socket.socket, sink: socket.socket) -> None:
-        try:
-            while data := source.recv(65536):
-                sink.sendall(data)
-        except OSError:
-            return
-        finally:
-            sink.close()
-
-    def cut(self) -> None:
-        """Stop listening and drop every open connection (the database is gone)."""
-        if self._listener is not None:
-            with contextlib.suppress(OSError):  # wakes the thread blocked in accept()
-                self._listener.shutdown(socket.SHUT_RDWR)
-            self._listener.close()
-            self._listener = None
-        with self._lock:
-            for sock in self._sockets:
-                with contextlib.suppress(OSError):  # the other side closed it already
-                    sock.shutdown(socket.SHUT_RDWR)
-                sock.close()
-            self._sockets.clear()
