@@ -50,6 +50,7 @@ from facegate.store.passwords import Argon2Hasher
 from facegate.vision.crops import face_crop_jpeg
 from facegate.vision.images import RgbImage
 from facegate.vision.models import DESCRIPTOR_MODEL_ID
+from facegate.vision.threads import limit_threads
 
 SILENT_CHECK_S = 15.0
 """How often the server looks for gates gone silent (seconds; at least twice per silence
@@ -139,7 +140,9 @@ def wire_gate_pipeline(deps: ServerDeps) -> KioskDoorsOpen:
     settings, clock = deps.settings, deps.clock
 
     # Frames are decided on a pool of threads, and dlib's and TFLite's objects are not
-    # thread-safe: each worker thread gets its own engine and liveness check.
+    # thread-safe: each worker thread gets its own engine and liveness check. The compute
+    # pools are sized here, before any worker runs (never while one computes).
+    limit_threads(settings.gate.threads)
     engines = PerThreadFaceWork(PerThread(lambda: build_gate_engine(settings)))
 
     def engine() -> FaceWork:
