@@ -109,3 +109,19 @@ def test_noise_alone_is_not_live() -> None:
     motion = PlanarMotion(max_tilt_deg=0.0, max_roll_deg=0.0, max_shift=0.0, max_depth=0.0)
     frames = planar_attack(texture(8), BOX, LANDMARKS, 10, np.random.default_rng(1), motion)
     assert not motion_cue(frames, MotionSettings()).live
+
+
+def test_each_thread_has_its_own_optical_flow() -> None:
+    """The DIS flow keeps buffers between calls: threads sharing one corrupted the heap."""
+    import threading
+
+    from facegate.vision.liveness.motion import dense_flow
+
+    here = dense_flow()
+    assert dense_flow() is here
+    seen: list[object] = []
+    worker = threading.Thread(target=lambda: seen.append(dense_flow()))
+    worker.start()
+    worker.join()
+    assert len(seen) == 1
+    assert seen[0] is not here

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -210,7 +211,20 @@ class Region:
         return image[self.top : self.bottom, self.left : self.right]
 
 
-_FLOW = cv2.DISOpticalFlow.create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
+_per_thread = threading.local()
+
+
+def dense_flow() -> cv2.DISOpticalFlow:
+    """This thread's DIS optical flow (its own: the object keeps buffers between calls).
+
+    One object shared by the server's frame workers was used by two at once and corrupted
+    the heap under load (``malloc(): invalid size``, then SIGABRT/SIGSEGV).
+    """
+    flow: cv2.DISOpticalFlow | None = getattr(_per_thread, "flow", None)
+    if flow is None:
+        flow = cv2.DISOpticalFlow.create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
+        _per_thread.flow = flow
+    return flow
 
 
 def parallax(first: Grey, rectified: Grey, region: Region, face_width_px: float) -> float:
@@ -230,7 +244,7 @@ def parallax(first: Grey, rectified: Grey, region: Region, face_width_px: float)
     if min(a.shape[:2]) < 16:
         raise ValueError("the face region is too small to measure")
     flow = np.asarray(
-        _FLOW.calc(np.ascontiguousarray(a), np.ascontiguousarray(b), None),  # type: ignore[call-overload]
+        dense_flow().calc(np.ascontiguousarray(a), np.ascontiguousarray(b), None),  # type: ignore[call-overload]
         dtype=np.float32,
     )
     height, width = a.shape[:2]
