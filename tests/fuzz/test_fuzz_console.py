@@ -29,20 +29,7 @@ from hypothesis import strategies as st
 from api_site import PASSWORD
 from facegate.http.security import CSRF_FIELD
 from facegate.services import accounts
-from facegate.web import (
-    auth,
-    console_disclosures,
-    console_floors,
-    console_gates,
-    console_home,
-    console_mode,
-    console_people,
-    console_site,
-    console_work,
-    portal,
-    public,
-    reset,
-)
+from facegate.web.pages import PAGE_MODULES
 from fuzz_site import LOGIN_CSRF, FuzzSite, fuzz_settings
 from fuzz_values import CSV_BYTES
 
@@ -153,9 +140,7 @@ def _params(dependant: Any, kind: str) -> list[Any]:
 
 def _routes() -> list[PageRoute]:
     found = []
-    consoles = (console_home, console_gates, console_people, console_site, console_mode)
-    works = (console_floors, console_work, console_disclosures)
-    for module in (auth, *consoles, *works, portal, public, reset):
+    for module in PAGE_MODULES:  # every module the app mounts, so a new page is fuzzed too
         for route in module.router.routes:
             assert isinstance(route, APIRoute)
             dependant = route.dependant

@@ -25,6 +25,22 @@ from facegate.web import (
 )
 from facegate.web.render import answer_error
 
+PAGE_MODULES = (
+    auth,
+    console_home,
+    console_gates,
+    console_people,
+    console_site,
+    console_mode,
+    console_floors,
+    console_work,
+    console_disclosures,
+    portal,
+    public,
+    reset,
+)
+"""Every page module, in the order their routes are mounted (the console fuzz walks them)."""
+
 
 def install(app: FastAPI) -> None:
     """Add the login, reset, console, portal, kiosk and notice pages and ``/static``.
@@ -34,19 +50,6 @@ def install(app: FastAPI) -> None:
     """
     static = Path(str(files("facegate.web") / "static"))
     app.mount("/static", StaticFiles(directory=static), name="static")
-    for module in (
-        auth,
-        console_home,
-        console_gates,
-        console_people,
-        console_site,
-        console_mode,
-        console_floors,
-        console_work,
-        console_disclosures,
-        portal,
-        public,
-        reset,
-    ):
+    for module in PAGE_MODULES:
         app.include_router(module.router)
     app.add_exception_handler(FacegateError, answer_error)
