@@ -234,7 +234,7 @@ def test_notice_reaches_the_site_and_a_replay_is_refused(
     assert len(issued.sent) == 1
     wait_until(lambda: len(site.notices) == 1, what="the notice at the site")
     context = service_context(site.settings, site.store)
-    port = ServiceSiteMode(context, Announcements(site.files.root / "announcement.json"))
+    port = ServiceSiteMode(context, Announcements(site.files.announcement_path))
     receiver = NoticeReceiver(
         site.files, site.site_id, hub.key.public_key(), port, site_audit(context),
         lambda: datetime.now(UTC),
