@@ -441,6 +441,8 @@ def build_gate(
     monitor.on_closed = loop.controller.door_cycled
     holder.probes.backlog = outbox.pending_count  # the health each poll reports
     holder.probes.camera = lambda: "failed" if getattr(loop, "_camera_down", False) else "ok"
+    holder.probes.liveness = lambda: gate.liveness
+    holder.probes.door = lambda: monitor.state
     keeper = OpenDoorKeeper(holder, actuator, clock, outbox.put, gate.gate_id)
     holder.on_new.append(keeper.apply)
     local.on_change = keeper.apply

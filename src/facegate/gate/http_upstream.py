@@ -4,7 +4,7 @@
 the gate's own door or lift in the wire format of :mod:`facegate.gate.snapshot_wire`, with
 its version as ``ETag``; sent with ``If-None-Match`` it answers ``304`` while that version
 is current (the gate's cheap poll). The query also carries the gate's health (``version``,
-``last_sync``, ``backlog``, ``camera``);
+``last_sync``, ``backlog``, ``camera``, ``liveness``, ``door``);
 ``POST {server}/api/v1/gates/{gate_id}/events`` takes ``{"events": [...]}`` (the outbox's
 JSON) and answers ``{"received": n, "new": m}``. Both send the device key in the
 ``X-Device-Key`` header.
@@ -134,7 +134,10 @@ def _report_params(report: GateReport) -> dict[str, str | int]:
         "version": report.version,
         "backlog": report.backlog,
         "camera": report.camera,
+        "door": report.door,
     }
+    if report.liveness:
+        params["liveness"] = report.liveness
     if report.last_sync is not None:
         params["last_sync"] = report.last_sync.isoformat()
     return params

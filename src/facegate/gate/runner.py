@@ -36,15 +36,19 @@ STALE_REPEAT_S = 600.0
 
 @dataclass(slots=True)
 class HealthProbes:
-    """Where a gate's health report reads its outbox backlog and camera state.
+    """Where a gate's health report reads its backlog, camera, liveness and door contact.
 
     Attributes:
         backlog: events waiting in the outbox (-1 unknown).
         camera: ``ok``, ``failed`` or ``unknown``.
+        liveness: the liveness mode the gate decides with (``""`` unknown).
+        door: the door contact, ``open``, ``closed`` or ``unknown``.
     """
 
     backlog: Callable[[], int] = lambda: -1
     camera: Callable[[], str] = lambda: "unknown"
+    liveness: Callable[[], str] = lambda: ""
+    door: Callable[[], str] = lambda: "unknown"
 
 
 class SnapshotHolder:
@@ -128,7 +132,15 @@ class SnapshotHolder:
     def report(self) -> GateReport:
         """This gate's health as it sends it with each poll."""
         version = "" if self._current is None else self._current.version
-        return GateReport(version, self.last_sync, self.probes.backlog(), self.probes.camera())
+        probes = self.probes
+        return GateReport(
+            version,
+            self.last_sync,
+            probes.backlog(),
+            probes.camera(),
+            probes.liveness(),
+            probes.door(),
+        )
 
     def _poll(self) -> GateSnapshot | None:
         poll = getattr(self.upstream, "poll_snapshot", None)

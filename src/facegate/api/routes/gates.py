@@ -8,7 +8,8 @@ gate's device key, so it is never in clear text outside the two ends, even where
 ends at a proxy. The answer's ``ETag`` is the snapshot version; with ``If-None-Match``
 naming the current version the answer is ``304`` (one version read, nothing built, no
 audit record). The poll's query also carries the gate's health (``version``,
-``last_sync``, ``backlog``, ``camera``), kept for ``/health`` and ``/metrics``.
+``last_sync``, ``backlog``, ``camera``, ``liveness``, ``door``), kept for ``/health``,
+``/metrics`` and the console's dashboard.
 A kiosk key gets no snapshot (``403``).
 
 ``POST /gates/{gate_id}/events`` stores each event once by its key (the gate's outbox
@@ -74,13 +75,16 @@ def gate_snapshot(
     last_sync: datetime | None = None,
     backlog: Annotated[int, Query(ge=-1)] = -1,
     camera: Annotated[str, Query(max_length=16)] = "unknown",
+    liveness: Annotated[str, Query(max_length=16)] = "",
+    door: Annotated[str, Query(max_length=16)] = "unknown",
 ) -> Response:
     """The snapshot the gate ``gate_id`` decides from at its door, sealed for it."""
     device = _own_gate(principal, gate_id)
     if target is not None and target != device.target_id:
         raise PolicyRefusedError("this gate's key is for another door or lift")
     context = context_for(deps, principal)
-    BOARD.record(gate_id, context.clock.now(), GateReport(version, last_sync, backlog, camera))
+    report = GateReport(version, last_sync, backlog, camera, liveness, door)
+    BOARD.record(gate_id, context.clock.now(), report)
     match, _ = deps.settings.match_policy(model)
     wanted = SnapshotRequest(device.target_id, model, match)
     current = snapshot_version(context, wanted)
