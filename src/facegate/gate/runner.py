@@ -15,6 +15,7 @@ from facegate.domain.errors import (
     UpstreamUnavailableError,
 )
 from facegate.domain.gate import SNAPSHOT_FORMAT, GateReport, GateSnapshot
+from facegate.gate.frame_tap import FrameTap
 from facegate.gate.loop import GateLoop
 from facegate.gate.outbox import SqliteOutbox
 from facegate.gate.site_mode import LocalInputs, with_local_mode
@@ -247,7 +248,7 @@ class SyncThread(threading.Thread):
         holder: SnapshotHolder,
         outbox: SqliteOutbox,
         interval_s: float,
-        ticks: Sequence[Callable[[], None]] = (),
+        ticks: Sequence[Callable[[], object]] = (),
     ) -> None:
         super().__init__(name="facegate-gate-sync", daemon=True)
         self.holder, self.outbox, self.interval_s = holder, outbox, interval_s
@@ -303,6 +304,8 @@ class RunningGate:
         actuator: its door or lift.
         sync: the thread refreshing the snapshot and delivering the outbox.
         closers: more things to close on :meth:`stop` (e.g. a contact sensor's link).
+        frames: the latest camera frame, sent when an administrator asks one (feed the
+            gate from ``frames.wrap(source)``).
     """
 
     loop: GateLoop
@@ -311,6 +314,7 @@ class RunningGate:
     actuator: DoorActuator
     sync: SyncThread
     closers: list[Callable[[], None]] = field(default_factory=list)
+    frames: FrameTap = field(default_factory=FrameTap)
 
     def start(self) -> None:
         """Start the sync thread."""
