@@ -4,10 +4,12 @@
 the gate's own door or lift in the wire format of :mod:`facegate.gate.snapshot_wire`, with
 its version as ``ETag``; sent with ``If-None-Match`` it answers ``304`` while that version
 is current (the gate's cheap poll). The query also carries the gate's health (``version``,
-``last_sync``, ``backlog``, ``camera``);
+``last_sync``, ``backlog``, ``camera``, ``liveness``, ``door``);
 ``POST {server}/api/v1/gates/{gate_id}/events`` takes ``{"events": [...]}`` (the outbox's
 JSON) and answers ``{"received": n, "new": m}``. Both send the device key in the
-``X-Device-Key`` header.
+``X-Device-Key`` header. A snapshot answer with ``X-Facegate-Frame-Wanted: 1`` means an
+administrator asks a camera frame: :meth:`HttpUpstream.send_frame` posts one JPEG to
+``POST {server}/api/v1/gates/{gate_id}/frame``.
 """
 
 from __future__ import annotations
@@ -23,10 +25,15 @@ from facegate.gate.outbox import event_to_json
 from facegate.gate.snapshot_wire import gate_wire_key, snapshot_from_wire
 
 DEVICE_HEADER = "X-Device-Key"
+FRAME_WANTED_HEADER = "X-Facegate-Frame-Wanted"
+"""Snapshot answer header: ``1`` when an administrator asks this gate for a frame."""
 
 
 class HttpUpstream:
     """A :class:`facegate.ports.GateUpstream` over the site server's REST API.
+
+    Attributes:
+        frame_wanted: the last snapshot answer asked for a camera frame.
 
     Args:
         base_url: the server, e.g. ``https://site.local:8000``.
@@ -52,6 +59,7 @@ class HttpUpstream:
         self._headers = {DEVICE_HEADER: device_key}
         self._root = f"/api/v1/gates/{gate_id}"
         self._client = client or httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout_s)
+        self.frame_wanted = False
 
     def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         headers = {**self._headers, **kwargs.pop("headers", {})}
@@ -104,6 +112,7 @@ class HttpUpstream:
             params.update(_report_params(report))
         headers = {} if known_version is None else {"If-None-Match": f'"{known_version}"'}
         answer = self._send("GET", "/snapshot", params=params, headers=headers)
+        self.frame_wanted = answer.headers.get(FRAME_WANTED_HEADER) == "1"
         if answer.status_code == 304:
             return None
         try:
@@ -124,6 +133,16 @@ class HttpUpstream:
         answer = self._call("POST", "/events", json=body)
         return int(answer["new"])
 
+    def send_frame(self, jpeg: bytes) -> None:
+        """Post one camera frame the server asked for (it is not stored there).
+
+        Raises:
+            UpstreamUnavailableError: not delivered (unreachable, or no longer asked).
+        """
+        self.frame_wanted = False
+        headers = {"Content-Type": "image/jpeg"}
+        self._send("POST", "/frame", content=jpeg, headers=headers)
+
     def close(self) -> None:
         """Close the connection pool."""
         self._client.close()
@@ -134,7 +153,10 @@ def _report_params(report: GateReport) -> dict[str, str | int]:
         "version": report.version,
         "backlog": report.backlog,
         "camera": report.camera,
+        "door": report.door,
     }
+    if report.liveness:
+        params["liveness"] = report.liveness
     if report.last_sync is not None:
         params["last_sync"] = report.last_sync.isoformat()
     return params
