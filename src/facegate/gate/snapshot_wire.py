@@ -30,6 +30,7 @@ from the upstream or from its snapshot file.
 from __future__ import annotations
 
 import base64
+import hmac
 import json
 import os
 import struct
@@ -77,6 +78,29 @@ def derive_gate_key(secret: bytes, gate_id: str, label: bytes) -> bytes:
 def gate_wire_key(device_secret: str, gate_id: str) -> bytes:
     """The 32-byte key that seals ``gate_id``'s snapshots, from its device key."""
     return derive_gate_key(device_secret.encode(), gate_id, _SALT)
+
+
+_MODE_SALT = b"facegate mode push v1"
+
+
+def mode_push_key(device_secret: str, gate_id: str) -> bytes:
+    """The 32-byte key that authenticates ``gate_id``'s pushed site modes."""
+    return derive_gate_key(device_secret.encode(), gate_id, _MODE_SALT)
+
+
+def mode_tag(key: bytes, gate_id: str, nonce: str, mode: str) -> str:
+    """HMAC-SHA256 (hex) binding a pushed ``mode`` to the gate and the gate's ``nonce``.
+
+    The gate sends a fresh nonce with each wait, so an answer cannot be replayed to it
+    (an old ``free_passage`` answer) nor sent to another gate.
+    """
+    message = "\x1f".join((gate_id, nonce, mode)).encode()
+    return hmac.new(key, message, "sha256").hexdigest()
+
+
+def mode_tag_ok(key: bytes, gate_id: str, nonce: str, mode: str, tag: str) -> bool:
+    """Whether ``tag`` is :func:`mode_tag`'s for these values (constant time)."""
+    return hmac.compare_digest(mode_tag(key, gate_id, nonce, mode), tag)
 
 
 def _aad(header: dict[str, Any]) -> bytes:
