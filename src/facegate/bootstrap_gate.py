@@ -35,7 +35,7 @@ from facegate.gate.osdp_door import OsdpDoor, OsdpDoorWiring
 from facegate.gate.osdp_keys import read_key
 from facegate.gate.outbox import SqliteOutbox
 from facegate.gate.paired_source import PairedSource
-from facegate.gate.runner import RunningGate, SnapshotHolder, SyncThread
+from facegate.gate.runner import RunningGate, SnapshotHolder, SyncThread, mode_follower
 from facegate.gate.site_mode import LocalInputs, OpenDoorKeeper
 from facegate.gate.snapshot_file import FILE_KEY_LABEL, SnapshotFile, snapshot_path
 from facegate.gate.snapshot_wire import derive_gate_key, gate_wire_key
@@ -451,6 +451,7 @@ def build_gate(
     frames = FrameTap()  # a frame an administrator asks goes out on the next tick
     ticks = (monitor.tick, keeper.apply, lambda: frames.answer(holder.upstream))
     sync = SyncThread(holder, outbox, gate.sync_interval_s, ticks=ticks)
+    holder.on_push.append(sync.poke)
     closers = (
         [upstream_close] if (upstream_close := getattr(holder.upstream, "close", None)) else []
     )
@@ -463,4 +464,5 @@ def build_gate(
     if bus is not None:
         attach_osdp(bus, settings, loop, (monitor, local, outbox, clock), door_id)
         closers.append(bus.close)
-    return RunningGate(loop, holder, outbox, actuator, sync, closers, frames)
+    follower = mode_follower(holder, gate.gate_id)
+    return RunningGate(loop, holder, outbox, actuator, sync, closers, frames, follower)

@@ -99,6 +99,7 @@ class GateEventKind(StrEnum):
     DEVICE_OFFLINE = "device_offline"
     DEVICE_ONLINE = "device_online"
     TAILGATING = "tailgating"
+    ANTI_PASSBACK = "anti_passback"
 
 
 ALARM_KINDS = frozenset(
@@ -111,6 +112,7 @@ ALARM_KINDS = frozenset(
         GateEventKind.FIRE_INPUT,
         GateEventKind.DEVICE_OFFLINE,
         GateEventKind.TAILGATING,
+        GateEventKind.ANTI_PASSBACK,
     }
 )
 """The event kinds that are alarms (raised on the site's alarm channels on receipt)."""
