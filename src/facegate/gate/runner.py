@@ -306,6 +306,9 @@ class RunningGate:
         closers: more things to close on :meth:`stop` (e.g. a contact sensor's link).
         frames: the latest camera frame, sent when an administrator asks one (feed the
             gate from ``frames.wrap(source)``).
+        after_outcome: call with each outcome of the loop (sends a refused face's
+            event snapshot when the site keeps them, see
+            :mod:`facegate.gate.edge_snapshots`).
     """
 
     loop: GateLoop
@@ -315,6 +318,7 @@ class RunningGate:
     sync: SyncThread
     closers: list[Callable[[], None]] = field(default_factory=list)
     frames: FrameTap = field(default_factory=FrameTap)
+    after_outcome: Callable[[object], object] = lambda outcome: None
 
     def start(self) -> None:
         """Start the sync thread."""
