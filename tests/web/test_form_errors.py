@@ -120,7 +120,7 @@ def test_every_console_form_answers_bad_input_beside_the_field(site: Site) -> No
             continue  # a button alone (withdraw, revoke): nothing to get wrong
         headers = {"Referer": f"https://testserver{form.page}"}
         answer = client.post(form.action, data=data, headers=headers, follow_redirects=False)
-        assert answer.status_code in (409, 422), (shape, answer.status_code, answer.text[:300])
+        assert answer.status_code in (404, 409, 422), (shape, answer.status_code, answer.text[:300])
         assert answer.headers["content-type"].startswith("text/html"), shape
         assert 'class="field-error"' in answer.text or 'id="form-error"' in answer.text, shape
         typed = [v for k, v in data.items() if k != "csrf_token" and v.startswith("x")]

@@ -48,7 +48,7 @@ IN_PLACE = (ValidationError, BadInputError, ConflictError, NotFoundError)
 """Service errors that are about what the form said (the rest keep the error page).
 
 A ``NotFoundError`` is one when the form's page still draws (a choice that names no
-record, answered ``422``); when the page's own record is gone, the error page stays.
+record; still answered ``404``); when the page's own record is gone, the error page stays.
 """
 _MESSAGE_KEYS = {
     "missing": "form.required",
@@ -135,8 +135,7 @@ async def in_place_error(request: Request, error: FacegateError) -> Response | N
         return None
     values, chosen = _posted(request)
     problem = FormProblem({}, public_detail(error), values, chosen)
-    status = 422 if isinstance(error, NotFoundError) else status_for(error)
-    return await in_place(request, problem, status)
+    return await in_place(request, problem, status_for(error))
 
 
 def _pages(request: Request) -> list[str]:
