@@ -178,3 +178,12 @@ def test_marking_puts_values_back_and_messages_beside_their_fields() -> None:
     assert 'id="form-error">whole form</p>' in marked
     assert "pw" not in marked
     assert mark_form(page, "/c", problem) is None
+
+
+def test_a_resident_s_portal_form_answers_in_place_too(site: Site) -> None:
+    ann, csrf = log_in(site, "ann")
+    data = {"csrf_token": csrf, "visitor_name": "v" * 201, "hours": "24"}
+    answer = ann.post("/portal/passes", data=data, headers={"Referer": "/portal"})
+    assert answer.status_code == 422
+    assert 'id="error-visitor_name"' in answer.text
+    assert 'value="' + "v" * 201 + '"' in answer.text
