@@ -24,6 +24,7 @@ from facegate.domain.policy import Target
 from facegate.gate.actuators import HttpRelay, SimulatedDoor
 from facegate.gate.contact import ContactMonitor, MonitoredDoor, alarm_to_outbox
 from facegate.gate.controller import EventSink
+from facegate.gate.edge_snapshots import EdgeSnapshots, LoopBoxes
 from facegate.gate.fire_input import MqttFireInput, fire_event_recorder, fire_topics
 from facegate.gate.frame_tap import FrameTap
 from facegate.gate.http_upstream import HttpUpstream
@@ -465,4 +466,10 @@ def build_gate(
         attach_osdp(bus, settings, loop, (monitor, local, outbox, clock), door_id)
         closers.append(bus.close)
     follower = mode_follower(holder, gate.gate_id)
-    return RunningGate(loop, holder, outbox, actuator, sync, closers, frames, follower)
+    options = settings.snapshots  # the crop's size and quality; the server says whether
+    snapshots = EdgeSnapshots(
+        holder.upstream, LoopBoxes(loop), frames, options.max_side_px, options.jpeg_quality
+    )
+    return RunningGate(
+        loop, holder, outbox, actuator, sync, closers, frames, follower, after_outcome=snapshots
+    )

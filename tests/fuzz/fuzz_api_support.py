@@ -17,6 +17,8 @@ DEVICE_ONLY = frozenset(
         ("POST", "/api/v1/doors/{door_id}/credentials"),
         ("GET", "/api/v1/gates/{gate_id}/snapshot"),
         ("POST", "/api/v1/gates/{gate_id}/events"),
+        ("POST", "/api/v1/gates/{gate_id}/frame"),
+        ("POST", "/api/v1/gates/{gate_id}/snapshots"),
     }
 )
 

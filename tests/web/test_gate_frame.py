@@ -153,7 +153,7 @@ def test_a_kiosk_s_next_frame_is_shown_and_a_silent_gate_answers_in_time(
     assert base64.b64decode(shown.group(2)) == data
     monkeypatch.setattr(gate_frames, "FRAME_WAIT_S", 0.5)
     silent = client.get("/console/gates/quiet-1/frame")  # never polls: waits, then says so
-    assert silent.status_code == 504
+    assert silent.status_code == 200  # the page answers: it says no frame came
     assert 'id="no-frame"' in silent.text
     assert DESK.pending() == 0
     views = [r for r in activity.read_audit(site.context, 0, 1000) if r.action == "gate.frame.view"]

@@ -139,7 +139,13 @@ def gate(
     running.start()
     try:
         tapped = running.frames.wrap(source)  # an administrator may ask the latest frame
-        frames = run_source(running.loop, tapped, _printer(as_json), stop)
+        printer = _printer(as_json)
+
+        def emit(outcome: Outcome) -> None:
+            printer(outcome)
+            running.after_outcome(outcome)  # a refused face's snapshot, if the site keeps them
+
+        frames = run_source(running.loop, tapped, emit, stop)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)

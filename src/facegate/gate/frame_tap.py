@@ -39,10 +39,14 @@ class FrameTap:
         """``source``, each frame it reads kept as the latest."""
         return _Tapped(source, self)
 
+    def latest(self) -> Frame | None:
+        """The latest frame read; ``None`` before the first."""
+        with self._lock:
+            return self._latest
+
     def jpeg(self) -> bytes | None:
         """The latest frame as JPEG bytes; ``None`` before the first frame."""
-        with self._lock:
-            frame = self._latest
+        frame = self.latest()
         if frame is None:
             return None
         bgr = cv2.cvtColor(frame.image, cv2.COLOR_RGB2BGR)

@@ -11,7 +11,9 @@ JSON) and answers ``{"received": n, "new": m}``;
 :meth:`HttpUpstream.wait_mode`). All send the device key in the
 ``X-Device-Key`` header. A snapshot answer with ``X-Facegate-Frame-Wanted: 1`` means an
 administrator asks a camera frame: :meth:`HttpUpstream.send_frame` posts one JPEG to
-``POST {server}/api/v1/gates/{gate_id}/frame``.
+``POST {server}/api/v1/gates/{gate_id}/frame``; with ``X-Facegate-Snapshots: 1`` the site
+keeps event snapshots, and :meth:`HttpUpstream.send_snapshot` posts the face crop of each
+refused face to ``POST {server}/api/v1/gates/{gate_id}/snapshots``.
 """
 
 from __future__ import annotations
@@ -32,10 +34,10 @@ from facegate.gate.snapshot_wire import (
     mode_tag_ok,
     snapshot_from_wire,
 )
+from facegate.services.event_snapshots import SNAPSHOTS_WANTED_HEADER
+from facegate.services.gate_frames import FRAME_WANTED_HEADER
 
 DEVICE_HEADER = "X-Device-Key"
-FRAME_WANTED_HEADER = "X-Facegate-Frame-Wanted"
-"""Snapshot answer header: ``1`` when an administrator asks this gate for a frame."""
 
 
 class HttpUpstream:
@@ -43,6 +45,7 @@ class HttpUpstream:
 
     Attributes:
         frame_wanted: the last snapshot answer asked for a camera frame.
+        snapshots_wanted: the last snapshot answer said the site keeps event snapshots.
 
     Args:
         base_url: the server, e.g. ``https://site.local:8000``.
@@ -70,7 +73,7 @@ class HttpUpstream:
         self._headers = {DEVICE_HEADER: device_key}
         self._root = f"/api/v1/gates/{gate_id}"
         self._client = client or httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout_s)
-        self.frame_wanted = False
+        self.frame_wanted = self.snapshots_wanted = False
 
     def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         headers = {**self._headers, **kwargs.pop("headers", {})}
@@ -124,6 +127,7 @@ class HttpUpstream:
         headers = {} if known_version is None else {"If-None-Match": f'"{known_version}"'}
         answer = self._send("GET", "/snapshot", params=params, headers=headers)
         self.frame_wanted = answer.headers.get(FRAME_WANTED_HEADER) == "1"
+        self.snapshots_wanted = answer.headers.get(SNAPSHOTS_WANTED_HEADER) == "1"
         if answer.status_code == 304:
             return None
         try:
@@ -173,6 +177,20 @@ class HttpUpstream:
         self.frame_wanted = False
         headers = {"Content-Type": "image/jpeg"}
         self._send("POST", "/frame", content=jpeg, headers=headers)
+
+    def send_snapshot(
+        self, event_key: str, reason: str, person_id: str | None, jpeg: bytes
+    ) -> None:
+        """Post the face crop of the refused face of event ``event_key`` (kept sealed there).
+
+        Raises:
+            UpstreamUnavailableError: not delivered (the crop is not kept at the gate).
+        """
+        params = {"event": event_key, "reason": reason}
+        if person_id is not None:
+            params["person"] = person_id
+        headers = {"Content-Type": "image/jpeg"}
+        self._send("POST", "/snapshots", params=params, content=jpeg, headers=headers)
 
     def close(self) -> None:
         """Close the connection pool."""

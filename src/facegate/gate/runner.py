@@ -374,6 +374,9 @@ class RunningGate:
         frames: the latest camera frame, sent when an administrator asks one (feed the
             gate from ``frames.wrap(source)``).
         follower: the site mode's push (``None``: the upstream cannot push; the poll alone).
+        after_outcome: call with each outcome of the loop (sends a refused face's
+            event snapshot when the site keeps them, see
+            :mod:`facegate.gate.edge_snapshots`).
     """
 
     loop: GateLoop
@@ -384,6 +387,7 @@ class RunningGate:
     closers: list[Callable[[], None]] = field(default_factory=list)
     frames: FrameTap = field(default_factory=FrameTap)
     follower: ModeFollower | None = None
+    after_outcome: Callable[[object], object] = lambda outcome: None
 
     def start(self) -> None:
         """Start the sync thread and the mode push."""

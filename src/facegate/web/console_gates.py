@@ -130,7 +130,6 @@ def gate_frame(request: Request, principal: Admin, gate_id: str) -> Response:
     answer = render(
         request,
         "gate_frame.html",
-        status_code=200 if frame is not None else 504,
         gate_id=gate_id,
         image=base64.b64encode(frame.data).decode("ascii") if frame is not None else "",
         media_type=frame.media_type if frame is not None else "",

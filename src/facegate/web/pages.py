@@ -19,6 +19,7 @@ from facegate.web import (
     console_people,
     console_site,
     console_work,
+    form_errors,
     portal,
     public,
     reset,
@@ -53,3 +54,4 @@ def install(app: FastAPI) -> None:
     for module in PAGE_MODULES:
         app.include_router(module.router)
     app.add_exception_handler(FacegateError, answer_error)
+    form_errors.install(app)  # a form's bad input answered on its page, beside the field
