@@ -194,6 +194,13 @@ def test_doors_after_the_first_reuse_the_gallery_of_the_version(context: Service
     for d in doors:
         build_snapshot(context, sealer, d, MODEL, POLICY, cache=cache, memo=memo)
     assert cache.walks == 2
+    person = people.add_person(context, "Card only", Role.RESIDENT).id
+    credentials.add_card(context, person, "CARD-1")  # new versions, the same faces
+    again = [
+        build_snapshot(context, sealer, d, MODEL, POLICY, cache=cache, memo=memo) for d in doors
+    ]
+    assert cache.walks == 2
+    assert len(again[0].access.gallery) == 2
 
 
 def test_prepare_builds_every_changed_door_in_one_commit(context: ServiceContext) -> None:

@@ -106,14 +106,20 @@ class TemplateCache:
         door the same one per data version) and the same ``usable`` people, it answers
         the last gallery without walking the templates again: after a change, every door
         after the first costs no gallery work (a server refreshing 24 doors paid it 24
-        times).
+        times). A new version whose template index and people are equal to the last
+        (a new card, a rule, a pass: no face changed) is answered the same way, after
+        one comparison of the two lists.
         """
         slot = (sealer.site_key_id, model_id)
         with self._lock:
             answered = self._answered.get(slot)
-        same = answered is not None and index is not None and answered[0] is index
-        if same and answered is not None and answered[1] == usable:  # identity first: cheap
-            return answered[2]
+        if answered is not None and index is not None and answered[1] == usable:
+            if answered[0] is index:
+                return answered[2]
+            if answered[0] == index:  # same faces at a new version
+                with self._lock:
+                    self._answered[slot] = (index, answered[1], answered[2])
+                return answered[2]
         rows = self.current(uow, sealer, model_id, usable, index)
         ids = tuple(template_id for template_id, _, _ in rows)
         with self._lock:
@@ -149,9 +155,9 @@ class TemplateCache:
         with self._lock:
             cache = self._models.setdefault((sealer.site_key_id, model_id), {})
             wanted = dict(index)
-            for gone in [t for t in cache if t not in wanted or cache[t][0] != wanted[t]]:
+            for gone in [t for t, (p, _) in cache.items() if wanted.get(t) != p]:
                 del cache[gone]
-            missing = [t for t, _ in index if t not in cache]
+            missing = [t for t in wanted if t not in cache]
             if missing:
                 self.opened += _open(uow, sealer, model_id, missing, wanted, cache)
             return [(t, p, cache[t][1]) for t, p in index if t in cache]
