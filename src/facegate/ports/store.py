@@ -27,6 +27,7 @@ from facegate.ports.accounts import AccountRepository
 from facegate.ports.archive import TableRepository
 from facegate.ports.gates import GateRepository, SiteModeRepository, SiteReads
 from facegate.ports.work import AlarmRepository, SnapshotRepository, SubjectRequestRepository
+from facegate.ports.zones import ZoneRepository
 
 
 class PersonRepository(Protocol):
@@ -404,6 +405,7 @@ class UnitOfWork(Protocol):
     tables: TableRepository
     gates: GateRepository
     site_modes: SiteModeRepository
+    zones: ZoneRepository
     reads: SiteReads
     alarms: AlarmRepository
     requests: SubjectRequestRepository

@@ -71,7 +71,8 @@ def gate_target(uow: UnitOfWork, target_id: str) -> tuple[Target, str]:
             )
             return target, site_id
     door = uow.places.door(target_id)
-    return Target(door.id, door.accepted, door.mode, name=door.name), door.site_id
+    zone = uow.zones.door(door.id, site.time_zone if site is not None else "UTC")
+    return Target(door.id, door.accepted, door.mode, name=door.name, zone=zone), door.site_id
 
 
 class TemplateCache:
@@ -215,8 +216,13 @@ class SnapshotRequest:
     mode: SiteMode | None = None
     scope: GalleryScope = DEFAULT_GALLERY_SCOPE
 
-    def version(self, data_version: int, mode: SiteMode) -> str:
-        """The snapshot version at ``data_version`` in ``mode``: equal versions, equal data."""
+    def version(self, data_version: int, mode: SiteMode, presence: str = "") -> str:
+        """The snapshot version at ``data_version`` in ``mode``: equal versions, equal data.
+
+        ``presence`` is the door's zone presence stamp
+        (:meth:`facegate.ports.ZoneRepository.stamp`): a passage in its anti-passback zone
+        changes that zone's doors' snapshots only, not the site data version.
+        """
         spelled = "|".join(
             (
                 str(SNAPSHOT_FORMAT),
@@ -225,6 +231,7 @@ class SnapshotRequest:
                 repr(self.match),
                 mode.value,
                 self.scope,
+                presence,
             )
         )
         return f"{data_version}.{hashlib.sha256(spelled.encode()).hexdigest()[:12]}"
@@ -245,7 +252,7 @@ class SnapshotRequest:
 
 
 def snapshot_version(context: ServiceContext, request: SnapshotRequest) -> str:
-    """The version a snapshot for ``request`` would have now (two small reads).
+    """The version a snapshot for ``request`` would have now (three small reads).
 
     The site mode is part of it, so a mode change, or a mode's end time passing, makes
     every gate's next poll fetch a new snapshot.
@@ -256,7 +263,7 @@ def snapshot_version(context: ServiceContext, request: SnapshotRequest) -> str:
     with context.store.unit_of_work() as uow:
         data_version = uow.reads.data_version()
         mode = request.resolved_mode(uow, context.clock.now(), context.store, data_version)
-        return request.version(data_version, mode)
+        return request.version(data_version, mode, uow.zones.stamp(request.target_id))
 
 
 def build_snapshot(
@@ -313,7 +320,7 @@ def build_snapshots(
         rows = memo.rows(context.store, uow, data_version, now)
         for request in requests:
             mode = request.resolved_mode(uow, now)
-            version = request.version(data_version, mode)
+            version = request.version(data_version, mode, uow.zones.stamp(request.target_id))
             target, site_id = gate_target(uow, request.target_id)
             access = _access(rows, uow, sealer, replace(request, mode=mode), target, cache)
             details: dict[str, DetailValue] = {
@@ -351,6 +358,7 @@ def _access(
     cards = {n: pid for n, pid in rows.cards if pid in allowed}
     pins = {pid: h for pid, h in rows.pins if pid in allowed}
     passes = {p.code_hash: p for p in rows.passes}
+    presence = {} if target.zone is None else uow.zones.presence(target.zone.zone)
     return AccessData(
         request.mode or SiteMode.NORMAL,
         people,
@@ -362,6 +370,7 @@ def _access(
         rules,
         rows.alerts,
         homes,
+        {pid: p for pid, p in presence.items() if pid in allowed},
     )
 
 
