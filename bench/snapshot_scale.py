@@ -184,6 +184,7 @@ def run(url: str, people: int, per: int, reuse: bool = False) -> dict[str, objec
 
 def _reused(url: str, kept: Path, people: int, per: int) -> dict[str, object]:
     engine = create_db_engine(url)
+    upgrade(engine)  # a site kept by an older checkout
     store = SqlStore(engine)
     context = ServiceContext(store=store, clock=Clock(), actor="bench")
     with store.unit_of_work() as uow:

@@ -156,7 +156,7 @@ class TemplateCache:
         with self._lock:
             cache = self._models.setdefault((sealer.site_key_id, model_id), {})
             wanted = dict(index)
-            for gone in [t for t, (p, _) in cache.items() if wanted.get(t) != p]:
+            for gone in [t for t in cache if t not in wanted or cache[t][0] != wanted[t]]:
                 del cache[gone]
             missing = [t for t in wanted if t not in cache]
             if missing:
