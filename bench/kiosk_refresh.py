@@ -44,7 +44,9 @@ def _site(url: str, people: int, doors: int) -> tuple[SqlStore, AesGcmSealer]:
         scale._fill(store, AesGcmSealer(key), site.id, people, 3)
         kept.write_bytes(key)
         store.close()
-    return SqlStore(create_db_engine(url)), AesGcmSealer(kept.read_bytes())
+    engine = create_db_engine(url)
+    upgrade(engine)  # a site kept by an older checkout
+    return SqlStore(engine), AesGcmSealer(kept.read_bytes())
 
 
 def main() -> None:
