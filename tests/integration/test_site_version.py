@@ -9,16 +9,17 @@ import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from facegate.domain.access import TimeWindow
 from facegate.domain.accounts import GateKind
 from facegate.domain.credentials import WrappedKey
 from facegate.domain.errors import ConflictError
 from facegate.domain.events import Event
-from facegate.domain.matching import MatchPolicy
+from facegate.domain.matching import FloatArray, MatchPolicy
 from facegate.domain.people import ConsentMethod, ConsentPurpose, Role
 from facegate.domain.reasons import Reason
 from facegate.domain.site import CredentialKind, CredentialMode, DoorKind
@@ -30,6 +31,7 @@ from facegate.services import accounts, credentials, people, places, rights, sit
 from facegate.services.consent import grant_consent, withdraw_consent
 from facegate.services.context import ServiceContext
 from facegate.services.enrollment import enroll
+from facegate.services.site_rows import RowMemo
 from facegate.services.snapshots import TemplateCache, build_snapshot
 from facegate.store.crypto import AesGcmSealer, generate_key
 from facegate.store.database import create_db_engine, upgrade
@@ -166,6 +168,63 @@ def test_a_cold_rebuild_unwraps_each_persons_key_once(context: ServiceContext) -
     assert sealer.unwrapped == 3  # one per person, not one per template (was 6)
     probe = unit_descriptor(8)
     assert cold.access.gallery.person_distance(probe, residents[2]) == 0.0
+
+
+class CountingCache(TemplateCache):
+    """Counts the walks over the decrypted templates (one per gallery asked for)."""
+
+    walks = 0
+
+    def current(self, *args: Any, **kwargs: Any) -> list[tuple[str, str, FloatArray]]:
+        self.walks += 1
+        return super().current(*args, **kwargs)
+
+
+def test_doors_after_the_first_reuse_the_gallery_of_the_version(context: ServiceContext) -> None:
+    sealer = AesGcmSealer(generate_key())
+    resident(context, sealer, 3)
+    doors = [_door(context) for _ in range(3)]
+    cache, memo = CountingCache(), RowMemo()
+    built = [
+        build_snapshot(context, sealer, d, MODEL, POLICY, cache=cache, memo=memo) for d in doors
+    ]
+    assert cache.walks == 1  # was one walk per door
+    assert built[0].access.gallery is built[2].access.gallery
+    resident(context, sealer, 5)  # a new version: walked again, once
+    for d in doors:
+        build_snapshot(context, sealer, d, MODEL, POLICY, cache=cache, memo=memo)
+    assert cache.walks == 2
+    person = people.add_person(context, "Card only", Role.RESIDENT).id
+    credentials.add_card(context, person, "CARD-1")  # new versions, the same faces
+    again = [
+        build_snapshot(context, sealer, d, MODEL, POLICY, cache=cache, memo=memo) for d in doors
+    ]
+    assert cache.walks == 2
+    assert len(again[0].access.gallery) == 2
+
+
+def test_prepare_builds_every_changed_door_in_one_commit(context: ServiceContext) -> None:
+    sealer = AesGcmSealer(generate_key())
+    resident(context, sealer, 3)
+    doors = [_door(context) for _ in range(3)]
+    upstream = StoreUpstream(lambda: context.store, sealer, context.clock, MODEL, POLICY)
+    held = {d: upstream.fetch_snapshot("server", d).version for d in doors}
+    assert upstream.prepare("server", doors) == 0  # nothing changed: nothing built
+    resident(context, sealer, 5)
+    store = context.store
+    assert isinstance(store, SqlStore)
+    commits: list[int] = []
+    event.listen(store.engine, "commit", lambda _connection: commits.append(1))
+    audited = _count(context, "audit_log")
+    assert upstream.prepare("server", doors) == 3
+    assert len(commits) == 1
+    assert _count(context, "audit_log") == audited + 3  # still one record per door
+    for d in doors:
+        fresh = upstream.poll_snapshot("server", d, held[d])
+        assert fresh is not None
+        assert len(fresh.access.gallery) == 2
+    assert len(commits) == 1  # the polls answered what prepare built
+    assert _count(context, "audit_log") == audited + 3
 
 
 def test_an_unchanged_poll_is_one_cheap_read_without_audit(context: ServiceContext) -> None:

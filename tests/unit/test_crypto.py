@@ -12,7 +12,7 @@ from pydantic import SecretStr
 
 from facegate.bootstrap import ensure_site_key, load_site_key
 from facegate.config import Settings
-from facegate.domain.credentials import SealedTemplate
+from facegate.domain.credentials import SealedTemplate, WrappedKey
 from facegate.domain.errors import KeyFileError
 from facegate.store.crypto import (
     AesGcmSealer,
@@ -50,6 +50,18 @@ def test_a_moved_or_relabelled_template_does_not_decrypt(field: str) -> None:
     moved = dataclasses.replace(template, **{field: "other"})
     with pytest.raises(KeyFileError):
         sealer.open(key, moved)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("field", ["id", "person_id", "model_id"])
+def test_opening_a_persons_templates_together_refuses_a_moved_one(field: str) -> None:
+    sealer = AesGcmSealer(generate_key())
+    key, template = sealed(sealer)
+    assert isinstance(key, WrappedKey)
+    (opened,) = sealer.open_person(key, [template])
+    np.testing.assert_array_equal(opened, unit_descriptor(1))
+    moved = dataclasses.replace(template, **{field: "other"})
+    with pytest.raises(KeyFileError):
+        sealer.open_person(key, [template, moved])
 
 
 def test_another_site_key_cannot_open_and_rotation_rewraps() -> None:

@@ -18,7 +18,7 @@ from facegate.domain.site import CredentialKind
 from facegate.gate.bench import bench_snapshot
 from facegate.gate.loop import LoopOptions
 from facegate.gate.outbox import SqliteOutbox
-from facegate.gate.server_side import ActuatorPool, PipelineDecider
+from facegate.gate.server_side import ActuatorPool, PipelineDecider, SnapshotRefresher
 from facegate.vision.images import ImageLimits
 from fakes import FakeClock, FakeDoor, FakeFaceEngine, fake_frame, unit_descriptor
 
@@ -130,3 +130,33 @@ def test_with_a_refresher_frames_never_wait_for_a_rebuild_and_changes_still_arri
     while decider.station("lobby").holder().version != "2" and time.monotonic() < deadline:
         time.sleep(0.02)
     assert decider.station("lobby").holder().version == "2"
+
+
+class PreparingUpstream(FakeUpstream):
+    """Records the batched rebuilds asked for and each door's own snapshot reads after them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[tuple[str, object]] = []
+
+    def prepare(self, gate_id: str, target_ids: Sequence[str]) -> int:
+        self.calls.append(("prepare", sorted(target_ids)))
+        return len(target_ids)
+
+    def fetch_snapshot(self, gate_id: str, target_id: str) -> GateSnapshot:
+        self.calls.append(("read", target_id))
+        return super().fetch_snapshot(gate_id, target_id)
+
+
+def test_a_refresh_round_rebuilds_every_door_together_before_their_polls(
+    tmp_path: Path,
+) -> None:
+    upstream = PreparingUpstream()
+    decider = kiosk_decider(upstream, tmp_path)  # no thread: the round is run by hand
+    refresher = SnapshotRefresher(decider, 60.0)
+    for door in ("east", "north", "west"):
+        decider.station(door)
+    upstream.calls.clear()
+    assert refresher.refresh_all()
+    assert upstream.calls[0] == ("prepare", ["east", "north", "west"])
+    assert sorted(c[1] for c in upstream.calls[1:]) == ["east", "north", "west"]

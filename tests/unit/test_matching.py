@@ -365,3 +365,24 @@ def test_identification_of_many_people_agrees_with_brute_force() -> None:
     result = gallery.identify(probe, threshold=10.0, min_margin=0.0)
     assert result.nearest_person_id == ranked[0]
     assert result.second_distance == pytest.approx(expected[ranked[1]], rel=1e-5)
+
+
+def test_a_gallery_of_rows_is_the_gallery_added_row_by_row() -> None:
+    rng = np.random.default_rng(3)
+    matrix = rng.normal(size=(5, 128)).astype(np.float32)
+    people = ["b", "a", "b", "c", "a"]
+    added = Gallery()
+    for person, row in zip(people, matrix, strict=True):
+        added.add(person, row)
+    bulk = Gallery.of_rows(people, matrix)
+    for (p, r), (q, s) in zip(bulk.rows(), added.rows(), strict=True):
+        assert p == q
+        np.testing.assert_array_equal(r, s)
+    probe = matrix[3] + 0.01
+    assert bulk.person_distances(probe) == added.person_distances(probe)
+    with pytest.raises(ValueError, match="person ids"):
+        Gallery.of_rows(people[:4], matrix)
+    broken = matrix.copy()
+    broken[1, 7] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        Gallery.of_rows(people, broken)

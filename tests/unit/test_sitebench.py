@@ -7,13 +7,14 @@ import time
 from pathlib import Path
 from types import SimpleNamespace
 
+import httpx
 import numpy as np
 import pytest
 
 from facegate.domain.matching import pairwise_distances
 from facegate.ports import Frame
 from facegate.sitebench import fill
-from facegate.sitebench.clients import FrameAnswer, Presented
+from facegate.sitebench.clients import FrameAnswer, Presented, reach_every_door
 from facegate.sitebench.edge import WithCards, read_cards, watch_cards
 from facegate.sitebench.load import Clip, EdgeRun, edges_reach, write_gate_frames
 from facegate.sitebench.phases import shown_cards
@@ -232,3 +233,23 @@ def test_the_fill_draws_on_past_twenty_batches_while_they_keep_people(
     existing = np.concatenate(list(real.values()))
     people = fill.distinct_people(model, 30, 3, existing, 0.3, seed=6, batch=1)
     assert people.shape == (30, 3, 128)  # a 25,000-resident fill needs ~50 batches of 512
+
+
+def test_a_changes_reach_is_timed_by_asking_the_doors_at_once() -> None:
+    def slow_door(request: httpx.Request) -> httpx.Response:
+        time.sleep(0.2)  # one decision at a busy door
+        return httpx.Response(200, json={"granted": False, "reason": "no_face"})
+
+    keys = {f"door-{n}": f"key-{n}" for n in range(8)}
+    changed_at = time.time()
+    reach = reach_every_door(
+        "http://site",
+        keys,
+        "C1",
+        changed_at,
+        threading.Event(),
+        5.0,
+        httpx.MockTransport(slow_door),
+    )
+    assert reach is not None
+    assert reach < 0.2 * 4  # asked in turn, 8 doors took 1.6 s

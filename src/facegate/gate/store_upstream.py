@@ -20,7 +20,12 @@ from facegate.ports import Store, TemplateSealer
 from facegate.services.context import ServiceContext
 from facegate.services.gate_sync import receive_events
 from facegate.services.site_mode import ModeWatch
-from facegate.services.snapshots import SnapshotRequest, build_snapshot, snapshot_version
+from facegate.services.snapshots import (
+    SnapshotRequest,
+    build_snapshot,
+    build_snapshots,
+    snapshot_version,
+)
 
 
 class StoreUpstream:
@@ -111,6 +116,31 @@ class StoreUpstream:
                 )
                 self._held[target_id] = fresh
                 return fresh
+
+    def prepare(self, gate_id: str, target_ids: Sequence[str]) -> int:
+        """Build the stale snapshots of ``target_ids`` together; how many were built.
+
+        After a change, one transaction (one commit) builds every door's new snapshot
+        (:func:`build_snapshots`, each audited), and each door's next
+        :meth:`poll_snapshot` answers the one kept here. A server that keeps many doors
+        current calls this before polling them.
+        """
+        with self._context(gate_id) as context, self._lock:
+            requests = [
+                SnapshotRequest(t, self.model_id, self.match, self.mode) for t in target_ids
+            ]
+            stale = [
+                r
+                for r in requests
+                if (held := self._held.get(r.target_id)) is None
+                or held.version != snapshot_version(context, r)
+            ]
+            if not stale:
+                return 0
+            built = build_snapshots(context, self._sealer, stale, gate_id)
+            for snapshot in built:
+                self._held[snapshot.target.id] = snapshot
+            return len(built)
 
     def wait_mode(self, gate_id: str, known: SiteMode | None, wait_s: float) -> SiteMode:
         """The site mode as soon as it differs from ``known``, or after ``wait_s``.

@@ -227,6 +227,11 @@ class AlarmRelay:
         """The inner upstream's poll (``None``: ``known_version`` is current)."""
         return self.inner.poll_snapshot(gate_id, target_id, known_version, report)
 
+    def prepare(self, gate_id: str, target_ids: Sequence[str]) -> int:
+        """The inner upstream's batched rebuild, when it has one (else nothing: 0)."""
+        prepare = getattr(self.inner, "prepare", None)
+        return 0 if prepare is None else int(prepare(gate_id, target_ids))
+
     def deliver(self, events: Sequence[GateEvent]) -> int:
         """Deliver ``events``, then raise their alarms (each once)."""
         new = self.inner.deliver(events)

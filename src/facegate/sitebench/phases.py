@@ -273,6 +273,7 @@ def _load(
     for kiosk in on.kiosks:
         kiosk.close()
     on.console.close()
+    on.probe.close()
     figures = _figures(on, answers, elapsed, audit_since(built, audit_before, audit_after))
     figures["snapshot_check_idle"] = idle
     return figures, [p for k in on.kiosks for p in k.presented]
