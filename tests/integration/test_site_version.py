@@ -235,11 +235,18 @@ def test_an_unchanged_poll_is_one_cheap_read_without_audit(context: ServiceConte
     first = upstream.poll_snapshot("g", door, None)
     assert first is not None
     audit_rows = _count(context, "audit_log")
-    started = clock.perf_counter()
+    store = context.store
+    assert isinstance(store, SqlStore)
+    statements: list[str] = []
+    event.listen(
+        store.engine, "before_cursor_execute", lambda *args: statements.append(str(args[2]))
+    )
     for _ in range(20):
         assert upstream.poll_snapshot("g", door, first.version) is None
-    per_poll_ms = (clock.perf_counter() - started) / 20 * 1000
-    assert per_poll_ms < 20  # measured about 0.3-1 ms; generous for a loaded CI machine
+    # cheap by construction, not by a timing (timings are benches' business): a poll that
+    # finds its version unchanged reads the version stamps and nothing else
+    assert len(statements) <= 20 * 2, statements[:4]
+    assert not any("template" in sql.lower() for sql in statements)
     assert _count(context, "audit_log") == audit_rows
 
 
