@@ -48,7 +48,7 @@ from facegate.services.alarm_log import alarm_recorder
 from facegate.services.alarm_routing import RetryingChannel, RoutedChannel, check_routes
 from facegate.services.alarms import AlarmChannel, AlarmFeed, AlarmRelay, AlarmService
 from facegate.services.context import ServiceContext
-from facegate.vision.detection import FaceDetector
+from facegate.vision.detection import DetectorModel, FaceDetector
 from facegate.vision.engine import FaceEngine
 from facegate.vision.liveness.check import FusedLivenessCheck
 from facegate.vision.liveness.face_mesh import FaceMeshModel
@@ -115,7 +115,11 @@ def build_gate_source(settings: Settings, colour: FrameSource) -> FrameSource:
 
 
 def build_gate_engine(settings: Settings) -> FaceEngine:
-    """The face engine of a gate: no CNN fallback on frames without a face (streams).
+    """The face engine of a gate: its stream detector, no fallback on empty frames.
+
+    The detector is ``settings.gate.detector`` (BlazeFace by default, its boxes mapped to
+    the ones dlib's landmark model expects); no detector runs again on a frame without a
+    face (a stream is mostly empty frames).
 
     The detector and the embedder run once on blank pixels, so the first person at the
     door does not pay for the runtime's first-call set-up (about 2 s with ONNX Runtime).
@@ -126,7 +130,12 @@ def build_gate_engine(settings: Settings) -> FaceEngine:
     descriptor with one runtime thread per core, 44-48 / 71 ms with one).
     """
     threads = limit_threads(settings.gate.threads)
-    detection = replace(settings.detection, fallback=None)
+    detection = replace(
+        settings.detection,
+        model=DetectorModel(settings.gate.detector),
+        fallback=None,
+        threads=threads,
+    )
     embedding = settings.embedding
     if embedding.threads is None:
         embedding = replace(embedding, threads=threads)

@@ -323,6 +323,12 @@ class GateSettings:
             Runtime intra-op unless ``FACEGATE_EMBEDDING__THREADS`` says otherwise,
             FaceMesh), set in one place (:mod:`facegate.vision.threads`); default 1, for
             a 2-core box where the other core decodes the camera and writes events.
+        detector: the face detector on the gate's camera stream (also a kiosk's frames):
+            ``blazeface`` (default: BlazeFace short range, about 1 ms per VGA frame, for
+            faces within about 2 m), ``blazeface_full`` (full range, up to about 5 m: a
+            lane or a hall) or ``hog`` (dlib's HOG, 15-60 ms per VGA frame: the
+            fallback). Photos (enrolment, evaluation) always use ``detection.model``.
+            See docs/gate.md, "Detection".
     """
 
     gate_id: str = "gate-1"
@@ -364,6 +370,7 @@ class GateSettings:
     profile: Literal["door", "lane"] = "door"
     lane_line_fraction: float = 0.25
     threads: Annotated[int, Field(ge=1, le=64)] = 1
+    detector: Literal["blazeface", "blazeface_full", "hog"] = "blazeface"
 
     def liveness_schedule(self) -> LivenessSchedule:
         """The liveness schedule these settings give (windows, step, presentation length).

@@ -172,6 +172,7 @@ def bench_gate(
         "gallery_templates": len(held),
         "enrolled_from": f"every 5th frame of the first {enroll_s:g} s ({len(descriptors)} used)",
         "liveness": settings.gate.liveness,
+        "detector": settings.gate.detector,
         "threshold": policy.threshold,
         "cpu_count": os.cpu_count(),
         "threads": settings.gate.threads,
