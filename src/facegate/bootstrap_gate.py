@@ -48,7 +48,7 @@ from facegate.services.alarm_log import alarm_recorder
 from facegate.services.alarm_routing import RetryingChannel, RoutedChannel, check_routes
 from facegate.services.alarms import AlarmChannel, AlarmFeed, AlarmRelay, AlarmService
 from facegate.services.context import ServiceContext
-from facegate.vision.detection import DetectorModel, FaceDetector
+from facegate.vision.detection import FaceDetector
 from facegate.vision.engine import FaceEngine
 from facegate.vision.liveness.check import FusedLivenessCheck
 from facegate.vision.liveness.face_mesh import FaceMeshModel
@@ -117,7 +117,7 @@ def build_gate_source(settings: Settings, colour: FrameSource) -> FrameSource:
 def build_gate_engine(settings: Settings) -> FaceEngine:
     """The face engine of a gate: its stream detector, no fallback on empty frames.
 
-    The detector is ``settings.gate.detector`` (BlazeFace by default, its boxes mapped to
+    The detector is ``settings.gate.stream_detector()`` (BlazeFace by default, its boxes mapped to
     the ones dlib's landmark model expects); no detector runs again on a frame without a
     face (a stream is mostly empty frames).
 
@@ -132,7 +132,7 @@ def build_gate_engine(settings: Settings) -> FaceEngine:
     threads = limit_threads(settings.gate.threads)
     detection = replace(
         settings.detection,
-        model=DetectorModel(settings.gate.detector),
+        model=settings.gate.stream_detector(),
         fallback=None,
         threads=threads,
     )
