@@ -351,7 +351,7 @@ def bench_lane(
     if not tried or any(r <= 0 for r in tried):
         raise BadInputError("--rates needs at least one positive rate")
     settings = settings_from(ctx)
-    lane_gate = settings.gate.model_copy(update={"profile": "lane"})
+    lane_gate = replace(settings.gate, profile="lane")
     engine = build_gate_engine(settings.model_copy(update={"gate": lane_gate}))
     script = lane.shipped_script()
     stderr.print("reading and enrolling the live videos ...")
