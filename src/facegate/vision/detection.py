@@ -160,7 +160,8 @@ class FaceDetector:
 
         which = BlazeRange(BLAZE_RANGES[model])
         if which not in self._blaze:
-            self._blaze[which] = BlazeFaceDetector(which, self.settings.threads)
+            tiles = which is BlazeRange.FULL  # the lanes' model: far faces in wide frames
+            self._blaze[which] = BlazeFaceDetector(which, self.settings.threads, tiles)
         mapping = TO_DLIB[which]
         return [
             Detection(to_dlib_box(found, mapping), found.score, model)
