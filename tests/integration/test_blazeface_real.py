@@ -127,3 +127,20 @@ def test_a_second_smaller_face_is_still_seen(shared_data: Path) -> None:
     boxes = sorted((d.box for d in detector.detect(doubled)), key=lambda b: -b.area)
     assert len(boxes) == 2
     assert boxes[1].area * 2 >= boxes[0].area
+
+
+def test_tiles_find_the_far_faces_of_a_wide_frame(shared_data: Path) -> None:
+    # Frames 1-5 of the 1080p walking video: the whole-frame pass (faces shown at a
+    # tenth of their size) finds nobody; the end squares show them 1.8 times larger.
+    plain = _detector(BlazeRange.FULL)
+    tiled = BlazeFaceDetector(BlazeRange.FULL, tiles=True)
+    capture = cv2.VideoCapture(str(shared_data / "video" / "several_people_walking.mp4"))
+    found_plain = found_tiled = 0
+    for _ in range(6):
+        ok, bgr = capture.read()
+        assert ok
+        frame = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+        found_plain += len(plain.detect(frame))
+        found_tiled += len(tiled.detect(frame))
+    assert found_tiled > found_plain
+    assert found_tiled >= 5
