@@ -324,7 +324,7 @@ class GateSettings:
             FaceMesh), set in one place (:mod:`facegate.vision.threads`); default 1, for
             a 2-core box where the other core decodes the camera and writes events.
         detector: the face detector on the gate's camera stream (also a kiosk's frames):
-            ``blazeface`` (BlazeFace short range, about 1 ms per VGA frame, for faces
+            ``blazeface`` (BlazeFace short range, 1-3 CPU ms per VGA frame, for faces
             within about 2 m), ``blazeface_full`` (full range, up to about 5 m), ``hog``
             (dlib's HOG, 15-60 ms per VGA frame: the fallback) or ``auto`` (default:
             ``blazeface`` for the ``door`` profile, ``blazeface_full`` for ``lane``,

@@ -1,4 +1,4 @@
-"""MediaPipe's BlazeFace detector for camera streams: about 1 ms per VGA frame.
+"""MediaPipe's BlazeFace detector for camera streams: 1-3 CPU ms per VGA frame.
 
 The models are the two ``.tflite`` files of the ``mediapipe`` 0.10.21 wheel that FaceMesh
 already comes from (read, never imported; ``scripts/install-face-mesh``), run by

@@ -5,7 +5,7 @@ from the image's size alone, so the same settings serve 92x112 archive photos, 6
 door frames and 12 MP phone photos; boxes are always mapped back to original pixels.
 A fallback detector runs only when the primary one finds nothing.
 
-BlazeFace (:mod:`facegate.vision.blazeface`, about 1 ms per VGA frame against HOG's
+BlazeFace (:mod:`facegate.vision.blazeface`, 1-3 CPU ms per VGA frame against HOG's
 15-60 ms) sizes the frame to its own input and needs no working resolution; its boxes are
 mapped to the boxes HOG draws, which dlib's landmark model and chip expect. Gates use it
 on camera streams (``FACEGATE_GATE__DETECTOR``); photos (enrolment) keep HOG.
@@ -45,7 +45,7 @@ class DetectionSettings:
     Attributes:
         model: the primary detector (``hog``: about 15 ms at 640x480 here; ``cnn``:
             MMOD, more robust to pose and light, about 1 s at 640x480 on 2 cores;
-            ``blazeface`` / ``blazeface_full``: BlazeFace short / full range, about 1 ms,
+            ``blazeface`` / ``blazeface_full``: BlazeFace short / full range, 1-3 / 5-25 CPU ms,
             for camera streams, see :mod:`facegate.vision.blazeface`).
         fallback: a detector tried only when the primary finds no face (``None`` for
             none); for photos the CNN rescues faces HOG misses, a door camera that sees a
