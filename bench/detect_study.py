@@ -8,13 +8,16 @@ frame and how many frames it found a face in:
 - hog_grey_640x480: the same on the grey frame;
 - hog_rgb_320x240: HOG at half resolution (only faces of about 160 pixels and more);
 - hog_roi_prev_track: HOG on a region three times the previous frame's face box;
-- blazeface_128: MediaPipe's BlazeFace short-range model through ai-edge-litert, only with
-  `--blazeface PATH` (the .tflite from the mediapipe 0.10.21 wheel; not shipped by facegate);
+- blazeface_128: MediaPipe's BlazeFace short-range model, facegate's own decoding
+  (`facegate.vision.blazeface`, the gates' stream detector since issue 17), only with
+  `--blazeface`;
 - cnn_mmod_640x480: dlib's MMOD CNN (first 5 frames only).
 
 Needs opencv-python-headless for the videos (pip install opencv-python-headless).
 
-    python bench/detect_study.py [--blazeface face_detection_short_range.tflite]
+    python bench/detect_study.py [--blazeface]
+
+For recall side by side with the gate's settings, see bench/detect_recall.py.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import cv2
 import dlib
 import numpy as np
 
+from facegate.vision.blazeface import BlazeFaceDetector, BlazeRange
 from facegate.vision.models import ModelName, model_path
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -63,43 +67,7 @@ def boxes_of(rects: object) -> Boxes:
     return [np.array([r.left(), r.top(), r.right(), r.bottom()], float) for r in rects]
 
 
-class BlazeFace:
-    """BlazeFace short range: 128x128 input, 896 SSD anchors, sigmoid scores."""
-
-    def __init__(self, model: Path) -> None:
-        from ai_edge_litert.interpreter import Interpreter
-
-        self.interpreter = Interpreter(model_path=str(model), num_threads=1)
-        self.interpreter.allocate_tensors()
-        self.input = self.interpreter.get_input_details()[0]["index"]
-        self.outputs = self.interpreter.get_output_details()
-        anchors = []
-        for stride, per_cell in ((8, 2), (16, 6)):
-            cells = 128 // stride
-            for y in range(cells):
-                for x in range(cells):
-                    anchors += [((x + 0.5) / cells, (y + 0.5) / cells)] * per_cell
-        self.anchors = np.array(anchors)
-
-    def __call__(self, frame: np.ndarray) -> Boxes:
-        square = np.zeros((128, 128, 3), np.uint8)
-        square[16:112] = cv2.resize(frame, (128, 96))
-        self.interpreter.set_tensor(self.input, (square.astype(np.float32) / 127.5 - 1.0)[None])
-        self.interpreter.invoke()
-        by_shape = {
-            tuple(d["shape"]): self.interpreter.get_tensor(d["index"]) for d in self.outputs
-        }
-        regressors, logits = by_shape[(1, 896, 16)][0], by_shape[(1, 896, 1)][0, :, 0]
-        found = []
-        for k in np.flatnonzero(logits > 0.0):  # sigmoid > 0.5
-            cx, cy = regressors[k, :2] / 128 + self.anchors[k]
-            w, h = regressors[k, 2:4] / 128
-            box = np.array([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2]) * 128
-            found.append((box - np.array([0, 16, 0, 16])) * 5)  # undo the letterbox
-        return found[:1]
-
-
-def methods(blazeface: Path | None) -> dict[str, Callable[[np.ndarray, dict], Boxes]]:
+def methods(blazeface: bool) -> dict[str, Callable[[np.ndarray, dict], Boxes]]:
     hog = dlib.get_frontal_face_detector()
     cnn = dlib.cnn_face_detection_model_v1(str(model_path(ModelName.MMOD_DETECTOR)))
 
@@ -124,9 +92,9 @@ def methods(blazeface: Path | None) -> dict[str, Callable[[np.ndarray, dict], Bo
         ],
         "hog_roi_prev_track": roi,
     }
-    if blazeface is not None:
-        detector = BlazeFace(blazeface)
-        table["blazeface_128"] = lambda f, s: detector(f)
+    if blazeface:
+        detector = BlazeFaceDetector(BlazeRange.SHORT)
+        table["blazeface_128"] = lambda f, s: [np.array(d.box, float) for d in detector.detect(f)]
     table["cnn_mmod_640x480"] = lambda f, s: [
         np.array([d.rect.left(), d.rect.top(), d.rect.right(), d.rect.bottom()], float)
         for d in cnn(f, 0)
@@ -136,7 +104,7 @@ def methods(blazeface: Path | None) -> dict[str, Callable[[np.ndarray, dict], Bo
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--blazeface", type=Path, help="face_detection_short_range.tflite")
+    parser.add_argument("--blazeface", action="store_true", help="also BlazeFace short range")
     args = parser.parse_args()
     empty = sorted((DATA / "detection" / "noface" / "table-frames").glob("*.jpg"))
     sets = {

@@ -117,7 +117,11 @@ def build_gate_source(settings: Settings, colour: FrameSource) -> FrameSource:
 
 
 def build_gate_engine(settings: Settings) -> FaceEngine:
-    """The face engine of a gate: no CNN fallback on frames without a face (streams).
+    """The face engine of a gate: its stream detector, no fallback on empty frames.
+
+    The detector is ``settings.gate.stream_detector()`` (BlazeFace by default, its boxes mapped to
+    the ones dlib's landmark model expects); no detector runs again on a frame without a
+    face (a stream is mostly empty frames).
 
     The detector and the embedder run once on blank pixels, so the first person at the
     door does not pay for the runtime's first-call set-up (about 2 s with ONNX Runtime).
@@ -128,7 +132,12 @@ def build_gate_engine(settings: Settings) -> FaceEngine:
     descriptor with one runtime thread per core, 44-48 / 71 ms with one).
     """
     threads = limit_threads(settings.gate.threads)
-    detection = replace(settings.detection, fallback=None)
+    detection = replace(
+        settings.detection,
+        model=settings.gate.stream_detector(),
+        fallback=None,
+        threads=threads,
+    )
     embedding = settings.embedding
     if embedding.threads is None:
         embedding = replace(embedding, threads=threads)

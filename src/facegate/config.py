@@ -33,7 +33,7 @@ from facegate.domain.matching import (
 from facegate.domain.requests import DEFAULT_DUE_DAYS
 from facegate.domain.retention import RetentionPolicy
 from facegate.files import write_atomically
-from facegate.vision.detection import DetectionSettings
+from facegate.vision.detection import DetectionSettings, DetectorModel
 from facegate.vision.embedding import EmbeddingSettings
 from facegate.vision.images import ImageLimits
 
@@ -323,6 +323,13 @@ class GateSettings:
             Runtime intra-op unless ``FACEGATE_EMBEDDING__THREADS`` says otherwise,
             FaceMesh), set in one place (:mod:`facegate.vision.threads`); default 1, for
             a 2-core box where the other core decodes the camera and writes events.
+        detector: the face detector on the gate's camera stream (also a kiosk's frames):
+            ``blazeface`` (BlazeFace short range, 1-3 CPU ms per VGA frame, for faces
+            within about 2 m), ``blazeface_full`` (full range, up to about 5 m), ``hog``
+            (dlib's HOG, 15-60 ms per VGA frame: the fallback) or ``auto`` (default:
+            ``blazeface`` for the ``door`` profile, ``blazeface_full`` for ``lane``,
+            whose faces are small while far). Photos (enrolment, evaluation) always use
+            ``detection.model``. See docs/gate.md, "Detection".
     """
 
     gate_id: str = "gate-1"
@@ -364,6 +371,13 @@ class GateSettings:
     profile: Literal["door", "lane"] = "door"
     lane_line_fraction: float = 0.25
     threads: Annotated[int, Field(ge=1, le=64)] = 1
+    detector: Literal["auto", "blazeface", "blazeface_full", "hog"] = "auto"
+
+    def stream_detector(self) -> DetectorModel:
+        """The detector the gate runs on its camera stream (``detector``, ``auto`` resolved)."""
+        if self.detector != "auto":
+            return DetectorModel(self.detector)
+        return DetectorModel.BLAZEFACE_FULL if self.profile == "lane" else DetectorModel.BLAZEFACE
 
     def liveness_schedule(self) -> LivenessSchedule:
         """The liveness schedule these settings give (windows, step, presentation length).

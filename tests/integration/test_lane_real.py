@@ -9,15 +9,24 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from facegate.config import Settings
+import pytest
+
+from facegate.bootstrap_gate import build_gate_engine
+from facegate.config import GateSettings, Settings
 from facegate.domain.liveness import LivenessSchedule
 from facegate.lanebench.labels import SyntheticScript, Walker
 from facegate.lanebench.run import lane_snapshot, play, render_stream, score
 from facegate.lanebench.sources import load_sources
 from facegate.vision.engine import FaceEngine
-from gate_support import gate_engine
 
-__all__ = ["gate_engine"]
+
+@pytest.fixture(scope="module")
+def lane_engine(session_cache_dir: Path) -> FaceEngine:
+    """The lane profile's engine (its stream detector: BlazeFace full range)."""
+    return build_gate_engine(
+        Settings(cache_dir=session_cache_dir, gate=GateSettings(profile="lane"))
+    )
+
 
 SCRIPT = SyntheticScript(
     sources={"webcam": "video/webcam_one_person.mp4", "talking": "video/talking_head.mp4"},
@@ -35,8 +44,9 @@ SCRIPT = SyntheticScript(
 
 
 def test_two_real_walkers_in_view_are_decided_and_paired_with_themselves(
-    gate_engine: FaceEngine, shared_data: Path
+    lane_engine: FaceEngine, shared_data: Path
 ) -> None:
+    gate_engine = lane_engine
     sources = load_sources(SCRIPT, shared_data, gate_engine)
     policy, _ = Settings().match_policy(gate_engine.model_id)
     snapshot = lane_snapshot(sources.enrolled, policy)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 
+from facegate import bootstrap_gate
 from facegate.bootstrap_gate import build_gate_liveness
 from facegate.config import Settings
 from facegate.domain.liveness import LivenessSchedule
+from facegate.vision.detection import DetectorModel
 
 
 def test_the_layered_check_is_the_default() -> None:
@@ -57,3 +61,35 @@ def test_http_upstream_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     assert (gate.upstream, gate.server_url) == ("http", "https://site.local:8000")
     assert gate.device_key is not None
     assert "s3cret" not in repr(gate)
+
+
+def test_the_stream_detector_is_blazeface_by_profile_and_hog_when_told(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert Settings().gate.stream_detector() is DetectorModel.BLAZEFACE
+    monkeypatch.setenv("FACEGATE_GATE__PROFILE", "lane")
+    assert Settings().gate.stream_detector() is DetectorModel.BLAZEFACE_FULL
+    monkeypatch.setenv("FACEGATE_GATE__DETECTOR", "hog")
+    assert Settings().gate.stream_detector() is DetectorModel.HOG
+    assert Settings().detection.model is DetectorModel.HOG  # photos keep HOG
+
+
+def test_the_gate_engine_gets_the_stream_detector_without_fallback(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    built: list[Settings] = []
+
+    class Engine:
+        detector = embedder = SimpleNamespace(detect=lambda image: [], embed=lambda chips: [])
+
+    def build(settings: Settings) -> Engine:
+        built.append(settings)
+        return Engine()
+
+    monkeypatch.setattr(bootstrap_gate, "build_engine", build)
+    monkeypatch.setattr(bootstrap_gate, "limit_threads", lambda threads: threads)
+    bootstrap_gate.build_gate_engine(Settings())
+    monkeypatch.setenv("FACEGATE_GATE__DETECTOR", "hog")
+    bootstrap_gate.build_gate_engine(Settings())
+    assert [s.detection.model for s in built] == [DetectorModel.BLAZEFACE, DetectorModel.HOG]
+    assert [s.detection.fallback for s in built] == [None, None]

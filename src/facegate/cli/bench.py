@@ -172,6 +172,7 @@ def bench_gate(
         "gallery_templates": len(held),
         "enrolled_from": f"every 5th frame of the first {enroll_s:g} s ({len(descriptors)} used)",
         "liveness": settings.gate.liveness,
+        "detector": settings.gate.stream_detector().value,
         "threshold": policy.threshold,
         "cpu_count": os.cpu_count(),
         "threads": settings.gate.threads,
@@ -353,7 +354,8 @@ def bench_lane(
     if not tried or any(r <= 0 for r in tried):
         raise BadInputError("--rates needs at least one positive rate")
     settings = settings_from(ctx)
-    engine = build_gate_engine(settings)
+    lane_gate = replace(settings.gate, profile="lane")
+    engine = build_gate_engine(settings.model_copy(update={"gate": lane_gate}))
     script = lane.shipped_script()
     stderr.print("reading and enrolling the live videos ...")
     sources = load_sources(script, data, engine)

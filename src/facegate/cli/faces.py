@@ -22,7 +22,11 @@ ImageArg = Annotated[
 ]
 DetectorOption = Annotated[
     DetectorModel | None,
-    typer.Option("--detector", help="Face detector: hog (fast, default) or cnn (MMOD, slower)."),
+    typer.Option(
+        "--detector",
+        help="Face detector: hog (default), cnn (MMOD, slower), blazeface or blazeface_full"
+        " (the camera-stream detectors, boxes mapped to HOG's).",
+    ),
 ]
 
 

@@ -22,6 +22,7 @@ import cv2
 import numpy as np
 
 from facegate.domain.access import AccessRule, TimeWindow, WeeklySchedule
+from facegate.domain.faces import primary_face_index
 from facegate.domain.gate import SNAPSHOT_FORMAT, GateSnapshot
 from facegate.domain.liveness import LivenessSchedule
 from facegate.domain.matching import FloatArray, Gallery, Identification, MatchPolicy
@@ -34,6 +35,7 @@ from facegate.gate.outbox import SqliteOutbox
 from facegate.gate.sources import OpenCvSource
 from facegate.ports import Frame, LivenessCheck
 from facegate.timing import STAGES, StageRecorder, recording, span
+from facegate.vision.detection import DetectorModel, FaceDetector
 from facegate.vision.engine import FaceEngine
 from facegate.vision.images import RgbImage
 
@@ -41,11 +43,22 @@ SEARCH_SIZES = (1_000, 50_000, 1_000_000)
 
 
 def enroll_from_video(engine: FaceEngine, frames: list[Frame]) -> list[FloatArray]:
-    """Descriptors of every 5th frame's primary face that passes the quality gate."""
+    """Descriptors of every 5th frame's primary face that passes the quality gate.
+
+    Faces are found with dlib's HOG detector whatever the gate's stream detector is, as
+    enrolment photos are (:mod:`facegate.vision.detection`): the gate then decides with
+    its own detector against templates made the enrolment way.
+    """
+    hog = FaceDetector(replace(engine.spec.detection, model=DetectorModel.HOG, fallback=None))
     descriptors = []
     for frame in frames[::5]:
-        face = engine.primary_face(frame.image)
-        if face is not None and face.verdict.passed and face.descriptor is not None:
+        found = hog.detect(frame.image)
+        height, width = frame.image.shape[:2]
+        primary = primary_face_index([d.box for d in found], width, height)
+        if primary is None:
+            continue
+        face = engine.measure(frame.image, [found[primary]], describe=True)[0]
+        if face.verdict.passed and face.descriptor is not None:
             descriptors.append(face.descriptor)
     return descriptors
 

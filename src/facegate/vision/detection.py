@@ -1,9 +1,14 @@
-"""Face detection with dlib's HOG detector (default) or its MMOD CNN detector.
+"""Face detection: dlib's HOG detector (default), its MMOD CNN, or BlazeFace for streams.
 
 Small images are upsampled and large ones downscaled to a working resolution chosen
 from the image's size alone, so the same settings serve 92x112 archive photos, 640x480
 door frames and 12 MP phone photos; boxes are always mapped back to original pixels.
 A fallback detector runs only when the primary one finds nothing.
+
+BlazeFace (:mod:`facegate.vision.blazeface`, 1-3 CPU ms per VGA frame against HOG's
+15-60 ms) sizes the frame to its own input and needs no working resolution; its boxes are
+mapped to the boxes HOG draws, which dlib's landmark model and chip expect. Gates use it
+on camera streams (``FACEGATE_GATE__DETECTOR``); photos (enrolment) keep HOG.
 """
 
 from __future__ import annotations
@@ -25,6 +30,12 @@ class DetectorModel(StrEnum):
 
     HOG = "hog"
     CNN = "cnn"
+    BLAZEFACE = "blazeface"
+    BLAZEFACE_FULL = "blazeface_full"
+
+
+BLAZE_RANGES = {DetectorModel.BLAZEFACE: "short", DetectorModel.BLAZEFACE_FULL: "full"}
+"""The BlazeFace model behind each BlazeFace detector name."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +44,9 @@ class DetectionSettings:
 
     Attributes:
         model: the primary detector (``hog``: about 15 ms at 640x480 here; ``cnn``:
-            MMOD, more robust to pose and light, about 1 s at 640x480 on 2 cores).
+            MMOD, more robust to pose and light, about 1 s at 640x480 on 2 cores;
+            ``blazeface`` / ``blazeface_full``: BlazeFace short / full range, 1-3 / 5-25 CPU ms,
+            for camera streams, see :mod:`facegate.vision.blazeface`).
         fallback: a detector tried only when the primary finds no face (``None`` for
             none); for photos the CNN rescues faces HOG misses, a door camera that sees a
             stream of empty frames should set ``None``.
@@ -52,6 +65,7 @@ class DetectionSettings:
         hog_adjust_threshold: added to the HOG detector's decision threshold (default 0;
             negative finds more faces and more false ones).
         cnn_min_confidence: least MMOD confidence kept (default 0.0).
+        threads: TFLite threads of a BlazeFace interpreter (default 1).
     """
 
     model: DetectorModel = DetectorModel.HOG
@@ -62,6 +76,7 @@ class DetectionSettings:
     cnn_max_working_side_px: int = 640
     hog_adjust_threshold: float = 0.0
     cnn_min_confidence: float = 0.0
+    threads: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,9 +97,10 @@ def upsample_steps(width: int, height: int, settings: DetectionSettings) -> int:
 
 
 class FaceDetector:
-    """dlib's face detectors with the working-resolution policy of :class:`DetectionSettings`.
+    """The detectors of :class:`DetectionSettings`, with its working-resolution policy.
 
-    The dlib models are loaded on first use of each, not at construction.
+    The models are loaded on first use of each, not at construction. A BlazeFace detector
+    may be shared by threads (one interpreter per thread); dlib's may not.
     """
 
     def __init__(self, settings: DetectionSettings) -> None:
@@ -92,6 +108,7 @@ class FaceDetector:
         self._dlib = import_dlib()
         self._hog: Any = None
         self._cnn: Any = None
+        self._blaze: dict[str, Any] = {}  # BlazeFaceDetector by range, loaded on first use
 
     def detect(self, image: RgbImage) -> list[Detection]:
         """Find faces in ``image``; boxes are in its pixels, best score first."""
@@ -102,6 +119,8 @@ class FaceDetector:
         return sorted(found, key=lambda d: d.score, reverse=True)
 
     def _detect_with(self, model: DetectorModel, image: RgbImage) -> list[Detection]:
+        if model in BLAZE_RANGES:
+            return self._run_blaze(model, image)
         max_side = self.settings.max_working_side_px
         if model is DetectorModel.CNN:
             max_side = min(max_side, self.settings.cnn_max_working_side_px)
@@ -133,6 +152,20 @@ class FaceDetector:
             (d.rect, float(d.confidence))
             for d in found
             if d.confidence >= self.settings.cnn_min_confidence
+        ]
+
+    def _run_blaze(self, model: DetectorModel, image: RgbImage) -> list[Detection]:
+        # Imported here: BlazeFace brings OpenCV and TFLite, which photo tools never need.
+        from facegate.vision.blazeface import TO_DLIB, BlazeFaceDetector, BlazeRange, to_dlib_box
+
+        which = BlazeRange(BLAZE_RANGES[model])
+        if which not in self._blaze:
+            tiles = which is BlazeRange.FULL  # the lanes' model: far faces in wide frames
+            self._blaze[which] = BlazeFaceDetector(which, self.settings.threads, tiles)
+        mapping = TO_DLIB[which]
+        return [
+            Detection(to_dlib_box(found, mapping), found.score, model)
+            for found in self._blaze[which].detect(image)
         ]
 
 

@@ -74,23 +74,41 @@ def mesh_model_path() -> Path:
     Raises:
         ModelUnavailableError: the wheel is not installed, or the file is absent or altered.
     """
+    return mediapipe_file(str(MESH_FILE), MESH_SHA256)
+
+
+def mediapipe_file(relative: str, sha256: str) -> Path:
+    """The checked path of a model file inside the installed ``mediapipe`` wheel.
+
+    Args:
+        relative: its path inside the package.
+        sha256: its expected SHA-256 (hex).
+
+    Raises:
+        ModelUnavailableError: the wheel is not installed, or the file is absent or altered.
+    """
     spec = importlib.util.find_spec("mediapipe")
     folders = list(spec.submodule_search_locations or []) if spec is not None else []
     if not folders:
         raise ModelUnavailableError(f"the FaceMesh model is not installed: {_install_hint()}")
-    path = Path(folders[0]) / MESH_FILE
+    path = Path(folders[0]) / relative
     if not path.is_file():
         raise ModelUnavailableError(f"{path} is missing: {_install_hint()}")
     actual = file_sha256(path)
-    if actual != MESH_SHA256:
+    if actual != sha256:
         raise ModelUnavailableError(
-            f"{path} has SHA-256 {actual}, expected {MESH_SHA256}: not the release "
+            f"{path} has SHA-256 {actual}, expected {sha256}: not the release "
             f"facegate was tested with; {_install_hint()}"
         )
     return path
 
 
-def _interpreter_class() -> Any:
+def interpreter_class() -> Any:
+    """ai-edge-litert's TFLite ``Interpreter`` class (runs FaceMesh and BlazeFace).
+
+    Raises:
+        ModelUnavailableError: ai-edge-litert is not installed.
+    """
     try:
         from ai_edge_litert.interpreter import Interpreter
     except ImportError as err:
@@ -129,7 +147,7 @@ class FaceMeshModel:
     """
 
     def __init__(self, threads: int = 1) -> None:
-        interpreter = _interpreter_class()(
+        interpreter = interpreter_class()(
             model_path=str(mesh_model_path()), num_threads=max(threads, 1)
         )
         interpreter.allocate_tensors()
