@@ -295,6 +295,7 @@ def test_every_hub_route_by_role(hub: Hub) -> None:
         ("GET", f"/hub/v1/events?site_id={theirs}", None),
         ("GET", f"/hub/v1/events?district={south}", None),
         ("GET", "/hub/v1/events", None),
+        ("GET", "/hub/v1/events?door_id=d", None),  # a door only within a site: 422
         ("GET", "/hub/v1/alarms", None),
         ("GET", "/hub/v1/audit/event-reads", None),
         ("POST", "/hub/v1/notices", notice),
@@ -322,6 +323,7 @@ def test_every_hub_route_by_role(hub: Hub) -> None:
     assert seen[(operator, "/hub/v1/audit/event-reads")] == 403
     assert seen[(operator, "/hub/v1/notices")] == 403  # no broker link in this app
     assert seen[(auditor, "/hub/v1/audit/event-reads")] == 200
+    assert {seen[(role, "/hub/v1/events?door_id=d")] for role in HubRole} == {422}
     reads = client.get(
         "/hub/v1/audit/event-reads", headers={"Authorization": f"Bearer {tokens[auditor]}"}
     ).json()
