@@ -540,7 +540,8 @@ def test_every_console_route_by_role_and_in_chinese(hub: Hub) -> None:
                 assert f'href="/console/sites/{theirs}"' not in answer.text, (role, path)
                 assert f"Theirs {tag}" not in answer.text, (role, path)
         assert f"Theirs {tag}" in client.get("/console").text or viewer
-        english = client.get(f"/console/events?site_id={mine}").text
+        today = now.date().isoformat()  # "until" a day includes that day
+        english = client.get(f"/console/events?site_id={mine}&until={today}").text
         assert "<td>wrong PIN</td>" in english
         client.get("/lang/zh?next=/console", follow_redirects=False)
         chinese = client.get(f"/console/events?site_id={mine}").text

@@ -66,12 +66,16 @@ def _page(
     return HTMLResponse(html)
 
 
-def _day(text: str | None, field: str) -> datetime | None:
-    """``YYYY-MM-DD`` (a form's date) as the start of that day in UTC; empty: none."""
+def _day(text: str | None, field: str, days_after: int = 0) -> datetime | None:
+    """``YYYY-MM-DD`` (a form's date) as the start of that day in UTC; empty: none.
+
+    ``days_after=1`` gives the end of that day (the form's "until" includes its day).
+    """
     if not text:
         return None
     try:
-        return datetime.combine(date.fromisoformat(text), time(), UTC)
+        day = date.fromisoformat(text) + timedelta(days=days_after)
+        return datetime.combine(day, time(), UTC)
     except ValueError as err:
         raise BadInputError(f"{field} is a date YYYY-MM-DD") from err
 
@@ -148,7 +152,7 @@ def install(app: FastAPI) -> None:  # noqa: C901
             reason=reason or None,
             granted={"granted": True, "refused": False}.get(outcome or ""),
             since=_day(since, "since"),
-            until=_day(until, "until"),
+            until=_day(until, "until", days_after=1),
             after=(parts[0], parts[1], parts[2]) if len(parts) == 3 else None,
         )
         rows = queries.search_events(hub.store, account, query, utc_now())
