@@ -295,6 +295,7 @@ def test_every_hub_route_by_role(hub: Hub) -> None:
         ("GET", f"/hub/v1/events?site_id={theirs}", None),
         ("GET", f"/hub/v1/events?district={south}", None),
         ("GET", "/hub/v1/events", None),
+        ("GET", "/hub/v1/events?door_id=d", None),  # a door only within a site: 422
         ("GET", "/hub/v1/alarms", None),
         ("GET", "/hub/v1/audit/event-reads", None),
         ("POST", "/hub/v1/notices", notice),
@@ -322,6 +323,7 @@ def test_every_hub_route_by_role(hub: Hub) -> None:
     assert seen[(operator, "/hub/v1/audit/event-reads")] == 403
     assert seen[(operator, "/hub/v1/notices")] == 403  # no broker link in this app
     assert seen[(auditor, "/hub/v1/audit/event-reads")] == 200
+    assert {seen[(role, "/hub/v1/events?door_id=d")] for role in HubRole} == {422}
     reads = client.get(
         "/hub/v1/audit/event-reads", headers={"Authorization": f"Bearer {tokens[auditor]}"}
     ).json()
@@ -496,3 +498,57 @@ def test_a_killed_ingest_worker_resumes_its_session(tmp_path: Path, hub: Hub, hu
         own.kill()
     assert counters["sessions_resumed"] == counters["connects"] == 1
     assert [k for k, _ in _hub_rows(hub, site_id)] == keys  # none lost, none twice
+
+
+def test_every_console_route_by_role_and_in_chinese(hub: Hub) -> None:
+    from fastapi.testclient import TestClient
+
+    from facegate.hub.access import HubRole
+
+    now = datetime.now(UTC)
+    tag = uuid.uuid4().hex[:6]
+    north, south = f"cn-{tag}", f"cs-{tag}"
+    mine, _ = hub.store.add_site({"name": f"Mine {tag}", "district": north}, now)
+    theirs, _ = hub.store.add_site({"name": f"Theirs {tag}", "district": south}, now)
+    for site_id in (mine, theirs):
+        event = WireEvent(key=f"z-{site_id}", seq=1, door_id="d", occurred_at=now,
+                          granted=False, reason=Reason.WRONG_PIN)  # fmt: skip
+        hub.store.store_events([(site_id, event)], now)
+    routes = [
+        "/console",
+        f"/console/sites/{mine}",
+        f"/console/sites/{theirs}",
+        "/console/events",
+        f"/console/events?site_id={theirs}",
+        f"/console/events?district={south}&outcome=refused&since={now.date().isoformat()}",
+        "/console/alarms",
+    ]
+    anonymous = TestClient(create_hub_app(hub))
+    for path in routes:
+        answer = anonymous.get(path, follow_redirects=False)
+        assert (answer.status_code, answer.headers["location"]) == (303, "/console/login"), path
+    for role in HubRole:
+        token = hub.store.add_account(f"c-{role}-{tag}", role, [north], now)
+        client = TestClient(create_hub_app(hub))
+        client.post("/console/login", data={"token": token})
+        viewer = role is HubRole.DISTRICT_VIEWER
+        for path in routes:
+            answer = client.get(path)
+            expected = 404 if viewer and path == f"/console/sites/{theirs}" else 200
+            assert answer.status_code == expected, (role, path)
+            if viewer and expected == 200:  # (the search form may echo the id asked for)
+                assert f'href="/console/sites/{theirs}"' not in answer.text, (role, path)
+                assert f"Theirs {tag}" not in answer.text, (role, path)
+        assert f"Theirs {tag}" in client.get("/console").text or viewer
+        today = now.date().isoformat()  # "until" a day includes that day
+        english = client.get(f"/console/events?site_id={mine}&until={today}").text
+        assert "<td>wrong PIN</td>" in english
+        client.get("/lang/zh?next=/console", follow_redirects=False)
+        chinese = client.get(f"/console/events?site_id={mine}").text
+        assert "<td>密码错误</td>" in chinese
+        assert '<html lang="zh-CN">' in chinese
+        assert "事件" in chinese
+        assert "No events." not in chinese
+        assert {"city_operator": "城市运营方", "district_viewer": "区级查看者",
+                "auditor": "审计员"}[role.value] in chinese  # fmt: skip
+        assert ">Events<" not in chinese

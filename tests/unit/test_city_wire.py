@@ -170,3 +170,11 @@ def test_free_passage_for_a_site_that_opted_in(tmp_path: Path) -> None:
     r = _Receiver(tmp_path, opt_in=True)
     assert r.receiver.receive(seal(r.notice(kind="free_passage"), r.hub)) is not None
     assert r.mode.asked() is SiteMode.FREE_PASSAGE
+
+
+def test_a_cursor_left_empty_by_a_power_cut_sends_everything_again(tmp_path: Path) -> None:
+    files = UplinkFiles(tmp_path)
+    files.save_cursor(41)
+    assert files.cursor() == 41
+    files.cursor_path.write_text("")  # what a power cut may leave of a file not fsynced
+    assert files.cursor() == 0

@@ -32,3 +32,11 @@ def test_a_failed_write_keeps_the_old_file_and_removes_the_temporary(
         write_atomically(target, b"new")
     assert target.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["out.bin"]
+
+
+def test_a_write_that_is_not_durable_is_still_atomic(tmp_path: Path) -> None:
+    target = tmp_path / "cursor"
+    write_atomically(target, b"1\n", durable=False)
+    write_atomically(target, b"2\n", durable=False)
+    assert target.read_bytes() == b"2\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["cursor"]  # no temporary left

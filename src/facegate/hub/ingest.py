@@ -175,7 +175,23 @@ class IngestWorker:
                     messages.append(self._inbox.get(timeout=left))
                 except queue.Empty:
                     break
-            self._handle(messages)
+            self._handle_until_done(messages)
+
+    def _handle_until_done(self, messages: list[mqtt.MQTTMessage]) -> None:
+        """Handle ``messages``, trying again after an unforeseen error.
+
+        The messages stay unacknowledged until handled: a writer thread that died on an
+        error would leave them, and every later one, unwritten and unacknowledged while
+        the process looked alive.
+        """
+        while not self._stop.is_set():
+            try:
+                self._handle(messages)
+                return
+            except Exception:  # logged, and the chunk is tried again
+                self.counters.db_retries += 1
+                log.exception("ingest: a chunk failed unexpectedly; retrying in %.1f s", RETRY_S)
+                self._stop.wait(RETRY_S)
 
     def _handle(self, messages: list[mqtt.MQTTMessage]) -> None:
         self._keys = self._site_keys(messages)

@@ -158,6 +158,9 @@ EVENT_COLUMNS = (
 )
 """The columns of ``events`` in the order :func:`copy_events` takes its rows."""
 
+COPY_TIMEOUT_MS = 30_000
+"""Longest a statement of :func:`copy_events` may run before it fails (milliseconds)."""
+
 _STAGING = "hub_events_in"
 """The per-connection temporary table ``COPY`` fills (emptied at every commit)."""
 
@@ -171,6 +174,8 @@ def copy_events(connection: Connection, rows: Iterable[Sequence[object]]) -> int
     or twice in ``rows``) are skipped by the unique index.
     """
     names = ", ".join(EVENT_COLUMNS)
+    # bounded: a chunk stuck on a lock of a transaction whose client vanished is retried
+    connection.execute(text(f"SET LOCAL statement_timeout = {COPY_TIMEOUT_MS}"))
     connection.execute(
         text(
             f"CREATE TEMP TABLE IF NOT EXISTS {_STAGING} "

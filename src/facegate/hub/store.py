@@ -184,8 +184,8 @@ class HubStore:
         The rows go by ``COPY`` into a per-connection temporary staging table, then one
         ``INSERT ... SELECT ... ON CONFLICT DO NOTHING`` moves them into ``events``: the
         unique index drops a redelivered event. A multi-row ``INSERT`` built with
-        SQLAlchemy spent most of its time compiling the statement; COPY is about 10x
-        faster here (``python bench/hub_ingest.py``, figures in docs/city.md).
+        SQLAlchemy spent most of its time compiling the statement; COPY is an order of
+        magnitude faster (``python bench/hub_ingest.py``, figures in docs/city.md).
 
         Raises:
             DatabaseUnavailableError: the database cannot be reached or refused the write.

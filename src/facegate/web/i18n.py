@@ -48,12 +48,16 @@ def negotiate(cookie: str | None, accept_language: str | None) -> str:
     return _from_header(accept_language or "") or "en"
 
 
-def translator(lang: str) -> Callable[..., str]:
-    """A ``t(key, **values)`` function for ``lang`` (values fill ``{name}`` fields)."""
-    catalogue = CATALOGUES.get(lang, EN)
+def translator(lang: str, catalogues: dict[str, dict[str, str]] = CATALOGUES) -> Callable[..., str]:
+    """A ``t(key, **values)`` function for ``lang`` (values fill ``{name}`` fields).
+
+    ``catalogues`` are this module's unless an app adds its own words (the city hub).
+    """
+    english = catalogues["en"]
+    catalogue = catalogues.get(lang, english)
 
     def translate(key: str, **values: object) -> str:
-        text = catalogue.get(key) or EN.get(key) or key
+        text = catalogue.get(key) or english.get(key) or key
         return text.format(**values) if values else text
 
     return translate
