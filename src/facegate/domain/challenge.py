@@ -46,14 +46,8 @@ class Prompt(StrEnum):
     OPEN_MOUTH = "open_mouth"
 
 
-PROMPT_TEXT: dict[Prompt, dict[str, str]] = {
-    Prompt.TURN_LEFT: {"en": "Turn your head to your left", "zh": "请向左转头"},
-    Prompt.TURN_RIGHT: {"en": "Turn your head to your right", "zh": "请向右转头"},
-    Prompt.LOOK_UP: {"en": "Look up", "zh": "请抬头"},
-    Prompt.BLINK: {"en": "Blink", "zh": "请眨眼"},
-    Prompt.OPEN_MOUTH: {"en": "Open your mouth", "zh": "请张嘴"},
-}
-"""What the kiosk shows for each prompt, in plain English and Chinese."""
+# What the kiosk shows for each prompt, in plain words: the site's messages
+# ``challenge.<prompt>`` (facegate.web.messages_en / messages_zh).
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +123,27 @@ def draw_prompts(rng: random.Random, count: int) -> tuple[Prompt, ...]:
 ChallengeStatus = Literal["pending", "passed", "failed"]
 
 
+@dataclass(frozen=True, slots=True)
+class ChallengeView:
+    """What a kiosk shows of a challenge (the frames answer's ``challenge`` object).
+
+    Attributes:
+        prompts: every prompt of the challenge, in order.
+        step: how many of them are done.
+        prompt: the prompt to show now (``None`` once decided).
+        remaining_s: seconds left for it (the countdown; 0 once decided).
+        response_s: seconds each prompt allows.
+        status: ``pending``, ``passed`` or ``failed``.
+    """
+
+    prompts: tuple[Prompt, ...]
+    step: int
+    prompt: Prompt | None
+    remaining_s: float
+    response_s: float
+    status: ChallengeStatus
+
+
 def moves_shown(
     sample: PoseSample, reference: PoseSample, settings: ChallengeSettings
 ) -> set[Prompt]:
@@ -182,6 +197,28 @@ class Challenge:
     def remaining_s(self, now_s: float) -> float:
         """Seconds left for the current prompt (the kiosk's countdown)."""
         return max(self._prompt_s + self.settings.response_s - now_s, 0.0)
+
+    def view(self, now_s: float) -> ChallengeView:
+        """What the kiosk shows at ``now_s`` (seconds on the door's clock)."""
+        remaining = self.remaining_s(now_s) if self.status == "pending" else 0.0
+        return ChallengeView(
+            self.prompts,
+            self.step,
+            self.prompt,
+            round(remaining, 2),
+            self.settings.response_s,
+            self.status,
+        )
+
+    def expire(self, now_s: float) -> ChallengeStatus:
+        """Fail the challenge when its prompt's time ran out by ``now_s`` with no sample.
+
+        A kiosk whose frames stop showing the face (or show none good enough to measure)
+        must not keep a prompt open: the countdown ends it as a missing move would.
+        """
+        if self.status == "pending" and now_s > self._prompt_s + self.settings.response_s:
+            return self._fail(f"no {self.prompts[self.step].value} within the time")
+        return self.status
 
     def observe(self, sample: PoseSample) -> ChallengeStatus:
         """Take one frame's sample; the challenge's status after it."""

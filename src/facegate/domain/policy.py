@@ -42,7 +42,7 @@ from facegate.domain.lifts import LiftCar, pass_floors, person_floors
 from facegate.domain.matching import FloatArray, Gallery, MatchPolicy
 from facegate.domain.people import Role
 from facegate.domain.reasons import Reason
-from facegate.domain.site import CredentialKind, CredentialMode
+from facegate.domain.site import CredentialKind, CredentialMode, DoorLiveness
 
 
 class SiteMode(StrEnum):
@@ -129,6 +129,7 @@ class Target:
         name: its display name (integrations such as Home Assistant show it).
         building_id: a lift's building (its residents' home floors and building-bound
             rules apply there); ``None`` for a door.
+        liveness: how the door checks that a face is live (a lift: ``default``).
     """
 
     id: str
@@ -137,6 +138,7 @@ class Target:
     floors: tuple[int, ...] = ()
     name: str = ""
     building_id: str | None = None
+    liveness: DoorLiveness = DoorLiveness.DEFAULT
 
     @property
     def is_lift(self) -> bool:

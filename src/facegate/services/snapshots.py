@@ -68,7 +68,8 @@ def gate_target(uow: UnitOfWork, target_id: str) -> tuple[Target, str]:
             )
             return target, site_id
     door = uow.places.door(target_id)
-    return Target(door.id, door.accepted, door.mode, name=door.name), door.site_id
+    target = Target(door.id, door.accepted, door.mode, name=door.name, liveness=door.liveness)
+    return target, door.site_id
 
 
 class TemplateCache:

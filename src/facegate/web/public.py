@@ -8,6 +8,7 @@ from importlib.resources import files
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from facegate.domain.challenge import Prompt
 from facegate.domain.reasons import Reason
 from facegate.http.deps import context_for, server_deps
 from facegate.services import overview
@@ -48,4 +49,10 @@ def kiosk(request: Request, door_id: str) -> Response:
     The page holds no secret: the door's device key is typed in once on the tablet and
     kept in its browser storage; every request carries it in the ``X-Device-Key`` header.
     """
-    return render(request, "kiosk.html", door_id=door_id, reasons=[r.value for r in Reason])
+    return render(
+        request,
+        "kiosk.html",
+        door_id=door_id,
+        reasons=[r.value for r in Reason],
+        prompts=[p.value for p in Prompt],
+    )

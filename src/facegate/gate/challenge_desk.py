@@ -1,0 +1,134 @@
+"""Challenge mode at a kiosk door: random prompts the face must follow before it is decided.
+
+A door whose liveness mode is ``challenge`` (:class:`facegate.domain.site.DoorLiveness`;
+``default`` at a kiosk) gets a :class:`ChallengeDesk` in the server's station. It sits
+between perception (run without the passive liveness check) and the door's controller:
+
+- the first frame of a face (a track) starts a challenge of
+  :attr:`ChallengeSettings.prompts` prompts drawn from a system random source; its answer
+  carries them (:class:`facegate.domain.challenge.ChallengeView`) and the kiosk shows
+  them with a countdown;
+- every frame of that face becomes a :class:`PoseSample` (FaceMesh head pose, eyelids,
+  lips) fed to the challenge; meanwhile nothing reaches the controller (the answer is a
+  pending ``spoof_suspected``);
+- passed: the face is live (``track.live``) and goes on to identity and policy as usual;
+- failed (a prompt not done in time, or another face/track in its place): a
+  ``spoof_suspected`` refusal the controller records as any other; the next frame of a
+  face starts a new challenge (a kiosk shows the refusal for a few seconds first).
+
+The pose reader is built on first use (FaceMesh loads then); the caller serialises
+calls per door (the station's lock).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from facegate.domain.challenge import (
+    Challenge,
+    ChallengeSettings,
+    ChallengeView,
+    PoseSample,
+    draw_prompts,
+)
+from facegate.domain.liveness import FaceFrame
+from facegate.domain.policy import FaceEvidence
+from facegate.domain.reasons import Reason
+from facegate.gate.perception import Observation
+
+PoseReader = Callable[[FaceFrame, float, int], PoseSample | None]
+"""A face frame, its time (seconds) and track id to its pose; ``None`` when unmeasurable."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChallengeSetup:
+    """What a server needs to run challenges at its kiosk doors.
+
+    Attributes:
+        poses: the calling thread's pose reader (FaceMesh), built on first use.
+        settings: prompts per challenge, time per prompt, move thresholds.
+        by_default: whether doors left at ``default`` get the challenge at a kiosk
+            (``False`` where the passive check is configured ``none``: tests, benches).
+    """
+
+    poses: Callable[[], PoseReader]
+    settings: ChallengeSettings = field(default_factory=ChallengeSettings)
+    by_default: bool = True
+
+
+@dataclass(slots=True)
+class ChallengeDesk:
+    """One kiosk door's challenges (one face at a time: the primary face).
+
+    Args:
+        setup: the pose reader and settings.
+        rng: where prompts come from (default: the operating system's random source,
+            so a replay cannot predict them).
+    """
+
+    setup: ChallengeSetup
+    rng: random.Random = field(default_factory=random.SystemRandom)
+    challenge: Challenge | None = None
+    track_id: int | None = None
+    view: ChallengeView | None = None
+    """What the last frame's answer shows (``None``: no challenge in it)."""
+
+    def screen(self, seen: Observation) -> Observation:
+        """The observation the controller gets for ``seen``.
+
+        ``seen`` itself once its face passed a challenge (or when it needs no challenge:
+        a decision reused, a refusal such as ``multiple_faces``); an observation with
+        nothing to decide while the challenge runs; a ``spoof_suspected`` refusal when
+        it failed. Sets :attr:`view`.
+        """
+        self.view = None
+        track = seen.track
+        if seen.reused or seen.held or seen.refusal is not None or track.live:
+            return seen
+        now_s = seen.frame.timestamp_s
+        if self.challenge is not None and self.track_id != track.id:
+            if self.challenge.status == "pending":
+                # Another face (track) took the place of the one being challenged.
+                self.challenge.observe(PoseSample(now_s, track.id, 0.0, 0.0, 0.0, 0.0))
+                return self._refused(seen, self.challenge)
+            self.challenge = None
+        if self.challenge is None or self.challenge.status != "pending":
+            self._start(seen)
+        challenge = self.challenge
+        assert challenge is not None
+        sample = self._sample(seen)
+        status = challenge.observe(sample) if sample else challenge.expire(now_s)
+        if status == "failed":
+            return self._refused(seen, challenge)
+        self.view = challenge.view(now_s)
+        if status == "passed":
+            track.live, track.decision = True, None
+            return seen
+        return Observation(track, seen.frame)
+
+    def no_face(self, now_s: float) -> None:
+        """A frame without a face: the countdown still runs out (nothing is recorded)."""
+        self.view = None
+        if self.challenge is not None:
+            self.challenge.expire(now_s)
+
+    def _start(self, seen: Observation) -> None:
+        settings = self.setup.settings
+        prompts = draw_prompts(self.rng, settings.prompts)
+        self.challenge = Challenge(prompts, settings, seen.frame.timestamp_s)
+        self.track_id = seen.track.id
+        # A face refused before (a failed challenge) is decided again once it passes.
+        seen.track.decision = None
+
+    def _sample(self, seen: Observation) -> PoseSample | None:
+        frames = seen.track.frames
+        if not frames or frames[-1].image is not seen.frame.image:
+            return None  # perception kept no frame of this face this time
+        return self.setup.poses()(frames[-1], seen.frame.timestamp_s, seen.track.id)
+
+    def _refused(self, seen: Observation, challenge: Challenge) -> Observation:
+        self.view = challenge.view(seen.frame.timestamp_s)
+        self.challenge = None
+        return Observation(seen.track, seen.frame, FaceEvidence(refusal=Reason.SPOOF_SUSPECTED))
