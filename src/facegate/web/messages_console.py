@@ -188,6 +188,9 @@ CONSOLE_EN: dict[str, str] = {
     "done.card": "Card added.",
     "done.login": "Login created: the resident can log in to the portal now.",
     "done.door": "Door added.",
+    "done.liveness": "The door's live-face check is changed.",
+    "door.liveness": "Live-face check",
+    "door.liveness_set": "Change",
     "done.disclosure": "Disclosure recorded.",
     "nav.disclosures": "Disclosures",
     "disclosure.hint": "Every hand-over of personal data to an authority: who asked, under "
@@ -409,6 +412,9 @@ CONSOLE_ZH: dict[str, str] = {
     "done.card": "已添加门卡。",
     "done.login": "已创建登录账号：住户现在可以登录门户。",
     "done.door": "已添加门。",
+    "done.liveness": "已修改门的活体检测方式。",
+    "door.liveness": "活体检测",
+    "door.liveness_set": "修改",
     "done.disclosure": "已登记数据披露。",
     "nav.disclosures": "数据披露",
     "disclosure.hint": "向机关提供个人数据的每一次记录：谁要求、依据何种法律、涉及何人、何种数据、"
