@@ -102,7 +102,7 @@ def measures_of(path: Path, cache: Path) -> Measures:
         if not ok:
             break
         rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-        boxes = detector(rgb, 1)
+        boxes = detector(rgb, 0)  # faces here are 90+ px: no upsampling needed
         if boxes:
             box = max(boxes, key=lambda b: b.area())
             shape = predictor(rgb, box)

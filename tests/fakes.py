@@ -38,6 +38,7 @@ from facegate.domain.errors import (
 from facegate.domain.events import Event
 from facegate.domain.faces import UploadedPhoto
 from facegate.domain.matching import FloatArray
+from facegate.domain.passback import Direction, Presence, Zone, ZoneDoor
 from facegate.domain.people import ConsentPurpose, ConsentRecord, Person, Role
 from facegate.domain.reasons import Reason
 from facegate.domain.site import Building, Door, DoorLiveness, Lift, Site, Unit
@@ -78,6 +79,9 @@ class Tables:
     gates: dict[str, Gate] = field(default_factory=dict)
     snapshots: dict[str, tuple[SnapshotRecord, SealedSnapshot]] = field(default_factory=dict)
     site_modes: dict[str, ModeRequest] = field(default_factory=dict)
+    zones: dict[str, Zone] = field(default_factory=dict)
+    door_zones: dict[str, tuple[str, Direction]] = field(default_factory=dict)
+    presence: dict[tuple[str, str], Presence] = field(default_factory=dict)
 
 
 def _drop(table: dict[str, Any], keep: Any) -> int:
@@ -469,6 +473,66 @@ class _SiteModes:
         return self.t.site_modes.pop(source.value, None) is not None
 
 
+class _Zones:
+    def __init__(self, t: Tables) -> None:
+        self.t = t
+
+    def put(self, zone: Zone) -> None:
+        self.t.zones[zone.name] = zone
+
+    def get(self, name: str) -> Zone:
+        if name not in self.t.zones:
+            raise NotFoundError(f"no zone named {name!r}")
+        return self.t.zones[name]
+
+    def all(self) -> list[Zone]:
+        return [self.t.zones[k] for k in sorted(self.t.zones)]
+
+    def place_door(self, door_id: str, zone: str | None, direction: Direction) -> None:
+        if zone is None:
+            self.t.door_zones.pop(door_id, None)
+        else:
+            self.t.door_zones[door_id] = (zone, direction)
+
+    def doors(self) -> dict[str, tuple[str, Direction]]:
+        return dict(self.t.door_zones)
+
+    def door(self, door_id: str, time_zone: str) -> ZoneDoor | None:
+        if door_id not in self.t.door_zones:
+            return None
+        name, direction = self.t.door_zones[door_id]
+        z = self.get(name)
+        return ZoneDoor(name, direction, z.mode, z.reset_at, time_zone, z.cleared_at)
+
+    def presence(self, zone: str) -> dict[str, Presence]:
+        return {pid: p for (z, pid), p in self.t.presence.items() if z == zone}
+
+    def record(self, zone: str, person_id: str, presence: Presence) -> bool:
+        held = self.t.presence.get((zone, person_id))
+        if held is not None and held.since >= presence.since:
+            return False
+        self.t.presence[(zone, person_id)] = presence
+        return True
+
+    def reset(self, zone: str) -> int:
+        gone = [k for k in self.t.presence if k[0] == zone]
+        for k in gone:
+            del self.t.presence[k]
+        return len(gone)
+
+    def delete_for_person(self, person_id: str) -> int:
+        gone = [k for k in self.t.presence if k[1] == person_id]
+        for k in gone:
+            del self.t.presence[k]
+        return len(gone)
+
+    def stamp(self, door_id: str) -> str:
+        if door_id not in self.t.door_zones:
+            return ""
+        found = self.presence(self.t.door_zones[door_id][0]).values()
+        return f"{len(found)}@{max((p.since for p in found), default=None)}"
+
+
 class _Reads:
     """Whole-site reads; the data version is a digest of what decisions read."""
 
@@ -478,7 +542,8 @@ class _Reads:
     def data_version(self) -> int:
         t = self.t
         parts = (t.site, t.people, t.consents, t.keys, t.templates, t.cards, t.pins)
-        more = (t.passes, t.alerts, t.places, t.rules, t.gates, t.site_modes)
+        more = (t.passes, t.alerts, t.places, t.rules, t.gates, t.site_modes, t.zones)
+        more = (*more, t.door_zones)
         from facegate.services.gate_sync import canonical_json
 
         return zlib.crc32(canonical_json((parts, more)).encode())
@@ -505,7 +570,12 @@ class _Reads:
     def templates(self, template_ids: Sequence[str]) -> list[SealedTemplate]:
         return [self.t.templates[i] for i in template_ids if i in self.t.templates]
 
-    def keys(self, person_ids: Iterable[str]) -> dict[str, WrappedKey]:
+    def model_templates(self, model_id: str) -> list[SealedTemplate]:
+        return [x for x in self.t.templates.values() if x.model_id == model_id]
+
+    def keys(self, person_ids: Iterable[str] | None) -> dict[str, WrappedKey]:
+        if person_ids is None:
+            return dict(self.t.keys)
         return {p: self.t.keys[p] for p in set(person_ids) if p in self.t.keys}
 
     def card_numbers(self) -> list[tuple[str, str]]:
@@ -534,6 +604,7 @@ class FakeUnitOfWork:
         self.gates, self.reads = _Gates(t), _Reads(t)
         self.snapshots = _Snapshots(t)
         self.site_modes = _SiteModes(t)
+        self.zones = _Zones(t)
 
     def __enter__(self) -> FakeUnitOfWork:
         return self
@@ -584,6 +655,9 @@ class FakeSealer:
         if not template.sealed.startswith(tag):
             raise KeyFileError(f"template {template.id} does not decrypt")
         return np.frombuffer(template.sealed[len(tag) :], dtype=np.float32).copy()
+
+    def open_person(self, key: WrappedKey, templates: Sequence[SealedTemplate]) -> list[FloatArray]:
+        return [self.open(key, template) for template in templates]
 
     def rewrap(self, key: WrappedKey, new_site_key: bytes) -> WrappedKey:
         return WrappedKey(key.person_id, new_site_key.hex(), key.wrapped)

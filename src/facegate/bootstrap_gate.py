@@ -27,6 +27,7 @@ from facegate.gate.challenge_desk import PoseReader
 from facegate.gate.contact import ContactMonitor, MonitoredDoor, alarm_to_outbox
 from facegate.gate.controller import EventSink
 from facegate.gate.fire_input import MqttFireInput, fire_event_recorder, fire_topics
+from facegate.gate.frame_tap import FrameTap
 from facegate.gate.http_upstream import HttpUpstream
 from facegate.gate.lane import LaneLoop
 from facegate.gate.loop import GateLoop, LoopOptions
@@ -36,7 +37,7 @@ from facegate.gate.osdp_door import OsdpDoor, OsdpDoorWiring
 from facegate.gate.osdp_keys import read_key
 from facegate.gate.outbox import SqliteOutbox
 from facegate.gate.paired_source import PairedSource
-from facegate.gate.runner import RunningGate, SnapshotHolder, SyncThread
+from facegate.gate.runner import RunningGate, SnapshotHolder, SyncThread, mode_follower
 from facegate.gate.site_mode import LocalInputs, OpenDoorKeeper
 from facegate.gate.snapshot_file import FILE_KEY_LABEL, SnapshotFile, snapshot_path
 from facegate.gate.snapshot_wire import derive_gate_key, gate_wire_key
@@ -458,11 +459,16 @@ def build_gate(
     monitor.on_closed = loop.controller.door_cycled
     holder.probes.backlog = outbox.pending_count  # the health each poll reports
     holder.probes.camera = lambda: "failed" if getattr(loop, "_camera_down", False) else "ok"
+    holder.probes.liveness = lambda: gate.liveness
+    holder.probes.door = lambda: monitor.state
     keeper = OpenDoorKeeper(holder, actuator, clock, outbox.put, gate.gate_id)
     holder.on_new.append(keeper.apply)
     local.on_change = keeper.apply
     keeper.apply()  # a gate starting in free passage or fire opens at once
-    sync = SyncThread(holder, outbox, gate.sync_interval_s, ticks=(monitor.tick, keeper.apply))
+    frames = FrameTap()  # a frame an administrator asks goes out on the next tick
+    ticks = (monitor.tick, keeper.apply, lambda: frames.answer(holder.upstream))
+    sync = SyncThread(holder, outbox, gate.sync_interval_s, ticks=ticks)
+    holder.on_push.append(sync.poke)
     closers = (
         [upstream_close] if (upstream_close := getattr(holder.upstream, "close", None)) else []
     )
@@ -475,4 +481,5 @@ def build_gate(
     if bus is not None:
         attach_osdp(bus, settings, loop, (monitor, local, outbox, clock), door_id)
         closers.append(bus.close)
-    return RunningGate(loop, holder, outbox, actuator, sync, closers)
+    follower = mode_follower(holder, gate.gate_id)
+    return RunningGate(loop, holder, outbox, actuator, sync, closers, frames, follower)

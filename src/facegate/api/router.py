@@ -24,6 +24,7 @@ from facegate.api.routes import (
     site,
     snapshots,
     users,
+    zones,
 )
 
 API_PREFIX = "/api/v1"
@@ -52,6 +53,7 @@ def api_router() -> APIRouter:
         requests,
         snapshots,
         site,
+        zones,
     ):
         router.include_router(module.router)
     return router

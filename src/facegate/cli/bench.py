@@ -291,6 +291,9 @@ def bench_mode(
     changes: Annotated[int, typer.Option(min=1, help="Mode changes measured.")] = 20,
     sync_interval_s: Annotated[float, typer.Option(min=0.1, help="The gate's poll (s).")] = 1.0,
     seed: Annotated[int, typer.Option(help="Seed of the moments of the changes.")] = 0,
+    push: Annotated[
+        bool, typer.Option(help="Run the mode push beside the poll (--no-push: poll alone).")
+    ] = True,
     as_json: JsonFlag = False,
 ) -> None:
     """How long a site mode change takes to reach a running gate (SQLite, seconds).
@@ -300,7 +303,7 @@ def bench_mode(
     """
     from facegate.sitebench.mode import ModeBenchOptions, run_mode_bench
 
-    options = ModeBenchOptions(residents, changes, sync_interval_s, seed)
+    options = ModeBenchOptions(residents, changes, sync_interval_s, seed, push=push)
     report = run_mode_bench(options, lambda line: stderr.print(line, highlight=False))
     if as_json:
         emit_json(report)

@@ -22,6 +22,7 @@ from facegate.cli import (
     places,
     purge,
     site_mode,
+    zones,
 )
 from facegate.cli.context import settings_from
 from facegate.cli.output import EXIT_BAD_INPUT, JsonFlag, emit_json, handles_errors
@@ -280,5 +281,6 @@ def register(app: typer.Typer) -> None:
     credentials.register(app)
     enrollment.register(app)
     places.register(app)
+    zones.register(app, places.door_app)
     lifts.register(app)
     disclosure.register(app)

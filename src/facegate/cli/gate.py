@@ -138,7 +138,8 @@ def gate(
     previous = {sig: signal.signal(sig, _setter(stop)) for sig in (signal.SIGINT, signal.SIGTERM)}
     running.start()
     try:
-        frames = run_source(running.loop, source, _printer(as_json), stop)
+        tapped = running.frames.wrap(source)  # an administrator may ask the latest frame
+        frames = run_source(running.loop, tapped, _printer(as_json), stop)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)

@@ -40,6 +40,7 @@ from facegate.domain.access import AccessRule, AlertEntry, access_reason
 from facegate.domain.credentials import VisitorPass, pin_matches, qr_code_hash
 from facegate.domain.lifts import LiftCar, pass_floors, person_floors
 from facegate.domain.matching import FloatArray, Gallery, MatchPolicy
+from facegate.domain.passback import Presence, ZoneDoor
 from facegate.domain.people import Role
 from facegate.domain.reasons import Reason
 from facegate.domain.site import CredentialKind, CredentialMode, DoorLiveness
@@ -103,6 +104,8 @@ class AccessData:
         alerts: the alert list.
         home_floors: for a lift, person id to their unit's floor in the lift's building
             (see :mod:`facegate.domain.lifts`); empty for a door.
+        presence: for a door in an anti-passback zone, person id to their presence in
+            that zone (:mod:`facegate.domain.passback`); empty otherwise.
     """
 
     mode: SiteMode
@@ -115,6 +118,7 @@ class AccessData:
     rules: Sequence[AccessRule] = ()
     alerts: Sequence[AlertEntry] = ()
     home_floors: Mapping[str, int] = field(default_factory=dict)
+    presence: Mapping[str, Presence] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +134,8 @@ class Target:
         building_id: a lift's building (its residents' home floors and building-bound
             rules apply there); ``None`` for a door.
         liveness: how the door checks that a face is live (a lift: ``default``).
+        zone: a door's anti-passback zone and direction (``None``: in no zone); checked
+            by the door controller after the policy granted (:mod:`facegate.domain.passback`).
     """
 
     id: str
@@ -139,6 +145,7 @@ class Target:
     name: str = ""
     building_id: str | None = None
     liveness: DoorLiveness = DoorLiveness.DEFAULT
+    zone: ZoneDoor | None = None
 
     @property
     def is_lift(self) -> bool:

@@ -23,6 +23,7 @@ class Reason(StrEnum):
     PASS_EXPIRED = "pass_expired"
     PASS_USED_UP = "pass_used_up"
     ALERT_LIST = "alert_list"
+    ANTI_PASSBACK = "anti_passback"
     LOCKDOWN = "lockdown"
     ACTUATOR_FAILED = "actuator_failed"
     CAMERA_FAILED = "camera_failed"

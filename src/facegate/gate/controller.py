@@ -8,6 +8,12 @@ gate (``facegate gate``), the server's kiosk endpoint and its credential endpoin
 decide here. Everything comes in through ports: the snapshot source, the actuator, the
 event sink, the clock and the alarm sink.
 
+Anti-passback (:mod:`facegate.domain.passback`): at a door of a zone, a grant the policy
+made is checked against the person's presence in the zone (the snapshot's, merged with
+this controller's own passages since); a passback is refused ``anti_passback`` (``hard``)
+or granted with an ``anti_passback`` alarm (``soft``, or any zone while the snapshot is
+older than :data:`~facegate.domain.passback.STALE_AFTER_S`: the gate is offline).
+
 It fails closed: :meth:`DoorController.fail_closed` turns an exception anywhere in a
 decision into a deny ``internal_error`` with its event. One unlock per presence: a person
 granted while standing in view is not unlocked again until they have been out of view for
@@ -25,6 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from facegate.domain import passback
 from facegate.domain.clock import Clock
 from facegate.domain.errors import ActuatorFailedError
 from facegate.domain.gate import GateEvent, GateEventKind, GateSnapshot, decision_event
@@ -147,6 +154,7 @@ class DoorController:
         self._lock = threading.Lock()
         self._door_id = ""
         self._version: str | None = None
+        self._passages: dict[str, passback.Presence] = {}
 
     # -- inputs ----------------------------------------------------------------------
 
@@ -373,6 +381,9 @@ class DoorController:
         latency_ms = (time.perf_counter() - arrived) * 1000.0
         snapshot = self._snapshot()
         failure = None
+        verdict = passback.PASS
+        if decision.granted:
+            decision, verdict = self._passback(snapshot, decision)
         if decision.granted:
             decision, failure = self._actuate(snapshot, decision)
         key, now = str(uuid.uuid4()), self.clock.now()
@@ -383,6 +394,8 @@ class DoorController:
             self._alarm(GateEventKind.ALERT_LIST, decision.person_id, f"decision {key}")
         if failure is not None:
             self._alarm(GateEventKind.ACTUATOR_FAILED, decision.person_id, failure)
+        if decision.granted and verdict.alarm is not None:
+            self._alarm(GateEventKind.ANTI_PASSBACK, decision.person_id, verdict.alarm)
         outcome = Outcome(
             decision, track_id, frame_index, latency_ms, ttd_base_ms + latency_ms, key
         )
@@ -392,6 +405,23 @@ class DoorController:
             except Exception as err:  # a reader's feedback must not undo a decision
                 log.error("decision feedback failed: %r", err)
         return outcome
+
+    def _passback(
+        self, snapshot: GateSnapshot, decision: Decision
+    ) -> tuple[Decision, passback.Verdict]:
+        """Anti-passback on a grant; the decision after it and the verdict."""
+        zone, person_id = snapshot.target.zone, decision.person_id
+        if zone is None or person_id is None:
+            return decision, passback.PASS
+        now = self.clock.now()
+        with self._lock:
+            held = passback.merged(snapshot.access.presence, self._passages, person_id)
+        offline = (now - snapshot.built_at).total_seconds() > passback.STALE_AFTER_S
+        verdict = passback.judge(zone, held, now, offline)
+        if verdict.refuse:
+            refused = deny(Reason.ANTI_PASSBACK, person_id, scores=decision.scores)
+            return refused, verdict
+        return decision, verdict
 
     def _actuate(self, snapshot: GateSnapshot, decision: Decision) -> tuple[Decision, str | None]:
         """Send the grant's command; the decision after it, and the failure if any."""
@@ -409,8 +439,11 @@ class DoorController:
             failed = deny(Reason.ACTUATOR_FAILED, decision.person_id, scores=decision.scores)
             return failed, str(err)[:500]
         if decision.person_id is not None:
+            now = self.clock.now()
             with self._lock:
-                self._present[decision.person_id] = self.clock.now()
+                self._present[decision.person_id] = now
+                if snapshot.target.zone is not None:
+                    self._passages[decision.person_id] = passback.after(snapshot.target.zone, now)
         return decision, None
 
     def raise_alarm(self, kind: GateEventKind, note: str) -> None:

@@ -4,14 +4,19 @@
 the gate's own door or lift in the wire format of :mod:`facegate.gate.snapshot_wire`, with
 its version as ``ETag``; sent with ``If-None-Match`` it answers ``304`` while that version
 is current (the gate's cheap poll). The query also carries the gate's health (``version``,
-``last_sync``, ``backlog``, ``camera``);
+``last_sync``, ``backlog``, ``camera``, ``liveness``, ``door``);
 ``POST {server}/api/v1/gates/{gate_id}/events`` takes ``{"events": [...]}`` (the outbox's
-JSON) and answers ``{"received": n, "new": m}``. Both send the device key in the
-``X-Device-Key`` header.
+JSON) and answers ``{"received": n, "new": m}``;
+``GET {server}/api/v1/gates/{gate_id}/mode`` is the site mode's long poll (see
+:meth:`HttpUpstream.wait_mode`). All send the device key in the
+``X-Device-Key`` header. A snapshot answer with ``X-Facegate-Frame-Wanted: 1`` means an
+administrator asks a camera frame: :meth:`HttpUpstream.send_frame` posts one JPEG to
+``POST {server}/api/v1/gates/{gate_id}/frame``.
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 from typing import Any
 
@@ -19,14 +24,25 @@ import httpx
 
 from facegate.domain.errors import UpstreamUnavailableError
 from facegate.domain.gate import GateEvent, GateReport, GateSnapshot
+from facegate.domain.policy import SiteMode
 from facegate.gate.outbox import event_to_json
-from facegate.gate.snapshot_wire import gate_wire_key, snapshot_from_wire
+from facegate.gate.snapshot_wire import (
+    gate_wire_key,
+    mode_push_key,
+    mode_tag_ok,
+    snapshot_from_wire,
+)
 
 DEVICE_HEADER = "X-Device-Key"
+FRAME_WANTED_HEADER = "X-Facegate-Frame-Wanted"
+"""Snapshot answer header: ``1`` when an administrator asks this gate for a frame."""
 
 
 class HttpUpstream:
     """A :class:`facegate.ports.GateUpstream` over the site server's REST API.
+
+    Attributes:
+        frame_wanted: the last snapshot answer asked for a camera frame.
 
     Args:
         base_url: the server, e.g. ``https://site.local:8000``.
@@ -49,9 +65,12 @@ class HttpUpstream:
     ) -> None:
         self.gate_id, self.model_id = gate_id, model_id
         self._key = gate_wire_key(device_key, gate_id)
+        self._mode_key = mode_push_key(device_key, gate_id)
+        self._timeout_s = timeout_s
         self._headers = {DEVICE_HEADER: device_key}
         self._root = f"/api/v1/gates/{gate_id}"
         self._client = client or httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout_s)
+        self.frame_wanted = False
 
     def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         headers = {**self._headers, **kwargs.pop("headers", {})}
@@ -104,6 +123,7 @@ class HttpUpstream:
             params.update(_report_params(report))
         headers = {} if known_version is None else {"If-None-Match": f'"{known_version}"'}
         answer = self._send("GET", "/snapshot", params=params, headers=headers)
+        self.frame_wanted = answer.headers.get(FRAME_WANTED_HEADER) == "1"
         if answer.status_code == 304:
             return None
         try:
@@ -111,6 +131,26 @@ class HttpUpstream:
         except ValueError as err:
             raise UpstreamUnavailableError("site server sent no JSON to /snapshot") from err
         return snapshot_from_wire(raw, gate_id, self._key)
+
+    def wait_mode(self, gate_id: str, known: SiteMode | None, wait_s: float) -> SiteMode:
+        """The site mode as soon as it differs from ``known``, or after ``wait_s`` (long poll).
+
+        Raises:
+            UpstreamUnavailableError: unreachable, refused, or an answer whose tag does
+                not match this gate and this call's nonce (not taken).
+        """
+        nonce = secrets.token_hex(16)
+        params: dict[str, str | float] = {"nonce": nonce, "wait_s": wait_s}
+        if known is not None:
+            params["known"] = known.value
+        answer = self._call("GET", "/mode", params=params, timeout=wait_s + self._timeout_s)
+        try:
+            mode, tag = SiteMode(answer["mode"]), str(answer["tag"])
+        except (KeyError, TypeError, ValueError) as err:
+            raise UpstreamUnavailableError(f"site server sent a malformed mode: {err!r}") from err
+        if not mode_tag_ok(self._mode_key, gate_id, nonce, mode.value, tag):
+            raise UpstreamUnavailableError("a pushed site mode failed its check: not taken")
+        return mode
 
     def deliver(self, events: Sequence[GateEvent]) -> int:
         """Send ``events``; the server stores each once by its key. Returns how many new.
@@ -124,6 +164,16 @@ class HttpUpstream:
         answer = self._call("POST", "/events", json=body)
         return int(answer["new"])
 
+    def send_frame(self, jpeg: bytes) -> None:
+        """Post one camera frame the server asked for (it is not stored there).
+
+        Raises:
+            UpstreamUnavailableError: not delivered (unreachable, or no longer asked).
+        """
+        self.frame_wanted = False
+        headers = {"Content-Type": "image/jpeg"}
+        self._send("POST", "/frame", content=jpeg, headers=headers)
+
     def close(self) -> None:
         """Close the connection pool."""
         self._client.close()
@@ -134,7 +184,10 @@ def _report_params(report: GateReport) -> dict[str, str | int]:
         "version": report.version,
         "backlog": report.backlog,
         "camera": report.camera,
+        "door": report.door,
     }
+    if report.liveness:
+        params["liveness"] = report.liveness
     if report.last_sync is not None:
         params["last_sync"] = report.last_sync.isoformat()
     return params

@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Protocol, TypeVar
+from typing import Protocol, TypeVar, cast
 
 from facegate.domain.errors import (
     CameraFailedError,
@@ -15,9 +15,11 @@ from facegate.domain.errors import (
     UpstreamUnavailableError,
 )
 from facegate.domain.gate import SNAPSHOT_FORMAT, GateReport, GateSnapshot
+from facegate.domain.policy import SiteMode
+from facegate.gate.frame_tap import FrameTap
 from facegate.gate.loop import GateLoop
 from facegate.gate.outbox import SqliteOutbox
-from facegate.gate.site_mode import LocalInputs, with_local_mode
+from facegate.gate.site_mode import LocalInputs, ModeFollower, ModeWaiter, with_local_mode
 from facegate.gate.snapshot_file import SnapshotFile, SnapshotFileError, age_s
 from facegate.ports import DoorActuator, Frame, FrameSource, GateUpstream
 
@@ -36,15 +38,19 @@ STALE_REPEAT_S = 600.0
 
 @dataclass(slots=True)
 class HealthProbes:
-    """Where a gate's health report reads its outbox backlog and camera state.
+    """Where a gate's health report reads its backlog, camera, liveness and door contact.
 
     Attributes:
         backlog: events waiting in the outbox (-1 unknown).
         camera: ``ok``, ``failed`` or ``unknown``.
+        liveness: the liveness mode the gate decides with (``""`` unknown).
+        door: the door contact, ``open``, ``closed`` or ``unknown``.
     """
 
     backlog: Callable[[], int] = lambda: -1
     camera: Callable[[], str] = lambda: "unknown"
+    liveness: Callable[[], str] = lambda: ""
+    door: Callable[[], str] = lambda: "unknown"
 
 
 class SnapshotHolder:
@@ -69,8 +75,15 @@ class SnapshotHolder:
         local: inputs at the gate itself (a fire panel contact); the snapshot handed out
             decides in the strongest of its own site mode and theirs.
 
+    A site mode pushed by the upstream (:meth:`push_mode`, from the
+    :class:`~facegate.gate.site_mode.ModeFollower`) is decided in at once, before the
+    snapshot that carries it arrives: it stands in for the snapshot's mode until a
+    refresh that began after the push succeeds (that refresh's snapshot is at least as
+    new as the push).
+
     Attributes:
-        on_new: called after a new snapshot was taken (e.g. the site mode changed).
+        on_new: called after a new snapshot was taken or a mode pushed.
+        on_push: called after a mode was pushed (e.g. the sync thread's :meth:`poke`).
     """
 
     def __init__(
@@ -85,7 +98,11 @@ class SnapshotHolder:
         self.upstream, self.gate_id, self.target_id = upstream, gate_id, target_id
         self.local = local
         self.on_new: list[Callable[[], None]] = []
+        self.on_push: list[Callable[[], None]] = []
         self.saved, self.max_age_s = saved, max_age_s
+        self._pushed: SiteMode | None = None
+        self._pushes = 0
+        self._push_lock = threading.Lock()
         self._current: GateSnapshot | None = None
         self._stale_logged_at: datetime | None = None
         self.online = False
@@ -100,6 +117,8 @@ class SnapshotHolder:
                 (nothing to decide from).
             ValueError: the upstream sent a snapshot of another format.
         """
+        with self._push_lock:
+            pushes = self._pushes
         try:
             fresh = self._poll()
         except UpstreamUnavailableError as err:
@@ -112,6 +131,9 @@ class SnapshotHolder:
             return False
         now = self.saved.clock.now() if self.saved is not None else datetime.now(UTC)
         self.online, self.last_sync = True, now
+        with self._push_lock:
+            if self._pushes == pushes:  # no push since this poll began: it is as new
+                self._pushed = None
         if fresh is None:
             if self._current is not None:  # confirmed current: as of now (file age)
                 self._current = replace(self._current, built_at=now)
@@ -125,10 +147,39 @@ class SnapshotHolder:
             new()
         return True
 
+    def server_mode(self) -> SiteMode | None:
+        """The upstream's site mode as this gate knows it (pushed, else its snapshot's)."""
+        with self._push_lock:
+            return self._server_mode()
+
+    def _server_mode(self) -> SiteMode | None:
+        if self._pushed is not None:
+            return self._pushed
+        return None if self._current is None else self._current.access.mode
+
+    def push_mode(self, mode: SiteMode) -> None:
+        """The upstream says the site mode is now ``mode``: decide in it at once."""
+        with self._push_lock:
+            self._pushes += 1
+            changed, self._pushed = self._server_mode() is not mode, mode
+        if not changed:
+            return
+        log.warning("site mode pushed: %s", mode.value)
+        for call in (*self.on_new, *self.on_push):
+            call()
+
     def report(self) -> GateReport:
         """This gate's health as it sends it with each poll."""
         version = "" if self._current is None else self._current.version
-        return GateReport(version, self.last_sync, self.probes.backlog(), self.probes.camera())
+        probes = self.probes
+        return GateReport(
+            version,
+            self.last_sync,
+            probes.backlog(),
+            probes.camera(),
+            probes.liveness(),
+            probes.door(),
+        )
 
     def _poll(self) -> GateSnapshot | None:
         poll = getattr(self.upstream, "poll_snapshot", None)
@@ -195,11 +246,27 @@ class SnapshotHolder:
 
     def __call__(self) -> GateSnapshot:
         """The snapshot held (call :meth:`refresh` first)."""
-        if self._current is None:
+        current = self._current
+        if current is None:
             raise UpstreamUnavailableError("no snapshot yet")
+        pushed = self._pushed
+        if pushed is not None and pushed is not current.access.mode:
+            current = replace(current, access=replace(current.access, mode=pushed))
         if self.local is None:
-            return self._current
-        return with_local_mode(self._current, self.local.mode())
+            return current
+        return with_local_mode(current, self.local.mode())
+
+
+def mode_follower(holder: SnapshotHolder, gate_id: str) -> ModeFollower | None:
+    """The site mode's push for ``holder`` when its upstream can wait for a mode change.
+
+    Each pushed mode is decided in at once (:meth:`SnapshotHolder.push_mode`); hook the
+    sync thread's :meth:`SyncThread.poke` to ``holder.on_push`` to fetch its snapshot.
+    """
+    if getattr(holder.upstream, "wait_mode", None) is None:
+        return None
+    upstream = cast(ModeWaiter, holder.upstream)
+    return ModeFollower(upstream, gate_id, holder.server_mode, holder.push_mode)
 
 
 def sync_once(holder: SnapshotHolder, outbox: SqliteOutbox) -> int:
@@ -235,27 +302,39 @@ class SyncThread(threading.Thread):
         holder: SnapshotHolder,
         outbox: SqliteOutbox,
         interval_s: float,
-        ticks: Sequence[Callable[[], None]] = (),
+        ticks: Sequence[Callable[[], object]] = (),
     ) -> None:
         super().__init__(name="facegate-gate-sync", daemon=True)
         self.holder, self.outbox, self.interval_s = holder, outbox, interval_s
         self.ticks = tuple(ticks)
         self._halt = threading.Event()
+        self._poked = threading.Event()
         self.rounds = 0
         self.failures = 0
         self._in_a_row = 0
 
     def run(self) -> None:
-        """Sync until stopped; run the ticks in between."""
+        """Sync until stopped; run the ticks in between; a poke syncs at once."""
         step_s = min(self.interval_s, 1.0)
         waited_s, due_s = 0.0, self.interval_s
-        while not self._halt.wait(step_s):
+        while not self._halt.is_set():
+            poked = self._poked.wait(step_s)
+            if self._halt.is_set():
+                return
+            if poked:
+                self._poked.clear()
+                waited_s, due_s = 0.0, self._round()
+                continue
             for tick in self.ticks:
                 self._guarded("tick", tick)
             waited_s += step_s
             if waited_s >= due_s:
                 waited_s = 0.0
                 due_s = self._round()
+
+    def poke(self) -> None:
+        """Sync now (a pushed mode: fetch the snapshot that carries it)."""
+        self._poked.set()
 
     def _round(self) -> float:
         """One sync round; returns the seconds until the next one."""
@@ -278,6 +357,7 @@ class SyncThread(threading.Thread):
     def stop(self) -> None:
         """Ask the thread to end after its current round."""
         self._halt.set()
+        self._poked.set()
 
 
 @dataclass(slots=True)
@@ -291,6 +371,9 @@ class RunningGate:
         actuator: its door or lift.
         sync: the thread refreshing the snapshot and delivering the outbox.
         closers: more things to close on :meth:`stop` (e.g. a contact sensor's link).
+        frames: the latest camera frame, sent when an administrator asks one (feed the
+            gate from ``frames.wrap(source)``).
+        follower: the site mode's push (``None``: the upstream cannot push; the poll alone).
     """
 
     loop: GateLoop
@@ -299,10 +382,14 @@ class RunningGate:
     actuator: DoorActuator
     sync: SyncThread
     closers: list[Callable[[], None]] = field(default_factory=list)
+    frames: FrameTap = field(default_factory=FrameTap)
+    follower: ModeFollower | None = None
 
     def start(self) -> None:
-        """Start the sync thread."""
+        """Start the sync thread and the mode push."""
         self.sync.start()
+        if self.follower is not None:
+            self.follower.start()
 
     def stop(self) -> int:
         """Stop syncing, deliver what the outbox holds if the upstream is up, close all.
@@ -311,6 +398,8 @@ class RunningGate:
             How many events were still undelivered when it closed (they stay in the file
             and go out on the next start).
         """
+        if self.follower is not None:
+            self.follower.stop()
         self.sync.stop()
         if self.sync.is_alive():
             self.sync.join(timeout=10.0)

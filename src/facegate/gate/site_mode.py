@@ -1,7 +1,10 @@
-"""The site mode at the gate: a local fire input, and doors held open in open modes.
+"""The site mode at the gate: the push, a local fire input, doors held open in open modes.
 
-The server's mode reaches the gate inside its snapshot (the gate polls every
-``sync_interval_s``, 1 s). Two things happen at the gate itself:
+The server's mode reaches the gate two ways: pushed (:class:`ModeFollower`, a long poll
+on the gate's upstream: the gate decides in a new mode as soon as the server answers,
+then fetches the snapshot that carries it), and inside its snapshot (the poll every
+``sync_interval_s``, 1 s), which stays the fallback when the push fails. Two things
+happen at the gate itself:
 
 - :class:`LocalInputs`: a fire panel wired to the gate (the MQTT fire topic,
   :class:`facegate.gate.fire_input.MqttFireInput`, or a dry contact on an OSDP input)
@@ -21,15 +24,21 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Protocol
 
 from facegate.domain.clock import Clock
-from facegate.domain.errors import ActuatorFailedError
+from facegate.domain.errors import ActuatorFailedError, FacegateError
 from facegate.domain.gate import GateEvent, GateEventKind, GateSnapshot
 from facegate.domain.policy import SiteMode
 from facegate.domain.site_mode import strongest
 from facegate.ports import ActuatorCommand, DoorActuator
 
 log = logging.getLogger(__name__)
+
+PUSH_WAIT_S = 25.0
+"""How long one long poll for a mode change waits at the upstream (seconds)."""
+PUSH_RETRY_S = (1.0, 30.0)
+"""First and longest pause after a failed long poll (seconds; doubles in between)."""
 
 HOLD_S = 3.0
 """How long each renewal of a held-open door lasts (seconds); renewed about every 1 s."""
@@ -146,3 +155,67 @@ class OpenDoorKeeper:
             note=note,
         )
         self.record(event)
+
+
+class ModeWaiter(Protocol):
+    """An upstream that can wait for the site mode to change."""
+
+    def wait_mode(self, gate_id: str, known: SiteMode | None, wait_s: float) -> SiteMode:
+        """The mode as soon as it differs from ``known``, or after ``wait_s``."""
+        ...
+
+
+class ModeFollower(threading.Thread):
+    """Follows the server's site mode by long polls; hands each change to ``push``.
+
+    The poll of the snapshot stays the fallback: a failed long poll is logged (once per
+    outage) and tried again after a pause that doubles from :data:`PUSH_RETRY_S`'s first
+    to its last value; the gate meanwhile learns modes from its snapshot polls.
+
+    Args:
+        upstream: the gate's upstream (``wait_mode``).
+        gate_id: this gate.
+        known: the mode the gate decides in now, as the server set it (``None``: unknown).
+        push: called with each new mode (the snapshot holder's ``push_mode``).
+        wait_s: how long each long poll waits (seconds).
+    """
+
+    def __init__(
+        self,
+        upstream: ModeWaiter,
+        gate_id: str,
+        known: Callable[[], SiteMode | None],
+        push: Callable[[SiteMode], None],
+        wait_s: float = PUSH_WAIT_S,
+    ) -> None:
+        super().__init__(name="facegate-mode-push", daemon=True)
+        self.upstream, self.gate_id, self.known, self.push = upstream, gate_id, known, push
+        self.wait_s = wait_s
+        self.changes = 0
+        self._halt = threading.Event()
+
+    def run(self) -> None:
+        """Long-poll until stopped."""
+        pause = PUSH_RETRY_S[0]
+        while not self._halt.is_set():
+            known = self.known()
+            try:
+                mode = self.upstream.wait_mode(self.gate_id, known, self.wait_s)
+            except (FacegateError, ValueError, OSError) as err:
+                if pause == PUSH_RETRY_S[0]:
+                    log.warning("mode push unavailable (the snapshot poll goes on): %s", err)
+                self._halt.wait(pause)
+                pause = min(pause * 2.0, PUSH_RETRY_S[1])
+                continue
+            except Exception:  # the follower logs everything and goes on
+                log.exception("mode push failed; the snapshot poll goes on")
+                self._halt.wait(PUSH_RETRY_S[1])
+                continue
+            pause = PUSH_RETRY_S[0]
+            if mode is not known and not self._halt.is_set():
+                self.changes += 1
+                self.push(mode)
+
+    def stop(self) -> None:
+        """Ask the thread to end (it may finish its current long poll first)."""
+        self._halt.set()

@@ -30,6 +30,7 @@ from the upstream or from its snapshot file.
 from __future__ import annotations
 
 import base64
+import hmac
 import json
 import os
 import struct
@@ -48,6 +49,7 @@ from facegate.domain.errors import FacegateError
 from facegate.domain.gate import GateSnapshot
 from facegate.domain.impostors import ImpostorCurve
 from facegate.domain.matching import DESCRIPTOR_SIZE, Gallery, MatchPolicy
+from facegate.domain.passback import Direction, PassbackMode, Presence, ZoneDoor
 from facegate.domain.people import Role
 from facegate.domain.policy import AccessData, PersonAccess, SiteMode, Target
 from facegate.domain.site import CredentialKind, CredentialMode, DoorLiveness
@@ -76,6 +78,29 @@ def derive_gate_key(secret: bytes, gate_id: str, label: bytes) -> bytes:
 def gate_wire_key(device_secret: str, gate_id: str) -> bytes:
     """The 32-byte key that seals ``gate_id``'s snapshots, from its device key."""
     return derive_gate_key(device_secret.encode(), gate_id, _SALT)
+
+
+_MODE_SALT = b"facegate mode push v1"
+
+
+def mode_push_key(device_secret: str, gate_id: str) -> bytes:
+    """The 32-byte key that authenticates ``gate_id``'s pushed site modes."""
+    return derive_gate_key(device_secret.encode(), gate_id, _MODE_SALT)
+
+
+def mode_tag(key: bytes, gate_id: str, nonce: str, mode: str) -> str:
+    """HMAC-SHA256 (hex) binding a pushed ``mode`` to the gate and the gate's ``nonce``.
+
+    The gate sends a fresh nonce with each wait, so an answer cannot be replayed to it
+    (an old ``free_passage`` answer) nor sent to another gate.
+    """
+    message = "\x1f".join((gate_id, nonce, mode)).encode()
+    return hmac.new(key, message, "sha256").hexdigest()
+
+
+def mode_tag_ok(key: bytes, gate_id: str, nonce: str, mode: str, tag: str) -> bool:
+    """Whether ``tag`` is :func:`mode_tag`'s for these values (constant time)."""
+    return hmac.compare_digest(mode_tag(key, gate_id, nonce, mode), tag)
 
 
 def _aad(header: dict[str, Any]) -> bytes:
@@ -158,7 +183,35 @@ def _target_out(target: Target) -> dict[str, Any]:
         "name": target.name,
         "building_id": target.building_id,
         "liveness": target.liveness.value,
+        "zone": _zone_out(target.zone),
     }
+
+
+def _zone_out(zone: ZoneDoor | None) -> dict[str, Any] | None:
+    if zone is None:
+        return None
+    return {
+        "zone": zone.zone,
+        "direction": zone.direction.value,
+        "mode": zone.mode.value,
+        "reset_at": None if zone.reset_at is None else zone.reset_at.isoformat(),
+        "time_zone": zone.time_zone,
+        "cleared_at": _when(zone.cleared_at),
+    }
+
+
+def _zone_in(raw: dict[str, Any] | None) -> ZoneDoor | None:
+    if raw is None:  # no zone, or a snapshot of an earlier server
+        return None
+    reset, cleared = raw.get("reset_at"), raw.get("cleared_at")
+    return ZoneDoor(
+        str(raw["zone"]),
+        Direction(raw["direction"]),
+        PassbackMode(raw["mode"]),
+        None if reset is None else time.fromisoformat(reset),
+        str(raw["time_zone"]),
+        None if cleared is None else datetime.fromisoformat(cleared),
+    )
 
 
 def _optional_id(value: Any) -> str | None:
@@ -173,8 +226,16 @@ def _target_in(raw: dict[str, Any]) -> Target:
     mode = CredentialMode(raw["mode"])
     # Absent from snapshots of earlier servers: their doors had no setting (default).
     liveness = DoorLiveness(raw.get("liveness", DoorLiveness.DEFAULT.value))
+    zone = _zone_in(raw.get("zone"))
     return Target(
-        str(raw["id"]), accepted, mode, floors, name=name, building_id=building, liveness=liveness
+        str(raw["id"]),
+        accepted,
+        mode,
+        floors,
+        name=name,
+        building_id=building,
+        zone=zone,
+        liveness=liveness,
     )
 
 
@@ -202,6 +263,7 @@ def _access_out(access: AccessData, names: list[str], rows: int) -> dict[str, An
         "rules": [_rule_out(r) for r in access.rules],
         "alerts": [_alert_out(a) for a in access.alerts],
         "home_floors": dict(access.home_floors),
+        "presence": {pid: [p.inside, p.since.isoformat()] for pid, p in access.presence.items()},
     }
 
 
@@ -253,6 +315,10 @@ def _access_in(raw: dict[str, Any], tail: memoryview) -> AccessData:
         tuple(_rule_in(r) for r in raw["rules"]),
         tuple(_alert_in(a) for a in raw["alerts"]),
         {str(k): int(v) for k, v in raw.get("home_floors", {}).items()},
+        {
+            str(k): Presence(bool(v[0]), datetime.fromisoformat(v[1]))
+            for k, v in raw.get("presence", {}).items()
+        },
     )
 
 

@@ -19,6 +19,7 @@ from facegate.domain.policy import SiteMode
 from facegate.ports import Store, TemplateSealer
 from facegate.services.context import ServiceContext
 from facegate.services.gate_sync import receive_events
+from facegate.services.site_mode import ModeWatch
 from facegate.services.snapshots import SnapshotRequest, build_snapshot, snapshot_version
 
 
@@ -58,6 +59,7 @@ class StoreUpstream:
         self.mode = mode
         self._held: dict[str, GateSnapshot] = {}
         self._lock = threading.Lock()
+        self._watch = ModeWatch()
 
     @contextmanager
     def _context(self, gate_id: str) -> Iterator[ServiceContext]:
@@ -109,6 +111,21 @@ class StoreUpstream:
                 )
                 self._held[target_id] = fresh
                 return fresh
+
+    def wait_mode(self, gate_id: str, known: SiteMode | None, wait_s: float) -> SiteMode:
+        """The site mode as soon as it differs from ``known``, or after ``wait_s``.
+
+        On the database there is no push to receive: the mode is read every
+        :data:`~facegate.services.site_mode.WATCH_S` (one primary-key read while it is
+        unchanged). With a mode forced (``mode``), that mode.
+
+        Raises:
+            UpstreamUnavailableError: the database cannot be reached.
+        """
+        if self.mode is not None:
+            return self.mode
+        with self._context(gate_id) as context:
+            return self._watch.wait(context, known, wait_s)
 
     def deliver(self, events: Sequence[GateEvent]) -> int:
         """Store ``events`` once each (see :func:`receive_events`); returns how many new."""

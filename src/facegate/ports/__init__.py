@@ -35,6 +35,7 @@ from facegate.ports.store import (
     UnitOfWork,
 )
 from facegate.ports.vision import Embedder, PhotoDescriber, Progress
+from facegate.ports.zones import ZoneRepository
 
 __all__ = [
     "AccessRuleRepository",
@@ -74,4 +75,5 @@ __all__ = [
     "TemplateRepository",
     "TemplateSealer",
     "UnitOfWork",
+    "ZoneRepository",
 ]

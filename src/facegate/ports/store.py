@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Protocol
@@ -26,6 +27,7 @@ from facegate.ports.accounts import AccountRepository
 from facegate.ports.archive import TableRepository
 from facegate.ports.gates import GateRepository, SiteModeRepository, SiteReads
 from facegate.ports.work import AlarmRepository, SnapshotRepository, SubjectRequestRepository
+from facegate.ports.zones import ZoneRepository
 
 
 class PersonRepository(Protocol):
@@ -407,6 +409,7 @@ class UnitOfWork(Protocol):
     tables: TableRepository
     gates: GateRepository
     site_modes: SiteModeRepository
+    zones: ZoneRepository
     reads: SiteReads
     alarms: AlarmRepository
     requests: SubjectRequestRepository
@@ -465,6 +468,14 @@ class TemplateSealer(Protocol):
 
         Raises:
             KeyFileError: wrong site key, or the ciphertext was altered or moved.
+        """
+        ...
+
+    def open_person(self, key: WrappedKey, templates: Sequence[SealedTemplate]) -> list[FloatArray]:
+        """Decrypt several of ``key``'s person's templates (the data key unwrapped once).
+
+        Raises:
+            KeyFileError: one does not decrypt.
         """
         ...
 

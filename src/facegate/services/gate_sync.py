@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from enum import Enum
 
+from facegate.domain import passback
 from facegate.domain.accounts import Gate
 from facegate.domain.audit import DetailValue
 from facegate.domain.errors import NotFoundError, PolicyRefusedError, ValidationError
@@ -75,8 +76,10 @@ def receive_events(
 ) -> int:
     """Store a gate's events, each once by its key; returns how many were new.
 
-    A decision becomes an access event (its id is the key) and counts a visitor pass's
-    use; an alarm or remote unlock becomes an audit record. All in one transaction.
+    A decision becomes an access event (its id is the key), counts a visitor pass's
+    use and, granted at a door of an anti-passback zone, moves the person in or out
+    of the zone (a later passage already held wins); an alarm or remote unlock becomes
+    an audit record. All in one transaction.
 
     Args:
         context: who delivers (the gate's device or the gate's own database link).
@@ -161,6 +164,15 @@ def _store_one(uow: UnitOfWork, context: ServiceContext, event: GateEvent) -> No
     )
     if event.granted and event.pass_id is not None:
         _count_pass_use(uow, event, event.pass_id)
+    if event.granted and event.person_id is not None:
+        _keep_presence(uow, event, event.person_id)
+
+
+def _keep_presence(uow: UnitOfWork, event: GateEvent, person_id: str) -> None:
+    """A granted passage at a door of a zone moves the person in or out of it."""
+    zone = uow.zones.door(event.door_id, "UTC")
+    if zone is not None:
+        uow.zones.record(zone.zone, person_id, passback.after(zone, event.occurred_at))
 
 
 def _count_pass_use(uow: UnitOfWork, event: GateEvent, pass_id: str) -> None:

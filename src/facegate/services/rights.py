@@ -216,6 +216,7 @@ def erase_person(context: ServiceContext, person_id: str) -> Erasure:
             "access_rules": uow.rules.delete_for_person(person_id),
             "events_anonymised": uow.events.anonymise(person_id),
             "snapshots": uow.snapshots.delete_for_person(person_id),
+            "zone_presence": uow.zones.delete_for_person(person_id),
         }
         uow.keys.delete(person_id)
         uow.people.delete(person_id)

@@ -13,11 +13,18 @@ time (``until``) passing changes the version by itself.
 Public functions: :func:`mode_in_force` (inside a unit of work, for snapshots; the
 requests are kept per store and site data version, so a gate's unchanged poll stays one
 read), :func:`show_mode`, :func:`set_mode`.
+
+The push (:class:`ModeWatch`): a gate may also wait for the mode to change (the server's
+``GET /api/v1/gates/{id}/mode`` long poll, or a gate on the database itself), so a change
+reaches it without waiting for its next snapshot poll. One watch per process reads the
+mode in force at most every :data:`WATCH_S` for all its waiters together, and at once
+after a change made in this process (:func:`set_mode` pokes it).
 """
 
 from __future__ import annotations
 
 import threading
+import time
 import weakref
 from dataclasses import dataclass
 from datetime import datetime
@@ -114,6 +121,66 @@ def mode_in_force(
     return effective_mode(_MEMO.requests(store, uow, data_version), now)[0]
 
 
+WATCH_S = 0.1
+"""How often a :class:`ModeWatch` reads the mode in force while someone waits (seconds)."""
+MAX_WAIT_S = 30.0
+"""Longest wait for a mode change one call may ask for (seconds)."""
+
+
+class ModeWatch:
+    """The site mode in force, read at most every ``interval_s`` for every waiter; thread-safe.
+
+    Args:
+        interval_s: how old the mode read may be (seconds, :data:`WATCH_S`).
+    """
+
+    def __init__(self, interval_s: float = WATCH_S) -> None:
+        self.interval_s = interval_s
+        self._lock = threading.Lock()
+        self._held: dict[int, tuple[float, SiteMode]] = {}
+        self._poked = threading.Event()
+
+    def mode(self, context: ServiceContext) -> SiteMode:
+        """The mode in force (from a read at most ``interval_s`` old, or after a poke)."""
+        slot, now = id(context.store), time.monotonic()
+        with self._lock:
+            held = self._held.get(slot)
+            if held is not None and not self._poked.is_set() and now - held[0] < self.interval_s:
+                return held[1]
+            self._poked.clear()
+        with context.store.unit_of_work() as uow:
+            version = uow.reads.data_version()
+            mode = mode_in_force(uow, context.clock.now(), context.store, version)
+        with self._lock:
+            self._held[slot] = (time.monotonic(), mode)
+        return mode
+
+    def poke(self) -> None:
+        """The mode may have changed: the next :meth:`mode` reads it."""
+        self._poked.set()
+
+    def wait(self, context: ServiceContext, known: SiteMode | None, wait_s: float) -> SiteMode:
+        """The mode in force as soon as it differs from ``known``, or after ``wait_s``.
+
+        Blocks the calling thread (a gate's follower thread); a server answers its long
+        polls from an event loop instead (see ``api/routes/gates.py``).
+
+        Raises:
+            DatabaseUnavailableError: the database cannot be reached.
+        """
+        deadline = time.monotonic() + min(max(wait_s, 0.0), MAX_WAIT_S)
+        while True:
+            mode = self.mode(context)
+            left = deadline - time.monotonic()
+            if mode is not known or left <= 0:
+                return mode
+            self._poked.wait(min(self.interval_s, left))
+
+
+MODE_WATCH = ModeWatch()
+"""This process's watch (the server's long polls, a gate on the database)."""
+
+
 def show_mode(context: ServiceContext) -> ModeState:
     """The site mode now, who set it, why and until when.
 
@@ -170,6 +237,7 @@ def set_mode(
         details["in_force"] = state.mode.value
         audit(uow, context, "site.mode", None, details)
         uow.commit()
+    MODE_WATCH.poke()
     return state
 
 

@@ -32,11 +32,14 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal
 
+import numpy as np
+
 from facegate.domain.access import AccessRule
 from facegate.domain.audit import DetailValue
+from facegate.domain.credentials import SealedTemplate
 from facegate.domain.gate import SNAPSHOT_FORMAT, GateSnapshot
 from facegate.domain.lifts import home_floors, rule_serves
-from facegate.domain.matching import FloatArray, Gallery, MatchPolicy
+from facegate.domain.matching import DESCRIPTOR_SIZE, FloatArray, Gallery, MatchPolicy
 from facegate.domain.people import Role
 from facegate.domain.policy import AccessData, SiteMode, Target
 from facegate.domain.site import CredentialKind
@@ -68,7 +71,10 @@ def gate_target(uow: UnitOfWork, target_id: str) -> tuple[Target, str]:
             )
             return target, site_id
     door = uow.places.door(target_id)
-    target = Target(door.id, door.accepted, door.mode, name=door.name, liveness=door.liveness)
+    zone = uow.zones.door(door.id, site.time_zone if site is not None else "UTC")
+    target = Target(
+        door.id, door.accepted, door.mode, name=door.name, zone=zone, liveness=door.liveness
+    )
     return target, door.site_id
 
 
@@ -107,9 +113,9 @@ class TemplateCache:
             kept = self._galleries.get(slot)
             if kept is not None and kept[0] == ids:
                 return kept[1]
-        gallery = Gallery()
-        for _, person_id, descriptor in rows:
-            gallery.add(person_id, descriptor)
+        people = [person_id for _, person_id, _ in rows]
+        matrix = np.stack([d for _, _, d in rows]) if rows else np.empty((0, DESCRIPTOR_SIZE))
+        gallery = Gallery.of_rows(people, matrix.astype(np.float32, copy=False))
         with self._lock:
             self._galleries[slot] = (ids, gallery)
         return gallery
@@ -136,13 +142,41 @@ class TemplateCache:
                 del cache[gone]
             missing = [t for t, _ in index if t not in cache]
             if missing:
-                keys = uow.reads.keys(wanted[t] for t in missing)
-                for template in uow.reads.templates(missing):
-                    key = keys.get(template.person_id)
-                    if key is not None:
-                        cache[template.id] = (template.person_id, sealer.open(key, template))
-                        self.opened += 1
+                self.opened += _open(uow, sealer, model_id, missing, wanted, cache)
             return [(t, p, cache[t][1]) for t, p in index if t in cache]
+
+
+def _open(
+    uow: UnitOfWork,
+    sealer: TemplateSealer,
+    model_id: str,
+    missing: list[str],
+    wanted: dict[str, str],
+    cache: dict[str, tuple[str, FloatArray]],
+) -> int:
+    """Decrypt the ``missing`` templates into ``cache``; how many were opened.
+
+    When most of the gallery is missing (a cold start) the model's templates and every
+    data key are read in one scan each instead of ``IN`` lists; each person's data key
+    is unwrapped once for all of their templates.
+    """
+    cold = len(missing) > len(wanted) // 2
+    found = uow.reads.model_templates(model_id) if cold else uow.reads.templates(missing)
+    needed = set(missing)
+    by_person: dict[str, list[SealedTemplate]] = {}
+    for template in found:
+        if template.id in needed and wanted[template.id] == template.person_id:
+            by_person.setdefault(template.person_id, []).append(template)
+    keys = uow.reads.keys(None if cold else by_person)
+    opened = 0
+    for person_id, templates in by_person.items():
+        key = keys.get(person_id)
+        if key is None:
+            continue
+        for template, descriptor in zip(templates, sealer.open_person(key, templates), strict=True):
+            cache[template.id] = (person_id, descriptor)
+        opened += len(templates)
+    return opened
 
 
 TEMPLATES = TemplateCache()
@@ -164,8 +198,13 @@ class SnapshotRequest:
     mode: SiteMode | None = None
     scope: GalleryScope = DEFAULT_GALLERY_SCOPE
 
-    def version(self, data_version: int, mode: SiteMode) -> str:
-        """The snapshot version at ``data_version`` in ``mode``: equal versions, equal data."""
+    def version(self, data_version: int, mode: SiteMode, presence: str = "") -> str:
+        """The snapshot version at ``data_version`` in ``mode``: equal versions, equal data.
+
+        ``presence`` is the door's zone presence stamp
+        (:meth:`facegate.ports.ZoneRepository.stamp`): a passage in its anti-passback zone
+        changes that zone's doors' snapshots only, not the site data version.
+        """
         spelled = "|".join(
             (
                 str(SNAPSHOT_FORMAT),
@@ -174,6 +213,7 @@ class SnapshotRequest:
                 repr(self.match),
                 mode.value,
                 self.scope,
+                presence,
             )
         )
         return f"{data_version}.{hashlib.sha256(spelled.encode()).hexdigest()[:12]}"
@@ -194,7 +234,7 @@ class SnapshotRequest:
 
 
 def snapshot_version(context: ServiceContext, request: SnapshotRequest) -> str:
-    """The version a snapshot for ``request`` would have now (two small reads).
+    """The version a snapshot for ``request`` would have now (three small reads).
 
     The site mode is part of it, so a mode change, or a mode's end time passing, makes
     every gate's next poll fetch a new snapshot.
@@ -205,7 +245,7 @@ def snapshot_version(context: ServiceContext, request: SnapshotRequest) -> str:
     with context.store.unit_of_work() as uow:
         data_version = uow.reads.data_version()
         mode = request.resolved_mode(uow, context.clock.now(), context.store, data_version)
-        return request.version(data_version, mode)
+        return request.version(data_version, mode, uow.zones.stamp(request.target_id))
 
 
 def build_snapshot(
@@ -236,7 +276,7 @@ def build_snapshot(
         now = context.clock.now()
         data_version = uow.reads.data_version()
         mode = request.resolved_mode(uow, now)
-        version = request.version(data_version, mode)
+        version = request.version(data_version, mode, uow.zones.stamp(target_id))
         target, site_id = gate_target(uow, target_id)
         rows = memo.rows(context.store, uow, data_version, now)
         access = _access(rows, uow, sealer, replace(request, mode=mode), target, cache)
@@ -271,6 +311,7 @@ def _access(
     cards = {n: pid for n, pid in rows.cards if pid in allowed}
     pins = {pid: h for pid, h in rows.pins if pid in allowed}
     passes = {p.code_hash: p for p in rows.passes}
+    presence = {} if target.zone is None else uow.zones.presence(target.zone.zone)
     return AccessData(
         request.mode or SiteMode.NORMAL,
         people,
@@ -282,6 +323,7 @@ def _access(
         rules,
         rows.alerts,
         homes,
+        {pid: p for pid, p in presence.items() if pid in allowed},
     )
 
 

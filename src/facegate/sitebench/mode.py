@@ -3,8 +3,11 @@
 A fresh SQLite site with ``residents`` people (a card and an access rule each, no face
 templates) and one door; a gate as ``facegate gate`` runs it (its own database
 connection, a :class:`~facegate.gate.store_upstream.StoreUpstream`, the sync thread
-polling every ``sync_interval_s``, the :class:`~facegate.gate.site_mode.OpenDoorKeeper`)
-on a door that records its commands. The mode is switched ``changes`` times through
+polling every ``sync_interval_s``, the :class:`~facegate.gate.site_mode.OpenDoorKeeper`,
+and with ``push`` the :class:`~facegate.gate.site_mode.ModeFollower` as ``facegate gate``
+builds it: on the database the gate reads the mode every 0.1 s, as a gate in another
+process would, since the bench's own writes do not poke it) on a door that records its
+commands. The mode is switched ``changes`` times through
 :func:`facegate.services.site_mode.set_mode`, cycling free passage, normal, lockdown,
 normal, each at a random moment of the poll period; for each change the time from the
 call to the gate deciding in the new mode is measured (for free passage: to the door's
@@ -33,7 +36,7 @@ from facegate.domain.people import Role
 from facegate.domain.policy import SiteMode
 from facegate.domain.site import CredentialKind, CredentialMode, DoorKind
 from facegate.gate.outbox import SqliteOutbox
-from facegate.gate.runner import SnapshotHolder, SyncThread
+from facegate.gate.runner import SnapshotHolder, SyncThread, mode_follower
 from facegate.gate.site_mode import OpenDoorKeeper
 from facegate.gate.store_upstream import StoreUpstream
 from facegate.ports import ActuatorCommand
@@ -57,6 +60,7 @@ class ModeBenchOptions:
         sync_interval_s: the gate's poll period (seconds, the shipped 1.0).
         seed: seed of the moments of the changes.
         work_dir: keep the site here (default: a temporary folder, removed).
+        push: run the mode push beside the poll (``False``: the poll alone, as before).
     """
 
     residents: int = 500
@@ -64,6 +68,7 @@ class ModeBenchOptions:
     sync_interval_s: float = 1.0
     seed: int = 0
     work_dir: Path | None = None
+    push: bool = True
 
 
 class _TimedDoor:
@@ -137,7 +142,11 @@ def _measure(
     keeper = OpenDoorKeeper(holder, door, clock, outbox.put, "bench-gate")
     holder.on_new.append(keeper.apply)
     sync = SyncThread(holder, outbox, options.sync_interval_s, ticks=(keeper.apply,))
+    holder.on_push.append(sync.poke)
+    follower = mode_follower(holder, "bench-gate") if options.push else None
     sync.start()
+    if follower is not None:
+        follower.start()
     rng = random.Random(options.seed)
     seconds: list[float] = []
     try:
@@ -149,6 +158,8 @@ def _measure(
                 seconds.append(took)
                 say(f"change {index + 1}: {mode.value} at the gate after {took:.3f} s")
     finally:
+        if follower is not None:
+            follower.stop()
         sync.stop()
         sync.join(timeout=10.0)
         outbox.close()
@@ -178,6 +189,7 @@ def _report(options: ModeBenchOptions, seconds: list[float], lost: int) -> dict[
         "residents": options.residents,
         "changes": options.changes,
         "sync_interval_s": options.sync_interval_s,
+        "push": options.push,
         "lost": lost,
         "apply_p50_s": _rounded(ordered, 50),
         "apply_p95_s": _rounded(ordered, 95),

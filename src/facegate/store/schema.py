@@ -456,6 +456,47 @@ class SiteModeRow(Base):
     until: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
+class ZoneRow(Base):
+    """An anti-passback zone (see :mod:`facegate.domain.passback`); ``reset_at`` ``HH:MM``."""
+
+    __tablename__ = "zones"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    passback: Mapped[str] = mapped_column(String(8))
+    reset_at: Mapped[str | None] = mapped_column(String(5))
+    cleared_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class DoorZoneRow(Base):
+    """A door's zone and direction (``in`` or ``out``); no row: the door is in no zone."""
+
+    __tablename__ = "door_zones"
+    door_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("doors.id", ondelete="CASCADE"), primary_key=True
+    )
+    zone: Mapped[str] = mapped_column(
+        String(64), ForeignKey("zones.name", ondelete="CASCADE"), index=True
+    )
+    direction: Mapped[str] = mapped_column(String(3))
+
+
+class ZonePresenceRow(Base):
+    """A person's presence in a zone, from their last granted passage there.
+
+    Not a versioned table: a passage changes only the snapshots of that zone's doors,
+    through their presence stamp (:meth:`facegate.store.zones.SqlZoneRepository.stamp`).
+    """
+
+    __tablename__ = "zone_presence"
+    zone: Mapped[str] = mapped_column(
+        String(64), ForeignKey("zones.name", ondelete="CASCADE"), primary_key=True
+    )
+    person_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("people.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    inside: Mapped[bool] = mapped_column(Boolean)
+    since: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
 # The migrations (never ``create_all``) create this trigger and seed this row. A later
 # SQLite ``batch_alter_table("events")`` rebuilds the table and drops the trigger: such
 # a migration must create it again (tests/integration/test_site_version.py checks it).

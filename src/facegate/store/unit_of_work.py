@@ -26,6 +26,7 @@ from facegate.ports import (
 from facegate.ports.archive import TableRepository
 from facegate.ports.gates import GateRepository, SiteModeRepository, SiteReads
 from facegate.ports.work import AlarmRepository, SnapshotRepository, SubjectRequestRepository
+from facegate.ports.zones import ZoneRepository
 from facegate.store.accounts import SqlAccountRepository
 from facegate.store.alarms import SqlAlarmRepository
 from facegate.store.database import reclaim_erased, translated_errors, writer_turns
@@ -51,6 +52,7 @@ from facegate.store.site_reads import SqlGateRepository, SqlSiteReads
 from facegate.store.snapshots import SqlSnapshotRepository
 from facegate.store.subject_requests import SqlSubjectRequestRepository
 from facegate.store.versioning import VersionedSession
+from facegate.store.zones import SqlZoneRepository
 
 
 class SqlUnitOfWork:
@@ -82,6 +84,7 @@ class SqlUnitOfWork:
         self.tables: TableRepository = SqlTableRepository(self._session)
         self.gates: GateRepository = SqlGateRepository(self._session)
         self.site_modes: SiteModeRepository = SqlSiteModeRepository(self._session)
+        self.zones: ZoneRepository = SqlZoneRepository(self._session)
         self.reads: SiteReads = SqlSiteReads(self._session)
         self.alarms: AlarmRepository = SqlAlarmRepository(self._session)
         self.requests: SubjectRequestRepository = SqlSubjectRequestRepository(self._session)

@@ -41,6 +41,8 @@ VERSIONED_TABLES = frozenset(
         "lifts",
         "gates",
         "site_modes",
+        "zones",
+        "door_zones",
     }
 )
 """Tables whose rows a gate's decision depends on (the snapshot is built from them)."""

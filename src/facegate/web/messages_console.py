@@ -179,6 +179,16 @@ CONSOLE_EN: dict[str, str] = {
     "gates.actuator": "Lock driver",
     "gates.relay_url": "Relay URL (for the HTTP relay)",
     "gates.start": "Start the gate on its box with this line (it holds the key: keep it secret):",
+    "gates.frame": "Recent frame",
+    "gates.frame_title": "Recent frame from gate {gate}",
+    "gates.frame_note": "Fetched from the gate now and not stored anywhere; this view is "
+    "recorded in the audit log. Reload the page for a newer frame.",
+    "gates.frame_none": "The gate sent no frame within {s} s: is it running, with its camera "
+    "working (a kiosk sends one only while its page is open)?",
+    "gates.door": "door",
+    "contact.open": "open",
+    "contact.closed": "closed",
+    "contact.unknown": "no sensor report",
     "actuator.simulated": "simulated (no lock)",
     "actuator.mqtt": "MQTT",
     "actuator.http": "HTTP relay",
@@ -403,6 +413,16 @@ CONSOLE_ZH: dict[str, str] = {
     "gates.actuator": "门锁驱动",
     "gates.relay_url": "继电器地址（HTTP 继电器）",
     "gates.start": "在闸机主机上用这一行启动（含密钥，请保密）：",
+    "gates.frame": "最近画面",
+    "gates.frame_title": "闸机 {gate} 的最近画面",
+    "gates.frame_note": "画面此刻从闸机取得，不在任何地方保存；本次查看已记入审计日志。"
+    "刷新页面可取得更新的画面。",
+    "gates.frame_none": "闸机在 {s} 秒内未发送画面：它是否在运行、摄像头是否正常"
+    "（自助终端仅在页面打开时发送）？",
+    "gates.door": "门",
+    "contact.open": "开着",
+    "contact.closed": "关着",
+    "contact.unknown": "无门磁报告",
     "actuator.simulated": "模拟（无门锁）",
     "actuator.mqtt": "MQTT",
     "actuator.http": "HTTP 继电器",

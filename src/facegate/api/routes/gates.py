@@ -8,8 +8,23 @@ gate's device key, so it is never in clear text outside the two ends, even where
 ends at a proxy. The answer's ``ETag`` is the snapshot version; with ``If-None-Match``
 naming the current version the answer is ``304`` (one version read, nothing built, no
 audit record). The poll's query also carries the gate's health (``version``,
-``last_sync``, ``backlog``, ``camera``), kept for ``/health`` and ``/metrics``.
-A kiosk key gets no snapshot (``403``).
+``last_sync``, ``backlog``, ``camera``, ``liveness``, ``door``), kept for ``/health``,
+``/metrics`` and the console's dashboard.
+A kiosk key gets no snapshot (``403``). While an administrator asks the gate for a
+frame (:mod:`facegate.services.gate_frames`), the answer (``200`` or ``304``) carries
+``X-Facegate-Frame-Wanted: 1``, and the gate posts one JPEG to ``POST
+/gates/{gate_id}/frame`` (refused ``403`` when none was asked; held in memory for the
+one view, never stored).
+
+``GET /gates/{gate_id}/mode?known=<mode>&nonce=<hex>&wait_s=<s>`` is the site mode's push
+as a long poll: it answers as soon as the mode in force differs from ``known`` (a change
+made in this server at once, one made by another process within
+:data:`facegate.services.site_mode.WATCH_S`), or after ``wait_s`` (at most 30 s) with
+the mode as it is, ``{"mode": ..., "tag": ...}``; ``tag`` is the HMAC of the gate, its
+nonce and the mode under a key derived from the gate's device key
+(:func:`facegate.gate.snapshot_wire.mode_tag`), so a gate takes no mode it did not ask
+for. Waiting costs no worker thread (the endpoint sleeps in the event loop) and no
+database read per gate (one shared read every 0.1 s while anyone waits).
 
 ``POST /gates/{gate_id}/events`` stores each event once by its key (the gate's outbox
 may send a batch again after a crash; the receipts ignore repeats); events must name
@@ -18,22 +33,28 @@ the gate's own door (see :func:`facegate.services.gate_sync.receive_events`).
 
 from __future__ import annotations
 
+import asyncio
+import time
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from facegate.domain.accounts import DeviceKey, GateKind
 from facegate.domain.errors import PolicyRefusedError, ValidationError
 from facegate.domain.gate import GateEvent, GateReport
+from facegate.domain.policy import SiteMode
 from facegate.gate.outbox import event_from_json
-from facegate.gate.snapshot_wire import gate_wire_key, snapshot_to_wire
+from facegate.gate.snapshot_wire import gate_wire_key, mode_push_key, mode_tag, snapshot_to_wire
 from facegate.http.deps import Deps, Device, context_for
 from facegate.http.security import DEVICE_HEADER, Principal
+from facegate.services.gate_frames import DESK, FRAME_WANTED_HEADER, MAX_FRAME_BYTES
 from facegate.services.gate_health import BOARD
 from facegate.services.gate_sync import receive_events
+from facegate.services.site_mode import MAX_WAIT_S, MODE_WATCH, WATCH_S
 from facegate.services.snapshots import SnapshotRequest, build_snapshot, snapshot_version
 
 router = APIRouter(tags=["gates"])
@@ -74,24 +95,83 @@ def gate_snapshot(
     last_sync: datetime | None = None,
     backlog: Annotated[int, Query(ge=-1)] = -1,
     camera: Annotated[str, Query(max_length=16)] = "unknown",
+    liveness: Annotated[str, Query(max_length=16)] = "",
+    door: Annotated[str, Query(max_length=16)] = "unknown",
 ) -> Response:
     """The snapshot the gate ``gate_id`` decides from at its door, sealed for it."""
     device = _own_gate(principal, gate_id)
     if target is not None and target != device.target_id:
         raise PolicyRefusedError("this gate's key is for another door or lift")
     context = context_for(deps, principal)
-    BOARD.record(gate_id, context.clock.now(), GateReport(version, last_sync, backlog, camera))
+    report = GateReport(version, last_sync, backlog, camera, liveness, door)
+    BOARD.record(gate_id, context.clock.now(), report)
     match, _ = deps.settings.match_policy(model)
     wanted = SnapshotRequest(device.target_id, model, match)
     current = snapshot_version(context, wanted)
+    wanted_frame = {FRAME_WANTED_HEADER: "1"} if DESK.is_asked(gate_id) else {}
     if request.headers.get("if-none-match") == f'"{current}"':
-        return Response(status_code=304, headers={"ETag": f'"{current}"'})
+        return Response(status_code=304, headers={"ETag": f'"{current}"', **wanted_frame})
     snapshot = build_snapshot(
         context, deps.sealer(), device.target_id, model, match, gate_id=gate_id
     )
     key = gate_wire_key(request.headers[DEVICE_HEADER], gate_id)
     body = snapshot_to_wire(snapshot, gate_id, key)
-    return JSONResponse(body, headers={"ETag": f'"{snapshot.version}"'})
+    return JSONResponse(body, headers={"ETag": f'"{snapshot.version}"', **wanted_frame})
+
+
+class FrameTaken(BaseModel):
+    """Whether the frame was taken (it was asked and is an image)."""
+
+    taken: bool
+
+
+@router.post("/gates/{gate_id}/frame")
+async def gate_frame(principal: Device, request: Request, gate_id: str) -> FrameTaken:
+    """One camera frame (the body: ``image/jpeg``), only while an administrator asks one.
+
+    Held in memory until the administrator's page takes it, never stored.
+    """
+    _own_gate(principal, gate_id)
+    if not DESK.is_asked(gate_id):
+        raise PolicyRefusedError("no frame was asked of this gate")
+    data = bytearray()
+    async for chunk in request.stream():
+        data += chunk
+        if len(data) > MAX_FRAME_BYTES:
+            raise ValidationError(f"a frame may have {MAX_FRAME_BYTES} bytes at most")
+    if not DESK.offer(gate_id, bytes(data)):
+        raise ValidationError("not a JPEG or PNG image, or no longer asked")
+    return FrameTaken(taken=True)
+
+
+class PushedMode(BaseModel):
+    """The site mode in force, bound to the asking gate and its nonce."""
+
+    mode: SiteMode
+    tag: str
+
+
+@router.get("/gates/{gate_id}/mode")
+async def gate_mode(
+    deps: Deps,
+    principal: Device,
+    request: Request,
+    gate_id: str,
+    nonce: Annotated[str, Query(min_length=16, max_length=64, pattern="^[0-9a-f]+$")],
+    known: SiteMode | None = None,
+    wait_s: Annotated[float, Query(ge=0.0, le=MAX_WAIT_S)] = 25.0,
+) -> PushedMode:
+    """The site mode as soon as it differs from ``known``, or after ``wait_s`` seconds."""
+    _own_gate(principal, gate_id)
+    context = context_for(deps, principal)
+    deadline = time.monotonic() + wait_s
+    while True:
+        mode = await run_in_threadpool(MODE_WATCH.mode, context)
+        if mode is not known or time.monotonic() >= deadline or await request.is_disconnected():
+            break
+        await asyncio.sleep(min(WATCH_S, max(deadline - time.monotonic(), 0.0)))
+    key = mode_push_key(request.headers[DEVICE_HEADER], gate_id)
+    return PushedMode(mode=mode, tag=mode_tag(key, gate_id, nonce, mode.value))
 
 
 def _parse(batch: EventBatch, gate_id: str) -> list[GateEvent]:

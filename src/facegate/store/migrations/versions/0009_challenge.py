@@ -4,8 +4,8 @@
   gate's passive check elsewhere), ``passive`` or ``challenge``
   (:class:`facegate.domain.site.DoorLiveness`).
 
-Revision ID: 0008_challenge
-Revises: 0007_hwlane
+Revision ID: 0009_challenge
+Revises: 0008_hw
 Create Date: 2026-11-28
 """
 
@@ -14,8 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008_challenge"
-down_revision = "0007_hwlane"
+revision = "0009_challenge"
+down_revision = "0008_hw"
 branch_labels = None
 depends_on = None
 

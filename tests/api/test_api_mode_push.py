@@ -1,0 +1,113 @@
+"""The site mode's push over HTTP: the gate's long poll answers at once on a change, each
+answer is bound to the asking gate and its nonce, and a gate decides in a pushed mode
+before the snapshot that carries it arrives."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import httpx
+import pytest
+
+from api_site import Site
+from facegate.domain.accounts import GateKind
+from facegate.domain.errors import UpstreamUnavailableError
+from facegate.domain.policy import SiteMode
+from facegate.domain.site import CredentialKind, CredentialMode, DoorKind
+from facegate.gate.http_upstream import HttpUpstream
+from facegate.gate.runner import SnapshotHolder, mode_follower
+from facegate.services import accounts, places
+from facegate.services.site_mode import set_mode
+
+MODEL = "fake-model"
+
+
+def edge_gate(site: Site) -> tuple[str, str]:
+    door = places.add_door(
+        site.context, "North", DoorKind.ENTRANCE, CredentialMode.ANY_OF, [CredentialKind.CARD]
+    ).id
+    secret = accounts.issue_device_key(
+        site.context, door, "test", GateKind.EDGE, gate_id=door
+    ).secret
+    return door, secret
+
+
+def later(seconds: float, work: object) -> threading.Thread:
+    def run() -> None:
+        time.sleep(seconds)
+        work()  # type: ignore[operator]
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_the_long_poll_answers_as_soon_as_the_mode_changes(site: Site) -> None:
+    door, secret = edge_gate(site)
+    upstream = HttpUpstream("", door, secret, MODEL, 5.0, client=site.client())
+    assert upstream.wait_mode(door, SiteMode.LOCKDOWN, 5.0) is SiteMode.NORMAL  # differs: now
+    changer = later(0.3, lambda: set_mode(site.context, SiteMode.LOCKDOWN, "drill"))
+    started = time.monotonic()
+    assert upstream.wait_mode(door, SiteMode.NORMAL, 10.0) is SiteMode.LOCKDOWN
+    took = time.monotonic() - started
+    changer.join()
+    assert took < 5.0  # answered by the change, not by the 10 s wait running out
+
+
+def test_an_unchanged_mode_is_answered_when_the_wait_runs_out(site: Site) -> None:
+    door, secret = edge_gate(site)
+    upstream = HttpUpstream("", door, secret, MODEL, 5.0, client=site.client())
+    assert upstream.wait_mode(door, SiteMode.NORMAL, 0.2) is SiteMode.NORMAL
+
+
+def test_an_answer_for_another_nonce_or_gate_is_not_taken(site: Site) -> None:
+    door, secret = edge_gate(site)
+    client = site.client()
+    headers = {"X-Device-Key": secret}
+    url = f"/api/v1/gates/{door}/mode"
+    answer = client.get(url, params={"nonce": "ab" * 16, "wait_s": 0}, headers=headers).json()
+    assert answer["mode"] == "normal"
+
+    class Replaying(httpx.Client):
+        """A proxy that answers every wait with the recorded answer (a replay)."""
+
+        def request(self, *args: object, **kwargs: object) -> httpx.Response:  # type: ignore[override]
+            return httpx.Response(200, json={**answer, "mode": "free_passage"})
+
+    upstream = HttpUpstream("", door, secret, MODEL, 5.0, client=Replaying())
+    with pytest.raises(UpstreamUnavailableError, match="failed its check"):
+        upstream.wait_mode(door, SiteMode.NORMAL, 0.0)
+
+
+def test_a_kiosk_or_other_gates_key_gets_no_mode(site: Site) -> None:
+    door, _ = edge_gate(site)
+    other, other_secret = edge_gate(site)
+    upstream = HttpUpstream("", door, other_secret, MODEL, 5.0, client=site.client())
+    with pytest.raises(UpstreamUnavailableError):
+        upstream.wait_mode(door, SiteMode.NORMAL, 0.0)
+    assert other != door
+
+
+def test_a_gate_decides_in_a_pushed_mode_before_its_next_poll(site: Site) -> None:
+    door, secret = edge_gate(site)
+    upstream = HttpUpstream("", door, secret, MODEL, 5.0, client=site.client())
+    holder = SnapshotHolder(upstream, door, door)
+    holder.refresh()
+    follower = mode_follower(holder, door)
+    assert follower is not None
+    follower.wait_s = 5.0
+    follower.start()
+    try:
+        set_mode(site.context, SiteMode.LOCKDOWN, "drill")
+        deadline = time.monotonic() + 5.0
+        while holder().access.mode is not SiteMode.LOCKDOWN and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert holder().access.mode is SiteMode.LOCKDOWN  # no refresh was made
+        assert follower.changes == 1
+        holder.refresh()  # the snapshot that carries it replaces the push
+        assert holder().access.mode is SiteMode.LOCKDOWN
+    finally:
+        follower.stop()
+        set_mode(site.context, SiteMode.NORMAL, "drill over")
+        follower.join(timeout=10.0)
