@@ -43,6 +43,7 @@ import numpy as np
 from facegate.bootstrap import build_engine
 from facegate.config import Settings
 from facegate.domain.challenge import (
+    HEAD_MOVES,
     Challenge,
     ChallengeSettings,
     PoseSample,
@@ -118,7 +119,7 @@ def replay(videos: dict[str, list[PoseSample]], trials: int, seed: int) -> dict[
             samples = rng.choice(usable)
             latest = samples[-1].time_s - k * settings.response_s
             start = rng.uniform(settings.reference_s, latest)
-            passed += run(samples, draw_prompts(rng, k), start, settings)
+            passed += run(samples, draw_prompts(rng, k, settings.choices), start, settings)
         result[str(k)] = {
             "trials": trials,
             "passed": passed,
@@ -137,7 +138,7 @@ def compliant(videos: dict[str, list[PoseSample]], shows: Labeller) -> dict[str,
     """Per prompt: segments where its move really happens, and how many pass the challenge."""
     result = {}
     one = replace(SETTINGS, prompts=1)
-    for prompt in Prompt:
+    for prompt in SETTINGS.choices:
         segments, passed = 0, 0
         for name, samples in videos.items():
             for start in np.arange(0.5, samples[-1].time_s - SETTINGS.response_s, SEGMENT_STEP_S):
@@ -153,8 +154,8 @@ def compliant(videos: dict[str, list[PoseSample]], shows: Labeller) -> dict[str,
     return result
 
 
-def independent_labels(data: Path) -> Labeller:
-    """Labels from dlib's 68 points (``bench/challenge_labels.py``)."""
+def independent_labels(data: Path, level: challenge_labels.Level) -> Labeller:
+    """Labels from dlib's 68 points at ``level`` (``bench/challenge_labels.py``)."""
     measures = {n: challenge_labels.measures_of(data / "video" / n, CACHE) for n in VIDEOS}
     fps = {n: video_fps(data / "video" / n) for n in VIDEOS}
 
@@ -166,6 +167,7 @@ def independent_labels(data: Path) -> Labeller:
             start,
             SETTINGS.reference_s,
             SETTINGS.response_s,
+            level,
         )
 
     return shows
@@ -202,6 +204,7 @@ def every_nth(samples: list[PoseSample], fps: float, video_fps_: float) -> list[
 
 def _summary(replayed: dict[str, dict], live: dict[str, dict]) -> dict[str, object]:
     rates = [v["rate"] for v in live.values() if v["rate"] is not None]
+    unmeasured = [name for name, v in live.items() if v["rate"] is None]
     mean = float(np.mean(rates)) if rates else 0.0
     estimate = {str(k): mean**k for k in range(1, 6)}
     needed = next(
@@ -212,14 +215,22 @@ def _summary(replayed: dict[str, dict], live: dict[str, dict]) -> dict[str, obje
         ),
         None,
     )
-    return {"compliant_estimate": estimate, "prompts_needed": needed}
+    # A prompt with no labelled segment has no success figure: no claim then.
+    return {
+        "compliant_estimate": estimate,
+        "unmeasured": unmeasured,
+        "prompts_needed": None if unmeasured else needed,
+    }
 
 
 def measure(args: argparse.Namespace) -> dict[str, object]:
     """Every figure, per frame rate."""
     full = {name: samples_of(args.data / "video" / name) for name in VIDEOS}
     rates = {name: video_fps(args.data / "video" / name) for name in VIDEOS}
-    labels = independent_labels(args.data)
+    levels = {
+        name: independent_labels(args.data, level)
+        for name, level in challenge_labels.LEVELS.items()
+    }
     result: dict[str, object] = {
         "settings": {
             "response_s": SETTINGS.response_s,
@@ -227,18 +238,20 @@ def measure(args: argparse.Namespace) -> dict[str, object]:
             "look_up": SETTINGS.look_up,
             "blink": SETTINGS.blink,
             "open_mouth": SETTINGS.open_mouth,
+            "choices": [p.value for p in SETTINGS.choices],
         },
     }
     for fps in args.fps:
         videos = {n: every_nth(full[n], fps, rates[n]) for n in VIDEOS}
         replayed = replay(videos, args.trials, args.seed)
-        live = compliant(videos, labels)
-        result[f"fps_{fps:g}"] = {
-            "replay_pass": replayed,
-            "compliant_per_prompt": live,
-            **_summary(replayed, live),
-            "compliant_same_measures": compliant(videos, same_measure_labels(videos)),
+        block: dict[str, object] = {"replay_pass": replayed}
+        for name, labels in levels.items():
+            live = compliant(videos, labels)
+            block[name] = {"compliant_per_prompt": live, **_summary(replayed, live)}
+        block["same_measures"] = {
+            "compliant_per_prompt": compliant(videos, same_measure_labels(videos))
         }
+        result[f"fps_{fps:g}"] = block
     return result
 
 
@@ -253,8 +266,17 @@ def main() -> None:
         default=[25.0, 5.0],
         help="frame rates to measure at (comma-separated; the videos are 25 frames/s)",
     )
+    parser.add_argument(
+        "--choices",
+        type=lambda text: tuple(Prompt(v) for v in text.split(",")),
+        default=HEAD_MOVES,
+        help="the moves prompts are drawn from (comma-separated; default: the shipped "
+        "head moves turn_left,turn_right,look_up)",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    global SETTINGS
+    SETTINGS = replace(SETTINGS, choices=args.choices)
     result = measure(args)
     if args.json:
         print(json.dumps(result, indent=2))
@@ -263,20 +285,22 @@ def main() -> None:
         if not key.startswith("fps_"):
             continue
         assert isinstance(block, dict)
-        print(f"== {key.removeprefix('fps_')} frames/s; prompts needed: {block['prompts_needed']}")
-        print(" k  replay passes (rate, 95% upper)   compliant estimate")
+        print(f"== {key.removeprefix('fps_')} frames/s")
+        print(" k  replay passes (rate, 95% upper)")
         for k in range(1, 6):
             r = block["replay_pass"][str(k)]
-            print(
-                f"{k:2}  {r['passed']:5}/{r['trials']} ({r['rate']:.4f}, {r['upper_95']:.4f})"
-                f"      {block['compliant_estimate'][str(k)]:.3f}"
-            )
-        for name, row in block["compliant_per_prompt"].items():
-            old = block["compliant_same_measures"][name]
-            print(
-                f"{name:11} independent: {row['passed']:4}/{row['segments']:<4}"
-                f"  same measures: {old['passed']:4}/{old['segments']}"
-            )
+            print(f"{k:2}  {r['passed']:5}/{r['trials']} ({r['rate']:.4f}, {r['upper_95']:.4f})")
+        for name in (*challenge_labels.LEVELS, "same_measures"):
+            labelled = block[name]
+            rows = labelled["compliant_per_prompt"]
+            cells = "  ".join(f"{p} {r['passed']}/{r['segments']}" for p, r in rows.items())
+            print(f"compliant, {name} labels: {cells}")
+            if "prompts_needed" in labelled:
+                estimate = labelled["compliant_estimate"]
+                print(
+                    f"   estimate k=1..5 {[round(v, 3) for v in estimate.values()]},"
+                    f" prompts needed {labelled['prompts_needed']}"
+                )
 
 
 if __name__ == "__main__":

@@ -97,7 +97,7 @@ def test_the_kiosk_shows_the_prompts_and_a_countdown_in_english_and_chinese(
         prompt = _shown(page, "#challenge-prompt", re.compile("|".join(PROMPTS_EN)))
         assert prompt in PROMPTS_EN
         assert "To show you are really here" in page.inner_text("#challenge")
-        assert re.fullmatch(r"Step [123] of 3", page.inner_text("#challenge-step"))
+        assert re.fullmatch(r"Step [1-4] of 4", page.inner_text("#challenge-step"))
         first = page.inner_text("#challenge-countdown")
         assert re.fullmatch(r"\d\.\d s left", first), first
         page.wait_for_timeout(400)
@@ -111,6 +111,6 @@ def test_the_kiosk_shows_the_prompts_and_a_countdown_in_english_and_chinese(
         prompt = _shown(page, "#challenge-prompt", re.compile("|".join(PROMPTS_ZH)))
         assert prompt in PROMPTS_ZH
         assert re.fullmatch(r"还剩 \d\.\d 秒", page.inner_text("#challenge-countdown"))
-        assert re.fullmatch(r"第 [123] 步，共 3 步", page.inner_text("#challenge-step"))
+        assert re.fullmatch(r"第 [1-4] 步，共 4 步", page.inner_text("#challenge-step"))
         page.screenshot(path=str(tmp_path / "kiosk_challenge_zh.png"), full_page=True)
         browser.close()

@@ -120,7 +120,7 @@ def test_a_kiosk_door_left_at_default_asks_for_the_challenge_when_liveness_is_on
     assert (body["granted"], body["reason"], body["pending"]) == (False, "spoof_suspected", True)
     challenge = body["challenge"]
     assert challenge["status"] == "pending"
-    assert len(challenge["prompts"]) == 3
+    assert len(challenge["prompts"]) == 4
     assert challenge["prompt"] == challenge["prompts"][0]
     assert challenge["step"] == 0
     assert 0.0 < challenge["remaining_s"] <= challenge["response_s"] == 3.0

@@ -116,7 +116,7 @@ class ChallengeDesk:
 
     def _start(self, seen: Observation) -> None:
         settings = self.setup.settings
-        prompts = draw_prompts(self.rng, settings.prompts)
+        prompts = draw_prompts(self.rng, settings.prompts, settings.choices)
         self.challenge = Challenge(prompts, settings, seen.frame.timestamp_s)
         self.track_id = seen.track.id
         # A face refused before (a failed challenge) is decided again once it passes.
