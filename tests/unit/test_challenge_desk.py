@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
+import pytest
 from test_gate_server_side import FakeUpstream, png
 
 from facegate.domain.challenge import ChallengeSettings, PoseSample, Prompt
@@ -69,7 +70,12 @@ class ChallengeUpstream(FakeUpstream):
 
 
 def _decider(
-    upstream: FakeUpstream, tmp_path: Path, person: Person, door: FakeDoor, response_s: float
+    upstream: FakeUpstream,
+    tmp_path: Path,
+    person: Person,
+    door: FakeDoor,
+    response_s: float,
+    retry_after_s: float = 0.2,
 ) -> PipelineDecider:
     options = LoopOptions("server", 3.0, 15, LivenessSchedule(), 10.0)
     settings = ChallengeSettings(prompts=3, response_s=response_s)
@@ -81,7 +87,9 @@ def _decider(
         FakeClock(),
         options,
         ImageLimits(),
-        challenge=ChallengeSetup(lambda: person.read, settings, by_default=False),
+        challenge=ChallengeSetup(
+            lambda: person.read, settings, by_default=False, retry_after_s=retry_after_s
+        ),
     )
 
 
@@ -141,7 +149,11 @@ def test_no_move_in_time_is_refused_as_a_spoof_and_the_door_stays_shut(
     assert answer.challenge.status == "failed"
     assert door.commands == []
     assert _reasons(upstream) == ["spoof_suspected"]
-    # The next frame of the face gets a new challenge (new prompts, a new countdown).
+    # Not at once (the door's back-off), then a new challenge (new prompts, countdown).
+    at_once = decider.decide_frame("bench-door", resident)
+    assert (at_once.granted, at_once.pending, at_once.reason) == (False, False, "spoof_suspected")
+    assert at_once.challenge is None
+    time.sleep(0.25)
     again = decider.decide_frame("bench-door", resident)
     assert again.pending
     assert again.challenge is not None
@@ -210,3 +222,36 @@ def test_another_track_in_the_faces_place_fails_the_challenge() -> None:
     assert desk.view.status == "failed"
     assert not first.live
     assert not other.live
+
+
+def test_each_failure_doubles_the_doors_wait_and_a_pass_resets_it() -> None:
+    person = Person()
+    setup = ChallengeSetup(
+        lambda: person.read, ChallengeSettings(prompts=1, response_s=1.0), retry_after_s=2.0
+    )
+    desk = ChallengeDesk(setup)
+    track = Track(1, Box(40, 20, 120, 100), 0, 0.0, 0)
+    clock = 0.0
+    for failures, wait in ((1, 2.0), (2, 4.0), (3, 8.0)):
+        desk.screen(_seen(track, clock))  # a challenge starts; no move follows
+        clock += 1.1
+        refused = desk.screen(_seen(track, clock))
+        assert refused.evidence is not None
+        assert desk.failures == failures
+        assert desk.next_start_s() == pytest.approx(clock + wait)
+        early = desk.screen(_seen(track, clock + wait - 0.1))  # still waiting: refused
+        assert early.evidence is not None
+        assert desk.view is None
+        clock += wait
+    # A face that leaves mid-challenge is no free retry: the lapse counts as a failure.
+    desk.screen(_seen(track, clock))
+    desk.no_face(clock + 1.1)
+    assert desk.failures == 4
+    clock += 1.1 + 16.0
+    desk.screen(_seen(track, clock))
+    assert desk.view is not None
+    person.do(desk.view.prompt)
+    desk.screen(_seen(track, clock + 0.2))
+    assert track.live
+    assert desk.failures == 0
+    assert desk.next_start_s() == float("-inf")

@@ -14,7 +14,12 @@ between perception (run without the passive liveness check) and the door's contr
 - passed: the face is live (``track.live``) and goes on to identity and policy as usual;
 - failed (a prompt not done in time, or another face/track in its place): a
   ``spoof_suspected`` refusal the controller records as any other; the next frame of a
-  face starts a new challenge (a kiosk shows the refusal for a few seconds first).
+  face starts a new challenge (a kiosk shows the refusal for a few seconds first), but
+  not before the door's back-off: :attr:`ChallengeSetup.retry_after_s` after the first
+  failure, doubling with each further one up to :attr:`ChallengeSetup.retry_max_s`
+  (a replay retried over and over gets fewer tries; a pass or a quiet
+  :attr:`ChallengeSetup.forget_after_s` resets it). Meanwhile a face is refused
+  ``spoof_suspected`` at once.
 
 The pose reader is built on first use (FaceMesh loads then); the caller serialises
 calls per door (the station's lock).
@@ -51,11 +56,19 @@ class ChallengeSetup:
         settings: prompts per challenge, time per prompt, move thresholds.
         by_default: whether doors left at ``default`` get the challenge at a kiosk
             (``False`` where the passive check is configured ``none``: tests, benches).
+        retry_after_s: the door's wait after a failed challenge before the next one
+            starts (seconds; default 2, less than the kiosk shows a refusal).
+        retry_max_s: the longest wait, reached by doubling (seconds; default 60).
+        forget_after_s: seconds without a failure after which the wait starts over
+            (default 600).
     """
 
     poses: Callable[[], PoseReader]
     settings: ChallengeSettings = field(default_factory=ChallengeSettings)
     by_default: bool = True
+    retry_after_s: float = 2.0
+    retry_max_s: float = 60.0
+    forget_after_s: float = 600.0
 
 
 @dataclass(slots=True)
@@ -74,6 +87,10 @@ class ChallengeDesk:
     track_id: int | None = None
     view: ChallengeView | None = None
     """What the last frame's answer shows (``None``: no challenge in it)."""
+    failures: int = 0
+    """Failed challenges in a row at this door."""
+    last_failure_s: float = float("-inf")
+    """When the last one failed (seconds on the door's clock)."""
 
     def screen(self, seen: Observation) -> Observation:
         """The observation the controller gets for ``seen``.
@@ -95,6 +112,8 @@ class ChallengeDesk:
                 return self._refused(seen, self.challenge)
             self.challenge = None
         if self.challenge is None or self.challenge.status != "pending":
+            if now_s < self.next_start_s():
+                return Observation(track, seen.frame, FaceEvidence(refusal=Reason.SPOOF_SUSPECTED))
             self._start(seen)
         challenge = self.challenge
         assert challenge is not None
@@ -105,14 +124,29 @@ class ChallengeDesk:
         self.view = challenge.view(now_s)
         if status == "passed":
             track.live, track.decision = True, None
+            self.failures = 0
             return seen
         return Observation(track, seen.frame)
+
+    def next_start_s(self) -> float:
+        """When the next challenge may start at this door (seconds on its clock)."""
+        if self.failures == 0:
+            return float("-inf")
+        wait = self.setup.retry_after_s * 2.0 ** (self.failures - 1)
+        return self.last_failure_s + min(wait, self.setup.retry_max_s)
 
     def no_face(self, now_s: float) -> None:
         """A frame without a face: the countdown still runs out (nothing is recorded)."""
         self.view = None
-        if self.challenge is not None:
-            self.challenge.expire(now_s)
+        if self.challenge is not None and self.challenge.expire(now_s) == "failed":
+            self.challenge = None
+            self._count_failure(now_s)  # stepping out of view is no free retry
+
+    def _count_failure(self, now_s: float) -> None:
+        if now_s - self.last_failure_s > self.setup.forget_after_s:
+            self.failures = 0
+        self.failures += 1
+        self.last_failure_s = now_s
 
     def _start(self, seen: Observation) -> None:
         settings = self.setup.settings
@@ -129,6 +163,8 @@ class ChallengeDesk:
         return self.setup.poses()(frames[-1], seen.frame.timestamp_s, seen.track.id)
 
     def _refused(self, seen: Observation, challenge: Challenge) -> Observation:
-        self.view = challenge.view(seen.frame.timestamp_s)
+        now_s = seen.frame.timestamp_s
+        self.view = challenge.view(now_s)
         self.challenge = None
+        self._count_failure(now_s)
         return Observation(seen.track, seen.frame, FaceEvidence(refusal=Reason.SPOOF_SUSPECTED))
