@@ -124,3 +124,12 @@ def test_settings_are_checked() -> None:
         ChallengeSettings(prompts=0)
     with pytest.raises(ValueError, match="at least one prompt"):
         Challenge((), SETTINGS, 0.0)
+
+
+def test_a_kiosk_doors_check_follows_its_setting_and_the_sites_passive_mode() -> None:
+    from facegate.domain.site import DoorLiveness, kiosk_check
+
+    assert kiosk_check(DoorLiveness.DEFAULT, "layered") == "challenge"
+    assert kiosk_check(DoorLiveness.DEFAULT, "none") == "none"  # liveness off: tests, benches
+    assert kiosk_check(DoorLiveness.PASSIVE, "layered") == "layered"
+    assert kiosk_check(DoorLiveness.CHALLENGE, "none") == "challenge"

@@ -59,6 +59,24 @@ class DoorLiveness(StrEnum):
     CHALLENGE = "challenge"
 
 
+def kiosk_check(setting: DoorLiveness, passive: str) -> str:
+    """How faces posted from a kiosk page are checked at a door with ``setting``.
+
+    Args:
+        setting: the door's liveness mode.
+        passive: the site's passive mode (``FACEGATE_GATE__LIVENESS``: ``none``,
+            ``layered``...).
+
+    Returns:
+        ``challenge``, or ``passive`` itself.
+    """
+    if setting is DoorLiveness.CHALLENGE:
+        return "challenge"
+    if setting is DoorLiveness.DEFAULT and passive != "none":
+        return "challenge"
+    return passive
+
+
 def check_time_zone(name: str) -> str:
     """Return ``name`` if it is an IANA time zone (``"Europe/Berlin"``, ``"UTC"``).
 

@@ -33,7 +33,7 @@ from facegate.domain.errors import ModelUnavailableError
 from facegate.domain.faces import Box
 from facegate.domain.policy import Decision, Target, deny
 from facegate.domain.reasons import Reason
-from facegate.domain.site import DoorLiveness
+from facegate.domain.site import DoorLiveness, kiosk_check
 from facegate.gate.challenge_desk import ChallengeDesk, ChallengeSetup
 from facegate.gate.controller import AlarmSink, DoorController, Outcome
 from facegate.gate.loop import LoopOptions, conclude
@@ -290,11 +290,9 @@ class PipelineDecider:
             ModelUnavailableError: the door asks for the challenge and this server has
                 none (its frames answer 503; cards still work).
         """
-        if setting is DoorLiveness.PASSIVE:
+        by_default = self.challenge is not None and self.challenge.by_default
+        if kiosk_check(setting, "passive" if by_default else "none") != "challenge":
             return "passive"
-        if setting is DoorLiveness.DEFAULT:
-            wanted = self.challenge is not None and self.challenge.by_default
-            return "challenge" if wanted else "passive"
         if self.challenge is None:
             raise ModelUnavailableError("this server runs no challenge mode for kiosk doors")
         return "challenge"
