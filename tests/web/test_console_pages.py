@@ -270,7 +270,7 @@ def test_doors_page_sets_a_doors_live_face_check_in_plain_words(site: Site) -> N
     assert found is not None
     door_id, row = found.groups()
     assert '<option value="passive" selected>' in row
-    assert "the gate&#39;s passive check (no prompts)" in row
+    assert "passive check (no prompts)" in row
     changed = client.post(
         f"/console/doors/{door_id}/liveness",
         data={"liveness": "challenge", "csrf_token": csrf},
@@ -282,5 +282,5 @@ def test_doors_page_sets_a_doors_live_face_check_in_plain_words(site: Site) -> N
     assert '<option value="challenge" selected>' in row
     viewer, _ = log_in(site, "auditor")
     row = viewer.get("/console/doors").text.split(f'data-door="{door_id}"')[1].split("</tr>")[0]
-    assert "prompts (turn, look up, blink, open the mouth)" in row
+    assert "prompts (head moves)" in row
     assert "/liveness" not in row  # readers see the setting, staff change it
