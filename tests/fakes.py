@@ -41,7 +41,7 @@ from facegate.domain.matching import FloatArray
 from facegate.domain.passback import Direction, Presence, Zone, ZoneDoor
 from facegate.domain.people import ConsentPurpose, ConsentRecord, Person, Role
 from facegate.domain.reasons import Reason
-from facegate.domain.site import Building, Door, Lift, Site, Unit
+from facegate.domain.site import Building, Door, DoorLiveness, Lift, Site, Unit
 from facegate.domain.site_mode import ModeRequest, ModeSource
 from facegate.domain.snapshots import SealedSnapshot, SnapshotRecord
 
@@ -368,6 +368,11 @@ class _Places:
 
     def doors(self) -> list[Door]:
         return [p for p in self.t.places.values() if isinstance(p, Door)]
+
+    def set_door_liveness(self, door_id: str, liveness: DoorLiveness) -> Door:
+        door = replace(self._get(Door, door_id), liveness=liveness)
+        self.t.places[door_id] = door
+        return door
 
     def lifts(self) -> list[Lift]:
         return [p for p in self.t.places.values() if isinstance(p, Lift)]

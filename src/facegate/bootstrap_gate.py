@@ -15,13 +15,15 @@ import numpy.typing as npt
 
 from facegate.bootstrap import SystemClock, build_engine, build_sealer, build_store, load_site_key
 from facegate.config import Settings
+from facegate.domain.challenge import PoseSample
 from facegate.domain.clock import Clock
 from facegate.domain.errors import BadInputError, ModelUnavailableError
 from facegate.domain.faces import Box
 from facegate.domain.gate import GateEvent, GateSnapshot
-from facegate.domain.liveness import LivenessSchedule
+from facegate.domain.liveness import FaceFrame, LivenessSchedule
 from facegate.domain.policy import Target
 from facegate.gate.actuators import HttpRelay, SimulatedDoor
+from facegate.gate.challenge_desk import PoseReader
 from facegate.gate.contact import ContactMonitor, MonitoredDoor, alarm_to_outbox
 from facegate.gate.controller import EventSink
 from facegate.gate.edge_snapshots import EdgeSnapshots, LoopBoxes
@@ -52,6 +54,7 @@ from facegate.services.alarms import AlarmChannel, AlarmFeed, AlarmRelay, AlarmS
 from facegate.services.context import ServiceContext
 from facegate.vision.detection import FaceDetector
 from facegate.vision.engine import FaceEngine
+from facegate.vision.liveness.challenge_pose import pose_sample
 from facegate.vision.liveness.check import FusedLivenessCheck
 from facegate.vision.liveness.face_mesh import FaceMeshModel
 from facegate.vision.liveness.frame_cue import SHIPPED as SHIPPED_FRAME_WEIGHTS
@@ -90,6 +93,20 @@ def build_gate_liveness(settings: Settings) -> tuple[LivenessCheck | None, Liven
         frame=frame,
     )
     return check, schedule
+
+
+def build_pose_reader(settings: Settings) -> PoseReader:
+    """Challenge mode's pose reader: FaceMesh head pose, eyelids and lips of a face frame.
+
+    Raises:
+        ModelUnavailableError: the FaceMesh model file or its runtime is missing.
+    """
+    mesh = FaceMeshModel(settings.gate.threads)
+
+    def read(frame: FaceFrame, time_s: float, track_id: int) -> PoseSample | None:
+        return pose_sample(mesh, frame, time_s, track_id)
+
+    return read
 
 
 def _sensor_cues(settings: Settings) -> list[SensorCue]:

@@ -16,12 +16,14 @@ from facegate.bootstrap_gate import (
     build_alarm_service,
     build_gate_engine,
     build_gate_liveness,
+    build_pose_reader,
 )
 from facegate.config import Settings
 from facegate.domain.accounts import GateKind
 from facegate.domain.errors import ModelUnavailableError
 from facegate.domain.faces import Box
 from facegate.domain.policy import Decision
+from facegate.gate.challenge_desk import ChallengeSetup
 from facegate.gate.kiosk_doors import KioskDoorsOpen
 from facegate.gate.loop import LoopOptions
 from facegate.gate.outbox import SqliteOutbox
@@ -188,6 +190,10 @@ def wire_gate_pipeline(deps: ServerDeps) -> KioskDoorsOpen:
         settings.images,
         refresh_s=min(gate.sync_interval_s, KIOSK_REFRESH_S),
         snapshots=snapshot_sink(deps),
+        # Kiosk doors left at "default" get the challenge unless liveness is off.
+        challenge=ChallengeSetup(
+            PerThread(lambda: build_pose_reader(settings)), by_default=gate.liveness != "none"
+        ),
     )
     deps.opener = ActuatorOpener(pool, gate.unlock_duration_s)
     return KioskDoorsOpen(pool, _kiosk_doors(deps), clock, outbox.put)

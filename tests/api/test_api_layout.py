@@ -93,3 +93,23 @@ def test_people_are_searched_by_name_a_page_at_a_time(site: Site) -> None:
     assert first.headers["x-total-count"] == str(len(everyone.json()))
     assert reader.get("/api/v1/people", params={"page": 2}).json() == []
     assert reader.get("/api/v1/people", params={"q": "x" * 201}).status_code == 422
+
+
+def test_a_doors_liveness_mode_is_set_by_staff_audited_and_listed(site: Site) -> None:
+    door = _door(site)
+    listed = site.client("auditor").get("/api/v1/doors").json()
+    assert next(d for d in listed if d["id"] == door)["liveness"] == "default"
+    path = f"/api/v1/doors/{door}/liveness"
+    assert site.client("auditor").put(path, json={"liveness": "passive"}).status_code == 403
+    assert site.client("operator").put(path, json={"liveness": "maybe"}).status_code == 422
+    changed = site.client("operator").put(path, json={"liveness": "challenge"})
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["liveness"] == "challenge"
+    listed = site.client("auditor").get("/api/v1/doors").json()
+    assert next(d for d in listed if d["id"] == door)["liveness"] == "challenge"
+    missing = site.client("operator").put(
+        "/api/v1/doors/nope/liveness", json={"liveness": "passive"}
+    )
+    assert missing.status_code == 404
+    records = site.client("admin").get("/api/v1/audit").json()
+    assert any(r["action"] == "door.liveness" and r["subject_id"] == door for r in records)

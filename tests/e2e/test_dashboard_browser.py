@@ -72,7 +72,7 @@ def _setup(page: Any, server: Server) -> tuple[str, str, str]:
     page.click("#rule-form button[type=submit]")
     page.wait_for_url(re.compile(r".*/console/rules\?added=.+"))
     page.goto(f"{server.url}/console/doors")
-    page.locator(f"tr[data-door='{door_id}'] button").click()
+    page.locator(f"tr[data-door='{door_id}'] form[action$='/keys'] button").click()
     return door_id, page.inner_text("#device-secret").strip(), person_url
 
 

@@ -171,7 +171,7 @@ def _door(page: Any, server: Server, person_id: str) -> Setup:
     page.goto(f"{server.url}/console/doors")
     row = page.locator(f"tr[data-door='{door_id}']")
     row.locator("input[name=label]").fill("tablet")
-    row.locator("button").click()
+    row.locator("form[action$='/keys'] button").click()
     secret = page.inner_text("#device-secret").strip()
     assert len(secret) >= 20
     return Setup(person_id, door_id, secret)

@@ -181,6 +181,21 @@ def test_doors_must_offer_a_way_in_without_a_face(site: Path) -> None:
     assert run("door", "check", door["id"], "--person", ann["id"])[1]["reason"] == "granted"
 
 
+def test_a_doors_liveness_mode_is_set_at_add_and_changed_later(site: Path) -> None:
+    code, door = run("door", "add", "--name", "Kiosk", "--accepts", "face,card")
+    assert (code, door["liveness"]) == (0, "default")
+    code, lobby = run(
+        "door", "add", "--name", "Lobby", "--accepts", "face,pin", "--liveness", "passive"
+    )
+    assert (code, lobby["liveness"]) == (0, "passive")
+    code, changed = run("door", "liveness", door["id"], "challenge")
+    assert (code, changed["liveness"]) == (0, "challenge")
+    listed = {d["id"]: d["liveness"] for d in run("door", "list")[1]["doors"]}
+    assert listed == {door["id"]: "challenge", lobby["id"]: "passive"}
+    assert run("door", "liveness", door["id"], "sometimes")[0] == 2
+    assert run("door", "liveness", "no-such-door", "passive")[0] == 3
+
+
 def test_admin_create_makes_an_account_that_logs_in(tmp_path: Path) -> None:
     from facegate.bootstrap import SystemClock, build_store
     from facegate.config import Settings

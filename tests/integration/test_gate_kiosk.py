@@ -13,7 +13,7 @@ from facegate.app import create_app
 from facegate.bootstrap_server import build_server
 from facegate.config import GateSettings, ServerSettings, Settings
 from facegate.domain.liveness import LivenessSchedule
-from facegate.domain.site import CredentialMode
+from facegate.domain.site import CredentialMode, DoorLiveness
 from facegate.ports import Frame
 from facegate.services import accounts, credentials, places
 from facegate.vision.engine import FaceEngine
@@ -89,6 +89,8 @@ def test_with_the_motion_check_frames_are_pending_until_a_window_shows_life(
     site, door, client, headers = kiosk_site(
         tmp_path, gate_engine, shared_data, session_cache_dir, liveness="motion"
     )
+    # The passive check, not the kiosk's default challenge.
+    places.set_door_liveness(site.context, door, DoorLiveness.PASSIVE)
     answers = []
     for frame in ann_frames:
         files = {"file": ("frame.jpg", jpeg(frame.image), "image/jpeg")}
@@ -100,6 +102,29 @@ def test_with_the_motion_check_frames_are_pending_until_a_window_shows_life(
     assert all(a["reason"] == "spoof_suspected" and not a["granted"] for a in answers[:first])
     assert (answers[first]["granted"], answers[first]["reason"]) == (True, "granted")
     assert [(e.granted, e.reason.value) for e in site.events()] == [(True, "granted")]
+    site.store.close()
+
+
+def test_a_kiosk_door_left_at_default_asks_for_the_challenge_when_liveness_is_on(
+    tmp_path: Path,
+    gate_engine: FaceEngine,
+    shared_data: Path,
+    session_cache_dir: Path,
+    ann_frames: list[Frame],
+) -> None:
+    site, door, client, headers = kiosk_site(
+        tmp_path, gate_engine, shared_data, session_cache_dir, liveness="motion"
+    )
+    files = {"file": ("frame.jpg", jpeg(ann_frames[0].image), "image/jpeg")}
+    body = client.post(f"/api/v1/doors/{door}/frames", files=files, headers=headers).json()
+    assert (body["granted"], body["reason"], body["pending"]) == (False, "spoof_suspected", True)
+    challenge = body["challenge"]
+    assert challenge["status"] == "pending"
+    assert len(challenge["prompts"]) == 4
+    assert challenge["prompt"] == challenge["prompts"][0]
+    assert challenge["step"] == 0
+    assert 0.0 < challenge["remaining_s"] <= challenge["response_s"] == 3.0
+    assert site.events() == []  # nothing decided yet
     site.store.close()
 
 

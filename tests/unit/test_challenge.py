@@ -8,7 +8,6 @@ import random
 import pytest
 
 from facegate.domain.challenge import (
-    PROMPT_TEXT,
     Challenge,
     ChallengeSettings,
     PoseSample,
@@ -41,7 +40,16 @@ def test_prompts_are_random_and_never_repeat_back_to_back() -> None:
     prompts = draw_prompts(random.Random(3), 200)
     assert set(prompts) == set(Prompt)
     assert all(a != b for a, b in itertools.pairwise(prompts))
-    assert all(set(PROMPT_TEXT[p]) == {"en", "zh"} for p in Prompt)
+
+
+def test_every_prompt_has_plain_words_in_english_and_chinese() -> None:
+    from facegate.web.messages_en import EN
+    from facegate.web.messages_zh import ZH
+
+    for prompt in Prompt:
+        assert EN[f"challenge.{prompt.value}"]
+        assert ZH[f"challenge.{prompt.value}"]
+        assert EN[f"challenge.{prompt.value}"] != ZH[f"challenge.{prompt.value}"]
 
 
 def test_following_the_prompts_in_order_passes() -> None:
@@ -70,6 +78,28 @@ def test_the_wrong_move_does_not_pass() -> None:
     assert "no turn_left within the time" in challenge.reason
 
 
+def test_the_prompted_moves_in_the_wrong_order_fail() -> None:
+    # Turn left was asked first, then a blink: a blink then a turn (a replay that happens
+    # to make both moves) passes the first prompt with its turn but shows no blink after.
+    challenge = Challenge((Prompt.TURN_LEFT, Prompt.BLINK), SETTINGS, start_s=1.0)
+    samples = [*_still(0.5, 1.1), _at(1.2, eyes=0.05), _at(1.3), _at(1.4, yaw=0.3)]
+    assert _feed(challenge, samples) == "pending"
+    assert challenge.prompt is Prompt.BLINK
+    assert _feed(challenge, _still(1.5, 3.6, yaw=0.3)) == "failed"
+    assert "no blink within the time" in challenge.reason
+
+
+def test_the_view_shows_the_prompt_the_step_and_the_countdown() -> None:
+    challenge = Challenge((Prompt.LOOK_UP, Prompt.BLINK), SETTINGS, start_s=1.0)
+    _feed(challenge, [*_still(0.5, 1.1), _at(1.2, pitch=0.1)])
+    view = challenge.view(1.7)
+    assert (view.prompt, view.step, view.status) == (Prompt.BLINK, 1, "pending")
+    assert view.remaining_s == pytest.approx(1.5)  # 2 s from the move that did look up
+    assert challenge.expire(3.3) == "failed"
+    assert challenge.view(3.3).remaining_s == 0.0
+    assert challenge.view(3.3).prompt is None
+
+
 def test_unasked_blinks_and_speech_do_not_fail() -> None:
     challenge = Challenge((Prompt.LOOK_UP, Prompt.TURN_RIGHT), SETTINGS, start_s=1.0)
     samples = [*_still(0.5, 1.1), _at(1.2, eyes=0.05), _at(1.3, mouth=0.5), _at(1.4, pitch=0.1)]
@@ -94,3 +124,12 @@ def test_settings_are_checked() -> None:
         ChallengeSettings(prompts=0)
     with pytest.raises(ValueError, match="at least one prompt"):
         Challenge((), SETTINGS, 0.0)
+
+
+def test_a_kiosk_doors_check_follows_its_setting_and_the_sites_passive_mode() -> None:
+    from facegate.domain.site import DoorLiveness, kiosk_check
+
+    assert kiosk_check(DoorLiveness.DEFAULT, "layered") == "challenge"
+    assert kiosk_check(DoorLiveness.DEFAULT, "none") == "none"  # liveness off: tests, benches
+    assert kiosk_check(DoorLiveness.PASSIVE, "layered") == "layered"
+    assert kiosk_check(DoorLiveness.CHALLENGE, "none") == "challenge"

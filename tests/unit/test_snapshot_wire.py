@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from facegate.domain.impostors import ImpostorCurve
 from facegate.domain.matching import DESCRIPTOR_SIZE, Gallery, MatchPolicy
 from facegate.domain.people import Role
 from facegate.domain.policy import AccessData, PersonAccess, SiteMode, Target
-from facegate.domain.site import CredentialKind
+from facegate.domain.site import CredentialKind, DoorLiveness
 from facegate.gate.snapshot_file import SnapshotFile, SnapshotFileError
 from facegate.gate.snapshot_wire import (
     WIRE_FORMAT,
@@ -87,6 +88,15 @@ def test_decisions_are_the_same_after_the_wire() -> None:
 def test_an_empty_gallery_round_trips() -> None:
     back = snapshot_from_wire(snapshot_to_wire(big_snapshot(Gallery()), "g", KEY), "g", KEY)
     assert len(back.access.gallery) == 0
+
+
+def test_the_doors_liveness_mode_crosses_the_wire() -> None:
+    snapshot = big_snapshot(Gallery())
+    challenged = replace(snapshot, target=replace(snapshot.target, liveness=DoorLiveness.CHALLENGE))
+    back = snapshot_from_wire(snapshot_to_wire(challenged, "g", KEY), "g", KEY)
+    assert back.target.liveness is DoorLiveness.CHALLENGE
+    plain = snapshot_from_wire(snapshot_to_wire(snapshot, "g", KEY), "g", KEY)
+    assert plain.target.liveness is DoorLiveness.DEFAULT
 
 
 def test_a_snapshot_of_another_wire_format_is_refused_by_its_number() -> None:

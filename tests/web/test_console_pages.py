@@ -253,3 +253,35 @@ def test_doors_page_issues_kiosk_and_edge_keys_bound_to_the_door(site: Site) -> 
         data={"csrf_token": csrf, "kind": "edge", "gate_id": "no spaces"},
     )
     assert bad.status_code == 422
+
+
+def test_doors_page_sets_a_doors_live_face_check_in_plain_words(site: Site) -> None:
+    client, csrf = log_in(site, "operator")
+    client.post(
+        "/console/doors",
+        data={
+            "name": "Kiosk door",
+            "accepted": ["face", "card"],
+            "liveness": "passive",
+            "csrf_token": csrf,
+        },
+    )
+    page = client.get("/console/doors").text
+    found = re.search(r'<tr data-door="([^"]+)">(.*?)</tr>', page, re.S)
+    assert found is not None
+    door_id, row = found.groups()
+    assert '<option value="passive" selected>' in row
+    assert "passive check (no prompts)" in row
+    changed = client.post(
+        f"/console/doors/{door_id}/liveness",
+        data={"liveness": "challenge", "csrf_token": csrf},
+        follow_redirects=False,
+    )
+    assert changed.status_code == 303
+    assert changed.headers["location"] == "/console/doors?done=liveness"
+    row = client.get("/console/doors").text.split(f'data-door="{door_id}"')[1].split("</tr>")[0]
+    assert '<option value="challenge" selected>' in row
+    viewer, _ = log_in(site, "auditor")
+    row = viewer.get("/console/doors").text.split(f'data-door="{door_id}"')[1].split("</tr>")[0]
+    assert "prompts (head moves)" in row
+    assert "/liveness" not in row  # readers see the setting, staff change it

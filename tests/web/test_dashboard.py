@@ -14,6 +14,7 @@ from populated import populate
 from api_site import Site
 from facegate.domain.gate import GateEvent, GateEventKind, GateReport
 from facegate.domain.reasons import Reason
+from facegate.domain.site import DoorLiveness, kiosk_check
 from facegate.services.alarm_log import alarm_recorder
 from facegate.services.alarms import AlarmFeed, AlarmService
 from facegate.services.gate_health import BOARD
@@ -112,7 +113,9 @@ def test_counts_gates_and_a_forced_door_alarm(alarmed: Site) -> None:
     assert "Lift 1" in html
     kiosk = door_row(html, made.building_door_id)
     assert "offline" in kiosk  # never heard since this server started
-    mode = alarmed.deps.settings.gate.liveness  # the server decides kiosk frames
+    # The server decides kiosk frames: the door's default there is the challenge.
+    mode = kiosk_check(DoorLiveness.DEFAULT, alarmed.deps.settings.gate.liveness)
+    assert mode == "challenge"
     assert f"liveness: {translator('en')('liveness.' + mode)}" in kiosk
 
 

@@ -12,7 +12,7 @@ from facegate.cli.site_context import opened_site
 from facegate.domain.access import TimeWindow
 from facegate.domain.errors import ValidationError
 from facegate.domain.people import Role
-from facegate.domain.site import CredentialKind, CredentialMode, Door, DoorKind
+from facegate.domain.site import CredentialKind, CredentialMode, Door, DoorKind, DoorLiveness
 from facegate.services import places
 
 building_app = typer.Typer(help="Buildings of the site.", no_args_is_help=True)
@@ -59,7 +59,18 @@ def _door_json(door: Door) -> dict[str, Any]:
         "mode": door.mode.value,
         "accepts": sorted(k.value for k in door.accepted),
         "building_id": door.building_id,
+        "liveness": door.liveness.value,
     }
+
+
+LivenessOption = Annotated[
+    DoorLiveness,
+    typer.Option(
+        "--liveness",
+        help="The live-face check: default (prompts at a kiosk, the gate's passive check "
+        "elsewhere), passive, or challenge (prompts).",
+    ),
+]
 
 
 @door_app.command("add")
@@ -75,15 +86,36 @@ def door_add(
         CredentialMode, typer.Option("--mode", help="Any one credential, or all of them.")
     ] = CredentialMode.ANY_OF,
     building: Annotated[str | None, typer.Option("--building", help="Building id.")] = None,
+    liveness: LivenessOption = DoorLiveness.DEFAULT,
     as_json: JsonFlag = False,
 ) -> None:
     """Add a door; a door that accepts faces must also accept a card, PIN or QR pass."""
     with opened_site(ctx) as (_, context):
-        door = places.add_door(context, name, kind, mode, _kinds(accepts), building)
+        door = places.add_door(context, name, kind, mode, _kinds(accepts), building, liveness)
     if as_json:
         emit_json(_door_json(door))
         return
     typer.echo(door.id)
+
+
+@door_app.command("liveness")
+@handles_errors
+def door_liveness(
+    ctx: typer.Context,
+    door_id: Annotated[str, typer.Argument(help="The door's id.")],
+    liveness: Annotated[
+        DoorLiveness,
+        typer.Argument(help="default, passive or challenge (see facegate door add --help)."),
+    ],
+    as_json: JsonFlag = False,
+) -> None:
+    """Set how a door checks that a face is live (audited; reaches the door at once)."""
+    with opened_site(ctx) as (_, context):
+        door = places.set_door_liveness(context, door_id, liveness)
+    if as_json:
+        emit_json(_door_json(door))
+        return
+    typer.echo(f"{door.id}  {door.liveness.value}")
 
 
 @door_app.command("list")

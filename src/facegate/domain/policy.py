@@ -43,7 +43,7 @@ from facegate.domain.matching import FloatArray, Gallery, MatchPolicy
 from facegate.domain.passback import Presence, ZoneDoor
 from facegate.domain.people import Role
 from facegate.domain.reasons import Reason
-from facegate.domain.site import CredentialKind, CredentialMode
+from facegate.domain.site import CredentialKind, CredentialMode, DoorLiveness
 
 
 class SiteMode(StrEnum):
@@ -133,6 +133,7 @@ class Target:
         name: its display name (integrations such as Home Assistant show it).
         building_id: a lift's building (its residents' home floors and building-bound
             rules apply there); ``None`` for a door.
+        liveness: how the door checks that a face is live (a lift: ``default``).
         zone: a door's anti-passback zone and direction (``None``: in no zone); checked
             by the door controller after the policy granted (:mod:`facegate.domain.passback`).
     """
@@ -143,6 +144,7 @@ class Target:
     floors: tuple[int, ...] = ()
     name: str = ""
     building_id: str | None = None
+    liveness: DoorLiveness = DoorLiveness.DEFAULT
     zone: ZoneDoor | None = None
 
     @property

@@ -41,6 +41,42 @@ class CredentialMode(StrEnum):
     ALL_OF = "all_of"
 
 
+class DoorLiveness(StrEnum):
+    """How a door tells a live face from a photo, a screen or a mask.
+
+    ``default``: the active check (``challenge``) where the server decides from a kiosk
+    page's frames, the gate's configured passive check (``FACEGATE_GATE__LIVENESS``)
+    elsewhere; with that setting ``none`` (tests, benches) no check at all.
+    ``passive``: the gate's configured passive check everywhere (no prompts).
+    ``challenge``: the active check: the kiosk shows random prompts (turn, look up,
+    blink, open the mouth) the face must follow in order and in time
+    (:mod:`facegate.domain.challenge`); applied even when the passive setting is
+    ``none``. An edge gate has no screen to prompt on and keeps its passive check.
+    """
+
+    DEFAULT = "default"
+    PASSIVE = "passive"
+    CHALLENGE = "challenge"
+
+
+def kiosk_check(setting: DoorLiveness, passive: str) -> str:
+    """How faces posted from a kiosk page are checked at a door with ``setting``.
+
+    Args:
+        setting: the door's liveness mode.
+        passive: the site's passive mode (``FACEGATE_GATE__LIVENESS``: ``none``,
+            ``layered``...).
+
+    Returns:
+        ``challenge``, or ``passive`` itself.
+    """
+    if setting is DoorLiveness.CHALLENGE:
+        return "challenge"
+    if setting is DoorLiveness.DEFAULT and passive != "none":
+        return "challenge"
+    return passive
+
+
 def check_time_zone(name: str) -> str:
     """Return ``name`` if it is an IANA time zone (``"Europe/Berlin"``, ``"UTC"``).
 
@@ -110,6 +146,7 @@ class Door:
         accepted: the credential kinds its reader takes; a door taking faces must take
             at least one other kind.
         building_id: the building it opens, ``None`` for a site entrance or gate.
+        liveness: how it checks that a face is live (:class:`DoorLiveness`).
     """
 
     id: str
@@ -119,6 +156,7 @@ class Door:
     mode: CredentialMode
     accepted: frozenset[CredentialKind]
     building_id: str | None = None
+    liveness: DoorLiveness = DoorLiveness.DEFAULT
 
     def __post_init__(self) -> None:
         if not self.accepted:

@@ -69,27 +69,33 @@ class LoopOptions:
 
 
 def conclude(
-    perception: Perception, controller: DoorController, frame: Frame, arrived: float
+    perception: Perception,
+    controller: DoorController,
+    frame: Frame,
+    arrived: float,
+    screen: Callable[[Observation], Observation] | None = None,
 ) -> tuple[Observation | None, Outcome | None]:
     """Run one frame through ``perception`` and ``controller`` (may raise).
+
+    Args:
+        perception: the door's perception.
+        controller: the door's controller.
+        frame: the frame.
+        arrived: ``time.perf_counter()`` when the frame arrived.
+        screen: given what perception saw, what the controller gets instead (a kiosk
+            door's challenge: :class:`facegate.gate.challenge_desk.ChallengeDesk`).
 
     Returns:
         What perception saw (``None``: no face) and the decision completed, if any.
     """
-    if controller.take_cycled():
-        for track in perception.tracker.tracks.values():
-            if track.decision is not None and track.decision.granted:
-                track.decision = None  # decided again (its descriptor is kept)
-                track.reported.clear()
-    if controller.take_card_read():
-        for track in perception.tracker.tracks.values():
-            if track.decision is not None and not track.decision.granted:
-                track.decision = None  # decided again with the card (descriptor kept)
+    _forget_decisions(perception, controller)
     controller.recheck(perception.tracker.tracks.values())
     threshold = controller.snapshot().access.match.threshold
     seen = perception.observe(frame, threshold)
     if seen is None:
         return None, None
+    if screen is not None:
+        seen = screen(seen)
     track = seen.track
     if seen.reused and track.decision is not None and track.decision.person_id is not None:
         controller.seen([track.decision.person_id])
@@ -100,6 +106,19 @@ def conclude(
         track, seen.evidence, seen.refusal, frame.index, arrived, ttd_base_ms
     )
     return seen, outcome
+
+
+def _forget_decisions(perception: Perception, controller: DoorController) -> None:
+    """Drop the tracks' decisions that the door's cycling or a new card makes stale."""
+    if controller.take_cycled():
+        for track in perception.tracker.tracks.values():
+            if track.decision is not None and track.decision.granted:
+                track.decision = None  # decided again (its descriptor is kept)
+                track.reported.clear()
+    if controller.take_card_read():
+        for track in perception.tracker.tracks.values():
+            if track.decision is not None and not track.decision.granted:
+                track.decision = None  # decided again with the card (descriptor kept)
 
 
 class GateLoop:

@@ -29,9 +29,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from facegate.domain.clock import Clock
+from facegate.domain.errors import ModelUnavailableError
 from facegate.domain.faces import Box
 from facegate.domain.policy import Decision, Target, deny
 from facegate.domain.reasons import Reason
+from facegate.domain.site import DoorLiveness, kiosk_check
+from facegate.gate.challenge_desk import ChallengeDesk, ChallengeSetup
 from facegate.gate.controller import AlarmSink, DoorController, Outcome
 from facegate.gate.loop import LoopOptions, conclude
 from facegate.gate.outbox import SqliteOutbox
@@ -119,6 +122,9 @@ class DoorStation:
         frames: frames seen so far (the next frame's index).
         started: ``time.monotonic()`` when the station was built (frame times count
             from there, seconds).
+        desk: the door's challenges, when its liveness mode is the challenge.
+        checked_by: the liveness mode the perception was built for (``challenge`` or
+            ``passive``; a change of the door's setting builds it again).
     """
 
     holder: SnapshotHolder
@@ -127,6 +133,8 @@ class DoorStation:
     perception: Perception | None = None
     frames: int = 0
     started: float = field(default_factory=time.monotonic)
+    desk: ChallengeDesk | None = None
+    checked_by: str = ""
 
 
 class PipelineDecider:
@@ -151,6 +159,8 @@ class PipelineDecider:
             event key, keeps a snapshot (``None``, the default: none are kept; see
             ``Settings.snapshots``). Called after the answer is decided and the event
             delivered; a failure is logged, the decision stands.
+        challenge: what challenge mode needs (``None``: not available; a door set to
+            ``challenge`` then answers its frames 503 and takes cards only).
     """
 
     def __init__(
@@ -165,8 +175,10 @@ class PipelineDecider:
         alarms: AlarmSink | None = None,
         refresh_s: float | None = None,
         snapshots: SnapshotSink | None = None,
+        challenge: ChallengeSetup | None = None,
     ) -> None:
         self._engine, self.pool, self.outbox = engine, pool, outbox
+        self.challenge = challenge
         self.snapshots = snapshots
         self._refresher = None if refresh_s is None else SnapshotRefresher(self, refresh_s)
         self.liveness, self.clock, self.options, self.limits = liveness, clock, options, limits
@@ -234,11 +246,16 @@ class PipelineDecider:
             index = station.frames
             station.frames += 1
             frame = Frame(pixels, index, time.monotonic() - station.started)
-            decision, pending, denied = self._decide(station.controller, perception, frame)
+            decision, pending, denied = self._decide(station, perception, frame)
+            view = None if station.desk is None else station.desk.view
         self.outbox.flush(self.pool.upstream)
         if denied is not None and self.snapshots is not None:
             self._keep_snapshot(door_id, pixels, decision, denied)
-        return FrameDecision(decision.granted, decision.reason.value, self.clock.now(), pending)
+        if view is not None and view.status == "pending":
+            pending = True  # the face is answering its prompts: the kiosk keeps sending
+        return FrameDecision(
+            decision.granted, decision.reason.value, self.clock.now(), pending, view
+        )
 
     def _keep_snapshot(
         self, door_id: str, pixels: RgbImage, decision: Decision, denied: tuple[Box, str]
@@ -251,23 +268,50 @@ class PipelineDecider:
             log.exception("snapshot of event %s not kept", event_key)
 
     def _perception(self, station: DoorStation) -> Perception:
-        if station.perception is None:
+        """The station's perception, built again when the door's liveness mode changed."""
+        mode = self._liveness_mode(station.holder().target.liveness)
+        if station.perception is None or station.checked_by != mode:
             # A kiosk's frames are separate photos: anyone may be in the next one.
             options = replace(self.options.perception(), continuity_s=0.0)
-            station.perception = Perception(self._engine(), self.liveness(), options)
+            if mode == "challenge":
+                assert self.challenge is not None
+                station.desk = ChallengeDesk(self.challenge)
+                station.perception = Perception(self._engine(), None, options)
+            else:
+                station.desk = None
+                station.perception = Perception(self._engine(), self.liveness(), options)
+            station.checked_by = mode
         return station.perception
+
+    def _liveness_mode(self, setting: DoorLiveness) -> str:
+        """``challenge`` or ``passive``: how this server checks a door's faces.
+
+        Raises:
+            ModelUnavailableError: the door asks for the challenge and this server has
+                none (its frames answer 503; cards still work).
+        """
+        by_default = self.challenge is not None and self.challenge.by_default
+        if kiosk_check(setting, "passive" if by_default else "none") != "challenge":
+            return "passive"
+        if self.challenge is None:
+            raise ModelUnavailableError("this server runs no challenge mode for kiosk doors")
+        return "challenge"
 
     @staticmethod
     def _decide(
-        controller: DoorController, perception: Perception, frame: Frame
+        station: DoorStation, perception: Perception, frame: Frame
     ) -> tuple[Decision, bool, tuple[Box, str] | None]:
         """The answer, whether it is pending, and a denied face's box and event key.
 
         The last is set only when this frame completed a deny of a face (what a snapshot
         is kept of).
         """
+        controller, desk = station.controller, station.desk
+        screen = None if desk is None else desk.screen
         try:
-            seen, outcome = conclude(perception, controller, frame, time.perf_counter())
+            seen, outcome = conclude(perception, controller, frame, time.perf_counter(), screen)
+            if seen is None and desk is not None:
+                desk.no_face(frame.timestamp_s)
         except Exception as error:  # fail closed: a deny, never a 500
             return controller.fail_closed(error, 0, frame.index).decision, False, None
         decision, pending = _answer(seen, outcome)

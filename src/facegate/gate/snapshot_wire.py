@@ -52,7 +52,7 @@ from facegate.domain.matching import DESCRIPTOR_SIZE, Gallery, MatchPolicy
 from facegate.domain.passback import Direction, PassbackMode, Presence, ZoneDoor
 from facegate.domain.people import Role
 from facegate.domain.policy import AccessData, PersonAccess, SiteMode, Target
-from facegate.domain.site import CredentialKind, CredentialMode
+from facegate.domain.site import CredentialKind, CredentialMode, DoorLiveness
 
 WIRE_FORMAT = 2
 """Version of this wire format; a gate refuses another (1: templates as JSON floats)."""
@@ -182,6 +182,7 @@ def _target_out(target: Target) -> dict[str, Any]:
         "floors": list(target.floors),
         "name": target.name,
         "building_id": target.building_id,
+        "liveness": target.liveness.value,
         "zone": _zone_out(target.zone),
     }
 
@@ -223,9 +224,18 @@ def _target_in(raw: dict[str, Any]) -> Target:
     name = str(raw.get("name", ""))  # absent from snapshots of earlier servers
     building = _optional_id(raw.get("building_id"))
     mode = CredentialMode(raw["mode"])
+    # Absent from snapshots of earlier servers: their doors had no setting (default).
+    liveness = DoorLiveness(raw.get("liveness", DoorLiveness.DEFAULT.value))
     zone = _zone_in(raw.get("zone"))
     return Target(
-        str(raw["id"]), accepted, mode, floors, name=name, building_id=building, zone=zone
+        str(raw["id"]),
+        accepted,
+        mode,
+        floors,
+        name=name,
+        building_id=building,
+        zone=zone,
+        liveness=liveness,
     )
 
 

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Protocol
 
 from facegate.domain.accounts import DeviceKey, ResetToken, User, WebSession
+from facegate.domain.challenge import ChallengeView
 
 
 class AccountRepository(Protocol):
@@ -116,12 +117,15 @@ class FrameDecision:
         pending: the face in the frame is not decided yet (the liveness check or the
             quality gate wants more frames): send the next frames; the door stays shut
             and ``reason`` is ``spoof_suspected`` meanwhile.
+        challenge: at a challenge door, the prompts the face must follow and the
+            countdown (``None`` elsewhere, or with no face in view).
     """
 
     granted: bool
     reason: str
     decided_at: datetime
     pending: bool = False
+    challenge: ChallengeView | None = None
 
 
 class FrameDecider(Protocol):

@@ -21,7 +21,7 @@ from facegate.domain.events import Event, EventQuery
 from facegate.domain.matching import FloatArray
 from facegate.domain.people import ConsentRecord, Person, Role
 from facegate.domain.reasons import Reason
-from facegate.domain.site import Building, Door, Lift, Site, Unit
+from facegate.domain.site import Building, Door, DoorLiveness, Lift, Site, Unit
 from facegate.domain.snapshots import SealedSnapshot
 from facegate.ports.accounts import AccountRepository
 from facegate.ports.archive import TableRepository
@@ -351,6 +351,10 @@ class PlaceRepository(Protocol):
 
     def doors(self) -> list[Door]:
         """Every door, by name."""
+        ...
+
+    def set_door_liveness(self, door_id: str, liveness: DoorLiveness) -> Door:
+        """Set a door's liveness mode (:class:`NotFoundError` when no such door)."""
         ...
 
     def lifts(self) -> list[Lift]:

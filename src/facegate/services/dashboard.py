@@ -27,6 +27,7 @@ from facegate.domain.alarms import AlarmRecord
 from facegate.domain.events import Event, EventQuery
 from facegate.domain.gate import GateEventKind
 from facegate.domain.reasons import Reason
+from facegate.domain.site import DoorLiveness, kiosk_check
 from facegate.services.context import ServiceContext, audit
 from facegate.services.gate_health import BOARD, GateBoard, GateHealth, gate_health
 
@@ -200,7 +201,8 @@ def build_dashboard(
         alarms: the latest stored alarms, acknowledged or not
             (:func:`facegate.services.alarm_log.list_alarms`).
         timing: how long grants, silences and alarms count.
-        kiosk_liveness: the liveness mode the server decides kiosk frames with.
+        kiosk_liveness: the passive liveness mode the server decides kiosk frames with
+            (a kiosk door shows ``challenge`` where its setting asks for the challenge).
         board: the gates' latest reports.
 
     Raises:
@@ -210,16 +212,20 @@ def build_dashboard(
     start = _day_start(context, now)
     health = gate_health(context, board)
     with context.store.unit_of_work() as uow:
-        targets = [(d.id, d.name, False) for d in uow.places.doors()]
-        targets += [(lift.id, lift.name, True) for lift in uow.places.lifts()]
+        # A kiosk's check depends on the door's own setting (the challenge by default).
+        targets = [
+            (d.id, d.name, False, kiosk_check(d.liveness, kiosk_liveness))
+            for d in uow.places.doors()
+        ]
+        targets += [
+            (lift.id, lift.name, True, kiosk_check(DoorLiveness.DEFAULT, kiosk_liveness))
+            for lift in uow.places.lifts()
+        ]
         counts = uow.events.counts_since(start)
         grants = uow.events.search(EventQuery(granted=True, since=now - _s(timing.unlock_s)))
         recent = uow.events.search(EventQuery(limit=FEED_SIZE))
     active = [a for a in alarms if a.acked_at is None]
-    lines = [
-        _door_line(target, now, health, counts, grants, active, timing, kiosk_liveness)
-        for target in targets
-    ]
+    lines = [_door_line(target, now, health, counts, grants, active, timing) for target in targets]
     denials: dict[Reason, int] = {}
     for _, reason, n in counts:
         if reason is not Reason.GRANTED:
@@ -230,16 +236,15 @@ def build_dashboard(
 
 
 def _door_line(
-    target: tuple[str, str, bool],
+    target: tuple[str, str, bool, str],
     now: datetime,
     health: list[GateHealth],
     counts: list[tuple[str, Reason, int]],
     grants: list[Event],
     alarms: list[AlarmRecord],
     timing: Timing,
-    kiosk_liveness: str,
 ) -> DoorLine:
-    target_id, name, is_lift = target
+    target_id, name, is_lift, kiosk_liveness = target
     last_grant = max((e.occurred_at for e in grants if e.door_id == target_id), default=None)
     mine = [(a.kind.value, a.occurred_at) for a in alarms if a.door_id == target_id]
     gates = [

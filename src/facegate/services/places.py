@@ -16,6 +16,7 @@ from facegate.domain.site import (
     CredentialMode,
     Door,
     DoorKind,
+    DoorLiveness,
     Lift,
 )
 from facegate.ports import UnitOfWork
@@ -47,8 +48,9 @@ def add_door(
     mode: CredentialMode,
     accepted: Iterable[CredentialKind],
     building_id: str | None = None,
+    liveness: DoorLiveness = DoorLiveness.DEFAULT,
 ) -> Door:
-    """Add a door.
+    """Add a door (``liveness``: see :class:`DoorLiveness`).
 
     Raises:
         ValidationError: it accepts nothing, or faces only (a non-face way in is required).
@@ -56,13 +58,36 @@ def add_door(
     """
     with context.store.unit_of_work() as uow:
         door = Door(
-            new_id(), _site_id(uow), name.strip(), kind, mode, frozenset(accepted), building_id
+            new_id(),
+            _site_id(uow),
+            name.strip(),
+            kind,
+            mode,
+            frozenset(accepted),
+            building_id,
+            liveness,
         )
         if building_id is not None:
             uow.places.building(building_id)
         uow.places.add(door)
         kinds = ",".join(sorted(k.value for k in door.accepted))
-        audit(uow, context, "door.add", door.id, {"kind": kind.value, "accepted": kinds})
+        details = {"kind": kind.value, "accepted": kinds, "liveness": liveness.value}
+        audit(uow, context, "door.add", door.id, details)
+        uow.commit()
+    return door
+
+
+def set_door_liveness(context: ServiceContext, door_id: str, liveness: DoorLiveness) -> Door:
+    """Set how a door checks that a face is live (audited as ``door.liveness``).
+
+    The change reaches the door with its next snapshot (the site data version moves).
+
+    Raises:
+        NotFoundError: unknown door.
+    """
+    with context.store.unit_of_work() as uow:
+        door = uow.places.set_door_liveness(door_id, liveness)
+        audit(uow, context, "door.liveness", door.id, {"liveness": liveness.value})
         uow.commit()
     return door
 

@@ -72,7 +72,10 @@ def gate_target(uow: UnitOfWork, target_id: str) -> tuple[Target, str]:
             return target, site_id
     door = uow.places.door(target_id)
     zone = uow.zones.door(door.id, site.time_zone if site is not None else "UTC")
-    return Target(door.id, door.accepted, door.mode, name=door.name, zone=zone), door.site_id
+    target = Target(
+        door.id, door.accepted, door.mode, name=door.name, zone=zone, liveness=door.liveness
+    )
+    return target, door.site_id
 
 
 class TemplateCache:

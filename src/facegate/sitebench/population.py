@@ -34,7 +34,7 @@ from facegate.domain.errors import BadInputError, DuplicateFaceError
 from facegate.domain.faces import UploadedPhoto
 from facegate.domain.matching import FloatArray
 from facegate.domain.people import ConsentMethod, ConsentPurpose, Role
-from facegate.domain.site import CredentialKind, CredentialMode, DoorKind
+from facegate.domain.site import CredentialKind, CredentialMode, DoorKind, DoorLiveness
 from facegate.ports import TemplateSealer, UnitOfWork
 from facegate.services import accounts, consent, credentials, enrollment, people, places, rights
 from facegate.services.context import ServiceContext
@@ -147,6 +147,9 @@ def build_layout(context: ServiceContext, mode: CredentialMode = CredentialMode.
                     mode,
                     accepted,
                     building.id,
+                    # Recorded people cannot follow a kiosk's prompts: the bench measures
+                    # the passive check at every door (a kiosk's default is the challenge).
+                    DoorLiveness.PASSIVE,
                 ).id
                 for d, kind in enumerate(kinds)
             ]

@@ -18,6 +18,7 @@ from facegate.domain.site import (
     CredentialMode,
     Door,
     DoorKind,
+    DoorLiveness,
     Lift,
     Unit,
 )
@@ -35,6 +36,7 @@ def _door(row: DoorRow) -> Door:
         CredentialMode(row.mode),
         accepted,
         row.building_id,
+        DoorLiveness(row.liveness),
     )
 
 
@@ -84,6 +86,18 @@ class SqlPlaceRepository:
         """Every door, by name."""
         return [_door(r) for r in self._session.scalars(select(DoorRow).order_by(DoorRow.name))]
 
+    def set_door_liveness(self, door_id: str, liveness: DoorLiveness) -> Door:
+        """Set a door's liveness mode; the door as it is now.
+
+        Raises:
+            NotFoundError: no door with ``door_id``.
+        """
+        row = self._session.get(DoorRow, door_id)
+        if row is None:
+            raise NotFoundError(f"no door with id {door_id!r}")
+        row.liveness = liveness.value
+        return _door(row)
+
     def lifts(self) -> list[Lift]:
         """Every lift, by name."""
         rows = self._session.scalars(select(LiftRow).order_by(LiftRow.name))
@@ -112,6 +126,7 @@ def _place_row(place: Building | Unit | Door | Lift) -> BuildingRow | UnitRow | 
         mode=place.mode.value,
         accepted=",".join(sorted(k.value for k in place.accepted)),
         building_id=place.building_id,
+        liveness=place.liveness.value,
     )
 
 

@@ -258,6 +258,7 @@ class DoorRow(Base):
     mode: Mapped[str] = mapped_column(String(32))
     accepted: Mapped[str] = mapped_column(String(64))
     building_id: Mapped[str | None] = mapped_column(ID, ForeignKey("buildings.id"))
+    liveness: Mapped[str] = mapped_column(String(16), default="default", server_default="default")
 
 
 class LiftRow(Base):

@@ -15,7 +15,7 @@ from facegate.domain.errors import ValidationError
 from facegate.domain.events import EventQuery
 from facegate.domain.people import Role
 from facegate.domain.reasons import Reason
-from facegate.domain.site import FLOORS, CredentialKind, CredentialMode, DoorKind
+from facegate.domain.site import FLOORS, CredentialKind, CredentialMode, DoorKind, DoorLiveness
 from facegate.http.deps import server_deps
 from facegate.http.security import Principal
 from facegate.services import accounts, activity, credentials, overview, places, retention
@@ -41,7 +41,7 @@ from facegate.web.render import (
 router = APIRouter(prefix="/console", include_in_schema=False)
 EVENTS_SHOWN = 100
 """Most recent events the events page shows at once (the filters narrow them)."""
-DONE = frozenset({"door", "building", "lift", "revoked", "alert"})
+DONE = frozenset({"door", "building", "lift", "revoked", "alert", "liveness"})
 """What a site-page form reports done (``?done=...``; message ``done.<code>``)."""
 AUDIT_SHOWN = 200
 """Audit records the audit page shows at once (newest first)."""
@@ -71,6 +71,7 @@ def doors(
         gate_kinds=[GateKind.KIOSK.value, GateKind.EDGE.value],
         kinds=[k.value for k in DoorKind],
         modes=[m.value for m in CredentialMode],
+        livenesses=list(DoorLiveness),
         credential_kinds=[k.value for k in CredentialKind],
         done=done if done in DONE else "",
     )
@@ -91,10 +92,24 @@ def add_door(
     kind: Annotated[DoorKind, Form()] = DoorKind.ENTRANCE,
     mode: Annotated[CredentialMode, Form()] = CredentialMode.ANY_OF,
     accepted: Annotated[list[CredentialKind] | None, Form()] = None,
+    liveness: Annotated[DoorLiveness, Form()] = DoorLiveness.DEFAULT,
 ) -> Response:
     """Add a door."""
-    places.add_door(context_of(request, principal), name, kind, mode, accepted or [])
+    context = context_of(request, principal)
+    places.add_door(context, name, kind, mode, accepted or [], None, liveness)
     return redirect("/console/doors?done=door")
+
+
+@router.post("/doors/{door_id}/liveness")
+def set_door_liveness(
+    request: Request,
+    principal: StaffPost,
+    door_id: str,
+    liveness: Annotated[DoorLiveness, Form()],
+) -> Response:
+    """Change how a door checks that a face is live (audited)."""
+    places.set_door_liveness(context_of(request, principal), door_id, liveness)
+    return redirect("/console/doors?done=liveness")
 
 
 @router.post("/buildings")

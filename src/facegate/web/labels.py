@@ -19,7 +19,7 @@ from facegate.domain.disclosure import DataClass
 from facegate.domain.gate import GateEventKind
 from facegate.domain.people import ConsentMethod, ConsentPurpose, Role
 from facegate.domain.reasons import Reason
-from facegate.domain.site import CredentialKind, CredentialMode, DoorKind
+from facegate.domain.site import CredentialKind, CredentialMode, DoorKind, DoorLiveness
 from facegate.services.names import Names
 
 UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
@@ -28,6 +28,7 @@ UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-
 ENUMS: tuple[tuple[str, type[StrEnum]], ...] = (
     ("door_kind", DoorKind),
     ("door_mode", CredentialMode),
+    ("door_liveness", DoorLiveness),
     ("credential", CredentialKind),
     ("person_role", Role),
     ("role", AccountRole),

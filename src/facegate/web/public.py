@@ -12,6 +12,7 @@ from importlib.resources import files
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from facegate.domain.challenge import Prompt
 from facegate.domain.reasons import Reason
 from facegate.http.deps import context_for, server_deps
 from facegate.services import overview
@@ -58,6 +59,7 @@ def kiosk(request: Request, door_id: str) -> Response:
         "kiosk.html",
         door_id=door_id,
         reasons=[r.value for r in Reason],
+        prompts=[p.value for p in Prompt],
         announcement=current_announcement(request),
         announcement_poll_s=KIOSK_POLL_S,
     )

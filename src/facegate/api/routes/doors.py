@@ -9,6 +9,7 @@ from fastapi import APIRouter, File, Form, UploadFile
 from pydantic import BaseModel, Field
 
 from facegate.domain.accounts import DeviceKey, GateKind
+from facegate.domain.challenge import ChallengeView
 from facegate.domain.errors import (
     ImageTooLargeError,
     ImageTooSmallError,
@@ -17,7 +18,7 @@ from facegate.domain.errors import (
     ServiceUnavailableError,
     ValidationError,
 )
-from facegate.domain.site import CredentialKind, CredentialMode, Door, DoorKind
+from facegate.domain.site import CredentialKind, CredentialMode, Door, DoorKind, DoorLiveness
 from facegate.http.deps import (
     Admin,
     Deps,
@@ -45,10 +46,17 @@ class DoorCreate(BaseModel):
     mode: CredentialMode = CredentialMode.ANY_OF
     accepted: list[CredentialKind] = Field(min_length=1)
     building_id: str | None = None
+    liveness: DoorLiveness = DoorLiveness.DEFAULT
+
+
+class DoorLivenessSet(BaseModel):
+    """A door's live-face check: ``default``, ``passive`` or ``challenge``."""
+
+    liveness: DoorLiveness
 
 
 class DoorPublic(BaseModel):
-    """A door."""
+    """A door (``liveness``: how it checks that a face is live, see ``DoorLiveness``)."""
 
     id: str
     name: str
@@ -56,6 +64,7 @@ class DoorPublic(BaseModel):
     mode: CredentialMode
     accepted: list[CredentialKind]
     building_id: str | None
+    liveness: DoorLiveness = DoorLiveness.DEFAULT
 
     @classmethod
     def of(cls, door: Door) -> DoorPublic:
@@ -67,6 +76,7 @@ class DoorPublic(BaseModel):
             mode=door.mode,
             accepted=sorted(door.accepted),
             building_id=door.building_id,
+            liveness=door.liveness,
         )
 
 
@@ -123,18 +133,53 @@ class KeyPublic(BaseModel):
         )
 
 
+class ChallengePublic(BaseModel):
+    """The prompts a challenge door shows, and the countdown.
+
+    ``prompts``: every prompt, in order (``turn_left``, ``turn_right``, ``look_up``,
+    ``blink``, ``open_mouth``: the person's own left and right); ``step``: how many are
+    done; ``prompt``: the one to show now (``null`` once decided); ``remaining_s``:
+    seconds left for it; ``response_s``: seconds each prompt allows; ``status``:
+    ``pending``, ``passed`` or ``failed`` (then the answer is ``spoof_suspected``).
+    """
+
+    prompts: list[str]
+    step: int
+    prompt: str | None
+    remaining_s: float
+    response_s: float
+    status: Literal["pending", "passed", "failed"]
+
+    @classmethod
+    def of(cls, view: ChallengeView | None) -> ChallengePublic | None:
+        """From the domain view (``None`` stays ``None``)."""
+        if view is None:
+            return None
+        return cls(
+            prompts=[p.value for p in view.prompts],
+            step=view.step,
+            prompt=None if view.prompt is None else view.prompt.value,
+            remaining_s=view.remaining_s,
+            response_s=view.response_s,
+            status=view.status,
+        )
+
+
 class DecisionPublic(BaseModel):
     """A door's decision on a frame, with its reason code.
 
-    ``pending`` is true while the face in view is not decided yet (the liveness check
-    or the quality gate wants more frames): the door stays shut, the reason is
-    ``spoof_suspected`` meanwhile, and the client should send the next frames soon.
+    ``pending`` is true while the face in view is not decided yet (the liveness check,
+    the challenge's prompts or the quality gate want more frames): the door stays shut,
+    the reason is ``spoof_suspected`` meanwhile, and the client should send the next
+    frames soon. ``challenge``: at a door in challenge mode, the prompts to show and
+    the countdown (``null`` elsewhere and on credential answers).
     """
 
     granted: bool
     reason: str
     decided_at: datetime
     pending: bool = False
+    challenge: ChallengePublic | None = None
 
 
 @router.get("/doors")
@@ -153,7 +198,15 @@ def add_door(deps: Deps, principal: Staff, body: DoorCreate) -> DoorPublic:
         body.mode,
         body.accepted,
         body.building_id,
+        body.liveness,
     )
+    return DoorPublic.of(door)
+
+
+@router.put("/doors/{door_id}/liveness")
+def set_liveness(deps: Deps, principal: Staff, door_id: str, body: DoorLivenessSet) -> DoorPublic:
+    """Set how a door checks that a face is live (audited; the door's next snapshot has it)."""
+    door = places.set_door_liveness(context_for(deps, principal), door_id, body.liveness)
     return DoorPublic.of(door)
 
 
@@ -208,6 +261,7 @@ async def post_frame(
         reason=decision.reason,
         decided_at=decision.decided_at,
         pending=decision.pending,
+        challenge=ChallengePublic.of(decision.challenge),
     )
 
 

@@ -8,6 +8,9 @@
 // next frames quickly (the multi-frame liveness check follows the face from frame to
 // frame), at most one request in flight; with nobody in view one frame every IDLE_MS.
 // A card/PIN/QR answer is never overwritten by the answer to a frame sent before it.
+// At a door in challenge mode the answer to a frame carries "challenge": the prompts the
+// face must follow in order; the page shows the current one in plain words with a
+// countdown (the server's remaining_s, counted down here between answers) and the step.
 (function () {
   "use strict";
   var door = document.body.dataset.door;
@@ -15,6 +18,12 @@
   var tpl = document.getElementById("kiosk-words").content;
   tpl.querySelectorAll("[data-key]").forEach(function (s) { words[s.dataset.key] = s.textContent; });
   tpl.querySelectorAll("[data-reason]").forEach(function (s) { words["reason:" + s.dataset.reason] = s.textContent; });
+  tpl.querySelectorAll("[data-prompt]").forEach(function (s) { words["prompt:" + s.dataset.prompt] = s.textContent; });
+  var panel = document.getElementById("challenge");
+  var promptShown = document.getElementById("challenge-prompt");
+  var countdown = document.getElementById("challenge-countdown");
+  var stepShown = document.getElementById("challenge-step");
+  var deadline = 0;        // when the current prompt's time runs out (ms), 0: no challenge
   var shown = document.getElementById("decision");
   var video = document.getElementById("camera");
   var canvas = document.getElementById("frame");
@@ -38,10 +47,43 @@
     if (hold) { holdUntil = Date.now() + HOLD_MS; }
   }
 
+  function fill(text, values) {
+    return text.replace(/\{(\w+)\}/g, function (all, name) { return name in values ? values[name] : all; });
+  }
+
+  function showCountdown() {
+    if (!deadline) { return; }
+    var left = Math.max(0, (deadline - Date.now()) / 1000);
+    countdown.textContent = fill(words.challenge_seconds, { seconds: left.toFixed(1) });
+  }
+
+  function challengeShown(challenge) {
+    if (!challenge || challenge.status !== "pending" || !challenge.prompt) {
+      deadline = 0;
+      panel.hidden = true;
+      return;
+    }
+    promptShown.textContent = words["prompt:" + challenge.prompt] || challenge.prompt;
+    promptShown.dataset.prompt = challenge.prompt;
+    stepShown.textContent = fill(words.challenge_step, { step: challenge.step + 1, total: challenge.prompts.length });
+    deadline = Date.now() + 1000 * challenge.remaining_s;
+    showCountdown();
+    panel.hidden = false;
+  }
+
   function frameAnswer(body) {
     pending = body.pending === true;
+    challengeShown(body.challenge);
     if (body.reason === "no_face") { return; }
+    if (body.challenge && body.challenge.status === "pending") {
+      say(words["prompt:" + body.challenge.prompt] || body.challenge.prompt, "idle pending challenge", false);
+      return;
+    }
     if (pending) { say(words.hold, "idle pending", false); return; }
+    if (body.challenge && body.challenge.status === "failed") {
+      say(words.refused + " " + words.challenge_failed, "refused", true);
+      return;
+    }
     decided(body);
   }
 
@@ -90,6 +132,7 @@
 
   function tick() {
     var now = Date.now();
+    showCountdown();
     if (busy || now < holdUntil || now < quietUntil || !video.videoWidth || now - lastSent < (pending ? 0 : IDLE_MS)) { return; }
     lastSent = now;
     if (shown.className.indexOf("idle") < 0 && shown.className.indexOf("problem") < 0) { say(words.look, "idle", false); }

@@ -1,0 +1,170 @@
+"""Challenge mode at a kiosk door: random prompts the face must follow before it is decided.
+
+A door whose liveness mode is ``challenge`` (:class:`facegate.domain.site.DoorLiveness`;
+``default`` at a kiosk) gets a :class:`ChallengeDesk` in the server's station. It sits
+between perception (run without the passive liveness check) and the door's controller:
+
+- the first frame of a face (a track) starts a challenge of
+  :attr:`ChallengeSettings.prompts` prompts drawn from a system random source; its answer
+  carries them (:class:`facegate.domain.challenge.ChallengeView`) and the kiosk shows
+  them with a countdown;
+- every frame of that face becomes a :class:`PoseSample` (FaceMesh head pose, eyelids,
+  lips) fed to the challenge; meanwhile nothing reaches the controller (the answer is a
+  pending ``spoof_suspected``);
+- passed: the face is live (``track.live``) and goes on to identity and policy as usual;
+- failed (a prompt not done in time, or another face/track in its place): a
+  ``spoof_suspected`` refusal the controller records as any other; the next frame of a
+  face starts a new challenge (a kiosk shows the refusal for a few seconds first), but
+  not before the door's back-off: :attr:`ChallengeSetup.retry_after_s` after the first
+  failure, doubling with each further one up to :attr:`ChallengeSetup.retry_max_s`
+  (a replay retried over and over gets fewer tries; a pass or a quiet
+  :attr:`ChallengeSetup.forget_after_s` resets it). Meanwhile a face is refused
+  ``spoof_suspected`` at once.
+
+The pose reader is built on first use (FaceMesh loads then); the caller serialises
+calls per door (the station's lock).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from facegate.domain.challenge import (
+    Challenge,
+    ChallengeSettings,
+    ChallengeView,
+    PoseSample,
+    draw_prompts,
+)
+from facegate.domain.liveness import FaceFrame
+from facegate.domain.policy import FaceEvidence
+from facegate.domain.reasons import Reason
+from facegate.gate.perception import Observation
+
+PoseReader = Callable[[FaceFrame, float, int], PoseSample | None]
+"""A face frame, its time (seconds) and track id to its pose; ``None`` when unmeasurable."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChallengeSetup:
+    """What a server needs to run challenges at its kiosk doors.
+
+    Attributes:
+        poses: the calling thread's pose reader (FaceMesh), built on first use.
+        settings: prompts per challenge, time per prompt, move thresholds.
+        by_default: whether doors left at ``default`` get the challenge at a kiosk
+            (``False`` where the passive check is configured ``none``: tests, benches).
+        retry_after_s: the door's wait after a failed challenge before the next one
+            starts (seconds; default 2, less than the kiosk shows a refusal).
+        retry_max_s: the longest wait, reached by doubling (seconds; default 60).
+        forget_after_s: seconds without a failure after which the wait starts over
+            (default 600).
+    """
+
+    poses: Callable[[], PoseReader]
+    settings: ChallengeSettings = field(default_factory=ChallengeSettings)
+    by_default: bool = True
+    retry_after_s: float = 2.0
+    retry_max_s: float = 60.0
+    forget_after_s: float = 600.0
+
+
+@dataclass(slots=True)
+class ChallengeDesk:
+    """One kiosk door's challenges (one face at a time: the primary face).
+
+    Args:
+        setup: the pose reader and settings.
+        rng: where prompts come from (default: the operating system's random source,
+            so a replay cannot predict them).
+    """
+
+    setup: ChallengeSetup
+    rng: random.Random = field(default_factory=random.SystemRandom)
+    challenge: Challenge | None = None
+    track_id: int | None = None
+    view: ChallengeView | None = None
+    """What the last frame's answer shows (``None``: no challenge in it)."""
+    failures: int = 0
+    """Failed challenges in a row at this door."""
+    last_failure_s: float = float("-inf")
+    """When the last one failed (seconds on the door's clock)."""
+
+    def screen(self, seen: Observation) -> Observation:
+        """The observation the controller gets for ``seen``.
+
+        ``seen`` itself once its face passed a challenge (or when it needs no challenge:
+        a decision reused, a refusal such as ``multiple_faces``); an observation with
+        nothing to decide while the challenge runs; a ``spoof_suspected`` refusal when
+        it failed. Sets :attr:`view`.
+        """
+        self.view = None
+        track = seen.track
+        if seen.reused or seen.held or seen.refusal is not None or track.live:
+            return seen
+        now_s = seen.frame.timestamp_s
+        if self.challenge is not None and self.track_id != track.id:
+            if self.challenge.status == "pending":
+                # Another face (track) took the place of the one being challenged.
+                self.challenge.observe(PoseSample(now_s, track.id, 0.0, 0.0, 0.0, 0.0))
+                return self._refused(seen, self.challenge)
+            self.challenge = None
+        if self.challenge is None or self.challenge.status != "pending":
+            if now_s < self.next_start_s():
+                return Observation(track, seen.frame, FaceEvidence(refusal=Reason.SPOOF_SUSPECTED))
+            self._start(seen)
+        challenge = self.challenge
+        assert challenge is not None
+        sample = self._sample(seen)
+        status = challenge.observe(sample) if sample else challenge.expire(now_s)
+        if status == "failed":
+            return self._refused(seen, challenge)
+        self.view = challenge.view(now_s)
+        if status == "passed":
+            track.live, track.decision = True, None
+            self.failures = 0
+            return seen
+        return Observation(track, seen.frame)
+
+    def next_start_s(self) -> float:
+        """When the next challenge may start at this door (seconds on its clock)."""
+        if self.failures == 0:
+            return float("-inf")
+        wait = self.setup.retry_after_s * 2.0 ** (self.failures - 1)
+        return self.last_failure_s + min(wait, self.setup.retry_max_s)
+
+    def no_face(self, now_s: float) -> None:
+        """A frame without a face: the countdown still runs out (nothing is recorded)."""
+        self.view = None
+        if self.challenge is not None and self.challenge.expire(now_s) == "failed":
+            self.challenge = None
+            self._count_failure(now_s)  # stepping out of view is no free retry
+
+    def _count_failure(self, now_s: float) -> None:
+        if now_s - self.last_failure_s > self.setup.forget_after_s:
+            self.failures = 0
+        self.failures += 1
+        self.last_failure_s = now_s
+
+    def _start(self, seen: Observation) -> None:
+        settings = self.setup.settings
+        prompts = draw_prompts(self.rng, settings.prompts, settings.choices)
+        self.challenge = Challenge(prompts, settings, seen.frame.timestamp_s)
+        self.track_id = seen.track.id
+        # A face refused before (a failed challenge) is decided again once it passes.
+        seen.track.decision = None
+
+    def _sample(self, seen: Observation) -> PoseSample | None:
+        frames = seen.track.frames
+        if not frames or frames[-1].image is not seen.frame.image:
+            return None  # perception kept no frame of this face this time
+        return self.setup.poses()(frames[-1], seen.frame.timestamp_s, seen.track.id)
+
+    def _refused(self, seen: Observation, challenge: Challenge) -> Observation:
+        now_s = seen.frame.timestamp_s
+        self.view = challenge.view(now_s)
+        self.challenge = None
+        self._count_failure(now_s)
+        return Observation(seen.track, seen.frame, FaceEvidence(refusal=Reason.SPOOF_SUSPECTED))

@@ -1,0 +1,257 @@
+"""Challenge mode at a kiosk door: the server's flow on fakes (scripted poses, no models).
+
+A fake person follows (or ignores) the prompts each frame's answer shows; the pose reader
+turns that into FaceMesh-like measures. The door is opened only after every prompt was
+followed in order and in time by the same face; a timeout, a wrong order or another
+track is a ``spoof_suspected`` refusal recorded as an event.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+from test_gate_server_side import FakeUpstream, png
+
+from facegate.domain.challenge import ChallengeSettings, PoseSample, Prompt
+from facegate.domain.faces import Box
+from facegate.domain.liveness import FaceFrame, LivenessSchedule
+from facegate.domain.policy import FaceEvidence, Target
+from facegate.domain.site import CredentialKind, DoorLiveness
+from facegate.gate.challenge_desk import ChallengeDesk, ChallengeSetup
+from facegate.gate.loop import LoopOptions
+from facegate.gate.outbox import SqliteOutbox
+from facegate.gate.perception import Observation
+from facegate.gate.server_side import ActuatorPool, PipelineDecider
+from facegate.gate.tracker import Track
+from facegate.ports import Frame
+from facegate.vision.images import ImageLimits
+from fakes import FakeClock, FakeDoor, FakeFaceEngine
+
+NEUTRAL = {"yaw": 0.0, "pitch": 0.3, "eyes": 0.3, "mouth": 0.02}
+MOVE = {
+    Prompt.TURN_LEFT: {"yaw": 0.3},
+    Prompt.TURN_RIGHT: {"yaw": -0.3},
+    Prompt.LOOK_UP: {"pitch": 0.1},
+    Prompt.BLINK: {"eyes": 0.05},
+    Prompt.OPEN_MOUTH: {"mouth": 0.4},
+}
+"""Each prompt's move, well past its threshold (the pose reader's units)."""
+
+
+@dataclass
+class Person:
+    """What the fake person in front of the camera does on the next frame."""
+
+    pose: dict[str, float] = field(default_factory=lambda: dict(NEUTRAL))
+
+    def read(self, frame: FaceFrame, time_s: float, track_id: int) -> PoseSample:
+        p = self.pose
+        return PoseSample(time_s, track_id, p["yaw"], p["pitch"], p["eyes"], p["mouth"])
+
+    def do(self, prompt: Prompt | None) -> None:
+        self.pose = {**NEUTRAL, **(MOVE[prompt] if prompt else {})}
+
+
+class ChallengeUpstream(FakeUpstream):
+    """The door's snapshot says challenge (or ``liveness``)."""
+
+    def __init__(self, liveness: DoorLiveness = DoorLiveness.CHALLENGE) -> None:
+        super().__init__()
+        self.liveness = liveness
+
+    def fetch_snapshot(self, gate_id: str, target_id: str):  # type: ignore[no-untyped-def]
+        kinds = frozenset({CredentialKind.FACE, CredentialKind.CARD})
+        target = Target(target_id, kinds, liveness=self.liveness)
+        return replace(self.base, target=target)
+
+
+def _decider(
+    upstream: FakeUpstream,
+    tmp_path: Path,
+    person: Person,
+    door: FakeDoor,
+    response_s: float,
+    retry_after_s: float = 0.2,
+) -> PipelineDecider:
+    options = LoopOptions("server", 3.0, 15, LivenessSchedule(), 10.0)
+    settings = ChallengeSettings(prompts=3, response_s=response_s)
+    return PipelineDecider(
+        FakeFaceEngine,
+        ActuatorPool(lambda target: door, upstream),
+        SqliteOutbox(tmp_path / "server-outbox.db"),
+        lambda: None,
+        FakeClock(),
+        options,
+        ImageLimits(),
+        challenge=ChallengeSetup(
+            lambda: person.read, settings, by_default=False, retry_after_s=retry_after_s
+        ),
+    )
+
+
+def _reasons(upstream: FakeUpstream) -> list[str]:
+    return [e.reason.value for e in upstream.events if e.reason]
+
+
+def test_a_face_that_follows_the_prompts_is_decided_and_the_door_opens(
+    tmp_path: Path,
+) -> None:
+    upstream, door, person = ChallengeUpstream(), FakeDoor(), Person()
+    decider = _decider(upstream, tmp_path, person, door, response_s=3.0)
+    resident = png(7)
+    first = decider.decide_frame("bench-door", resident)
+    assert first.pending
+    assert not first.granted
+    assert first.reason == "spoof_suspected"
+    assert first.challenge is not None
+    assert first.challenge.status == "pending"
+    prompts = first.challenge.prompts
+    assert len(prompts) == 3
+    assert first.challenge.step == 0
+    assert 0.0 < first.challenge.remaining_s <= 3.0
+    answer, steps = first, []
+    for index in range(24):
+        assert answer.challenge is not None
+        steps.append(answer.challenge.step)
+        # The move, then back to the middle (which may count as the next turn).
+        person.do(answer.challenge.prompt if index % 2 == 0 else None)
+        answer = decider.decide_frame("bench-door", resident)
+        if not answer.pending:
+            break
+    assert answer.granted, answer
+    assert answer.challenge is not None
+    assert answer.challenge.status == "passed"
+    assert steps[0] == 0
+    assert steps == sorted(steps)
+    assert len(door.commands) == 1
+    assert _reasons(upstream) == ["granted"]
+
+
+def test_no_move_in_time_is_refused_as_a_spoof_and_the_door_stays_shut(
+    tmp_path: Path,
+) -> None:
+    upstream, door, person = ChallengeUpstream(), FakeDoor(), Person()
+    decider = _decider(upstream, tmp_path, person, door, response_s=0.3)
+    resident = png(7)
+    answer = decider.decide_frame("bench-door", resident)
+    assert answer.pending
+    assert answer.challenge is not None
+    time.sleep(0.35)  # a replay that does not make the prompted move
+    answer = decider.decide_frame("bench-door", resident)
+    assert not answer.granted
+    assert not answer.pending
+    assert answer.reason == "spoof_suspected"
+    assert answer.challenge is not None
+    assert answer.challenge.status == "failed"
+    assert door.commands == []
+    assert _reasons(upstream) == ["spoof_suspected"]
+    # Not at once (the door's back-off), then a new challenge (new prompts, countdown).
+    at_once = decider.decide_frame("bench-door", resident)
+    assert (at_once.granted, at_once.pending, at_once.reason) == (False, False, "spoof_suspected")
+    assert at_once.challenge is None
+    time.sleep(0.25)
+    again = decider.decide_frame("bench-door", resident)
+    assert again.pending
+    assert again.challenge is not None
+    assert again.challenge.step == 0
+
+
+def test_the_moves_in_the_wrong_order_are_refused(tmp_path: Path) -> None:
+    upstream, door, person = ChallengeUpstream(), FakeDoor(), Person()
+    decider = _decider(upstream, tmp_path, person, door, response_s=0.4)
+    resident = png(7)
+    answer = decider.decide_frame("bench-door", resident)
+    assert answer.challenge is not None
+    person.do(answer.challenge.prompts[1])  # the second prompt's move first, held
+    for _ in range(3):
+        answer = decider.decide_frame("bench-door", resident)
+    assert answer.pending
+    assert answer.challenge is not None
+    assert answer.challenge.step == 0
+    time.sleep(0.45)
+    answer = decider.decide_frame("bench-door", resident)
+    assert answer.reason == "spoof_suspected"
+    assert not answer.granted
+    assert door.commands == []
+
+
+def test_a_door_left_at_default_has_no_challenge_where_liveness_is_off(tmp_path: Path) -> None:
+    upstream, door, person = ChallengeUpstream(DoorLiveness.DEFAULT), FakeDoor(), Person()
+    decider = _decider(upstream, tmp_path, person, door, response_s=3.0)
+    answer = decider.decide_frame("bench-door", png(7))
+    assert answer.granted
+    assert answer.challenge is None
+    # Set to challenge: the door's next frames are challenged (the perception is rebuilt).
+    upstream.liveness = DoorLiveness.CHALLENGE
+    answer = decider.decide_frame("bench-door", png(7))
+    assert answer.pending
+    assert answer.challenge is not None
+
+
+def _seen(track: Track, time_s: float) -> Observation:
+    image = np.zeros((120, 160, 3), np.uint8)
+    frame = Frame(image, int(time_s * 10), time_s)
+    track.frames.append(FaceFrame(image, track.box, None))  # type: ignore[arg-type]
+    return Observation(track, frame, FaceEvidence(descriptor=np.zeros(128)))
+
+
+def test_another_track_in_the_faces_place_fails_the_challenge() -> None:
+    person = Person()
+    desk = ChallengeDesk(ChallengeSetup(lambda: person.read, ChallengeSettings(prompts=2)))
+    first = Track(1, Box(40, 20, 120, 100), 0, 0.0, 0)
+    held = desk.screen(_seen(first, 0.0))
+    assert held.evidence is None
+    assert held.refusal is None
+    assert desk.view is not None
+    assert desk.view.status == "pending"
+    person.do(desk.view.prompt)
+    desk.screen(_seen(first, 0.2))
+    assert desk.view is not None
+    assert desk.view.step == 1
+    # Another face (a new track) where the first one was: the challenge fails.
+    other = Track(2, Box(40, 20, 120, 100), 3, 0.3, 3)
+    refused = desk.screen(_seen(other, 0.3))
+    assert refused.evidence is not None
+    assert refused.evidence.refusal is not None
+    assert refused.evidence.refusal.value == "spoof_suspected"
+    assert desk.view is not None
+    assert desk.view.status == "failed"
+    assert not first.live
+    assert not other.live
+
+
+def test_each_failure_doubles_the_doors_wait_and_a_pass_resets_it() -> None:
+    person = Person()
+    setup = ChallengeSetup(
+        lambda: person.read, ChallengeSettings(prompts=1, response_s=1.0), retry_after_s=2.0
+    )
+    desk = ChallengeDesk(setup)
+    track = Track(1, Box(40, 20, 120, 100), 0, 0.0, 0)
+    clock = 0.0
+    for failures, wait in ((1, 2.0), (2, 4.0), (3, 8.0)):
+        desk.screen(_seen(track, clock))  # a challenge starts; no move follows
+        clock += 1.1
+        refused = desk.screen(_seen(track, clock))
+        assert refused.evidence is not None
+        assert desk.failures == failures
+        assert desk.next_start_s() == pytest.approx(clock + wait)
+        early = desk.screen(_seen(track, clock + wait - 0.1))  # still waiting: refused
+        assert early.evidence is not None
+        assert desk.view is None
+        clock += wait
+    # A face that leaves mid-challenge is no free retry: the lapse counts as a failure.
+    desk.screen(_seen(track, clock))
+    desk.no_face(clock + 1.1)
+    assert desk.failures == 4
+    clock += 1.1 + 16.0
+    desk.screen(_seen(track, clock))
+    assert desk.view is not None
+    person.do(desk.view.prompt)
+    desk.screen(_seen(track, clock + 0.2))
+    assert track.live
+    assert desk.failures == 0
+    assert desk.next_start_s() == float("-inf")
