@@ -145,15 +145,23 @@ def _ms(action: Callable[[], object]) -> float:
     return (time.perf_counter() - started) * 1000
 
 
-def run(url: str, people: int, per: int) -> dict[str, object]:
-    """One size: fill, then time the check and the rebuilds."""
+def run(url: str, people: int, per: int, reuse: bool = False) -> dict[str, object]:
+    """One size: fill, then time the check and the rebuilds.
+
+    ``reuse``: time the site left by an earlier ``--keep`` run of the same size (its
+    site key beside it, ``<file>.key``) instead of filling a fresh one (SQLite only).
+    """
+    kept = Path(url.removeprefix("sqlite:///") + ".key")
+    if reuse and kept.exists():
+        return _reused(url, kept, people, per)
     _fresh(url)
     engine = create_db_engine(url)
     upgrade(engine)
     store = SqlStore(engine)
     context = ServiceContext(store=store, clock=Clock(), actor="bench")
     site, _ = site_admin.init_site(context, "Bench", "UTC")
-    sealer = AesGcmSealer(generate_key())
+    site_key = generate_key()
+    sealer = AesGcmSealer(site_key)
     kinds = list(CredentialKind)
     door = places.add_door(context, "Main", DoorKind.ENTRANCE, CredentialMode.ANY_OF, kinds).id
     window = TimeWindow(frozenset(range(7)), datetime.min.time(), datetime.max.time())
@@ -167,6 +175,23 @@ def run(url: str, people: int, per: int) -> dict[str, object]:
         "templates": people * per,
         "fill_s": round(fill_s, 1),
     }
+    if url.startswith("sqlite:///"):
+        kept.write_bytes(site_key)
+    result.update(_time(context, store, sealer, site.id, door))
+    store.close()
+    return result
+
+
+def _reused(url: str, kept: Path, people: int, per: int) -> dict[str, object]:
+    engine = create_db_engine(url)
+    store = SqlStore(engine)
+    context = ServiceContext(store=store, clock=Clock(), actor="bench")
+    with store.unit_of_work() as uow:
+        site = uow.site.get()
+        door = uow.places.doors()[0].id
+    assert site is not None
+    sealer = AesGcmSealer(kept.read_bytes())
+    result: dict[str, object] = {"backend": engine.dialect.name, "reused": True}
     result.update(_time(context, store, sealer, site.id, door))
     store.close()
     return result
@@ -213,9 +238,14 @@ def main() -> None:
     parser.add_argument("--url", default="sqlite:////tmp/snapbench.db")
     parser.add_argument("--people", type=int, nargs="+", default=[1000, 5000, 25000])
     parser.add_argument("--templates", type=int, default=2)
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="time the site the last run left at --url (SQLite) instead of filling one",
+    )
     args = parser.parse_args()
     for people in args.people:
-        print(json.dumps(run(args.url, people, args.templates)), flush=True)
+        print(json.dumps(run(args.url, people, args.templates, args.reuse)), flush=True)
 
 
 if __name__ == "__main__":

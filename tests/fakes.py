@@ -565,7 +565,12 @@ class _Reads:
     def templates(self, template_ids: Sequence[str]) -> list[SealedTemplate]:
         return [self.t.templates[i] for i in template_ids if i in self.t.templates]
 
-    def keys(self, person_ids: Iterable[str]) -> dict[str, WrappedKey]:
+    def model_templates(self, model_id: str) -> list[SealedTemplate]:
+        return [x for x in self.t.templates.values() if x.model_id == model_id]
+
+    def keys(self, person_ids: Iterable[str] | None) -> dict[str, WrappedKey]:
+        if person_ids is None:
+            return dict(self.t.keys)
         return {p: self.t.keys[p] for p in set(person_ids) if p in self.t.keys}
 
     def card_numbers(self) -> list[tuple[str, str]]:
@@ -645,6 +650,9 @@ class FakeSealer:
         if not template.sealed.startswith(tag):
             raise KeyFileError(f"template {template.id} does not decrypt")
         return np.frombuffer(template.sealed[len(tag) :], dtype=np.float32).copy()
+
+    def open_person(self, key: WrappedKey, templates: Sequence[SealedTemplate]) -> list[FloatArray]:
+        return [self.open(key, template) for template in templates]
 
     def rewrap(self, key: WrappedKey, new_site_key: bytes) -> WrappedKey:
         return WrappedKey(key.person_id, new_site_key.hex(), key.wrapped)

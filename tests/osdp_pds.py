@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 
+from support import wait_for  # noqa: F401  (re-exported for the OSDP tests)
+
 osdp = pytest.importorskip("osdp", reason="libosdp is not installed (extra 'osdp')")
 
 
@@ -118,12 +120,3 @@ def commands(device: Any, wanted: int, timeout_s: float = 3.0) -> list[dict[str,
         if command.get("command") == wanted:
             found.append(command)
     return found
-
-
-def wait_for(check: Any, timeout_s: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.02)
-    return False

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 import struct
+import time
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 
 from PIL import Image
@@ -51,3 +53,17 @@ def bad_image_files(folder: Path) -> dict[str, Path]:
         paths[name] = folder / f"{name}.png"
         paths[name].write_bytes(data)
     return paths
+
+
+def wait_for(check: Callable[[], object], timeout_s: float = 15.0) -> bool:
+    """Poll ``check`` every 20 ms until it is true or ``timeout_s`` seconds passed.
+
+    The default is generous: on a loaded CI machine a gate's thread can take seconds to
+    run; a check that holds returns at once, so only a failing test waits it out.
+    """
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.02)
+    return False

@@ -24,7 +24,9 @@ from facegate.domain.policy import Target
 from facegate.gate.actuators import HttpRelay, SimulatedDoor
 from facegate.gate.contact import ContactMonitor, MonitoredDoor, alarm_to_outbox
 from facegate.gate.controller import EventSink
+from facegate.gate.edge_snapshots import EdgeSnapshots, LoopBoxes
 from facegate.gate.fire_input import MqttFireInput, fire_event_recorder, fire_topics
+from facegate.gate.frame_tap import FrameTap
 from facegate.gate.http_upstream import HttpUpstream
 from facegate.gate.lane import LaneLoop
 from facegate.gate.loop import GateLoop, LoopOptions
@@ -443,11 +445,15 @@ def build_gate(
     monitor.on_closed = loop.controller.door_cycled
     holder.probes.backlog = outbox.pending_count  # the health each poll reports
     holder.probes.camera = lambda: "failed" if getattr(loop, "_camera_down", False) else "ok"
+    holder.probes.liveness = lambda: gate.liveness
+    holder.probes.door = lambda: monitor.state
     keeper = OpenDoorKeeper(holder, actuator, clock, outbox.put, gate.gate_id)
     holder.on_new.append(keeper.apply)
     local.on_change = keeper.apply
     keeper.apply()  # a gate starting in free passage or fire opens at once
-    sync = SyncThread(holder, outbox, gate.sync_interval_s, ticks=(monitor.tick, keeper.apply))
+    frames = FrameTap()  # a frame an administrator asks goes out on the next tick
+    ticks = (monitor.tick, keeper.apply, lambda: frames.answer(holder.upstream))
+    sync = SyncThread(holder, outbox, gate.sync_interval_s, ticks=ticks)
     holder.on_push.append(sync.poke)
     closers = (
         [upstream_close] if (upstream_close := getattr(holder.upstream, "close", None)) else []
@@ -462,4 +468,10 @@ def build_gate(
         attach_osdp(bus, settings, loop, (monitor, local, outbox, clock), door_id)
         closers.append(bus.close)
     follower = mode_follower(holder, gate.gate_id)
-    return RunningGate(loop, holder, outbox, actuator, sync, closers, follower)
+    options = settings.snapshots  # the crop's size and quality; the server says whether
+    snapshots = EdgeSnapshots(
+        holder.upstream, LoopBoxes(loop), frames, options.max_side_px, options.jpeg_quality
+    )
+    return RunningGate(
+        loop, holder, outbox, actuator, sync, closers, frames, follower, after_outcome=snapshots
+    )

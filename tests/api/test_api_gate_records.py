@@ -21,6 +21,7 @@ from facegate.domain.gate import GateEvent, GateEventKind, GateReport
 from facegate.domain.people import ConsentMethod, ConsentPurpose, Role
 from facegate.domain.reasons import Reason
 from facegate.domain.site import CredentialKind, CredentialMode, DoorKind
+from facegate.gate.contact import ContactMonitor
 from facegate.gate.http_upstream import HttpUpstream
 from facegate.gate.outbox import event_to_json
 from facegate.gate.runner import SnapshotHolder
@@ -223,7 +224,13 @@ def test_gates_report_their_health_when_they_poll(site: Site) -> None:
     holder = SnapshotHolder(upstream, "gate-north", north)
     holder.probes.backlog = lambda: 4
     holder.probes.camera = lambda: "ok"
+    holder.probes.liveness = lambda: "motion"
+    contact = ContactMonitor(site.deps.clock, 30.0, lambda kind: None)
+    holder.probes.door = lambda: contact.state
     assert holder.refresh()
+    first = {g["id"]: g for g in site.client().get("/api/v1/health").json()["gates"]}
+    assert first["gate-north"]["door"] == "unknown"  # no contact report yet
+    contact.contact("open")
     assert holder.refresh()  # the second poll reports the version it holds
     health = site.client().get("/api/v1/health").json()
     gates = {g["id"]: g for g in health["gates"]}
@@ -231,6 +238,7 @@ def test_gates_report_their_health_when_they_poll(site: Site) -> None:
     assert north_gate["target"] == north
     assert north_gate["version"] == holder().version
     assert (north_gate["backlog"], north_gate["camera"]) == (4, "ok")
+    assert (north_gate["liveness"], north_gate["door"]) == ("motion", "open")
     assert north_gate["last_seen"] is not None
     assert gates["gate-quiet"]["last_seen"] is None
     metrics = site.client().get("/api/v1/metrics").text

@@ -44,8 +44,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         yield running
 
 
-def _setup(page: Any, server: Server) -> tuple[str, str]:
-    """A door accepting cards, a resident with a card and a rule, a kiosk key: (door, key)."""
+def _setup(page: Any, server: Server) -> tuple[str, str, str]:
+    """A door accepting cards, a resident with a card and a rule, a kiosk key.
+
+    Returns:
+        The door's id, the kiosk's device key and the resident's console page.
+    """
     page.goto(f"{server.url}/console/doors")
     page.fill("#add-door input[name=name]", "Garden door")
     page.click("#add-door button[type=submit]")
@@ -56,6 +60,7 @@ def _setup(page: Any, server: Server) -> tuple[str, str]:
     page.fill("#person-name", "Mei Wong")
     page.click("#add-person button[type=submit]")
     page.wait_for_url(re.compile(r".*/console/people/[0-9a-f-]{36}\?done=added$"))
+    person_url = page.url.split("?")[0]
     page.fill("input[name=number]", "CARD-77")
     page.click("form[action$='/cards'] button[type=submit]")
     page.wait_for_url(re.compile(r".*\?done=card$"))
@@ -68,7 +73,7 @@ def _setup(page: Any, server: Server) -> tuple[str, str]:
     page.wait_for_url(re.compile(r".*/console/rules\?added=.+"))
     page.goto(f"{server.url}/console/doors")
     page.locator(f"tr[data-door='{door_id}'] button").click()
-    return door_id, page.inner_text("#device-secret").strip()
+    return door_id, page.inner_text("#device-secret").strip(), person_url
 
 
 def test_the_dashboard_shows_a_door_unlock_and_lock_again_as_a_kiosk_grants(
@@ -84,7 +89,7 @@ def test_the_dashboard_shows_a_door_unlock_and_lock_again_as_a_kiosk_grants(
         page.goto(f"{server.url}/console")
         log_in(page, server.admin, server.password)
         page.wait_for_url(re.compile(r".*/console$"))
-        door_id, secret = _setup(page, server)
+        door_id, secret, person_url = _setup(page, server)
         page.goto(f"{server.url}/console")
         row = page.locator(f"#door-states tr[data-door='{door_id}']")
         expect(row).to_have_attribute("data-state", "locked")
@@ -114,8 +119,48 @@ def test_the_dashboard_shows_a_door_unlock_and_lock_again_as_a_kiosk_grants(
             page.goto(f"{server.url}{name}")
             width = page.evaluate("document.documentElement.scrollWidth")
             assert width <= PHONE_PX, f"{name} is {width} px wide on a {PHONE_PX} px phone"
+        _erasure_from_the_queue(browser, page, person_url, tmp_path, shots)
         browser.close()
     assert all(p.stat().st_size > 0 for p in shots)
+
+
+def _erasure_from_the_queue(
+    browser: Any, page: Any, person_url: str, folder: Path, shots: list[Path]
+) -> None:
+    """Mei asks for erasure in the portal; the administrator erases her from the queue."""
+    from playwright.sync_api import expect
+
+    page.goto(person_url)
+    page.fill("#resident-login input[name=username]", "mei")
+    page.fill("#resident-login input[name=password]", "mei's long passphrase 7")
+    page.click("#resident-login button[type=submit]")
+    page.wait_for_url(re.compile(r".*\?done=.+"))
+    resident = browser.new_context(locale="en-GB", viewport={"width": PHONE_PX, "height": 844})
+    mei = resident.new_page()
+    mei.set_default_timeout(WAIT_MS)
+    root = person_url.split("/console/")[0]
+    mei.goto(f"{root}/portal")
+    log_in(mei, "mei", "mei's long passphrase 7")
+    mei.wait_for_url(re.compile(r".*/portal$"))
+    mei.click("form[action='/portal/erasure'] button[type=submit]")
+    mei.wait_for_url(re.compile(r".*/portal\?done=erasure$"))
+    expect(mei.locator("#my-requests tr.request-open")).to_have_count(1)
+    shot(mei, folder, "portal_erasure_requested", shots)
+    page.goto(f"{root}/console/requests")
+    row = page.locator("#requests tr.request", has_text="Mei Wong")
+    expect(row).to_have_count(1)
+    shot(page, folder, "queue_erasure_waiting", shots)
+    row.locator("form[action$='/complete'] input[name=note]").fill("erased on her request")
+    row.locator("form[action$='/complete'] button[type=submit]").click()
+    page.wait_for_url(re.compile(r".*/console/requests$"))
+    expect(page.locator("#requests")).to_contain_text("No requests waiting.")
+    page.goto(f"{root}/console/requests?everything=true")
+    done = page.locator("#requests tr.request")
+    expect(done).to_contain_text("Done")
+    expect(done).not_to_contain_text("Mei Wong")  # erased: no name is left to show
+    shot(page, folder, "queue_erasure_done", shots)
+    assert page.goto(person_url).status == 404
+    resident.close()
 
 
 def _door_of(page: Any, server: Server, name: str) -> str:

@@ -18,6 +18,8 @@ DEVICE_ONLY = frozenset(
         ("GET", "/api/v1/gates/{gate_id}/snapshot"),
         ("GET", "/api/v1/gates/{gate_id}/mode"),
         ("POST", "/api/v1/gates/{gate_id}/events"),
+        ("POST", "/api/v1/gates/{gate_id}/frame"),
+        ("POST", "/api/v1/gates/{gate_id}/snapshots"),
     }
 )
 

@@ -234,7 +234,7 @@ def test_notice_reaches_the_site_and_a_replay_is_refused(
     assert len(issued.sent) == 1
     wait_until(lambda: len(site.notices) == 1, what="the notice at the site")
     context = service_context(site.settings, site.store)
-    port = ServiceSiteMode(context, Announcements(site.files.root / "announcement.json"))
+    port = ServiceSiteMode(context, Announcements(site.files.announcement_path))
     receiver = NoticeReceiver(
         site.files, site.site_id, hub.key.public_key(), port, site_audit(context),
         lambda: datetime.now(UTC),
@@ -422,3 +422,77 @@ def test_console_pages_are_scoped_like_the_api(hub: Hub) -> None:
             {"a": f"v-{tag}"},
         ).scalar_one()
     assert reads == 2
+
+
+def test_a_killed_ingest_worker_resumes_its_session(tmp_path: Path, hub: Hub, hub_db: str) -> None:
+    """SIGKILL a worker, publish while it is dead, restart it with the same client id: the
+    broker kept its persistent session, so every event arrives once. Its own broker, so
+    that no other worker of the share group takes the messages meanwhile."""
+    import json
+    import multiprocessing
+    import os
+    import signal
+
+    from facegate.city.keys import new_private_key, public_text
+    from facegate.citybench.ingest_proc import ingest_process
+
+    (tmp_path / "broker").mkdir()
+    own = CityBroker(tmp_path / "broker")
+    own.start()
+    now = datetime.now(UTC)
+    site_id, token = hub.store.add_site({"name": "K", "district": "kill"}, now)
+    site_key = new_private_key()
+    hub.store.join(token, public_text(site_key), now)
+    client_id, report = f"kill-test-{uuid.uuid4().hex[:6]}", tmp_path / "ingest.json"
+    spawn = multiprocessing.get_context("spawn")
+
+    def worker() -> multiprocessing.process.BaseProcess:
+        args = (hub_db, own.port, client_id, report, hub.settings.key_path,
+                ("hub", own.hub_password))  # fmt: skip
+        process = spawn.Process(target=ingest_process, args=args, daemon=True)
+        process.start()
+        return process
+
+    publisher = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+    publisher.username_pw_set("hub", own.hub_password)
+    publisher.connect("127.0.0.1", own.port)
+    publisher.loop_start()
+    keys = [f"kill-{seq}" for seq in range(1, 211)]
+
+    def send(first: int, count: int) -> None:
+        batch = [WireEvent(key=f"kill-{seq}", seq=seq, door_id="d", occurred_at=now,
+                           granted=False, reason=Reason.UNKNOWN_FACE)
+                 for seq in range(first, first + count)]  # fmt: skip
+        body = EventBatch(site_id=site_id, sent_at=now, events=batch)
+        publisher.publish(topic(site_id, "events"), seal(body, site_key), qos=1).wait_for_publish(5)
+
+    first = worker()
+    try:
+
+        def first_stored() -> bool:  # resent until the worker's subscription takes it
+            send(1, 10)
+            time.sleep(0.2)
+            return len(_hub_rows(hub, site_id)) == 10
+
+        wait_until(first_stored, 30, "the first batch")
+        os.kill(first.pid or 0, signal.SIGKILL)
+        first.join(10)
+        report.unlink(missing_ok=True)
+        for start in range(11, 211, 50):  # while the worker is dead
+            send(start, 50)
+        assert len(_hub_rows(hub, site_id)) == 10
+        second = worker()
+        try:
+            wait_until(lambda: len(_hub_rows(hub, site_id)) == 210, 30, "the queued batches")
+            wait_until(lambda: report.is_file() and json.loads(report.read_text())["connects"] > 0)
+            counters = json.loads(report.read_text())
+        finally:
+            second.kill()
+            second.join(10)
+    finally:
+        if first.is_alive():
+            first.kill()
+        publisher.loop_stop()
+        own.kill()
+    assert counters["sessions_resumed"] == counters["connects"] == 1
+    assert [k for k, _ in _hub_rows(hub, site_id)] == keys  # none lost, none twice

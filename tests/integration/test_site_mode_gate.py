@@ -8,7 +8,6 @@ simulated door; the fire test uses its own topic prefix and publishes nothing re
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -31,6 +30,7 @@ from facegate.gate.runner import RunningGate, sync_once
 from facegate.services import places, site_admin
 from facegate.services.context import ServiceContext
 from fakes import FakeFaceEngine
+from support import wait_for
 
 runner = CliRunner()
 
@@ -115,15 +115,6 @@ def publish(prefix: str, topic: str, payload: str) -> None:
     client.publish(f"{prefix}/site/{topic}", payload, qos=1).wait_for_publish(5)
     client.disconnect()
     client.loop_stop()
-
-
-def wait_for(check: Any, timeout_s: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.02)
-    return False
 
 
 def test_the_fire_topic_opens_the_door_through_a_lockdown_without_the_server(

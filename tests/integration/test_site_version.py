@@ -15,6 +15,7 @@ from sqlalchemy import text
 
 from facegate.domain.access import TimeWindow
 from facegate.domain.accounts import GateKind
+from facegate.domain.credentials import WrappedKey
 from facegate.domain.errors import ConflictError
 from facegate.domain.events import Event
 from facegate.domain.matching import MatchPolicy
@@ -33,7 +34,7 @@ from facegate.services.snapshots import TemplateCache, build_snapshot
 from facegate.store.crypto import AesGcmSealer, generate_key
 from facegate.store.database import create_db_engine, upgrade
 from facegate.store.unit_of_work import SqlStore
-from fakes import FakeClock, FakeDescriber
+from fakes import FakeClock, FakeDescriber, unit_descriptor
 
 ALL_DAY = TimeWindow(frozenset(range(7)), time(0), time(23, 59, 59))
 POLICY = MatchPolicy(0.57, 0.0)
@@ -139,6 +140,32 @@ def test_a_rebuild_decrypts_only_new_templates_and_forgets_erased_ones(
     with context.store.unit_of_work() as uow:
         left = {person for _, person, _ in held(uow, sealer, MODEL, {ann, bo})}
     assert left == set()
+
+
+class CountingSealer(AesGcmSealer):
+    """Counts data keys unwrapped (each costs an AES-GCM decryption)."""
+
+    unwrapped = 0
+
+    def _unwrap(self, key: WrappedKey) -> bytes:
+        self.unwrapped += 1
+        return super()._unwrap(key)
+
+
+def test_a_cold_rebuild_unwraps_each_persons_key_once(context: ServiceContext) -> None:
+    sealer = CountingSealer(generate_key())
+    residents = []
+    for seed in (3, 5, 7):
+        person = resident(context, sealer, seed)
+        enroll(context, sealer, FakeDescriber, person, [Path(f"{seed + 1}.jpg")])
+        residents.append(person)
+    door = _door(context)
+    sealer.unwrapped = 0
+    cold = build_snapshot(context, sealer, door, MODEL, POLICY, cache=TemplateCache())
+    assert len(cold.access.gallery) == 6
+    assert sealer.unwrapped == 3  # one per person, not one per template (was 6)
+    probe = unit_descriptor(8)
+    assert cold.access.gallery.person_distance(probe, residents[2]) == 0.0
 
 
 def test_an_unchanged_poll_is_one_cheap_read_without_audit(context: ServiceContext) -> None:

@@ -67,9 +67,12 @@ def test_contact_forced_and_held_open() -> None:
     clock = FakeClock()
     alarms: list[GateEventKind] = []
     monitor = ContactMonitor(clock, held_open_s=30, alarm=alarms.append)
+    assert monitor.state == "unknown"  # reported with the gate's health
     monitor.unlocked(5)
     monitor.contact("open")
+    assert monitor.state == "open"
     monitor.contact("closed")
+    assert monitor.state == "closed"
     assert alarms == []
     clock.advance(seconds=10)
     monitor.contact("open")

@@ -39,3 +39,18 @@ def test_other_alarms_leave_the_door_state_alone() -> None:
 def test_the_latest_signal_wins() -> None:
     assert state(ago(2), ("door_forced_open", ago(60))) is DoorState.UNLOCKED
     assert state(ago(4), ("door_held_open", ago(1))) is DoorState.HELD
+
+
+def test_an_open_contact_shows_open_unless_forced_or_held() -> None:
+    def with_contact(
+        grant: datetime | None, contact: str, *alarms: tuple[str, datetime]
+    ) -> DoorState:
+        return door_state(NOW, grant, alarms, 5.0, 300.0, contact)
+
+    assert with_contact(None, "open") is DoorState.OPEN
+    assert with_contact(ago(1), "open") is DoorState.OPEN  # walked through
+    assert with_contact(ago(1), "closed") is DoorState.UNLOCKED
+    assert with_contact(None, "closed") is DoorState.LOCKED
+    assert with_contact(None, "unknown") is DoorState.LOCKED  # never inferred
+    assert with_contact(None, "open", ("door_forced_open", ago(9))) is DoorState.FORCED
+    assert with_contact(None, "open", ("door_held_open", ago(9))) is DoorState.HELD

@@ -3,71 +3,23 @@
 from __future__ import annotations
 
 import re
-from collections import deque
 
 import pytest
-from fastapi.testclient import TestClient
 from pages import log_in
-from populated import populate, visible
+from populated import console_walker, populate, visible, walk_console
 
 from api_site import Site
-from facegate.domain.accounts import AccountRole
 from facegate.services import accounts
 from facegate.web.labels import ENUMS, UUID
 
-SEEDS = (
-    "/console",
-    "/console/people",
-    "/console/doors",
-    "/console/rules",
-    "/console/rules?who=Lee",
-    "/console/alerts?who=Chen",
-    "/console/events",
-    "/console/events?who=Ann",
-    "/console/audit",
-    "/console/retention",
-    "/console/gates",
-)
-MAX_PAGES = 40
-"""Pages one walk reads at most (every page type of a populated site fits)."""
 TOKEN = re.compile(r"[A-Za-z0-9_.\-]+")
 RAW_ENUM_VALUES = frozenset(m.value for _, enum in ENUMS for m in enum)
 """Every stored enum value: none may stand as a word on a Chinese page."""
 
 
-def _walk(client: TestClient) -> dict[str, str]:
-    """GET every console page reachable from :data:`SEEDS` by links (no forms posted)."""
-    seen: dict[str, str] = {}
-    queue = deque(SEEDS)
-    while queue and len(seen) < MAX_PAGES:
-        url = queue.popleft()
-        if url in seen:
-            continue
-        answer = client.get(url)
-        if answer.status_code == 404 and url == "/console":
-            continue  # the dashboard comes with its own commit
-        assert answer.status_code == 200, (url, answer.text[:300])
-        seen[url] = answer.text
-        for link in visible(answer.text).links:
-            if link.startswith("/console") and "before_seq" not in link and link not in seen:
-                queue.append(link)
-    return seen
-
-
-def _walker(site: Site, lang: str) -> TestClient:
-    # A login name no enum holds, so the page header's own username is no false find.
-    hasher = site.deps.hasher
-    accounts.create_user(
-        site.context, hasher, "manager-li", "correct horse battery", AccountRole.ADMIN
-    )
-    client, _ = log_in(site, "manager-li")
-    client.cookies.set("facegate_lang", lang)
-    return client
-
-
 def test_no_console_page_shows_an_id_as_a_label(site: Site) -> None:
     made = populate(site)
-    pages = _walk(_walker(site, "en"))
+    pages = walk_console(console_walker(site, "en"))
     assert len(pages) >= 12, sorted(pages)
     assert any(url.startswith("/console/people/") for url in pages)
     for url, html in pages.items():
@@ -90,7 +42,7 @@ def test_no_console_page_shows_an_id_as_a_label(site: Site) -> None:
 
 def test_a_chinese_console_shows_no_raw_enum_value(site: Site) -> None:
     populate(site)
-    pages = _walk(_walker(site, "zh"))
+    pages = walk_console(console_walker(site, "zh"))
     # Login names are people's own words (the fixture's are admin, operator, auditor).
     logins = {u.username for u in accounts.list_users(site.context)}
     for url, html in pages.items():

@@ -214,6 +214,7 @@ def test_a_reset_link_needs_a_portal_login(site: Site) -> None:
     person_url = added.headers["location"].split("?")[0]
     answer = client.post(f"{person_url}/reset-link", data={"csrf_token": csrf})
     assert answer.status_code == 404
+    assert 'id="form-error"' in answer.text  # said on the person's page, at the form
 
 
 def test_doors_page_issues_kiosk_and_edge_keys_bound_to_the_door(site: Site) -> None:

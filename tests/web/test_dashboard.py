@@ -116,6 +116,30 @@ def test_counts_gates_and_a_forced_door_alarm(alarmed: Site) -> None:
     assert f"liveness: {translator('en')('liveness.' + mode)}" in kiosk
 
 
+def test_an_open_contact_shows_the_door_open_in_the_page_s_language(alarmed: Site) -> None:
+    made = populate(alarmed)
+    clock = alarmed.deps.clock
+    assert isinstance(clock, FakeClock)
+    clock.advance(seconds=UNLOCK_S + 1)
+    now = clock.now()
+    report = GateReport("v1", now, 0, "failed", "motion", "open")
+    BOARD.record("north-1", now, report)
+    client, _ = log_in(alarmed, "operator")
+    row = door_row(client.get("/console/panel").text, made.entrance_id)
+    assert 'data-state="open"' in row
+    assert "camera: failed" in row
+    assert f"liveness: {translator('en')('liveness.motion')}" in row  # the edge gate's own
+    client.cookies.set("facegate_lang", "zh")
+    zh = door_row(client.get("/console/panel").text, made.entrance_id)
+    assert translator("zh")("door_state.open") in zh
+    assert translator("zh")("liveness.motion") in zh
+    BOARD.record("north-1", now, GateReport("v1", now, 0, "ok", "motion", "closed"))
+    assert state_of(client.get("/console/panel").text, made.entrance_id) == "locked"
+    clock.advance(seconds=120)  # a gate gone silent: its last contact report no longer counts
+    BOARD.record("north-1", now, report)
+    assert state_of(client.get("/console/panel").text, made.entrance_id) == "locked"
+
+
 def test_opening_the_dashboard_is_audited_its_refreshes_are_not(alarmed: Site) -> None:
     from facegate.services import activity
 

@@ -18,17 +18,23 @@ REPORT_EVERY_S = 0.5
 
 
 def ingest_process(
-    db_url: str, broker_port: int, client_id: str, report: Path, key_path: Path
+    db_url: str,
+    broker_port: int,
+    client_id: str,
+    report: Path,
+    key_path: Path,
+    credentials: tuple[str, str] | None = None,
 ) -> None:
-    """Run one ingest worker with the fixed ``client_id`` forever."""
+    """Run one ingest worker with the fixed ``client_id`` forever (until killed)."""
     store = HubStore(create_db_engine(db_url))
-    worker = IngestWorker(
-        store, "127.0.0.1", broker_port, client_id, utc_now, load_private(key_path)
-    )
+    key = load_private(key_path)
+    worker = IngestWorker(store, "127.0.0.1", broker_port, client_id, utc_now, key, credentials)
     worker.start()
     while True:
         time.sleep(REPORT_EVERY_S)
         counters = worker.counters
         document = {"messages": counters.messages, "events": counters.events_inserted,
-                    "refused": counters.refused, "db_retries": counters.db_retries}  # fmt: skip
+                    "refused": counters.refused, "db_retries": counters.db_retries,
+                    "connects": counters.connects,
+                    "sessions_resumed": counters.sessions_resumed}  # fmt: skip
         write_atomically(report, json.dumps(document).encode(), mode=0o644)

@@ -138,7 +138,14 @@ def gate(
     previous = {sig: signal.signal(sig, _setter(stop)) for sig in (signal.SIGINT, signal.SIGTERM)}
     running.start()
     try:
-        frames = run_source(running.loop, source, _printer(as_json), stop)
+        tapped = running.frames.wrap(source)  # an administrator may ask the latest frame
+        printer = _printer(as_json)
+
+        def emit(outcome: Outcome) -> None:
+            printer(outcome)
+            running.after_outcome(outcome)  # a refused face's snapshot, if the site keeps them
+
+        frames = run_source(running.loop, tapped, emit, stop)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)

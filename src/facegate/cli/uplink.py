@@ -91,7 +91,7 @@ def build_uplink(settings: Settings) -> Uplink:
         files,
         config.site_id,
         public_from_text(config.hub_public_key),
-        ServiceSiteMode(context, Announcements(files.root / "announcement.json")),
+        ServiceSiteMode(context, Announcements(files.announcement_path)),
         site_audit(context),
         SystemClock().now,
         config.accept_free_passage,

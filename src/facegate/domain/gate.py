@@ -25,6 +25,10 @@ SNAPSHOT_FORMAT = 1
 
 CAMERA_STATES = frozenset({"ok", "failed", "unknown"})
 """Camera states a gate may report (anything else is recorded as ``unknown``)."""
+DOOR_CONTACT_STATES = frozenset({"open", "closed", "unknown"})
+"""Door contact states a gate may report (anything else is recorded as ``unknown``)."""
+LIVENESS_REPORTS = frozenset({"none", "motion", "fused", "layered"})
+"""Liveness modes a gate may report (anything else is recorded as ``""``: not said)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,16 +40,25 @@ class GateReport:
         last_sync: when its last snapshot check succeeded (UTC), if ever.
         backlog: events waiting in its outbox (-1 when it did not say).
         camera: ``ok``, ``failed`` or ``unknown``.
+        liveness: the liveness mode it decides with (``""`` when it did not say).
+        door: its door contact, ``open``, ``closed`` or ``unknown`` (no sensor, a lift,
+            or not said).
     """
 
     version: str = ""
     last_sync: datetime | None = None
     backlog: int = -1
     camera: str = "unknown"
+    liveness: str = ""
+    door: str = "unknown"
 
     def __post_init__(self) -> None:
         if self.camera not in CAMERA_STATES:
             object.__setattr__(self, "camera", "unknown")
+        if self.liveness not in LIVENESS_REPORTS:
+            object.__setattr__(self, "liveness", "")
+        if self.door not in DOOR_CONTACT_STATES:
+            object.__setattr__(self, "door", "unknown")
 
 
 @dataclass(frozen=True, slots=True)

@@ -335,6 +335,23 @@ class Gallery:
         gallery._rows = list(matrix)
         return gallery
 
+    @classmethod
+    def of_rows(cls, person_ids: Sequence[str], matrix: FloatArray) -> Gallery:
+        """A gallery of ``matrix``'s rows, row ``i`` of ``person_ids[i]`` (checked once).
+
+        The bulk form of :meth:`add` (a 75,000-template gallery in milliseconds).
+
+        Raises:
+            ValueError: ``matrix`` is not ``(n, 128)`` finite floats for ``n`` ids.
+        """
+        matrix = as_descriptor_matrix(matrix)
+        if matrix.shape[0] != len(person_ids):
+            raise ValueError(f"{len(person_ids)} person ids for {matrix.shape[0]} templates")
+        gallery = cls()
+        gallery._person_ids = list(person_ids)
+        gallery._rows = list(matrix)
+        return gallery
+
     def _index(self) -> _SearchIndex:
         if self._search is None:
             names = sorted(set(self._person_ids))

@@ -46,6 +46,13 @@ class ContactMonitor:
         self._unlocked_until: datetime | None = None
         self._opened_at: datetime | None = None
         self._held_reported = False
+        self._last_state = "unknown"
+
+    @property
+    def state(self) -> str:
+        """The sensor's last report: ``open``, ``closed``, or ``unknown`` before the first."""
+        with self._lock:
+            return self._last_state
 
     def unlocked(self, duration_s: float) -> None:
         """The gate unlocked the door for ``duration_s`` seconds from now."""
@@ -57,6 +64,8 @@ class ContactMonitor:
         now = self._clock.now()
         forced = cycled = False
         with self._lock:
+            if state in ("open", "closed"):
+                self._last_state = state
             if state == "closed":
                 cycled = self._opened_at is not None
                 self._opened_at, self._held_reported = None, False

@@ -4,12 +4,16 @@
 the gate's own door or lift in the wire format of :mod:`facegate.gate.snapshot_wire`, with
 its version as ``ETag``; sent with ``If-None-Match`` it answers ``304`` while that version
 is current (the gate's cheap poll). The query also carries the gate's health (``version``,
-``last_sync``, ``backlog``, ``camera``);
+``last_sync``, ``backlog``, ``camera``, ``liveness``, ``door``);
 ``POST {server}/api/v1/gates/{gate_id}/events`` takes ``{"events": [...]}`` (the outbox's
 JSON) and answers ``{"received": n, "new": m}``;
 ``GET {server}/api/v1/gates/{gate_id}/mode`` is the site mode's long poll (see
 :meth:`HttpUpstream.wait_mode`). All send the device key in the
-``X-Device-Key`` header.
+``X-Device-Key`` header. A snapshot answer with ``X-Facegate-Frame-Wanted: 1`` means an
+administrator asks a camera frame: :meth:`HttpUpstream.send_frame` posts one JPEG to
+``POST {server}/api/v1/gates/{gate_id}/frame``; with ``X-Facegate-Snapshots: 1`` the site
+keeps event snapshots, and :meth:`HttpUpstream.send_snapshot` posts the face crop of each
+refused face to ``POST {server}/api/v1/gates/{gate_id}/snapshots``.
 """
 
 from __future__ import annotations
@@ -30,12 +34,18 @@ from facegate.gate.snapshot_wire import (
     mode_tag_ok,
     snapshot_from_wire,
 )
+from facegate.services.event_snapshots import SNAPSHOTS_WANTED_HEADER
+from facegate.services.gate_frames import FRAME_WANTED_HEADER
 
 DEVICE_HEADER = "X-Device-Key"
 
 
 class HttpUpstream:
     """A :class:`facegate.ports.GateUpstream` over the site server's REST API.
+
+    Attributes:
+        frame_wanted: the last snapshot answer asked for a camera frame.
+        snapshots_wanted: the last snapshot answer said the site keeps event snapshots.
 
     Args:
         base_url: the server, e.g. ``https://site.local:8000``.
@@ -63,6 +73,7 @@ class HttpUpstream:
         self._headers = {DEVICE_HEADER: device_key}
         self._root = f"/api/v1/gates/{gate_id}"
         self._client = client or httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout_s)
+        self.frame_wanted = self.snapshots_wanted = False
 
     def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         headers = {**self._headers, **kwargs.pop("headers", {})}
@@ -115,6 +126,8 @@ class HttpUpstream:
             params.update(_report_params(report))
         headers = {} if known_version is None else {"If-None-Match": f'"{known_version}"'}
         answer = self._send("GET", "/snapshot", params=params, headers=headers)
+        self.frame_wanted = answer.headers.get(FRAME_WANTED_HEADER) == "1"
+        self.snapshots_wanted = answer.headers.get(SNAPSHOTS_WANTED_HEADER) == "1"
         if answer.status_code == 304:
             return None
         try:
@@ -155,6 +168,30 @@ class HttpUpstream:
         answer = self._call("POST", "/events", json=body)
         return int(answer["new"])
 
+    def send_frame(self, jpeg: bytes) -> None:
+        """Post one camera frame the server asked for (it is not stored there).
+
+        Raises:
+            UpstreamUnavailableError: not delivered (unreachable, or no longer asked).
+        """
+        self.frame_wanted = False
+        headers = {"Content-Type": "image/jpeg"}
+        self._send("POST", "/frame", content=jpeg, headers=headers)
+
+    def send_snapshot(
+        self, event_key: str, reason: str, person_id: str | None, jpeg: bytes
+    ) -> None:
+        """Post the face crop of the refused face of event ``event_key`` (kept sealed there).
+
+        Raises:
+            UpstreamUnavailableError: not delivered (the crop is not kept at the gate).
+        """
+        params = {"event": event_key, "reason": reason}
+        if person_id is not None:
+            params["person"] = person_id
+        headers = {"Content-Type": "image/jpeg"}
+        self._send("POST", "/snapshots", params=params, content=jpeg, headers=headers)
+
     def close(self) -> None:
         """Close the connection pool."""
         self._client.close()
@@ -165,7 +202,10 @@ def _report_params(report: GateReport) -> dict[str, str | int]:
         "version": report.version,
         "backlog": report.backlog,
         "camera": report.camera,
+        "door": report.door,
     }
+    if report.liveness:
+        params["liveness"] = report.liveness
     if report.last_sync is not None:
         params["last_sync"] = report.last_sync.isoformat()
     return params

@@ -16,6 +16,7 @@ from facegate.domain.errors import (
 )
 from facegate.domain.gate import SNAPSHOT_FORMAT, GateReport, GateSnapshot
 from facegate.domain.policy import SiteMode
+from facegate.gate.frame_tap import FrameTap
 from facegate.gate.loop import GateLoop
 from facegate.gate.outbox import SqliteOutbox
 from facegate.gate.site_mode import (
@@ -43,15 +44,19 @@ STALE_REPEAT_S = 600.0
 
 @dataclass(slots=True)
 class HealthProbes:
-    """Where a gate's health report reads its outbox backlog and camera state.
+    """Where a gate's health report reads its backlog, camera, liveness and door contact.
 
     Attributes:
         backlog: events waiting in the outbox (-1 unknown).
         camera: ``ok``, ``failed`` or ``unknown``.
+        liveness: the liveness mode the gate decides with (``""`` unknown).
+        door: the door contact, ``open``, ``closed`` or ``unknown``.
     """
 
     backlog: Callable[[], int] = lambda: -1
     camera: Callable[[], str] = lambda: "unknown"
+    liveness: Callable[[], str] = lambda: ""
+    door: Callable[[], str] = lambda: "unknown"
 
 
 class SnapshotHolder:
@@ -172,7 +177,15 @@ class SnapshotHolder:
     def report(self) -> GateReport:
         """This gate's health as it sends it with each poll."""
         version = "" if self._current is None else self._current.version
-        return GateReport(version, self.last_sync, self.probes.backlog(), self.probes.camera())
+        probes = self.probes
+        return GateReport(
+            version,
+            self.last_sync,
+            probes.backlog(),
+            probes.camera(),
+            probes.liveness(),
+            probes.door(),
+        )
 
     def _poll(self) -> GateSnapshot | None:
         poll = getattr(self.upstream, "poll_snapshot", None)
@@ -296,7 +309,7 @@ class SyncThread(threading.Thread):
         holder: SnapshotHolder,
         outbox: SqliteOutbox,
         interval_s: float,
-        ticks: Sequence[Callable[[], None]] = (),
+        ticks: Sequence[Callable[[], object]] = (),
     ) -> None:
         super().__init__(name="facegate-gate-sync", daemon=True)
         self.holder, self.outbox, self.interval_s = holder, outbox, interval_s
@@ -365,7 +378,12 @@ class RunningGate:
         actuator: its door or lift.
         sync: the thread refreshing the snapshot and delivering the outbox.
         closers: more things to close on :meth:`stop` (e.g. a contact sensor's link).
+        frames: the latest camera frame, sent when an administrator asks one (feed the
+            gate from ``frames.wrap(source)``).
         follower: the site mode's push (``None``: the upstream cannot push; the poll alone).
+        after_outcome: call with each outcome of the loop (sends a refused face's
+            event snapshot when the site keeps them, see
+            :mod:`facegate.gate.edge_snapshots`).
     """
 
     loop: GateLoop
@@ -374,7 +392,9 @@ class RunningGate:
     actuator: DoorActuator
     sync: SyncThread
     closers: list[Callable[[], None]] = field(default_factory=list)
+    frames: FrameTap = field(default_factory=FrameTap)
     follower: ModeFollower | None = None
+    after_outcome: Callable[[object], object] = lambda outcome: None
 
     def start(self) -> None:
         """Start the sync thread and the mode push."""

@@ -79,6 +79,9 @@ class IngestCounters:
     events_inserted: int = 0
     refused: dict[str, int] = field(default_factory=dict)
     db_retries: int = 0
+    connects: int = 0
+    sessions_resumed: int = 0
+    """Connections on which the broker still held this client id's session."""
 
     def refuse(self, why: str) -> None:
         """Count one refused message under ``why``."""
@@ -145,11 +148,14 @@ class IngestWorker:
         self._client.loop_stop()
 
     def _on_connect(
-        self, client: mqtt.Client, _u: object, _f: object, code: object, _p: object
+        self, client: mqtt.Client, _u: object, flags: object, code: object, _p: object
     ) -> None:
         if getattr(code, "is_failure", False):
             log.error("ingest: broker refused the connection (%s)", code)
             return
+        self.counters.connects += 1
+        if getattr(flags, "session_present", False):
+            self.counters.sessions_resumed += 1
         subscriptions = [
             (f"$share/{SHARE_GROUP}/{TOPIC_ROOT}/+/{channel}", 1)
             for channel in ("events", "health", "summary")

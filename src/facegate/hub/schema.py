@@ -11,7 +11,7 @@ each once, under an advisory lock (two hub processes starting at once do not rac
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy import (
@@ -88,6 +88,7 @@ events = Table(
     Index("ix_hub_events_site_time", "site_id", "occurred_at"),
     Index("ix_hub_events_time", "occurred_at"),
     Index("ix_hub_events_reason_time", "reason", "occurred_at"),
+    Index("ix_hub_events_site_reason_time", "site_id", "reason", "occurred_at"),
     postgresql_partition_by="RANGE (occurred_at)",
 )
 
@@ -144,11 +145,70 @@ accounts = Table(
 )
 
 
+EVENT_COLUMNS = (
+    "site_id",
+    "event_key",
+    "seq",
+    "door_id",
+    "occurred_at",
+    "granted",
+    "reason",
+    "credential",
+    "received_at",
+)
+"""The columns of ``events`` in the order :func:`copy_events` takes its rows."""
+
+_STAGING = "hub_events_in"
+"""The per-connection temporary table ``COPY`` fills (emptied at every commit)."""
+
+
+def copy_events(connection: Connection, rows: Iterable[Sequence[object]]) -> int:
+    """Stage ``rows`` by ``COPY`` and move them into ``events``; the rows inserted.
+
+    Runs inside the caller's transaction: the staging table is a temporary table of this
+    session, ``ON COMMIT DELETE ROWS``, so a rolled-back batch leaves nothing behind and
+    a later batch on the same pooled connection starts empty. Duplicates (already stored,
+    or twice in ``rows``) are skipped by the unique index.
+    """
+    names = ", ".join(EVENT_COLUMNS)
+    connection.execute(
+        text(
+            f"CREATE TEMP TABLE IF NOT EXISTS {_STAGING} "
+            f"(LIKE {SCHEMA}.events INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+        )
+    )
+    raw = connection.connection.driver_connection
+    assert raw is not None
+    with raw.cursor() as cursor, cursor.copy(f"COPY {_STAGING} ({names}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+    moved = connection.execute(
+        text(
+            f"INSERT INTO {SCHEMA}.events ({names}) SELECT {names} FROM {_STAGING} "
+            "ON CONFLICT DO NOTHING"
+        )
+    )
+    return int(moved.rowcount)
+
+
 def _step_1(connection: Connection) -> None:
     metadata.create_all(connection)
 
 
-STEPS: tuple[Callable[[Connection], None], ...] = (_step_1,)
+def _step_2(connection: Connection) -> None:
+    """The index of a district's (or a viewer's) search by reason.
+
+    A no-op when step 1 already made it from the current :data:`metadata`.
+    """
+    connection.execute(
+        text(
+            "CREATE INDEX IF NOT EXISTS ix_hub_events_site_reason_time "
+            f"ON {SCHEMA}.events (site_id, reason, occurred_at)"
+        )
+    )
+
+
+STEPS: tuple[Callable[[Connection], None], ...] = (_step_1, _step_2)
 """The DDL steps in order; ``schema_version.version`` is how many have run."""
 
 

@@ -75,8 +75,12 @@ class SiteReads(Protocol):
         """The templates with these ids."""
         ...
 
-    def keys(self, person_ids: Iterable[str]) -> dict[str, WrappedKey]:
-        """The wrapped data keys of these people (those who have one)."""
+    def model_templates(self, model_id: str) -> list[SealedTemplate]:
+        """Every template of ``model_id``."""
+        ...
+
+    def keys(self, person_ids: Iterable[str] | None) -> dict[str, WrappedKey]:
+        """The wrapped data keys of these people (``None``: of everyone who has one)."""
         ...
 
     def card_numbers(self) -> list[tuple[str, str]]:

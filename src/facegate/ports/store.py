@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Protocol
@@ -463,6 +464,14 @@ class TemplateSealer(Protocol):
 
         Raises:
             KeyFileError: wrong site key, or the ciphertext was altered or moved.
+        """
+        ...
+
+    def open_person(self, key: WrappedKey, templates: Sequence[SealedTemplate]) -> list[FloatArray]:
+        """Decrypt several of ``key``'s person's templates (the data key unwrapped once).
+
+        Raises:
+            KeyFileError: one does not decrypt.
         """
         ...
 

@@ -5,9 +5,10 @@ latest reports (:mod:`facegate.services.gate_health`), the access events (today'
 in one grouped query, the last grants of the last few seconds) and the alarms raised
 stored in the alarm log (:mod:`facegate.services.alarm_log`). A door is
 *unlocked* for ``unlock_s`` after a grant, *forced* or *held* for ``alarm_active_s``
-after such an alarm until it is acknowledged (the latest of these wins), else *locked*.
-*Open* needs the door contact's state, which gates report only as alarms today: it is
-never inferred.
+after such an alarm until it is acknowledged (the latest of these wins), else *locked*;
+a door whose gate reports its contact ``open`` (with each snapshot poll, about once a
+second) and is neither forced nor held is *open*. Without a contact sensor (or before a
+report) the door is never shown open: it is not inferred from grants.
 
 Its reads are not audited one by one (the page refreshes itself every few seconds, like
 the live event stream's polls); opening the dashboard is (:func:`open_dashboard`).
@@ -55,8 +56,9 @@ def door_state(
     alarms: Iterable[tuple[str, datetime]],
     unlock_s: float,
     alarm_active_s: float,
+    contact: str = "unknown",
 ) -> DoorState:
-    """A door's state from its last grant and its alarms (pure).
+    """A door's state from its last grant, its alarms and its contact (pure).
 
     Args:
         now: the time (UTC).
@@ -64,9 +66,12 @@ def door_state(
         alarms: ``(alarm type, when)`` of the door's alarms (any type; the door ones count).
         unlock_s: how long a grant keeps the door unlocked (seconds, typical 5).
         alarm_active_s: how long a forced or held alarm marks the door (seconds, typical 300).
+        contact: the door contact as its gates report it (``open``, ``closed``, ``unknown``).
 
     Returns:
-        The state of the most recent signal still in force, else ``locked``.
+        The state of the most recent signal still in force (an open contact turns
+        ``locked`` or ``unlocked`` into ``open``; a forced or held alarm stays), else
+        ``locked``.
     """
     signals: list[tuple[datetime, DoorState]] = []
     if last_grant is not None and now - last_grant <= timedelta(seconds=unlock_s):
@@ -75,7 +80,10 @@ def door_state(
         state = _ALARM_STATES.get(kind)
         if state is not None and now - at <= timedelta(seconds=alarm_active_s):
             signals.append((at, state))
-    return max(signals, key=lambda s: s[0])[1] if signals else DoorState.LOCKED
+    state = max(signals, key=lambda s: s[0])[1] if signals else DoorState.LOCKED
+    if contact == "open" and state in (DoorState.LOCKED, DoorState.UNLOCKED):
+        return DoorState.OPEN
+    return state
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,8 +95,8 @@ class GateLine:
         online: heard from within ``online_s``.
         seen_s: seconds since it was last heard (``None``: not since the server started).
         sync_s: seconds since its last successful snapshot check (``None``: unknown).
-        liveness: its liveness mode when known (kiosks: the server's; edge gates do not
-            report theirs: ``None``).
+        liveness: its liveness mode when known (kiosks: the server's; edge gates: the
+            one they report, ``None`` when they did not).
     """
 
     health: GateHealth
@@ -174,7 +182,7 @@ def gate_line(item: GateHealth, now: datetime, timing: Timing, liveness: str) ->
         seen is not None and seen <= timing.online_s,
         seen,
         None if sync is None else (now - sync).total_seconds(),
-        liveness if item.kind is GateKind.KIOSK else None,
+        liveness if item.kind is GateKind.KIOSK else (item.report.liveness or None),
     )
 
 
@@ -234,17 +242,24 @@ def _door_line(
     target_id, name, is_lift = target
     last_grant = max((e.occurred_at for e in grants if e.door_id == target_id), default=None)
     mine = [(a.kind.value, a.occurred_at) for a in alarms if a.door_id == target_id]
-    state = door_state(now, last_grant, mine, timing.unlock_s, timing.alarm_active_s)
     gates = [
         gate_line(item, now, timing, kiosk_liveness)
         for item in health
         if item.target_id == target_id
     ]
+    contact = _contact(gates)
+    state = door_state(now, last_grant, mine, timing.unlock_s, timing.alarm_active_s, contact)
     denials: dict[Reason, int] = {
         r: n for door, r, n in counts if door == target_id and r is not Reason.GRANTED
     }
     entries = sum(n for door, r, n in counts if door == target_id and r is Reason.GRANTED)
     return DoorLine(target_id, name, is_lift, state, gates, entries, denials)
+
+
+def _contact(gates: list[GateLine]) -> str:
+    """The door contact as the door's online gates report it: any ``open`` wins."""
+    said = {g.health.report.door for g in gates if g.online}
+    return "open" if "open" in said else "closed" if "closed" in said else "unknown"
 
 
 def _s(seconds: float) -> timedelta:

@@ -7,6 +7,9 @@ flood the log); each view is (``snapshot.view``, the person's id as subject). Re
 (:func:`facegate.services.retention.purge`, class ``snapshots``) and erasure
 (:func:`facegate.services.rights.erase_person`) delete them; one of a named person is
 sealed under their data key, so erasing them also leaves every backup copy unreadable.
+
+Edge gates in their own process send the crops of the faces they refuse (see
+:mod:`facegate.api.routes.gates`): the server keeps them here like its kiosks' own.
 """
 
 from __future__ import annotations
@@ -22,6 +25,9 @@ from facegate.ports import TemplateSealer
 from facegate.services.context import ServiceContext, audit, new_id
 
 log = logging.getLogger(__name__)
+
+SNAPSHOTS_WANTED_HEADER = "X-Facegate-Snapshots"
+"""Header on an edge gate's snapshot answer: ``1`` when the site keeps event snapshots."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,11 +32,14 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal
 
+import numpy as np
+
 from facegate.domain.access import AccessRule
 from facegate.domain.audit import DetailValue
+from facegate.domain.credentials import SealedTemplate
 from facegate.domain.gate import SNAPSHOT_FORMAT, GateSnapshot
 from facegate.domain.lifts import home_floors, rule_serves
-from facegate.domain.matching import FloatArray, Gallery, MatchPolicy
+from facegate.domain.matching import DESCRIPTOR_SIZE, FloatArray, Gallery, MatchPolicy
 from facegate.domain.people import Role
 from facegate.domain.policy import AccessData, SiteMode, Target
 from facegate.domain.site import CredentialKind
@@ -107,9 +110,9 @@ class TemplateCache:
             kept = self._galleries.get(slot)
             if kept is not None and kept[0] == ids:
                 return kept[1]
-        gallery = Gallery()
-        for _, person_id, descriptor in rows:
-            gallery.add(person_id, descriptor)
+        people = [person_id for _, person_id, _ in rows]
+        matrix = np.stack([d for _, _, d in rows]) if rows else np.empty((0, DESCRIPTOR_SIZE))
+        gallery = Gallery.of_rows(people, matrix.astype(np.float32, copy=False))
         with self._lock:
             self._galleries[slot] = (ids, gallery)
         return gallery
@@ -136,13 +139,41 @@ class TemplateCache:
                 del cache[gone]
             missing = [t for t, _ in index if t not in cache]
             if missing:
-                keys = uow.reads.keys(wanted[t] for t in missing)
-                for template in uow.reads.templates(missing):
-                    key = keys.get(template.person_id)
-                    if key is not None:
-                        cache[template.id] = (template.person_id, sealer.open(key, template))
-                        self.opened += 1
+                self.opened += _open(uow, sealer, model_id, missing, wanted, cache)
             return [(t, p, cache[t][1]) for t, p in index if t in cache]
+
+
+def _open(
+    uow: UnitOfWork,
+    sealer: TemplateSealer,
+    model_id: str,
+    missing: list[str],
+    wanted: dict[str, str],
+    cache: dict[str, tuple[str, FloatArray]],
+) -> int:
+    """Decrypt the ``missing`` templates into ``cache``; how many were opened.
+
+    When most of the gallery is missing (a cold start) the model's templates and every
+    data key are read in one scan each instead of ``IN`` lists; each person's data key
+    is unwrapped once for all of their templates.
+    """
+    cold = len(missing) > len(wanted) // 2
+    found = uow.reads.model_templates(model_id) if cold else uow.reads.templates(missing)
+    needed = set(missing)
+    by_person: dict[str, list[SealedTemplate]] = {}
+    for template in found:
+        if template.id in needed and wanted[template.id] == template.person_id:
+            by_person.setdefault(template.person_id, []).append(template)
+    keys = uow.reads.keys(None if cold else by_person)
+    opened = 0
+    for person_id, templates in by_person.items():
+        key = keys.get(person_id)
+        if key is None:
+            continue
+        for template, descriptor in zip(templates, sealer.open_person(key, templates), strict=True):
+            cache[template.id] = (person_id, descriptor)
+        opened += len(templates)
+    return opened
 
 
 TEMPLATES = TemplateCache()

@@ -20,6 +20,7 @@ import base64
 import binascii
 import hashlib
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -119,6 +120,13 @@ def _decrypt(key: bytes, sealed: bytes, aad: bytes, what: str) -> bytes:
         raise KeyFileError(f"{what} does not decrypt: altered, moved, or another key") from err
 
 
+def _descriptor(template_id: str, plaintext: bytes) -> FloatArray:
+    descriptor = np.frombuffer(plaintext, dtype="<f4").astype(np.float32)
+    if descriptor.shape != (DESCRIPTOR_SIZE,):
+        raise KeyFileError(f"template {template_id} holds {descriptor.size} values")
+    return descriptor
+
+
 class AesGcmSealer:
     """Seals and opens templates (a :class:`facegate.ports.TemplateSealer`).
 
@@ -175,10 +183,25 @@ class AesGcmSealer:
             raise KeyFileError(f"template {template.id} is not person {key.person_id}'s")
         aad = self._template_aad(template.person_id, template.id, template.model_id)
         plaintext = _decrypt(self._unwrap(key), template.sealed, aad, f"template {template.id}")
-        descriptor = np.frombuffer(plaintext, dtype="<f4").astype(np.float32)
-        if descriptor.shape != (DESCRIPTOR_SIZE,):
-            raise KeyFileError(f"template {template.id} holds {descriptor.size} values")
-        return descriptor
+        return _descriptor(template.id, plaintext)
+
+    def open_person(self, key: WrappedKey, templates: Sequence[SealedTemplate]) -> list[FloatArray]:
+        """Decrypt several of ``key``'s person's templates, unwrapping the data key once."""
+        data_key = AESGCM(self._unwrap(key))
+        opened = []
+        for template in templates:
+            if template.person_id != key.person_id:
+                raise KeyFileError(f"template {template.id} is not person {key.person_id}'s")
+            aad = self._template_aad(template.person_id, template.id, template.model_id)
+            sealed = template.sealed
+            try:
+                plaintext = data_key.decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], aad)
+            except (InvalidTag, ValueError) as err:
+                raise KeyFileError(
+                    f"template {template.id} does not decrypt: altered, moved, or another key"
+                ) from err
+            opened.append(_descriptor(template.id, plaintext))
+        return opened
 
     def rewrap(self, key: WrappedKey, new_site_key: bytes) -> WrappedKey:
         """``key``'s data key wrapped by ``new_site_key`` instead."""

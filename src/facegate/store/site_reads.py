@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from facegate.domain.accounts import Gate, GateKind
@@ -17,7 +17,6 @@ from facegate.domain.credentials import SealedTemplate, VisitorPass, WrappedKey
 from facegate.domain.errors import ConflictError, NotFoundError
 from facegate.domain.people import ConsentPurpose, Role
 from facegate.store.journal import _pass
-from facegate.store.repositories import _template
 from facegate.store.schema import (
     CardRow,
     ConsentRow,
@@ -84,17 +83,35 @@ class SqlSiteReads:
         """The templates with these ids."""
         found: list[SealedTemplate] = []
         for chunk in _chunks(template_ids):
-            query = select(TemplateRow).where(TemplateRow.id.in_(chunk))
-            found.extend(_template(r) for r in self._session.scalars(query))
+            found.extend(self._sealed(TemplateRow.id.in_(chunk)))
         return found
 
-    def keys(self, person_ids: Iterable[str]) -> dict[str, WrappedKey]:
-        """The wrapped data keys of these people (those who have one)."""
+    def model_templates(self, model_id: str) -> list[SealedTemplate]:
+        """Every template of ``model_id`` (one scan: a cold snapshot's whole gallery)."""
+        return self._sealed(TemplateRow.model_id == model_id)
+
+    def _sealed(self, where: ColumnElement[bool]) -> list[SealedTemplate]:
+        # Plain rows on the connection: the ORM's per-row bookkeeping cost several times
+        # the decryption at 75,000 templates.
+        query = select(
+            TemplateRow.id,
+            TemplateRow.person_id,
+            TemplateRow.model_id,
+            TemplateRow.created_at,
+            TemplateRow.sealed,
+        ).where(where)
+        return [SealedTemplate(*row) for row in self._session.connection().execute(query)]
+
+    def keys(self, person_ids: Iterable[str] | None) -> dict[str, WrappedKey]:
+        """The wrapped data keys of these people (``None``: of everyone who has one)."""
+        query = select(DataKeyRow.person_id, DataKeyRow.site_key_id, DataKeyRow.wrapped)
+        connection = self._session.connection()
+        if person_ids is None:
+            return {r[0]: WrappedKey(*r) for r in connection.execute(query)}
         found: dict[str, WrappedKey] = {}
         for chunk in _chunks(sorted(set(person_ids))):
-            query = select(DataKeyRow).where(DataKeyRow.person_id.in_(chunk))
-            for r in self._session.scalars(query):
-                found[r.person_id] = WrappedKey(r.person_id, r.site_key_id, r.wrapped)
+            for row in connection.execute(query.where(DataKeyRow.person_id.in_(chunk))):
+                found[row[0]] = WrappedKey(*row)
         return found
 
     def card_numbers(self) -> list[tuple[str, str]]:

@@ -63,6 +63,9 @@ GAP_WAIT_S = 10.0
 INFLIGHT_POLL_S = 0.01
 """How often an unacknowledged batch is checked (seconds)."""
 
+POLL_S = 0.2
+"""How often the events table is read for new events when nothing is in flight (seconds)."""
+
 _events = EventRow.__table__
 
 
@@ -175,10 +178,23 @@ class Uplink:
 
     def step(self) -> int:
         """Settle the batch in flight or publish the next one; events published now."""
+        return self.settle() and self.publish_next()
+
+    @property
+    def in_flight(self) -> bool:
+        """Whether a batch waits for the hub's confirmation."""
+        return self._inflight is not None
+
+    def settle(self) -> bool:
+        """Whether no batch is in flight any more (settling the one there is, if it can)."""
         if self._inflight is not None:
             if not self._settled(self._inflight):
-                return 0
+                return False
             self._inflight = None
+        return True
+
+    def publish_next(self) -> int:
+        """Publish the next batch of new events (none in flight); events published."""
         if not self._client.is_connected():
             return 0
         events = self._next_events()
@@ -292,7 +308,7 @@ class Uplink:
         health_every_s: float,
         summaries: Callable[[], list[DailySummary]] | None = None,
         stop: Callable[[], bool] = lambda: False,
-        poll_s: float = 0.2,
+        poll_s: float = POLL_S,
     ) -> None:
         """Publish until ``stop()``.
 

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -21,6 +22,15 @@ from facegate.domain.site_mode import ModeSource
 from facegate.files import write_atomically
 from facegate.services import site_mode
 from facegate.services.context import ServiceContext
+from facegate.uplink.state import UplinkFiles
+
+
+@dataclass(frozen=True, slots=True)
+class Announcement:
+    """A city announcement in force: its text and when it stops showing (UTC)."""
+
+    text: str
+    until: datetime
 
 
 class Announcements:
@@ -29,13 +39,22 @@ class Announcements:
     def __init__(self, path: Path) -> None:
         self.path = path
 
+    @classmethod
+    def of_site(cls, data_dir: Path) -> Announcements:
+        """The announcements of the site whose data folder is ``data_dir``."""
+        return cls(UplinkFiles(data_dir / "uplink").announcement_path)
+
     def put(self, text: str, until: datetime, notice_seq: int) -> None:
         """Show ``text`` until ``until``."""
         document = {"text": text, "until": until.isoformat(), "seq": notice_seq}
         write_atomically(self.path, json.dumps(document).encode())
 
-    def current(self, now: datetime) -> str | None:
-        """The announcement to show at ``now`` (``None``: none, or it has ended)."""
+    def current(self, now: datetime) -> Announcement | None:
+        """The announcement to show at ``now`` (``None``: none, or it has ended).
+
+        Raises:
+            BadInputError: the file is damaged.
+        """
         if not self.path.is_file():
             return None
         try:
@@ -43,7 +62,7 @@ class Announcements:
             until = datetime.fromisoformat(str(document["until"]))
         except (ValueError, KeyError, TypeError) as err:
             raise BadInputError(f"{self.path} is damaged ({err})") from err
-        return str(document["text"]) if until > now else None
+        return Announcement(str(document["text"]), until) if until > now else None
 
 
 class ServiceSiteMode:

@@ -55,6 +55,7 @@ class UplinkFiles:
         self.key_path = root / "site.ed25519.pem"
         self.cursor_path = root / "cursor"
         self.notice_path = root / "notice_seq"
+        self.announcement_path = root / "announcement.json"
 
     def joined(self) -> bool:
         """Whether this site has joined a hub."""

@@ -5,10 +5,15 @@ the gate's box: the camera, the actuator and the liveness mode are the gate's ow
 settings (``FACEGATE_GATE__*`` where it runs), so they go into the command, not into the
 server. An edge gate silent for longer than ``FACEGATE_GATE__SILENT_AFTER_S`` raises the
 ``gate_silent`` alarm (:class:`facegate.services.alarms.SilentGateWatch`).
+
+An administrator may ask a gate for a recent camera frame (``/console/gates/{id}/frame``):
+fetched from the gate then, shown once from memory, never stored, each view audited
+(:mod:`facegate.services.gate_frames`).
 """
 
 from __future__ import annotations
 
+import base64
 import shlex
 from typing import Annotated, Literal, get_args
 
@@ -19,7 +24,7 @@ from facegate.config import LivenessMode
 from facegate.domain.accounts import GateKind
 from facegate.http.deps import server_deps
 from facegate.http.security import Principal
-from facegate.services import accounts, dashboard, overview, places
+from facegate.services import accounts, dashboard, gate_frames, overview, places
 from facegate.services.dashboard import Timing
 from facegate.services.gate_health import gate_health
 from facegate.web.render import ADMINS, READERS, context_of, poster, render, viewer
@@ -27,6 +32,7 @@ from facegate.web.render import ADMINS, READERS, context_of, poster, render, vie
 router = APIRouter(prefix="/console/gates", include_in_schema=False)
 
 Reader = Annotated[Principal, Depends(viewer(READERS))]
+Admin = Annotated[Principal, Depends(viewer(ADMINS))]
 AdminPost = Annotated[Principal, Depends(poster(ADMINS))]
 Actuator = Literal["simulated", "mqtt", "http"]
 ACTUATORS: tuple[Actuator, ...] = ("simulated", "mqtt", "http")
@@ -115,3 +121,19 @@ def register_gate(
             relay_url,
         )
     return render(request, "key.html", key=issued.key, secret=issued.secret, command=command)
+
+
+@router.get("/{gate_id}/frame", response_class=HTMLResponse)
+def gate_frame(request: Request, principal: Admin, gate_id: str) -> Response:
+    """A recent frame from the gate, asked now (administrators only; audited; not stored)."""
+    frame = gate_frames.view_gate_frame(context_of(request, principal), gate_id)
+    answer = render(
+        request,
+        "gate_frame.html",
+        gate_id=gate_id,
+        image=base64.b64encode(frame.data).decode("ascii") if frame is not None else "",
+        media_type=frame.media_type if frame is not None else "",
+        wait_s=round(gate_frames.FRAME_WAIT_S, 1),
+    )
+    answer.headers["Cache-Control"] = "no-store"
+    return answer

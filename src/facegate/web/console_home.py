@@ -18,6 +18,7 @@ from facegate.http.security import Principal
 from facegate.services import alarm_log, dashboard
 from facegate.services.dashboard import DoorState, Timing
 from facegate.services.names import names_for
+from facegate.web.announcement import current_announcement
 from facegate.web.render import READERS, context_of, render, viewer
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -39,6 +40,7 @@ def _panel(request: Request, principal: Principal) -> dict[str, Any]:
         "board": board,
         "names": names_for(context, shown),
         "states": [s.value for s in DoorState],
+        "announcement": current_announcement(request),
     }
 
 

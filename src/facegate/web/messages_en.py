@@ -311,6 +311,8 @@ EN: dict[str, str] = {
     "kiosk.setup": "Set up this kiosk",
     "kiosk.device_key": "Device key",
     "kiosk.save": "Save",
+    "city.announcement": "City announcement:",
+    "city.until": "until",
     "reason.granted": "Access granted.",
     "reason.no_face": "No face seen.",
     "reason.multiple_faces": "One person at a time, please.",

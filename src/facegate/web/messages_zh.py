@@ -296,6 +296,8 @@ ZH: dict[str, str] = {
     "kiosk.setup": "设置此终端",
     "kiosk.device_key": "设备密钥",
     "kiosk.save": "保存",
+    "city.announcement": "城市公告：",
+    "city.until": "截止",
     "reason.granted": "允许通行。",
     "reason.no_face": "没有看到人脸。",
     "reason.multiple_faces": "请一次一人。",

@@ -20,6 +20,7 @@ from facegate.web import (
     console_site,
     console_work,
     console_zones,
+    form_errors,
     portal,
     public,
     reset,
@@ -55,3 +56,4 @@ def install(app: FastAPI) -> None:
     for module in PAGE_MODULES:
         app.include_router(module.router)
     app.add_exception_handler(FacegateError, answer_error)
+    form_errors.install(app)  # a form's bad input answered on its page, beside the field

@@ -1,4 +1,8 @@
-"""Pages without a login: the privacy notice for the site's signage, and the kiosk."""
+"""Pages without a login: the privacy notice, the kiosk, and the city announcement.
+
+The privacy notice is for the site's signage; the kiosk's script asks for the city
+announcement now and then.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from fastapi.responses import HTMLResponse, Response
 from facegate.domain.reasons import Reason
 from facegate.http.deps import context_for, server_deps
 from facegate.services import overview
+from facegate.web.announcement import KIOSK_POLL_S, current_announcement
 from facegate.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -48,4 +53,23 @@ def kiosk(request: Request, door_id: str) -> Response:
     The page holds no secret: the door's device key is typed in once on the tablet and
     kept in its browser storage; every request carries it in the ``X-Device-Key`` header.
     """
-    return render(request, "kiosk.html", door_id=door_id, reasons=[r.value for r in Reason])
+    return render(
+        request,
+        "kiosk.html",
+        door_id=door_id,
+        reasons=[r.value for r in Reason],
+        announcement=current_announcement(request),
+        announcement_poll_s=KIOSK_POLL_S,
+    )
+
+
+@router.get("/announcement.json")
+def announcement(request: Request) -> dict[str, str | None]:
+    """The city announcement in force, for the kiosk page's script.
+
+    Public, as it is shown on the kiosks: ``{"text", "until"}``, both ``null`` when none.
+    """
+    found = current_announcement(request)
+    if found is None:
+        return {"text": None, "until": None}
+    return {"text": found.text, "until": found.until.isoformat()}

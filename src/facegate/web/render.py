@@ -17,6 +17,7 @@ from facegate.http.errors import json_answer, public_detail, status_for
 from facegate.http.security import CSRF_FIELD, SESSION_COOKIE, Principal, csrf_matches
 from facegate.services import accounts
 from facegate.services.context import ServiceContext
+from facegate.web.form_errors import POSTED_KEY, in_place_error
 from facegate.web.i18n import LANG_COOKIE, negotiate, translator
 from facegate.web.labels import enum_label
 
@@ -124,6 +125,7 @@ def poster(roles: frozenset[AccountRole]) -> Callable[[Request], Awaitable[Princ
     async def check(request: Request) -> Principal:
         principal = _check(request, roles)
         form = await request.form()
+        setattr(request.state, POSTED_KEY, list(form.multi_items()))  # for errors in place
         presented = form.get(CSRF_FIELD)
         session = principal.session
         if session is None or not csrf_matches(session, str(presented) if presented else None):
@@ -145,6 +147,9 @@ async def answer_error(request: Request, error: Exception) -> Response:
         return await json_answer(request, error)
     if isinstance(error, LoginRequiredError):
         return redirect(f"/login?next={request.url.path}")
+    shown = await in_place_error(request, error)
+    if shown is not None:  # a form's bad input: on the form's own page
+        return shown
     status = status_for(error)
     return render(
         request, "error.html", status_code=status, message=public_detail(error), status=status

@@ -31,6 +31,7 @@ from facegate.http.deps import (
 from facegate.http.security import Principal
 from facegate.http.uploads import read_bounded
 from facegate.services import accounts, activity, places
+from facegate.services.gate_frames import DESK
 from facegate.services.gate_health import BOARD
 
 router = APIRouter(tags=["doors"])
@@ -188,11 +189,14 @@ async def post_frame(
     The frame is read here, then decoded (once) and decided on one of the server's
     frame workers, never on the event loop; when every worker is busy the answer is an
     immediate 503 with ``Retry-After``. The posting gate counts as seen (``/health``),
-    its camera ``ok`` when the frame decodes, ``failed`` when it does not.
+    its camera ``ok`` when the frame decodes, ``failed`` when it does not. While an
+    administrator asks this kiosk's frame (:mod:`facegate.services.gate_frames`), the
+    frame is also handed to their page (in memory, never stored).
     """
     gate_id = _own_door(deps, principal, door_id)
-    decider = decider_of(deps)
     data = await read_bounded(file, deps.settings.server.max_upload_bytes)
+    DESK.offer(gate_id, data)  # taken only while an administrator asks this kiosk's frame
+    decider = decider_of(deps)
     try:
         decision = await deps.frame_pool.run(decider.decide_frame, door_id, data, card)
     except (InvalidImageError, ImageTooLargeError, ImageTooSmallError):

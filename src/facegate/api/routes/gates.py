@@ -8,8 +8,17 @@ gate's device key, so it is never in clear text outside the two ends, even where
 ends at a proxy. The answer's ``ETag`` is the snapshot version; with ``If-None-Match``
 naming the current version the answer is ``304`` (one version read, nothing built, no
 audit record). The poll's query also carries the gate's health (``version``,
-``last_sync``, ``backlog``, ``camera``), kept for ``/health`` and ``/metrics``.
-A kiosk key gets no snapshot (``403``).
+``last_sync``, ``backlog``, ``camera``, ``liveness``, ``door``), kept for ``/health``,
+``/metrics`` and the console's dashboard.
+A kiosk key gets no snapshot (``403``). While an administrator asks the gate for a
+frame (:mod:`facegate.services.gate_frames`), the answer (``200`` or ``304``) carries
+``X-Facegate-Frame-Wanted: 1``, and the gate posts one JPEG to ``POST
+/gates/{gate_id}/frame`` (refused ``403`` when none was asked; held in memory for the
+one view, never stored). When the site keeps event snapshots
+(``FACEGATE_SNAPSHOTS__ENABLED``), the answer also carries ``X-Facegate-Snapshots: 1``
+and the gate posts the face crop of each face it refused to ``POST
+/gates/{gate_id}/snapshots?event=KEY&reason=R[&person=ID]``; the server seals and keeps
+it exactly as it keeps its own kiosks' (:mod:`facegate.services.event_snapshots`).
 
 ``GET /gates/{gate_id}/mode?known=<mode>&nonce=<hex>&wait_s=<s>`` is the site mode's push
 as a long poll: it answers as soon as the mode in force differs from ``known`` (a change
@@ -42,16 +51,27 @@ from facegate.domain.accounts import DeviceKey, GateKind
 from facegate.domain.errors import PolicyRefusedError, ValidationError
 from facegate.domain.gate import GateEvent, GateReport
 from facegate.domain.policy import SiteMode
+from facegate.domain.reasons import Reason
 from facegate.gate.outbox import event_from_json
 from facegate.gate.snapshot_wire import gate_wire_key, mode_push_key, mode_tag, snapshot_to_wire
 from facegate.http.deps import Deps, Device, context_for
 from facegate.http.security import DEVICE_HEADER, Principal
+from facegate.services.event_snapshots import SNAPSHOTS_WANTED_HEADER, SnapshotTaken, keep_snapshot
+from facegate.services.gate_frames import (
+    DESK,
+    FRAME_WANTED_HEADER,
+    MAX_FRAME_BYTES,
+    media_type_of,
+)
 from facegate.services.gate_health import BOARD
 from facegate.services.gate_sync import receive_events
 from facegate.services.site_mode import MAX_WAIT_S, MODE_WATCH, WATCH_S
 from facegate.services.snapshots import SnapshotRequest, build_snapshot, snapshot_version
 
 router = APIRouter(tags=["gates"])
+
+MAX_CROP_BYTES = 1_000_000
+"""Largest face crop a gate may send (bytes; a 256 px crop is about 15 kB)."""
 
 
 class EventBatch(BaseModel):
@@ -89,24 +109,51 @@ def gate_snapshot(
     last_sync: datetime | None = None,
     backlog: Annotated[int, Query(ge=-1)] = -1,
     camera: Annotated[str, Query(max_length=16)] = "unknown",
+    liveness: Annotated[str, Query(max_length=16)] = "",
+    door: Annotated[str, Query(max_length=16)] = "unknown",
 ) -> Response:
     """The snapshot the gate ``gate_id`` decides from at its door, sealed for it."""
     device = _own_gate(principal, gate_id)
     if target is not None and target != device.target_id:
         raise PolicyRefusedError("this gate's key is for another door or lift")
     context = context_for(deps, principal)
-    BOARD.record(gate_id, context.clock.now(), GateReport(version, last_sync, backlog, camera))
+    report = GateReport(version, last_sync, backlog, camera, liveness, door)
+    BOARD.record(gate_id, context.clock.now(), report)
     match, _ = deps.settings.match_policy(model)
     wanted = SnapshotRequest(device.target_id, model, match)
     current = snapshot_version(context, wanted)
+    wanted_frame = {FRAME_WANTED_HEADER: "1"} if DESK.is_asked(gate_id) else {}
+    if deps.settings.snapshots.enabled:
+        wanted_frame[SNAPSHOTS_WANTED_HEADER] = "1"
     if request.headers.get("if-none-match") == f'"{current}"':
-        return Response(status_code=304, headers={"ETag": f'"{current}"'})
+        return Response(status_code=304, headers={"ETag": f'"{current}"', **wanted_frame})
     snapshot = build_snapshot(
         context, deps.sealer(), device.target_id, model, match, gate_id=gate_id
     )
     key = gate_wire_key(request.headers[DEVICE_HEADER], gate_id)
     body = snapshot_to_wire(snapshot, gate_id, key)
-    return JSONResponse(body, headers={"ETag": f'"{snapshot.version}"'})
+    return JSONResponse(body, headers={"ETag": f'"{snapshot.version}"', **wanted_frame})
+
+
+class FrameTaken(BaseModel):
+    """Whether the frame was taken (it was asked and is an image)."""
+
+    taken: bool
+
+
+@router.post("/gates/{gate_id}/frame")
+async def gate_frame(principal: Device, request: Request, gate_id: str) -> FrameTaken:
+    """One camera frame (the body: ``image/jpeg``), only while an administrator asks one.
+
+    Held in memory until the administrator's page takes it, never stored.
+    """
+    _own_gate(principal, gate_id)
+    if not DESK.is_asked(gate_id):
+        raise PolicyRefusedError("no frame was asked of this gate")
+    data = await _body(request, MAX_FRAME_BYTES)
+    if not DESK.offer(gate_id, data):
+        raise ValidationError("not a JPEG or PNG image, or no longer asked")
+    return FrameTaken(taken=True)
 
 
 class PushedMode(BaseModel):
@@ -162,3 +209,41 @@ def gate_events(deps: Deps, principal: Device, gate_id: str, batch: EventBatch) 
     if deps.alarms is not None:
         deps.alarms.relay(events)  # alarm kinds only, each once by its key
     return Receipt(received=len(events), new=new)
+
+
+async def _body(request: Request, limit: int) -> bytes:
+    """The request's body, refused beyond ``limit`` bytes."""
+    data = bytearray()
+    async for chunk in request.stream():
+        data += chunk
+        if len(data) > limit:
+            raise ValidationError(f"at most {limit} bytes")
+    return bytes(data)
+
+
+@router.post("/gates/{gate_id}/snapshots")
+async def gate_snapshot_crop(
+    deps: Deps,
+    principal: Device,
+    request: Request,
+    gate_id: str,
+    event: Annotated[str, Query(min_length=1, max_length=64)],
+    reason: Annotated[Reason, Query()],
+    person: Annotated[str | None, Query(max_length=36)] = None,
+) -> FrameTaken:
+    """The face crop (body: ``image/jpeg``) of a face the gate refused, kept sealed.
+
+    Only while the site keeps event snapshots (else ``403``); for a refusal only.
+    """
+    device = _own_gate(principal, gate_id)
+    if not deps.settings.snapshots.enabled:
+        raise PolicyRefusedError("this site keeps no event snapshots")
+    if reason is Reason.GRANTED:
+        raise ValidationError("snapshots are kept of refusals only")
+    jpeg = await _body(request, MAX_CROP_BYTES)
+    if media_type_of(jpeg) != "image/jpeg":
+        raise ValidationError("a snapshot is a JPEG image")
+    context = context_for(deps, principal)
+    taken = SnapshotTaken(event, device.target_id, person, reason.value, jpeg)
+    await run_in_threadpool(keep_snapshot, context, deps.sealer(), taken)
+    return FrameTaken(taken=True)

@@ -24,7 +24,9 @@ class GatePublic(BaseModel):
     ``last_seen`` is when the server last heard from it (an edge gate's poll or event
     delivery, a kiosk's frame or credential), ``null`` when not since the server started;
     ``backlog`` is its outbox's waiting events (-1 unknown); ``camera`` ``ok``,
-    ``failed`` or ``unknown``; ``last_sync`` its own last successful sync.
+    ``failed`` or ``unknown``; ``last_sync`` its own last successful sync; ``liveness``
+    the liveness mode it decides with (``""`` when it did not say); ``door`` its door
+    contact, ``open``, ``closed`` or ``unknown``.
     """
 
     id: str
@@ -35,6 +37,8 @@ class GatePublic(BaseModel):
     version: str
     backlog: int
     camera: str
+    liveness: str = ""
+    door: str = "unknown"
 
     @classmethod
     def of(cls, item: GateHealth) -> GatePublic:
@@ -49,6 +53,8 @@ class GatePublic(BaseModel):
             version=report.version,
             backlog=report.backlog,
             camera=report.camera,
+            liveness=report.liveness,
+            door=report.door,
         )
 
 

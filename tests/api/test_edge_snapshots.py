@@ -1,0 +1,149 @@
+"""Event snapshots from an edge gate: the crop of a refused face, sent to the site server.
+
+The gate side is real (HTTP upstream, snapshot holder, frame loop with the fake engine,
+frame tap, :class:`EdgeSnapshots`) against the real app; the site turns snapshots on or off.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from PIL import Image
+from sqlalchemy import select
+
+from api_site import Site
+from facegate.config import Settings, SnapshotSettings
+from facegate.domain.accounts import GateKind
+from facegate.domain.liveness import LivenessSchedule
+from facegate.domain.site import CredentialKind, CredentialMode, DoorKind
+from facegate.gate.edge_snapshots import EdgeSnapshots, LoopBoxes
+from facegate.gate.frame_tap import FrameTap
+from facegate.gate.http_upstream import HttpUpstream
+from facegate.gate.loop import GateLoop, LoopOptions
+from facegate.gate.outbox import SqliteOutbox
+from facegate.gate.runner import SnapshotHolder
+from facegate.services import accounts, places, rights
+from facegate.store.schema import SnapshotRow
+from fakes import FakeDoor, FakeFaceEngine, fake_frame
+
+MODEL = "fake-model"
+
+
+class Edge:
+    """An edge gate on ``site``'s door, in this process."""
+
+    def __init__(self, site: Site, tmp_path: Path, enabled: bool) -> None:
+        site.deps.settings = Settings(
+            server=site.deps.settings.server, snapshots=SnapshotSettings(enabled=enabled)
+        )
+        kinds = [CredentialKind.FACE, CredentialKind.CARD]
+        self.door = places.add_door(
+            site.context, "Yard", DoorKind.ENTRANCE, CredentialMode.ANY_OF, kinds
+        ).id
+        key = accounts.issue_device_key(site.context, self.door, "pole", GateKind.EDGE, "yard-1")
+        self.upstream = HttpUpstream("", "yard-1", key.secret, MODEL, 5.0, client=site.client())
+        self.holder = SnapshotHolder(self.upstream, "yard-1", self.door)
+        assert self.holder.refresh()
+        options = LoopOptions("yard-1", 3.0, 15, LivenessSchedule(), 10.0)
+        self.outbox = SqliteOutbox(tmp_path / "outbox.db")
+        self.loop = GateLoop(
+            FakeFaceEngine(), self.holder, FakeDoor(), self.outbox, None, site.deps.clock, options
+        )
+        self.tap = FrameTap()
+        settings = site.deps.settings.snapshots
+        self.snapshots = EdgeSnapshots(
+            self.upstream,
+            LoopBoxes(self.loop),
+            self.tap,
+            settings.max_side_px,
+            settings.jpeg_quality,
+        )
+
+    def deny_a_stranger(self) -> tuple[str, bool]:
+        """Frames of a stranger until refused: the event's key and whether a crop was sent."""
+        for index in range(40):
+            frame = fake_frame(index, person=9)
+            self.tap.see(frame)
+            for outcome in self.loop.process(frame):
+                assert outcome.decision.reason.value == "unknown_face"
+                return outcome.event_key, self.snapshots(outcome)
+        raise AssertionError("the stranger was never decided")
+
+    def close(self) -> None:
+        self.outbox.close()
+        self.upstream.close()
+
+
+def _rows(site: Site) -> list[SnapshotRow]:
+    with site.deps.store.engine.connect() as connection:  # type: ignore[attr-defined]
+        return list(connection.execute(select(SnapshotRow)).all())  # type: ignore[arg-type]
+
+
+def test_an_edge_gate_s_refused_face_is_kept_sealed_and_erased_with_the_person(
+    site: Site, tmp_path: Path
+) -> None:
+    edge = Edge(site, tmp_path, enabled=True)
+    assert edge.upstream.snapshots_wanted  # the server's poll answer said so
+    key, sent = edge.deny_a_stranger()
+    edge.close()
+    assert sent
+    (row,) = _rows(site)
+    assert (row.event_id, row.door_id, row.reason) == (key, edge.door, "unknown_face")
+    assert b"\xff\xd8\xff" not in row.sealed  # sealed at rest, like templates
+    shown = site.client("admin").get(f"/api/v1/events/{key}/snapshot")
+    assert shown.status_code == 200, shown.text
+    assert Image.open(io.BytesIO(shown.content)).size == (120, 120)  # 80 px box + margin
+    assert site.client("operator").get(f"/api/v1/events/{key}/snapshot").status_code == 403
+    records = site.client("auditor").get("/api/v1/audit", params={"limit": 1000}).json()
+    assert [r["details"]["event_id"] for r in records if r["action"] == "snapshot.view"] == [key]
+
+
+def test_a_named_person_s_edge_snapshot_goes_with_their_erasure(site: Site, tmp_path: Path) -> None:
+    edge = Edge(site, tmp_path, enabled=True)
+    key = accounts.issue_device_key(site.context, edge.door, "x", GateKind.EDGE, "yard-2").secret
+    headers = {"X-Device-Key": key, "Content-Type": "image/jpeg"}
+    crop = io.BytesIO()
+    Image.new("RGB", (32, 32), (200, 150, 120)).save(crop, format="JPEG")
+    params = {"event": "ev-1", "reason": "not_allowed_here", "person": site.resident_id}
+    client = site.client()
+    sent = client.post(
+        "/api/v1/gates/yard-2/snapshots", params=params, content=crop.getvalue(), headers=headers
+    )
+    assert sent.status_code == 200, sent.text
+    granted = client.post(
+        "/api/v1/gates/yard-2/snapshots",
+        params={**params, "event": "ev-2", "reason": "granted"},
+        content=crop.getvalue(),
+        headers=headers,
+    )
+    assert granted.status_code == 422  # refusals only
+    not_jpeg = client.post(
+        "/api/v1/gates/yard-2/snapshots", params=params, content=b"GIF89a", headers=headers
+    )
+    assert not_jpeg.status_code == 422
+    assert [r.person_id for r in _rows(site)] == [site.resident_id]
+    rights.erase_person(site.context, site.resident_id)
+    assert _rows(site) == []
+    edge.close()
+
+
+def test_no_crop_is_sent_or_taken_unless_the_site_keeps_snapshots(
+    site: Site, tmp_path: Path
+) -> None:
+    edge = Edge(site, tmp_path, enabled=False)
+    assert not edge.upstream.snapshots_wanted
+    _, sent = edge.deny_a_stranger()
+    assert not sent
+    pushed = site.client().post(
+        "/api/v1/gates/yard-1/snapshots",
+        params={"event": "e", "reason": "unknown_face"},
+        content=b"\xff\xd8\xff\xe0",
+        headers={
+            "X-Device-Key": edge.upstream._headers["X-Device-Key"],
+            "Content-Type": "image/jpeg",
+        },
+    )
+    assert pushed.status_code == 403, pushed.text
+    assert _rows(site) == []
+    edge.close()
