@@ -464,7 +464,9 @@ def build_gate(
     inner = build_actuator(settings, target, None if target.is_lift else monitor.contact, bus)
     actuator: DoorActuator = MonitoredDoor(inner, monitor)
     loop = build_loop(settings, engine, holder, actuator, outbox, clock)
-    if gate.tailgate_face_px > 0 and not target.is_lift:
+    if isinstance(loop, LaneLoop):  # the lane's gate line counts the crossings
+        loop.watch_tailgating(window_s=gate.unlock_duration_s + 3.0)
+    elif gate.tailgate_face_px > 0 and not target.is_lift:
         loop.watch_tailgating(gate.tailgate_face_px, gate.unlock_duration_s + 3.0)
     monitor.on_closed = loop.controller.door_cycled
     holder.probes.backlog = outbox.pending_count  # the health each poll reports

@@ -16,6 +16,7 @@ DEVICE_ONLY = frozenset(
         ("POST", "/api/v1/doors/{door_id}/frames"),
         ("POST", "/api/v1/doors/{door_id}/credentials"),
         ("GET", "/api/v1/gates/{gate_id}/snapshot"),
+        ("GET", "/api/v1/gates/{gate_id}/mode"),
         ("POST", "/api/v1/gates/{gate_id}/events"),
         ("POST", "/api/v1/gates/{gate_id}/frame"),
         ("POST", "/api/v1/gates/{gate_id}/snapshots"),

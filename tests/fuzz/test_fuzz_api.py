@@ -31,7 +31,9 @@ not create, and each is tested elsewhere):
 - A database that cannot be reached answers 503 (``database_unavailable``); the fuzz
   site's SQLite file is always there.
 
-``GET /api/v1/events/stream`` is run with ``duration_s=0`` so that it ends at once.
+``GET /api/v1/events/stream`` is run with ``duration_s=0`` and ``GET
+/api/v1/gates/{gate_id}/mode`` (the mode's long poll) with ``wait_s=0``, so that they end
+at once.
 
 Scale the run with ``FACEGATE_FUZZ_EXAMPLES`` (the positive count; negative is half).
 """
@@ -100,6 +102,8 @@ def _fuzz(
         realistic(case, fuzz, data)
         if operation.path == "/api/v1/events/stream":
             case.query = {**(case.query or {}), "duration_s": 0}
+        if operation.path == "/api/v1/gates/{gate_id}/mode":
+            case.query = {**(case.query or {}), "wait_s": 0}
         response = case.call(headers=headers, cookies=cookies)
         statuses.append(response.status_code)
         case.validate_response(response, checks=CHECKS, headers=headers)

@@ -184,3 +184,63 @@ def test_the_lane_profile_builds_a_lane_loop_and_a_bad_profile_is_refused(
     )
     assert answer.exit_code == 3
     assert "door or lane" in answer.output
+
+
+def watched_lane(engine: Walkers) -> tuple[LaneLoop, ListSink, FakeClock]:
+    held = bench_snapshot([unit_descriptor(RESIDENT)], MatchPolicy(0.57, 0.0))
+    options = LoopOptions("lane-t", 1.0, 15, LivenessSchedule(), 10.0, leave_after_s=0.0)
+    sink, clock = ListSink(), FakeClock()
+    loop = LaneLoop(
+        engine,  # type: ignore[arg-type]
+        lambda: held,
+        FakeDoor(),
+        sink,
+        None,
+        clock,
+        options,
+        line_fraction=0.5,
+    )
+    loop.watch_tailgating(window_s=4.0)
+    return loop, sink, clock
+
+
+def tailgating(sink: ListSink) -> list[str]:
+    from facegate.domain.gate import GateEventKind
+
+    return [e.note for e in sink.events if e.kind is GateEventKind.TAILGATING]
+
+
+def run_frames(loop: LaneLoop, clock: FakeClock, frames: int) -> None:
+    for index in range(frames):
+        loop.process(frame(index))
+        clock.advance(seconds=0.04)
+
+
+def test_a_stranger_walking_through_on_a_residents_grant_is_tailgating_at_once() -> None:
+    resident = walking(10, 0, 16)  # granted at frame 0, at the line at frame 12
+    stranger = walking(200, 2, 16)  # refused, but at the line at frame 14 while it is open
+    loop, sink, clock = watched_lane(Walkers(script_of((RESIDENT, resident), (STRANGER, stranger))))
+    run_frames(loop, clock, 15)
+    assert tailgating(sink) == ["2 crossed, 1 granted"]
+
+
+def test_one_crossing_per_grant_is_no_tailgating() -> None:
+    first, second = walking(10, 0, 16), walking(200, 20, 16)
+    loop, sink, clock = watched_lane(Walkers(script_of((RESIDENT, first), (RESIDENT, second))))
+    run_frames(loop, clock, 40)
+    assert [c.passes for c in loop.crossings] == [True, True]
+    assert tailgating(sink) == []
+
+
+def test_a_refused_person_at_the_shut_barrier_is_no_tailgating() -> None:
+    loop, sink, clock = watched_lane(Walkers(script_of((STRANGER, walking(10, 0, 16)))))
+    run_frames(loop, clock, 20)
+    assert [c.passes for c in loop.crossings] == [False]
+    assert tailgating(sink) == []
+
+
+def test_the_lane_keeps_no_ended_tracks() -> None:
+    loop, _, _ = lane(Walkers(script_of((RESIDENT, walking(10, 0, 16)))))
+    for index in range(40):  # the face left the view 24 frames ago
+        loop.process(frame(index))
+    assert loop.perception.tracker.ended == []

@@ -216,3 +216,24 @@ def test_the_daily_reset_counts_everyone_out_in_the_sites_time_zone() -> None:
     after = datetime(2026, 3, 1, 20, 1, tzinfo=UTC)
     assert judge(door, went_in, before, offline=False).refuse
     assert not judge(door, went_in, after, offline=False).refuse
+
+
+def test_a_doors_zone_and_presence_travel_in_the_sealed_snapshot() -> None:
+    from dataclasses import replace
+
+    from facegate.gate.bench import bench_snapshot
+    from facegate.gate.snapshot_wire import gate_wire_key, snapshot_from_wire, snapshot_to_wire
+    from fakes import unit_descriptor
+
+    base = bench_snapshot([unit_descriptor(1)], MatchPolicy(0.57, 0.0))
+    zone = ZoneDoor("garage", Direction.OUT, PassbackMode.SOFT, time(4), "Asia/Shanghai", NOW)
+    presence = {"bench-person": Presence(True, NOW - timedelta(minutes=5))}
+    snapshot = replace(
+        base,
+        target=replace(base.target, zone=zone),
+        access=replace(base.access, presence=presence),
+    )
+    key = gate_wire_key("secret", "g")
+    back = snapshot_from_wire(snapshot_to_wire(snapshot, "g", key), "g", key)
+    assert back.target.zone == zone
+    assert back.access.presence == presence

@@ -14,6 +14,10 @@ view at once. Unlike a door (one primary face, ``multiple_faces`` refused), the 
    the crossing track's own decision, never the next one in a queue: someone who reaches
    the line undecided, or denied, finds the barrier shut (:class:`Crossing`).
 
+3. raises a ``tailgating`` alarm at once when more people crossed the line than were
+   granted while the barrier was open (:meth:`LaneLoop.watch_tailgating`, on by default
+   in ``facegate gate --profile lane``): someone walking through on another's grant.
+
 The decision core is the door's: :class:`~facegate.gate.perception.Perception` (its
 :meth:`~facegate.gate.perception.Perception.observe_all`) and the same
 :class:`~facegate.gate.controller.DoorController`.
@@ -31,6 +35,7 @@ from facegate.domain.faces import Box
 from facegate.domain.policy import Decision
 from facegate.gate.controller import Outcome
 from facegate.gate.loop import GateLoop
+from facegate.gate.tailgating import TailgateWatch
 from facegate.gate.tracker import Track
 from facegate.ports import Frame
 
@@ -138,7 +143,26 @@ class LaneLoop(GateLoop):
             if not track.crossed and track.box.height >= self.line_fraction * height:
                 track.crossed = True
                 self._crossed(track, frame)
+        self.perception.tracker.take_ended()  # the line counts crossings here, not ends
+        if self.tailgate is not None:
+            self.tailgate.check(controller.clock.now())
         return outcomes
+
+    def watch_tailgating(
+        self, line_face_px: int = 1, window_s: float = 4.0, at_once: bool = True
+    ) -> TailgateWatch:
+        """Raise a ``tailgating`` alarm when more people cross the line than were granted.
+
+        Crossings are the lane's own (the gate line), raised at once (see
+        :mod:`facegate.gate.tailgating`); ``line_face_px`` is not used.
+
+        Args:
+            line_face_px: ignored (the lane's line is ``line_fraction``).
+            window_s: how long after its last grant the barrier counts as open (seconds;
+                typical the unlock time plus 3).
+            at_once: raise at the crossing that makes the excess (default for a lane).
+        """
+        return super().watch_tailgating(1, window_s, at_once)
 
     def _crossed(self, track: Track, frame: Frame) -> None:
         crossing = Crossing(
@@ -151,6 +175,8 @@ class LaneLoop(GateLoop):
             track.box,
         )
         self.crossings.append(crossing)
+        if self.tailgate is not None:
+            self.tailgate.crossed(self.controller.clock.now())
         if not crossing.passes:
             reason = "undecided" if track.decision is None else track.decision.reason.value
             log.info("track %d at the gate line without a grant (%s)", track.id, reason)

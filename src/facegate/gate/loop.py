@@ -155,13 +155,16 @@ class GateLoop:
         self._failing = False
         self.tailgate: TailgateWatch | None = None
 
-    def watch_tailgating(self, line_face_px: int, window_s: float) -> TailgateWatch:
+    def watch_tailgating(
+        self, line_face_px: int, window_s: float, at_once: bool = False
+    ) -> TailgateWatch:
         """Raise ``tailgating`` alarms when more faces cross the door line than were granted."""
         controller = self.controller
         watch = TailgateWatch(
             line_face_px,
             window_s,
             lambda note: controller.raise_alarm(GateEventKind.TAILGATING, note),
+            at_once,
         )
         controller.on_decision.append(
             lambda outcome: (

@@ -19,7 +19,13 @@ from facegate.domain.policy import SiteMode
 from facegate.gate.frame_tap import FrameTap
 from facegate.gate.loop import GateLoop
 from facegate.gate.outbox import SqliteOutbox
-from facegate.gate.site_mode import LocalInputs, ModeFollower, ModeWaiter, with_local_mode
+from facegate.gate.site_mode import (
+    PUSH_WAIT_S,
+    LocalInputs,
+    ModeFollower,
+    ModeWaiter,
+    with_local_mode,
+)
 from facegate.gate.snapshot_file import SnapshotFile, SnapshotFileError, age_s
 from facegate.ports import DoorActuator, Frame, FrameSource, GateUpstream
 
@@ -266,7 +272,8 @@ def mode_follower(holder: SnapshotHolder, gate_id: str) -> ModeFollower | None:
     if getattr(holder.upstream, "wait_mode", None) is None:
         return None
     upstream = cast(ModeWaiter, holder.upstream)
-    return ModeFollower(upstream, gate_id, holder.server_mode, holder.push_mode)
+    wait_s = float(getattr(upstream, "push_wait_s", PUSH_WAIT_S))
+    return ModeFollower(upstream, gate_id, holder.server_mode, holder.push_mode, wait_s)
 
 
 def sync_once(holder: SnapshotHolder, outbox: SqliteOutbox) -> int:
@@ -404,6 +411,7 @@ class RunningGate:
         """
         if self.follower is not None:
             self.follower.stop()
+            self.follower.join(timeout=2.0)  # a gate on the database: within 1 s
         self.sync.stop()
         if self.sync.is_alive():
             self.sync.join(timeout=10.0)

@@ -65,6 +65,7 @@ class StoreUpstream:
         self._held: dict[str, GateSnapshot] = {}
         self._lock = threading.Lock()
         self._watch = ModeWatch()
+        self.push_wait_s = 1.0  # the same reads as a longer wait, and a quick stop
 
     @contextmanager
     def _context(self, gate_id: str) -> Iterator[ServiceContext]:

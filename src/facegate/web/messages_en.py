@@ -15,6 +15,28 @@ EN: dict[str, str] = {
     "nav.portal": "My data",
     "nav.logout": "Log out",
     "nav.site_mode": "Site mode",
+    "nav.zones": "Anti-passback",
+    "zone.hint": (
+        "In before out: an entry by someone already inside, or an exit by someone not "
+        "inside, is refused (hard) or let through with an alarm (soft). A gate that cannot "
+        "reach the server lets it through with an alarm."
+    ),
+    "zone.name": "Zone",
+    "zone.passback": "Anti-passback",
+    "zone.reset_at": "Daily reset (site time)",
+    "zone.doors": "Doors",
+    "zone.inside": "Inside now",
+    "zone.none": "No zones.",
+    "zone.set": "Set up a zone",
+    "zone.place": "Put a door in a zone",
+    "zone.no_zone": "(no zone)",
+    "zone.direction": "Direction",
+    "zone.reset": "Reset a zone (everyone counts as outside)",
+    "zone.mode_off": "off",
+    "zone.mode_soft": "soft (alarm)",
+    "zone.mode_hard": "hard (refuse)",
+    "zone.dir_in": "in",
+    "zone.dir_out": "out",
     "mode.normal": "Normal",
     "mode.lockdown": "Lockdown (every door shut)",
     "mode.free_passage": "Free passage (every door open)",
