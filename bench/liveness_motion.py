@@ -13,8 +13,8 @@ first check the rule accepts. Rates are per presentation (ISO/IEC 30107-3), so e
 check an attacker gets counts. ``--fps F`` feeds the frames at F frames/s instead of
 25 (frames of the 25 frames/s sources picked by time), as a kiosk posts them.
 
-Schedules (``--schedules``): ``grow`` (shipped: each check looks at the whole
-presentation so far) and ``slide`` (each check looks at the newest ``window_s``).
+Schedules (``--schedules``): ``slide`` (shipped: each check looks at the newest
+``window_s``) and ``grow`` (each check looks at the whole presentation so far).
 
 Calibration (``--calibrate``) runs the multi-frame cue on the attack suite's
 *calibration* part's planar attacks (:data:`PLANAR_TYPES`, every motion type, both
@@ -59,7 +59,7 @@ from facegate.vision.liveness.video import detect_faces, read_frames
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 MEASURES = ("parallax", "eye_change", "blink", "speech")
-SCHEDULES = {"grow": LivenessSchedule(), "slide": LivenessSchedule(grow=False)}
+SCHEDULES = {"grow": LivenessSchedule(grow=True), "slide": LivenessSchedule()}
 SOURCE_FPS = 25.0
 ARRIVAL_EVERY_S = 1.0
 VIDEOS = ("webcam_one_person.mp4", "talking_head.mp4")
@@ -311,7 +311,7 @@ def main() -> None:
     parser.add_argument("--per-cell", type=int, default=6, help="clips per type and distance")
     parser.add_argument("--calibrate", action="store_true")
     parser.add_argument("--fps", type=float, default=SOURCE_FPS, help="frames per second fed")
-    parser.add_argument("--schedules", default="grow", help="grow, slide or both (comma)")
+    parser.add_argument("--schedules", default="slide", help="slide, grow or both (comma)")
     parser.add_argument("--parts", help="calibration, reporting, live (comma; default by mode)")
     parser.add_argument("--save", type=Path, help="write every check's measures here (JSON)")
     parser.add_argument("--load", type=Path, help="read the measures instead of measuring")

@@ -281,8 +281,9 @@ class GateSettings:
         liveness_min_frames: fewest frames a liveness check looks at, and fewest seen
             before a refusal (default 6: a kiosk posting 2 frames/s is checked at 2.5 s;
             below 1.67 frames/s the refusal waits for the 6th frame, past 3 s).
-        liveness_grow: each check looks at the whole presentation so far (default
-            true) rather than its newest ``liveness_window_s`` seconds.
+        liveness_grow: each check looks at the whole presentation so far rather than
+            its newest ``liveness_window_s`` seconds (default false: measured worse, see
+            docs/gate.md).
         See :class:`facegate.domain.liveness.LivenessSchedule`.
         decide_after_frames: frames a face may stay below the quality gate before the
             track is denied as ``low_quality`` (default 15).

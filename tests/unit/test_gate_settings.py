@@ -38,11 +38,11 @@ def test_motion_liveness_uses_the_configured_schedule(monkeypatch: pytest.Monkey
     monkeypatch.setenv("FACEGATE_GATE__LIVENESS_STEP_S", "0.2")
     monkeypatch.setenv("FACEGATE_GATE__LIVENESS_MAX_S", "2.5")
     monkeypatch.setenv("FACEGATE_GATE__LIVENESS_MIN_FRAMES", "4")
-    monkeypatch.setenv("FACEGATE_GATE__LIVENESS_GROW", "false")
+    monkeypatch.setenv("FACEGATE_GATE__LIVENESS_GROW", "true")
     check, schedule = build_gate_liveness(Settings())
     assert check is not None
     assert check.cue_names == ("motion",)
-    assert schedule == LivenessSchedule(0.4, 0.2, 2.5, min_frames=4, grow=False)
+    assert schedule == LivenessSchedule(0.4, 0.2, 2.5, min_frames=4, grow=True)
 
 
 def test_an_impossible_schedule_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
