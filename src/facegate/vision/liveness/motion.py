@@ -93,10 +93,10 @@ class MotionSettings:
     max_points: int = 200
     min_points: int = 20
     max_fb_error_px: float = 1.0
-    parallax_threshold: float = 0.0201
-    eye_change_threshold: float = 1.18
-    blink_threshold: float = 0.244
-    speech_threshold: float = 0.161
+    parallax_threshold: float = 0.0208
+    eye_change_threshold: float = 0.96
+    blink_threshold: float = 0.392
+    speech_threshold: float = 0.173
 
 
 CUE_NAME = "motion"
