@@ -43,6 +43,9 @@ DATABASE_FILE = "facegate.db"
 SITE_KEY_FILE = "site.key"
 """The site key file in the data directory (used unless ``site_key`` is set)."""
 
+_SCHEDULE = LivenessSchedule()
+"""The liveness schedule's defaults (the gate settings' liveness_* defaults come from it)."""
+
 
 def _xdg_dir(variable: str, fallback: str) -> Path:
     base = os.environ.get(variable) or str(Path.home() / fallback)
@@ -270,12 +273,18 @@ class GateSettings:
             on the real camera; see docs/gate.md, "Liveness").
         nir_max_skew_s: the longest time between a colour frame and its NIR frame
             (seconds, default 0.04: one frame at 25 frames/s).
-        liveness_window_frames: frames per liveness window (default 12: 0.48 s at
-            25 fps); a face is decided no sooner than that.
-        liveness_step_frames: frames between two liveness windows (default 6).
-        liveness_max_frames: frames of one presentation: a face with no live window by
-            then is refused as ``spoof_suspected`` and a new presentation starts
-            (default 50: 2 s at 25 fps).
+        liveness_window_s: seconds of a face seen before its first liveness check
+            (default 0.5; on the door's own frame times); a face is decided no sooner.
+        liveness_step_s: seconds between two liveness checks (default 0.25).
+        liveness_max_s: seconds of one presentation: a face with no live check by then
+            is refused as ``spoof_suspected`` and a new presentation starts (default 3).
+        liveness_min_frames: fewest frames a liveness check looks at, and fewest seen
+            before a refusal (default 6: a kiosk posting 2 frames/s is checked at 2.5 s;
+            below 1.67 frames/s the refusal waits for the 6th frame, past 3 s).
+        liveness_grow: each check looks at the whole presentation so far rather than
+            its newest ``liveness_window_s`` seconds (default false: measured worse, see
+            docs/gate.md).
+        See :class:`facegate.domain.liveness.LivenessSchedule`.
         decide_after_frames: frames a face may stay below the quality gate before the
             track is denied as ``low_quality`` (default 15).
         sync_interval_s: how often the gate asks whether its snapshot is current (one
@@ -348,9 +357,11 @@ class GateSettings:
     texture_model: Path | None = None
     nir_camera: str | None = None
     nir_max_skew_s: float = 0.04
-    liveness_window_frames: int = 12
-    liveness_step_frames: int = 6
-    liveness_max_frames: int = 50
+    liveness_window_s: float = _SCHEDULE.window_s
+    liveness_step_s: float = _SCHEDULE.step_s
+    liveness_max_s: float = _SCHEDULE.max_s
+    liveness_min_frames: int = _SCHEDULE.min_frames
+    liveness_grow: bool = _SCHEDULE.grow
     decide_after_frames: int = 15
     sync_interval_s: float = 1.0
     card_window_s: float = 10.0
@@ -383,10 +394,14 @@ class GateSettings:
         """The liveness schedule these settings give (windows, step, presentation length).
 
         Raises:
-            ValueError: the frame counts contradict each other.
+            ValueError: the times or frame counts contradict each other.
         """
         return LivenessSchedule(
-            self.liveness_window_frames, self.liveness_step_frames, self.liveness_max_frames
+            window_s=self.liveness_window_s,
+            step_s=self.liveness_step_s,
+            max_s=self.liveness_max_s,
+            min_frames=self.liveness_min_frames,
+            grow=self.liveness_grow,
         )
 
 

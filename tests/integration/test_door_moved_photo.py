@@ -54,13 +54,20 @@ def resident(gate_engine: FaceEngine, shared_data: Path) -> list[FloatArray]:
 
 
 def attack_frames(engine: FaceEngine, data: Path, seed: int) -> list[Frame]:
-    """Her fourth photo printed and moved with rotation and zoom for 3 s at 25 fps."""
+    """Her fourth photo printed and moved with rotation and zoom for 3 s at 25 fps.
+
+    The clip's 75 frames end at 2.96 s; the photo is held one frame longer (its last
+    frame again, at 3.0 s), the frame the schedule refuses the presentation on.
+    """
     photo = data / "faces" / "lfw10" / RESIDENT / f"{RESIDENT}{ATTACK_PHOTO}"
     room = split("reporting", data).backgrounds[0]
     spec = ClipSpec("reporting", "print_rotate", "near", 0, photo, 0.0, room, seed)
     clip = render(spec, engine, Camera(), motion="rotate+zoom")
     assert clip is not None
-    return [Frame(f.image, i, i / clip.fps) for i, f in enumerate(clip.frames)]
+    images = [f.image for f in clip.frames]
+    images.append(images[-1])
+    assert (len(images) - 1) / clip.fps >= LivenessSchedule().max_s
+    return [Frame(image, i, i / clip.fps) for i, image in enumerate(images)]
 
 
 def run(

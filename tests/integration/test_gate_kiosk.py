@@ -98,7 +98,7 @@ def test_with_the_motion_check_frames_are_pending_until_a_window_shows_life(
         assert answer.status_code == 200, answer.text
         answers.append(answer.json())
     first = next(i for i, a in enumerate(answers) if not a["pending"])
-    assert first >= LivenessSchedule().window_frames - 1
+    assert first >= LivenessSchedule().min_frames - 1
     assert all(a["reason"] == "spoof_suspected" and not a["granted"] for a in answers[:first])
     assert (answers[first]["granted"], answers[first]["reason"]) == (True, "granted")
     assert [(e.granted, e.reason.value) for e in site.events()] == [(True, "granted")]

@@ -45,7 +45,9 @@ def make_loop(
 ) -> tuple[GateLoop, SqliteOutbox]:
     outbox = SqliteOutbox(tmp_path / "outbox.db")
     snapshot = bench_snapshot(descriptors, MatchPolicy(0.57, 0.0))
-    options = LoopOptions("gate-t", 3.0, 15, LivenessSchedule(6, 6, 12), 10.0)
+    # Checks on the 6th and 12th frame of a presentation at 25 fps (0.2 s, 0.44 s).
+    schedule = LivenessSchedule(window_s=0.2, step_s=0.24, max_s=0.44, min_frames=6)
+    options = LoopOptions("gate-t", 3.0, 15, schedule, 10.0)
     loop = GateLoop(engine, lambda: snapshot, door, outbox, liveness, FakeClock(), options)
     return loop, outbox
 
@@ -255,13 +257,13 @@ def test_the_resident_passes_the_real_motion_check_but_her_moved_photo_does_not(
     photo = ann_frames[0].image
     face = gate_engine.primary_face(photo, describe=False)
     assert face is not None
-    attack = planar_attack(photo, face.box, face.landmarks, 50, np.random.default_rng(7), moves=2)
+    attack = planar_attack(photo, face.box, face.landmarks, 76, np.random.default_rng(7), moves=2)
     frames = [Frame(f.image, i, i / 25.0) for i, f in enumerate(attack)]
     door, second = SimulatedDoor(), tmp_path / "second"
     second.mkdir()
     outcomes = run_frames(_motion_loop(gate_engine, ann_descriptors, second, door), frames)
     assert [o.decision.reason for o in outcomes] == [Reason.SPOOF_SUSPECTED]
-    assert outcomes[0].frame_index == 49
+    assert outcomes[0].frame_index == 75  # 3 s on the frames' clock
     assert door.commands == []
 
 

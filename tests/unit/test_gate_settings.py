@@ -38,18 +38,20 @@ def test_liveness_none_can_be_set_by_environment(monkeypatch: pytest.MonkeyPatch
 
 def test_motion_liveness_uses_the_configured_schedule(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FACEGATE_GATE__LIVENESS", "motion")
-    monkeypatch.setenv("FACEGATE_GATE__LIVENESS_WINDOW_FRAMES", "10")
-    monkeypatch.setenv("FACEGATE_GATE__LIVENESS_STEP_FRAMES", "5")
-    monkeypatch.setenv("FACEGATE_GATE__LIVENESS_MAX_FRAMES", "40")
+    monkeypatch.setenv("FACEGATE_GATE__LIVENESS_WINDOW_S", "0.4")
+    monkeypatch.setenv("FACEGATE_GATE__LIVENESS_STEP_S", "0.2")
+    monkeypatch.setenv("FACEGATE_GATE__LIVENESS_MAX_S", "2.5")
+    monkeypatch.setenv("FACEGATE_GATE__LIVENESS_MIN_FRAMES", "4")
+    monkeypatch.setenv("FACEGATE_GATE__LIVENESS_GROW", "true")
     check, schedule = build_gate_liveness(Settings())
     assert check is not None
     assert check.cue_names == ("motion",)
-    assert schedule == LivenessSchedule(10, 5, 40)
+    assert schedule == LivenessSchedule(0.4, 0.2, 2.5, min_frames=4, grow=True)
 
 
 def test_an_impossible_schedule_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("FACEGATE_GATE__LIVENESS_WINDOW_FRAMES", "60")
-    with pytest.raises(ValueError, match="window_frames <= max_frames"):
+    monkeypatch.setenv("FACEGATE_GATE__LIVENESS_WINDOW_S", "4")
+    with pytest.raises(ValueError, match="window_s <= max_s"):
         build_gate_liveness(Settings())
 
 

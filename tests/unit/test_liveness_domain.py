@@ -1,7 +1,8 @@
-"""PAD error rates, the threshold choice, the fusion rule and the schedule of windows."""
+"""PAD error rates, the threshold choice, the fusion rule and the liveness schedule (seconds)."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Sequence
 
@@ -15,6 +16,7 @@ from facegate.domain.liveness import (
     FaceFrame,
     LivenessSchedule,
     LivenessVerdict,
+    PresentationFrames,
     SensorFrame,
     equal_error_threshold,
     fuse,
@@ -95,18 +97,80 @@ def test_numpy_scores_give_plain_booleans_for_json() -> None:
     assert json.dumps({"live": verdict.live, "cue": cue.live}) == '{"live": false, "cue": false}'
 
 
-def test_schedule_checks_each_step_and_the_last_frame() -> None:
-    schedule = LivenessSchedule(window_frames=12, step_frames=6, max_frames=50)
-    assert schedule.checkpoints() == [12, 18, 24, 30, 36, 42, 48, 50]
-    assert not schedule.is_checkpoint(11)
-    assert not schedule.is_checkpoint(51)
-    assert LivenessSchedule(6, 6, 12).checkpoints() == [6, 12]
+def _checks(schedule: LivenessSchedule, fps: float, count: int) -> list[tuple[int, list[int]]]:
+    """The frames a face's checks fall on at ``fps`` (none live): (frame number, window)."""
+    seen, made = schedule.presentation(), []
+    for n, frame in enumerate(_numbered_frames(count)):
+        seen.add(n / fps, frame)
+        if schedule.due(seen):
+            made.append((n, [int(f.image[0, 0, 0]) for f in schedule.window(seen)]))
+            seen.checked()
+            if schedule.over(seen):
+                break
+    return made
 
 
-@pytest.mark.parametrize(("window", "step", "most"), [(1, 6, 50), (12, 0, 50), (60, 6, 50)])
-def test_schedule_refuses_impossible_frame_counts(window: int, step: int, most: int) -> None:
+def test_a_gate_at_25_fps_is_checked_from_half_a_second_and_refused_at_3_s() -> None:
+    made = _checks(LivenessSchedule(grow=True), 25.0, 120)
+    assert made[0][0] == 13  # 0.52 s: the first frame at or past 0.5 s
+    assert made[-1][0] / 25.0 == pytest.approx(3.0)  # refused on the frame at 3 s
+    gaps = [b[0] - a[0] for a, b in itertools.pairwise(made)]
+    assert set(gaps[:-1]) <= {6, 7}  # every 0.25 s (0.24-0.28 s at 25 fps)
+    for n, window in made:  # the whole presentation so far, at most 12 frames of it
+        assert window[0] == 0
+        assert window[-1] == n
+        assert 6 <= len(window) <= 12
+        assert window == sorted(set(window))
+
+
+def test_a_kiosk_at_4_fps_is_judged_and_refused_by_3_s() -> None:
+    made = _checks(LivenessSchedule(), 4.0, 40)
+    assert made[0][0] == 5  # the 6th frame, 1.25 s: enough frames to be judged
+    assert made[0][1] == [0, 1, 2, 3, 4, 5]
+    assert [n / 4.0 for n, _ in made] == [1.25, 1.5, 1.75, 2.0, 2.25, 2.5, 2.75, 3.0]
+    assert all(len(window) >= 6 for _, window in made)
+
+
+def test_at_2_fps_the_check_waits_for_6_frames_and_still_refuses_at_3_s() -> None:
+    made = _checks(LivenessSchedule(), 2.0, 20)
+    assert [n / 2.0 for n, _ in made] == [2.5, 3.0]
+
+
+def test_below_the_frame_minimum_the_refusal_waits_for_the_frames() -> None:
+    made = _checks(LivenessSchedule(), 1.0, 20)
+    assert [n for n, _ in made] == [5]  # 5 s: never refused before 6 frames were seen
+
+
+def test_a_sliding_window_looks_at_the_newest_half_second_only() -> None:
+    made = _checks(LivenessSchedule(), 25.0, 120)
+    n, window = made[-1]
+    assert window[-1] == n
+    assert window[0] >= n - 14
+    kiosk = _checks(LivenessSchedule(), 4.0, 40)
+    assert all(len(w) == 6 for _, w in kiosk)  # widened to 6 frames (1.25 s at 4 fps)
+
+
+def test_kept_frames_are_bounded_and_span_the_presentation() -> None:
+    seen = PresentationFrames(24)
+    for n, frame in enumerate(_numbered_frames(200)):
+        seen.add(n / 25.0, frame)
+        assert len(seen) <= 25
+    numbers = [int(f.image[0, 0, 0]) for _, f in seen.kept]
+    assert numbers[0] == 0
+    assert numbers[-1] == 199
+    assert numbers == sorted(numbers)
+    assert (seen.count, seen.elapsed_s) == (200, pytest.approx(199 / 25.0))
+    seen.clear()
+    assert (len(seen), seen.count, seen.checked_s, seen.elapsed_s) == (0, 0, None, 0.0)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{"window_s": 0.0}, {"window_s": 4.0}, {"step_s": 0.0}, {"min_frames": 1}, {"min_frames": 13}],
+)
+def test_schedule_refuses_impossible_settings(changes: dict[str, float]) -> None:
     with pytest.raises(ValueError, match="liveness schedule"):
-        LivenessSchedule(window, step, most)
+        LivenessSchedule(**changes)  # type: ignore[arg-type]
 
 
 class _Scripted:
@@ -133,39 +197,42 @@ def _numbered_frames(count: int) -> list[FaceFrame]:
 
 def test_run_schedule_stops_at_the_first_live_window() -> None:
     check = _Scripted(live_from=3)
-    outcome = run_schedule(check, _numbered_frames(60), LivenessSchedule(12, 6, 50))
+    outcome = run_schedule(check, _numbered_frames(100), LivenessSchedule(grow=True), 25.0)
     assert outcome.verdict.live
-    assert (outcome.frames_seen, outcome.windows) == (24, 3)
-    assert check.windows[2] == list(range(12, 24))
+    assert (outcome.frames_seen, outcome.windows) == (28, 3)  # checks at frames 13, 20, 27
+    assert outcome.elapsed_s == pytest.approx(27 / 25.0)
+    assert check.windows[2][0] == 0
+    assert check.windows[2][-1] == 27
 
 
 def test_run_schedule_without_a_live_window_is_not_live() -> None:
     check = _Scripted(live_from=None)
-    outcome = run_schedule(check, _numbered_frames(60), LivenessSchedule(12, 6, 50))
+    outcome = run_schedule(check, _numbered_frames(100), LivenessSchedule(), 25.0)
     assert not outcome.verdict.live
     assert outcome.verdict.reason is Reason.SPOOF_SUSPECTED
-    assert (outcome.frames_seen, outcome.windows) == (50, 8)
-    assert check.windows[-1] == list(range(38, 50))
-    short = run_schedule(check, _numbered_frames(5), LivenessSchedule(12, 6, 50))
+    assert outcome.frames_seen == 76  # refused on the frame at 3 s
+    assert outcome.windows == len(_checks(LivenessSchedule(), 25.0, 100))
+    short = run_schedule(check, _numbered_frames(5), LivenessSchedule(), 25.0)
     assert not short.verdict.live
     assert short.windows == 0
 
 
 def test_presentations_follow_each_other_until_one_is_live() -> None:
-    frames = _numbered_frames(130)
-    check = _Scripted(live_from=10)  # presentation 1 has 8 windows; live in the 2nd window
-    runs = (frames[start : start + 50] for start in range(0, 130, 50))
-    outcome = run_presentations(check, runs, LivenessSchedule(12, 6, 50))
+    first = len(_checks(LivenessSchedule(), 25.0, 100))  # checks of a refused presentation
+    check = _Scripted(live_from=first + 2)
+    outcome = run_presentations(check, _numbered_frames(200), LivenessSchedule(), 25.0)
     assert outcome.verdict.live
-    assert (outcome.presentations, outcome.windows, outcome.frames_seen) == (2, 10, 68)
-    assert check.windows[-1] == list(range(56, 68))
+    assert (outcome.presentations, outcome.windows) == (2, first + 2)
+    assert outcome.frames_seen == 76 + 21  # the second's checks: its frames 13 and 20
+    assert check.windows[-1][0] >= 76  # nothing of the refused presentation
+    assert check.windows[-1][-1] == 96
 
 
-def test_presentations_end_with_the_frames_or_a_run_too_short_for_a_window() -> None:
-    frames = _numbered_frames(110)
-    runs = [frames[:50], frames[50:100], frames[100:]]  # the last run has 10 frames
-    outcome = run_presentations(_Scripted(live_from=None), runs, LivenessSchedule(12, 6, 50))
+def test_presentations_end_with_the_frames() -> None:
+    outcome = run_presentations(
+        _Scripted(live_from=None), _numbered_frames(160), LivenessSchedule(), 25.0
+    )
     assert not outcome.verdict.live
-    assert (outcome.presentations, outcome.windows, outcome.frames_seen) == (2, 16, 100)
-    nothing = run_presentations(_Scripted(live_from=None), [], LivenessSchedule())
-    assert (nothing.verdict.live, nothing.presentations) == (False, 0)
+    assert (outcome.presentations, outcome.frames_seen) == (3, 160)
+    nothing = run_presentations(_Scripted(live_from=None), [], LivenessSchedule(), 25.0)
+    assert (nothing.verdict.live, nothing.presentations, nothing.windows) == (False, 0, 0)

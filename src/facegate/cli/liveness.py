@@ -287,9 +287,10 @@ def check(
     and multi-frame: the ``fused`` mode).
 
     On a video it does what the gate does for a face that stays in view: from frame START
-    (up to FRAMES frames, and up to the first frame without a face) presentations of the
-    gate's liveness_max_frames frames one after another, each checked in windows at the
-    gate's checkpoints; live at the first window that shows life, refused when none did.
+    (up to FRAMES frames, and up to the first frame without a face, timed by the video's
+    frame rate) presentations of the gate's liveness_max_s seconds one after another,
+    each checked on the gate's liveness schedule; live at the first check that shows
+    life, refused when none did.
     """
     from facegate.vision.liveness.check import FusedLivenessCheck, run_presentations
     from facegate.vision.liveness.face_mesh import FaceMeshModel
@@ -304,16 +305,16 @@ def check(
     schedule = settings.gate.liveness_schedule()
     started = perf_counter()
     if is_video(path):
-        runs = _presentations(settings, path, start, frames, schedule.max_frames)
+        runs = itertools.chain.from_iterable(_presentations(settings, path, start, frames, 50))
         liveness = FusedLivenessCheck(texture, MotionSettings(), mesh=FaceMeshModel(), frame=frame)
-        outcome = run_presentations(liveness, runs, schedule)
+        outcome = run_presentations(liveness, runs, schedule, video_fps(path))
         verdict, seen = outcome.verdict, outcome.frames_seen
         timing: dict[str, float] = {
             "frames": seen,
             "frames_seen": seen,
             "windows": outcome.windows,
             "presentations": outcome.presentations,
-            "time_to_verdict_ms": round(seen / video_fps(path) * 1000.0, 1),
+            "time_to_verdict_ms": round(outcome.elapsed_s * 1000.0, 1),
         }
     else:
         liveness = FusedLivenessCheck(texture, frame=frame)

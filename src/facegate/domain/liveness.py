@@ -18,6 +18,7 @@ threshold lands on 0.5 (see :func:`normalise_score`); the fused threshold is the
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -155,41 +156,162 @@ def fuse(cues: Sequence[CueResult], note: str = "") -> LivenessVerdict:
 
 @dataclass(frozen=True, slots=True)
 class LivenessSchedule:
-    """When a multi-frame check looks at a face, and when it gives up (one presentation).
+    """When a multi-frame check looks at a face, and when it gives up, in seconds.
 
-    The check runs on the newest ``window_frames`` frames once the face has been seen
-    that long, then again every ``step_frames`` frames: a live person is let through at
-    the first window that shows life (a head turn, a blink, speech), so a moving face is
-    decided after ``window_frames`` frames and a still one waits for its first blink.
-    After ``max_frames`` frames without a live window the presentation is refused
-    (``spoof_suspected``); the next frames start a new presentation. The attack error
-    rates are measured under this same schedule (every window an attacker gets counts).
+    Times are the door's own frame times (:attr:`facegate.ports.Frame.timestamp_s`, the
+    camera's or the kiosk's clock), measured from the presentation's first frame, so a
+    kiosk posting 4 frames/s and a gate camera at 25 frames/s are held to the same
+    limits. A check runs once the face has been seen ``window_s`` seconds *and* in
+    ``min_frames`` frames, then again whenever ``step_s`` seconds passed since the
+    last check; a live person is let through at the first check that shows life. The
+    check looks at the newest ``window_s`` seconds (widened to ``min_frames`` frames) or,
+    with ``grow``, at the whole presentation so far, in either case at most
+    ``window_max_frames`` frames spread evenly in time. ``grow`` is off by default:
+    measured (``bench/liveness_motion.py``), a print moved in every way at once over 3 s
+    breaks the homography that undoes it and looks alive in the long windows, so its
+    calibrated thresholds refuse far more live faces (docs/gate.md).
+    Once ``max_s`` seconds *and* ``min_frames`` frames passed without a live check the
+    presentation is refused (``spoof_suspected``) and the next frames start a new one.
+
+    Frame rates: at 25 frames/s the first check comes at 0.5 s and the refusal at 3 s;
+    at 4 frames/s the first check waits for the 6th frame (1.25 s) and the refusal still
+    comes at 3 s (13 frames); at 2 frames/s the first check is at 2.5 s (6 frames) and
+    the refusal at 3 s (7 frames), with frames 0.5 s apart (a head turn in between is
+    seen as parallax, a quick blink may fall between two frames). Below
+    ``(min_frames - 1) / max_s`` frames/s (1.67 for the defaults) the refusal waits for
+    the ``min_frames``-th frame, later than ``max_s``: a face is not refused before it
+    could be judged. The attack error rates are measured under this same schedule
+    (``bench/liveness_motion.py``: every check an attacker gets counts).
 
     Attributes:
-        window_frames: frames per analysed window (default 12: 0.48 s at 25 fps).
-        step_frames: frames between two windows (default 6: 0.24 s at 25 fps).
-        max_frames: frames of one presentation (default 50: 2 s at 25 fps).
+        window_s: seconds of the face seen before the first check (default 0.5).
+        step_s: seconds between two checks (default 0.25).
+        max_s: seconds of one presentation before it is refused (default 3.0).
+        min_frames: fewest frames a check looks at (default 6; also the fewest seen
+            before a refusal).
+        window_max_frames: most frames one check looks at (default 12: its cost).
+        grow: check the whole presentation so far rather than its newest ``window_s``
+            seconds (default off).
     """
 
-    window_frames: int = 12
-    step_frames: int = 6
-    max_frames: int = 50
+    window_s: float = 0.5
+    step_s: float = 0.25
+    max_s: float = 3.0
+    min_frames: int = 6
+    window_max_frames: int = 12
+    grow: bool = False
 
     def __post_init__(self) -> None:
-        if not 2 <= self.window_frames <= self.max_frames or self.step_frames < 1:
-            raise ValueError(
-                "liveness schedule needs 2 <= window_frames <= max_frames and step_frames >= 1"
-            )
+        if not 0.0 < self.window_s <= self.max_s or self.step_s <= 0.0:
+            raise ValueError("liveness schedule needs 0 < window_s <= max_s and step_s > 0")
+        if not 2 <= self.min_frames <= self.window_max_frames:
+            raise ValueError("liveness schedule needs 2 <= min_frames <= window_max_frames")
 
-    def is_checkpoint(self, seen: int) -> bool:
-        """Whether the check runs when the face has been seen ``seen`` frames."""
-        if seen < self.window_frames or seen > self.max_frames:
+    @property
+    def kept_frames(self) -> int:
+        """Frames a presentation keeps (:class:`PresentationFrames`' capacity)."""
+        return 2 * self.window_max_frames
+
+    def presentation(self) -> PresentationFrames:
+        """An empty :class:`PresentationFrames` for this schedule."""
+        return PresentationFrames(self.kept_frames, self.window_s)
+
+    def due(self, seen: PresentationFrames) -> bool:
+        """Whether the check runs on the frame just added to ``seen``."""
+        if seen.count < self.min_frames or seen.elapsed_s < self.window_s - _EPSILON_S:
             return False
-        return (seen - self.window_frames) % self.step_frames == 0 or seen == self.max_frames
+        if seen.checked_s is None or self.over(seen):
+            return True
+        return seen.elapsed_s - seen.checked_s >= self.step_s - _EPSILON_S
 
-    def checkpoints(self) -> list[int]:
-        """Every frame count at which the check runs, in order."""
-        return [n for n in range(1, self.max_frames + 1) if self.is_checkpoint(n)]
+    def over(self, seen: PresentationFrames) -> bool:
+        """Whether the presentation has lasted ``max_s`` seconds and ``min_frames`` frames."""
+        return seen.count >= self.min_frames and seen.elapsed_s >= self.max_s - _EPSILON_S
+
+    def window(self, seen: PresentationFrames) -> list[FaceFrame]:
+        """The frames the check looks at now (oldest first, the newest always included).
+
+        At most ``window_max_frames``, the kept frame nearest to each of as many times
+        spread evenly over the window (the whole presentation with ``grow``, else its
+        newest ``window_s`` seconds, widened to ``min_frames`` frames).
+        """
+        times = [time for time, _ in seen.kept]
+        start = 0
+        if not self.grow:  # the last frame at or before window_s ago, min_frames back
+            start = max(bisect_right(times, times[-1] - self.window_s + _EPSILON_S) - 1, 0)
+            start = min(start, max(len(times) - self.min_frames, 0))
+        chosen = _spread(times[start:], self.window_max_frames)
+        return [seen.kept[start + i][1] for i in chosen]
+
+
+_EPSILON_S = 1e-6
+"""Frame times closer than this (seconds) are the same time (float rounding)."""
+
+
+def _spread(times: Sequence[float], most: int) -> list[int]:
+    """Indices of at most ``most`` of ``times`` (ascending) nearest to evenly spread times."""
+    if len(times) <= most:
+        return list(range(len(times)))
+    targets = np.linspace(times[0], times[-1], most)
+    found = np.searchsorted(times, targets)
+    chosen = set()
+    for target, index in zip(targets, found, strict=True):
+        near = [i for i in (index - 1, index) if 0 <= i < len(times)]
+        chosen.add(min(near, key=lambda i: abs(times[i] - target)))
+    return sorted(chosen)
+
+
+@dataclass(slots=True)
+class PresentationFrames:
+    """The frames of one face's current presentation kept for the liveness check.
+
+    Every frame is added; past ``capacity`` one older frame goes: of the frames older
+    than ``recent_s`` (the first never), the one whose neighbours are closest in time.
+    The kept frames so span the whole presentation evenly, with its newest ``recent_s``
+    seconds dense, at a bounded memory (``capacity`` images).
+
+    Attributes:
+        capacity: most frames kept.
+        recent_s: the newest seconds kept frame by frame (the schedule's ``window_s``).
+        kept: ``(time_s, frame)`` pairs, oldest first (times on the door's clock).
+        count: frames added in this presentation.
+        checked_s: seconds into the presentation of the last check (``None``: none yet).
+    """
+
+    capacity: int = 24
+    recent_s: float = 0.5
+    kept: list[tuple[float, FaceFrame]] = field(default_factory=list, repr=False)
+    count: int = 0
+    checked_s: float | None = None
+
+    def add(self, time_s: float, frame: FaceFrame) -> None:
+        """Add the newest frame, seen at ``time_s`` on the door's clock (seconds)."""
+        self.kept.append((time_s, frame))
+        self.count += 1
+        if len(self.kept) <= max(self.capacity, 3):
+            return
+        times = [t for t, _ in self.kept]
+        older = [i for i in range(1, len(times) - 1) if times[i] < time_s - self.recent_s]
+        candidates = older or list(range(1, len(times) - 1))
+        drop = min(candidates, key=lambda i: times[i + 1] - times[i - 1])
+        del self.kept[drop]
+
+    @property
+    def elapsed_s(self) -> float:
+        """Seconds from the presentation's first frame to its newest (0 when empty)."""
+        return self.kept[-1][0] - self.kept[0][0] if self.kept else 0.0
+
+    def checked(self) -> None:
+        """Note that the check ran on the newest frame."""
+        self.checked_s = self.elapsed_s
+
+    def clear(self) -> None:
+        """Start a new presentation."""
+        self.kept.clear()
+        self.count, self.checked_s = 0, None
+
+    def __len__(self) -> int:
+        return len(self.kept)
 
 
 def failed_verdict(message: str) -> LivenessVerdict:

@@ -185,7 +185,8 @@ class GateLoop:
 
     def reset(self) -> None:
         """A new arrival at an empty door: forget the tracks and the presences."""
-        self.perception.tracker = IouTracker(window=self.perception.tracker.window)
+        old = self.perception.tracker
+        self.perception.tracker = IouTracker(window=old.window, recent_s=old.recent_s)
         self.controller.reset()
 
     def present_card(self, number: str) -> None:

@@ -6,9 +6,10 @@ tailgating on one decision). A track is described (one embedding) when it is new
 again only when its face quality clearly improves, or before a decision made for it is
 reused for a face that may have changed places (the track was not seen in the previous
 frame, or more than ``continuity_s`` of source time passed since). With a liveness check,
-evidence waits until a window of the track's frames shows life
-(:class:`facegate.domain.liveness.LivenessSchedule`: a presentation with no live window
-up to the schedule's last frame is refused, and the next frames are a new presentation).
+evidence waits until a check of the track's frames shows life
+(:class:`facegate.domain.liveness.LivenessSchedule`, in seconds of the frames' own
+times: a presentation with no live check by the schedule's ``max_s`` is refused, and
+the next frames are a new presentation).
 
 Perception decides nothing: it says what it saw in an :class:`Observation`, and the
 door's :class:`facegate.gate.controller.DoorController` decides.
@@ -132,7 +133,8 @@ class Perception:
         self, engine: FaceWork, liveness: LivenessCheck | None, options: PerceptionOptions
     ) -> None:
         self.engine, self.liveness, self.options = engine, liveness, options
-        self.tracker = IouTracker(window=options.liveness_schedule.window_frames)
+        schedule = options.liveness_schedule
+        self.tracker = IouTracker(window=schedule.kept_frames, recent_s=schedule.window_s)
         self.embeddings = 0
 
     def observe(self, frame: Frame, threshold: float) -> Observation | None:
@@ -161,7 +163,8 @@ class Perception:
         if len(big) > 1:
             return Observation(track, frame, refusal=Reason.MULTIPLE_FACES)
         face = self.engine.measure(frame.image, [detections[primary]])[0]
-        track.frames.append(FaceFrame(frame.image, face.box, face.landmarks, frame.sensor))
+        seen = FaceFrame(frame.image, face.box, face.landmarks, frame.sensor)
+        track.frames.add(frame.timestamp_s, seen)
         return self._evidence(track, face, frame)
 
     def observe_all(self, frame: Frame, threshold: float) -> list[Observation]:
@@ -194,7 +197,7 @@ class Perception:
                 if reuse is not None:
                     seen.append(reuse)
                     continue
-            track.frames.append(FaceFrame(frame.image, face.box, face.landmarks))
+            track.frames.add(frame.timestamp_s, FaceFrame(frame.image, face.box, face.landmarks))
             seen.append(self._evidence(track, face, frame))
         return seen
 
@@ -269,27 +272,26 @@ class Perception:
         return Observation(track, frame, FaceEvidence(descriptor=track.descriptor))
 
     def _liveness_state(self, track: Track) -> LivenessState:
-        """``live``, ``pending`` (no live window yet) or ``refused`` (presentation over).
+        """``live``, ``pending`` (no live check yet) or ``refused`` (presentation over).
 
-        Counts the frame just added to ``track.frames`` and checks the newest window at
-        the schedule's checkpoints. When the face turns out live, an earlier decision
-        (a ``spoof_suspected`` deny) is dropped so that the next good frame decides.
+        Runs the check when the schedule says one is due on the frame just added to
+        ``track.frames``. When the face turns out live, an earlier decision (a
+        ``spoof_suspected`` deny) is dropped so that the next good frame decides.
         """
         if self.liveness is None or track.live:
             return "live"
-        schedule = self.options.liveness_schedule
-        track.liveness_seen += 1
-        if not schedule.is_checkpoint(track.liveness_seen):
+        schedule, seen = self.options.liveness_schedule, track.frames
+        if not schedule.due(seen):
             return "pending"
         with span("liveness"):
-            live = self.liveness.check(list(track.frames)).live
+            live = self.liveness.check(schedule.window(seen)).live
+        seen.checked()
         if live:
             track.live, track.decision = True, None
             return "live"
-        if track.liveness_seen < schedule.max_frames:
+        if not schedule.over(seen):
             return "pending"
-        track.liveness_seen = 0
-        track.frames.clear()
+        seen.clear()
         return "refused"
 
 
@@ -300,7 +302,7 @@ def restart(track: Track, frame: Frame) -> None:
     track.best_quality = float("-inf")
     track.reported.clear()
     track.frames.clear()
-    track.live, track.liveness_seen = False, 0
+    track.live = False
     track.usable_time_s = None
     track.first_index = frame.index
     track.first_time_s = frame.timestamp_s

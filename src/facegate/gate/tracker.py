@@ -9,12 +9,11 @@ second.
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass, field
 from itertools import count
 
 from facegate.domain.faces import Box
-from facegate.domain.liveness import FaceFrame
+from facegate.domain.liveness import PresentationFrames
 from facegate.domain.matching import FloatArray
 from facegate.domain.policy import Decision
 
@@ -34,9 +33,8 @@ class Track:
         previous_time_s: source time of that frame (seconds).
         best_quality: best quality score embedded so far (``-inf`` before any).
         descriptor: the descriptor of the best-quality frame, when one was computed.
-        frames: recent frames of the face, for the liveness check (oldest first).
+        frames: the frames of the face's current liveness presentation (with times).
         live: whether a liveness window of this face showed life.
-        liveness_seen: frames of the face in the current liveness presentation.
         decision: the last decision made for it, ``None`` before any.
         reported: reasons already sent to the outbox (one event per reason per track).
         peak_height: the tallest its box has been (pixels; near the door means tall).
@@ -55,9 +53,8 @@ class Track:
     previous_time_s: float = 0.0
     best_quality: float = float("-inf")
     descriptor: FloatArray | None = field(default=None, repr=False)
-    frames: deque[FaceFrame] = field(default_factory=lambda: deque(maxlen=12), repr=False)
+    frames: PresentationFrames = field(default_factory=PresentationFrames, repr=False)
     live: bool = False
-    liveness_seen: int = 0
     decision: Decision | None = None
     reported: set[str] = field(default_factory=set)
     peak_height: int = 0
@@ -72,13 +69,17 @@ class IouTracker:
         min_iou: least overlap that continues a track (default 0.3; a walking face at
             25 fps overlaps its previous box by 0.6-0.9).
         max_missing: frames a track may go unseen before it ends (default 10).
-        window: frames kept per track for the liveness check (default 12).
+        window: frames kept per track for the liveness check (default 24; see
+            :class:`facegate.domain.liveness.PresentationFrames`).
+        recent_s: the newest seconds of them kept frame by frame (default 0.5).
     """
 
-    def __init__(self, min_iou: float = 0.3, max_missing: int = 10, window: int = 12) -> None:
+    def __init__(
+        self, min_iou: float = 0.3, max_missing: int = 10, window: int = 24, recent_s: float = 0.5
+    ) -> None:
         self.min_iou = min_iou
         self.max_missing = max_missing
-        self.window = window
+        self.window, self.recent_s = window, recent_s
         self.tracks: dict[int, Track] = {}
         self.ended: list[Track] = []
         self._ids = count(1)
@@ -97,7 +98,7 @@ class IouTracker:
                 assigned.append(best)
                 continue
             track = Track(next(self._ids), box, index, time_s, index, time_s)
-            track.frames = deque(maxlen=self.window)
+            track.frames = PresentationFrames(self.window, self.recent_s)
             track.peak_height = box.height
             self.tracks[track.id] = track
             assigned.append(track)

@@ -133,65 +133,64 @@ class FusedLivenessCheck:
 
 @dataclass(frozen=True, slots=True)
 class ScheduledVerdict:
-    """How one presentation ended under a :class:`LivenessSchedule`.
+    """How a face's frames ended under a :class:`LivenessSchedule`.
 
     Attributes:
-        verdict: the first live window's verdict, or the last window's when none was live.
-        frames_seen: frames of the face seen when it was decided (the checkpoint).
-        windows: windows checked.
-        presentations: presentations run (see :func:`run_presentations`).
+        verdict: the first live check's verdict, or the last check's when none was live.
+        frames_seen: frames of the face seen when it was decided (or when it ended).
+        windows: checks run.
+        presentations: presentations run (a refused one is followed by a new one).
+        elapsed_s: seconds from the face's first frame to the frame it was decided on
+            (or its last), on the frames' clock.
     """
 
     verdict: LivenessVerdict
     frames_seen: int
     windows: int
     presentations: int = 1
-
-
-def run_schedule(
-    check: LivenessCheck, frames: Sequence[FaceFrame], schedule: LivenessSchedule
-) -> ScheduledVerdict:
-    """Run ``check`` on ``frames`` (one presentation, oldest first) as the gate does.
-
-    At each checkpoint the newest ``schedule.window_frames`` frames are checked; the first
-    live window ends the presentation. A presentation shorter than one window, or with no
-    live window up to ``schedule.max_frames`` (or the end of ``frames``), is not live.
-    """
-    verdict, windows, seen = failed_verdict("no liveness window: too few frames"), 0, 0
-    for seen in schedule.checkpoints():
-        if seen > len(frames):
-            break
-        verdict = check.check(frames[seen - schedule.window_frames : seen])
-        windows += 1
-        if verdict.live:
-            return ScheduledVerdict(verdict, seen, windows)
-    return ScheduledVerdict(verdict, min(len(frames), schedule.max_frames), windows)
+    elapsed_s: float = 0.0
 
 
 def run_presentations(
     check: LivenessCheck,
-    presentations: Iterable[Sequence[FaceFrame]],
+    frames: Iterable[FaceFrame],
     schedule: LivenessSchedule,
+    fps: float,
+    most: int | None = None,
 ) -> ScheduledVerdict:
-    """Presentations one after another, as the gate runs them for a face that stays.
+    """Run ``check`` on one face's ``frames`` (oldest first, read lazily) as the gate does.
 
-    Each item of ``presentations`` (at most ``schedule.max_frames`` consecutive frames,
-    read lazily) goes through :func:`run_schedule`; it stops at the first live one, or at
-    a presentation shorter than one window (the end of the face). ``frames_seen`` counts
-    from the first frame of the first presentation.
+    Frame ``n`` is seen at ``n / fps`` seconds. The check runs whenever the schedule says
+    one is due, on the schedule's window; the first live check ends it. A presentation
+    with no live check by ``schedule.max_s`` is refused and the next frames start a new
+    one, up to ``most`` presentations (``None``: until the frames end). Frames that end
+    before a presentation could be judged leave it not live.
     """
-    outcome, offset = ScheduledVerdict(failed_verdict("no frame to check"), 0, 0, 0), 0
-    for frames in presentations:
-        if outcome.presentations and len(frames) < schedule.window_frames:
+    if fps <= 0.0:
+        raise ValueError("fps must be positive")
+    seen = schedule.presentation()
+    verdict = failed_verdict("no liveness window: too few frames")
+    windows, presentations, count = 0, 0, 0
+    for count, frame in enumerate(frames, start=1):
+        if not len(seen):
+            presentations += 1
+        seen.add((count - 1) / fps, frame)
+        if not schedule.due(seen):
+            continue
+        verdict = check.check(schedule.window(seen))
+        seen.checked()
+        windows += 1
+        if verdict.live:
             break
-        current = run_schedule(check, frames, schedule)
-        outcome = ScheduledVerdict(
-            current.verdict,
-            offset + current.frames_seen,
-            outcome.windows + current.windows,
-            outcome.presentations + 1,
-        )
-        if outcome.verdict.live:
-            break
-        offset += len(frames)
-    return outcome
+        if schedule.over(seen):
+            seen.clear()
+            if most is not None and presentations >= most:
+                break
+    return ScheduledVerdict(verdict, count, windows, presentations, max(count - 1, 0) / fps)
+
+
+def run_schedule(
+    check: LivenessCheck, frames: Sequence[FaceFrame], schedule: LivenessSchedule, fps: float
+) -> ScheduledVerdict:
+    """One presentation of ``frames`` (see :func:`run_presentations`): live or refused."""
+    return run_presentations(check, frames, schedule, fps, most=1)
