@@ -297,6 +297,11 @@ class PresentationFrames:
         del self.kept[drop]
 
     @property
+    def newest(self) -> FaceFrame | None:
+        """The newest frame kept (``None`` when none is)."""
+        return self.kept[-1][1] if self.kept else None
+
+    @property
     def elapsed_s(self) -> float:
         """Seconds from the presentation's first frame to its newest (0 when empty)."""
         return self.kept[-1][0] - self.kept[0][0] if self.kept else 0.0

@@ -157,10 +157,10 @@ class ChallengeDesk:
         seen.track.decision = None
 
     def _sample(self, seen: Observation) -> PoseSample | None:
-        frames = seen.track.frames
-        if not frames or frames[-1].image is not seen.frame.image:
+        newest = seen.track.frames.newest
+        if newest is None or newest.image is not seen.frame.image:
             return None  # perception kept no frame of this face this time
-        return self.setup.poses()(frames[-1], seen.frame.timestamp_s, seen.track.id)
+        return self.setup.poses()(newest, seen.frame.timestamp_s, seen.track.id)
 
     def _refused(self, seen: Observation, challenge: Challenge) -> Observation:
         now_s = seen.frame.timestamp_s
