@@ -194,8 +194,9 @@ def test_face_mesh_sees_a_blink_that_a_photo_cannot_make(
 
 NOT_YET_REFUSED = pytest.mark.xfail(
     strict=True,
-    reason="issue 13: the shipped single-frame cue (fitted on the synthetic suite) still "
-    "accepts this real attack sample; remove this mark when it refuses it",
+    reason="issue 13: the shipped single-frame cue (fitted on the synthetic suite, whose "
+    "prints keep the photo's colours) still accepts this real print; remove this mark when "
+    "it refuses it",
 )
 
 
@@ -203,7 +204,7 @@ NOT_YET_REFUSED = pytest.mark.xfail(
     ("name", "live"),
     [
         ("live.jpg", True),
-        pytest.param("screen_replay.jpg", False, marks=NOT_YET_REFUSED),
+        ("screen_replay.jpg", False),
         pytest.param("print_attack.jpg", False, marks=NOT_YET_REFUSED),
     ],
 )
