@@ -3,11 +3,12 @@
     .venv/bin/python bench/fit_frame_cue.py [--data ../shared/data] [--per-cell 6]
         [--replay-per-cell 2] [--json]
     .venv/bin/python bench/fit_frame_cue.py --report [--per-cell 6] [--replay-per-cell 3]
+    .venv/bin/python bench/fit_frame_cue.py --replays [--replay-per-cell 3]
 
 ``--report`` fits nothing: it runs the shipped weights on the suite's *reporting* part
 (its live video's frames, every 2nd, and three frames of each attack clip, grey
-sources included) and prints BPCER and APCER per attack type, per frame; then, per
-*presentation*, the phone and tablet replays of the reporting part through the shipped
+sources included) and prints BPCER and APCER per attack type, per frame. ``--replays``
+prints, per *presentation*, the phone and tablet replays of the reporting part through the shipped
 ``layered`` check (:func:`facegate.bootstrap_gate.build_gate_liveness` with default
 settings: this cue AND the multi-frame cue, under the gate's schedule), and the frame cue
 alone under the same schedule (a replay is accepted when any checkpoint accepts it).
@@ -132,7 +133,7 @@ def attack_measures(
     clips = itertools.chain(
         suite.clips(part, per_cell, prints), suite.clips(part, replay_per_cell, replays)
     )
-    rows, kinds = [], []
+    rows, found = [], []
     for clip in clips:
         if part == "calibration" and any(g in clip.spec.source.parts for g in GREY_SOURCES):
             continue
@@ -142,8 +143,8 @@ def attack_measures(
                 rows.append(measure_frame(frame.image, frame.box))
             except ValueError:
                 continue
-            kinds.append(clip.spec.kind)
-    return np.array(rows), kinds
+            found.append(clip.spec.kind)
+    return np.array(rows), found
 
 
 def literal(weights: FrameCueWeights) -> str:
@@ -161,11 +162,13 @@ def literal(weights: FrameCueWeights) -> str:
     )
 
 
-def report(data: Path, per_cell: int, replay_per_cell: int) -> dict[str, object]:
+def report(
+    data: Path, per_cell: int, replay_per_cell: int, kinds: tuple[str, ...] = ATTACK_TYPES
+) -> dict[str, object]:
     engine = build_engine(Settings())
     live = live_measures(engine, [*split("reporting", data).videos], REPORT_LIVE_STEP)
     suite = AttackSuite(data, CACHE, engine)
-    attacks, kinds = attack_measures(suite, per_cell, replay_per_cell, "reporting")
+    attacks, kinds = attack_measures(suite, per_cell, replay_per_cell, "reporting", kinds)
     live_scores = np.array([SHIPPED.score(row) for row in live])
     by_kind: dict[str, list[float]] = defaultdict(list)
     for row, kind in zip(attacks, kinds, strict=True):
@@ -182,7 +185,6 @@ def report(data: Path, per_cell: int, replay_per_cell: int) -> dict[str, object]
             for kind, s in by_kind.items()
         },
         "all_attacks": float(np.mean([SHIPPED.score(r) >= SHIPPED.threshold for r in attacks])),
-        "replay_presentations": replay_presentations(engine, suite, replay_per_cell),
     }
 
 
@@ -192,13 +194,20 @@ def main() -> None:
     parser.add_argument("--per-cell", type=int, default=6)
     parser.add_argument("--replay-per-cell", type=int, default=2)
     parser.add_argument(
-        "--kinds", default=",".join(ATTACK_TYPES), help="attack types to fit on (comma list)"
+        "--kinds", default=",".join(ATTACK_TYPES), help="attack types (comma list)"
     )
     parser.add_argument("--report", action="store_true")
+    parser.add_argument("--replays", action="store_true")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    if args.replays:
+        engine = build_engine(Settings())
+        suite = AttackSuite(args.data, CACHE, engine)
+        print(json.dumps(replay_presentations(engine, suite, args.replay_per_cell), indent=2))
+        return
     if args.report:
-        result = report(args.data, args.per_cell, args.replay_per_cell)
+        chosen = tuple(kind for kind in ATTACK_TYPES if kind in args.kinds.split(","))
+        result = report(args.data, args.per_cell, args.replay_per_cell, chosen)
         print(json.dumps(result, indent=2))
         return
     started = time.perf_counter()
