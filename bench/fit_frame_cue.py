@@ -193,9 +193,7 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--per-cell", type=int, default=6)
     parser.add_argument("--replay-per-cell", type=int, default=2)
-    parser.add_argument(
-        "--kinds", default=",".join(ATTACK_TYPES), help="attack types (comma list)"
-    )
+    parser.add_argument("--kinds", default=",".join(ATTACK_TYPES), help="attack types (comma list)")
     parser.add_argument("--report", action="store_true")
     parser.add_argument("--replays", action="store_true")
     parser.add_argument("--json", action="store_true")
