@@ -80,8 +80,9 @@ of ``several_people_walking.mp4``, 21) and 84 attack frames (three of each colou
 the attack suite's calibration part; the bent and cut-out prints were not yet rendered
 when it ran). ``hand_skin`` is unweighted (:data:`UNWEIGHTED`); ``glare``'s fitted weight
 pointed the wrong way (the fitting data's synthetic screens show none near the face) and
-was dropped. Calibration: 1.9 % of the live faces refused at this threshold (the 2 % rule),
-0-33 % of the calibration attack frames accepted per type."""
+was dropped. Calibration: 3 of the 155 live faces refused at the fitted threshold (the 2 %
+rule), 4 (2.6 %) at this literal rounded to six digits (one face sat on it); 0-33 % of the
+calibration attack frames accepted per type."""
 
 
 FIT_MAX_BPCER: Final = 0.02
