@@ -1,16 +1,22 @@
 """Fit the single-frame screen-and-print cue's weights on licence-clean calibration data.
 
-    .venv/bin/python bench/fit_frame_cue.py [--data ../shared/data] [--per-cell 3]
+    .venv/bin/python bench/fit_frame_cue.py [--data ../shared/data] [--per-cell 6]
         [--replay-per-cell 2] [--json]
-    .venv/bin/python bench/fit_frame_cue.py --report [--json]   # the shipped weights
+    .venv/bin/python bench/fit_frame_cue.py --report [--per-cell 6] [--replay-per-cell 3]
+    .venv/bin/python bench/fit_frame_cue.py --replays [--replay-per-cell 3]
 
 ``--report`` fits nothing: it runs the shipped weights on the suite's *reporting* part
 (its live video's frames, every 2nd, and three frames of each attack clip, grey
-sources included) and prints BPCER and APCER per attack type, per frame.
+sources included) and prints BPCER and APCER per attack type, per frame. ``--replays``
+prints, per *presentation*, the phone and tablet replays of the reporting part through the shipped
+``layered`` check (:func:`facegate.bootstrap_gate.build_gate_liveness` with default
+settings: this cue AND the multi-frame cue, under the gate's schedule), and the frame cue
+alone under the same schedule (a replay is accepted when any checkpoint accepts it).
 
 Live frames: every 10th frame of the attack suite's *calibration* live video(s)
-(``split("calibration")``) and of ``video/several_people_walking.mp4`` (MIT; in no part of
-the suite), each with its primary face as the gate finds it. Attack frames: three frames
+(``split("calibration")``), with its primary face as the gate finds it, and every 5th
+frame of ``video/several_people_walking.mp4`` (MIT; in no part of the suite) with every
+face at least 40 pixels wide (other people, another camera, daylight). Attack frames: three frames
 (first, middle, last) of every clip of the suite's calibration part, with the face's true
 place; clips printed from grey photos (Yale, TV-cast) are left out, since a grey face
 would teach the colour measure a difference no colour print shows. Nothing of NUAA and
@@ -35,9 +41,11 @@ from pathlib import Path
 import numpy as np
 
 from facegate.bootstrap import build_engine
+from facegate.bootstrap_gate import build_gate_liveness
 from facegate.config import Settings
 from facegate.vision.engine import FaceEngine
 from facegate.vision.liveness.attack_suite import ATTACK_TYPES, AttackSuite, split
+from facegate.vision.liveness.check import run_schedule
 from facegate.vision.liveness.frame_cue import (
     FIT_MAX_BPCER,
     SHIPPED,
@@ -48,7 +56,11 @@ from facegate.vision.liveness.frame_measures import MEASURES, measure_frame
 from facegate.vision.liveness.video import read_frames
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-CACHE = Path("/tmp/facegate-attack-suite")
+CACHE = Settings().cache_dir
+"""Where the suite's clips are rendered (the same cache as the other liveness benches)."""
+CROWD = "several_people_walking.mp4"
+CROWD_STEP = 5
+CROWD_MIN_PX = 40
 GREY_SOURCES = ("yale", "tvcast")
 LIVE_STEP = 10
 REPORT_LIVE_STEP = 2
@@ -65,17 +77,63 @@ def live_measures(engine: FaceEngine, videos: list[Path], step: int = LIVE_STEP)
     return np.array(rows)
 
 
+def crowd_measures(engine: FaceEngine, video: Path) -> np.ndarray:
+    """Every face of at least :data:`CROWD_MIN_PX` pixels on every 5th frame of ``video``."""
+    rows = [
+        measure_frame(image, face.box)
+        for image in read_frames(video, 10_000, 0, CROWD_STEP)
+        for face in engine.analyze(image, describe=False)
+        if face.box.width >= CROWD_MIN_PX
+    ]
+    print(f"{video.name}: {len(rows)} live faces", file=sys.stderr)
+    return np.array(rows)
+
+
+def replay_presentations(
+    engine: FaceEngine, suite: AttackSuite, per_cell: int
+) -> dict[str, dict[str, object]]:
+    """Per presentation: the reporting part's replays through ``layered`` and this cue alone."""
+    settings = Settings()
+    check, schedule = build_gate_liveness(settings)
+    assert check is not None
+    replays = [kind for kind in ATTACK_TYPES if kind.startswith("replay")]
+    outcome: dict[str, dict[str, list[bool]]] = defaultdict(lambda: defaultdict(list))
+    for clip in suite.clips("reporting", per_cell, replays):
+        frames = clip.frames[: schedule.max_frames]
+        layered = run_schedule(check, frames, schedule).verdict.live
+        alone = any(
+            SHIPPED.score(measure_frame(frames[seen - 1].image, frames[seen - 1].box))
+            >= SHIPPED.threshold
+            for seen in schedule.checkpoints()
+            if seen <= len(frames)
+        )
+        outcome[clip.spec.kind]["layered"].append(layered)
+        outcome[clip.spec.kind]["frame"].append(alone)
+        print(f"{clip.spec.name}: layered {layered}, frame cue alone {alone}", file=sys.stderr)
+    return {
+        kind: {
+            rule: {"presentations": len(v), "accepted": int(sum(v)), "apcer": float(np.mean(v))}
+            for rule, v in rules.items()
+        }
+        for kind, rules in outcome.items()
+    }
+
+
 def attack_measures(
-    suite: AttackSuite, per_cell: int, replay_per_cell: int, part: str = "calibration"
+    suite: AttackSuite,
+    per_cell: int,
+    replay_per_cell: int,
+    part: str = "calibration",
+    kinds: tuple[str, ...] = ATTACK_TYPES,
 ) -> tuple[np.ndarray, list[str]]:
     """Measures of three frames of each clip: ``per_cell`` prints, ``replay_per_cell``
-    replays per attack type and distance."""
-    prints = [kind for kind in ATTACK_TYPES if not kind.startswith("replay")]
-    replays = [kind for kind in ATTACK_TYPES if kind.startswith("replay")]
+    replays per attack type (of ``kinds``) and distance."""
+    prints = [kind for kind in kinds if not kind.startswith("replay")]
+    replays = [kind for kind in kinds if kind.startswith("replay")]
     clips = itertools.chain(
         suite.clips(part, per_cell, prints), suite.clips(part, replay_per_cell, replays)
     )
-    rows, kinds = [], []
+    rows, found = [], []
     for clip in clips:
         if part == "calibration" and any(g in clip.spec.source.parts for g in GREY_SOURCES):
             continue
@@ -85,8 +143,8 @@ def attack_measures(
                 rows.append(measure_frame(frame.image, frame.box))
             except ValueError:
                 continue
-            kinds.append(clip.spec.kind)
-    return np.array(rows), kinds
+            found.append(clip.spec.kind)
+    return np.array(rows), found
 
 
 def literal(weights: FrameCueWeights) -> str:
@@ -104,11 +162,13 @@ def literal(weights: FrameCueWeights) -> str:
     )
 
 
-def report(data: Path, per_cell: int, replay_per_cell: int) -> dict[str, object]:
+def report(
+    data: Path, per_cell: int, replay_per_cell: int, kinds: tuple[str, ...] = ATTACK_TYPES
+) -> dict[str, object]:
     engine = build_engine(Settings())
     live = live_measures(engine, [*split("reporting", data).videos], REPORT_LIVE_STEP)
     suite = AttackSuite(data, CACHE, engine)
-    attacks, kinds = attack_measures(suite, per_cell, replay_per_cell, "reporting")
+    attacks, kinds = attack_measures(suite, per_cell, replay_per_cell, "reporting", kinds)
     live_scores = np.array([SHIPPED.score(row) for row in live])
     by_kind: dict[str, list[float]] = defaultdict(list)
     for row, kind in zip(attacks, kinds, strict=True):
@@ -131,22 +191,34 @@ def report(data: Path, per_cell: int, replay_per_cell: int) -> dict[str, object]
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    parser.add_argument("--per-cell", type=int, default=3)
+    parser.add_argument("--per-cell", type=int, default=6)
     parser.add_argument("--replay-per-cell", type=int, default=2)
+    parser.add_argument("--kinds", default=",".join(ATTACK_TYPES), help="attack types (comma list)")
     parser.add_argument("--report", action="store_true")
+    parser.add_argument("--replays", action="store_true")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    if args.replays:
+        engine = build_engine(Settings())
+        suite = AttackSuite(args.data, CACHE, engine)
+        print(json.dumps(replay_presentations(engine, suite, args.replay_per_cell), indent=2))
+        return
     if args.report:
-        result = report(args.data, args.per_cell, args.replay_per_cell)
+        chosen = tuple(kind for kind in ATTACK_TYPES if kind in args.kinds.split(","))
+        result = report(args.data, args.per_cell, args.replay_per_cell, chosen)
         print(json.dumps(result, indent=2))
         return
     started = time.perf_counter()
     engine = build_engine(Settings())
-    videos = [*split("calibration", args.data).videos]
-    videos.append(args.data / "video" / "several_people_walking.mp4")
-    live = live_measures(engine, videos)
+    live = np.concatenate(
+        [
+            live_measures(engine, [*split("calibration", args.data).videos]),
+            crowd_measures(engine, args.data / "video" / CROWD),
+        ]
+    )
     suite = AttackSuite(args.data, CACHE, engine)
-    attacks, kinds = attack_measures(suite, args.per_cell, args.replay_per_cell)
+    chosen = tuple(kind for kind in ATTACK_TYPES if kind in args.kinds.split(","))
+    attacks, kinds = attack_measures(suite, args.per_cell, args.replay_per_cell, kinds=chosen)
     measures = np.concatenate([live, attacks])
     labels = np.array([1] * len(live) + [0] * len(attacks))
     weights = fit_weights(measures, labels)
@@ -162,6 +234,7 @@ def main() -> None:
         "calibration_apcer": {
             kind: float(np.mean(np.array(s) >= weights.threshold)) for kind, s in by_kind.items()
         },
+        "kinds": list(chosen),
         "weights": dict(zip(MEASURES, weights.weights, strict=True)),
         "seconds": round(time.perf_counter() - started, 1),
     }

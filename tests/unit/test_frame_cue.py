@@ -10,7 +10,7 @@ from facegate.domain.faces import Box, FivePointLandmarks
 from facegate.domain.liveness import FaceFrame
 from facegate.vision.liveness.check import FusedLivenessCheck
 from facegate.vision.liveness.frame_cue import SHIPPED, FrameCueWeights, fit_weights, frame_cue
-from facegate.vision.liveness.frame_measures import MEASURES, measure_frame
+from facegate.vision.liveness.frame_measures import MEASURES, REDNESS_FULL, measure_frame
 
 FACE = Box(260, 180, 380, 320)
 LANDMARKS = FivePointLandmarks(points=((345, 230), (330, 230), (295, 230), (310, 230), (320, 280)))
@@ -54,9 +54,11 @@ def test_glare_cast_and_sharpness_measure_what_they_say() -> None:
     glared = plain.copy()
     cv2.circle(glared, (300, 210), 25, (255, 255, 255), -1)
     assert _measure(glared)["glare"] > _measure(plain)["glare"] + 0.02
-    blue = plain.copy()
-    blue[..., 2] = np.clip(blue[..., 2].astype(int) + 60, 0, 255)
-    assert _measure(blue)["skin_cast"] < _measure(plain)["skin_cast"] - 10.0
+    pale = plain.astype(np.float64)
+    grey = pale.mean(axis=2, keepdims=True)
+    pale = np.clip(0.2 * pale + 0.8 * grey + 20.0, 0, 255).astype(np.uint8)  # re-shown, washed out
+    assert _measure(plain)["skin_redness"] == REDNESS_FULL  # a red face: the cap
+    assert _measure(pale)["skin_redness"] < REDNESS_FULL - 3.0
     blurred = plain.copy()
     region = np.s_[FACE.top : FACE.bottom, FACE.left : FACE.right]
     blurred[region] = cv2.GaussianBlur(plain[region], (0, 0), 3)
@@ -111,6 +113,14 @@ def test_fingers_beside_the_face_show_as_hand_skin() -> None:
     assert _measure(held)["hand_skin"] > _measure(plain)["hand_skin"] + 0.1
 
 
+def test_a_blue_white_balance_does_not_make_live_skin_pale() -> None:
+    """A blue cast lowered version 2's Cr - Cb; it moves b*, so redness (a*) must not fall."""
+    plain = _scene()
+    cool = plain.astype(np.float64) * np.array([1.0, 1.0, 1.2])  # bluish daylight on a live face
+    cool = np.clip(cool, 0, 255).astype(np.uint8)
+    assert _measure(cool)["skin_redness"] > _measure(plain)["skin_redness"] - 2.0
+
+
 def test_a_weight_against_its_physical_direction_is_dropped() -> None:
     rng = np.random.default_rng(2)
     live = rng.normal(0.0, 1.0, (200, len(MEASURES)))
@@ -120,3 +130,15 @@ def test_a_weight_against_its_physical_direction_is_dropped() -> None:
     weights = fit_weights(np.concatenate([live, attack]), np.array([1] * 200 + [0] * 200))
     assert weights.weights[0] < 0
     assert weights.weights[4] == 0.0
+
+
+def test_an_unweighted_measure_gets_no_weight_even_when_it_separates() -> None:
+    rng = np.random.default_rng(3)
+    live = rng.normal(0.0, 1.0, (200, len(MEASURES)))
+    attack = rng.normal(0.0, 1.0, (200, len(MEASURES)))
+    hand = MEASURES.index("hand_skin")
+    attack[:, hand] += 3.0  # more skin beside the face on the attacks
+    attack[:, 0] += 1.0
+    labels = np.array([1] * 200 + [0] * 200)
+    assert fit_weights(np.concatenate([live, attack]), labels, unweighted=()).weights[hand] < 0
+    assert fit_weights(np.concatenate([live, attack]), labels).weights[hand] == 0.0

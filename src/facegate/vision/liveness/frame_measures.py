@@ -24,8 +24,12 @@ at the camera's own pixels instead (scaling would blur away a screen's pixel gri
   make sharp peaks; skin and lens blur make a smooth spectrum).
 - ``glare`` (share of the region, 0-1): pixels near the face that are almost white and
   unsaturated (specular reflection of a lamp on glass or glossy paper).
-- ``skin_cast`` (8-bit YCrCb units): the face centre's Cr minus Cb (live skin under room
-  light is red over blue; a screen's backlight and a print's inks shift it to blue/grey).
+- ``skin_redness`` (CIELAB a*, CIE units): how red the face centre is. Blood under live
+  skin makes it red (a* about 8-30 in the shared live videos; a blue or yellow cast of
+  the white balance moves b*, not a*); a face re-shown by a screen's backlight or a
+  print's inks is paler and greyer. It replaced the YCrCb ``Cr - Cb`` cast of version 2,
+  which also fell with a blue cast (a live face in shaded daylight read as a screen).
+  Capped at :data:`REDNESS_FULL`: only paleness counts, a redder face is not more live.
 - ``sharpness_ratio`` (natural log): the face's Laplacian variance over that of the ring
   around it (a re-captured face is flatter than the room around the screen or paper).
 """
@@ -58,10 +62,17 @@ SIDE_SPAN: Final = 1.5
 MAX_TILT_DEG: Final = 25.0
 """Largest angle between an edge and the face box's side it may stand for, degrees."""
 
+REDNESS_FULL: Final = 8.0
+"""CIELAB a* at and above which a face counts as fully red (``skin_redness``'s cap), CIE
+units: the low end of live skin's a* in room light (skin colorimetry puts most faces at
+a* 8-20). Set from that knowledge, not fitted: the fitting data's live faces are all
+redder (``webcam_one_person.mp4`` a* >= 14, ``several_people_walking.mp4`` >= 11.7), so
+a cap fitted on them would refuse any paler live face."""
+
 SPECTRUM_PX: Final = 128
 """Side of the square face region whose spectrum is measured, camera pixels (or less)."""
 
-MEASURES_VERSION: Final = "frame-measures/2"
+MEASURES_VERSION: Final = "frame-measures/3"
 """Identity of :func:`measure_frame`'s output; bump it whenever a measure changes."""
 
 MEASURES: Final = (
@@ -69,7 +80,7 @@ MEASURES: Final = (
     "hand_skin",
     "spectral_peak_db",
     "glare",
-    "skin_cast",
+    "skin_redness",
     "sharpness_ratio",
 )
 """The measures, in the order :func:`measure_frame` returns them."""
@@ -77,7 +88,7 @@ MEASURES: Final = (
 LIVE_DIRECTION: Final = (-1, -1, -1, -1, 1, 1)
 """For each of :data:`MEASURES`, the direction in which it points to a live face: -1 when
 a larger value is more like an attack (edges, hands, peaks, glare), +1 when a larger
-value is more like a live face (skin's red cast, a face sharper than its ring)."""
+value is more like a live face (skin's redness, a face sharper than its ring)."""
 
 Vector = npt.NDArray[np.float64]
 
@@ -220,16 +231,20 @@ def hand_skin(scaled: _Scaled) -> float:
     return max(shares, default=0.0)
 
 
-def skin_cast(scaled: _Scaled) -> float:
-    """Mean Cr minus mean Cb of the face box's central half (8-bit YCrCb units)."""
+def skin_redness(scaled: _Scaled) -> float:
+    """Mean CIELAB a* of the face box's central half, at most :data:`REDNESS_FULL` (CIE units).
+
+    Positive is red, negative green; 0 is grey.
+    """
     left, top, right, bottom = scaled.box
     width, height = right - left, bottom - top
     rows = slice(max(int(top + 0.25 * height), 0), max(int(bottom - 0.25 * height), 1))
     cols = slice(max(int(left + 0.25 * width), 0), max(int(right - 0.25 * width), 1))
-    ycrcb = cv2.cvtColor(np.ascontiguousarray(scaled.rgb[rows, cols]), cv2.COLOR_RGB2YCrCb)
-    if ycrcb.size == 0:
+    centre = np.ascontiguousarray(scaled.rgb[rows, cols])
+    if centre.size == 0:
         return 0.0
-    return float(ycrcb[:, :, 1].astype(np.float64).mean() - ycrcb[:, :, 2].mean())
+    lab = cv2.cvtColor(centre, cv2.COLOR_RGB2LAB)  # 8-bit: the a channel holds a* + 128
+    return min(float(lab[:, :, 1].astype(np.float64).mean() - 128.0), REDNESS_FULL)
 
 
 def sharpness_ratio(scaled: _Scaled) -> float:
@@ -268,7 +283,7 @@ def measure_frame(image: RgbImage, box: Box) -> Vector:
             hand_skin(scaled),
             spectral_peak_db(image, box),
             glare(scaled),
-            skin_cast(scaled),
+            skin_redness(scaled),
             sharpness_ratio(scaled),
         ],
         dtype=np.float64,
