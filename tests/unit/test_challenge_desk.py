@@ -195,7 +195,7 @@ def test_a_door_left_at_default_has_no_challenge_where_liveness_is_off(tmp_path:
 def _seen(track: Track, time_s: float) -> Observation:
     image = np.zeros((120, 160, 3), np.uint8)
     frame = Frame(image, int(time_s * 10), time_s)
-    track.frames.append(FaceFrame(image, track.box, None))  # type: ignore[arg-type]
+    track.frames.add(time_s, FaceFrame(image, track.box, None))  # type: ignore[arg-type]
     return Observation(track, frame, FaceEvidence(descriptor=np.zeros(128)))
 
 
