@@ -167,3 +167,38 @@ def test_flip_setting_reaches_the_onnx_embedder(tmp_path: Path) -> None:
     built = build_embedder(settings, tmp_path)
     assert isinstance(built, OnnxEmbedder)
     assert built.flip_augment is True
+
+
+def test_the_session_runs_the_runtimes_optimized_copy_with_the_same_descriptors(
+    tmp_path: Path,
+) -> None:
+    import onnxruntime as ort
+
+    from facegate.vision.onnx_embedding import optimized_model_path
+
+    session = open_session(tmp_path, threads=1)
+    path = converted_model_path(tmp_path)
+    copy = optimized_model_path(ort, path)
+    assert sorted(p.name for p in path.parent.iterdir()) == sorted([path.name, copy.name])
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    plain = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    chips = np.random.default_rng(3).integers(0, 256, (3, 150, 150, 3), dtype=np.uint8)
+    name = plain.get_inputs()[0].name
+    assert np.array_equal(session.run(None, {name: chips})[0], plain.run(None, {name: chips})[0])
+    stamp = copy.stat().st_mtime_ns
+    open_session(tmp_path, threads=1)
+    assert copy.stat().st_mtime_ns == stamp  # made once, then reused
+
+
+def test_a_damaged_optimized_copy_is_made_again(tmp_path: Path) -> None:
+    import onnxruntime as ort
+
+    from facegate.vision.onnx_embedding import optimized_model_path
+
+    open_session(tmp_path)
+    copy = optimized_model_path(ort, converted_model_path(tmp_path))
+    copy.write_bytes(copy.read_bytes()[:1000])
+    session = open_session(tmp_path)
+    assert dict(session.get_modelmeta().custom_metadata_map) == expected_metadata()
+    assert copy.stat().st_size > 1_000_000

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -16,6 +16,7 @@ from facegate.domain.errors import BadInputError, DataSetError
 from facegate.domain.matching import DEFAULT_MATCH_THRESHOLD
 
 if TYPE_CHECKING:
+    from facegate.ports import Frame
     from facegate.vision.images import RgbImage
 
 # The engines, OpenCV and the gate load inside the commands that use them.
@@ -142,30 +143,31 @@ def bench_gate(
     if not video.is_file():
         raise DataSetError(f"no video at {video} (give --data)")
     engine = build_gate_engine(settings)  # the gate's engine and thread limits
-    frames = gb.read_frames(video)
-    enroll = [f for f in frames if f.timestamp_s < enroll_s]
     end_s = enroll_s + seconds if seconds > 0 else float("inf")
-    rest = [f for f in frames if enroll_s <= f.timestamp_s < end_s]
-    descriptors = gb.enroll_from_video(engine, enroll)
+
+    def rest() -> Iterator[Frame]:  # decoded as the gate goes: the bench holds no video
+        return gb.stream_frames(video, enroll_s, end_s)
+
+    descriptors = gb.enroll_from_video(engine, gb.stream_frames(video, 0.0, enroll_s))
     if not descriptors:
         raise DataSetError(f"no usable face in the first {enroll_s} s of {video}")
     policy, _ = settings.match_policy(engine.model_id)
     liveness, schedule = build_gate_liveness(settings)
     snapshot = gb.bench_snapshot(descriptors, policy)
     held = gb.memory_gallery(gallery_templates)  # alive until the RSS figure is taken
-    stderr.print(f"enrolled from {len(descriptors)} frames; gate on {len(rest)} frames ...")
-    measured = gb.summarize(gb.run_gate(engine, snapshot, rest, liveness, schedule, arrival_s))
+    stderr.print(f"enrolled from {len(descriptors)} frames; gate on the rest ...")
+    measured = gb.summarize(gb.run_gate(engine, snapshot, rest(), liveness, schedule, arrival_s))
     report: dict[str, Any] = dict(measured)
     if liveness is not None:
         stderr.print("... again without the liveness check ...")
-        plain = gb.summarize(gb.run_gate(engine, snapshot, rest, None, schedule, arrival_s))
+        plain = gb.summarize(gb.run_gate(engine, snapshot, rest(), None, schedule, arrival_s))
         report["without_liveness"] = plain
         report["time_to_decision_ratio"] = round(
             measured["time_to_decision_p50_ms"] / max(plain["time_to_decision_p50_ms"], 1e-9), 2
         )
     if size is not None:
         stderr.print(f"... and at {resolution} ...")
-        hd = gb.run_gate(engine, snapshot, rest, liveness, schedule, arrival_s, size)
+        hd = gb.run_gate(engine, snapshot, rest(), liveness, schedule, arrival_s, size)
         report["hd"] = {"resolution": resolution, **gb.summarize(hd)}
     report["peak_rss_mb"] = gb.peak_rss_mb()
     report |= {
