@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -51,9 +51,10 @@ def kiosk_decider(
     tmp_path: Path,
     door: FakeDoor | None = None,
     refresh_s: float | None = None,
+    monotonic: Callable[[], float] = time.monotonic,
 ) -> PipelineDecider:
     """The server's kiosk pipeline on fakes (one door for every target)."""
-    options = LoopOptions("server", 3.0, 15, LivenessSchedule(), 10.0)
+    options = LoopOptions("server", 3.0, 0.6, LivenessSchedule(), 10.0)
     return PipelineDecider(
         FakeFaceEngine,
         ActuatorPool(lambda target: door or FakeDoor(), upstream),
@@ -63,6 +64,7 @@ def kiosk_decider(
         options,
         ImageLimits(),
         refresh_s=refresh_s,
+        monotonic=monotonic,
     )
 
 
@@ -82,21 +84,27 @@ def test_frames_of_other_doors_do_not_break_a_doors_track(tmp_path: Path) -> Non
     assert decider.station("lobby").frames == 220
 
 
-def test_a_door_counts_its_own_frames_not_the_other_doors(tmp_path: Path) -> None:
-    """``low_quality`` comes after 15 frames of that door's face, however busy the others."""
+def test_a_kiosk_door_refuses_a_poor_face_after_0_6_s_of_its_own_frames(
+    tmp_path: Path,
+) -> None:
+    """``low_quality`` after 0.6 s of that door's frames (4 per second), however busy the
+    others: 0.75 s, the 4th frame (it was the 15th, 3.5 s, when frames were counted)."""
+    now = [0.0]
     upstream = FakeUpstream()
-    decider = kiosk_decider(upstream, tmp_path)
+    decider = kiosk_decider(upstream, tmp_path, monotonic=lambda: now[0])
     image = fake_frame(0, 7, good=False).image
     ok, data = cv2.imencode(".png", np.ascontiguousarray(image[:, :, ::-1]))
     assert ok
     poor, nobody = bytes(data.tobytes()), png(0)
     answers = []
-    for _ in range(15):
+    for _ in range(6):
         answers.append(decider.decide_frame("bench-door", poor))
-        for _ in range(11):
+        for _ in range(11):  # a busy second door between two frames of the first
             decider.decide_frame("lobby", nobody)
-    assert [a.pending for a in answers] == [True] * 14 + [False]
-    assert answers[-1].reason == "low_quality"
+        now[0] += 0.25
+    assert [a.pending for a in answers[:4]] == [True, True, True, False]
+    assert answers[3].reason == "low_quality"
+    assert decider.station("bench-door").frames == 6
 
 
 class SlowUpstream(FakeUpstream):

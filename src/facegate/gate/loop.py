@@ -40,7 +40,7 @@ class LoopOptions:
     Attributes:
         gate_id: the gate deciding.
         unlock_duration_s: how long a door stays unlocked (seconds).
-        decide_after_frames: frames after which a poor face is ``low_quality``.
+        decide_after_s: source time after which a poor face is ``low_quality`` (seconds).
         liveness_schedule: when the liveness check looks.
         card_window_s: how long a card waits for the face (seconds).
         continuity_s: see :class:`PerceptionOptions` (seconds).
@@ -49,7 +49,7 @@ class LoopOptions:
 
     gate_id: str
     unlock_duration_s: float
-    decide_after_frames: int
+    decide_after_s: float
     liveness_schedule: LivenessSchedule
     card_window_s: float
     continuity_s: float = 0.2
@@ -57,9 +57,7 @@ class LoopOptions:
 
     def perception(self) -> PerceptionOptions:
         """The perception's part."""
-        return PerceptionOptions(
-            self.liveness_schedule, self.decide_after_frames, self.continuity_s
-        )
+        return PerceptionOptions(self.liveness_schedule, self.decide_after_s, self.continuity_s)
 
     def controller(self) -> ControllerOptions:
         """The controller's part."""

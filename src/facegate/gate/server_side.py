@@ -5,7 +5,7 @@ posts frames (``POST /api/v1/doors/{door_id}/frames``) or credentials gets its o
 :class:`DoorStation`: its snapshot holder, its :class:`DoorController` (the same one the
 edge gate decides with), its :class:`Perception` (built on the first frame), its lock,
 its frame counter and its clock (frame times from the monotonic clock since the
-station's first frame). A person's consecutive frames form one track (the frames a
+station was built, seconds). A person's consecutive frames form one track (the frames a
 multi-frame liveness check needs); since a kiosk's frames are separate photos, a decided
 track's face is described again before its decision is reused. A frame answers the
 decision it completed; while a face is in view but not yet decided (the liveness check
@@ -120,8 +120,8 @@ class DoorStation:
         lock: one frame or credential of the door at a time.
         perception: the door's camera pipeline (built on its first frame).
         frames: frames seen so far (the next frame's index).
-        started: ``time.monotonic()`` when the station was built (frame times count
-            from there, seconds).
+        started: the decider's monotonic clock when the station was built (frame times
+            count from there, seconds).
         desk: the door's challenges, when its liveness mode is the challenge.
         checked_by: the liveness mode the perception was built for (``challenge`` or
             ``passive``; a change of the door's setting builds it again).
@@ -132,7 +132,7 @@ class DoorStation:
     lock: threading.Lock = field(default_factory=threading.Lock)
     perception: Perception | None = None
     frames: int = 0
-    started: float = field(default_factory=time.monotonic)
+    started: float = 0.0
     desk: ChallengeDesk | None = None
     checked_by: str = ""
 
@@ -161,6 +161,8 @@ class PipelineDecider:
             delivered; a failure is logged, the decision stands.
         challenge: what challenge mode needs (``None``: not available; a door set to
             ``challenge`` then answers its frames 503 and takes cards only).
+        monotonic: the clock of the doors' frame times (seconds; default
+            ``time.monotonic``).
     """
 
     def __init__(
@@ -176,13 +178,14 @@ class PipelineDecider:
         refresh_s: float | None = None,
         snapshots: SnapshotSink | None = None,
         challenge: ChallengeSetup | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._engine, self.pool, self.outbox = engine, pool, outbox
         self.challenge = challenge
         self.snapshots = snapshots
         self._refresher = None if refresh_s is None else SnapshotRefresher(self, refresh_s)
         self.liveness, self.clock, self.options, self.limits = liveness, clock, options, limits
-        self.alarms = alarms
+        self.alarms, self.monotonic = alarms, monotonic
         self._stations: dict[str, DoorStation] = {}
         self._lock = threading.Lock()
 
@@ -204,7 +207,8 @@ class PipelineDecider:
             holder, actuator, self.outbox, self.clock, self.options.controller(), self.alarms
         )
         with self._lock:
-            station = self._stations.setdefault(door_id, DoorStation(holder, controller))
+            built = DoorStation(holder, controller, started=self.monotonic())
+            station = self._stations.setdefault(door_id, built)
         if self._refresher is not None:
             self._refresher.ensure_running()
         return station
@@ -245,7 +249,7 @@ class PipelineDecider:
             perception = self._perception(station)
             index = station.frames
             station.frames += 1
-            frame = Frame(pixels, index, time.monotonic() - station.started)
+            frame = Frame(pixels, index, self.monotonic() - station.started)
             decision, pending, denied = self._decide(station, perception, frame)
             view = None if station.desk is None else station.desk.view
         self.outbox.flush(self.pool.upstream)
