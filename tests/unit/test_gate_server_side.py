@@ -11,9 +11,17 @@ from typing import Any
 
 import cv2
 import numpy as np
+import pytest
 
 from facegate.domain.gate import GateEvent, GateSnapshot
-from facegate.domain.liveness import LivenessSchedule
+from facegate.domain.liveness import (
+    CueResult,
+    FaceFrame,
+    LivenessSchedule,
+    LivenessVerdict,
+    SensorFrame,
+    fuse,
+)
 from facegate.domain.matching import MatchPolicy
 from facegate.domain.policy import Target
 from facegate.domain.site import CredentialKind, CredentialMode
@@ -21,7 +29,7 @@ from facegate.gate.bench import bench_snapshot
 from facegate.gate.loop import LoopOptions
 from facegate.gate.outbox import SqliteOutbox
 from facegate.gate.server_side import ActuatorPool, PipelineDecider, SnapshotRefresher
-from facegate.ports import FrameDecision
+from facegate.ports import FrameDecision, LivenessCheck
 from facegate.vision.images import ImageLimits
 from fakes import FakeClock, FakeDoor, FakeFaceEngine, fake_frame, unit_descriptor
 
@@ -56,6 +64,7 @@ def kiosk_decider(
     refresh_s: float | None = None,
     monotonic: Callable[[], float] = time.monotonic,
     engine: Callable[[], Any] = FakeFaceEngine,
+    liveness: LivenessCheck | None = None,
 ) -> PipelineDecider:
     """The server's kiosk pipeline on fakes (one door for every target)."""
     options = LoopOptions("server", 3.0, 0.6, LivenessSchedule(), 10.0)
@@ -63,7 +72,7 @@ def kiosk_decider(
         engine,
         ActuatorPool(lambda target: door or FakeDoor(), upstream),
         SqliteOutbox(tmp_path / "server-outbox.db"),
-        lambda: None,
+        lambda: liveness,
         FakeClock(),
         options,
         ImageLimits(),
@@ -109,6 +118,34 @@ def test_a_kiosk_door_refuses_a_poor_face_after_0_6_s_of_its_own_frames(
     assert [a.pending for a in answers[:4]] == [True, True, True, False]
     assert answers[3].reason == "low_quality"
     assert decider.station("bench-door").frames == 6
+
+
+class NeverLive:
+    """A liveness check that never sees life (a still print)."""
+
+    cue_names = ("never",)
+
+    def check(
+        self, frames: Sequence[FaceFrame], second_sensor: Sequence[SensorFrame] = ()
+    ) -> LivenessVerdict:
+        return fuse([CueResult("never", 0.0, 0.5)])
+
+
+def test_a_kiosk_at_4_fps_refuses_a_face_that_never_shows_life_at_3_s(tmp_path: Path) -> None:
+    """The README's kiosk claim on the server's own path: pending, then refused at 3 s."""
+    now = [0.0]
+    decider = kiosk_decider(
+        FakeUpstream(), tmp_path, monotonic=lambda: now[0], liveness=NeverLive()
+    )
+    resident = png(7)
+    answers = []
+    for _ in range(14):
+        answers.append(decider.decide_frame("bench-door", resident))
+        now[0] += 0.25
+    refused = [n for n, a in enumerate(answers) if not a.pending]
+    assert refused[0] * 0.25 == pytest.approx(3.0)  # the 13th frame, not the 50th
+    assert answers[refused[0]].reason == "spoof_suspected"
+    assert all(a.pending for a in answers[: refused[0]])
 
 
 class SlowUpstream(FakeUpstream):
