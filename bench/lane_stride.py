@@ -47,7 +47,7 @@ def main(runs: list[str], data: Path = Path("..") / "shared" / "data") -> None:
         stride, live = int(stride_text), live_text == "on"
         with tempfile.TemporaryDirectory() as folder:
             outbox = SqliteOutbox(Path(folder) / "outbox.db")
-            options = LoopOptions("stride", 1.0, 15, schedule, 10.0, leave_after_s=0.0)
+            options = LoopOptions("stride", 1.0, 0.6, schedule, 10.0, leave_after_s=0.0)
             loop = LaneLoop(
                 engine,
                 lambda: snapshot,

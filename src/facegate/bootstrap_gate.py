@@ -404,7 +404,7 @@ def build_loop(
     gate = settings.gate
     liveness, schedule = build_gate_liveness(settings)
     options = LoopOptions(
-        gate.gate_id, gate.unlock_duration_s, gate.decide_after_frames, schedule, gate.card_window_s
+        gate.gate_id, gate.unlock_duration_s, gate.decide_after_s, schedule, gate.card_window_s
     )
     if gate.profile == "lane":
         lane = replace(options, leave_after_s=0.0)

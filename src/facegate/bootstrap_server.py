@@ -175,7 +175,7 @@ def wire_gate_pipeline(deps: ServerDeps) -> KioskDoorsOpen:
     options = LoopOptions(
         SERVER_GATE_ID,
         gate.unlock_duration_s,
-        gate.decide_after_frames,
+        gate.decide_after_s,
         gate.liveness_schedule(),
         gate.card_window_s,
     )

@@ -285,8 +285,10 @@ class GateSettings:
             its newest ``liveness_window_s`` seconds (default false: measured worse, see
             docs/gate.md).
         See :class:`facegate.domain.liveness.LivenessSchedule`.
-        decide_after_frames: frames a face may stay below the quality gate before the
-            track is denied as ``low_quality`` (default 15).
+        decide_after_s: seconds a face may stay below the quality gate, on the door's
+            own frame times from the face's first frame, before the track is denied as
+            ``low_quality`` (default 0.6: the 15 frames of the former frame count at 25
+            frames/s; a kiosk at 4 frames/s now waits as long, not 3.75 s).
         sync_interval_s: how often the gate asks whether its snapshot is current (one
             cheap version check; it rebuilds only on change) and delivers the outbox
             (seconds, default 1.0: an erasure reaches every reachable gate within 2 s).
@@ -362,7 +364,7 @@ class GateSettings:
     liveness_max_s: float = _SCHEDULE.max_s
     liveness_min_frames: int = _SCHEDULE.min_frames
     liveness_grow: bool = _SCHEDULE.grow
-    decide_after_frames: int = 15
+    decide_after_s: float = 0.6
     sync_interval_s: float = 1.0
     card_window_s: float = 10.0
     fire_mqtt: bool = False

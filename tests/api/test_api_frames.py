@@ -108,7 +108,7 @@ def _kiosk_pipeline(site: Site, tmp_path: Path) -> None:
         MatchPolicy(0.57, 0.0),
         SiteMode.NORMAL,
     )
-    options = LoopOptions("server", 3.0, 15, LivenessSchedule(), 10.0)
+    options = LoopOptions("server", 3.0, 0.6, LivenessSchedule(), 10.0)
     site.deps.decider = PipelineDecider(
         FakeFaceEngine,
         ActuatorPool(lambda target: FakeDoor(), upstream),

@@ -178,7 +178,7 @@ def wire(site: Site, tmp_path: Path, door: SimulatedDoor) -> None:
         SiteMode.NORMAL,
     )
     pool = ActuatorPool(lambda target: door, upstream)
-    options = LoopOptions("server", 3.0, 15, LivenessSchedule(), 10.0)
+    options = LoopOptions("server", 3.0, 0.6, LivenessSchedule(), 10.0)
     outbox = SqliteOutbox(tmp_path / "server-outbox.db")
     site.deps.decider = PipelineDecider(
         NoEngine(), pool, outbox, lambda: None, site.deps.clock, options, ImageLimits()

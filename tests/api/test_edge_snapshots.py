@@ -45,7 +45,7 @@ class Edge:
         self.upstream = HttpUpstream("", "yard-1", key.secret, MODEL, 5.0, client=site.client())
         self.holder = SnapshotHolder(self.upstream, "yard-1", self.door)
         assert self.holder.refresh()
-        options = LoopOptions("yard-1", 3.0, 15, LivenessSchedule(), 10.0)
+        options = LoopOptions("yard-1", 3.0, 0.6, LivenessSchedule(), 10.0)
         self.outbox = SqliteOutbox(tmp_path / "outbox.db")
         self.loop = GateLoop(
             FakeFaceEngine(), self.holder, FakeDoor(), self.outbox, None, site.deps.clock, options

@@ -61,7 +61,7 @@ def _pipeline(site: Site, tmp_path: Path, enabled: bool) -> tuple[PipelineDecide
         SqliteOutbox(tmp_path / "server-outbox.db"),
         lambda: None,
         site.deps.clock,
-        LoopOptions("server", 3.0, 15, LivenessSchedule(), 10.0),
+        LoopOptions("server", 3.0, 0.6, LivenessSchedule(), 10.0),
         ImageLimits(),
         snapshots=snapshot_sink(site.deps),
     )

@@ -50,7 +50,7 @@ def _wire(site: Site, outbox_path: Path, door: SimulatedDoor) -> None:
         SiteMode.NORMAL,
     )
     pool = ActuatorPool(lambda target: door, upstream)
-    options = LoopOptions("server", 3.0, 15, LivenessSchedule(), 10.0)
+    options = LoopOptions("server", 3.0, 0.6, LivenessSchedule(), 10.0)
     site.deps.decider = PipelineDecider(
         _no_engine,
         pool,

@@ -79,7 +79,7 @@ def run(
 ) -> tuple[list[Outcome], SimulatedDoor]:
     door, outbox = SimulatedDoor(), SqliteOutbox(folder / "outbox.db")
     snapshot = bench_snapshot(descriptors, MatchPolicy(0.57, 0.0))
-    options = LoopOptions("gate-t", 3.0, 15, LivenessSchedule(), 10.0)
+    options = LoopOptions("gate-t", 3.0, 0.6, LivenessSchedule(), 10.0)
     loop = GateLoop(engine, lambda: snapshot, door, outbox, liveness, FakeClock(), options)
     outcomes = [o for frame in frames for o in loop.process(frame)]
     return outcomes, door

@@ -47,7 +47,7 @@ def make_loop(
     snapshot = bench_snapshot(descriptors, MatchPolicy(0.57, 0.0))
     # Checks on the 6th and 12th frame of a presentation at 25 fps (0.2 s, 0.44 s).
     schedule = LivenessSchedule(window_s=0.2, step_s=0.24, max_s=0.44, min_frames=6)
-    options = LoopOptions("gate-t", 3.0, 15, schedule, 10.0)
+    options = LoopOptions("gate-t", 3.0, 0.6, schedule, 10.0)
     loop = GateLoop(engine, lambda: snapshot, door, outbox, liveness, FakeClock(), options)
     return loop, outbox
 
@@ -216,7 +216,7 @@ def test_a_grant_in_view_is_withdrawn_when_the_site_data_changes(
     door = SimulatedDoor()
     outbox = SqliteOutbox(tmp_path / "outbox.db")
     current = [bench_snapshot(ann_descriptors, MatchPolicy(0.57, 0.0))]
-    options = LoopOptions("gate-t", 3.0, 15, LivenessSchedule(), 10.0)
+    options = LoopOptions("gate-t", 3.0, 0.6, LivenessSchedule(), 10.0)
     loop = GateLoop(gate_engine, lambda: current[0], door, outbox, None, FakeClock(), options)
     half = len(ann_frames) // 2
     assert [o.decision.reason for o in run_frames(loop, ann_frames[:half])] == [Reason.GRANTED]
@@ -239,7 +239,7 @@ def _motion_loop(
     check = FusedLivenessCheck(motion=MotionSettings(), mesh=FaceMeshModel())
     outbox = SqliteOutbox(tmp_path / "outbox.db")
     snapshot = bench_snapshot(descriptors, MatchPolicy(0.57, 0.0))
-    options = LoopOptions("gate-t", 3.0, 15, LivenessSchedule(), 10.0)
+    options = LoopOptions("gate-t", 3.0, 0.6, LivenessSchedule(), 10.0)
     return GateLoop(engine, lambda: snapshot, door, outbox, check, FakeClock(), options)
 
 
@@ -306,7 +306,7 @@ def test_an_alert_list_hit_at_the_door_is_an_alarm(
     now = FakeClock().now()
     entry = AlertEntry("a", "bench-person", "banned", "order 7", "admin", now, now + timedelta(1))
     listed = replace(base, access=replace(base.access, alerts=(entry,)))
-    options = LoopOptions("gate-t", 3.0, 15, LivenessSchedule(), 10.0)
+    options = LoopOptions("gate-t", 3.0, 0.6, LivenessSchedule(), 10.0)
     loop = GateLoop(gate_engine, lambda: listed, door, outbox, None, FakeClock(), options)
     outcomes = run_frames(loop, ann_frames)
     assert [o.decision.reason for o in outcomes] == [Reason.ALERT_LIST]

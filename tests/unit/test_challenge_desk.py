@@ -77,7 +77,7 @@ def _decider(
     response_s: float,
     retry_after_s: float = 0.2,
 ) -> PipelineDecider:
-    options = LoopOptions("server", 3.0, 15, LivenessSchedule(), 10.0)
+    options = LoopOptions("server", 3.0, 0.6, LivenessSchedule(), 10.0)
     settings = ChallengeSettings(prompts=3, response_s=response_s)
     return PipelineDecider(
         FakeFaceEngine,

@@ -50,7 +50,7 @@ class Script:
 
 
 def _dispenser(tmp_path: Path, door: SimulatedDoor, clock: StepClock) -> Dispenser:
-    options = PerceptionOptions(LivenessSchedule(), 5)
+    options = PerceptionOptions(LivenessSchedule(), 0.2)
     counter = ItemCounter(tmp_path / "dispensed.json")
     quota = FaceQuota(QuotaRule(1, 540.0))
     return Dispenser(None, None, options, door, quota, counter, clock)  # type: ignore[arg-type]

@@ -35,7 +35,7 @@ def make_loop(
 ) -> tuple[GateLoop, FakeDoor, ListSink, FakeClock]:
     door, sink, clock = door or FakeDoor(), ListSink(), FakeClock()
     held = current or snapshot()
-    options = LoopOptions("gate-t", 3.0, 15, LivenessSchedule(), 10.0)
+    options = LoopOptions("gate-t", 3.0, 0.6, LivenessSchedule(), 10.0)
     loop = GateLoop(engine or FakeFaceEngine(), lambda: held, door, sink, None, clock, options)
     return loop, door, sink, clock
 
@@ -156,7 +156,7 @@ def test_a_credential_through_a_failing_snapshot_fails_closed() -> None:
         raise RuntimeError("snapshot corrupt")
 
     sink = ListSink()
-    options = LoopOptions("server", 3.0, 15, LivenessSchedule(), 10.0).controller()
+    options = LoopOptions("server", 3.0, 0.6, LivenessSchedule(), 10.0).controller()
     controller = DoorController(broken, FakeDoor(), sink, FakeClock(), options)
     try:
         outcome = controller.decide_credential("card", "C-1")

@@ -2,23 +2,34 @@
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
+import pytest
 
 from facegate.domain.gate import GateEvent, GateSnapshot
-from facegate.domain.liveness import LivenessSchedule
+from facegate.domain.liveness import (
+    CueResult,
+    FaceFrame,
+    LivenessSchedule,
+    LivenessVerdict,
+    SensorFrame,
+    fuse,
+)
 from facegate.domain.matching import MatchPolicy
 from facegate.domain.policy import Target
-from facegate.domain.site import CredentialKind
+from facegate.domain.site import CredentialKind, CredentialMode
 from facegate.gate.bench import bench_snapshot
 from facegate.gate.loop import LoopOptions
 from facegate.gate.outbox import SqliteOutbox
 from facegate.gate.server_side import ActuatorPool, PipelineDecider, SnapshotRefresher
+from facegate.ports import FrameDecision, LivenessCheck
 from facegate.vision.images import ImageLimits
 from fakes import FakeClock, FakeDoor, FakeFaceEngine, fake_frame, unit_descriptor
 
@@ -51,18 +62,22 @@ def kiosk_decider(
     tmp_path: Path,
     door: FakeDoor | None = None,
     refresh_s: float | None = None,
+    monotonic: Callable[[], float] = time.monotonic,
+    engine: Callable[[], Any] = FakeFaceEngine,
+    liveness: LivenessCheck | None = None,
 ) -> PipelineDecider:
     """The server's kiosk pipeline on fakes (one door for every target)."""
-    options = LoopOptions("server", 3.0, 15, LivenessSchedule(), 10.0)
+    options = LoopOptions("server", 3.0, 0.6, LivenessSchedule(), 10.0)
     return PipelineDecider(
-        FakeFaceEngine,
+        engine,
         ActuatorPool(lambda target: door or FakeDoor(), upstream),
         SqliteOutbox(tmp_path / "server-outbox.db"),
-        lambda: None,
+        lambda: liveness,
         FakeClock(),
         options,
         ImageLimits(),
         refresh_s=refresh_s,
+        monotonic=monotonic,
     )
 
 
@@ -82,21 +97,55 @@ def test_frames_of_other_doors_do_not_break_a_doors_track(tmp_path: Path) -> Non
     assert decider.station("lobby").frames == 220
 
 
-def test_a_door_counts_its_own_frames_not_the_other_doors(tmp_path: Path) -> None:
-    """``low_quality`` comes after 15 frames of that door's face, however busy the others."""
+def test_a_kiosk_door_refuses_a_poor_face_after_0_6_s_of_its_own_frames(
+    tmp_path: Path,
+) -> None:
+    """``low_quality`` after 0.6 s of that door's frames (4 per second), however busy the
+    others: 0.75 s, the 4th frame (it was the 15th, 3.5 s, when frames were counted)."""
+    now = [0.0]
     upstream = FakeUpstream()
-    decider = kiosk_decider(upstream, tmp_path)
+    decider = kiosk_decider(upstream, tmp_path, monotonic=lambda: now[0])
     image = fake_frame(0, 7, good=False).image
     ok, data = cv2.imencode(".png", np.ascontiguousarray(image[:, :, ::-1]))
     assert ok
     poor, nobody = bytes(data.tobytes()), png(0)
     answers = []
-    for _ in range(15):
+    for _ in range(6):
         answers.append(decider.decide_frame("bench-door", poor))
-        for _ in range(11):
+        for _ in range(11):  # a busy second door between two frames of the first
             decider.decide_frame("lobby", nobody)
-    assert [a.pending for a in answers] == [True] * 14 + [False]
-    assert answers[-1].reason == "low_quality"
+        now[0] += 0.25
+    assert [a.pending for a in answers[:4]] == [True, True, True, False]
+    assert answers[3].reason == "low_quality"
+    assert decider.station("bench-door").frames == 6
+
+
+class NeverLive:
+    """A liveness check that never sees life (a still print)."""
+
+    cue_names = ("never",)
+
+    def check(
+        self, frames: Sequence[FaceFrame], second_sensor: Sequence[SensorFrame] = ()
+    ) -> LivenessVerdict:
+        return fuse([CueResult("never", 0.0, 0.5)])
+
+
+def test_a_kiosk_at_4_fps_refuses_a_face_that_never_shows_life_at_3_s(tmp_path: Path) -> None:
+    """The README's kiosk claim on the server's own path: pending, then refused at 3 s."""
+    now = [0.0]
+    decider = kiosk_decider(
+        FakeUpstream(), tmp_path, monotonic=lambda: now[0], liveness=NeverLive()
+    )
+    resident = png(7)
+    answers = []
+    for _ in range(14):
+        answers.append(decider.decide_frame("bench-door", resident))
+        now[0] += 0.25
+    refused = [n for n, a in enumerate(answers) if not a.pending]
+    assert refused[0] * 0.25 == pytest.approx(3.0)  # the 13th frame, not the 50th
+    assert answers[refused[0]].reason == "spoof_suspected"
+    assert all(a.pending for a in answers[: refused[0]])
 
 
 class SlowUpstream(FakeUpstream):
@@ -160,3 +209,87 @@ def test_a_refresh_round_rebuilds_every_door_together_before_their_polls(
     assert refresher.refresh_all()
     assert upstream.calls[0] == ("prepare", ["east", "north", "west"])
     assert sorted(c[1] for c in upstream.calls[1:]) == ["east", "north", "west"]
+
+
+class HeldEngine(FakeFaceEngine):
+    """The fake face engine, whose detector waits at each frame until ``go`` is set."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.inside, self.go = threading.Event(), threading.Event()
+
+    def detect(self, image: Any) -> list[Any]:
+        self.inside.set()
+        assert self.go.wait(10.0), "the test never let the frame go on"
+        return super().detect(image)
+
+
+def test_a_card_at_a_kiosk_door_is_answered_while_a_frame_of_that_door_is_looked_at(
+    tmp_path: Path,
+) -> None:
+    """The face work of a frame runs outside the door's controller lock (issue 11)."""
+    upstream, door, engine = FakeUpstream(), FakeDoor(), HeldEngine()
+    decider = kiosk_decider(upstream, tmp_path, door, engine=lambda: engine)
+    answers: dict[str, FrameDecision] = {}
+
+    def post_frame() -> None:
+        answers["frame"] = decider.decide_frame("bench-door", png(7))
+
+    def post_card() -> None:
+        answers["card"] = decider.decide_credential("bench-door", "card", "00000000")
+
+    framing = threading.Thread(target=post_frame)
+    framing.start()
+    try:
+        assert engine.inside.wait(5.0)
+        carding = threading.Thread(target=post_card)
+        carding.start()
+        carding.join(1.0)  # before: waits for the frame (here: until ``go``)
+        assert "card" in answers, "the card waited for the frame's face work"
+        assert answers["card"].reason == "unknown_credential"
+        assert "frame" not in answers  # the frame is still being looked at
+    finally:
+        engine.go.set()
+        framing.join(5.0)
+    assert answers["frame"].granted  # the controller's state held: the face still decides
+    assert len(door.commands) == 1
+    assert sorted(e.reason.value for e in upstream.events if e.reason) == [
+        "granted",
+        "unknown_credential",
+    ]
+
+
+class CardAndFaceUpstream(FakeUpstream):
+    """Every door takes the face AND a card; card ``C-1`` is the resident's."""
+
+    def fetch_snapshot(self, gate_id: str, target_id: str) -> GateSnapshot:
+        snapshot = super().fetch_snapshot(gate_id, target_id)
+        target = replace(snapshot.target, mode=CredentialMode.ALL_OF)
+        access = replace(snapshot.access, cards={"C-1": "bench-person"})
+        return replace(snapshot, target=target, access=access)
+
+
+def test_a_card_typed_while_the_face_is_looked_at_is_taken_by_that_faces_decision(
+    tmp_path: Path,
+) -> None:
+    """The controller's waiting card stays consistent across the unlocked face work."""
+    upstream, door, engine = CardAndFaceUpstream(), FakeDoor(), HeldEngine()
+    decider = kiosk_decider(upstream, tmp_path, door, engine=lambda: engine)
+    answers: dict[str, FrameDecision] = {}
+
+    def post_frame() -> None:
+        answers["frame"] = decider.decide_frame("bench-door", png(7))
+
+    framing = threading.Thread(target=post_frame)
+    framing.start()
+    try:
+        assert engine.inside.wait(5.0)
+        card = decider.decide_credential("bench-door", "card", "C-1")
+        assert (card.granted, card.reason) == (False, "no_face")  # it waits for the face
+    finally:
+        engine.go.set()
+        framing.join(5.0)
+    assert answers["frame"].granted  # face and card: the door opens once
+    assert len(door.commands) == 1
+    assert decider.decide_credential("bench-door", "card", "C-1").reason == "no_face"
+    assert len(door.commands) == 1  # a card alone opens nothing: it waits for a face again

@@ -71,7 +71,7 @@ def walking(left: int, start: int, frames: int, grow: int = 6) -> dict[int, Box]
 def lane(engine: Walkers) -> tuple[LaneLoop, FakeDoor, list[Crossing]]:
     crossings: list[Crossing] = []
     held = bench_snapshot([unit_descriptor(RESIDENT)], MatchPolicy(0.57, 0.0))
-    options = LoopOptions("lane-t", 1.0, 15, LivenessSchedule(), 10.0, leave_after_s=0.0)
+    options = LoopOptions("lane-t", 1.0, 0.6, LivenessSchedule(), 10.0, leave_after_s=0.0)
     door = FakeDoor()
     loop = LaneLoop(
         engine,  # type: ignore[arg-type]
@@ -151,7 +151,7 @@ def test_a_line_outside_the_picture_is_refused() -> None:
             ListSink(),
             None,
             FakeClock(),
-            LoopOptions("lane-t", 1.0, 15, LivenessSchedule(), 10.0),
+            LoopOptions("lane-t", 1.0, 0.6, LivenessSchedule(), 10.0),
             line_fraction=1.5,
         )
 
@@ -188,7 +188,7 @@ def test_the_lane_profile_builds_a_lane_loop_and_a_bad_profile_is_refused(
 
 def watched_lane(engine: Walkers) -> tuple[LaneLoop, ListSink, FakeClock]:
     held = bench_snapshot([unit_descriptor(RESIDENT)], MatchPolicy(0.57, 0.0))
-    options = LoopOptions("lane-t", 1.0, 15, LivenessSchedule(), 10.0, leave_after_s=0.0)
+    options = LoopOptions("lane-t", 1.0, 0.6, LivenessSchedule(), 10.0, leave_after_s=0.0)
     sink, clock = ListSink(), FakeClock()
     loop = LaneLoop(
         engine,  # type: ignore[arg-type]

@@ -56,7 +56,7 @@ def at_rate(fps: float, count: int) -> list[Frame]:
 def run(frames: list[Frame], check: Recording) -> tuple[list[Outcome], FakeDoor]:
     snapshot = bench_snapshot([unit_descriptor(RESIDENT)], MatchPolicy(0.57, 0.0))
     door = FakeDoor()
-    options = LoopOptions("door-t", 3.0, 15, LivenessSchedule(), 10.0)
+    options = LoopOptions("door-t", 3.0, 0.6, LivenessSchedule(), 10.0)
     loop = GateLoop(
         FakeFaceEngine(),  # type: ignore[arg-type]
         lambda: snapshot,

@@ -18,7 +18,7 @@ RESIDENT, STRANGER = 7, 9
 def loop_with_watch(line_face_px: int) -> tuple[GateLoop, ListSink, FakeClock]:
     snapshot = bench_snapshot([unit_descriptor(RESIDENT)], MatchPolicy(0.57, 0.0))
     sink, clock = ListSink(), FakeClock()
-    options = LoopOptions("gate-t", 3.0, 15, LivenessSchedule(), 10.0)
+    options = LoopOptions("gate-t", 3.0, 0.6, LivenessSchedule(), 10.0)
     loop = GateLoop(FakeFaceEngine(), lambda: snapshot, FakeDoor(), sink, None, clock, options)
     loop.watch_tailgating(line_face_px, window_s=6.0)
     return loop, sink, clock

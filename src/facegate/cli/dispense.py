@@ -168,7 +168,7 @@ def build_dispenser(settings: Settings, rule: QuotaRule, dispenser_id: str) -> D
     if bus is not None:
         bus.start()
     door = build_actuator(settings, Target(dispenser_id, frozenset()), None, bus)
-    options = PerceptionOptions(schedule, settings.gate.decide_after_frames)
+    options = PerceptionOptions(schedule, settings.gate.decide_after_s)
     counter = ItemCounter(settings.data_dir / COUNTER_FILE)
     closers = [] if bus is None else [bus.close]
     threshold = settings.matching.threshold or DISPENSE_THRESHOLD

@@ -180,7 +180,7 @@ def run_gate(
     """
     with tempfile.TemporaryDirectory() as folder:
         outbox = SqliteOutbox(Path(folder) / "outbox.db")
-        options = LoopOptions("bench", 5.0, 15, schedule, 10.0)
+        options = LoopOptions("bench", 5.0, 0.6, schedule, 10.0)
         clock = _Clock()
         loop = GateLoop(engine, lambda: snapshot, SimulatedDoor(), outbox, liveness, clock, options)
         outcomes: list[Outcome] = []

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 
 from facegate.domain.clock import Clock
@@ -40,7 +41,7 @@ class LoopOptions:
     Attributes:
         gate_id: the gate deciding.
         unlock_duration_s: how long a door stays unlocked (seconds).
-        decide_after_frames: frames after which a poor face is ``low_quality``.
+        decide_after_s: source time after which a poor face is ``low_quality`` (seconds).
         liveness_schedule: when the liveness check looks.
         card_window_s: how long a card waits for the face (seconds).
         continuity_s: see :class:`PerceptionOptions` (seconds).
@@ -49,7 +50,7 @@ class LoopOptions:
 
     gate_id: str
     unlock_duration_s: float
-    decide_after_frames: int
+    decide_after_s: float
     liveness_schedule: LivenessSchedule
     card_window_s: float
     continuity_s: float = 0.2
@@ -57,9 +58,7 @@ class LoopOptions:
 
     def perception(self) -> PerceptionOptions:
         """The perception's part."""
-        return PerceptionOptions(
-            self.liveness_schedule, self.decide_after_frames, self.continuity_s
-        )
+        return PerceptionOptions(self.liveness_schedule, self.decide_after_s, self.continuity_s)
 
     def controller(self) -> ControllerOptions:
         """The controller's part."""
@@ -74,8 +73,15 @@ def conclude(
     frame: Frame,
     arrived: float,
     screen: Callable[[Observation], Observation] | None = None,
+    guard: AbstractContextManager[object] | None = None,
 ) -> tuple[Observation | None, Outcome | None]:
     """Run one frame through ``perception`` and ``controller`` (may raise).
+
+    The controller is used in two short steps, each inside ``guard``: before the face
+    work (stale decisions dropped, the threshold read) and after it (the decision). The
+    face work itself (detection, description, liveness: the frame's cost) runs outside
+    it, so a card or a code decided at the same door under the same guard does not wait
+    for it.
 
     Args:
         perception: the door's perception.
@@ -84,27 +90,33 @@ def conclude(
         arrived: ``time.perf_counter()`` when the frame arrived.
         screen: given what perception saw, what the controller gets instead (a kiosk
             door's challenge: :class:`facegate.gate.challenge_desk.ChallengeDesk`).
+        guard: held while the controller is used (the door's controller lock on the
+            server; ``None``: nothing to hold, the edge gate's single loop).
 
     Returns:
         What perception saw (``None``: no face) and the decision completed, if any.
     """
-    _forget_decisions(perception, controller)
-    controller.recheck(perception.tracker.tracks.values())
-    threshold = controller.snapshot().access.match.threshold
+    held = nullcontext() if guard is None else guard
+    with held:
+        _forget_decisions(perception, controller)
+        controller.recheck(perception.tracker.tracks.values())
+        threshold = controller.snapshot().access.match.threshold
     seen = perception.observe(frame, threshold)
     if seen is None:
         return None, None
     if screen is not None:
         seen = screen(seen)
     track = seen.track
-    if seen.reused and track.decision is not None and track.decision.person_id is not None:
-        controller.seen([track.decision.person_id])
-    if seen.evidence is None and seen.refusal is None:
-        return seen, None
-    ttd_base_ms = (frame.timestamp_s - track.first_time_s) * 1000.0
-    outcome = controller.decide_face(
-        track, seen.evidence, seen.refusal, frame.index, arrived, ttd_base_ms
-    )
+    held = nullcontext() if guard is None else guard
+    with held:
+        if seen.reused and track.decision is not None and track.decision.person_id is not None:
+            controller.seen([track.decision.person_id])
+        if seen.evidence is None and seen.refusal is None:
+            return seen, None
+        ttd_base_ms = (frame.timestamp_s - track.first_time_s) * 1000.0
+        outcome = controller.decide_face(
+            track, seen.evidence, seen.refusal, frame.index, arrived, ttd_base_ms
+        )
     return seen, outcome
 
 

@@ -83,15 +83,16 @@ class PerceptionOptions:
 
     Attributes:
         liveness_schedule: when the liveness check looks at a track's frames.
-        decide_after_frames: frames after which a face that never passed the quality
-            gate is refused as ``low_quality``.
+        decide_after_s: source time from a track's first frame after which a face
+            that never passed the quality gate is refused as ``low_quality`` (seconds,
+            on the frames' own times: the same wait at 4 and at 25 frames/s).
         continuity_s: most source time between two sightings of a track for the face to
             count as the same without describing it again (seconds; 0: every frame may be
             someone else, as with a kiosk's separate photos).
     """
 
     liveness_schedule: LivenessSchedule
-    decide_after_frames: int
+    decide_after_s: float
     continuity_s: float = 0.2
 
 
@@ -250,10 +251,10 @@ class Perception:
         liveness = self._liveness_state(track)
         if liveness == "refused":
             return Observation(track, frame, FaceEvidence(refusal=Reason.SPOOF_SUSPECTED))
-        seen = frame.index - track.first_index + 1
         if not face.verdict.passed:
             # While the liveness check still watches, a poor frame is no reason to decide.
-            late = seen >= self.options.decide_after_frames and track.decision is None
+            waited_s = frame.timestamp_s - track.first_time_s
+            late = waited_s >= self.options.decide_after_s and track.decision is None
             if late and liveness == "live":
                 return Observation(track, frame, refusal=Reason.LOW_QUALITY)
             return Observation(track, frame)

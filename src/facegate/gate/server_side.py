@@ -3,9 +3,10 @@
 :class:`PipelineDecider` implements :class:`facegate.ports.FrameDecider`. Each door that
 posts frames (``POST /api/v1/doors/{door_id}/frames``) or credentials gets its own
 :class:`DoorStation`: its snapshot holder, its :class:`DoorController` (the same one the
-edge gate decides with), its :class:`Perception` (built on the first frame), its lock,
+edge gate decides with), its :class:`Perception` (built on the first frame), its locks (one
+for frames, a short one for the controller: a card is not held up by a frame's face work),
 its frame counter and its clock (frame times from the monotonic clock since the
-station's first frame). A person's consecutive frames form one track (the frames a
+station was built, seconds). A person's consecutive frames form one track (the frames a
 multi-frame liveness check needs); since a kiosk's frames are separate photos, a decided
 track's face is described again before its decision is reused. A frame answers the
 decision it completed; while a face is in view but not yet decided (the liveness check
@@ -117,11 +118,15 @@ class DoorStation:
     Attributes:
         holder: the door's snapshot.
         controller: the door's controller.
-        lock: one frame or credential of the door at a time.
+        lock: one frame of the door at a time (its perception, tracks and challenge).
+        decide: the controller's state (waiting card, presences, decisions): held only
+            for a decision step, never for a frame's face work, so a card or code at
+            the door is answered while a frame of the door is being looked at. Taken
+            after ``lock`` when both are held.
         perception: the door's camera pipeline (built on its first frame).
         frames: frames seen so far (the next frame's index).
-        started: ``time.monotonic()`` when the station was built (frame times count
-            from there, seconds).
+        started: the decider's monotonic clock when the station was built (frame times
+            count from there, seconds).
         desk: the door's challenges, when its liveness mode is the challenge.
         checked_by: the liveness mode the perception was built for (``challenge`` or
             ``passive``; a change of the door's setting builds it again).
@@ -130,9 +135,10 @@ class DoorStation:
     holder: SnapshotHolder
     controller: DoorController
     lock: threading.Lock = field(default_factory=threading.Lock)
+    decide: threading.Lock = field(default_factory=threading.Lock)
     perception: Perception | None = None
     frames: int = 0
-    started: float = field(default_factory=time.monotonic)
+    started: float = 0.0
     desk: ChallengeDesk | None = None
     checked_by: str = ""
 
@@ -161,6 +167,8 @@ class PipelineDecider:
             delivered; a failure is logged, the decision stands.
         challenge: what challenge mode needs (``None``: not available; a door set to
             ``challenge`` then answers its frames 503 and takes cards only).
+        monotonic: the clock of the doors' frame times (seconds; default
+            ``time.monotonic``).
     """
 
     def __init__(
@@ -176,13 +184,14 @@ class PipelineDecider:
         refresh_s: float | None = None,
         snapshots: SnapshotSink | None = None,
         challenge: ChallengeSetup | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._engine, self.pool, self.outbox = engine, pool, outbox
         self.challenge = challenge
         self.snapshots = snapshots
         self._refresher = None if refresh_s is None else SnapshotRefresher(self, refresh_s)
         self.liveness, self.clock, self.options, self.limits = liveness, clock, options, limits
-        self.alarms = alarms
+        self.alarms, self.monotonic = alarms, monotonic
         self._stations: dict[str, DoorStation] = {}
         self._lock = threading.Lock()
 
@@ -204,7 +213,8 @@ class PipelineDecider:
             holder, actuator, self.outbox, self.clock, self.options.controller(), self.alarms
         )
         with self._lock:
-            station = self._stations.setdefault(door_id, DoorStation(holder, controller))
+            built = DoorStation(holder, controller, started=self.monotonic())
+            station = self._stations.setdefault(door_id, built)
         if self._refresher is not None:
             self._refresher.ensure_running()
         return station
@@ -241,11 +251,12 @@ class PipelineDecider:
         with station.lock:
             self._keep_current(station)
             if card is not None:
-                station.controller.present_card(card)
+                with station.decide:
+                    station.controller.present_card(card)
             perception = self._perception(station)
             index = station.frames
             station.frames += 1
-            frame = Frame(pixels, index, time.monotonic() - station.started)
+            frame = Frame(pixels, index, self.monotonic() - station.started)
             decision, pending, denied = self._decide(station, perception, frame)
             view = None if station.desk is None else station.desk.view
         self.outbox.flush(self.pool.upstream)
@@ -309,11 +320,15 @@ class PipelineDecider:
         controller, desk = station.controller, station.desk
         screen = None if desk is None else desk.screen
         try:
-            seen, outcome = conclude(perception, controller, frame, time.perf_counter(), screen)
+            seen, outcome = conclude(
+                perception, controller, frame, time.perf_counter(), screen, station.decide
+            )
             if seen is None and desk is not None:
                 desk.no_face(frame.timestamp_s)
         except Exception as error:  # fail closed: a deny, never a 500
-            return controller.fail_closed(error, 0, frame.index).decision, False, None
+            with station.decide:
+                outcome = controller.fail_closed(error, 0, frame.index)
+            return outcome.decision, False, None
         decision, pending = _answer(seen, outcome)
         denied = None
         if seen is not None and outcome is not None and not outcome.decision.granted:
@@ -321,10 +336,14 @@ class PipelineDecider:
         return decision, pending, denied
 
     def decide_credential(self, door_id: str, kind: str, value: str) -> FrameDecision:
-        """Decide from a card number or QR code (a PIN needs its person: ``unknown``)."""
+        """Decide from a card number or QR code (a PIN needs its person: ``unknown``).
+
+        Holds only the door's controller lock: a frame of the door being looked at
+        (detection, description, liveness) does not hold the card up.
+        """
         station = self.station(door_id)
-        with station.lock:
-            self._keep_current(station)
+        self._keep_current(station)
+        with station.decide:
             try:
                 outcome = station.controller.decide_credential(kind, value)
             except Exception as error:  # fail closed: a deny, never a 500

@@ -146,7 +146,7 @@ def play(
     """
     with tempfile.TemporaryDirectory() as folder:
         outbox = SqliteOutbox(Path(folder) / "outbox.db")
-        options = LoopOptions("lane-bench", 1.0, 15, schedule, 10.0, leave_after_s=0.0)
+        options = LoopOptions("lane-bench", 1.0, 0.6, schedule, 10.0, leave_after_s=0.0)
         loop = LaneLoop(
             engine,
             lambda: snapshot,

@@ -35,7 +35,7 @@ def run_video(
     snapshot = lane_snapshot({}, match)
     with tempfile.TemporaryDirectory() as folder:
         outbox = SqliteOutbox(Path(folder) / "outbox.db")
-        options = LoopOptions("lane-video", 1.0, 15, LivenessSchedule(), 10.0)
+        options = LoopOptions("lane-video", 1.0, 0.6, LivenessSchedule(), 10.0)
         loop = LaneLoop(
             engine,
             lambda: snapshot,
