@@ -81,9 +81,10 @@ RETRY_S = 1.0
 """Pause between two attempts to write a batch the database refused (s)."""
 
 STALL_S = 120.0
-"""A writer with no progress for this long is stalled and its process exits (s). Every
-database call of a chunk is bounded (connect 5 s, statement 30 s, TCP keepalives ~25 s):
-only a hang, or a database refusing writes for two minutes, reaches it."""
+"""A writer with no progress for this long is stalled and its process exits (s). The
+database calls of a chunk are bounded (connect 5 s, COPY statements 30 s, a lock held
+by a hub session stranded in a transaction 10 s, a silent peer ~25 s of keepalives):
+only an unforeseen hang, or a database refusing writes for two minutes, reaches it."""
 
 EXIT_STALLED = 5
 """The exit code of a stalled worker's process (the contract's "service unreachable")."""
