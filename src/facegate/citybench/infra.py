@@ -89,10 +89,18 @@ class TcpProxy:
         while True:
             try:
                 client, _ = listener.accept()
+            except OSError:
+                return  # cut: the listener is closed
+            try:
                 upstream = socket.create_connection(self.target)
             except OSError:
-                return
+                _shut(client)  # the server refused: so does the proxy
+                continue
             with self._lock:
+                if self._listener is not listener:  # cut while this one was connecting
+                    _shut(client)
+                    _shut(upstream)
+                    return
                 self._sockets += [client, upstream]
             for a, b in ((client, upstream), (upstream, client)):
                 threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
@@ -105,11 +113,22 @@ class TcpProxy:
         except OSError:
             return
         finally:
-            with contextlib.suppress(OSError):
-                sink.close()
+            # shut down, not just close: a bare close() of a socket that the other
+            # direction's thread is blocked reading does not wake that thread, so the
+            # connection to the server stayed open (see :meth:`cut`)
+            _shut(sink)
 
     def cut(self) -> None:
-        """Stop listening and drop every open connection (the database is gone)."""
+        """Stop listening and drop every open connection (the database is gone).
+
+        Every socket is shut down before any is closed. Closing first let one pipe
+        thread close the other direction's socket while that direction's thread was
+        blocked reading it: on Linux such a close neither wakes the reader nor ends the
+        connection, so the server kept the session (8 of 20 sessions idle in
+        transaction survived a cut). A stranded hub session that had inserted a batch
+        held its unique-index entries, and every retry of those events waited on it:
+        the bench's database cut that never drained.
+        """
         if self._listener is not None:
             with contextlib.suppress(OSError):
                 self._listener.shutdown(socket.SHUT_RDWR)
@@ -117,7 +136,15 @@ class TcpProxy:
             self._listener = None
         with self._lock:
             for sock in self._sockets:
-                with contextlib.suppress(OSError):
-                    sock.shutdown(socket.SHUT_RDWR)
+                _shut(sock, close=False)
+            for sock in self._sockets:
                 sock.close()
             self._sockets.clear()
+
+
+def _shut(sock: socket.socket, close: bool = True) -> None:
+    """Shut ``sock`` down both ways (waking any thread reading it), then close it."""
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+    if close:
+        sock.close()

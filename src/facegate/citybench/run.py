@@ -14,6 +14,8 @@ Figures (keys of the contract):
   the sites had written up to that moment, the steady rate running throughout.
 - ``lost`` / ``duplicated``: the sites' tables compared with the hub's rows, key by key.
 - ``peak_rss_mb``: the highest sum of the ingest processes' resident memory, sampled.
+- ``ingest_restarts``: ingest processes that ended by themselves (a stalled writer's
+  watchdog exits 5) and that the bench, as their service manager, started again.
 """
 
 from __future__ import annotations
@@ -91,6 +93,7 @@ class _Run:
         self.ingest: dict[int, Any] = {}
         self.site_procs: list[tuple[Any, Any, Any]] = []
         self.peak_rss = 0.0
+        self.restarts = 0
 
     # --- setup and teardown -------------------------------------------------------------
     def setup(self) -> list[SimSite]:
@@ -183,6 +186,7 @@ class _Run:
             )
 
     def sample_rss(self) -> None:
+        self.revive()
         total = 0.0
         for process in self.ingest.values():
             try:
@@ -193,6 +197,15 @@ class _Run:
                 if line.startswith("VmRSS:"):
                     total += int(line.split()[1]) / 1024
         self.peak_rss = max(self.peak_rss, total)
+
+    def revive(self) -> None:
+        """Start again an ingest process that ended by itself (as a service manager would)."""
+        for worker, process in list(self.ingest.items()):
+            if not process.is_alive():
+                process.join(timeout=1)
+                self.log(f"ingest worker {worker} exited ({process.exitcode}); starting it again")
+                self.restarts += 1
+                self._start_ingest(worker)
 
     def wait_stored(self, target: int, timeout_s: float) -> float:
         """Seconds until the hub holds ``target`` events (``inf`` past ``timeout_s``)."""
@@ -303,6 +316,7 @@ def _phases(run: _Run, sites: list[SimSite]) -> dict[str, Any]:
         "steady_rate_achieved_events_per_s": round(lag_events / (until - since), 1),
         "drain_s": drain,
         "peak_rss_mb": round(run.peak_rss, 1),
+        "ingest_restarts": run.restarts,
     }
 
 

@@ -15,14 +15,24 @@ Every message is verified with the public key of the site its topic names, and t
 body must claim that same site (a site cannot post as another). A message that fails
 (unknown or revoked site, bad signature, malformed) is logged, counted and acknowledged:
 it will never become valid, and leaving it unacknowledged would block the session.
+
+A watchdog ends the process (exit code 5, a needed service unreachable) when the
+writer has made no progress for :data:`STALL_S`: no chunk finished and no idle wait for
+new messages. A worker alive but no longer writing would otherwise keep its MQTT
+session, so the broker would go on giving it its share of the shared subscription,
+never acknowledged. Its service manager starts it again; the persistent session (same
+client id) hands the unacknowledged messages to the new process.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import queue
+import sys
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -70,6 +80,21 @@ MAX_ROWS = 5000
 RETRY_S = 1.0
 """Pause between two attempts to write a batch the database refused (s)."""
 
+STALL_S = 120.0
+"""A writer with no progress for this long is stalled and its process exits (s). The
+database calls of a chunk are bounded (connect 5 s, COPY statements 30 s, a lock held
+by a hub session stranded in a transaction 10 s, a silent peer ~25 s of keepalives):
+only an unforeseen hang, or a database refusing writes for two minutes, reaches it."""
+
+EXIT_STALLED = 5
+"""The exit code of a stalled worker's process (the contract's "service unreachable")."""
+
+
+def exit_stalled() -> None:
+    """End the process with :data:`EXIT_STALLED` (the writer thread cannot be stopped)."""
+    sys.stderr.flush()
+    os._exit(EXIT_STALLED)
+
 
 @dataclass
 class IngestCounters:
@@ -99,6 +124,8 @@ class IngestWorker:
         now: the clock (UTC).
         key: the hub's private key (signs the acknowledgements sent to sites).
         credentials: broker ``(username, password)``, when the broker asks for them.
+        stall_s: seconds without progress after which the writer is stalled.
+        on_stall: called once when it is (default: :func:`exit_stalled`).
     """
 
     def __init__(
@@ -110,8 +137,13 @@ class IngestWorker:
         now: Callable[[], datetime],
         key: Ed25519PrivateKey,
         credentials: tuple[str, str] | None = None,
+        stall_s: float = STALL_S,
+        on_stall: Callable[[], None] = exit_stalled,
     ) -> None:
         self.store, self.now, self.key = store, now, key
+        self.stall_s, self._on_stall = stall_s, on_stall
+        self._progress_at = time.monotonic()
+        self._last_error = "none"
         self.counters = IngestCounters()
         self._keys: dict[str, SiteKey] = {}
         self._inbox: queue.Queue[mqtt.MQTTMessage] = queue.Queue()
@@ -137,8 +169,36 @@ class IngestWorker:
             self._host, self._port, keepalive=30, clean_start=False, properties=properties
         )
         self._client.loop_start()
+        self.start_threads()
+
+    def start_threads(self) -> None:
+        """Start the writer and its watchdog (:meth:`start` does, after the broker link)."""
+        self._progress_at = time.monotonic()
         self._writer = threading.Thread(target=self._run, name="hub-ingest", daemon=True)
         self._writer.start()
+        threading.Thread(target=self._watch, name="hub-ingest-watchdog", daemon=True).start()
+
+    def stalled(self) -> bool:
+        """Whether the writer thread has ended, or made no progress for :attr:`stall_s`."""
+        if self._stop.is_set():
+            return False
+        return not self._writer.is_alive() or time.monotonic() - self._progress_at > self.stall_s
+
+    def _watch(self) -> None:
+        while not self._stop.wait(min(self.stall_s / 4, 5.0)):
+            if self.stalled():
+                frame = sys._current_frames().get(self._writer.ident or -1)
+                where = "".join(traceback.format_stack(frame)) if frame else "(thread ended)\n"
+                log.critical(
+                    "ingest: writer stalled: no progress for %.0f s (last database error: "
+                    "%s); ending the worker so its service manager starts a fresh one. "
+                    "Writer at:\n%s",
+                    time.monotonic() - self._progress_at,
+                    self._last_error,
+                    where,
+                )
+                self._on_stall()
+                return
 
     def stop(self) -> None:
         """Stop writing and disconnect (the session stays on the broker)."""
@@ -167,6 +227,7 @@ class IngestWorker:
             try:
                 first = self._inbox.get(timeout=0.2)
             except queue.Empty:
+                self._progress_at = time.monotonic()  # idle: nothing waits on this writer
                 continue
             messages = [first]
             deadline = time.monotonic() + BATCH_WAIT_S
@@ -176,6 +237,7 @@ class IngestWorker:
                 except queue.Empty:
                     break
             self._handle_until_done(messages)
+            self._progress_at = time.monotonic()
 
     def _handle_until_done(self, messages: list[mqtt.MQTTMessage]) -> None:
         """Handle ``messages``, trying again after an unforeseen error.
@@ -188,7 +250,8 @@ class IngestWorker:
             try:
                 self._handle(messages)
                 return
-            except Exception:  # logged, and the chunk is tried again
+            except Exception as err:  # logged, and the chunk is tried again
+                self._last_error = repr(err)
                 self.counters.db_retries += 1
                 log.exception("ingest: a chunk failed unexpectedly; retrying in %.1f s", RETRY_S)
                 self._stop.wait(RETRY_S)
@@ -213,6 +276,7 @@ class IngestWorker:
                 self.counters.events_inserted += self.store.store_events(rows, self.now())
                 return
             except DatabaseUnavailableError as err:
+                self._last_error = str(err)
                 self.counters.db_retries += 1
                 log.warning("ingest: %s; retrying in %.1f s", err, RETRY_S)
                 self._stop.wait(RETRY_S)
@@ -257,6 +321,7 @@ class IngestWorker:
             try:
                 return self.store.site_keys(names)
             except DatabaseUnavailableError as err:
+                self._last_error = str(err)
                 self.counters.db_retries += 1
                 log.warning("ingest: %s; retrying in %.1f s", err, RETRY_S)
                 if self._stop.wait(RETRY_S):

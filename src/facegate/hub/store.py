@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from psycopg import Error as PsycopgError
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import Engine, event, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -31,6 +31,25 @@ from facegate.hub.schema import accounts, alarms, daily_summaries, events, site_
 
 JOIN_TOKEN_TTL = timedelta(days=7)
 """How long a join token stays valid (typical 7 days)."""
+
+IDLE_IN_TRANSACTION_MS = 10_000
+"""Longest a hub session may sit idle inside a transaction before PostgreSQL ends it
+(milliseconds). The hub's transactions never wait on anything but the database, so only
+a session whose client is gone reaches it: one cut between its ``INSERT`` and its
+``COMMIT`` kept its unique-index entries, and every retry of those events waited on it
+(the bench's database cut that never drained)."""
+
+KEEPALIVE_IDLE_S = 10
+"""Seconds of silence before a hub connection's TCP keepalive probes start (both ends)."""
+
+KEEPALIVE_INTERVAL_S = 5
+"""Seconds between two keepalive probes."""
+
+KEEPALIVE_COUNT = 3
+"""Unanswered probes after which the connection is dropped (~25 s after the silence)."""
+
+TCP_USER_TIMEOUT_MS = 30_000
+"""Longest the hub's data may stay unacknowledged by the server's host (milliseconds)."""
 
 
 class JoinRefusedError(PolicyRefusedError):
@@ -63,6 +82,8 @@ class HubStore:
             raise BadInputError("the hub runs on PostgreSQL only (give --db-url postgresql://...)")
         self.engine = engine
         self._months: set[datetime] = set()
+        if not event.contains(engine, "do_connect", _guard_session):
+            event.listen(engine, "do_connect", _guard_session)
 
     def migrate(self) -> int:
         """Create or update the hub schema; returns its version."""
@@ -280,6 +301,31 @@ class HubStore:
             dropped = schema.drop_older_than(connection, now - timedelta(days=retention_days))
         self._months.clear()
         return dropped
+
+
+def _guard_session(_dialect: object, _rec: object, _args: object, params: dict[str, Any]) -> None:
+    """Bound every hub connection against a peer that vanished (``do_connect`` hook).
+
+    Client side (libpq): TCP keepalives and a TCP user timeout, so a call waiting on a
+    server that is gone fails instead of waiting forever. Server side (the session's
+    settings): its own keepalives and :data:`IDLE_IN_TRANSACTION_MS`, so a session whose
+    client is gone ends and releases its locks instead of blocking the retries.
+    """
+    params.update(
+        keepalives=1,
+        keepalives_idle=KEEPALIVE_IDLE_S,
+        keepalives_interval=KEEPALIVE_INTERVAL_S,
+        keepalives_count=KEEPALIVE_COUNT,
+        tcp_user_timeout=TCP_USER_TIMEOUT_MS,
+    )
+    settings = {
+        "idle_in_transaction_session_timeout": IDLE_IN_TRANSACTION_MS,
+        "tcp_keepalives_idle": KEEPALIVE_IDLE_S,
+        "tcp_keepalives_interval": KEEPALIVE_INTERVAL_S,
+        "tcp_keepalives_count": KEEPALIVE_COUNT,
+    }
+    given = str(params.get("options", ""))
+    params["options"] = " ".join([given, *(f"-c {k}={v}" for k, v in settings.items())]).strip()
 
 
 def _event_row(site_id: str, event: WireEvent, now: datetime) -> tuple[object, ...]:
