@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import cv2
 import numpy as np
 import pytest
@@ -152,3 +154,5 @@ def test_per_frame_work_is_done_once_and_changes_nothing(monkeypatch: pytest.Mon
     assert motion_cue(fresh, MotionSettings()) == second
     assert first.error is None
     assert second.error is None
+    # A frame made from another with new pixels starts with nothing kept.
+    assert dataclasses.replace(frames[6], image=frames[7].image).work == {}

@@ -59,14 +59,15 @@ class FaceFrame:
         sensor: the second sensor's frames paired with this one (none without one).
         work: what a cue computed from this frame alone, kept with it so that the
             frame's next checks reuse it (the motion cue's grey image, image pyramid,
-            corners and FaceMesh points); keyed by the cue's own names, never compared.
+            corners and FaceMesh points); keyed by the cue's own names, never compared,
+            and not carried over by ``dataclasses.replace`` (new pixels, nothing kept).
     """
 
     image: npt.NDArray[np.uint8] = field(repr=False)
     box: Box
     landmarks: FivePointLandmarks
     sensor: tuple[SensorFrame, ...] = ()
-    work: dict[str, object] = field(default_factory=dict, repr=False, compare=False)
+    work: dict[str, object] = field(default_factory=dict, init=False, repr=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
