@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import cv2
 import numpy as np
 import pytest
@@ -125,3 +127,32 @@ def test_each_thread_has_its_own_optical_flow() -> None:
     worker.join()
     assert len(seen) == 1
     assert seen[0] is not here
+
+
+def test_per_frame_work_is_done_once_and_changes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two overlapping checks (as the schedule makes) convert each frame to grey once.
+
+    The second check's window shares frames with the first; what depends on a frame
+    alone is kept with it, and the result equals a check on fresh copies of the frames.
+    """
+    from facegate.vision.liveness import motion
+
+    frames = parallax_scene(18, 1.0)
+    fresh = [FaceFrame(f.image, f.box, f.landmarks) for f in frames[6:]]
+    converted: list[int] = []
+    real = cv2.cvtColor
+
+    def counting(image: np.ndarray, code: int) -> np.ndarray:
+        converted.append(id(image))
+        return real(image, code)
+
+    monkeypatch.setattr(motion.cv2, "cvtColor", counting)
+    first = motion_cue(frames[:12], MotionSettings())
+    second = motion_cue(frames[6:], MotionSettings())
+    assert len(converted) == len(set(converted)) == 18
+    assert "motion.grey" in frames[6].work
+    assert motion_cue(fresh, MotionSettings()) == second
+    assert first.error is None
+    assert second.error is None
+    # A frame made from another with new pixels starts with nothing kept.
+    assert dataclasses.replace(frames[6], image=frames[7].image).work == {}

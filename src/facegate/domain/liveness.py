@@ -57,12 +57,17 @@ class FaceFrame:
         box: the face box in the frame's pixels.
         landmarks: the face's 5-point landmarks in the frame's pixels.
         sensor: the second sensor's frames paired with this one (none without one).
+        work: what a cue computed from this frame alone, kept with it so that the
+            frame's next checks reuse it (the motion cue's grey image, image pyramid,
+            corners and FaceMesh points); keyed by the cue's own names, never compared,
+            and not carried over by ``dataclasses.replace`` (new pixels, nothing kept).
     """
 
     image: npt.NDArray[np.uint8] = field(repr=False)
     box: Box
     landmarks: FivePointLandmarks
     sensor: tuple[SensorFrame, ...] = ()
+    work: dict[str, object] = field(default_factory=dict, init=False, repr=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

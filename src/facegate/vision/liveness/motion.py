@@ -40,8 +40,9 @@ from __future__ import annotations
 import itertools
 import math
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar, cast
 
 import cv2
 import numpy as np
@@ -51,6 +52,7 @@ from facegate.domain.faces import Box, FivePointLandmarks
 from facegate.domain.liveness import CueResult, FaceFrame
 from facegate.vision.liveness.face_mesh import (
     PRESENCE_LOGIT_MIN,
+    FaceMesh,
     FaceMeshModel,
     eye_openness,
     mouth_openness,
@@ -58,6 +60,7 @@ from facegate.vision.liveness.face_mesh import (
 
 Grey = npt.NDArray[np.uint8]
 Points = npt.NDArray[np.float32]
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,8 +107,35 @@ _LK_WINDOW_PX = (15, 15)
 _LK_LEVELS = 3
 
 
+def kept(frame: FaceFrame, key: str, make: Callable[[], _T]) -> _T:
+    """``make()``'s result for ``frame``, computed on the frame's first check only.
+
+    A frame lies in several checks' windows (at 25 frames/s and the shipped schedule,
+    in two or three); what depends on the frame alone is kept in
+    :attr:`FaceFrame.work` under ``key`` and reused, so a check pays for it once.
+    """
+    found = frame.work.get(key)
+    if found is None:
+        found = make()
+        frame.work[key] = found
+    return cast(_T, found)
+
+
 def _grey(frame: FaceFrame) -> Grey:
-    return np.asarray(cv2.cvtColor(frame.image, cv2.COLOR_RGB2GRAY), dtype=np.uint8)
+    return kept(
+        frame,
+        "motion.grey",
+        lambda: np.asarray(cv2.cvtColor(frame.image, cv2.COLOR_RGB2GRAY), dtype=np.uint8),
+    )
+
+
+def _start_points(frame: FaceFrame, max_points: int) -> Points:
+    """The corners a window starting at ``frame`` tracks (found once per frame)."""
+    return kept(
+        frame,
+        f"motion.corners.{max_points}",
+        lambda: _corners(_grey(frame), frame.box, max_points),
+    )
 
 
 def _corners(grey: Grey, box: Box, max_points: int) -> Points:
@@ -302,6 +332,11 @@ def eye_change(first: Grey, rectified: Grey, landmarks: FivePointLandmarks) -> f
     return max(changes, default=0.0)
 
 
+def _own_mesh(frame: FaceFrame, mesh: FaceMeshModel) -> FaceMesh:
+    """The FaceMesh of ``frame`` as it came (not rectified), found once per frame."""
+    return kept(frame, "motion.mesh", lambda: mesh.mesh(frame.image, frame.box, frame.landmarks))
+
+
 def face_changes(frames: Sequence[FaceFrame], mesh: FaceMeshModel) -> dict[str, float]:
     """The window's ``blink`` and ``speech`` measures from FaceMesh points (unitless).
 
@@ -313,8 +348,11 @@ def face_changes(frames: Sequence[FaceFrame], mesh: FaceMeshModel) -> dict[str, 
         ValueError: FaceMesh saw a face on fewer than two frames.
     """
     eyes, mouths = [], []
-    for frame in frames:
-        found = mesh.mesh(frame.image, frame.box, frame.landmarks)
+    for n, frame in enumerate(frames):
+        # The window's first frame is not rectified: its mesh is the frame's own.
+        found = (
+            _own_mesh(frame, mesh) if n == 0 else mesh.mesh(frame.image, frame.box, frame.landmarks)
+        )
         if found.presence_logit < PRESENCE_LOGIT_MIN:
             continue
         eyes.append(eye_openness(found))
@@ -355,7 +393,7 @@ def _measure(
         return _failed(f"needs {settings.min_frames} frames, got {len(frames)}", settings)
     greys = [_grey(frame) for frame in frames]
     box, width = frames[0].box, float(frames[0].box.width)
-    start = _corners(greys[0], box, settings.max_points)
+    start = _start_points(frames[0], settings.max_points)
     if len(start) < settings.min_points:
         return _failed(f"only {len(start)} trackable points in the face", settings)
     paths = track(greys, start, settings.max_fb_error_px * width / 100.0)
