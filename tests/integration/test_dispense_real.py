@@ -5,7 +5,8 @@ The clip: the webcam person (30 frames), an empty corridor (12 frames: the track
 the same person again (the same 30 frames: liveness passes them as it did,
 so what refuses them is the quota), empty, the talking head (someone
 else, 30 frames, scaled into the same picture), empty, then one still frame of the webcam
-person held for 60 frames (a photo in front of the camera).
+person held for 90 frames (a photo in front of the camera: 3.6 s at 25 frames/s, past
+the liveness schedule's 3 s refusal).
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ def write_clip(path: Path, shared_data: Path) -> Path:
         for f in read_video(video(shared_data, "talking_head.mp4"), 0, 30)
     ]
     blank = [np.full((height, width, 3), 128, dtype=np.uint8)] * BLANK
-    still = [first[0]] * 60
+    still = [first[0]] * 90  # 3.6 s: the schedule refuses at 3 s (docs/gate.md)
     images = [*first, *blank, *again, *blank, *other, *blank, *still]
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"MJPG"), 25.0, (width, height))
     for image in images:
