@@ -109,17 +109,7 @@
   }
 
   function send(path, init) {
-    var banner = document.getElementById("announcement");
-  function announce() {
-    fetch("/announcement.json").then(function (r) { return r.ok ? r.json() : null; }).then(function (body) {
-      if (!body) { return; }
-      document.getElementById("announcement-text").textContent = body.text || "";
-      banner.hidden = !body.text;
-    }).catch(function () { /* keep what is shown */ });
-  }
-  window.setInterval(announce, 1000 * Number(banner.getAttribute("data-poll-s") || 60));
-
-  if (!key()) { say(words.no_key, "problem", false); return Promise.resolve(); }
+    if (!key()) { say(words.no_key, "problem", false); return Promise.resolve(); }
     init.headers = Object.assign({ "X-Device-Key": key() }, init.headers || {});
     sent += 1;
     var sentAt = sent;
