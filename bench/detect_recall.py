@@ -27,7 +27,6 @@ import argparse
 import json
 import os
 import time
-import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +36,7 @@ import numpy as np
 from facegate.domain.faces import Box
 from facegate.vision.detection import DetectionSettings, DetectorModel, FaceDetector
 from facegate.vision.images import load_image
+from facegate.vision.imglab import labelled_images
 from facegate.vision.threads import limit_threads
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -49,21 +49,11 @@ SECOND_FACE_SCALE = 0.71
 def labelled() -> list[tuple[np.ndarray, list[Box]]]:
     """The dlib-faces photos with their non-ignored labelled boxes."""
     folder = DATA / "detection" / "dlib-faces"
-    out = []
-    for name in ("training.xml", "testing.xml"):
-        for image in ET.parse(folder / name).getroot().iter("image"):
-            boxes = [
-                Box(
-                    int(b.get("left", 0)),
-                    int(b.get("top", 0)),
-                    int(b.get("left", 0)) + int(b.get("width", 0)),
-                    int(b.get("top", 0)) + int(b.get("height", 0)),
-                )
-                for b in image.iter("box")
-                if b.get("ignore") != "1"
-            ]
-            out.append((load_image(folder / str(image.get("file"))), boxes))
-    return out
+    return [
+        (load_image(path), boxes)
+        for name in ("training.xml", "testing.xml")
+        for path, boxes in labelled_images(folder / name)
+    ]
 
 
 def frames(name: str, step: int = 2) -> list[np.ndarray]:

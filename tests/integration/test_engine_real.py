@@ -2,37 +2,18 @@
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from facegate.domain import metrics
-from facegate.domain.faces import Box
 from facegate.services.acquisition import find_identities
 from facegate.services.evaluation import comparison_scores
 from facegate.vision.alignment import CHIP_SIZE_PX
 from facegate.vision.engine import FaceEngine, descriptor_of
 from facegate.vision.images import load_image
-
-
-def labelled_images(xml_file: Path) -> list[tuple[Path, list[Box]]]:
-    """The images of a dlib imglab XML file with their non-ignored face boxes."""
-    images = []
-    for image in ET.parse(xml_file).getroot().iter("image"):
-        boxes = [
-            Box(
-                int(b.get("left", 0)),
-                int(b.get("top", 0)),
-                int(b.get("left", 0)) + int(b.get("width", 0)),
-                int(b.get("top", 0)) + int(b.get("height", 0)),
-            )
-            for b in image.iter("box")
-            if b.get("ignore") != "1"
-        ]
-        images.append((xml_file.parent / image.get("file", ""), boxes))
-    return images
+from facegate.vision.imglab import labelled_images
 
 
 @pytest.mark.parametrize("xml_name", ["testing.xml", "training.xml"])
