@@ -145,22 +145,19 @@ def test_the_search_reports_the_two_nearest_people_distances() -> None:
         assert found.second_distance == pytest.approx(plain[1], rel=1e-5)
 
 
-def test_near_ties_within_float32_rounding_keep_both_people() -> None:
-    """People a rounding error apart are all compared exactly, so the nearer one wins."""
+def test_near_ties_within_float32_rounding_decide_as_brute_force() -> None:
+    """People a rounding error apart are all compared exactly: the screen's float32
+    order of them is noise (with no screening slack this fails for most probes)."""
     rng = np.random.default_rng(12)
-    base = rng.standard_normal(128).astype(np.float32)
-    gallery = Gallery()
-    for i in range(40):  # filler far away
-        gallery.add(f"far{i:02d}", [base + 5.0 + rng.standard_normal(128).astype(np.float32)])
-    for i, step in enumerate((3, 1, 2, 0)):  # ulp-sized differences in one coordinate
-        row = base.copy()
-        row[7] = np.nextafter(row[7], np.float32(np.inf), dtype=np.float32)
-        for _ in range(step):
-            row[7] = np.nextafter(row[7], np.float32(np.inf), dtype=np.float32)
-        gallery.add(f"twin{i}", [row])
-    probe = base.copy()
-    result = gallery.identify(probe, 0.57, 0.0)
-    assert result == brute_force(gallery.rows(), probe, 0.57, 0.0)
+    for _ in range(4):
+        base = rng.standard_normal(128).astype(np.float32)
+        gallery = Gallery()
+        for i in range(8):
+            jitter = rng.standard_normal(128).astype(np.float32) * np.float32(1e-6)
+            gallery.add(f"twin{i}", [base + jitter])
+        for _ in range(10):
+            probe = base + rng.standard_normal(128).astype(np.float32) * np.float32(0.3)
+            assert gallery.identify(probe, 5.0, 0.0) == brute_force(gallery.rows(), probe, 5.0, 0.0)
 
 
 def test_a_single_template_is_found() -> None:
