@@ -238,7 +238,9 @@ def _seen(track: Track, time_s: float) -> Observation:
 
 def test_another_track_in_the_faces_place_fails_the_challenge() -> None:
     person = Person()
-    desk = ChallengeDesk(ChallengeSetup(lambda: person.read, ChallengeSettings(prompts=2)), _described)
+    desk = ChallengeDesk(
+        ChallengeSetup(lambda: person.read, ChallengeSettings(prompts=2)), _described
+    )
     first = Track(1, Box(40, 20, 120, 100), 0, 0.0, 0)
     held = desk.screen(_seen(first, 0.0), 0.57)
     assert held.evidence is None
