@@ -244,3 +244,26 @@ def test_the_lane_keeps_no_ended_tracks() -> None:
     for index in range(40):  # the face left the view 24 frames ago
         loop.process(frame(index))
     assert loop.perception.tracker.ended == []
+
+
+def test_a_face_that_leaves_the_view_just_short_of_the_line_crossed_it_where_last_seen() -> None:
+    # Its box peaks at 90 px (the line is 100 px: a box may measure a face 10 % small) and
+    # then it is gone (walked through under the camera): a crossing, with its own grant.
+    through = walking(10, 0, 11)  # 30 ... 90 px, last seen at frame 10
+    loop, _, crossings = lane(Walkers(script_of((RESIDENT, through))))
+    for index in range(25):
+        loop.process(frame(index))
+    assert [(c.frame_index, c.passes, c.box.height) for c in crossings] == [(10, True, 90)]
+    assert crossings[0].left_view
+    assert crossings[0].time_s == pytest.approx(10 / 25.0)
+
+
+def test_a_face_lost_far_from_the_line_or_seen_at_it_is_no_extra_crossing() -> None:
+    # One face lost at 66 px (a head turned away far off), one that reached the line and
+    # then left: one crossing, at the line.
+    far, near = walking(10, 0, 7), walking(200, 0, 16)
+    loop, _, crossings = lane(Walkers(script_of((RESIDENT, far), (STRANGER, near))))
+    for index in range(40):
+        loop.process(frame(index))
+    assert [(c.frame_index, c.passes) for c in crossings] == [(12, False)]
+    assert not crossings[0].left_view

@@ -12,7 +12,10 @@ view at once. Unlike a door (one primary face, ``multiple_faces`` refused), the 
    line when its box is :attr:`LaneOptions.line_fraction` of the frame's height (a face's
    size stands for its distance from a camera facing the walkers). The crossing carries
    the crossing track's own decision, never the next one in a queue: someone who reaches
-   the line undecided, or denied, finds the barrier shut (:class:`Crossing`).
+   the line undecided, or denied, finds the barrier shut (:class:`Crossing`). A face box
+   measures a face's size only to 10-20 % (:data:`LINE_REACH`), so a face that leaves the
+   view (its track ends) while its box was within that of the line crossed it too, where it
+   was last seen: near the barrier, people leave the camera's view by walking through;
 
 3. raises a ``tailgating`` alarm at once when more people crossed the line than were
    granted while the barrier was open (:meth:`LaneLoop.watch_tailgating`, on by default
@@ -46,6 +49,20 @@ LINE_FRACTION = 0.25
 120-pixel face in a 480-line picture, about 1 m from a lane camera with a 60 degree
 vertical field of view). Set it per camera: FACEGATE_GATE__LANE_LINE_FRACTION."""
 
+LINE_REACH = 0.85
+"""A face whose track ends (it left the view) while its last box was at least this
+fraction of the line's height crossed the line, at the frame it was last seen.
+
+A face box gives a face's size only to 10-20 %: dlib's HOG boxes come in steps of about
+19 % (a face shows at down to 1/1.19 = 0.84 of its size before the next step), and the
+height of BlazeFace full range's box, rebuilt from the eye-to-mouth distance, over HOG's
+has quartiles 0.88-1.00 for faces of 45-70 input pixels and 0.79-0.97 for 30-45 (the
+held half of ``bench/blazeface_fit.py``). A walker whose face leaves the view soon after the line
+(the camera looks over the barrier) may so never measure at the line in any frame: with
+BlazeFace the lane lost three of ten walkers of ``facegate bench lane`` that way (their
+boxes peaked at 87-89 px against a 90-px line). 0.85 covers one HOG step; a face lost
+farther away (a head turned, someone walking off) is no crossing."""
+
 
 @dataclass(frozen=True, slots=True)
 class Crossing:
@@ -60,6 +77,9 @@ class Crossing:
         first_time_s: source time of the track's first frame (seconds).
         usable_time_s: source time of its first usable face, ``None`` when none was.
         box: its face box at the line (pixels).
+        left_view: the face left the view within :data:`LINE_REACH` of the line (the
+            crossing is known when its track ends, and ``frame_index``, ``time_s`` and
+            ``box`` are where it was last seen), not seen at the line itself.
     """
 
     track_id: int
@@ -69,6 +89,7 @@ class Crossing:
     first_time_s: float
     usable_time_s: float | None
     box: Box
+    left_view: bool = False
 
     @property
     def passes(self) -> bool:
@@ -84,24 +105,30 @@ class LaneLoop(GateLoop):
     Args:
         line_fraction: face height at the gate line over the frame's height (see
             :data:`LINE_FRACTION`).
+        line_reach: a face that leaves the view with its box at least this fraction of
+            the line crossed it (see :data:`LINE_REACH`).
         on_crossing: called with each :class:`Crossing` (they are also kept in
             :attr:`crossings`).
 
     Raises:
-        ValueError: a line fraction outside (0, 1].
+        ValueError: a line fraction or reach outside (0, 1].
     """
 
     def __init__(
         self,
         *args: Any,
         line_fraction: float = LINE_FRACTION,
+        line_reach: float = LINE_REACH,
         on_crossing: Callable[[Crossing], None] | None = None,
         **kwargs: Any,
     ) -> None:
         if not 0.0 < line_fraction <= 1.0:
             raise ValueError(f"lane line fraction {line_fraction} is not in (0, 1]")
+        if not 0.0 < line_reach <= 1.0:
+            raise ValueError(f"lane line reach {line_reach} is not in (0, 1]")
         super().__init__(*args, **kwargs)
-        self.line_fraction, self.on_crossing = line_fraction, on_crossing
+        self.line_fraction, self.line_reach = line_fraction, line_reach
+        self.on_crossing = on_crossing
         self.crossings: list[Crossing] = []
 
     def process(self, frame: Frame) -> list[Outcome]:
@@ -137,13 +164,14 @@ class LaneLoop(GateLoop):
                 )
                 if outcome is not None:
                     outcomes.append(outcome)
-        height = frame.image.shape[0]
+        line_px = self.line_fraction * frame.image.shape[0]
         for observed in seen:
             track = observed.track
-            if not track.crossed and track.box.height >= self.line_fraction * height:
-                track.crossed = True
-                self._crossed(track, frame)
-        self.perception.tracker.take_ended()  # the line counts crossings here, not ends
+            if not track.crossed and track.box.height >= line_px:
+                self._crossed(track, frame.index, frame.timestamp_s)
+        for track in self.perception.tracker.take_ended():
+            if not track.crossed and track.box.height >= self.line_reach * line_px:
+                self._crossed(track, track.last_index, track.last_time_s, left_view=True)
         if self.tailgate is not None:
             self.tailgate.check(controller.clock.now())
         return outcomes
@@ -164,15 +192,17 @@ class LaneLoop(GateLoop):
         """
         return super().watch_tailgating(1, window_s, at_once)
 
-    def _crossed(self, track: Track, frame: Frame) -> None:
+    def _crossed(self, track: Track, index: int, time_s: float, *, left_view: bool = False) -> None:
+        track.crossed = True
         crossing = Crossing(
             track.id,
-            frame.index,
-            frame.timestamp_s,
+            index,
+            time_s,
             track.decision,
             track.first_time_s,
             track.usable_time_s,
             track.box,
+            left_view,
         )
         self.crossings.append(crossing)
         if self.tailgate is not None:
