@@ -116,23 +116,42 @@ def test_two_people_in_view_are_each_decided_and_each_paired_with_their_own_deci
     assert crossings[1].usable_time_s == pytest.approx(3 / 25.0)
 
 
-def test_a_face_that_reaches_the_line_undecided_finds_the_barrier_shut() -> None:
-    # Only ever seen from 90 px: it is at the line (100 px) on its second frame, and its
-    # first frame is below the quality gate, so it has no decision there.
+def test_a_face_never_usable_is_refused_low_quality_at_the_line_and_finds_it_shut() -> None:
+    # Only ever seen from 90 px: it is at the line (100 px) on its second frame, and both
+    # frames are below the quality gate.
     boxes = {0: Box(10, 10, 100, 100), 1: Box(10, 10, 110, 110)}
     engine = Walkers(script_of((RESIDENT, boxes)))
-    loop, _, crossings = lane(engine)
-    engine.measure = _poor_first(engine.measure)  # type: ignore[method-assign]
-    loop.process(frame(0))
-    loop.process(frame(1))
-    assert [(c.frame_index, c.decision) for c in crossings] == [(1, None)]
+    loop, door, crossings = lane(engine)
+    engine.measure = _poor_until(engine.measure, 1)  # type: ignore[method-assign]
+    outcomes = loop.process(frame(0)) + loop.process(frame(1))
+    assert [(o.frame_index, o.decision.reason) for o in outcomes] == [(1, Reason.LOW_QUALITY)]
+    assert [c.frame_index for c in crossings] == [1]
+    assert crossings[0].decision is not None
+    assert crossings[0].decision.reason is Reason.LOW_QUALITY
     assert not crossings[0].passes
+    assert door.commands == []
 
 
-def _poor_first(measure: Any) -> Any:
+def test_a_walker_too_small_to_use_at_first_is_not_refused_low_quality_on_the_way() -> None:
+    # Poor for its first 20 frames (0.8 s, past the door's 0.6 s decide_after_s: far
+    # away, too small), usable from frame 20, at the line at frame 35: one grant, no
+    # low_quality refusal before it.
+    engine = Walkers(script_of((RESIDENT, walking(10, 0, 40, grow=2))))
+    loop, _, crossings = lane(engine)
+    engine.measure = _poor_until(engine.measure, 19)  # type: ignore[method-assign]
+    outcomes: list[Outcome] = []
+    for index in range(40):
+        outcomes.extend(loop.process(frame(index)))
+    assert [(o.frame_index, o.decision.reason) for o in outcomes] == [(20, Reason.GRANTED)]
+    assert [(c.frame_index, c.passes) for c in crossings] == [(35, True)]
+
+
+def _poor_until(measure: Any, last: int) -> Any:
+    """``measure``, with every face below the quality gate up to frame ``last``."""
+
     def poor(image: Any, detections: Any, describe: bool = False) -> list[Face]:
         faces: list[Face] = measure(image, detections, describe)
-        if int(image[0, 0, 0]) <= 1:
+        if int(image[0, 0, 0]) <= last:
             return [
                 Face(f.detection, f.landmarks, f.quality, QualityVerdict(False, ("blur",)), f.chip)
                 for f in faces

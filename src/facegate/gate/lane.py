@@ -15,7 +15,11 @@ view at once. Unlike a door (one primary face, ``multiple_faces`` refused), the 
    the line undecided, or denied, finds the barrier shut (:class:`Crossing`). A face box
    measures a face's size only to 10-20 % (:data:`LINE_REACH`), so a face that leaves the
    view (its track ends) while its box was within that of the line crossed it too, where it
-   was last seen: near the barrier, people leave the camera's view by walking through;
+   was last seen: near the barrier, people leave the camera's view by walking through.
+   A face that never passed the quality gate is refused ``low_quality`` when it reaches
+   the line, not ``decide_after_s`` after it appeared as at a door: a walker's face is too
+   small to use for the first second or so of the approach, and a refusal then (followed
+   by the grant a moment later) was a false ``low_quality`` event for most walkers;
 
 3. raises a ``tailgating`` alarm at once when more people crossed the line than were
    granted while the barrier was open (:meth:`LaneLoop.watch_tailgating`, on by default
@@ -29,13 +33,15 @@ The decision core is the door's: :class:`~facegate.gate.perception.Perception` (
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from facegate.domain.faces import Box
 from facegate.domain.policy import Decision
+from facegate.domain.reasons import Reason
 from facegate.gate.controller import Outcome
 from facegate.gate.loop import GateLoop
 from facegate.gate.tailgating import TailgateWatch
@@ -127,6 +133,9 @@ class LaneLoop(GateLoop):
         if not 0.0 < line_reach <= 1.0:
             raise ValueError(f"lane line reach {line_reach} is not in (0, 1]")
         super().__init__(*args, **kwargs)
+        # No low_quality before the line (see the module's docstring): _crossed decides it.
+        perceived = self.perception.options
+        self.perception.options = replace(perceived, decide_after_s=math.inf)
         self.line_fraction, self.line_reach = line_fraction, line_reach
         self.on_crossing = on_crossing
         self.crossings: list[Crossing] = []
@@ -168,10 +177,11 @@ class LaneLoop(GateLoop):
         for observed in seen:
             track = observed.track
             if not track.crossed and track.box.height >= line_px:
-                self._crossed(track, frame.index, frame.timestamp_s)
+                outcomes += self._crossed(track, frame.index, frame.timestamp_s, arrived)
         for track in self.perception.tracker.take_ended():
             if not track.crossed and track.box.height >= self.line_reach * line_px:
-                self._crossed(track, track.last_index, track.last_time_s, left_view=True)
+                at, time_s = track.last_index, track.last_time_s
+                outcomes += self._crossed(track, at, time_s, arrived, left_view=True)
         if self.tailgate is not None:
             self.tailgate.check(controller.clock.now())
         return outcomes
@@ -192,8 +202,18 @@ class LaneLoop(GateLoop):
         """
         return super().watch_tailgating(1, window_s, at_once)
 
-    def _crossed(self, track: Track, index: int, time_s: float, *, left_view: bool = False) -> None:
+    def _crossed(
+        self, track: Track, index: int, time_s: float, arrived: float, *, left_view: bool = False
+    ) -> list[Outcome]:
+        """Record ``track``'s crossing; a face never usable is refused ``low_quality`` here."""
         track.crossed = True
+        outcomes: list[Outcome] = []
+        if track.decision is None and track.usable_time_s is None:
+            ttd_ms = (time_s - track.first_time_s) * 1000.0
+            refused = self.controller.decide_face(
+                track, None, Reason.LOW_QUALITY, index, arrived, ttd_ms
+            )
+            outcomes += [refused] if refused is not None else []
         crossing = Crossing(
             track.id,
             index,
@@ -212,3 +232,4 @@ class LaneLoop(GateLoop):
             log.info("track %d at the gate line without a grant (%s)", track.id, reason)
         if self.on_crossing is not None:
             self.on_crossing(crossing)
+        return outcomes
