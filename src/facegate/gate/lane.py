@@ -63,11 +63,11 @@ A face box gives a face's size only to 10-20 %: dlib's HOG boxes come in steps o
 19 % (a face shows at down to 1/1.19 = 0.84 of its size before the next step), and the
 height of BlazeFace full range's box, rebuilt from the eye-to-mouth distance, over HOG's
 has quartiles 0.88-1.00 for faces of 45-70 input pixels and 0.79-0.97 for 30-45 (the
-held half of ``bench/blazeface_fit.py``). A walker whose face leaves the view soon after the line
-(the camera looks over the barrier) may so never measure at the line in any frame: with
-BlazeFace the lane lost three of ten walkers of ``facegate bench lane`` that way (their
-boxes peaked at 87-89 px against a 90-px line). 0.85 covers one HOG step; a face lost
-farther away (a head turned, someone walking off) is no crossing."""
+held half of ``bench/blazeface_fit.py``). A walker whose face leaves the view soon after
+the line (the camera looks over the barrier) may so never measure at the line in any
+frame: with BlazeFace the lane lost three of ten walkers of ``facegate bench lane`` that
+way (their boxes peaked at 87-89 px against a 90-px line). 0.85 covers one HOG step; a
+face lost farther away (a head turned, someone walking off) is no crossing."""
 
 
 @dataclass(frozen=True, slots=True)
