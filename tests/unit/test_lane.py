@@ -286,3 +286,14 @@ def test_a_face_lost_far_from_the_line_or_seen_at_it_is_no_extra_crossing() -> N
         loop.process(frame(index))
     assert [(c.frame_index, c.passes) for c in crossings] == [(12, False)]
     assert not crossings[0].left_view
+
+
+def test_a_face_near_the_line_size_that_never_came_closer_is_no_crossing_when_lost() -> None:
+    # 90 px (the line is 100 px) walking across the view, then gone; and a box seen once
+    # at 95 px (a detector's flicker): neither came towards the camera.
+    across = {index: Box(10 + 8 * index, 20, 100 + 8 * index, 110) for index in range(6)}
+    flicker = {3: Box(200, 20, 295, 115)}
+    loop, _, crossings = lane(Walkers(script_of((RESIDENT, across), (STRANGER, flicker))))
+    for index in range(30):
+        loop.process(frame(index))
+    assert crossings == []
