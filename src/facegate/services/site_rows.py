@@ -49,6 +49,20 @@ class SiteRows:
     homes: list[tuple[str, str, int]] = field(default_factory=list)
     indexes: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     _access: dict[frozenset[str] | None, dict[str, PersonAccess]] = field(default_factory=dict)
+    _by_door: dict[str, tuple[AccessRule, ...]] | None = None
+
+    def door_rules(self, door_id: str) -> tuple[AccessRule, ...]:
+        """The rules naming the door ``door_id``, by id (indexed on first use, for all doors).
+
+        Each door's snapshot would otherwise walk every rule (24 doors x 2,000 rules).
+        """
+        if self._by_door is None:
+            by_door: dict[str, list[AccessRule]] = {}
+            for rule in self.rules:
+                for named in rule.door_ids:
+                    by_door.setdefault(named, []).append(rule)
+            self._by_door = {d: tuple(found) for d, found in by_door.items()}
+        return self._by_door.get(door_id, ())
 
     def index(self, uow: UnitOfWork, model_id: str) -> list[tuple[str, str]]:
         """``(template id, person id)`` of ``model_id``'s templates (read on first use)."""

@@ -263,10 +263,32 @@ def snapshot_version(context: ServiceContext, request: SnapshotRequest) -> str:
     Raises:
         DatabaseUnavailableError: the database cannot be reached.
     """
+    (version,) = snapshot_versions(context, [request])
+    return version
+
+
+def snapshot_versions(context: ServiceContext, requests: Sequence[SnapshotRequest]) -> list[str]:
+    """The versions of several doors' snapshots now, in one transaction (in order).
+
+    The data version, the site mode and the doors' zone presence stamps are read once
+    for all of them: a server checking its 24 kiosk doors pays three small reads, not
+    72.
+
+    Raises:
+        DatabaseUnavailableError: the database cannot be reached.
+    """
     with context.store.unit_of_work() as uow:
         data_version = uow.reads.data_version()
-        mode = request.resolved_mode(uow, context.clock.now(), context.store, data_version)
-        return request.version(data_version, mode, uow.zones.stamp(request.target_id))
+        now = context.clock.now()
+        modes: dict[SiteMode | None, SiteMode] = {}
+        stamps = uow.zones.stamps([r.target_id for r in requests])
+        versions = []
+        for request in requests:
+            if request.mode not in modes:
+                modes[request.mode] = request.resolved_mode(uow, now, context.store, data_version)
+            stamp = stamps[request.target_id]
+            versions.append(request.version(data_version, modes[request.mode], stamp))
+        return versions
 
 
 def build_snapshot(
@@ -321,9 +343,10 @@ def build_snapshots(
         now = context.clock.now()
         data_version = uow.reads.data_version()
         rows = memo.rows(context.store, uow, data_version, now)
+        stamps = uow.zones.stamps([r.target_id for r in requests])
         for request in requests:
             mode = request.resolved_mode(uow, now)
-            version = request.version(data_version, mode, uow.zones.stamp(request.target_id))
+            version = request.version(data_version, mode, stamps[request.target_id])
             target, site_id = gate_target(uow, request.target_id)
             access = _access(rows, uow, sealer, replace(request, mode=mode), target, cache)
             details: dict[str, DetailValue] = {
@@ -350,7 +373,10 @@ def _access(
     target: Target,
     cache: TemplateCache,
 ) -> AccessData:
-    rules = tuple(r for r in rows.rules if _names(r, target))
+    if target.is_lift:
+        rules = tuple(r for r in rows.rules if rule_serves(r, target.car))
+    else:
+        rules = rows.door_rules(target.id)
     homes = _homes(rows, target)
     allowed = _allowed(rules, rows.people) | homes.keys()
     listed = {entry.person_id for entry in rows.alerts}
@@ -377,13 +403,6 @@ def _access(
     )
 
 
-def _names(rule: AccessRule, target: Target) -> bool:
-    """Whether ``rule`` is about ``target`` (its door, or one of its lift's floors)."""
-    if target.is_lift:
-        return rule_serves(rule, target.car)
-    return target.id in rule.door_ids
-
-
 def _homes(rows: SiteRows, target: Target) -> dict[str, int]:
     """For a lift, person id to a home floor it serves in its building; else empty."""
     if not target.is_lift or target.building_id is None:
@@ -397,4 +416,6 @@ def _allowed(rules: Iterable[AccessRule], people: Mapping[str, tuple[Role, bool]
     rules = list(rules)
     named = {r.person_id for r in rules if r.person_id is not None}
     roles = {r.role for r in rules if r.role is not None}
+    if not roles:
+        return named & people.keys()
     return {pid for pid, (role, _) in people.items() if pid in named or role in roles}
