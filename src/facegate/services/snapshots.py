@@ -331,7 +331,10 @@ def build_snapshots(
 
     Each is audited (one ``gate.snapshot`` record per door and version, as
     :func:`build_snapshot`), but all are committed together: a server refreshing its
-    kiosk doors after a change pays one commit, not one per door.
+    kiosk doors after a change pays one commit, not one per door. The records are
+    written after every snapshot is built: the database's write lock (taken by the
+    first record on SQLite) is held for the records alone, not for the doors' builds,
+    so the decisions' events and the console's audit records are not held up by them.
 
     Raises:
         NotFoundError: unknown door or lift.
@@ -344,8 +347,9 @@ def build_snapshots(
         data_version = uow.reads.data_version()
         rows = memo.rows(context.store, uow, data_version, now)
         stamps = uow.zones.stamps([r.target_id for r in requests])
+        records: list[dict[str, DetailValue]] = []
         for request in requests:
-            mode = request.resolved_mode(uow, now)
+            mode = request.resolved_mode(uow, now, context.store, data_version)
             version = request.version(data_version, mode, stamps[request.target_id])
             target, site_id = gate_target(uow, request.target_id)
             access = _access(rows, uow, sealer, replace(request, mode=mode), target, cache)
@@ -356,11 +360,13 @@ def build_snapshots(
             }
             if gate_id is not None:
                 details["gate_id"] = gate_id
-            audit(uow, context, "gate.snapshot", None, details)
+            records.append(details)
             model_id = request.model_id
             built.append(
                 GateSnapshot(SNAPSHOT_FORMAT, version, now, site_id, model_id, target, access)
             )
+        for details in records:  # the writes last: the write lock for these alone
+            audit(uow, context, "gate.snapshot", None, details)
         uow.commit()
     return built
 
