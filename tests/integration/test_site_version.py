@@ -250,6 +250,38 @@ def test_an_unchanged_poll_is_one_cheap_read_without_audit(context: ServiceConte
     assert _count(context, "audit_log") == audit_rows
 
 
+def test_a_round_over_many_doors_where_nothing_changed_is_one_transaction(
+    context: ServiceContext,
+) -> None:
+    """The server's kiosk doors: ``prepare`` checks them all at once, their polls read
+    nothing more (before: three reads per door in ``prepare`` and again in each poll)."""
+    sealer = AesGcmSealer(generate_key())
+    resident(context, sealer, 3)
+    doors = [_door(context) for _ in range(4)]
+    upstream = StoreUpstream(lambda: context.store, sealer, context.clock, MODEL, POLICY)
+    held = {d: upstream.fetch_snapshot("server", d).version for d in doors}
+    store = context.store
+    assert isinstance(store, SqlStore)
+    statements: list[str] = []
+    event.listen(
+        store.engine, "before_cursor_execute", lambda *args: statements.append(str(args[2]))
+    )
+    assert upstream.prepare("server", doors) == 0
+    assert len(statements) <= 3, statements  # data version, zone stamps (the mode: memo)
+    statements.clear()
+    assert all(upstream.poll_snapshot("server", d, held[d]) is None for d in doors)
+    assert statements == []  # the versions prepare read
+    assert upstream.poll_snapshot("server", doors[0], held[doors[0]]) is None
+    assert statements  # once: a later poll reads its own
+    upstream.prepare("server", doors)
+    clock = context.clock
+    assert isinstance(clock, FakeClock)
+    clock.advance(seconds=5)
+    statements.clear()
+    assert upstream.poll_snapshot("server", doors[1], held[doors[1]]) is None
+    assert statements  # an old check is not taken: read again
+
+
 def _count(context: ServiceContext, table: str) -> int:
     store = context.store
     assert isinstance(store, SqlStore)

@@ -6,6 +6,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
+from datetime import datetime, timedelta
 
 from facegate.domain.clock import Clock
 from facegate.domain.errors import (
@@ -27,6 +28,10 @@ from facegate.services.snapshots import (
     snapshot_version,
     snapshot_versions,
 )
+
+CHECKED_FOR_S = 1.0
+"""How long a version :meth:`StoreUpstream.prepare` read stands in for a poll's own read
+(seconds; a poll right after the round's check, never a stale one)."""
 
 
 class StoreUpstream:
@@ -64,7 +69,7 @@ class StoreUpstream:
         self.match = match
         self.mode = mode
         self._held: dict[str, GateSnapshot] = {}
-        self._checked: dict[str, str] = {}  # versions read by prepare for the next poll
+        self._checked: dict[str, tuple[str, datetime]] = {}  # read by prepare, for a poll
         self._lock = threading.Lock()
         self._watch = ModeWatch()
         self.push_wait_s = 1.0  # the same reads as a longer wait, and a quick stop
@@ -102,9 +107,9 @@ class StoreUpstream:
         """
         request = SnapshotRequest(target_id, self.model_id, self.match, self.mode)
         with self._context(gate_id) as context:
-            with self._lock:
-                checked = self._checked.pop(target_id, None)
-            version = checked if checked is not None else snapshot_version(context, request)
+            version = self._take_checked(target_id, context.clock.now())
+            if version is None:
+                version = snapshot_version(context, request)
             if version == known_version:
                 return None
             with self._lock:
@@ -123,6 +128,14 @@ class StoreUpstream:
                 self._held[target_id] = fresh
                 return fresh
 
+    def _take_checked(self, target_id: str, now: datetime) -> str | None:
+        """The version :meth:`prepare` read for ``target_id``, once and fresh; else ``None``."""
+        with self._lock:
+            checked = self._checked.pop(target_id, None)
+        if checked is None or now - checked[1] > timedelta(seconds=CHECKED_FOR_S):
+            return None
+        return checked[0]
+
     def prepare(self, gate_id: str, target_ids: Sequence[str]) -> int:
         """Build the stale snapshots of ``target_ids`` together; how many were built.
 
@@ -139,7 +152,8 @@ class StoreUpstream:
                 SnapshotRequest(t, self.model_id, self.match, self.mode) for t in target_ids
             ]
             versions = snapshot_versions(context, requests)
-            self._checked.update(zip(target_ids, versions, strict=True))
+            now = context.clock.now()
+            self._checked.update((t, (v, now)) for t, v in zip(target_ids, versions, strict=True))
             stale = [
                 r
                 for r, version in zip(requests, versions, strict=True)

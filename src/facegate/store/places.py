@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import date, time
 from functools import lru_cache
 from typing import Any
@@ -170,7 +171,7 @@ def _ids(text: str) -> frozenset[Any]:
     return frozenset(json.loads(text))
 
 
-def _rule(row: AccessRuleRow | Row[Any]) -> AccessRule:
+def _rule(row: AccessRuleRow | Row[Any]) -> AccessRule:  # a row or its columns
     return AccessRule(
         id=row.id,
         schedule=schedule_from_json(row.schedule),
@@ -229,7 +230,9 @@ class SqlAccessRuleRepository:
 
     def all(self) -> list[AccessRule]:
         """Every rule, in a stable order (by id)."""
-        rows = self._session.execute(select(*_RULE_COLUMNS).order_by(AccessRuleRow.id))
+        rows: Iterable[Row[Any]] = self._session.execute(
+            select(*_RULE_COLUMNS).order_by(AccessRuleRow.id)
+        )
         return [_rule(r) for r in rows]
 
     def delete_for_person(self, person_id: str) -> int:
