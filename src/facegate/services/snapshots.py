@@ -61,21 +61,34 @@ def gate_target(uow: UnitOfWork, target_id: str) -> tuple[Target, str]:
     Raises:
         NotFoundError: no door or lift has that id.
     """
-    site = uow.site.get()
-    site_id = site.id if site is not None else ""
-    for lift in uow.places.lifts():
-        if lift.id == target_id:
+    return _Places(uow).target(target_id)
+
+
+class _Places:
+    """The site and its lifts, read once for the doors and lifts of one transaction."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self.uow = uow
+        site = uow.site.get()
+        self.site_id = site.id if site is not None else ""
+        self.time_zone = site.time_zone if site is not None else "UTC"
+        self.lifts = {lift.id: lift for lift in uow.places.lifts()}
+
+    def target(self, target_id: str) -> tuple[Target, str]:
+        """As :func:`gate_target`."""
+        lift = self.lifts.get(target_id)
+        if lift is not None:
             kinds = frozenset(CredentialKind)
             target = Target(
                 lift.id, kinds, floors=lift.floors, name=lift.name, building_id=lift.building_id
             )
-            return target, site_id
-    door = uow.places.door(target_id)
-    zone = uow.zones.door(door.id, site.time_zone if site is not None else "UTC")
-    target = Target(
-        door.id, door.accepted, door.mode, name=door.name, zone=zone, liveness=door.liveness
-    )
-    return target, door.site_id
+            return target, self.site_id
+        door = self.uow.places.door(target_id)
+        zone = self.uow.zones.door(door.id, self.time_zone)
+        target = Target(
+            door.id, door.accepted, door.mode, name=door.name, zone=zone, liveness=door.liveness
+        )
+        return target, door.site_id
 
 
 class TemplateCache:
@@ -348,10 +361,11 @@ def build_snapshots(
         rows = memo.rows(context.store, uow, data_version, now)
         stamps = uow.zones.stamps([r.target_id for r in requests])
         records: list[dict[str, DetailValue]] = []
+        places = _Places(uow)
         for request in requests:
             mode = request.resolved_mode(uow, now, context.store, data_version)
             version = request.version(data_version, mode, stamps[request.target_id])
-            target, site_id = gate_target(uow, request.target_id)
+            target, site_id = places.target(request.target_id)
             access = _access(rows, uow, sealer, replace(request, mode=mode), target, cache)
             details: dict[str, DetailValue] = {
                 "target": request.target_id,
