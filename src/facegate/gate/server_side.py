@@ -354,12 +354,14 @@ class PipelineDecider:
 class SnapshotRefresher:
     """One thread that keeps every door station's snapshot current (started on first use).
 
-    Each round first lets an upstream that can (``prepare``, the site database's) build
-    every changed door's snapshot in one transaction, then asks every station's holder
-    for the current snapshot: one cheap version check when nothing changed, else the
-    snapshot just built (or a rebuild of its own, shared by the doors through the
-    store's row cache), so a change reaches every door within about ``every_s`` plus one
-    rebuild. One commit per round instead of one per door. A failed round keeps the
+    Each round first lets an upstream that can (``prepare``, the site database's) check
+    every door's snapshot version in one transaction and build every changed door's
+    snapshot in one more, then asks every station's holder for the current snapshot:
+    the version just read stands in for the holder's own check (no query while nothing
+    changed), and a changed door gets the snapshot just built (or a rebuild of its own,
+    shared by the doors through the store's row cache), so a change reaches every door
+    within about ``every_s`` plus one rebuild. One commit per round instead of one per
+    door. A failed round keeps the
     snapshots held and is logged; the thread goes on. Frames and credentials read the
     snapshot held and never wait for a rebuild.
 
