@@ -282,6 +282,33 @@ def test_a_round_over_many_doors_where_nothing_changed_is_one_transaction(
     assert statements  # an old check is not taken: read again
 
 
+def test_a_batchs_audit_records_come_after_every_doors_build(context: ServiceContext) -> None:
+    """The write lock (SQLite) or the chain's lock (PostgreSQL) is taken by the first
+    audit record: after it only the records are written, no door is read or built (before:
+    each door's record came right after its build, the lock held for all the others)."""
+    sealer = AesGcmSealer(generate_key())
+    resident(context, sealer, 3)
+    doors = [_door(context) for _ in range(3)]
+    upstream = StoreUpstream(lambda: context.store, sealer, context.clock, MODEL, POLICY)
+    for d in doors:
+        upstream.fetch_snapshot("server", d)
+    resident(context, sealer, 5)
+    store = context.store
+    assert isinstance(store, SqlStore)
+    statements: list[str] = []
+    event.listen(
+        store.engine, "before_cursor_execute", lambda *args: statements.append(str(args[2]))
+    )
+    assert upstream.prepare("server", doors) == 3
+    locking = ("BEGIN IMMEDIATE", "pg_advisory_xact_lock", "INSERT")
+    first = next(i for i, sql in enumerate(statements) if any(k in sql for k in locking))
+    after = [sql for sql in statements[first:] if "audit_log" not in sql]
+    assert all(
+        sql.split()[0] in {"BEGIN", "SAVEPOINT", "RELEASE", "SET", "SELECT"} for sql in after
+    )
+    assert not [sql for sql in after if sql.startswith("SELECT") and "pg_advisory" not in sql]
+
+
 def _count(context: ServiceContext, table: str) -> int:
     store = context.store
     assert isinstance(store, SqlStore)
