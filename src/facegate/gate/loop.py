@@ -71,7 +71,7 @@ def conclude(
     controller: DoorController,
     frame: Frame,
     arrived: float,
-    screen: Callable[[Observation], Observation] | None = None,
+    screen: Callable[[Observation, float], Observation] | None = None,
 ) -> tuple[Observation | None, Outcome | None]:
     """Run one frame through ``perception`` and ``controller`` (may raise).
 
@@ -87,8 +87,9 @@ def conclude(
         controller: the door's controller.
         frame: the frame.
         arrived: ``time.perf_counter()`` when the frame arrived.
-        screen: given what perception saw, what the controller gets instead (a kiosk
-            door's challenge: :class:`facegate.gate.challenge_desk.ChallengeDesk`).
+        screen: given what perception saw and the door's match threshold, what the
+            controller gets instead (a kiosk door's challenge:
+            :class:`facegate.gate.challenge_desk.ChallengeDesk`).
 
     Returns:
         What perception saw (``None``: no face) and the decision completed, if any.
@@ -101,7 +102,7 @@ def conclude(
     if seen is None:
         return None, None
     if screen is not None:
-        seen = screen(seen)
+        seen = screen(seen, threshold)
     track = seen.track
     with controller.guard:
         if seen.reused and track.decision is not None and track.decision.person_id is not None:
