@@ -20,7 +20,7 @@ from facegate.gate.osdp_door import OsdpDoor, OsdpDoorWiring
 from facegate.gate.runner import SyncThread
 from facegate.services.alarms import AlarmFeed, AlarmService, SilentGateWatch
 from fakes import FakeClock, FakeDoor, FakeFaceEngine, ListSink, fake_frame, unit_descriptor
-from support import wait_for
+from support import WatchedGuard, wait_for
 
 RESIDENT = 7
 STRANGER = 9
@@ -230,23 +230,6 @@ def test_a_gate_gone_silent_is_one_alarm_until_it_speaks_again() -> None:
     assert watch.check() == ["gate-a"]
     raised = [(p["type"], p["gate_id"], p["door_id"]) for _, p in feed.after(0)]
     assert raised == [("gate_silent", "gate-a", "door-a")] * 2
-
-
-class WatchedGuard:
-    """A door's decision lock that says when a second thread has to wait for it."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.contended = threading.Event()
-
-    def __enter__(self) -> WatchedGuard:
-        if not self._lock.acquire(blocking=False):
-            self.contended.set()
-            self._lock.acquire()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._lock.release()
 
 
 class HeldDoor(FakeDoor):
