@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import struct
+import threading
 import time
 import zlib
 from collections.abc import Callable
@@ -119,3 +120,24 @@ def card_site(
     finally:
         store.close()
     return settings, added.id, person_id
+
+
+class WatchedGuard:
+    """A lock that says when a second thread has to wait for it (``with`` only).
+
+    Makes a thread interleaving visible without timing it: a test waits until the
+    other thread either got past the code under test or is held at this lock.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.contended = threading.Event()
+
+    def __enter__(self) -> WatchedGuard:
+        if not self._lock.acquire(blocking=False):
+            self.contended.set()
+            self._lock.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._lock.release()

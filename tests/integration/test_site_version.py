@@ -250,6 +250,65 @@ def test_an_unchanged_poll_is_one_cheap_read_without_audit(context: ServiceConte
     assert _count(context, "audit_log") == audit_rows
 
 
+def test_a_round_over_many_doors_where_nothing_changed_is_one_transaction(
+    context: ServiceContext,
+) -> None:
+    """The server's kiosk doors: ``prepare`` checks them all at once, their polls read
+    nothing more (before: three reads per door in ``prepare`` and again in each poll)."""
+    sealer = AesGcmSealer(generate_key())
+    resident(context, sealer, 3)
+    doors = [_door(context) for _ in range(4)]
+    upstream = StoreUpstream(lambda: context.store, sealer, context.clock, MODEL, POLICY)
+    held = {d: upstream.fetch_snapshot("server", d).version for d in doors}
+    store = context.store
+    assert isinstance(store, SqlStore)
+    statements: list[str] = []
+    event.listen(
+        store.engine, "before_cursor_execute", lambda *args: statements.append(str(args[2]))
+    )
+    assert upstream.prepare("server", doors) == 0
+    assert len(statements) <= 3, statements  # data version, zone stamps (the mode: memo)
+    statements.clear()
+    assert all(upstream.poll_snapshot("server", d, held[d]) is None for d in doors)
+    assert statements == []  # the versions prepare read
+    assert upstream.poll_snapshot("server", doors[0], held[doors[0]]) is None
+    assert statements  # once: a later poll reads its own
+    upstream.prepare("server", doors)
+    clock = context.clock
+    assert isinstance(clock, FakeClock)
+    clock.advance(seconds=5)
+    statements.clear()
+    assert upstream.poll_snapshot("server", doors[1], held[doors[1]]) is None
+    assert statements  # an old check is not taken: read again
+
+
+def test_a_batchs_audit_records_come_after_every_doors_build(context: ServiceContext) -> None:
+    """The write lock (SQLite) or the chain's lock (PostgreSQL) is taken by the first
+    audit record: after it only the records are written, no door is read or built (before:
+    each door's record came right after its build, the lock held for all the others)."""
+    sealer = AesGcmSealer(generate_key())
+    resident(context, sealer, 3)
+    doors = [_door(context) for _ in range(3)]
+    upstream = StoreUpstream(lambda: context.store, sealer, context.clock, MODEL, POLICY)
+    for d in doors:
+        upstream.fetch_snapshot("server", d)
+    resident(context, sealer, 5)
+    store = context.store
+    assert isinstance(store, SqlStore)
+    statements: list[str] = []
+    event.listen(
+        store.engine, "before_cursor_execute", lambda *args: statements.append(str(args[2]))
+    )
+    assert upstream.prepare("server", doors) == 3
+    locking = ("BEGIN IMMEDIATE", "pg_advisory_xact_lock", "INSERT")
+    first = next(i for i, sql in enumerate(statements) if any(k in sql for k in locking))
+    after = [sql for sql in statements[first:] if "audit_log" not in sql]
+    assert all(
+        sql.split()[0] in {"BEGIN", "SAVEPOINT", "RELEASE", "SET", "SELECT"} for sql in after
+    )
+    assert not [sql for sql in after if sql.startswith("SELECT") and "pg_advisory" not in sql]
+
+
 def _count(context: ServiceContext, table: str) -> int:
     store = context.store
     assert isinstance(store, SqlStore)

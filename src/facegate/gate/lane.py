@@ -164,23 +164,31 @@ class LaneLoop(GateLoop):
             if self._failing:
                 return []
             self._failing = True
-            return [self.controller.fail_closed(error, 0, frame.index)]
+            with self.controller.guard:
+                return [self.controller.fail_closed(error, 0, frame.index)]
         self._failing = False
         return outcomes
 
     def _lane_frame(self, frame: Frame, arrived: float) -> list[Outcome]:
         controller = self.controller
-        controller.recheck(self.perception.tracker.tracks.values())
-        threshold = controller.snapshot().access.match.threshold
+        with controller.guard:  # the door's decision lock (a reader's card, see conclude)
+            controller.recheck(self.perception.tracker.tracks.values())
+            threshold = controller.snapshot().access.match.threshold
         seen = self.perception.observe_all(frame, threshold)
         outcomes: list[Outcome] = []
         for observed in sorted(seen, key=lambda o: (o.track.first_index, o.track.id)):
             track = observed.track
             if observed.evidence is not None or observed.refusal is not None:
                 ttd_base_ms = (frame.timestamp_s - track.first_time_s) * 1000.0
-                outcome = controller.decide_face(
-                    track, observed.evidence, observed.refusal, frame.index, arrived, ttd_base_ms
-                )
+                with controller.guard:
+                    outcome = controller.decide_face(
+                        track,
+                        observed.evidence,
+                        observed.refusal,
+                        frame.index,
+                        arrived,
+                        ttd_base_ms,
+                    )
                 if outcome is not None:
                     outcomes.append(outcome)
         line_px = self.line_fraction * frame.image.shape[0]
