@@ -31,7 +31,6 @@ attack type at that threshold (calibration figures, not a report).
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import sys
 import time
@@ -44,7 +43,13 @@ from facegate.bootstrap import build_engine
 from facegate.bootstrap_gate import build_gate_liveness
 from facegate.config import Settings
 from facegate.vision.engine import FaceEngine
-from facegate.vision.liveness.attack_suite import ATTACK_TYPES, AttackSuite, split
+from facegate.vision.liveness.attack_suite import (
+    ATTACK_TYPES,
+    AttackSuite,
+    Part,
+    clip_specs,
+    split,
+)
 from facegate.vision.liveness.check import run_schedule
 from facegate.vision.liveness.frame_cue import (
     FIT_MAX_BPCER,
@@ -123,19 +128,21 @@ def attack_measures(
     suite: AttackSuite,
     per_cell: int,
     replay_per_cell: int,
-    part: str = "calibration",
+    part: Part = "calibration",
     kinds: tuple[str, ...] = ATTACK_TYPES,
 ) -> tuple[np.ndarray, list[str]]:
     """Measures of three frames of each clip: ``per_cell`` prints, ``replay_per_cell``
     replays per attack type (of ``kinds``) and distance."""
     prints = [kind for kind in kinds if not kind.startswith("replay")]
     replays = [kind for kind in kinds if kind.startswith("replay")]
-    clips = itertools.chain(
-        suite.clips(part, per_cell, prints), suite.clips(part, replay_per_cell, replays)
-    )
+    specs = clip_specs(part, suite.data, per_cell, prints)
+    specs += clip_specs(part, suite.data, replay_per_cell, replays)
+    if part == "calibration":  # grey sources are left out before they are rendered
+        specs = [s for s in specs if not any(g in s.source.parts for g in GREY_SOURCES)]
     rows, found = [], []
-    for clip in clips:
-        if part == "calibration" and any(g in clip.spec.source.parts for g in GREY_SOURCES):
+    for spec in specs:
+        clip = suite.clip(spec)
+        if clip is None:
             continue
         frames = clip.frames
         for frame in (frames[0], frames[len(frames) // 2], frames[-1]):
