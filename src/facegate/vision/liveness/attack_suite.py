@@ -3,8 +3,12 @@
 Attack types (:data:`ATTACK_TYPES`), each at two distances (:data:`DISTANCES`, the face's
 width in camera pixels at the nominal distance):
 
-- ``print_<motion>``: a photo printed on paper (white margin) held in the room in front
-  of the camera, for every motion of :data:`facegate.vision.liveness.synthetic.MOTIONS`
+- ``print_<motion>``: a photo printed on paper held in the room in front of the camera
+  (ink on paper, :mod:`facegate.vision.liveness.synthetic_print`: a smaller colour gamut,
+  the paper's tinted white and the ink's grey black, halftone dots, fibre, a glossy
+  sheen, a paper margin or none, often a holding hand; the sheet's focus drawn apart
+  from the room's, so it may be sharper or blurrier than the room), for every motion of
+  :data:`facegate.vision.liveness.synthetic.MOTIONS`
   (still, translate, rotate up to 30 degrees, zoom 0.7-1.4x, tilt up to 30 degrees,
   hand shake, all combined). These are the *planar* attacks (:data:`PLANAR_TYPES`).
 - ``print_bent``: the print bent about its vertical axis (a cylinder), moved.

@@ -78,12 +78,12 @@ faces (every 10th frame of ``webcam_one_person.mp4``, 134, and every face of at 
 pixels on every 5th frame of ``several_people_walking.mp4``, 21) and 99 attack frames
 (three of each colour clip of the attack suite's calibration part: 25 prints, which since
 suite version 3 look like ink on paper, sharper or blurrier than their room, none of them
-``print_shake`` (that cell drew only grey photos), and 8 replays). ``hand_skin`` is unweighted (:data:`UNWEIGHTED`); ``glare``'s fitted weight
-pointed the wrong way (the fitting data's synthetic screens show none near the face) and
-was dropped. Calibration: 3 of the 155 live faces refused at the fitted threshold (the
-2 % rule); 0-50 % of the calibration attack frames accepted per type (prints whose inks
-keep a face's redness above the cap and whose paper edge is out of view pass this cue;
-the multi-frame cue is what stops a moved print)."""
+``print_shake`` (that cell drew only grey photos), and 8 replays). ``hand_skin`` is
+unweighted (:data:`UNWEIGHTED`); ``glare``'s fitted weight pointed the wrong way (the
+fitting data's synthetic screens show none near the face) and was dropped. Calibration:
+3 of the 155 live faces refused at the fitted threshold (the 2 % rule); 0-50 % of the
+calibration attack frames accepted per type (this cue alone does not stop a print whose
+inks keep the face red; the multi-frame cue is what stops a moved print)."""
 
 
 FIT_MAX_BPCER: Final = 0.02
