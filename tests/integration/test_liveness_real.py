@@ -212,20 +212,12 @@ def test_the_shipped_blink_threshold_catches_a_real_blink(
     assert changes["blink"] >= MotionSettings().blink_threshold
 
 
-NOT_YET_REFUSED = pytest.mark.xfail(
-    strict=True,
-    reason="issue 13: the shipped single-frame cue (fitted on the synthetic suite, whose "
-    "prints keep the photo's colours) still accepts this real print; remove this mark when "
-    "it refuses it",
-)
-
-
 @pytest.mark.parametrize(
     ("name", "live"),
     [
         ("live.jpg", True),
         ("screen_replay.jpg", False),
-        pytest.param("print_attack.jpg", False, marks=NOT_YET_REFUSED),
+        ("print_attack.jpg", False),
     ],
 )
 def test_a_photo_without_a_model_runs_the_shipped_frame_cue(
