@@ -116,11 +116,12 @@ def test_a_gate_at_25_fps_is_checked_from_half_a_second_and_refused_at_3_s() -> 
     assert made[-1][0] / 25.0 == pytest.approx(3.0)  # refused on the frame at 3 s
     gaps = [b[0] - a[0] for a, b in itertools.pairwise(made)]
     assert set(gaps[:-1]) <= {6, 7}  # every 0.25 s (0.24-0.28 s at 25 fps)
-    for n, window in made:  # the whole presentation so far, at most 12 frames of it
+    for n, window in made:  # the whole presentation so far, as far as it is kept
         assert window[0] == 0
         assert window[-1] == n
-        assert 6 <= len(window) <= 12
+        assert 6 <= len(window) <= LivenessSchedule().kept_frames + 1
         assert window == sorted(set(window))
+        assert window[-13:] == list(range(n - 12, n + 1))  # the newest 0.5 s, every frame
 
 
 def test_a_kiosk_at_4_fps_is_judged_and_refused_by_3_s() -> None:
@@ -166,7 +167,7 @@ def test_kept_frames_are_bounded_and_span_the_presentation() -> None:
 
 @pytest.mark.parametrize(
     "changes",
-    [{"window_s": 0.0}, {"window_s": 4.0}, {"step_s": 0.0}, {"min_frames": 1}, {"min_frames": 13}],
+    [{"window_s": 0.0}, {"window_s": 4.0}, {"step_s": -0.1}, {"min_frames": 1}, {"min_frames": 13}],
 )
 def test_schedule_refuses_impossible_settings(changes: dict[str, float]) -> None:
     with pytest.raises(ValueError, match="liveness schedule"):

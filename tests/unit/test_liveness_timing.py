@@ -86,7 +86,7 @@ def test_a_face_that_never_shows_life_is_refused_at_3_s_whatever_the_frame_rate(
     assert outcomes[0].frame_index / fps == pytest.approx(3.0)
     assert len(check.windows) == checks
     assert min(check.windows) >= 6  # every check had enough frames to judge
-    assert max(check.windows) <= 12
+    assert max(check.windows) <= LivenessSchedule().kept_frames  # memory stays bounded
     assert door.commands == []
 
 

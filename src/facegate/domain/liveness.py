@@ -207,8 +207,8 @@ class LivenessSchedule:
     grow: bool = False
 
     def __post_init__(self) -> None:
-        if not 0.0 < self.window_s <= self.max_s or self.step_s <= 0.0:
-            raise ValueError("liveness schedule needs 0 < window_s <= max_s and step_s > 0")
+        if not 0.0 < self.window_s <= self.max_s or self.step_s < 0.0:
+            raise ValueError("liveness schedule needs 0 < window_s <= max_s and step_s >= 0")
         if not 2 <= self.min_frames <= self.window_max_frames:
             raise ValueError("liveness schedule needs 2 <= min_frames <= window_max_frames")
 
@@ -236,34 +236,24 @@ class LivenessSchedule:
     def window(self, seen: PresentationFrames) -> list[FaceFrame]:
         """The frames the check looks at now (oldest first, the newest always included).
 
-        At most ``window_max_frames``, the kept frame nearest to each of as many times
-        spread evenly over the window (the whole presentation with ``grow``, else its
-        newest ``window_s`` seconds, widened to ``min_frames`` frames).
+        Every kept frame from the window's first on: the whole presentation with
+        ``grow``, else its newest ``window_s`` seconds (from the last frame at or before
+        ``window_s`` ago, widened to ``min_frames`` frames). The frames are those
+        :class:`PresentationFrames` keeps (at most :attr:`kept_frames`: the newest
+        ``window_s`` frame by frame, older ones thinned): the multi-frame cue measures
+        each frame once, against the one before it, when it first appears in a window,
+        and combines what it kept from the window's first frame to its newest.
         """
         times = [time for time, _ in seen.kept]
         start = 0
         if not self.grow:  # the last frame at or before window_s ago, min_frames back
             start = max(bisect_right(times, times[-1] - self.window_s + _EPSILON_S) - 1, 0)
             start = min(start, max(len(times) - self.min_frames, 0))
-        chosen = _spread(times[start:], self.window_max_frames)
-        return [seen.kept[start + i][1] for i in chosen]
+        return [frame for _, frame in seen.kept[start:]]
 
 
 _EPSILON_S = 1e-6
 """Frame times closer than this (seconds) are the same time (float rounding)."""
-
-
-def _spread(times: Sequence[float], most: int) -> list[int]:
-    """Indices of at most ``most`` of ``times`` (ascending) nearest to evenly spread times."""
-    if len(times) <= most:
-        return list(range(len(times)))
-    targets = np.linspace(times[0], times[-1], most)
-    found = np.searchsorted(times, targets)
-    chosen = set()
-    for target, index in zip(targets, found, strict=True):
-        near = [i for i in (index - 1, index) if 0 <= i < len(times)]
-        chosen.add(min(near, key=lambda i: abs(times[i] - target)))
-    return sorted(chosen)
 
 
 @dataclass(slots=True)
