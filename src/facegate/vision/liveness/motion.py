@@ -13,10 +13,10 @@ frames the window leaves out). The measures of a span from step ``0`` to step ``
 frame rectified into the presentation's first frame's geometry by the homographies
 chained pair by pair):
 
-- *parallax*: the residual flow (after each pair's best homography) summed from step 0 to
-  each later step ``k``, its 90th-percentile length over the face width (unitless); the
-  span's value is the median over its later half (a head that turns shows its depth more
-  as it goes on, and one tracking slip does not decide);
+- *parallax*: each later frame's residual flow against the chain's first frame (after
+  the chained homography and the flow's own best one), its 90th-percentile length over
+  the face width (unitless); the span's value is the median over its later half (a head
+  that turns shows its depth more as it goes on, and one tracking slip does not decide);
 - *eye change*: the eye regions of step 0 and each later step (rectified, standardised),
   their mean absolute difference; the second largest over the span;
 - *blink*: for each eye, its openness's (largest - smallest) over the largest, the
@@ -103,8 +103,6 @@ class MotionSettings:
 
 
 CUE_NAME = "motion"
-_MIN_CELLS = 16
-"""Fewest grid cells seen in every frame of a span for its parallax to count."""
 
 
 def motion_cue(
@@ -166,24 +164,10 @@ def span_measures(span: Sequence[Step], with_mesh: bool) -> dict[str, float]:
 
 
 def _parallax(first: Step, later: Sequence[Step]) -> float:
-    fields = np.stack([s.flow_sum for s in later]) - first.flow_sum
-    seen = (np.stack([s.unseen_sum for s in later]) - first.unseen_sum) == 0
-    lengths = np.linalg.norm(fields, axis=-1).reshape(len(later), -1)
-    seen = seen.reshape(len(later), -1)
-    counts = seen.sum(axis=1)
-    rows = counts >= _MIN_CELLS
-    if not rows.any():
+    values = [s.parallax for s in later if s.parallax is not None]
+    if not values:
         raise ValueError("the face left the frame")
-    # Each frame's 90th percentile over its seen cells (numpy's linear interpolation),
-    # all frames at once: unseen cells sort last.
-    ordered = np.sort(np.where(seen, lengths, np.inf), axis=1)[rows]
-    place = 0.9 * (counts[rows] - 1)
-    low = np.floor(place).astype(np.intp)
-    high = np.minimum(low + 1, counts[rows] - 1)
-    index = np.arange(len(ordered))
-    below, above = ordered[index, low], ordered[index, high]
-    values = below + (place - low) * (above - below)
-    return float(np.median(values[len(values) // 2 :])) / first.reference.width
+    return float(np.median(values[len(values) // 2 :]))
 
 
 def _eye_change(first: Step, later: Sequence[Step]) -> float:

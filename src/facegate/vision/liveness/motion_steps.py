@@ -7,12 +7,12 @@ homography chained from frame to frame (Lucas-Kanade on the previous frame's cor
 one RANSAC fit per pair), so a plane moved in any way, however far over seconds, stays
 planar pair by pair. What a step keeps:
 
-- the pair's *residual flow*: dense optical flow (DIS) between the previous and this
-  frame, both rectified into the reference's inner face region, less the flow's own best
-  homography, smoothed over 4 % of the face's width and averaged onto a
-  :data:`GRID` x :data:`GRID` grid, summed along the chain (``flow_sum``; pixels in
-  reference coordinates). The residual from any earlier step to this one is the
-  difference of two sums: a check of any span reads it without computing flow again;
+- the *parallax*: dense optical flow (DIS) from the reference's inner face region to
+  this frame's, rectified into it, less the flow's own best homography (what the points
+  missed), smoothed over 4 % of the face's width, its 90th-percentile length over the
+  face's width (unitless). Against the chain's first frame, not the previous one: pair
+  by pair the residuals are noise that adds up over seconds, while a head's depth shows
+  against where it started;
 - the rectified eye regions, each standardised (zero mean, unit spread);
 - the eyes' and the mouth's openness from FaceMesh on the frame itself (ratios within the
   face, which a homography keeps up to its projective part).
@@ -54,8 +54,6 @@ Floats = npt.NDArray[np.float32]
 _T = TypeVar("_T")
 
 STEP_KEY = "motion.step"
-GRID = 24
-"""Cells per side of the grid the residual flow is kept on."""
 _LK_WINDOW_PX = (15, 15)
 _LK_LEVELS = 3
 _FLOW_FIT_ITERATIONS = 200
@@ -154,12 +152,14 @@ class Reference:
         eyes: the eye regions (from the 5 landmarks), in the frame's pixels.
         width: its face box's width (pixels): the unit of every length.
         centre: the region's centre, ``(x, y)`` pixels.
+        pixels: its grey pixels over ``region``.
     """
 
     region: Region
     eyes: tuple[Region, ...]
     width: float
     centre: tuple[float, float]
+    pixels: Grey
 
     @classmethod
     def of(cls, frame: FaceFrame) -> Reference:
@@ -169,7 +169,8 @@ class Reference:
             raise ValueError("the face region is too small to measure")
         eyes = tuple(_clip(e, frame.image.shape) for e in eye_boxes(frame.landmarks))
         centre = ((region.left + region.right) / 2.0, (region.top + region.bottom) / 2.0)
-        return cls(region, eyes, float(frame.box.width), centre)
+        pixels = np.ascontiguousarray(region.crop(grey(frame)))
+        return cls(region, eyes, float(frame.box.width), centre, pixels)
 
 
 def _clip(region: Region, shape: tuple[int, ...]) -> Region:
@@ -203,12 +204,9 @@ class Step:
             where the chain was cut).
         reference: the chain's first frame's geometry.
         to_frame: the homography from the reference's pixels to this frame's.
-        rectified: this frame's pixels over the reference's face region, rectified
-            (zero where they came from outside the frame).
-        flow_sum: the residual flow summed from the chain's start, ``(GRID, GRID, 2)``
-            pixels.
-        unseen_sum: per grid cell, the pairs since the chain's start in which the cell
-            lay (partly) outside a frame.
+        parallax: the residual flow from the reference to this frame (see the module's
+            docstring; ``None`` at a chain's start or where too little of the face
+            region was in the frame).
         eyes: each eye region rectified and standardised (``None`` where it left the
             frame).
         openness: (left eye, right eye, mouth) openness from FaceMesh on the frame
@@ -222,9 +220,7 @@ class Step:
     previous: Step | None
     reference: Reference
     to_frame: Matrix
-    rectified: Grey
-    flow_sum: Floats
-    unseen_sum: npt.NDArray[np.int32]
+    parallax: float | None
     eyes: tuple[Floats | None, ...]
     openness: tuple[float, float, float] | None
     points: int = 0
@@ -293,15 +289,12 @@ def _start(
 ) -> Step:
     reference = Reference.of(frame)
     identity = np.eye(3, dtype=np.float64)
-    rectified = np.ascontiguousarray(reference.region.crop(grey(frame)))
     return Step(
         0,
         None,
         reference,
         identity,
-        rectified,
-        np.zeros((GRID, GRID, 2), dtype=np.float32),
-        np.zeros((GRID, GRID), dtype=np.int32),
+        None,
         _eyes(grey(frame), identity, reference),
         openness,
         restart=restart,
@@ -329,15 +322,12 @@ def _follow(
     to_frame = pair @ previous.to_frame
     image = grey(frame)
     rectified = rectify(image, to_frame, reference.region)
-    residual, unseen = pair_residual(previous.rectified, rectified, reference.width)
     return Step(
         previous.order + 1,
         previous,
         reference,
         to_frame,
-        rectified,
-        previous.flow_sum + residual,
-        previous.unseen_sum + unseen,
+        parallax(reference.pixels, rectified, reference.width),
         _eyes(image, to_frame, reference),
         openness,
         int(alive.sum()),
@@ -414,28 +404,27 @@ def rectify(image: Grey, to_frame: Matrix, region: Region) -> Grey:
     )
 
 
-def pair_residual(
-    previous: Grey, current: Grey, face_width_px: float
-) -> tuple[Floats, npt.NDArray[np.int32]]:
-    """The flow between two rectified regions less its best homography, on the grid.
+def parallax(first: Grey, rectified: Grey, face_width_px: float) -> float | None:
+    """Motion left after undoing the best homography, over the face's width (unitless).
 
-    Dense optical flow (DIS) from ``previous`` to ``current``; the best homography of that
-    flow (RANSAC, at most :data:`_FLOW_FIT_ITERATIONS` tries) is taken out (what the
-    tracked points missed), the rest smoothed over 4 % of the face's width (tracking
-    noise is not coherent, a nose in front of the cheeks is) and averaged per grid cell.
+    Dense optical flow (DIS) from ``first`` to ``rectified`` (a later frame's face region
+    already brought back by the chained homography); the best homography of that flow
+    (RANSAC, at most :data:`_FLOW_FIT_ITERATIONS` tries) is taken out too (what the points
+    missed), the rest smoothed over 4 % of the face's width (tracking noise is not
+    coherent, a nose in front of the cheeks is) and its 90th-percentile length returned.
+    A plane leaves noise only; a head that turns leaves its depth.
 
     Returns:
-        The residual ``(GRID, GRID, 2)`` in pixels, and per cell 1 where part of it came
-        from outside either frame, else 0.
+        The parallax, or ``None`` when fewer than 64 pixels came from inside the frame.
 
     Raises:
         ValueError: no homography fits the flow.
     """
     flow = np.asarray(
-        dense_flow().calc(previous, current, None),  # type: ignore[call-overload]
+        dense_flow().calc(first, rectified, None),  # type: ignore[call-overload]
         dtype=np.float32,
     )
-    height, width = previous.shape[:2]
+    height, width = first.shape[:2]
     step = max(min(height, width) // 16, 1)
     ys, xs = np.mgrid[step // 2 : height : step, step // 2 : width : step]
     grid = np.stack([xs.ravel(), ys.ravel()], axis=1).astype(np.float32)
@@ -449,13 +438,11 @@ def pair_residual(
     yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
     pixels = np.stack([xx, yy], axis=-1)
     expected = cv2.perspectiveTransform(pixels.reshape(-1, 1, 2), fitted).reshape(height, width, 2)
-    residual = flow - (expected - pixels)
-    sigma = max(0.04 * face_width_px, 1.0)
-    smooth = cv2.GaussianBlur(residual, (0, 0), sigma)
-    cells = np.asarray(cv2.resize(smooth, (GRID, GRID), interpolation=cv2.INTER_AREA))
-    outside = ((previous == 0) | (current == 0)).astype(np.float32)
-    unseen = np.asarray(cv2.resize(outside, (GRID, GRID), interpolation=cv2.INTER_AREA)) > 0.0
-    return cells.astype(np.float32), unseen.astype(np.int32)
+    smooth = cv2.GaussianBlur(flow - (expected - pixels), (0, 0), max(0.04 * face_width_px, 1.0))
+    length = np.linalg.norm(smooth, axis=2)[rectified > 0]
+    if length.size < 64:
+        return None
+    return float(np.percentile(length, 90)) / face_width_px
 
 
 def _eyes(image: Grey, to_frame: Matrix, reference: Reference) -> tuple[Floats | None, ...]:
