@@ -207,3 +207,26 @@ def test_a_chain_keeps_at_most_max_steps() -> None:
     step = frames[-1].work[STEP_KEY]
     assert isinstance(step, Step)
     assert len(step.span(None, 100)) == 8
+
+
+def test_frames_are_measured_as_they_come_so_a_check_measures_only_its_newest() -> None:
+    """Before the first check is due, each frame is measured as it comes (``prepare``).
+
+    The first check at 0.4 s would otherwise measure its 10 frames at once (the spike
+    on the frame that decides).
+    """
+    from facegate.domain.liveness import LivenessSchedule
+    from facegate.vision.liveness.check import FusedLivenessCheck, run_schedule
+    from facegate.vision.liveness.motion_steps import STEP_KEY
+
+    unmeasured: list[int] = []
+
+    class Watching(FusedLivenessCheck):
+        def check(self, frames, second_sensor=()):  # type: ignore[no-untyped-def]
+            unmeasured.append(sum(STEP_KEY not in f.work for f in frames))
+            return super().check(frames, second_sensor)
+
+    frames = parallax_scene(14, nose_shift_px=0.0)
+    outcome = run_schedule(Watching(motion=MotionSettings()), frames, LivenessSchedule(), 25.0)
+    assert outcome.windows == 4  # frames 10-13: 0.4 s on, every frame
+    assert unmeasured == [1, 1, 1, 1]
