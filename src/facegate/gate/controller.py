@@ -447,7 +447,7 @@ class DoorController:
         return decision, None
 
     def raise_alarm(self, kind: GateEventKind, note: str) -> None:
-        """Raise an alarm of this door (tailgating); never raises."""
+        """Raise an alarm of this door (tailgating, challenge failures); never raises."""
         self._alarm(kind, None, note)
 
     def _alarm(self, kind: GateEventKind, person_id: str | None, note: str) -> None:

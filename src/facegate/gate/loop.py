@@ -72,7 +72,7 @@ def conclude(
     controller: DoorController,
     frame: Frame,
     arrived: float,
-    screen: Callable[[Observation], Observation] | None = None,
+    screen: Callable[[Observation, float], Observation] | None = None,
     guard: AbstractContextManager[object] | None = None,
 ) -> tuple[Observation | None, Outcome | None]:
     """Run one frame through ``perception`` and ``controller`` (may raise).
@@ -88,8 +88,9 @@ def conclude(
         controller: the door's controller.
         frame: the frame.
         arrived: ``time.perf_counter()`` when the frame arrived.
-        screen: given what perception saw, what the controller gets instead (a kiosk
-            door's challenge: :class:`facegate.gate.challenge_desk.ChallengeDesk`).
+        screen: given what perception saw and the door's match threshold, what the
+            controller gets instead (a kiosk door's challenge:
+            :class:`facegate.gate.challenge_desk.ChallengeDesk`).
         guard: held while the controller is used (the door's controller lock on the
             server; ``None``: nothing to hold, the edge gate's single loop).
 
@@ -105,7 +106,7 @@ def conclude(
     if seen is None:
         return None, None
     if screen is not None:
-        seen = screen(seen)
+        seen = screen(seen, threshold)
     track = seen.track
     held = nullcontext() if guard is None else guard
     with held:

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field, replace
 from facegate.domain.clock import Clock
 from facegate.domain.errors import ModelUnavailableError
 from facegate.domain.faces import Box
+from facegate.domain.gate import GateEventKind
 from facegate.domain.policy import Decision, Target, deny
 from facegate.domain.reasons import Reason
 from facegate.domain.site import DoorLiveness, kiosk_check
@@ -286,8 +287,14 @@ class PipelineDecider:
             options = replace(self.options.perception(), continuity_s=0.0)
             if mode == "challenge":
                 assert self.challenge is not None
-                station.desk = ChallengeDesk(self.challenge)
-                station.perception = Perception(self._engine(), None, options)
+                perception = Perception(self._engine(), None, options)
+                controller = station.controller
+                station.desk = ChallengeDesk(
+                    self.challenge,
+                    perception.describe,
+                    lambda note: controller.raise_alarm(GateEventKind.CHALLENGE_FAILURES, note),
+                )
+                station.perception = perception
             else:
                 station.desk = None
                 station.perception = Perception(self._engine(), self.liveness(), options)
