@@ -6,8 +6,9 @@ cheeks and outline lie at different depths: parallax), it deforms (speech, expre
 and its eyes blink.
 
 The work is incremental (:mod:`facegate.vision.liveness.motion_steps`): each frame is
-measured once, against the frame before it, when it first appears in a check's window,
-and what it gives is kept with the frame; a check only combines the kept numbers of the
+measured once, against the frame before it, as it comes (the gate calls the check's
+``prepare`` on every frame no check is due) or else when it first appears in a check's
+window, and what it gives is kept with the frame; a check only combines the kept numbers of the
 frames from its window's first to its newest (the chain of steps between them, including
 frames the window leaves out). The measures of a span from step ``0`` to step ``n`` (every
 frame rectified into the presentation's first frame's geometry by the homographies
