@@ -29,7 +29,7 @@ from facegate.domain.matching import FloatArray
 from facegate.domain.policy import FaceEvidence
 from facegate.domain.reasons import Reason
 from facegate.gate.tracker import IouTracker, Track
-from facegate.ports import Frame, LivenessCheck
+from facegate.ports import Frame, FramePreparer, LivenessCheck
 from facegate.timing import span
 from facegate.vision.detection import Detection
 from facegate.vision.engine import Face
@@ -299,6 +299,9 @@ class Perception:
             return "live"
         schedule, seen = self.options.liveness_schedule, track.frames
         if not schedule.due(seen):
+            if isinstance(self.liveness, FramePreparer):
+                with span("liveness"):
+                    self.liveness.prepare(schedule.window(seen))
             return "pending"
         with span("liveness"):
             live = self.liveness.check(schedule.window(seen)).live
