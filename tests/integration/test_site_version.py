@@ -96,6 +96,20 @@ def test_every_change_a_decision_reads_bumps_the_version(context: ServiceContext
         assert version(context) > before, name
 
 
+def test_a_transaction_of_many_changes_bumps_the_version_once(context: ServiceContext) -> None:
+    before = version(context)
+    with context.store.unit_of_work() as uow:  # a bulk import's batch: a flush per person
+        for n in range(5):
+            people.add_person_in(uow, context, f"P{n}", Role.RESIDENT)
+            uow.people.all()  # a query flushes the person
+        uow.commit()
+    assert version(context) == before + 1
+    with context.store.unit_of_work() as uow:
+        people.add_person_in(uow, context, "Late", Role.RESIDENT)
+        uow.commit()
+    assert version(context) == before + 2
+
+
 def test_events_audit_and_refused_changes_leave_the_version(context: ServiceContext) -> None:
     sealer = AesGcmSealer(generate_key())
     ann = resident(context, sealer, 3)
