@@ -75,7 +75,7 @@ def test_a_head_rolled_back_with_its_savepoint_is_read_again(tmp_path: Path) -> 
     context = ServiceContext(store=store, clock=FakeClock(), actor="test")
     with store.unit_of_work() as uow:
         audit(uow, context, "person.add")
-        session = uow._session  # noqa: SLF001 - a savepoint as a service could open one
+        session = uow._session  # a savepoint, as a service could open one
         savepoint = session.begin_nested()
         audit(uow, context, "person.add")
         savepoint.rollback()

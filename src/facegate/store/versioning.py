@@ -72,9 +72,12 @@ def _bump(session: Session) -> None:
     bump is harmless).
     """
     bumped = session.info.get(_BUMPED)
-    if bumped is not None and bumped[0] is session.get_transaction():
-        if bumped[1] is None or bumped[1].is_active:
-            return
+    if (
+        bumped is not None
+        and bumped[0] is session.get_transaction()
+        and (bumped[1] is None or bumped[1].is_active)
+    ):
+        return
     session.connection().execute(_BUMP.execution_options(facegate_bump=True))
     session.info[_BUMPED] = (session.get_transaction(), session.get_nested_transaction())
 
