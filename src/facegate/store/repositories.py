@@ -98,8 +98,10 @@ class SqlPersonRepository:
 
     def _row(self, person_id: str) -> PersonRow:
         kept = self._added.get(person_id)
-        if kept is not None and kept in self._session and not inspect(kept).deleted:
-            return kept
+        if kept is not None:
+            state = inspect(kept)
+            if (state.pending or state.persistent) and kept not in self._session.deleted:
+                return kept
         row = self._session.get(PersonRow, person_id)
         if row is None:
             raise NotFoundError(f"no person with id {person_id!r}")
