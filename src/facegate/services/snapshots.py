@@ -154,6 +154,28 @@ class TemplateCache:
                 self._answered[slot] = (index, frozenset(usable), gallery)
         return gallery
 
+    def held(
+        self, sealer: TemplateSealer, model_id: str, index: Sequence[tuple[str, str]]
+    ) -> tuple[list[tuple[str, FloatArray]], list[str]]:
+        """Look ``index``'s ``(template id, person id)`` up without changing the cache.
+
+        Returns:
+            ``(person id, descriptor)`` of those decrypted here already, and the ids of
+            the others (to be opened by the caller, not kept: the cache keeps only what
+            a snapshot holds, see :meth:`current`).
+        """
+        found: list[tuple[str, FloatArray]] = []
+        missing: list[str] = []
+        with self._lock:
+            cache = self._models.get((sealer.site_key_id, model_id), {})
+            for template_id, person_id in index:
+                hit = cache.get(template_id)
+                if hit is not None and hit[0] == person_id:
+                    found.append(hit)
+                else:
+                    missing.append(template_id)
+        return found, missing
+
     def current(
         self,
         uow: UnitOfWork,
@@ -178,6 +200,30 @@ class TemplateCache:
             if missing:
                 self.opened += _open(uow, sealer, model_id, missing, wanted, cache)
             return [(t, p, cache[t][1]) for t, p in index if t in cache]
+
+
+def open_templates(
+    uow: UnitOfWork,
+    sealer: TemplateSealer,
+    model_id: str,
+    index: Sequence[tuple[str, str]],
+    cache: TemplateCache | None = None,
+) -> list[tuple[str, FloatArray]]:
+    """``(person id, descriptor)`` of the templates ``index`` names, ``(template id, person id)``.
+
+    Those ``cache`` (default: the process's) decrypted already are taken from it; the
+    others are read and opened in batches (one key unwrapped per person), and not kept.
+    Templates of people without a data key (erased) are left out.
+
+    Raises:
+        KeyFileError: a template does not decrypt with the site key.
+    """
+    found, missing = (cache or TEMPLATES).held(sealer, model_id, index)
+    if missing:
+        opened: dict[str, tuple[str, FloatArray]] = {}
+        _open(uow, sealer, model_id, missing, dict(index), opened)
+        found.extend(opened[t] for t in missing if t in opened)
+    return found
 
 
 def _open(
