@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import atexit
-import shutil
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -17,7 +14,6 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, make_url
 
 from brokers import free_port
 from facegate.app import create_app
@@ -29,42 +25,12 @@ from facegate.http.security import LoginLimiter
 from facegate.services import accounts, people, site_admin
 from facegate.services.context import ServiceContext
 from facegate.store.crypto import AesGcmSealer, generate_key
-from facegate.store.database import create_db_engine, upgrade
 from facegate.store.passwords import Argon2Hasher
 from facegate.store.unit_of_work import SqlStore
 from fakes import FakeClock, FakeDescriber
+from migrated import migrated_engine
 
 PASSWORD = "correct horse battery"
-
-_migrated: list[Path] = []
-"""The SQLite file migrated to head once per process (see :func:`migrated_engine`)."""
-
-
-def migrated_engine(url: str) -> Engine:
-    """An engine on the database at ``url``, migrated to the newest schema.
-
-    A SQLite file that does not exist yet is a copy of one migrated once per process
-    (Alembic's migrations cost about 0.3 s a database, a copy about a millisecond); any
-    other database is migrated. The migrations themselves are tested on empty databases
-    (``tests/integration/test_store.py``, ``test_site_version.py``).
-    """
-    parsed = make_url(url)
-    path = Path(parsed.database or "")
-    if parsed.drivername != "sqlite" or parsed.database in (None, "", ":memory:") or path.exists():
-        engine = create_db_engine(url)
-        upgrade(engine)
-        return engine
-    if not _migrated:
-        folder = Path(tempfile.mkdtemp(prefix="facegate-migrated-"))
-        atexit.register(shutil.rmtree, folder, ignore_errors=True)
-        template = folder / "facegate.db"
-        engine = create_db_engine(f"sqlite:///{template}")
-        upgrade(engine)
-        engine.dispose()  # the last connection checkpoints and removes the WAL file
-        assert not template.with_name(template.name + "-wal").exists()
-        _migrated.append(template)
-    shutil.copyfile(_migrated[0], path)
-    return create_db_engine(url)
 
 
 @dataclass
