@@ -21,14 +21,12 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
 
 TESTS = Path(__file__).resolve().parents[1] / "tests"
 sys.path[:0] = [str(TESTS), str(TESTS / "integration")]
@@ -37,6 +35,7 @@ from test_concurrent_doors import _door_with_card, _wire  # noqa: E402
 
 from api_site import Site, site_on  # noqa: E402
 from facegate.gate.actuators import SimulatedDoor  # noqa: E402
+from facegate.sitebench.processes import scratch_postgres  # noqa: E402
 
 ADMIN_URL = os.environ.get(
     "BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -104,18 +103,8 @@ def run(site: Site, kind: str, total: int, at_once: int, outbox: Path) -> str:
 
 
 def on_postgres(kind: str, total: int, at_once: int) -> str:
-    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    name = f"bench_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        url = admin.url.set(database=name).render_as_string(hide_password=False)
-        with site_on(url) as site:
-            return run(site, kind, total, at_once, Path(tempfile.mkdtemp()) / "outbox.db")
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_postgres(ADMIN_URL) as url, site_on(url) as site:
+        return run(site, kind, total, at_once, Path(tempfile.mkdtemp()) / "outbox.db")
 
 
 def main(specs: list[str]) -> None:

@@ -10,8 +10,10 @@
 sources included) and prints BPCER and APCER per attack type, per frame. ``--replays``
 prints, per *presentation*, the phone and tablet replays of the reporting part through the shipped
 ``layered`` check (:func:`facegate.bootstrap_gate.build_gate_liveness` with default
-settings: this cue AND the multi-frame cue, under the gate's schedule), and the frame cue
-alone under the same schedule (a replay is accepted when any checkpoint accepts it).
+settings: this cue AND the multi-frame cue, under the gate's seconds schedule, one
+presentation), and the frame cue alone under the same schedule (a replay is accepted when
+any check accepts it), with the one-sided 95 % upper bound of each rate (Clopper-Pearson;
+with none accepted about the rule of three, 3 / n).
 
 Live frames: every 10th frame of the attack suite's *calibration* live video(s)
 (``split("calibration")``), with its primary face as the gate finds it, and every 5th
@@ -31,7 +33,6 @@ attack type at that threshold (calibration figures, not a report).
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import sys
 import time
@@ -44,8 +45,14 @@ from facegate.bootstrap import build_engine
 from facegate.bootstrap_gate import build_gate_liveness
 from facegate.config import Settings
 from facegate.vision.engine import FaceEngine
-from facegate.vision.liveness.attack_suite import ATTACK_TYPES, AttackSuite, split
-from facegate.vision.liveness.check import run_schedule
+from facegate.vision.liveness.attack_suite import (
+    ATTACK_TYPES,
+    AttackSuite,
+    Part,
+    clip_specs,
+    split,
+)
+from facegate.vision.liveness.check import FusedLivenessCheck, run_schedule
 from facegate.vision.liveness.frame_cue import (
     FIT_MAX_BPCER,
     SHIPPED,
@@ -98,44 +105,49 @@ def replay_presentations(
     assert check is not None
     replays = [kind for kind in ATTACK_TYPES if kind.startswith("replay")]
     outcome: dict[str, dict[str, list[bool]]] = defaultdict(lambda: defaultdict(list))
+    alone_check = FusedLivenessCheck(frame=SHIPPED)
     for clip in suite.clips("reporting", per_cell, replays):
-        frames = clip.frames[: schedule.max_frames]
-        layered = run_schedule(check, frames, schedule).verdict.live
-        alone = any(
-            SHIPPED.score(measure_frame(frames[seen - 1].image, frames[seen - 1].box))
-            >= SHIPPED.threshold
-            for seen in schedule.checkpoints()
-            if seen <= len(frames)
-        )
+        layered = run_schedule(check, clip.frames, schedule, clip.fps).verdict.live
+        alone = run_schedule(alone_check, clip.frames, schedule, clip.fps).verdict.live
         outcome[clip.spec.kind]["layered"].append(layered)
         outcome[clip.spec.kind]["frame"].append(alone)
         print(f"{clip.spec.name}: layered {layered}, frame cue alone {alone}", file=sys.stderr)
+    for rule in ("layered", "frame"):
+        outcome["all"][rule] = [a for kind in replays for a in outcome[kind][rule]]
     return {
-        kind: {
-            rule: {"presentations": len(v), "accepted": int(sum(v)), "apcer": float(np.mean(v))}
-            for rule, v in rules.items()
-        }
-        for kind, rules in outcome.items()
+        kind: {rule: acceptance(v) for rule, v in rules.items()} for kind, rules in outcome.items()
     }
+
+
+def acceptance(accepted: list[bool]) -> dict[str, object]:
+    """Presentations, accepted, APCER and its one-sided 95 % upper bound (Clopper-Pearson;
+    with none accepted, ``1 - 0.05 ** (1 / n)``, about the rule of three's ``3 / n``)."""
+    from scipy.stats import beta
+
+    n, k = len(accepted), int(sum(accepted))
+    upper = float(beta.ppf(0.95, k + 1, n - k)) if k < n else 1.0
+    return {"presentations": n, "accepted": k, "apcer": k / max(n, 1), "upper_95": upper}
 
 
 def attack_measures(
     suite: AttackSuite,
     per_cell: int,
     replay_per_cell: int,
-    part: str = "calibration",
+    part: Part = "calibration",
     kinds: tuple[str, ...] = ATTACK_TYPES,
 ) -> tuple[np.ndarray, list[str]]:
     """Measures of three frames of each clip: ``per_cell`` prints, ``replay_per_cell``
     replays per attack type (of ``kinds``) and distance."""
     prints = [kind for kind in kinds if not kind.startswith("replay")]
     replays = [kind for kind in kinds if kind.startswith("replay")]
-    clips = itertools.chain(
-        suite.clips(part, per_cell, prints), suite.clips(part, replay_per_cell, replays)
-    )
+    specs = clip_specs(part, suite.data, per_cell, prints)
+    specs += clip_specs(part, suite.data, replay_per_cell, replays)
+    if part == "calibration":  # grey sources are left out before they are rendered
+        specs = [s for s in specs if not any(g in s.source.parts for g in GREY_SOURCES)]
     rows, found = [], []
-    for clip in clips:
-        if part == "calibration" and any(g in clip.spec.source.parts for g in GREY_SOURCES):
+    for spec in specs:
+        clip = suite.clip(spec)
+        if clip is None:
             continue
         frames = clip.frames
         for frame in (frames[0], frames[len(frames) // 2], frames[-1]):

@@ -11,7 +11,8 @@ EVENTS each (as sites do), then times, on the same batches:
 - ``multirow_insert``: the former way, one SQLAlchemy multi-row INSERT ... ON CONFLICT DO
   NOTHING per chunk, into an emptied table.
 
-Prints JSON (events/s of each) and drops the database.
+Prints JSON (events/s of each); the scratch database is dropped on
+the way out (:func:`facegate.sitebench.processes.scratch_postgres`).
 
     python bench/hub_ingest.py [--messages 200] [--events 500] [--chunk 10]
 """
@@ -25,7 +26,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from facegate.city.keys import new_private_key, public_text
@@ -33,6 +34,7 @@ from facegate.city.wire import EventBatch, WireEvent, seal, unseal
 from facegate.domain.reasons import Reason
 from facegate.hub import schema
 from facegate.hub.store import HubStore, _event_row
+from facegate.sitebench.processes import scratch_postgres
 from facegate.store.database import create_db_engine
 
 Rows = list[tuple[str, WireEvent]]
@@ -61,12 +63,7 @@ def main() -> None:
     parser.add_argument("--chunk", type=int, default=10, help="messages per transaction")
     parser.add_argument("--server", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     args = parser.parse_args()
-    name = f"facegate_hubingest_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(args.server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        url = make_url(args.server).set(database=name).render_as_string(hide_password=False)
+    with scratch_postgres(args.server) as url:
         store = HubStore(create_db_engine(url))
         store.migrate()
         now = datetime.now(UTC)
@@ -102,9 +99,6 @@ def main() -> None:
             "multirow_insert_events_per_s": round(total / multi_s),
         }, indent=2))  # fmt: skip
         store.engine.dispose()
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@ Makes a scratch database on the given PostgreSQL server, fills ``facegate_hub.ev
 with ROWS synthetic events (1,000 sites in 10 districts, 3 months) by one
 ``INSERT ... SELECT generate_series``, then times ``facegate.hub.queries.search_events``
 (the code the API and the console run, audit insert included) for a few filters, each
-repeated; prints JSON (milliseconds) and drops the database.
+repeated; prints JSON (milliseconds); the scratch database is dropped on
+the way out (:func:`facegate.sitebench.processes.scratch_postgres`).
 
     python bench/hub_search.py [--rows 10000000] [--server postgresql+psycopg://postgres@127.0.0.1/test]
 """
@@ -15,14 +16,14 @@ import argparse
 import json
 import statistics
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import text
 
 from facegate.hub.access import HubAccount, HubRole
 from facegate.hub.queries import EventFilter, search_events
 from facegate.hub.store import HubStore
+from facegate.sitebench.processes import scratch_postgres
 from facegate.store.database import create_db_engine
 
 START = datetime(2026, 9, 1, tzinfo=UTC)
@@ -62,12 +63,7 @@ def main() -> None:
     parser.add_argument("--server", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
-    name = f"facegate_hubsearch_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(args.server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        url = make_url(args.server).set(database=name).render_as_string(hide_password=False)
+    with scratch_postgres(args.server) as url:
         store = HubStore(create_db_engine(url))
         store.migrate()
         started = time.monotonic()
@@ -116,9 +112,6 @@ def main() -> None:
         print(json.dumps({"rows": args.rows, "fill_s": round(fill_s, 1),
                           "slowest_median_ms": slowest, "pages": timings}, indent=2))  # fmt: skip
         store.engine.dispose()
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ import os
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from facegate.bootstrap_gate import build_gate_engine, build_gate_liveness
@@ -34,7 +35,9 @@ from facegate.lanebench.sources import load_sources
 def main(runs: list[str], data: Path = Path("..") / "shared" / "data") -> None:
     """Run each ``STRIDE:on|off`` and print its row."""
     settings = Settings()
-    engine = build_gate_engine(settings)
+    # The lane profile's engine, as `facegate bench lane` builds it (its stream detector).
+    lane_gate = replace(settings.gate, profile="lane")
+    engine = build_gate_engine(settings.model_copy(update={"gate": lane_gate}))
     script = lane.shipped_script()
     sources = load_sources(script, data, engine)
     policy, _ = settings.match_policy(engine.model_id)

@@ -5,41 +5,45 @@
     ... --save FILE / --load FILE   # keep the measures of a run / recompute its tables
 
 A *presentation* is what the gate sees of one arrival: up to ``max_s`` seconds of frames
-(3 s: the suite's clips are 75 frames at 25 frames/s), checked whenever the
-:class:`LivenessSchedule` (in seconds, on the frames' own times) says a check is due,
-plus one last check on a presentation's last frame (a clip ends at 2.96 s, before the
-gate's last check at 3.0 s: the attacker is given that check anyway); it is live at the
-first check the rule accepts. Rates are per presentation (ISO/IEC 30107-3), so every
-check an attacker gets counts. ``--fps F`` feeds the frames at F frames/s instead of
-25 (frames of the 25 frames/s sources picked by time), as a kiosk posts them.
-
-Schedules (``--schedules``): ``slide`` (shipped: each check looks at the newest
-``window_s``) and ``grow`` (each check looks at the whole presentation so far).
+(3 s: the suite's clips are 75 frames at 25 frames/s). The multi-frame cue is
+incremental (each frame measured once against the one before, :mod:`facegate.vision.
+liveness.motion_steps`), so a check costs little and the bench checks on *every* frame
+from 0.4 s on, each check measuring several *spans* at once (:data:`SPANS`: the newest
+0.4, 0.5, 1 or 2 s, or the whole presentation so far, each widened to ``min_frames``
+frames). A *rule* is a first check time ``W`` and a span ``L``: checks from ``W`` on,
+each on its newest ``L`` seconds (``grow``: the whole presentation); it is live at the
+first check it accepts. Rates are per presentation (ISO/IEC 30107-3), so every check an
+attacker gets counts. ``--fps F`` feeds the frames at F frames/s instead of 25 (frames
+of the 25 frames/s sources picked by time), as a kiosk posts them.
 
 Calibration (``--calibrate``) runs the multi-frame cue on the attack suite's
 *calibration* part's planar attacks (:data:`PLANAR_TYPES`, every motion type, both
-distances) and prints, per measure, its largest value over each clip's checks and the
-threshold 10 % above the largest over all clips; no live data is used.
+distances) and prints, per rule and measure, its largest value over each clip's checks
+and the threshold 10 % above the largest over all clips; no live data is used.
+``--thresholds FILE`` (the ``--calibrate`` output) makes the report use each rule's own
+calibrated thresholds; without it every rule uses the shipped :class:`MotionSettings`.
 
-The report, at the shipped :class:`MotionSettings` and frame-cue weights, on the
-*reporting* part only (no person, clip or seed shared with calibration): APCER per
-attack type (synthetic attacks; with the rule-of-3 95 % upper bound ``3/N`` when 0 of N
-passed), and on the shared *real* live videos (``video/webcam_one_person.mp4``,
-``video/talking_head.mp4``; one presentation starting every second, faces detected on
-every frame as at the gate): BPCER and the median time to a live verdict (seconds from
-the face's first frame to the deciding frame, on the frames' clock). Rows: each motion
-measure alone at its threshold, the motion cue (any measure), the single-frame cue alone
-(on each check's newest frame) and the shipped ``layered`` combination (both on the same
-check). ``cost_ms``: each cue's own CPU time per check (median and 95th percentile; on
-this machine, under whatever load it had).
+The report, on the *reporting* part only (no person, clip or seed shared with
+calibration): APCER per attack type (synthetic attacks; with the rule-of-3 95 % upper
+bound ``3/N`` when 0 of N passed), and on the shared *real* live videos
+(``video/webcam_one_person.mp4``, ``video/talking_head.mp4``; one presentation starting
+every second, faces detected on every frame as at the gate): BPCER and the median time to
+a live verdict (seconds from the face's first frame to the deciding frame, on the
+frames' clock). Per rule: each motion measure alone at its threshold, the motion cue
+(any measure), the single-frame cue alone (on each check's newest frame) and the
+``layered`` combination (both on the same check). ``cost_ms``: the multi-frame cue's CPU
+time per check (the new frame's step and every span's combination) and the single-frame
+cue's (median and 95th percentile; on this machine, under whatever load it had).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import time
+from bisect import bisect_right
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -49,25 +53,32 @@ import numpy as np
 from facegate.bootstrap import build_engine
 from facegate.config import Settings
 from facegate.domain.faces import Box, FivePointLandmarks
-from facegate.domain.liveness import FaceFrame, LivenessSchedule
+from facegate.domain.liveness import FaceFrame
 from facegate.vision.engine import FaceEngine
 from facegate.vision.liveness.attack_suite import ATTACK_TYPES, PLANAR_TYPES, AttackSuite
 from facegate.vision.liveness.face_mesh import FaceMeshModel
 from facegate.vision.liveness.frame_cue import frame_cue
-from facegate.vision.liveness.motion import MotionSettings, measure_threshold, motion_cue
+from facegate.vision.liveness.motion import MotionSettings, measure_threshold, span_measures
+from facegate.vision.liveness.motion_steps import steps
 from facegate.vision.liveness.video import detect_faces, read_frames
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 MEASURES = ("parallax", "eye_change", "blink", "speech")
-SCHEDULES = {"grow": LivenessSchedule(grow=True), "slide": LivenessSchedule()}
+SPANS = {"0.4": 0.4, "0.5": 0.5, "1.0": 1.0, "2.0": 2.0, "grow": math.inf}
+"""Seconds each check's spans look back (``grow``: the whole presentation so far)."""
+FIRST_S = (0.4, 0.5)
+"""First check times the rules start at (seconds)."""
+MAX_S = 3.0
 SOURCE_FPS = 25.0
 ARRIVAL_EVERY_S = 1.0
 VIDEOS = ("webcam_one_person.mp4", "talking_head.mp4")
 MARGIN = 1.1
+_EPSILON_S = 1e-6
 
 Check = dict[str, Any]
-"""One check of a presentation: ``t`` (seconds in), ``motion`` (the cue's measures, or
-``error``), ``frame`` (the frame cue's score and whether it was live), ``ms`` per cue."""
+"""One check of a presentation: ``t`` (seconds in), ``spans`` (per span, the motion cue's
+measures, or ``error``), ``frame`` (the frame cue's score and whether it was live),
+``ms`` per cue."""
 Rule = Callable[[Check], bool]
 
 
@@ -83,44 +94,56 @@ def timed(frames: Sequence[FaceFrame], fps: float) -> list[tuple[float, FaceFram
     return picked
 
 
+def span_start(times: Sequence[float], look_back_s: float, min_frames: int) -> int:
+    """Index of a span's first frame: the last at or before ``look_back_s`` ago, widened."""
+    start = max(bisect_right(times, times[-1] - look_back_s + _EPSILON_S) - 1, 0)
+    return min(start, max(len(times) - min_frames, 0))
+
+
 def checks(
-    frames: list[tuple[float, FaceFrame]],
-    schedule: LivenessSchedule,
-    mesh: FaceMeshModel,
-    settings: MotionSettings,
+    frames: list[tuple[float, FaceFrame]], mesh: FaceMeshModel, settings: MotionSettings
 ) -> list[Check]:
-    """Both cues at every check of one presentation (see the module's docstring)."""
-    seen, results = schedule.presentation(), []
-    for n, (time_s, frame) in enumerate(frames):
-        seen.add(time_s, frame)
-        last = n == len(frames) - 1 and len(seen) >= schedule.min_frames
-        if not (schedule.due(seen) or (last and seen.checked_s != seen.elapsed_s)):
+    """Both cues at every frame from the earliest first check on (module docstring)."""
+    results: list[Check] = []
+    times: list[float] = []
+    for n, (time_s, _) in enumerate(frames):
+        times.append(time_s - frames[0][0])
+        if times[-1] < min(FIRST_S) - _EPSILON_S or n + 1 < settings.min_frames:
             continue
-        window = schedule.window(seen)
-        seen.checked()
+        seen = [frame for _, frame in frames[: n + 1]]
         started = time.process_time()
-        motion = motion_cue(window, settings, mesh)
+        spans: dict[str, Any] = {}
+        try:
+            made = steps(seen, settings, mesh)
+        except ValueError as err:  # the presentation's first frame cannot be measured
+            made, spans = [], {name: {"error": str(err)} for name in SPANS}
+        for name, look_back_s in SPANS.items():
+            if not made:
+                break
+            first = made[span_start(times, look_back_s, settings.min_frames)]
+            span = made[-1].span(first, settings.max_steps)
+            if len(span) < settings.min_frames:
+                spans[name] = {"error": f"followed through {len(span)} frames"}
+                continue
+            try:
+                spans[name] = span_measures(span, with_mesh=True)
+            except ValueError as err:
+                spans[name] = {"error": str(err)}
         middle = time.process_time()
-        single = frame_cue(window[-1])
+        single = frame_cue(seen[-1])
         ended = time.process_time()
         results.append(
             {
-                "t": round(seen.elapsed_s, 4),
-                "frames": len(window),
-                "motion": {"error": motion.error} if motion.error else dict(motion.details),
+                "t": round(times[-1], 4),
+                "spans": spans,
                 "frame": {"score": single.score, "live": single.live},
                 "ms": {"motion": (middle - started) * 1000, "frame": (ended - middle) * 1000},
             }
         )
-        if schedule.over(seen):
+        if times[-1] >= MAX_S - _EPSILON_S:
             break
-    print(f"{len(results)} checks, live at {_first_motion(results)}", file=sys.stderr, flush=True)
+    print(f"{len(results)} checks", file=sys.stderr, flush=True)
     return results
-
-
-def _first_motion(results: list[Check]) -> float | None:
-    rule = motion_rule(MotionSettings(), None)
-    return next((c["t"] for c in results if rule(c)), None)
 
 
 def video_faces(engine: FaceEngine, path: Path, cache: Path) -> list[FaceFrame | None]:
@@ -154,27 +177,37 @@ def live_presentations(faces: list[FaceFrame | None], max_s: float) -> list[list
     for start in range(0, len(faces) - size + 1, every):
         chunk = faces[start : start + size]
         if all(face is not None for face in chunk):
-            chunks.append([face for face in chunk if face is not None])
+            # Fresh frames: a presentation measures its frames from its own start.
+            chunks.append([FaceFrame(f.image, f.box, f.landmarks) for f in chunk if f])
     return chunks
 
 
-def motion_rule(settings: MotionSettings, measure: str | None) -> Rule:
+Thresholds = dict[str, float]
+
+
+def motion_rule(first_s: float, span: str, thresholds: Thresholds, measure: str | None) -> Rule:
     """The multi-frame cue (``None``: any measure) or one of its measures alone."""
     names = MEASURES if measure is None else (measure,)
-    return lambda c: (
-        "error" not in c["motion"]
-        and any(c["motion"].get(m, 0.0) >= measure_threshold(m, settings) for m in names)
-    )
+
+    def accepts(c: Check) -> bool:
+        found = c["spans"][span]
+        return (
+            c["t"] >= first_s - _EPSILON_S
+            and "error" not in found
+            and any(found.get(m, 0.0) >= thresholds[m] for m in names)
+        )
+
+    return accepts
 
 
-def rules(settings: MotionSettings) -> dict[str, Rule]:
-    """The report's rows: each measure alone, each cue alone, the shipped combination."""
-    motion = motion_rule(settings, None)
+def rules(first_s: float, span: str, thresholds: Thresholds) -> dict[str, Rule]:
+    """The report's rows for one rule: each measure alone, each cue alone, both."""
+    motion = motion_rule(first_s, span, thresholds, None)
     return {
-        **{f"{m} alone": motion_rule(settings, m) for m in MEASURES},
+        **{f"{m} alone": motion_rule(first_s, span, thresholds, m) for m in MEASURES},
         "motion cue": motion,
-        "frame cue alone": lambda c: bool(c["frame"]["live"]),
-        "layered (shipped)": lambda c: motion(c) and bool(c["frame"]["live"]),
+        "frame cue alone": lambda c: c["t"] >= first_s - _EPSILON_S and bool(c["frame"]["live"]),
+        "layered": lambda c: motion(c) and bool(c["frame"]["live"]),
     }
 
 
@@ -227,71 +260,116 @@ def measure_all(
     kinds: tuple[str, ...],
     parts: tuple[str, ...],
     fps: float,
-    schedules: tuple[str, ...],
 ) -> dict[str, Any]:
-    """Every check of every presentation, per schedule: the raw measures (no threshold)."""
+    """Every check of every presentation: the raw measures of every span (no threshold)."""
     settings = MotionSettings()
-    out: dict[str, Any] = {"fps": fps, "per_cell": per_cell, "schedules": {}}
-    for name in schedules:
-        schedule = SCHEDULES[name]
-        runs: dict[str, Any] = {"attacks": {}, "live": {}}
-        for part in parts:
-            if part == "live":
-                for video in VIDEOS:
-                    faces = video_faces(engine, data / "video" / video, suite.cache)
-                    found = live_presentations(faces, schedule.max_s)
-                    runs["live"][video] = [
-                        checks(timed(p, fps), schedule, mesh, settings) for p in found
-                    ]
-                continue
-            for clip in suite.clips(part, per_cell, kinds):  # type: ignore[arg-type]
-                runs["attacks"].setdefault(part, {}).setdefault(clip.spec.kind, []).append(
-                    checks(timed(clip.frames, fps), schedule, mesh, settings)
-                )
-        out["schedules"][name] = runs
-    return out
+    runs: dict[str, Any] = {"fps": fps, "per_cell": per_cell, "attacks": {}, "live": {}}
+    for part in parts:
+        if part == "live":
+            for video in VIDEOS:
+                faces = video_faces(engine, data / "video" / video, suite.cache)
+                found = live_presentations(faces, MAX_S)
+                runs["live"][video] = [checks(timed(p, fps), mesh, settings) for p in found]
+            continue
+        for clip in suite.clips(part, per_cell, kinds):  # type: ignore[arg-type]
+            runs["attacks"].setdefault(part, {}).setdefault(clip.spec.kind, []).append(
+                checks(timed(clip.frames, fps), mesh, settings)
+            )
+    return runs
+
+
+def rule_names() -> Iterator[tuple[str, float, str]]:
+    """Every rule: its name, first check time and span (spans no shorter than the first)."""
+    for first_s in FIRST_S:
+        for span, look_back_s in SPANS.items():
+            if look_back_s >= first_s:
+                yield f"first {first_s} s, span {span}", first_s, span
 
 
 def calibrate(runs: dict[str, Any]) -> dict[str, Any]:
-    """Each measure's largest value on the calibration part's planar attacks."""
+    """Per rule, each measure's largest value on the calibration part's planar attacks."""
     clips = [
         p for kind in PLANAR_TYPES for p in runs["attacks"].get("calibration", {}).get(kind, [])
     ]
-    peaks = np.array(
-        [[max((c["motion"].get(m, 0.0) for c in p), default=0.0) for m in MEASURES] for p in clips]
-    )
-    top = peaks.max(axis=0) if len(clips) else np.zeros(len(MEASURES))
-    return {
-        "calibration_presentations": len(clips),
-        "largest": {m: round(float(v), 4) for m, v in zip(MEASURES, top, strict=True)},
-        "thresholds": {m: round(float(v) * MARGIN, 4) for m, v in zip(MEASURES, top, strict=True)},
-    }
+    out: dict[str, Any] = {"calibration_presentations": len(clips), "rules": {}}
+    for name, first_s, span in rule_names():
+        top = {
+            m: max(
+                (
+                    c["spans"][span].get(m, 0.0)
+                    for p in clips
+                    for c in p
+                    if c["t"] >= first_s - _EPSILON_S
+                ),
+                default=0.0,
+            )
+            for m in MEASURES
+        }
+        out["rules"][name] = {
+            "largest": {m: round(v, 4) for m, v in top.items()},
+            "thresholds": {m: _round_up(v * MARGIN) for m, v in top.items()},
+        }
+    return out
 
 
-def report(runs: dict[str, Any]) -> dict[str, Any]:
-    """The tables at the shipped settings: reporting part's attacks, the live videos."""
-    settings = MotionSettings()
+def _round_up(value: float) -> float:
+    """``value`` rounded up to three significant digits."""
+    if value <= 0.0:
+        return 0.0
+    scale = 10.0 ** (math.floor(math.log10(value)) - 2)
+    return round(math.ceil(value / scale - 1e-9) * scale, 6)
+
+
+def report(runs: dict[str, Any], calibrated: dict[str, Any] | None) -> dict[str, Any]:
+    """Per rule: the reporting part's attacks and the live videos at its thresholds."""
+    shipped = MotionSettings()
     attacks: dict[str, list[list[Check]]] = runs["attacks"].get("reporting", {})
     planar = [p for kind in PLANAR_TYPES for p in attacks.get(kind, [])]
     live: dict[str, list[list[Check]]] = runs["live"]
     everyone = [p for v in live.values() for p in v]
-    rows = {}
-    for name, accepts in rules(settings).items():
-        rows[name] = {
-            "synthetic_apcer": {
-                **{kind: attack_rate(v, accepts) for kind, v in attacks.items() if v},
-                "all_planar": attack_rate(planar, accepts),
-            },
-            "real_live_videos": {
-                "all": bona_fide_rate(everyone, accepts),
-                **{name: bona_fide_rate(v, accepts) for name, v in live.items()},
-            },
-        }
+    out: dict[str, Any] = {}
+    for name, first_s, span in rule_names():
+        if calibrated is not None:
+            thresholds = calibrated["rules"][name]["thresholds"]
+        else:
+            thresholds = {m: measure_threshold(m, shipped) for m in MEASURES}
+        rows = {}
+        for row, accepts in rules(first_s, span, thresholds).items():
+            rows[row] = {
+                "synthetic_apcer": {
+                    **{kind: attack_rate(v, accepts) for kind, v in attacks.items() if v},
+                    "all_planar": attack_rate(planar, accepts),
+                },
+                "real_live_videos": {
+                    "all": bona_fide_rate(everyone, accepts),
+                    **{video: bona_fide_rate(v, accepts) for video, v in live.items()},
+                },
+            }
+        out[name] = {"thresholds": thresholds, "rows": rows}
     return {
-        "settings": {m: measure_threshold(m, settings) for m in MEASURES},
-        "rows": rows,
+        "rules": out,
         "cost_ms": cost([*everyone, *(p for v in attacks.values() for p in v)]),
     }
+
+
+def summary(table: dict[str, Any]) -> list[str]:
+    """One line per rule: planar prints, bent, cut-out eyes accepted; BPCER; time to live."""
+    lines = []
+    for name, found in table["rules"].items():
+        for row in ("motion cue", "layered"):
+            r = found["rows"][row]
+            apcer, live = r["synthetic_apcer"], r["real_live_videos"]["all"]
+            kinds = [k for k in ("print_bent", "print_cutout_eyes") if k in apcer]
+            lines.append(
+                f"{name:26s} {row:11s} planar {apcer['all_planar']['accepted']}/"
+                f"{apcer['all_planar']['presentations']} "
+                + " ".join(
+                    f"{k[6:]} {apcer[k]['accepted']}/{apcer[k]['presentations']}" for k in kinds
+                )
+                + f" | bpcer {live['bpcer']} of {live['presentations']},"
+                f" live p50 {live['time_to_live_p50_ms']} ms"
+            )
+    return lines
 
 
 def _parts(args: argparse.Namespace) -> Iterator[str]:
@@ -304,6 +382,17 @@ def _parts(args: argparse.Namespace) -> Iterator[str]:
         yield "live"
 
 
+def _merge(loaded: list[dict[str, Any]]) -> dict[str, Any]:
+    """Runs saved by several processes (by part or kind) as one."""
+    merged: dict[str, Any] = {**loaded[0], "attacks": {}, "live": {}}
+    for run in loaded:
+        for part, kinds in run["attacks"].items():
+            for kind, presentations in kinds.items():
+                merged["attacks"].setdefault(part, {}).setdefault(kind, []).extend(presentations)
+        merged["live"].update(run["live"])
+    return merged
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
@@ -311,55 +400,45 @@ def main() -> None:
     parser.add_argument("--per-cell", type=int, default=6, help="clips per type and distance")
     parser.add_argument("--calibrate", action="store_true")
     parser.add_argument("--fps", type=float, default=SOURCE_FPS, help="frames per second fed")
-    parser.add_argument("--schedules", default="slide", help="slide, grow or both (comma)")
     parser.add_argument("--parts", help="calibration, reporting, live (comma; default by mode)")
     parser.add_argument("--save", type=Path, help="write every check's measures here (JSON)")
-    parser.add_argument("--load", type=Path, help="read the measures instead of measuring")
+    parser.add_argument(
+        "--load", type=Path, nargs="+", help="read the measures (one or more runs) instead"
+    )
+    parser.add_argument("--thresholds", type=Path, help="a --calibrate output: each rule's own")
+    parser.add_argument("--summary", action="store_true", help="one line per rule, no JSON")
     parser.add_argument(
         "--kinds", default=",".join(ATTACK_TYPES), help="attack types, comma-separated"
     )
     args = parser.parse_args()
     started = time.perf_counter()
     if args.load is not None:
-        measured = json.loads(args.load.read_text())
+        measured = _merge([json.loads(path.read_text()) for path in args.load])
     else:
         engine, mesh = build_engine(Settings()), FaceMeshModel()
         suite = AttackSuite(args.data, args.cache, engine)
         kinds = tuple(k for k in args.kinds.split(",") if k)
         if args.calibrate:
             kinds = tuple(k for k in kinds if k in PLANAR_TYPES)
-        names = tuple(s for s in args.schedules.split(",") if s)
+        parts = tuple(_parts(args))
         measured = measure_all(
-            engine,
-            suite,
-            args.data,
-            mesh,
-            args.per_cell,
-            kinds,
-            tuple(_parts(args)),
-            args.fps,
-            names,
+            engine, suite, args.data, mesh, args.per_cell, kinds, parts, args.fps
         )
         if args.save is not None:
             args.save.write_text(json.dumps(measured))
-    result: dict[str, Any] = {"fps": measured["fps"], "schedules": {}}
-    for name, runs in measured["schedules"].items():
-        schedule = SCHEDULES[name]
-        table = calibrate(runs) if args.calibrate else report(runs)
-        result["schedules"][name] = {"schedule": _schedule_json(schedule), **table}
-    result["bench_s"] = round(time.perf_counter() - started, 1)
+    calibrated = None
+    if args.thresholds is not None:
+        calibrated = json.loads(args.thresholds.read_text())
+    if args.calibrate:
+        result = calibrate(measured)
+    else:
+        result = report(measured, calibrated)
+        if args.summary:
+            print("\n".join(summary(result)))
+            print(json.dumps(result["cost_ms"]))
+            return
+    result = {"fps": measured["fps"], **result, "bench_s": round(time.perf_counter() - started, 1)}
     print(json.dumps(result, indent=2))
-
-
-def _schedule_json(schedule: LivenessSchedule) -> dict[str, Any]:
-    return {
-        "window_s": schedule.window_s,
-        "step_s": schedule.step_s,
-        "max_s": schedule.max_s,
-        "min_frames": schedule.min_frames,
-        "window_max_frames": schedule.window_max_frames,
-        "grow": schedule.grow,
-    }
 
 
 if __name__ == "__main__":

@@ -532,6 +532,9 @@ class _Zones:
         found = self.presence(self.t.door_zones[door_id][0]).values()
         return f"{len(found)}@{max((p.since for p in found), default=None)}"
 
+    def stamps(self, door_ids: Any) -> dict[str, str]:
+        return {door_id: self.stamp(door_id) for door_id in door_ids}
+
 
 class _Reads:
     """Whole-site reads; the data version is a digest of what decisions read."""

@@ -1,15 +1,26 @@
-"""Builders of hostile and broken image files for the tests (made at run time, never stored)."""
+"""Helpers shared by the tests: builders of hostile and broken image files (made at run
+time, never stored), a patient ``wait_for``, and a small real SQLite site with one card door."""
 
 from __future__ import annotations
 
 import io
 import struct
+import threading
 import time
 import zlib
 from collections.abc import Callable
+from datetime import time as clock_time
 from pathlib import Path
 
+import pytest
 from PIL import Image
+
+from facegate.bootstrap import SystemClock, build_store, ensure_site_key
+from facegate.config import Settings
+from facegate.domain.access import TimeWindow
+from facegate.domain.site import CredentialKind, CredentialMode, DoorKind
+from facegate.services import credentials, people, places, site_admin
+from facegate.services.context import ServiceContext
 
 
 def png_chunk(kind: bytes, payload: bytes) -> bytes:
@@ -67,3 +78,66 @@ def wait_for(check: Callable[[], object], timeout_s: float = 15.0) -> bool:
             return True
         time.sleep(0.02)
     return False
+
+
+def card_site(
+    folder: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    door: str,
+    holder: tuple[str, str] | None = None,
+) -> tuple[Settings, str, str | None]:
+    """A real SQLite site, "Oak Court" (UTC), in ``folder / "site"`` with one entrance door.
+
+    The door is ``any_of`` with cards only. ``FACEGATE_DATA_DIR`` points at the site, so
+    CLI commands in the test act on it. The store is closed again before returning.
+
+    Args:
+        folder: where the site's data and cache directories go.
+        monkeypatch: sets the environment for the test only.
+        door: the door's name.
+        holder: ``(name, card number)`` of a person holding that card who may pass the
+            door all week (``None``: nobody is enrolled).
+
+    Returns:
+        The site's settings, the door's id and the holder's person id (``None`` without).
+    """
+    monkeypatch.setenv("FACEGATE_DATA_DIR", str(folder / "site"))
+    settings = Settings(data_dir=folder / "site", cache_dir=folder / "cache")
+    store = build_store(settings, migrate=True)
+    try:
+        ensure_site_key(settings)
+        context = ServiceContext(store=store, clock=SystemClock(), actor="test")
+        site_admin.init_site(context, "Oak Court", "UTC")
+        added = places.add_door(
+            context, door, DoorKind.ENTRANCE, CredentialMode.ANY_OF, [CredentialKind.CARD]
+        )
+        person_id = None
+        if holder is not None:
+            person_id = people.add_person(context, holder[0]).id
+            credentials.add_card(context, person_id, holder[1])
+            week = TimeWindow(frozenset(range(7)), clock_time(0), clock_time(23, 59))
+            places.add_access_rule(context, [week], person_id=person_id, door_ids=[added.id])
+    finally:
+        store.close()
+    return settings, added.id, person_id
+
+
+class WatchedGuard:
+    """A lock that says when a second thread has to wait for it (``with`` only).
+
+    Makes a thread interleaving visible without timing it: a test waits until the
+    other thread either got past the code under test or is held at this lock.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.contended = threading.Event()
+
+    def __enter__(self) -> WatchedGuard:
+        if not self._lock.acquire(blocking=False):
+            self.contended.set()
+            self._lock.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._lock.release()

@@ -274,16 +274,17 @@ class GateSettings:
         nir_max_skew_s: the longest time between a colour frame and its NIR frame
             (seconds, default 0.04: one frame at 25 frames/s).
         liveness_window_s: seconds of a face seen before its first liveness check
-            (default 0.5; on the door's own frame times); a face is decided no sooner.
-        liveness_step_s: seconds between two liveness checks (default 0.25).
+            (default 0.4; on the door's own frame times); a face is decided no sooner.
+        liveness_step_s: seconds between two liveness checks (default 0: every frame;
+            the multi-frame cue measures each frame once, a check only combines).
         liveness_max_s: seconds of one presentation: a face with no live check by then
             is refused as ``spoof_suspected`` and a new presentation starts (default 3).
         liveness_min_frames: fewest frames a liveness check looks at, and fewest seen
             before a refusal (default 6: a kiosk posting 2 frames/s is checked at 2.5 s;
             below 1.67 frames/s the refusal waits for the 6th frame, past 3 s).
         liveness_grow: each check looks at the whole presentation so far rather than
-            its newest ``liveness_window_s`` seconds (default false: measured worse, see
-            docs/gate.md).
+            its newest ``liveness_window_s`` seconds (default true: measured best, see
+            docs/gate.md; the cue's thresholds are calibrated for it).
         See :class:`facegate.domain.liveness.LivenessSchedule`.
         decide_after_s: seconds a face may stay below the quality gate, on the door's
             own frame times from the face's first frame, before the track is denied as

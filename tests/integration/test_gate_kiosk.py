@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from typing import Any, Literal
 
@@ -34,11 +35,14 @@ def kiosk_site(
     shared_data: Path,
     cache_dir: Path,
     liveness: Literal["none", "motion"] = "none",
+    frames_per_s: float | None = None,
 ) -> tuple[Any, str, TestClient, dict[str, str]]:
     """A site whose resident may pass its door, a server client, and the kiosk's key header.
 
     ``liveness`` is ``none`` unless asked: the other tests post single photos, which the
-    multi-frame check rightly refuses.
+    multi-frame check rightly refuses. ``frames_per_s``, when given, replaces the doors'
+    monotonic clock with one that advances by one frame period per reading (one reading
+    per posted frame), so the seconds schedule sees the camera's rate, not the machine's load.
     """
     settings = Settings(
         data_dir=tmp_path / "site",
@@ -50,7 +54,11 @@ def kiosk_site(
     door = site.door()
     places.add_access_rule(site.context, [ALL_WEEK], person_id=site.ann, door_ids=[door])
     secret = accounts.issue_device_key(site.context, door, "kiosk").secret
-    client = TestClient(create_app(build_server(settings)), base_url="https://testserver")
+    deps = build_server(settings)
+    if frames_per_s is not None:
+        readings = itertools.count()
+        deps.decider.monotonic = lambda: next(readings) / frames_per_s
+    client = TestClient(create_app(deps), base_url="https://testserver")
     return site, door, client, {"X-Device-Key": secret}
 
 
@@ -87,7 +95,7 @@ def test_with_the_motion_check_frames_are_pending_until_a_window_shows_life(
     ann_frames: list[Frame],
 ) -> None:
     site, door, client, headers = kiosk_site(
-        tmp_path, gate_engine, shared_data, session_cache_dir, liveness="motion"
+        tmp_path, gate_engine, shared_data, session_cache_dir, liveness="motion", frames_per_s=25.0
     )
     # The passive check, not the kiosk's default challenge.
     places.set_door_liveness(site.context, door, DoorLiveness.PASSIVE)

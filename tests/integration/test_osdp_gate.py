@@ -10,26 +10,24 @@ from __future__ import annotations
 
 import socket
 from dataclasses import replace
-from datetime import time
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from facegate.bootstrap import SystemClock, build_store, ensure_site_key
+from facegate.bootstrap import SystemClock, build_store
 from facegate.bootstrap_gate import build_gate
 from facegate.cli import app
-from facegate.config import GateSettings, Settings
-from facegate.domain.access import TimeWindow
+from facegate.config import GateSettings
 from facegate.domain.events import EventQuery
 from facegate.domain.reasons import Reason
-from facegate.domain.site import CredentialKind, CredentialMode, DoorKind
 from facegate.gate.osdp_keys import read_key
 from facegate.gate.runner import sync_once
-from facegate.services import activity, credentials, people, places, site_admin
+from facegate.services import activity
 from facegate.services.context import ServiceContext
 from fakes import FakeFaceEngine
 from osdp_pds import BOARD_CAPS, READER_CAPS, card_read, commands, osdp, wait_for
+from support import card_site
 
 ADDRESS = 101
 
@@ -62,19 +60,7 @@ class SocketEnd:
 def test_a_card_at_an_osdp_reader_over_tcp_opens_the_door(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("FACEGATE_DATA_DIR", str(tmp_path / "site"))
-    settings = Settings(data_dir=tmp_path / "site", cache_dir=tmp_path / "cache")
-    store = build_store(settings, migrate=True)
-    ensure_site_key(settings)
-    context = ServiceContext(store=store, clock=SystemClock(), actor="test")
-    site_admin.init_site(context, "Oak Court", "UTC")
-    door = places.add_door(
-        context, "Lobby", DoorKind.ENTRANCE, CredentialMode.ANY_OF, [CredentialKind.CARD]
-    )
-    ann = people.add_person(context, "Ann Lee").id
-    credentials.add_card(context, ann, "C0FFEE")
-    week = TimeWindow(frozenset(range(7)), time(0), time(23, 59))
-    places.add_access_rule(context, [week], person_id=ann, door_ids=[door.id])
+    settings, door_id, ann = card_site(tmp_path, monkeypatch, "Lobby", ("Ann Lee", "C0FFEE"))
     assert CliRunner().invoke(app, ["osdp", "key", str(ADDRESS)]).exit_code == 0
 
     server = socket.create_server(("127.0.0.1", 0))
@@ -89,7 +75,7 @@ def test_a_card_at_an_osdp_reader_over_tcp_opens_the_door(
     )
     running = build_gate(
         settings.model_copy(update={"gate": gate}),
-        door.id,
+        door_id,
         engine=NamedEngine(),  # type: ignore[arg-type]
     )
     server.settimeout(5.0)
@@ -100,6 +86,7 @@ def test_a_card_at_an_osdp_reader_over_tcp_opens_the_door(
         info, osdp.PDCapabilities(READER_CAPS + BOARD_CAPS), log_level=osdp.LogLevel.Error
     )
     device.start()
+    store = build_store(settings)
     try:
         assert wait_for(device.is_sc_active, 10.0)
         device.submit_event(card_read(bytes.fromhex("C0FFEE")))
@@ -107,7 +94,8 @@ def test_a_card_at_an_osdp_reader_over_tcp_opens_the_door(
         assert [(c["control_code"], c["timer_count"]) for c in outputs] == [(5, 20)]
         assert wait_for(lambda: running.outbox.pending_count() > 0)
         sync_once(running.holder, running.outbox)  # the sync thread's delivery
-        stored = activity.search_events(context, EventQuery(door_id=door.id))
+        context = ServiceContext(store=store, clock=SystemClock(), actor="test")
+        stored = activity.search_events(context, EventQuery(door_id=door_id))
         assert [(e.reason, e.person_id) for e in stored] == [(Reason.GRANTED, ann)]
     finally:
         running.stop()

@@ -5,26 +5,24 @@ data version does not), a staff reset clears it."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
-from facegate.bootstrap import SystemClock, build_sealer, build_store, ensure_site_key
+from facegate.bootstrap import SystemClock, build_sealer, build_store
 from facegate.cli import app
 from facegate.config import Settings
-from facegate.domain.access import TimeWindow
 from facegate.domain.gate import GateEvent, GateEventKind
 from facegate.domain.matching import MatchPolicy
 from facegate.domain.passback import Direction, PassbackMode
 from facegate.domain.reasons import Reason
-from facegate.domain.site import CredentialKind, CredentialMode, DoorKind
 from facegate.gate.store_upstream import StoreUpstream
-from facegate.services import credentials, people, places, site_admin
 from facegate.services.context import ServiceContext
 from facegate.services.gate_sync import receive_events
+from support import card_site
 
 runner = CliRunner()
 
@@ -38,21 +36,9 @@ def cli(*args: str) -> dict[str, Any]:
 
 @pytest.fixture
 def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Settings, str, str]:
-    monkeypatch.setenv("FACEGATE_DATA_DIR", str(tmp_path / "site"))
-    settings = Settings(data_dir=tmp_path / "site", cache_dir=tmp_path / "cache")
-    store = build_store(settings, migrate=True)
-    ensure_site_key(settings)
-    context = ServiceContext(store=store, clock=SystemClock(), actor="test")
-    site_admin.init_site(context, "Oak Court", "UTC")
-    door = places.add_door(
-        context, "Garage in", DoorKind.ENTRANCE, CredentialMode.ANY_OF, [CredentialKind.CARD]
-    )
-    ann = people.add_person(context, "Ann").id
-    credentials.add_card(context, ann, "ANN")
-    window = TimeWindow(frozenset(range(7)), time(0), time(23, 59))
-    places.add_access_rule(context, [window], person_id=ann, door_ids=[door.id])
-    store.close()
-    return settings, door.id, ann
+    settings, door_id, ann = card_site(tmp_path, monkeypatch, "Garage in", ("Ann", "ANN"))
+    assert ann is not None
+    return settings, door_id, ann
 
 
 def test_zone_presence_end_to_end(site: tuple[Settings, str, str]) -> None:

@@ -18,19 +18,18 @@ from paho.mqtt.enums import CallbackAPIVersion
 from typer.testing import CliRunner
 
 from brokers import SHARED_BROKER, broker_up, unique_prefix
-from facegate.bootstrap import SystemClock, build_store, ensure_site_key
+from facegate.bootstrap import SystemClock, build_store
 from facegate.bootstrap_gate import build_gate
 from facegate.cli import app
 from facegate.config import GateSettings, Settings
 from facegate.domain.gate import GateEventKind
 from facegate.domain.policy import SiteMode
-from facegate.domain.site import CredentialKind, CredentialMode, DoorKind
 from facegate.gate.actuators import SimulatedDoor
 from facegate.gate.runner import RunningGate, sync_once
-from facegate.services import places, site_admin
+from facegate.services import places
 from facegate.services.context import ServiceContext
 from fakes import FakeFaceEngine
-from support import wait_for
+from support import card_site, wait_for
 
 runner = CliRunner()
 
@@ -46,17 +45,7 @@ def cli(*args: str) -> tuple[int, dict[str, Any]]:
 
 @pytest.fixture
 def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    monkeypatch.setenv("FACEGATE_DATA_DIR", str(tmp_path / "site"))
-    settings = Settings(data_dir=tmp_path / "site", cache_dir=tmp_path / "cache")
-    store = build_store(settings, migrate=True)
-    ensure_site_key(settings)
-    context = ServiceContext(store=store, clock=SystemClock(), actor="test")
-    site_admin.init_site(context, "Oak Court", "UTC")
-    door = places.add_door(
-        context, "Lobby", DoorKind.ENTRANCE, CredentialMode.ANY_OF, [CredentialKind.CARD]
-    )
-    assert door.id
-    store.close()
+    settings, _, _ = card_site(tmp_path, monkeypatch, "Lobby")
     return settings.model_copy(update={"gate": replace(GateSettings(), liveness="none")})
 
 

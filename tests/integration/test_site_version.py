@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time as clock
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,7 @@ from sqlalchemy import event, text
 
 from facegate.domain.access import TimeWindow
 from facegate.domain.accounts import GateKind
-from facegate.domain.credentials import WrappedKey
+from facegate.domain.credentials import SealedTemplate, WrappedKey
 from facegate.domain.errors import ConflictError
 from facegate.domain.events import Event
 from facegate.domain.matching import FloatArray, MatchPolicy
@@ -28,9 +28,9 @@ from facegate.gate.runner import SnapshotHolder, SyncThread
 from facegate.gate.snapshot_file import SnapshotFile
 from facegate.gate.store_upstream import StoreUpstream
 from facegate.services import accounts, credentials, people, places, rights, site_admin
-from facegate.services.consent import grant_consent, withdraw_consent
+from facegate.services.consent import grant_consent, grant_consent_in, withdraw_consent
 from facegate.services.context import ServiceContext
-from facegate.services.enrollment import enroll
+from facegate.services.enrollment import DuplicateCheck, Enrollment, enroll, store_templates_in
 from facegate.services.site_rows import RowMemo
 from facegate.services.snapshots import TemplateCache, build_snapshot
 from facegate.store.crypto import AesGcmSealer, generate_key
@@ -95,6 +95,20 @@ def test_every_change_a_decision_reads_bumps_the_version(context: ServiceContext
         assert version(context) > before, name
 
 
+def test_a_transaction_of_many_changes_bumps_the_version_once(context: ServiceContext) -> None:
+    before = version(context)
+    with context.store.unit_of_work() as uow:  # a bulk import's batch: a flush per person
+        for n in range(5):
+            people.add_person_in(uow, context, f"P{n}", Role.RESIDENT)
+            uow.people.all()  # a query flushes the person
+        uow.commit()
+    assert version(context) == before + 1
+    with context.store.unit_of_work() as uow:
+        people.add_person_in(uow, context, "Late", Role.RESIDENT)
+        uow.commit()
+    assert version(context) == before + 2
+
+
 def test_events_audit_and_refused_changes_leave_the_version(context: ServiceContext) -> None:
     sealer = AesGcmSealer(generate_key())
     ann = resident(context, sealer, 3)
@@ -147,10 +161,20 @@ class CountingSealer(AesGcmSealer):
     """Counts data keys unwrapped (each costs an AES-GCM decryption)."""
 
     unwrapped = 0
+    opened = 0
+    """Templates decrypted."""
 
     def _unwrap(self, key: WrappedKey) -> bytes:
         self.unwrapped += 1
         return super()._unwrap(key)
+
+    def open_person(self, key: WrappedKey, templates: Sequence[SealedTemplate]) -> list[FloatArray]:
+        self.opened += len(templates)
+        return super().open_person(key, templates)
+
+    def open(self, key: WrappedKey, template: SealedTemplate) -> FloatArray:
+        self.opened += 1
+        return super().open(key, template)
 
 
 def test_a_cold_rebuild_unwraps_each_persons_key_once(context: ServiceContext) -> None:
@@ -177,6 +201,41 @@ class CountingCache(TemplateCache):
     def current(self, *args: Any, **kwargs: Any) -> list[tuple[str, str, FloatArray]]:
         self.walks += 1
         return super().current(*args, **kwargs)
+
+
+def test_a_one_person_change_at_a_large_gallery_decrypts_only_that_person(
+    context: ServiceContext,
+) -> None:
+    """The server's kiosk doors (StoreUpstream.prepare) after each kind of change."""
+    sealer = CountingSealer(generate_key())
+    with context.store.unit_of_work() as uow:  # 150 residents, 2 templates each
+        for n in range(150):
+            person = people.add_person_in(uow, context, f"R{n}", Role.RESIDENT).id
+            grant_consent_in(
+                uow, context, person, ConsentPurpose.FACE_ACCESS, "v1", ConsentMethod.WRITTEN
+            )
+            images = {Path(f"{n}/{t}"): unit_descriptor(1000 + 2 * n + t) for t in range(2)}
+            store_templates_in(
+                uow, context, sealer, Enrollment(person, MODEL), images, DuplicateCheck(0.0)
+            )
+        uow.commit()
+    doors = [_door(context), _door(context)]
+    upstream = StoreUpstream(lambda: context.store, sealer, FakeClock(), MODEL, POLICY)
+    assert upstream.prepare("server", doors) == 2
+    assert sealer.opened == 300
+    newcomer = resident(context, sealer, 7)  # one enrolment
+    assert upstream.prepare("server", doors) == 2
+    assert sealer.opened == 301
+    enroll(context, sealer, FakeDescriber, newcomer, [Path("8.jpg")])  # one more template
+    upstream.prepare("server", doors)
+    assert sealer.opened == 302
+    rights.erase_person(context, newcomer)  # one erasure: nothing to decrypt
+    upstream.prepare("server", doors)
+    assert sealer.opened == 302
+    for door in doors:
+        gallery = upstream.fetch_snapshot("server", door).access.gallery
+        assert len(gallery) == 300
+        assert newcomer not in gallery.person_ids()
 
 
 def test_doors_after_the_first_reuse_the_gallery_of_the_version(context: ServiceContext) -> None:
@@ -247,6 +306,65 @@ def test_an_unchanged_poll_is_one_cheap_read_without_audit(context: ServiceConte
     assert len(statements) <= 20 * 2, statements[:4]
     assert not any("template" in sql.lower() for sql in statements)
     assert _count(context, "audit_log") == audit_rows
+
+
+def test_a_round_over_many_doors_where_nothing_changed_is_one_transaction(
+    context: ServiceContext,
+) -> None:
+    """The server's kiosk doors: ``prepare`` checks them all at once, their polls read
+    nothing more (before: three reads per door in ``prepare`` and again in each poll)."""
+    sealer = AesGcmSealer(generate_key())
+    resident(context, sealer, 3)
+    doors = [_door(context) for _ in range(4)]
+    upstream = StoreUpstream(lambda: context.store, sealer, context.clock, MODEL, POLICY)
+    held = {d: upstream.fetch_snapshot("server", d).version for d in doors}
+    store = context.store
+    assert isinstance(store, SqlStore)
+    statements: list[str] = []
+    event.listen(
+        store.engine, "before_cursor_execute", lambda *args: statements.append(str(args[2]))
+    )
+    assert upstream.prepare("server", doors) == 0
+    assert len(statements) <= 3, statements  # data version, zone stamps (the mode: memo)
+    statements.clear()
+    assert all(upstream.poll_snapshot("server", d, held[d]) is None for d in doors)
+    assert statements == []  # the versions prepare read
+    assert upstream.poll_snapshot("server", doors[0], held[doors[0]]) is None
+    assert statements  # once: a later poll reads its own
+    upstream.prepare("server", doors)
+    clock = context.clock
+    assert isinstance(clock, FakeClock)
+    clock.advance(seconds=5)
+    statements.clear()
+    assert upstream.poll_snapshot("server", doors[1], held[doors[1]]) is None
+    assert statements  # an old check is not taken: read again
+
+
+def test_a_batchs_audit_records_come_after_every_doors_build(context: ServiceContext) -> None:
+    """The write lock (SQLite) or the chain's lock (PostgreSQL) is taken by the first
+    audit record: after it only the records are written, no door is read or built (before:
+    each door's record came right after its build, the lock held for all the others)."""
+    sealer = AesGcmSealer(generate_key())
+    resident(context, sealer, 3)
+    doors = [_door(context) for _ in range(3)]
+    upstream = StoreUpstream(lambda: context.store, sealer, context.clock, MODEL, POLICY)
+    for d in doors:
+        upstream.fetch_snapshot("server", d)
+    resident(context, sealer, 5)
+    store = context.store
+    assert isinstance(store, SqlStore)
+    statements: list[str] = []
+    event.listen(
+        store.engine, "before_cursor_execute", lambda *args: statements.append(str(args[2]))
+    )
+    assert upstream.prepare("server", doors) == 3
+    locking = ("BEGIN IMMEDIATE", "pg_advisory_xact_lock", "INSERT")
+    first = next(i for i, sql in enumerate(statements) if any(k in sql for k in locking))
+    after = [sql for sql in statements[first:] if "audit_log" not in sql]
+    assert all(
+        sql.split()[0] in {"BEGIN", "SAVEPOINT", "RELEASE", "SET", "SELECT"} for sql in after
+    )
+    assert not [sql for sql in after if sql.startswith("SELECT") and "pg_advisory" not in sql]
 
 
 def _count(context: ServiceContext, table: str) -> int:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import event, inspect, text
 
 from facegate.domain.access import TimeWindow
 from facegate.domain.errors import (
@@ -237,3 +237,23 @@ def test_buildings_and_rules_are_listed(context: ServiceContext) -> None:
         assert uow.rules.all() == sorted([first, second], key=lambda r: r.id)
         assert uow.audit.last() is not None
         assert uow.audit.all()[-1].action == "rule.list"
+
+
+def test_a_person_added_in_a_unit_is_read_back_without_a_select(
+    context: ServiceContext, store: SqlStore
+) -> None:
+    statements: list[str] = []
+
+    def record(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    with context.store.unit_of_work() as uow:  # a bulk import's batch
+        person = people.add_person_in(uow, context, "Bo Kim")
+        event.listen(store.engine, "before_cursor_execute", record)
+        assert uow.people.get(person.id).name == "Bo Kim"
+        event.remove(store.engine, "before_cursor_execute", record)
+        uow.people.delete(person.id)
+        uow.commit()
+    assert not [s for s in statements if "FROM people" in s], statements
+    with context.store.unit_of_work() as uow, pytest.raises(NotFoundError):
+        uow.people.get(person.id)

@@ -12,6 +12,7 @@ from facegate.domain.faces import Box, FivePointLandmarks
 from facegate.vision.liveness.attack_suite import (
     ATTACK_TYPES,
     PLANAR_TYPES,
+    AttackClip,
     AttackSuite,
     ClipSpec,
     clip_specs,
@@ -126,3 +127,34 @@ def test_clips_are_cached_and_read_back(tmp_path: Path) -> None:
     assert [f.box for f in again.frames] == [f.box for f in clip.frames]
     difference = np.abs(again.frames[10].image.astype(float) - clip.frames[10].image)
     assert difference.mean() < 4.0  # JPEG, as a camera's stream
+
+
+def test_a_cached_clip_of_another_spec_under_the_same_name_is_rendered_again(
+    tmp_path: Path,
+) -> None:
+    spec = photo_spec(tmp_path, "print_still", 3)
+    suite = AttackSuite(tmp_path, tmp_path / "cache", FixedEngine(), Camera(160, 120, 160.0))  # type: ignore[arg-type]
+    first = suite.clip(spec)
+    other_photo = tmp_path / "other.png"
+    cv2.imwrite(str(other_photo), np.full((160, 160, 3), 30, dtype=np.uint8))
+    moved = ClipSpec(
+        spec.part,
+        spec.kind,
+        spec.distance,
+        spec.index,
+        other_photo,
+        0.0,
+        spec.background,
+        spec.seed,
+    )
+    assert moved.name == spec.name  # another per_cell deals another photo to this name
+    again = suite.clip(moved)
+    assert first is not None
+    assert again is not None
+
+    def centre(clip: AttackClip) -> float:
+        box = clip.frames[5].box
+        inner = clip.frames[5].image[box.top + 10 : box.bottom - 10, box.left + 10 : box.right - 10]
+        return float(inner.mean())
+
+    assert centre(again) < centre(first) - 20.0  # the dark photo, not the cached random one

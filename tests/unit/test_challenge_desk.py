@@ -17,8 +17,10 @@ from test_gate_server_side import FakeUpstream, png
 
 from facegate.domain.challenge import ChallengeSettings, PoseSample, Prompt
 from facegate.domain.faces import Box
+from facegate.domain.gate import GateEventKind
 from facegate.domain.liveness import FaceFrame, LivenessSchedule
 from facegate.domain.policy import FaceEvidence, Target
+from facegate.domain.reasons import Reason
 from facegate.domain.site import CredentialKind, DoorLiveness
 from facegate.gate.challenge_desk import ChallengeDesk, ChallengeSetup
 from facegate.gate.loop import LoopOptions
@@ -26,7 +28,7 @@ from facegate.gate.outbox import SqliteOutbox
 from facegate.gate.perception import Observation
 from facegate.gate.server_side import ActuatorPool, PipelineDecider
 from facegate.gate.tracker import Track
-from facegate.ports import Frame
+from facegate.ports import Frame, FrameDecision
 from facegate.vision.images import ImageLimits
 from fakes import FakeClock, FakeDoor, FakeFaceEngine
 
@@ -113,6 +115,18 @@ def _decider(
 
 def _reasons(upstream: FakeUpstream) -> list[str]:
     return [e.reason.value for e in upstream.events if e.reason]
+
+
+def _pass(decider: PipelineDecider, person: Person, image: bytes) -> FrameDecision:
+    """Frames of ``image`` while ``person`` follows the prompts, until the answer is final."""
+    answer = decider.decide_frame("bench-door", image)
+    for index in range(24):
+        if not answer.pending:
+            return answer
+        assert answer.challenge is not None
+        person.do(answer.challenge.prompt if index % 2 == 0 else None)
+        answer = decider.decide_frame("bench-door", image)
+    raise AssertionError("the challenge never ended")
 
 
 def test_a_face_that_follows_the_prompts_is_decided_and_the_door_opens(
@@ -210,6 +224,11 @@ def test_a_door_left_at_default_has_no_challenge_where_liveness_is_off(tmp_path:
     assert answer.challenge is not None
 
 
+def _described(seen: Observation) -> np.ndarray:
+    """The face of every frame of :func:`_seen` (the zero descriptor it carries)."""
+    return np.zeros(128, np.float32)
+
+
 def _seen(track: Track, time_s: float) -> Observation:
     image = np.zeros((120, 160, 3), np.uint8)
     frame = Frame(image, int(time_s * 10), time_s)
@@ -219,20 +238,22 @@ def _seen(track: Track, time_s: float) -> Observation:
 
 def test_another_track_in_the_faces_place_fails_the_challenge() -> None:
     person = Person()
-    desk = ChallengeDesk(ChallengeSetup(lambda: person.read, ChallengeSettings(prompts=2)))
+    desk = ChallengeDesk(
+        ChallengeSetup(lambda: person.read, ChallengeSettings(prompts=2)), _described
+    )
     first = Track(1, Box(40, 20, 120, 100), 0, 0.0, 0)
-    held = desk.screen(_seen(first, 0.0))
+    held = desk.screen(_seen(first, 0.0), 0.57)
     assert held.evidence is None
     assert held.refusal is None
     assert desk.view is not None
     assert desk.view.status == "pending"
     person.do(desk.view.prompt)
-    desk.screen(_seen(first, 0.2))
+    desk.screen(_seen(first, 0.2), 0.57)
     assert desk.view is not None
     assert desk.view.step == 1
     # Another face (a new track) where the first one was: the challenge fails.
     other = Track(2, Box(40, 20, 120, 100), 3, 0.3, 3)
-    refused = desk.screen(_seen(other, 0.3))
+    refused = desk.screen(_seen(other, 0.3), 0.57)
     assert refused.evidence is not None
     assert refused.evidence.refusal is not None
     assert refused.evidence.refusal.value == "spoof_suspected"
@@ -247,29 +268,120 @@ def test_each_failure_doubles_the_doors_wait_and_a_pass_resets_it() -> None:
     setup = ChallengeSetup(
         lambda: person.read, ChallengeSettings(prompts=1, response_s=1.0), retry_after_s=2.0
     )
-    desk = ChallengeDesk(setup)
+    desk = ChallengeDesk(setup, _described)
     track = Track(1, Box(40, 20, 120, 100), 0, 0.0, 0)
     clock = 0.0
     for failures, wait in ((1, 2.0), (2, 4.0), (3, 8.0)):
-        desk.screen(_seen(track, clock))  # a challenge starts; no move follows
+        desk.screen(_seen(track, clock), 0.57)  # a challenge starts; no move follows
         clock += 1.1
-        refused = desk.screen(_seen(track, clock))
+        refused = desk.screen(_seen(track, clock), 0.57)
         assert refused.evidence is not None
         assert desk.failures == failures
         assert desk.next_start_s() == pytest.approx(clock + wait)
-        early = desk.screen(_seen(track, clock + wait - 0.1))  # still waiting: refused
+        early = desk.screen(_seen(track, clock + wait - 0.1), 0.57)  # still waiting: refused
         assert early.evidence is not None
         assert desk.view is None
         clock += wait
     # A face that leaves mid-challenge is no free retry: the lapse counts as a failure.
-    desk.screen(_seen(track, clock))
+    desk.screen(_seen(track, clock), 0.57)
     desk.no_face(clock + 1.1)
     assert desk.failures == 4
     clock += 1.1 + 16.0
-    desk.screen(_seen(track, clock))
+    desk.screen(_seen(track, clock), 0.57)
     assert desk.view is not None
     person.do(desk.view.prompt)
-    desk.screen(_seen(track, clock + 0.2))
+    desk.screen(_seen(track, clock + 0.2), 0.57)
     assert track.live
     assert desk.failures == 0
     assert desk.next_start_s() == float("-inf")
+
+
+STRANGER, RESIDENT = 3, 7
+"""Fake people: the gallery holds the resident (7) only."""
+
+
+def test_a_photo_shown_before_the_prompts_is_not_the_face_granted(tmp_path: Path) -> None:
+    """A resident's photo held up first (the track's first, sharpest description), then a
+    stranger answers the prompts in the same place (same track): the stranger is the face
+    identified, so the door stays shut (the resident was granted before the pin)."""
+    upstream, door, person = ChallengeUpstream(), FakeDoor(), Person()
+    decider = _decider(upstream, tmp_path, person, door, response_s=3.0)
+    first = decider.decide_frame("bench-door", png(RESIDENT))  # the photo: challenge starts
+    assert first.pending
+    answer = _pass(decider, person, png(STRANGER))
+    assert answer.challenge is not None
+    assert answer.challenge.status == "passed"
+    assert not answer.granted
+    assert answer.reason == "unknown_face"
+    assert door.commands == []
+    assert "granted" not in _reasons(upstream)
+
+
+def test_a_photo_swapped_in_after_a_pass_is_not_granted(tmp_path: Path) -> None:
+    upstream, door, person = ChallengeUpstream(), FakeDoor(), Person()
+    decider = _decider(upstream, tmp_path, person, door, response_s=3.0)
+    answer = _pass(decider, person, png(STRANGER))
+    assert (answer.granted, answer.reason) == (False, "unknown_face")
+    for _ in range(3):  # the resident's photo in the stranger's place, frame after frame
+        swapped = decider.decide_frame("bench-door", png(RESIDENT))
+        assert not swapped.granted
+    assert door.commands == []
+    assert "granted" not in _reasons(upstream)
+
+
+def test_the_resident_who_answers_is_granted_with_the_pinned_face(tmp_path: Path) -> None:
+    upstream, door, person = ChallengeUpstream(), FakeDoor(), Person()
+    decider = _decider(upstream, tmp_path, person, door, response_s=3.0)
+    answer = _pass(decider, person, png(RESIDENT))
+    assert answer.granted
+    assert len(door.commands) == 1
+
+
+def test_another_face_in_a_passed_track_is_refused_and_starts_over() -> None:
+    """After a pass, a descriptor of another face in the same track (a photo swapped in)
+    is never handed on for identity: a refusal, and the track is a new face again."""
+    person = Person()
+    desk = ChallengeDesk(
+        ChallengeSetup(lambda: person.read, ChallengeSettings(prompts=1)), _described
+    )
+    track = Track(1, Box(40, 20, 120, 100), 0, 0.0, 0)
+    desk.screen(_seen(track, 0.0), 0.57)
+    assert desk.view is not None
+    person.do(desk.view.prompt)
+    passed = desk.screen(_seen(track, 0.2), 0.57)
+    assert track.live
+    assert passed.evidence is not None
+    assert passed.evidence.descriptor is not None
+    assert not passed.evidence.descriptor.any()  # the face that answered
+    same = desk.screen(_seen(track, 0.3), 0.57)
+    assert same.evidence is not None
+    assert same.evidence.refusal is None
+    photo = _seen(track, 0.4)
+    swapped = desk.screen(replace(photo, evidence=FaceEvidence(np.ones(128) * 0.2)), 0.57)
+    assert swapped.evidence is not None
+    assert swapped.evidence.refusal is Reason.SPOOF_SUSPECTED
+    assert swapped.evidence.descriptor is None
+    assert not track.live
+    assert track.descriptor is None
+    assert desk.failures == 1
+
+
+def test_the_third_failed_challenge_in_a_row_raises_one_alarm(tmp_path: Path) -> None:
+    upstream, door, person = ChallengeUpstream(), FakeDoor(), Person()
+    decider = _decider(upstream, tmp_path, person, door, response_s=0.3, retry_after_s=0.2)
+    for failure in range(1, 5):  # a replay that never moves, tried again and again
+        answer = decider.decide_frame("bench-door", png(RESIDENT))
+        assert answer.pending, failure
+        CLOCK.wait(0.35)
+        answer = decider.decide_frame("bench-door", png(RESIDENT))
+        assert answer.reason == "spoof_suspected"
+        CLOCK.wait(0.2 * 2.0 ** (failure - 1) + 0.05)  # the door's back-off
+        alarms = [e for e in upstream.events if e.kind is GateEventKind.CHALLENGE_FAILURES]
+        assert len(alarms) == (0 if failure < 3 else 1), failure
+    assert alarms[0].door_id == "bench-door"
+    assert alarms[0].note == "3 failed challenges in a row"
+    assert door.commands == []
+    # A pass resets the count.
+    assert _pass(decider, person, png(RESIDENT)).granted
+    assert decider.stations()[0].desk is not None
+    assert decider.stations()[0].desk.failures == 0

@@ -104,3 +104,66 @@ def test_templates_near_the_float32_limit_are_compared_exactly() -> None:
     expected = brute_force(gallery.rows(), probe, 0.57, 0.0)
     assert np.isfinite(expected.margin)
     assert gallery.identify(probe, 0.57, 0.0) == expected
+
+
+def uneven_gallery(rng: np.random.Generator, people: int) -> Gallery:
+    """``people`` random people of 1 to 6 templates each, some templates shared exactly."""
+    names = [f"u{i:03d}" for i in range(people)]
+    counts = rng.integers(1, 7, size=people)
+    labels = np.repeat(np.arange(people), counts)
+    matrix = rng.standard_normal((len(labels), 128)).astype(np.float32) * np.float32(0.3)
+    if len(labels) > 4:  # exact ties between people: one template copied under others
+        matrix[-1] = matrix[0]
+        matrix[len(labels) // 2] = matrix[0]
+    return Gallery.from_index(names, labels[rng.permutation(len(labels))], matrix)
+
+
+@pytest.mark.parametrize("people", [1, 2, 3, 4, 17, 250])
+def test_uneven_galleries_decide_as_brute_force(people: int) -> None:
+    rng = np.random.default_rng(people)
+    gallery = uneven_gallery(rng, people)
+    rows = gallery.rows()
+    for trial in range(40):
+        anchor = rows[int(rng.integers(len(rows)))][1]
+        probe = anchor if trial % 4 == 0 else anchor + rng.normal(0, 0.05, 128)
+        probe = probe.astype(np.float32)
+        for threshold, margin in ((0.57, 0.06), (2.0, 0.0), (6.0, 0.5)):
+            assert gallery.identify(probe, threshold, margin) == brute_force(
+                rows, probe, threshold, margin
+            )
+
+
+def test_the_search_reports_the_two_nearest_people_distances() -> None:
+    """Identify's two distances are the per-person distances of the plain computation."""
+    rng = np.random.default_rng(11)
+    gallery = uneven_gallery(rng, 120)
+    for _ in range(30):
+        probe = rng.standard_normal(128).astype(np.float32) * np.float32(0.3)
+        plain = sorted(gallery.person_distances(probe).values())
+        found = gallery.identify(probe, 0.57, 0.06)
+        assert found.distance == pytest.approx(plain[0], rel=1e-5)
+        assert found.second_distance == pytest.approx(plain[1], rel=1e-5)
+
+
+def test_near_ties_within_float32_rounding_decide_as_brute_force() -> None:
+    """People a rounding error apart are all compared exactly: the screen's float32
+    order of them is noise (with no screening slack this fails for most probes)."""
+    rng = np.random.default_rng(12)
+    for _ in range(4):
+        base = rng.standard_normal(128).astype(np.float32)
+        gallery = Gallery()
+        for i in range(8):
+            jitter = rng.standard_normal(128).astype(np.float32) * np.float32(1e-6)
+            gallery.add(f"twin{i}", [base + jitter])
+        for _ in range(10):
+            probe = base + rng.standard_normal(128).astype(np.float32) * np.float32(0.3)
+            assert gallery.identify(probe, 5.0, 0.0) == brute_force(gallery.rows(), probe, 5.0, 0.0)
+
+
+def test_a_single_template_is_found() -> None:
+    row = np.random.default_rng(13).standard_normal(128).astype(np.float32)
+    gallery = Gallery()
+    gallery.add("only", [row])
+    found = gallery.identify(row, 0.57, 0.06)
+    assert (found.person_id, found.distance, found.second_distance) == ("only", 0.0, np.inf)
+    assert found == brute_force(gallery.rows(), row, 0.57, 0.06)

@@ -16,9 +16,11 @@ from facegate.gate.bench import bench_snapshot
 from facegate.gate.contact import ContactMonitor
 from facegate.gate.controller import DoorController
 from facegate.gate.loop import GateLoop, LoopOptions, Outcome
+from facegate.gate.osdp_door import OsdpDoor, OsdpDoorWiring
 from facegate.gate.runner import SyncThread
 from facegate.services.alarms import AlarmFeed, AlarmService, SilentGateWatch
 from fakes import FakeClock, FakeDoor, FakeFaceEngine, ListSink, fake_frame, unit_descriptor
+from support import WatchedGuard, wait_for
 
 RESIDENT = 7
 STRANGER = 9
@@ -228,3 +230,58 @@ def test_a_gate_gone_silent_is_one_alarm_until_it_speaks_again() -> None:
     assert watch.check() == ["gate-a"]
     raised = [(p["type"], p["gate_id"], p["door_id"]) for _, p in feed.after(0)]
     assert raised == [("gate_silent", "gate-a", "door-a")] * 2
+
+
+class HeldDoor(FakeDoor):
+    """Its first command waits inside ``send`` until ``go``; it notes overlapping commands."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.inside, self.go, self.overlapped = threading.Event(), threading.Event(), False
+        self._active, self._count = 0, threading.Lock()
+
+    def send(self, command: object) -> None:
+        with self._count:
+            self._active += 1
+            self.overlapped = self.overlapped or self._active > 1
+            first = not self.inside.is_set()
+            self.inside.set()
+        try:
+            if first:
+                assert self.go.wait(15.0), "the test never let the first command go on"
+            super().send(command)
+        finally:
+            with self._count:
+                self._active -= 1
+
+
+def test_an_edge_gates_card_reader_waits_for_the_cameras_decision_at_that_door() -> None:
+    """The reader's thread decides under the controller's guard, as the camera's frames do.
+
+    Before: the OSDP reader's card went into the controller while the camera's grant was
+    still being actuated (its passages and presences not yet written); both reached the
+    door at once. The interleaving is made visible, not timed: the first command waits
+    for the test, and the guard says when the card thread has to wait for it.
+    """
+    door = HeldDoor()
+    base = snapshot()
+    carded = replace(base, access=replace(base.access, cards={"C-1": "bench-person"}))
+    loop, _, sink, clock = make_loop(door, carded)
+    guard = WatchedGuard()
+    loop.controller.guard = guard  # type: ignore[assignment]
+    reader = OsdpDoor(loop.controller, OsdpDoorWiring(1), clock, sink.put, ("gate-t", "bench-door"))
+    framing = threading.Thread(target=loop.process, args=(fake_frame(0, RESIDENT),))
+    carding = threading.Thread(target=reader.card, args=(1, "C-1"))
+    framing.start()
+    try:
+        assert door.inside.wait(15.0)  # the face's grant is at the door
+        carding.start()
+        assert wait_for(lambda: guard.contended.is_set() or door.overlapped)
+        assert not door.overlapped, "the card was decided inside the face's decision"
+    finally:
+        door.go.set()
+        framing.join(15.0)
+        if carding.ident is not None:  # started
+            carding.join(15.0)
+    assert [e.reason for e in sink.events] == [Reason.GRANTED, Reason.GRANTED]
+    assert len(door.commands) == 2

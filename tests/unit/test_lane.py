@@ -116,23 +116,42 @@ def test_two_people_in_view_are_each_decided_and_each_paired_with_their_own_deci
     assert crossings[1].usable_time_s == pytest.approx(3 / 25.0)
 
 
-def test_a_face_that_reaches_the_line_undecided_finds_the_barrier_shut() -> None:
-    # Only ever seen from 90 px: it is at the line (100 px) on its second frame, and its
-    # first frame is below the quality gate, so it has no decision there.
+def test_a_face_never_usable_is_refused_low_quality_at_the_line_and_finds_it_shut() -> None:
+    # Only ever seen from 90 px: it is at the line (100 px) on its second frame, and both
+    # frames are below the quality gate.
     boxes = {0: Box(10, 10, 100, 100), 1: Box(10, 10, 110, 110)}
     engine = Walkers(script_of((RESIDENT, boxes)))
-    loop, _, crossings = lane(engine)
-    engine.measure = _poor_first(engine.measure)  # type: ignore[method-assign]
-    loop.process(frame(0))
-    loop.process(frame(1))
-    assert [(c.frame_index, c.decision) for c in crossings] == [(1, None)]
+    loop, door, crossings = lane(engine)
+    engine.measure = _poor_until(engine.measure, 1)  # type: ignore[method-assign]
+    outcomes = loop.process(frame(0)) + loop.process(frame(1))
+    assert [(o.frame_index, o.decision.reason) for o in outcomes] == [(1, Reason.LOW_QUALITY)]
+    assert [c.frame_index for c in crossings] == [1]
+    assert crossings[0].decision is not None
+    assert crossings[0].decision.reason is Reason.LOW_QUALITY
     assert not crossings[0].passes
+    assert door.commands == []
 
 
-def _poor_first(measure: Any) -> Any:
+def test_a_walker_too_small_to_use_at_first_is_not_refused_low_quality_on_the_way() -> None:
+    # Poor for its first 20 frames (0.8 s, past the door's 0.6 s decide_after_s: far
+    # away, too small), usable from frame 20, at the line at frame 35: one grant, no
+    # low_quality refusal before it.
+    engine = Walkers(script_of((RESIDENT, walking(10, 0, 40, grow=2))))
+    loop, _, crossings = lane(engine)
+    engine.measure = _poor_until(engine.measure, 19)  # type: ignore[method-assign]
+    outcomes: list[Outcome] = []
+    for index in range(40):
+        outcomes.extend(loop.process(frame(index)))
+    assert [(o.frame_index, o.decision.reason) for o in outcomes] == [(20, Reason.GRANTED)]
+    assert [(c.frame_index, c.passes) for c in crossings] == [(35, True)]
+
+
+def _poor_until(measure: Any, last: int) -> Any:
+    """``measure``, with every face below the quality gate up to frame ``last``."""
+
     def poor(image: Any, detections: Any, describe: bool = False) -> list[Face]:
         faces: list[Face] = measure(image, detections, describe)
-        if int(image[0, 0, 0]) <= 1:
+        if int(image[0, 0, 0]) <= last:
             return [
                 Face(f.detection, f.landmarks, f.quality, QualityVerdict(False, ("blur",)), f.chip)
                 for f in faces
@@ -244,3 +263,37 @@ def test_the_lane_keeps_no_ended_tracks() -> None:
     for index in range(40):  # the face left the view 24 frames ago
         loop.process(frame(index))
     assert loop.perception.tracker.ended == []
+
+
+def test_a_face_that_leaves_the_view_just_short_of_the_line_crossed_it_where_last_seen() -> None:
+    # Its box peaks at 90 px (the line is 100 px: a box may measure a face 10 % small) and
+    # then it is gone (walked through under the camera): a crossing, with its own grant.
+    through = walking(10, 0, 11)  # 30 ... 90 px, last seen at frame 10
+    loop, _, crossings = lane(Walkers(script_of((RESIDENT, through))))
+    for index in range(25):
+        loop.process(frame(index))
+    assert [(c.frame_index, c.passes, c.box.height) for c in crossings] == [(10, True, 90)]
+    assert crossings[0].left_view
+    assert crossings[0].time_s == pytest.approx(10 / 25.0)
+
+
+def test_a_face_lost_far_from_the_line_or_seen_at_it_is_no_extra_crossing() -> None:
+    # One face lost at 66 px (a head turned away far off), one that reached the line and
+    # then left: one crossing, at the line.
+    far, near = walking(10, 0, 7), walking(200, 0, 16)
+    loop, _, crossings = lane(Walkers(script_of((RESIDENT, far), (STRANGER, near))))
+    for index in range(40):
+        loop.process(frame(index))
+    assert [(c.frame_index, c.passes) for c in crossings] == [(12, False)]
+    assert not crossings[0].left_view
+
+
+def test_a_face_near_the_line_size_that_never_came_closer_is_no_crossing_when_lost() -> None:
+    # 90 px (the line is 100 px) walking across the view, then gone; and a box seen once
+    # at 95 px (a detector's flicker): neither came towards the camera.
+    across = {index: Box(10 + 8 * index, 20, 100 + 8 * index, 110) for index in range(6)}
+    flicker = {3: Box(200, 20, 295, 115)}
+    loop, _, crossings = lane(Walkers(script_of((RESIDENT, across), (STRANGER, flicker))))
+    for index in range(30):
+        loop.process(frame(index))
+    assert crossings == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 from collections.abc import Sequence
@@ -110,17 +111,32 @@ def _checks(schedule: LivenessSchedule, fps: float, count: int) -> list[tuple[in
     return made
 
 
+STEPPED = LivenessSchedule(window_s=0.5, step_s=0.25, grow=False)
+"""The former schedule: a check every 0.25 s from 0.5 s on, on the newest 0.5 s."""
+
+
+def test_by_default_a_gate_at_25_fps_is_checked_on_every_frame_from_0_4_s() -> None:
+    made = _checks(LivenessSchedule(), 25.0, 120)
+    assert [n for n, _ in made] == list(range(10, 76))  # 0.4 s to 3 s, every frame
+    for n, window in made:  # the whole presentation so far, as far as it is kept
+        assert window[0] == 0
+        assert window[-1] == n
+        assert len(window) <= LivenessSchedule().kept_frames + 1
+        assert window[-10:] == list(range(n - 9, n + 1))  # the newest 0.4 s, every frame
+
+
 def test_a_gate_at_25_fps_is_checked_from_half_a_second_and_refused_at_3_s() -> None:
-    made = _checks(LivenessSchedule(grow=True), 25.0, 120)
+    made = _checks(dataclasses.replace(STEPPED, grow=True), 25.0, 120)
     assert made[0][0] == 13  # 0.52 s: the first frame at or past 0.5 s
     assert made[-1][0] / 25.0 == pytest.approx(3.0)  # refused on the frame at 3 s
     gaps = [b[0] - a[0] for a, b in itertools.pairwise(made)]
     assert set(gaps[:-1]) <= {6, 7}  # every 0.25 s (0.24-0.28 s at 25 fps)
-    for n, window in made:  # the whole presentation so far, at most 12 frames of it
+    for n, window in made:  # the whole presentation so far, as far as it is kept
         assert window[0] == 0
         assert window[-1] == n
-        assert 6 <= len(window) <= 12
+        assert 6 <= len(window) <= LivenessSchedule().kept_frames + 1
         assert window == sorted(set(window))
+        assert window[-13:] == list(range(n - 12, n + 1))  # the newest 0.5 s, every frame
 
 
 def test_a_kiosk_at_4_fps_is_judged_and_refused_by_3_s() -> None:
@@ -142,11 +158,11 @@ def test_below_the_frame_minimum_the_refusal_waits_for_the_frames() -> None:
 
 
 def test_a_sliding_window_looks_at_the_newest_half_second_only() -> None:
-    made = _checks(LivenessSchedule(), 25.0, 120)
+    made = _checks(STEPPED, 25.0, 120)
     n, window = made[-1]
     assert window[-1] == n
     assert window[0] >= n - 14
-    kiosk = _checks(LivenessSchedule(), 4.0, 40)
+    kiosk = _checks(STEPPED, 4.0, 40)
     assert all(len(w) == 6 for _, w in kiosk)  # widened to 6 frames (1.25 s at 4 fps)
 
 
@@ -166,7 +182,7 @@ def test_kept_frames_are_bounded_and_span_the_presentation() -> None:
 
 @pytest.mark.parametrize(
     "changes",
-    [{"window_s": 0.0}, {"window_s": 4.0}, {"step_s": 0.0}, {"min_frames": 1}, {"min_frames": 13}],
+    [{"window_s": 0.0}, {"window_s": 4.0}, {"step_s": -0.1}, {"min_frames": 1}, {"min_frames": 13}],
 )
 def test_schedule_refuses_impossible_settings(changes: dict[str, float]) -> None:
     with pytest.raises(ValueError, match="liveness schedule"):
@@ -197,7 +213,8 @@ def _numbered_frames(count: int) -> list[FaceFrame]:
 
 def test_run_schedule_stops_at_the_first_live_window() -> None:
     check = _Scripted(live_from=3)
-    outcome = run_schedule(check, _numbered_frames(100), LivenessSchedule(grow=True), 25.0)
+    stepped = dataclasses.replace(STEPPED, grow=True)
+    outcome = run_schedule(check, _numbered_frames(100), stepped, 25.0)
     assert outcome.verdict.live
     assert (outcome.frames_seen, outcome.windows) == (28, 3)  # checks at frames 13, 20, 27
     assert outcome.elapsed_s == pytest.approx(27 / 25.0)
@@ -218,9 +235,9 @@ def test_run_schedule_without_a_live_window_is_not_live() -> None:
 
 
 def test_presentations_follow_each_other_until_one_is_live() -> None:
-    first = len(_checks(LivenessSchedule(), 25.0, 100))  # checks of a refused presentation
+    first = len(_checks(STEPPED, 25.0, 100))  # checks of a refused presentation
     check = _Scripted(live_from=first + 2)
-    outcome = run_presentations(check, _numbered_frames(200), LivenessSchedule(), 25.0)
+    outcome = run_presentations(check, _numbered_frames(200), STEPPED, 25.0)
     assert outcome.verdict.live
     assert (outcome.presentations, outcome.windows) == (2, first + 2)
     assert outcome.frames_seen == 76 + 21  # the second's checks: its frames 13 and 20

@@ -101,7 +101,7 @@ def test_too_few_frames_or_points_fail_closed() -> None:
     assert result.error is not None
     assert "frames" in result.error
     flat = np.full((SIZE, SIZE, 3), 128, dtype=np.uint8)
-    result = motion_cue([FaceFrame(flat, BOX, LANDMARKS)] * 8, MotionSettings())
+    result = motion_cue([FaceFrame(flat, BOX, LANDMARKS) for _ in range(8)], MotionSettings())
     assert not result.live
     assert result.error is not None
     assert "points" in result.error
@@ -129,30 +129,104 @@ def test_each_thread_has_its_own_optical_flow() -> None:
     assert seen[0] is not here
 
 
-def test_per_frame_work_is_done_once_and_changes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Two overlapping checks (as the schedule makes) convert each frame to grey once.
+def test_each_frame_is_measured_once_and_checks_combine_what_is_kept(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two overlapping checks (as the schedule makes) measure each frame once.
 
-    The second check's window shares frames with the first; what depends on a frame
-    alone is kept with it, and the result equals a check on fresh copies of the frames.
+    Each frame is converted to grey once and followed from the frame before it once
+    (Lucas-Kanade forward and backward); the second check makes steps only for its new
+    frames, and a check again on the same frames computes nothing and gives the same.
     """
-    from facegate.vision.liveness import motion
+    from facegate.vision.liveness import motion_steps
 
     frames = parallax_scene(18, 1.0)
-    fresh = [FaceFrame(f.image, f.box, f.landmarks) for f in frames[6:]]
     converted: list[int] = []
-    real = cv2.cvtColor
+    followed: list[int] = []
+    grey, track = cv2.cvtColor, cv2.calcOpticalFlowPyrLK
 
-    def counting(image: np.ndarray, code: int) -> np.ndarray:
+    def counting_grey(image: np.ndarray, code: int) -> np.ndarray:
         converted.append(id(image))
-        return real(image, code)
+        return grey(image, code)
 
-    monkeypatch.setattr(motion.cv2, "cvtColor", counting)
+    def counting_track(*args: object, **kwargs: object) -> object:
+        followed.append(1)
+        return track(*args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(motion_steps.cv2, "cvtColor", counting_grey)
+    monkeypatch.setattr(motion_steps.cv2, "calcOpticalFlowPyrLK", counting_track)
     first = motion_cue(frames[:12], MotionSettings())
     second = motion_cue(frames[6:], MotionSettings())
     assert len(converted) == len(set(converted)) == 18
-    assert "motion.grey" in frames[6].work
-    assert motion_cue(fresh, MotionSettings()) == second
+    assert len(followed) == 2 * 17  # one pair per frame after the first
+    assert motion_cue(frames[6:], MotionSettings()) == second
+    assert len(converted) == 18
+    assert len(followed) == 2 * 17
     assert first.error is None
     assert second.error is None
+    assert second.details["frames"] == 12  # frames 6-17 of the chain started at frame 0
     # A frame made from another with new pixels starts with nothing kept.
     assert dataclasses.replace(frames[6], image=frames[7].image).work == {}
+
+
+def test_a_plane_moved_every_way_for_seconds_stays_flat_pair_by_pair() -> None:
+    """Four pose-to-pose moves over 50 frames, judged over the whole span at once.
+
+    The homographies are chained frame to frame, so the span's residual stays that of a
+    plane however far it moved from the first frame (one homography from the first frame
+    to the last broke on such a print before).
+    """
+    frames = planar_attack(texture(9), BOX, LANDMARKS, 50, np.random.default_rng(5), moves=4)
+    result = motion_cue(frames, MotionSettings())
+    assert result.error is None
+    assert result.details["frames"] == 50
+    assert result.details["motion"] > 0.05
+    assert result.details["parallax"] < MotionSettings().parallax_threshold
+    assert not result.live
+
+
+def test_a_lost_track_restarts_the_chain_and_a_short_rest_fails_closed() -> None:
+    frames = parallax_scene(12, nose_shift_px=0.6)
+    flat = np.full((SIZE, SIZE, 3), 128, dtype=np.uint8)
+    frames[8] = FaceFrame(flat, BOX, LANDMARKS)  # nothing to follow into or out of
+    result = motion_cue(frames, MotionSettings())
+    assert not result.live
+    assert result.error is not None
+    assert "followed through 3 frames only" in result.error
+    assert "points" in result.error
+
+
+def test_a_chain_keeps_at_most_max_steps() -> None:
+    """Memory is bounded: a step links back at most ``max_steps`` frames."""
+    from facegate.vision.liveness.motion_steps import STEP_KEY, Step
+
+    frames = parallax_scene(14, nose_shift_px=0.6)
+    settings = MotionSettings(max_steps=8)
+    result = motion_cue(frames, settings)
+    assert result.details["frames"] == 8
+    step = frames[-1].work[STEP_KEY]
+    assert isinstance(step, Step)
+    assert len(step.span(None, 100)) == 8
+
+
+def test_frames_are_measured_as_they_come_so_a_check_measures_only_its_newest() -> None:
+    """Before the first check is due, each frame is measured as it comes (``prepare``).
+
+    The first check at 0.4 s would otherwise measure its 10 frames at once (the spike
+    on the frame that decides).
+    """
+    from facegate.domain.liveness import LivenessSchedule
+    from facegate.vision.liveness.check import FusedLivenessCheck, run_schedule
+    from facegate.vision.liveness.motion_steps import STEP_KEY
+
+    unmeasured: list[int] = []
+
+    class Watching(FusedLivenessCheck):
+        def check(self, frames, second_sensor=()):  # type: ignore[no-untyped-def]
+            unmeasured.append(sum(STEP_KEY not in f.work for f in frames))
+            return super().check(frames, second_sensor)
+
+    frames = parallax_scene(14, nose_shift_px=0.0)
+    outcome = run_schedule(Watching(motion=MotionSettings()), frames, LivenessSchedule(), 25.0)
+    assert outcome.windows == 4  # frames 10-13: 0.4 s on, every frame
+    assert unmeasured == [1, 1, 1, 1]

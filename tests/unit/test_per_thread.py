@@ -102,6 +102,23 @@ def test_the_liveness_stand_in_runs_on_the_callers_check() -> None:
     assert checks.cue_names == ("fake",)
 
 
+def test_the_liveness_stand_in_prepares_frames_on_the_callers_check() -> None:
+    """``prepare`` reaches the calling thread's check when it has one, else nothing."""
+    prepared: list[tuple[int, int]] = []
+
+    class Preparing(OneThreadOnly):
+        def prepare(self, frames: Sequence[FaceFrame]) -> None:
+            self._enter()
+            prepared.append((id(self), len(frames)))
+
+    OneThreadOnly.built.clear()
+    checks = PerThreadLiveness(PerThread(Preparing), ("fake",))
+    _on_threads(lambda: checks.prepare([]))
+    assert len(prepared) == 12
+    assert len({owner for owner, _ in prepared}) == 3
+    PerThreadLiveness(PerThread(OneThreadOnly), ("fake",)).prepare([])  # none: no error
+
+
 def test_the_servers_kiosk_pipeline_never_shares_an_engine_between_threads(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

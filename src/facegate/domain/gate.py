@@ -100,6 +100,7 @@ class GateEventKind(StrEnum):
     DEVICE_ONLINE = "device_online"
     TAILGATING = "tailgating"
     ANTI_PASSBACK = "anti_passback"
+    CHALLENGE_FAILURES = "challenge_failures"
 
 
 ALARM_KINDS = frozenset(
@@ -113,6 +114,7 @@ ALARM_KINDS = frozenset(
         GateEventKind.DEVICE_OFFLINE,
         GateEventKind.TAILGATING,
         GateEventKind.ANTI_PASSBACK,
+        GateEventKind.CHALLENGE_FAILURES,
     }
 )
 """The event kinds that are alarms (raised on the site's alarm channels on receipt)."""

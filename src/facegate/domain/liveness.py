@@ -168,47 +168,49 @@ class LivenessSchedule:
     kiosk posting 4 frames/s and a gate camera at 25 frames/s are held to the same
     limits. A check runs once the face has been seen ``window_s`` seconds *and* in
     ``min_frames`` frames, then again whenever ``step_s`` seconds passed since the
-    last check; a live person is let through at the first check that shows life. The
-    check looks at the newest ``window_s`` seconds (widened to ``min_frames`` frames) or,
-    with ``grow``, at the whole presentation so far, in either case at most
-    ``window_max_frames`` frames spread evenly in time. ``grow`` is off by default:
-    measured (``bench/liveness_motion.py``), a print moved in every way at once over 3 s
-    breaks the homography that undoes it and looks alive in the long windows, so its
-    calibrated thresholds refuse far more live faces (docs/gate.md).
+    last check (0: on every frame); a live person is let through at the first check that
+    shows life. The check looks at the whole presentation so far (``grow``) or at its
+    newest ``window_s`` seconds (widened to ``min_frames`` frames). The multi-frame cue
+    is incremental (each frame measured once, against the one before it), so a check on
+    every frame over the whole presentation costs little; measured
+    (``bench/liveness_motion.py``, docs/gate.md), the whole presentation from 0.4 s on
+    decides live faces soonest with no planar print of the reporting part accepted.
     Once ``max_s`` seconds *and* ``min_frames`` frames passed without a live check the
     presentation is refused (``spoof_suspected``) and the next frames start a new one.
 
-    Frame rates: at 25 frames/s the first check comes at 0.5 s and the refusal at 3 s;
-    at 4 frames/s the first check waits for the 6th frame (1.25 s) and the refusal still
-    comes at 3 s (13 frames); at 2 frames/s the first check is at 2.5 s (6 frames) and
-    the refusal at 3 s (7 frames), with frames 0.5 s apart (a head turn in between is
-    seen as parallax, a quick blink may fall between two frames). Below
-    ``(min_frames - 1) / max_s`` frames/s (1.67 for the defaults) the refusal waits for
-    the ``min_frames``-th frame, later than ``max_s``: a face is not refused before it
-    could be judged. The attack error rates are measured under this same schedule
-    (``bench/liveness_motion.py``: every check an attacker gets counts).
+    Frame rates: at 25 frames/s the first check comes at 0.4 s, then one on every frame,
+    and the refusal at 3 s; at 4 frames/s the first check waits for the 6th frame
+    (1.25 s) and the refusal still comes at 3 s (13 frames); at 2 frames/s the first
+    check is at 2.5 s (6 frames) and the refusal at 3 s (7 frames), with frames 0.5 s
+    apart (a head turn in between is seen as parallax, a quick blink may fall between
+    two frames). Below ``(min_frames - 1) / max_s`` frames/s (1.67 for the defaults) the
+    refusal waits for the ``min_frames``-th frame, later than ``max_s``: a face is not
+    refused before it could be judged. The attack error rates are measured under this
+    same schedule (``bench/liveness_motion.py``: every check an attacker gets counts).
 
     Attributes:
-        window_s: seconds of the face seen before the first check (default 0.5).
-        step_s: seconds between two checks (default 0.25).
+        window_s: seconds of the face seen before the first check (default 0.4), and
+            the span a check looks at without ``grow``.
+        step_s: seconds between two checks (default 0: every frame).
         max_s: seconds of one presentation before it is refused (default 3.0).
         min_frames: fewest frames a check looks at (default 6; also the fewest seen
             before a refusal).
-        window_max_frames: most frames one check looks at (default 12: its cost).
+        window_max_frames: half the frames a presentation keeps (default 12: 24 frames,
+            the newest ``window_s`` frame by frame, older ones thinned; memory).
         grow: check the whole presentation so far rather than its newest ``window_s``
-            seconds (default off).
+            seconds (default on).
     """
 
-    window_s: float = 0.5
-    step_s: float = 0.25
+    window_s: float = 0.4
+    step_s: float = 0.0
     max_s: float = 3.0
     min_frames: int = 6
     window_max_frames: int = 12
-    grow: bool = False
+    grow: bool = True
 
     def __post_init__(self) -> None:
-        if not 0.0 < self.window_s <= self.max_s or self.step_s <= 0.0:
-            raise ValueError("liveness schedule needs 0 < window_s <= max_s and step_s > 0")
+        if not 0.0 < self.window_s <= self.max_s or self.step_s < 0.0:
+            raise ValueError("liveness schedule needs 0 < window_s <= max_s and step_s >= 0")
         if not 2 <= self.min_frames <= self.window_max_frames:
             raise ValueError("liveness schedule needs 2 <= min_frames <= window_max_frames")
 
@@ -236,34 +238,24 @@ class LivenessSchedule:
     def window(self, seen: PresentationFrames) -> list[FaceFrame]:
         """The frames the check looks at now (oldest first, the newest always included).
 
-        At most ``window_max_frames``, the kept frame nearest to each of as many times
-        spread evenly over the window (the whole presentation with ``grow``, else its
-        newest ``window_s`` seconds, widened to ``min_frames`` frames).
+        Every kept frame from the window's first on: the whole presentation with
+        ``grow``, else its newest ``window_s`` seconds (from the last frame at or before
+        ``window_s`` ago, widened to ``min_frames`` frames). The frames are those
+        :class:`PresentationFrames` keeps (at most :attr:`kept_frames`: the newest
+        ``window_s`` frame by frame, older ones thinned): the multi-frame cue measures
+        each frame once, against the one before it, when it first appears in a window,
+        and combines what it kept from the window's first frame to its newest.
         """
         times = [time for time, _ in seen.kept]
         start = 0
         if not self.grow:  # the last frame at or before window_s ago, min_frames back
             start = max(bisect_right(times, times[-1] - self.window_s + _EPSILON_S) - 1, 0)
             start = min(start, max(len(times) - self.min_frames, 0))
-        chosen = _spread(times[start:], self.window_max_frames)
-        return [seen.kept[start + i][1] for i in chosen]
+        return [frame for _, frame in seen.kept[start:]]
 
 
 _EPSILON_S = 1e-6
 """Frame times closer than this (seconds) are the same time (float rounding)."""
-
-
-def _spread(times: Sequence[float], most: int) -> list[int]:
-    """Indices of at most ``most`` of ``times`` (ascending) nearest to evenly spread times."""
-    if len(times) <= most:
-        return list(range(len(times)))
-    targets = np.linspace(times[0], times[-1], most)
-    found = np.searchsorted(times, targets)
-    chosen = set()
-    for target, index in zip(targets, found, strict=True):
-        near = [i for i in (index - 1, index) if 0 <= i < len(times)]
-        chosen.add(min(near, key=lambda i: abs(times[i] - target)))
-    return sorted(chosen)
 
 
 @dataclass(slots=True)

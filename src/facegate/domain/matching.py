@@ -216,9 +216,11 @@ class _SearchIndex:
         labels: ``(n,)`` person position of each row of ``matrix``.
         names: the people, sorted.
         starts: ``(people,)`` first row of each person in ``matrix``.
-        screen: ``(n, 129)`` float32, C-contiguous: ``-2 * matrix`` with the squared row
-            norms as a last column, so one product with ``[probe, 1]`` gives every
-            squared distance less the probe's own squared norm.
+        ends: ``(people,)`` one past the last row of each person in ``matrix``.
+        half_norms: ``(n,)`` float32, half the squared norm of each row of ``matrix``
+            (``inf`` where it overflows float32), so that ``half_norms - matrix @ probe``
+            is every squared distance, halved, less half the probe's squared norm.
+        max_half_norm: the largest of ``half_norms`` (0 when empty).
         order: ``order[i]`` is the added position of ``matrix`` row ``i``.
     """
 
@@ -226,42 +228,55 @@ class _SearchIndex:
     labels: npt.NDArray[np.int64]
     names: list[str]
     starts: npt.NDArray[np.int64]
-    screen: FloatArray
+    ends: npt.NDArray[np.int64]
+    half_norms: FloatArray
+    max_half_norm: float
     order: npt.NDArray[np.int64]
 
     def rows_of(self, person: int) -> FloatArray:
         """The templates of person ``person`` (a view)."""
-        end = self.starts[person + 1] if person + 1 < len(self.starts) else len(self.matrix)
-        return self.matrix[self.starts[person] : end]
+        return self.matrix[self.starts[person] : self.ends[person]]
 
     def nearest_people(self, probe: FloatArray) -> npt.NDArray[np.int64]:
-        """The people that may be nearest or second nearest to ``probe`` (positions).
+        """The people that may be nearest or second nearest to ``probe`` (positions, sorted).
 
-        Screens every template with one matrix-vector product (squared distances from
-        the precomputed norms, float32, see ``screen``) and keeps each person's closest by
-        ``np.minimum.reduceat``, no Python loop. A person is kept when their screened
-        distance is within :data:`SCREEN_TOLERANCE` (relative) of the second best, a
-        bound above twice float32's rounding error of the product, so the true two
-        nearest are always among those kept; their exact distances are then computed.
+        Screens every template with one float32 matrix-vector product against the
+        precomputed half norms: ``screen[i] = |t_i|^2 / 2 - t_i . probe``, which orders
+        the templates as their distances do. The nearest person is the one of the
+        smallest screened template; the second nearest's screened value is the smallest
+        outside that person's rows. A person is kept when some template of theirs is
+        within :data:`SCREEN_TOLERANCE` (relative) of that second value, a bound above
+        twice float32's rounding error of the product, so the true two nearest (ties
+        included) are always among those kept; their exact distances then decide. No
+        per-person reduction over the whole gallery and no temporary array of the
+        matrix's size (only ``(n,)`` ones).
         """
-        everyone = np.arange(len(self.names), dtype=np.int64)
+        people = len(self.names)
+        everyone = np.arange(people, dtype=np.int64)
         with np.errstate(over="ignore"):
-            scale = float(self.screen[:, -1].max(initial=0.0)) + float(np.dot(probe, probe))
-        if len(everyone) <= 2 or not np.isfinite(scale):
+            scale = self.max_half_norm + 0.5 * float(np.dot(probe, probe))
+        if people <= 2 or not scale <= _SCREEN_LIMIT:
             return everyone  # float32 cannot screen values this large: compare exactly
-        # einsum, not BLAS: no thread pool to contend with on a small, busy box.
-        approx = np.einsum("ij,j->i", self.screen, np.append(probe, np.float32(1.0)))
-        per_person = np.minimum.reduceat(approx, self.starts)
-        second = np.partition(per_person, 1)[1]
-        kept: npt.NDArray[np.int64] = np.flatnonzero(
-            per_person <= second + SCREEN_TOLERANCE * scale
+        # einsum, not BLAS: as fast as one-thread sgemv here (memory bound), and no
+        # thread pool to wait on; a 2-thread OpenBLAS gemv took 24 ms (p50) at load 10.
+        screen: FloatArray = np.einsum("ij,j->i", self.matrix, probe)
+        np.subtract(self.half_norms, screen, out=screen)
+        best = int(self.labels[int(np.argmin(screen))])
+        start, end = int(self.starts[best]), int(self.ends[best])
+        second = min(
+            float(screen[:start].min(initial=np.inf)), float(screen[end:].min(initial=np.inf))
         )
+        close = np.flatnonzero(screen <= np.float32(second + SCREEN_TOLERANCE * scale))
+        kept: npt.NDArray[np.int64] = np.unique(self.labels[close])
         return kept
 
 
+_SCREEN_LIMIT = float(np.finfo(np.float32).max) / 4.0
+"""The largest screening scale (halved squared norms) whose screen cannot overflow float32."""
+
 SCREEN_TOLERANCE = 1e-4
-"""Slack of the float32 screening of 1:N search, relative to the squared norms (about
-100 times float32's rounding error of a 128-term dot product)."""
+"""Slack of the float32 screening of 1:N search, relative to the (halved) squared norms
+(about 100 times float32's rounding error of a 128-term dot product)."""
 
 
 class Gallery:
@@ -365,13 +380,15 @@ class Gallery:
             )
             labels = added[order]
             starts = np.searchsorted(labels, np.arange(len(names))).astype(np.int64)
+            ends = np.searchsorted(labels, np.arange(len(names)), "right").astype(np.int64)
             # Templates near float32's limit overflow here; the screen then sees an
             # infinite norm and :meth:`_SearchIndex.nearest_people` compares exactly.
             with np.errstate(over="ignore"):
-                norms = np.einsum("ij,ij->i", matrix, matrix)[:, None]
-                screen = np.hstack([-2.0 * matrix, norms]).astype(np.float32)
-            screen = np.ascontiguousarray(screen)
-            self._search = _SearchIndex(matrix, labels, names, starts, screen, order)
+                half_norms = (0.5 * np.einsum("ij,ij->i", matrix, matrix)).astype(np.float32)
+            max_half_norm = float(half_norms.max(initial=0.0))
+            self._search = _SearchIndex(
+                matrix, labels, names, starts, ends, half_norms, max_half_norm, order
+            )
         return self._search
 
     def person_distances(self, probe: FloatArray) -> dict[str, float]:

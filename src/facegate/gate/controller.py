@@ -133,6 +133,13 @@ class DoorController:
 
     Attributes:
         on_decision: called with each outcome once recorded (a reader's LED and buzzer).
+        guard: the door's decision lock. Every caller holds it for each step it takes
+            here (a frame's controller steps, a card, a PIN, a credential, a failure),
+            never for a frame's face work: the camera's thread, a reader's thread and
+            the server's request threads then never decide at the same door at once
+            (the waiting card, presences, anti-passback passages and the actuator's
+            command stay one decision's at a time). The controller does not take it
+            itself.
     """
 
     def __init__(
@@ -152,6 +159,7 @@ class DoorController:
         self._present: dict[str, datetime] = {}
         self._cycled = False
         self._lock = threading.Lock()
+        self.guard = threading.Lock()
         self._door_id = ""
         self._version: str | None = None
         self._passages: dict[str, passback.Presence] = {}
@@ -447,7 +455,7 @@ class DoorController:
         return decision, None
 
     def raise_alarm(self, kind: GateEventKind, note: str) -> None:
-        """Raise an alarm of this door (tailgating); never raises."""
+        """Raise an alarm of this door (tailgating, challenge failures); never raises."""
         self._alarm(kind, None, note)
 
     def _alarm(self, kind: GateEventKind, person_id: str | None, note: str) -> None:

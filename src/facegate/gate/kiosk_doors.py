@@ -60,8 +60,20 @@ class KioskDoorsOpen:
         return keeper
 
     def tick(self) -> None:
-        """Renew the open doors now (a door that cannot be read is logged, skipped)."""
-        for door_id in self.doors():
+        """Renew the open doors now (a door that cannot be read is logged, skipped).
+
+        An upstream that can (``prepare``, the site database's) checks every door's
+        snapshot version at once first: the doors' reads below then cost no query
+        while nothing changed (24 transactions a second before).
+        """
+        doors = list(self.doors())
+        prepare = getattr(self.pool.upstream, "prepare", None)
+        if prepare is not None and doors:
+            try:
+                prepare(SERVER_GATE_ID, doors)
+            except FacegateError as err:  # each door's own read below tries again
+                log.warning("kiosk doors not checked together: %s", err)
+        for door_id in doors:
             try:
                 self._keeper(door_id).apply()
             except FacegateError as err:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 
 from facegate.domain.clock import Clock
@@ -72,32 +71,30 @@ def conclude(
     controller: DoorController,
     frame: Frame,
     arrived: float,
-    screen: Callable[[Observation], Observation] | None = None,
-    guard: AbstractContextManager[object] | None = None,
+    screen: Callable[[Observation, float], Observation] | None = None,
 ) -> tuple[Observation | None, Outcome | None]:
     """Run one frame through ``perception`` and ``controller`` (may raise).
 
-    The controller is used in two short steps, each inside ``guard``: before the face
-    work (stale decisions dropped, the threshold read) and after it (the decision). The
-    face work itself (detection, description, liveness: the frame's cost) runs outside
-    it, so a card or a code decided at the same door under the same guard does not wait
-    for it.
+    The controller is used in two short steps, each inside its ``guard`` (the door's
+    decision lock): before the face work (stale decisions dropped, the threshold read)
+    and after it (the decision). The face work itself (detection, description,
+    liveness: the frame's cost) runs outside it, so a card or a code decided at the same
+    door (a reader's thread at an edge gate, a request on the server) does not wait for
+    it, and is never decided in the middle of the frame's decision.
 
     Args:
         perception: the door's perception.
         controller: the door's controller.
         frame: the frame.
         arrived: ``time.perf_counter()`` when the frame arrived.
-        screen: given what perception saw, what the controller gets instead (a kiosk
-            door's challenge: :class:`facegate.gate.challenge_desk.ChallengeDesk`).
-        guard: held while the controller is used (the door's controller lock on the
-            server; ``None``: nothing to hold, the edge gate's single loop).
+        screen: given what perception saw and the door's match threshold, what the
+            controller gets instead (a kiosk door's challenge:
+            :class:`facegate.gate.challenge_desk.ChallengeDesk`).
 
     Returns:
         What perception saw (``None``: no face) and the decision completed, if any.
     """
-    held = nullcontext() if guard is None else guard
-    with held:
+    with controller.guard:
         _forget_decisions(perception, controller)
         controller.recheck(perception.tracker.tracks.values())
         threshold = controller.snapshot().access.match.threshold
@@ -105,10 +102,9 @@ def conclude(
     if seen is None:
         return None, None
     if screen is not None:
-        seen = screen(seen)
+        seen = screen(seen, threshold)
     track = seen.track
-    held = nullcontext() if guard is None else guard
-    with held:
+    with controller.guard:
         if seen.reused and track.decision is not None and track.decision.person_id is not None:
             controller.seen([track.decision.person_id])
         if seen.evidence is None and seen.refusal is None:
@@ -199,18 +195,21 @@ class GateLoop:
         """A new arrival at an empty door: forget the tracks and the presences."""
         old = self.perception.tracker
         self.perception.tracker = IouTracker(window=old.window, recent_s=old.recent_s)
-        self.controller.reset()
+        with self.controller.guard:
+            self.controller.reset()
 
     def present_card(self, number: str) -> None:
         """A card was read; on an ``all_of`` door it waits ``card_window_s`` for the face."""
-        self.controller.present_card(number)
+        with self.controller.guard:
+            self.controller.present_card(number)
 
     def camera_failed(self, note: str) -> Outcome | None:
         """Record one ``camera_failed`` event per outage (``None`` while already down)."""
         if self._camera_down:
             return None
         self._camera_down = True
-        return self.controller.camera_failed(note)
+        with self.controller.guard:
+            return self.controller.camera_failed(note)
 
     def process(self, frame: Frame) -> list[Outcome]:
         """Run one frame through the pipeline; returns the decisions it completed.
@@ -226,7 +225,8 @@ class GateLoop:
             if self._failing:
                 return []
             self._failing = True
-            return [self.controller.fail_closed(error, 0, frame.index)]
+            with self.controller.guard:
+                return [self.controller.fail_closed(error, 0, frame.index)]
         self._failing = False
         self._count_crossings()
         return [] if outcome is None else [outcome]

@@ -3,7 +3,8 @@
 :class:`OsdpDoor` is the :class:`~facegate.gate.osdp.OsdpListener` of a gate's bus:
 
 - a card read goes to the door controller (:meth:`DoorController.read_card`: at once on
-  an ``any_of`` door, else it waits for the face, or for the PIN on a card-and-PIN door);
+  an ``any_of`` door, else it waits for the face, or for the PIN on a card-and-PIN door),
+  under the controller's ``guard`` like every decision step of the camera's frames;
 - keypad keys collect into a PIN, sent on ``#`` (or CR) and cleared by ``*`` (or DEL);
   a PIN is only ever a second factor (:meth:`DoorController.read_pin`);
 - the door contact input (``contact_input``) feeds the contact monitor (forced and held
@@ -95,8 +96,9 @@ class OsdpDoor:
     # -- from the devices --------------------------------------------------------------
 
     def card(self, address: int, number: str) -> None:
-        """A card read: to the controller."""
-        self.controller.read_card(number)
+        """A card read: to the controller, under its ``guard`` (the camera decides there too)."""
+        with self.controller.guard:
+            self.controller.read_card(number)
 
     def keys(self, address: int, data: bytes) -> None:
         """Keypad keys: collect digits, send the PIN on enter."""
@@ -112,7 +114,8 @@ class OsdpDoor:
                     continue
                 self._typed.pop(address, None)
             if typed:
-                self.controller.read_pin(typed)
+                with self.controller.guard:
+                    self.controller.read_pin(typed)
 
     def inputs(self, address: int, states: tuple[bool, ...]) -> None:
         """Input states: the door contact and the fire contact, on change."""

@@ -19,6 +19,8 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Generic, TypeVar
 
+from facegate.ports.liveness import FramePreparer
+
 if TYPE_CHECKING:
     from facegate.domain.liveness import FaceFrame, LivenessVerdict, SensorFrame
     from facegate.gate.perception import Detector, Embedder, FaceWork
@@ -89,3 +91,9 @@ class PerThreadLiveness:
     ) -> LivenessVerdict:
         """The verdict of this thread's check on ``frames``."""
         return self._checks().check(frames, second_sensor)
+
+    def prepare(self, frames: Sequence[FaceFrame]) -> None:
+        """This thread's check measures ``frames`` ahead (when it is incremental)."""
+        check = self._checks()
+        if isinstance(check, FramePreparer):
+            check.prepare(frames)

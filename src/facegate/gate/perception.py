@@ -29,7 +29,7 @@ from facegate.domain.matching import FloatArray
 from facegate.domain.policy import FaceEvidence
 from facegate.domain.reasons import Reason
 from facegate.gate.tracker import IouTracker, Track
-from facegate.ports import Frame, LivenessCheck
+from facegate.ports import Frame, FramePreparer, LivenessCheck
 from facegate.timing import span
 from facegate.vision.detection import Detection
 from facegate.vision.engine import Face
@@ -137,6 +137,8 @@ class Perception:
         schedule = options.liveness_schedule
         self.tracker = IouTracker(window=schedule.kept_frames, recent_s=schedule.window_s)
         self.embeddings = 0
+        self._primary: tuple[int, Detection] | None = None
+        """The last observed frame's index and its primary face (for :meth:`describe`)."""
 
     def observe(self, frame: Frame, threshold: float) -> Observation | None:
         """Look at one frame; ``None`` when it holds no face.
@@ -153,6 +155,7 @@ class Perception:
             tracks = self.tracker.update(boxes, frame.index, frame.timestamp_s)
         height, width = frame.image.shape[:2]
         primary = primary_face_index(boxes, width, height)
+        self._primary = None if primary is None else (frame.index, detections[primary])
         if primary is None:
             return None
         track = tracks[primary]
@@ -167,6 +170,19 @@ class Perception:
         seen = FaceFrame(frame.image, face.box, face.landmarks, frame.sensor)
         track.frames.add(frame.timestamp_s, seen)
         return self._evidence(track, face, frame)
+
+    def describe(self, seen: Observation) -> FloatArray | None:
+        """A descriptor of the primary face of ``seen``'s frame, computed now.
+
+        Whatever the track's own descriptor (its best frame's, perhaps an earlier one's):
+        this frame's face itself, good quality or not (one embedding). ``None`` when
+        ``seen`` is not the frame :meth:`observe` looked at last, or it held no face.
+        """
+        if self._primary is None or self._primary[0] != seen.frame.index:
+            return None
+        face = self.engine.measure(seen.frame.image, [self._primary[1]], describe=True)[0]
+        self.embeddings += 1
+        return face.descriptor
 
     def observe_all(self, frame: Frame, threshold: float) -> list[Observation]:
         """Look at one frame with several people in view (the lane profile).
@@ -283,6 +299,9 @@ class Perception:
             return "live"
         schedule, seen = self.options.liveness_schedule, track.frames
         if not schedule.due(seen):
+            if isinstance(self.liveness, FramePreparer):
+                with span("liveness"):
+                    self.liveness.prepare(schedule.window(seen))
             return "pending"
         with span("liveness"):
             live = self.liveness.check(schedule.window(seen)).live

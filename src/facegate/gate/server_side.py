@@ -32,6 +32,7 @@ from dataclasses import dataclass, field, replace
 from facegate.domain.clock import Clock
 from facegate.domain.errors import ModelUnavailableError
 from facegate.domain.faces import Box
+from facegate.domain.gate import GateEventKind
 from facegate.domain.policy import Decision, Target, deny
 from facegate.domain.reasons import Reason
 from facegate.domain.site import DoorLiveness, kiosk_check
@@ -119,10 +120,10 @@ class DoorStation:
         holder: the door's snapshot.
         controller: the door's controller.
         lock: one frame of the door at a time (its perception, tracks and challenge).
-        decide: the controller's state (waiting card, presences, decisions): held only
-            for a decision step, never for a frame's face work, so a card or code at
-            the door is answered while a frame of the door is being looked at. Taken
-            after ``lock`` when both are held.
+            The controller's own ``guard`` (its decision lock) is held only for a
+            decision step, never for a frame's face work, so a card or code at the door
+            is answered while a frame of the door is being looked at; it is taken after
+            ``lock`` when both are held.
         perception: the door's camera pipeline (built on its first frame).
         frames: frames seen so far (the next frame's index).
         started: the decider's monotonic clock when the station was built (frame times
@@ -135,7 +136,6 @@ class DoorStation:
     holder: SnapshotHolder
     controller: DoorController
     lock: threading.Lock = field(default_factory=threading.Lock)
-    decide: threading.Lock = field(default_factory=threading.Lock)
     perception: Perception | None = None
     frames: int = 0
     started: float = 0.0
@@ -251,7 +251,7 @@ class PipelineDecider:
         with station.lock:
             self._keep_current(station)
             if card is not None:
-                with station.decide:
+                with station.controller.guard:
                     station.controller.present_card(card)
             perception = self._perception(station)
             index = station.frames
@@ -286,8 +286,14 @@ class PipelineDecider:
             options = replace(self.options.perception(), continuity_s=0.0)
             if mode == "challenge":
                 assert self.challenge is not None
-                station.desk = ChallengeDesk(self.challenge)
-                station.perception = Perception(self._engine(), None, options)
+                perception = Perception(self._engine(), None, options)
+                controller = station.controller
+                station.desk = ChallengeDesk(
+                    self.challenge,
+                    perception.describe,
+                    lambda note: controller.raise_alarm(GateEventKind.CHALLENGE_FAILURES, note),
+                )
+                station.perception = perception
             else:
                 station.desk = None
                 station.perception = Perception(self._engine(), self.liveness(), options)
@@ -320,13 +326,11 @@ class PipelineDecider:
         controller, desk = station.controller, station.desk
         screen = None if desk is None else desk.screen
         try:
-            seen, outcome = conclude(
-                perception, controller, frame, time.perf_counter(), screen, station.decide
-            )
+            seen, outcome = conclude(perception, controller, frame, time.perf_counter(), screen)
             if seen is None and desk is not None:
                 desk.no_face(frame.timestamp_s)
         except Exception as error:  # fail closed: a deny, never a 500
-            with station.decide:
+            with controller.guard:
                 outcome = controller.fail_closed(error, 0, frame.index)
             return outcome.decision, False, None
         decision, pending = _answer(seen, outcome)
@@ -338,12 +342,12 @@ class PipelineDecider:
     def decide_credential(self, door_id: str, kind: str, value: str) -> FrameDecision:
         """Decide from a card number or QR code (a PIN needs its person: ``unknown``).
 
-        Holds only the door's controller lock: a frame of the door being looked at
-        (detection, description, liveness) does not hold the card up.
+        Holds only the door's decision lock (the controller's ``guard``): a frame of the
+        door being looked at (detection, description, liveness) does not hold the card up.
         """
         station = self.station(door_id)
         self._keep_current(station)
-        with station.decide:
+        with station.controller.guard:
             try:
                 outcome = station.controller.decide_credential(kind, value)
             except Exception as error:  # fail closed: a deny, never a 500
@@ -357,12 +361,14 @@ class PipelineDecider:
 class SnapshotRefresher:
     """One thread that keeps every door station's snapshot current (started on first use).
 
-    Each round first lets an upstream that can (``prepare``, the site database's) build
-    every changed door's snapshot in one transaction, then asks every station's holder
-    for the current snapshot: one cheap version check when nothing changed, else the
-    snapshot just built (or a rebuild of its own, shared by the doors through the
-    store's row cache), so a change reaches every door within about ``every_s`` plus one
-    rebuild. One commit per round instead of one per door. A failed round keeps the
+    Each round first lets an upstream that can (``prepare``, the site database's) check
+    every door's snapshot version in one transaction and build every changed door's
+    snapshot in one more, then asks every station's holder for the current snapshot:
+    the version just read stands in for the holder's own check (no query while nothing
+    changed), and a changed door gets the snapshot just built (or a rebuild of its own,
+    shared by the doors through the store's row cache), so a change reaches every door
+    within about ``every_s`` plus one rebuild. One commit per round instead of one per
+    door. A failed round keeps the
     snapshots held and is logged; the thread goes on. Frames and credentials read the
     snapshot held and never wait for a rebuild.
 

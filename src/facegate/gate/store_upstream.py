@@ -6,6 +6,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
+from datetime import datetime, timedelta
 
 from facegate.domain.clock import Clock
 from facegate.domain.errors import (
@@ -25,7 +26,12 @@ from facegate.services.snapshots import (
     build_snapshot,
     build_snapshots,
     snapshot_version,
+    snapshot_versions,
 )
+
+CHECKED_FOR_S = 1.0
+"""How long a version :meth:`StoreUpstream.prepare` read stands in for a poll's own read
+(seconds; a poll right after the round's check, never a stale one)."""
 
 
 class StoreUpstream:
@@ -63,6 +69,7 @@ class StoreUpstream:
         self.match = match
         self.mode = mode
         self._held: dict[str, GateSnapshot] = {}
+        self._checked: dict[str, tuple[str, datetime]] = {}  # read by prepare, for a poll
         self._lock = threading.Lock()
         self._watch = ModeWatch()
         self.push_wait_s = 1.0  # the same reads as a longer wait, and a quick stop
@@ -93,13 +100,16 @@ class StoreUpstream:
     ) -> GateSnapshot | None:
         """The current snapshot, or ``None`` when ``known_version`` is still current.
 
-        One version read when nothing changed; else the kept snapshot when it is current,
-        else a rebuild (see :func:`build_snapshot`, audited once per version). ``report``
-        is not kept (a gate on the database reports nowhere yet).
+        One version read when nothing changed (none right after :meth:`prepare` read it);
+        else the kept snapshot when it is current, else a rebuild (see
+        :func:`build_snapshot`, audited once per version). ``report`` is not kept (a gate
+        on the database reports nowhere yet).
         """
         request = SnapshotRequest(target_id, self.model_id, self.match, self.mode)
         with self._context(gate_id) as context:
-            version = snapshot_version(context, request)
+            version = self._take_checked(target_id, context.clock.now())
+            if version is None:
+                version = snapshot_version(context, request)
             if version == known_version:
                 return None
             with self._lock:
@@ -118,23 +128,36 @@ class StoreUpstream:
                 self._held[target_id] = fresh
                 return fresh
 
+    def _take_checked(self, target_id: str, now: datetime) -> str | None:
+        """The version :meth:`prepare` read for ``target_id``, once and fresh; else ``None``."""
+        with self._lock:
+            checked = self._checked.pop(target_id, None)
+        if checked is None or now - checked[1] > timedelta(seconds=CHECKED_FOR_S):
+            return None
+        return checked[0]
+
     def prepare(self, gate_id: str, target_ids: Sequence[str]) -> int:
         """Build the stale snapshots of ``target_ids`` together; how many were built.
 
-        After a change, one transaction (one commit) builds every door's new snapshot
-        (:func:`build_snapshots`, each audited), and each door's next
-        :meth:`poll_snapshot` answers the one kept here. A server that keeps many doors
+        The versions of all of them are read in one transaction
+        (:func:`snapshot_versions`); after a change, one more transaction (one commit)
+        builds every changed door's new snapshot (:func:`build_snapshots`, each audited).
+        Each door's next :meth:`poll_snapshot` takes the version read here instead of
+        reading it again, and answers the snapshot kept here: a round over many doors
+        where nothing changed costs one transaction. A server that keeps many doors
         current calls this before polling them.
         """
         with self._context(gate_id) as context, self._lock:
             requests = [
                 SnapshotRequest(t, self.model_id, self.match, self.mode) for t in target_ids
             ]
+            versions = snapshot_versions(context, requests)
+            now = context.clock.now()
+            self._checked.update((t, (v, now)) for t, v in zip(target_ids, versions, strict=True))
             stale = [
                 r
-                for r in requests
-                if (held := self._held.get(r.target_id)) is None
-                or held.version != snapshot_version(context, r)
+                for r, version in zip(requests, versions, strict=True)
+                if (held := self._held.get(r.target_id)) is None or held.version != version
             ]
             if not stale:
                 return 0

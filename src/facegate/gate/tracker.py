@@ -38,6 +38,8 @@ class Track:
         decision: the last decision made for it, ``None`` before any.
         reported: reasons already sent to the outbox (one event per reason per track).
         peak_height: the tallest its box has been (pixels; near the door means tall).
+        first_height: the height of its first box (pixels; a face that came closer grew
+            from it).
         usable_time_s: source time of the first frame whose face passed the quality gate
             (seconds; ``None`` before any): where a lane's decision latency starts.
         crossed: the face reached a lane's gate line (:mod:`facegate.gate.lane`).
@@ -58,6 +60,7 @@ class Track:
     decision: Decision | None = None
     reported: set[str] = field(default_factory=set)
     peak_height: int = 0
+    first_height: int = 0
     usable_time_s: float | None = None
     crossed: bool = False
 
@@ -99,7 +102,7 @@ class IouTracker:
                 continue
             track = Track(next(self._ids), box, index, time_s, index, time_s)
             track.frames = PresentationFrames(self.window, self.recent_s)
-            track.peak_height = box.height
+            track.peak_height = track.first_height = box.height
             self.tracks[track.id] = track
             assigned.append(track)
         for track in list(self.tracks.values()):

@@ -83,8 +83,11 @@ def load_sources(script: SyntheticScript, data: Path, engine: FaceEngine) -> Sou
 def _clip(engine: FaceEngine, frames: list[Image], fps: float, start_s: float) -> SourceClip:
     """Frames scaled so the face is about :data:`SOURCE_FACE_PX` tall, with face boxes.
 
-    Frames are first brought to at most :data:`DETECT_SIDE_PX` on their longer side, so
-    finding the face costs the same for every video.
+    The face is found on copies at most :data:`DETECT_SIDE_PX` on their longer side, so
+    finding it costs the same for every video; the frames kept are scaled from the
+    originals, never up: a video whose face is smaller than :data:`SOURCE_FACE_PX` keeps
+    its own resolution (scaling them from the copies cost the webcam video a fifth of its
+    face's pixels, so walkers near the line were its 84-pixel faces blown up).
     """
     height, width = frames[0].shape[:2]
     first = min(1.0, DETECT_SIDE_PX / max(height, width))
@@ -93,17 +96,17 @@ def _clip(engine: FaceEngine, frames: list[Image], fps: float, start_s: float) -
         np.asarray(cv2.resize(f, size, interpolation=cv2.INTER_AREA), np.uint8) for f in frames
     ]
     found = [engine.primary_face(frame, describe=False) for frame in small]
-    heights = [f.detection.box.height for f in found if f is not None]
+    heights = [f.detection.box.height / first for f in found if f is not None]
     if not heights:
         raise BadInputError("no face in a walker's source video")
-    second = min(1.0, SOURCE_FACE_PX / float(np.median(heights)))
-    size = (round(size[0] * second), round(size[1] * second))
+    scale = min(1.0, SOURCE_FACE_PX / float(np.median(heights)))
+    size = (round(width * scale), round(height * scale))
     boxes: list[Box | None] = []
     scaled: list[Image] = []
-    for frame, face in zip(small, found, strict=True):
+    for frame, face in zip(frames, found, strict=True):
         scaled.append(np.asarray(cv2.resize(frame, size, interpolation=cv2.INTER_AREA), np.uint8))
         box = face.detection.box if face is not None else None
-        boxes.append(None if box is None else _scaled(box, second))
+        boxes.append(None if box is None else _scaled(box, scale / first))
     return SourceClip(scaled, smooth_boxes(boxes), fps, start_s)
 
 

@@ -27,6 +27,11 @@ FAR_FRACTION = 0.09
 """Face height when a walker appears, over the picture's height (too small to decide)."""
 PAST_S = 0.3
 """Seconds a walker stays in view after the line (then they are under the camera)."""
+TAIL_S = 1.0
+"""Seconds of empty corridor after the last walker left the view: a camera goes on
+streaming, and a lane learns that a face left the view only when its track ends (10
+frames later, :class:`~facegate.gate.tracker.IouTracker`), which may be its crossing
+(:data:`facegate.gate.lane.LINE_REACH`)."""
 Image = NDArray[np.uint8]
 
 
@@ -155,10 +160,10 @@ def render(
 ) -> Iterator[tuple[Frame, list[Placement]]]:
     """Every frame of the stream with where each walker's face is in it.
 
-    Ends ``PAST_S`` after the last walker reached the line.
+    Ends ``PAST_S + TAIL_S`` after the last walker reached the line.
     """
     still = background(script.size)
-    end_s = max(w.line_s for w in walkers) + PAST_S
+    end_s = max(w.line_s for w in walkers) + PAST_S + TAIL_S
     for index in range(int(end_s * script.fps) + 1):
         time_s = index / script.fps
         canvas = still.copy()

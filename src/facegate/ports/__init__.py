@@ -15,7 +15,7 @@ from facegate.ports.accounts import (
 from facegate.ports.archive import SiteDump, TableRepository
 from facegate.ports.gate import ActuatorCommand, DoorActuator, Frame, FrameSource, GateUpstream
 from facegate.ports.gates import GateRepository, SiteModeRepository, SiteReads
-from facegate.ports.liveness import LivenessCheck, SensorCue
+from facegate.ports.liveness import FramePreparer, LivenessCheck, SensorCue
 from facegate.ports.store import (
     AccessRuleRepository,
     AlertRepository,
@@ -54,6 +54,7 @@ __all__ = [
     "Frame",
     "FrameDecider",
     "FrameDecision",
+    "FramePreparer",
     "FrameSource",
     "GateRepository",
     "GateUpstream",

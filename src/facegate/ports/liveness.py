@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from facegate.domain.liveness import CueResult, FaceFrame, LivenessVerdict, SensorFrame
 
@@ -32,6 +32,21 @@ class LivenessCheck(Protocol):
             second_sensor: frames of a near-infrared or depth sensor taken with
                 ``frames`` (the hook for dual-sensor cameras; empty when there is none).
         """
+        ...
+
+
+@runtime_checkable
+class FramePreparer(Protocol):
+    """A liveness check that measures each frame once as it comes (incremental cues).
+
+    The gate calls :meth:`prepare` with the frames the next check will see (oldest first)
+    on every frame of a presentation for which no check is due, so that the first check
+    does not measure all the frames seen so far at once. Nothing is decided; failures
+    are left for the check (fail closed there).
+    """
+
+    def prepare(self, frames: Sequence[FaceFrame]) -> None:
+        """Measure the frames of ``frames`` not measured yet; never raises."""
         ...
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from facegate.domain.passback import Direction, Presence, Zone, ZoneDoor
@@ -52,4 +53,8 @@ class ZoneRepository(Protocol):
 
     def stamp(self, door_id: str) -> str:
         """A string that changes whenever the presence of the door's zone changes."""
+        ...
+
+    def stamps(self, door_ids: Sequence[str]) -> dict[str, str]:
+        """:meth:`stamp` of each of ``door_ids`` at once (``""`` for a door in no zone)."""
         ...

@@ -5,8 +5,10 @@ An alarm is a :class:`facegate.domain.gate.GateEvent` of a kind in
 forced or held open (``door_forced_open``, ``door_held_open``, from the door contact), an
 actuator that did not acknowledge (``actuator_failed``), a gate gone silent
 (``gate_silent``), a fire panel input at a gate going active or clear (``fire_input``)
-a gate's OSDP reader or output board going offline (``device_offline``) and more
-people crossing a door than it granted (``tailgating``).
+a gate's OSDP reader or output board going offline (``device_offline``), more
+people crossing a door than it granted (``tailgating``), a zone's anti-passback
+(``anti_passback``) and repeated failed challenges at a kiosk door
+(``challenge_failures``).
 Gates put their alarms in their outbox like their decisions; where
 the events arrive (the site server's gate endpoint, or a store upstream wrapped in
 :class:`AlarmRelay`), :class:`AlarmService` raises each once (by its key) on its

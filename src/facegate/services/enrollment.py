@@ -26,6 +26,7 @@ from facegate.domain.matching import (
 from facegate.domain.people import ConsentPurpose, consent_in_force
 from facegate.ports import PhotoDescriber, TemplateSealer, UnitOfWork
 from facegate.services.context import ServiceContext, audit, new_id
+from facegate.services.snapshots import open_templates
 
 
 @dataclass(slots=True)
@@ -157,24 +158,22 @@ def nearest_other_person(
 ) -> tuple[Nearest | None, int]:
     """The other person whose stored template is closest to any of ``descriptors``.
 
+    Templates the process decrypted already for a snapshot (the server's
+    :data:`facegate.services.snapshots.TEMPLATES`) are not decrypted again; the others
+    are opened in batches, one data key unwrapped per person (at 25,000 residents an
+    enrolment opened 75,000 templates one by one, with a key read per person). Those of
+    erased people (no data key) cannot be opened, nor used anywhere: left out.
+
     Returns:
         The nearest (``None`` when no one else has a template of ``model_id``) and how
         many templates were compared.
     """
-    by_person: dict[str, list[SealedTemplate]] = {}
-    for template in uow.templates.for_model(model_id):
-        if template.person_id != person_id:
-            by_person.setdefault(template.person_id, []).append(template)
-    owners: list[str] = []
-    rows: list[FloatArray] = []
-    for other, templates in by_person.items():
-        key = uow.keys.get(other)
-        if key is None:
-            continue  # erased: the templates cannot be opened, nor used anywhere
-        rows.extend(sealer.open(key, t) for t in templates)
-        owners.extend([other] * len(templates))
-    if not rows:
+    index = [(t, p) for t, p in uow.reads.template_index(model_id) if p != person_id]
+    held = open_templates(uow, sealer, model_id, index)
+    if not held:
         return None, 0
+    owners = [other for other, _ in held]
+    rows = [descriptor for _, descriptor in held]
     images = list(descriptors)
     distances = pairwise_distances(
         as_descriptor_matrix(list(descriptors.values())), as_descriptor_matrix(rows)

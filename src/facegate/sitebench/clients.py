@@ -316,21 +316,25 @@ class Console:
         )
         answer.raise_for_status()
         self.latencies_ms: list[float] = []
+        self.by_page_ms: dict[str, list[float]] = {}
         self.failures = 0
 
     def run(self, stop: threading.Event, interval_s: float = 1.0) -> None:
         """Open the pages one after another every ``interval_s`` until ``stop``."""
         n = 0
         while not stop.wait(interval_s):
+            page = CONSOLE_PAGES[n % len(CONSOLE_PAGES)]
             begin = time.perf_counter()
             try:
-                response = self.client.get(CONSOLE_PAGES[n % len(CONSOLE_PAGES)])
+                response = self.client.get(page)
             except httpx.HTTPError:
                 self.failures += 1
                 continue
             finally:
                 n += 1
-            self.latencies_ms.append((time.perf_counter() - begin) * 1000.0)
+            took_ms = (time.perf_counter() - begin) * 1000.0
+            self.latencies_ms.append(took_ms)
+            self.by_page_ms.setdefault(page, []).append(took_ms)
             self.failures += response.status_code != 200
 
     def close(self) -> None:

@@ -302,6 +302,9 @@ def _figures(
         "frames_per_hour": round(len(answers) / elapsed * 3600.0),
         "console_p95_ms": report.percentile(on.console.latencies_ms, 95),
         "console_requests": len(on.console.latencies_ms),
+        "console_p95_by_page_ms": {
+            page: report.percentile(taken, 95) for page, taken in on.console.by_page_ms.items()
+        },
         "console_failures": on.console.failures,
         "writer": {
             **on.writer.counts,

@@ -269,6 +269,22 @@ class SqlAuditRepository:
     def __init__(self, session: Session, before_write: Callable[[], None] = lambda: None) -> None:
         self._session = session
         self._before_write = before_write
+        self._head: tuple[object, AuditRow, AuditRecord] | None = None
+
+    def _held_head(self) -> AuditRecord | None:
+        """The record this transaction appended last, while it holds the append lock.
+
+        Valid only in the very transaction that appended it (a commit or rollback starts
+        another) and while its row is still in the session (a savepoint rolled back
+        expunges it); ``None`` otherwise, and the head is read from the database.
+        """
+        if self._head is None:
+            return None
+        transaction, row, record = self._head
+        if self._session.get_transaction() is transaction and row in self._session:
+            return record
+        self._head = None
+        return None
 
     def last(self) -> AuditRecord | None:
         """The newest record, ``None`` for an empty log."""
@@ -280,8 +296,13 @@ class SqlAuditRepository:
         """The newest record, read holding the chain's append lock until the transaction ends.
 
         An append that follows in the same transaction cannot lose its link to another
-        writer: they wait for this transaction instead of failing.
+        writer: they wait for this transaction instead of failing. Once this transaction
+        appended (and so holds the lock), the head is the record it appended last, with
+        no flush and no query (a bulk import's batch appends thousands).
         """
+        held = self._held_head()
+        if held is not None:
+            return held
         self._begin()
         return self.last()
 
@@ -314,14 +335,24 @@ class SqlAuditRepository:
             AuditConflictError: another writer took ``record.seq`` first; only the
                 savepoint is rolled back, so the caller may re-read :meth:`last` and retry.
         """
+        held = self._held_head()
+        if held is not None and record.seq == held.seq + 1:
+            # This transaction holds the append lock and wrote the head: no other writer
+            # can take the link, so the row goes with the next flush (batched inserts).
+            row = self._row(record)
+            self._session.add(row)
+            self._head = (self._session.get_transaction(), row, record)
+            return
         self._begin()
+        row = self._row(record)
         try:
             with self._session.begin_nested():
-                self._session.add(self._row(record))
+                self._session.add(row)
         except IntegrityError as err:
             raise AuditConflictError(
                 f"audit record {record.seq} was written by another process"
             ) from err
+        self._head = (self._session.get_transaction(), row, record)
 
     @staticmethod
     def _row(record: AuditRecord) -> AuditRow:

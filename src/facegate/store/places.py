@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import date, time
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import Row, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from facegate.domain.access import AccessRule, TimeWindow, WeeklySchedule
@@ -149,8 +151,9 @@ def schedule_json(schedule: WeeklySchedule) -> str:
     )
 
 
+@lru_cache(maxsize=4096)
 def schedule_from_json(text: str) -> WeeklySchedule:
-    """The schedule :func:`schedule_json` wrote."""
+    """The schedule :func:`schedule_json` wrote (schedules are frozen: alike ones shared)."""
     document: dict[str, Any] = json.loads(text)
     windows = tuple(
         TimeWindow(
@@ -162,16 +165,34 @@ def schedule_from_json(text: str) -> WeeklySchedule:
     return WeeklySchedule(document["time_zone"], windows, closed)
 
 
-def _rule(row: AccessRuleRow) -> AccessRule:
+@lru_cache(maxsize=4096)
+def _ids(text: str) -> frozenset[Any]:
+    """A JSON list as a frozen set (alike ones shared)."""
+    return frozenset(json.loads(text))
+
+
+def _rule(row: AccessRuleRow | Row[Any]) -> AccessRule:  # a row or its columns
     return AccessRule(
         id=row.id,
         schedule=schedule_from_json(row.schedule),
         person_id=row.person_id,
         role=None if row.role is None else Role(row.role),
-        door_ids=frozenset(json.loads(row.door_ids)),
-        floors=frozenset(json.loads(row.floors)),
+        door_ids=_ids(row.door_ids),
+        floors=_ids(row.floors),
         building_id=row.building_id,
     )
+
+
+_RULE_COLUMNS = (
+    AccessRuleRow.id,
+    AccessRuleRow.schedule,
+    AccessRuleRow.person_id,
+    AccessRuleRow.role,
+    AccessRuleRow.door_ids,
+    AccessRuleRow.floors,
+    AccessRuleRow.building_id,
+)
+"""What :func:`_rule` reads, as plain columns (no ORM objects for a whole-table read)."""
 
 
 class SqlAccessRuleRepository:
@@ -209,7 +230,9 @@ class SqlAccessRuleRepository:
 
     def all(self) -> list[AccessRule]:
         """Every rule, in a stable order (by id)."""
-        rows = self._session.scalars(select(AccessRuleRow).order_by(AccessRuleRow.id))
+        rows: Iterable[Row[Any]] = self._session.execute(
+            select(*_RULE_COLUMNS).order_by(AccessRuleRow.id)
+        )
         return [_rule(r) for r in rows]
 
     def delete_for_person(self, person_id: str) -> int:

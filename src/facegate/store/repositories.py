@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Delete, Update, delete, func, select
+from sqlalchemy import CursorResult, Delete, Update, delete, func, inspect, select
 from sqlalchemy.orm import Session
 
 from facegate.domain.credentials import Card, PinCredential, SealedTemplate, WrappedKey
@@ -77,18 +77,31 @@ def _counts(session: Session, column: Any, person_ids: list[str]) -> dict[str, i
 
 
 class SqlPersonRepository:
-    """People."""
+    """People.
+
+    The rows this unit of work added are kept by id: the session's identity map holds
+    rows only while something references them, so each later read of a person added in
+    the same transaction (consent, enrolment, card, rule of a bulk import's batch) would
+    flush and select it again.
+    """
 
     def __init__(self, session: Session) -> None:
         self._session = session
+        self._added: dict[str, PersonRow] = {}
 
     def add(self, person: Person) -> None:
         """Store a new person."""
         row = PersonRow(id=person.id)
         _fill_person(row, person)
         self._session.add(row)
+        self._added[person.id] = row
 
     def _row(self, person_id: str) -> PersonRow:
+        kept = self._added.get(person_id)
+        if kept is not None:
+            state = inspect(kept)
+            if (state.pending or state.persistent) and kept not in self._session.deleted:
+                return kept
         row = self._session.get(PersonRow, person_id)
         if row is None:
             raise NotFoundError(f"no person with id {person_id!r}")

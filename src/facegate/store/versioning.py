@@ -62,7 +62,28 @@ def data_version(session: Session) -> int:
 
 
 def _bump(session: Session) -> None:
+    """Bump the version once per transaction (the first change of it is enough).
+
+    Readers see the new version when the transaction commits, with all of its changes,
+    so one bump serves every later flush of it (a bulk import's batch flushes thousands
+    of times). The transaction (and the savepoint, if one was open) is remembered in
+    ``session.info``; a new transaction (after a commit or a rollback) bumps again, and
+    so does one whose savepoint of the bump ended (rolled back, or released: one more
+    bump is harmless).
+    """
+    bumped = session.info.get(_BUMPED)
+    if (
+        bumped is not None
+        and bumped[0] is session.get_transaction()
+        and (bumped[1] is None or bumped[1].is_active)
+    ):
+        return
     session.connection().execute(_BUMP.execution_options(facegate_bump=True))
+    session.info[_BUMPED] = (session.get_transaction(), session.get_nested_transaction())
+
+
+_BUMPED = "facegate_bumped_in"
+"""``session.info`` key of the transaction that bumped the version already."""
 
 
 def _touches_versioned(session: Session) -> bool:

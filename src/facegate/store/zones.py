@@ -5,6 +5,7 @@ See :class:`facegate.ports.ZoneRepository` and :mod:`facegate.domain.passback`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, time
 
 from sqlalchemy import delete, func, select
@@ -111,18 +112,25 @@ class SqlZoneRepository:
         One query: the count and latest time of the zone's presence rows (a passage
         moves the latest time, a reset the count); ``""`` for a door in no zone.
         """
+        return self.stamps([door_id])[door_id]
+
+    def stamps(self, door_ids: Sequence[str]) -> dict[str, str]:
+        """:meth:`stamp` of each of ``door_ids``, in one query."""
         query = (
-            select(func.count(ZonePresenceRow.person_id), func.max(ZonePresenceRow.since))
-            .select_from(DoorZoneRow)
+            select(
+                DoorZoneRow.door_id,
+                func.count(ZonePresenceRow.person_id),
+                func.max(ZonePresenceRow.since),
+            )
             .join(ZonePresenceRow, ZonePresenceRow.zone == DoorZoneRow.zone, isouter=True)
-            .where(DoorZoneRow.door_id == door_id)
+            .where(DoorZoneRow.door_id.in_(list(door_ids)))
+            .group_by(DoorZoneRow.door_id)
         )
-        found = self._session.execute(query).first()
-        if found is None:
-            return ""
-        count, latest = found
-        when = latest.isoformat() if isinstance(latest, datetime) else str(latest)
-        return f"{count}@{when}"
+        found = dict.fromkeys(door_ids, "")
+        for door_id, count, latest in self._session.execute(query):
+            when = latest.isoformat() if isinstance(latest, datetime) else str(latest)
+            found[door_id] = f"{count}@{when}"
+        return found
 
 
 def _zone(row: ZoneRow) -> Zone:

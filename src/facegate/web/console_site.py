@@ -19,7 +19,6 @@ from facegate.domain.site import FLOORS, CredentialKind, CredentialMode, DoorKin
 from facegate.http.deps import server_deps
 from facegate.http.security import Principal
 from facegate.services import accounts, activity, credentials, overview, places, retention
-from facegate.services.context import ServiceContext
 from facegate.services.names import names_for
 from facegate.services.paging import MAX_PAGE, MAX_QUERY
 from facegate.web.i18n import translator
@@ -59,14 +58,15 @@ def doors(
     """Doors, lifts and (for administrators) device keys; ``done`` confirms a form."""
     context = context_of(request, principal)
     is_admin = principal.user is not None and principal.user.role in ADMINS
+    doors, lifts = places.list_doors(context), overview.list_lifts(context)
     return render(
         request,
         "doors.html",
-        doors=places.list_doors(context),
-        lifts=overview.list_lifts(context),
+        doors=doors,
+        lifts=lifts,
         buildings=places.list_buildings(context),
         keys=accounts.list_device_keys(context) if is_admin else [],
-        target_names=_target_names(context),
+        target_names={**{d.id: d.name for d in doors}, **{x.id: x.name for x in lifts}},
         # The kiosk first: the form's default, as the route's (an edge key is asked for).
         gate_kinds=[GateKind.KIOSK.value, GateKind.EDGE.value],
         kinds=[k.value for k in DoorKind],
@@ -75,13 +75,6 @@ def doors(
         credential_kinds=[k.value for k in CredentialKind],
         done=done if done in DONE else "",
     )
-
-
-def _target_names(context: ServiceContext) -> dict[str, str]:
-    """Door and lift names by id (the device key list names the key's door)."""
-    names = {d.id: d.name for d in places.list_doors(context)}
-    names.update({lift.id: lift.name for lift in overview.list_lifts(context)})
-    return names
 
 
 @router.post("/doors")

@@ -364,6 +364,7 @@ EN: dict[str, str] = {
     "alarm_type.fire_input": "Fire panel input",
     "alarm_type.tailgating": "Tailgating",
     "alarm_type.anti_passback": "Anti-passback",
+    "alarm_type.challenge_failures": "Repeated failed challenges (possible spoof)",
     "nav.requests": "Requests",
     "portal.export_request": "Ask the office for a copy",
     "portal.export_request_hint": "The office prepares a copy of your data and hands it to you.",

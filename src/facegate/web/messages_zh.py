@@ -349,6 +349,7 @@ ZH: dict[str, str] = {
     "alarm_type.fire_input": "消防联动信号",
     "alarm_type.tailgating": "尾随进入",
     "alarm_type.anti_passback": "防反传告警",
+    "alarm_type.challenge_failures": "多次活体挑战失败（疑似伪造）",
     "nav.requests": "申请",
     "portal.export_request": "向物业办公室申请数据副本",
     "portal.export_request_hint": "物业办公室会准备您的数据副本并交给您。",

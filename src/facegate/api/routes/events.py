@@ -106,7 +106,8 @@ def stream_events(
     ``event: access`` for each access event, ``event: alarm`` for each alarm raised while
     the stream is open (:func:`facegate.services.alarms.alarm_payload`: ``type`` is
     ``alert_list``, ``door_forced_open``, ``door_held_open``, ``actuator_failed``,
-    ``gate_silent``, ``fire_input``, ``device_offline`` or ``tailgating``).
+    ``gate_silent``, ``fire_input``, ``device_offline``, ``tailgating``, ``anti_passback``
+    or ``challenge_failures``: :data:`facegate.domain.gate.ALARM_KINDS`).
 
     A client reconnects after the stream ends (browsers' EventSource does so itself).
     """

@@ -3,8 +3,12 @@
 Attack types (:data:`ATTACK_TYPES`), each at two distances (:data:`DISTANCES`, the face's
 width in camera pixels at the nominal distance):
 
-- ``print_<motion>``: a photo printed on paper (white margin) held in the room in front
-  of the camera, for every motion of :data:`facegate.vision.liveness.synthetic.MOTIONS`
+- ``print_<motion>``: a photo printed on paper held in the room in front of the camera
+  (ink on paper, :mod:`facegate.vision.liveness.synthetic_print`: a smaller colour gamut,
+  the paper's tinted white and the ink's grey black, halftone dots, fibre, a glossy
+  sheen, a paper margin or none, often a holding hand; the sheet's focus drawn apart
+  from the room's, so it may be sharper or blurrier than the room), for every motion of
+  :data:`facegate.vision.liveness.synthetic.MOTIONS`
   (still, translate, rotate up to 30 degrees, zoom 0.7-1.4x, tilt up to 30 degrees,
   hand shake, all combined). These are the *planar* attacks (:data:`PLANAR_TYPES`).
 - ``print_bent``: the print bent about its vertical axis (a cylinder), moved.
@@ -48,6 +52,11 @@ from facegate.vision.liveness.synthetic import (
     surface_pixels,
     trajectory,
 )
+from facegate.vision.liveness.synthetic_print import (
+    PrintLook,
+    make_sheet,
+    sheen_at,
+)
 from facegate.vision.liveness.synthetic_screen import (
     ScreenLook,
     layout,
@@ -67,8 +76,12 @@ FPS = 25.0
 """Frame rate of every clip, frames per second."""
 CLIP_S = 3.0
 """Length of every clip, seconds (the longest a presentation is watched)."""
-SUITE_VERSION = 2
-"""Bumped whenever rendering changes, so that cached clips are made again."""
+SUITE_VERSION = 3
+"""Bumped whenever rendering changes, so that cached clips are made again (3: prints
+look like ink on paper, :mod:`facegate.vision.liveness.synthetic_print`)."""
+ROOM_BLUR_PX = 1.2
+"""The room's blur behind a replayed screen (Gaussian sigma, camera pixels); a print's
+room has its own, drawn with the print's look."""
 
 Matrix = npt.NDArray[np.float64]
 
@@ -261,14 +274,17 @@ class AttackSuite:
                 yield clip
 
     def clip(self, spec: ClipSpec) -> AttackClip | None:
-        """One clip from the cache, rendered first if absent.
+        """One clip from the cache, rendered first if absent or cached for another spec.
+
+        A clip's file name is its kind, distance and index; another ``per_cell`` deals
+        other sources to the same names, so the cached spec is compared, not the name.
 
         Returns:
             The clip, or ``None`` when the engine finds no face in its source.
         """
         video = self.cache / spec.part / f"{spec.name}.avi"
         meta = video.with_suffix(".json")
-        if not meta.is_file():
+        if not meta.is_file() or json.loads(meta.read_text()).get("spec") != _spec_json(spec):
             rendered = render(spec, self.engine, self.camera)
             if rendered is None:
                 return None
@@ -290,10 +306,16 @@ def _write(video: Path, meta: Path, clip: AttackClip) -> None:
         {"box": frame.box.as_list(), "landmarks": [list(p) for p in frame.landmarks.points]}
         for frame in clip.frames
     ]
-    spec = {k: str(v) if isinstance(v, Path) else v for k, v in asdict(clip.spec).items()}
     temporary = meta.with_suffix(".tmp")
-    temporary.write_text(json.dumps({"spec": spec, "fps": clip.fps, "faces": faces}))
+    temporary.write_text(
+        json.dumps({"spec": _spec_json(clip.spec), "fps": clip.fps, "faces": faces})
+    )
     temporary.replace(meta)
+
+
+def _spec_json(spec: ClipSpec) -> dict[str, object]:
+    """``spec`` as stored beside its clip (paths as text)."""
+    return {k: str(v) if isinstance(v, Path) else v for k, v in asdict(spec).items()}
 
 
 def _read(video: Path, meta: Path, spec: ClipSpec) -> AttackClip:
@@ -324,7 +346,6 @@ def render(
     """
     rng = np.random.default_rng(spec.seed)
     count = round(CLIP_S * FPS)
-    room = _room(spec.background, camera)
     base = Pose(
         tuple(float(a) for a in rng.uniform(-5.0, 5.0, 3)),  # type: ignore[arg-type]
         (float(rng.uniform(-0.05, 0.05)), float(rng.uniform(-0.03, 0.03)), 1.0),
@@ -335,14 +356,17 @@ def render(
     poses = trajectory(motion or drawn, count, FPS, rng, base)
     target = DISTANCES[spec.distance]
     if spec.kind.startswith("replay"):
-        frames = _replay(spec, engine, camera, room, poses, target, rng)
+        frames = _replay(spec, engine, camera, _room(spec.background, camera), poses, target, rng)
     else:
-        frames = _print(spec, engine, camera, room, poses, target, rng)
+        frames = _print(spec, engine, camera, poses, target, rng)
     return None if frames is None else AttackClip(spec, FPS, frames)
 
 
-def _room(path: Path, camera: Camera) -> RgbImage:
-    """The room picture cropped to the camera's aspect and size, slightly out of focus."""
+def _room(path: Path, camera: Camera, blur_px: float = ROOM_BLUR_PX) -> RgbImage:
+    """The room picture cropped to the camera's aspect and size, out of focus.
+
+    ``blur_px`` is the blur's Gaussian sigma, camera pixels.
+    """
     image = load_image(path)
     height, width = image.shape[:2]
     scale = max(camera.width / width, camera.height / height)
@@ -350,7 +374,7 @@ def _room(path: Path, camera: Camera) -> RgbImage:
     resized = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
     top, left = (size[1] - camera.height) // 2, (size[0] - camera.width) // 2
     crop = resized[top : top + camera.height, left : left + camera.width]
-    return np.ascontiguousarray(cv2.GaussianBlur(crop, (0, 0), 1.2), dtype=np.uint8)
+    return np.ascontiguousarray(cv2.GaussianBlur(crop, (0, 0), blur_px), dtype=np.uint8)
 
 
 def _finish(frame: RgbImage, rng: np.random.Generator) -> RgbImage:
@@ -393,36 +417,41 @@ def _print(
     spec: ClipSpec,
     engine: FaceEngine,
     camera: Camera,
-    room: RgbImage,
     poses: list[Pose],
     target: float,
     rng: np.random.Generator,
 ) -> list[FaceFrame] | None:
+    """The print's frames: ink on paper (:mod:`synthetic_print`), held in the room.
+
+    The look is drawn from its own random stream (the clip's seed and 1), so the sheet's
+    motion, bending, blinks and shading are those of suite version 2.
+    """
     photo = load_image(spec.source)
     face = engine.primary_face(photo, describe=False)
     if face is None:
         return None
-    margin = max(round(0.04 * max(photo.shape[:2])), 2)
-    paper = np.asarray(
-        cv2.copyMakeBorder(
-            photo, margin, margin, margin, margin, cv2.BORDER_CONSTANT, value=(242, 240, 236)
-        ),
-        np.uint8,
+    look = PrintLook.draw(np.random.default_rng([spec.seed, 1]))
+    room = _room(spec.background, camera, look.room_sigma_px)
+    photo_px_per_camera_px = face.box.width / target
+    sheet = make_sheet(
+        photo, face.box.width, look, photo_px_per_camera_px, np.random.default_rng([spec.seed, 2])
     )
-    shift = np.array([margin, margin], dtype=np.float64)
-    box = _box_outline(face.box) + shift
-    landmarks = np.asarray(face.landmarks.points, dtype=np.float64) + shift
-    scale = target / (face.box.width * camera.focal_px)
+    box = sheet.place(_box_outline(face.box))
+    landmarks = sheet.place(np.asarray(face.landmarks.points, dtype=np.float64))
+    scale = target / (face.box.width * sheet.px_per_photo_px * camera.focal_px)
     curvature = float(rng.uniform(2.0, 5.0)) if spec.kind == "print_bent" else 0.0
-    alpha, eyes = None, None
+    alpha, eyes = sheet.alpha, None
     if spec.kind == "print_cutout_eyes":
-        alpha, eyes = _eye_holes(paper.shape[:2], landmarks)
-    sheet = Surface(paper, scale, curvature, alpha)
+        holes, eyes = _eye_holes(alpha.shape[:2], landmarks)
+        alpha = np.minimum(alpha, holes)
+    shape = Surface(sheet.texture, scale, curvature, alpha)
     strips = 16 if curvature else 1
     frames = []
     blinks = _blinks(len(poses), rng)
     drift = [rng.uniform(-0.01, 0.01, 2) for _ in range(2)]
     gains = _shading(poses, rng)
+    texture = sheet.texture.astype(np.float32)
+    size = (texture.shape[1], texture.shape[0])
     for k, pose in enumerate(poses):
         frame = room.copy()
         if eyes is not None:
@@ -431,10 +460,13 @@ def _print(
             x, y, z = pose.position
             dx, dy = drift[0] + (drift[1] - drift[0]) * step
             behind = Pose(pose.angles_deg, (x + dx, y + dy, z + 0.04))
-            render_surface(frame, Surface(_closed(paper, eyes, blinks[k]), scale), behind, camera)
-        lit = np.clip(paper.astype(np.float64) * gains[k], 0, 255).astype(np.uint8)
-        render_surface(frame, Surface(lit, scale, curvature, alpha), pose, camera, strips)
-        where, five = _face_on(sheet, pose, camera, box, landmarks)
+            eyes_shown = Surface(_closed(sheet.plain, eyes, blinks[k]), scale)
+            render_surface(frame, eyes_shown, behind, camera)
+        shine = sheen_at(look, size, pose.angles_deg).astype(np.float32)[..., None]
+        lit = np.clip(texture * np.float32(gains[k]) + shine, 0, 255).astype(np.uint8)
+        sheet_now = Surface(lit, scale, curvature, alpha)
+        render_surface(frame, sheet_now, pose, camera, strips, 2, look.focus_sigma_px)
+        where, five = _face_on(shape, pose, camera, box, landmarks)
         frames.append(FaceFrame(_finish(frame, rng), where, five))
     return frames
 

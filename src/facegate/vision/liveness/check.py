@@ -14,6 +14,7 @@ colour frame.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from time import perf_counter
@@ -29,12 +30,13 @@ from facegate.domain.liveness import (
     failed_verdict,
     fuse,
 )
-from facegate.ports import LivenessCheck, SensorCue
+from facegate.ports import FramePreparer, LivenessCheck, SensorCue
 from facegate.vision.liveness.face_mesh import FaceMeshModel
 from facegate.vision.liveness.features import face_crop, scene_features, texture_features
 from facegate.vision.liveness.frame_cue import CUE_NAME as FRAME_CUE
 from facegate.vision.liveness.frame_cue import FrameCueWeights, frame_cue
 from facegate.vision.liveness.motion import MotionSettings, motion_cue
+from facegate.vision.liveness.motion_steps import steps
 from facegate.vision.liveness.texture_model import TextureModel
 
 TEXTURE_CUE = "texture"
@@ -86,6 +88,14 @@ class FusedLivenessCheck:
         names += [TEXTURE_CUE] if self._texture is not None else []
         names += ["motion"] if self._motion is not None else []
         return (*names, *(cue.name for cue in self._sensor_cues))
+
+    def prepare(self, frames: Sequence[FaceFrame]) -> None:
+        """Measure the multi-frame cue's new frames now (see :class:`FramePreparer`)."""
+        if self._motion is None:
+            return
+        # A failure is left for the check, which fails closed.
+        with contextlib.suppress(Exception):
+            steps(frames, self._motion, self._mesh)
 
     def check(
         self, frames: Sequence[FaceFrame], second_sensor: Sequence[SensorFrame] = ()
@@ -176,6 +186,8 @@ def run_presentations(
             presentations += 1
         seen.add((count - 1) / fps, frame)
         if not schedule.due(seen):
+            if isinstance(check, FramePreparer):
+                check.prepare(schedule.window(seen))
             continue
         verdict = check.check(schedule.window(seen))
         seen.checked()

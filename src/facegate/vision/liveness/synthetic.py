@@ -21,6 +21,7 @@ from facegate.domain.liveness import FaceFrame
 from facegate.vision.images import RgbImage
 
 Matrix = npt.NDArray[np.float64]
+Layer = npt.NDArray[np.float32]
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,32 +246,70 @@ def surface_pixels(surface: Surface, pose: Pose, camera: Camera, uv: Matrix) -> 
     return camera.project(surface_points(surface, pose, uv))
 
 
-def render_surface(
-    frame: RgbImage, surface: Surface, pose: Pose, camera: Camera, strips: int = 1
-) -> None:
-    """Draw ``surface`` at ``pose`` into ``frame`` (in place).
+def surface_layer(
+    surface: Surface, pose: Pose, camera: Camera, strips: int = 1, supersample: int = 1
+) -> tuple[Layer, Layer]:
+    """``surface`` at ``pose`` alone: its colour times its cover, and its cover (0-1).
 
-    A bent sheet is drawn as ``strips`` vertical flat strips, each by its own homography;
-    resampling is bilinear without a low-pass filter, as a camera's sensor samples a
-    finer pattern (so a screen's pixel grid can alias into moire).
+    Both are ``float32`` at the camera's size, ``(h, w, 3)`` and ``(h, w)``; a frame
+    behind it becomes ``frame * (1 - cover) + colour``. A bent sheet is drawn as
+    ``strips`` vertical flat strips, each by its own homography. Resampling is bilinear
+    without a low-pass filter, at ``supersample`` squared points per camera pixel
+    averaged (1: point sampling, as a sensor samples a finer pattern, so a screen's
+    pixel grid or a print's halftone can alias into moire; more: the sensor pixel's
+    area averages part of it away).
     """
     height, width = surface.texture.shape[:2]
     alpha = surface.alpha if surface.alpha is not None else np.full((height, width), 255, np.uint8)
+    k = max(int(supersample), 1)
+    fine = (camera.width * k, camera.height * k)
+    zoom = np.diag([float(k), float(k), 1.0])
+    colour = np.zeros((fine[1], fine[0], 3), dtype=np.float32)
+    cover = np.zeros((fine[1], fine[0]), dtype=np.float32)
     edges = np.linspace(0.0, float(width), max(strips, 1) + 1)
     for left, right in itertools.pairwise(edges):
         corners = np.array([[left, 0], [right, 0], [right, height], [left, height]], np.float64)
         moved = surface_pixels(surface, pose, camera, corners)
-        homography = cv2.getPerspectiveTransform(
+        homography = zoom @ cv2.getPerspectiveTransform(
             corners.astype(np.float32), moved.astype(np.float32)
         )
         strip = np.zeros_like(alpha)
         strip[:, int(np.floor(left)) : int(np.ceil(right))] = alpha[
             :, int(np.floor(left)) : int(np.ceil(right))
         ]
-        warped = cv2.warpPerspective(surface.texture, homography, camera.size)
-        cover = cv2.warpPerspective(strip, homography, camera.size).astype(np.float64) / 255.0
-        blend = frame.astype(np.float64) * (1.0 - cover[..., None]) + warped * cover[..., None]
-        frame[:] = np.clip(np.rint(blend), 0, 255).astype(np.uint8)
+        warped = cv2.warpPerspective(surface.texture, homography, fine).astype(np.float32)
+        part = cv2.warpPerspective(strip, homography, fine).astype(np.float32) / 255.0
+        # Over: what this strip covers replaces what the strips before it drew there.
+        colour += (warped - colour) * part[..., None]
+        cover += part * (1.0 - cover)
+    if k == 1:
+        return colour, cover
+    return (
+        np.asarray(cv2.resize(colour, camera.size, interpolation=cv2.INTER_AREA), np.float32),
+        np.asarray(cv2.resize(cover, camera.size, interpolation=cv2.INTER_AREA), np.float32),
+    )
+
+
+def render_surface(
+    frame: RgbImage,
+    surface: Surface,
+    pose: Pose,
+    camera: Camera,
+    strips: int = 1,
+    supersample: int = 1,
+    focus_sigma_px: float = 0.0,
+) -> None:
+    """Draw ``surface`` at ``pose`` into ``frame`` (in place; see :func:`surface_layer`).
+
+    ``focus_sigma_px`` (camera pixels) blurs the surface alone, as a camera focused
+    elsewhere blurs a sheet: its own sharpness is not the room's.
+    """
+    colour, cover = surface_layer(surface, pose, camera, strips, supersample)
+    if focus_sigma_px > 0.0:
+        colour = np.asarray(cv2.GaussianBlur(colour, (0, 0), focus_sigma_px), np.float32)
+        cover = np.asarray(cv2.GaussianBlur(cover, (0, 0), focus_sigma_px), np.float32)
+    blend = frame.astype(np.float32) * (1.0 - cover[..., None]) + colour
+    frame[:] = np.clip(np.rint(blend), 0, 255).astype(np.uint8)
 
 
 def _eased_path(rng: np.random.Generator, steps: int, limit: float, moves: int) -> Matrix:
