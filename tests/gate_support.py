@@ -7,6 +7,9 @@ enrolled and decided. ``talking_head.mp4`` is the stranger.
 
 from __future__ import annotations
 
+import atexit
+import shutil
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import time
@@ -148,7 +151,36 @@ class GateSite:
             return uow.events.search(EventQuery(limit=1000))
 
 
+_ENROLLED: dict[int, tuple[FaceEngine, Path, str]] = {}
+"""Per face engine (by id): a site's data directory with Ann enrolled, and her id."""
+
+
 def make_site(settings: Settings, engine: FaceEngine, shared_data: Path, folder: Path) -> GateSite:
+    """Initialise the site of ``settings`` and enroll Ann (consent first) from real frames.
+
+    A SQLite site under a key file (no ``db_url``, no ``site_key``) is a copy of the data
+    directory of one made once per engine and process: enrolling from real frames costs
+    seconds a test. Its rows are dated when that one was made.
+    """
+    if settings.db_url is not None or settings.site_key is not None:
+        return _enrolled_site(settings, engine, shared_data, folder)
+    if id(engine) not in _ENROLLED:
+        made = Path(tempfile.mkdtemp(prefix="facegate-gate-site-"))
+        atexit.register(shutil.rmtree, made, ignore_errors=True)
+        first = settings.model_copy(update={"data_dir": made / "site"})
+        built = _enrolled_site(first, engine, shared_data, made)
+        built.store.close()
+        _ENROLLED[id(engine)] = (engine, first.data_dir, built.ann)
+    _, source, ann = _ENROLLED[id(engine)]
+    shutil.copytree(source, settings.data_dir, dirs_exist_ok=True)
+    store = build_store(settings)
+    context = ServiceContext(store=store, clock=SystemClock(), actor="test")
+    return GateSite(settings, context, store, ann)
+
+
+def _enrolled_site(
+    settings: Settings, engine: FaceEngine, shared_data: Path, folder: Path
+) -> GateSite:
     """Initialise the site of ``settings`` and enroll Ann (consent first) from real frames."""
     store = build_store(settings, migrate=True)
     ensure_site_key(settings)

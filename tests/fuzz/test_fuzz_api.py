@@ -49,8 +49,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 
-from facegate.app import create_app
-from fuzz_api_support import OPERATIONS, TAKES_INPUT, credentials, principals, realistic
+from fuzz_api_support import OPERATIONS, TAKES_INPUT, credentials, documented, principals, realistic
 from fuzz_site import FuzzSite, fuzz_settings
 
 schemathesis = pytest.importorskip("schemathesis", reason="pip install schemathesis")
@@ -116,7 +115,7 @@ def _fuzz(
 def test_operation_never_answers_a_server_error(
     fuzz_site: FuzzSite, method: str, path: str
 ) -> None:
-    schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(fuzz_site.site.deps))
+    schema = schemathesis.openapi.from_asgi("/openapi.json", documented(fuzz_site.site.app()))
     operation = schema[path][method]
     # Logged in before any fuzzing: a fuzzed login may block the next for a while.
     for who in [credentials(fuzz_site, name) for name in principals(method, path)]:

@@ -21,8 +21,7 @@ from fastapi.testclient import TestClient
 from hypothesis import given
 from hypothesis import strategies as st
 
-from facegate.app import create_app
-from fuzz_api_support import OPERATIONS, TAKES_INPUT, credentials, principals, realistic
+from fuzz_api_support import OPERATIONS, TAKES_INPUT, credentials, documented, principals, realistic
 from fuzz_site import FuzzSite, fuzz_settings
 
 schemathesis = pytest.importorskip("schemathesis", reason="pip install schemathesis")
@@ -122,7 +121,7 @@ HOSTILE_OPERATIONS = [op for op in OPERATIONS if TAKES_INPUT[op]]
     ("method", "path"), HOSTILE_OPERATIONS, ids=[f"{m} {p}" for m, p in HOSTILE_OPERATIONS]
 )
 def test_hostile_values_get_no_server_error(fuzz_site: FuzzSite, method: str, path: str) -> None:
-    schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(fuzz_site.site.deps))
+    schema = schemathesis.openapi.from_asgi("/openapi.json", documented(fuzz_site.site.app()))
     operation = schema[path][method]
     strategy = operation.as_strategy()
     who = principals(method, path)[0]

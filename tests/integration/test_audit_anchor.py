@@ -25,7 +25,7 @@ from facegate.services import people, site_admin
 from facegate.services.audit_anchor import PeriodicCheckpoints, take_checkpoint, verify_anchored
 from facegate.services.context import ServiceContext
 from facegate.store.audit_anchors import AnchorFile
-from facegate.store.database import create_db_engine, upgrade
+from facegate.store.database import create_db_engine
 from facegate.store.unit_of_work import SqlStore
 from fakes import FakeClock
 
@@ -33,9 +33,8 @@ runner = CliRunner()
 
 
 @pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    engine = create_db_engine(db_url)
-    upgrade(engine)
+def engine(migrated_db_url: str) -> Iterator[Engine]:
+    engine = create_db_engine(migrated_db_url)
     yield engine
     engine.dispose()
 

@@ -81,8 +81,10 @@ def _per_thread(make: Callable[[], TestClient]) -> Callable[[], TestClient]:
     return client
 
 
-def test_swipes_and_reads_at_once_answer_what_the_door_did(db_url: str, tmp_path: Path) -> None:
-    with site_on(db_url) as site:
+def test_swipes_and_reads_at_once_answer_what_the_door_did(
+    migrated_db_url: str, tmp_path: Path
+) -> None:
+    with site_on(migrated_db_url) as site:
         door = SimulatedDoor()
         _wire(site, tmp_path / "server-outbox.db", door)
         door_id, secret = _door_with_card(site)

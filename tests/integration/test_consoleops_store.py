@@ -46,10 +46,8 @@ def test_the_migration_adds_and_drops_only_its_tables(db_url: str) -> None:
         engine.dispose()
 
 
-def test_an_alarm_and_its_acknowledgement_round_trip(db_url: str) -> None:
-    engine = create_db_engine(db_url)
-    upgrade(engine)
-    store = SqlStore(engine)
+def test_an_alarm_and_its_acknowledgement_round_trip(migrated_db_url: str) -> None:
+    store = SqlStore(create_db_engine(migrated_db_url))
     try:
         clock = FakeClock()
         context = ServiceContext(store=store, clock=clock, actor="user:guard")
@@ -72,10 +70,8 @@ def test_an_alarm_and_its_acknowledgement_round_trip(db_url: str) -> None:
         store.close()
 
 
-def test_a_request_and_a_snapshot_round_trip_and_go_with_the_person(db_url: str) -> None:
-    engine = create_db_engine(db_url)
-    upgrade(engine)
-    store = SqlStore(engine)
+def test_a_request_and_a_snapshot_round_trip_and_go_with_the_person(migrated_db_url: str) -> None:
+    store = SqlStore(create_db_engine(migrated_db_url))
     try:
         clock = FakeClock()
         context = ServiceContext(store=store, clock=clock, actor="cli:tester")

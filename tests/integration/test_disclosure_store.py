@@ -26,9 +26,8 @@ runner = CliRunner()
 
 
 @pytest.fixture
-def store(db_url: str) -> Iterator[SqlStore]:
-    engine = create_db_engine(db_url)
-    upgrade(engine)
+def store(migrated_db_url: str) -> Iterator[SqlStore]:
+    engine = create_db_engine(migrated_db_url)
     store = SqlStore(engine)
     yield store
     store.close()

@@ -21,8 +21,8 @@ TEMPLATES = Path(__file__).parents[2] / "src" / "facegate" / "web" / "templates"
 
 
 @pytest.fixture
-def db_site(db_url: str) -> Iterator[Site]:
-    yield from build_site(db_url)
+def db_site(migrated_db_url: str) -> Iterator[Site]:
+    yield from build_site(migrated_db_url)
 
 
 @pytest.fixture

@@ -22,9 +22,9 @@ JSON = {"content-type": "application/json"}
 
 
 @pytest.fixture
-def db_site(db_url: str) -> Iterator[Site]:
+def db_site(migrated_db_url: str) -> Iterator[Site]:
     """The site on SQLite and on PostgreSQL (where the store meets the input)."""
-    yield from build_site(db_url)
+    yield from build_site(migrated_db_url)
 
 
 @pytest.fixture

@@ -17,8 +17,8 @@ from facegate.services.disclosures import DisclosureRequest
 
 
 @pytest.fixture
-def db_site(db_url: str) -> Iterator[Site]:
-    yield from build_site(db_url)
+def db_site(migrated_db_url: str) -> Iterator[Site]:
+    yield from build_site(migrated_db_url)
 
 
 def _disclose(site: Site) -> None:

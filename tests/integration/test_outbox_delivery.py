@@ -30,7 +30,7 @@ from facegate.services import site_admin
 from facegate.services.context import ServiceContext
 from facegate.services.gate_sync import receive_events
 from facegate.services.rights import erase_person
-from facegate.store.database import create_db_engine, upgrade
+from facegate.store.database import create_db_engine
 from facegate.store.unit_of_work import SqlStore
 from fakes import FakeClock
 
@@ -38,9 +38,8 @@ AT_ONCE = 8
 
 
 @pytest.fixture
-def context(db_url: str) -> Iterator[ServiceContext]:
-    engine = create_db_engine(db_url)
-    upgrade(engine)
+def context(migrated_db_url: str) -> Iterator[ServiceContext]:
+    engine = create_db_engine(migrated_db_url)
     store = SqlStore(engine)
     context = ServiceContext(store=store, clock=FakeClock(), actor="gate:north")
     site_admin.init_site(context, "Oak Court", "UTC")

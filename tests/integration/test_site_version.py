@@ -44,9 +44,8 @@ MODEL = "fake-model"
 
 
 @pytest.fixture
-def context(db_url: str) -> Iterator[ServiceContext]:
-    engine = create_db_engine(db_url)
-    upgrade(engine)
+def context(migrated_db_url: str) -> Iterator[ServiceContext]:
+    engine = create_db_engine(migrated_db_url)
     store = SqlStore(engine)
     context = ServiceContext(store=store, clock=FakeClock(), actor="cli:tester")
     site_admin.init_site(context, "Oak Court", "UTC")
