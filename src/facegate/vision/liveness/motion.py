@@ -84,14 +84,16 @@ class MotionSettings:
             which the mouth counts as moving (unitless).
 
     The four thresholds come from planar attacks alone, the calibration part of the
-    attack suite (:mod:`facegate.vision.liveness.attack_suite`: prints of its people
-    moved in each of its seven ways, at two distances, 84 clips): ``python
-    bench/liveness_motion.py --calibrate`` takes each measure's largest value over every
-    check the shipped schedule makes on each clip's 3 s (25 frames/s: a check on every
-    frame from 0.4 s on, each over the whole presentation so far) and sets each
-    threshold 10 % above the largest over all clips (calibration APCER 0/84), rounded
-    up to three digits (largest: parallax 0.0086, eye change 0.811, blink 0.335, speech
-    0.2238). No live video and nothing of the reporting part is used.
+    attack suite v3 (:mod:`facegate.vision.liveness.attack_suite`: ink-on-paper prints
+    of its people moved in each of its seven ways, at two distances, 84 clips):
+    ``python bench/liveness_motion.py --calibrate`` takes each measure's largest value
+    over every check the shipped schedule makes on each clip's 3 s (25 frames/s: a
+    check on every frame from 0.4 s on, each over the whole presentation so far) and
+    sets each threshold 10 % above the largest over all clips (calibration APCER 0/84),
+    rounded up to three digits (largest: parallax 0.0185, eye change 0.6256, blink
+    0.4154, speech 0.1864). No live video and nothing of the reporting part is used.
+    The clips are those of all seven planar types dealt in one list (``--kinds``
+    deals the sources to the types it names, so a subset gives other clips).
     """
 
     min_frames: int = 6
@@ -99,10 +101,10 @@ class MotionSettings:
     min_points: int = 20
     max_fb_error_px: float = 1.0
     max_steps: int = 128
-    parallax_threshold: float = 0.00952
-    eye_change_threshold: float = 0.893
-    blink_threshold: float = 0.369
-    speech_threshold: float = 0.247
+    parallax_threshold: float = 0.0204
+    eye_change_threshold: float = 0.689
+    blink_threshold: float = 0.457
+    speech_threshold: float = 0.206
 
 
 CUE_NAME = "motion"
