@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Engine, event
 
 from facegate.services import site_admin
 from facegate.services.context import ServiceContext, audit
@@ -14,20 +15,31 @@ from facegate.store.unit_of_work import SqlStore
 from fakes import FakeClock
 
 
-def test_the_head_is_read_with_a_limit_of_one(tmp_path: Path) -> None:
+def _audited_site(tmp_path: Path) -> tuple[Engine, SqlStore, ServiceContext]:
+    """A migrated SQLite site database, its store and a service context on a fake clock."""
     engine = create_db_engine(f"sqlite:///{tmp_path / 'facegate.db'}")
     upgrade(engine)
     store = SqlStore(engine)
-    context = ServiceContext(store=store, clock=FakeClock(), actor="test")
-    for _ in range(30):
-        with store.unit_of_work() as uow:
-            audit(uow, context, "person.list")
-            uow.commit()
+    return engine, store, ServiceContext(store=store, clock=FakeClock(), actor="test")
+
+
+def _recorder() -> tuple[list[str], Callable[..., None]]:
+    """A list of SQL statements and the ``before_cursor_execute`` listener that fills it."""
     statements: list[str] = []
 
     def record(*args: Any) -> None:
         statements.append(str(args[2]))
 
+    return statements, record
+
+
+def test_the_head_is_read_with_a_limit_of_one(tmp_path: Path) -> None:
+    engine, store, context = _audited_site(tmp_path)
+    for _ in range(30):
+        with store.unit_of_work() as uow:
+            audit(uow, context, "person.list")
+            uow.commit()
+    statements, record = _recorder()
     event.listen(engine, "before_cursor_execute", record)
     with store.unit_of_work() as uow:
         head = uow.audit.last()
@@ -40,18 +52,11 @@ def test_the_head_is_read_with_a_limit_of_one(tmp_path: Path) -> None:
 
 
 def test_appends_in_one_transaction_read_the_head_once_and_chain(tmp_path: Path) -> None:
-    engine = create_db_engine(f"sqlite:///{tmp_path / 'facegate.db'}")
-    upgrade(engine)
-    store = SqlStore(engine)
-    context = ServiceContext(store=store, clock=FakeClock(), actor="test")
+    engine, store, context = _audited_site(tmp_path)
     with store.unit_of_work() as uow:
         audit(uow, context, "person.list")
         uow.commit()
-    statements: list[str] = []
-
-    def record(*args: Any) -> None:
-        statements.append(str(args[2]))
-
+    statements, record = _recorder()
     event.listen(engine, "before_cursor_execute", record)
     with store.unit_of_work() as uow:  # a bulk import's batch
         for _ in range(40):
@@ -69,10 +74,7 @@ def test_appends_in_one_transaction_read_the_head_once_and_chain(tmp_path: Path)
 
 
 def test_a_head_rolled_back_with_its_savepoint_is_read_again(tmp_path: Path) -> None:
-    engine = create_db_engine(f"sqlite:///{tmp_path / 'facegate.db'}")
-    upgrade(engine)
-    store = SqlStore(engine)
-    context = ServiceContext(store=store, clock=FakeClock(), actor="test")
+    _, store, context = _audited_site(tmp_path)
     with store.unit_of_work() as uow:
         audit(uow, context, "person.add")
         session = uow._session  # a savepoint, as a service could open one

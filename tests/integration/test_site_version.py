@@ -65,6 +65,17 @@ def resident(context: ServiceContext, sealer: AesGcmSealer, seed: int) -> str:
     return person
 
 
+def _statements(context: ServiceContext) -> list[str]:
+    """A list that every SQL statement the site's store runs from now on is appended to."""
+    store = context.store
+    assert isinstance(store, SqlStore)
+    statements: list[str] = []
+    event.listen(
+        store.engine, "before_cursor_execute", lambda *args: statements.append(str(args[2]))
+    )
+    return statements
+
+
 def test_every_change_a_decision_reads_bumps_the_version(context: ServiceContext) -> None:
     sealer = AesGcmSealer(generate_key())
     steps: list[tuple[str, Callable[[], object]]] = []
@@ -293,12 +304,7 @@ def test_an_unchanged_poll_is_one_cheap_read_without_audit(context: ServiceConte
     first = upstream.poll_snapshot("g", door, None)
     assert first is not None
     audit_rows = _count(context, "audit_log")
-    store = context.store
-    assert isinstance(store, SqlStore)
-    statements: list[str] = []
-    event.listen(
-        store.engine, "before_cursor_execute", lambda *args: statements.append(str(args[2]))
-    )
+    statements = _statements(context)
     for _ in range(20):
         assert upstream.poll_snapshot("g", door, first.version) is None
     # cheap by construction, not by a timing (timings are benches' business): a poll that
@@ -318,12 +324,7 @@ def test_a_round_over_many_doors_where_nothing_changed_is_one_transaction(
     doors = [_door(context) for _ in range(4)]
     upstream = StoreUpstream(lambda: context.store, sealer, context.clock, MODEL, POLICY)
     held = {d: upstream.fetch_snapshot("server", d).version for d in doors}
-    store = context.store
-    assert isinstance(store, SqlStore)
-    statements: list[str] = []
-    event.listen(
-        store.engine, "before_cursor_execute", lambda *args: statements.append(str(args[2]))
-    )
+    statements = _statements(context)
     assert upstream.prepare("server", doors) == 0
     assert len(statements) <= 3, statements  # data version, zone stamps (the mode: memo)
     statements.clear()
@@ -351,12 +352,7 @@ def test_a_batchs_audit_records_come_after_every_doors_build(context: ServiceCon
     for d in doors:
         upstream.fetch_snapshot("server", d)
     resident(context, sealer, 5)
-    store = context.store
-    assert isinstance(store, SqlStore)
-    statements: list[str] = []
-    event.listen(
-        store.engine, "before_cursor_execute", lambda *args: statements.append(str(args[2]))
-    )
+    statements = _statements(context)
     assert upstream.prepare("server", doors) == 3
     locking = ("BEGIN IMMEDIATE", "pg_advisory_xact_lock", "INSERT")
     first = next(i for i, sql in enumerate(statements) if any(k in sql for k in locking))
