@@ -115,6 +115,11 @@ def test_decisions_are_judged_by_who_was_shown_where_and_when() -> None:
         "stranger": {"unknown_face": 1, "granted": 1},
         "erased": {"granted": 1},
     }
+    assert [(w["who"], w["category"], w["outcome"]) for w in judged["wrong"]] == [
+        ("bo", "erased", "granted"),
+        ("ann", "own_door", "undecided"),
+        ("cy", "stranger", "granted"),
+    ]
 
 
 def test_frame_figures_count_503_apart_from_latencies() -> None:

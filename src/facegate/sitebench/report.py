@@ -86,9 +86,14 @@ def judge(
     building_of: dict[str, int],
     settle_s: float,
 ) -> dict[str, object]:
-    """Counts of presentations by category and outcome, the wrong ones, the unsettled ones."""
+    """Counts of presentations by category and outcome, the wrong ones, the unsettled ones.
+
+    ``wrong`` lists each wrong decision (who, door, category, outcome, kiosk or edge), so a
+    run says which people its wrong count is made of.
+    """
     table: dict[str, dict[str, int]] = {}
-    wrong = unsettled = 0
+    unsettled = 0
+    wrong: list[dict[str, str]] = []
     for shown in presented:
         if roster.unsettled(shown.who, shown.started_at, settle_s):
             unsettled += 1
@@ -97,8 +102,22 @@ def judge(
         outcome = shown.outcome()
         row = table.setdefault(kind, {})
         row[outcome] = row.get(outcome, 0) + 1
-        wrong += (outcome == "granted") != (kind == "own_door")
-    return {"wrong_decisions": wrong, "unsettled": unsettled, "by_category": table}
+        if (outcome == "granted") != (kind == "own_door"):
+            wrong.append(
+                {
+                    "who": shown.who,
+                    "door": shown.door_id,
+                    "category": kind,
+                    "outcome": outcome,
+                    "source": shown.source,
+                }
+            )
+    return {
+        "wrong_decisions": len(wrong),
+        "unsettled": unsettled,
+        "by_category": table,
+        "wrong": wrong,
+    }
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:
