@@ -105,3 +105,8 @@ def test_template_ids_must_be_one_distinct_id_per_row() -> None:
         Gallery.of_rows(["ann", "bo"], matrix, ["t1", "t1"])
     with pytest.raises(ValueError, match="1 template ids for 2"):
         Gallery.of_rows(["ann", "bo"], matrix, ["t1"])
+
+
+def test_two_galleries_that_share_a_template_id_are_not_joined() -> None:
+    with pytest.raises(ValueError, match="share a template id"):
+        gallery_of(("t1", "ann", 1)).joined(gallery_of(("t1", "bo", 2)))

@@ -349,8 +349,10 @@ class Gallery:
         joined._person_ids = self._person_ids + other._person_ids
         joined._rows = self._rows + other._rows
         mine, theirs = self._template_ids, other._template_ids
-        joined._template_ids = None if mine is None or theirs is None else mine + theirs
-        joined._set_ids(joined._template_ids)
+        ids = None if mine is None or theirs is None else mine + theirs
+        if ids is not None and len(set(ids)) != len(ids):
+            raise ValueError("the two galleries share a template id")
+        joined._template_ids = ids
         return joined
 
     def _set_ids(self, template_ids: Sequence[str] | None) -> None:
