@@ -18,7 +18,6 @@ import pytest
 from api_site import Site
 from facegate.domain.accounts import GateKind
 from facegate.domain.gate import GateSnapshot
-from facegate.domain.matching import Gallery
 from facegate.domain.people import ConsentMethod, ConsentPurpose, Role
 from facegate.domain.site import CredentialKind, CredentialMode, DoorKind
 from facegate.gate.http_upstream import HttpUpstream
@@ -31,6 +30,7 @@ from facegate.services.enrollment import enroll
 from facegate.services.gallery_history import GALLERIES
 from facegate.services.rights import erase_person
 from fakes import FakeDescriber
+from support import gallery_by_id
 
 MODEL = "fake-model"
 GATE = "gate-north"
@@ -86,12 +86,6 @@ def resident(site: Site, name: str, seeds: list[int]) -> str:
     return pid
 
 
-def by_id(gallery: Gallery) -> dict[str, tuple[str, bytes]]:
-    ids = gallery.template_ids()
-    assert ids is not None
-    return {t: (p, r.tobytes()) for t, (p, r) in zip(ids, gallery.rows(), strict=True)}
-
-
 def gate_snapshot_records(site: Site) -> int:
     audit = site.client("auditor").get("/api/v1/audit", params={"action": "gate.snapshot"})
     return sum(1 for r in audit.json() if r["action"] == "gate.snapshot")
@@ -121,7 +115,7 @@ def test_after_an_enrolment_the_gate_gets_only_the_new_templates(gate: Gate, sit
     assert gate_snapshot_records(site) == records + 1  # one per version delivered
     fresh = gate.fresh()
     assert held.version == fresh.version
-    assert by_id(held.access.gallery) == by_id(fresh.access.gallery)
+    assert gallery_by_id(held.access.gallery) == gallery_by_id(fresh.access.gallery)
     assert held.access.people == fresh.access.people
     assert newcomer in held.access.gallery.person_ids()
 
@@ -131,18 +125,19 @@ def test_after_an_erasure_the_person_is_gone_from_the_gallery_and_the_file(
 ) -> None:
     erased = resident(site, "Leaving", [9, 10])
     gate.sync()
-    erased_ids = {t for t, (p, _) in by_id(gate.holder().access.gallery).items() if p == erased}
+    rows = gallery_by_id(gate.holder().access.gallery)
+    erased_ids = {t for t, (p, _) in rows.items() if p == erased}
     assert len(erased_ids) == 2
     erase_person(site.context, erased)
     held = gate.sync()
     assert gate.formats() == [2, 3, 3]
     assert erased not in held.access.gallery.person_ids()
-    assert by_id(held.access.gallery) == by_id(gate.fresh().access.gallery)
+    assert gallery_by_id(held.access.gallery) == gallery_by_id(gate.fresh().access.gallery)
     saved = SnapshotFile(gate.file.path, GATE, gate_wire_key(gate.secret, GATE), site.deps.clock)
     on_disk = saved.load(gate.door)
     assert on_disk.version == held.version
-    assert set(by_id(on_disk.access.gallery)) == set(by_id(held.access.gallery))
-    assert not erased_ids & set(by_id(on_disk.access.gallery))
+    assert set(gallery_by_id(on_disk.access.gallery)) == set(gallery_by_id(held.access.gallery))
+    assert not erased_ids & set(gallery_by_id(on_disk.access.gallery))
 
 
 def test_a_version_the_server_does_not_remember_gets_the_whole_snapshot(
@@ -152,7 +147,7 @@ def test_a_version_the_server_does_not_remember_gets_the_whole_snapshot(
     resident(site, "New", [7])
     held = gate.sync()
     assert gate.formats() == [2, 2]
-    assert by_id(held.access.gallery) == by_id(gate.fresh().access.gallery)
+    assert gallery_by_id(held.access.gallery) == gallery_by_id(gate.fresh().access.gallery)
     credentials.add_card(site.context, site.resident_id, "CARD-NEW")
     gate.sync()  # remembered again from the whole one it delivered
     assert gate.formats()[2] == 3
@@ -170,4 +165,4 @@ def test_a_delta_the_gate_cannot_apply_is_refused_and_the_whole_snapshot_fetched
     resident(site, "New", [7])
     now = gate.sync()
     assert gate.formats() == [2, 3, 2]
-    assert by_id(now.access.gallery) == by_id(gate.fresh().access.gallery)
+    assert gallery_by_id(now.access.gallery) == gallery_by_id(gate.fresh().access.gallery)

@@ -13,20 +13,13 @@ from facegate.domain.gallery_delta import (
 )
 from facegate.domain.matching import Gallery
 from fakes import unit_descriptor
+from support import gallery_by_id
 
 
 def gallery_of(*templates: tuple[str, str, int]) -> Gallery:
     """A gallery of ``(template id, person id, descriptor seed)`` rows, with ids."""
     matrix = np.stack([unit_descriptor(seed) for _, _, seed in templates])
     return Gallery.of_rows([p for _, p, _ in templates], matrix, [t for t, _, _ in templates])
-
-
-def by_id(gallery: Gallery) -> dict[str, tuple[str, bytes]]:
-    """Template id to (person, the row's float32 bytes): what two equal galleries share."""
-    ids = gallery.template_ids()
-    assert ids is not None
-    rows = gallery.rows()
-    return {t: (p, r.tobytes()) for t, (p, r) in zip(ids, rows, strict=True)}
 
 
 BASE = (("t1", "ann", 1), ("t2", "ann", 2), ("t3", "bo", 3))
@@ -42,7 +35,7 @@ def test_a_delta_applied_to_its_base_makes_the_new_gallery() -> None:
     assert delta.added.template_ids() == ("t4", "t5")
     assert delta.total == 4
     applied = apply_delta(base, delta)
-    assert by_id(applied) == by_id(new)
+    assert gallery_by_id(applied) == gallery_by_id(new)
     assert len(base) == 3  # the base is left as it was
     assert applied.identify(unit_descriptor(4), 0.57, 0.0).person_id == "cy"
     assert applied.identify(unit_descriptor(1), 0.57, 0.0).person_id is None
@@ -63,7 +56,7 @@ def test_the_same_gallery_is_an_empty_delta() -> None:
     assert ids is not None
     delta = gallery_delta(ids, gallery)
     assert (delta.removed, len(delta.added), delta.total) == ((), 0, 3)
-    assert by_id(apply_delta(gallery, delta)) == by_id(gallery)
+    assert gallery_by_id(apply_delta(gallery, delta)) == gallery_by_id(gallery)
 
 
 @pytest.mark.parametrize(
