@@ -125,7 +125,7 @@ def header_of(snapshot: GateSnapshot, gate_id: str, wire_format: int) -> dict[st
     }
 
 
-def gallery_part(gallery: Gallery) -> tuple[dict[str, Any], bytes]:
+def gallery_part(gallery: Gallery) -> tuple[dict[str, Any], tuple[bytes, bytes]]:
     """``gallery``'s JSON part and its binary tail (labels, then the templates).
 
     The JSON part is ``{"people": [...], "rows": r}``, with ``"ids"`` (each row's
@@ -136,22 +136,21 @@ def gallery_part(gallery: Gallery) -> tuple[dict[str, Any], bytes]:
     ids = gallery.template_ids()
     if ids is not None:
         part["ids"] = list(ids)
-    tail = labels.astype("<u4").tobytes() + matrix.astype("<f4").tobytes()
-    return part, tail
+    return part, (labels.astype("<u4").tobytes(), matrix.astype("<f4").tobytes())
 
 
 def seal_body(
     header: dict[str, Any],
     snapshot: GateSnapshot,
     gallery: dict[str, Any],
-    tail: bytes,
+    tail: tuple[bytes, ...],
     key: bytes,
     keys: tuple[str, ...] = _HEADER,
 ) -> dict[str, Any]:
     """The wire object: ``header`` and the sealed body, ``keys`` of ``header`` as its AAD.
 
     The body is ``snapshot``'s target and access data with ``gallery`` as the
-    gallery's JSON part, then ``tail`` (see :func:`gallery_part`).
+    gallery's JSON part, then the chunks of ``tail`` (see :func:`gallery_part`).
     """
     body = {
         "site_id": snapshot.site_id,
@@ -161,7 +160,7 @@ def seal_body(
     }
     text = json.dumps(body).encode()
     text += b" " * (-len(text) % 4)
-    plain = b"".join((_JSON_LENGTH.pack(len(text)), text, tail))
+    plain = b"".join((_JSON_LENGTH.pack(len(text)), text, *tail))
     nonce = os.urandom(12)
     sealed = nonce + AESGCM(key).encrypt(nonce, plain, _aad(header, keys))
     return {**header, "sealed": base64.b64encode(sealed).decode("ascii")}
