@@ -166,3 +166,17 @@ def test_a_delta_the_gate_cannot_apply_is_refused_and_the_whole_snapshot_fetched
     now = gate.sync()
     assert gate.formats() == [2, 3, 2]
     assert gallery_by_id(now.access.gallery) == gallery_by_id(gate.fresh().access.gallery)
+
+
+def test_a_gate_that_does_not_ask_for_a_delta_gets_the_whole_snapshot(
+    gate: Gate, site: Site
+) -> None:
+    held = gate.holder().version
+    resident(site, "New", [7])
+    url = f"/api/v1/gates/{GATE}/snapshot?model={MODEL}"
+    headers = {"X-Device-Key": gate.secret, "If-None-Match": f'"{held}"'}
+    older_gate = site.client().get(url, headers=headers)  # an older gate: no delta header
+    assert older_gate.status_code == 200
+    assert older_gate.json()["wire_format"] == 2
+    asking = site.client().get(url, headers={**headers, "X-Facegate-Delta": "3"})
+    assert asking.json()["wire_format"] == 3
