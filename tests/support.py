@@ -1,5 +1,6 @@
 """Helpers shared by the tests: builders of hostile and broken image files (made at run
-time, never stored), a patient ``wait_for``, and a small real SQLite site with one card door."""
+time, never stored), a patient ``wait_for``, a small real SQLite site with one card door, and
+a gallery's rows by template id (to compare two galleries)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from PIL import Image
 from facegate.bootstrap import SystemClock, build_store, ensure_site_key
 from facegate.config import Settings
 from facegate.domain.access import TimeWindow
+from facegate.domain.matching import Gallery
 from facegate.domain.site import CredentialKind, CredentialMode, DoorKind
 from facegate.services import credentials, people, places, site_admin
 from facegate.services.context import ServiceContext
@@ -141,3 +143,10 @@ class WatchedGuard:
 
     def __exit__(self, *exc: object) -> None:
         self._lock.release()
+
+
+def gallery_by_id(gallery: Gallery) -> dict[str, tuple[str, bytes]]:
+    """Template id to (person, the row's float32 bytes): equal for equal galleries."""
+    ids = gallery.template_ids()
+    assert ids is not None
+    return {t: (p, r.tobytes()) for t, (p, r) in zip(ids, gallery.rows(), strict=True)}

@@ -282,20 +282,25 @@ SCREEN_TOLERANCE = 1e-4
 class Gallery:
     """An in-memory set of templates, several per person allowed.
 
-    A person's distance to a probe is the distance of their closest template.
+    A person's distance to a probe is the distance of their closest template. A gallery
+    built with template ids (:meth:`of_rows`, :meth:`from_index`) knows which stored
+    template each row is, so a change can be applied to it by id
+    (:mod:`facegate.domain.gallery_delta`); one built by :meth:`add` does not.
     """
 
     def __init__(self) -> None:
         self._person_ids: list[str] = []
         self._rows: list[FloatArray] = []
+        self._template_ids: tuple[str, ...] | None = ()
         self._search: _SearchIndex | None = None
 
     def add(self, person_id: str, descriptors: Sequence[FloatArray] | FloatArray) -> None:
-        """Add one or more templates for ``person_id``."""
+        """Add one or more templates for ``person_id`` (the gallery then has no template ids)."""
         matrix = as_descriptor_matrix(descriptors)
         for row in matrix:
             self._person_ids.append(person_id)
             self._rows.append(row)
+        self._template_ids = None
         self._search = None
 
     def __len__(self) -> int:
@@ -314,6 +319,58 @@ class Gallery:
         """Every template with its person, in the order added (for copying a gallery)."""
         return list(zip(self._person_ids, self._rows, strict=True))
 
+    def template_ids(self) -> tuple[str, ...] | None:
+        """Each row's template id, in the order added; ``None`` when built without them.
+
+        The same tuple object for as long as the gallery lives (callers may keep it and
+        compare by identity).
+        """
+        return self._template_ids
+
+    def take(self, positions: Sequence[int]) -> Gallery:
+        """A new gallery of the rows at ``positions`` (in that order), ids kept.
+
+        The rows are shared with this gallery (no copy of the values).
+        """
+        taken = Gallery()
+        taken._person_ids = [self._person_ids[i] for i in positions]
+        taken._rows = [self._rows[i] for i in positions]
+        ids = self._template_ids
+        taken._template_ids = None if ids is None else tuple(ids[i] for i in positions)
+        return taken
+
+    def joined(self, other: Gallery) -> Gallery:
+        """A new gallery of this one's rows, then ``other``'s (ids kept where both have them).
+
+        Raises:
+            ValueError: the two share a template id.
+        """
+        joined = Gallery()
+        joined._person_ids = self._person_ids + other._person_ids
+        joined._rows = self._rows + other._rows
+        mine, theirs = self._template_ids, other._template_ids
+        ids = None if mine is None or theirs is None else mine + theirs
+        if ids is not None and len(set(ids)) != len(ids):
+            raise ValueError("the two galleries share a template id")
+        joined._template_ids = ids
+        return joined
+
+    def _set_ids(self, template_ids: Sequence[str] | None) -> None:
+        """Take ``template_ids`` as the rows' ids (``None``: none known).
+
+        Raises:
+            ValueError: not one id per row, or not distinct.
+        """
+        if template_ids is None:
+            self._template_ids = None
+            return
+        ids = tuple(str(t) for t in template_ids)
+        if len(ids) != len(self._rows):
+            raise ValueError(f"{len(ids)} template ids for {len(self._rows)} templates")
+        if len(set(ids)) != len(ids):
+            raise ValueError("gallery template ids are not distinct")
+        self._template_ids = ids
+
     def as_index(self) -> tuple[list[str], npt.NDArray[np.int64], FloatArray]:
         """The whole gallery as ``(names, labels, matrix)``, rows in the order added.
 
@@ -328,13 +385,20 @@ class Gallery:
 
     @classmethod
     def from_index(
-        cls, names: Sequence[str], labels: npt.NDArray[np.integer], matrix: FloatArray
+        cls,
+        names: Sequence[str],
+        labels: npt.NDArray[np.integer],
+        matrix: FloatArray,
+        template_ids: Sequence[str] | None = None,
     ) -> Gallery:
         """A gallery of ``matrix``'s rows, row ``i`` of person ``names[labels[i]]``.
 
+        ``template_ids``: row ``i``'s stored template id (``None``: not known).
+
         Raises:
             ValueError: ``matrix`` is not ``(n, 128)`` finite floats, ``labels`` is not
-                ``n`` positions in ``names``, or ``names`` are not distinct.
+                ``n`` positions in ``names``, ``names`` are not distinct, or the
+                template ids are not ``n`` distinct ids.
         """
         matrix = as_descriptor_matrix(matrix)
         labels = np.asarray(labels)
@@ -348,16 +412,24 @@ class Gallery:
         name_list = [str(n) for n in names]
         gallery._person_ids = [name_list[i] for i in labels.tolist()]
         gallery._rows = list(matrix)
+        gallery._set_ids(template_ids)
         return gallery
 
     @classmethod
-    def of_rows(cls, person_ids: Sequence[str], matrix: FloatArray) -> Gallery:
+    def of_rows(
+        cls,
+        person_ids: Sequence[str],
+        matrix: FloatArray,
+        template_ids: Sequence[str] | None = None,
+    ) -> Gallery:
         """A gallery of ``matrix``'s rows, row ``i`` of ``person_ids[i]`` (checked once).
 
         The bulk form of :meth:`add` (a 75,000-template gallery in milliseconds).
+        ``template_ids``: row ``i``'s stored template id (``None``: not known).
 
         Raises:
-            ValueError: ``matrix`` is not ``(n, 128)`` finite floats for ``n`` ids.
+            ValueError: ``matrix`` is not ``(n, 128)`` finite floats for ``n`` ids, or
+                the template ids are not ``n`` distinct ids.
         """
         matrix = as_descriptor_matrix(matrix)
         if matrix.shape[0] != len(person_ids):
@@ -365,6 +437,7 @@ class Gallery:
         gallery = cls()
         gallery._person_ids = list(person_ids)
         gallery._rows = list(matrix)
+        gallery._set_ids(template_ids)
         return gallery
 
     def _index(self) -> _SearchIndex:

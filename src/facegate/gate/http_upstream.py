@@ -3,7 +3,9 @@
 ``GET {server}/api/v1/gates/{gate_id}/snapshot?model=<model id>`` answers the snapshot of
 the gate's own door or lift in the wire format of :mod:`facegate.gate.snapshot_wire`, with
 its version as ``ETag``; sent with ``If-None-Match`` it answers ``304`` while that version
-is current (the gate's cheap poll). The query also carries the gate's health (``version``,
+is current (the gate's cheap poll); a poll from a version this upstream answered also
+says it can take the change since then (``X-Facegate-Delta: 3``, see
+:mod:`facegate.gate.snapshot_delta`). The query also carries the gate's health (``version``,
 ``last_sync``, ``backlog``, ``camera``, ``liveness``, ``door``);
 ``POST {server}/api/v1/gates/{gate_id}/events`` takes ``{"events": [...]}`` (the outbox's
 JSON) and answers ``{"received": n, "new": m}``;
@@ -18,6 +20,7 @@ refused face to ``POST {server}/api/v1/gates/{gate_id}/snapshots``.
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Sequence
 from typing import Any
@@ -28,6 +31,7 @@ from facegate.domain.errors import UpstreamUnavailableError
 from facegate.domain.gate import GateEvent, GateReport, GateSnapshot
 from facegate.domain.policy import SiteMode
 from facegate.gate.outbox import event_to_json
+from facegate.gate.snapshot_delta import DELTA_HEADER, DELTA_WIRE_FORMAT, delta_from_wire
 from facegate.gate.snapshot_wire import (
     gate_wire_key,
     mode_push_key,
@@ -38,6 +42,13 @@ from facegate.services.event_snapshots import SNAPSHOTS_WANTED_HEADER
 from facegate.services.gate_frames import FRAME_WANTED_HEADER
 
 DEVICE_HEADER = "X-Device-Key"
+
+log = logging.getLogger(__name__)
+
+
+def _takes_delta(snapshot: GateSnapshot) -> bool:
+    """Whether a delta can be applied to ``snapshot`` (its gallery knows template ids)."""
+    return snapshot.access.gallery.template_ids() is not None
 
 
 class HttpUpstream:
@@ -74,6 +85,7 @@ class HttpUpstream:
         self._root = f"/api/v1/gates/{gate_id}"
         self._client = client or httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout_s)
         self.frame_wanted = self.snapshots_wanted = False
+        self._held: GateSnapshot | None = None
 
     def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         headers = {**self._headers, **kwargs.pop("headers", {})}
@@ -117,6 +129,11 @@ class HttpUpstream:
     ) -> GateSnapshot | None:
         """The current snapshot, or ``None`` when the server says ``known_version`` is current.
 
+        When the snapshot this upstream answered last is ``known_version`` and its gallery
+        knows its template ids, the server may answer the change since then (a delta,
+        :mod:`facegate.gate.snapshot_delta`); it is applied to that snapshot into a new
+        one, or, when it cannot be, refused (logged) and the whole snapshot fetched.
+
         Raises:
             UpstreamUnavailableError: the server is unreachable, refuses the key, or fails.
             ValueError: the snapshot is malformed or not sealed for this gate.
@@ -124,7 +141,27 @@ class HttpUpstream:
         params: dict[str, str | int] = {"target": target_id, "model": self.model_id}
         if report is not None:
             params.update(_report_params(report))
+        base = self._held
+        if base is None or base.version != known_version or not _takes_delta(base):
+            base = None
         headers = {} if known_version is None else {"If-None-Match": f'"{known_version}"'}
+        if base is not None:
+            headers[DELTA_HEADER] = str(DELTA_WIRE_FORMAT)
+        raw = self._get_snapshot(params, headers)
+        if raw is None:
+            return None
+        snapshot = self._open(raw, gate_id, base)
+        if snapshot is None:  # a delta refused: the whole snapshot, unconditionally
+            snapshot = self._open(self._get_snapshot(params, {}), gate_id, None)
+        if snapshot is None:
+            raise UpstreamUnavailableError("site server answered no whole snapshot")
+        self._held = snapshot
+        return snapshot
+
+    def _get_snapshot(
+        self, params: dict[str, str | int], headers: dict[str, str]
+    ) -> dict[str, Any] | None:
+        """The snapshot answer's JSON; ``None`` for a ``304``."""
         answer = self._send("GET", "/snapshot", params=params, headers=headers)
         self.frame_wanted = answer.headers.get(FRAME_WANTED_HEADER) == "1"
         self.snapshots_wanted = answer.headers.get(SNAPSHOTS_WANTED_HEADER) == "1"
@@ -134,7 +171,30 @@ class HttpUpstream:
             raw = answer.json()
         except ValueError as err:
             raise UpstreamUnavailableError("site server sent no JSON to /snapshot") from err
-        return snapshot_from_wire(raw, gate_id, self._key)
+        if not isinstance(raw, dict):
+            raise ValueError("the snapshot answer is not an object")
+        return raw
+
+    def _open(
+        self, raw: dict[str, Any] | None, gate_id: str, base: GateSnapshot | None
+    ) -> GateSnapshot | None:
+        """The snapshot ``raw`` holds or makes of ``base``; ``None`` for a refused delta.
+
+        Raises:
+            ValueError: a whole snapshot that is malformed or not sealed for this gate.
+        """
+        if raw is None:
+            return None
+        if raw.get("wire_format") != DELTA_WIRE_FORMAT:
+            return snapshot_from_wire(raw, gate_id, self._key)
+        if base is None:
+            log.warning("a snapshot delta came unasked: refused, fetching the whole snapshot")
+            return None
+        try:
+            return delta_from_wire(raw, base, gate_id, self._key)
+        except ValueError as err:
+            log.warning("snapshot delta refused, fetching the whole snapshot: %s", err)
+            return None
 
     def wait_mode(self, gate_id: str, known: SiteMode | None, wait_s: float) -> SiteMode:
         """The site mode as soon as it differs from ``known``, or after ``wait_s`` (long poll).

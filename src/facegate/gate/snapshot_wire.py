@@ -17,14 +17,20 @@ The opened body (wire format 2) is binary, so a gallery of thousands of template
 4 bytes a value, not a Python float each::
 
     u32 LE  n, the length of the JSON part
-    n bytes JSON (target and access data; the gallery as {"people": [...], "rows": r}),
-            padded with spaces to a multiple of 4
+    n bytes JSON (target and access data; the gallery as {"people": [...], "rows": r,
+            "ids": [...]}, "ids" each row's template id), padded with spaces to a
+            multiple of 4
     r x u32 LE   each template's person, a position in "people"
     r x 128 x f32 LE   the templates, row by row (exactly the gallery's float32 values)
 
 Wire format 1 (before 2026-11) held every template as a JSON list of floats; a gate
 refuses a snapshot of another wire format (:class:`WireFormatError`), whether it comes
-from the upstream or from its snapshot file.
+from the upstream or from its snapshot file. The gallery's ``"ids"`` came later within
+format 2 (older readers ignore them; a snapshot without them is read without ids, and its
+gate then takes no delta). The delta from one version to the next (wire format 3) is in
+:mod:`facegate.gate.snapshot_delta`; the pieces here (:func:`header_of`,
+:func:`gallery_part`, :func:`seal_body`, :func:`open_body`, :func:`snapshot_of`) serve
+both.
 """
 
 from __future__ import annotations
@@ -103,40 +109,115 @@ def mode_tag_ok(key: bytes, gate_id: str, nonce: str, mode: str, tag: str) -> bo
     return hmac.compare_digest(mode_tag(key, gate_id, nonce, mode), tag)
 
 
-def _aad(header: dict[str, Any]) -> bytes:
-    return json.dumps({k: header[k] for k in _HEADER}, sort_keys=True).encode()
+def _aad(header: dict[str, Any], keys: tuple[str, ...]) -> bytes:
+    return json.dumps({k: header[k] for k in keys}, sort_keys=True).encode()
 
 
-def snapshot_to_wire(snapshot: GateSnapshot, gate_id: str, key: bytes) -> dict[str, Any]:
-    """``snapshot`` for ``gate_id`` as the JSON-ready wire object, sealed under ``key``."""
-    header: dict[str, Any] = {
-        "wire_format": WIRE_FORMAT,
+def header_of(snapshot: GateSnapshot, gate_id: str, wire_format: int) -> dict[str, Any]:
+    """The clear part of ``snapshot``'s wire object for ``gate_id`` (without ``sealed``)."""
+    return {
+        "wire_format": wire_format,
         "format": snapshot.format,
         "version": snapshot.version,
         "built_at": snapshot.built_at.isoformat(),
         "gate_id": gate_id,
         "target_id": snapshot.target.id,
     }
-    names, labels, matrix = snapshot.access.gallery.as_index()
+
+
+def gallery_part(gallery: Gallery) -> tuple[dict[str, Any], tuple[bytes, bytes]]:
+    """``gallery``'s JSON part and its binary tail (labels, then the templates).
+
+    The JSON part is ``{"people": [...], "rows": r}``, with ``"ids"`` (each row's
+    template id) when the gallery knows them.
+    """
+    names, labels, matrix = gallery.as_index()
+    part: dict[str, Any] = {"people": names, "rows": len(labels)}
+    ids = gallery.template_ids()
+    if ids is not None:
+        part["ids"] = list(ids)
+    return part, (labels.astype("<u4").tobytes(), matrix.astype("<f4").tobytes())
+
+
+def seal_body(
+    header: dict[str, Any],
+    snapshot: GateSnapshot,
+    gallery: dict[str, Any],
+    tail: tuple[bytes, ...],
+    key: bytes,
+    keys: tuple[str, ...] = _HEADER,
+) -> dict[str, Any]:
+    """The wire object: ``header`` and the sealed body, ``keys`` of ``header`` as its AAD.
+
+    The body is ``snapshot``'s target and access data with ``gallery`` as the
+    gallery's JSON part, then the chunks of ``tail`` (see :func:`gallery_part`).
+    """
     body = {
         "site_id": snapshot.site_id,
         "model_id": snapshot.model_id,
         "target": _target_out(snapshot.target),
-        "access": _access_out(snapshot.access, names, len(labels)),
+        "access": _access_out(snapshot.access, gallery),
     }
     text = json.dumps(body).encode()
     text += b" " * (-len(text) % 4)
-    plain = b"".join(
-        (
-            _JSON_LENGTH.pack(len(text)),
-            text,
-            labels.astype("<u4").tobytes(),
-            matrix.astype("<f4").tobytes(),
-        )
-    )
+    plain = b"".join((_JSON_LENGTH.pack(len(text)), text, *tail))
     nonce = os.urandom(12)
-    sealed = nonce + AESGCM(key).encrypt(nonce, plain, _aad(header))
+    sealed = nonce + AESGCM(key).encrypt(nonce, plain, _aad(header, keys))
     return {**header, "sealed": base64.b64encode(sealed).decode("ascii")}
+
+
+def snapshot_to_wire(snapshot: GateSnapshot, gate_id: str, key: bytes) -> dict[str, Any]:
+    """``snapshot`` for ``gate_id`` as the JSON-ready wire object, sealed under ``key``."""
+    gallery, tail = gallery_part(snapshot.access.gallery)
+    return seal_body(header_of(snapshot, gate_id, WIRE_FORMAT), snapshot, gallery, tail, key)
+
+
+def open_body(
+    raw: dict[str, Any],
+    gate_id: str,
+    key: bytes,
+    wire_format: int,
+    keys: tuple[str, ...] = _HEADER,
+) -> tuple[dict[str, Any], memoryview]:
+    """The opened body of the wire object ``raw``: its JSON part and its binary tail.
+
+    Raises:
+        WireFormatError: ``raw`` is not of ``wire_format``.
+        ValueError: for another gate, or does not open under ``key``.
+        KeyError, TypeError, struct.error: malformed (callers translate them).
+    """
+    if raw["wire_format"] != wire_format:
+        raise WireFormatError(
+            f"snapshot of wire format {raw['wire_format']!r}, this gate reads {wire_format}"
+        )
+    if raw["gate_id"] != gate_id:
+        raise ValueError(f"snapshot for gate {raw['gate_id']!r}, not {gate_id!r}")
+    sealed = base64.b64decode(raw["sealed"], validate=True)
+    try:
+        plain = AESGCM(key).decrypt(sealed[:12], sealed[12:], _aad(raw, keys))
+    except InvalidTag as err:
+        raise ValueError("the snapshot does not open under this gate's device key") from err
+    del sealed
+    (length,) = _JSON_LENGTH.unpack_from(plain, 0)
+    body = json.loads(plain[_JSON_LENGTH.size : _JSON_LENGTH.size + length])
+    return body, memoryview(plain)[_JSON_LENGTH.size + length :]
+
+
+def snapshot_of(raw: dict[str, Any], body: dict[str, Any], gallery: Gallery) -> GateSnapshot:
+    """The snapshot of the checked header ``raw`` and opened ``body``, with ``gallery``."""
+    return GateSnapshot(
+        int(raw["format"]),
+        str(raw["version"]),
+        datetime.fromisoformat(raw["built_at"]),
+        str(body["site_id"]),
+        str(body["model_id"]),
+        _target_in(body["target"]),
+        _access_in(body["access"], gallery),
+    )
+
+
+MALFORMED = (KeyError, TypeError, AttributeError, IndexError, FacegateError, struct.error)
+"""What a malformed wire object raises while it is read (translated to ``ValueError``)."""
 
 
 def snapshot_from_wire(raw: dict[str, Any], gate_id: str, key: bytes) -> GateSnapshot:
@@ -147,30 +228,9 @@ def snapshot_from_wire(raw: dict[str, Any], gate_id: str, key: bytes) -> GateSna
             open under ``key`` (tampered, or sealed for another device key).
     """
     try:
-        if raw["wire_format"] != WIRE_FORMAT:
-            raise WireFormatError(
-                f"snapshot of wire format {raw['wire_format']!r}, this gate reads {WIRE_FORMAT}"
-            )
-        if raw["gate_id"] != gate_id:
-            raise ValueError(f"snapshot for gate {raw['gate_id']!r}, not {gate_id!r}")
-        sealed = base64.b64decode(raw["sealed"], validate=True)
-        plain = AESGCM(key).decrypt(sealed[:12], sealed[12:], _aad(raw))
-        del sealed
-        (length,) = _JSON_LENGTH.unpack_from(plain, 0)
-        body = json.loads(plain[_JSON_LENGTH.size : _JSON_LENGTH.size + length])
-        tail = memoryview(plain)[_JSON_LENGTH.size + length :]
-        return GateSnapshot(
-            int(raw["format"]),
-            str(raw["version"]),
-            datetime.fromisoformat(raw["built_at"]),
-            str(body["site_id"]),
-            str(body["model_id"]),
-            _target_in(body["target"]),
-            _access_in(body["access"], tail),
-        )
-    except InvalidTag as err:
-        raise ValueError("the snapshot does not open under this gate's device key") from err
-    except (KeyError, TypeError, AttributeError, IndexError, FacegateError, struct.error) as err:
+        body, tail = open_body(raw, gate_id, key, WIRE_FORMAT)
+        return snapshot_of(raw, body, gallery_in(body["access"]["gallery"], tail))
+    except MALFORMED as err:
         raise ValueError(f"malformed snapshot: {err!r}") from err
 
 
@@ -243,7 +303,7 @@ def _when(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def _access_out(access: AccessData, names: list[str], rows: int) -> dict[str, Any]:
+def _access_out(access: AccessData, gallery: dict[str, Any]) -> dict[str, Any]:
     people = {
         pid: [p.role.value, p.face_consent, _when(p.face_consent_until), p.moved_out]
         for pid, p in access.people.items()
@@ -251,7 +311,7 @@ def _access_out(access: AccessData, names: list[str], rows: int) -> dict[str, An
     return {
         "mode": access.mode.value,
         "people": people,
-        "gallery": {"people": names, "rows": rows},
+        "gallery": gallery,
         "match": [access.match.threshold, access.match.min_margin],
         "identification": {
             "max_fpir": access.match.max_fpir,
@@ -267,12 +327,13 @@ def _access_out(access: AccessData, names: list[str], rows: int) -> dict[str, An
     }
 
 
-def _gallery_in(raw: dict[str, Any], tail: memoryview) -> Gallery:
+def gallery_in(raw: dict[str, Any], tail: memoryview) -> Gallery:
     """The gallery from its JSON part and the binary tail (labels, then templates).
 
     Raises:
         ValueError: the tail is not exactly ``rows`` labels and templates, or they do
-            not make a gallery (labels out of range, values not finite).
+            not make a gallery (labels out of range, values not finite, template ids
+            not one distinct id per row).
     """
     names, rows = [str(p) for p in raw["people"]], int(raw["rows"])
     if rows < 0 or len(tail) != rows * (4 + _ROW_BYTES):
@@ -281,7 +342,9 @@ def _gallery_in(raw: dict[str, Any], tail: memoryview) -> Gallery:
     values = np.frombuffer(tail, dtype="<f4", count=rows * DESCRIPTOR_SIZE, offset=4 * rows)
     # One copy into native float32 (the gallery's own type), free of the opened bytes.
     matrix = values.reshape(rows, DESCRIPTOR_SIZE).astype(np.float32)
-    return Gallery.from_index(names, labels.astype(np.int64), matrix)
+    ids = raw.get("ids")  # absent from snapshots of earlier servers: no delta then
+    template_ids = None if ids is None else [str(t) for t in ids]
+    return Gallery.from_index(names, labels.astype(np.int64), matrix, template_ids)
 
 
 def _match_in(raw: dict[str, Any]) -> MatchPolicy:
@@ -295,14 +358,13 @@ def _match_in(raw: dict[str, Any]) -> MatchPolicy:
     )
 
 
-def _access_in(raw: dict[str, Any], tail: memoryview) -> AccessData:
+def _access_in(raw: dict[str, Any], gallery: Gallery) -> AccessData:
     people = {
         str(pid): PersonAccess(
             Role(v[0]), bool(v[1]), datetime.fromisoformat(v[2]) if v[2] else None, bool(v[3])
         )
         for pid, v in raw["people"].items()
     }
-    gallery = _gallery_in(raw["gallery"], tail)
     passes = [_pass_in(p) for p in raw["passes"]]
     return AccessData(
         SiteMode(raw["mode"]),

@@ -147,7 +147,7 @@ class TemplateCache:
                 return kept[1]
         people = [person_id for _, person_id, _ in rows]
         matrix = np.stack([d for _, _, d in rows]) if rows else np.empty((0, DESCRIPTOR_SIZE))
-        gallery = Gallery.of_rows(people, matrix.astype(np.float32, copy=False))
+        gallery = Gallery.of_rows(people, matrix.astype(np.float32, copy=False), ids)
         with self._lock:
             self._galleries[slot] = (ids, gallery)
             if index is not None:

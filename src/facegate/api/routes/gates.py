@@ -7,9 +7,13 @@ sent, must name it) in the wire format of :mod:`facegate.gate.snapshot_wire`: it
 gate's device key, so it is never in clear text outside the two ends, even where TLS
 ends at a proxy. The answer's ``ETag`` is the snapshot version; with ``If-None-Match``
 naming the current version the answer is ``304`` (one version read, nothing built, no
-audit record). The poll's query also carries the gate's health (``version``,
-``last_sync``, ``backlog``, ``camera``, ``liveness``, ``door``), kept for ``/health``,
-``/metrics`` and the console's dashboard.
+audit record). A gate that also sends ``X-Facegate-Delta: 3`` and holds a version whose
+gallery this server remembers (:mod:`facegate.services.gallery_history`) gets the
+change since that version instead of the whole snapshot
+(:mod:`facegate.gate.snapshot_delta`: the access data in full, the templates added and
+the ids removed); any other gets the whole snapshot. The poll's query also carries the
+gate's health (``version``, ``last_sync``, ``backlog``, ``camera``, ``liveness``,
+``door``), kept for ``/health``, ``/metrics`` and the console's dashboard.
 A kiosk key gets no snapshot (``403``). While an administrator asks the gate for a
 frame (:mod:`facegate.services.gate_frames`), the answer (``200`` or ``304``) carries
 ``X-Facegate-Frame-Wanted: 1``, and the gate posts one JPEG to ``POST
@@ -49,14 +53,16 @@ from pydantic import BaseModel, Field
 
 from facegate.domain.accounts import DeviceKey, GateKind
 from facegate.domain.errors import PolicyRefusedError, ValidationError
-from facegate.domain.gate import GateEvent, GateReport
+from facegate.domain.gate import GateEvent, GateReport, GateSnapshot
 from facegate.domain.policy import SiteMode
 from facegate.domain.reasons import Reason
 from facegate.gate.outbox import event_from_json
+from facegate.gate.snapshot_delta import DELTA_HEADER, DELTA_WIRE_FORMAT, delta_to_wire
 from facegate.gate.snapshot_wire import gate_wire_key, mode_push_key, mode_tag, snapshot_to_wire
 from facegate.http.deps import Deps, Device, context_for
 from facegate.http.security import DEVICE_HEADER, Principal
 from facegate.services.event_snapshots import SNAPSHOTS_WANTED_HEADER, SnapshotTaken, keep_snapshot
+from facegate.services.gallery_history import GALLERIES
 from facegate.services.gate_frames import (
     DESK,
     FRAME_WANTED_HEADER,
@@ -131,8 +137,27 @@ def gate_snapshot(
         context, deps.sealer(), device.target_id, model, match, gate_id=gate_id
     )
     key = gate_wire_key(request.headers[DEVICE_HEADER], gate_id)
-    body = snapshot_to_wire(snapshot, gate_id, key)
+    body = _wire(snapshot, gate_id, key, request)
     return JSONResponse(body, headers={"ETag": f'"{snapshot.version}"', **wanted_frame})
+
+
+def _wire(snapshot: GateSnapshot, gate_id: str, key: bytes, request: Request) -> dict[str, Any]:
+    """``snapshot`` on the wire for ``gate_id``: a delta or whole.
+
+    A delta from the version the gate holds when it can take one and that version's
+    gallery is remembered here; else the whole snapshot. Either way its gallery's ids
+    are remembered for the next change.
+    """
+    target, model = snapshot.target.id, snapshot.model_id
+    ids = snapshot.access.gallery.template_ids()
+    held = request.headers.get("if-none-match", "").strip('"')
+    wants = request.headers.get(DELTA_HEADER) == str(DELTA_WIRE_FORMAT)
+    base = GALLERIES.ids_at(target, model, held) if wants and held and ids is not None else None
+    if ids is not None:
+        GALLERIES.record(target, model, snapshot.version, ids)
+    if base is None:
+        return snapshot_to_wire(snapshot, gate_id, key)
+    return delta_to_wire(snapshot, held, base, gate_id, key)
 
 
 class FrameTaken(BaseModel):

@@ -1,0 +1,164 @@
+"""What one change costs an edge gate: the whole snapshot against the delta (issue 11).
+
+On a copy of the site a ``bench/snapshot_scale.py`` run leaves (the SQLite file and its
+site key beside it, ``<file>.key``; fill one with ``python bench/snapshot_scale.py
+--people 25000 --templates 3 --url sqlite:////tmp/site25k.db``), this times, with the
+real functions the route and the gate run:
+
+- ``server``: sealing the snapshot for one gate and writing its JSON (what
+  ``GET /gates/{id}/snapshot`` adds to the build, which both answers share), for the
+  whole snapshot (wire format 2) and for the delta (wire format 3) after one enrolment
+  and after one erasure;
+- ``gate``: reading that JSON, opening it and applying it (the delta to the gallery it
+  holds), then the first search (the search index is rebuilt for a new gallery);
+- ``file_rewrite``: the gate writing its sealed snapshot file at once (the same in both
+  cases: the file always holds the whole snapshot);
+- ``bytes``: the JSON answer's size.
+
+CPU milliseconds (``time.process_time``) are the median of ``--repeat`` runs; the machine's
+load average is printed with them. The build the route does before either answer
+(``build_snapshot`` with the server's template cache warm) is timed too but is the same
+for both. Not measured here: the HTTP transfer itself (the bytes say what it carries).
+
+    PYTHONPATH=src .venv/bin/python bench/snapshot_delta.py --url sqlite:////tmp/site25k.db
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from facegate.domain.gate import GateSnapshot
+from facegate.gate.snapshot_delta import delta_from_wire, delta_to_wire
+from facegate.gate.snapshot_file import SnapshotFile
+from facegate.gate.snapshot_wire import gate_wire_key, snapshot_from_wire, snapshot_to_wire
+from facegate.services.context import ServiceContext
+from facegate.services.rights import erase_person
+from facegate.services.snapshots import build_snapshot
+from facegate.store.crypto import AesGcmSealer
+from facegate.store.database import create_db_engine
+from facegate.store.unit_of_work import SqlStore
+from snapshot_scale import MODEL, POLICY, Clock, _enrol_one
+
+GATE = "bench-gate"
+KEY = gate_wire_key("bench-device-secret", GATE)
+
+
+def _cpu_ms(action: Callable[[], Any], repeat: int) -> tuple[float, Any]:
+    """Median CPU ms of ``action`` over ``repeat`` runs, and its last result."""
+    times, result = [], None
+    for _ in range(repeat):
+        started = time.process_time()
+        result = action()
+        times.append((time.process_time() - started) * 1000)
+    return round(statistics.median(times), 1), result
+
+
+def _first_search_ms(snapshot: GateSnapshot) -> float:
+    probe = np.ones(128, dtype=np.float32) / np.sqrt(128)
+    started = time.process_time()
+    snapshot.access.gallery.search(probe, POLICY)
+    return round((time.process_time() - started) * 1000, 1)
+
+
+def _whole(snapshot: GateSnapshot, repeat: int) -> dict[str, Any]:
+    server_ms, text = _cpu_ms(lambda: json.dumps(snapshot_to_wire(snapshot, GATE, KEY)), repeat)
+    gate_ms, got = _cpu_ms(lambda: snapshot_from_wire(json.loads(text), GATE, KEY), repeat)
+    return {
+        "bytes": len(text),
+        "server_cpu_ms": server_ms,
+        "gate_cpu_ms": gate_ms,
+        "gate_first_search_ms": _first_search_ms(got),
+    }
+
+
+def _delta(
+    snapshot: GateSnapshot, base: GateSnapshot, base_ids: tuple[str, ...], repeat: int
+) -> tuple[dict[str, Any], GateSnapshot]:
+    def encode() -> str:
+        return json.dumps(delta_to_wire(snapshot, base.version, base_ids, GATE, KEY))
+
+    server_ms, text = _cpu_ms(encode, repeat)
+    gate_ms, got = _cpu_ms(lambda: delta_from_wire(json.loads(text), base, GATE, KEY), repeat)
+    ids = snapshot.access.gallery.template_ids()
+    assert ids is not None
+    assert set(got.access.gallery.template_ids() or ()) == set(ids)
+    result = {
+        "bytes": len(text),
+        "server_cpu_ms": server_ms,
+        "gate_cpu_ms": gate_ms,
+        "gate_first_search_ms": _first_search_ms(got),
+    }
+    return result, got
+
+
+def _rewrite_ms(snapshot: GateSnapshot) -> float:
+    with tempfile.TemporaryDirectory() as folder:
+        saved = SnapshotFile(Path(folder) / f"snapshot.{GATE}.bin", GATE, KEY, Clock())
+        started = time.process_time()
+        saved.save(snapshot)
+        return round((time.process_time() - started) * 1000, 1)
+
+
+def run(url: str, repeat: int) -> dict[str, Any]:
+    """Time the whole snapshot and the deltas on the kept site at ``url``."""
+    kept = Path(url.removeprefix("sqlite:///"))
+    folder = tempfile.TemporaryDirectory()
+    copy = Path(folder.name) / "site.db"
+    shutil.copyfile(kept, copy)  # the kept site stays as it was
+    store = SqlStore(create_db_engine(f"sqlite:///{copy}"))
+    context = ServiceContext(store=store, clock=Clock(), actor="bench")
+    sealer = AesGcmSealer(kept.with_name(kept.name + ".key").read_bytes())
+    with store.unit_of_work() as uow:
+        site = uow.site.get()
+        door = uow.places.doors()[0].id
+    assert site is not None
+
+    def build() -> GateSnapshot:
+        return build_snapshot(context, sealer, door, MODEL, POLICY, gate_id=GATE)
+
+    load = [round(x, 2) for x in os.getloadavg()]
+    cold_ms, base_server = _cpu_ms(build, 1)
+    base = snapshot_from_wire(snapshot_to_wire(base_server, GATE, KEY), GATE, KEY)
+    base_ids = base_server.access.gallery.template_ids()
+    assert base_ids is not None
+    result: dict[str, Any] = {"templates": len(base.access.gallery), "cold_build_cpu_ms": cold_ms}
+    _enrol_one(store, sealer, site.id)
+    result["build_after_enrolment_cpu_ms"], enrolled = _cpu_ms(build, 1)
+    result["whole_after_enrolment"] = _whole(enrolled, repeat)
+    result["delta_after_enrolment"], held = _delta(enrolled, base, base_ids, repeat)
+    leaving = next(p for p in held.access.gallery.person_ids() if p in held.access.people)
+    erase_person(context, leaving)
+    held_ids = enrolled.access.gallery.template_ids()
+    assert held_ids is not None
+    result["build_after_erasure_cpu_ms"], erased = _cpu_ms(build, 1)
+    result["delta_after_erasure"], after = _delta(erased, held, held_ids, repeat)
+    assert leaving not in after.access.gallery.person_ids()
+    result["file_rewrite_cpu_ms"] = _rewrite_ms(after)
+    result["load_before"] = load
+    result["load_after"] = [round(x, 2) for x in os.getloadavg()]
+    store.close()
+    folder.cleanup()
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", default="sqlite:////tmp/site25k.db")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    print(json.dumps(run(args.url, args.repeat), indent=1), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,66 @@
+"""Which templates the galleries of the last snapshot versions delivered held, per door.
+
+An edge gate names the version it holds when it polls; to answer it with a delta (the
+templates added and removed since, :mod:`facegate.gate.snapshot_delta`) instead of the
+whole snapshot, the server must know which templates that version's gallery held. It
+keeps, in this process's memory, for each (door or lift, model), the template ids of
+the last :data:`KEEP_VERSIONS` versions it delivered there.
+
+Why this and not a change log in the database: the ids are what was *delivered*, so a
+delta is exact whatever happened in between (an erasure, a withdrawal and a new consent,
+a restored backup), nothing is written per poll, and nothing outlives the process. What
+it costs: the id tuple is the gallery's own (:meth:`Gallery.template_ids`, one object
+per gallery, shared by every door and version that holds the same gallery), so a kept
+version costs one reference, and a distinct gallery 8 bytes per template (0.6 MB at
+75,000 templates; the id strings are the gallery's). When the version is not known here
+(a server restarted, another server process, a gate away for more than
+:data:`KEEP_VERSIONS` changes) the gate gets the whole snapshot, as before.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+
+KEEP_VERSIONS = 8
+"""How many delivered versions are remembered per (door or lift, model) (typical 8).
+
+A gate polls every second or so, so it is rarely more than one version behind; one that
+was away longer gets the whole snapshot."""
+
+
+class GalleryHistory:
+    """Template ids of the last versions delivered, per (target, model); thread-safe.
+
+    Args:
+        keep: versions remembered per (target, model) (the oldest is forgotten first).
+    """
+
+    def __init__(self, keep: int = KEEP_VERSIONS) -> None:
+        self._keep = keep
+        self._lock = threading.Lock()
+        self._slots: dict[tuple[str, str], OrderedDict[str, tuple[str, ...]]] = {}
+
+    def record(self, target_id: str, model_id: str, version: str, ids: tuple[str, ...]) -> None:
+        """``version`` of ``target_id``'s snapshot for ``model_id`` was delivered with ``ids``."""
+        with self._lock:
+            slot = self._slots.setdefault((target_id, model_id), OrderedDict())
+            slot[version] = ids
+            slot.move_to_end(version)
+            while len(slot) > self._keep:
+                slot.popitem(last=False)
+
+    def ids_at(self, target_id: str, model_id: str, version: str) -> tuple[str, ...] | None:
+        """The template ids delivered at ``version``; ``None`` when not remembered."""
+        with self._lock:
+            slot = self._slots.get((target_id, model_id))
+            return None if slot is None else slot.get(version)
+
+    def clear(self) -> None:
+        """Forget every version (as a restarted server has; for tests)."""
+        with self._lock:
+            self._slots.clear()
+
+
+GALLERIES = GalleryHistory()
+"""The process's history of delivered galleries."""

@@ -1,0 +1,105 @@
+"""A gallery's change by template id: computed exactly, applied whole or refused whole."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from facegate.domain.gallery_delta import (
+    GalleryDelta,
+    GalleryDeltaError,
+    apply_delta,
+    gallery_delta,
+)
+from facegate.domain.matching import Gallery
+from fakes import unit_descriptor
+from support import gallery_by_id
+
+
+def gallery_of(*templates: tuple[str, str, int]) -> Gallery:
+    """A gallery of ``(template id, person id, descriptor seed)`` rows, with ids."""
+    matrix = np.stack([unit_descriptor(seed) for _, _, seed in templates])
+    return Gallery.of_rows([p for _, p, _ in templates], matrix, [t for t, _, _ in templates])
+
+
+BASE = (("t1", "ann", 1), ("t2", "ann", 2), ("t3", "bo", 3))
+
+
+def test_a_delta_applied_to_its_base_makes_the_new_gallery() -> None:
+    base = gallery_of(*BASE)
+    new = gallery_of(("t2", "ann", 2), ("t3", "bo", 3), ("t4", "cy", 4), ("t5", "cy", 5))
+    ids = base.template_ids()
+    assert ids is not None
+    delta = gallery_delta(ids, new)
+    assert delta.removed == ("t1",)
+    assert delta.added.template_ids() == ("t4", "t5")
+    assert delta.total == 4
+    applied = apply_delta(base, delta)
+    assert gallery_by_id(applied) == gallery_by_id(new)
+    assert len(base) == 3  # the base is left as it was
+    assert applied.identify(unit_descriptor(4), 0.57, 0.0).person_id == "cy"
+    assert applied.identify(unit_descriptor(1), 0.57, 0.0).person_id is None
+
+
+def test_a_template_that_left_and_came_back_is_neither_added_nor_removed() -> None:
+    base = gallery_of(*BASE)
+    ids = base.template_ids()
+    assert ids is not None
+    # "bo" withdrew consent (t3 left) and granted it again (t3 back): the same ids.
+    delta = gallery_delta(ids, gallery_of(*BASE))
+    assert (delta.removed, len(delta.added), delta.total) == ((), 0, 3)
+
+
+def test_the_same_gallery_is_an_empty_delta() -> None:
+    gallery = gallery_of(*BASE)
+    ids = gallery.template_ids()
+    assert ids is not None
+    delta = gallery_delta(ids, gallery)
+    assert (delta.removed, len(delta.added), delta.total) == ((), 0, 3)
+    assert gallery_by_id(apply_delta(gallery, delta)) == gallery_by_id(gallery)
+
+
+@pytest.mark.parametrize(
+    ("removed", "added", "total", "message"),
+    [
+        (("t9",), (), 2, "does not hold"),
+        (("t1", "t1"), (), 1, "does not hold"),
+        ((), (("t2", "ann", 2),), 4, "holds already"),
+        (("t1",), (), 3, "not 3"),
+    ],
+)
+def test_a_delta_that_does_not_fit_the_gallery_is_refused_whole(
+    removed: tuple[str, ...],
+    added: tuple[tuple[str, str, int], ...],
+    total: int,
+    message: str,
+) -> None:
+    base = gallery_of(*BASE)
+    added_gallery = gallery_of(*added) if added else Gallery.of_rows([], np.empty((0, 128)), [])
+    with pytest.raises(GalleryDeltaError, match=message):
+        apply_delta(base, GalleryDelta(removed, added_gallery, total))
+    assert base.template_ids() == ("t1", "t2", "t3")
+
+
+def test_a_gallery_without_template_ids_takes_no_delta() -> None:
+    plain = Gallery()
+    plain.add("ann", unit_descriptor(1))
+    assert plain.template_ids() is None
+    empty = Gallery.of_rows([], np.empty((0, 128)), [])
+    with pytest.raises(GalleryDeltaError, match="without template ids"):
+        apply_delta(plain, GalleryDelta((), empty, 1))
+    with pytest.raises(ValueError, match="without template ids"):
+        gallery_delta(("t1",), plain)
+
+
+def test_template_ids_must_be_one_distinct_id_per_row() -> None:
+    matrix = np.stack([unit_descriptor(1), unit_descriptor(2)])
+    with pytest.raises(ValueError, match="not distinct"):
+        Gallery.of_rows(["ann", "bo"], matrix, ["t1", "t1"])
+    with pytest.raises(ValueError, match="1 template ids for 2"):
+        Gallery.of_rows(["ann", "bo"], matrix, ["t1"])
+
+
+def test_two_galleries_that_share_a_template_id_are_not_joined() -> None:
+    with pytest.raises(ValueError, match="share a template id"):
+        gallery_of(("t1", "ann", 1)).joined(gallery_of(("t1", "bo", 2)))

@@ -1,0 +1,118 @@
+"""The snapshot delta on the wire: sealed like a snapshot, bound to its gate and its base."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import numpy as np
+import pytest
+
+from facegate.domain.gate import SNAPSHOT_FORMAT, GateSnapshot
+from facegate.domain.matching import Gallery, MatchPolicy
+from facegate.domain.people import Role
+from facegate.domain.policy import AccessData, PersonAccess, SiteMode, Target
+from facegate.domain.site import CredentialKind
+from facegate.gate.snapshot_delta import (
+    DELTA_WIRE_FORMAT,
+    DeltaRefusedError,
+    delta_from_wire,
+    delta_to_wire,
+)
+from facegate.gate.snapshot_wire import (
+    WireFormatError,
+    gate_wire_key,
+    open_body,
+    snapshot_from_wire,
+    snapshot_to_wire,
+)
+from fakes import unit_descriptor
+
+KEY = gate_wire_key("device-secret", "gate-1")
+NOW = datetime(2026, 11, 28, 3, 0, tzinfo=UTC)
+
+
+def snapshot_of(version: str, templates: list[tuple[str, str, int]], card: str) -> GateSnapshot:
+    """Door ``d1``'s snapshot at ``version``: ``(template id, person, seed)`` rows, a card."""
+    matrix = np.stack([unit_descriptor(seed) for _, _, seed in templates])
+    gallery = Gallery.of_rows([p for _, p, _ in templates], matrix, [t for t, _, _ in templates])
+    people = {pid: PersonAccess(Role.RESIDENT) for pid in gallery.person_ids()}
+    access = AccessData(
+        SiteMode.NORMAL, people, gallery, MatchPolicy(0.57, 0.06), cards={card: "ann"}
+    )
+    target = Target("d1", frozenset({CredentialKind.FACE}))
+    return GateSnapshot(SNAPSHOT_FORMAT, version, NOW, "site", "model", target, access)
+
+
+OLD = snapshot_of("7.abc", [("t1", "ann", 1), ("t2", "bo", 2), ("t3", "bo", 3)], "C1")
+NEW = snapshot_of("8.abc", [("t1", "ann", 1), ("t4", "cy", 4)], "C2")  # bo erased, cy enrolled
+
+
+def held() -> GateSnapshot:
+    """The base as a gate holds it: read back from its own whole snapshot."""
+    return snapshot_from_wire(snapshot_to_wire(OLD, "gate-1", KEY), "gate-1", KEY)
+
+
+def old_ids() -> tuple[str, ...]:
+    ids = OLD.access.gallery.template_ids()
+    assert ids is not None
+    return ids
+
+
+def test_a_whole_snapshot_carries_its_template_ids() -> None:
+    back = snapshot_from_wire(snapshot_to_wire(OLD, "gate-1", KEY), "gate-1", KEY)
+    assert back.access.gallery.template_ids() == ("t1", "t2", "t3")
+
+
+def test_a_delta_carries_only_the_change_and_makes_the_new_snapshot() -> None:
+    wire = delta_to_wire(NEW, "7.abc", old_ids(), "gate-1", KEY)
+    assert (wire["wire_format"], wire["base_version"]) == (DELTA_WIRE_FORMAT, "7.abc")
+    header = tuple(k for k in wire if k != "sealed")  # all of it is associated data
+    body, tail = open_body(wire, "gate-1", KEY, DELTA_WIRE_FORMAT, header)
+    part = body["access"]["gallery"]
+    assert (part["ids"], part["removed"], part["total"]) == (["t4"], ["t2", "t3"], 2)
+    assert len(tail) == 4 + 4 * 128  # one template's label and values
+    applied = delta_from_wire(wire, held(), "gate-1", KEY)
+    assert applied.version == "8.abc"
+    assert applied.access.cards == {"C2": "ann"}  # the access data comes in full
+    assert applied.access.gallery.template_ids() == ("t1", "t4")
+    assert applied.access.gallery.person_ids() == ["ann", "cy"]
+    new_rows = {p: r.tobytes() for p, r in NEW.access.gallery.rows()}
+    assert {p: r.tobytes() for p, r in applied.access.gallery.rows()} == new_rows
+
+
+def test_a_delta_for_another_base_is_refused() -> None:
+    wire = delta_to_wire(NEW, "6.abc", old_ids(), "gate-1", KEY)
+    with pytest.raises(DeltaRefusedError, match=r"from version '6\.abc'"):
+        delta_from_wire(wire, held(), "gate-1", KEY)
+    wire["base_version"] = "7.abc"  # relabelled: the seal names the base it was made for
+    with pytest.raises(ValueError, match="does not open"):
+        delta_from_wire(wire, held(), "gate-1", KEY)
+
+
+def test_a_delta_sealed_for_another_gate_or_key_is_refused() -> None:
+    wire = delta_to_wire(NEW, "7.abc", old_ids(), "gate-2", gate_wire_key("other", "gate-2"))
+    with pytest.raises(ValueError, match="for gate 'gate-2'"):
+        delta_from_wire(wire, held(), "gate-1", KEY)
+    wire["gate_id"] = "gate-1"
+    with pytest.raises(ValueError, match="does not open"):
+        delta_from_wire(wire, held(), "gate-1", KEY)
+
+
+def test_a_delta_of_another_door_or_a_whole_snapshot_as_a_delta_is_refused() -> None:
+    other_door = replace(NEW, target=replace(NEW.target, id="d2"))
+    wire = delta_to_wire(other_door, "7.abc", old_ids(), "gate-1", KEY)
+    with pytest.raises(DeltaRefusedError, match="another door"):
+        delta_from_wire(wire, held(), "gate-1", KEY)
+    whole = {**snapshot_to_wire(NEW, "gate-1", KEY), "base_version": "7.abc"}
+    with pytest.raises(WireFormatError):
+        delta_from_wire(whole, held(), "gate-1", KEY)
+
+
+def test_a_delta_that_does_not_fit_the_gallery_held_is_refused() -> None:
+    # The server believed the base held t9 too: the gate does not, and refuses it all.
+    wire = delta_to_wire(NEW, "7.abc", (*old_ids(), "t9"), "gate-1", KEY)
+    base = held()
+    with pytest.raises(ValueError, match="does not hold"):
+        delta_from_wire(wire, base, "gate-1", KEY)
+    assert base.access.gallery.template_ids() == ("t1", "t2", "t3")
