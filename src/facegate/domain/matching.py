@@ -123,6 +123,27 @@ residents.
 """
 
 
+DEFAULT_COHORT_SIZE = 20
+"""How many nearest other people a 1:1 check's cohort takes (see :data:`DEFAULT_COHORT_MARGIN`)."""
+
+DEFAULT_COHORT_MARGIN: float | None = 0.03
+"""Face + card: the least lead of the cohort over the card holder (euclidean units).
+
+A 1:1 check (face + card) grants only when the mean distance of the
+:data:`DEFAULT_COHORT_SIZE` people of the gallery nearest to the face, the card holder
+left out, exceeds the card holder's distance by at least this much; else
+``below_margin``: the face is not distinctively the holder's (a stranger with a
+look-alike's card, or a face near everyone, as low-contrast webcam captures are).
+Measured (``bench/card_cohort.py --all-frames``, the site bench's cast and fill, 2,000
+residents, docs/matching.md "Face + card"): chosen on the choose half of the real people
+among cohorts of 1, 5 and 20 as the strictest margin refusing at most 1 % of residents'
+own images (video and photos apart) and granting the fewest lent cards; on the report
+half it refused 2.0 % of residents' video frames (11 of 540, all of one NUAA resident)
+and 2.1 % of their photos (3 of 142), and granted none of the 50 video and 475 photo
+(stranger, lent card) pairs (8 and 5 without it). ``None`` turns the rule off.
+"""
+
+
 @dataclass(frozen=True, slots=True)
 class MatchPolicy:
     """When two descriptors count as the same person.
@@ -138,12 +159,21 @@ class MatchPolicy:
             the 1:1 threshold whatever the gallery's size). 1:1 checks ignore it.
         impostors: the per-person stranger rates the 1:N threshold is judged by (the
             shipped curve, or the site's from ``facegate calibrate``).
+        cohort_margin: in a 1:1 check (face + card), the least distance by which the
+            mean distance of the ``cohort_size`` nearest *other* people of the gallery
+            must exceed the claimed person's distance (euclidean units; ``None`` turns
+            the rule off). Default :data:`DEFAULT_COHORT_MARGIN`.
+        cohort_size: how many of the nearest other people that mean takes (fewer when
+            the gallery holds fewer; 1: the nearest other person alone). Default
+            :data:`DEFAULT_COHORT_SIZE`.
     """
 
     threshold: float
     min_margin: float
     max_fpir: float = DEFAULT_MAX_FPIR
     impostors: ImpostorCurve = field(default_factory=shipped_impostor_curve)
+    cohort_margin: float | None = DEFAULT_COHORT_MARGIN
+    cohort_size: int = DEFAULT_COHORT_SIZE
 
     def identification_threshold(self, people: int) -> float:
         """The threshold of 1:N search in a gallery of ``people`` (euclidean distance).
@@ -411,6 +441,30 @@ class Gallery:
             return float(np.inf)
         rows = index.rows_of(index.names.index(person_id))
         return float(euclidean_distances(probe, rows).min())
+
+    def nearest_other_distances(
+        self, probe: FloatArray, person_id: str, count: int
+    ) -> npt.NDArray[np.float64]:
+        """The distances of the ``count`` people nearest to ``probe`` but ``person_id``.
+
+        Each person's distance is their closest template's (euclidean units); ascending,
+        fewer than ``count`` when fewer others are enrolled. The cohort of a 1:1 check
+        (:attr:`MatchPolicy.cohort_margin`): every template is compared, as 1:N search
+        does, but nobody else is named.
+        """
+        probe = _single_descriptor(probe)
+        index = self._index()
+        if not index.names or count < 1:
+            return np.empty(0, np.float64)
+        per_person = np.minimum.reduceat(
+            euclidean_distances(probe, index.matrix), index.starts
+        ).astype(np.float64)
+        if person_id in index.names:
+            per_person = np.delete(per_person, index.names.index(person_id))
+        if count < len(per_person):
+            per_person = np.partition(per_person, count - 1)[:count]
+        nearest: npt.NDArray[np.float64] = np.sort(per_person)
+        return nearest
 
     def identify(self, probe: FloatArray, threshold: float, min_margin: float) -> Identification:
         """Find who ``probe`` is, or say "unknown".
