@@ -26,7 +26,7 @@ from facegate.domain.impostors import DEFAULT_MAX_FPIR, ImpostorCurve, shipped_i
 from facegate.domain.liveness import LivenessSchedule
 from facegate.domain.matching import (
     DEFAULT_COHORT_MARGIN,
-    DEFAULT_COHORT_SIZE,
+    DEFAULT_COHORT_SHARE,
     DEFAULT_DUPLICATE_THRESHOLD,
     DEFAULT_MATCH_THRESHOLD,
     DEFAULT_MIN_MARGIN,
@@ -75,13 +75,13 @@ class MatchSettings:
             :mod:`facegate.domain.impostors` and docs/matching.md); 1 keeps ``threshold``
             for every gallery size.
         cohort_margin: face + card (a 1:1 check): the least lead, in euclidean units, of
-            the mean distance of the ``cohort_size`` nearest other people of the gallery
+            the mean distance of the nearest other people of the gallery (the cohort)
             over the card holder's (``FACEGATE_MATCHING__COHORT_MARGIN``; measured
             default, see :data:`facegate.domain.matching.DEFAULT_COHORT_MARGIN`;
             ``none`` turns the rule off). Refused: ``below_margin``.
-        cohort_size: how many nearest other people that mean takes (at least 1;
-            ``FACEGATE_MATCHING__COHORT_SIZE``, default
-            :data:`facegate.domain.matching.DEFAULT_COHORT_SIZE`).
+        cohort_share: the share of the gallery's other people in the cohort, nearest
+            first, at least one (``FACEGATE_MATCHING__COHORT_SHARE``, above 0 up to 1;
+            default :data:`facegate.domain.matching.DEFAULT_COHORT_SHARE`, 1 %).
     """
 
     threshold: float | None = None
@@ -89,7 +89,7 @@ class MatchSettings:
     duplicate_threshold: float = DEFAULT_DUPLICATE_THRESHOLD
     max_fpir: Annotated[float, Field(ge=0.0, le=1.0)] = DEFAULT_MAX_FPIR
     cohort_margin: float | None = DEFAULT_COHORT_MARGIN
-    cohort_size: Annotated[int, Field(ge=1)] = DEFAULT_COHORT_SIZE
+    cohort_share: Annotated[float, Field(gt=0.0, le=1.0)] = DEFAULT_COHORT_SHARE
 
 
 @dataclass(frozen=True, slots=True)
@@ -525,7 +525,7 @@ class Settings(BaseSettings):
             matching.max_fpir,
             curve,
             matching.cohort_margin,
-            matching.cohort_size,
+            matching.cohort_share,
         )
 
 

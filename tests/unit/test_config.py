@@ -91,13 +91,13 @@ def test_the_face_and_card_cohort_rule_from_the_environment(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setenv("FACEGATE_MATCHING__COHORT_MARGIN", "0.05")
-    monkeypatch.setenv("FACEGATE_MATCHING__COHORT_SIZE", "5")
+    monkeypatch.setenv("FACEGATE_MATCHING__COHORT_SHARE", "0.05")
     policy, _ = Settings(data_dir=tmp_path).match_policy(MODEL)
-    assert (policy.cohort_margin, policy.cohort_size) == (0.05, 5)
+    assert (policy.cohort_margin, policy.cohort_share) == (0.05, 0.05)
     monkeypatch.setenv("FACEGATE_MATCHING__COHORT_MARGIN", "none")
     assert Settings(data_dir=tmp_path).match_policy(MODEL)[0].cohort_margin is None
-    monkeypatch.setenv("FACEGATE_MATCHING__COHORT_SIZE", "0")
-    with pytest.raises(ValueError, match="cohort_size"):
+    monkeypatch.setenv("FACEGATE_MATCHING__COHORT_SHARE", "0")
+    with pytest.raises(ValueError, match="cohort_share"):
         Settings(data_dir=tmp_path)
 
 

@@ -229,13 +229,13 @@ def test_all_of_card_then_face_of_the_card_holder() -> None:
     check(decide(spoof, CARD_AND_FACE, data, NOW), Reason.SPOOF_SUSPECTED, "ann")
 
 
-def look_alikes(cohort_margin: float | None, cohort_size: int = 1) -> AccessData:
+def look_alikes(cohort_margin: float | None, cohort_share: float = 0.01) -> AccessData:
     """Ann, her look-alike Cara 0.4 away along one direction, and Bob far from both."""
     gallery = Gallery()
     gallery.add("ann", ANN)
     gallery.add("cara", near(ANN, 0.4))
     gallery.add("bob", BOB)
-    match = MatchPolicy(0.57, 0.02, cohort_margin=cohort_margin, cohort_size=cohort_size)
+    match = MatchPolicy(0.57, 0.02, cohort_margin=cohort_margin, cohort_share=cohort_share)
     return access_data(gallery=gallery, match=match)
 
 
@@ -269,16 +269,27 @@ def test_by_default_a_card_does_not_open_for_a_face_nearer_another_resident() ->
     check(decide(with_anns_card(ANN), CARD_AND_FACE, data, NOW), Reason.GRANTED, "ann")
 
 
-def test_the_cohort_is_the_mean_of_the_nearest_others() -> None:
-    """With two others in the cohort, Bob's distance (far) lifts the mean over the margin."""
+def test_the_cohort_is_the_mean_of_the_nearest_share_of_the_others() -> None:
+    """Half of the two others is Cara alone; all of them brings Bob (far) into the mean."""
     stranger = with_anns_card(near(ANN, 0.2))
-    check(decide(stranger, CARD_AND_FACE, look_alikes(0.03, 1), NOW), Reason.BELOW_MARGIN, "ann")
-    wide = decide(stranger, CARD_AND_FACE, look_alikes(0.03, 2), NOW)
+    check(decide(stranger, CARD_AND_FACE, look_alikes(0.03, 0.5), NOW), Reason.BELOW_MARGIN, "ann")
+    wide = decide(stranger, CARD_AND_FACE, look_alikes(0.03, 1.0), NOW)
     check(wide, Reason.GRANTED, "ann")
     far = float(np.linalg.norm(near(ANN, 0.2) - BOB))
     assert wide.scores["margin"] == pytest.approx((0.2 + far) / 2 - 0.2, abs=1e-5)
-    # A cohort larger than the gallery takes the others there are.
-    check(decide(stranger, CARD_AND_FACE, look_alikes(0.03, 50), NOW), Reason.GRANTED, "ann")
+
+
+def test_the_cohort_takes_a_share_of_the_others_and_at_least_one() -> None:
+    policy = MatchPolicy(0.57, 0.06)  # the shipped 1 %
+    assert [policy.cohort_count(n) for n in (0, 1, 99, 100, 101, 1999, 24999)] == [
+        1,
+        1,
+        1,
+        1,
+        2,
+        20,
+        250,
+    ]
 
 
 def test_the_cohort_rule_off_and_with_nobody_else_enrolled() -> None:

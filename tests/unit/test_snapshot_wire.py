@@ -172,10 +172,10 @@ def test_the_sites_1_to_n_target_and_calibrated_curve_cross_the_wire() -> None:
 def test_the_face_and_card_cohort_rule_crosses_the_wire(margin: float | None) -> None:
     """An edge gate refuses a lent card as the server's kiosk doors do (or not, when off)."""
     snapshot = big_snapshot(synthetic_gallery(people=3))
-    match = MatchPolicy(0.57, 0.06, cohort_margin=margin, cohort_size=7)
+    match = MatchPolicy(0.57, 0.06, cohort_margin=margin, cohort_share=0.3)
     sent = replace(snapshot, access=replace(snapshot.access, match=match))
     back = snapshot_from_wire(snapshot_to_wire(sent, "g", KEY), "g", KEY)
-    assert (back.access.match.cohort_margin, back.access.match.cohort_size) == (margin, 7)
+    assert (back.access.match.cohort_margin, back.access.match.cohort_share) == (margin, 0.3)
 
 
 def test_a_snapshot_without_the_cohort_rule_keeps_the_gates_default() -> None:

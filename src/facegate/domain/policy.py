@@ -369,7 +369,7 @@ def _verify_claim(descriptor: FloatArray, data: AccessData, claimed: str) -> _Cl
 
     The face must be within the 1:1 threshold of the claimed person's templates
     (``unknown_face`` else) and, with a cohort margin set, the mean distance of the
-    nearest other people of the gallery (:attr:`MatchPolicy.cohort_size`) must exceed
+    nearest other people of the gallery (:attr:`MatchPolicy.cohort_share`) must exceed
     the claimed one by that margin (``below_margin`` else: the face is not distinctively
     the card holder's, as a stranger's holding a look-alike's card). The decision names
     nobody else; its ``margin`` score is that mean less the claimed distance.
@@ -382,7 +382,8 @@ def _verify_claim(descriptor: FloatArray, data: AccessData, claimed: str) -> _Cl
         return _Claim(kind, person_id=None, refusal=Reason.UNKNOWN_FACE, scores=scores)
     margin = data.match.cohort_margin
     if margin is not None:
-        cohort = data.gallery.nearest_other_distances(descriptor, claimed, data.match.cohort_size)
+        count = data.match.cohort_count(data.gallery.people_count() - 1)
+        cohort = data.gallery.nearest_other_distances(descriptor, claimed, count)
         lead = float(cohort.mean()) - distance if len(cohort) else math.inf
         if math.isfinite(lead):
             scores["margin"] = lead

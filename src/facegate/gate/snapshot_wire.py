@@ -50,7 +50,7 @@ from facegate.domain.gate import GateSnapshot
 from facegate.domain.impostors import ImpostorCurve
 from facegate.domain.matching import (
     DEFAULT_COHORT_MARGIN,
-    DEFAULT_COHORT_SIZE,
+    DEFAULT_COHORT_SHARE,
     DESCRIPTOR_SIZE,
     Gallery,
     MatchPolicy,
@@ -263,7 +263,7 @@ def _access_out(access: AccessData, names: list[str], rows: int) -> dict[str, An
             "max_fpir": access.match.max_fpir,
             "impostors": access.match.impostors.to_json(),
         },
-        "cohort": [access.match.cohort_margin, access.match.cohort_size],
+        "cohort": [access.match.cohort_margin, access.match.cohort_share],
         "cards": dict(access.cards),
         "pins": dict(access.pins),
         "passes": [_pass_out(p) for p in access.passes.values()],
@@ -298,14 +298,14 @@ def _match_in(raw: dict[str, Any]) -> MatchPolicy:
     gate's default rule in force, not none (the stricter reading).
     """
     identification = raw["identification"]
-    margin, size = raw.get("cohort", [DEFAULT_COHORT_MARGIN, DEFAULT_COHORT_SIZE])
+    margin, share = raw.get("cohort", [DEFAULT_COHORT_MARGIN, DEFAULT_COHORT_SHARE])
     return MatchPolicy(
         float(raw["match"][0]),
         float(raw["match"][1]),
         float(identification["max_fpir"]),
         ImpostorCurve.from_json(identification["impostors"]),
         None if margin is None else float(margin),
-        int(size),
+        float(share),
     )
 
 
