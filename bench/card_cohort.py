@@ -26,7 +26,7 @@ door's does; ``real_only`` repeats it with the real residents alone.
 
 Finally every genuine and lent-card presentation of the whole cast (the bench's
 ``nuaa/0007`` case included) is replayed through :func:`facegate.domain.policy.decide`
-with the shipped rule (``--cohort-size``, ``--cohort-margin``), which must agree with the
+with the shipped rule (``--cohort-share``, ``--cohort-margin``), which must agree with the
 sweep's counts.
 
     FACEGATE_CACHE_DIR=/tmp/cache PYTHONPATH=src python bench/card_cohort.py \
@@ -53,7 +53,7 @@ from facegate.config import Settings
 from facegate.domain.access import AccessRule, TimeWindow, WeeklySchedule
 from facegate.domain.matching import (
     DEFAULT_COHORT_MARGIN,
-    DEFAULT_COHORT_SIZE,
+    DEFAULT_COHORT_SHARE,
     DEFAULT_MATCH_THRESHOLD,
     Gallery,
     MatchPolicy,
@@ -82,8 +82,9 @@ from facegate.vision.engine import FaceEngine
 Matrix = npt.NDArray[np.float64]
 COHORT_SIZES = (1, 5, 20)
 MARGINS = tuple(round(float(t), 2) for t in np.arange(-0.10, 0.305, 0.01))
-KEEP = 21
-"""Nearest people kept per image (the largest cohort plus the claimed person)."""
+KEEP = [21]
+"""Nearest people kept per image: the largest cohort plus the claimed person (raised by
+:func:`main` when the shipped share of a large gallery is more than 20 people)."""
 
 
 @dataclass
@@ -156,7 +157,7 @@ def _images(people: Cast, residents: list[str], fill: Matrix) -> Images:
     shown = _presented(people)
     vectors = np.asarray([people.vectors[k] for _, k in shown], np.float64)
     distances = _per_person(vectors, templates, starts)
-    order = np.argsort(distances, axis=1)[:, :KEEP]
+    order = np.argsort(distances, axis=1)[:, : KEEP[0]]
     return Images(
         [p.name for p, _ in shown],
         [k for _, k in shown],
@@ -173,7 +174,7 @@ def _others(images: Images, rows: npt.NDArray[np.int64], claimed: int) -> Matrix
     keep = near != claimed
     # Rows where the claimed person is not among the kept lose their last (farthest) one.
     keep[keep.all(axis=1), -1] = False
-    return dist[keep].reshape(len(rows), KEEP - 1)
+    return dist[keep].reshape(len(rows), KEEP[0] - 1)
 
 
 Rule = Callable[[npt.NDArray[np.float64], Matrix], npt.NDArray[np.bool_]]
@@ -306,8 +307,9 @@ def _bench_rotation(
     of each person, at the 4 buildings' doors; photos: the first 2 of each, at the
     kiosks of buildings 1 and 2), its residents' clips twice, and lends each stranger the
     card of a real resident of that building in turn. Counted: lent-card clips, those
-    with some frame granted, and frames granted; each granted clip as [building,
-    stranger, card holder, frames granted].
+    with some frame granted, and frames granted (each granted clip as [building,
+    stranger, card holder, frames granted]); residents' own clips with some frame
+    refused, and frames refused.
     """
     position = {name: i for i, name in enumerate(residents)}
     holder_of = {population.card_of(n): n for n in residents}
@@ -317,7 +319,10 @@ def _bench_rotation(
         group = people.video if video else people.photos
         clips = [(p.name, clip) for p in group for clip in p.probes[:per_person]]
         tally: dict[str, object] = {}
-        counts = {"lent_clips": 0, "clips_granted": 0, "frames": 0, "frames_granted": 0}
+        counts = dict.fromkeys(
+            ("lent_clips", "clips_granted", "frames", "frames_granted", "own_clips"), 0
+        )
+        counts.update(own_clips_refused=0, own_frames=0, own_frames_refused=0)
         granted: list[list[object]] = []
         for building in range(buildings):
             mine = [c for c in clips if people.residents.get(c[0]) == building]
@@ -325,10 +330,16 @@ def _bench_rotation(
             lent = shown_cards([Clip(who, ()) for who, _ in rotation], people.residents, building)
             for (who, keys), shown in zip(rotation, lent, strict=True):
                 rows = np.array([row_of[k] for k in keys if k in row_of], np.int64)
-                if who in people.residents or shown.card is None or not len(rows):
+                if shown.card is None or not len(rows):
                     continue
                 claimed = position[holder_of[shown.card]]
                 ok = rule(images.claimed_to[rows, claimed], _others(images, rows, claimed))
+                if who in people.residents:
+                    counts["own_clips"] += 1
+                    counts["own_clips_refused"] += int(not ok.all())
+                    counts["own_frames"] += len(rows)
+                    counts["own_frames_refused"] += int((~ok).sum())
+                    continue
                 counts["lent_clips"] += 1
                 counts["clips_granted"] += int(ok.any())
                 counts["frames"] += len(rows)
@@ -341,7 +352,9 @@ def _bench_rotation(
     return out
 
 
-def _access(residents: list[str], fill: Matrix, people: Cast, k: int, margin: float) -> AccessData:
+def _access(
+    residents: list[str], fill: Matrix, people: Cast, share: float, margin: float | None
+) -> AccessData:
     by_name = {p.name: p for p in (*people.video, *people.photos)}
     gallery = Gallery()
     for name in residents:
@@ -350,7 +363,7 @@ def _access(residents: list[str], fill: Matrix, people: Cast, k: int, margin: fl
         gallery.add(f"fill-{i}", np.asarray(templates, np.float32))
     always = WeeklySchedule("UTC", (TimeWindow(frozenset(range(7)), time(0), time(23, 59)),))
     rule = AccessRule("all", always, role=Role.RESIDENT, door_ids=frozenset({"door"}))
-    match = MatchPolicy(DEFAULT_MATCH_THRESHOLD, 0.06, cohort_margin=margin, cohort_size=k)
+    match = MatchPolicy(DEFAULT_MATCH_THRESHOLD, 0.06, cohort_margin=margin, cohort_share=share)
     return AccessData(
         mode=SiteMode.NORMAL,
         people={n: PersonAccess(Role.RESIDENT) for n in residents},
@@ -398,7 +411,7 @@ def main() -> None:
     parser.add_argument("--residents", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--max-refused", type=float, default=0.01)
-    parser.add_argument("--cohort-size", type=int, default=DEFAULT_COHORT_SIZE)
+    parser.add_argument("--cohort-share", type=float, default=DEFAULT_COHORT_SHARE)
     parser.add_argument("--cohort-margin", type=_margin, default=DEFAULT_COHORT_MARGIN)
     parser.add_argument("--all-frames", action="store_true")
     args = parser.parse_args()
@@ -428,13 +441,22 @@ def main() -> None:
             for n, h in halves.items()
         },
         "max_refused": args.max_refused,
-        "shipped": {"k": args.cohort_size, "t": args.cohort_margin},
     }
-    off = args.cohort_margin is None
-    shipped = threshold_only if off else cohort_rule(args.cohort_size, args.cohort_margin)
+    policy = MatchPolicy(
+        DEFAULT_MATCH_THRESHOLD,
+        0.06,
+        cohort_margin=args.cohort_margin,
+        cohort_share=args.cohort_share,
+    )
     for gallery, fill in (("site", drawn), ("real_only", drawn[:0])):
+        k = policy.cohort_count(len(residents) + len(fill) - 1)
+        KEEP[0] = max(21, k + 1)
+        shipped = (
+            threshold_only if args.cohort_margin is None else cohort_rule(k, args.cohort_margin)
+        )
         images = _images(people, residents, np.asarray(fill, np.float64))
         part = _sweep(images, halves, residents, args.max_refused)
+        part["shipped_rule"] = {"share": args.cohort_share, "k": k, "t": args.cohort_margin}
         part["shipped"] = {n: _count(images, h, residents, shipped) for n, h in halves.items()}
         part["bench_rotation"] = {
             "today": _bench_rotation(people, residents, images, threshold_only),
@@ -444,11 +466,11 @@ def main() -> None:
         rows = images.rows(CASE[0], True)
         others = _others(images, rows, c)
         part["case_lead_by_k"] = {
-            str(k): np.round(others[:, :k].mean(axis=1) - images.claimed_to[rows, c], 4).tolist()
-            for k in COHORT_SIZES
+            str(n): np.round(others[:, :n].mean(axis=1) - images.claimed_to[rows, c], 4).tolist()
+            for n in (*COHORT_SIZES, k)
         }
         result[gallery] = part
-    data = _access(residents, drawn, people, args.cohort_size, args.cohort_margin)
+    data = _access(residents, drawn, people, args.cohort_share, args.cohort_margin)
     result["replay"] = _replay(people, residents, data)
     print(json.dumps(result, indent=1))
 
