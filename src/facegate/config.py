@@ -25,6 +25,8 @@ from facegate.domain.faces import QualityThresholds
 from facegate.domain.impostors import DEFAULT_MAX_FPIR, ImpostorCurve, shipped_impostor_curve
 from facegate.domain.liveness import LivenessSchedule
 from facegate.domain.matching import (
+    DEFAULT_COHORT_MARGIN,
+    DEFAULT_COHORT_SHARE,
     DEFAULT_DUPLICATE_THRESHOLD,
     DEFAULT_MATCH_THRESHOLD,
     DEFAULT_MIN_MARGIN,
@@ -72,12 +74,22 @@ class MatchSettings:
             impostor curve can vouch for, the face alone names nobody (see
             :mod:`facegate.domain.impostors` and docs/matching.md); 1 keeps ``threshold``
             for every gallery size.
+        cohort_margin: face + card (a 1:1 check): the least lead, in euclidean units, of
+            the mean distance of the nearest other people of the gallery (the cohort)
+            over the card holder's (``FACEGATE_MATCHING__COHORT_MARGIN``; measured
+            default, see :data:`facegate.domain.matching.DEFAULT_COHORT_MARGIN`;
+            ``none`` turns the rule off). Refused: ``below_margin``.
+        cohort_share: the share of the gallery's other people in the cohort, nearest
+            first, at least one (``FACEGATE_MATCHING__COHORT_SHARE``, above 0 up to 1;
+            default :data:`facegate.domain.matching.DEFAULT_COHORT_SHARE`, 1 %).
     """
 
     threshold: float | None = None
     min_margin: float = DEFAULT_MIN_MARGIN
     duplicate_threshold: float = DEFAULT_DUPLICATE_THRESHOLD
     max_fpir: Annotated[float, Field(ge=0.0, le=1.0)] = DEFAULT_MAX_FPIR
+    cohort_margin: float | None = DEFAULT_COHORT_MARGIN
+    cohort_share: Annotated[float, Field(gt=0.0, le=1.0)] = DEFAULT_COHORT_SHARE
 
 
 @dataclass(frozen=True, slots=True)
@@ -495,16 +507,26 @@ class Settings(BaseSettings):
             ``(policy, source)``; source is ``"settings"``, the calibration file's path,
             or ``"default"`` (where the threshold came from).
         """
-        margin, max_fpir = self.matching.min_margin, self.matching.max_fpir
         shipped = shipped_impostor_curve()
         if self.matching.threshold is not None:
-            return MatchPolicy(self.matching.threshold, margin, max_fpir, shipped), "settings"
+            return self._match(self.matching.threshold, shipped), "settings"
         calibration = read_calibration(self.calibration_path)
         if calibration is not None and calibration.model_id == model_id:
             curve = calibration.impostor_curve or shipped
-            policy = MatchPolicy(calibration.threshold, margin, max_fpir, curve)
-            return policy, str(self.calibration_path)
-        return MatchPolicy(DEFAULT_MATCH_THRESHOLD, margin, max_fpir, shipped), "default"
+            return self._match(calibration.threshold, curve), str(self.calibration_path)
+        return self._match(DEFAULT_MATCH_THRESHOLD, shipped), "default"
+
+    def _match(self, threshold: float, curve: ImpostorCurve) -> MatchPolicy:
+        """The match policy of ``threshold`` and ``curve`` with the configured rest."""
+        matching = self.matching
+        return MatchPolicy(
+            threshold,
+            matching.min_margin,
+            matching.max_fpir,
+            curve,
+            matching.cohort_margin,
+            matching.cohort_share,
+        )
 
 
 def read_calibration(path: Path) -> Calibration | None:

@@ -87,6 +87,20 @@ def test_nested_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -
     assert settings.matching.threshold is None
 
 
+def test_the_face_and_card_cohort_rule_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("FACEGATE_MATCHING__COHORT_MARGIN", "0.05")
+    monkeypatch.setenv("FACEGATE_MATCHING__COHORT_SHARE", "0.05")
+    policy, _ = Settings(data_dir=tmp_path).match_policy(MODEL)
+    assert (policy.cohort_margin, policy.cohort_share) == (0.05, 0.05)
+    monkeypatch.setenv("FACEGATE_MATCHING__COHORT_MARGIN", "none")
+    assert Settings(data_dir=tmp_path).match_policy(MODEL)[0].cohort_margin is None
+    monkeypatch.setenv("FACEGATE_MATCHING__COHORT_SHARE", "0")
+    with pytest.raises(ValueError, match="cohort_share"):
+        Settings(data_dir=tmp_path)
+
+
 def test_detection_model_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FACEGATE_DETECTION__MODEL", "cnn")
 

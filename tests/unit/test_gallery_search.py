@@ -167,3 +167,21 @@ def test_a_single_template_is_found() -> None:
     found = gallery.identify(row, 0.57, 0.06)
     assert (found.person_id, found.distance, found.second_distance) == ("only", 0.0, np.inf)
     assert found == brute_force(gallery.rows(), row, 0.57, 0.06)
+
+
+@pytest.mark.parametrize("people", [1, 2, 17])
+def test_the_nearest_others_are_the_plain_per_person_distances(people: int) -> None:
+    """The cohort of a 1:1 check: every other person's closest template, nearest first."""
+    rng = np.random.default_rng(200 + people)
+    gallery = uneven_gallery(rng, people)
+    rows = gallery.rows()
+    for trial in range(10):
+        who, anchor = rows[int(rng.integers(len(rows)))]
+        probe = (anchor + rng.normal(0, 0.05 * (trial % 3), 128)).astype(np.float32)
+        plain = gallery.person_distances(probe)
+        for claimed in (who, "not-enrolled"):
+            others = sorted(d for p, d in plain.items() if p != claimed)
+            for count in (1, 5, 40):
+                got = gallery.nearest_other_distances(probe, claimed, count)
+                assert got.tolist() == pytest.approx(others[:count], rel=1e-6)
+    assert len(Gallery().nearest_other_distances(np.zeros(128, np.float32), "a", 3)) == 0

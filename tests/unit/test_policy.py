@@ -229,13 +229,89 @@ def test_all_of_card_then_face_of_the_card_holder() -> None:
     check(decide(spoof, CARD_AND_FACE, data, NOW), Reason.SPOOF_SUSPECTED, "ann")
 
 
-def test_all_of_checks_one_to_one_without_margin() -> None:
+def look_alikes(cohort_margin: float | None, cohort_share: float = 0.01) -> AccessData:
+    """Ann, her look-alike Cara 0.4 away along one direction, and Bob far from both."""
     gallery = Gallery()
     gallery.add("ann", ANN)
-    gallery.add("twin", near(ANN, 0.03))
-    data = access_data(gallery=gallery)
-    both = Presentation(face=FaceEvidence(descriptor=near(ANN, 0.02)), card_number="C-100")
-    check(decide(both, CARD_AND_FACE, data, NOW), Reason.GRANTED, "ann")
+    gallery.add("cara", near(ANN, 0.4))
+    gallery.add("bob", BOB)
+    match = MatchPolicy(0.57, 0.02, cohort_margin=cohort_margin, cohort_share=cohort_share)
+    return access_data(gallery=gallery, match=match)
+
+
+def with_anns_card(descriptor: FloatArray) -> Presentation:
+    return Presentation(face=FaceEvidence(descriptor=descriptor), card_number="C-100")
+
+
+def test_all_of_refuses_a_face_as_near_to_another_resident_as_to_the_card_holder() -> None:
+    """A stranger with Ann's card, within 0.57 of her but as near to Cara: not Ann's face."""
+    stranger = with_anns_card(near(ANN, 0.2))  # 0.2 from Ann and from Cara
+    decision = decide(stranger, CARD_AND_FACE, look_alikes(0.03), NOW)
+    check(decision, Reason.BELOW_MARGIN, "ann")  # the card's holder, as for any refused face
+    assert decision.scores["distance"] == pytest.approx(0.2, abs=1e-5)
+    assert decision.scores["margin"] == pytest.approx(0.0, abs=1e-5)
+    nearer_cara = with_anns_card(near(ANN, 0.25))
+    check(decide(nearer_cara, CARD_AND_FACE, look_alikes(0.0), NOW), Reason.BELOW_MARGIN, "ann")
+    # Ann herself is far nearer to her templates than to anyone else: granted.
+    ann = decide(with_anns_card(near(ANN, 0.05)), CARD_AND_FACE, look_alikes(0.03), NOW)
+    check(ann, Reason.GRANTED, "ann")
+    assert ann.scores["margin"] == pytest.approx(0.3, abs=1e-5)
+
+
+def test_by_default_a_card_does_not_open_for_a_face_nearer_another_resident() -> None:
+    """The shipped policy (as a gate's snapshot carries it) has the cohort rule on."""
+    gallery = Gallery()
+    gallery.add("ann", ANN)
+    gallery.add("cara", near(ANN, 0.4))
+    data = access_data(gallery=gallery)  # MatchPolicy(0.57, 0.02): every default else
+    stranger = with_anns_card(near(ANN, 0.25))  # 0.25 from Ann, 0.15 from Cara
+    check(decide(stranger, CARD_AND_FACE, data, NOW), Reason.BELOW_MARGIN, "ann")
+    check(decide(with_anns_card(ANN), CARD_AND_FACE, data, NOW), Reason.GRANTED, "ann")
+
+
+def test_the_cohort_is_the_mean_of_the_nearest_share_of_the_others() -> None:
+    """Half of the two others is Cara alone; all of them brings Bob (far) into the mean."""
+    stranger = with_anns_card(near(ANN, 0.2))
+    check(decide(stranger, CARD_AND_FACE, look_alikes(0.03, 0.5), NOW), Reason.BELOW_MARGIN, "ann")
+    wide = decide(stranger, CARD_AND_FACE, look_alikes(0.03, 1.0), NOW)
+    check(wide, Reason.GRANTED, "ann")
+    far = float(np.linalg.norm(near(ANN, 0.2) - BOB))
+    assert wide.scores["margin"] == pytest.approx((0.2 + far) / 2 - 0.2, abs=1e-5)
+
+
+def test_the_cohort_takes_a_share_of_the_others_and_at_least_one() -> None:
+    policy = MatchPolicy(0.57, 0.06)  # the shipped 1 %
+    assert [policy.cohort_count(n) for n in (0, 1, 99, 100, 101, 1999, 24999)] == [
+        1,
+        1,
+        1,
+        1,
+        2,
+        20,
+        250,
+    ]
+
+
+def test_the_cohort_rule_off_and_with_nobody_else_enrolled() -> None:
+    stranger = with_anns_card(near(ANN, 0.2))
+    check(decide(stranger, CARD_AND_FACE, look_alikes(None), NOW), Reason.GRANTED, "ann")
+    gallery = Gallery()
+    gallery.add("ann", ANN)
+    alone = access_data(gallery=gallery, match=MatchPolicy(0.57, 0.02, cohort_margin=0.5))
+    decision = decide(stranger, CARD_AND_FACE, alone, NOW)
+    check(decision, Reason.GRANTED, "ann")
+    assert "margin" not in decision.scores  # nobody to compare with: no score
+
+
+def test_the_cohort_rule_fails_closed_on_a_nan_margin() -> None:
+    ann = with_anns_card(near(ANN, 0.05))
+    check(decide(ann, CARD_AND_FACE, look_alikes(float("nan")), NOW), Reason.BELOW_MARGIN, "ann")
+
+
+def test_the_threshold_refuses_before_the_cohort() -> None:
+    far = decide(with_anns_card(BOB), CARD_AND_FACE, look_alikes(0.03), NOW)
+    check(far, Reason.UNKNOWN_FACE, "ann")
+    assert "margin" not in far.scores
 
 
 def test_lift_enables_only_floors_allowed_now() -> None:

@@ -166,3 +166,26 @@ def test_the_sites_1_to_n_target_and_calibrated_curve_cross_the_wire() -> None:
     back = snapshot_from_wire(snapshot_to_wire(sent, "g", KEY), "g", KEY)
     assert back.access.match == match
     assert back.access.match.identification_threshold(500) == match.identification_threshold(500)
+
+
+@pytest.mark.parametrize("margin", [0.05, -0.02, None])
+def test_the_face_and_card_cohort_rule_crosses_the_wire(margin: float | None) -> None:
+    """An edge gate refuses a lent card as the server's kiosk doors do (or not, when off)."""
+    snapshot = big_snapshot(synthetic_gallery(people=3))
+    match = MatchPolicy(0.57, 0.06, cohort_margin=margin, cohort_share=0.3)
+    sent = replace(snapshot, access=replace(snapshot.access, match=match))
+    back = snapshot_from_wire(snapshot_to_wire(sent, "g", KEY), "g", KEY)
+    assert (back.access.match.cohort_margin, back.access.match.cohort_share) == (margin, 0.3)
+
+
+def test_a_snapshot_without_the_cohort_rule_keeps_the_gates_default() -> None:
+    from facegate.gate.snapshot_wire import _match_in
+
+    raw = {
+        "match": [0.57, 0.06],
+        "identification": {
+            "max_fpir": 0.01,
+            "impostors": MatchPolicy(0.57, 0.06).impostors.to_json(),
+        },
+    }
+    assert _match_in(raw) == MatchPolicy(0.57, 0.06, 0.01)

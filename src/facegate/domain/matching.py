@@ -8,6 +8,7 @@ A comparison *matches* when ``distance <= threshold``. Identification also deman
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -123,6 +124,32 @@ residents.
 """
 
 
+DEFAULT_COHORT_SHARE = 0.01
+"""Share of the gallery's other people in a 1:1 check's cohort, nearest first.
+
+The nearest 1 %: 20 of a 2,000-resident complex (the cohort chosen there), 250 of 25,000,
+at least one. A share, not a count, so the rule keeps its meaning as the gallery grows:
+a fixed 20 at 25,000 residents refused 23 % of residents' frames (docs/matching.md).
+"""
+
+DEFAULT_COHORT_MARGIN: float | None = 0.03
+"""Face + card: the least lead of the cohort over the card holder (euclidean units).
+
+A 1:1 check (face + card) grants only when the mean distance of the people of the
+gallery nearest to the face (:data:`DEFAULT_COHORT_SHARE` of them, the card holder left
+out) exceeds the card holder's distance by at least this much; else ``below_margin``:
+the face is not distinctively the holder's (a stranger with a look-alike's card, or a
+face near everyone, as low-contrast webcam captures are). Measured
+(``bench/card_cohort.py --all-frames``, the site bench's cast and fill, 2,000 residents,
+docs/matching.md "The cohort rule"): chosen on the choose half of the real people among
+cohorts of 1, 5 and 20 people as the strictest margin refusing at most 1 % of residents'
+own frames and photos (each apart), then the fewest lent cards granted; on the report
+half it refused 2.0 % of residents' video frames (11 of 540, all one NUAA resident's)
+and 2.1 % of their photos (3 of 142), and granted none of the 50 video and 475 photo
+(stranger, lent card) pairs (8 and 5 without it). ``None`` turns the rule off.
+"""
+
+
 @dataclass(frozen=True, slots=True)
 class MatchPolicy:
     """When two descriptors count as the same person.
@@ -138,12 +165,27 @@ class MatchPolicy:
             the 1:1 threshold whatever the gallery's size). 1:1 checks ignore it.
         impostors: the per-person stranger rates the 1:N threshold is judged by (the
             shipped curve, or the site's from ``facegate calibrate``).
+        cohort_margin: in a 1:1 check (face + card), the least distance by which the
+            mean distance of the nearest *other* people of the gallery (the cohort)
+            must exceed the claimed person's distance (euclidean units; ``None`` turns
+            the rule off). Default :data:`DEFAULT_COHORT_MARGIN`.
+        cohort_share: the share of the other people the cohort takes, nearest first
+            (at least one: :meth:`cohort_count`). Default :data:`DEFAULT_COHORT_SHARE`.
     """
 
     threshold: float
     min_margin: float
     max_fpir: float = DEFAULT_MAX_FPIR
     impostors: ImpostorCurve = field(default_factory=shipped_impostor_curve)
+    cohort_margin: float | None = DEFAULT_COHORT_MARGIN
+    cohort_share: float = DEFAULT_COHORT_SHARE
+
+    def cohort_count(self, others: int) -> int:
+        """How many of ``others`` other people the cohort takes.
+
+        The share, rounded up, at least 1: 20 of 1,999 at the default 1 %, 250 of 24,999.
+        """
+        return max(1, math.ceil(self.cohort_share * others - 1e-9))
 
     def identification_threshold(self, people: int) -> float:
         """The threshold of 1:N search in a gallery of ``people`` (euclidean distance).
@@ -251,16 +293,10 @@ class _SearchIndex:
         per-person reduction over the whole gallery and no temporary array of the
         matrix's size (only ``(n,)`` ones).
         """
-        people = len(self.names)
-        everyone = np.arange(people, dtype=np.int64)
-        with np.errstate(over="ignore"):
-            scale = self.max_half_norm + 0.5 * float(np.dot(probe, probe))
-        if people <= 2 or not scale <= _SCREEN_LIMIT:
-            return everyone  # float32 cannot screen values this large: compare exactly
-        # einsum, not BLAS: as fast as one-thread sgemv here (memory bound), and no
-        # thread pool to wait on; a 2-thread OpenBLAS gemv took 24 ms (p50) at load 10.
-        screen: FloatArray = np.einsum("ij,j->i", self.matrix, probe)
-        np.subtract(self.half_norms, screen, out=screen)
+        screened = self._screen(probe, 2)
+        if screened is None:
+            return np.arange(len(self.names), dtype=np.int64)
+        screen, scale = screened
         best = int(self.labels[int(np.argmin(screen))])
         start, end = int(self.starts[best]), int(self.ends[best])
         second = min(
@@ -269,6 +305,47 @@ class _SearchIndex:
         close = np.flatnonzero(screen <= np.float32(second + SCREEN_TOLERANCE * scale))
         kept: npt.NDArray[np.int64] = np.unique(self.labels[close])
         return kept
+
+    def nearest_others(
+        self, probe: FloatArray, person: int | None, count: int
+    ) -> npt.NDArray[np.int64]:
+        """The people that may be among the ``count`` nearest to ``probe`` but ``person``.
+
+        The screen of :meth:`nearest_people`, reduced per person (an ``(people,)``
+        array); a person is kept when their screened value is within
+        :data:`SCREEN_TOLERANCE` of the ``count``-th smallest, so the true ``count``
+        nearest (ties included) are among those kept; exact distances then decide.
+        Positions, sorted; ``person`` (``None``: nobody) never among them.
+        """
+        others = np.arange(len(self.names), dtype=np.int64)
+        screened = self._screen(probe, count + 1)
+        if screened is None:
+            return others if person is None else np.delete(others, person)
+        screen, scale = screened
+        per_person = np.minimum.reduceat(screen, self.starts)
+        if person is not None:
+            per_person[person] = np.inf
+        if count < len(per_person):
+            bound = float(np.partition(per_person, count - 1)[count - 1])
+            others = np.flatnonzero(per_person <= np.float32(bound + SCREEN_TOLERANCE * scale))
+        kept: npt.NDArray[np.int64] = others[np.isfinite(per_person[others])]
+        return kept
+
+    def _screen(self, probe: FloatArray, wanted: int) -> tuple[FloatArray, float] | None:
+        """Every template's screened value and the screen's scale, or ``None``.
+
+        ``None`` when the gallery holds no more than ``wanted`` people (comparing them
+        all is as cheap) or float32 cannot screen these values (too large).
+        """
+        with np.errstate(over="ignore"):
+            scale = self.max_half_norm + 0.5 * float(np.dot(probe, probe))
+        if len(self.names) <= wanted or not scale <= _SCREEN_LIMIT:
+            return None  # float32 cannot screen values this large: compare exactly
+        # einsum, not BLAS: as fast as one-thread sgemv here (memory bound), and no
+        # thread pool to wait on; a 2-thread OpenBLAS gemv took 24 ms (p50) at load 10.
+        screen: FloatArray = np.einsum("ij,j->i", self.matrix, probe)
+        np.subtract(self.half_norms, screen, out=screen)
+        return screen, scale
 
 
 _SCREEN_LIMIT = float(np.finfo(np.float32).max) / 4.0
@@ -484,6 +561,26 @@ class Gallery:
             return float(np.inf)
         rows = index.rows_of(index.names.index(person_id))
         return float(euclidean_distances(probe, rows).min())
+
+    def nearest_other_distances(
+        self, probe: FloatArray, person_id: str, count: int
+    ) -> npt.NDArray[np.float64]:
+        """The distances of the ``count`` people nearest to ``probe`` but ``person_id``.
+
+        Each person's distance is their closest template's (euclidean units); ascending,
+        fewer than ``count`` when fewer others are enrolled. The cohort of a 1:1 check
+        (:attr:`MatchPolicy.cohort_margin`): every template is compared, as 1:N search
+        does, but nobody else is named.
+        """
+        probe = _single_descriptor(probe)
+        index = self._index()
+        if not index.names or count < 1:
+            return np.empty(0, np.float64)
+        person = index.names.index(person_id) if person_id in index.names else None
+        kept = index.nearest_others(probe, person, count)
+        exact = [float(euclidean_distances(probe, index.rows_of(int(p))).min()) for p in kept]
+        nearest: npt.NDArray[np.float64] = np.sort(np.asarray(exact, np.float64))[:count]
+        return nearest
 
     def identify(self, probe: FloatArray, threshold: float, min_margin: float) -> Identification:
         """Find who ``probe`` is, or say "unknown".

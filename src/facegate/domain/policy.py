@@ -17,7 +17,10 @@ Order of the checks:
    ``below_margin``, ``unknown_credential``, ``wrong_pin``, ``pass_expired``...).
    ``any_of`` needs one good credential; ``all_of`` needs every kind the door accepts,
    all naming the same person; the face is then checked 1:1 against that person's
-   templates (no 1:N search, the mode for places where identification is not allowed).
+   templates (nobody else is named: the mode for places where identification is not
+   allowed) and, with a cohort margin (:attr:`MatchPolicy.cohort_margin`), must be
+   nearer to them than to the nearest others of the gallery by that margin
+   (``below_margin``).
 3. The person: alert list (deny, and the decision carries ``alert``), face consent in
    force for a face credential, moved out, then the access rules and their schedules.
    A lift's decision lists only the floors allowed now: the person's home floor and
@@ -350,13 +353,8 @@ def _resolve_face(face: FaceEvidence, data: AccessData, claimed: str | None) -> 
     kind = CredentialKind.FACE
     if face.refusal is not None or face.descriptor is None:
         return _Claim(kind, refusal=face.refusal or Reason.NO_FACE)
-    if claimed is not None:  # 1:1 against the person the other credentials named
-        distance = data.gallery.person_distance(face.descriptor, claimed)
-        scores = {"distance": distance} if math.isfinite(distance) else {}
-        # Written so a NaN threshold fails closed.
-        if not distance <= data.match.threshold:
-            return _Claim(kind, person_id=None, refusal=Reason.UNKNOWN_FACE, scores=scores)
-        return _Claim(kind, person_id=claimed, scores=scores)
+    if claimed is not None:
+        return _verify_claim(face.descriptor, data, claimed)
     # 1:N: the threshold for this gallery's size (lower as it grows; -inf when no
     # threshold keeps strangers under the FPIR target: the face alone names nobody).
     found, limit = data.gallery.search(face.descriptor, data.match)
@@ -364,6 +362,34 @@ def _resolve_face(face: FaceEvidence, data: AccessData, claimed: str | None) -> 
     scores = {name: value for name, value in measures if math.isfinite(value)}
     refusal = None if found.reason is Reason.GRANTED else found.reason
     return _Claim(kind, person_id=found.person_id, refusal=refusal, scores=scores)
+
+
+def _verify_claim(descriptor: FloatArray, data: AccessData, claimed: str) -> _Claim:
+    """1:1 against the person the other credentials named, then against the others.
+
+    The face must be within the 1:1 threshold of the claimed person's templates
+    (``unknown_face`` else) and, with a cohort margin set, the mean distance of the
+    nearest other people of the gallery (:attr:`MatchPolicy.cohort_share`) must exceed
+    the claimed one by that margin (``below_margin`` else: the face is not distinctively
+    the card holder's, as a stranger's holding a look-alike's card). The decision names
+    nobody else; its ``margin`` score is that mean less the claimed distance.
+    """
+    kind = CredentialKind.FACE
+    distance = data.gallery.person_distance(descriptor, claimed)
+    scores = {"distance": distance} if math.isfinite(distance) else {}
+    # Written so a NaN threshold or margin fails closed.
+    if not distance <= data.match.threshold:
+        return _Claim(kind, person_id=None, refusal=Reason.UNKNOWN_FACE, scores=scores)
+    margin = data.match.cohort_margin
+    if margin is not None:
+        count = data.match.cohort_count(data.gallery.people_count() - 1)
+        cohort = data.gallery.nearest_other_distances(descriptor, claimed, count)
+        lead = float(cohort.mean()) - distance if len(cohort) else math.inf
+        if math.isfinite(lead):
+            scores["margin"] = lead
+        if not lead >= margin:
+            return _Claim(kind, person_id=None, refusal=Reason.BELOW_MARGIN, scores=scores)
+    return _Claim(kind, person_id=claimed, scores=scores)
 
 
 def _resolve_pin(presented: Presentation, data: AccessData, claimed: str | None) -> _Claim:

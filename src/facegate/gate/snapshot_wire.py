@@ -54,7 +54,13 @@ from facegate.domain.credentials import VisitorPass
 from facegate.domain.errors import FacegateError
 from facegate.domain.gate import GateSnapshot
 from facegate.domain.impostors import ImpostorCurve
-from facegate.domain.matching import DESCRIPTOR_SIZE, Gallery, MatchPolicy
+from facegate.domain.matching import (
+    DEFAULT_COHORT_MARGIN,
+    DEFAULT_COHORT_SHARE,
+    DESCRIPTOR_SIZE,
+    Gallery,
+    MatchPolicy,
+)
 from facegate.domain.passback import Direction, PassbackMode, Presence, ZoneDoor
 from facegate.domain.people import Role
 from facegate.domain.policy import AccessData, PersonAccess, SiteMode, Target
@@ -317,6 +323,7 @@ def _access_out(access: AccessData, gallery: dict[str, Any]) -> dict[str, Any]:
             "max_fpir": access.match.max_fpir,
             "impostors": access.match.impostors.to_json(),
         },
+        "cohort": [access.match.cohort_margin, access.match.cohort_share],
         "cards": dict(access.cards),
         "pins": dict(access.pins),
         "passes": [_pass_out(p) for p in access.passes.values()],
@@ -348,13 +355,20 @@ def gallery_in(raw: dict[str, Any], tail: memoryview) -> Gallery:
 
 
 def _match_in(raw: dict[str, Any]) -> MatchPolicy:
-    """The site's match policy, with the 1:N target and stranger curve it judges by."""
+    """The site's match policy, with the 1:N target and stranger curve it judges by.
+
+    A snapshot without the face + card cohort rule (from a server before it) leaves the
+    gate's default rule in force, not none (the stricter reading).
+    """
     identification = raw["identification"]
+    margin, share = raw.get("cohort", [DEFAULT_COHORT_MARGIN, DEFAULT_COHORT_SHARE])
     return MatchPolicy(
         float(raw["match"][0]),
         float(raw["match"][1]),
         float(identification["max_fpir"]),
         ImpostorCurve.from_json(identification["impostors"]),
+        None if margin is None else float(margin),
+        float(share),
     )
 
 
