@@ -16,6 +16,7 @@ import itertools
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 import numpy as np
 
@@ -233,7 +234,7 @@ def _open(
     keys = uow.reads.keys(None if cold else set(needed.values()))
     rows = [row for row in read if needed.get(row[0]) == row[1] and row[1] in keys]
     opened = sealer.open_rows(model_id, rows, keys)
-    return TemplateBlock(tuple(row[0] for row in rows), [row[1] for row in rows], opened)
+    return TemplateBlock(tuple(map(itemgetter(0), rows)), list(map(itemgetter(1), rows)), opened)
 
 
 def open_templates(

@@ -82,7 +82,7 @@ class SqlSiteReads:
             ConsentRow.granted_at <= now,
             or_(ConsentRow.withdrawn_at.is_(None), ConsentRow.withdrawn_at > now),
         )
-        return {r[0] for r in self._all(query.distinct())}
+        return {r[0] for r in self._all(query)}  # no DISTINCT: SQLite walked an index for it
 
     def template_index(self, model_id: str) -> list[tuple[str, str]]:
         """``(template id, person id)`` of every template of ``model_id`` (no ciphertext)."""
@@ -126,9 +126,13 @@ class SqlSiteReads:
         return [(r[0], r[1]) for r in self._all(query)]
 
     def pin_hashes(self) -> list[tuple[str, str]]:
-        """``(person id, PIN hash)`` of every PIN."""
-        query = select(PinRow.person_id, PinRow.pin_hash).order_by(PinRow.person_id)
-        return [(r[0], r[1]) for r in self._all(query)]
+        """``(person id, PIN hash)`` of every PIN, by person.
+
+        Sorted here: SQLite sorted by walking the person index and reading each row out
+        of table order (three times the scan at 25,000 PINs).
+        """
+        query = select(PinRow.person_id, PinRow.pin_hash)
+        return sorted((r[0], r[1]) for r in self._all(query))
 
     def passes(self) -> list[VisitorPass]:
         """Every visitor pass."""
