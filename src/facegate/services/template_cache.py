@@ -165,7 +165,8 @@ class TemplateCache:
     ) -> TemplateBlock:
         """Every usable template of ``model_id``, decrypted.
 
-        In ``index`` order after a change; a cold block (nothing held before) is in the
+        The block held is kept while it holds exactly these templates, in whatever order;
+        after a change it is in ``index`` order, a cold block (nothing held before) in the
         order the store read it (a gallery does not depend on the order of its rows).
 
         Raises:
@@ -177,7 +178,7 @@ class TemplateCache:
         with self._lock:
             block = self._blocks.get(slot, EMPTY)
             at, missing = block.positions(wanted)
-            if missing or at != list(range(len(block))):  # else: the rows held, in order
+            if missing or len(at) != len(block):  # else: the rows held (ids are distinct)
                 opened = _open(uow, sealer, model_id, missing, len(wanted))
                 self.opened += len(opened)
                 fresh = _merged(block, wanted, at, missing, opened) if len(block) else opened
