@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import copy
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,6 +23,7 @@ from facegate.domain.audit import AuditRecord
 from facegate.domain.credentials import (
     Card,
     PinCredential,
+    SealedRow,
     SealedTemplate,
     VisitorPass,
     WrappedKey,
@@ -570,11 +571,14 @@ class _Reads:
         found = [(x.id, x.person_id) for x in self.t.templates.values() if x.model_id == model_id]
         return sorted(found)
 
-    def templates(self, template_ids: Sequence[str]) -> list[SealedTemplate]:
-        return [self.t.templates[i] for i in template_ids if i in self.t.templates]
-
-    def model_templates(self, model_id: str) -> list[SealedTemplate]:
-        return [x for x in self.t.templates.values() if x.model_id == model_id]
+    def sealed_rows(self, model_id: str, template_ids: Sequence[str] | None) -> list[SealedRow]:
+        every = self.t.templates
+        found = (
+            every.values()
+            if template_ids is None
+            else [every[i] for i in template_ids if i in every]
+        )
+        return [(x.id, x.person_id, x.sealed) for x in found if x.model_id == model_id]
 
     def keys(self, person_ids: Iterable[str] | None) -> dict[str, WrappedKey]:
         if person_ids is None:
@@ -638,6 +642,10 @@ class FakeStore:
         self.reclaims += 1
 
 
+_READ_AT = datetime(2026, 1, 1, tzinfo=UTC)
+"""A creation time for templates the fake sealer opens from rows (it does not read it)."""
+
+
 class FakeSealer:
     """'Seals' by tagging the bytes with the key's person and the template id: not crypto,
     but it checks the binding the real sealer enforces."""
@@ -661,6 +669,15 @@ class FakeSealer:
 
     def open_person(self, key: WrappedKey, templates: Sequence[SealedTemplate]) -> list[FloatArray]:
         return [self.open(key, template) for template in templates]
+
+    def open_rows(
+        self, model_id: str, rows: Sequence[SealedRow], keys: Mapping[str, WrappedKey]
+    ) -> FloatArray:
+        opened = []
+        for t, p, sealed in rows:
+            template = SealedTemplate(t, p, model_id, _READ_AT, sealed)
+            opened.append(self.open(keys[p], template))
+        return np.array(opened, dtype=np.float32).reshape(-1, 128)
 
     def rewrap(self, key: WrappedKey, new_site_key: bytes) -> WrappedKey:
         return WrappedKey(key.person_id, new_site_key.hex(), key.wrapped)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time as clock
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,7 @@ from sqlalchemy import event, text
 
 from facegate.domain.access import TimeWindow
 from facegate.domain.accounts import GateKind
-from facegate.domain.credentials import SealedTemplate, WrappedKey
+from facegate.domain.credentials import SealedRow, SealedTemplate, WrappedKey
 from facegate.domain.errors import ConflictError
 from facegate.domain.events import Event
 from facegate.domain.matching import FloatArray, MatchPolicy
@@ -32,7 +32,8 @@ from facegate.services.consent import grant_consent, grant_consent_in, withdraw_
 from facegate.services.context import ServiceContext
 from facegate.services.enrollment import DuplicateCheck, Enrollment, enroll, store_templates_in
 from facegate.services.site_rows import RowMemo
-from facegate.services.snapshots import TemplateCache, build_snapshot
+from facegate.services.snapshots import build_snapshot
+from facegate.services.template_cache import TemplateBlock, TemplateCache
 from facegate.store.crypto import AesGcmSealer, generate_key
 from facegate.store.database import create_db_engine, upgrade
 from facegate.store.unit_of_work import SqlStore
@@ -187,6 +188,12 @@ class CountingSealer(AesGcmSealer):
         self.opened += 1
         return super().open(key, template)
 
+    def open_rows(
+        self, model_id: str, rows: Sequence[SealedRow], keys: Mapping[str, WrappedKey]
+    ) -> FloatArray:
+        self.opened += len(rows)
+        return super().open_rows(model_id, rows, keys)
+
 
 def test_a_cold_rebuild_unwraps_each_persons_key_once(context: ServiceContext) -> None:
     sealer = CountingSealer(generate_key())
@@ -209,7 +216,7 @@ class CountingCache(TemplateCache):
 
     walks = 0
 
-    def current(self, *args: Any, **kwargs: Any) -> list[tuple[str, str, FloatArray]]:
+    def current(self, *args: Any, **kwargs: Any) -> TemplateBlock:
         self.walks += 1
         return super().current(*args, **kwargs)
 

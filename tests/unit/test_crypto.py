@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pydantic import SecretStr
 
 from facegate.bootstrap import ensure_site_key, load_site_key
@@ -62,6 +63,52 @@ def test_opening_a_persons_templates_together_refuses_a_moved_one(field: str) ->
     moved = dataclasses.replace(template, **{field: "other"})
     with pytest.raises(KeyFileError):
         sealer.open_person(key, [template, moved])
+
+
+def test_opening_rows_in_bulk_gives_each_templates_descriptor_in_order() -> None:
+    sealer = AesGcmSealer(generate_key())
+    keys, rows = {}, []
+    for n, person in enumerate(["p1", "p2", "p1", "p3"]):  # p1's rows apart: still one key
+        keys.setdefault(person, sealer.new_data_key(person))
+        sealed_bytes = sealer.seal(keys[person], f"t{n}", "m", unit_descriptor(n))
+        rows.append((f"t{n}", person, sealed_bytes))
+    opened = sealer.open_rows("m", rows, keys)
+    assert (opened.shape, opened.dtype) == ((4, 128), np.float32)
+    for n, template in enumerate(rows):
+        template_row = SealedTemplate(template[0], template[1], "m", NOW, template[2])
+        np.testing.assert_array_equal(opened[n], sealer.open(keys[template[1]], template_row))
+    opened[0, 0] = 2.0  # a writable array of its own
+    assert sealer.open_rows("m", [], keys).shape == (0, 128)
+
+
+@pytest.mark.parametrize("change", ["template", "person", "model", "key", "erased", "size"])
+def test_opening_rows_in_bulk_refuses_a_moved_altered_or_unkeyed_template(change: str) -> None:
+    sealer = AesGcmSealer(generate_key())
+    keys = {p: sealer.new_data_key(p) for p in ("p1", "p2")}
+    good = ("t1", "p1", sealer.seal(keys["p1"], "t1", "m", unit_descriptor(1)))
+    bad = {
+        "template": ("t9", "p1", good[2]),
+        "person": ("t1", "p2", good[2]),
+        "model": good,
+        "key": ("t1", "p1", good[2]),
+        "erased": ("t1", "p3", good[2]),
+        "size": ("t1", "p1", _sealed_values(sealer, keys["p1"], "t1", "m", 127)),
+    }[change]
+    if change == "key":  # another site's key for p1
+        keys["p1"] = AesGcmSealer(generate_key()).new_data_key("p1")
+    model = "other" if change == "model" else "m"
+    with pytest.raises(KeyFileError, match="127 values" if change == "size" else "t1|t9|p3|p1"):
+        sealer.open_rows(model, [good, bad] if change != "key" else [bad], keys)
+
+
+def _sealed_values(
+    sealer: AesGcmSealer, key: WrappedKey, template_id: str, model_id: str, count: int
+) -> bytes:
+    """``count`` float32 values sealed as a template would be (seal() refuses != 128)."""
+    nonce = os.urandom(12)
+    aad = sealer._template_aad(key.person_id, template_id, model_id)
+    plain = np.zeros(count, "<f4").tobytes()
+    return nonce + AESGCM(sealer._unwrap(key)).encrypt(nonce, plain, aad)
 
 
 def test_another_site_key_cannot_open_and_rotation_rewraps() -> None:

@@ -12,6 +12,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import TypeAlias
 
 from facegate.domain.clock import require_aware
 from facegate.domain.errors import ValidationError
@@ -55,6 +56,12 @@ class SealedTemplate:
     model_id: str
     created_at: datetime
     sealed: bytes
+
+
+SealedRow: TypeAlias = tuple[str, str, bytes]
+"""One template as the bulk read of a gallery returns it: ``(template id, person id,
+sealed)``, as in :class:`SealedTemplate`. Plain tuples: a 75,000-template gallery is read
+and opened without an object per template."""
 
 
 @dataclass(frozen=True, slots=True)

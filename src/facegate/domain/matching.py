@@ -369,6 +369,7 @@ class Gallery:
         self._person_ids: list[str] = []
         self._rows: list[FloatArray] = []
         self._template_ids: tuple[str, ...] | None = ()
+        self._stacked: FloatArray | None = None  # ``_rows`` as one matrix, when built so
         self._search: _SearchIndex | None = None
 
     def add(self, person_id: str, descriptors: Sequence[FloatArray] | FloatArray) -> None:
@@ -378,6 +379,7 @@ class Gallery:
             self._person_ids.append(person_id)
             self._rows.append(row)
         self._template_ids = None
+        self._stacked = None
         self._search = None
 
     def __len__(self) -> int:
@@ -490,6 +492,7 @@ class Gallery:
         gallery._person_ids = [name_list[i] for i in labels.tolist()]
         gallery._rows = list(matrix)
         gallery._set_ids(template_ids)
+        gallery._stacked = matrix
         return gallery
 
     @classmethod
@@ -515,6 +518,7 @@ class Gallery:
         gallery._person_ids = list(person_ids)
         gallery._rows = list(matrix)
         gallery._set_ids(template_ids)
+        gallery._stacked = matrix
         return gallery
 
     def _index(self) -> _SearchIndex:
@@ -523,11 +527,10 @@ class Gallery:
             position = {name: i for i, name in enumerate(names)}
             added = np.array([position[p] for p in self._person_ids], dtype=np.int64)
             order = np.argsort(added, kind="stable").astype(np.int64)
-            matrix = (
-                np.ascontiguousarray(as_descriptor_matrix(self._rows)[order])
-                if self._rows
-                else np.empty((0, DESCRIPTOR_SIZE), np.float32)
-            )
+            stacked = self._stacked
+            if stacked is None:  # stacking 75,000 row arrays again cost 0.1 s
+                stacked = as_descriptor_matrix(self._rows)
+            matrix = np.ascontiguousarray(stacked[order])
             labels = added[order]
             starts = np.searchsorted(labels, np.arange(len(names))).astype(np.int64)
             ends = np.searchsorted(labels, np.arange(len(names)), "right").astype(np.int64)

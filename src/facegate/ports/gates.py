@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Protocol
 
 from facegate.domain.accounts import Gate
-from facegate.domain.credentials import SealedTemplate, VisitorPass, WrappedKey
+from facegate.domain.credentials import SealedRow, VisitorPass, WrappedKey
 from facegate.domain.people import ConsentPurpose, Role
 from facegate.domain.site_mode import ModeRequest, ModeSource
 
@@ -71,12 +71,12 @@ class SiteReads(Protocol):
         """``(template id, person id)`` of every template of ``model_id``."""
         ...
 
-    def templates(self, template_ids: Sequence[str]) -> list[SealedTemplate]:
-        """The templates with these ids."""
-        ...
+    def sealed_rows(self, model_id: str, template_ids: Sequence[str] | None) -> list[SealedRow]:
+        """Templates of ``model_id`` as plain tuples (no object per template).
 
-    def model_templates(self, model_id: str) -> list[SealedTemplate]:
-        """Every template of ``model_id``."""
+        ``template_ids`` ``None``: every template of the model (a cold gallery, one
+        scan); else those ids.
+        """
         ...
 
     def keys(self, person_ids: Iterable[str] | None) -> dict[str, WrappedKey]:

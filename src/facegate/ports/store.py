@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Protocol
@@ -12,6 +12,7 @@ from facegate.domain.audit import AuditRecord
 from facegate.domain.credentials import (
     Card,
     PinCredential,
+    SealedRow,
     SealedTemplate,
     VisitorPass,
     WrappedKey,
@@ -476,6 +477,19 @@ class TemplateSealer(Protocol):
 
         Raises:
             KeyFileError: one does not decrypt.
+        """
+        ...
+
+    def open_rows(
+        self, model_id: str, rows: Sequence[SealedRow], keys: Mapping[str, WrappedKey]
+    ) -> FloatArray:
+        """Decrypt templates of ``model_id`` in bulk, each under its person's key in ``keys``.
+
+        Returns:
+            ``(len(rows), 128)`` float32, row ``i`` the descriptor of ``rows[i]``.
+
+        Raises:
+            KeyFileError: one does not decrypt, or its person has no key in ``keys``.
         """
         ...
 

@@ -26,7 +26,7 @@ from facegate.domain.matching import (
 from facegate.domain.people import ConsentPurpose, consent_in_force
 from facegate.ports import PhotoDescriber, TemplateSealer, UnitOfWork
 from facegate.services.context import ServiceContext, audit, new_id
-from facegate.services.snapshots import open_templates
+from facegate.services.template_cache import open_templates
 
 
 @dataclass(slots=True)
@@ -159,7 +159,7 @@ def nearest_other_person(
     """The other person whose stored template is closest to any of ``descriptors``.
 
     Templates the process decrypted already for a snapshot (the server's
-    :data:`facegate.services.snapshots.TEMPLATES`) are not decrypted again; the others
+    :data:`facegate.services.template_cache.TEMPLATES`) are not decrypted again; the others
     are opened in batches, one data key unwrapped per person (at 25,000 residents an
     enrolment opened 75,000 templates one by one, with a key read per person). Those of
     erased people (no data key) cannot be opened, nor used anywhere: left out.
@@ -169,15 +169,11 @@ def nearest_other_person(
         many templates were compared.
     """
     index = [(t, p) for t, p in uow.reads.template_index(model_id) if p != person_id]
-    held = open_templates(uow, sealer, model_id, index)
-    if not held:
+    owners, rows = open_templates(uow, sealer, model_id, index)
+    if not owners:
         return None, 0
-    owners = [other for other, _ in held]
-    rows = [descriptor for _, descriptor in held]
     images = list(descriptors)
-    distances = pairwise_distances(
-        as_descriptor_matrix(list(descriptors.values())), as_descriptor_matrix(rows)
-    )
+    distances = pairwise_distances(as_descriptor_matrix(list(descriptors.values())), rows)
     image_index, row_index = divmod(int(distances.argmin()), distances.shape[1])
     nearest = Nearest(
         owners[row_index], float(distances[image_index, row_index]), images[image_index]

@@ -5,9 +5,9 @@ change a decision reads, see :mod:`facegate.store.versioning`) decides whether a
 snapshot is current: :func:`snapshot_version` is one primary-key read, and a rebuild
 happens only when it moved. A rebuild reads the site in a handful of whole-table queries
 (never one per person) and decrypts only the templates it has not decrypted before: a
-:class:`TemplateCache` keeps each model's decrypted templates by template id, drops those
-deleted or of people no longer usable (erased, consent withdrawn, moved out), and opens
-only the new ones.
+:class:`~facegate.services.template_cache.TemplateCache` keeps each model's decrypted
+templates in one block, drops those deleted or of people no longer usable (erased,
+consent withdrawn, moved out), and opens only the new ones.
 
 What a snapshot holds for its door or lift (F1):
 
@@ -26,27 +26,38 @@ What a snapshot holds for its door or lift (F1):
 from __future__ import annotations
 
 import hashlib
-import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal
 
-import numpy as np
-
 from facegate.domain.access import AccessRule
 from facegate.domain.audit import DetailValue
-from facegate.domain.credentials import SealedTemplate
 from facegate.domain.gate import SNAPSHOT_FORMAT, GateSnapshot
 from facegate.domain.lifts import home_floors, rule_serves
-from facegate.domain.matching import DESCRIPTOR_SIZE, FloatArray, Gallery, MatchPolicy
+from facegate.domain.matching import MatchPolicy
 from facegate.domain.people import Role
 from facegate.domain.policy import AccessData, SiteMode, Target
 from facegate.domain.site import CredentialKind
 from facegate.ports import TemplateSealer, UnitOfWork
+from facegate.services.bulk import collector_paused
 from facegate.services.context import ServiceContext, audit
 from facegate.services.site_mode import mode_in_force
 from facegate.services.site_rows import ROWS, RowMemo, SiteRows
+from facegate.services.template_cache import TEMPLATES, TemplateCache
+
+__all__ = [
+    "DEFAULT_GALLERY_SCOPE",
+    "TEMPLATES",
+    "GalleryScope",
+    "SnapshotRequest",
+    "TemplateCache",
+    "build_snapshot",
+    "build_snapshots",
+    "gate_target",
+    "snapshot_version",
+    "snapshot_versions",
+]
 
 GalleryScope = Literal["site", "allowed"]
 """Whose faces a door's gallery holds: every usable resident, or those allowed there."""
@@ -89,178 +100,6 @@ class _Places:
             door.id, door.accepted, door.mode, name=door.name, zone=zone, liveness=door.liveness
         )
         return target, door.site_id
-
-
-class TemplateCache:
-    """Decrypted templates per (site key, model), by template id; thread-safe.
-
-    Entries of templates deleted since, or of people no longer usable, are dropped on
-    each refresh, so an erased or withdrawn face leaves this process's memory with the
-    next rebuild.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._models: dict[tuple[str, str], dict[str, tuple[str, FloatArray]]] = {}
-        self._galleries: dict[tuple[str, str], tuple[tuple[str, ...], Gallery]] = {}
-        self._answered: dict[tuple[str, str], tuple[object, frozenset[str], Gallery]] = {}
-        self.opened = 0
-        """How many templates were decrypted so far (for tests and benches)."""
-
-    def gallery(
-        self,
-        uow: UnitOfWork,
-        sealer: TemplateSealer,
-        model_id: str,
-        usable: set[str],
-        index: list[tuple[str, str]] | None = None,
-    ) -> Gallery:
-        """A gallery of the usable templates; the same object while they are the same.
-
-        Doors whose galleries hold the same templates (every door, with the ``site``
-        scope) share one gallery and its matrix, instead of one copy per door. Asked
-        again with the very ``index`` list of the last call (the row memo hands every
-        door the same one per data version) and the same ``usable`` people, it answers
-        the last gallery without walking the templates again: after a change, every door
-        after the first costs no gallery work (a server refreshing 24 doors paid it 24
-        times). A new version whose template index and people are equal to the last
-        (a new card, a rule, a pass: no face changed) is answered the same way, after
-        one comparison of the two lists.
-        """
-        slot = (sealer.site_key_id, model_id)
-        with self._lock:
-            answered = self._answered.get(slot)
-        if answered is not None and index is not None and answered[1] == usable:
-            if answered[0] is index:
-                return answered[2]
-            if answered[0] == index:  # same faces at a new version
-                with self._lock:
-                    self._answered[slot] = (index, answered[1], answered[2])
-                return answered[2]
-        rows = self.current(uow, sealer, model_id, usable, index)
-        ids = tuple(template_id for template_id, _, _ in rows)
-        with self._lock:
-            kept = self._galleries.get(slot)
-            if kept is not None and kept[0] == ids:
-                if index is not None:
-                    self._answered[slot] = (index, frozenset(usable), kept[1])
-                return kept[1]
-        people = [person_id for _, person_id, _ in rows]
-        matrix = np.stack([d for _, _, d in rows]) if rows else np.empty((0, DESCRIPTOR_SIZE))
-        gallery = Gallery.of_rows(people, matrix.astype(np.float32, copy=False), ids)
-        with self._lock:
-            self._galleries[slot] = (ids, gallery)
-            if index is not None:
-                self._answered[slot] = (index, frozenset(usable), gallery)
-        return gallery
-
-    def held(
-        self, sealer: TemplateSealer, model_id: str, index: Sequence[tuple[str, str]]
-    ) -> tuple[list[tuple[str, FloatArray]], list[str]]:
-        """Look ``index``'s ``(template id, person id)`` up without changing the cache.
-
-        Returns:
-            ``(person id, descriptor)`` of those decrypted here already, and the ids of
-            the others (to be opened by the caller, not kept: the cache keeps only what
-            a snapshot holds, see :meth:`current`).
-        """
-        found: list[tuple[str, FloatArray]] = []
-        missing: list[str] = []
-        with self._lock:
-            cache = self._models.get((sealer.site_key_id, model_id), {})
-            for template_id, person_id in index:
-                hit = cache.get(template_id)
-                if hit is not None and hit[0] == person_id:
-                    found.append(hit)
-                else:
-                    missing.append(template_id)
-        return found, missing
-
-    def current(
-        self,
-        uow: UnitOfWork,
-        sealer: TemplateSealer,
-        model_id: str,
-        usable: set[str],
-        index: list[tuple[str, str]] | None = None,
-    ) -> list[tuple[str, str, FloatArray]]:
-        """``(template id, person id, descriptor)`` of every usable template, by id.
-
-        Raises:
-            KeyFileError: a new template does not decrypt with the site key.
-        """
-        every = uow.reads.template_index(model_id) if index is None else index
-        index = [(t, p) for t, p in every if p in usable]
-        with self._lock:
-            cache = self._models.setdefault((sealer.site_key_id, model_id), {})
-            wanted = dict(index)
-            for gone in [t for t in cache if t not in wanted or cache[t][0] != wanted[t]]:
-                del cache[gone]
-            missing = [t for t in wanted if t not in cache]
-            if missing:
-                self.opened += _open(uow, sealer, model_id, missing, wanted, cache)
-            return [(t, p, cache[t][1]) for t, p in index if t in cache]
-
-
-def open_templates(
-    uow: UnitOfWork,
-    sealer: TemplateSealer,
-    model_id: str,
-    index: Sequence[tuple[str, str]],
-    cache: TemplateCache | None = None,
-) -> list[tuple[str, FloatArray]]:
-    """``(person id, descriptor)`` of the templates ``index`` names, ``(template id, person id)``.
-
-    Those ``cache`` (default: the process's) decrypted already are taken from it; the
-    others are read and opened in batches (one key unwrapped per person), and not kept.
-    Templates of people without a data key (erased) are left out.
-
-    Raises:
-        KeyFileError: a template does not decrypt with the site key.
-    """
-    found, missing = (cache or TEMPLATES).held(sealer, model_id, index)
-    if missing:
-        opened: dict[str, tuple[str, FloatArray]] = {}
-        _open(uow, sealer, model_id, missing, dict(index), opened)
-        found.extend(opened[t] for t in missing if t in opened)
-    return found
-
-
-def _open(
-    uow: UnitOfWork,
-    sealer: TemplateSealer,
-    model_id: str,
-    missing: list[str],
-    wanted: dict[str, str],
-    cache: dict[str, tuple[str, FloatArray]],
-) -> int:
-    """Decrypt the ``missing`` templates into ``cache``; how many were opened.
-
-    When most of the gallery is missing (a cold start) the model's templates and every
-    data key are read in one scan each instead of ``IN`` lists; each person's data key
-    is unwrapped once for all of their templates.
-    """
-    cold = len(missing) > len(wanted) // 2
-    found = uow.reads.model_templates(model_id) if cold else uow.reads.templates(missing)
-    needed = set(missing)
-    by_person: dict[str, list[SealedTemplate]] = {}
-    for template in found:
-        if template.id in needed and wanted[template.id] == template.person_id:
-            by_person.setdefault(template.person_id, []).append(template)
-    keys = uow.reads.keys(None if cold else by_person)
-    opened = 0
-    for person_id, templates in by_person.items():
-        key = keys.get(person_id)
-        if key is None:
-            continue
-        for template, descriptor in zip(templates, sealer.open_person(key, templates), strict=True):
-            cache[template.id] = (person_id, descriptor)
-        opened += len(templates)
-    return opened
-
-
-TEMPLATES = TemplateCache()
-"""The process's template cache (one site key per process in practice)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -401,7 +240,7 @@ def build_snapshots(
         DatabaseUnavailableError: the database cannot be reached.
     """
     built = []
-    with context.store.unit_of_work() as uow:
+    with collector_paused(), context.store.unit_of_work() as uow:  # bulk: see services.bulk
         now = context.clock.now()
         data_version = uow.reads.data_version()
         rows = memo.rows(context.store, uow, data_version, now)

@@ -20,14 +20,14 @@ import base64
 import binascii
 import hashlib
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from facegate.domain.credentials import SealedTemplate, WrappedKey
+from facegate.domain.credentials import SealedRow, SealedTemplate, WrappedKey
 from facegate.domain.errors import KeyFileError
 from facegate.domain.matching import DESCRIPTOR_SIZE, FloatArray, as_descriptor_matrix
 from facegate.domain.snapshots import SealedSnapshot
@@ -113,11 +113,15 @@ def _encrypt(key: bytes, plaintext: bytes, aad: bytes) -> bytes:
     return nonce + AESGCM(key).encrypt(nonce, plaintext, aad)
 
 
-def _decrypt(key: bytes, sealed: bytes, aad: bytes, what: str) -> bytes:
+def _decrypt(key: bytes | AESGCM, sealed: bytes, aad: bytes, what: str) -> bytes:
+    aead = key if isinstance(key, AESGCM) else AESGCM(key)
     try:
-        return AESGCM(key).decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], aad)
+        return aead.decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], aad)
     except (InvalidTag, ValueError) as err:
         raise KeyFileError(f"{what} does not decrypt: altered, moved, or another key") from err
+
+
+_DESCRIPTOR_BYTES = 4 * DESCRIPTOR_SIZE
 
 
 def _descriptor(template_id: str, plaintext: bytes) -> FloatArray:
@@ -138,6 +142,7 @@ class AesGcmSealer:
         if len(site_key) != KEY_BYTES:
             raise KeyFileError(f"a site key has {KEY_BYTES} bytes, got {len(site_key)}")
         self._site_key = site_key
+        self._site_aead = AESGCM(site_key)  # one key schedule, not one per unwrap
         self._site_key_id = site_key_id(site_key)
 
     @property
@@ -160,11 +165,11 @@ class AesGcmSealer:
                 f"but the key in use is {self._site_key_id}: wrong site.key or FACEGATE_SITE_KEY"
             )
         aad = _KEY_AAD + key.person_id.encode()
-        return _decrypt(self._site_key, key.wrapped, aad, f"person {key.person_id}'s data key")
+        return _decrypt(self._site_aead, key.wrapped, aad, f"person {key.person_id}'s data key")
 
     @staticmethod
     def _template_aad(person_id: str, template_id: str, model_id: str) -> bytes:
-        return _TEMPLATE_AAD + "|".join((person_id, template_id, model_id)).encode()
+        return _TEMPLATE_AAD + f"{person_id}|{template_id}|{model_id}".encode()
 
     def seal(
         self, key: WrappedKey, template_id: str, model_id: str, descriptor: FloatArray
@@ -193,15 +198,53 @@ class AesGcmSealer:
             if template.person_id != key.person_id:
                 raise KeyFileError(f"template {template.id} is not person {key.person_id}'s")
             aad = self._template_aad(template.person_id, template.id, template.model_id)
-            sealed = template.sealed
-            try:
-                plaintext = data_key.decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], aad)
-            except (InvalidTag, ValueError) as err:
-                raise KeyFileError(
-                    f"template {template.id} does not decrypt: altered, moved, or another key"
-                ) from err
+            plaintext = _decrypt(data_key, template.sealed, aad, f"template {template.id}")
             opened.append(_descriptor(template.id, plaintext))
         return opened
+
+    def open_rows(
+        self, model_id: str, rows: Sequence[SealedRow], keys: Mapping[str, WrappedKey]
+    ) -> FloatArray:
+        """Decrypt ``rows``, templates of ``model_id``, each under its person's key in ``keys``.
+
+        The bulk form of :meth:`open_person` for a whole gallery: each person's data key
+        is unwrapped once, the plaintexts are joined and read as one ``(n, 128)`` array
+        (no array, and no object, per template).
+
+        Returns:
+            ``(len(rows), 128)`` float32, row ``i`` the descriptor of ``rows[i]``.
+
+        Raises:
+            KeyFileError: a key or template does not decrypt (altered, moved to another
+                person or template, another site key), a template is not 128 values, or
+                a template's person has no key in ``keys``.
+        """
+        data_keys: dict[str, AESGCM] = {}
+        joined = bytearray()  # the plaintexts, one after the other (no list of them)
+        template_id = ""
+        try:
+            for template_id, person_id, sealed in rows:
+                data_key = data_keys.get(person_id)
+                if data_key is None:
+                    data_key = data_keys[person_id] = AESGCM(self._unwrap_of(keys, person_id))
+                aad = self._template_aad(person_id, template_id, model_id)
+                plaintext = data_key.decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], aad)
+                if len(plaintext) != _DESCRIPTOR_BYTES:
+                    _descriptor(template_id, plaintext)  # raises, naming the template
+                joined += plaintext
+        except (InvalidTag, ValueError) as err:
+            raise KeyFileError(
+                f"template {template_id} does not decrypt: altered, moved, or another key"
+            ) from err
+        values = np.frombuffer(joined, dtype="<f4")  # writable: a view of the bytearray
+        matrix: FloatArray = values.reshape(-1, DESCRIPTOR_SIZE).astype(np.float32, copy=False)
+        return matrix
+
+    def _unwrap_of(self, keys: Mapping[str, WrappedKey], person_id: str) -> bytes:
+        key = keys.get(person_id)
+        if key is None:
+            raise KeyFileError(f"person {person_id} has no data key (erased)")
+        return self._unwrap(key)
 
     def rewrap(self, key: WrappedKey, new_site_key: bytes) -> WrappedKey:
         """``key``'s data key wrapped by ``new_site_key`` instead."""

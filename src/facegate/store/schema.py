@@ -18,6 +18,7 @@ from sqlalchemy import (
     Dialect,
     ForeignKey,
     Identity,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -119,6 +120,11 @@ class TemplateRow(Base):
     """A sealed face template."""
 
     __tablename__ = "face_templates"
+    __table_args__ = (
+        # The template index of a model (ids and people, in id order) read from the
+        # index alone: no table rows visited, no sort (0010_cold).
+        Index("ix_face_templates_model_id_id_person_id", "model_id", "id", "person_id"),
+    )
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     person_id: Mapped[str] = mapped_column(
         ID, ForeignKey("people.id", ondelete="CASCADE"), index=True

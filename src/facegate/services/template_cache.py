@@ -1,0 +1,269 @@
+"""Decrypted templates held in memory for gate galleries, opened in bulk.
+
+A :class:`TemplateCache` keeps each (site key, model)'s decrypted templates as one
+:class:`TemplateBlock`: the template ids, their people and one ``(n, 128)`` float32
+matrix. A refresh keeps the rows still wanted, drops those
+deleted or of people no longer usable (erased, consent withdrawn, moved out) and opens
+only the new ones; a cold start (most of the gallery new) reads the model's templates
+with their people's wrapped keys in one scan and decrypts them into one array
+(:meth:`facegate.ports.TemplateSealer.open_rows`): no object and no array per template.
+Decrypted templates are held in this process's memory only, never written anywhere.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from operator import itemgetter
+
+import numpy as np
+
+from facegate.domain.matching import DESCRIPTOR_SIZE, FloatArray, Gallery
+from facegate.ports import TemplateSealer, UnitOfWork
+from facegate.services.bulk import collector_paused
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateBlock:
+    """Decrypted templates held together.
+
+    Attributes:
+        ids: the template ids (in no set order).
+        people: ``people[i]`` owns template ``ids[i]``.
+        matrix: ``(len(ids), 128)`` float32, row ``i`` the descriptor of ``ids[i]``.
+    """
+
+    ids: tuple[str, ...]
+    people: list[str]
+    matrix: FloatArray
+    _rows: list[dict[str, int]] = field(default_factory=list, repr=False, compare=False)
+
+    @property
+    def rows(self) -> dict[str, int]:
+        """Template id to its row (made on first use: a cold block may never need it)."""
+        if not self._rows:
+            self._rows.append({t: i for i, t in enumerate(self.ids)})
+        return self._rows[0]
+
+    def __len__(self) -> int:
+        """Number of templates."""
+        return len(self.ids)
+
+    def __iter__(self) -> Iterator[tuple[str, str, FloatArray]]:
+        """``(template id, person id, descriptor)`` of each template (for tests, small)."""
+        return iter(zip(self.ids, self.people, self.matrix, strict=True))
+
+    def positions(
+        self, index: Sequence[tuple[str, str]]
+    ) -> tuple[list[int], list[tuple[str, str]]]:
+        """Where ``index``'s ``(template id, person id)`` are held: rows and the rest.
+
+        Returns:
+            ``index``'s row here in order (``-1`` where not held, or held as another
+            person's), and the entries of ``index`` not held.
+        """
+        if not self.ids:
+            return [-1] * len(index), list(index)
+        rows, people = self.rows, self.people
+        at: list[int] = []
+        missing: list[tuple[str, str]] = []
+        for entry in index:
+            row = rows.get(entry[0], -1)
+            if row >= 0 and people[row] != entry[1]:
+                row = -1
+            if row < 0:
+                missing.append(entry)
+            at.append(row)
+        return at, missing
+
+
+EMPTY = TemplateBlock((), [], np.empty((0, DESCRIPTOR_SIZE), np.float32))
+"""No templates."""
+
+
+class TemplateCache:
+    """Decrypted templates per (site key, model), as one block each; thread-safe.
+
+    Templates deleted since, or of people no longer usable, are dropped on each
+    refresh, so an erased or withdrawn face leaves this process's memory with the next
+    rebuild.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._blocks: dict[tuple[str, str], TemplateBlock] = {}
+        self._galleries: dict[tuple[str, str], tuple[tuple[str, ...], Gallery]] = {}
+        self._answered: dict[tuple[str, str], tuple[object, frozenset[str], Gallery]] = {}
+        self.opened = 0
+        """How many templates were decrypted so far (for tests and benches)."""
+
+    def gallery(
+        self,
+        uow: UnitOfWork,
+        sealer: TemplateSealer,
+        model_id: str,
+        usable: set[str],
+        index: list[tuple[str, str]] | None = None,
+    ) -> Gallery:
+        """A gallery of the usable templates; the same object while they are the same.
+
+        Doors whose galleries hold the same templates (every door, with the ``site``
+        scope) share one gallery and its matrix, instead of one copy per door. Asked
+        again with the very ``index`` list of the last call (the row memo hands every
+        door the same one per data version) and the same ``usable`` people, it answers
+        the last gallery without walking the templates again: after a change, every door
+        after the first costs no gallery work (a server refreshing 24 doors paid it 24
+        times). A new version whose template index and people are equal to the last
+        (a new card, a rule, a pass: no face changed) is answered the same way, after
+        one comparison of the two lists.
+        """
+        slot = (sealer.site_key_id, model_id)
+        with self._lock:
+            answered = self._answered.get(slot)
+        if answered is not None and index is not None and answered[1] == usable:
+            if answered[0] is index:
+                return answered[2]
+            if answered[0] == index:  # same faces at a new version
+                with self._lock:
+                    self._answered[slot] = (index, answered[1], answered[2])
+                return answered[2]
+        block = self.current(uow, sealer, model_id, usable, index)
+        with self._lock:
+            kept = self._galleries.get(slot)
+            if kept is None or kept[0] != block.ids:
+                kept = (block.ids, Gallery.of_rows(block.people, block.matrix, block.ids))
+                self._galleries[slot] = kept
+            if index is not None:
+                self._answered[slot] = (index, frozenset(usable), kept[1])
+        return kept[1]
+
+    def held(
+        self, sealer: TemplateSealer, model_id: str, index: Sequence[tuple[str, str]]
+    ) -> tuple[list[str], FloatArray, list[tuple[str, str]]]:
+        """Look ``index``'s ``(template id, person id)`` up without changing the cache.
+
+        Returns:
+            The people and descriptors (``(k, 128)``) of those decrypted here already,
+            and the entries of the others (to be opened by the caller, not kept: the cache
+            keeps only what a snapshot holds, see :meth:`current`).
+        """
+        with self._lock:
+            block = self._blocks.get((sealer.site_key_id, model_id), EMPTY)
+        at, missing = block.positions(index)
+        found = [row for row in at if row >= 0]
+        return [block.people[row] for row in found], block.matrix[found], missing
+
+    def current(
+        self,
+        uow: UnitOfWork,
+        sealer: TemplateSealer,
+        model_id: str,
+        usable: set[str],
+        index: list[tuple[str, str]] | None = None,
+    ) -> TemplateBlock:
+        """Every usable template of ``model_id``, decrypted.
+
+        The block held is kept while it holds exactly these templates, in whatever order;
+        after a change it is in ``index`` order, a cold block (nothing held before) in the
+        order the store read it (a gallery does not depend on the order of its rows).
+
+        Raises:
+            KeyFileError: a new template does not decrypt with the site key.
+        """
+        every = uow.reads.template_index(model_id) if index is None else index
+        wanted = [(t, p) for t, p in every if p in usable]
+        slot = (sealer.site_key_id, model_id)
+        with self._lock:
+            block = self._blocks.get(slot, EMPTY)
+            at, missing = block.positions(wanted)
+            if missing or len(at) != len(block):  # else: the rows held (ids are distinct)
+                opened = _open(uow, sealer, model_id, missing, len(wanted))
+                self.opened += len(opened)
+                fresh = _merged(block, wanted, at, missing, opened) if len(block) else opened
+                block = self._blocks[slot] = fresh
+            return block
+
+
+def _merged(
+    block: TemplateBlock,
+    wanted: Sequence[tuple[str, str]],
+    at: list[int],
+    missing: Sequence[tuple[str, str]],
+    opened: TemplateBlock,
+) -> TemplateBlock:
+    """The block of ``wanted``: rows ``at`` of ``block`` where held, else from ``opened``.
+
+    ``missing`` are the entries of ``wanted`` whose ``at`` is ``-1``, in order (as
+    :meth:`TemplateBlock.positions` returns them). Those opened nowhere either (people
+    without a data key: erased) are left out.
+    """
+    source = np.asarray(at, dtype=np.int64)
+    fresh = np.fromiter((opened.rows.get(t, -1) for t, _ in missing), np.int64, len(missing))
+    source[source < 0] = np.where(fresh >= 0, fresh + len(block), -1)
+    present = source >= 0
+    kept = present.tolist()
+    ids = tuple(itertools.compress((t for t, _ in wanted), kept))
+    people = list(itertools.compress((p for _, p in wanted), kept))
+    both = np.concatenate((block.matrix, opened.matrix)) if len(block) else opened.matrix
+    return TemplateBlock(ids, people, both[source[present]])
+
+
+def _open(
+    uow: UnitOfWork,
+    sealer: TemplateSealer,
+    model_id: str,
+    missing: Sequence[tuple[str, str]],
+    wanted: int,
+) -> TemplateBlock:
+    """Decrypt the ``missing`` ``(template id, person id)`` (of ``wanted`` in all).
+
+    When most of the gallery is missing (a cold start) the model's templates and every
+    data key are read in one scan each instead of ``IN`` lists. Templates of people
+    without a data key (erased) are left out, and so are any not of the person
+    ``missing`` names.
+
+    Returns:
+        The opened templates, in the order read.
+    """
+    if not missing:
+        return EMPTY
+    needed = dict(missing)
+    cold = len(missing) > wanted // 2
+    read = uow.reads.sealed_rows(model_id, None if cold else list(needed))
+    keys = uow.reads.keys(None if cold else set(needed.values()))
+    rows = [row for row in read if needed.get(row[0]) == row[1] and row[1] in keys]
+    opened = sealer.open_rows(model_id, rows, keys)
+    return TemplateBlock(tuple(map(itemgetter(0), rows)), list(map(itemgetter(1), rows)), opened)
+
+
+def open_templates(
+    uow: UnitOfWork,
+    sealer: TemplateSealer,
+    model_id: str,
+    index: Sequence[tuple[str, str]],
+    cache: TemplateCache | None = None,
+) -> tuple[list[str], FloatArray]:
+    """The people and descriptors of the templates ``index`` names, ``(template id, person id)``.
+
+    Those ``cache`` (default: the process's) decrypted already are taken from it; the
+    others are read and opened in bulk (one key unwrapped per person), and not kept.
+    Templates of people without a data key (erased) are left out.
+
+    Returns:
+        Person ids and a ``(k, 128)`` float32 matrix of their descriptors, row by row.
+
+    Raises:
+        KeyFileError: a template does not decrypt with the site key.
+    """
+    people, found, missing = (cache or TEMPLATES).held(sealer, model_id, index)
+    if not missing:
+        return people, found
+    with collector_paused():
+        opened = _open(uow, sealer, model_id, missing, len(index))
+    return people + opened.people, np.concatenate((found, opened.matrix))
+
+
+TEMPLATES = TemplateCache()
+"""The process's template cache (one site key per process in practice)."""

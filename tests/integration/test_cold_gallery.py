@@ -1,0 +1,107 @@
+"""The bulk gallery of a snapshot (cold and after changes) against the plain per-template one.
+
+:func:`facegate.services.identification.load_gallery` reads people, consents and keys
+one by one through the repositories and opens each template alone: the independent
+reference the bulk path (one scan, one array, a cache refreshed by merging) must equal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from facegate.domain.matching import Gallery, MatchPolicy
+from facegate.domain.people import ConsentMethod, ConsentPurpose, Role
+from facegate.domain.site import CredentialKind, CredentialMode, DoorKind
+from facegate.services import people, places, rights, site_admin
+from facegate.services.consent import grant_consent, withdraw_consent
+from facegate.services.context import ServiceContext
+from facegate.services.enrollment import enroll
+from facegate.services.identification import load_gallery
+from facegate.services.site_rows import RowMemo
+from facegate.services.snapshots import build_snapshot
+from facegate.services.template_cache import TemplateCache, open_templates
+from facegate.store.crypto import AesGcmSealer, generate_key
+from facegate.store.database import create_db_engine
+from facegate.store.unit_of_work import SqlStore
+from fakes import FakeClock, FakeDescriber
+
+POLICY = MatchPolicy(0.57, 0.0)
+MODEL = FakeDescriber.model_id
+
+
+@pytest.fixture
+def context(migrated_db_url: str) -> Iterator[ServiceContext]:
+    store = SqlStore(create_db_engine(migrated_db_url))
+    context = ServiceContext(store=store, clock=FakeClock(), actor="cli:tester")
+    site_admin.init_site(context, "Oak Court", "UTC")
+    yield context
+    store.close()
+
+
+def _resident(context: ServiceContext, sealer: AesGcmSealer, seeds: list[int]) -> str:
+    person = people.add_person(context, f"P{seeds[0]}", Role.RESIDENT).id
+    grant_consent(context, person, ConsentPurpose.FACE_ACCESS, "v1", ConsentMethod.WRITTEN)
+    enroll(context, sealer, FakeDescriber, person, [Path(f"{s}.jpg") for s in seeds])
+    return person
+
+
+def _content(gallery: Gallery) -> list[tuple[str, bytes]]:
+    """The gallery as a sorted list of (person, descriptor bytes): its rows' order aside."""
+    return sorted((person, row.tobytes()) for person, row in gallery.rows())
+
+
+def test_the_bulk_gallery_equals_the_per_template_one_cold_and_after_changes(
+    context: ServiceContext,
+) -> None:
+    sealer = AesGcmSealer(generate_key())
+    residents = [_resident(context, sealer, [10 * n + 1, 10 * n + 2]) for n in range(6)]
+    withdrawn, erased, moved, host = residents[:4]
+    withdraw_consent(context, withdrawn, ConsentPurpose.FACE_ACCESS)
+    rights.erase_person(context, erased)
+    people.move_out(context, moved)
+    kinds = list(CredentialKind)
+    door = places.add_door(context, "D", DoorKind.ENTRANCE, CredentialMode.ANY_OF, kinds).id
+    cache = TemplateCache()
+
+    def built() -> Gallery:
+        snapshot = build_snapshot(context, sealer, door, MODEL, POLICY, cache=cache, memo=RowMemo())
+        return snapshot.access.gallery
+
+    cold = built()
+    assert len(cold) == 6  # three usable residents, two templates each
+    assert {withdrawn, erased, moved}.isdisjoint(cold.person_ids())
+    assert _content(cold) == _content(load_gallery(context, sealer, MODEL))
+    opened = cache.opened
+    newcomer = _resident(context, sealer, [91])  # a change: merged into the held block
+    enroll(context, sealer, FakeDescriber, host, [Path("92.jpg")])
+    withdraw_consent(context, residents[5], ConsentPurpose.FACE_ACCESS)
+    warm = built()
+    assert cache.opened == opened + 2  # only the two new templates were decrypted
+    assert newcomer in warm.person_ids()
+    assert residents[5] not in warm.person_ids()
+    assert _content(warm) == _content(load_gallery(context, sealer, MODEL))
+    fresh = build_snapshot(context, sealer, door, MODEL, POLICY, cache=TemplateCache())
+    assert _content(fresh.access.gallery) == _content(warm)
+
+
+def test_templates_opened_for_a_duplicate_check_equal_the_held_ones(
+    context: ServiceContext,
+) -> None:
+    sealer = AesGcmSealer(generate_key())
+    for n in range(3):
+        _resident(context, sealer, [10 * n + 1, 10 * n + 2])
+    cache = TemplateCache()
+    with context.store.unit_of_work() as uow:
+        index = uow.reads.template_index(MODEL)
+        cold_people, cold = open_templates(uow, sealer, MODEL, index, cache)  # none held
+        usable = {p for _, p in index}
+        block = cache.current(uow, sealer, MODEL, usable, index)  # cold: in the order read
+        assert cache.current(uow, sealer, MODEL, usable, index) is block  # kept, not re-sorted
+        held_people, held = open_templates(uow, sealer, MODEL, index, cache)  # all held
+    assert sorted(zip(cold_people, map(bytes, cold), strict=True)) == sorted(
+        zip(held_people, map(bytes, held), strict=True)
+    )
+    assert len(cold_people) == 6
