@@ -40,6 +40,7 @@ import hmac
 import json
 import os
 import struct
+from collections.abc import Callable, Mapping
 from datetime import date, datetime, time
 from typing import Any
 
@@ -146,30 +147,73 @@ def seal_body(
     tail: tuple[bytes, ...],
     key: bytes,
     keys: tuple[str, ...] = _HEADER,
+    sections: Mapping[str, str] | None = None,
+    kept: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The wire object: ``header`` and the sealed body, ``keys`` of ``header`` as its AAD.
 
     The body is ``snapshot``'s target and access data with ``gallery`` as the
     gallery's JSON part, then the chunks of ``tail`` (see :func:`gallery_part`).
+    ``sections``: the JSON texts of the access sections to send (default: every one,
+    :func:`section_texts`); ``kept``: the sections left out, by name, to their digests
+    (a delta's, :mod:`facegate.gate.snapshot_delta`).
     """
-    body = {
-        "site_id": snapshot.site_id,
-        "model_id": snapshot.model_id,
-        "target": _target_out(snapshot.target),
-        "access": _access_out(snapshot.access, gallery),
-    }
-    text = json.dumps(body).encode()
-    text += b" " * (-len(text) % 4)
-    plain = b"".join((_JSON_LENGTH.pack(len(text)), text, *tail))
-    nonce = os.urandom(12)
-    sealed = nonce + AESGCM(key).encrypt(nonce, plain, _aad(header, keys))
+    sealed = seal_plain(header, snapshot, gallery, tail, key, keys, sections, kept)
     return {**header, "sealed": base64.b64encode(sealed).decode("ascii")}
 
 
-def snapshot_to_wire(snapshot: GateSnapshot, gate_id: str, key: bytes) -> dict[str, Any]:
-    """``snapshot`` for ``gate_id`` as the JSON-ready wire object, sealed under ``key``."""
+def seal_plain(
+    header: dict[str, Any],
+    snapshot: GateSnapshot,
+    gallery: dict[str, Any],
+    tail: tuple[bytes, ...],
+    key: bytes,
+    keys: tuple[str, ...] = _HEADER,
+    sections: Mapping[str, str] | None = None,
+    kept: Mapping[str, str] | None = None,
+) -> bytes:
+    """:func:`seal_body`'s sealed bytes (12-byte nonce, then AES-256-GCM), not base64'd."""
+    texts = section_texts(snapshot.access) if sections is None else sections
+    access = snapshot.access
+    parts = {
+        "mode": json.dumps(access.mode.value),
+        "gallery": json.dumps(gallery),
+        "match": json.dumps([access.match.threshold, access.match.min_margin]),
+        "identification": json.dumps(
+            {"max_fpir": access.match.max_fpir, "impostors": access.match.impostors.to_json()}
+        ),
+        **texts,
+    }
+    if kept:
+        parts["kept"] = json.dumps(dict(kept))
+    body = {
+        "site_id": json.dumps(snapshot.site_id),
+        "model_id": json.dumps(snapshot.model_id),
+        "target": json.dumps(_target_out(snapshot.target)),
+        "access": _object_text(parts),
+    }
+    text = _object_text(body).encode()
+    text += b" " * (-len(text) % 4)
+    plain = b"".join((_JSON_LENGTH.pack(len(text)), text, *tail))
+    nonce = os.urandom(12)
+    return nonce + AESGCM(key).encrypt(nonce, plain, _aad(header, keys))
+
+
+def _object_text(parts: Mapping[str, str]) -> str:
+    """A JSON object's text from its members' names and their JSON texts."""
+    return "{" + ", ".join(f"{json.dumps(k)}: {v}" for k, v in parts.items()) + "}"
+
+
+def snapshot_to_wire(
+    snapshot: GateSnapshot, gate_id: str, key: bytes, texts: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """``snapshot`` for ``gate_id`` as the JSON-ready wire object, sealed under ``key``.
+
+    ``texts``: its access sections' JSON texts when already made (:func:`section_texts`).
+    """
     gallery, tail = gallery_part(snapshot.access.gallery)
-    return seal_body(header_of(snapshot, gate_id, WIRE_FORMAT), snapshot, gallery, tail, key)
+    header = header_of(snapshot, gate_id, WIRE_FORMAT)
+    return seal_body(header, snapshot, gallery, tail, key, sections=texts)
 
 
 def open_body(
@@ -186,25 +230,45 @@ def open_body(
         ValueError: for another gate, or does not open under ``key``.
         KeyError, TypeError, struct.error: malformed (callers translate them).
     """
+    sealed = base64.b64decode(raw["sealed"], validate=True)
+    return open_plain(raw, sealed, gate_id, key, wire_format, keys)
+
+
+def open_plain(
+    raw: dict[str, Any],
+    sealed: bytes | memoryview,
+    gate_id: str,
+    key: bytes,
+    wire_format: int,
+    keys: tuple[str, ...] = _HEADER,
+) -> tuple[dict[str, Any], memoryview]:
+    """:func:`open_body` of the clear header ``raw`` and the sealed bytes ``sealed``."""
     if raw["wire_format"] != wire_format:
         raise WireFormatError(
             f"snapshot of wire format {raw['wire_format']!r}, this gate reads {wire_format}"
         )
     if raw["gate_id"] != gate_id:
         raise ValueError(f"snapshot for gate {raw['gate_id']!r}, not {gate_id!r}")
-    sealed = base64.b64decode(raw["sealed"], validate=True)
     try:
         plain = AESGCM(key).decrypt(sealed[:12], sealed[12:], _aad(raw, keys))
     except InvalidTag as err:
         raise ValueError("the snapshot does not open under this gate's device key") from err
-    del sealed
     (length,) = _JSON_LENGTH.unpack_from(plain, 0)
     body = json.loads(plain[_JSON_LENGTH.size : _JSON_LENGTH.size + length])
     return body, memoryview(plain)[_JSON_LENGTH.size + length :]
 
 
-def snapshot_of(raw: dict[str, Any], body: dict[str, Any], gallery: Gallery) -> GateSnapshot:
-    """The snapshot of the checked header ``raw`` and opened ``body``, with ``gallery``."""
+def snapshot_of(
+    raw: dict[str, Any],
+    body: dict[str, Any],
+    gallery: Gallery,
+    held: AccessData | None = None,
+) -> GateSnapshot:
+    """The snapshot of the checked header ``raw`` and opened ``body``, with ``gallery``.
+
+    ``held``: the access data whose sections stand in for those ``body`` leaves out
+    (a delta's kept sections, already checked by the caller).
+    """
     return GateSnapshot(
         int(raw["format"]),
         str(raw["version"]),
@@ -212,7 +276,7 @@ def snapshot_of(raw: dict[str, Any], body: dict[str, Any], gallery: Gallery) -> 
         str(body["site_id"]),
         str(body["model_id"]),
         _target_in(body["target"]),
-        _access_in(body["access"], gallery),
+        _access_in(body["access"], gallery, held),
     )
 
 
@@ -303,28 +367,67 @@ def _when(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def _access_out(access: AccessData, gallery: dict[str, Any]) -> dict[str, Any]:
-    people = {
-        pid: [p.role.value, p.face_consent, _when(p.face_consent_until), p.moved_out]
-        for pid, p in access.people.items()
-    }
+SECTIONS = ("people", "cards", "pins", "passes", "rules", "alerts", "home_floors", "presence")
+"""The access data's sections a delta may leave out when unchanged (each an attribute
+of :class:`AccessData` and a member of the body's ``"access"`` of that name)."""
+
+
+def _people_out(people: Mapping[str, PersonAccess]) -> dict[str, list[Any]]:
     return {
-        "mode": access.mode.value,
-        "people": people,
-        "gallery": gallery,
-        "match": [access.match.threshold, access.match.min_margin],
-        "identification": {
-            "max_fpir": access.match.max_fpir,
-            "impostors": access.match.impostors.to_json(),
-        },
-        "cards": dict(access.cards),
-        "pins": dict(access.pins),
-        "passes": [_pass_out(p) for p in access.passes.values()],
-        "rules": [_rule_out(r) for r in access.rules],
-        "alerts": [_alert_out(a) for a in access.alerts],
-        "home_floors": dict(access.home_floors),
-        "presence": {pid: [p.inside, p.since.isoformat()] for pid, p in access.presence.items()},
+        pid: [p.role.value, p.face_consent, _when(p.face_consent_until), p.moved_out]
+        for pid, p in people.items()
     }
+
+
+def _people_in(raw: dict[str, Any]) -> dict[str, PersonAccess]:
+    return {
+        str(pid): PersonAccess(
+            Role(v[0]), bool(v[1]), datetime.fromisoformat(v[2]) if v[2] else None, bool(v[3])
+        )
+        for pid, v in raw.items()
+    }
+
+
+def _texts_in(raw: dict[str, Any]) -> dict[str, str]:
+    return {str(k): str(v) for k, v in raw.items()}
+
+
+_SECTION_OUT: dict[str, Callable[[Any], Any]] = {
+    "people": _people_out,
+    "cards": dict,
+    "pins": dict,
+    "passes": lambda passes: [_pass_out(p) for p in passes.values()],
+    "rules": lambda rules: [_rule_out(r) for r in rules],
+    "alerts": lambda alerts: [_alert_out(a) for a in alerts],
+    "home_floors": dict,
+    "presence": lambda presence: {
+        pid: [p.inside, p.since.isoformat()] for pid, p in presence.items()
+    },
+}
+_SECTION_IN: dict[str, Callable[[Any], Any]] = {
+    "people": _people_in,
+    "cards": _texts_in,
+    "pins": _texts_in,
+    "passes": lambda raw: {p.code_hash: p for p in (_pass_in(v) for v in raw)},
+    "rules": lambda raw: tuple(_rule_in(r) for r in raw),
+    "alerts": lambda raw: tuple(_alert_in(a) for a in raw),
+    "home_floors": lambda raw: {str(k): int(v) for k, v in raw.items()},
+    "presence": lambda raw: {
+        str(k): Presence(bool(v[0]), datetime.fromisoformat(v[1])) for k, v in raw.items()
+    },
+}
+_SECTION_DEFAULT = {"home_floors": "{}", "presence": "{}"}
+"""Sections absent from snapshots of earlier servers, and what their absence means."""
+
+
+def section_text(access: AccessData, name: str) -> str:
+    """The JSON text of ``access``'s section ``name`` (one of :data:`SECTIONS`) on the wire."""
+    return json.dumps(_SECTION_OUT[name](getattr(access, name)))
+
+
+def section_texts(access: AccessData) -> dict[str, str]:
+    """Every section of ``access`` (:data:`SECTIONS`) by name, as its JSON text on the wire."""
+    return {name: section_text(access, name) for name in SECTIONS}
 
 
 def gallery_in(raw: dict[str, Any], tail: memoryview) -> Gallery:
@@ -358,30 +461,17 @@ def _match_in(raw: dict[str, Any]) -> MatchPolicy:
     )
 
 
-def _access_in(raw: dict[str, Any], gallery: Gallery) -> AccessData:
-    people = {
-        str(pid): PersonAccess(
-            Role(v[0]), bool(v[1]), datetime.fromisoformat(v[2]) if v[2] else None, bool(v[3])
-        )
-        for pid, v in raw["people"].items()
-    }
-    passes = [_pass_in(p) for p in raw["passes"]]
-    return AccessData(
-        SiteMode(raw["mode"]),
-        people,
-        gallery,
-        _match_in(raw),
-        {str(k): str(v) for k, v in raw["cards"].items()},
-        {str(k): str(v) for k, v in raw["pins"].items()},
-        {p.code_hash: p for p in passes},
-        tuple(_rule_in(r) for r in raw["rules"]),
-        tuple(_alert_in(a) for a in raw["alerts"]),
-        {str(k): int(v) for k, v in raw.get("home_floors", {}).items()},
-        {
-            str(k): Presence(bool(v[0]), datetime.fromisoformat(v[1]))
-            for k, v in raw.get("presence", {}).items()
-        },
-    )
+def _access_in(raw: dict[str, Any], gallery: Gallery, held: AccessData | None = None) -> AccessData:
+    """The access data of the body's ``raw``; a section it leaves out is ``held``'s."""
+    sections: dict[str, Any] = {}
+    for name in SECTIONS:
+        if name in raw:
+            sections[name] = _SECTION_IN[name](raw[name])
+        elif held is not None:
+            sections[name] = getattr(held, name)
+        else:  # KeyError (malformed) unless absent from earlier servers' snapshots
+            sections[name] = _SECTION_IN[name](json.loads(_SECTION_DEFAULT[name]))
+    return AccessData(SiteMode(raw["mode"]), gallery=gallery, match=_match_in(raw), **sections)
 
 
 def _pass_out(p: VisitorPass) -> list[Any]:
