@@ -1,4 +1,5 @@
-"""The snapshot delta on the wire: sealed like a snapshot, bound to its gate and its base."""
+"""The snapshot delta on the wire: sealed like a snapshot, bound to its gate and its base;
+unchanged access sections left out and checked by digest, the gallery made checked too."""
 
 from __future__ import annotations
 
@@ -19,7 +20,9 @@ from facegate.gate.snapshot_delta import (
     delta_from_wire,
     delta_to_wire,
 )
+from facegate.gate.snapshot_sections import SectionDigests, Sections
 from facegate.gate.snapshot_wire import (
+    SECTIONS,
     WireFormatError,
     gate_wire_key,
     open_body,
@@ -116,3 +119,75 @@ def test_a_delta_that_does_not_fit_the_gallery_held_is_refused() -> None:
     with pytest.raises(ValueError, match="does not hold"):
         delta_from_wire(wire, base, "gate-1", KEY)
     assert base.access.gallery.template_ids() == ("t1", "t2", "t3")
+
+
+ENROLLED = snapshot_of("8.abc", [("t1", "ann", 1), ("t2", "bo", 2), ("t3", "bo", 3)], "C1")
+ENROLLED = replace(  # cy enrolled: a person and a template more, the same cards
+    ENROLLED,
+    access=replace(
+        ENROLLED.access,
+        people={**ENROLLED.access.people, "cy": PersonAccess(Role.RESIDENT)},
+        gallery=NEW.access.gallery.take([1]).joined(OLD.access.gallery),
+    ),
+)
+
+
+def opened(wire: dict[str, object]) -> dict[str, object]:
+    header = tuple(k for k in wire if k != "sealed")
+    body, _ = open_body(dict(wire), "gate-1", KEY, DELTA_WIRE_FORMAT, header)
+    access = body["access"]
+    assert isinstance(access, dict)
+    return access
+
+
+def test_a_delta_leaves_out_the_sections_unchanged_and_the_gate_keeps_its_own() -> None:
+    delivered = Sections.of(OLD.access).digests  # what the server remembers of 7.abc
+    wire = delta_to_wire(ENROLLED, "7.abc", old_ids(), "gate-1", KEY, delivered)
+    access = opened(wire)
+    assert set(SECTIONS) & set(access) == {"people"}  # cards, PINs, rules...: not sent
+    assert access["kept"] == {n: d for n, d in delivered.items() if n != "people"}
+    base = held()
+    applied = delta_from_wire(wire, base, "gate-1", KEY)
+    assert applied.access.cards is base.access.cards  # its own, checked by digest
+    assert applied.access.people == ENROLLED.access.people
+    assert set(applied.access.gallery.template_ids() or ()) == {"t1", "t2", "t3", "t4"}
+
+
+def test_a_delta_keeping_a_section_the_gate_does_not_hold_is_refused() -> None:
+    # The server believes 7.abc had the new people and cards (C2), so it leaves them out:
+    # the gate holds C1 and bo, the digests differ, and it refuses the delta whole.
+    believed = Sections.of(NEW.access).digests
+    wire = delta_to_wire(NEW, "7.abc", old_ids(), "gate-1", KEY, believed)
+    assert "cards" in opened(wire)["kept"]  # type: ignore[operator]
+    with pytest.raises(DeltaRefusedError, match=r"section '(cards|people)' held here is not"):
+        delta_from_wire(wire, held(), "gate-1", KEY)
+
+
+def test_held_digests_are_computed_once_and_carried_while_the_section_is_the_same() -> None:
+    base = held()
+    digests = SectionDigests(base.access)
+    wire = delta_to_wire(
+        ENROLLED, "7.abc", old_ids(), "gate-1", KEY, Sections.of(OLD.access).digests
+    )
+    applied = delta_from_wire(wire, base, "gate-1", KEY, digests)
+    carried = digests.carried_to(applied.access)
+    assert carried.of("cards") == Sections.of(OLD.access).digests["cards"]
+    assert "people" not in carried._known  # sent anew: computed only when next kept
+
+
+def test_a_delta_that_makes_another_gallery_than_the_servers_is_refused() -> None:
+    # The gate's t1 holds other values than the server's (same ids, same count): only the
+    # digest of the gallery made tells, and the gate refuses rather than decide from it.
+    base = held()
+    gallery = base.access.gallery
+    ids = gallery.template_ids()
+    assert ids is not None
+    names, labels, matrix = gallery.as_index()
+    matrix = matrix.copy()
+    matrix[0] = unit_descriptor(99)
+    altered = Gallery.from_index(names, labels, matrix, ids)
+    base = replace(base, access=replace(base.access, gallery=altered))
+    wire = delta_to_wire(NEW, "7.abc", old_ids(), "gate-1", KEY)
+    with pytest.raises(ValueError, match="not the server's"):
+        delta_from_wire(wire, base, "gate-1", KEY)
+    assert delta_from_wire(wire, held(), "gate-1", KEY).version == "8.abc"

@@ -32,6 +32,7 @@ from facegate.domain.gate import GateEvent, GateReport, GateSnapshot
 from facegate.domain.policy import SiteMode
 from facegate.gate.outbox import event_to_json
 from facegate.gate.snapshot_delta import DELTA_HEADER, DELTA_WIRE_FORMAT, delta_from_wire
+from facegate.gate.snapshot_sections import SectionDigests
 from facegate.gate.snapshot_wire import (
     gate_wire_key,
     mode_push_key,
@@ -86,6 +87,7 @@ class HttpUpstream:
         self._client = client or httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout_s)
         self.frame_wanted = self.snapshots_wanted = False
         self._held: GateSnapshot | None = None
+        self._digests: SectionDigests | None = None  # of the held snapshot's sections
 
     def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         headers = {**self._headers, **kwargs.pop("headers", {})}
@@ -155,6 +157,9 @@ class HttpUpstream:
             snapshot = self._open(self._get_snapshot(params, {}), gate_id, None)
         if snapshot is None:
             raise UpstreamUnavailableError("site server answered no whole snapshot")
+        # A delta's new snapshot shares the sections it kept: their digests carry over.
+        digests = self._digests or SectionDigests(snapshot.access)
+        self._digests = digests.carried_to(snapshot.access)
         self._held = snapshot
         return snapshot
 
@@ -191,7 +196,7 @@ class HttpUpstream:
             log.warning("a snapshot delta came unasked: refused, fetching the whole snapshot")
             return None
         try:
-            return delta_from_wire(raw, base, gate_id, self._key)
+            return delta_from_wire(raw, base, gate_id, self._key, self._digests)
         except ValueError as err:
             log.warning("snapshot delta refused, fetching the whole snapshot: %s", err)
             return None
