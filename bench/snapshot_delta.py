@@ -9,14 +9,15 @@ real functions the route and the gate run:
   delta), sealing the snapshot for one gate and writing its JSON (what ``GET
   /gates/{id}/snapshot`` adds to the build, which both answers share), for the whole
   snapshot (wire format 2) and for the delta (wire format 3) after one enrolment and
-  after one erasure; the delta leaves out the sections unchanged (``sent`` names those
-  sent) and states the digest of the gallery it makes;
+  after one erasure; the delta leaves out the parts of the access sections unchanged
+  (``sent``: how many parts of each section it sends; people, cards and PIN hashes are
+  cut in 64 buckets by key) and states the digest of the gallery it makes;
 - ``gate``: reading that JSON, opening it and applying it (the delta to the snapshot it
   holds, checking the digests of the sections it keeps and of the gallery it makes),
   then the first search (the search index is rebuilt for a new gallery). For a delta,
-  ``gate_cpu_ms`` is with the digests of the gate's kept sections already known (as
-  after an earlier delta that kept them), ``gate_cpu_ms_first`` with them computed (the
-  first delta after a whole snapshot);
+  ``gate_cpu_ms`` is with the digests of the gate's kept parts already known (as after
+  an earlier delta), ``gate_cpu_ms_first`` with them computed (the first delta after a
+  whole snapshot);
 - ``file_rewrite`` / ``file_load``: the gate writing its sealed snapshot file at once
   (the same in both cases: the file always holds the whole snapshot), and reading it
   back at a start;
@@ -50,7 +51,7 @@ from facegate.gate.snapshot_delta import delta_from_wire, delta_to_wire
 from facegate.gate.snapshot_file import SnapshotFile
 from facegate.gate.snapshot_sections import SectionDigests, Sections
 from facegate.gate.snapshot_wire import (
-    SECTIONS,
+    PARTS,
     gate_wire_key,
     snapshot_from_wire,
     snapshot_to_wire,
@@ -113,8 +114,8 @@ def _delta(
 
     server_ms, text = _cpu_ms(encode, repeat)
     known = SectionDigests(base.access)
-    for name in SECTIONS:
-        known.of(name)
+    for part in PARTS:
+        known.of(part)
     gate_ms, got = _cpu_ms(
         lambda: delta_from_wire(json.loads(text), base, GATE, KEY, known), repeat
     )
@@ -124,13 +125,23 @@ def _delta(
     assert set(got.access.gallery.template_ids() or ()) == set(ids)
     result = {
         "bytes": len(text),
-        "sent": [name for name in SECTIONS if remembered[name] != now[name]],
+        "sent": _sent(remembered, now),
         "server_cpu_ms": server_ms,
         "gate_cpu_ms": gate_ms,
         "gate_cpu_ms_first": first_ms,
         "gate_first_search_ms": _first_search_ms(got),
     }
     return result, got
+
+
+def _sent(remembered: dict[str, str], now: dict[str, str]) -> dict[str, int]:
+    """How many parts of each section a delta sends (a bucketed section has 64)."""
+    sent: dict[str, int] = {}
+    for part in PARTS:
+        if remembered[part] != now[part]:
+            name = part.partition("/")[0]
+            sent[name] = sent.get(name, 0) + 1
+    return sent
 
 
 def _file_ms(snapshot: GateSnapshot) -> tuple[float, float]:

@@ -3,6 +3,7 @@ unchanged access sections left out and checked by digest, the gallery made check
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -19,11 +20,13 @@ from facegate.gate.snapshot_delta import (
     DeltaRefusedError,
     delta_from_wire,
     delta_to_wire,
+    open_delta,
 )
-from facegate.gate.snapshot_sections import SectionDigests, Sections
+from facegate.gate.snapshot_sections import Sections, kept_out
 from facegate.gate.snapshot_wire import (
     SECTIONS,
     WireFormatError,
+    bucket_of,
     gate_wire_key,
     open_body,
     snapshot_from_wire,
@@ -140,12 +143,18 @@ def opened(wire: dict[str, object]) -> dict[str, object]:
     return access
 
 
-def test_a_delta_leaves_out_the_sections_unchanged_and_the_gate_keeps_its_own() -> None:
+CY = f"people/{bucket_of('cy')}"  # the part of the people the enrolment changes
+
+
+def test_a_delta_leaves_out_the_parts_unchanged_and_the_gate_keeps_its_own() -> None:
     delivered = Sections.of(OLD.access).digests  # what the server remembers of 7.abc
     wire = delta_to_wire(ENROLLED, "7.abc", old_ids(), "gate-1", KEY, delivered)
     access = opened(wire)
     assert set(SECTIONS) & set(access) == {"people"}  # cards, PINs, rules...: not sent
-    assert access["kept"] == {n: d for n, d in delivered.items() if n != "people"}
+    same_bucket = {p for p in ENROLLED.access.people if f"people/{bucket_of(p)}" == CY}
+    assert set(access["people"]) == same_bucket  # type: ignore[arg-type]
+    assert access["kept"] == kept_out({p: d for p, d in delivered.items() if p != CY})
+    assert len(json.dumps(access["kept"])) < 2000  # 197 parts named in a few hundred bytes
     base = held()
     applied = delta_from_wire(wire, base, "gate-1", KEY)
     assert applied.access.cards is base.access.cards  # its own, checked by digest
@@ -153,26 +162,25 @@ def test_a_delta_leaves_out_the_sections_unchanged_and_the_gate_keeps_its_own() 
     assert set(applied.access.gallery.template_ids() or ()) == {"t1", "t2", "t3", "t4"}
 
 
-def test_a_delta_keeping_a_section_the_gate_does_not_hold_is_refused() -> None:
+def test_a_delta_keeping_a_part_the_gate_does_not_hold_is_refused() -> None:
     # The server believes 7.abc had the new people and cards (C2), so it leaves them out:
     # the gate holds C1 and bo, the digests differ, and it refuses the delta whole.
     believed = Sections.of(NEW.access).digests
     wire = delta_to_wire(NEW, "7.abc", old_ids(), "gate-1", KEY, believed)
-    assert "cards" in opened(wire)["kept"]  # type: ignore[operator]
+    assert bucket_of("C2") in opened(wire)["kept"]["cards"]["buckets"]  # type: ignore[index]
     with pytest.raises(DeltaRefusedError, match=r"section '(cards|people)' held here is not"):
         delta_from_wire(wire, held(), "gate-1", KEY)
 
 
-def test_held_digests_are_computed_once_and_carried_while_the_section_is_the_same() -> None:
-    base = held()
-    digests = SectionDigests(base.access)
-    wire = delta_to_wire(
-        ENROLLED, "7.abc", old_ids(), "gate-1", KEY, Sections.of(OLD.access).digests
-    )
-    applied = delta_from_wire(wire, base, "gate-1", KEY, digests)
-    carried = digests.carried_to(applied.access)
-    assert carried.of("cards") == Sections.of(OLD.access).digests["cards"]
-    assert "people" not in carried._known  # sent anew: computed only when next kept
+def test_the_digests_of_kept_parts_carry_over_and_a_sent_part_hashes_as_the_servers() -> None:
+    delivered = Sections.of(OLD.access).digests
+    wire = delta_to_wire(ENROLLED, "7.abc", old_ids(), "gate-1", KEY, delivered)
+    _, known = open_delta(wire, held(), "gate-1", KEY)
+    assert known.known == {p: d for p, d in delivered.items() if p != CY}  # checked here
+    # The part sent, hashed from the gate's merged people, is the server's: the next
+    # delta can keep it.
+    assert known.of(CY) == Sections.of(ENROLLED.access).digests[CY]
+    assert known.of("rules") == delivered["rules"]
 
 
 def test_a_delta_that_makes_another_gallery_than_the_servers_is_refused() -> None:

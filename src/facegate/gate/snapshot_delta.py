@@ -10,10 +10,13 @@ held (:mod:`facegate.services.gallery_history`), it answers the new version ``V`
 sealed exactly as a whole snapshot (:mod:`facegate.gate.snapshot_wire`: the same per-gate
 key, the clear part as associated data, ``base_version`` included, so a delta cannot be
 applied to another base nor replayed to another gate). The opened body is wire format
-2's, but the access data's sections (:data:`~facegate.gate.snapshot_wire.SECTIONS`)
-that are the same as at ``B`` are left out and named, with their digest, in
-``"kept": {"cards": "<sha-256 hex>", ...}`` (:mod:`facegate.gate.snapshot_sections`;
-an enrolment sends the people, an erasure the people, cards and PIN hashes), and in
+2's, but the parts of the access data's sections (:data:`~facegate.gate.snapshot_wire.PARTS`:
+a section, or one of the 64 buckets of people, cards or PIN hashes) that are the same as
+at ``B`` are left out and named, with their digest, in ``"kept": {"rules": "<sha-256
+hex>", "pins": {"buckets": [0, 1, ...], "digest": ...}, ...}``
+(:mod:`facegate.gate.snapshot_sections`, :func:`~.snapshot_sections.kept_out`; a section with a
+part sent carries the entries of its parts sent: an enrolment sends the new person's
+bucket of people, an erasure the buckets of the person's entry, card and PIN), and in
 place of the gallery only the templates added since ``B`` (ids, people and values, as
 format 2 lays a gallery out) and::
 
@@ -22,8 +25,8 @@ format 2 lays a gallery out) and::
                 "digest": gallery_digest of the gallery after applying}
 
 The gate applies it to what it holds into a new snapshot (:func:`delta_from_wire`) or
-refuses it whole (another base, gate, key, door or model; a kept section whose digest
-is not that of the section it holds; a removed id it does not hold, an added one it
+refuses it whole (another base, gate, key, door or model; a kept part whose digest is
+not that of the part it holds; a removed id it does not hold, an added one it
 does; a total or a gallery digest that does not come out): it then asks for the whole
 snapshot, and never decides from a half-applied delta.
 """
@@ -35,10 +38,10 @@ from typing import Any
 
 from facegate.domain.gallery_delta import GalleryDelta, apply_delta, gallery_delta
 from facegate.domain.gate import GateSnapshot
-from facegate.gate.snapshot_sections import SectionDigests, Sections
+from facegate.gate.snapshot_sections import SectionDigests, Sections, kept_out
 from facegate.gate.snapshot_wire import (
     MALFORMED,
-    SECTIONS,
+    PARTS,
     gallery_in,
     gallery_part,
     header_of,
@@ -96,7 +99,7 @@ def delta_to_wire(
     header = {**header_of(snapshot, gate_id, DELTA_WIRE_FORMAT), "base_version": base_version}
     part, tail = gallery_part(delta.added)
     part = {**part, "removed": list(delta.removed), "total": delta.total, "digest": delta.digest}
-    return seal_body(header, snapshot, part, tail, key, _DELTA_AAD, sent, kept)
+    return seal_body(header, snapshot, part, tail, key, _DELTA_AAD, sent, kept_out(kept))
 
 
 def delta_from_wire(
@@ -106,13 +109,27 @@ def delta_from_wire(
     key: bytes,
     held: SectionDigests | None = None,
 ) -> GateSnapshot:
-    """The snapshot ``raw`` makes of ``base``, checked, unsealed and applied (``base`` kept).
+    """The snapshot ``raw`` makes of ``base`` (see :func:`open_delta`)."""
+    return open_delta(raw, base, gate_id, key, held)[0]
 
-    ``held``: the digests of ``base``'s sections known so far (computed as needed).
+
+def open_delta(
+    raw: dict[str, Any],
+    base: GateSnapshot,
+    gate_id: str,
+    key: bytes,
+    held: SectionDigests | None = None,
+) -> tuple[GateSnapshot, SectionDigests]:
+    """The snapshot ``raw`` makes of ``base``, and the digests known of its parts.
+
+    The delta is checked, unsealed and applied (``base`` kept); the digests known are
+    those of the parts it kept (checked here).
+
+    ``held``: the digests of ``base``'s parts known so far (computed as needed).
 
     Raises:
         DeltaRefusedError: not a delta of ``base`` (another base version, door or model),
-            a kept section is not the one ``base`` holds, or its gallery change does not
+            a kept part is not the one ``base`` holds, or its gallery change does not
             fit ``base``'s gallery.
         ValueError: another wire format or gate, or a body that is malformed or does not
             open under ``key``.
@@ -127,27 +144,30 @@ def delta_from_wire(
         if (body["target"]["id"], body["model_id"]) != (base.target.id, base.model_id):
             raise DeltaRefusedError("a delta of another door, lift or model")
         access = body["access"]
-        _check_kept(access, held)
+        kept = _checked_kept(access, held)
         part = access["gallery"]
         added = gallery_in(part, tail)
         removed = tuple(str(t) for t in part["removed"])
         delta = GalleryDelta(removed, added, int(part["total"]), str(part["digest"]))
-        return snapshot_of(raw, body, apply_delta(base.access.gallery, delta), base.access)
+        gallery = apply_delta(base.access.gallery, delta)
+        snapshot = snapshot_of(raw, body, gallery, base.access, kept)
     except MALFORMED as err:
         raise ValueError(f"malformed snapshot delta: {err!r}") from err
+    return snapshot, held.carried_to(snapshot.access, kept)
 
 
-def _check_kept(access: dict[str, Any], held: SectionDigests) -> None:
-    """Every section is sent or kept, and each kept one is the one held (by digest).
+def _checked_kept(access: dict[str, Any], held: SectionDigests) -> dict[str, str]:
+    """The parts kept, each checked to be the one held (by digest); the others are sent.
 
     Raises:
-        DeltaRefusedError: a section neither sent nor kept, or kept but not held.
+        DeltaRefusedError: a part neither sent nor kept, or kept but not held here (or
+            not a part at all).
     """
-    kept = access.get("kept", {})
-    for name in SECTIONS:
-        if name in access:
-            continue
-        if name not in kept:
-            raise DeltaRefusedError(f"a delta without the section {name!r}")
-        if held.of(name) != kept[name]:
-            raise DeltaRefusedError(f"the section {name!r} held here is not the server's")
+    try:
+        kept = held.checked(access.get("kept", {}))
+    except ValueError as err:
+        raise DeltaRefusedError(str(err)) from err
+    for part in PARTS:
+        if part not in kept and part.partition("/")[0] not in access:
+            raise DeltaRefusedError(f"a delta without the part {part!r}")
+    return kept

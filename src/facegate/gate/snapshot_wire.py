@@ -40,7 +40,8 @@ import hmac
 import json
 import os
 import struct
-from collections.abc import Callable, Mapping
+import zlib
+from collections.abc import Callable, Collection, Mapping
 from datetime import date, datetime, time
 from typing import Any
 
@@ -154,8 +155,8 @@ def seal_body(
 
     The body is ``snapshot``'s target and access data with ``gallery`` as the
     gallery's JSON part, then the chunks of ``tail`` (see :func:`gallery_part`).
-    ``sections``: the JSON texts of the access sections to send (default: every one,
-    :func:`section_texts`); ``kept``: the sections left out, by name, to their digests
+    ``sections``: the JSON texts of the access sections' parts to send (default: every
+    one, :func:`section_texts`); ``kept``: the parts left out, by name, to their digests
     (a delta's, :mod:`facegate.gate.snapshot_delta`).
     """
     sealed = seal_plain(header, snapshot, gallery, tail, key, keys, sections, kept)
@@ -173,7 +174,7 @@ def seal_plain(
     kept: Mapping[str, str] | None = None,
 ) -> bytes:
     """:func:`seal_body`'s sealed bytes (12-byte nonce, then AES-256-GCM), not base64'd."""
-    texts = section_texts(snapshot.access) if sections is None else sections
+    texts = _members(section_texts(snapshot.access) if sections is None else sections)
     access = snapshot.access
     parts = {
         "mode": json.dumps(access.mode.value),
@@ -197,6 +198,19 @@ def seal_plain(
     plain = b"".join((_JSON_LENGTH.pack(len(text)), text, *tail))
     nonce = os.urandom(12)
     return nonce + AESGCM(key).encrypt(nonce, plain, _aad(header, keys))
+
+
+def _members(parts: Mapping[str, str]) -> dict[str, str]:
+    """The access data's members from the texts of its sections' parts (buckets joined)."""
+    grouped: dict[str, list[str]] = {}
+    for part, text in parts.items():
+        grouped.setdefault(part.partition("/")[0], []).append(text)
+    return {
+        name: "{" + ", ".join(t[1:-1] for t in texts if t != "{}") + "}"
+        if name in BUCKETED
+        else texts[0]
+        for name, texts in grouped.items()
+    }
 
 
 def _object_text(parts: Mapping[str, str]) -> str:
@@ -263,11 +277,15 @@ def snapshot_of(
     body: dict[str, Any],
     gallery: Gallery,
     held: AccessData | None = None,
+    kept: Collection[str] = (),
 ) -> GateSnapshot:
     """The snapshot of the checked header ``raw`` and opened ``body``, with ``gallery``.
 
-    ``held``: the access data whose sections stand in for those ``body`` leaves out
-    (a delta's kept sections, already checked by the caller).
+    ``held``: the access data whose parts ``kept`` stand in for those ``body`` leaves
+    out (a delta's, already checked by the caller).
+
+    Raises:
+        ValueError: ``body`` sends an entry of a bucket it says is kept.
     """
     return GateSnapshot(
         int(raw["format"]),
@@ -276,7 +294,7 @@ def snapshot_of(
         str(body["site_id"]),
         str(body["model_id"]),
         _target_in(body["target"]),
-        _access_in(body["access"], gallery, held),
+        _access_in(body["access"], gallery, held, kept),
     )
 
 
@@ -370,6 +388,31 @@ def _when(value: datetime | None) -> str | None:
 SECTIONS = ("people", "cards", "pins", "passes", "rules", "alerts", "home_floors", "presence")
 """The access data's sections a delta may leave out when unchanged (each an attribute
 of :class:`AccessData` and a member of the body's ``"access"`` of that name)."""
+BUCKETED = frozenset({"people", "cards", "pins"})
+"""Sections keyed by a string and large at a large site: each is cut into
+:data:`BUCKETS` parts by key (:func:`bucket_of`), so a delta sends only the parts that
+changed (an erasure: the buckets of one person's entry, card and PIN)."""
+BUCKETS = 64
+"""Parts of a bucketed section (fixed: the server and the gate must cut alike)."""
+PARTS = tuple(
+    part
+    for name in SECTIONS
+    for part in ([f"{name}/{b}" for b in range(BUCKETS)] if name in BUCKETED else [name])
+)
+"""Every part of the access sections: a section's name, or ``name/bucket``."""
+
+
+def bucket_of(key: str) -> int:
+    """The bucket of an entry of a bucketed section: CRC-32 of its key, modulo BUCKETS."""
+    return zlib.crc32(key.encode()) % BUCKETS
+
+
+def split(value: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """A bucketed section's entries by bucket (each bucket in the section's order)."""
+    buckets: list[dict[str, Any]] = [{} for _ in range(BUCKETS)]
+    for key, entry in value.items():
+        buckets[bucket_of(key)][key] = entry
+    return buckets
 
 
 def _people_out(people: Mapping[str, PersonAccess]) -> dict[str, list[Any]]:
@@ -420,14 +463,22 @@ _SECTION_DEFAULT = {"home_floors": "{}", "presence": "{}"}
 """Sections absent from snapshots of earlier servers, and what their absence means."""
 
 
-def section_text(access: AccessData, name: str) -> str:
-    """The JSON text of ``access``'s section ``name`` (one of :data:`SECTIONS`) on the wire."""
-    return json.dumps(_SECTION_OUT[name](getattr(access, name)))
+def value_text(name: str, value: Any) -> str:
+    """The JSON text of ``value`` (section ``name``'s value, or one of its buckets)."""
+    return json.dumps(_SECTION_OUT[name](value))
+
+
+def section_parts(access: AccessData, name: str) -> dict[str, str]:
+    """The JSON texts of ``access``'s section ``name`` by part (see :data:`PARTS`)."""
+    value = getattr(access, name)
+    if name not in BUCKETED:
+        return {name: value_text(name, value)}
+    return {f"{name}/{b}": value_text(name, sub) for b, sub in enumerate(split(value))}
 
 
 def section_texts(access: AccessData) -> dict[str, str]:
-    """Every section of ``access`` (:data:`SECTIONS`) by name, as its JSON text on the wire."""
-    return {name: section_text(access, name) for name in SECTIONS}
+    """Every part of ``access``'s sections (:data:`PARTS`), as its JSON text on the wire."""
+    return {part: text for name in SECTIONS for part, text in section_parts(access, name).items()}
 
 
 def gallery_in(raw: dict[str, Any], tail: memoryview) -> Gallery:
@@ -461,17 +512,41 @@ def _match_in(raw: dict[str, Any]) -> MatchPolicy:
     )
 
 
-def _access_in(raw: dict[str, Any], gallery: Gallery, held: AccessData | None = None) -> AccessData:
-    """The access data of the body's ``raw``; a section it leaves out is ``held``'s."""
+def _access_in(
+    raw: dict[str, Any],
+    gallery: Gallery,
+    held: AccessData | None = None,
+    kept: Collection[str] = (),
+) -> AccessData:
+    """The access data of the body's ``raw``; a part it leaves out (``kept``) is ``held``'s."""
     sections: dict[str, Any] = {}
     for name in SECTIONS:
-        if name in raw:
+        if name in BUCKETED:
+            sections[name] = _bucketed_in(name, raw, held, kept)
+        elif name in raw:
             sections[name] = _SECTION_IN[name](raw[name])
-        elif held is not None:
+        elif held is not None and name in kept:
             sections[name] = getattr(held, name)
         else:  # KeyError (malformed) unless absent from earlier servers' snapshots
             sections[name] = _SECTION_IN[name](json.loads(_SECTION_DEFAULT[name]))
     return AccessData(SiteMode(raw["mode"]), gallery=gallery, match=_match_in(raw), **sections)
+
+
+def _bucketed_in(
+    name: str, raw: dict[str, Any], held: AccessData | None, kept: Collection[str]
+) -> Mapping[str, Any]:
+    """Section ``name``: the entries sent, and ``held``'s entries of the buckets kept."""
+    buckets = {b for b in range(BUCKETS) if f"{name}/{b}" in kept}
+    if not buckets or held is None:
+        return dict(_SECTION_IN[name](raw[name]))
+    if len(buckets) == BUCKETS and name not in raw:
+        kept_all: Mapping[str, Any] = getattr(held, name)
+        return kept_all  # all kept: the same object (and no cut by key)
+    sent = _SECTION_IN[name](raw[name]) if name in raw else {}
+    if any(bucket_of(key) in buckets for key in sent):
+        raise ValueError(f"entries of {name!r} sent in a bucket said to be kept")
+    own = getattr(held, name)
+    return {**{k: v for k, v in own.items() if bucket_of(k) in buckets}, **sent}
 
 
 def _pass_out(p: VisitorPass) -> list[Any]:
