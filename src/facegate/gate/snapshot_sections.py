@@ -47,7 +47,7 @@ def kept_out(kept: Mapping[str, str]) -> dict[str, Any]:
 
     A section kept whole is ``name: digest``; a bucketed one with buckets kept is
     ``name: {"buckets": [b, ...], "digest": SHA-256 of those buckets' digests in order}``
-    (so a delta names 64 buckets in a few hundred bytes, not 64 digests).
+    (so a delta names all 197 parts in about 1.3 kB, not 197 digests).
     """
     grouped: dict[str, list[tuple[int, str]]] = {}
     out: dict[str, Any] = {}

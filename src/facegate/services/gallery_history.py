@@ -16,9 +16,10 @@ version costs one reference, and a distinct gallery 8 bytes per template (0.6 MB
 (a server restarted, another server process, a gate away for more than
 :data:`KEEP_VERSIONS` changes) the gate gets the whole snapshot, as before.
 
-With the ids it keeps the digest of each section of the access data delivered
-(:data:`facegate.gate.snapshot_wire.SECTIONS`: people, cards, PIN hashes, ...; 64 hex
-characters each), so a delta leaves out the sections unchanged since the gate's version.
+With the ids it keeps the digest of each part of the access data delivered
+(:data:`facegate.gate.snapshot_wire.PARTS`: a section, or one of the 64 buckets of the
+people, cards and PIN hashes; 197 digests of 64 hex characters, about 25 kB a version),
+so a delta leaves out the parts unchanged since the gate's version.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ class Delivered:
 
     Attributes:
         ids: its gallery's template ids.
-        sections: its access sections by name to their digests (empty: not known).
+        sections: its access data's parts to their digests (empty: not known).
     """
 
     ids: tuple[str, ...]
@@ -70,7 +71,7 @@ class GalleryHistory:
     ) -> None:
         """``version`` of ``target_id``'s snapshot for ``model_id`` was delivered with ``ids``.
 
-        ``sections``: its access sections' digests by name (``None``: not known).
+        ``sections``: its access data's parts' digests (``None``: not known).
         """
         with self._lock:
             slot = self._slots.setdefault((target_id, model_id), OrderedDict())
