@@ -15,6 +15,7 @@ from facegate.domain.matching import Gallery, MatchPolicy
 from facegate.domain.people import Role
 from facegate.domain.policy import AccessData, PersonAccess, SiteMode, Target
 from facegate.domain.site import CredentialKind
+from facegate.gate import snapshot_delta
 from facegate.gate.snapshot_delta import (
     DELTA_WIRE_FORMAT,
     DeltaRefusedError,
@@ -199,3 +200,18 @@ def test_a_delta_that_makes_another_gallery_than_the_servers_is_refused() -> Non
     with pytest.raises(ValueError, match="not the server's"):
         delta_from_wire(wire, base, "gate-1", KEY)
     assert delta_from_wire(wire, held(), "gate-1", KEY).version == "8.abc"
+
+
+def test_entries_sent_in_a_bucket_said_to_be_kept_are_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A server that names cy's bucket kept (with the digest the gate holds) and sends
+    # cy in it too: the gate cannot tell which to believe, and refuses the delta.
+    delivered = Sections.of(OLD.access).digests
+    monkeypatch.setattr(
+        snapshot_delta, "kept_out", lambda kept: kept_out({**kept, CY: delivered[CY]})
+    )
+    wire = delta_to_wire(ENROLLED, "7.abc", old_ids(), "gate-1", KEY, delivered)
+    assert "cy" in opened(wire)["people"]  # type: ignore[operator]
+    with pytest.raises(ValueError, match="sent in a bucket said to be kept"):
+        delta_from_wire(wire, held(), "gate-1", KEY)
