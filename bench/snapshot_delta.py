@@ -47,11 +47,11 @@ from typing import Any
 import numpy as np
 
 from facegate.domain.gate import GateSnapshot
+from facegate.gate.access_wire import PARTS
 from facegate.gate.snapshot_delta import delta_from_wire, delta_to_wire
 from facegate.gate.snapshot_file import SnapshotFile
 from facegate.gate.snapshot_sections import SectionDigests, Sections
 from facegate.gate.snapshot_wire import (
-    PARTS,
     gate_wire_key,
     snapshot_from_wire,
     snapshot_to_wire,

@@ -20,10 +20,11 @@ from facegate.domain.accounts import GateKind
 from facegate.domain.gate import GateSnapshot
 from facegate.domain.people import ConsentMethod, ConsentPurpose, Role
 from facegate.domain.site import CredentialKind, CredentialMode, DoorKind
+from facegate.gate.access_wire import SECTIONS
 from facegate.gate.http_upstream import HttpUpstream
 from facegate.gate.runner import SnapshotHolder
 from facegate.gate.snapshot_file import SnapshotFile
-from facegate.gate.snapshot_wire import SECTIONS, gate_wire_key, open_body
+from facegate.gate.snapshot_wire import gate_wire_key, open_body
 from facegate.services import accounts, credentials, people, places
 from facegate.services.consent import grant_consent
 from facegate.services.enrollment import enroll

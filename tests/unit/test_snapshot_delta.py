@@ -16,6 +16,7 @@ from facegate.domain.people import Role
 from facegate.domain.policy import AccessData, PersonAccess, SiteMode, Target
 from facegate.domain.site import CredentialKind
 from facegate.gate import snapshot_delta
+from facegate.gate.access_wire import SECTIONS, bucket_of
 from facegate.gate.snapshot_delta import (
     DELTA_WIRE_FORMAT,
     DeltaRefusedError,
@@ -25,9 +26,7 @@ from facegate.gate.snapshot_delta import (
 )
 from facegate.gate.snapshot_sections import Sections, kept_out
 from facegate.gate.snapshot_wire import (
-    SECTIONS,
     WireFormatError,
-    bucket_of,
     gate_wire_key,
     open_body,
     snapshot_from_wire,

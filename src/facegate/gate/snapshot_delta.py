@@ -10,7 +10,7 @@ held (:mod:`facegate.services.gallery_history`), it answers the new version ``V`
 sealed exactly as a whole snapshot (:mod:`facegate.gate.snapshot_wire`: the same per-gate
 key, the clear part as associated data, ``base_version`` included, so a delta cannot be
 applied to another base nor replayed to another gate). The opened body is wire format
-2's, but the parts of the access data's sections (:data:`~facegate.gate.snapshot_wire.PARTS`:
+2's, but the parts of the access data's sections (:data:`~facegate.gate.access_wire.PARTS`:
 a section, or one of the 64 buckets of people, cards or PIN hashes) that are the same as
 at ``B`` are left out and named, with their digest, in ``"kept": {"rules": "<sha-256
 hex>", "pins": {"buckets": [0, 1, ...], "digest": ...}, ...}``
@@ -38,10 +38,10 @@ from typing import Any
 
 from facegate.domain.gallery_delta import GalleryDelta, apply_delta, gallery_delta
 from facegate.domain.gate import GateSnapshot
+from facegate.gate.access_wire import PARTS
 from facegate.gate.snapshot_sections import SectionDigests, Sections, kept_out
 from facegate.gate.snapshot_wire import (
     MALFORMED,
-    PARTS,
     gallery_in,
     gallery_part,
     header_of,

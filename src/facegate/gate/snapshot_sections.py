@@ -1,16 +1,16 @@
 """Digests of the access data's sections, so a delta leaves out the unchanged parts.
 
-A section (:data:`~facegate.gate.snapshot_wire.SECTIONS`: people, cards, PIN hashes,
+A section (:data:`~facegate.gate.access_wire.SECTIONS`: people, cards, PIN hashes,
 passes, rules, alerts, home floors, presence) is one part, or, for the large keyed ones
-(:data:`~facegate.gate.snapshot_wire.BUCKETED`: people, cards, PIN hashes), 64 parts cut
-by key (:func:`~facegate.gate.snapshot_wire.bucket_of`). The server states, in a delta
+(:data:`~facegate.gate.access_wire.BUCKETED`: people, cards, PIN hashes), 64 parts cut
+by key (:func:`~facegate.gate.access_wire.bucket_of`). The server states, in a delta
 (:mod:`facegate.gate.snapshot_delta`), each part it left out with the digest of that part
 as it delivered it at the gate's version (:mod:`facegate.services.gallery_history`).
 The gate reuses its own entries of a part only when the digest of what it holds is the
 same; else it refuses the delta whole.
 
 A digest is the SHA-256 (hex) of the part's JSON text exactly as the wire carries it
-(:func:`~facegate.gate.snapshot_wire.section_parts`): the server hashes the text it
+(:func:`~facegate.gate.access_wire.section_parts`): the server hashes the text it
 sends, the gate the text of the part it holds (the same encoding of the same values in
 the same order gives the same text). The gate computes a held part's digest only when a
 delta first leaves that part out (for a bucketed section, one cut of the section by key
@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from facegate.domain.policy import AccessData
-from facegate.gate.snapshot_wire import (
+from facegate.gate.access_wire import (
     BUCKETED,
     BUCKETS,
     SECTIONS,

@@ -30,7 +30,8 @@ format 2 (older readers ignore them; a snapshot without them is read without ids
 gate then takes no delta). The delta from one version to the next (wire format 3) is in
 :mod:`facegate.gate.snapshot_delta`; the pieces here (:func:`header_of`,
 :func:`gallery_part`, :func:`seal_body`, :func:`open_body`, :func:`snapshot_of`) serve
-both.
+both, and the gate's snapshot file (:mod:`facegate.gate.snapshot_file`). The access
+data's JSON, in sections and parts, is :mod:`facegate.gate.access_wire`'s.
 """
 
 from __future__ import annotations
@@ -40,9 +41,8 @@ import hmac
 import json
 import os
 import struct
-import zlib
-from collections.abc import Callable, Collection, Mapping
-from datetime import date, datetime, time
+from collections.abc import Collection, Mapping
+from datetime import datetime, time
 from typing import Any
 
 import numpy as np
@@ -51,16 +51,13 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from facegate.domain.access import AccessRule, AlertEntry, TimeWindow, WeeklySchedule
-from facegate.domain.credentials import VisitorPass
 from facegate.domain.errors import FacegateError
 from facegate.domain.gate import GateSnapshot
-from facegate.domain.impostors import ImpostorCurve
-from facegate.domain.matching import DESCRIPTOR_SIZE, Gallery, MatchPolicy
-from facegate.domain.passback import Direction, PassbackMode, Presence, ZoneDoor
-from facegate.domain.people import Role
-from facegate.domain.policy import AccessData, PersonAccess, SiteMode, Target
+from facegate.domain.matching import DESCRIPTOR_SIZE, Gallery
+from facegate.domain.passback import Direction, PassbackMode, ZoneDoor
+from facegate.domain.policy import AccessData, Target
 from facegate.domain.site import CredentialKind, CredentialMode, DoorLiveness
+from facegate.gate.access_wire import access_in, members, optional_id, section_texts, when
 
 WIRE_FORMAT = 2
 """Version of this wire format; a gate refuses another (1: templates as JSON floats)."""
@@ -174,7 +171,7 @@ def seal_plain(
     kept: Mapping[str, str] | None = None,
 ) -> bytes:
     """:func:`seal_body`'s sealed bytes (12-byte nonce, then AES-256-GCM), not base64'd."""
-    texts = _members(section_texts(snapshot.access) if sections is None else sections)
+    texts = members(section_texts(snapshot.access) if sections is None else sections)
     access = snapshot.access
     parts = {
         "mode": json.dumps(access.mode.value),
@@ -198,19 +195,6 @@ def seal_plain(
     plain = b"".join((_JSON_LENGTH.pack(len(text)), text, *tail))
     nonce = os.urandom(12)
     return nonce + AESGCM(key).encrypt(nonce, plain, _aad(header, keys))
-
-
-def _members(parts: Mapping[str, str]) -> dict[str, str]:
-    """The access data's members from the texts of its sections' parts (buckets joined)."""
-    grouped: dict[str, list[str]] = {}
-    for part, text in parts.items():
-        grouped.setdefault(part.partition("/")[0], []).append(text)
-    return {
-        name: "{" + ", ".join(t[1:-1] for t in texts if t != "{}") + "}"
-        if name in BUCKETED
-        else texts[0]
-        for name, texts in grouped.items()
-    }
 
 
 def _object_text(parts: Mapping[str, str]) -> str:
@@ -294,7 +278,7 @@ def snapshot_of(
         str(body["site_id"]),
         str(body["model_id"]),
         _target_in(body["target"]),
-        _access_in(body["access"], gallery, held, kept),
+        access_in(body["access"], gallery, held, kept),
     )
 
 
@@ -338,7 +322,7 @@ def _zone_out(zone: ZoneDoor | None) -> dict[str, Any] | None:
         "mode": zone.mode.value,
         "reset_at": None if zone.reset_at is None else zone.reset_at.isoformat(),
         "time_zone": zone.time_zone,
-        "cleared_at": _when(zone.cleared_at),
+        "cleared_at": when(zone.cleared_at),
     }
 
 
@@ -356,15 +340,11 @@ def _zone_in(raw: dict[str, Any] | None) -> ZoneDoor | None:
     )
 
 
-def _optional_id(value: Any) -> str | None:
-    return None if value is None else str(value)
-
-
 def _target_in(raw: dict[str, Any]) -> Target:
     accepted = frozenset(CredentialKind(k) for k in raw["accepted"])
     floors = tuple(int(f) for f in raw["floors"])
     name = str(raw.get("name", ""))  # absent from snapshots of earlier servers
-    building = _optional_id(raw.get("building_id"))
+    building = optional_id(raw.get("building_id"))
     mode = CredentialMode(raw["mode"])
     # Absent from snapshots of earlier servers: their doors had no setting (default).
     liveness = DoorLiveness(raw.get("liveness", DoorLiveness.DEFAULT.value))
@@ -379,106 +359,6 @@ def _target_in(raw: dict[str, Any]) -> Target:
         zone=zone,
         liveness=liveness,
     )
-
-
-def _when(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-SECTIONS = ("people", "cards", "pins", "passes", "rules", "alerts", "home_floors", "presence")
-"""The access data's sections a delta may leave out when unchanged (each an attribute
-of :class:`AccessData` and a member of the body's ``"access"`` of that name)."""
-BUCKETED = frozenset({"people", "cards", "pins"})
-"""Sections keyed by a string and large at a large site: each is cut into
-:data:`BUCKETS` parts by key (:func:`bucket_of`), so a delta sends only the parts that
-changed (an erasure: the buckets of one person's entry, card and PIN)."""
-BUCKETS = 64
-"""Parts of a bucketed section (fixed: the server and the gate must cut alike)."""
-PARTS = tuple(
-    part
-    for name in SECTIONS
-    for part in ([f"{name}/{b}" for b in range(BUCKETS)] if name in BUCKETED else [name])
-)
-"""Every part of the access sections: a section's name, or ``name/bucket``."""
-
-
-def bucket_of(key: str) -> int:
-    """The bucket of an entry of a bucketed section: CRC-32 of its key, modulo BUCKETS."""
-    return zlib.crc32(key.encode()) % BUCKETS
-
-
-def split(value: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """A bucketed section's entries by bucket (each bucket in the section's order)."""
-    buckets: list[dict[str, Any]] = [{} for _ in range(BUCKETS)]
-    for key, entry in value.items():
-        buckets[bucket_of(key)][key] = entry
-    return buckets
-
-
-def _people_out(people: Mapping[str, PersonAccess]) -> dict[str, list[Any]]:
-    return {
-        pid: [p.role.value, p.face_consent, _when(p.face_consent_until), p.moved_out]
-        for pid, p in people.items()
-    }
-
-
-def _people_in(raw: dict[str, Any]) -> dict[str, PersonAccess]:
-    return {
-        str(pid): PersonAccess(
-            Role(v[0]), bool(v[1]), datetime.fromisoformat(v[2]) if v[2] else None, bool(v[3])
-        )
-        for pid, v in raw.items()
-    }
-
-
-def _texts_in(raw: dict[str, Any]) -> dict[str, str]:
-    return {str(k): str(v) for k, v in raw.items()}
-
-
-_SECTION_OUT: dict[str, Callable[[Any], Any]] = {
-    "people": _people_out,
-    "cards": dict,
-    "pins": dict,
-    "passes": lambda passes: [_pass_out(p) for p in passes.values()],
-    "rules": lambda rules: [_rule_out(r) for r in rules],
-    "alerts": lambda alerts: [_alert_out(a) for a in alerts],
-    "home_floors": dict,
-    "presence": lambda presence: {
-        pid: [p.inside, p.since.isoformat()] for pid, p in presence.items()
-    },
-}
-_SECTION_IN: dict[str, Callable[[Any], Any]] = {
-    "people": _people_in,
-    "cards": _texts_in,
-    "pins": _texts_in,
-    "passes": lambda raw: {p.code_hash: p for p in (_pass_in(v) for v in raw)},
-    "rules": lambda raw: tuple(_rule_in(r) for r in raw),
-    "alerts": lambda raw: tuple(_alert_in(a) for a in raw),
-    "home_floors": lambda raw: {str(k): int(v) for k, v in raw.items()},
-    "presence": lambda raw: {
-        str(k): Presence(bool(v[0]), datetime.fromisoformat(v[1])) for k, v in raw.items()
-    },
-}
-_SECTION_DEFAULT = {"home_floors": "{}", "presence": "{}"}
-"""Sections absent from snapshots of earlier servers, and what their absence means."""
-
-
-def value_text(name: str, value: Any) -> str:
-    """The JSON text of ``value`` (section ``name``'s value, or one of its buckets)."""
-    return json.dumps(_SECTION_OUT[name](value))
-
-
-def section_parts(access: AccessData, name: str) -> dict[str, str]:
-    """The JSON texts of ``access``'s section ``name`` by part (see :data:`PARTS`)."""
-    value = getattr(access, name)
-    if name not in BUCKETED:
-        return {name: value_text(name, value)}
-    return {f"{name}/{b}": value_text(name, sub) for b, sub in enumerate(split(value))}
-
-
-def section_texts(access: AccessData) -> dict[str, str]:
-    """Every part of ``access``'s sections (:data:`PARTS`), as its JSON text on the wire."""
-    return {part: text for name in SECTIONS for part, text in section_parts(access, name).items()}
 
 
 def gallery_in(raw: dict[str, Any], tail: memoryview) -> Gallery:
@@ -499,107 +379,3 @@ def gallery_in(raw: dict[str, Any], tail: memoryview) -> Gallery:
     ids = raw.get("ids")  # absent from snapshots of earlier servers: no delta then
     template_ids = None if ids is None else [str(t) for t in ids]
     return Gallery.from_index(names, labels.astype(np.int64), matrix, template_ids)
-
-
-def _match_in(raw: dict[str, Any]) -> MatchPolicy:
-    """The site's match policy, with the 1:N target and stranger curve it judges by."""
-    identification = raw["identification"]
-    return MatchPolicy(
-        float(raw["match"][0]),
-        float(raw["match"][1]),
-        float(identification["max_fpir"]),
-        ImpostorCurve.from_json(identification["impostors"]),
-    )
-
-
-def _access_in(
-    raw: dict[str, Any],
-    gallery: Gallery,
-    held: AccessData | None = None,
-    kept: Collection[str] = (),
-) -> AccessData:
-    """The access data of the body's ``raw``; a part it leaves out (``kept``) is ``held``'s."""
-    sections: dict[str, Any] = {}
-    for name in SECTIONS:
-        if name in BUCKETED:
-            sections[name] = _bucketed_in(name, raw, held, kept)
-        elif name in raw:
-            sections[name] = _SECTION_IN[name](raw[name])
-        elif held is not None and name in kept:
-            sections[name] = getattr(held, name)
-        else:  # KeyError (malformed) unless absent from earlier servers' snapshots
-            sections[name] = _SECTION_IN[name](json.loads(_SECTION_DEFAULT[name]))
-    return AccessData(SiteMode(raw["mode"]), gallery=gallery, match=_match_in(raw), **sections)
-
-
-def _bucketed_in(
-    name: str, raw: dict[str, Any], held: AccessData | None, kept: Collection[str]
-) -> Mapping[str, Any]:
-    """Section ``name``: the entries sent, and ``held``'s entries of the buckets kept."""
-    buckets = {b for b in range(BUCKETS) if f"{name}/{b}" in kept}
-    if not buckets or held is None:
-        return dict(_SECTION_IN[name](raw[name]))
-    if len(buckets) == BUCKETS and name not in raw:
-        kept_all: Mapping[str, Any] = getattr(held, name)
-        return kept_all  # all kept: the same object (and no cut by key)
-    sent = _SECTION_IN[name](raw[name]) if name in raw else {}
-    if any(bucket_of(key) in buckets for key in sent):
-        raise ValueError(f"entries of {name!r} sent in a bucket said to be kept")
-    own = getattr(held, name)
-    return {**{k: v for k, v in own.items() if bucket_of(k) in buckets}, **sent}
-
-
-def _pass_out(p: VisitorPass) -> list[Any]:
-    start, end = _when(p.valid_from), _when(p.valid_until)
-    return [p.id, p.host_id, p.visitor_name, start, end, p.max_uses, p.code_hash, p.uses]
-
-
-def _pass_in(v: list[Any]) -> VisitorPass:
-    start, end = datetime.fromisoformat(v[3]), datetime.fromisoformat(v[4])
-    return VisitorPass(str(v[0]), str(v[1]), str(v[2]), start, end, int(v[5]), str(v[6]), int(v[7]))
-
-
-def _rule_out(rule: AccessRule) -> dict[str, Any]:
-    schedule = rule.schedule
-    return {
-        "id": rule.id,
-        "time_zone": schedule.time_zone,
-        "windows": [
-            [sorted(w.weekdays), w.start.isoformat(), w.end.isoformat()] for w in schedule.windows
-        ],
-        "closed_days": sorted(d.isoformat() for d in schedule.closed_days),
-        "person_id": rule.person_id,
-        "role": rule.role.value if rule.role is not None else None,
-        "door_ids": sorted(rule.door_ids),
-        "floors": sorted(rule.floors),
-        "building_id": rule.building_id,
-    }
-
-
-def _rule_in(raw: dict[str, Any]) -> AccessRule:
-    windows = tuple(
-        TimeWindow(
-            frozenset(int(d) for d in w[0]), time.fromisoformat(w[1]), time.fromisoformat(w[2])
-        )
-        for w in raw["windows"]
-    )
-    closed = frozenset(date.fromisoformat(d) for d in raw["closed_days"])
-    return AccessRule(
-        str(raw["id"]),
-        WeeklySchedule(str(raw["time_zone"]), windows, closed),
-        raw["person_id"],
-        Role(raw["role"]) if raw["role"] is not None else None,
-        frozenset(str(d) for d in raw["door_ids"]),
-        frozenset(int(f) for f in raw["floors"]),
-        _optional_id(raw.get("building_id")),
-    )
-
-
-def _alert_out(a: AlertEntry) -> list[Any]:
-    added, expires = _when(a.added_at), _when(a.expires_at)
-    return [a.id, a.person_id, a.reason, a.legal_basis, a.added_by, added, expires]
-
-
-def _alert_in(v: list[Any]) -> AlertEntry:
-    added, expires = datetime.fromisoformat(v[5]), datetime.fromisoformat(v[6])
-    return AlertEntry(str(v[0]), str(v[1]), str(v[2]), str(v[3]), str(v[4]), added, expires)

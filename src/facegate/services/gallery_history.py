@@ -17,7 +17,7 @@ version costs one reference, and a distinct gallery 8 bytes per template (0.6 MB
 :data:`KEEP_VERSIONS` changes) the gate gets the whole snapshot, as before.
 
 With the ids it keeps the digest of each part of the access data delivered
-(:data:`facegate.gate.snapshot_wire.PARTS`: a section, or one of the 64 buckets of the
+(:data:`facegate.gate.access_wire.PARTS`: a section, or one of the 64 buckets of the
 people, cards and PIN hashes; 197 digests of 64 hex characters, about 25 kB a version),
 so a delta leaves out the parts unchanged since the gate's version.
 """
