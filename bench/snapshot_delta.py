@@ -5,14 +5,22 @@ site key beside it, ``<file>.key``; fill one with ``python bench/snapshot_scale.
 --people 25000 --templates 3 --url sqlite:////tmp/site25k.db``), this times, with the
 real functions the route and the gate run:
 
-- ``server``: sealing the snapshot for one gate and writing its JSON (what
-  ``GET /gates/{id}/snapshot`` adds to the build, which both answers share), for the
-  whole snapshot (wire format 2) and for the delta (wire format 3) after one enrolment
-  and after one erasure;
-- ``gate``: reading that JSON, opening it and applying it (the delta to the gallery it
-  holds), then the first search (the search index is rebuilt for a new gallery);
-- ``file_rewrite``: the gate writing its sealed snapshot file at once (the same in both
-  cases: the file always holds the whole snapshot);
+- ``server``: encoding the access sections and their digests (remembered for the next
+  delta), sealing the snapshot for one gate and writing its JSON (what ``GET
+  /gates/{id}/snapshot`` adds to the build, which both answers share), for the whole
+  snapshot (wire format 2) and for the delta (wire format 3) after one enrolment and
+  after one erasure; the delta leaves out the parts of the access sections unchanged
+  (``sent``: how many parts of each section it sends; people, cards and PIN hashes are
+  cut in 64 buckets by key) and states the digest of the gallery it makes;
+- ``gate``: reading that JSON, opening it and applying it (the delta to the snapshot it
+  holds, checking the digests of the sections it keeps and of the gallery it makes),
+  then the first search (the search index is rebuilt for a new gallery). For a delta,
+  ``gate_cpu_ms`` is with the digests of the gate's kept parts already known (as after
+  an earlier delta), ``gate_cpu_ms_first`` with them computed (the first delta after a
+  whole snapshot);
+- ``file_rewrite`` / ``file_load``: the gate writing its sealed snapshot file at once
+  (the same in both cases: the file always holds the whole snapshot), and reading it
+  back at a start;
 - ``bytes``: the JSON answer's size.
 
 CPU milliseconds (``time.process_time``) are the median of ``--repeat`` runs; the machine's
@@ -39,9 +47,15 @@ from typing import Any
 import numpy as np
 
 from facegate.domain.gate import GateSnapshot
+from facegate.gate.access_wire import PARTS
 from facegate.gate.snapshot_delta import delta_from_wire, delta_to_wire
 from facegate.gate.snapshot_file import SnapshotFile
-from facegate.gate.snapshot_wire import gate_wire_key, snapshot_from_wire, snapshot_to_wire
+from facegate.gate.snapshot_sections import SectionDigests, Sections
+from facegate.gate.snapshot_wire import (
+    gate_wire_key,
+    snapshot_from_wire,
+    snapshot_to_wire,
+)
 from facegate.services.context import ServiceContext
 from facegate.services.rights import erase_person
 from facegate.services.snapshots import build_snapshot
@@ -72,7 +86,11 @@ def _first_search_ms(snapshot: GateSnapshot) -> float:
 
 
 def _whole(snapshot: GateSnapshot, repeat: int) -> dict[str, Any]:
-    server_ms, text = _cpu_ms(lambda: json.dumps(snapshot_to_wire(snapshot, GATE, KEY)), repeat)
+    def encode() -> str:
+        sections = Sections.of(snapshot.access)  # the route remembers their digests
+        return json.dumps(snapshot_to_wire(snapshot, GATE, KEY, sections.texts))
+
+    server_ms, text = _cpu_ms(encode, repeat)
     gate_ms, got = _cpu_ms(lambda: snapshot_from_wire(json.loads(text), GATE, KEY), repeat)
     return {
         "bytes": len(text),
@@ -83,31 +101,59 @@ def _whole(snapshot: GateSnapshot, repeat: int) -> dict[str, Any]:
 
 
 def _delta(
-    snapshot: GateSnapshot, base: GateSnapshot, base_ids: tuple[str, ...], repeat: int
+    snapshot: GateSnapshot, base: GateSnapshot, base_server: GateSnapshot, repeat: int
 ) -> tuple[dict[str, Any], GateSnapshot]:
+    """The delta from ``base`` (the gate's) to ``snapshot``; ``base_server``: as delivered."""
+    base_ids = base_server.access.gallery.template_ids()
+    assert base_ids is not None
+    remembered = Sections.of(base_server.access).digests  # the server's memory of the base
+    now = Sections.of(snapshot.access).digests
+
     def encode() -> str:
-        return json.dumps(delta_to_wire(snapshot, base.version, base_ids, GATE, KEY))
+        return json.dumps(delta_to_wire(snapshot, base.version, base_ids, GATE, KEY, remembered))
 
     server_ms, text = _cpu_ms(encode, repeat)
-    gate_ms, got = _cpu_ms(lambda: delta_from_wire(json.loads(text), base, GATE, KEY), repeat)
+    known = SectionDigests(base.access)
+    for part in PARTS:
+        known.of(part)
+    gate_ms, got = _cpu_ms(
+        lambda: delta_from_wire(json.loads(text), base, GATE, KEY, known), repeat
+    )
+    first_ms, _ = _cpu_ms(lambda: delta_from_wire(json.loads(text), base, GATE, KEY), repeat)
     ids = snapshot.access.gallery.template_ids()
     assert ids is not None
     assert set(got.access.gallery.template_ids() or ()) == set(ids)
     result = {
         "bytes": len(text),
+        "sent": _sent(remembered, now),
         "server_cpu_ms": server_ms,
         "gate_cpu_ms": gate_ms,
+        "gate_cpu_ms_first": first_ms,
         "gate_first_search_ms": _first_search_ms(got),
     }
     return result, got
 
 
-def _rewrite_ms(snapshot: GateSnapshot) -> float:
+def _sent(remembered: dict[str, str], now: dict[str, str]) -> dict[str, int]:
+    """How many parts of each section a delta sends (a bucketed section has 64)."""
+    sent: dict[str, int] = {}
+    for part in PARTS:
+        if remembered[part] != now[part]:
+            name = part.partition("/")[0]
+            sent[name] = sent.get(name, 0) + 1
+    return sent
+
+
+def _file_ms(snapshot: GateSnapshot) -> tuple[float, float]:
+    """CPU ms of the gate writing its snapshot file, and of reading it back."""
     with tempfile.TemporaryDirectory() as folder:
         saved = SnapshotFile(Path(folder) / f"snapshot.{GATE}.bin", GATE, KEY, Clock())
         started = time.process_time()
         saved.save(snapshot)
-        return round((time.process_time() - started) * 1000, 1)
+        written = time.process_time()
+        saved.load(snapshot.target.id)
+        read = time.process_time()
+    return round((written - started) * 1000, 1), round((read - written) * 1000, 1)
 
 
 def run(url: str, repeat: int) -> dict[str, Any]:
@@ -130,21 +176,17 @@ def run(url: str, repeat: int) -> dict[str, Any]:
     load = [round(x, 2) for x in os.getloadavg()]
     cold_ms, base_server = _cpu_ms(build, 1)
     base = snapshot_from_wire(snapshot_to_wire(base_server, GATE, KEY), GATE, KEY)
-    base_ids = base_server.access.gallery.template_ids()
-    assert base_ids is not None
     result: dict[str, Any] = {"templates": len(base.access.gallery), "cold_build_cpu_ms": cold_ms}
     _enrol_one(store, sealer, site.id)
     result["build_after_enrolment_cpu_ms"], enrolled = _cpu_ms(build, 1)
     result["whole_after_enrolment"] = _whole(enrolled, repeat)
-    result["delta_after_enrolment"], held = _delta(enrolled, base, base_ids, repeat)
+    result["delta_after_enrolment"], held = _delta(enrolled, base, base_server, repeat)
     leaving = next(p for p in held.access.gallery.person_ids() if p in held.access.people)
     erase_person(context, leaving)
-    held_ids = enrolled.access.gallery.template_ids()
-    assert held_ids is not None
     result["build_after_erasure_cpu_ms"], erased = _cpu_ms(build, 1)
-    result["delta_after_erasure"], after = _delta(erased, held, held_ids, repeat)
+    result["delta_after_erasure"], after = _delta(erased, held, enrolled, repeat)
     assert leaving not in after.access.gallery.person_ids()
-    result["file_rewrite_cpu_ms"] = _rewrite_ms(after)
+    result["file_rewrite_cpu_ms"], result["file_load_cpu_ms"] = _file_ms(after)
     result["load_before"] = load
     result["load_after"] = [round(x, 2) for x in os.getloadavg()]
     store.close()

@@ -1,10 +1,12 @@
 """Helpers shared by the tests: builders of hostile and broken image files (made at run
 time, never stored), a patient ``wait_for``, a small real SQLite site with one card door, and
-a gallery's rows by template id (to compare two galleries)."""
+a gallery's rows by template id (to compare two galleries), and a gate's snapshot file
+taken apart and put together (to alter it)."""
 
 from __future__ import annotations
 
 import io
+import json
 import struct
 import threading
 import time
@@ -21,6 +23,7 @@ from facegate.config import Settings
 from facegate.domain.access import TimeWindow
 from facegate.domain.matching import Gallery
 from facegate.domain.site import CredentialKind, CredentialMode, DoorKind
+from facegate.gate.snapshot_file import MAGIC
 from facegate.services import credentials, people, places, site_admin
 from facegate.services.context import ServiceContext
 
@@ -150,3 +153,18 @@ def gallery_by_id(gallery: Gallery) -> dict[str, tuple[str, bytes]]:
     ids = gallery.template_ids()
     assert ids is not None
     return {t: (p, r.tobytes()) for t, (p, r) in zip(ids, gallery.rows(), strict=True)}
+
+
+def file_parts(path: Path) -> tuple[dict[str, object], bytes]:
+    """The gate's saved snapshot file's clear header and its sealed body (see its layout)."""
+    data = path.read_bytes()
+    assert data.startswith(MAGIC)
+    (length,) = struct.unpack_from("<I", data, len(MAGIC))
+    start = len(MAGIC) + 4
+    return json.loads(data[start : start + length]), data[start + length :]
+
+
+def write_parts(path: Path, header: dict[str, object], sealed: bytes) -> None:
+    """Write a file of the saved layout from its clear header and sealed body."""
+    clear = json.dumps(header).encode()
+    path.write_bytes(MAGIC + struct.pack("<I", len(clear)) + clear + sealed)

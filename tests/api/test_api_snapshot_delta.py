@@ -1,10 +1,10 @@
 """An edge gate gets the change since the version it holds, not the whole snapshot (issue 11).
 
 Over the real HTTP app: after an enrolment and after an erasure a gate holding version V
-gets a delta (wire format 3: the access data, the templates added, the ids removed) and
-its gallery, and its sealed snapshot file, equal a fresh whole snapshot's; a version the
-server does not remember gets the whole snapshot; a delta the gate cannot apply is
-refused and the whole snapshot fetched.
+gets a delta (wire format 3: the access sections changed, the templates added, the ids
+removed) and its gallery, and its sealed snapshot file, equal a fresh whole snapshot's; a
+version the server does not remember gets the whole snapshot; a delta the gate cannot
+apply is refused and the whole snapshot fetched.
 """
 
 from __future__ import annotations
@@ -20,10 +20,11 @@ from facegate.domain.accounts import GateKind
 from facegate.domain.gate import GateSnapshot
 from facegate.domain.people import ConsentMethod, ConsentPurpose, Role
 from facegate.domain.site import CredentialKind, CredentialMode, DoorKind
+from facegate.gate.access_wire import SECTIONS
 from facegate.gate.http_upstream import HttpUpstream
 from facegate.gate.runner import SnapshotHolder
 from facegate.gate.snapshot_file import SnapshotFile
-from facegate.gate.snapshot_wire import gate_wire_key
+from facegate.gate.snapshot_wire import gate_wire_key, open_body
 from facegate.services import accounts, credentials, people, places
 from facegate.services.consent import grant_consent
 from facegate.services.enrollment import enroll
@@ -77,6 +78,14 @@ class Gate:
     def formats(self) -> list[object]:
         return [answer["wire_format"] for answer in self.answers]
 
+    def sent(self, answer: int) -> set[str]:
+        """The access sections the ``answer``-th snapshot answer carried."""
+        raw = self.answers[answer]
+        header = tuple(k for k in raw if k != "sealed")
+        key = gate_wire_key(self.secret, GATE)
+        body, _ = open_body(raw, GATE, key, int(str(raw["wire_format"])), header)
+        return set(SECTIONS) & set(body["access"])
+
 
 def resident(site: Site, name: str, seeds: list[int]) -> str:
     pid = people.add_person(site.context, name, Role.RESIDENT).id
@@ -111,13 +120,24 @@ def test_after_an_enrolment_the_gate_gets_only_the_new_templates(gate: Gate, sit
     held = gate.sync()
     assert gate.formats() == [2, 3]
     assert gate.answers[1]["base_version"] == before
-    assert gate.sizes[1] * 3 < gate.sizes[0]  # the access data and one template
+    assert gate.sent(1) == {"people"}  # cards, PINs, rules, ... unchanged: left out
+    assert gate.sizes[1] * 3 < gate.sizes[0]  # the people and one template
     assert gate_snapshot_records(site) == records + 1  # one per version delivered
     fresh = gate.fresh()
     assert held.version == fresh.version
     assert gallery_by_id(held.access.gallery) == gallery_by_id(fresh.access.gallery)
     assert held.access.people == fresh.access.people
+    assert (held.access.cards, held.access.pins) == (fresh.access.cards, fresh.access.pins)
     assert newcomer in held.access.gallery.person_ids()
+    credentials.add_card(site.context, site.resident_id, "CARD-NEW")
+    after_card = gate.sync()  # a new version; the people sent last time are kept now
+    assert gate.formats()[2] == 3
+    assert gate.sent(2) <= {"cards"}  # the cards, if that resident may use this door
+    fresh = gate.fresh()
+    assert (after_card.access.people, after_card.access.cards) == (
+        fresh.access.people,
+        fresh.access.cards,
+    )
 
 
 def test_after_an_erasure_the_person_is_gone_from_the_gallery_and_the_file(

@@ -20,6 +20,7 @@ from facegate.ports import Frame
 from facegate.services import places
 from facegate.vision.engine import FaceEngine
 from gate_support import ALL_WEEK, GateSite, ListSource, ann_frames, gate_engine, make_site
+from support import file_parts, write_parts
 
 __all__ = ["ann_frames", "gate_engine"]
 
@@ -64,9 +65,9 @@ def test_an_altered_saved_snapshot_is_refused(
 ) -> None:
     site, door = synced
     path = site.settings.data_dir / "gate" / "snapshot.gate-1.bin"
-    raw = json.loads(path.read_bytes())
+    raw, sealed = file_parts(path)
     raw["target_id"] = "another-door"
-    path.write_text(json.dumps(raw))
+    write_parts(path, raw, sealed)
     with pytest.raises(UpstreamUnavailableError, match="refused"):
         build_gate(site.settings, door, engine=gate_engine)
 

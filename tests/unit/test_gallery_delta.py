@@ -1,4 +1,5 @@
-"""A gallery's change by template id: computed exactly, applied whole or refused whole."""
+"""A gallery's change by template id: computed exactly, applied whole or refused whole,
+the gallery it makes checked by digest."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from facegate.domain.gallery_delta import (
     GalleryDeltaError,
     apply_delta,
     gallery_delta,
+    gallery_digest,
 )
 from facegate.domain.matching import Gallery
 from fakes import unit_descriptor
@@ -103,3 +105,23 @@ def test_template_ids_must_be_one_distinct_id_per_row() -> None:
 def test_two_galleries_that_share_a_template_id_are_not_joined() -> None:
     with pytest.raises(ValueError, match="share a template id"):
         gallery_of(("t1", "ann", 1)).joined(gallery_of(("t1", "bo", 2)))
+
+
+def test_the_gallery_digest_is_of_ids_people_and_values_whatever_the_rows_order() -> None:
+    digest = gallery_digest(gallery_of(*BASE))
+    assert gallery_digest(gallery_of(*reversed(BASE))) == digest
+    assert gallery_digest(gallery_of(("t1", "ann", 1), ("t2", "bo", 2), ("t3", "bo", 3))) != digest
+    assert gallery_digest(gallery_of(("t1", "ann", 1), ("t2", "ann", 9), ("t3", "bo", 3))) != digest
+    assert gallery_digest(gallery_of(("t1", "ann", 1), ("t9", "ann", 2), ("t3", "bo", 3))) != digest
+
+
+def test_a_delta_that_does_not_make_the_stated_gallery_is_refused() -> None:
+    # Same ids and count as the server's base, but t2 holds other values at this gate:
+    # the count check passes, the digest of the gallery made does not.
+    ids = gallery_of(*BASE).template_ids()
+    assert ids is not None
+    delta = gallery_delta(ids, gallery_of(*BASE, ("t4", "cy", 4)))
+    here = gallery_of(("t1", "ann", 1), ("t2", "ann", 7), ("t3", "bo", 3))
+    with pytest.raises(GalleryDeltaError, match="not the server's"):
+        apply_delta(here, delta)
+    assert len(apply_delta(gallery_of(*BASE), delta)) == 4

@@ -1,7 +1,9 @@
-"""The snapshot delta on the wire: sealed like a snapshot, bound to its gate and its base."""
+"""The snapshot delta on the wire: sealed like a snapshot, bound to its gate and its base;
+unchanged access sections left out and checked by digest, the gallery made checked too."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -13,12 +15,16 @@ from facegate.domain.matching import Gallery, MatchPolicy
 from facegate.domain.people import Role
 from facegate.domain.policy import AccessData, PersonAccess, SiteMode, Target
 from facegate.domain.site import CredentialKind
+from facegate.gate import snapshot_delta
+from facegate.gate.access_wire import SECTIONS, bucket_of
 from facegate.gate.snapshot_delta import (
     DELTA_WIRE_FORMAT,
     DeltaRefusedError,
     delta_from_wire,
     delta_to_wire,
+    open_delta,
 )
+from facegate.gate.snapshot_sections import Sections, kept_out
 from facegate.gate.snapshot_wire import (
     WireFormatError,
     gate_wire_key,
@@ -116,3 +122,95 @@ def test_a_delta_that_does_not_fit_the_gallery_held_is_refused() -> None:
     with pytest.raises(ValueError, match="does not hold"):
         delta_from_wire(wire, base, "gate-1", KEY)
     assert base.access.gallery.template_ids() == ("t1", "t2", "t3")
+
+
+ENROLLED = snapshot_of("8.abc", [("t1", "ann", 1), ("t2", "bo", 2), ("t3", "bo", 3)], "C1")
+ENROLLED = replace(  # cy enrolled: a person and a template more, the same cards
+    ENROLLED,
+    access=replace(
+        ENROLLED.access,
+        people={**ENROLLED.access.people, "cy": PersonAccess(Role.RESIDENT)},
+        gallery=NEW.access.gallery.take([1]).joined(OLD.access.gallery),
+    ),
+)
+
+
+def opened(wire: dict[str, object]) -> dict[str, object]:
+    header = tuple(k for k in wire if k != "sealed")
+    body, _ = open_body(dict(wire), "gate-1", KEY, DELTA_WIRE_FORMAT, header)
+    access = body["access"]
+    assert isinstance(access, dict)
+    return access
+
+
+CY = f"people/{bucket_of('cy')}"  # the part of the people the enrolment changes
+
+
+def test_a_delta_leaves_out_the_parts_unchanged_and_the_gate_keeps_its_own() -> None:
+    delivered = Sections.of(OLD.access).digests  # what the server remembers of 7.abc
+    wire = delta_to_wire(ENROLLED, "7.abc", old_ids(), "gate-1", KEY, delivered)
+    access = opened(wire)
+    assert set(SECTIONS) & set(access) == {"people"}  # cards, PINs, rules...: not sent
+    same_bucket = {p for p in ENROLLED.access.people if f"people/{bucket_of(p)}" == CY}
+    assert set(access["people"]) == same_bucket  # type: ignore[arg-type]
+    assert access["kept"] == kept_out({p: d for p, d in delivered.items() if p != CY})
+    assert len(json.dumps(access["kept"])) < 2000  # 197 parts named in a few hundred bytes
+    base = held()
+    applied = delta_from_wire(wire, base, "gate-1", KEY)
+    assert applied.access.cards is base.access.cards  # its own, checked by digest
+    assert applied.access.people == ENROLLED.access.people
+    assert set(applied.access.gallery.template_ids() or ()) == {"t1", "t2", "t3", "t4"}
+
+
+def test_a_delta_keeping_a_part_the_gate_does_not_hold_is_refused() -> None:
+    # The server believes 7.abc had the new people and cards (C2), so it leaves them out:
+    # the gate holds C1 and bo, the digests differ, and it refuses the delta whole.
+    believed = Sections.of(NEW.access).digests
+    wire = delta_to_wire(NEW, "7.abc", old_ids(), "gate-1", KEY, believed)
+    assert bucket_of("C2") in opened(wire)["kept"]["cards"]["buckets"]  # type: ignore[index]
+    with pytest.raises(DeltaRefusedError, match=r"section '(cards|people)' held here is not"):
+        delta_from_wire(wire, held(), "gate-1", KEY)
+
+
+def test_the_digests_of_kept_parts_carry_over_and_a_sent_part_hashes_as_the_servers() -> None:
+    delivered = Sections.of(OLD.access).digests
+    wire = delta_to_wire(ENROLLED, "7.abc", old_ids(), "gate-1", KEY, delivered)
+    _, known = open_delta(wire, held(), "gate-1", KEY)
+    assert known.known == {p: d for p, d in delivered.items() if p != CY}  # checked here
+    # The part sent, hashed from the gate's merged people, is the server's: the next
+    # delta can keep it.
+    assert known.of(CY) == Sections.of(ENROLLED.access).digests[CY]
+    assert known.of("rules") == delivered["rules"]
+
+
+def test_a_delta_that_makes_another_gallery_than_the_servers_is_refused() -> None:
+    # The gate's t1 holds other values than the server's (same ids, same count): only the
+    # digest of the gallery made tells, and the gate refuses rather than decide from it.
+    base = held()
+    gallery = base.access.gallery
+    ids = gallery.template_ids()
+    assert ids is not None
+    names, labels, matrix = gallery.as_index()
+    matrix = matrix.copy()
+    matrix[0] = unit_descriptor(99)
+    altered = Gallery.from_index(names, labels, matrix, ids)
+    base = replace(base, access=replace(base.access, gallery=altered))
+    wire = delta_to_wire(NEW, "7.abc", old_ids(), "gate-1", KEY)
+    with pytest.raises(ValueError, match="not the server's"):
+        delta_from_wire(wire, base, "gate-1", KEY)
+    assert delta_from_wire(wire, held(), "gate-1", KEY).version == "8.abc"
+
+
+def test_entries_sent_in_a_bucket_said_to_be_kept_are_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A server that names cy's bucket kept (with the digest the gate holds) and sends
+    # cy in it too: the gate cannot tell which to believe, and refuses the delta.
+    delivered = Sections.of(OLD.access).digests
+    monkeypatch.setattr(
+        snapshot_delta, "kept_out", lambda kept: kept_out({**kept, CY: delivered[CY]})
+    )
+    wire = delta_to_wire(ENROLLED, "7.abc", old_ids(), "gate-1", KEY, delivered)
+    assert "cy" in opened(wire)["people"]  # type: ignore[operator]
+    with pytest.raises(ValueError, match="sent in a bucket said to be kept"):
+        delta_from_wire(wire, held(), "gate-1", KEY)

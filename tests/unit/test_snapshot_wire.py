@@ -133,8 +133,8 @@ def test_a_saved_file_of_wire_format_1_is_refused_saying_so(tmp_path: Path) -> N
     with pytest.raises(SnapshotFileError) as refused:
         saved.load("d1")
     message = str(refused.value)
-    assert "wire format 1" in message
-    assert "this gate reads 2" in message
+    assert "not of file format 2" in message  # the file was the wire's JSON then
+    assert "an older facegate wrote it" in message
     assert "fetch a current one" in message
     assert "altered" not in message  # not mistaken for tampering
 
@@ -179,7 +179,7 @@ def test_the_face_and_card_cohort_rule_crosses_the_wire(margin: float | None) ->
 
 
 def test_a_snapshot_without_the_cohort_rule_keeps_the_gates_default() -> None:
-    from facegate.gate.snapshot_wire import _match_in
+    from facegate.gate.access_wire import match_in as _match_in
 
     raw = {
         "match": [0.57, 0.06],

@@ -31,7 +31,8 @@ from facegate.domain.errors import UpstreamUnavailableError
 from facegate.domain.gate import GateEvent, GateReport, GateSnapshot
 from facegate.domain.policy import SiteMode
 from facegate.gate.outbox import event_to_json
-from facegate.gate.snapshot_delta import DELTA_HEADER, DELTA_WIRE_FORMAT, delta_from_wire
+from facegate.gate.snapshot_delta import DELTA_HEADER, DELTA_WIRE_FORMAT, open_delta
+from facegate.gate.snapshot_sections import SectionDigests
 from facegate.gate.snapshot_wire import (
     gate_wire_key,
     mode_push_key,
@@ -86,6 +87,8 @@ class HttpUpstream:
         self._client = client or httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout_s)
         self.frame_wanted = self.snapshots_wanted = False
         self._held: GateSnapshot | None = None
+        self._digests: SectionDigests | None = None  # of the held snapshot's sections
+        self._pending: SectionDigests | None = None  # of the delta's snapshot just opened
 
     def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         headers = {**self._headers, **kwargs.pop("headers", {})}
@@ -155,6 +158,10 @@ class HttpUpstream:
             snapshot = self._open(self._get_snapshot(params, {}), gate_id, None)
         if snapshot is None:
             raise UpstreamUnavailableError("site server answered no whole snapshot")
+        pending, self._pending = self._pending, None
+        # A delta's snapshot comes with the digests of the parts it kept (checked).
+        fits = pending is not None and pending.access is snapshot.access
+        self._digests = pending if pending is not None and fits else SectionDigests(snapshot.access)
         self._held = snapshot
         return snapshot
 
@@ -191,7 +198,8 @@ class HttpUpstream:
             log.warning("a snapshot delta came unasked: refused, fetching the whole snapshot")
             return None
         try:
-            return delta_from_wire(raw, base, gate_id, self._key)
+            snapshot, self._pending = open_delta(raw, base, gate_id, self._key, self._digests)
+            return snapshot
         except ValueError as err:
             log.warning("snapshot delta refused, fetching the whole snapshot: %s", err)
             return None

@@ -30,7 +30,8 @@ format 2 (older readers ignore them; a snapshot without them is read without ids
 gate then takes no delta). The delta from one version to the next (wire format 3) is in
 :mod:`facegate.gate.snapshot_delta`; the pieces here (:func:`header_of`,
 :func:`gallery_part`, :func:`seal_body`, :func:`open_body`, :func:`snapshot_of`) serve
-both.
+both, and the gate's snapshot file (:mod:`facegate.gate.snapshot_file`). The access
+data's JSON, in sections and parts, is :mod:`facegate.gate.access_wire`'s.
 """
 
 from __future__ import annotations
@@ -40,7 +41,8 @@ import hmac
 import json
 import os
 import struct
-from datetime import date, datetime, time
+from collections.abc import Collection, Mapping
+from datetime import datetime, time
 from typing import Any
 
 import numpy as np
@@ -49,22 +51,13 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from facegate.domain.access import AccessRule, AlertEntry, TimeWindow, WeeklySchedule
-from facegate.domain.credentials import VisitorPass
 from facegate.domain.errors import FacegateError
 from facegate.domain.gate import GateSnapshot
-from facegate.domain.impostors import ImpostorCurve
-from facegate.domain.matching import (
-    DEFAULT_COHORT_MARGIN,
-    DEFAULT_COHORT_SHARE,
-    DESCRIPTOR_SIZE,
-    Gallery,
-    MatchPolicy,
-)
-from facegate.domain.passback import Direction, PassbackMode, Presence, ZoneDoor
-from facegate.domain.people import Role
-from facegate.domain.policy import AccessData, PersonAccess, SiteMode, Target
+from facegate.domain.matching import DESCRIPTOR_SIZE, Gallery
+from facegate.domain.passback import Direction, PassbackMode, ZoneDoor
+from facegate.domain.policy import AccessData, Target
 from facegate.domain.site import CredentialKind, CredentialMode, DoorLiveness
+from facegate.gate.access_wire import access_in, members, optional_id, section_texts, when
 
 WIRE_FORMAT = 2
 """Version of this wire format; a gate refuses another (1: templates as JSON floats)."""
@@ -152,30 +145,74 @@ def seal_body(
     tail: tuple[bytes, ...],
     key: bytes,
     keys: tuple[str, ...] = _HEADER,
+    sections: Mapping[str, str] | None = None,
+    kept: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The wire object: ``header`` and the sealed body, ``keys`` of ``header`` as its AAD.
 
     The body is ``snapshot``'s target and access data with ``gallery`` as the
     gallery's JSON part, then the chunks of ``tail`` (see :func:`gallery_part`).
+    ``sections``: the JSON texts of the access sections' parts to send (default: every
+    one, :func:`section_texts`); ``kept``: the parts left out, by name, to their digests
+    (a delta's, :mod:`facegate.gate.snapshot_delta`).
     """
-    body = {
-        "site_id": snapshot.site_id,
-        "model_id": snapshot.model_id,
-        "target": _target_out(snapshot.target),
-        "access": _access_out(snapshot.access, gallery),
-    }
-    text = json.dumps(body).encode()
-    text += b" " * (-len(text) % 4)
-    plain = b"".join((_JSON_LENGTH.pack(len(text)), text, *tail))
-    nonce = os.urandom(12)
-    sealed = nonce + AESGCM(key).encrypt(nonce, plain, _aad(header, keys))
+    sealed = seal_plain(header, snapshot, gallery, tail, key, keys, sections, kept)
     return {**header, "sealed": base64.b64encode(sealed).decode("ascii")}
 
 
-def snapshot_to_wire(snapshot: GateSnapshot, gate_id: str, key: bytes) -> dict[str, Any]:
-    """``snapshot`` for ``gate_id`` as the JSON-ready wire object, sealed under ``key``."""
+def seal_plain(
+    header: dict[str, Any],
+    snapshot: GateSnapshot,
+    gallery: dict[str, Any],
+    tail: tuple[bytes, ...],
+    key: bytes,
+    keys: tuple[str, ...] = _HEADER,
+    sections: Mapping[str, str] | None = None,
+    kept: Mapping[str, str] | None = None,
+) -> bytes:
+    """:func:`seal_body`'s sealed bytes (12-byte nonce, then AES-256-GCM), not base64'd."""
+    texts = members(section_texts(snapshot.access) if sections is None else sections)
+    access = snapshot.access
+    parts = {
+        "mode": json.dumps(access.mode.value),
+        "gallery": json.dumps(gallery),
+        "match": json.dumps([access.match.threshold, access.match.min_margin]),
+        "identification": json.dumps(
+            {"max_fpir": access.match.max_fpir, "impostors": access.match.impostors.to_json()}
+        ),
+        "cohort": json.dumps([access.match.cohort_margin, access.match.cohort_share]),
+        **texts,
+    }
+    if kept:
+        parts["kept"] = json.dumps(dict(kept))
+    body = {
+        "site_id": json.dumps(snapshot.site_id),
+        "model_id": json.dumps(snapshot.model_id),
+        "target": json.dumps(_target_out(snapshot.target)),
+        "access": _object_text(parts),
+    }
+    text = _object_text(body).encode()
+    text += b" " * (-len(text) % 4)
+    plain = b"".join((_JSON_LENGTH.pack(len(text)), text, *tail))
+    nonce = os.urandom(12)
+    return nonce + AESGCM(key).encrypt(nonce, plain, _aad(header, keys))
+
+
+def _object_text(parts: Mapping[str, str]) -> str:
+    """A JSON object's text from its members' names and their JSON texts."""
+    return "{" + ", ".join(f"{json.dumps(k)}: {v}" for k, v in parts.items()) + "}"
+
+
+def snapshot_to_wire(
+    snapshot: GateSnapshot, gate_id: str, key: bytes, texts: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """``snapshot`` for ``gate_id`` as the JSON-ready wire object, sealed under ``key``.
+
+    ``texts``: its access sections' JSON texts when already made (:func:`section_texts`).
+    """
     gallery, tail = gallery_part(snapshot.access.gallery)
-    return seal_body(header_of(snapshot, gate_id, WIRE_FORMAT), snapshot, gallery, tail, key)
+    header = header_of(snapshot, gate_id, WIRE_FORMAT)
+    return seal_body(header, snapshot, gallery, tail, key, sections=texts)
 
 
 def open_body(
@@ -192,25 +229,49 @@ def open_body(
         ValueError: for another gate, or does not open under ``key``.
         KeyError, TypeError, struct.error: malformed (callers translate them).
     """
+    sealed = base64.b64decode(raw["sealed"], validate=True)
+    return open_plain(raw, sealed, gate_id, key, wire_format, keys)
+
+
+def open_plain(
+    raw: dict[str, Any],
+    sealed: bytes | memoryview,
+    gate_id: str,
+    key: bytes,
+    wire_format: int,
+    keys: tuple[str, ...] = _HEADER,
+) -> tuple[dict[str, Any], memoryview]:
+    """:func:`open_body` of the clear header ``raw`` and the sealed bytes ``sealed``."""
     if raw["wire_format"] != wire_format:
         raise WireFormatError(
             f"snapshot of wire format {raw['wire_format']!r}, this gate reads {wire_format}"
         )
     if raw["gate_id"] != gate_id:
         raise ValueError(f"snapshot for gate {raw['gate_id']!r}, not {gate_id!r}")
-    sealed = base64.b64decode(raw["sealed"], validate=True)
     try:
         plain = AESGCM(key).decrypt(sealed[:12], sealed[12:], _aad(raw, keys))
     except InvalidTag as err:
         raise ValueError("the snapshot does not open under this gate's device key") from err
-    del sealed
     (length,) = _JSON_LENGTH.unpack_from(plain, 0)
     body = json.loads(plain[_JSON_LENGTH.size : _JSON_LENGTH.size + length])
     return body, memoryview(plain)[_JSON_LENGTH.size + length :]
 
 
-def snapshot_of(raw: dict[str, Any], body: dict[str, Any], gallery: Gallery) -> GateSnapshot:
-    """The snapshot of the checked header ``raw`` and opened ``body``, with ``gallery``."""
+def snapshot_of(
+    raw: dict[str, Any],
+    body: dict[str, Any],
+    gallery: Gallery,
+    held: AccessData | None = None,
+    kept: Collection[str] = (),
+) -> GateSnapshot:
+    """The snapshot of the checked header ``raw`` and opened ``body``, with ``gallery``.
+
+    ``held``: the access data whose parts ``kept`` stand in for those ``body`` leaves
+    out (a delta's, already checked by the caller).
+
+    Raises:
+        ValueError: ``body`` sends an entry of a bucket it says is kept.
+    """
     return GateSnapshot(
         int(raw["format"]),
         str(raw["version"]),
@@ -218,7 +279,7 @@ def snapshot_of(raw: dict[str, Any], body: dict[str, Any], gallery: Gallery) -> 
         str(body["site_id"]),
         str(body["model_id"]),
         _target_in(body["target"]),
-        _access_in(body["access"], gallery),
+        access_in(body["access"], gallery, held, kept),
     )
 
 
@@ -262,7 +323,7 @@ def _zone_out(zone: ZoneDoor | None) -> dict[str, Any] | None:
         "mode": zone.mode.value,
         "reset_at": None if zone.reset_at is None else zone.reset_at.isoformat(),
         "time_zone": zone.time_zone,
-        "cleared_at": _when(zone.cleared_at),
+        "cleared_at": when(zone.cleared_at),
     }
 
 
@@ -280,15 +341,11 @@ def _zone_in(raw: dict[str, Any] | None) -> ZoneDoor | None:
     )
 
 
-def _optional_id(value: Any) -> str | None:
-    return None if value is None else str(value)
-
-
 def _target_in(raw: dict[str, Any]) -> Target:
     accepted = frozenset(CredentialKind(k) for k in raw["accepted"])
     floors = tuple(int(f) for f in raw["floors"])
     name = str(raw.get("name", ""))  # absent from snapshots of earlier servers
-    building = _optional_id(raw.get("building_id"))
+    building = optional_id(raw.get("building_id"))
     mode = CredentialMode(raw["mode"])
     # Absent from snapshots of earlier servers: their doors had no setting (default).
     liveness = DoorLiveness(raw.get("liveness", DoorLiveness.DEFAULT.value))
@@ -303,35 +360,6 @@ def _target_in(raw: dict[str, Any]) -> Target:
         zone=zone,
         liveness=liveness,
     )
-
-
-def _when(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-def _access_out(access: AccessData, gallery: dict[str, Any]) -> dict[str, Any]:
-    people = {
-        pid: [p.role.value, p.face_consent, _when(p.face_consent_until), p.moved_out]
-        for pid, p in access.people.items()
-    }
-    return {
-        "mode": access.mode.value,
-        "people": people,
-        "gallery": gallery,
-        "match": [access.match.threshold, access.match.min_margin],
-        "identification": {
-            "max_fpir": access.match.max_fpir,
-            "impostors": access.match.impostors.to_json(),
-        },
-        "cohort": [access.match.cohort_margin, access.match.cohort_share],
-        "cards": dict(access.cards),
-        "pins": dict(access.pins),
-        "passes": [_pass_out(p) for p in access.passes.values()],
-        "rules": [_rule_out(r) for r in access.rules],
-        "alerts": [_alert_out(a) for a in access.alerts],
-        "home_floors": dict(access.home_floors),
-        "presence": {pid: [p.inside, p.since.isoformat()] for pid, p in access.presence.items()},
-    }
 
 
 def gallery_in(raw: dict[str, Any], tail: memoryview) -> Gallery:
@@ -352,103 +380,3 @@ def gallery_in(raw: dict[str, Any], tail: memoryview) -> Gallery:
     ids = raw.get("ids")  # absent from snapshots of earlier servers: no delta then
     template_ids = None if ids is None else [str(t) for t in ids]
     return Gallery.from_index(names, labels.astype(np.int64), matrix, template_ids)
-
-
-def _match_in(raw: dict[str, Any]) -> MatchPolicy:
-    """The site's match policy, with the 1:N target and stranger curve it judges by.
-
-    A snapshot without the face + card cohort rule (from a server before it) leaves the
-    gate's default rule in force, not none (the stricter reading).
-    """
-    identification = raw["identification"]
-    margin, share = raw.get("cohort", [DEFAULT_COHORT_MARGIN, DEFAULT_COHORT_SHARE])
-    return MatchPolicy(
-        float(raw["match"][0]),
-        float(raw["match"][1]),
-        float(identification["max_fpir"]),
-        ImpostorCurve.from_json(identification["impostors"]),
-        None if margin is None else float(margin),
-        float(share),
-    )
-
-
-def _access_in(raw: dict[str, Any], gallery: Gallery) -> AccessData:
-    people = {
-        str(pid): PersonAccess(
-            Role(v[0]), bool(v[1]), datetime.fromisoformat(v[2]) if v[2] else None, bool(v[3])
-        )
-        for pid, v in raw["people"].items()
-    }
-    passes = [_pass_in(p) for p in raw["passes"]]
-    return AccessData(
-        SiteMode(raw["mode"]),
-        people,
-        gallery,
-        _match_in(raw),
-        {str(k): str(v) for k, v in raw["cards"].items()},
-        {str(k): str(v) for k, v in raw["pins"].items()},
-        {p.code_hash: p for p in passes},
-        tuple(_rule_in(r) for r in raw["rules"]),
-        tuple(_alert_in(a) for a in raw["alerts"]),
-        {str(k): int(v) for k, v in raw.get("home_floors", {}).items()},
-        {
-            str(k): Presence(bool(v[0]), datetime.fromisoformat(v[1]))
-            for k, v in raw.get("presence", {}).items()
-        },
-    )
-
-
-def _pass_out(p: VisitorPass) -> list[Any]:
-    start, end = _when(p.valid_from), _when(p.valid_until)
-    return [p.id, p.host_id, p.visitor_name, start, end, p.max_uses, p.code_hash, p.uses]
-
-
-def _pass_in(v: list[Any]) -> VisitorPass:
-    start, end = datetime.fromisoformat(v[3]), datetime.fromisoformat(v[4])
-    return VisitorPass(str(v[0]), str(v[1]), str(v[2]), start, end, int(v[5]), str(v[6]), int(v[7]))
-
-
-def _rule_out(rule: AccessRule) -> dict[str, Any]:
-    schedule = rule.schedule
-    return {
-        "id": rule.id,
-        "time_zone": schedule.time_zone,
-        "windows": [
-            [sorted(w.weekdays), w.start.isoformat(), w.end.isoformat()] for w in schedule.windows
-        ],
-        "closed_days": sorted(d.isoformat() for d in schedule.closed_days),
-        "person_id": rule.person_id,
-        "role": rule.role.value if rule.role is not None else None,
-        "door_ids": sorted(rule.door_ids),
-        "floors": sorted(rule.floors),
-        "building_id": rule.building_id,
-    }
-
-
-def _rule_in(raw: dict[str, Any]) -> AccessRule:
-    windows = tuple(
-        TimeWindow(
-            frozenset(int(d) for d in w[0]), time.fromisoformat(w[1]), time.fromisoformat(w[2])
-        )
-        for w in raw["windows"]
-    )
-    closed = frozenset(date.fromisoformat(d) for d in raw["closed_days"])
-    return AccessRule(
-        str(raw["id"]),
-        WeeklySchedule(str(raw["time_zone"]), windows, closed),
-        raw["person_id"],
-        Role(raw["role"]) if raw["role"] is not None else None,
-        frozenset(str(d) for d in raw["door_ids"]),
-        frozenset(int(f) for f in raw["floors"]),
-        _optional_id(raw.get("building_id")),
-    )
-
-
-def _alert_out(a: AlertEntry) -> list[Any]:
-    added, expires = _when(a.added_at), _when(a.expires_at)
-    return [a.id, a.person_id, a.reason, a.legal_basis, a.added_by, added, expires]
-
-
-def _alert_in(v: list[Any]) -> AlertEntry:
-    added, expires = datetime.fromisoformat(v[5]), datetime.fromisoformat(v[6])
-    return AlertEntry(str(v[0]), str(v[1]), str(v[2]), str(v[3]), str(v[4]), added, expires)

@@ -1,4 +1,4 @@
-"""Which templates the galleries of the last snapshot versions delivered held, per door.
+"""What the last snapshot versions delivered held, per door: template ids, section digests.
 
 An edge gate names the version it holds when it polls; to answer it with a delta (the
 templates added and removed since, :mod:`facegate.gate.snapshot_delta`) instead of the
@@ -15,18 +15,38 @@ version costs one reference, and a distinct gallery 8 bytes per template (0.6 MB
 75,000 templates; the id strings are the gallery's). When the version is not known here
 (a server restarted, another server process, a gate away for more than
 :data:`KEEP_VERSIONS` changes) the gate gets the whole snapshot, as before.
+
+With the ids it keeps the digest of each part of the access data delivered
+(:data:`facegate.gate.access_wire.PARTS`: a section, or one of the 64 buckets of the
+people, cards and PIN hashes; 197 digests of 64 hex characters, about 25 kB a version),
+so a delta leaves out the parts unchanged since the gate's version.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 KEEP_VERSIONS = 8
 """How many delivered versions are remembered per (door or lift, model) (typical 8).
 
 A gate polls every second or so, so it is rarely more than one version behind; one that
 was away longer gets the whole snapshot."""
+
+
+@dataclass(frozen=True, slots=True)
+class Delivered:
+    """What one version delivered to a door held.
+
+    Attributes:
+        ids: its gallery's template ids.
+        sections: its access data's parts to their digests (empty: not known).
+    """
+
+    ids: tuple[str, ...]
+    sections: Mapping[str, str] = field(default_factory=dict)
 
 
 class GalleryHistory:
@@ -39,19 +59,29 @@ class GalleryHistory:
     def __init__(self, keep: int = KEEP_VERSIONS) -> None:
         self._keep = keep
         self._lock = threading.Lock()
-        self._slots: dict[tuple[str, str], OrderedDict[str, tuple[str, ...]]] = {}
+        self._slots: dict[tuple[str, str], OrderedDict[str, Delivered]] = {}
 
-    def record(self, target_id: str, model_id: str, version: str, ids: tuple[str, ...]) -> None:
-        """``version`` of ``target_id``'s snapshot for ``model_id`` was delivered with ``ids``."""
+    def record(
+        self,
+        target_id: str,
+        model_id: str,
+        version: str,
+        ids: tuple[str, ...],
+        sections: Mapping[str, str] | None = None,
+    ) -> None:
+        """``version`` of ``target_id``'s snapshot for ``model_id`` was delivered with ``ids``.
+
+        ``sections``: its access data's parts' digests (``None``: not known).
+        """
         with self._lock:
             slot = self._slots.setdefault((target_id, model_id), OrderedDict())
-            slot[version] = ids
+            slot[version] = Delivered(ids, dict(sections or {}))
             slot.move_to_end(version)
             while len(slot) > self._keep:
                 slot.popitem(last=False)
 
-    def ids_at(self, target_id: str, model_id: str, version: str) -> tuple[str, ...] | None:
-        """The template ids delivered at ``version``; ``None`` when not remembered."""
+    def at(self, target_id: str, model_id: str, version: str) -> Delivered | None:
+        """What was delivered at ``version``; ``None`` when not remembered."""
         with self._lock:
             slot = self._slots.get((target_id, model_id))
             return None if slot is None else slot.get(version)

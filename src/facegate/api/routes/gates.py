@@ -58,7 +58,13 @@ from facegate.domain.policy import SiteMode
 from facegate.domain.reasons import Reason
 from facegate.gate.outbox import event_from_json
 from facegate.gate.snapshot_delta import DELTA_HEADER, DELTA_WIRE_FORMAT, delta_to_wire
-from facegate.gate.snapshot_wire import gate_wire_key, mode_push_key, mode_tag, snapshot_to_wire
+from facegate.gate.snapshot_sections import Sections
+from facegate.gate.snapshot_wire import (
+    gate_wire_key,
+    mode_push_key,
+    mode_tag,
+    snapshot_to_wire,
+)
 from facegate.http.deps import Deps, Device, context_for
 from facegate.http.security import DEVICE_HEADER, Principal
 from facegate.services.event_snapshots import SNAPSHOTS_WANTED_HEADER, SnapshotTaken, keep_snapshot
@@ -145,19 +151,21 @@ def _wire(snapshot: GateSnapshot, gate_id: str, key: bytes, request: Request) ->
     """``snapshot`` on the wire for ``gate_id``: a delta or whole.
 
     A delta from the version the gate holds when it can take one and that version's
-    gallery is remembered here; else the whole snapshot. Either way its gallery's ids
-    are remembered for the next change.
+    gallery is remembered here (its unchanged access sections left out); else the whole
+    snapshot. Either way its gallery's ids and its sections' digests are remembered for
+    the next change.
     """
     target, model = snapshot.target.id, snapshot.model_id
     ids = snapshot.access.gallery.template_ids()
     held = request.headers.get("if-none-match", "").strip('"')
     wants = request.headers.get(DELTA_HEADER) == str(DELTA_WIRE_FORMAT)
-    base = GALLERIES.ids_at(target, model, held) if wants and held and ids is not None else None
+    base = GALLERIES.at(target, model, held) if wants and held and ids is not None else None
+    sections = Sections.of(snapshot.access)
     if ids is not None:
-        GALLERIES.record(target, model, snapshot.version, ids)
+        GALLERIES.record(target, model, snapshot.version, ids, sections.digests)
     if base is None:
-        return snapshot_to_wire(snapshot, gate_id, key)
-    return delta_to_wire(snapshot, held, base, gate_id, key)
+        return snapshot_to_wire(snapshot, gate_id, key, sections.texts)
+    return delta_to_wire(snapshot, held, base.ids, gate_id, key, base.sections, sections)
 
 
 class FrameTaken(BaseModel):
