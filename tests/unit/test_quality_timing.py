@@ -18,8 +18,8 @@ from facegate.domain.reasons import Reason
 from facegate.gate.bench import bench_snapshot
 from facegate.gate.loop import GateLoop, LoopOptions
 from facegate.ports import Frame
-from gate_support import ScriptedLiveness
 from fakes import FakeClock, FakeDoor, FakeFaceEngine, ListSink, fake_frame, unit_descriptor
+from gate_support import ScriptedLiveness
 
 RESIDENT = 7
 DECIDE_AFTER_S = 0.6
