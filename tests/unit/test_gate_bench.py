@@ -7,6 +7,7 @@ import pytest
 from typer.testing import CliRunner
 
 from facegate.cli import app
+from facegate.domain.liveness import LivenessSchedule
 from facegate.domain.matching import MatchPolicy
 from facegate.domain.policy import Decision, deny
 from facegate.domain.reasons import Reason
@@ -15,11 +16,15 @@ from facegate.gate.bench import (
     bench_snapshot,
     letterbox,
     memory_gallery,
+    run_gate,
     search_ms,
     summarize,
 )
 from facegate.gate.loop import Outcome
+from facegate.ports import Frame
 from facegate.timing import STAGES, StageRecorder, recording
+from fakes import FakeFaceEngine, fake_frame, unit_descriptor
+from gate_support import ScriptedLiveness
 
 
 def test_search_reports_each_size() -> None:
@@ -84,3 +89,27 @@ def test_a_bad_resolution_is_a_usage_error(resolution: str, tmp_path: Path) -> N
     )
     assert result.exit_code == 2, result.output
     assert "WIDTHxHEIGHT" in result.output
+
+
+def test_each_arrival_is_timed_on_the_video_clock_and_an_undecided_one_is_counted() -> None:
+    """Three arrivals of 1 s at 25 frames/s: live at 0.52 s, at 0.4 s, and cut off at 5 frames."""
+    snapshot = bench_snapshot([unit_descriptor(3)], MatchPolicy(0.57, 0.0))
+    frames = [Frame(fake_frame(n, 3).image, n, n / 25.0) for n in range(55)]
+    liveness = ScriptedLiveness([False] * 3)  # then live at every check
+    run = run_gate(
+        FakeFaceEngine(),  # type: ignore[arg-type]
+        snapshot,
+        frames,
+        liveness,
+        LivenessSchedule(),
+        1.0,
+    )
+    table = summarize(run)["arrivals"]
+    assert [(a["start_s"], a["frames"], a["decided_ms"]) for a in table["each"]] == [
+        (0.0, 25, 520.0),
+        (1.0, 25, 400.0),
+        (2.0, 5, None),
+    ]
+    assert (table["count"], table["decided"]) == (3, 2)
+    assert table["frames_p50_ms"] == 460.0
+    assert table["all_p50_ms"] == 520.0  # the undecided arrival counted as 1,000 ms

@@ -19,6 +19,7 @@ from facegate.gate.bench import bench_snapshot
 from facegate.gate.loop import GateLoop, LoopOptions
 from facegate.ports import Frame
 from fakes import FakeClock, FakeDoor, FakeFaceEngine, ListSink, fake_frame, unit_descriptor
+from gate_support import ScriptedLiveness
 
 RESIDENT = 7
 DECIDE_AFTER_S = 0.6
@@ -49,3 +50,27 @@ def test_a_poor_face_is_refused_after_the_same_seconds_at_4_and_25_fps(fps: floa
     # The first frame at or past 0.6 s: 0.6 s at 25 frames/s, 0.75 s at 4 frames/s.
     assert refused_at_s == pytest.approx(math.ceil(DECIDE_AFTER_S * fps - 1e-9) / fps)
     assert door.commands == []
+
+
+def test_a_face_known_from_a_good_frame_is_decided_at_its_live_verdict_on_a_poor_one() -> None:
+    """The live verdict on a poor frame decides with the descriptor of an earlier good one.
+
+    On main the track waited for the next good frame and, past ``decide_after_s``, was
+    refused ``low_quality`` although it had passed the quality gate (the gate bench's
+    arrival at 34 s: live at 1.44 s on a blurred frame, refused).
+    """
+    snapshot = bench_snapshot([unit_descriptor(RESIDENT)], MatchPolicy(0.57, 0.0))
+    options = LoopOptions("door-t", 3.0, DECIDE_AFTER_S, LivenessSchedule(), 10.0)
+    loop = GateLoop(
+        FakeFaceEngine(),  # type: ignore[arg-type]
+        lambda: snapshot,
+        FakeDoor(),
+        ListSink(),
+        ScriptedLiveness([False] * 5),  # live at the 6th check: frame 15, 0.6 s
+        FakeClock(),
+        options,
+    )
+    frames = [Frame(fake_frame(n, RESIDENT, good=n < 2).image, n, n / 25.0) for n in range(50)]
+    outcomes = [o for frame in frames for o in loop.process(frame)]
+    assert [(o.decision.reason, o.frame_index) for o in outcomes] == [(Reason.GRANTED, 15)]
+    assert outcomes[0].time_to_decision_ms >= 600.0

@@ -128,7 +128,8 @@ def bench_gate(
     """Time the gate on real video (the person enrolled from its first seconds) and 1:N search.
 
     Prints the latency from the frame that completes a decision to the actuator command
-    (p50, p95, ms), the time from a face's first frame to the command (p50, ms), the
+    (p50, p95, ms), the time from a face's first frame to the command (p50, ms), per
+    arrival the video time to its first decision (``arrivals``), the
     decision and frame rates, CPU ms per frame (all threads), the per-stage table,
     the same without the liveness check and at ``--resolution``, peak RSS (MiB, with
     ``--gallery-templates`` templates) and the search time (ms) in 1,000 to 1,000,000
@@ -188,6 +189,12 @@ def bench_gate(
         f"p50 {report['p50_ms']} ms, p95 {report['p95_ms']} ms, time to decision p50 "
         f"{report['time_to_decision_p50_ms']} ms, {report['frames_per_s']} frames/s, "
         f"{report['cpu_ms_per_frame']} CPU ms/frame, search {report['search_ms']} ms"
+    )
+    arrivals = report["arrivals"]
+    typer.echo(
+        f"arrivals {arrivals['decided']}/{arrivals['count']} decided; video time to decision "
+        f"p50 {arrivals['frames_p50_ms']} ms (decided), {arrivals['all_p50_ms']} ms (all, "
+        f"undecided as {arrivals['undecided_counted_as_ms']:g})"
     )
     for stage, row in report["stages"].items():
         typer.echo(

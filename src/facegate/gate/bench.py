@@ -17,7 +17,7 @@ import resource
 import tempfile
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from datetime import time as wall_time
 from itertools import islice
@@ -146,6 +146,26 @@ def letterbox(image: RgbImage, resolution: tuple[int, int]) -> RgbImage:
     return canvas
 
 
+@dataclass(slots=True)
+class Arrival:
+    """One simulated arrival of a bench run (the frames between two tracker resets).
+
+    Attributes:
+        start_s: the arrival's first frame's time on the video's clock (seconds).
+        frames: frames it lasted.
+        decided_s: from its first frame to the frame that completed its first decision,
+            on the video's clock (seconds; ``None``: not decided before the next arrival).
+        latency_ms: that frame's wall time from arrival to the actuator command (ms).
+        reason: the first decision's reason (``None``: none).
+    """
+
+    start_s: float
+    frames: int = 0
+    decided_s: float | None = None
+    latency_ms: float = 0.0
+    reason: str | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class GateRun:
     """One bench run of the gate loop.
@@ -155,12 +175,16 @@ class GateRun:
         elapsed_s: wall time of the run (s).
         cpu_s: the process's CPU time during the run, all threads (s).
         stage_ms: per frame, the ms spent in each stage (see :mod:`facegate.timing`).
+        arrivals: the simulated arrivals, in order.
+        arrival_s: video seconds per arrival (s).
     """
 
     outcomes: list[Outcome]
     elapsed_s: float
     cpu_s: float
     stage_ms: list[dict[str, float]]
+    arrivals: list[Arrival] = field(default_factory=list)
+    arrival_s: float = 0.0
 
 
 def run_gate(
@@ -184,6 +208,7 @@ def run_gate(
         clock = _Clock()
         loop = GateLoop(engine, lambda: snapshot, SimulatedDoor(), outbox, liveness, clock, options)
         outcomes: list[Outcome] = []
+        arrivals: list[Arrival] = []
         next_arrival: float | None = None  # from the first frame's timestamp
         elapsed = cpu = 0.0
         with recording(StageRecorder()) as recorder:
@@ -192,16 +217,61 @@ def run_gate(
                     frame = replace(frame, image=letterbox(frame.image, resolution))
                 if next_arrival is None:
                     next_arrival = frame.timestamp_s + arrival_s
+                    arrivals.append(Arrival(frame.timestamp_s))
                 if frame.timestamp_s >= next_arrival:
                     loop.reset()
                     next_arrival += arrival_s
+                    arrivals.append(Arrival(frame.timestamp_s))
                 start, cpu_start = time.perf_counter(), time.process_time()
-                outcomes.extend(loop.process(frame))
+                decided = loop.process(frame)
                 elapsed += time.perf_counter() - start
                 cpu += time.process_time() - cpu_start
                 recorder.end_frame()
+                _note(arrivals[-1], frame, decided)
+                outcomes.extend(decided)
         outbox.close()
-    return GateRun(outcomes, elapsed, cpu, recorder.frames)
+    return GateRun(outcomes, elapsed, cpu, recorder.frames, arrivals, arrival_s)
+
+
+def _note(arrival: Arrival, frame: Frame, decided: list[Outcome]) -> None:
+    """Count ``frame`` in ``arrival`` and keep its first decision."""
+    arrival.frames += 1
+    if decided and arrival.decided_s is None:
+        arrival.decided_s = frame.timestamp_s - arrival.start_s
+        arrival.latency_ms = decided[0].latency_ms
+        arrival.reason = decided[0].decision.reason.value
+
+
+def arrival_table(run: GateRun) -> dict[str, Any]:
+    """Per arrival: when its first decision came, on the video's clock, and medians.
+
+    ``frames_p50_ms`` is the median over decided arrivals of the video time from an
+    arrival's first frame to the frame that decided it (no wall time: the same under
+    any load); ``all_p50_ms`` is that median over every arrival, an undecided one counted
+    as the run's ``arrival_s`` (a lower bound: it was not decided within its arrival). The
+    contract's ``time_to_decision_p50_ms`` adds the deciding frame's wall latency and
+    counts decided arrivals only.
+    """
+    decided = [a.decided_s * 1000.0 for a in run.arrivals if a.decided_s is not None]
+    arrival_s = run.arrival_s
+    every = decided + [arrival_s * 1000.0] * (len(run.arrivals) - len(decided))
+    return {
+        "count": len(run.arrivals),
+        "decided": len(decided),
+        "frames_p50_ms": round(float(np.median(decided)), 1) if decided else None,
+        "all_p50_ms": round(float(np.median(every)), 1) if every else None,
+        "undecided_counted_as_ms": arrival_s * 1000.0,
+        "each": [
+            {
+                "start_s": round(a.start_s, 2),
+                "frames": a.frames,
+                "decided_ms": None if a.decided_s is None else round(a.decided_s * 1000.0, 1),
+                "latency_ms": round(a.latency_ms, 1),
+                "reason": a.reason,
+            }
+            for a in run.arrivals
+        ],
+    }
 
 
 def stage_table(run: GateRun) -> dict[str, dict[str, float]]:
@@ -259,6 +329,9 @@ def summarize(run: GateRun) -> dict[str, Any]:
 
     ``frames_per_s`` counts frames whose every check (liveness included) completed in
     the run: the loop is synchronous, so that is every frame over the run's wall time.
+    ``time_to_decision_p50_ms`` is the median over decisions of the video time from the
+    deciding face's first frame to the deciding frame plus that frame's wall latency;
+    ``arrivals`` (:func:`arrival_table`) says how many arrivals were never decided.
     """
     outcomes, frames = run.outcomes, len(run.stage_ms)
     latencies = np.array([o.latency_ms for o in outcomes]) if outcomes else np.array([np.nan])
@@ -278,4 +351,5 @@ def summarize(run: GateRun) -> dict[str, Any]:
         "cpu_ms_per_frame": round(run.cpu_s * 1000.0 / max(frames, 1), 2),
         "stages": stage_table(run),
         "reasons": reasons,
+        **({"arrivals": arrival_table(run)} if run.arrivals else {}),
     }

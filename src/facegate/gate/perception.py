@@ -9,7 +9,10 @@ frame, or more than ``continuity_s`` of source time passed since). With a livene
 evidence waits until a check of the track's frames shows life
 (:class:`facegate.domain.liveness.LivenessSchedule`, in seconds of the frames' own
 times: a presentation with no live check by the schedule's ``max_s`` is refused, and
-the next frames are a new presentation).
+the next frames are a new presentation). Identity and liveness run side by side: the
+track is described on its first good frame while the check still watches, and the frame
+with the first live verdict decides with that descriptor, good frame or not (a face that
+never passed the quality gate is ``low_quality`` after ``decide_after_s``).
 
 Perception decides nothing: it says what it saw in an :class:`Observation`, and the
 door's :class:`facegate.gate.controller.DoorController` decides.
@@ -268,6 +271,11 @@ class Perception:
         if liveness == "refused":
             return Observation(track, frame, FaceEvidence(refusal=Reason.SPOOF_SUSPECTED))
         if not face.verdict.passed:
+            if liveness == "live" and track.descriptor is not None and track.decision is None:
+                # Identity is known from an earlier frame of this track that passed the
+                # quality gate (as a good frame that is no better would use it): the live
+                # verdict decides now, not at the next good frame.
+                return Observation(track, frame, FaceEvidence(descriptor=track.descriptor))
             # While the liveness check still watches, a poor frame is no reason to decide.
             waited_s = frame.timestamp_s - track.first_time_s
             late = waited_s >= self.options.decide_after_s and track.decision is None
