@@ -94,7 +94,7 @@ def test_each_frame_is_scored_once_over_a_presentations_checks(
 
 
 def test_a_frame_that_cannot_be_measured_counts_as_refused() -> None:
-    frames = _frames("LLLL") + [FaceFrame(PLAIN, Box(0, 0, 10, 10), LANDMARKS)]
+    frames = [*_frames("LLLL"), FaceFrame(PLAIN, Box(0, 0, 10, 10), LANDMARKS)]
     result = frame_vote(frames, SIDES_ONLY, FrameVote(share=0.9))
     assert result.score == pytest.approx(0.8)
     assert not result.live

@@ -98,8 +98,11 @@ class FusedLivenessCheck:
         return (*names, *(cue.name for cue in self._sensor_cues))
 
     def prepare(self, frames: Sequence[FaceFrame]) -> None:
-        """Measure the new frames now (see :class:`FramePreparer`): the multi-frame cue's
-        steps and the frame vote's scores, so that a check measures its newest frame only."""
+        """Measure the new frames now (see :class:`FramePreparer`).
+
+        The multi-frame cue's steps and the frame vote's scores, so that a check measures
+        its newest frame only.
+        """
         # A failure is left for the check, which fails closed.
         if self._frame is not None and self._frame_vote is not None:
             with contextlib.suppress(Exception):
