@@ -1,6 +1,7 @@
 """The liveness cues on the attack suite and the shared live videos, per presentation.
 
     .venv/bin/python bench/liveness_motion.py --calibrate     # thresholds: calibration part
+    .venv/bin/python bench/liveness_motion.py --calibrate-vote --per-cell 4  # the frame vote
     .venv/bin/python bench/liveness_motion.py [--per-cell N]  # report: reporting part
     ... --save FILE / --load FILE   # keep the measures of a run / recompute its tables
 
