@@ -10,10 +10,11 @@
 sources included) and prints BPCER and APCER per attack type, per frame. ``--replays``
 prints, per *presentation*, the phone and tablet replays of the reporting part through the shipped
 ``layered`` check (:func:`facegate.bootstrap_gate.build_gate_liveness` with default
-settings: this cue AND the multi-frame cue, under the gate's seconds schedule, one
-presentation), and the frame cue alone under the same schedule (a replay is accepted when
-any check accepts it), with the one-sided 95 % upper bound of each rate (Clopper-Pearson;
-with none accepted about the rule of three, 3 / n).
+settings: this cue voted over the presentation's frames AND the multi-frame cue, under
+the gate's seconds schedule, one presentation), the same with this cue on each check's
+newest frame only (the rule before the vote), and this cue alone both ways under the same
+schedule (a replay is accepted when any check accepts it), with the one-sided 95 % upper
+bound of each rate (Clopper-Pearson; with none accepted about the rule of three, 3 / n).
 
 Live frames: every 10th frame of the attack suite's *calibration* live video(s)
 (``split("calibration")``), with its primary face as the gate finds it, and every 5th
@@ -53,6 +54,7 @@ from facegate.vision.liveness.attack_suite import (
     split,
 )
 from facegate.vision.liveness.check import FusedLivenessCheck, run_schedule
+from facegate.vision.liveness.face_mesh import FaceMeshModel
 from facegate.vision.liveness.frame_cue import (
     FIT_MAX_BPCER,
     SHIPPED,
@@ -60,6 +62,7 @@ from facegate.vision.liveness.frame_cue import (
     fit_weights,
 )
 from facegate.vision.liveness.frame_measures import MEASURES, measure_frame
+from facegate.vision.liveness.motion import MotionSettings
 from facegate.vision.liveness.video import read_frames
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -105,14 +108,24 @@ def replay_presentations(
     assert check is not None
     replays = [kind for kind in ATTACK_TYPES if kind.startswith("replay")]
     outcome: dict[str, dict[str, list[bool]]] = defaultdict(lambda: defaultdict(list))
-    alone_check = FusedLivenessCheck(frame=SHIPPED)
+    newest = FusedLivenessCheck(
+        None, MotionSettings(), mesh=FaceMeshModel(), frame=SHIPPED, frame_vote=None
+    )
+    checks = {
+        "layered": check,
+        "layered (newest frame)": newest,
+        "frame": FusedLivenessCheck(frame=SHIPPED),
+        "frame (newest frame)": FusedLivenessCheck(frame=SHIPPED, frame_vote=None),
+    }
     for clip in suite.clips("reporting", per_cell, replays):
-        layered = run_schedule(check, clip.frames, schedule, clip.fps).verdict.live
-        alone = run_schedule(alone_check, clip.frames, schedule, clip.fps).verdict.live
-        outcome[clip.spec.kind]["layered"].append(layered)
-        outcome[clip.spec.kind]["frame"].append(alone)
-        print(f"{clip.spec.name}: layered {layered}, frame cue alone {alone}", file=sys.stderr)
-    for rule in ("layered", "frame"):
+        for rule, each in checks.items():
+            live = run_schedule(each, clip.frames, schedule, clip.fps).verdict.live
+            outcome[clip.spec.kind][rule].append(live)
+        print(
+            f"{clip.spec.name}: {dict((r, v[-1]) for r, v in outcome[clip.spec.kind].items())}",
+            file=sys.stderr,
+        )
+    for rule in checks:
         outcome["all"][rule] = [a for kind in replays for a in outcome[kind][rule]]
     return {
         kind: {rule: acceptance(v) for rule, v in rules.items()} for kind, rules in outcome.items()

@@ -1,6 +1,7 @@
 """The liveness cues on the attack suite and the shared live videos, per presentation.
 
     .venv/bin/python bench/liveness_motion.py --calibrate     # thresholds: calibration part
+    .venv/bin/python bench/liveness_motion.py --calibrate-vote --per-cell 4  # the frame vote
     .venv/bin/python bench/liveness_motion.py [--per-cell N]  # report: reporting part
     ... --save FILE / --load FILE   # keep the measures of a run / recompute its tables
 
@@ -45,7 +46,7 @@ import math
 import sys
 import time
 from bisect import bisect_right
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -56,9 +57,10 @@ from facegate.config import Settings
 from facegate.domain.faces import Box, FivePointLandmarks
 from facegate.domain.liveness import FaceFrame
 from facegate.vision.engine import FaceEngine
-from facegate.vision.liveness.attack_suite import ATTACK_TYPES, PLANAR_TYPES, AttackSuite
+from facegate.vision.liveness.attack_suite import ATTACK_TYPES, PLANAR_TYPES, AttackSuite, split
 from facegate.vision.liveness.face_mesh import FaceMeshModel
-from facegate.vision.liveness.frame_cue import frame_cue
+from facegate.vision.liveness.frame_cue import FIT_MAX_BPCER, SHIPPED, frame_cue
+from facegate.vision.liveness.frame_vote import SHIPPED_VOTE
 from facegate.vision.liveness.motion import MotionSettings, measure_threshold, span_measures
 from facegate.vision.liveness.motion_steps import steps
 from facegate.vision.liveness.video import detect_faces, read_frames
@@ -74,6 +76,11 @@ SOURCE_FPS = 25.0
 ARRIVAL_EVERY_S = 1.0
 VIDEOS = ("webcam_one_person.mp4", "talking_head.mp4")
 MARGIN = 1.1
+REPLAY_TYPES = tuple(kind for kind in ATTACK_TYPES if kind.startswith("replay"))
+FIRST_CHECK_FRAMES = 11
+"""Frames of a presentation at its first check (0 to 0.4 s at 25 frames/s, both included)."""
+VOTE_SHARES = (0.3, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.0)
+"""Shares of accepted frames the frame vote's calibration tries (``--calibrate-vote``)."""
 _EPSILON_S = 1e-6
 
 Check = dict[str, Any]
@@ -102,22 +109,33 @@ def span_start(times: Sequence[float], look_back_s: float, min_frames: int) -> i
 
 
 def checks(
-    frames: list[tuple[float, FaceFrame]], mesh: FaceMeshModel, settings: MotionSettings
+    frames: list[tuple[float, FaceFrame]],
+    mesh: FaceMeshModel | None,
+    settings: MotionSettings,
 ) -> list[Check]:
-    """Both cues at every frame from the earliest first check on (module docstring)."""
+    """Both cues at every frame from the earliest first check on (module docstring).
+
+    Without ``mesh`` the multi-frame cue is not run (``spans`` empty): the frame cue only.
+    Each check also keeps the frame cue's scores of the frames since the previous check
+    (``frame.scores``, the newest last): the frame vote's input.
+    """
     results: list[Check] = []
     times: list[float] = []
+    scored = 0
     for n, (time_s, _) in enumerate(frames):
         times.append(time_s - frames[0][0])
         if times[-1] < min(FIRST_S) - _EPSILON_S or n + 1 < settings.min_frames:
             continue
         seen = [frame for _, frame in frames[: n + 1]]
+        earlier = [round(frame_cue(f).score, 5) for f in seen[scored:n]]
+        scored = n + 1
         started = time.process_time()
         spans: dict[str, Any] = {}
+        made = []
         try:
-            made = steps(seen, settings, mesh)
+            made = steps(seen, settings, mesh) if mesh is not None else []
         except ValueError as err:  # the presentation's first frame cannot be measured
-            made, spans = [], {name: {"error": str(err)} for name in SPANS}
+            spans = {name: {"error": str(err)} for name in SPANS}
         for name, look_back_s in SPANS.items():
             if not made:
                 break
@@ -137,7 +155,11 @@ def checks(
             {
                 "t": round(times[-1], 4),
                 "spans": spans,
-                "frame": {"score": single.score, "live": single.live},
+                "frame": {
+                    "score": single.score,
+                    "live": single.live,
+                    "scores": [*earlier, round(single.score, 5)],
+                },
                 "ms": {"motion": (middle - started) * 1000, "frame": (ended - middle) * 1000},
             }
         )
@@ -201,15 +223,52 @@ def motion_rule(first_s: float, span: str, thresholds: Thresholds, measure: str 
     return accepts
 
 
-def rules(first_s: float, span: str, thresholds: Thresholds) -> dict[str, Rule]:
-    """The report's rows for one rule: each measure alone, each cue alone, both."""
+def rules(
+    first_s: float, span: str, thresholds: Thresholds, vote: float = SHIPPED_VOTE.share
+) -> dict[str, Rule]:
+    """The report's rows for one rule: each measure alone, each cue alone, both.
+
+    ``frame cue alone`` and ``layered`` ask the frame cue about each check's newest
+    frame (the rule before the vote); ``frame vote alone`` and ``layered (vote)`` about
+    every frame so far (:func:`vote_rule`, at least ``vote`` of them accepted).
+    """
     motion = motion_rule(first_s, span, thresholds, None)
+    voted = vote_rule(first_s, vote)
     return {
         **{f"{m} alone": motion_rule(first_s, span, thresholds, m) for m in MEASURES},
         "motion cue": motion,
         "frame cue alone": lambda c: c["t"] >= first_s - _EPSILON_S and bool(c["frame"]["live"]),
         "layered": lambda c: motion(c) and bool(c["frame"]["live"]),
+        "frame vote alone": voted,
+        "layered (vote)": lambda c: motion(c) and voted(c),
     }
+
+
+def vote_rule(first_s: float, share: float) -> Rule:
+    """The frame vote: at least ``share`` of the frames so far accepted by the frame cue.
+
+    Reads ``frame.share``, which :func:`with_shares` writes into each check.
+    """
+
+    def accepts(c: Check) -> bool:
+        found = float(c["frame"].get("share", 0.0))
+        return bool(c["t"] >= first_s - _EPSILON_S and found >= share - 1e-9)
+
+    return accepts
+
+
+def with_shares(presentations: Iterable[list[Check]]) -> None:
+    """Write into each check the share of the presentation's frames so far that the frame
+    cue accepts (``frame.share``, at the shipped weights' threshold)."""
+    for presentation in presentations:
+        scored = accepted = 0
+        for c in presentation:
+            scores = c["frame"].get("scores")
+            if scores is None:  # a run saved before the vote: no per-frame scores
+                break
+            scored += len(scores)
+            accepted += sum(score >= SHIPPED.threshold for score in scores)
+            c["frame"]["share"] = accepted / max(scored, 1)
 
 
 def first_live(presentation: list[Check], accepts: Rule) -> float | None:
@@ -256,18 +315,20 @@ def measure_all(
     engine: FaceEngine,
     suite: AttackSuite,
     data: Path,
-    mesh: FaceMeshModel,
+    mesh: FaceMeshModel | None,
     per_cell: int,
     kinds: tuple[str, ...],
     parts: tuple[str, ...],
     fps: float,
+    videos: tuple[str, ...] = VIDEOS,
 ) -> dict[str, Any]:
-    """Every check of every presentation: the raw measures of every span (no threshold)."""
+    """Every check of every presentation: the raw measures of every span (no threshold);
+    without ``mesh`` the frame cue's scores only."""
     settings = MotionSettings()
     runs: dict[str, Any] = {"fps": fps, "per_cell": per_cell, "attacks": {}, "live": {}}
     for part in parts:
         if part == "live":
-            for video in VIDEOS:
+            for video in videos:
                 faces = video_faces(engine, data / "video" / video, suite.cache)
                 found = live_presentations(faces, MAX_S)
                 runs["live"][video] = [checks(timed(p, fps), mesh, settings) for p in found]
@@ -313,6 +374,64 @@ def calibrate(runs: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def calibrate_vote(runs: dict[str, Any]) -> dict[str, Any]:
+    """The frame vote's share, chosen on the calibration part and the calibration video.
+
+    For each candidate share (:data:`VOTE_SHARES`) under the shipped schedule (a check on
+    every frame from 0.4 s): the frame vote alone's APCER per attack type of the
+    calibration part, and its BPCER and median time to live on the calibration live
+    video's presentations; with the newest-frame rule beside it. Chosen: the largest
+    share whose calibration BPCER is at most the frame cue's own fitting limit
+    (:data:`facegate.vision.liveness.frame_cue.FIT_MAX_BPCER`, 2 %) *and* that a live
+    face whose frames the cue refuses at that same rate, each independently, passes at
+    the first check (:data:`FIRST_CHECK_FRAMES` frames) at least 98 % of the time
+    (binomial; ``tolerant``): the calibration video's frames are all accepted, so it
+    cannot tell the shares apart on the live side, and a vote that one refused frame
+    spoils would refuse about 18 % of such faces.
+    """
+    attacks: dict[str, list[list[Check]]] = runs["attacks"].get("calibration", {})
+    live: list[list[Check]] = [p for v in runs["live"].values() for p in v]
+    with_shares([*live, *(p for v in attacks.values() for p in v)])
+    first_s = 0.4
+    newest: Rule = lambda c: c["t"] >= first_s - _EPSILON_S and bool(c["frame"]["live"])  # noqa: E731
+    candidates = {"newest frame": newest} | {
+        f"share {share}": vote_rule(first_s, share) for share in VOTE_SHARES
+    }
+    table: dict[str, Any] = {}
+    for name, accepts in candidates.items():
+        table[name] = {
+            "synthetic_apcer": {
+                **{kind: attack_rate(v, accepts) for kind, v in attacks.items() if v},
+                "all": attack_rate([p for v in attacks.values() for p in v], accepts),
+            },
+            "real_live_video": bona_fide_rate(live, accepts),
+        }
+    for share in VOTE_SHARES:
+        table[f"share {share}"]["tolerant"] = round(tolerant(share), 4)
+    allowed = [
+        share
+        for share in VOTE_SHARES
+        if table[f"share {share}"]["real_live_video"]["bpcer"] <= FIT_MAX_BPCER + 1e-9
+        and tolerant(share) >= 1.0 - FIT_MAX_BPCER
+    ]
+    return {
+        "live_videos": list(runs["live"]),
+        "live_presentations": len(live),
+        "attack_presentations": sum(len(v) for v in attacks.values()),
+        "max_bpcer": FIT_MAX_BPCER,
+        "chosen_share": max(allowed, default=None),
+        "rules": table,
+    }
+
+
+def tolerant(share: float, frames: int = 0, refused: float = FIT_MAX_BPCER) -> float:
+    """Chance that a vote of ``share`` accepts ``frames`` frames (default
+    :data:`FIRST_CHECK_FRAMES`) when each is refused independently with ``refused``."""
+    n = frames or FIRST_CHECK_FRAMES
+    most = math.floor(n * (1.0 - share) + 1e-9)  # refused frames the vote can bear
+    return sum(math.comb(n, k) * refused**k * (1 - refused) ** (n - k) for k in range(most + 1))
+
+
 def _round_up(value: float) -> float:
     """``value`` rounded up to three significant digits."""
     if value <= 0.0:
@@ -328,6 +447,8 @@ def report(runs: dict[str, Any], calibrated: dict[str, Any] | None) -> dict[str,
     planar = [p for kind in PLANAR_TYPES for p in attacks.get(kind, [])]
     live: dict[str, list[list[Check]]] = runs["live"]
     everyone = [p for v in live.values() for p in v]
+    replays = [p for kind in REPLAY_TYPES for p in attacks.get(kind, [])]
+    with_shares([*everyone, *(p for v in attacks.values() for p in v)])
     out: dict[str, Any] = {}
     for name, first_s, span in rule_names():
         if calibrated is not None:
@@ -340,6 +461,7 @@ def report(runs: dict[str, Any], calibrated: dict[str, Any] | None) -> dict[str,
                 "synthetic_apcer": {
                     **{kind: attack_rate(v, accepts) for kind, v in attacks.items() if v},
                     "all_planar": attack_rate(planar, accepts),
+                    **({"all_replays": attack_rate(replays, accepts)} if replays else {}),
                 },
                 "real_live_videos": {
                     "all": bona_fide_rate(everyone, accepts),
@@ -357,12 +479,12 @@ def summary(table: dict[str, Any]) -> list[str]:
     """One line per rule: planar prints, bent, cut-out eyes accepted; BPCER; time to live."""
     lines = []
     for name, found in table["rules"].items():
-        for row in ("motion cue", "layered"):
+        for row in ("motion cue", "layered", "frame vote alone", "layered (vote)"):
             r = found["rows"][row]
             apcer, live = r["synthetic_apcer"], r["real_live_videos"]["all"]
-            kinds = [k for k in ("print_bent", "print_cutout_eyes") if k in apcer]
+            kinds = [k for k in ("print_bent", "print_cutout_eyes", "all_replays") if k in apcer]
             lines.append(
-                f"{name:26s} {row:11s} planar {apcer['all_planar']['accepted']}/"
+                f"{name:26s} {row:16s} planar {apcer['all_planar']['accepted']}/"
                 f"{apcer['all_planar']['presentations']} "
                 + " ".join(
                     f"{k[6:]} {apcer[k]['accepted']}/{apcer[k]['presentations']}" for k in kinds
@@ -378,6 +500,9 @@ def _parts(args: argparse.Namespace) -> Iterator[str]:
         yield from (p for p in args.parts.split(",") if p)
     elif args.calibrate:
         yield "calibration"
+    elif args.calibrate_vote:
+        yield "calibration"
+        yield "live"
     else:
         yield "reporting"
         yield "live"
@@ -400,6 +525,11 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, default=Settings().cache_dir, help="suite clips")
     parser.add_argument("--per-cell", type=int, default=6, help="clips per type and distance")
     parser.add_argument("--calibrate", action="store_true")
+    parser.add_argument(
+        "--calibrate-vote",
+        action="store_true",
+        help="the frame vote's share: frame cue only, calibration part and video",
+    )
     parser.add_argument("--fps", type=float, default=SOURCE_FPS, help="frames per second fed")
     parser.add_argument("--parts", help="calibration, reporting, live (comma; default by mode)")
     parser.add_argument("--save", type=Path, help="write every check's measures here (JSON)")
@@ -416,14 +546,18 @@ def main() -> None:
     if args.load is not None:
         measured = _merge([json.loads(path.read_text()) for path in args.load])
     else:
-        engine, mesh = build_engine(Settings()), FaceMeshModel()
+        engine = build_engine(Settings())
+        mesh = None if args.calibrate_vote else FaceMeshModel()
         suite = AttackSuite(args.data, args.cache, engine)
         kinds = tuple(k for k in args.kinds.split(",") if k)
         if args.calibrate:
             kinds = tuple(k for k in kinds if k in PLANAR_TYPES)
         parts = tuple(_parts(args))
+        videos: tuple[str, ...] = VIDEOS
+        if args.calibrate_vote:  # the frame cue's own fitting video, never the reporting one
+            videos = tuple(v.name for v in split("calibration", args.data).videos)
         measured = measure_all(
-            engine, suite, args.data, mesh, args.per_cell, kinds, parts, args.fps
+            engine, suite, args.data, mesh, args.per_cell, kinds, parts, args.fps, videos
         )
         if args.save is not None:
             args.save.write_text(json.dumps(measured))
@@ -432,6 +566,8 @@ def main() -> None:
         calibrated = json.loads(args.thresholds.read_text())
     if args.calibrate:
         result = calibrate(measured)
+    elif args.calibrate_vote:
+        result = calibrate_vote(measured)
     else:
         result = report(measured, calibrated)
         if args.summary:

@@ -97,7 +97,7 @@ def test_weights_of_the_wrong_shape_are_refused() -> None:
         FrameCueWeights(*([(0.0,) * len(MEASURES)] * 3), 0.0, 0.5)  # zero scales
 
 
-def test_the_layered_check_runs_the_frame_cue_on_the_newest_frame() -> None:
+def test_the_layered_check_runs_the_frame_cue_and_fails_closed() -> None:
     check = FusedLivenessCheck(frame=SHIPPED)
     verdict = check.check([FaceFrame(_scene(), Box(0, 0, 10, 10), LANDMARKS)])
     assert check.cue_names == ("frame",)

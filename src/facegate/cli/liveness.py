@@ -317,7 +317,7 @@ def check(
             "time_to_verdict_ms": round(outcome.elapsed_s * 1000.0, 1),
         }
     else:
-        liveness = FusedLivenessCheck(texture, frame=frame)
+        liveness = FusedLivenessCheck(texture, frame=frame, frame_vote=None)
         verdict, timing = liveness.check([_photo_frame(settings, path)]), {"frames": 1}
     elapsed_ms = (perf_counter() - started) * 1000.0
     if as_json:

@@ -1,7 +1,9 @@
 """The fused liveness check: the texture and motion cues behind the ``LivenessCheck`` port.
 
 Which cues run is configured, not guessed: a check built with frame-cue weights runs the
-single-frame screen-and-print cue on the window's newest frame; one built with a texture
+single-frame screen-and-print cue on every frame of the window and votes
+(:mod:`facegate.vision.liveness.frame_vote`: live when enough of the presentation's frames
+so far look live; without a vote, on the window's newest frame only); one built with a texture
 model runs the texture cue on the window's first frame; one built with motion settings
 runs the multi-frame cue on the whole window (and fails closed on a window too short for
 it).
@@ -35,6 +37,7 @@ from facegate.vision.liveness.face_mesh import FaceMeshModel
 from facegate.vision.liveness.features import face_crop, scene_features, texture_features
 from facegate.vision.liveness.frame_cue import CUE_NAME as FRAME_CUE
 from facegate.vision.liveness.frame_cue import FrameCueWeights, frame_cue
+from facegate.vision.liveness.frame_vote import SHIPPED_VOTE, FrameVote, frame_vote, tallies
 from facegate.vision.liveness.motion import MotionSettings, motion_cue
 from facegate.vision.liveness.motion_steps import steps
 from facegate.vision.liveness.texture_model import TextureModel
@@ -65,6 +68,9 @@ class FusedLivenessCheck:
             their kind are given.
         frame: weights of the single-frame screen-and-print cue, or ``None`` to run
             without it.
+        frame_vote: how that cue judges a presentation: the share of its frames so far
+            that must look live (each frame scored once, kept with it); ``None``: the
+            window's newest frame alone decides (one photo; the rule before the vote).
     """
 
     def __init__(
@@ -74,8 +80,10 @@ class FusedLivenessCheck:
         sensor_cues: Sequence[SensorCue] = (),
         mesh: FaceMeshModel | None = None,
         frame: FrameCueWeights | None = None,
+        frame_vote: FrameVote | None = SHIPPED_VOTE,
     ) -> None:
         self._frame = frame
+        self._frame_vote = frame_vote
         self._texture = texture
         self._motion = motion
         self._mesh = mesh
@@ -90,12 +98,18 @@ class FusedLivenessCheck:
         return (*names, *(cue.name for cue in self._sensor_cues))
 
     def prepare(self, frames: Sequence[FaceFrame]) -> None:
-        """Measure the multi-frame cue's new frames now (see :class:`FramePreparer`)."""
-        if self._motion is None:
-            return
+        """Measure the new frames now (see :class:`FramePreparer`).
+
+        The multi-frame cue's steps and the frame vote's scores, so that a check measures
+        its newest frame only.
+        """
         # A failure is left for the check, which fails closed.
-        with contextlib.suppress(Exception):
-            steps(frames, self._motion, self._mesh)
+        if self._frame is not None and self._frame_vote is not None:
+            with contextlib.suppress(Exception):
+                tallies(frames, self._frame)
+        if self._motion is not None:
+            with contextlib.suppress(Exception):
+                steps(frames, self._motion, self._mesh)
 
     def check(
         self, frames: Sequence[FaceFrame], second_sensor: Sequence[SensorFrame] = ()
@@ -123,7 +137,9 @@ class FusedLivenessCheck:
         self, frames: Sequence[FaceFrame], second_sensor: Sequence[SensorFrame]
     ) -> list[CueResult]:
         cues = []
-        if self._frame is not None:
+        if self._frame is not None and self._frame_vote is not None:
+            cues.append(frame_vote(frames, self._frame, self._frame_vote))
+        elif self._frame is not None:
             cues.append(frame_cue(frames[-1], self._frame))
         if self._texture is not None:
             cues.append(texture_cue(frames[0], self._texture))
