@@ -76,6 +76,31 @@ def test_the_same_scene_without_parallax_is_not_live() -> None:
     assert not result.live
 
 
+def test_motion_at_the_face_regions_edge_is_not_parallax() -> None:
+    # A band across the bottom of the face's flow region (a collar, the lower edge of a
+    # sheet with the room behind it) slides faster than the face: not depth of the face.
+    # Suite v3's planar prints set the old threshold by such edges (flow noise on a
+    # dark, textureless corner); parallax is measured over the region's middle.
+    back, band_texture = texture(4), texture(5)
+    band = np.zeros((SIZE, SIZE), dtype=np.uint8)
+    band[146:180, 40:200] = 1
+    frames = []
+    for k in range(12):
+
+        def slide(pixels: np.ndarray, speed: float, step: int = k) -> np.ndarray:
+            shift = np.float32([[1, 0, speed * step], [0, 1, 0]])
+            return cv2.warpAffine(pixels, shift, (SIZE, SIZE), borderMode=cv2.BORDER_REFLECT)
+
+        image = slide(back, 1.0)
+        inside = slide(band, 1.6).astype(bool)
+        image[inside] = slide(band_texture, 1.6)[inside]
+        frames.append(FaceFrame(image, BOX, LANDMARKS))
+    result = motion_cue(frames, MotionSettings())
+    assert result.error is None
+    assert result.details["parallax"] < MotionSettings().parallax_threshold
+    assert not result.live
+
+
 def test_a_blink_on_a_still_face_is_live() -> None:
     face = texture(6)
     frames = [FaceFrame(face, BOX, LANDMARKS) for _ in range(8)]

@@ -10,9 +10,10 @@ planar pair by pair. What a step keeps:
 - the *parallax*: dense optical flow (DIS) from the reference's inner face region to
   this frame's, rectified into it, less the flow's own best homography (what the points
   missed), smoothed over 4 % of the face's width, its 90th-percentile length over the
-  face's width (unitless). Against the chain's first frame, not the previous one: pair
-  by pair the residuals are noise that adds up over seconds, while a head's depth shows
-  against where it started;
+  region's middle 60 % (eyes, nose, mouth; not the region's textureless corners, where
+  flow is noise), over the face's width (unitless). Against the chain's first frame, not
+  the previous one: pair by pair the residuals are noise that adds up over seconds, while
+  a head's depth shows against where it started;
 - the rectified eye regions, each standardised (zero mean, unit spread);
 - the eyes' and the mouth's openness from FaceMesh on the frame itself (ratios within the
   face, which a homography keeps up to its projective part).
@@ -58,6 +59,13 @@ _LK_WINDOW_PX = (15, 15)
 _LK_LEVELS = 3
 _FLOW_FIT_ITERATIONS = 200
 """Most RANSAC iterations for the residual flow's homography (its tail was the cost)."""
+CENTRE_MARGIN = 0.2
+"""Share of the flow region's width and height left out on each side: the residual flow
+of the middle 60 % is the parallax (the region is the face box's inner 70 %, so this is
+the box's inner 42 %: eyes, nose and mouth). Outside it lie the region's corners (hair,
+cheeks' edges, a collar, a shadowed side): little texture, where the flow is noise; the
+largest residual of suite v3's planar calibration prints was there
+(``bench/liveness_motion.py``)."""
 
 
 def kept(frame: FaceFrame, key: str, make: Callable[[], _T]) -> _T:
@@ -411,11 +419,13 @@ def parallax(first: Grey, rectified: Grey, face_width_px: float) -> float | None
     already brought back by the chained homography); the best homography of that flow
     (RANSAC, at most :data:`_FLOW_FIT_ITERATIONS` tries) is taken out too (what the points
     missed), the rest smoothed over 4 % of the face's width (tracking noise is not
-    coherent, a nose in front of the cheeks is) and its 90th-percentile length returned.
-    A plane leaves noise only; a head that turns leaves its depth.
+    coherent, a nose in front of the cheeks is) and its 90th-percentile length over the
+    region's middle (:data:`CENTRE_MARGIN`) returned. A plane leaves noise only; a head
+    that turns leaves its depth.
 
     Returns:
-        The parallax, or ``None`` when fewer than 64 pixels came from inside the frame.
+        The parallax, or ``None`` when fewer than 64 pixels of the region's middle came
+        from inside the frame.
 
     Raises:
         ValueError: no homography fits the flow.
@@ -439,10 +449,21 @@ def parallax(first: Grey, rectified: Grey, face_width_px: float) -> float | None
     pixels = np.stack([xx, yy], axis=-1)
     expected = cv2.perspectiveTransform(pixels.reshape(-1, 1, 2), fitted).reshape(height, width, 2)
     smooth = cv2.GaussianBlur(flow - (expected - pixels), (0, 0), max(0.04 * face_width_px, 1.0))
-    length = np.linalg.norm(smooth, axis=2)[rectified > 0]
+    length = np.linalg.norm(smooth, axis=2)[_centre(rectified > 0)]
     if length.size < 64:
         return None
     return float(np.percentile(length, 90)) / face_width_px
+
+
+def _centre(inside: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
+    """``inside`` less :data:`CENTRE_MARGIN` of its rows and columns on every side."""
+    height, width = inside.shape[:2]
+    low, high = CENTRE_MARGIN, 1.0 - CENTRE_MARGIN
+    kept_rows = slice(int(low * height), int(high * height))
+    kept_columns = slice(int(low * width), int(high * width))
+    centre = np.zeros_like(inside)
+    centre[kept_rows, kept_columns] = inside[kept_rows, kept_columns]
+    return centre
 
 
 def _eyes(image: Grey, to_frame: Matrix, reference: Reference) -> tuple[Floats | None, ...]:
