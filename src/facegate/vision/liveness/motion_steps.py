@@ -27,7 +27,6 @@ a chain is cut :attr:`MotionSettings.max_steps` steps back.
 from __future__ import annotations
 
 import math
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar, cast
@@ -105,20 +104,16 @@ def _corners(image: Grey, box: Box, max_points: int) -> Points:
     return np.asarray(found, dtype=np.float32)
 
 
-_per_thread = threading.local()
-
-
 def dense_flow() -> cv2.DISOpticalFlow:
-    """This thread's DIS optical flow (its own: the object keeps buffers between calls).
+    """A new DIS optical flow object, for one call (creating one costs about 0.01 ms).
 
-    One object shared by the server's frame workers was used by two at once and corrupted
-    the heap under load (``malloc(): invalid size``, then SIGABRT/SIGSEGV).
+    Never kept between calls: an object kept per thread took its pyramid's depth from a
+    small region it measured once (a face near the frame's edge) and kept it, so every
+    later parallax of that thread depended on what it had measured before (a live webcam
+    face's first check 0.0015 -> 0.0035 after 25 print clips, in the bench's process and
+    in a gate's worker alike); one object shared by threads corrupted the heap.
     """
-    flow: cv2.DISOpticalFlow | None = getattr(_per_thread, "flow", None)
-    if flow is None:
-        flow = cv2.DISOpticalFlow.create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
-        _per_thread.flow = flow
-    return flow
+    return cv2.DISOpticalFlow.create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
 
 
 @dataclass(frozen=True, slots=True)
