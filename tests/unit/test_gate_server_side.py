@@ -148,37 +148,60 @@ def test_a_kiosk_at_4_fps_refuses_a_face_that_never_shows_life_at_3_s(tmp_path: 
     assert all(a.pending for a in answers[: refused[0]])
 
 
-class SlowUpstream(FakeUpstream):
-    """An upstream whose every snapshot read takes ``delay_s`` (a rebuild under load)."""
+class HeldUpstream(FakeUpstream):
+    """An upstream whose reads off the test's thread are held until released.
 
-    def __init__(self, delay_s: float) -> None:
+    Such a read is a rebuild under load that does not end: ``held`` counts those waiting
+    now, ``timed_out`` those ended by the hang guard (``guard_s`` seconds) instead of by
+    ``release``. ``frame_reads`` counts the reads made on the test's (the frames') thread.
+    """
+
+    def __init__(self, guard_s: float = 10.0) -> None:
         super().__init__()
-        self.delay_s, self.reads = delay_s, 0
+        self.version, self.guard_s = 1, guard_s
+        self.release = threading.Event()
+        self.frame_thread = threading.get_ident()
+        self.frame_reads = self.held = self.timed_out = 0
+        self._lock = threading.Lock()
 
     def fetch_snapshot(self, gate_id: str, target_id: str) -> GateSnapshot:
-        self.reads += 1
-        time.sleep(self.delay_s)
+        if threading.get_ident() == self.frame_thread:
+            self.frame_reads += 1
+        else:
+            with self._lock:
+                self.held += 1
+            released = self.release.wait(self.guard_s)
+            with self._lock:
+                self.held -= 1
+                self.timed_out += not released
         return replace(super().fetch_snapshot(gate_id, target_id), version=str(self.version))
-
-    version = 1
 
 
 def test_with_a_refresher_frames_never_wait_for_a_rebuild_and_changes_still_arrive(
     tmp_path: Path,
 ) -> None:
-    upstream = SlowUpstream(delay_s=0.3)
+    upstream = HeldUpstream()
     decider = kiosk_decider(upstream, tmp_path, refresh_s=0.05)
     nobody = png(0)
-    decider.decide_frame("lobby", nobody)  # builds the station (one read)
-    began = time.perf_counter()
-    for _ in range(5):
-        decider.decide_frame("lobby", nobody)
-    assert time.perf_counter() - began < 0.3  # five frames, not one rebuild each
+    try:
+        decider.decide_frame("lobby", nobody)  # builds the station (one read)
+        deadline = time.monotonic() + 10.0  # a hang guard, not a speed claim
+        while upstream.held < 1 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert upstream.held == 1, "the refresher never read the upstream"
+        for _ in range(5):  # while the refresher's rebuild is held
+            decider.decide_frame("lobby", nobody)
+        held_after_frames = upstream.held
+    finally:
+        upstream.release.set()
+    assert held_after_frames == 1, "the frames waited for the rebuild"
+    assert upstream.frame_reads == 1, "the frames read the upstream themselves"
     upstream.version = 2
-    deadline = time.monotonic() + 3.0
+    deadline = time.monotonic() + 10.0
     while decider.station("lobby").holder().version != "2" and time.monotonic() < deadline:
         time.sleep(0.02)
     assert decider.station("lobby").holder().version == "2"
+    assert upstream.timed_out == 0
 
 
 class PreparingUpstream(FakeUpstream):
