@@ -141,19 +141,38 @@ def test_the_access_log_never_writes_a_query_string() -> None:
     assert "/reset" in record.getMessage()
 
 
-class SlowDescriber:
-    """Describes every photo as 'no face' after ``seconds`` (a slow model on a busy box)."""
+class HeldDescriber:
+    """Holds every photo until released (a slow model on a busy box), then says 'no face'.
 
-    model_id = "slow-model"
-    seconds = 2.0
+    Called, it answers itself (it is its own describer factory). ``held`` counts the
+    photos held now, ``timed_out`` the holds ended by the hang guard (``guard_s`` seconds).
+    """
+
+    model_id = "held-model"
+
+    def __init__(self, guard_s: float = 30.0) -> None:
+        self.guard_s = guard_s
+        self.entered, self.release = threading.Event(), threading.Event()
+        self.held = self.timed_out = 0
+        self._lock = threading.Lock()
+
+    def __call__(self) -> HeldDescriber:
+        return self
 
     def describe(self, path: object) -> Any:
-        time.sleep(self.seconds)
+        with self._lock:
+            self.held += 1
+        self.entered.set()
+        released = self.release.wait(self.guard_s)
+        with self._lock:
+            self.held -= 1
+            self.timed_out += not released
         raise NoFaceError(f"{path}: no face found")
 
 
 def test_health_answers_while_photos_are_checked(site: Site, served: str) -> None:
-    site.deps.describer = SlowDescriber
+    describer = HeldDescriber()
+    site.deps.describer = describer
     server = ServerSettings(environment="development", secure_cookies=False)  # plain HTTP
     site.deps.settings = Settings(server=server)
     admin = site.client("admin")
@@ -161,17 +180,20 @@ def test_health_answers_while_photos_are_checked(site: Site, served: str) -> Non
     assert admin.post(f"/api/v1/people/{site.resident_id}/consents", json=consent).is_success
     png = io.BytesIO()
     Image.new("RGB", (64, 64)).save(png, "PNG")
-    with httpx.Client(base_url=served, timeout=30) as client:
+    with httpx.Client(base_url=served, timeout=60) as client:
         login = client.post("/api/v1/auth/login", json={"username": "admin", "password": PASSWORD})
         client.headers["X-CSRF-Token"] = login.json()["csrf_token"]
         files = [("files", ("a.png", png.getvalue(), "image/png"))]
         path = f"/api/v1/people/{site.resident_id}/photos/check"
         with ThreadPoolExecutor(max_workers=1) as pool:
             checking = pool.submit(client.post, path, files=files)
-            time.sleep(0.5)
-            started = time.perf_counter()
-            health = httpx.get(f"{served}/api/v1/health", timeout=30)
-            waited = time.perf_counter() - started
+            try:
+                assert describer.entered.wait(10.0), "the photo never reached the describer"
+                health = httpx.get(f"{served}/api/v1/health", timeout=60)
+                held_at_health = describer.held  # an answer behind the check comes at 0
+            finally:
+                describer.release.set()
             assert checking.result().status_code == 200
     assert health.status_code == 200
-    assert waited < 1.0
+    assert held_at_health == 1, "/health waited for the photo check"
+    assert describer.timed_out == 0
