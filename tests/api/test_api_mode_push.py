@@ -4,13 +4,16 @@ before the snapshot that carries it arrives."""
 
 from __future__ import annotations
 
+import math
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
 
 from api_site import Site
+from facegate.api.routes import gates as gate_routes
 from facegate.domain.accounts import GateKind
 from facegate.domain.errors import UpstreamUnavailableError
 from facegate.domain.policy import SiteMode
@@ -33,26 +36,41 @@ def edge_gate(site: Site) -> tuple[str, str]:
     return door, secret
 
 
-def later(seconds: float, work: object) -> threading.Thread:
-    def run() -> None:
-        time.sleep(seconds)
-        work()  # type: ignore[operator]
+class RouteClock:
+    """The long poll's clock: it stands still (the wait never runs out) until ``unfrozen``.
 
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    return thread
+    ``waiting`` is set at its second reading: the poll has read the mode once, found it
+    unchanged, and waits.
+    """
+
+    def __init__(self) -> None:
+        self.readings = 0
+        self.waiting, self.unfrozen = threading.Event(), threading.Event()
+
+    def monotonic(self) -> float:
+        self.readings += 1
+        if self.readings >= 2:
+            self.waiting.set()
+        return math.inf if self.unfrozen.is_set() else 0.0
 
 
-def test_the_long_poll_answers_as_soon_as_the_mode_changes(site: Site) -> None:
+def test_the_long_poll_answers_as_soon_as_the_mode_changes(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
     door, secret = edge_gate(site)
     upstream = HttpUpstream("", door, secret, MODEL, 5.0, client=site.client())
     assert upstream.wait_mode(door, SiteMode.LOCKDOWN, 5.0) is SiteMode.NORMAL  # differs: now
-    changer = later(0.3, lambda: set_mode(site.context, SiteMode.LOCKDOWN, "drill"))
-    started = time.monotonic()
-    assert upstream.wait_mode(door, SiteMode.NORMAL, 10.0) is SiteMode.LOCKDOWN
-    took = time.monotonic() - started
-    changer.join()
-    assert took < 5.0  # answered by the change, not by the 10 s wait running out
+    clock = RouteClock()
+    monkeypatch.setattr(gate_routes, "time", clock)  # only the change can end this wait
+    with ThreadPoolExecutor(1) as pool:
+        waiting = pool.submit(upstream.wait_mode, door, SiteMode.NORMAL, 10.0)
+        try:
+            assert clock.waiting.wait(30.0), "the long poll never waited"  # hang guards
+            set_mode(site.context, SiteMode.LOCKDOWN, "drill")
+            answered = waiting.result(30.0)
+        finally:
+            clock.unfrozen.set()  # a poll that ignored the change ends now
+    assert answered is SiteMode.LOCKDOWN
 
 
 def test_an_unchanged_mode_is_answered_when_the_wait_runs_out(site: Site) -> None:
