@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from pathlib import Path
@@ -241,20 +242,32 @@ def test_the_fill_draws_on_past_twenty_batches_while_they_keep_people(
 
 
 def test_a_changes_reach_is_timed_by_asking_the_doors_at_once() -> None:
-    def slow_door(request: httpx.Request) -> httpx.Response:
-        time.sleep(0.2)  # one decision at a busy door
+    keys = {f"door-{n}": f"key-{n}" for n in range(8)}
+    together = threading.Barrier(len(keys), timeout=10.0)  # the timeout: a hang guard
+    in_flight, peak = [0], [0]
+    lock = threading.Lock()
+
+    def busy_door(request: httpx.Request) -> httpx.Response:
+        with lock:
+            in_flight[0] += 1
+            peak[0] = max(peak[0], in_flight[0])
+        # One decision at a busy door: it ends once every door is asked. Asked in turn,
+        # the first waits out the guard and the rest find the barrier broken.
+        with contextlib.suppress(threading.BrokenBarrierError):
+            together.wait()
+        with lock:
+            in_flight[0] -= 1
         return httpx.Response(200, json={"granted": False, "reason": "no_face"})
 
-    keys = {f"door-{n}": f"key-{n}" for n in range(8)}
-    changed_at = time.time()
     reach = reach_every_door(
         "http://site",
         keys,
         "C1",
-        changed_at,
+        time.time(),
         threading.Event(),
-        5.0,
-        httpx.MockTransport(slow_door),
+        60.0,
+        httpx.MockTransport(busy_door),
     )
     assert reach is not None
-    assert reach < 0.2 * 4  # asked in turn, 8 doors took 1.6 s
+    assert peak[0] == len(keys), f"at most {peak[0]} of 8 doors asked at once"
+    assert not together.broken
