@@ -54,12 +54,20 @@ class WorkerPool:
         workers: how many jobs run at once (at least 1).
         retry_after_s: what a refusal tells the client to wait (seconds).
         name: the threads' name prefix and the refusal's subject.
+        timer: what the jobs are timed by (seconds, any origin; tests pass a scripted one).
     """
 
-    def __init__(self, workers: int, retry_after_s: float = 1.0, name: str = "frames") -> None:
+    def __init__(
+        self,
+        workers: int,
+        retry_after_s: float = 1.0,
+        name: str = "frames",
+        timer: Callable[[], float] = time.perf_counter,
+    ) -> None:
         if workers < 1:
             raise ValueError("a worker pool needs at least one worker")
         self.workers, self.retry_after_s, self.name = workers, retry_after_s, name
+        self._timer = timer
         self._slots = threading.BoundedSemaphore(workers)
         self._executor: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
@@ -104,14 +112,14 @@ class WorkerPool:
             return PoolStats(self.refused, self.done, self.failed, tuple(cumulative), self._total_s)
 
     def _timed(self, job: Callable[..., T], *args: object) -> T:
-        started = time.perf_counter()
+        started = self._timer()
         try:
             result = job(*args)
         except BaseException:
             with self._stats_lock:
                 self.failed += 1
             raise
-        elapsed = time.perf_counter() - started
+        elapsed = self._timer() - started
         with self._stats_lock:
             self.done += 1
             self._total_s += elapsed
