@@ -126,9 +126,13 @@ def test_a_busy_server_slows_the_kiosk_down_without_an_error_on_screen(server: S
         page.goto(f"{server.url}/kiosk/north-door")
         page.fill("#device-key", "fgk_any")
         page.click("#save-key")
-        page.wait_for_timeout(5_000)
+        deadline = time.monotonic() + 60.0  # a hang guard, not a speed claim
+        while len(posted) < 3 and time.monotonic() < deadline:
+            page.wait_for_timeout(100)
         shown = page.inner_text("#decision")
         browser.close()
     assert shown == "Please look at the camera"
-    assert 2 <= len(posted) <= 3, posted  # at once, then about one every 2 s
+    assert len(posted) >= 3, posted
+    # Retry-After honoured: each ask waits at least the 2 s asked (0.7 s apart when not
+    # busy). Only a lower bound, which a loaded machine can only make longer.
     assert all(b - a >= 1.8 for a, b in itertools.pairwise(posted)), posted
