@@ -48,7 +48,7 @@ import numpy as np
 
 from facegate.domain.gate import GateSnapshot
 from facegate.gate.access_wire import PARTS
-from facegate.gate.snapshot_delta import delta_from_wire, delta_to_wire
+from facegate.gate.snapshot_delta import delta_to_wire, open_delta
 from facegate.gate.snapshot_file import SnapshotFile
 from facegate.gate.snapshot_sections import SectionDigests, Sections
 from facegate.gate.snapshot_wire import (
@@ -116,10 +116,10 @@ def _delta(
     known = SectionDigests(base.access)
     for part in PARTS:
         known.of(part)
-    gate_ms, got = _cpu_ms(
-        lambda: delta_from_wire(json.loads(text), base, GATE, KEY, known), repeat
+    gate_ms, (got, _) = _cpu_ms(
+        lambda: open_delta(json.loads(text), base, GATE, KEY, known), repeat
     )
-    first_ms, _ = _cpu_ms(lambda: delta_from_wire(json.loads(text), base, GATE, KEY), repeat)
+    first_ms, _ = _cpu_ms(lambda: open_delta(json.loads(text), base, GATE, KEY), repeat)
     ids = snapshot.access.gallery.template_ids()
     assert ids is not None
     assert set(got.access.gallery.template_ids() or ()) == set(ids)

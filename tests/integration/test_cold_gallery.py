@@ -98,8 +98,8 @@ def test_templates_opened_for_a_duplicate_check_equal_the_held_ones(
         index = uow.reads.template_index(MODEL)
         cold_people, cold = open_templates(uow, sealer, MODEL, index, cache)  # none held
         usable = {p for _, p in index}
-        block = cache.current(uow, sealer, MODEL, usable, index)  # cold: in the order read
-        assert cache.current(uow, sealer, MODEL, usable, index) is block  # kept, not re-sorted
+        cold_gallery = cache.gallery(uow, sealer, MODEL, usable)  # cold: in the order read
+        assert cache.gallery(uow, sealer, MODEL, usable) is cold_gallery  # kept, not re-sorted
         held_people, held = open_templates(uow, sealer, MODEL, index, cache)  # all held
     assert sorted(zip(cold_people, map(bytes, cold), strict=True)) == sorted(
         zip(held_people, map(bytes, held), strict=True)

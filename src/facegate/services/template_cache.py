@@ -98,6 +98,8 @@ class TemplateCache:
         self._answered: dict[tuple[str, str], tuple[object, frozenset[str], Gallery]] = {}
         self.opened = 0
         """How many templates were decrypted so far (for tests and benches)."""
+        self.walks = 0
+        """How many times the templates were walked for a gallery (for tests and benches)."""
 
     def gallery(
         self,
@@ -109,15 +111,19 @@ class TemplateCache:
     ) -> Gallery:
         """A gallery of the usable templates; the same object while they are the same.
 
-        Doors whose galleries hold the same templates (every door, with the ``site``
-        scope) share one gallery and its matrix, instead of one copy per door. Asked
-        again with the very ``index`` list of the last call (the row memo hands every
-        door the same one per data version) and the same ``usable`` people, it answers
-        the last gallery without walking the templates again: after a change, every door
-        after the first costs no gallery work (a server refreshing 24 doors paid it 24
-        times). A new version whose template index and people are equal to the last
-        (a new card, a rule, a pass: no face changed) is answered the same way, after
-        one comparison of the two lists.
+        ``index``: every ``(template id, person id)`` of ``model_id`` (``None``: read
+        here). Doors whose galleries hold the same templates (every door, with the
+        ``site`` scope) share one gallery and its matrix, instead of one copy per door.
+        Asked again with the very ``index`` list of the last call (the row memo hands
+        every door the same one per data version) and the same ``usable`` people, it
+        answers the last gallery without walking the templates again: after a change,
+        every door after the first costs no gallery work (a server refreshing 24 doors
+        paid it 24 times). A new version whose template index and people are equal to
+        the last (a new card, a rule, a pass: no face changed) is answered the same way,
+        after one comparison of the two lists.
+
+        Raises:
+            KeyFileError: a new template does not decrypt with the site key.
         """
         slot = (sealer.site_key_id, model_id)
         with self._lock:
@@ -129,7 +135,8 @@ class TemplateCache:
                 with self._lock:
                     self._answered[slot] = (index, answered[1], answered[2])
                 return answered[2]
-        block = self.current(uow, sealer, model_id, usable, index)
+        every = uow.reads.template_index(model_id) if index is None else index
+        block = self._refreshed(uow, sealer, model_id, [(t, p) for t, p in every if p in usable])
         with self._lock:
             kept = self._galleries.get(slot)
             if kept is None or kept[0] != block.ids:
@@ -147,7 +154,7 @@ class TemplateCache:
         Returns:
             The people and descriptors (``(k, 128)``) of those decrypted here already,
             and the entries of the others (to be opened by the caller, not kept: the cache
-            keeps only what a snapshot holds, see :meth:`current`).
+            keeps only what a snapshot's gallery holds, see :meth:`gallery`).
         """
         with self._lock:
             block = self._blocks.get((sealer.site_key_id, model_id), EMPTY)
@@ -155,27 +162,22 @@ class TemplateCache:
         found = [row for row in at if row >= 0]
         return [block.people[row] for row in found], block.matrix[found], missing
 
-    def current(
+    def _refreshed(
         self,
         uow: UnitOfWork,
         sealer: TemplateSealer,
         model_id: str,
-        usable: set[str],
-        index: list[tuple[str, str]] | None = None,
+        wanted: list[tuple[str, str]],
     ) -> TemplateBlock:
-        """Every usable template of ``model_id``, decrypted.
+        """The block of exactly the ``wanted`` ``(template id, person id)``, decrypted.
 
         The block held is kept while it holds exactly these templates, in whatever order;
-        after a change it is in ``index`` order, a cold block (nothing held before) in the
-        order the store read it (a gallery does not depend on the order of its rows).
-
-        Raises:
-            KeyFileError: a new template does not decrypt with the site key.
+        after a change it is in ``wanted`` order, a cold block (nothing held before) in
+        the order the store read it (a gallery does not depend on the order of its rows).
         """
-        every = uow.reads.template_index(model_id) if index is None else index
-        wanted = [(t, p) for t, p in every if p in usable]
         slot = (sealer.site_key_id, model_id)
         with self._lock:
+            self.walks += 1
             block = self._blocks.get(slot, EMPTY)
             at, missing = block.positions(wanted)
             if missing or len(at) != len(block):  # else: the rows held (ids are distinct)
