@@ -56,12 +56,9 @@ from facegate.gate.snapshot_wire import (
     snapshot_from_wire,
     snapshot_to_wire,
 )
-from facegate.services.context import ServiceContext
 from facegate.services.rights import erase_person
 from facegate.services.snapshots import build_snapshot
-from facegate.store.crypto import AesGcmSealer
-from facegate.store.database import create_db_engine
-from facegate.store.unit_of_work import SqlStore
+from kept_site import open_site
 from snapshot_scale import MODEL, POLICY, Clock, _enrol_one
 
 GATE = "bench-gate"
@@ -162,34 +159,28 @@ def run(url: str, repeat: int) -> dict[str, Any]:
     folder = tempfile.TemporaryDirectory()
     copy = Path(folder.name) / "site.db"
     shutil.copyfile(kept, copy)  # the kept site stays as it was
-    store = SqlStore(create_db_engine(f"sqlite:///{copy}"))
-    context = ServiceContext(store=store, clock=Clock(), actor="bench")
-    sealer = AesGcmSealer(kept.with_name(kept.name + ".key").read_bytes())
-    with store.unit_of_work() as uow:
-        site = uow.site.get()
-        door = uow.places.doors()[0].id
-    assert site is not None
+    site = open_site(f"sqlite:///{copy}", kept.with_name(kept.name + ".key"))
 
     def build() -> GateSnapshot:
-        return build_snapshot(context, sealer, door, MODEL, POLICY, gate_id=GATE)
+        return build_snapshot(site.context, site.sealer, site.door, MODEL, POLICY, gate_id=GATE)
 
     load = [round(x, 2) for x in os.getloadavg()]
     cold_ms, base_server = _cpu_ms(build, 1)
     base = snapshot_from_wire(snapshot_to_wire(base_server, GATE, KEY), GATE, KEY)
     result: dict[str, Any] = {"templates": len(base.access.gallery), "cold_build_cpu_ms": cold_ms}
-    _enrol_one(store, sealer, site.id)
+    _enrol_one(site.store, site.sealer, site.site_id)
     result["build_after_enrolment_cpu_ms"], enrolled = _cpu_ms(build, 1)
     result["whole_after_enrolment"] = _whole(enrolled, repeat)
     result["delta_after_enrolment"], held = _delta(enrolled, base, base_server, repeat)
     leaving = next(p for p in held.access.gallery.person_ids() if p in held.access.people)
-    erase_person(context, leaving)
+    erase_person(site.context, leaving)
     result["build_after_erasure_cpu_ms"], erased = _cpu_ms(build, 1)
     result["delta_after_erasure"], after = _delta(erased, held, enrolled, repeat)
     assert leaving not in after.access.gallery.person_ids()
     result["file_rewrite_cpu_ms"], result["file_load_cpu_ms"] = _file_ms(after)
     result["load_before"] = load
     result["load_after"] = [round(x, 2) for x in os.getloadavg()]
-    store.close()
+    site.store.close()
     folder.cleanup()
     return result
 
