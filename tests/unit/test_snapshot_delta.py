@@ -15,8 +15,8 @@ from facegate.domain.matching import Gallery, MatchPolicy
 from facegate.domain.people import Role
 from facegate.domain.policy import AccessData, PersonAccess, SiteMode, Target
 from facegate.domain.site import CredentialKind
-from facegate.gate import snapshot_delta
-from facegate.gate.access_wire import SECTIONS, bucket_of
+from facegate.gate import access_wire, snapshot_delta
+from facegate.gate.access_wire import PARTS, SECTIONS, bucket_of
 from facegate.gate.snapshot_delta import (
     DELTA_WIRE_FORMAT,
     DeltaRefusedError,
@@ -214,3 +214,43 @@ def test_entries_sent_in_a_bucket_said_to_be_kept_are_refused(
     assert "cy" in opened(wire)["people"]  # type: ignore[operator]
     with pytest.raises(ValueError, match="sent in a bucket said to be kept"):
         open_delta(wire, held(), "gate-1", KEY)
+
+
+def crowd(version: str, residents: range, cards: range) -> GateSnapshot:
+    """Door ``d1`` at ``version``: residents ``p<n>`` (a template each), cards ``C<n>``."""
+    ids = [(f"t{n}", f"p{n}", n) for n in residents]
+    snapshot = snapshot_of(version, ids, "C-none")
+    access = replace(snapshot.access, cards={f"C{n}": f"p{n}" for n in cards})
+    return replace(snapshot, access=access)
+
+
+def ids_of(snapshot: GateSnapshot) -> tuple[str, ...]:
+    ids = snapshot.access.gallery.template_ids()
+    assert ids is not None
+    return ids
+
+
+def digests_of(snapshot: GateSnapshot) -> dict[str, str]:
+    return dict(Sections.of(snapshot.access).digests)
+
+
+def test_a_chain_of_deltas_cuts_the_sections_held_by_key_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    first = crowd("1.a", range(300), range(300))
+    second = crowd("2.a", range(301), range(301))  # p300 enrolled, with a card
+    third = crowd("3.a", range(1, 301), range(1, 301))  # p0 erased, and their card
+    base = snapshot_from_wire(snapshot_to_wire(first, "gate-1", KEY), "gate-1", KEY)
+    one = delta_to_wire(second, "1.a", ids_of(first), "gate-1", KEY, digests_of(first))
+    got, known = open_delta(one, base, "gate-1", KEY)
+    two = delta_to_wire(third, "2.a", ids_of(second), "gate-1", KEY, digests_of(second))
+    sent = opened(two)
+    cut: list[str] = []
+    monkeypatch.setattr(access_wire, "bucket_of", lambda key: cut.append(key) or bucket_of(key))
+    last, after = open_delta(two, got, "gate-1", KEY, known)
+    # Only the entries sent were cut by key (main cut every person and card held, 600).
+    assert len(cut) == len(sent["people"]) + len(sent["cards"])  # type: ignore[arg-type]
+    monkeypatch.undo()
+    assert last.access.people == third.access.people
+    assert last.access.cards == third.access.cards
+    assert {p: after.of(p) for p in PARTS} == Sections.of(third.access).digests

@@ -142,7 +142,7 @@ def open_delta(
         removed = tuple(str(t) for t in part["removed"])
         delta = GalleryDelta(removed, added, int(part["total"]), str(part["digest"]))
         gallery = apply_delta(base.access.gallery, delta)
-        snapshot = snapshot_of(raw, body, gallery, base.access, kept)
+        snapshot = snapshot_of(raw, body, gallery, held, kept)
     except MALFORMED as err:
         raise ValueError(f"malformed snapshot delta: {err!r}") from err
     return snapshot, held.carried_to(snapshot.access, kept)

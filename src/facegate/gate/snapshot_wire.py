@@ -56,9 +56,16 @@ from facegate.domain.errors import FacegateError
 from facegate.domain.gate import GateSnapshot
 from facegate.domain.matching import DESCRIPTOR_SIZE, Gallery
 from facegate.domain.passback import Direction, PassbackMode, ZoneDoor
-from facegate.domain.policy import AccessData, Target
+from facegate.domain.policy import Target
 from facegate.domain.site import CredentialKind, CredentialMode, DoorLiveness
-from facegate.gate.access_wire import access_in, members, optional_id, section_texts, when
+from facegate.gate.access_wire import (
+    HeldAccess,
+    access_in,
+    members,
+    optional_id,
+    section_texts,
+    when,
+)
 
 WIRE_FORMAT = 2
 """Version of this wire format; a gate refuses another (1: templates as JSON floats)."""
@@ -254,7 +261,7 @@ def snapshot_of(
     raw: dict[str, Any],
     body: dict[str, Any],
     gallery: Gallery,
-    held: AccessData | None = None,
+    held: HeldAccess | None = None,
     kept: Collection[str] = (),
 ) -> GateSnapshot:
     """The snapshot of the checked header ``raw`` and opened ``body``, with ``gallery``.

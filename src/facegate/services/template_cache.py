@@ -20,6 +20,7 @@ from operator import itemgetter
 
 import numpy as np
 
+from facegate.domain.gallery_delta import carry_digest
 from facegate.domain.matching import DESCRIPTOR_SIZE, FloatArray, Gallery
 from facegate.ports import TemplateSealer, UnitOfWork
 from facegate.services.bulk import collector_paused
@@ -140,8 +141,10 @@ class TemplateCache:
         with self._lock:
             kept = self._galleries.get(slot)
             if kept is None or kept[0] != block.ids:
-                kept = (block.ids, Gallery.of_rows(block.people, block.matrix, block.ids))
-                self._galleries[slot] = kept
+                made = Gallery.of_rows(block.people, block.matrix, block.ids)
+                if kept is not None:  # its digest, when known, moved by the change
+                    carry_digest(kept[1], made)
+                kept = self._galleries[slot] = (block.ids, made)
             if index is not None:
                 self._answered[slot] = (index, frozenset(usable), kept[1])
         return kept[1]
