@@ -15,7 +15,8 @@ sends, the gate the text of the part it holds (the same encoding of the same val
 the same order gives the same text). The gate computes a held part's digest only when a
 delta first leaves that part out (for a bucketed section, one cut of the section by key
 and one JSON encoding of the bucket), and keeps the digests of the parts it kept and
-checked for the next snapshot.
+checked for the next snapshot, with its cut of each bucketed section by key (the buckets
+a delta sent replace the held ones), so no later delta cuts a section again.
 """
 
 from __future__ import annotations
