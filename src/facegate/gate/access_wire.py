@@ -73,12 +73,13 @@ def split(value: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 def merged(
+    name: str,
     own: Mapping[str, Any],
     own_buckets: Sequence[Mapping[str, Any]],
     sent: Mapping[str, Any],
     kept: Collection[int],
 ) -> tuple[dict[str, Any], list[Mapping[str, Any]]]:
-    """A bucketed section held (``own``, cut as ``own_buckets``) with a delta's parts.
+    """The bucketed section ``name`` held (``own``, cut as ``own_buckets``), a delta applied.
 
     The buckets ``kept`` stay as held; each other one is replaced by the entries ``sent``
     of it. Costs the entries sent and those held in the buckets they replace (and one
@@ -93,7 +94,7 @@ def merged(
     """
     sent_buckets = split(sent)
     if any(sent_buckets[b] for b in kept):
-        raise ValueError("entries sent in a bucket said to be kept")
+        raise ValueError(f"entries of {name!r} sent in a bucket said to be kept")
     section = dict(own)
     for bucket in range(BUCKETS):
         if bucket not in kept:

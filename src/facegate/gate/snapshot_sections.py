@@ -144,7 +144,7 @@ class SectionDigests:
         Raises:
             ValueError: an entry sent in a bucket said to be kept.
         """
-        section, buckets = merged(getattr(self.access, name), self.buckets(name), sent, kept)
+        section, buckets = merged(name, getattr(self.access, name), self.buckets(name), sent, kept)
         self._made[name] = (section, buckets)
         return section
 
