@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from facegate.domain import gallery_delta
+from facegate.domain.gallery_delta import gallery_digest
 from facegate.domain.matching import Gallery, MatchPolicy
 from facegate.domain.people import ConsentMethod, ConsentPurpose, Role
 from facegate.domain.site import CredentialKind, CredentialMode, DoorKind
@@ -105,3 +107,35 @@ def test_templates_opened_for_a_duplicate_check_equal_the_held_ones(
         zip(held_people, map(bytes, held), strict=True)
     )
     assert len(cold_people) == 6
+
+
+def test_the_gallery_digest_carried_to_the_next_version_is_that_gallerys(
+    context: ServiceContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sealer = AesGcmSealer(generate_key())
+    residents = [_resident(context, sealer, [10 * n + 1, 10 * n + 2]) for n in range(4)]
+    kinds = list(CredentialKind)
+    door = places.add_door(context, "D", DoorKind.ENTRANCE, CredentialMode.ANY_OF, kinds).id
+    cache = TemplateCache()
+
+    def built() -> Gallery:
+        snapshot = build_snapshot(context, sealer, door, MODEL, POLICY, cache=cache, memo=RowMemo())
+        return snapshot.access.gallery
+
+    first = built()
+    gallery_digest(first)  # known to a server that sent this version by delta
+    hashed: list[int] = []
+    row_sum = gallery_delta._row_sum
+    monkeypatch.setattr(gallery_delta, "_row_sum", lambda g: hashed.append(len(g)) or row_sum(g))
+    _resident(context, sealer, [91])  # one template in, three out
+    rights.erase_person(context, residents[0])
+    withdraw_consent(context, residents[1], ConsentPurpose.FACE_ACCESS)
+    enroll(context, sealer, FakeDescriber, residents[2], [Path("92.jpg")])
+    second = built()
+    assert second is not first
+    assert len(second) == 6
+    carried = gallery_digest(second)
+    assert sorted(hashed) == [2, 4]  # the rows gone and added, not the gallery
+    names, labels, matrix = second.as_index()
+    whole = Gallery.from_index(names, labels, matrix.copy(), second.template_ids())
+    assert gallery_digest(whole) == carried  # the same as computed whole

@@ -163,7 +163,7 @@ def test_a_delta_and_a_servers_next_gallery_hash_only_the_templates_that_changed
     gallery_digest(server)
     assert hashed == [60, 60]  # once whole, per gallery
     new = gallery_of(*rows[1:], ("t99", "p99", 99), ("t98", "p99", 98))
-    carry_digest(server, new)  # the server's next version: moved by the change
+    carry_digest(server, new, [0], [59, 60])  # the server's next version: moved by the change
     digest = gallery_digest(new)
     ids = base.template_ids()
     assert ids is not None
@@ -175,5 +175,5 @@ def test_a_delta_and_a_servers_next_gallery_hash_only_the_templates_that_changed
 
 def test_no_digest_is_carried_from_a_gallery_whose_digest_is_not_known() -> None:
     old, new = gallery_of(*BASE), gallery_of(*BASE[1:])
-    carry_digest(old, new)
+    carry_digest(old, new, [0], [])
     assert gallery_digest(new) == gallery_digest(gallery_of(*reversed(BASE[1:])))

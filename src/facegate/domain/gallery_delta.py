@@ -133,23 +133,20 @@ def gallery_digest(gallery: Gallery) -> str:
     return _hex(_sum_of(gallery))
 
 
-def carry_digest(old: Gallery, new: Gallery) -> None:
-    """Remember ``new``'s digest as ``old``'s moved by the templates they differ by.
+def carry_digest(old: Gallery, new: Gallery, gone: Sequence[int], added: Sequence[int]) -> None:
+    """Remember ``new``'s digest as ``old``'s moved by the rows they differ by.
 
-    For a server that makes a new gallery at each version: the digest of the next then
-    costs the change and one pass over each gallery's ids, not a hash per template.
-    Nothing is done unless ``old``'s digest is known (a template id names the same face
-    in both, as ids are never reused; were it not so, the digest stated would not be the
-    one a gate makes, and the gate would fetch the whole snapshot).
+    ``new`` holds ``old``'s templates but its rows ``gone``, and its own rows ``added``
+    (positions; the caller knows them from how it made ``new``). For a server that makes
+    a new gallery at each version: the digest of the next then costs the change, not a
+    hash per template. Nothing is done unless ``old``'s digest is known. A wrong change
+    makes a wrong digest, which no gate's gallery matches: the gates then fetch the
+    whole snapshot (fail closed).
     """
-    old_ids, new_ids = old.template_ids(), new.template_ids()
     known = _SUMS.get(old)
-    if old_ids is None or new_ids is None or known is None or known[0] is not old_ids:
+    if known is None or known[0] is not old.template_ids():
         return
-    in_old, in_new = set(old_ids), set(new_ids)
-    gone = old.take([i for i, t in enumerate(old_ids) if t not in in_new])
-    added = new.take([i for i, t in enumerate(new_ids) if t not in in_old])
-    _remember(new, known[1] - _row_sum(gone) + _row_sum(added))
+    _remember(new, known[1] - _row_sum(old.take(gone)) + _row_sum(new.take(added)))
 
 
 def _hex(total: int) -> str:

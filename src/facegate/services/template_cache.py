@@ -137,13 +137,14 @@ class TemplateCache:
                     self._answered[slot] = (index, answered[1], answered[2])
                 return answered[2]
         every = uow.reads.template_index(model_id) if index is None else index
-        block = self._refreshed(uow, sealer, model_id, [(t, p) for t, p in every if p in usable])
+        wanted = [(t, p) for t, p in every if p in usable]
+        block, change = self._refreshed(uow, sealer, model_id, wanted)
         with self._lock:
             kept = self._galleries.get(slot)
             if kept is None or kept[0] != block.ids:
                 made = Gallery.of_rows(block.people, block.matrix, block.ids)
-                if kept is not None:  # its digest, when known, moved by the change
-                    carry_digest(kept[1], made)
+                if kept is not None and change is not None and kept[0] is change.before:
+                    carry_digest(kept[1], made, change.gone, change.added)  # when known
                 kept = self._galleries[slot] = (block.ids, made)
             if index is not None:
                 self._answered[slot] = (index, frozenset(usable), kept[1])
@@ -171,24 +172,46 @@ class TemplateCache:
         sealer: TemplateSealer,
         model_id: str,
         wanted: list[tuple[str, str]],
-    ) -> TemplateBlock:
+    ) -> tuple[TemplateBlock, BlockChange | None]:
         """The block of exactly the ``wanted`` ``(template id, person id)``, decrypted.
 
         The block held is kept while it holds exactly these templates, in whatever order;
         after a change it is in ``wanted`` order, a cold block (nothing held before) in
         the order the store read it (a gallery does not depend on the order of its rows).
+
+        Returns:
+            The block, and how it was made of the one held before (``None``: the same
+            block, or a cold one).
         """
         slot = (sealer.site_key_id, model_id)
         with self._lock:
             self.walks += 1
             block = self._blocks.get(slot, EMPTY)
             at, missing = block.positions(wanted)
-            if missing or len(at) != len(block):  # else: the rows held (ids are distinct)
-                opened = _open(uow, sealer, model_id, missing, len(wanted))
-                self.opened += len(opened)
-                fresh = _merged(block, wanted, at, missing, opened) if len(block) else opened
-                block = self._blocks[slot] = fresh
-            return block
+            if not missing and len(at) == len(block):  # the rows held (ids are distinct)
+                return block, None
+            opened = _open(uow, sealer, model_id, missing, len(wanted))
+            self.opened += len(opened)
+            fresh, change = (
+                _merged(block, wanted, at, missing, opened) if len(block) else (opened, None)
+            )
+            self._blocks[slot] = fresh
+            return fresh, change
+
+
+@dataclass(frozen=True, slots=True)
+class BlockChange:
+    """How a refresh made a block of the one held before.
+
+    Attributes:
+        before: the ids of the block held before (the tuple object, for an identity check).
+        gone: its rows the new block no longer holds.
+        added: the new block's rows not taken from it (opened now).
+    """
+
+    before: tuple[str, ...]
+    gone: list[int]
+    added: list[int]
 
 
 def _merged(
@@ -197,7 +220,7 @@ def _merged(
     at: list[int],
     missing: Sequence[tuple[str, str]],
     opened: TemplateBlock,
-) -> TemplateBlock:
+) -> tuple[TemplateBlock, BlockChange]:
     """The block of ``wanted``: rows ``at`` of ``block`` where held, else from ``opened``.
 
     ``missing`` are the entries of ``wanted`` whose ``at`` is ``-1``, in order (as
@@ -212,7 +235,13 @@ def _merged(
     ids = tuple(itertools.compress((t for t, _ in wanted), kept))
     people = list(itertools.compress((p for _, p in wanted), kept))
     both = np.concatenate((block.matrix, opened.matrix)) if len(block) else opened.matrix
-    return TemplateBlock(ids, people, both[source[present]])
+    rows = source[present]
+    held = np.zeros(len(block), dtype=bool)
+    held[rows[rows < len(block)]] = True
+    change = BlockChange(
+        block.ids, np.flatnonzero(~held).tolist(), np.flatnonzero(rows >= len(block)).tolist()
+    )
+    return TemplateBlock(ids, people, both[rows]), change
 
 
 def _open(
