@@ -49,25 +49,20 @@ def child(url: str) -> dict[str, float]:
     """One cold build in this process (the checkout on ``PYTHONPATH``); its figures."""
     import numpy as np
 
-    from facegate.services.context import ServiceContext
     from facegate.services.site_rows import ROWS, RowMemo
     from facegate.services.snapshots import TEMPLATES, TemplateCache, build_snapshot
-    from facegate.store.crypto import AesGcmSealer
-    from facegate.store.database import create_db_engine
-    from facegate.store.unit_of_work import SqlStore
-    from snapshot_scale import MODEL, POLICY, Clock
+    from kept_site import open_site
+    from snapshot_scale import MODEL, POLICY
 
-    store = SqlStore(create_db_engine(url))
-    sealer = AesGcmSealer(Path(url.removeprefix("sqlite:///") + ".key").read_bytes())
-    context = ServiceContext(store=store, clock=Clock(), actor="bench")
-    with store.unit_of_work() as uow:
-        door = uow.places.doors()[0].id
+    site = open_site(url)
     before_kb = _peak_kb()
     figures: dict[str, float] = {}
     for name, fresh in (("build", False), ("again", True)):
         cache, memo = (TemplateCache(), RowMemo()) if fresh else (TEMPLATES, ROWS)
         wall, cpu = time.perf_counter(), time.process_time()
-        snapshot = build_snapshot(context, sealer, door, MODEL, POLICY, cache=cache, memo=memo)
+        snapshot = build_snapshot(
+            site.context, site.sealer, site.door, MODEL, POLICY, cache=cache, memo=memo
+        )
         figures[f"{name}_ms"] = (time.perf_counter() - wall) * 1000
         figures[f"{name}_cpu_ms"] = (time.process_time() - cpu) * 1000
     probe = np.ones(128, np.float32) / np.sqrt(128)
@@ -77,7 +72,7 @@ def child(url: str) -> dict[str, float]:
     figures["templates"] = len(snapshot.access.gallery)
     figures["peak_rss_mb"] = _peak_kb() / 1024
     figures["rss_added_mb"] = (_peak_kb() - before_kb) / 1024
-    store.close()
+    site.store.close()
     return figures
 
 

@@ -26,11 +26,8 @@ from facegate.domain.people import ConsentMethod, ConsentPurpose, Role
 from facegate.gate.store_upstream import StoreUpstream
 from facegate.services import people, rights
 from facegate.services.consent import grant_consent
-from facegate.services.context import ServiceContext
 from facegate.services.enrollment import enroll
-from facegate.store.crypto import AesGcmSealer
-from facegate.store.database import create_db_engine
-from facegate.store.unit_of_work import SqlStore
+from kept_site import open_site
 from snapshot_scale import MODEL, POLICY, Clock
 
 
@@ -47,13 +44,11 @@ class Describer:
 
 def run(url: str, warm: bool) -> dict[str, object]:
     """Enrol one person on the kept site; the enrolment's CPU and wall seconds."""
-    store = SqlStore(create_db_engine(url))
-    sealer = AesGcmSealer(Path(url.removeprefix("sqlite:///") + ".key").read_bytes())
-    context = ServiceContext(store=store, clock=Clock(), actor="bench")
+    site = open_site(url)
+    store, sealer, context = site.store, site.sealer, site.context
     if warm:
-        with store.unit_of_work() as uow:
-            door = uow.places.doors()[0].id
-        StoreUpstream(lambda: store, sealer, Clock(), MODEL, POLICY).poll_snapshot("g", door, None)
+        upstream = StoreUpstream(lambda: store, sealer, Clock(), MODEL, POLICY)
+        upstream.poll_snapshot("g", site.door, None)
     person = people.add_person(context, "Newcomer", Role.RESIDENT).id
     grant_consent(context, person, ConsentPurpose.FACE_ACCESS, "v1", ConsentMethod.WRITTEN)
     cpu, wall = time.process_time(), time.perf_counter()

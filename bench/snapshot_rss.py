@@ -17,12 +17,9 @@ import os
 from pathlib import Path
 
 from facegate.gate.snapshot_wire import snapshot_to_wire
-from facegate.services.context import ServiceContext
 from facegate.services.snapshots import build_snapshot
-from facegate.store.crypto import AesGcmSealer
-from facegate.store.database import create_db_engine
-from facegate.store.unit_of_work import SqlStore
-from snapshot_scale import MODEL, POLICY, Clock
+from kept_site import open_site
+from snapshot_scale import MODEL, POLICY
 
 
 def _memory() -> dict[str, int]:
@@ -36,13 +33,9 @@ def _memory() -> dict[str, int]:
 
 def run(url: str) -> dict[str, object]:
     """Build, then encode for two gates; the memory after each step."""
-    store = SqlStore(create_db_engine(url))
-    sealer = AesGcmSealer(Path(url.removeprefix("sqlite:///") + ".key").read_bytes())
-    context = ServiceContext(store=store, clock=Clock(), actor="bench")
-    with store.unit_of_work() as uow:
-        door = uow.places.doors()[0].id
+    site = open_site(url)
     steps: dict[str, object] = {"start": _memory()}
-    snapshot = build_snapshot(context, sealer, door, MODEL, POLICY)
+    snapshot = build_snapshot(site.context, site.sealer, site.door, MODEL, POLICY)
     steps["built"] = _memory()
     steps["templates"] = len(snapshot.access.gallery)
     for gate in ("g1", "g2"):
@@ -51,7 +44,7 @@ def run(url: str) -> dict[str, object]:
         steps["body_mb"] = round(len(body) / 2**20, 1)
         del body
     steps["load"] = os.getloadavg()[0]
-    store.close()
+    site.store.close()
     return steps
 
 

@@ -39,7 +39,7 @@ from sqlalchemy.orm import Session
 from facegate.domain.access import TimeWindow
 from facegate.domain.credentials import SealedTemplate
 from facegate.domain.matching import MatchPolicy
-from facegate.domain.people import ConsentMethod, ConsentPurpose, Person, Role
+from facegate.domain.people import ConsentMethod, ConsentPurpose, ConsentRecord, Person, Role
 from facegate.domain.site import CredentialKind, CredentialMode, DoorKind
 from facegate.services import places, site_admin
 from facegate.services.context import ServiceContext
@@ -129,10 +129,18 @@ def _fill_person(
 
 
 def _enrol_one(store: SqlStore, sealer: AesGcmSealer, site_id: str) -> None:
-    """One more resident with one template (a change the gates must pick up)."""
+    """One more resident with face consent and one template (a change the gates pick up).
+
+    Until 2026-11-28 the resident had no consent: the template stayed out of every
+    gallery, so this timed a change of the people alone.
+    """
     with store.unit_of_work() as uow:
         pid = str(uuid.uuid4())
         uow.people.add(Person(pid, site_id, "New", Role.RESIDENT, NOW))
+        consent = ConsentRecord(
+            str(uuid.uuid4()), pid, ConsentPurpose.FACE_ACCESS, "v1", NOW, ConsentMethod.WRITTEN
+        )
+        uow.consents.add(consent)
         key = sealer.new_data_key(pid)
         uow.keys.put(key)
         tid = str(uuid.uuid4())

@@ -24,7 +24,7 @@ from facegate.gate.access_wire import SECTIONS
 from facegate.gate.http_upstream import HttpUpstream
 from facegate.gate.runner import SnapshotHolder
 from facegate.gate.snapshot_file import SnapshotFile
-from facegate.gate.snapshot_wire import gate_wire_key, open_body
+from facegate.gate.snapshot_wire import gate_wire_key, open_body, sealed_of
 from facegate.services import accounts, credentials, people, places
 from facegate.services.consent import grant_consent
 from facegate.services.enrollment import enroll
@@ -83,7 +83,7 @@ class Gate:
         raw = self.answers[answer]
         header = tuple(k for k in raw if k != "sealed")
         key = gate_wire_key(self.secret, GATE)
-        body, _ = open_body(raw, GATE, key, int(str(raw["wire_format"])), header)
+        body, _ = open_body(raw, sealed_of(raw), GATE, key, int(str(raw["wire_format"])), header)
         return set(SECTIONS) & set(body["access"])
 
 

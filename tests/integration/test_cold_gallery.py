@@ -7,11 +7,13 @@ reference the bulk path (one scan, one array, a cache refreshed by merging) must
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from facegate.domain import gallery_delta
+from facegate.domain.gallery_delta import gallery_digest
 from facegate.domain.matching import Gallery, MatchPolicy
 from facegate.domain.people import ConsentMethod, ConsentPurpose, Role
 from facegate.domain.site import CredentialKind, CredentialMode, DoorKind
@@ -48,6 +50,20 @@ def _resident(context: ServiceContext, sealer: AesGcmSealer, seeds: list[int]) -
     return person
 
 
+def _door_gallery(
+    context: ServiceContext, sealer: AesGcmSealer
+) -> Callable[[TemplateCache], Gallery]:
+    """A new door; a function building its snapshot's gallery (a fresh row memo each time)."""
+    kinds = list(CredentialKind)
+    door = places.add_door(context, "D", DoorKind.ENTRANCE, CredentialMode.ANY_OF, kinds).id
+
+    def built(cache: TemplateCache) -> Gallery:
+        snapshot = build_snapshot(context, sealer, door, MODEL, POLICY, cache=cache, memo=RowMemo())
+        return snapshot.access.gallery
+
+    return built
+
+
 def _content(gallery: Gallery) -> list[tuple[str, bytes]]:
     """The gallery as a sorted list of (person, descriptor bytes): its rows' order aside."""
     return sorted((person, row.tobytes()) for person, row in gallery.rows())
@@ -62,15 +78,9 @@ def test_the_bulk_gallery_equals_the_per_template_one_cold_and_after_changes(
     withdraw_consent(context, withdrawn, ConsentPurpose.FACE_ACCESS)
     rights.erase_person(context, erased)
     people.move_out(context, moved)
-    kinds = list(CredentialKind)
-    door = places.add_door(context, "D", DoorKind.ENTRANCE, CredentialMode.ANY_OF, kinds).id
-    cache = TemplateCache()
+    cache, built = TemplateCache(), _door_gallery(context, sealer)
 
-    def built() -> Gallery:
-        snapshot = build_snapshot(context, sealer, door, MODEL, POLICY, cache=cache, memo=RowMemo())
-        return snapshot.access.gallery
-
-    cold = built()
+    cold = built(cache)
     assert len(cold) == 6  # three usable residents, two templates each
     assert {withdrawn, erased, moved}.isdisjoint(cold.person_ids())
     assert _content(cold) == _content(load_gallery(context, sealer, MODEL))
@@ -78,13 +88,12 @@ def test_the_bulk_gallery_equals_the_per_template_one_cold_and_after_changes(
     newcomer = _resident(context, sealer, [91])  # a change: merged into the held block
     enroll(context, sealer, FakeDescriber, host, [Path("92.jpg")])
     withdraw_consent(context, residents[5], ConsentPurpose.FACE_ACCESS)
-    warm = built()
+    warm = built(cache)
     assert cache.opened == opened + 2  # only the two new templates were decrypted
     assert newcomer in warm.person_ids()
     assert residents[5] not in warm.person_ids()
     assert _content(warm) == _content(load_gallery(context, sealer, MODEL))
-    fresh = build_snapshot(context, sealer, door, MODEL, POLICY, cache=TemplateCache())
-    assert _content(fresh.access.gallery) == _content(warm)
+    assert _content(built(TemplateCache())) == _content(warm)
 
 
 def test_templates_opened_for_a_duplicate_check_equal_the_held_ones(
@@ -98,10 +107,36 @@ def test_templates_opened_for_a_duplicate_check_equal_the_held_ones(
         index = uow.reads.template_index(MODEL)
         cold_people, cold = open_templates(uow, sealer, MODEL, index, cache)  # none held
         usable = {p for _, p in index}
-        block = cache.current(uow, sealer, MODEL, usable, index)  # cold: in the order read
-        assert cache.current(uow, sealer, MODEL, usable, index) is block  # kept, not re-sorted
+        cold_gallery = cache.gallery(uow, sealer, MODEL, usable)  # cold: in the order read
+        assert cache.gallery(uow, sealer, MODEL, usable) is cold_gallery  # kept, not re-sorted
         held_people, held = open_templates(uow, sealer, MODEL, index, cache)  # all held
     assert sorted(zip(cold_people, map(bytes, cold), strict=True)) == sorted(
         zip(held_people, map(bytes, held), strict=True)
     )
     assert len(cold_people) == 6
+
+
+def test_the_gallery_digest_carried_to_the_next_version_is_that_gallerys(
+    context: ServiceContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sealer = AesGcmSealer(generate_key())
+    residents = [_resident(context, sealer, [10 * n + 1, 10 * n + 2]) for n in range(4)]
+    cache, built = TemplateCache(), _door_gallery(context, sealer)
+
+    first = built(cache)
+    gallery_digest(first)  # known to a server that sent this version by delta
+    hashed: list[int] = []
+    row_sum = gallery_delta._row_sum
+    monkeypatch.setattr(gallery_delta, "_row_sum", lambda g: hashed.append(len(g)) or row_sum(g))
+    _resident(context, sealer, [91])  # one template in, three out
+    rights.erase_person(context, residents[0])
+    withdraw_consent(context, residents[1], ConsentPurpose.FACE_ACCESS)
+    enroll(context, sealer, FakeDescriber, residents[2], [Path("92.jpg")])
+    second = built(cache)
+    assert second is not first
+    assert len(second) == 6
+    carried = gallery_digest(second)
+    assert sorted(hashed) == [2, 4]  # the rows gone and added, not the gallery
+    names, labels, matrix = second.as_index()
+    whole = Gallery.from_index(names, labels, matrix.copy(), second.template_ids())
+    assert gallery_digest(whole) == carried  # the same as computed whole

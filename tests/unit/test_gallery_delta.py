@@ -6,10 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from facegate.domain import gallery_delta as gallery_delta_module
 from facegate.domain.gallery_delta import (
     GalleryDelta,
     GalleryDeltaError,
     apply_delta,
+    carry_digest,
     gallery_delta,
     gallery_digest,
 )
@@ -125,3 +127,53 @@ def test_a_delta_that_does_not_make_the_stated_gallery_is_refused() -> None:
     with pytest.raises(GalleryDeltaError, match="not the server's"):
         apply_delta(here, delta)
     assert len(apply_delta(gallery_of(*BASE), delta)) == 4
+
+
+def test_the_digest_a_delta_makes_is_the_digest_of_the_gallery_it_makes() -> None:
+    base = gallery_of(*BASE)
+    gallery_digest(base)  # known to the gate (computed once per whole snapshot)
+    new = gallery_of(("t3", "bo", 3), ("t4", "cy", 4), ("t2", "ann", 2))
+    ids = base.template_ids()
+    assert ids is not None
+    applied = apply_delta(base, gallery_delta(ids, new))
+    # The gate's digest (the base's moved by the change) is the one made from scratch.
+    fresh = gallery_of(("t2", "ann", 2), ("t3", "bo", 3), ("t4", "cy", 4))
+    assert gallery_digest(applied) == gallery_digest(fresh) == gallery_digest(new)
+    again = gallery_of(("t4", "cy", 4), ("t5", "dee", 5))
+    applied_ids = applied.template_ids()
+    assert applied_ids is not None
+    twice = apply_delta(applied, gallery_delta(applied_ids, again))  # checked on the carried
+    assert gallery_digest(twice) == gallery_digest(gallery_of(("t5", "dee", 5), ("t4", "cy", 4)))
+
+
+def test_a_delta_and_a_servers_next_gallery_hash_only_the_templates_that_changed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    hashed: list[int] = []
+    row_sum = gallery_delta_module._row_sum
+
+    def counting(gallery: Gallery) -> int:
+        hashed.append(len(gallery))
+        return row_sum(gallery)
+
+    monkeypatch.setattr(gallery_delta_module, "_row_sum", counting)
+    rows = [(f"t{n}", f"p{n // 3}", n) for n in range(60)]
+    base, server = gallery_of(*rows), gallery_of(*rows)
+    gallery_digest(base)
+    gallery_digest(server)
+    assert hashed == [60, 60]  # once whole, per gallery
+    new = gallery_of(*rows[1:], ("t99", "p99", 99), ("t98", "p99", 98))
+    carry_digest(server, new, [0], [59, 60])  # the server's next version: moved by the change
+    digest = gallery_digest(new)
+    ids = base.template_ids()
+    assert ids is not None
+    applied = apply_delta(base, gallery_delta(ids, new))  # the gate: the same
+    assert sum(hashed[2:]) == 2 * 3  # one removed, two added, on each side
+    fresh = gallery_of(("t98", "p99", 98), *reversed(rows[1:]), ("t99", "p99", 99))
+    assert gallery_digest(applied) == digest == gallery_digest(fresh)
+
+
+def test_no_digest_is_carried_from_a_gallery_whose_digest_is_not_known() -> None:
+    old, new = gallery_of(*BASE), gallery_of(*BASE[1:])
+    carry_digest(old, new, [0], [])
+    assert gallery_digest(new) == gallery_digest(gallery_of(*reversed(BASE[1:])))

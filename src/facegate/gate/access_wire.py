@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import json
 import zlib
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import date, datetime, time
-from typing import Any
+from typing import Any, Protocol
 
 from facegate.domain.access import AccessRule, AlertEntry, TimeWindow, WeeklySchedule
 from facegate.domain.credentials import VisitorPass
@@ -70,6 +70,57 @@ def split(value: Mapping[str, Any]) -> list[dict[str, Any]]:
     for key, entry in value.items():
         buckets[bucket_of(key)][key] = entry
     return buckets
+
+
+def merged(
+    name: str,
+    own: Mapping[str, Any],
+    own_buckets: Sequence[Mapping[str, Any]],
+    sent: Mapping[str, Any],
+    kept: Collection[int],
+) -> tuple[dict[str, Any], list[Mapping[str, Any]]]:
+    """The bucketed section ``name`` held (``own``, cut as ``own_buckets``), a delta applied.
+
+    The buckets ``kept`` stay as held; each other one is replaced by the entries ``sent``
+    of it. Costs the entries sent and those held in the buckets they replace (and one
+    copy of the dict), not a bucket per held key.
+
+    Returns:
+        The new section (the entries kept in their order, then those sent) and its
+        buckets (:func:`split`'s of it).
+
+    Raises:
+        ValueError: an entry sent in a bucket said to be kept.
+    """
+    sent_buckets = split(sent)
+    if any(sent_buckets[b] for b in kept):
+        raise ValueError(f"entries of {name!r} sent in a bucket said to be kept")
+    section = dict(own)
+    for bucket in range(BUCKETS):
+        if bucket not in kept:
+            for key in own_buckets[bucket]:
+                del section[key]
+    section.update(sent)
+    return section, [own_buckets[b] if b in kept else sent_buckets[b] for b in range(BUCKETS)]
+
+
+class HeldAccess(Protocol):
+    """The access data a delta is applied to, able to merge a bucketed section's parts."""
+
+    @property
+    def access(self) -> AccessData:
+        """The access data held."""
+        ...
+
+    def merged(
+        self, name: str, sent: Mapping[str, Any], kept: Collection[int]
+    ) -> Mapping[str, Any]:
+        """Section ``name`` held, its buckets ``kept`` as held, the others ``sent``'s.
+
+        Raises:
+            ValueError: an entry sent in a bucket said to be kept.
+        """
+        ...
 
 
 def _people_out(people: Mapping[str, PersonAccess]) -> dict[str, list[Any]]:
@@ -172,7 +223,7 @@ def match_in(raw: dict[str, Any]) -> MatchPolicy:
 def access_in(
     raw: dict[str, Any],
     gallery: Gallery,
-    held: AccessData | None = None,
+    held: HeldAccess | None = None,
     kept: Collection[str] = (),
 ) -> AccessData:
     """The access data of the body's ``raw``; a part it leaves out (``kept``) is ``held``'s."""
@@ -183,27 +234,24 @@ def access_in(
         elif name in raw:
             sections[name] = _SECTION_IN[name](raw[name])
         elif held is not None and name in kept:
-            sections[name] = getattr(held, name)
+            sections[name] = getattr(held.access, name)
         else:  # KeyError (malformed) unless absent from earlier servers' snapshots
             sections[name] = _SECTION_IN[name](json.loads(_SECTION_DEFAULT[name]))
     return AccessData(SiteMode(raw["mode"]), gallery=gallery, match=match_in(raw), **sections)
 
 
 def _bucketed_in(
-    name: str, raw: dict[str, Any], held: AccessData | None, kept: Collection[str]
+    name: str, raw: dict[str, Any], held: HeldAccess | None, kept: Collection[str]
 ) -> Mapping[str, Any]:
     """Section ``name``: the entries sent, and ``held``'s entries of the buckets kept."""
     buckets = {b for b in range(BUCKETS) if f"{name}/{b}" in kept}
     if not buckets or held is None:
         return dict(_SECTION_IN[name](raw[name]))
     if len(buckets) == BUCKETS and name not in raw:
-        kept_all: Mapping[str, Any] = getattr(held, name)
+        kept_all: Mapping[str, Any] = getattr(held.access, name)
         return kept_all  # all kept: the same object (and no cut by key)
     sent = _SECTION_IN[name](raw[name]) if name in raw else {}
-    if any(bucket_of(key) in buckets for key in sent):
-        raise ValueError(f"entries of {name!r} sent in a bucket said to be kept")
-    own = getattr(held, name)
-    return {**{k: v for k, v in own.items() if bucket_of(k) in buckets}, **sent}
+    return held.merged(name, sent, buckets)
 
 
 def _pass_out(p: VisitorPass) -> list[Any]:

@@ -24,7 +24,7 @@ format 2 lays a gallery out) and::
                 "removed": [template ids], "total": templates after applying,
                 "digest": gallery_digest of the gallery after applying}
 
-The gate applies it to what it holds into a new snapshot (:func:`delta_from_wire`) or
+The gate applies it to what it holds into a new snapshot (:func:`open_delta`) or
 refuses it whole (another base, gate, key, door or model; a kept part whose digest is
 not that of the part it holds; a removed id it does not hold, an added one it
 does; a total or a gallery digest that does not come out): it then asks for the whole
@@ -47,7 +47,9 @@ from facegate.gate.snapshot_wire import (
     header_of,
     open_body,
     seal_body,
+    sealed_of,
     snapshot_of,
+    wire_object,
 )
 
 DELTA_WIRE_FORMAT = 3
@@ -99,18 +101,8 @@ def delta_to_wire(
     header = {**header_of(snapshot, gate_id, DELTA_WIRE_FORMAT), "base_version": base_version}
     part, tail = gallery_part(delta.added)
     part = {**part, "removed": list(delta.removed), "total": delta.total, "digest": delta.digest}
-    return seal_body(header, snapshot, part, tail, key, _DELTA_AAD, sent, kept_out(kept))
-
-
-def delta_from_wire(
-    raw: dict[str, Any],
-    base: GateSnapshot,
-    gate_id: str,
-    key: bytes,
-    held: SectionDigests | None = None,
-) -> GateSnapshot:
-    """The snapshot ``raw`` makes of ``base`` (see :func:`open_delta`)."""
-    return open_delta(raw, base, gate_id, key, held)[0]
+    sealed = seal_body(header, snapshot, part, tail, key, _DELTA_AAD, sent, kept_out(kept))
+    return wire_object(header, sealed)
 
 
 def open_delta(
@@ -140,7 +132,7 @@ def open_delta(
         )
     held = SectionDigests(base.access) if held is None or held.access is not base.access else held
     try:
-        body, tail = open_body(raw, gate_id, key, DELTA_WIRE_FORMAT, _DELTA_AAD)
+        body, tail = open_body(raw, sealed_of(raw), gate_id, key, DELTA_WIRE_FORMAT, _DELTA_AAD)
         if (body["target"]["id"], body["model_id"]) != (base.target.id, base.model_id):
             raise DeltaRefusedError("a delta of another door, lift or model")
         access = body["access"]
@@ -150,7 +142,7 @@ def open_delta(
         removed = tuple(str(t) for t in part["removed"])
         delta = GalleryDelta(removed, added, int(part["total"]), str(part["digest"]))
         gallery = apply_delta(base.access.gallery, delta)
-        snapshot = snapshot_of(raw, body, gallery, base.access, kept)
+        snapshot = snapshot_of(raw, body, gallery, held, kept)
     except MALFORMED as err:
         raise ValueError(f"malformed snapshot delta: {err!r}") from err
     return snapshot, held.carried_to(snapshot.access, kept)

@@ -45,8 +45,8 @@ from facegate.gate.snapshot_wire import (
     gallery_in,
     gallery_part,
     header_of,
-    open_plain,
-    seal_plain,
+    open_body,
+    seal_body,
     snapshot_of,
 )
 
@@ -121,7 +121,7 @@ class SnapshotFile:
         """The file's bytes for ``snapshot`` (see the module's layout)."""
         header = header_of(snapshot, self.gate_id, WIRE_FORMAT)
         gallery, tail = gallery_part(snapshot.access.gallery)
-        sealed = seal_plain(header, snapshot, gallery, tail, self._key)
+        sealed = seal_body(header, snapshot, gallery, tail, self._key)
         clear = json.dumps(header).encode()
         return b"".join((MAGIC, _LENGTH.pack(len(clear)), clear, sealed))
 
@@ -176,7 +176,7 @@ class SnapshotFile:
             header = json.loads(bytes(data[_LENGTH.size : end]))
             if not isinstance(header, dict):
                 raise ValueError("not a snapshot header")
-            body, tail = open_plain(header, data[end:], self.gate_id, self._key, WIRE_FORMAT)
+            body, tail = open_body(header, data[end:], self.gate_id, self._key, WIRE_FORMAT)
             return snapshot_of(header, body, gallery_in(body["access"]["gallery"], tail))
         except MALFORMED as err:
             raise ValueError(f"malformed snapshot file: {err!r}") from err

@@ -15,13 +15,14 @@ sends, the gate the text of the part it holds (the same encoding of the same val
 the same order gives the same text). The gate computes a held part's digest only when a
 delta first leaves that part out (for a bucketed section, one cut of the section by key
 and one JSON encoding of the bucket), and keeps the digests of the parts it kept and
-checked for the next snapshot.
+checked for the next snapshot, with its cut of each bucketed section by key (the buckets
+a delta sent replace the held ones), so no later delta cuts a section again.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +31,7 @@ from facegate.gate.access_wire import (
     BUCKETED,
     BUCKETS,
     SECTIONS,
+    merged,
     section_parts,
     section_texts,
     split,
@@ -93,31 +95,58 @@ class Sections:
 class SectionDigests:
     """The digests of one access data's parts, each computed when first asked.
 
+    Also the access data a delta is applied to (:class:`~.access_wire.HeldAccess`): its
+    bucketed sections cut by key once, and the cut carried to the next snapshot with the
+    buckets a delta replaced (so neither a digest nor a merge cuts a section again).
+
     Attributes:
         known: the digests known so far, by part.
 
     Args:
         access: the access data (its sections are never changed in place).
         known: digests already known, by part (see :meth:`carried_to`).
+        buckets: bucketed sections already cut by key (:func:`split`), by name.
     """
 
-    def __init__(self, access: AccessData, known: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        access: AccessData,
+        known: Mapping[str, str] | None = None,
+        buckets: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
+    ) -> None:
         self.access = access
         self.known = dict(known or {})
-        self._buckets: dict[str, list[dict[str, Any]]] = {}
+        self._buckets: dict[str, Sequence[Mapping[str, Any]]] = dict(buckets or {})
+        self._made: dict[str, tuple[Mapping[str, Any], Sequence[Mapping[str, Any]]]] = {}
+
+    def buckets(self, name: str) -> Sequence[Mapping[str, Any]]:
+        """The bucketed section ``name``'s entries by bucket (cut on first use)."""
+        if name not in self._buckets:
+            self._buckets[name] = split(getattr(self.access, name))
+        return self._buckets[name]
 
     def of(self, part: str) -> str:
         """The digest of ``part`` (one of ``PARTS``: a section, or ``section/bucket``)."""
         if part not in self.known:
             name, _, bucket = part.partition("/")
             if name in BUCKETED:
-                if name not in self._buckets:
-                    self._buckets[name] = split(getattr(self.access, name))
-                text = value_text(name, self._buckets[name][int(bucket)])
+                text = value_text(name, self.buckets(name)[int(bucket)])
             else:
                 text = section_parts(self.access, name)[name]
             self.known[part] = text_digest(text)
         return self.known[part]
+
+    def merged(self, name: str, sent: Mapping[str, Any], kept: Collection[int]) -> dict[str, Any]:
+        """Section ``name`` held, its buckets ``kept`` as held, the others ``sent``'s.
+
+        Its cut by key is carried with it (:meth:`carried_to`).
+
+        Raises:
+            ValueError: an entry sent in a bucket said to be kept.
+        """
+        section, buckets = merged(name, getattr(self.access, name), self.buckets(name), sent, kept)
+        self._made[name] = (section, buckets)
+        return section
 
     def checked(self, raw: Mapping[str, Any]) -> dict[str, str]:
         """The parts a delta's ``raw`` ``"kept"`` names, each checked to be held here.
@@ -161,4 +190,11 @@ class SectionDigests:
             if getattr(access, part.partition("/")[0])
             is getattr(self.access, part.partition("/")[0])
         }
-        return SectionDigests(access, {**known, **(checked or {})})
+        buckets: dict[str, Sequence[Mapping[str, Any]]] = {}
+        for name in BUCKETED:
+            section = getattr(access, name)
+            if section is getattr(self.access, name) and name in self._buckets:
+                buckets[name] = self._buckets[name]
+            elif name in self._made and self._made[name][0] is section:
+                buckets[name] = self._made[name][1]
+        return SectionDigests(access, {**known, **(checked or {})}, buckets)

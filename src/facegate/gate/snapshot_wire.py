@@ -29,7 +29,8 @@ from the upstream or from its snapshot file. The gallery's ``"ids"`` came later 
 format 2 (older readers ignore them; a snapshot without them is read without ids, and its
 gate then takes no delta). The delta from one version to the next (wire format 3) is in
 :mod:`facegate.gate.snapshot_delta`; the pieces here (:func:`header_of`,
-:func:`gallery_part`, :func:`seal_body`, :func:`open_body`, :func:`snapshot_of`) serve
+:func:`gallery_part`, :func:`seal_body`, :func:`wire_object`, :func:`sealed_of`,
+:func:`open_body`, :func:`snapshot_of`) serve
 both, and the gate's snapshot file (:mod:`facegate.gate.snapshot_file`). The access
 data's JSON, in sections and parts, is :mod:`facegate.gate.access_wire`'s.
 """
@@ -55,9 +56,16 @@ from facegate.domain.errors import FacegateError
 from facegate.domain.gate import GateSnapshot
 from facegate.domain.matching import DESCRIPTOR_SIZE, Gallery
 from facegate.domain.passback import Direction, PassbackMode, ZoneDoor
-from facegate.domain.policy import AccessData, Target
+from facegate.domain.policy import Target
 from facegate.domain.site import CredentialKind, CredentialMode, DoorLiveness
-from facegate.gate.access_wire import access_in, members, optional_id, section_texts, when
+from facegate.gate.access_wire import (
+    HeldAccess,
+    access_in,
+    members,
+    optional_id,
+    section_texts,
+    when,
+)
 
 WIRE_FORMAT = 2
 """Version of this wire format; a gate refuses another (1: templates as JSON floats)."""
@@ -147,30 +155,16 @@ def seal_body(
     keys: tuple[str, ...] = _HEADER,
     sections: Mapping[str, str] | None = None,
     kept: Mapping[str, str] | None = None,
-) -> dict[str, Any]:
-    """The wire object: ``header`` and the sealed body, ``keys`` of ``header`` as its AAD.
+) -> bytes:
+    """The sealed body (12-byte nonce, then AES-256-GCM), ``keys`` of ``header`` as its AAD.
 
     The body is ``snapshot``'s target and access data with ``gallery`` as the
     gallery's JSON part, then the chunks of ``tail`` (see :func:`gallery_part`).
     ``sections``: the JSON texts of the access sections' parts to send (default: every
     one, :func:`section_texts`); ``kept``: the parts left out, by name, to their digests
-    (a delta's, :mod:`facegate.gate.snapshot_delta`).
+    (a delta's, :mod:`facegate.gate.snapshot_delta`). On the wire it travels in base64
+    (:func:`wire_object`); the gate's file holds it as is.
     """
-    sealed = seal_plain(header, snapshot, gallery, tail, key, keys, sections, kept)
-    return {**header, "sealed": base64.b64encode(sealed).decode("ascii")}
-
-
-def seal_plain(
-    header: dict[str, Any],
-    snapshot: GateSnapshot,
-    gallery: dict[str, Any],
-    tail: tuple[bytes, ...],
-    key: bytes,
-    keys: tuple[str, ...] = _HEADER,
-    sections: Mapping[str, str] | None = None,
-    kept: Mapping[str, str] | None = None,
-) -> bytes:
-    """:func:`seal_body`'s sealed bytes (12-byte nonce, then AES-256-GCM), not base64'd."""
     texts = members(section_texts(snapshot.access) if sections is None else sections)
     access = snapshot.access
     parts = {
@@ -198,6 +192,11 @@ def seal_plain(
     return nonce + AESGCM(key).encrypt(nonce, plain, _aad(header, keys))
 
 
+def wire_object(header: dict[str, Any], sealed: bytes) -> dict[str, Any]:
+    """The JSON-ready wire object: ``header`` and the sealed body in base64 (``"sealed"``)."""
+    return {**header, "sealed": base64.b64encode(sealed).decode("ascii")}
+
+
 def _object_text(parts: Mapping[str, str]) -> str:
     """A JSON object's text from its members' names and their JSON texts."""
     return "{" + ", ".join(f"{json.dumps(k)}: {v}" for k, v in parts.items()) + "}"
@@ -212,28 +211,10 @@ def snapshot_to_wire(
     """
     gallery, tail = gallery_part(snapshot.access.gallery)
     header = header_of(snapshot, gate_id, WIRE_FORMAT)
-    return seal_body(header, snapshot, gallery, tail, key, sections=texts)
+    return wire_object(header, seal_body(header, snapshot, gallery, tail, key, sections=texts))
 
 
 def open_body(
-    raw: dict[str, Any],
-    gate_id: str,
-    key: bytes,
-    wire_format: int,
-    keys: tuple[str, ...] = _HEADER,
-) -> tuple[dict[str, Any], memoryview]:
-    """The opened body of the wire object ``raw``: its JSON part and its binary tail.
-
-    Raises:
-        WireFormatError: ``raw`` is not of ``wire_format``.
-        ValueError: for another gate, or does not open under ``key``.
-        KeyError, TypeError, struct.error: malformed (callers translate them).
-    """
-    sealed = base64.b64decode(raw["sealed"], validate=True)
-    return open_plain(raw, sealed, gate_id, key, wire_format, keys)
-
-
-def open_plain(
     raw: dict[str, Any],
     sealed: bytes | memoryview,
     gate_id: str,
@@ -241,7 +222,16 @@ def open_plain(
     wire_format: int,
     keys: tuple[str, ...] = _HEADER,
 ) -> tuple[dict[str, Any], memoryview]:
-    """:func:`open_body` of the clear header ``raw`` and the sealed bytes ``sealed``."""
+    """The opened body: its JSON part and its binary tail.
+
+    ``raw``: the clear header (the wire object, or the file's header); ``sealed``: the
+    sealed body (:func:`sealed_of` a wire object; the file holds it as is).
+
+    Raises:
+        WireFormatError: ``raw`` is not of ``wire_format``.
+        ValueError: for another gate, or does not open under ``key``.
+        KeyError, TypeError, struct.error: malformed (callers translate them).
+    """
     if raw["wire_format"] != wire_format:
         raise WireFormatError(
             f"snapshot of wire format {raw['wire_format']!r}, this gate reads {wire_format}"
@@ -257,11 +247,21 @@ def open_plain(
     return body, memoryview(plain)[_JSON_LENGTH.size + length :]
 
 
+def sealed_of(raw: dict[str, Any]) -> bytes:
+    """The sealed body of the wire object ``raw`` (its ``"sealed"``, base64).
+
+    Raises:
+        KeyError: no ``"sealed"``.
+        ValueError: not base64.
+    """
+    return base64.b64decode(raw["sealed"], validate=True)
+
+
 def snapshot_of(
     raw: dict[str, Any],
     body: dict[str, Any],
     gallery: Gallery,
-    held: AccessData | None = None,
+    held: HeldAccess | None = None,
     kept: Collection[str] = (),
 ) -> GateSnapshot:
     """The snapshot of the checked header ``raw`` and opened ``body``, with ``gallery``.
@@ -295,7 +295,7 @@ def snapshot_from_wire(raw: dict[str, Any], gate_id: str, key: bytes) -> GateSna
             open under ``key`` (tampered, or sealed for another device key).
     """
     try:
-        body, tail = open_body(raw, gate_id, key, WIRE_FORMAT)
+        body, tail = open_body(raw, sealed_of(raw), gate_id, key, WIRE_FORMAT)
         return snapshot_of(raw, body, gallery_in(body["access"]["gallery"], tail))
     except MALFORMED as err:
         raise ValueError(f"malformed snapshot: {err!r}") from err

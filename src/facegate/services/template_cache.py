@@ -20,6 +20,7 @@ from operator import itemgetter
 
 import numpy as np
 
+from facegate.domain.gallery_delta import carry_digest
 from facegate.domain.matching import DESCRIPTOR_SIZE, FloatArray, Gallery
 from facegate.ports import TemplateSealer, UnitOfWork
 from facegate.services.bulk import collector_paused
@@ -98,6 +99,8 @@ class TemplateCache:
         self._answered: dict[tuple[str, str], tuple[object, frozenset[str], Gallery]] = {}
         self.opened = 0
         """How many templates were decrypted so far (for tests and benches)."""
+        self.walks = 0
+        """How many times the templates were walked for a gallery (for tests and benches)."""
 
     def gallery(
         self,
@@ -109,15 +112,19 @@ class TemplateCache:
     ) -> Gallery:
         """A gallery of the usable templates; the same object while they are the same.
 
-        Doors whose galleries hold the same templates (every door, with the ``site``
-        scope) share one gallery and its matrix, instead of one copy per door. Asked
-        again with the very ``index`` list of the last call (the row memo hands every
-        door the same one per data version) and the same ``usable`` people, it answers
-        the last gallery without walking the templates again: after a change, every door
-        after the first costs no gallery work (a server refreshing 24 doors paid it 24
-        times). A new version whose template index and people are equal to the last
-        (a new card, a rule, a pass: no face changed) is answered the same way, after
-        one comparison of the two lists.
+        ``index``: every ``(template id, person id)`` of ``model_id`` (``None``: read
+        here). Doors whose galleries hold the same templates (every door, with the
+        ``site`` scope) share one gallery and its matrix, instead of one copy per door.
+        Asked again with the very ``index`` list of the last call (the row memo hands
+        every door the same one per data version) and the same ``usable`` people, it
+        answers the last gallery without walking the templates again: after a change,
+        every door after the first costs no gallery work (a server refreshing 24 doors
+        paid it 24 times). A new version whose template index and people are equal to
+        the last (a new card, a rule, a pass: no face changed) is answered the same way,
+        after one comparison of the two lists.
+
+        Raises:
+            KeyFileError: a new template does not decrypt with the site key.
         """
         slot = (sealer.site_key_id, model_id)
         with self._lock:
@@ -129,12 +136,16 @@ class TemplateCache:
                 with self._lock:
                     self._answered[slot] = (index, answered[1], answered[2])
                 return answered[2]
-        block = self.current(uow, sealer, model_id, usable, index)
+        every = uow.reads.template_index(model_id) if index is None else index
+        wanted = [(t, p) for t, p in every if p in usable]
+        block, change = self._refreshed(uow, sealer, model_id, wanted)
         with self._lock:
             kept = self._galleries.get(slot)
             if kept is None or kept[0] != block.ids:
-                kept = (block.ids, Gallery.of_rows(block.people, block.matrix, block.ids))
-                self._galleries[slot] = kept
+                made = Gallery.of_rows(block.people, block.matrix, block.ids)
+                if kept is not None and change is not None and kept[0] is change.before:
+                    carry_digest(kept[1], made, change.gone, change.added)  # when known
+                kept = self._galleries[slot] = (block.ids, made)
             if index is not None:
                 self._answered[slot] = (index, frozenset(usable), kept[1])
         return kept[1]
@@ -147,7 +158,7 @@ class TemplateCache:
         Returns:
             The people and descriptors (``(k, 128)``) of those decrypted here already,
             and the entries of the others (to be opened by the caller, not kept: the cache
-            keeps only what a snapshot holds, see :meth:`current`).
+            keeps only what a snapshot's gallery holds, see :meth:`gallery`).
         """
         with self._lock:
             block = self._blocks.get((sealer.site_key_id, model_id), EMPTY)
@@ -155,35 +166,52 @@ class TemplateCache:
         found = [row for row in at if row >= 0]
         return [block.people[row] for row in found], block.matrix[found], missing
 
-    def current(
+    def _refreshed(
         self,
         uow: UnitOfWork,
         sealer: TemplateSealer,
         model_id: str,
-        usable: set[str],
-        index: list[tuple[str, str]] | None = None,
-    ) -> TemplateBlock:
-        """Every usable template of ``model_id``, decrypted.
+        wanted: list[tuple[str, str]],
+    ) -> tuple[TemplateBlock, BlockChange | None]:
+        """The block of exactly the ``wanted`` ``(template id, person id)``, decrypted.
 
         The block held is kept while it holds exactly these templates, in whatever order;
-        after a change it is in ``index`` order, a cold block (nothing held before) in the
-        order the store read it (a gallery does not depend on the order of its rows).
+        after a change it is in ``wanted`` order, a cold block (nothing held before) in
+        the order the store read it (a gallery does not depend on the order of its rows).
 
-        Raises:
-            KeyFileError: a new template does not decrypt with the site key.
+        Returns:
+            The block, and how it was made of the one held before (``None``: the same
+            block, or a cold one).
         """
-        every = uow.reads.template_index(model_id) if index is None else index
-        wanted = [(t, p) for t, p in every if p in usable]
         slot = (sealer.site_key_id, model_id)
         with self._lock:
+            self.walks += 1
             block = self._blocks.get(slot, EMPTY)
             at, missing = block.positions(wanted)
-            if missing or len(at) != len(block):  # else: the rows held (ids are distinct)
-                opened = _open(uow, sealer, model_id, missing, len(wanted))
-                self.opened += len(opened)
-                fresh = _merged(block, wanted, at, missing, opened) if len(block) else opened
-                block = self._blocks[slot] = fresh
-            return block
+            if not missing and len(at) == len(block):  # the rows held (ids are distinct)
+                return block, None
+            opened = _open(uow, sealer, model_id, missing, len(wanted))
+            self.opened += len(opened)
+            fresh, change = (
+                _merged(block, wanted, at, missing, opened) if len(block) else (opened, None)
+            )
+            self._blocks[slot] = fresh
+            return fresh, change
+
+
+@dataclass(frozen=True, slots=True)
+class BlockChange:
+    """How a refresh made a block of the one held before.
+
+    Attributes:
+        before: the ids of the block held before (the tuple object, for an identity check).
+        gone: its rows the new block no longer holds.
+        added: the new block's rows not taken from it (opened now).
+    """
+
+    before: tuple[str, ...]
+    gone: list[int]
+    added: list[int]
 
 
 def _merged(
@@ -192,7 +220,7 @@ def _merged(
     at: list[int],
     missing: Sequence[tuple[str, str]],
     opened: TemplateBlock,
-) -> TemplateBlock:
+) -> tuple[TemplateBlock, BlockChange]:
     """The block of ``wanted``: rows ``at`` of ``block`` where held, else from ``opened``.
 
     ``missing`` are the entries of ``wanted`` whose ``at`` is ``-1``, in order (as
@@ -207,7 +235,13 @@ def _merged(
     ids = tuple(itertools.compress((t for t, _ in wanted), kept))
     people = list(itertools.compress((p for _, p in wanted), kept))
     both = np.concatenate((block.matrix, opened.matrix)) if len(block) else opened.matrix
-    return TemplateBlock(ids, people, both[source[present]])
+    rows = source[present]
+    held = np.zeros(len(block), dtype=bool)
+    held[rows[rows < len(block)]] = True
+    change = BlockChange(
+        block.ids, np.flatnonzero(~held).tolist(), np.flatnonzero(rows >= len(block)).tolist()
+    )
+    return TemplateBlock(ids, people, both[rows]), change
 
 
 def _open(
