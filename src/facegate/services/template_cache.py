@@ -67,6 +67,8 @@ class TemplateBlock:
         """
         if not self.ids:
             return [-1] * len(index), list(index)
+        if len(index) == len(self.ids) and self._holds_in_order(index):
+            return list(range(len(index))), []
         rows, people = self.rows, self.people
         at: list[int] = []
         missing: list[tuple[str, str]] = []
@@ -78,6 +80,15 @@ class TemplateBlock:
                 missing.append(entry)
             at.append(row)
         return at, missing
+
+    def _holds_in_order(self, index: Sequence[tuple[str, str]]) -> bool:
+        """Whether ``index`` names exactly these templates, in this order.
+
+        The usual case after a cold start (the block and the index read in one scan):
+        two list comparisons instead of a lookup per template (75,000 at a large site).
+        """
+        ids = [entry[0] for entry in index]
+        return ids == list(self.ids) and [entry[1] for entry in index] == self.people
 
 
 EMPTY = TemplateBlock((), [], np.empty((0, DESCRIPTOR_SIZE), np.float32))
