@@ -27,6 +27,7 @@ from facegate.services.snapshots import build_snapshot
 from facegate.services.template_cache import TemplateCache, open_templates
 from facegate.store.crypto import AesGcmSealer, generate_key
 from facegate.store.database import create_db_engine
+from facegate.store.site_reads import SqlSiteReads
 from facegate.store.unit_of_work import SqlStore
 from fakes import FakeClock, FakeDescriber
 
@@ -140,3 +141,33 @@ def test_the_gallery_digest_carried_to_the_next_version_is_that_gallerys(
     names, labels, matrix = second.as_index()
     whole = Gallery.from_index(names, labels, matrix.copy(), second.template_ids())
     assert gallery_digest(whole) == carried  # the same as computed whole
+
+
+def test_a_cold_build_reads_the_template_index_with_the_templates(
+    context: ServiceContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cold cache's one scan of the templates answers the index too (was read apart)."""
+    sealer = AesGcmSealer(generate_key())
+    residents = [_resident(context, sealer, [10 * n + 1, 10 * n + 2]) for n in range(3)]
+    withdraw_consent(context, residents[0], ConsentPurpose.FACE_ACCESS)
+    kinds = list(CredentialKind)
+    door = places.add_door(context, "D", DoorKind.ENTRANCE, CredentialMode.ANY_OF, kinds).id
+    indexes: list[str] = []
+    read_index = SqlSiteReads.template_index
+
+    def counted(reads: SqlSiteReads, model_id: str) -> list[tuple[str, str]]:
+        indexes.append(model_id)
+        return read_index(reads, model_id)
+
+    monkeypatch.setattr(SqlSiteReads, "template_index", counted)
+    cache, memo = TemplateCache(), RowMemo()
+    cold = build_snapshot(context, sealer, door, MODEL, POLICY, cache=cache, memo=memo)
+    assert indexes == []
+    assert _content(cold.access.gallery) == _content(load_gallery(context, sealer, MODEL))
+    with context.store.unit_of_work() as uow:
+        version = uow.reads.data_version()
+        held = memo.rows(context.store, uow, version, context.clock.now()).indexes[MODEL]
+        assert sorted(held) == read_index(uow.reads, MODEL)  # every template, withdrawn too
+    warm = build_snapshot(context, sealer, door, MODEL, POLICY, cache=cache, memo=RowMemo())
+    assert indexes == [MODEL]  # templates held: the index is read alone, nothing opened
+    assert warm.access.gallery is cold.access.gallery

@@ -65,14 +65,26 @@ def test_opening_a_persons_templates_together_refuses_a_moved_one(field: str) ->
         sealer.open_person(key, [template, moved])
 
 
+class CountingSealer(AesGcmSealer):
+    """Counts the data keys unwrapped."""
+
+    unwrapped = 0
+
+    def _unwrap(self, key: WrappedKey) -> bytes:
+        self.unwrapped += 1
+        return super()._unwrap(key)
+
+
 def test_opening_rows_in_bulk_gives_each_templates_descriptor_in_order() -> None:
-    sealer = AesGcmSealer(generate_key())
+    sealer = CountingSealer(generate_key())
     keys, rows = {}, []
     for n, person in enumerate(["p1", "p2", "p1", "p3"]):  # p1's rows apart: still one key
         keys.setdefault(person, sealer.new_data_key(person))
         sealed_bytes = sealer.seal(keys[person], f"t{n}", "m", unit_descriptor(n))
         rows.append((f"t{n}", person, sealed_bytes))
+    sealer.unwrapped = 0
     opened = sealer.open_rows("m", rows, keys)
+    assert sealer.unwrapped == 3  # once per person, their rows apart or not
     assert (opened.shape, opened.dtype) == ((4, 128), np.float32)
     for n, template in enumerate(rows):
         template_row = SealedTemplate(template[0], template[1], "m", NOW, template[2])

@@ -16,7 +16,7 @@ class Store:
 
 
 def rows(version: int) -> SiteRows:
-    return SiteRows(version, {}, frozenset(), (), (), [], [], [])
+    return SiteRows(version, {}, frozenset(), (), (), {}, {}, [])
 
 
 def test_callers_at_once_after_a_change_share_one_read() -> None:

@@ -287,10 +287,11 @@ def _access(
     listed = {entry.person_id for entry in rows.alerts}
     people = rows.access(None if request.scope == "site" else frozenset(allowed | listed))
     usable = {pid for pid, p in people.items() if p.face_consent and not p.moved_out}
-    index = rows.index(uow, request.model_id)
-    gallery = cache.gallery(uow, sealer, request.model_id, usable, index)
-    cards = {n: pid for n, pid in rows.cards if pid in allowed}
-    pins = {pid: h for pid, h in rows.pins if pid in allowed}
+    model_id = request.model_id
+    index = rows.index(uow, model_id, lambda: cache.prime(uow, sealer, model_id, usable))
+    gallery = cache.gallery(uow, sealer, model_id, usable, index)
+    cards = {n: pid for n, pid in rows.cards.items() if pid in allowed}
+    pins = {pid: h for pid, h in rows.pins.items() if pid in allowed}
     passes = {p.code_hash: p for p in rows.passes}
     presence = {} if target.zone is None else uow.zones.presence(target.zone.zone)
     return AccessData(

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
 
 import numpy as np
 
+from facegate.domain.credentials import SealedRow, WrappedKey
 from facegate.domain.gallery_delta import carry_digest
 from facegate.domain.matching import DESCRIPTOR_SIZE, FloatArray, Gallery
 from facegate.ports import TemplateSealer, UnitOfWork
@@ -67,6 +68,8 @@ class TemplateBlock:
         """
         if not self.ids:
             return [-1] * len(index), list(index)
+        if len(index) == len(self.ids) and self._holds_in_order(index):
+            return list(range(len(index))), []
         rows, people = self.rows, self.people
         at: list[int] = []
         missing: list[tuple[str, str]] = []
@@ -78,6 +81,15 @@ class TemplateBlock:
                 missing.append(entry)
             at.append(row)
         return at, missing
+
+    def _holds_in_order(self, index: Sequence[tuple[str, str]]) -> bool:
+        """Whether ``index`` names exactly these templates, in this order.
+
+        The usual case after a cold start (the block and the index read in one scan):
+        two list comparisons instead of a lookup per template (75,000 at a large site).
+        """
+        ids = [entry[0] for entry in index]
+        return ids == list(self.ids) and [entry[1] for entry in index] == self.people
 
 
 EMPTY = TemplateBlock((), [], np.empty((0, DESCRIPTOR_SIZE), np.float32))
@@ -165,6 +177,39 @@ class TemplateCache:
         at, missing = block.positions(index)
         found = [row for row in at if row >= 0]
         return [block.people[row] for row in found], block.matrix[found], missing
+
+    def prime(
+        self, uow: UnitOfWork, sealer: TemplateSealer, model_id: str, usable: set[str]
+    ) -> list[tuple[str, str]] | None:
+        """On a cold start, hold the usable templates and answer the index read with them.
+
+        When nothing of ``model_id`` is held (a process's first snapshot), the model's
+        templates and the data keys are read in one scan each, those of ``usable``
+        people opened and held (as :meth:`gallery` would), and ``(template id, person
+        id)`` of every template of the model answered from that same scan, in the order
+        read: the caller need not read the template index apart (at 25,000 residents
+        its read, and matching the 75,000 templates read again to it, were a sixth of
+        a cold build).
+
+        Returns:
+            The model's template index, or ``None`` (nothing read) when something is
+            held already.
+
+        Raises:
+            KeyFileError: a template does not decrypt with the site key.
+        """
+        slot = (sealer.site_key_id, model_id)
+        with self._lock:
+            if slot in self._blocks:
+                return None
+            read = uow.reads.sealed_rows(model_id, None)
+            keys = uow.reads.keys(None)
+            index = [(row[0], row[1]) for row in read]
+            rows = [row for row in read if row[1] in usable and row[1] in keys]
+            block = _block(sealer, model_id, rows, keys)
+            self.opened += len(block)
+            self._blocks[slot] = block
+            return index
 
     def _refreshed(
         self,
@@ -268,6 +313,13 @@ def _open(
     read = uow.reads.sealed_rows(model_id, None if cold else list(needed))
     keys = uow.reads.keys(None if cold else set(needed.values()))
     rows = [row for row in read if needed.get(row[0]) == row[1] and row[1] in keys]
+    return _block(sealer, model_id, rows, keys)
+
+
+def _block(
+    sealer: TemplateSealer, model_id: str, rows: list[SealedRow], keys: Mapping[str, WrappedKey]
+) -> TemplateBlock:
+    """``rows`` (each of a person with a key in ``keys``) opened, in their order."""
     opened = sealer.open_rows(model_id, rows, keys)
     return TemplateBlock(tuple(map(itemgetter(0), rows)), list(map(itemgetter(1), rows)), opened)
 
