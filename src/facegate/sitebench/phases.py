@@ -290,6 +290,7 @@ def _figures(
         "snapshot_check_p95_ms": report.percentile(on.probe.check_ms, 95),
         "snapshot_check_db_ms": report.percentile(on.probe.db_ms, 50),
         "snapshot_check_unchanged_304": on.probe.unchanged,
+        "snapshot_check_deltas": on.probe.deltas,
         "snapshot_rebuild_ms": report.percentile(on.probe.rebuild_ms, 50),
         "change_to_all_doors_s": round(max(reach), 2) if reach else None,
         "change_samples_s": [round(r, 2) for r in reach],
