@@ -2,9 +2,10 @@
 
 dlib's 68-point model is licensed for non-commercial use only, so the eye and lip points
 come from MediaPipe (Apache-2.0) as shipped in the ``mediapipe`` 0.10.21 wheel, run by
-``ai-edge-litert``: ``face_landmark.tflite`` (FaceMesh, 468 points, 1.2 MB; about 1.3 ms
+``ai-edge-litert``: ``face_landmark.tflite`` (FaceMesh, 468 points, 1.2 MB; about 1.1 ms
 per face on one CPU core) and ``iris_landmark.tflite`` (71 eye-contour points per eye on
-a crop of that eye; about 0.85 ms per eye). Only the files are used: the wheel is
+a crop of that eye; about 0.6 ms per eye, so 2.3 ms per face for both models, median
+under load 4-5 on two cores). Only the files are used: the wheel is
 installed without its dependencies (``scripts/install-face-mesh``) and never imported, so
 its pins (NumPy 1, JAX, OpenCV contrib) never enter facegate's environment. Nothing is
 downloaded at run time; each file is checked by SHA-256 like dlib's.
