@@ -1,9 +1,9 @@
-"""Locating and checking FaceMesh's model file; the crop geometry; the openness ratios."""
+"""Locating and checking the MediaPipe model files; the crop geometry; the openness ratios."""
 
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -14,10 +14,13 @@ from facegate.domain.errors import ModelUnavailableError
 from facegate.domain.faces import Box, FivePointLandmarks
 from facegate.vision.liveness import face_mesh
 from facegate.vision.liveness.face_mesh import (
+    EYE_INPUT_PX,
     INPUT_PX,
     FaceMesh,
     crop_transform,
+    eye_crop_transform,
     eye_openness,
+    iris_model_path,
     mesh_model_path,
     mouth_openness,
 )
@@ -26,8 +29,10 @@ from facegate.vision.liveness.face_mesh import (
 @pytest.fixture(autouse=True)
 def fresh_lookup() -> Iterator[None]:
     mesh_model_path.cache_clear()
+    iris_model_path.cache_clear()
     yield
     mesh_model_path.cache_clear()
+    iris_model_path.cache_clear()
 
 
 def test_a_missing_wheel_names_the_install_script(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -36,17 +41,23 @@ def test_a_missing_wheel_names_the_install_script(monkeypatch: pytest.MonkeyPatc
         mesh_model_path()
 
 
-def test_an_altered_model_file_is_refused(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    model = tmp_path / face_mesh.MESH_FILE
+@pytest.mark.parametrize(
+    ("relative", "lookup"),
+    [(face_mesh.MESH_FILE, mesh_model_path), (face_mesh.IRIS_FILE, iris_model_path)],
+)
+def test_an_altered_model_file_is_refused(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, relative: Path, lookup: Callable[[], Path]
+) -> None:
+    model = tmp_path / relative
     model.parent.mkdir(parents=True)
     model.write_bytes(b"not the model")
     spec = SimpleNamespace(submodule_search_locations=[str(tmp_path)])
     monkeypatch.setattr(importlib.util, "find_spec", lambda name: spec)
     with pytest.raises(ModelUnavailableError, match="SHA-256"):
-        mesh_model_path()
+        lookup()
     model.unlink()
     with pytest.raises(ModelUnavailableError, match="missing"):
-        mesh_model_path()
+        lookup()
 
 
 def test_the_crop_is_centred_on_the_box_and_levels_the_eyes() -> None:
@@ -64,17 +75,43 @@ def test_the_crop_is_centred_on_the_box_and_levels_the_eyes() -> None:
     )
 
 
-def _mesh_with(points: dict[int, tuple[float, float]]) -> FaceMesh:
+def test_an_eye_crop_is_centred_on_its_corners_and_levels_them() -> None:
+    start, end = np.array([100.0, 200.0]), np.array([130.0, 210.0])
+    plain = eye_crop_transform(start, end, mirrored=False)
+    centre = plain @ np.array([EYE_INPUT_PX / 2, EYE_INPUT_PX / 2, 1.0])
+    assert centre == pytest.approx((start + end) / 2)
+    across = plain[:, :2] @ np.array([EYE_INPUT_PX, 0.0])
+    assert np.linalg.norm(across) == pytest.approx(2.3 * 30)  # 2.3 x the larger side
+    assert across / np.linalg.norm(across) == pytest.approx(
+        (end - start) / np.linalg.norm(end - start)
+    )
+    mirrored = eye_crop_transform(start, end, mirrored=True)
+    # The crop's left edge lies at the image-right corner's side: mirrored left to right.
+    assert mirrored @ np.array([0.0, 32.0, 1.0]) == pytest.approx(
+        plain @ np.array([64.0, 32.0, 1.0])
+    )
+
+
+def _mesh_with(
+    points: dict[int, tuple[float, float]], eyes: tuple[dict[int, tuple[float, float]], ...]
+) -> FaceMesh:
     grid = np.zeros((468, 2))
     for index, point in points.items():
         grid[index] = point
-    return FaceMesh(grid, 10.0)
+    contours = [np.zeros((71, 2)), np.zeros((71, 2))]
+    for contour, eye in zip(contours, eyes, strict=True):
+        for index, point in eye.items():
+            contour[index] = point
+    return FaceMesh(grid, 10.0, (contours[0], contours[1]))
 
 
 def test_openness_is_lid_gap_over_eye_width_and_lip_gap_over_mouth_width() -> None:
-    right = {33: (0, 0), 133: (30, 0), 160: (10, -5), 144: (10, 5), 158: (20, -4), 153: (20, 4)}
-    left = {362: (60, 0), 263: (90, 0), 385: (70, -1), 380: (70, 1), 387: (80, -1), 373: (80, 1)}
+    # Contour indices: corners 0 and 8, lower lid 3-5 under upper lid 11-13.
+    right = {0: (0, 0), 8: (30, 0), 11: (8, -5), 3: (8, 5), 12: (15, -6), 4: (15, 6)}
+    right |= {13: (22, -3), 5: (22, 3)}
+    left = {0: (90, 0), 8: (60, 0), 11: (80, -1), 3: (80, 1), 12: (75, -1), 4: (75, 1)}
+    left |= {13: (70, -1), 5: (70, 1)}
     mouth = {78: (20, 50), 308: (70, 50), 13: (45, 45), 14: (45, 55)}
-    mesh = _mesh_with({**right, **left, **mouth})
-    assert eye_openness(mesh) == pytest.approx(((10 + 8) / 2 / 30, 2 / 30))
+    mesh = _mesh_with(mouth, (right, left))
+    assert eye_openness(mesh) == pytest.approx(((10 + 12 + 6) / 3 / 30, 2 / 30))
     assert mouth_openness(mesh) == pytest.approx(10 / 50)

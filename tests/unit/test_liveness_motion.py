@@ -10,7 +10,7 @@ import pytest
 
 from facegate.domain.faces import Box, FivePointLandmarks
 from facegate.domain.liveness import FaceFrame
-from facegate.vision.liveness.motion import MotionSettings, motion_cue
+from facegate.vision.liveness.motion import MotionSettings, motion_cue, openness_changes
 from facegate.vision.liveness.synthetic import PlanarMotion, planar_attack, plane_homography
 
 SIZE = 240
@@ -117,6 +117,28 @@ def test_a_blink_on_a_still_face_is_live() -> None:
     frames = [FaceFrame(face, BOX, LANDMARKS) for _ in range(8)]
     frames[4] = FaceFrame(closed, BOX, LANDMARKS)
     assert not motion_cue(frames, settings).live
+
+
+def _eye(shut: dict[int, float]) -> list[float]:
+    """One eye's openness on 8 frames: 0.35 open, ``shut`` values on the frames given."""
+    return [shut.get(n, 0.35) for n in range(8)]
+
+
+def _openness(left: list[float], right: list[float]) -> np.ndarray:
+    return np.column_stack([left, right, np.full(len(left), 0.05)])
+
+
+def test_blink_is_both_eyes_drop_below_their_median_held_two_frames() -> None:
+    # Both eyes shut to 0.14 and 0.21 on frames 3-4: drops 0.6 and 0.4, the smaller held.
+    blink = openness_changes(_openness(_eye({3: 0.14, 4: 0.14}), _eye({3: 0.21, 4: 0.21})))
+    assert blink["blink"] == pytest.approx(0.4)
+    assert blink["speech"] == pytest.approx(0.0)
+    # One frame's jitter, however large, is not a blink (the lid model's noise on prints).
+    jitter = _eye({4: 0.1})
+    assert openness_changes(_openness(jitter, jitter))["blink"] == pytest.approx(0.0)
+    # One eye alone is not a blink.
+    one_eye = openness_changes(_openness(_eye({3: 0.1, 4: 0.1}), _eye({})))
+    assert one_eye["blink"] == pytest.approx(0.0)
 
 
 def test_too_few_frames_or_points_fail_closed() -> None:

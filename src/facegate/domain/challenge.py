@@ -52,9 +52,10 @@ class Prompt(StrEnum):
 
 HEAD_MOVES: tuple[Prompt, ...] = (Prompt.TURN_LEFT, Prompt.TURN_RIGHT, Prompt.LOOK_UP)
 """The moves prompts are drawn from by default (``bench/challenge.py``: with labels from
-another model, FaceMesh caught every deliberate turn and look up of the shared videos but
-only 22 of 36 blink segments, and no deliberate mouth opening happens in them to measure;
-blink and open mouth stay available through :attr:`ChallengeSettings.choices`)."""
+another model, FaceMesh caught every deliberate turn and look up of the shared videos;
+blinks 22 of 36 segments with FaceMesh's own eyelids, 36 of 36 with the iris model's (since
+2026-11-28), and no deliberate mouth opening happens in them to measure; blink and open
+mouth stay available through :attr:`ChallengeSettings.choices`)."""
 
 
 @dataclass(frozen=True, slots=True)
