@@ -190,6 +190,16 @@ def test_an_expired_pass_is_refused_and_writes_nothing(
     assert issued.visitor_pass.refusal(context.clock.now()) is None
 
 
+def test_a_pass_code_never_starts_with_a_dash(
+    context: ServiceContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A code starting with '-' was read as an option by `facegate pass use` (1 in 64)."""
+    drawn = iter(["-dashFirst", "_underscoreFirst"])
+    monkeypatch.setattr(credentials.secrets, "token_urlsafe", lambda _: next(drawn))
+    issued = credentials.create_pass(context, consenting(context), "Guest", timedelta(hours=1))
+    assert issued.code == "_underscoreFirst"
+
+
 def test_pins_are_stored_hashed(context: ServiceContext, store: FakeStore) -> None:
     person_id = consenting(context)
     credentials.set_pin(context, person_id, "482913")

@@ -115,7 +115,13 @@ def pass_create(
 @handles_errors
 def pass_use(
     ctx: typer.Context,
-    code: Annotated[str, typer.Argument(help="The code printed on the pass.")],
+    code: Annotated[
+        str,
+        typer.Argument(
+            help="The code printed on the pass (one issued before 2026-11-28 may start"
+            " with '-': put '--' before it)."
+        ),
+    ],
     as_json: JsonFlag = False,
 ) -> None:
     """Count one use of a visitor pass; exit 4 with the reason when it is refused."""
