@@ -27,6 +27,8 @@ def new_pass_code() -> str:
         code = secrets.token_urlsafe(QR_CODE_BYTES)
         if not code.startswith("-"):
             return code
+
+
 """Random bytes in a visitor pass code (128 bits, printed as 22 URL-safe characters)."""
 
 
