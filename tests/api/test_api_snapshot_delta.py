@@ -10,12 +10,14 @@ apply is refused and the whole snapshot fetched.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import time
 from pathlib import Path
 
 import httpx
 import pytest
 
 from api_site import Site
+from facegate.domain.access import TimeWindow
 from facegate.domain.accounts import GateKind
 from facegate.domain.gate import GateSnapshot
 from facegate.domain.people import ConsentMethod, ConsentPurpose, Role
@@ -34,6 +36,7 @@ from fakes import FakeDescriber
 from support import gallery_by_id
 
 MODEL = "fake-model"
+ALL_DAY = TimeWindow(frozenset(range(7)), time(0), time(23, 59, 59))
 GATE = "gate-north"
 
 
@@ -200,3 +203,25 @@ def test_a_gate_that_does_not_ask_for_a_delta_gets_the_whole_snapshot(
     assert older_gate.json()["wire_format"] == 2
     asking = site.client().get(url, headers={**headers, "X-Facegate-Delta": "3"})
     assert asking.json()["wire_format"] == 3
+
+
+def test_a_card_taken_away_and_given_again_is_known_after_the_deltas(
+    gate: Gate, site: Site
+) -> None:
+    """The site bench's writer erases a resident and enrols them again with the same card."""
+    first = resident(site, "Toggled", [9, 10])
+    credentials.add_card(site.context, first, "7001")
+    places.add_access_rule(site.context, [ALL_DAY], person_id=first, door_ids=[gate.door])
+    assert gate.sync().access.cards.get("7001") == first
+    erase_person(site.context, first)
+    gone = gate.sync()
+    assert "7001" not in gone.access.cards
+    again = resident(site, "Toggled", [9, 10])
+    credentials.add_card(site.context, again, "7001")
+    places.add_access_rule(site.context, [ALL_DAY], person_id=again, door_ids=[gate.door])
+    held = gate.sync()
+    assert gate.formats()[-2:] == [3, 3]
+    assert held.access.cards.get("7001") == again
+    fresh = gate.fresh().access
+    assert dict(held.access.cards) == dict(fresh.cards)
+    assert dict(held.access.people) == dict(fresh.people)
