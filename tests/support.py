@@ -168,3 +168,26 @@ def write_parts(path: Path, header: dict[str, object], sealed: bytes) -> None:
     """Write a file of the saved layout from its clear header and sealed body."""
     clear = json.dumps(header).encode()
     path.write_bytes(MAGIC + struct.pack("<I", len(clear)) + clear + sealed)
+
+
+class Hold:
+    """Threads held on one ``Event`` until ``release`` is set (work that takes long).
+
+    ``held`` counts the threads waiting now; ``timed_out`` those freed by the hang guard
+    (``guard_s`` seconds) instead of by ``release``, which a test asserts to be 0.
+    """
+
+    def __init__(self, guard_s: float) -> None:
+        self.release = threading.Event()
+        self.guard_s = guard_s
+        self.held = self.timed_out = 0
+        self._lock = threading.Lock()
+
+    def __call__(self) -> None:
+        """Wait here until released (or the guard ends the wait)."""
+        with self._lock:
+            self.held += 1
+        released = self.release.wait(self.guard_s)
+        with self._lock:
+            self.held -= 1
+            self.timed_out += not released

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -29,6 +28,7 @@ from facegate.services.gate_health import BOARD, silent_gates
 from facegate.services.workers import WorkerPool
 from facegate.vision.images import ImageLimits
 from fakes import FakeDoor, FakeFaceEngine
+from support import Hold
 
 _JPEG = cv2.imencode(".jpg", np.zeros((48, 64, 3), np.uint8))[1].tobytes()
 FRAME = {"file": ("frame.jpg", _JPEG, "image/jpeg")}
@@ -37,23 +37,14 @@ FRAME = {"file": ("frame.jpg", _JPEG, "image/jpeg")}
 class SlowDecider:
     """A decider that holds each frame until released (face work that takes long).
 
-    ``blocked`` counts the frames held right now; ``timed_out`` counts holds that ended
-    by the hang guard (``guard_s`` seconds) instead of by ``release``.
+    ``hold`` counts the frames held right now and those the hang guard freed.
     """
 
     def __init__(self, guard_s: float = 30.0) -> None:
-        self.release = threading.Event()
-        self.guard_s = guard_s
-        self.blocked = self.timed_out = 0
-        self._lock = threading.Lock()
+        self.hold = Hold(guard_s)
 
     def decide_frame(self, door_id: str, image: bytes, card: str | None = None) -> FrameDecision:
-        with self._lock:
-            self.blocked += 1
-        released = self.release.wait(self.guard_s)
-        with self._lock:
-            self.blocked -= 1
-            self.timed_out += not released
+        self.hold()
         return FrameDecision(False, "unknown_face", datetime.now(UTC))
 
     def decide_credential(self, door_id: str, kind: str, value: str) -> FrameDecision:
@@ -82,17 +73,17 @@ def test_a_saturated_server_answers_503_at_once_and_the_console_still_answers(
             ]
             try:
                 deadline = time.monotonic() + 10.0  # a hang guard, not a speed claim
-                while decider.blocked < 2 and time.monotonic() < deadline:
+                while decider.hold.held < 2 and time.monotonic() < deadline:
                     time.sleep(0.01)
-                assert decider.blocked == 2, "frames are not decided side by side"
+                assert decider.hold.held == 2, "frames are not decided side by side"
                 # Both workers are held on the Event; an answer queued behind them could only
                 # come once a hold ended (the guard), so each must come while both still hold.
                 health = client.get("/api/v1/health")
-                blocked_at_health = decider.blocked
+                blocked_at_health = decider.hold.held
                 refused = client.post(path, files=FRAME, headers=headers)
-                blocked_at_refusal = decider.blocked
+                blocked_at_refusal = decider.hold.held
             finally:
-                decider.release.set()
+                decider.hold.release.set()
             answers = [f.result(60.0) for f in busy]
         again = client.post(path, files=FRAME, headers=headers)
         metrics = client.get("/api/v1/metrics").text
@@ -102,7 +93,7 @@ def test_a_saturated_server_answers_503_at_once_and_the_console_still_answers(
     assert refused.headers["Retry-After"] == "2"
     assert refused.json()["error"] == "service_busy"
     assert blocked_at_refusal == 2, "the refusal waited for the busy workers"
-    assert decider.timed_out == 0, "a frame was held until the hang guard"
+    assert decider.hold.timed_out == 0, "a frame was held until the hang guard"
     assert [a.status_code for a in answers] == [200, 200]
     assert again.status_code == 200  # freed workers take frames again
     assert "facegate_frames_refused_total 1\n" in metrics

@@ -32,6 +32,7 @@ from facegate.gate.server_side import ActuatorPool, PipelineDecider, SnapshotRef
 from facegate.ports import FrameDecision, LivenessCheck
 from facegate.vision.images import ImageLimits
 from fakes import FakeClock, FakeDoor, FakeFaceEngine, fake_frame, unit_descriptor
+from support import Hold
 
 
 class FakeUpstream:
@@ -151,29 +152,23 @@ def test_a_kiosk_at_4_fps_refuses_a_face_that_never_shows_life_at_3_s(tmp_path: 
 class HeldUpstream(FakeUpstream):
     """An upstream whose reads off the test's thread are held until released.
 
-    Such a read is a rebuild under load that does not end: ``held`` counts those waiting
-    now, ``timed_out`` those ended by the hang guard (``guard_s`` seconds) instead of by
-    ``release``. ``frame_reads`` counts the reads made on the test's (the frames') thread.
+    Such a read is a rebuild under load that does not end (``hold``: how many wait now,
+    how many the hang guard freed). ``frame_reads`` counts the reads made on the test's
+    (the frames') thread.
     """
 
     def __init__(self, guard_s: float = 10.0) -> None:
         super().__init__()
-        self.version, self.guard_s = 1, guard_s
-        self.release = threading.Event()
+        self.version = 1
+        self.hold = Hold(guard_s)
         self.frame_thread = threading.get_ident()
-        self.frame_reads = self.held = self.timed_out = 0
-        self._lock = threading.Lock()
+        self.frame_reads = 0
 
     def fetch_snapshot(self, gate_id: str, target_id: str) -> GateSnapshot:
         if threading.get_ident() == self.frame_thread:
             self.frame_reads += 1
         else:
-            with self._lock:
-                self.held += 1
-            released = self.release.wait(self.guard_s)
-            with self._lock:
-                self.held -= 1
-                self.timed_out += not released
+            self.hold()
         return replace(super().fetch_snapshot(gate_id, target_id), version=str(self.version))
 
 
@@ -186,14 +181,14 @@ def test_with_a_refresher_frames_never_wait_for_a_rebuild_and_changes_still_arri
     try:
         decider.decide_frame("lobby", nobody)  # builds the station (one read)
         deadline = time.monotonic() + 10.0  # a hang guard, not a speed claim
-        while upstream.held < 1 and time.monotonic() < deadline:
+        while upstream.hold.held < 1 and time.monotonic() < deadline:
             time.sleep(0.01)
-        assert upstream.held == 1, "the refresher never read the upstream"
+        assert upstream.hold.held == 1, "the refresher never read the upstream"
         for _ in range(5):  # while the refresher's rebuild is held
             decider.decide_frame("lobby", nobody)
-        held_after_frames = upstream.held
+        held_after_frames = upstream.hold.held
     finally:
-        upstream.release.set()
+        upstream.hold.release.set()
     assert held_after_frames == 1, "the frames waited for the rebuild"
     assert upstream.frame_reads == 1, "the frames read the upstream themselves"
     upstream.version = 2
@@ -201,7 +196,7 @@ def test_with_a_refresher_frames_never_wait_for_a_rebuild_and_changes_still_arri
     while decider.station("lobby").holder().version != "2" and time.monotonic() < deadline:
         time.sleep(0.02)
     assert decider.station("lobby").holder().version == "2"
-    assert upstream.timed_out == 0
+    assert upstream.hold.timed_out == 0
 
 
 class PreparingUpstream(FakeUpstream):
