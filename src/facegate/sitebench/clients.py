@@ -226,7 +226,10 @@ class SnapshotProbe:
     then is answered by the change (counted in :attr:`deltas`), not the whole snapshot
     (until 2026-11-28 the probe took the whole snapshot there, which no gate does: at
     25,000 residents a 62 MB pull every few seconds, most of the check's p50 and a core's
-    share of the server's work during the load).
+    share of the server's work during the load). A conditional pull answered ``304`` is a
+    check (:attr:`check_ms`, counted in :attr:`unchanged`); one answered with the change
+    goes to :attr:`changed_ms` (until 2026-11-28 both were one list, and the idle checks
+    were counted in :attr:`unchanged` too).
     ``db_check`` (when given) is the same check as a gate on the site database makes it
     (the snapshot version read from the database, no HTTP), timed into :attr:`db_ms`.
     """
@@ -238,6 +241,7 @@ class SnapshotProbe:
     db_check: Callable[[], object] | None = None
     rebuild_ms: list[float] = field(default_factory=list)
     check_ms: list[float] = field(default_factory=list)
+    changed_ms: list[float] = field(default_factory=list)
     db_ms: list[float] = field(default_factory=list)
     unchanged: int = 0
     deltas: int = 0
@@ -258,9 +262,12 @@ class SnapshotProbe:
         Kept apart from the figures gathered under load.
         """
         http, db = len(self.check_ms), len(self.db_ms)
+        counted = (self.unchanged, self.deltas, len(self.changed_ms))
         for _ in range(count):
             self.pull(conditional=True)
             self.check_db()
+        self.unchanged, self.deltas = counted[:2]  # the load's counts start after these
+        del self.changed_ms[counted[2] :]
         figures = {
             "http_p50_ms": _percentile(self.check_ms[http:], 50),
             "http_p95_ms": _percentile(self.check_ms[http:], 95),
@@ -291,8 +298,13 @@ class SnapshotProbe:
         if response.status_code == 200:
             self.etag = response.headers.get("etag", self.etag)
             self.deltas += conditional and response.json().get("wire_format") == DELTA_WIRE_FORMAT
-        (self.check_ms if conditional else self.rebuild_ms).append(elapsed)
-        self.unchanged += response.status_code == 304
+        if not conditional:
+            self.rebuild_ms.append(elapsed)
+        elif response.status_code == 304:
+            self.check_ms.append(elapsed)
+            self.unchanged += 1
+        else:
+            self.changed_ms.append(elapsed)
 
     def close(self) -> None:
         """Close the kept connection."""

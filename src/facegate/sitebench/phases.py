@@ -291,6 +291,8 @@ def _figures(
         "snapshot_check_db_ms": report.percentile(on.probe.db_ms, 50),
         "snapshot_check_unchanged_304": on.probe.unchanged,
         "snapshot_check_deltas": on.probe.deltas,
+        "snapshot_changed_ms": report.percentile(on.probe.changed_ms, 50),
+        "snapshot_changed_p95_ms": report.percentile(on.probe.changed_ms, 95),
         "snapshot_rebuild_ms": report.percentile(on.probe.rebuild_ms, 50),
         "change_to_all_doors_s": round(max(reach), 2) if reach else None,
         "change_samples_s": [round(r, 2) for r in reach],
