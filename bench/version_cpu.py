@@ -7,7 +7,8 @@ key beside it as ``<file>.key``; ``--refill`` makes it again). Then, per ``--rep
 version (each one new card for the caretaker, as the site bench's writer gives, so no
 face changes), CPU milliseconds (``time.process_time``, this process) of:
 
-- ``rows_cpu_ms``: the site's rows read once for the version (:mod:`facegate.services.site_rows`);
+- ``rows_cpu_ms``: the site's rows read once for the version (:mod:`facegate.services.site_rows`),
+  with the garbage collector paused as ``build_snapshots`` reads them;
 - ``assemble_cpu_ms``: every target's snapshot assembled from those rows in one batch
   (``build_snapshots``, audited and committed, as the server's kiosk refresher does);
 - ``edge_cpu_ms``: what the edge gates' snapshot route then does for each of the 20 doors
@@ -45,6 +46,7 @@ from facegate.domain.people import Role
 from facegate.domain.site import CredentialKind, CredentialMode, DoorKind
 from facegate.gate.snapshot_sections import Sections
 from facegate.services import credentials, people, places, site_admin
+from facegate.services.bulk import collector_paused
 from facegate.services.context import ServiceContext
 from facegate.services.site_rows import RowMemo
 from facegate.services.snapshots import (
@@ -138,8 +140,8 @@ def measure(url: str, repeat: int, edge_sections: int) -> dict[str, object]:
     for r in range(repeat):
         credentials.add_card(context, caretaker, f"BENCH-{uuid.uuid4().hex[:8]}-{r}")
 
-        def rows() -> None:
-            with store.unit_of_work() as uow:
+        def rows() -> None:  # as build_snapshots reads them: the collector paused
+            with collector_paused(), store.unit_of_work() as uow:
                 memo.rows(store, uow, uow.reads.data_version(), context.clock.now())
 
         def assemble() -> None:
