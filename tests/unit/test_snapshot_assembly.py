@@ -61,7 +61,7 @@ def counted(uow: Any, version: int, now: datetime) -> SiteRows:
 class Site:
     context: ServiceContext
     doors: list[str]  # the first three: the building's; the last: the lobby
-    lift: str
+    lifts: list[str]  # A's (some ride it), B's (everyone rides it)
 
 
 def _site() -> Site:
@@ -91,7 +91,11 @@ def _site() -> Site:
     places.add_access_rule(context, [ALL_WEEK], role=Role.STAFF, door_ids=[*doors, lobby])
     places.add_access_rule(context, [ALL_WEEK], person_id=cy, door_ids=[lobby])
     credentials.add_alert(context, eve, "threats", "order 12", timedelta(days=3))
-    return Site(context, [*doors, lobby], lift)
+    tower = places.add_building(context, "B").id
+    for role in Role:
+        places.add_access_rule(context, [ALL_WEEK], role=role, floors=[1], building_id=tower)
+    everyone = places.add_lift(context, tower, "Lift B", range(3)).id
+    return Site(context, [*doors, lobby], [lift, everyone])
 
 
 def _plain(rows: SiteRows, target: Target, scope: GalleryScope) -> dict[str, Any]:
@@ -134,14 +138,14 @@ def _parts(access: AccessData) -> dict[str, Any]:
 def test_every_target_holds_what_it_held(scope: GalleryScope) -> None:
     site = _site()
     memo = RowMemo()
-    targets = [*site.doors, site.lift]
+    targets = [*site.doors, *site.lifts]
     requests = [SnapshotRequest(t, "fake-model", POLICY, scope=scope) for t in targets]
     built = build_snapshots(site.context, FakeSealer(), requests, None, TemplateCache(), memo)
     with site.context.store.unit_of_work() as uow:
         rows = memo.rows(site.context.store, uow, uow.reads.data_version(), FakeClock().now())
     for snapshot in built:
         assert _parts(snapshot.access) == _plain(rows, snapshot.target, scope), snapshot.target
-    lift = built[-1].access
+    lift = built[-2].access
     assert lift.home_floors
     assert lift.pins
     assert built[0].access.cards
@@ -151,19 +155,23 @@ def test_every_target_holds_what_it_held(scope: GalleryScope) -> None:
 
 
 def test_doors_that_share_their_rules_walk_the_cards_and_pins_once() -> None:
-    """Three doors named by the same rules, one lobby, one lift: three walks, not five."""
+    """Three doors named by the same rules, a lobby, two lifts: three walks of the cards,
+    not six (none for the lift everyone rides: it holds the site's own)."""
     site = _site()
     memo = RowMemo(counted)
-    requests = [SnapshotRequest(t, "fake-model", POLICY) for t in [*site.doors, site.lift]]
+    requests = [SnapshotRequest(t, "fake-model", POLICY) for t in [*site.doors, *site.lifts]]
     built = build_snapshots(site.context, FakeSealer(), requests, None, TemplateCache(), memo)
     with site.context.store.unit_of_work() as uow:
         rows = memo.rows(site.context.store, uow, uow.reads.data_version(), FakeClock().now())
     assert isinstance(rows.cards, Walked)
     assert isinstance(rows.pins, Walked)
-    assert (rows.cards.walks, rows.pins.walks) == (3, 3)
+    assert rows.cards.walks == 3
+    assert rows.pins.walks == 1  # Bob and Dee may pass wherever else they hold a PIN
     first, second = built[0].access, built[1].access
     assert first.cards is second.cards
     assert first.pins is second.pins
     assert first.rules is second.rules
+    assert built[-1].access.cards is rows.cards
+    assert built[-1].access.pins is rows.pins
     build_snapshots(site.context, FakeSealer(), requests, None, TemplateCache(), memo)
     assert rows.cards.walks == 3  # the same version again: nothing walked

@@ -322,10 +322,18 @@ def _usable(people: Mapping[str, PersonAccess]) -> frozenset[str]:
 
 def _credentials(
     rows: SiteRows, allowed: AbstractSet[str]
-) -> tuple[dict[str, str], dict[str, str]]:
-    """The card numbers (to person id) and PIN hashes (by person id) of the ``allowed``."""
-    cards = {n: pid for n, pid in rows.cards.items() if pid in allowed}
-    pins = {pid: h for pid, h in rows.pins.items() if pid in allowed}
+) -> tuple[Mapping[str, str], Mapping[str, str]]:
+    """The card numbers (to person id) and PIN hashes (by person id) of the ``allowed``.
+
+    Where everyone who holds one is allowed (a lift every resident rides), the site's
+    own, not a copy made by walking them.
+    """
+    cards, pins = rows.cards, rows.pins
+    holders = rows.derived("holders", "site", lambda: (frozenset(cards.values()), pins.keys()))
+    if not holders[0] <= allowed:
+        cards = {n: pid for n, pid in cards.items() if pid in allowed}
+    if not holders[1] <= allowed:
+        pins = {pid: h for pid, h in pins.items() if pid in allowed}
     return cards, pins
 
 

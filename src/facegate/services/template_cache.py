@@ -146,8 +146,8 @@ class TemplateCache:
             if answered[0] is index:
                 return answered[2]
             if answered[0] == index:  # same faces at a new version
-                with self._lock:
-                    self._answered[slot] = (index, answered[1], answered[2])
+                with self._lock:  # this version's people: its other doors pass the very set
+                    self._answered[slot] = (index, frozenset(usable), answered[2])
                 return answered[2]
         every = uow.reads.template_index(model_id) if index is None else index
         wanted = [(t, p) for t, p in every if p in usable]
