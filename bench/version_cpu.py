@@ -4,7 +4,8 @@ The site bench's complex (4 buildings of 5 doors and a lift of floors 0-9; each 
 rule for their building's doors and one floor, a card and a PIN hash, ``--templates``
 sealed synthetic templates) filled directly as rows into a SQLite file (kept, its site
 key beside it as ``<file>.key``; ``--refill`` makes it again). Then, per ``--repeat``
-version (each one new card for the caretaker, as the site bench's writer gives, so no
+version (``--change card``: a new card for the caretaker, as the site bench's writer gives;
+``rule``: a new rule of the caretaker's naming five doors, as an enrolment adds one; no
 face changes), CPU milliseconds (``time.process_time``, this process) of:
 
 - ``rows_cpu_ms``: the site's rows read once for the version (:mod:`facegate.services.site_rows`),
@@ -64,6 +65,7 @@ from facegate.store.unit_of_work import SqlStore
 from snapshot_scale import MODEL, POLICY, Clock, _fill, _fresh
 
 BUILDINGS, DOORS, FLOORS = 4, 5, tuple(range(10))
+ALWAYS = TimeWindow(frozenset(range(7)), datetime.min.time(), datetime.max.time())
 
 
 def _layout(context: ServiceContext) -> tuple[list[list[str]], list[str]]:
@@ -135,7 +137,7 @@ def _cpu_ms(action: Callable[[], object]) -> float:
     return (time.process_time() - started) * 1000
 
 
-def measure(url: str, repeat: int, edge_sections: int) -> dict[str, object]:
+def measure(url: str, repeat: int, edge_sections: int, change: str) -> dict[str, object]:
     """The per-version CPU figures of the kept site at ``url``."""
     store = SqlStore(create_db_engine(url))
     sealer = AesGcmSealer(Path(url.removeprefix("sqlite:///") + ".key").read_bytes())
@@ -150,7 +152,10 @@ def measure(url: str, repeat: int, edge_sections: int) -> dict[str, object]:
     build_snapshots(context, sealer, requests, cache=cache, memo=memo)  # warm: cold build
     figures: dict[str, list[float]] = {"rows_cpu_ms": [], "assemble_cpu_ms": [], "edge_cpu_ms": []}
     for r in range(repeat):
-        credentials.add_card(context, caretaker, f"BENCH-{uuid.uuid4().hex[:8]}-{r}")
+        if change == "card":
+            credentials.add_card(context, caretaker, f"BENCH-{uuid.uuid4().hex[:8]}-{r}")
+        else:  # a rule naming five doors, as an enrolment's (an erasure deletes one)
+            places.add_access_rule(context, [ALWAYS], person_id=caretaker, door_ids=doors[:5])
 
         def rows() -> None:  # as build_snapshots reads them: the collector paused
             with collector_paused(), store.unit_of_work() as uow:
@@ -177,6 +182,7 @@ def measure(url: str, repeat: int, edge_sections: int) -> dict[str, object]:
         "edge_doors": len(doors),
         "edge_sections": edge_sections,
         "repeat": repeat,
+        "change": change,
     }
     for name, values in figures.items():
         result[name] = round(statistics.median(values), 1)
@@ -192,6 +198,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--edge-sections", type=int, default=1, help="route asks per door")
     parser.add_argument("--refill", action="store_true", help="fill the site again")
+    parser.add_argument(
+        "--change", choices=["card", "rule"], default="card", help="what each version changes"
+    )
     args = parser.parse_args()
     url = args.url.format(people=args.people)
     if args.refill or not Path(url.removeprefix("sqlite:///")).exists():
@@ -199,7 +208,7 @@ def main() -> None:
         fill(url, args.people, args.templates)
         print(f"filled in {time.perf_counter() - started:.0f} s", file=sys.stderr)
     load_before = os.getloadavg()[0]
-    result = measure(url, args.repeat, args.edge_sections)
+    result = measure(url, args.repeat, args.edge_sections, args.change)
     result["people"] = args.people
     result["load_1m"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
     print(json.dumps(result), flush=True)
