@@ -231,6 +231,36 @@ def test_a_door_held_open_by_renewed_unlocks_is_not_held_open() -> None:
     assert alarms == [GateEventKind.DOOR_HELD_OPEN]
 
 
+def test_kiosk_doors_in_normal_mode_build_no_snapshot_each_tick(context: ServiceContext) -> None:
+    """The tick needs the mode only: in normal mode it builds no snapshot (before, every
+    tick after a change rebuilt every kiosk door's, work the kiosk refresher does)."""
+    door_id = door(context)
+    upstream = StoreUpstream(lambda: context.store, FakeSealer(), context.clock, "m", POLICY)
+    lock, events = FakeDoor(), ListSink()
+    keeper = KioskDoorsOpen(
+        ActuatorPool(lambda target: lock, upstream), lambda: [door_id], context.clock, events.put
+    )
+    keeper.tick()
+    places.add_door(
+        context, "South", DoorKind.BUILDING, CredentialMode.ANY_OF, [CredentialKind.CARD]
+    )
+    keeper.tick()
+    assert _snapshot_records(context) == 0
+    set_mode(context, SiteMode.FREE_PASSAGE, "moving day")
+    keeper.tick()
+    assert _snapshot_records(context) == 1
+    assert [c.action for c in lock.commands] == ["unlock"]
+    set_mode(context, SiteMode.NORMAL, "moved in")
+    keeper.tick()
+    assert (_snapshot_records(context), keeper.mode) == (1, SiteMode.NORMAL)
+    assert len(lock.commands) == 1
+
+
+def _snapshot_records(context: ServiceContext) -> int:
+    with context.store.unit_of_work() as uow:
+        return sum(1 for record in uow.audit.all() if record.action == "gate.snapshot")
+
+
 def test_the_server_holds_its_kiosk_doors_open_in_free_passage(context: ServiceContext) -> None:
     door_id = door(context)
     upstream = StoreUpstream(lambda: context.store, FakeSealer(), context.clock, "m", POLICY)

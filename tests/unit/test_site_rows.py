@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 
+from facegate.domain.access import AccessRule, TimeWindow, WeeklySchedule
+from facegate.domain.lifts import LiftCar
+from facegate.domain.people import Role
 from facegate.services.site_rows import RowMemo, SiteRows
 from support import WatchedGuard, wait_for
 
@@ -53,3 +56,27 @@ def test_callers_at_once_after_a_change_share_one_read() -> None:
     assert memo.reads == 1
     memo.rows(store, None, 8, NOW)  # type: ignore[arg-type]  # a new version is read
     assert calls == [7, 8]
+
+
+def test_a_version_that_changed_no_rule_keeps_the_rules_indexes() -> None:
+    """Indexing 25,000 rules by door cost about 70 ms a version; a card or an enrolment
+    changes no rule, so the next version takes the index as it was."""
+    window = TimeWindow(frozenset(range(7)), time(6), time(22))
+    schedule = WeeklySchedule("UTC", (window,))
+    north = AccessRule("r1", schedule, role=Role.RESIDENT, door_ids=frozenset({"north"}))
+    lift = AccessRule("r2", schedule, role=Role.STAFF, floors=frozenset({3}))
+    read: dict[int, tuple[AccessRule, ...]] = {1: (north, lift), 2: (north, lift), 3: (north,)}
+
+    def rows_of(uow: object, version: int, now: datetime) -> SiteRows:
+        return SiteRows(version, {}, frozenset(), read[version], (), {}, {}, [])
+
+    memo, store, car = RowMemo(rows_of), Store(), LiftCar((2, 3))
+    first = memo.rows(store, None, 1, NOW)  # type: ignore[arg-type]
+    indexed = (first.door_rules("north"), first.lift_rules(car))
+    second = memo.rows(store, None, 2, NOW)  # type: ignore[arg-type]
+    assert (second.door_rules("north"), second.lift_rules(car)) == indexed
+    assert second.door_rules("north") is indexed[0]
+    assert second.lift_rules(car) is indexed[1]
+    third = memo.rows(store, None, 3, NOW)  # type: ignore[arg-type]  # a rule deleted
+    assert third.lift_rules(car) == ()
+    assert third.door_rules("north") == (north,)

@@ -45,9 +45,23 @@ class LiftCar:
 
 def rule_serves(rule: AccessRule, car: LiftCar) -> bool:
     """Whether ``rule`` names a floor of ``car`` in its building (or in every building)."""
-    if rule.building_id is not None and rule.building_id != car.building_id:
+    return _serves(rule, car.building_id, frozenset(car.floors))
+
+
+def rules_serving(rules: Iterable[AccessRule], car: LiftCar) -> tuple[AccessRule, ...]:
+    """The rules of ``rules`` that serve ``car`` (:func:`rule_serves`), in their order.
+
+    The car's floors are made a set once, not once per rule: a lift's snapshot filters
+    every rule of the site (25,000 at a large one).
+    """
+    floors = frozenset(car.floors)
+    return tuple(r for r in rules if _serves(r, car.building_id, floors))
+
+
+def _serves(rule: AccessRule, building_id: str | None, floors: frozenset[int]) -> bool:
+    if rule.building_id is not None and rule.building_id != building_id:
         return False
-    return bool(rule.floors & set(car.floors))
+    return not rule.floors.isdisjoint(floors)
 
 
 def home_floors(

@@ -20,7 +20,7 @@ from facegate.domain.policy import SiteMode
 from facegate.ports import Store, TemplateSealer
 from facegate.services.context import ServiceContext
 from facegate.services.gate_sync import receive_events
-from facegate.services.site_mode import ModeWatch
+from facegate.services.site_mode import ModeWatch, mode_in_force
 from facegate.services.snapshots import (
     SnapshotRequest,
     build_snapshot,
@@ -165,6 +165,18 @@ class StoreUpstream:
             for snapshot in built:
                 self._held[snapshot.target.id] = snapshot
             return len(built)
+
+    def mode_now(self, gate_id: str) -> SiteMode:
+        """The site mode in force now (the forced one, if any): one small read, nothing built.
+
+        Raises:
+            UpstreamUnavailableError: the database cannot be reached.
+        """
+        if self.mode is not None:
+            return self.mode
+        with self._context(gate_id) as context, context.store.unit_of_work() as uow:
+            version = uow.reads.data_version()
+            return mode_in_force(uow, context.clock.now(), context.store, version)
 
     def wait_mode(self, gate_id: str, known: SiteMode | None, wait_s: float) -> SiteMode:
         """The site mode as soon as it differs from ``known``, or after ``wait_s``.

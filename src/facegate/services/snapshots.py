@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal
@@ -34,10 +35,10 @@ from typing import Literal
 from facegate.domain.access import AccessRule
 from facegate.domain.audit import DetailValue
 from facegate.domain.gate import SNAPSHOT_FORMAT, GateSnapshot
-from facegate.domain.lifts import home_floors, rule_serves
+from facegate.domain.lifts import home_floors
 from facegate.domain.matching import MatchPolicy
 from facegate.domain.people import Role
-from facegate.domain.policy import AccessData, SiteMode, Target
+from facegate.domain.policy import AccessData, PersonAccess, SiteMode, Target
 from facegate.domain.site import CredentialKind
 from facegate.ports import TemplateSealer, UnitOfWork
 from facegate.services.bulk import collector_paused
@@ -278,20 +279,25 @@ def _access(
     target: Target,
     cache: TemplateCache,
 ) -> AccessData:
+    """The target's access data, assembled from ``rows``.
+
+    What follows from a rule set or from the people shown is made once per version
+    (:meth:`SiteRows.derived`), not once per door: the doors of one building share it.
+    """
     if target.is_lift:
-        rules = tuple(r for r in rows.rules if rule_serves(r, target.car))
+        car = target.car
+        rules = rows.lift_rules(car)
+        homes, allowed = rows.derived("lift", car, lambda: _lift_allowed(rows, target, rules))
     else:
-        rules = rows.door_rules(target.id)
-    homes = _homes(rows, target)
-    allowed = _allowed(rules, rows.people) | homes.keys()
+        rules, homes = rows.door_rules(target.id), {}
+        allowed = rows.derived("allowed", id(rules), lambda: _allowed(rules, rows.people))
     listed = {entry.person_id for entry in rows.alerts}
     people = rows.access(None if request.scope == "site" else frozenset(allowed | listed))
-    usable = {pid for pid, p in people.items() if p.face_consent and not p.moved_out}
+    usable = rows.derived("usable", id(people), lambda: _usable(people))
     model_id = request.model_id
     index = rows.index(uow, model_id, lambda: cache.prime(uow, sealer, model_id, usable))
     gallery = cache.gallery(uow, sealer, model_id, usable, index)
-    cards = {n: pid for n, pid in rows.cards.items() if pid in allowed}
-    pins = {pid: h for pid, h in rows.pins.items() if pid in allowed}
+    cards, pins = rows.derived("credentials", id(allowed), lambda: _credentials(rows, allowed))
     passes = {p.code_hash: p for p in rows.passes}
     presence = {} if target.zone is None else uow.zones.presence(target.zone.zone)
     return AccessData(
@@ -309,6 +315,36 @@ def _access(
     )
 
 
+def _usable(people: Mapping[str, PersonAccess]) -> frozenset[str]:
+    """The people whose face may be in a gallery: consent in force, not moved out."""
+    return frozenset(pid for pid, p in people.items() if p.face_consent and not p.moved_out)
+
+
+def _credentials(
+    rows: SiteRows, allowed: AbstractSet[str]
+) -> tuple[Mapping[str, str], Mapping[str, str]]:
+    """The card numbers (to person id) and PIN hashes (by person id) of the ``allowed``.
+
+    Where everyone who holds one is allowed (a lift every resident rides), the site's
+    own, not a copy made by walking them.
+    """
+    cards, pins = rows.cards, rows.pins
+    holders = rows.derived("holders", "site", lambda: (frozenset(cards.values()), pins.keys()))
+    if not holders[0] <= allowed:
+        cards = {n: pid for n, pid in cards.items() if pid in allowed}
+    if not holders[1] <= allowed:
+        pins = {pid: h for pid, h in pins.items() if pid in allowed}
+    return cards, pins
+
+
+def _lift_allowed(
+    rows: SiteRows, target: Target, rules: Sequence[AccessRule]
+) -> tuple[dict[str, int], frozenset[str]]:
+    """A lift's home floors (:func:`_homes`) and the people allowed there (rules or home)."""
+    homes = _homes(rows, target)
+    return homes, _allowed(rules, rows.people).union(homes)
+
+
 def _homes(rows: SiteRows, target: Target) -> dict[str, int]:
     """For a lift, person id to a home floor it serves in its building; else empty."""
     if not target.is_lift or target.building_id is None:
@@ -317,11 +353,13 @@ def _homes(rows: SiteRows, target: Target) -> dict[str, int]:
     return {pid: floor for pid, floor in every.items() if floor in target.floors}
 
 
-def _allowed(rules: Iterable[AccessRule], people: Mapping[str, tuple[Role, bool]]) -> set[str]:
+def _allowed(
+    rules: Iterable[AccessRule], people: Mapping[str, tuple[Role, bool]]
+) -> frozenset[str]:
     """The people some rule about the target names, by id or by role."""
     rules = list(rules)
     named = {r.person_id for r in rules if r.person_id is not None}
     roles = {r.role for r in rules if r.role is not None}
     if not roles:
-        return named & people.keys()
-    return {pid for pid, (role, _) in people.items() if pid in named or role in roles}
+        return frozenset(named & people.keys())
+    return frozenset(pid for pid, (role, _) in people.items() if pid in named or role in roles)

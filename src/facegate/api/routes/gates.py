@@ -58,7 +58,7 @@ from facegate.domain.policy import SiteMode
 from facegate.domain.reasons import Reason
 from facegate.gate.outbox import event_from_json
 from facegate.gate.snapshot_delta import DELTA_HEADER, DELTA_WIRE_FORMAT, delta_to_wire
-from facegate.gate.snapshot_sections import Sections
+from facegate.gate.snapshot_sections import SectionMemo, Sections
 from facegate.gate.snapshot_wire import (
     gate_wire_key,
     mode_push_key,
@@ -84,6 +84,9 @@ router = APIRouter(tags=["gates"])
 
 MAX_CROP_BYTES = 1_000_000
 """Largest face crop a gate may send (bytes; a 256 px crop is about 15 kB)."""
+
+SECTION_PARTS = SectionMemo()
+"""The encoded sections the gates' snapshots share (each encoded once per version)."""
 
 
 class EventBatch(BaseModel):
@@ -160,7 +163,7 @@ def _wire(snapshot: GateSnapshot, gate_id: str, key: bytes, request: Request) ->
     held = request.headers.get("if-none-match", "").strip('"')
     wants = request.headers.get(DELTA_HEADER) == str(DELTA_WIRE_FORMAT)
     base = GALLERIES.at(target, model, held) if wants and held and ids is not None else None
-    sections = Sections.of(snapshot.access)
+    sections = Sections.of(snapshot.access, SECTION_PARTS)
     if ids is not None:
         GALLERIES.record(target, model, snapshot.version, ids, sections.digests)
     if base is None:
