@@ -19,7 +19,14 @@ from brokers import free_port
 from facegate.app import create_app
 from facegate.config import ServerSettings, Settings
 from facegate.domain.accounts import AccountRole
+from facegate.domain.liveness import LivenessSchedule
+from facegate.domain.matching import MatchPolicy
 from facegate.domain.people import Role
+from facegate.domain.policy import SiteMode
+from facegate.gate.loop import LoopOptions
+from facegate.gate.outbox import SqliteOutbox
+from facegate.gate.server_side import ActuatorPool, PipelineDecider
+from facegate.gate.store_upstream import StoreUpstream
 from facegate.http.deps import ServerDeps
 from facegate.http.security import LoginLimiter
 from facegate.services import accounts, people, site_admin
@@ -27,7 +34,8 @@ from facegate.services.context import ServiceContext
 from facegate.store.crypto import AesGcmSealer, generate_key
 from facegate.store.passwords import Argon2Hasher
 from facegate.store.unit_of_work import SqlStore
-from fakes import FakeClock, FakeDescriber
+from facegate.vision.images import ImageLimits
+from fakes import FakeClock, FakeDescriber, FakeDoor, FakeFaceEngine
 from migrated import migrated_engine
 
 PASSWORD = "correct horse battery"
@@ -122,3 +130,31 @@ def served(app: Any) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(10.0)
+
+
+def kiosk_pipeline(site: Site, tmp_path: Path, refresh_s: float | None = None) -> None:
+    """The server's real pipeline for kiosk frames and credentials, with the fake face engine.
+
+    ``refresh_s``: as the server's (its doors' snapshots refreshed by a thread each
+    ``refresh_s`` seconds, decisions from the snapshot held); ``None``: each decision
+    checks its door's snapshot first.
+    """
+    upstream = StoreUpstream(
+        lambda: site.deps.store,
+        site.deps.sealer(),
+        site.deps.clock,
+        "fake-model",
+        MatchPolicy(0.57, 0.0),
+        SiteMode.NORMAL,
+    )
+    options = LoopOptions("server", 3.0, 0.6, LivenessSchedule(), 10.0)
+    site.deps.decider = PipelineDecider(
+        FakeFaceEngine,
+        ActuatorPool(lambda target: FakeDoor(), upstream),
+        SqliteOutbox(tmp_path / "server-outbox.db"),
+        lambda: None,
+        site.deps.clock,
+        options,
+        ImageLimits(),
+        refresh_s=refresh_s,
+    )

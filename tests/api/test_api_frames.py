@@ -12,22 +12,13 @@ import cv2
 import httpx
 import numpy as np
 
-from api_site import Site, served
+from api_site import Site, kiosk_pipeline, served
 from facegate.app import create_app
-from facegate.domain.liveness import LivenessSchedule
-from facegate.domain.matching import MatchPolicy
-from facegate.domain.policy import SiteMode
 from facegate.domain.site import CredentialKind, CredentialMode, DoorKind
-from facegate.gate.loop import LoopOptions
-from facegate.gate.outbox import SqliteOutbox
-from facegate.gate.server_side import ActuatorPool, PipelineDecider
-from facegate.gate.store_upstream import StoreUpstream
 from facegate.ports import FrameDecision
 from facegate.services import accounts, places
 from facegate.services.gate_health import BOARD, silent_gates
 from facegate.services.workers import WorkerPool
-from facegate.vision.images import ImageLimits
-from fakes import FakeDoor, FakeFaceEngine
 from support import Hold
 
 _JPEG = cv2.imencode(".jpg", np.zeros((48, 64, 3), np.uint8))[1].tobytes()
@@ -101,28 +92,6 @@ def test_a_saturated_server_answers_503_at_once_and_the_console_still_answers(
     assert "facegate_frame_decision_seconds_count 3\n" in metrics
 
 
-def _kiosk_pipeline(site: Site, tmp_path: Path) -> None:
-    """The server's real pipeline for kiosk frames, with the fake face engine."""
-    upstream = StoreUpstream(
-        lambda: site.deps.store,
-        site.deps.sealer(),
-        site.deps.clock,
-        "fake-model",
-        MatchPolicy(0.57, 0.0),
-        SiteMode.NORMAL,
-    )
-    options = LoopOptions("server", 3.0, 0.6, LivenessSchedule(), 10.0)
-    site.deps.decider = PipelineDecider(
-        FakeFaceEngine,
-        ActuatorPool(lambda target: FakeDoor(), upstream),
-        SqliteOutbox(tmp_path / "server-outbox.db"),
-        lambda: None,
-        site.deps.clock,
-        options,
-        ImageLimits(),
-    )
-
-
 def test_a_kiosk_is_seen_on_each_frame_and_credential_with_its_camera_state(
     site: Site, tmp_path: Path
 ) -> None:
@@ -133,7 +102,7 @@ def test_a_kiosk_is_seen_on_each_frame_and_credential_with_its_camera_state(
     )
     assert issued.status_code == 201, issued.text
     gate_id, headers = issued.json()["gate_id"], {"X-Device-Key": issued.json()["secret"]}
-    _kiosk_pipeline(site, tmp_path)
+    kiosk_pipeline(site, tmp_path)
     client = site.client()
 
     def kiosk_health() -> dict[str, Any]:

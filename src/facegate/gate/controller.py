@@ -33,12 +33,14 @@ from typing import Protocol
 
 from facegate.domain import passback
 from facegate.domain.clock import Clock
+from facegate.domain.credentials import VisitorPass
 from facegate.domain.errors import ActuatorFailedError
 from facegate.domain.gate import GateEvent, GateEventKind, GateSnapshot, decision_event
 from facegate.domain.policy import Decision, FaceEvidence, Presentation, decide, deny
 from facegate.domain.reasons import Reason
 from facegate.domain.site import CredentialKind, CredentialMode
 from facegate.gate.credentials import WaitingCredentials
+from facegate.gate.pass_uses import PassUses
 from facegate.gate.tracker import Track
 from facegate.ports import ActuatorCommand, DoorActuator
 from facegate.timing import span
@@ -130,6 +132,8 @@ class DoorController:
         clock: the time source.
         options: tunables.
         alarms: where alarms go (default: the event sink, as :class:`OutboxAlarms`).
+        passes: the visitor pass uses granted and not yet in the snapshot (default: this
+            door's own; the server's doors share one, see :mod:`facegate.gate.pass_uses`).
 
     Attributes:
         on_decision: called with each outcome once recorded (a reader's LED and buzzer).
@@ -150,8 +154,10 @@ class DoorController:
         clock: Clock,
         options: ControllerOptions,
         alarms: AlarmSink | None = None,
+        passes: PassUses | None = None,
     ) -> None:
         self.snapshot, self.actuator, self.events = snapshot, actuator, events
+        self.passes = passes if passes is not None else PassUses()
         self.clock, self.options = clock, options
         self.alarms = alarms if alarms is not None else OutboxAlarms(events)
         self.waiting = WaitingCredentials(options.card_window_s)
@@ -392,8 +398,13 @@ class DoorController:
         verdict = passback.PASS
         if decision.granted:
             decision, verdict = self._passback(snapshot, decision)
+        visit = None
+        if decision.granted:
+            decision, visit = self._claim_pass(snapshot, decision)
         if decision.granted:
             decision, failure = self._actuate(snapshot, decision)
+            if failure is not None and visit is not None:
+                self.passes.release(visit)
         key, now = str(uuid.uuid4()), self.clock.now()
         event = decision_event(key, self.options.gate_id, snapshot.target.id, now, decision)
         scores = {**event.scores, "latency_ms": round(latency_ms, 3)}
@@ -430,6 +441,26 @@ class DoorController:
             refused = deny(Reason.ANTI_PASSBACK, person_id, scores=decision.scores)
             return refused, verdict
         return decision, verdict
+
+    def _claim_pass(
+        self, snapshot: GateSnapshot, decision: Decision
+    ) -> tuple[Decision, VisitorPass | None]:
+        """A grant by a visitor pass claims one of its uses (a lift ride is none).
+
+        Returns:
+            The decision (``pass_used_up`` when the uses granted here since the snapshot
+            used it up; ``unknown_credential`` when the pass left the snapshot since the
+            policy saw it), and the pass whose use was claimed.
+        """
+        if decision.pass_id is None or snapshot.target.is_lift:
+            return decision, None
+        passes = snapshot.access.passes.values()
+        visit = next((p for p in passes if p.id == decision.pass_id), None)
+        if visit is None:
+            return deny(Reason.UNKNOWN_CREDENTIAL, pass_id=decision.pass_id), None
+        if not self.passes.claim(visit, self.clock.now()):
+            return deny(Reason.PASS_USED_UP, pass_id=visit.id), None
+        return decision, visit
 
     def _actuate(self, snapshot: GateSnapshot, decision: Decision) -> tuple[Decision, str | None]:
         """Send the grant's command; the decision after it, and the failure if any."""

@@ -11,7 +11,8 @@ multi-frame liveness check needs); since a kiosk's frames are separate photos, a
 track's face is described again before its decision is reused. A frame answers the
 decision it completed; while a face is in view but not yet decided (the liveness check
 still needs frames) it answers ``spoof_suspected`` (not yet shown to be live; the kiosk
-keeps sending), without a face ``no_face``. An exception while deciding is a deny
+keeps sending), without a face ``no_face``. The doors share one count of the visitor
+pass uses they granted (:mod:`facegate.gate.pass_uses`). An exception while deciding is a deny
 ``internal_error`` with its event. Grants open the door's actuator; every decision goes
 through a durable outbox into the site database at once, stored once by its key.
 
@@ -40,6 +41,7 @@ from facegate.gate.challenge_desk import ChallengeDesk, ChallengeSetup
 from facegate.gate.controller import AlarmSink, DoorController, Outcome
 from facegate.gate.loop import LoopOptions, conclude
 from facegate.gate.outbox import SqliteOutbox
+from facegate.gate.pass_uses import PassUses
 from facegate.gate.perception import FaceWork, Observation, Perception
 from facegate.gate.runner import SnapshotHolder
 from facegate.ports import (
@@ -194,6 +196,8 @@ class PipelineDecider:
         self.alarms, self.monotonic = alarms, monotonic
         self._stations: dict[str, DoorStation] = {}
         self._lock = threading.Lock()
+        self.passes = PassUses()
+        """The visitor pass uses the doors granted, shared: a one-time pass opens one door."""
 
     def station(self, door_id: str) -> DoorStation:
         """The station of ``door_id``, built on first use.
@@ -209,8 +213,9 @@ class PipelineDecider:
         holder = SnapshotHolder(self.pool.upstream, SERVER_GATE_ID, door_id)
         holder.refresh()
         actuator = self.pool.get(holder().target)
+        options = self.options.controller()
         controller = DoorController(
-            holder, actuator, self.outbox, self.clock, self.options.controller(), self.alarms
+            holder, actuator, self.outbox, self.clock, options, self.alarms, self.passes
         )
         with self._lock:
             built = DoorStation(holder, controller, started=self.monotonic())
