@@ -33,7 +33,7 @@ from facegate.gate.snapshot_wire import gate_wire_key, open_body, sealed_of
 from facegate.services import accounts, credentials, people, places
 from facegate.services.consent import grant_consent
 from facegate.services.enrollment import enroll
-from facegate.services.gallery_history import GALLERIES
+from facegate.services.gallery_history import GALLERIES, KEEP_MODELS
 from facegate.services.rights import erase_person
 from fakes import FakeDescriber
 from support import gallery_by_id
@@ -262,3 +262,25 @@ def test_gates_at_one_version_share_its_encoded_sections(
     monkeypatch.undo()
     access = south.fresh().access
     assert Sections.of(access, SectionMemo()) == Sections.of(access)
+
+
+def test_a_gate_asking_for_ever_new_models_is_not_remembered_for_each(
+    gate: Gate, site: Site
+) -> None:
+    """Each model name a poll gave was remembered for good (42 kB a name, measured)."""
+    url = f"/api/v1/gates/{GATE}/snapshot"
+    versions = []
+    for number in range(3 * KEEP_MODELS):
+        model = f"made-up-{number}"
+        answer = site.client().get(
+            url, params={"model": model}, headers={"X-Device-Key": gate.secret}
+        )
+        assert answer.status_code == 200
+        versions.append((model, answer.headers["ETag"].strip('"')))
+    kept = [m for m, v in versions if GALLERIES.at(gate.door, m, v) is not None]
+    assert kept == [m for m, _ in versions[-KEEP_MODELS:]]
+    resident(site, "New", [7])
+    gate.sync()  # the gate's own model was forgotten too: the whole snapshot
+    credentials.add_card(site.context, site.resident_id, "CARD-NEW")
+    gate.sync()
+    assert gate.formats()[-2:] == [2, 3]

@@ -4,7 +4,8 @@ An edge gate names the version it holds when it polls; to answer it with a delta
 templates added and removed since, :mod:`facegate.gate.snapshot_delta`) instead of the
 whole snapshot, the server must know which templates that version's gallery held. It
 keeps, in this process's memory, for each (door or lift, model), the template ids of
-the last :data:`KEEP_VERSIONS` versions it delivered there.
+the last :data:`KEEP_VERSIONS` versions it delivered there, for the last
+:data:`KEEP_MODELS` models delivered to each door or lift.
 
 Why this and not a change log in the database: the ids are what was *delivered*, so a
 delta is exact whatever happened in between (an erasure, a withdrawal and a new consent,
@@ -34,6 +35,13 @@ KEEP_VERSIONS = 8
 
 A gate polls every second or so, so it is rarely more than one version behind; one that
 was away longer gets the whole snapshot."""
+KEEP_MODELS = 4
+"""How many descriptor models' versions are remembered per door or lift (typical 4).
+
+A door's gates ask for one model (two while a site moves to another); the model is the
+poll's own word, so a gate asking for ever new model names (a buggy or hostile one) makes
+the least recently delivered model forgotten, not this process's memory grow (each
+model's version costs its section digests, above)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,12 +62,14 @@ class GalleryHistory:
 
     Args:
         keep: versions remembered per (target, model) (the oldest is forgotten first).
+        models: models remembered per target (the least recently delivered is forgotten
+            first).
     """
 
-    def __init__(self, keep: int = KEEP_VERSIONS) -> None:
-        self._keep = keep
+    def __init__(self, keep: int = KEEP_VERSIONS, models: int = KEEP_MODELS) -> None:
+        self._keep, self._models = keep, models
         self._lock = threading.Lock()
-        self._slots: dict[tuple[str, str], OrderedDict[str, Delivered]] = {}
+        self._slots: dict[str, OrderedDict[str, OrderedDict[str, Delivered]]] = {}
 
     def record(
         self,
@@ -74,7 +84,11 @@ class GalleryHistory:
         ``sections``: its access data's parts' digests (``None``: not known).
         """
         with self._lock:
-            slot = self._slots.setdefault((target_id, model_id), OrderedDict())
+            models = self._slots.setdefault(target_id, OrderedDict())
+            slot = models.setdefault(model_id, OrderedDict())
+            models.move_to_end(model_id)
+            while len(models) > self._models:
+                models.popitem(last=False)
             slot[version] = Delivered(ids, dict(sections or {}))
             slot.move_to_end(version)
             while len(slot) > self._keep:
@@ -83,7 +97,8 @@ class GalleryHistory:
     def at(self, target_id: str, model_id: str, version: str) -> Delivered | None:
         """What was delivered at ``version``; ``None`` when not remembered."""
         with self._lock:
-            slot = self._slots.get((target_id, model_id))
+            models = self._slots.get(target_id)
+            slot = None if models is None else models.get(model_id)
             return None if slot is None else slot.get(version)
 
     def clear(self) -> None:
