@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -52,15 +53,18 @@ def kiosk(site: Site) -> tuple[str, dict[str, str]]:
 def test_a_saturated_server_answers_503_at_once_and_the_console_still_answers(
     site: Site,
 ) -> None:
-    door, headers = kiosk(site)
+    doors = [kiosk(site) for _ in range(3)]  # a door's frames are decided one at a time
     decider = SlowDecider()
     site.deps.decider = decider
     site.deps.frame_pool = WorkerPool(2, retry_after_s=2.0)
-    path = f"/api/v1/doors/{door}/frames"
+    path, headers = f"/api/v1/doors/{doors[2][0]}/frames", doors[2][1]
     with served(create_app(site.deps)) as url, httpx.Client(base_url=url, timeout=60.0) as client:
         with ThreadPoolExecutor(2) as posters:
             busy = [
-                posters.submit(client.post, path, files=FRAME, headers=headers) for _ in range(2)
+                posters.submit(
+                    client.post, f"/api/v1/doors/{door}/frames", files=FRAME, headers=key
+                )
+                for door, key in doors[:2]
             ]
             try:
                 deadline = time.monotonic() + 10.0  # a hang guard, not a speed claim
@@ -90,6 +94,44 @@ def test_a_saturated_server_answers_503_at_once_and_the_console_still_answers(
     assert "facegate_frames_refused_total 1\n" in metrics
     assert "facegate_frames_decided_total 3\n" in metrics
     assert "facegate_frame_decision_seconds_count 3\n" in metrics
+
+
+def test_one_doors_frames_take_one_worker_and_the_other_doors_are_still_answered(
+    site: Site,
+) -> None:
+    """A door decides its frames one at a time: a second frame of a door whose frame is
+    being decided is refused at once, instead of taking a worker to wait there."""
+    (north, north_key), (south, south_key) = kiosk(site), kiosk(site)
+    decider = SlowDecider(guard_s=10.0)
+    site.deps.decider = decider
+    site.deps.frame_pool = WorkerPool(2, retry_after_s=2.0)
+
+    def wait_until(check: Callable[[], bool]) -> None:
+        deadline = time.monotonic() + 10.0  # a hang guard, not a speed claim
+        while not check() and time.monotonic() < deadline:
+            time.sleep(0.01)
+
+    with served(create_app(site.deps)) as url, httpx.Client(base_url=url, timeout=60.0) as client:
+
+        def post(door: str, key: dict[str, str]) -> httpx.Response:
+            return client.post(f"/api/v1/doors/{door}/frames", files=FRAME, headers=key)
+
+        with ThreadPoolExecutor(3) as posters:
+            first = posters.submit(post, north, north_key)
+            try:
+                wait_until(lambda: decider.hold.held == 1)
+                again = posters.submit(post, north, north_key)  # a kiosk posting in parallel
+                wait_until(lambda: again.done() or decider.hold.held == 2)
+                other = posters.submit(post, south, south_key)
+                wait_until(lambda: other.done() or (again.done() and decider.hold.held == 2))
+                held_at_south = decider.hold.held
+            finally:
+                decider.hold.release.set()
+            answers = [first.result(60.0), again.result(60.0), other.result(60.0)]
+    assert [a.status_code for a in answers] == [200, 503, 200]
+    assert answers[1].headers["Retry-After"] == "2"
+    assert held_at_south == 2, "the other door's frame was not decided beside the first"
+    assert decider.hold.timed_out == 0
 
 
 def test_a_kiosk_is_seen_on_each_frame_and_credential_with_its_camera_state(

@@ -4,8 +4,11 @@ The server runs face work (kiosk frames) here, off the event loop: at most ``wor
 jobs run or wait at a time, and a job that finds every slot taken is refused with
 :class:`facegate.domain.errors.ServiceBusyError` (HTTP 503 with ``Retry-After``) instead
 of joining a queue that grows with the load. The console and the API keep answering
-while kiosks stream frames. The pool counts its refusals, its jobs done and failed, and
-the time its jobs take (a histogram), exported by :func:`frame_metrics_lines`.
+while kiosks stream frames. A job may name its key (a kiosk frame: its door, whose
+frames are decided one at a time anyway): a second job of a key whose job runs is
+refused as well, so one door posting frames side by side takes one worker, not all of
+them. The pool counts its refusals, its jobs done and failed, and the time its jobs take
+(a histogram), exported by :func:`frame_metrics_lines`.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import NoReturn, TypeVar
 
 from facegate.domain.errors import ServiceBusyError
 
@@ -69,6 +72,7 @@ class WorkerPool:
         self.workers, self.retry_after_s, self.name = workers, retry_after_s, name
         self._timer = timer
         self._slots = threading.BoundedSemaphore(workers)
+        self._keys: set[str] = set()  # of the jobs running or waiting for a thread
         self._executor: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
         self._stats_lock = threading.Lock()
@@ -76,31 +80,53 @@ class WorkerPool:
         self._counts = [0] * (len(LATENCY_BUCKETS_S) + 1)  # the last: over every bound
         self._total_s = 0.0
 
-    def submit(self, job: Callable[..., T], *args: object) -> Future[T]:
+    def submit(self, job: Callable[..., T], *args: object, key: str | None = None) -> Future[T]:
         """Start ``job(*args)`` on a free worker.
 
+        Args:
+            job: the work.
+            args: its arguments.
+            key: what the job is of (``None``: nothing); at most one job per key runs.
+
         Raises:
-            ServiceBusyError: every worker is busy.
+            ServiceBusyError: every worker is busy, or a job of ``key`` runs.
         """
+        if key is not None:
+            with self._lock:
+                taken = key in self._keys
+                self._keys.add(key)
+            if taken:
+                self._refuse(f"a {self.name} job of {key!r} is running; try again shortly")
         if not self._slots.acquire(blocking=False):
-            with self._stats_lock:
-                self.refused += 1
-            raise ServiceBusyError(
-                f"all {self.workers} {self.name} workers are busy; try again shortly",
-                self.retry_after_s,
-            )
+            self._free(key)
+            self._refuse(f"all {self.workers} {self.name} workers are busy; try again shortly")
         try:
             future = self._pool().submit(self._timed, job, *args)
         except BaseException:
             self._slots.release()
+            self._free(key)
             raise
         # The slot is freed when the job ends, even if the client gave up waiting.
-        future.add_done_callback(lambda _: self._slots.release())
+        future.add_done_callback(lambda _: self._ended(key))
         return future
 
-    async def run(self, job: Callable[..., T], *args: object) -> T:
+    async def run(self, job: Callable[..., T], *args: object, key: str | None = None) -> T:
         """Run ``job(*args)`` on a free worker and await its result (see :meth:`submit`)."""
-        return await asyncio.wrap_future(self.submit(job, *args))
+        return await asyncio.wrap_future(self.submit(job, *args, key=key))
+
+    def _refuse(self, why: str) -> NoReturn:
+        with self._stats_lock:
+            self.refused += 1
+        raise ServiceBusyError(why, self.retry_after_s)
+
+    def _ended(self, key: str | None) -> None:
+        self._slots.release()
+        self._free(key)
+
+    def _free(self, key: str | None) -> None:
+        if key is not None:
+            with self._lock:
+                self._keys.discard(key)
 
     def stats(self) -> PoolStats:
         """The counts so far (a consistent copy)."""

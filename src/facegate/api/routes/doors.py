@@ -241,17 +241,19 @@ async def post_frame(
 
     The frame is read here, then decoded (once) and decided on one of the server's
     frame workers, never on the event loop; when every worker is busy the answer is an
-    immediate 503 with ``Retry-After``. The posting gate counts as seen (``/health``),
-    its camera ``ok`` when the frame decodes, ``failed`` when it does not. While an
-    administrator asks this kiosk's frame (:mod:`facegate.services.gate_frames`), the
-    frame is also handed to their page (in memory, never stored).
+    immediate 503 with ``Retry-After``, as it is for a frame of a door whose last frame
+    is still being decided (a door's frames are decided one at a time). The posting
+    gate counts as seen (``/health``), its camera ``ok`` when the frame decodes,
+    ``failed`` when it does not. While an administrator asks this kiosk's frame
+    (:mod:`facegate.services.gate_frames`), the frame is also handed to their page (in
+    memory, never stored).
     """
     gate_id = _own_door(deps, principal, door_id)
     data = await read_bounded(file, deps.settings.server.max_upload_bytes)
     DESK.offer(gate_id, data)  # taken only while an administrator asks this kiosk's frame
     decider = decider_of(deps)
     try:
-        decision = await deps.frame_pool.run(decider.decide_frame, door_id, data, card)
+        decision = await deps.frame_pool.run(decider.decide_frame, door_id, data, card, key=door_id)
     except (InvalidImageError, ImageTooLargeError, ImageTooSmallError):
         BOARD.seen(gate_id, deps.clock.now(), camera="failed")
         raise
