@@ -31,8 +31,10 @@ made in this server at once, one made by another process within
 the mode as it is, ``{"mode": ..., "tag": ...}``; ``tag`` is the HMAC of the gate, its
 nonce and the mode under a key derived from the gate's device key
 (:func:`facegate.gate.snapshot_wire.mode_tag`), so a gate takes no mode it did not ask
-for. Waiting costs no worker thread (the endpoint sleeps in the event loop) and no
-database read per gate (one shared read every 0.1 s while anyone waits).
+for. Waiting costs no worker thread (the endpoint sleeps in the event loop), and no
+database read nor thread hop per gate (one shared read every 0.1 s while anyone waits,
+:mod:`facegate.services.mode_feed`); a waiting poll wakes for a change, and each
+:data:`DISCONNECT_CHECK_S` to see whether its gate is still there.
 
 ``POST /gates/{gate_id}/events`` stores each event once by its key (the gate's outbox
 may send a batch again after a crash; the receipts ignore repeats); events must name
@@ -41,7 +43,6 @@ the gate's own door (see :func:`facegate.services.gate_sync.receive_events`).
 
 from __future__ import annotations
 
-import asyncio
 import time
 from datetime import datetime
 from typing import Annotated, Any
@@ -77,11 +78,14 @@ from facegate.services.gate_frames import (
 )
 from facegate.services.gate_health import BOARD
 from facegate.services.gate_sync import receive_events
-from facegate.services.site_mode import MAX_WAIT_S, MODE_WATCH, WATCH_S
+from facegate.services.mode_feed import MODE_FEED
+from facegate.services.site_mode import MAX_WAIT_S, MODE_WATCH
 from facegate.services.snapshots import SnapshotRequest, build_snapshot, snapshot_version
 
 router = APIRouter(tags=["gates"])
 
+DISCONNECT_CHECK_S = 1.0
+"""How often a waiting mode poll looks whether its gate hung up (seconds)."""
 MAX_CROP_BYTES = 1_000_000
 """Largest face crop a gate may send (bytes; a 256 px crop is about 15 kB)."""
 
@@ -213,11 +217,12 @@ async def gate_mode(
     _own_gate(principal, gate_id)
     context = context_for(deps, principal)
     deadline = time.monotonic() + wait_s
-    while True:
-        mode = await run_in_threadpool(MODE_WATCH.mode, context)
-        if mode is not known or time.monotonic() >= deadline or await request.is_disconnected():
+    mode = await run_in_threadpool(MODE_WATCH.mode, context)
+    while mode is known and time.monotonic() < deadline:
+        if await request.is_disconnected():
             break
-        await asyncio.sleep(min(WATCH_S, max(deadline - time.monotonic(), 0.0)))
+        left = min(deadline - time.monotonic(), DISCONNECT_CHECK_S)
+        mode = await MODE_FEED.changed(context, known, max(left, 0.0)) or mode
     key = mode_push_key(request.headers[DEVICE_HEADER], gate_id)
     return PushedMode(mode=mode, tag=mode_tag(key, gate_id, nonce, mode.value))
 
