@@ -8,6 +8,7 @@ use only where and when the pass was valid.
 
 from __future__ import annotations
 
+import math
 import uuid
 from datetime import time, timedelta
 from pathlib import Path
@@ -247,6 +248,20 @@ def test_gates_report_their_health_when_they_poll(site: Site) -> None:
     assert silent == ["gate-quiet"]
     site.deps.clock.advance(seconds=120)
     assert [g.gate_id for g in silent_gates(site.context, 60.0)] == ["gate-north", "gate-quiet"]
+
+
+def test_a_backlog_no_outbox_holds_is_refused_and_the_metrics_stay_numbers(site: Site) -> None:
+    """A poll's backlog of 4,000 digits was kept, and printed in /metrics as it came: a
+    value Prometheus cannot read (out of a float's range), so the site's scrape failed."""
+    BOARD.clear()
+    north, _ = two_doors(site)
+    secret = edge_key(site, north, "gate-north")
+    url = f"{snapshot_url('gate-north')}&backlog={'9' * 4000}"
+    answer = site.client().get(url, headers={"X-Device-Key": secret})
+    assert answer.status_code == 422
+    metrics = site.client().get("/api/v1/metrics").text
+    values = [float(line.rsplit(" ", 1)[1]) for line in metrics.splitlines() if line[:1] != "#"]
+    assert all(math.isfinite(value) for value in values)
 
 
 def test_an_unchanged_snapshot_answers_304_and_is_audited_once(site: Site) -> None:

@@ -84,6 +84,9 @@ from facegate.services.snapshots import SnapshotRequest, build_snapshot, snapsho
 
 router = APIRouter(tags=["gates"])
 
+MAX_BACKLOG = 1_000_000_000
+"""Largest outbox backlog a poll may report (events; more is no count but a bad value, and
+it goes to ``/metrics`` as a number a scraper must read)."""
 DISCONNECT_CHECK_S = 1.0
 """How often a waiting mode poll looks whether its gate hung up (seconds)."""
 MAX_CROP_BYTES = 1_000_000
@@ -126,7 +129,7 @@ def gate_snapshot(
     target: Annotated[str | None, Query(max_length=64)] = None,
     version: Annotated[str, Query(max_length=64)] = "",
     last_sync: datetime | None = None,
-    backlog: Annotated[int, Query(ge=-1)] = -1,
+    backlog: Annotated[int, Query(ge=-1, le=MAX_BACKLOG)] = -1,
     camera: Annotated[str, Query(max_length=16)] = "unknown",
     liveness: Annotated[str, Query(max_length=16)] = "",
     door: Annotated[str, Query(max_length=16)] = "unknown",
