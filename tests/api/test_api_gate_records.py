@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import math
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import time, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 
 from api_site import Site
+from facegate.api.routes import gates as gate_routes
 from facegate.domain.access import TimeWindow
 from facegate.domain.accounts import GateKind
 from facegate.domain.gate import GateEvent, GateEventKind, GateReport
@@ -32,6 +35,7 @@ from facegate.services.consent import grant_consent
 from facegate.services.enrollment import enroll
 from facegate.services.gate_health import BOARD, silent_gates
 from fakes import FakeDescriber
+from support import Hold, wait_for
 
 ALL_DAY = TimeWindow(frozenset(range(7)), time(0), time(23, 59, 59))
 MODEL = "fake-model"
@@ -262,6 +266,41 @@ def test_a_backlog_no_outbox_holds_is_refused_and_the_metrics_stay_numbers(site:
     metrics = site.client().get("/api/v1/metrics").text
     values = [float(line.rsplit(" ", 1)[1]) for line in metrics.splitlines() if line[:1] != "#"]
     assert all(math.isfinite(value) for value in values)
+
+
+def test_a_gate_gets_one_whole_snapshot_built_at_a_time(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A gate asking again and again, side by side, without naming a version, had a whole
+    snapshot built and sealed for each ask (62 MB each at 25,000 residents, README)."""
+    north, south = two_doors(site)
+    keys = {"gate-north": edge_key(site, north, "gate-north")}
+    keys["gate-south"] = edge_key(site, south, "gate-south")
+    hold, built = Hold(10.0), gate_routes.build_snapshot
+
+    def first_held(*args: object, **kwargs: object) -> object:
+        if hold.held == 0 and not hold.release.is_set():
+            hold()
+        return built(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(gate_routes, "build_snapshot", first_held)
+
+    def ask(gate_id: str) -> httpx.Response:
+        headers = {"X-Device-Key": keys[gate_id]}
+        return site.client().get(snapshot_url(gate_id), headers=headers)
+
+    with ThreadPoolExecutor(1) as asker:
+        first = asker.submit(ask, "gate-north")
+        try:
+            assert wait_for(lambda: hold.held == 1), "the first build was not held"
+            again, other = ask("gate-north"), ask("gate-south")
+        finally:
+            hold.release.set()
+        assert first.result(30.0).status_code == 200
+    assert again.status_code == 503
+    assert again.headers["Retry-After"] == "1"
+    assert other.status_code == 200  # another gate is not held up
+    assert ask("gate-north").status_code == 200  # nor this one once its build ended
 
 
 def test_an_unchanged_snapshot_answers_304_and_is_audited_once(site: Site) -> None:

@@ -17,8 +17,9 @@ import asyncio
 import bisect
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import NoReturn, TypeVar
 
@@ -50,6 +51,42 @@ class PoolStats:
     total_s: float
 
 
+class OneEach:
+    """Keys with work in progress, one piece of work per key at a time; thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._busy: set[str] = set()
+
+    def take(self, key: str) -> bool:
+        """Mark ``key`` busy; ``False`` (and nothing changed) when it already is."""
+        with self._lock:
+            if key in self._busy:
+                return False
+            self._busy.add(key)
+            return True
+
+    def free(self, key: str) -> None:
+        """``key``'s work ended."""
+        with self._lock:
+            self._busy.discard(key)
+
+    @contextmanager
+    def held(self, key: str, what: str, retry_after_s: float) -> Iterator[None]:
+        """``key`` busy for the ``with`` block (``what``: the work, for the refusal).
+
+        Raises:
+            ServiceBusyError: ``key``'s work is in progress already (``Retry-After``:
+                ``retry_after_s`` seconds).
+        """
+        if not self.take(key):
+            raise ServiceBusyError(f"{what} of {key!r} is in progress; try again", retry_after_s)
+        try:
+            yield
+        finally:
+            self.free(key)
+
+
 class WorkerPool:
     """``workers`` threads; a job beyond them is refused, not queued.
 
@@ -72,7 +109,7 @@ class WorkerPool:
         self.workers, self.retry_after_s, self.name = workers, retry_after_s, name
         self._timer = timer
         self._slots = threading.BoundedSemaphore(workers)
-        self._keys: set[str] = set()  # of the jobs running or waiting for a thread
+        self._keys = OneEach()  # of the jobs running or waiting for a thread
         self._executor: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
         self._stats_lock = threading.Lock()
@@ -91,12 +128,8 @@ class WorkerPool:
         Raises:
             ServiceBusyError: every worker is busy, or a job of ``key`` runs.
         """
-        if key is not None:
-            with self._lock:
-                taken = key in self._keys
-                self._keys.add(key)
-            if taken:
-                self._refuse(f"a {self.name} job of {key!r} is running; try again shortly")
+        if key is not None and not self._keys.take(key):
+            self._refuse(f"a {self.name} job of {key!r} is running; try again shortly")
         if not self._slots.acquire(blocking=False):
             self._free(key)
             self._refuse(f"all {self.workers} {self.name} workers are busy; try again shortly")
@@ -125,8 +158,7 @@ class WorkerPool:
 
     def _free(self, key: str | None) -> None:
         if key is not None:
-            with self._lock:
-                self._keys.discard(key)
+            self._keys.free(key)
 
     def stats(self) -> PoolStats:
         """The counts so far (a consistent copy)."""

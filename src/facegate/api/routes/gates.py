@@ -11,7 +11,9 @@ audit record). A gate that also sends ``X-Facegate-Delta: 3`` and holds a versio
 gallery this server remembers (:mod:`facegate.services.gallery_history`) gets the
 change since that version instead of the whole snapshot
 (:mod:`facegate.gate.snapshot_delta`: the access data in full, the templates added and
-the ids removed); any other gets the whole snapshot. The poll's query also carries the
+the ids removed); any other gets the whole snapshot. A gate has one answer made at a
+time: asked again while its answer is being built, it is answered ``503`` with
+``Retry-After`` (:data:`SNAPSHOT_ANSWERS`). The poll's query also carries the
 gate's health (``version``, ``last_sync``, ``backlog``, ``camera``, ``liveness``,
 ``door``), kept for ``/health``, ``/metrics`` and the console's dashboard.
 A kiosk key gets no snapshot (``403``). While an administrator asks the gate for a
@@ -81,12 +83,16 @@ from facegate.services.gate_sync import receive_events
 from facegate.services.mode_feed import MODE_FEED
 from facegate.services.site_mode import MAX_WAIT_S, MODE_WATCH
 from facegate.services.snapshots import SnapshotRequest, build_snapshot, snapshot_version
+from facegate.services.workers import OneEach
 
 router = APIRouter(tags=["gates"])
 
 MAX_BACKLOG = 1_000_000_000
 """Largest outbox backlog a poll may report (events; more is no count but a bad value, and
 it goes to ``/metrics`` as a number a scraper must read)."""
+SNAPSHOT_ANSWERS = OneEach()
+"""The gates whose snapshot answer (a build, a seal) is being made: one at a time each, a
+second ask meanwhile is answered 503 (a gate asks again at its next sync)."""
 DISCONNECT_CHECK_S = 1.0
 """How often a waiting mode poll looks whether its gate hung up (seconds)."""
 MAX_CROP_BYTES = 1_000_000
@@ -149,11 +155,13 @@ def gate_snapshot(
         wanted_frame[SNAPSHOTS_WANTED_HEADER] = "1"
     if request.headers.get("if-none-match") == f'"{current}"':
         return Response(status_code=304, headers={"ETag": f'"{current}"', **wanted_frame})
-    snapshot = build_snapshot(
-        context, deps.sealer(), device.target_id, model, match, gate_id=gate_id
-    )
-    key = gate_wire_key(request.headers[DEVICE_HEADER], gate_id)
-    body = _wire(snapshot, gate_id, key, request)
+    retry_after_s = deps.settings.server.busy_retry_after_s
+    with SNAPSHOT_ANSWERS.held(gate_id, "a snapshot answer", retry_after_s):
+        snapshot = build_snapshot(
+            context, deps.sealer(), device.target_id, model, match, gate_id=gate_id
+        )
+        key = gate_wire_key(request.headers[DEVICE_HEADER], gate_id)
+        body = _wire(snapshot, gate_id, key, request)
     return JSONResponse(body, headers={"ETag": f'"{snapshot.version}"', **wanted_frame})
 
 
