@@ -130,10 +130,13 @@ class SiteRows:
         (:meth:`facegate.services.template_cache.TemplateCache.prime`), in the order
         they were read rather than by id.
         """
-        if model_id not in self.indexes:
-            found = None if read is None else read()
-            self.indexes[model_id] = uow.reads.template_index(model_id) if found is None else found
-        return self.indexes[model_id]
+        if model_id in self.indexes:
+            return self.indexes[model_id]
+        found = None if read is None else read()
+        found = uow.reads.template_index(model_id) if found is None else found
+        if found:  # a model without templates is not kept (a gate may name any model)
+            self.indexes[model_id] = found
+        return found
 
     def homes_by_person(self) -> dict[str, tuple[Role, str | None, int | None]]:
         """Person id to (role, unit's building, unit's floor), of people still living here."""

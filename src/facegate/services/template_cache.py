@@ -115,6 +115,11 @@ class TemplateCache:
         self.walks = 0
         """How many times the templates were walked for a gallery (for tests and benches)."""
 
+    def models(self) -> list[str]:
+        """The models whose templates are held (of any site key), sorted."""
+        with self._lock:
+            return sorted({model for _, model in (*self._blocks, *self._galleries)})
+
     def gallery(
         self,
         uow: UnitOfWork,
@@ -154,6 +159,8 @@ class TemplateCache:
         block, change = self._refreshed(uow, sealer, model_id, wanted)
         with self._lock:
             kept = self._galleries.get(slot)
+            if kept is None and not block.ids:  # a model never held: nothing to keep of it
+                return Gallery.of_rows([], block.matrix, ())
             if kept is None or kept[0] != block.ids:
                 made = Gallery.of_rows(block.people, block.matrix, block.ids)
                 if kept is not None and change is not None and kept[0] is change.before:
@@ -194,7 +201,8 @@ class TemplateCache:
 
         Returns:
             The model's template index, or ``None`` (nothing read) when something is
-            held already.
+            held already. A model without templates is not held (a gate may name any
+            model: what is kept of each would add up).
 
         Raises:
             KeyFileError: a template does not decrypt with the site key.
@@ -204,6 +212,8 @@ class TemplateCache:
             if slot in self._blocks:
                 return None
             read = uow.reads.sealed_rows(model_id, None)
+            if not read:  # no template of this model: nothing to hold (nor keys to read)
+                return []
             keys = uow.reads.keys(None)
             index = [(row[0], row[1]) for row in read]
             rows = [row for row in read if row[1] in usable and row[1] in keys]
