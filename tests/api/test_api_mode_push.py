@@ -5,6 +5,7 @@ before the snapshot that carries it arrives."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 import threading
 import time
@@ -17,7 +18,7 @@ from api_site import Site, served
 from facegate.api.routes import gates as gate_routes
 from facegate.app import create_app
 from facegate.domain.accounts import GateKind
-from facegate.domain.errors import UpstreamUnavailableError
+from facegate.domain.errors import DatabaseUnavailableError, UpstreamUnavailableError
 from facegate.domain.policy import SiteMode
 from facegate.domain.site import CredentialKind, CredentialMode, DoorKind
 from facegate.gate.http_upstream import HttpUpstream
@@ -161,3 +162,23 @@ def test_waiting_polls_share_the_reads_of_the_mode(
     # One read as each poll comes, then the shared ones (about one per 0.1 s), not one
     # per poll per 0.1 s (about 6 per poll: 600).
     assert len(reads) < 2 * polls
+
+
+def test_a_poll_waits_on_while_the_mode_cannot_be_read(
+    site: Site, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    door, secret = edge_gate(site)
+    upstream = HttpUpstream("", door, secret, MODEL, 5.0, client=site.client())
+    mode, reads = MODE_WATCH.mode, []
+
+    def failing(context: object) -> SiteMode:
+        reads.append(1)
+        if len(reads) > 1:  # the poll's own first read works, the shared ones fail
+            raise DatabaseUnavailableError("database down")
+        return mode(context)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(MODE_WATCH, "mode", failing)
+    with caplog.at_level(logging.WARNING, logger="facegate.services.mode_feed"):
+        assert upstream.wait_mode(door, SiteMode.NORMAL, 0.5) is SiteMode.NORMAL
+    assert len(reads) > 2  # it kept trying
+    assert len([r for r in caplog.records if "cannot be read" in r.message]) == 1

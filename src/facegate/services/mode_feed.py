@@ -9,7 +9,8 @@ that loop reads the mode (:data:`~facegate.services.site_mode.MODE_WATCH`) every
 it began whose mode differs from the one its gate knows, or gives up after its timeout.
 The waiters are woken by a read whose mode changed (or one a waiter needs: it came
 while the last read was not its gate's mode), not by every read. The reader stops when
-nobody waits.
+nobody waits. While the mode cannot be read (the database is down: logged once), the
+waiters wait on, and answer the mode their gate knows when their time is up.
 """
 
 from __future__ import annotations
@@ -59,17 +60,23 @@ class _LoopFeed:
             self.unanswered -= unanswered
 
     async def _run(self, context: ServiceContext) -> None:
-        """Read the mode while anyone waits (a failed read ends it; a waiter starts another)."""
+        """Read the mode while anyone waits (a failed read is logged once and tried again)."""
+        failing = False
         try:
             while self.waiters:
-                mode = await asyncio.to_thread(self.watch.mode, context)
-                async with self.read:
-                    if mode is not self.mode or self.unanswered:  # else nobody is answered
-                        self.read.notify_all()
-                    self.mode, self.reads = mode, self.reads + 1
+                try:
+                    mode = await asyncio.to_thread(self.watch.mode, context)
+                except Exception as err:  # the waiters keep the mode they know meanwhile
+                    if not failing:
+                        log.warning("the site mode cannot be read for the long polls: %r", err)
+                    failing = True
+                else:
+                    failing = False
+                    async with self.read:
+                        if mode is not self.mode or self.unanswered:  # else nobody is answered
+                            self.read.notify_all()
+                        self.mode, self.reads = mode, self.reads + 1
                 await asyncio.sleep(self.interval_s)
-        except Exception as err:  # the waiters time out and ask again
-            log.warning("the site mode could not be read for the long polls: %r", err)
         finally:
             self.mode = None
 
