@@ -80,3 +80,26 @@ def test_a_version_that_changed_no_rule_keeps_the_rules_indexes() -> None:
     third = memo.rows(store, None, 3, NOW)  # type: ignore[arg-type]  # a rule deleted
     assert third.lift_rules(car) == ()
     assert third.door_rules("north") == (north,)
+
+
+def test_a_rule_added_for_one_door_leaves_the_other_doors_rules_as_they_were() -> None:
+    """What is kept per rule tuple (the edge route's encoded rules) must survive a rule
+    added elsewhere: at 25,000 residents every enrolment adds one, and each door's rules
+    were indexed into new tuples, so all 24 doors' rules were encoded again."""
+    window = TimeWindow(frozenset(range(7)), time(6), time(22))
+    schedule = WeeklySchedule("UTC", (window,))
+    north = AccessRule("r1", schedule, role=Role.RESIDENT, door_ids=frozenset({"north"}))
+    south = AccessRule("r2", schedule, role=Role.RESIDENT, door_ids=frozenset({"south"}))
+    added = AccessRule("r3", schedule, person_id="p1", door_ids=frozenset({"south"}))
+    read: dict[int, tuple[AccessRule, ...]] = {1: (north, south), 2: (north, south, added)}
+
+    def rows_of(uow: object, version: int, now: datetime) -> SiteRows:
+        return SiteRows(version, {}, frozenset(), read[version], (), {}, {}, [])
+
+    memo, store = RowMemo(rows_of), Store()
+    first = memo.rows(store, None, 1, NOW)  # type: ignore[arg-type]
+    kept_north, kept_south = first.door_rules("north"), first.door_rules("south")
+    second = memo.rows(store, None, 2, NOW)  # type: ignore[arg-type]
+    assert second.door_rules("north") is kept_north
+    assert second.door_rules("south") == (south, added)
+    assert second.door_rules("south") is not kept_south
