@@ -38,6 +38,7 @@ from facegate.gate.osdp_door import OsdpDoor, OsdpDoorWiring
 from facegate.gate.osdp_keys import read_key
 from facegate.gate.outbox import SqliteOutbox
 from facegate.gate.paired_source import PairedSource
+from facegate.gate.pass_uses import restore as restore_pass_uses
 from facegate.gate.runner import RunningGate, SnapshotHolder, SyncThread, mode_follower
 from facegate.gate.site_mode import LocalInputs, OpenDoorKeeper
 from facegate.gate.snapshot_file import FILE_KEY_LABEL, SnapshotFile, snapshot_path
@@ -469,6 +470,7 @@ def build_gate(
     elif gate.tailgate_face_px > 0 and not target.is_lift:
         loop.watch_tailgating(gate.tailgate_face_px, gate.unlock_duration_s + 3.0)
     monitor.on_closed = loop.controller.door_cycled
+    restore_pass_uses(loop.controller.passes, holder(), outbox.pending_pass_grants(), clock.now())
     holder.probes.backlog = outbox.pending_count  # the health each poll reports
     holder.probes.camera = lambda: "failed" if getattr(loop, "_camera_down", False) else "ok"
     holder.probes.liveness = lambda: gate.liveness

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -14,10 +15,11 @@ from facegate.cli import app
 from facegate.config import Settings
 from facegate.domain.errors import UpstreamUnavailableError
 from facegate.domain.reasons import Reason
+from facegate.domain.site import CredentialKind, CredentialMode, DoorKind
 from facegate.gate.loop import Outcome
 from facegate.gate.runner import run_source, sync_once
 from facegate.ports import Frame
-from facegate.services import places
+from facegate.services import credentials, places
 from facegate.vision.engine import FaceEngine
 from gate_support import ALL_WEEK, GateSite, ListSource, ann_frames, gate_engine, make_site
 from support import file_parts, write_parts
@@ -58,6 +60,31 @@ def test_a_gate_starts_offline_from_its_saved_snapshot_and_grants(
     assert sync_once(running.holder, running.outbox) == 1
     assert running.holder.online
     assert running.stop() == 0
+
+
+def test_a_gate_restarted_offline_remembers_the_pass_uses_its_outbox_holds(
+    tmp_path: Path, gate_engine: FaceEngine, shared_data: Path, session_cache_dir: Path
+) -> None:
+    """A one-time pass shown, the gate restarted, the pass shown again: still used up
+    (the saved snapshot knew no use; the grant's event waits in the outbox)."""
+    settings = Settings(data_dir=tmp_path / "site", cache_dir=session_cache_dir)
+    site = make_site(settings, gate_engine, shared_data, tmp_path)
+    kinds = [CredentialKind.QR, CredentialKind.CARD]
+    door = places.add_door(site.context, "Gate", DoorKind.ENTRANCE, CredentialMode.ANY_OF, kinds)
+    issued = credentials.create_pass(site.context, site.ann, "Vi", timedelta(hours=1))
+    assert build_gate(settings, door.id, engine=gate_engine).stop() == 0
+    site.store.close()
+    os.replace(settings.database_path, settings.database_path.with_suffix(".away"))
+
+    def shown_once() -> Reason:
+        running = build_gate(settings, door.id, engine=gate_engine)
+        assert not running.holder.online
+        with running.loop.controller.guard:
+            reason = running.loop.controller.decide_credential("qr", issued.code).decision.reason
+        running.stop()
+        return reason
+
+    assert [shown_once(), shown_once()] == [Reason.GRANTED, Reason.PASS_USED_UP]
 
 
 def test_an_altered_saved_snapshot_is_refused(

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from facegate.domain.credentials import VisitorPass, qr_code_hash
 from facegate.domain.errors import ActuatorFailedError
-from facegate.domain.gate import GateSnapshot
+from facegate.domain.gate import GateEvent, GateEventKind, GateSnapshot
 from facegate.domain.liveness import LivenessSchedule
 from facegate.domain.matching import MatchPolicy
 from facegate.domain.reasons import Reason
@@ -20,10 +21,12 @@ from facegate.domain.site import CredentialKind
 from facegate.gate.bench import bench_snapshot
 from facegate.gate.controller import DoorController
 from facegate.gate.loop import LoopOptions
-from facegate.gate.pass_uses import PassUses
+from facegate.gate.outbox import SqliteOutbox
+from facegate.gate.pass_uses import PassUses, restore
 from fakes import FakeClock, FakeDoor, ListSink, unit_descriptor
 
 CODE = "visitor-code-0001"
+NOW = datetime(2026, 3, 3, tzinfo=UTC)
 
 
 def with_pass(max_uses: int, uses: int = 0, floors: tuple[int, ...] = ()) -> GateSnapshot:
@@ -85,3 +88,38 @@ def test_a_lock_that_failed_used_nothing() -> None:
 def test_a_lift_ride_is_not_a_use() -> None:
     control, _ = controller(with_pass(1, uses=1, floors=(1, 2)))  # used at the door
     assert reasons(control, 2) == [Reason.GRANTED, Reason.GRANTED]
+
+
+def test_a_gate_restarted_before_its_grant_was_delivered_does_not_give_the_use_back(
+    tmp_path: Path,
+) -> None:
+    """The saved snapshot holds the uses delivered before it was saved; the grant still
+    in the outbox is a use too (the red team: a restarted offline gate forgot it)."""
+    held = with_pass(2, uses=1)
+    outbox = SqliteOutbox(tmp_path / "outbox.db")
+    first, _ = controller(held)
+    first.events = outbox  # the gate's outbox, as built
+    assert reasons(first, 1) == [Reason.GRANTED]
+    assert reasons(controller(held)[0], 1) == [Reason.GRANTED]  # a restart without restore
+    again, _ = controller(held)
+    assert restore(again.passes, held, outbox.pending_pass_grants(), NOW) == 1
+    assert reasons(again, 1) == [Reason.PASS_USED_UP]
+    outbox.close()
+
+
+def test_only_this_doors_pass_grants_are_counted_again() -> None:
+    held = with_pass(1)
+    visit = next(iter(held.access.passes.values()))
+    grant = GateEvent(
+        "k1", "gate-t", GateEventKind.DECISION, held.target.id, NOW, True,
+        Reason.GRANTED, pass_id=visit.id,
+    )  # fmt: skip
+    others = [
+        replace(grant, key="k2", door_id="another-door"),
+        replace(grant, key="k3", granted=False, reason=Reason.PASS_USED_UP),
+        replace(grant, key="k4", pass_id="another-pass"),
+    ]
+    assert restore(PassUses(), held, others, NOW) == 0
+    lift = with_pass(1, floors=(1, 2))
+    assert restore(PassUses(), lift, [replace(grant, door_id=lift.target.id)], NOW) == 0
+    assert restore(PassUses(), held, [grant], NOW) == 1

@@ -117,6 +117,16 @@ class SqliteOutbox:
             ).fetchall()
         return [event_from_json(json.loads(row[0])) for row in rows]
 
+    def pending_pass_grants(self) -> list[GateEvent]:
+        """The undelivered grants that used a visitor pass, oldest first (any number)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT payload FROM outbox WHERE delivered = 0"
+                " AND json_extract(payload, '$.pass_id') IS NOT NULL"
+                " AND json_extract(payload, '$.granted') ORDER BY seq"
+            ).fetchall()
+        return [event_from_json(json.loads(row[0])) for row in rows]
+
     def pending_count(self) -> int:
         """How many events wait for delivery."""
         with self._lock:

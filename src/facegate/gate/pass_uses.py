@@ -10,15 +10,19 @@ it must have once this process's grants are counted (the snapshot's uses at the 
 plus one), and a grant claims a use against the larger of that and the snapshot's
 count, or is refused ``pass_used_up``. The server's doors share one (one process, one
 count); each edge gate has its own (two offline gates cannot know of each other's
-grants: at most one use per gate beyond the pass's uses, until they sync).
+grants: at most one use per gate beyond the pass's uses, until they sync). An edge gate
+restarted before its grants were delivered counts them again from its outbox
+(:func:`restore`), so a restart does not give a used pass back.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from datetime import datetime
 
 from facegate.domain.credentials import VisitorPass
+from facegate.domain.gate import GateEvent, GateSnapshot
 
 
 class PassUses:
@@ -49,3 +53,29 @@ class PassUses:
             least, until = self._least.get(visit.id, (0, visit.valid_until))
             if least > 0:
                 self._least[visit.id] = (least - 1, until)
+
+
+def restore(
+    uses: PassUses, snapshot: GateSnapshot, undelivered: Iterable[GateEvent], now: datetime
+) -> int:
+    """Count again the pass uses granted here whose events were not delivered yet.
+
+    A gate restarted offline starts from its saved snapshot, which holds a pass's uses
+    as delivered before it was saved: the grants still in the outbox are uses too. An
+    event delivered but not yet marked so (a crash between the two) is counted twice:
+    a pass then opens once less, never once more. A lift ride is not a use (as in
+    :meth:`facegate.gate.controller.DoorController.decide_credential`).
+
+    Returns:
+        The uses counted.
+    """
+    if snapshot.target.is_lift:
+        return 0
+    visits = {visit.id: visit for visit in snapshot.access.passes.values()}
+    counted = 0
+    for event in undelivered:
+        visit = visits.get(event.pass_id or "") if event.granted else None
+        if visit is not None and event.door_id == snapshot.target.id:
+            uses.claim(visit, now)
+            counted += 1
+    return counted
