@@ -272,7 +272,7 @@ def test_a_gate_gets_one_whole_snapshot_built_at_a_time(
     site: Site, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A gate asking again and again, side by side, without naming a version, had a whole
-    snapshot built and sealed for each ask (62 MB each at 25,000 residents, README)."""
+    snapshot built and sealed for each ask (62 MB each at 25,000 residents, docs/site-bench.md)."""
     north, south = two_doors(site)
     keys = {"gate-north": edge_key(site, north, "gate-north")}
     keys["gate-south"] = edge_key(site, south, "gate-south")
