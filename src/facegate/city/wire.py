@@ -176,21 +176,27 @@ def seal(model: BaseModel, key: Ed25519PrivateKey) -> bytes:
 def open_envelope(raw: bytes) -> tuple[bytes, str]:
     """``(body bytes, signature)`` of an envelope, not yet verified.
 
+    Anyone who may publish on a topic can send anything, unsigned: every way ``raw`` can
+    fail is a :class:`BadInputError` (an other error would stop the receiver's loop).
+
     Raises:
-        BadInputError: too large or not an envelope.
+        BadInputError: too large, not UTF-8, nested too deep, or not an envelope.
     """
     if len(raw) > MAX_MESSAGE_BYTES:
         raise BadInputError(f"message of {len(raw)} bytes (at most {MAX_MESSAGE_BYTES})")
     try:
         document = json.loads(raw)
-    except ValueError as err:
-        raise BadInputError(f"message is not JSON ({err})") from err
+    except (ValueError, RecursionError) as err:  # RecursionError: nested too deep
+        raise BadInputError(f"message is not JSON ({str(err)[:100]})") from err
     if not isinstance(document, dict) or set(document) != {"body", "sig"}:
         raise BadInputError("message is not a signed envelope {body, sig}")
     body, signature = document["body"], document["sig"]
     if not isinstance(body, str) or not isinstance(signature, str):
         raise BadInputError("envelope fields are not strings")
-    return body.encode("utf-8"), signature
+    try:
+        return body.encode("utf-8"), signature
+    except UnicodeEncodeError as err:  # a lone surrogate escaped in the JSON (\ud800)
+        raise BadInputError("envelope body is not UTF-8 text") from err
 
 
 def unseal(raw: bytes, public: Ed25519PublicKey, model: type[M]) -> M:
@@ -226,8 +232,8 @@ def claimed_site(body: bytes) -> str:
     """
     try:
         document = json.loads(body)
-    except ValueError as err:
-        raise BadInputError(f"body is not JSON ({err})") from err
+    except (ValueError, RecursionError) as err:
+        raise BadInputError(f"body is not JSON ({str(err)[:100]})") from err
     site = document.get("site_id") if isinstance(document, dict) else None
     if not isinstance(site, str):
         raise BadInputError("body has no site_id")
