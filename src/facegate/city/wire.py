@@ -18,11 +18,11 @@ Topics (``<s>`` the site's id on the hub):
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Annotated, Literal, TypeVar
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 from facegate.city.keys import sign, verify
 from facegate.domain.errors import BadInputError, PolicyRefusedError
@@ -70,13 +70,38 @@ class _Wire(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class WireEvent(_Wire):
-    """One decision at a door as the hub sees it: no person, no score, no image."""
+MAX_SEQ = (1 << 63) - 1
+"""Largest ``seq`` (a PostgreSQL ``bigint``, the column that stores it)."""
 
-    key: str = Field(min_length=1, max_length=64, description="the site's event id")
-    seq: int = Field(ge=1, description="the site's insertion sequence")
-    door_id: str = Field(min_length=1, max_length=64)
-    occurred_at: AwareDatetime
+EARLIEST_EVENT = datetime(1900, 1, 1, tzinfo=UTC)
+"""Earliest ``occurred_at`` taken (UTC): before any real event, after a reset clock's 1970."""
+
+LATEST_EVENT = datetime(9000, 1, 1, tzinfo=UTC)
+"""Latest ``occurred_at`` taken (UTC): far past any clock, well before the calendar's end."""
+
+
+def _storable_moment(moment: datetime) -> datetime:
+    if not EARLIEST_EVENT <= moment <= LATEST_EVENT:
+        raise ValueError(f"between {EARLIEST_EVENT.year} and {LATEST_EVENT.year} (UTC)")
+    return moment
+
+
+OpaqueId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]+$")]
+"""A site's own id of something (event, door): no control character (PostgreSQL text
+cannot hold NUL)."""
+
+
+class WireEvent(_Wire):
+    """One decision at a door as the hub sees it: no person, no score, no image.
+
+    Every field fits the hub's columns and its monthly partitions: a signed event the hub
+    could not store would be retried by an ingest worker forever.
+    """
+
+    key: OpaqueId = Field(description="the site's event id")
+    seq: int = Field(ge=1, le=MAX_SEQ, description="the site's insertion sequence")
+    door_id: OpaqueId
+    occurred_at: Annotated[AwareDatetime, AfterValidator(_storable_moment)]
     granted: bool
     reason: Reason
     credential: CredentialKind | None = None
