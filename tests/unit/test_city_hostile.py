@@ -9,6 +9,7 @@ site's notice callback raised inside the MQTT client's network loop."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,7 +18,17 @@ import paho.mqtt.client as mqtt
 import pytest
 
 from facegate.city.keys import new_private_key, public_text
-from facegate.city.wire import EventBatch, Notice, WireEvent, open_envelope, seal, topic
+from facegate.city.wire import (
+    DailySummary,
+    EventBatch,
+    Health,
+    Notice,
+    WireEvent,
+    open_envelope,
+    parse,
+    seal,
+    topic,
+)
 from facegate.domain.errors import BadInputError
 from facegate.domain.reasons import Reason
 from facegate.hub.ingest import IngestWorker
@@ -89,3 +100,30 @@ def test_a_poison_notice_is_refused_and_audited(tmp_path: Path, case: str) -> No
     notice = Notice(seq=1, site_id="s1", kind="announcement", issued_at=NOW,
                     ends_at=NOW + timedelta(hours=1))  # fmt: skip
     assert receiver.check(seal(notice, hub)) == notice  # the receiver still works
+
+
+SUMMARY = {"site_id": "s1", "day": "2026-11-28", "counts": {"entries": 3}}
+HOSTILE_SUMMARIES = {
+    "negative_count": {"counts": {"entries": -1000}},
+    "negative_denials": {"denials_by_reason": {"unknown_face": -1}},
+    "negative_disclosures": {"disclosure_bases": {"court order": -1}},
+    "basis_past_100_chars": {"disclosure_bases": {"x" * 101: 1}},
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE_SUMMARIES))
+def test_a_summary_that_could_hide_other_sites_or_carry_text_is_refused(case: str) -> None:
+    """A district's figure sums its sites': a site's -1000 entries made it ``<5``."""
+    body = json.dumps({**SUMMARY, **HOSTILE_SUMMARIES[case]}).encode()
+    assert parse(json.dumps(SUMMARY).encode(), DailySummary).counts == {"entries": 3}
+    with pytest.raises(BadInputError):
+        parse(body, DailySummary)
+
+
+def test_a_door_state_key_is_a_door_id_not_free_text() -> None:
+    health = {"site_id": "s1", "sent_at": NOW.isoformat(), "gates_online": 1, "gates_total": 1,
+              "backlog": 0, "active_alarms": 0}  # fmt: skip
+    assert parse(json.dumps({**health, "door_states": {"d1": "locked"}}).encode(), Health)
+    for door in ("x" * 65, "d\x00"):
+        with pytest.raises(BadInputError):
+            parse(json.dumps({**health, "door_states": {door: "locked"}}).encode(), Health)

@@ -124,7 +124,7 @@ class Health(_Wire):
     gates_total: int = Field(ge=0)
     last_sync_at: AwareDatetime | None = None
     backlog: int = Field(ge=0, description="events not yet acknowledged by the broker")
-    door_states: dict[str, Literal["locked", "unlocked", "open", "unknown"]] = Field(
+    door_states: dict[OpaqueId, Literal["locked", "unlocked", "open", "unknown"]] = Field(
         default_factory=dict, max_length=1000
     )
     active_alarms: int = Field(ge=0)
@@ -144,14 +144,27 @@ SUMMARY_COUNTS = (
 """Counts a daily summary carries besides ``denials_by_reason`` and ``disclosure_bases``."""
 
 
+MAX_BASIS_CHARS = 100
+"""Longest legal-basis text a summary carries (the site cuts it there)."""
+
+Count = Annotated[int, Field(ge=0)]
+"""A number of people, events or disclosures: never negative."""
+
+
 class DailySummary(_Wire):
-    """The counts of one day the transparency report needs (no personal data)."""
+    """The counts of one day the transparency report needs (no personal data).
+
+    Counts are never negative: a district's figure is the sum of its sites', so a
+    negative count would let one site hide the others' (a total shown ``<5``).
+    """
 
     site_id: SiteId
     day: date
-    counts: dict[Literal[SUMMARY_COUNTS], int]  # type: ignore[valid-type]
-    denials_by_reason: dict[Reason, int] = Field(default_factory=dict)
-    disclosure_bases: dict[str, int] = Field(default_factory=dict, max_length=50)
+    counts: dict[Literal[SUMMARY_COUNTS], Count]  # type: ignore[valid-type]
+    denials_by_reason: dict[Reason, Count] = Field(default_factory=dict)
+    disclosure_bases: dict[Annotated[str, Field(max_length=MAX_BASIS_CHARS)], Count] = Field(
+        default_factory=dict, max_length=50
+    )
 
 
 class Ack(_Wire):
