@@ -45,6 +45,7 @@ from paho.mqtt.properties import Properties
 
 from facegate.city.keys import public_from_text
 from facegate.city.wire import (
+    MAX_MESSAGE_BYTES,
     TOPIC_ROOT,
     Ack,
     DailySummary,
@@ -70,6 +71,12 @@ SESSION_EXPIRY_S = 7 * 24 * 3600
 
 RECEIVE_MAXIMUM = 500
 """Most unacknowledged messages a worker accepts at once (the broker may cap it lower)."""
+
+MAX_PACKET_BYTES = MAX_MESSAGE_BYTES + 4096
+"""Largest MQTT packet a worker accepts (bytes): the largest envelope parsed, plus room
+for the topic and properties. Sent at CONNECT (MQTT 5 Maximum Packet Size): the broker
+drops a larger message instead of sending it, so a site cannot make a worker read
+hundreds of megabytes (the protocol's limit) only to refuse them."""
 
 BATCH_WAIT_S = 0.05
 """How long a worker gathers messages before writing them in one transaction (s)."""
@@ -165,6 +172,7 @@ class IngestWorker:
         properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
         properties.SessionExpiryInterval = SESSION_EXPIRY_S
         properties.ReceiveMaximum = RECEIVE_MAXIMUM
+        properties.MaximumPacketSize = MAX_PACKET_BYTES
         self._client.connect_async(
             self._host, self._port, keepalive=30, clean_start=False, properties=properties
         )
