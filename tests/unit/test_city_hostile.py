@@ -127,3 +127,22 @@ def test_a_door_state_key_is_a_door_id_not_free_text() -> None:
     for door in ("x" * 65, "d\x00"):
         with pytest.raises(BadInputError):
             parse(json.dumps({**health, "door_states": {door: "locked"}}).encode(), Health)
+
+
+def test_every_value_the_wire_takes_fits_its_hub_column() -> None:
+    """A value the wire takes and its column refuses would make ingest retry forever."""
+    from facegate.domain.policy import SiteMode
+    from facegate.domain.site import CredentialKind
+    from facegate.hub.schema import events, site_health
+
+    def width(column: object) -> int:
+        length = column.type.length  # type: ignore[attr-defined]
+        assert isinstance(length, int)
+        return length
+
+    assert max(len(str(r)) for r in Reason) <= width(events.c.reason)
+    assert max(len(str(c)) for c in CredentialKind) <= width(events.c.credential)
+    assert max(len(str(m)) for m in SiteMode) <= width(site_health.c.mode)
+    for name, column in (("key", events.c.event_key), ("door_id", events.c.door_id)):
+        limits = WireEvent.model_fields[name].metadata
+        assert [m.max_length for m in limits if hasattr(m, "max_length")] == [width(column)]
