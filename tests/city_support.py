@@ -89,9 +89,17 @@ class CityBroker:
             self._process = None
 
 
+EVENTS_BASE = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+"""When :func:`add_events` dates its first event: recent, as the hub keeps only events
+within its retention (a fixed date would stop being stored 90 days on)."""
+
+
 def add_events(engine: Engine, count: int, door_id: str = "door-1", start: int = 0) -> list[str]:
-    """Insert ``count`` decisions into a site's events table; their ids in ``seq`` order."""
-    base = datetime(2026, 11, 28, 8, 0, tzinfo=UTC)
+    """Insert ``count`` decisions into a site's events table; their ids in ``seq`` order.
+
+    The ``i``-th is dated ``EVENTS_BASE`` + ``start + i`` seconds (all on one UTC day).
+    """
+    base = EVENTS_BASE
     rows = [
         {
             "id": str(uuid.uuid4()),

@@ -14,7 +14,7 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import Engine, select, text
 
-from city_support import CityBroker, add_events, serve_in_thread, wait_until
+from city_support import EVENTS_BASE, CityBroker, add_events, serve_in_thread, wait_until
 from facegate.bootstrap import build_store, service_context
 from facegate.city.wire import EventBatch, WireEvent, seal, topic
 from facegate.config import Settings
@@ -343,7 +343,7 @@ def test_transparency_report_hides_small_counts(tmp_path: Path, hub: Hub) -> Non
     site_id, _ = hub.store.add_site({"name": "=HYPERLINK()", "district": district}, now)
     store = build_store(Settings(data_dir=tmp_path), migrate=True)
     add_events(store.engine, 9)
-    built = daily_summary(store.engine, site_id, datetime(2026, 11, 28, tzinfo=UTC).date())
+    built = daily_summary(store.engine, site_id, EVENTS_BASE.date())
     assert built.counts["entries"] == 6
     assert built.counts["denials"] == 3
     assert built.denials_by_reason == {Reason.UNKNOWN_FACE: 3}

@@ -18,6 +18,7 @@ import pytest
 
 from facegate.city.keys import new_private_key, public_text, sign
 from facegate.city.wire import topic
+from facegate.hub import schema
 from facegate.hub.ingest import IngestWorker
 from facegate.hub.store import HubStore
 from facegate.store.database import create_db_engine
@@ -65,3 +66,30 @@ def test_a_signed_event_the_hub_cannot_store_is_refused(postgres_url: str, case:
     assert worker.counters.refused == {"malformed": 1}
     assert worker.counters.events_inserted == 1
     assert sorted(acked) == [1, 2]
+
+
+def test_events_in_far_months_make_no_partitions(postgres_url: str) -> None:
+    """Before, each month an event named got a partition: 40 events in 40 months of
+    2030-2033 made 40 partitions (4,000 made the city-wide search fail for lack of lock
+    slots). Now events more than a day ahead of the hub's clock are not stored."""
+    hub = HubStore(create_db_engine(postgres_url))
+    hub.migrate()
+    key = new_private_key()
+    site, token = hub.add_site({"name": "hostile", "district": "d"}, NOW)
+    hub.join(token, public_text(key), NOW)
+    worker = IngestWorker(hub, "127.0.0.1", 1, "t", lambda: NOW, new_private_key())
+    worker._client.publish = lambda *a, **k: None  # type: ignore[assignment,method-assign]
+    worker._client.ack = lambda mid, qos: None  # type: ignore[assignment,method-assign]
+    far = [datetime(2030 + m // 12, m % 12 + 1, 15, tzinfo=UTC) for m in range(40)]
+    events = [{**GOOD, "key": f"k{n}", "seq": n + 2, "occurred_at": when.isoformat()}
+              for n, when in enumerate(far)]  # fmt: skip
+    try:
+        worker._handle([_signed(1, site, key, GOOD), *(
+            _signed(n + 2, site, key, event) for n, event in enumerate(events))])  # fmt: skip
+        with hub.engine.connect() as connection:
+            assert [name for name, _ in schema.partitions(connection)] == [
+                schema.partition_name(schema.month_start(NOW))
+            ]
+    finally:
+        hub.engine.dispose()
+    assert worker.counters.events_inserted == 1

@@ -19,6 +19,7 @@ import pytest
 
 from facegate.city.keys import new_private_key, public_text
 from facegate.city.wire import (
+    Ack,
     DailySummary,
     EventBatch,
     Health,
@@ -28,6 +29,7 @@ from facegate.city.wire import (
     parse,
     seal,
     topic,
+    unseal,
 )
 from facegate.domain.errors import BadInputError
 from facegate.domain.reasons import Reason
@@ -51,6 +53,10 @@ class MemoryStore:
 
     def __init__(self, keys: dict[str, SiteKey]) -> None:
         self.keys, self.rows = keys, list[tuple[str, WireEvent]]()
+        self.alarms: list[tuple[str, str]] = []
+
+    def add_alarm(self, site_id: str, kind: str, _detail: str, _now: datetime) -> None:
+        self.alarms.append((site_id, kind))
 
     def site_keys(self, names: Iterable[str]) -> dict[str, SiteKey]:
         return {n: self.keys[n] for n in names if n in self.keys}
@@ -146,3 +152,35 @@ def test_every_value_the_wire_takes_fits_its_hub_column() -> None:
     for name, column in (("key", events.c.event_key), ("door_id", events.c.door_id)):
         limits = WireEvent.model_fields[name].metadata
         assert [m.max_length for m in limits if hasattr(m, "max_length")] == [width(column)]
+
+
+def test_events_the_hub_cannot_place_in_time_are_not_stored_and_the_batch_is_acknowledged() -> None:
+    """Before, every event was stored in a partition of its month, however far off: one
+    complex's 4,000 events in 4,000 months made every city-wide search fail. Now an event
+    past the hub's retention is not kept (retention would drop it), one dated more than a
+    day ahead of the hub's clock is not kept and raises ``clock_ahead``; the hub's Ack
+    still covers the whole batch, so the site moves on."""
+    key = new_private_key()
+    store = MemoryStore({"s1": SiteKey("s1", public_text(key), revoked=False)})
+    worker = IngestWorker(store, "127.0.0.1", 1, "t", lambda: NOW, new_private_key(), keep_days=90)  # type: ignore[arg-type]
+    published: list[tuple[str, bytes]] = []
+    worker._client.publish = lambda t, p, **_: published.append((t, p))  # type: ignore[assignment,method-assign,misc]
+    worker._client.ack = lambda mid, qos: None  # type: ignore[assignment,method-assign]
+    dates = (
+        NOW,
+        NOW + timedelta(days=2),
+        NOW - timedelta(days=100),
+        datetime(2500, 1, 1, tzinfo=UTC),
+    )
+    events = [WireEvent(key=f"k{n}", seq=n, door_id="d", occurred_at=when, granted=True,
+                        reason=Reason.GRANTED)
+              for n, when in enumerate(dates, start=1)]  # fmt: skip
+    worker._handle(
+        [_message(1, "s1", seal(EventBatch(site_id="s1", sent_at=NOW, events=events), key))]
+    )
+    assert [e.key for _, e in store.rows] == ["k1"]
+    assert store.alarms == [("s1", "clock_ahead")]
+    assert worker.counters.not_kept == 3
+    ((where, payload),) = published
+    ack = unseal(payload, worker.key.public_key(), Ack)
+    assert (where, ack.first_seq, ack.last_seq) == (topic("s1", "acks"), 1, 4)

@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+RETENTION_DAYS = 90
+"""How long the hub keeps events unless told otherwise (days)."""
+
 
 @dataclass(frozen=True, slots=True)
 class HubSettings:
@@ -32,7 +35,7 @@ class HubSettings:
     broker_port: int = 1883
     broker_passwd_file: Path | None = None
     broker_pid_file: Path | None = None
-    retention_days: int = 90
+    retention_days: int = RETENTION_DAYS
     workers: int = 2
     broker_credentials: tuple[str, str] | None = None
     site_broker_host: str | None = None
