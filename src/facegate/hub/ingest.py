@@ -96,10 +96,10 @@ only an unforeseen hang, or a database refusing writes for two minutes, reaches 
 
 AHEAD_S = 24 * 3600.0
 """Events dated further than this ahead of the hub's clock are not stored (seconds): the
-site's clock runs fast. Each month needs a partition of its own, and one complex sending
-4,000 events in 4,000 distinct months made every city-wide search fail (PostgreSQL out
-of lock slots, ``max_locks_per_transaction`` 64). The hub raises a ``clock_ahead`` alarm
-for the site instead; the site keeps its events."""
+site's clock runs fast. Each month needs a partition of its own, and the city-wide
+search touches every partition: with one complex's events in 3,000 distinct months it
+failed for lack of lock slots (``bench/hub_partitions.py``, docs/city.md). The hub raises
+a ``clock_ahead`` alarm for the site instead; the site keeps its events."""
 
 EXIT_STALLED = 5
 """The exit code of a stalled worker's process (the contract's "service unreachable")."""
