@@ -34,26 +34,37 @@ pattern read facegate/city/%u/acks
 
 
 class CityBroker:
-    """A private Mosquitto with a password file (the hub edits it) and the city ACL."""
+    """A private Mosquitto configured as docs/city.md says: the city ACL, and two listeners.
+
+    ``port``: the sites' listener, its password file ``passwd`` (the hub edits it), the
+    client id forced to the username (a site cannot take another's session).
+    ``hub_port``: the hub's own listener, whose password file holds only ``hub``.
+    """
 
     def __init__(self, folder: Path) -> None:
         binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
         if not Path(binary).is_file():
             pytest.skip("mosquitto is not installed")
-        self.binary, self.port, self.folder = binary, free_port(), folder
-        self.passwd = folder / "passwd"
+        self.binary, self.port, self.hub_port = binary, free_port(), free_port()
+        self.folder = folder
+        self.passwd, hub_passwd = folder / "passwd", folder / "hub.passwd"
         self.pid_file = folder / "mosquitto.pid"
         self.hub_password = uuid.uuid4().hex
         self.passwd.touch(mode=0o600)
+        hub_passwd.touch(mode=0o600)
         subprocess.run(
-            ["mosquitto_passwd", "-b", str(self.passwd), "hub", self.hub_password], check=True
+            ["mosquitto_passwd", "-b", str(hub_passwd), "hub", self.hub_password], check=True
         )
         (folder / "acl").write_text(CITY_ACL)
         (folder / "mosquitto.conf").write_text(
             f"user {getpass.getuser()}\n"  # as root it would switch to 'mosquitto' and lose tmp
+            f"pid_file {self.pid_file}\nmax_inflight_messages 1000\nmax_queued_messages 100000\n"
+            "per_listener_settings true\n"
             f"listener {self.port} 127.0.0.1\nallow_anonymous false\n"
             f"password_file {self.passwd}\nacl_file {folder / 'acl'}\n"
-            f"pid_file {self.pid_file}\nmax_inflight_messages 1000\nmax_queued_messages 100000\n"
+            "use_username_as_clientid true\n"
+            f"listener {self.hub_port} 127.0.0.1\nallow_anonymous false\n"
+            f"password_file {hub_passwd}\nacl_file {folder / 'acl'}\n"
         )
         self._process: subprocess.Popen[bytes] | None = None
 
@@ -64,7 +75,7 @@ class CityBroker:
             stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 10.0
-        while not broker_up("127.0.0.1", self.port):
+        while not (broker_up("127.0.0.1", self.port) and broker_up("127.0.0.1", self.hub_port)):
             assert time.monotonic() < deadline, "own mosquitto did not start"
             time.sleep(0.05)
         while not self.pid_file.exists():
@@ -78,9 +89,17 @@ class CityBroker:
             self._process = None
 
 
+EVENTS_BASE = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+"""When :func:`add_events` dates its first event: recent, as the hub keeps only events
+within its retention (a fixed date would stop being stored 90 days on)."""
+
+
 def add_events(engine: Engine, count: int, door_id: str = "door-1", start: int = 0) -> list[str]:
-    """Insert ``count`` decisions into a site's events table; their ids in ``seq`` order."""
-    base = datetime(2026, 11, 28, 8, 0, tzinfo=UTC)
+    """Insert ``count`` decisions into a site's events table; their ids in ``seq`` order.
+
+    The ``i``-th is dated ``EVENTS_BASE`` + ``start + i`` seconds (all on one UTC day).
+    """
+    base = EVENTS_BASE
     rows = [
         {
             "id": str(uuid.uuid4()),

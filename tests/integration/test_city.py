@@ -14,7 +14,7 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import Engine, select, text
 
-from city_support import CityBroker, add_events, serve_in_thread, wait_until
+from city_support import EVENTS_BASE, CityBroker, add_events, serve_in_thread, wait_until
 from facegate.bootstrap import build_store, service_context
 from facegate.city.wire import EventBatch, WireEvent, seal, topic
 from facegate.config import Settings
@@ -62,7 +62,8 @@ def hub(hub_db: str, broker: CityBroker, tmp_path_factory: pytest.TempPathFactor
     settings = HubSettings(
         db_url=hub_db,
         data_dir=tmp_path_factory.mktemp("hub"),
-        broker_port=broker.port,
+        broker_port=broker.hub_port,
+        site_broker_port=broker.port,
         broker_passwd_file=broker.passwd,
         broker_pid_file=broker.pid_file,
         broker_credentials=("hub", broker.hub_password),
@@ -195,7 +196,7 @@ def test_batch_signed_by_another_site_is_refused(
     forged = seal(batch, load_private(forger.key))  # claims the victim, signed by the forger
     client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
     client.username_pw_set("hub", broker.hub_password)  # the ACL would stop the forger itself
-    client.connect("127.0.0.1", broker.port)
+    client.connect("127.0.0.1", broker.hub_port)
     client.loop_start()
     before = sum(w.counters.refused.get("signature", 0) for w in workers)
     client.publish(topic(victim.site_id, "events"), forged, qos=1).wait_for_publish(5)
@@ -216,7 +217,8 @@ def test_notice_reaches_the_site_and_a_replay_is_refused(
     site.uplink.connect()
     wait_until(site.uplink._client.is_connected, what="site connected")
     time_now = datetime.now(UTC)
-    link = HubPublisher("127.0.0.1", broker.port, "hub-notices-test", ("hub", broker.hub_password))
+    credentials = ("hub", broker.hub_password)
+    link = HubPublisher("127.0.0.1", broker.hub_port, "hub-notices-test", credentials)
     try:
         issued = notices.issue(
             hub.store, hub.key, link.publish,
@@ -341,7 +343,7 @@ def test_transparency_report_hides_small_counts(tmp_path: Path, hub: Hub) -> Non
     site_id, _ = hub.store.add_site({"name": "=HYPERLINK()", "district": district}, now)
     store = build_store(Settings(data_dir=tmp_path), migrate=True)
     add_events(store.engine, 9)
-    built = daily_summary(store.engine, site_id, datetime(2026, 11, 28, tzinfo=UTC).date())
+    built = daily_summary(store.engine, site_id, EVENTS_BASE.date())
     assert built.counts["entries"] == 6
     assert built.counts["denials"] == 3
     assert built.denials_by_reason == {Reason.UNKNOWN_FACE: 3}
@@ -449,7 +451,7 @@ def test_a_killed_ingest_worker_resumes_its_session(tmp_path: Path, hub: Hub, hu
     spawn = multiprocessing.get_context("spawn")
 
     def worker() -> multiprocessing.process.BaseProcess:
-        args = (hub_db, own.port, client_id, report, hub.settings.key_path,
+        args = (hub_db, own.hub_port, client_id, report, hub.settings.key_path,
                 ("hub", own.hub_password))  # fmt: skip
         process = spawn.Process(target=ingest_process, args=args, daemon=True)
         process.start()
@@ -457,7 +459,7 @@ def test_a_killed_ingest_worker_resumes_its_session(tmp_path: Path, hub: Hub, hu
 
     publisher = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
     publisher.username_pw_set("hub", own.hub_password)
-    publisher.connect("127.0.0.1", own.port)
+    publisher.connect("127.0.0.1", own.hub_port)
     publisher.loop_start()
     keys = [f"kill-{seq}" for seq in range(1, 211)]
 

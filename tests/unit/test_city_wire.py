@@ -166,6 +166,16 @@ def test_bad_notices_are_refused_and_logged(tmp_path: Path, case: str, why: str)
     assert r.mode.asked() is expected
 
 
+def test_a_site_whose_clock_is_behind_still_applies_a_lockdown(tmp_path: Path) -> None:
+    """Before, a notice issued more than 5 minutes ahead of the site's clock was refused
+    (``malformed``): a site whose clock ran 10 minutes slow refused every lockdown."""
+    r = _Receiver(tmp_path)  # the site's clock reads NOW
+    issued = NOW + timedelta(minutes=10)  # the hub's clock
+    notice = r.notice(issued_at=issued, ends_at=issued + timedelta(hours=1))
+    assert r.receiver.receive(seal(notice, r.hub)) is not None
+    assert r.mode.asked() is SiteMode.LOCKDOWN
+
+
 def test_free_passage_for_a_site_that_opted_in(tmp_path: Path) -> None:
     r = _Receiver(tmp_path, opt_in=True)
     assert r.receiver.receive(seal(r.notice(kind="free_passage"), r.hub)) is not None

@@ -18,11 +18,11 @@ Topics (``<s>`` the site's id on the hub):
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Annotated, Literal, TypeVar
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 from facegate.city.keys import sign, verify
 from facegate.domain.errors import BadInputError, PolicyRefusedError
@@ -70,13 +70,38 @@ class _Wire(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class WireEvent(_Wire):
-    """One decision at a door as the hub sees it: no person, no score, no image."""
+MAX_SEQ = (1 << 63) - 1
+"""Largest ``seq`` (a PostgreSQL ``bigint``, the column that stores it)."""
 
-    key: str = Field(min_length=1, max_length=64, description="the site's event id")
-    seq: int = Field(ge=1, description="the site's insertion sequence")
-    door_id: str = Field(min_length=1, max_length=64)
-    occurred_at: AwareDatetime
+EARLIEST_EVENT = datetime(1900, 1, 1, tzinfo=UTC)
+"""Earliest ``occurred_at`` taken (UTC): before any real event, after a reset clock's 1970."""
+
+LATEST_EVENT = datetime(9000, 1, 1, tzinfo=UTC)
+"""Latest ``occurred_at`` taken (UTC): far past any clock, well before the calendar's end."""
+
+
+def _storable_moment(moment: datetime) -> datetime:
+    if not EARLIEST_EVENT <= moment <= LATEST_EVENT:
+        raise ValueError(f"between {EARLIEST_EVENT.year} and {LATEST_EVENT.year} (UTC)")
+    return moment
+
+
+OpaqueId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]+$")]
+"""A site's own id of something (event, door): no control character (PostgreSQL text
+cannot hold NUL)."""
+
+
+class WireEvent(_Wire):
+    """One decision at a door as the hub sees it: no person, no score, no image.
+
+    Every field fits the hub's columns and its monthly partitions: a signed event the hub
+    could not store would be retried by an ingest worker forever.
+    """
+
+    key: OpaqueId = Field(description="the site's event id")
+    seq: int = Field(ge=1, le=MAX_SEQ, description="the site's insertion sequence")
+    door_id: OpaqueId
+    occurred_at: Annotated[AwareDatetime, AfterValidator(_storable_moment)]
     granted: bool
     reason: Reason
     credential: CredentialKind | None = None
@@ -99,7 +124,7 @@ class Health(_Wire):
     gates_total: int = Field(ge=0)
     last_sync_at: AwareDatetime | None = None
     backlog: int = Field(ge=0, description="events not yet acknowledged by the broker")
-    door_states: dict[str, Literal["locked", "unlocked", "open", "unknown"]] = Field(
+    door_states: dict[OpaqueId, Literal["locked", "unlocked", "open", "unknown"]] = Field(
         default_factory=dict, max_length=1000
     )
     active_alarms: int = Field(ge=0)
@@ -119,14 +144,27 @@ SUMMARY_COUNTS = (
 """Counts a daily summary carries besides ``denials_by_reason`` and ``disclosure_bases``."""
 
 
+MAX_BASIS_CHARS = 100
+"""Longest legal-basis text a summary carries (the site cuts it there)."""
+
+Count = Annotated[int, Field(ge=0)]
+"""A number of people, events or disclosures: never negative."""
+
+
 class DailySummary(_Wire):
-    """The counts of one day the transparency report needs (no personal data)."""
+    """The counts of one day the transparency report needs (no personal data).
+
+    Counts are never negative: a district's figure is the sum of its sites', so a
+    negative count would let one site hide the others' (a total shown ``<5``).
+    """
 
     site_id: SiteId
     day: date
-    counts: dict[Literal[SUMMARY_COUNTS], int]  # type: ignore[valid-type]
-    denials_by_reason: dict[Reason, int] = Field(default_factory=dict)
-    disclosure_bases: dict[str, int] = Field(default_factory=dict, max_length=50)
+    counts: dict[Literal[SUMMARY_COUNTS], Count]  # type: ignore[valid-type]
+    denials_by_reason: dict[Reason, Count] = Field(default_factory=dict)
+    disclosure_bases: dict[Annotated[str, Field(max_length=MAX_BASIS_CHARS)], Count] = Field(
+        default_factory=dict, max_length=50
+    )
 
 
 class Ack(_Wire):
@@ -176,21 +214,27 @@ def seal(model: BaseModel, key: Ed25519PrivateKey) -> bytes:
 def open_envelope(raw: bytes) -> tuple[bytes, str]:
     """``(body bytes, signature)`` of an envelope, not yet verified.
 
+    Anyone who may publish on a topic can send anything, unsigned: every way ``raw`` can
+    fail is a :class:`BadInputError` (an other error would stop the receiver's loop).
+
     Raises:
-        BadInputError: too large or not an envelope.
+        BadInputError: too large, not UTF-8, nested too deep, or not an envelope.
     """
     if len(raw) > MAX_MESSAGE_BYTES:
         raise BadInputError(f"message of {len(raw)} bytes (at most {MAX_MESSAGE_BYTES})")
     try:
         document = json.loads(raw)
-    except ValueError as err:
-        raise BadInputError(f"message is not JSON ({err})") from err
+    except (ValueError, RecursionError) as err:  # RecursionError: nested too deep
+        raise BadInputError(f"message is not JSON ({str(err)[:100]})") from err
     if not isinstance(document, dict) or set(document) != {"body", "sig"}:
         raise BadInputError("message is not a signed envelope {body, sig}")
     body, signature = document["body"], document["sig"]
     if not isinstance(body, str) or not isinstance(signature, str):
         raise BadInputError("envelope fields are not strings")
-    return body.encode("utf-8"), signature
+    try:
+        return body.encode("utf-8"), signature
+    except UnicodeEncodeError as err:  # a lone surrogate escaped in the JSON (\ud800)
+        raise BadInputError("envelope body is not UTF-8 text") from err
 
 
 def unseal(raw: bytes, public: Ed25519PublicKey, model: type[M]) -> M:
@@ -226,8 +270,8 @@ def claimed_site(body: bytes) -> str:
     """
     try:
         document = json.loads(body)
-    except ValueError as err:
-        raise BadInputError(f"body is not JSON ({err})") from err
+    except (ValueError, RecursionError) as err:
+        raise BadInputError(f"body is not JSON ({str(err)[:100]})") from err
     site = document.get("site_id") if isinstance(document, dict) else None
     if not isinstance(site, str):
         raise BadInputError("body has no site_id")

@@ -40,6 +40,20 @@ def hub_options(
     broker_port: Annotated[
         int, typer.Option(envvar="FACEGATE_HUB_BROKER_PORT", help="MQTT broker port.")
     ] = 1883,
+    site_broker_host: Annotated[
+        str | None,
+        typer.Option(
+            envvar="FACEGATE_HUB_SITE_BROKER_HOST",
+            help="Broker host sites are told at join (default: --broker-host).",
+        ),
+    ] = None,
+    site_broker_port: Annotated[
+        int | None,
+        typer.Option(
+            envvar="FACEGATE_HUB_SITE_BROKER_PORT",
+            help="Port of the sites' broker listener (default: --broker-port).",
+        ),
+    ] = None,
     broker_passwd_file: Annotated[
         Path | None,
         typer.Option(envvar="FACEGATE_HUB_BROKER_PASSWD_FILE", help="Mosquitto password file."),
@@ -71,6 +85,8 @@ def hub_options(
         broker_pid_file=broker_pid_file,
         retention_days=retention_days,
         broker_credentials=(user, password) if user and password else None,
+        site_broker_host=site_broker_host,
+        site_broker_port=site_broker_port,
     )
 
 

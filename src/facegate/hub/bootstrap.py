@@ -60,6 +60,7 @@ def build_workers(hub: Hub, count: int, prefix: str = "hub-ingest") -> list[Inge
             utc_now,
             hub.key,
             settings.broker_credentials,
+            keep_days=settings.retention_days,
         )
         for i in range(1, count + 1)
     ]

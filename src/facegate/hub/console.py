@@ -76,7 +76,7 @@ def _day(text: str | None, field: str, days_after: int = 0) -> datetime | None:
     try:
         day = date.fromisoformat(text) + timedelta(days=days_after)
         return datetime.combine(day, time(), UTC)
-    except ValueError as err:
+    except (ValueError, OverflowError) as err:  # OverflowError: the day after 9999-12-31
         raise BadInputError(f"{field} is a date YYYY-MM-DD") from err
 
 

@@ -35,7 +35,7 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import paho.mqtt.client as mqtt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -45,6 +45,7 @@ from paho.mqtt.properties import Properties
 
 from facegate.city.keys import public_from_text
 from facegate.city.wire import (
+    MAX_MESSAGE_BYTES,
     TOPIC_ROOT,
     Ack,
     DailySummary,
@@ -58,6 +59,7 @@ from facegate.city.wire import (
     unseal,
 )
 from facegate.domain.errors import BadInputError, DatabaseUnavailableError, FacegateError
+from facegate.hub.settings import RETENTION_DAYS
 from facegate.hub.store import HubStore, SiteKey
 
 log = logging.getLogger(__name__)
@@ -70,6 +72,12 @@ SESSION_EXPIRY_S = 7 * 24 * 3600
 
 RECEIVE_MAXIMUM = 500
 """Most unacknowledged messages a worker accepts at once (the broker may cap it lower)."""
+
+MAX_PACKET_BYTES = MAX_MESSAGE_BYTES + 4096
+"""Largest MQTT packet a worker accepts (bytes): the largest envelope parsed, plus room
+for the topic and properties. Sent at CONNECT (MQTT 5 Maximum Packet Size): the broker
+drops a larger message instead of sending it, so a site cannot make a worker read
+hundreds of megabytes (the protocol's limit) only to refuse them."""
 
 BATCH_WAIT_S = 0.05
 """How long a worker gathers messages before writing them in one transaction (s)."""
@@ -85,6 +93,13 @@ STALL_S = 120.0
 database calls of a chunk are bounded (connect 5 s, COPY statements 30 s, a lock held
 by a hub session stranded in a transaction 10 s, a silent peer ~25 s of keepalives):
 only an unforeseen hang, or a database refusing writes for two minutes, reaches it."""
+
+AHEAD_S = 24 * 3600.0
+"""Events dated further than this ahead of the hub's clock are not stored (seconds): the
+site's clock runs fast. Each month needs a partition of its own, and the city-wide
+search touches every partition: with one complex's events in 3,000 distinct months it
+failed for lack of lock slots (``bench/hub_partitions.py``, docs/city.md). The hub raises
+a ``clock_ahead`` alarm for the site instead; the site keeps its events."""
 
 EXIT_STALLED = 5
 """The exit code of a stalled worker's process (the contract's "service unreachable")."""
@@ -103,6 +118,8 @@ class IngestCounters:
     messages: int = 0
     events_inserted: int = 0
     refused: dict[str, int] = field(default_factory=dict)
+    not_kept: int = 0
+    """Events outside the hub's retention or too far ahead of its clock (not stored)."""
     db_retries: int = 0
     connects: int = 0
     sessions_resumed: int = 0
@@ -126,6 +143,8 @@ class IngestWorker:
         credentials: broker ``(username, password)``, when the broker asks for them.
         stall_s: seconds without progress after which the writer is stalled.
         on_stall: called once when it is (default: :func:`exit_stalled`).
+        keep_days: the hub's retention (days): an older event is not stored, as
+            retention would drop it.
     """
 
     def __init__(
@@ -139,8 +158,11 @@ class IngestWorker:
         credentials: tuple[str, str] | None = None,
         stall_s: float = STALL_S,
         on_stall: Callable[[], None] = exit_stalled,
+        keep_days: int = RETENTION_DAYS,
     ) -> None:
         self.store, self.now, self.key = store, now, key
+        self.keep_days = keep_days
+        self._acks: list[tuple[str, int, int]] = []
         self.stall_s, self._on_stall = stall_s, on_stall
         self._progress_at = time.monotonic()
         self._last_error = "none"
@@ -165,6 +187,7 @@ class IngestWorker:
         properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
         properties.SessionExpiryInterval = SESSION_EXPIRY_S
         properties.ReceiveMaximum = RECEIVE_MAXIMUM
+        properties.MaximumPacketSize = MAX_PACKET_BYTES
         self._client.connect_async(
             self._host, self._port, keepalive=30, clean_start=False, properties=properties
         )
@@ -258,12 +281,13 @@ class IngestWorker:
 
     def _handle(self, messages: list[mqtt.MQTTMessage]) -> None:
         self._keys = self._site_keys(messages)
+        self._acks = []
         rows: list[tuple[str, WireEvent]] = []
         for message in messages:
             rows.extend(self._accept(message))
         for start in range(0, max(len(rows), 1), MAX_ROWS):
             self._write(rows[start : start + MAX_ROWS])
-        for site_id, first, last in _batches(rows):  # committed: tell each site
+        for site_id, first, last in self._acks:  # committed: tell each site
             ack = Ack(site_id=site_id, first_seq=first, last_seq=last)
             self._client.publish(topic(site_id, "acks"), seal(ack, self.key), qos=1)
         for message in messages:
@@ -290,7 +314,10 @@ class IngestWorker:
             if channel == "events":
                 batch = unseal(bytes(message.payload), public, EventBatch)
                 _same_site(site_id, batch.site_id)
-                return [(site_id, event) for event in batch.events]
+                kept = self._placeable(site_id, batch.events)
+                seqs = [event.seq for event in batch.events]
+                self._acks.append((site_id, min(seqs), max(seqs)))  # the whole batch
+                return [(site_id, event) for event in kept]
             if channel == "health":
                 health = unseal(bytes(message.payload), public, Health)
                 _same_site(site_id, health.site_id)
@@ -306,6 +333,29 @@ class IngestWorker:
         except FacegateError as err:
             self._refuse("refused", message.topic, err)
         return []
+
+    def _placeable(self, site_id: str, events: list[WireEvent]) -> list[WireEvent]:
+        """The events dated within the hub's retention and :data:`AHEAD_S` ahead of now.
+
+        Older ones are not stored (retention would drop them); for later ones, the site's
+        clock runs fast, and a ``clock_ahead`` alarm is raised.
+
+        Raises:
+            DatabaseUnavailableError: the alarm could not be written.
+        """
+        now = self.now()
+        earliest, latest = now - timedelta(days=self.keep_days), now + timedelta(seconds=AHEAD_S)
+        kept = [e for e in events if earliest <= e.occurred_at <= latest]
+        ahead = [e for e in events if e.occurred_at > latest]
+        if ahead:
+            last = max(e.occurred_at for e in ahead)
+            detail = (
+                f"{len(ahead)} event(s) dated up to {last.isoformat()} not kept (site clock ahead)"
+            )
+            log.warning("ingest: site %s: %s", site_id, detail)
+            self.store.add_alarm(site_id, "clock_ahead", detail, now)
+        self.counters.not_kept += len(events) - len(kept)
+        return kept
 
     def _refuse(self, why: str, topic: str, err: Exception) -> None:
         self.counters.refuse(why)
@@ -335,17 +385,6 @@ class IngestWorker:
         if known.revoked:
             raise SignatureRefusedError(f"site {site_id!r} is revoked")
         return known.public_key
-
-
-def _batches(rows: list[tuple[str, WireEvent]]) -> list[tuple[str, int, int]]:
-    """``(site, first seq, last seq)`` of each run of one site's rows (one per batch)."""
-    runs: list[tuple[str, int, int]] = []
-    for site_id, event in rows:
-        if runs and runs[-1][0] == site_id and runs[-1][2] == event.seq - 1:
-            runs[-1] = (site_id, runs[-1][1], event.seq)
-        else:
-            runs.append((site_id, event.seq, event.seq))
-    return runs
 
 
 def _same_site(topic_site: str, claimed: str) -> None:

@@ -41,6 +41,23 @@ class EventFilter:
             raise BadInputError(f"page_size is between 1 and {MAX_PAGE}")
         if self.door_id is not None and self.site_id is None:
             raise BadInputError("a door is searched within a site (door ids are a site's own)")
+        texts = (self.district, self.site_id, self.door_id, self.reason, *(self.after or ()))
+        if any("\x00" in t for t in texts if t is not None):  # PostgreSQL text holds no NUL
+            raise BadInputError("a search value holds a NUL character")
+        if self.after is not None:
+            _after_moment(self.after)
+
+
+def _after_moment(after: tuple[str, str, str]) -> datetime:
+    """The moment of a keyset cursor.
+
+    Raises:
+        BadInputError: not an ISO date and time.
+    """
+    try:
+        return datetime.fromisoformat(after[0])
+    except ValueError as err:
+        raise BadInputError("after is occurred_at|site_id|event_key of a page's last row") from err
 
 
 def _scoped_sites(account: HubAccount, district: str | None) -> Select[Any]:
@@ -140,7 +157,7 @@ def _event_conditions(query: EventFilter) -> list[ColumnElement[bool]]:
     if query.until is not None:
         conditions.append(events.c.occurred_at < query.until)
     if query.after is not None:
-        moment = datetime.fromisoformat(query.after[0])
+        moment = _after_moment(query.after)
         key = tuple_(events.c.occurred_at, events.c.site_id, events.c.event_key)
         conditions.append(events.c.occurred_at <= moment)  # lets the index bound the scan
         conditions.append(key < tuple_(moment, query.after[1], query.after[2]))

@@ -249,6 +249,12 @@ class HubStore:
                     )
                 )
 
+    def add_alarm(self, site_id: str, kind: str, detail: str, now: datetime) -> None:
+        """Raise an alarm of ``kind`` for ``site_id`` (``detail`` cut at 200 characters)."""
+        row = {"site_id": site_id, "kind": kind, "raised_at": now, "detail": detail[:200]}
+        with translated(), self.engine.begin() as connection:
+            connection.execute(insert(alarms).values(row))
+
     def store_summary(self, summary: DailySummary, now: datetime) -> None:
         """Keep a site's counts of one day (a newer summary of that day replaces it)."""
         counts = summary.model_dump(mode="json", include={"counts", "denials_by_reason"})

@@ -118,11 +118,11 @@ def _routes(app: FastAPI, publisher: Callable[[], HubPublisher] | None) -> None:
         public_from_text(body.public_key)
         site_id = hub.store.join(body.token, body.public_key, utc_now())
         password = hub.accounts.add(site_id) if hub.accounts is not None else None
-        settings = hub.settings
+        broker_host, broker_port = hub.settings.sites_broker
         return JoinAnswer(
             site_id=site_id,
-            broker_host=settings.broker_host,
-            broker_port=settings.broker_port,
+            broker_host=broker_host,
+            broker_port=broker_port,
             hub_public_key=public_text(hub.key),
             broker_password=password,
         )

@@ -4,8 +4,8 @@ Counts only (no id, no name): residents living there, of them enrolled by face, 
 them with a card or PIN and no face template, consent withdrawals of the day, entries
 and denials of the day (denials by reason), alert-list entries in force at the end of
 the day, disclosures to authorities approved that day (by legal basis, the basis text
-cut at 100 characters). The uplink sends today's (so far) and yesterday's summary with
-its health; the hub keeps the newest of each day.
+cut at ``MAX_BASIS_CHARS`` characters). The uplink sends today's (so far) and
+yesterday's summary with its health; the hub keeps the newest of each day.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import Connection, Engine, and_, exists, func, select
 
-from facegate.city.wire import DailySummary
+from facegate.city.wire import MAX_BASIS_CHARS, DailySummary
 from facegate.domain.reasons import Reason
 from facegate.store.schema import (
     AlertRow,
@@ -59,9 +59,9 @@ def daily_summary(engine: Engine, site_id: str, day: date) -> DailySummary:
             select(func.count()).where(AlertRow.added_at < end, AlertRow.expires_at >= end),
         )
         bases = connection.execute(
-            select(func.substr(DisclosureRow.legal_basis, 1, 100), func.count())
+            select(func.substr(DisclosureRow.legal_basis, 1, MAX_BASIS_CHARS), func.count())
             .where(DisclosureRow.approved_at >= start, DisclosureRow.approved_at < end)
-            .group_by(func.substr(DisclosureRow.legal_basis, 1, 100))
+            .group_by(func.substr(DisclosureRow.legal_basis, 1, MAX_BASIS_CHARS))
         ).all()
     counts["disclosures"] = sum(int(n) for _, n in bases)
     return DailySummary(
