@@ -23,8 +23,10 @@ frame (:mod:`facegate.services.gate_frames`), the answer (``200`` or ``304``) ca
 one view, never stored). When the site keeps event snapshots
 (``FACEGATE_SNAPSHOTS__ENABLED``), the answer also carries ``X-Facegate-Snapshots: 1``
 and the gate posts the face crop of each face it refused to ``POST
-/gates/{gate_id}/snapshots?event=KEY&reason=R[&person=ID]``; the server seals and keeps
-it exactly as it keeps its own kiosks' (:mod:`facegate.services.event_snapshots`).
+/gates/{gate_id}/snapshots?event=KEY[&reason=R][&person=ID]`` once that event is
+delivered; the server keeps one crop per event, only for a refusal this gate delivered,
+with the door, person and reason of the stored event, sealed as it keeps its own
+kiosks' (:mod:`facegate.services.event_snapshots`).
 
 ``GET /gates/{gate_id}/mode?known=<mode>&nonce=<hex>&wait_s=<s>`` is the site mode's push
 as a long poll: it answers as soon as the mode in force differs from ``known`` (a change
@@ -70,7 +72,11 @@ from facegate.gate.snapshot_wire import (
 )
 from facegate.http.deps import Deps, Device, context_for
 from facegate.http.security import DEVICE_HEADER, Principal
-from facegate.services.event_snapshots import SNAPSHOTS_WANTED_HEADER, SnapshotTaken, keep_snapshot
+from facegate.services.event_snapshots import (
+    SNAPSHOTS_WANTED_HEADER,
+    GateCrop,
+    keep_gate_snapshot,
+)
 from facegate.services.gallery_history import GALLERIES
 from facegate.services.gate_frames import (
     DESK,
@@ -280,12 +286,16 @@ async def gate_snapshot_crop(
     request: Request,
     gate_id: str,
     event: Annotated[str, Query(min_length=1, max_length=64)],
-    reason: Annotated[Reason, Query()],
+    reason: Annotated[Reason | None, Query()] = None,
     person: Annotated[str | None, Query(max_length=36)] = None,
 ) -> FrameTaken:
     """The face crop (body: ``image/jpeg``) of a face the gate refused, kept sealed.
 
-    Only while the site keeps event snapshots (else ``403``); for a refusal only.
+    Only while the site keeps event snapshots (else ``403``); only for a refusal this
+    gate has delivered as an event (else ``404``; the gate sends it after the event),
+    with that event's door, person and reason (``reason`` and ``person``, when sent,
+    must be the event's: else ``422``); one per event (a second: ``409``, the first
+    kept).
     """
     device = _own_gate(principal, gate_id)
     if not deps.settings.snapshots.enabled:
@@ -296,6 +306,7 @@ async def gate_snapshot_crop(
     if media_type_of(jpeg) != "image/jpeg":
         raise ValidationError("a snapshot is a JPEG image")
     context = context_for(deps, principal)
-    taken = SnapshotTaken(event, device.target_id, person, reason.value, jpeg)
-    await run_in_threadpool(keep_snapshot, context, deps.sealer(), taken)
+    said = None if reason is None else reason.value
+    crop = GateCrop(gate_id, device.target_id, event, jpeg, said, person)
+    await run_in_threadpool(keep_gate_snapshot, context, deps.sealer(), crop)
     return FrameTaken(taken=True)
