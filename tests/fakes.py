@@ -60,6 +60,16 @@ class FakeClock:
         self.current += timedelta(**delta)
 
 
+class FakeTicks:
+    """A monotonic time source (seconds) that moves only when ``at`` is moved."""
+
+    def __init__(self, at: float = 100.0) -> None:
+        self.at = at
+
+    def __call__(self) -> float:
+        return self.at
+
+
 @dataclass
 class Tables:
     site: Site | None = None

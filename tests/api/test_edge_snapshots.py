@@ -7,6 +7,8 @@ frame tap, :class:`EdgeSnapshots`) against the real app; the site turns snapshot
 from __future__ import annotations
 
 import io
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from PIL import Image
@@ -25,9 +27,10 @@ from facegate.gate.http_upstream import HttpUpstream
 from facegate.gate.loop import GateLoop, LoopOptions
 from facegate.gate.outbox import SqliteOutbox, event_to_json
 from facegate.gate.runner import SnapshotHolder
+from facegate.http.key_rate import KeyRate
 from facegate.services import accounts, places, rights
 from facegate.store.schema import SnapshotRow
-from fakes import FakeDoor, FakeFaceEngine, fake_frame
+from fakes import FakeDoor, FakeFaceEngine, FakeTicks, fake_frame
 
 MODEL = "fake-model"
 
@@ -35,7 +38,9 @@ MODEL = "fake-model"
 class Edge:
     """An edge gate on ``site``'s door, in this process."""
 
-    def __init__(self, site: Site, tmp_path: Path, enabled: bool) -> None:
+    def __init__(
+        self, site: Site, tmp_path: Path, enabled: bool, now: Callable[[], float] = time.monotonic
+    ) -> None:
         site.deps.settings = Settings(
             server=site.deps.settings.server, snapshots=SnapshotSettings(enabled=enabled)
         )
@@ -44,7 +49,8 @@ class Edge:
             site.context, "Yard", DoorKind.ENTRANCE, CredentialMode.ANY_OF, kinds
         ).id
         key = accounts.issue_device_key(site.context, self.door, "pole", GateKind.EDGE, "yard-1")
-        self.upstream = HttpUpstream("", "yard-1", key.secret, MODEL, 5.0, client=site.client())
+        client = site.client()
+        self.upstream = HttpUpstream("", "yard-1", key.secret, MODEL, 5.0, client=client, now=now)
         self.holder = SnapshotHolder(self.upstream, "yard-1", self.door)
         assert self.holder.refresh()
         options = LoopOptions("yard-1", 3.0, 0.6, LivenessSchedule(), 10.0)
@@ -105,6 +111,27 @@ def test_an_edge_gate_s_refused_face_is_kept_sealed_and_erased_with_the_person(
     assert site.client("operator").get(f"/api/v1/events/{key}/snapshot").status_code == 403
     records = site.client("auditor").get("/api/v1/audit", params={"limit": 1000}).json()
     assert [r["details"]["event_id"] for r in records if r["action"] == "snapshot.view"] == [key]
+
+
+def test_a_crop_waits_with_its_event_while_the_server_asks_the_gate_to_wait(
+    site: Site, tmp_path: Path
+) -> None:
+    clock = FakeTicks()
+    site.deps.device_rate = KeyRate(1.0, 2, now=clock)
+    edge = Edge(site, tmp_path, enabled=True, now=clock)  # its first snapshot: 9 owed
+    key, held = edge.deny_a_stranger()
+    assert held
+    assert edge.snapshots.send_due() == 0  # 429: the event and its crop wait at the gate
+    assert edge.outbox.holds(key)
+    assert edge.snapshots.held() == 1
+    clock.at += 10.0  # the server's Retry-After: one token, the event's; the crop waits
+    assert edge.snapshots.send_due() == 0
+    assert not edge.outbox.holds(key)
+    assert edge.snapshots.held() == 1
+    clock.at += 1.0
+    assert edge.snapshots.send_due() == 1
+    assert [row.event_id for row in _rows(site)] == [key]
+    edge.close()
 
 
 class Gate:

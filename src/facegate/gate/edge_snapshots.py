@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from facegate.domain.errors import UpstreamUnavailableError
+from facegate.domain.errors import UpstreamBusyError, UpstreamUnavailableError
 from facegate.domain.faces import Box
 from facegate.gate.controller import Outcome
 from facegate.gate.frame_tap import FrameTap
@@ -164,7 +164,8 @@ class EdgeSnapshots:
     def send_due(self) -> int:
         """Deliver the outbox, then send the held crops whose events went out; how many sent.
 
-        A crop whose event still waits stays held (dropped after :data:`MAX_WAIT_S`); a
+        A crop whose event still waits, or that the server asked to wait for (``429``,
+        ``503`` with ``Retry-After``), stays held (dropped after :data:`MAX_WAIT_S`); a
         crop sent, refused by the server or not sendable leaves (the last two logged).
         """
         with self._lock:
@@ -184,12 +185,18 @@ class EdgeSnapshots:
                     log.warning("snapshot of event %s dropped: not delivered", crop.event_key)
                     self._forget([crop])
                 continue
-            self._forget([crop])
             try:
                 send(crop.event_key, crop.reason, crop.person_id, crop.jpeg)
+            except UpstreamBusyError:  # asked to wait (429, 503): the next tick tries again
+                if self.now() - crop.since > MAX_WAIT_S:
+                    log.warning("snapshot of event %s dropped: server busy", crop.event_key)
+                    self._forget([crop])
+                continue
             except UpstreamUnavailableError as err:
                 log.warning("snapshot of event %s not sent: %s", crop.event_key, err)
+                self._forget([crop])
                 continue
+            self._forget([crop])
             sent += 1
         return sent
 

@@ -13,7 +13,10 @@ change since that version instead of the whole snapshot
 (:mod:`facegate.gate.snapshot_delta`: the access data in full, the templates added and
 the ids removed); any other gets the whole snapshot. A gate has one answer made at a
 time: asked again while its answer is being built, it is answered ``503`` with
-``Retry-After`` (:data:`SNAPSHOT_ANSWERS`). The poll's query also carries the
+``Retry-After`` (:data:`SNAPSHOT_ANSWERS`); a built answer counts as
+:data:`BUILT_ANSWER_COST` more requests of the key's rate (:mod:`facegate.http.key_rate`:
+every device request takes one, a key over its rate is answered ``429`` with
+``Retry-After``). The poll's query also carries the
 gate's health (``version``, ``last_sync``, ``backlog``, ``camera``, ``liveness``,
 ``door``), kept for ``/health``, ``/metrics`` and the console's dashboard.
 A kiosk key gets no snapshot (``403``). While an administrator asks the gate for a
@@ -70,7 +73,7 @@ from facegate.gate.snapshot_wire import (
     mode_tag,
     snapshot_to_wire,
 )
-from facegate.http.deps import Deps, Device, context_for
+from facegate.http.deps import Deps, Device, context_for, device_bucket
 from facegate.http.security import DEVICE_HEADER, Principal
 from facegate.services.event_snapshots import (
     SNAPSHOTS_WANTED_HEADER,
@@ -96,6 +99,11 @@ router = APIRouter(tags=["gates"])
 MAX_BACKLOG = 1_000_000_000
 """Largest outbox backlog a poll may report (events; more is no count but a bad value, and
 it goes to ``/metrics`` as a number a scraper must read)."""
+BUILT_ANSWER_COST = 10.0
+"""What a snapshot answer that was built (a whole snapshot or a delta, audited) costs its
+key beyond the request itself, in requests of :class:`facegate.http.key_rate.KeyRate`: a
+gate gets one per site change, at most one a second, while a key asking for ever new
+builds gets about 3 a second at the default 30 requests/s instead of 30."""
 SNAPSHOT_ANSWERS = OneEach()
 """The gates whose snapshot answer (a build, a seal) is being made: one at a time each, a
 second ask meanwhile is answered 503 (a gate asks again at its next sync)."""
@@ -166,8 +174,9 @@ def gate_snapshot(
         snapshot = build_snapshot(
             context, deps.sealer(), device.target_id, model, match, gate_id=gate_id
         )
-        key = gate_wire_key(request.headers[DEVICE_HEADER], gate_id)
-        body = _wire(snapshot, gate_id, key, request)
+        secret = request.headers[DEVICE_HEADER]
+        body = _wire(snapshot, gate_id, gate_wire_key(secret, gate_id), request)
+    deps.device_rate.charge(device_bucket(secret), BUILT_ANSWER_COST)
     return JSONResponse(body, headers={"ETag": f'"{snapshot.version}"', **wanted_frame})
 
 
