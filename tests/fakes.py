@@ -60,6 +60,16 @@ class FakeClock:
         self.current += timedelta(**delta)
 
 
+class FakeTicks:
+    """A monotonic time source (seconds) that moves only when ``at`` is moved."""
+
+    def __init__(self, at: float = 100.0) -> None:
+        self.at = at
+
+    def __call__(self) -> float:
+        return self.at
+
+
 @dataclass
 class Tables:
     site: Site | None = None
@@ -283,6 +293,10 @@ class _Events:
             raise ConflictError(f"receipt {key} exists")
         self.t.receipts[key] = gate_id
 
+    def delivered(self, key: str, gate_id: str) -> Event | None:
+        found = self.t.events.get(key)
+        return found if self.t.receipts.get(key) == gate_id else None
+
     def claim_receipt(self, key: str, gate_id: str, at: datetime) -> bool:
         if key in self.t.receipts:
             return False
@@ -418,8 +432,11 @@ class _Snapshots:
     def __init__(self, t: Tables) -> None:
         self.t = t
 
-    def add(self, record: SnapshotRecord, sealed: SealedSnapshot) -> None:
+    def add(self, record: SnapshotRecord, sealed: SealedSnapshot) -> bool:
+        if self.for_event(record.event_id) is not None:
+            return False
         self.t.snapshots[record.id] = (record, sealed)
+        return True
 
     def for_event(self, event_id: str) -> tuple[SnapshotRecord, SealedSnapshot] | None:
         found = [s for s in self.t.snapshots.values() if s[0].event_id == event_id]

@@ -13,6 +13,7 @@ from facegate.api.router import api_router
 from facegate.http import errors
 from facegate.http.deps import ServerDeps
 from facegate.http.headers import SecurityHeadersMiddleware
+from facegate.http.key_limit import KeyRateMiddleware
 from facegate.http.limits import BodyLimitMiddleware, route_limits
 from facegate.http.metrics import Metrics, MetricsMiddleware
 from facegate.web import pages
@@ -31,6 +32,7 @@ def create_app(deps: ServerDeps) -> FastAPI:
     metrics = Metrics()
     app.state.deps = deps
     app.state.metrics = metrics
+    app.add_middleware(KeyRateMiddleware, rate=lambda: deps.device_rate)  # before routing
     app.add_middleware(
         BodyLimitMiddleware, table=route_limits(deps.settings.server.max_upload_bytes)
     )

@@ -480,7 +480,21 @@ def build_gate(
     local.on_change = keeper.apply
     keeper.apply()  # a gate starting in free passage or fire opens at once
     frames = FrameTap()  # a frame an administrator asks goes out on the next tick
-    ticks = (monitor.tick, keeper.apply, lambda: frames.answer(holder.upstream))
+    options = settings.snapshots  # the crop's size and quality; the server says whether
+    snapshots = EdgeSnapshots(
+        holder.upstream,
+        LoopBoxes(loop),
+        frames,
+        options.max_side_px,
+        options.jpeg_quality,
+        outbox,
+    )
+    ticks = (
+        monitor.tick,
+        keeper.apply,
+        lambda: frames.answer(holder.upstream),
+        snapshots.send_due,  # the crops of refusals whose events went out
+    )
     sync = SyncThread(holder, outbox, gate.sync_interval_s, ticks=ticks)
     holder.on_push.append(sync.poke)
     closers = (
@@ -496,10 +510,6 @@ def build_gate(
         attach_osdp(bus, settings, loop, (monitor, local, outbox, clock), door_id)
         closers.append(bus.close)
     follower = mode_follower(holder, gate.gate_id)
-    options = settings.snapshots  # the crop's size and quality; the server says whether
-    snapshots = EdgeSnapshots(
-        holder.upstream, LoopBoxes(loop), frames, options.max_side_px, options.jpeg_quality
-    )
     return RunningGate(
         loop, holder, outbox, actuator, sync, closers, frames, follower, after_outcome=snapshots
     )

@@ -38,6 +38,7 @@ from facegate.gate.server_side import (
 )
 from facegate.gate.store_upstream import StoreUpstream
 from facegate.http.deps import ServerDeps
+from facegate.http.key_rate import KeyRate
 from facegate.http.security import LoginLimiter
 from facegate.messaging.webhook import WebhookNotifier
 from facegate.ports import GateUpstream, LivenessCheck
@@ -97,6 +98,7 @@ def build_server(settings: Settings) -> ServerDeps:
         limiter=LoginLimiter(server.login_attempts, server.login_window_s),
         alarms=alarms,
         frame_pool=WorkerPool(server.frame_workers, server.busy_retry_after_s),
+        device_rate=KeyRate.of(server),
     )
     _admin_from_settings(settings, deps)
     wire_gate_pipeline(deps).start(1.0)  # kiosk doors held open in free passage and fire

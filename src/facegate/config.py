@@ -122,6 +122,18 @@ class ServerSettings:
         frame_workers: kiosk frames decided at once (default 2, one per core here);
             a frame that finds them all busy is answered 503 at once.
         busy_retry_after_s: the ``Retry-After`` of that answer (seconds, default 1).
+        device_rate_per_s: requests a device key may make per second, sustained, on any
+            route (frames, credentials, snapshot polls, mode polls, events, crops);
+            beyond it the answer is 429 with ``Retry-After`` (default 30; 0: no limit).
+            A kiosk page sends at most 25 frames a second (40 ms apart, one in flight),
+            the site bench's kiosks 5; an edge gate polls its snapshot once a second,
+            keeps one mode long poll and delivers its outbox once a second (a backlog
+            in batches of 100 events, so 3,000 events a second at this rate). A
+            snapshot answer that was built (not a ``304``) counts as
+            :data:`facegate.api.routes.gates.BUILT_ANSWER_COST` requests more.
+        device_burst: requests a device key may make at once after a quiet spell
+            (default 60: the hardening tests' 20 swipes at once at one kiosk, and an
+            edge gate's first 60 outbox batches after an outage, pass untouched).
         alarm_mqtt: also publish alarms on ``<gate.mqtt_prefix>/<gate.mqtt_site>/alarm``
             at the gate settings' broker (default off).
         audit_checkpoint_every_s: how often the server signs a checkpoint of the audit
@@ -144,6 +156,8 @@ class ServerSettings:
     max_upload_bytes: int = 10 * 1024 * 1024
     frame_workers: int = 2
     busy_retry_after_s: float = 1.0
+    device_rate_per_s: float = 30.0
+    device_burst: Annotated[int, Field(ge=1)] = 60
     alarm_mqtt: bool = False
     audit_checkpoint_every_s: float = 900.0
 

@@ -33,6 +33,7 @@ from facegate.domain.reasons import Reason
 from facegate.domain.site import CredentialKind, CredentialMode, DoorKind
 from facegate.gate.outbox import event_to_json
 from facegate.http.deps import ServerDeps
+from facegate.http.key_rate import KeyRate
 from facegate.http.security import LoginLimiter
 from facegate.services import accounts, credentials, people, places, site_admin
 from facegate.services.consent import grant_consent
@@ -231,6 +232,7 @@ def _open_site(store: SqlStore, sealer: AesGcmSealer, ann: str, bo: str) -> Site
         describer=FakeDescriber,
         notify=notified.append,
         limiter=LoginLimiter(attempts=3, window_s=60),
+        device_rate=KeyRate(0.0, 1),  # off: a fuzzer's key would get 429 before the routes
     )
     context = ServiceContext(store=store, clock=clock, actor="test")
     return Site(deps, context, ann, bo, notified)

@@ -3,10 +3,13 @@ tables; alarms, requests and snapshots round-trip."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import inspect
 
+from facegate.domain.errors import ConflictError
 from facegate.domain.gate import GateEvent, GateEventKind
 from facegate.domain.requests import RequestKind
 from facegate.domain.retention import RetentionPolicy
@@ -82,6 +85,8 @@ def test_a_request_and_a_snapshot_round_trip_and_go_with_the_person(migrated_db_
         sealer = AesGcmSealer(generate_key())
         taken = SnapshotTaken("event-1", "door-1", ann, "not_allowed_here", b"jpeg")
         event_snapshots.keep_snapshot(context, sealer, taken)
+        with pytest.raises(ConflictError):  # one per event: the first is kept
+            event_snapshots.keep_snapshot(context, sealer, replace(taken, jpeg=b"other"))
         erasure = rights.erase_person(context, ann)
         assert erasure.counts["snapshots"] == 1
         done = subject_requests.refuse_request(context, filed.request.id, "person erased")

@@ -123,12 +123,13 @@ def test_decisions_are_judged_by_who_was_shown_where_and_when() -> None:
     ]
 
 
-def test_frame_figures_count_503_apart_from_latencies() -> None:
+def test_frame_figures_count_503_and_429_apart_from_latencies() -> None:
     answers = [FrameAnswer(0.0, float(ms), 200) for ms in range(1, 101)]
-    answers += [FrameAnswer(0.0, 1.0, 503)] * 4
+    answers += [FrameAnswer(0.0, 1.0, 503)] * 4 + [FrameAnswer(0.0, 1.0, 429)] * 2
     figures = frame_figures(answers)
     assert figures["frame_p50_ms"] == 50.5
-    assert figures["rejected_fraction"] == round(4 / 104, 4)
+    assert figures["rejected_fraction"] == round(4 / 106, 4)
+    assert (figures["frames_rate_limited"], figures["frames_failed"]) == (2, 0)  # not failures
 
 
 def test_the_contract_keys_are_the_agreed_ones() -> None:

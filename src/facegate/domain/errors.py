@@ -136,6 +136,18 @@ class UpstreamUnavailableError(ServiceUnavailableError):
     """A gate's upstream (site database or server) cannot be reached."""
 
 
+class UpstreamBusyError(UpstreamUnavailableError):
+    """The site server asked the gate to wait (``429`` or ``503`` with ``Retry-After``).
+
+    Attributes:
+        retry_after_s: how long nothing is sent to it (seconds).
+    """
+
+    def __init__(self, message: str, retry_after_s: float) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
 class ActuatorFailedError(ServiceUnavailableError):
     """A door or lift did not acknowledge a command in time (the door stays locked)."""
 

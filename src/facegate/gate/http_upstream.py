@@ -11,7 +11,10 @@ says it can take the change since then (``X-Facegate-Delta: 3``, see
 JSON) and answers ``{"received": n, "new": m}``;
 ``GET {server}/api/v1/gates/{gate_id}/mode`` is the site mode's long poll (see
 :meth:`HttpUpstream.wait_mode`). All send the device key in the
-``X-Device-Key`` header. A snapshot answer with ``X-Facegate-Frame-Wanted: 1`` means an
+``X-Device-Key`` header. A ``429`` (the key over its request rate) or a ``503`` with
+``Retry-After`` (the server busy) is a wait, not a refusal: nothing is sent for that long
+(:class:`facegate.domain.errors.UpstreamBusyError`; the outbox keeps its events, the
+snapshot held stays). A snapshot answer with ``X-Facegate-Frame-Wanted: 1`` means an
 administrator asks a camera frame: :meth:`HttpUpstream.send_frame` posts one JPEG to
 ``POST {server}/api/v1/gates/{gate_id}/frame``; with ``X-Facegate-Snapshots: 1`` the site
 keeps event snapshots, and :meth:`HttpUpstream.send_snapshot` posts the face crop of each
@@ -21,13 +24,15 @@ refused face to ``POST {server}/api/v1/gates/{gate_id}/snapshots``.
 from __future__ import annotations
 
 import logging
+import math
 import secrets
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import httpx
 
-from facegate.domain.errors import UpstreamUnavailableError
+from facegate.domain.errors import UpstreamBusyError, UpstreamUnavailableError
 from facegate.domain.gate import GateEvent, GateReport, GateSnapshot
 from facegate.domain.policy import SiteMode
 from facegate.gate.outbox import event_to_json
@@ -43,6 +48,8 @@ from facegate.services.event_snapshots import SNAPSHOTS_WANTED_HEADER
 from facegate.services.gate_frames import FRAME_WANTED_HEADER
 
 DEVICE_HEADER = "X-Device-Key"
+MAX_WAIT_S = 300.0
+"""Longest ``Retry-After`` the gate honours (seconds): a server's longer ask is cut to it."""
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +74,7 @@ class HttpUpstream:
         timeout_s: how long one request may take (seconds).
         client: an httpx client to send through (tests pass the app's TestClient);
             ``None`` makes one for ``base_url``.
+        now: monotonic time source (seconds; injectable for tests).
     """
 
     def __init__(
@@ -77,6 +85,7 @@ class HttpUpstream:
         model_id: str,
         timeout_s: float,
         client: httpx.Client | None = None,
+        now: Callable[[], float] = time.monotonic,
     ) -> None:
         self.gate_id, self.model_id = gate_id, model_id
         self._key = gate_wire_key(device_key, gate_id)
@@ -86,16 +95,29 @@ class HttpUpstream:
         self._root = f"/api/v1/gates/{gate_id}"
         self._client = client or httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout_s)
         self.frame_wanted = self.snapshots_wanted = False
+        self._now = now
+        self._quiet_until = 0.0  # monotonic s: nothing is sent before (the server's Retry-After)
         self._held: GateSnapshot | None = None
         self._digests: SectionDigests | None = None  # of the held snapshot's sections
         self._pending: SectionDigests | None = None  # of the delta's snapshot just opened
 
     def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        quiet_s = self._quiet_until - self._now()
+        if quiet_s > 0:
+            raise UpstreamBusyError(f"site server asked to wait {quiet_s:.1f} s more", quiet_s)
         headers = {**self._headers, **kwargs.pop("headers", {})}
         try:
             answer = self._client.request(method, self._root + path, headers=headers, **kwargs)
         except httpx.HTTPError as err:
             raise UpstreamUnavailableError(f"site server unreachable: {err}") from err
+        wait_s = _retry_after_s(answer)
+        if wait_s is not None:
+            self._quiet_until = max(self._quiet_until, self._now() + wait_s)
+            raise UpstreamBusyError(
+                f"site server answered {answer.status_code} to {method} {path}: "
+                f"nothing sent for {wait_s:g} s",
+                wait_s,
+            )
         if answer.status_code >= 400:
             # Any refusal leaves the events in the outbox and the snapshot held: a
             # revoked key or a server fault must not lose an event or stop the gate.
@@ -263,6 +285,20 @@ class HttpUpstream:
     def close(self) -> None:
         """Close the connection pool."""
         self._client.close()
+
+
+def _retry_after_s(answer: httpx.Response) -> float | None:
+    """The wait a ``429`` or ``503`` asks with its ``Retry-After`` (seconds); else ``None``.
+
+    A ``503`` without one (the server has no database, say) is an outage, not a wait.
+    """
+    if answer.status_code not in (429, 503):
+        return None
+    try:
+        wait_s = float(answer.headers.get("retry-after", ""))
+    except ValueError:
+        return 1.0 if answer.status_code == 429 else None
+    return min(max(wait_s, 0.0), MAX_WAIT_S) if math.isfinite(wait_s) else None
 
 
 def _report_params(report: GateReport) -> dict[str, str | int]:

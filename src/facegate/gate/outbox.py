@@ -127,6 +127,14 @@ class SqliteOutbox:
             ).fetchall()
         return [event_from_json(json.loads(row[0])) for row in rows]
 
+    def holds(self, key: str) -> bool:
+        """Whether the event with ``key`` waits for delivery."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT 1 FROM outbox WHERE key = ? AND delivered = 0", (key,)
+            ).fetchone()
+        return row is not None
+
     def pending_count(self) -> int:
         """How many events wait for delivery."""
         with self._lock:

@@ -381,8 +381,8 @@ class RunningGate:
         frames: the latest camera frame, sent when an administrator asks one (feed the
             gate from ``frames.wrap(source)``).
         follower: the site mode's push (``None``: the upstream cannot push; the poll alone).
-        after_outcome: call with each outcome of the loop (sends a refused face's
-            event snapshot when the site keeps them, see
+        after_outcome: call with each outcome of the loop (holds a refused face's
+            event snapshot when the site keeps them, sent after its event, see
             :mod:`facegate.gate.edge_snapshots`).
     """
 
@@ -416,6 +416,9 @@ class RunningGate:
         if self.sync.is_alive():
             self.sync.join(timeout=10.0)
         self.outbox.flush(self.holder.upstream)
+        send_due = getattr(self.after_outcome, "send_due", None)
+        if send_due is not None:
+            send_due()  # the crops of the refusals just delivered
         left = self.outbox.pending_count()
         self.actuator.close()
         for close in self.closers:

@@ -27,7 +27,7 @@ from dataclasses import replace
 from typing import Protocol
 
 from facegate.domain.clock import Clock
-from facegate.domain.errors import ActuatorFailedError, FacegateError
+from facegate.domain.errors import ActuatorFailedError, FacegateError, UpstreamBusyError
 from facegate.domain.gate import GateEvent, GateEventKind, GateSnapshot
 from facegate.domain.policy import SiteMode
 from facegate.domain.site_mode import strongest
@@ -170,7 +170,9 @@ class ModeFollower(threading.Thread):
 
     The poll of the snapshot stays the fallback: a failed long poll is logged (once per
     outage) and tried again after a pause that doubles from :data:`PUSH_RETRY_S`'s first
-    to its last value; the gate meanwhile learns modes from its snapshot polls.
+    to its last value; the gate meanwhile learns modes from its snapshot polls. A server
+    that asks the gate to wait (``429``, ``503`` with ``Retry-After``) is asked again
+    after that wait (at least the first pause), unlogged.
 
     Args:
         upstream: the gate's upstream (``wait_mode``).
@@ -201,6 +203,9 @@ class ModeFollower(threading.Thread):
             known = self.known()
             try:
                 mode = self.upstream.wait_mode(self.gate_id, known, self.wait_s)
+            except UpstreamBusyError as err:  # asked to wait (429, 503): not an outage
+                self._halt.wait(max(err.retry_after_s, PUSH_RETRY_S[0]))
+                continue
             except (FacegateError, ValueError, OSError) as err:
                 if pause == PUSH_RETRY_S[0]:
                     log.warning("mode push unavailable (the snapshot poll goes on): %s", err)

@@ -8,9 +8,10 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from facegate.config import Settings
-from facegate.domain.accounts import AccountRole
+from facegate.config import ServerSettings, Settings
+from facegate.domain.accounts import AccountRole, secret_hash
 from facegate.domain.errors import PolicyRefusedError, ServiceUnavailableError
+from facegate.http.key_rate import KeyRate
 from facegate.http.security import (
     CSRF_HEADER,
     DEVICE_HEADER,
@@ -52,6 +53,7 @@ class ServerDeps:
         limiter: login rate limiter.
         alarms: the site's alarm service (MQTT, webhook, console stream); ``None``: none.
         frame_pool: the bounded workers that decide kiosk frames off the event loop.
+        device_rate: the device keys' request rate (429 beyond it).
     """
 
     settings: Settings
@@ -66,6 +68,7 @@ class ServerDeps:
     limiter: LoginLimiter = field(default_factory=LoginLimiter)
     alarms: AlarmService | None = None
     frame_pool: WorkerPool = field(default_factory=lambda: WorkerPool(2))
+    device_rate: KeyRate = field(default_factory=lambda: KeyRate.of(ServerSettings()))
 
 
 def server_deps(request: Request) -> ServerDeps:
@@ -82,7 +85,10 @@ def _resolve(request: Request, deps: ServerDeps) -> Principal | None:
     device_secret = request.headers.get(DEVICE_HEADER)
     if device_secret:
         device = accounts.device_for_secret(context, device_secret)
-        return None if device is None else Principal(device=device)
+        if device is None:  # its request took a token (http.key_limit): keep no bucket
+            deps.device_rate.forget(device_bucket(device_secret))
+            return None
+        return Principal(device=device)
     token = request.cookies.get(SESSION_COOKIE)
     found = accounts.session_user(context, token) if token else None
     if found is None:
@@ -93,6 +99,11 @@ def _resolve(request: Request, deps: ServerDeps) -> Principal | None:
     ):
         raise CsrfError(f"missing or wrong CSRF token (send the {CSRF_HEADER} header)")
     return Principal(user=user, session=session)
+
+
+def device_bucket(secret: str) -> str:
+    """The request-rate bucket of the device key ``secret`` (its hash, as stored)."""
+    return secret_hash(secret)
 
 
 def principal_of(request: Request) -> Principal:

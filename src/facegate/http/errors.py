@@ -25,6 +25,7 @@ from facegate.domain.errors import (
     ValidationError,
 )
 from facegate.http.deps import CsrfError, NotAuthenticatedError
+from facegate.http.key_rate import RateLimitedError
 
 _log = logging.getLogger(__name__)
 _MAX_PROBLEMS = 20
@@ -51,6 +52,7 @@ _STATUS: tuple[tuple[type[FacegateError], int], ...] = (
     (NotAuthenticatedError, 401),
     (AccessRefusedError, 401),
     (TooManyAttemptsError, 429),
+    (RateLimitedError, 429),
     (CsrfError, 403),
     (PolicyRefusedError, 403),
     (ServiceBusyError, 503),

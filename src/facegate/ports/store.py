@@ -246,6 +246,14 @@ class EventRepository(Protocol):
         """Record that ``gate_id`` delivered the event with idempotency ``key`` at ``at``."""
         ...
 
+    def delivered(self, key: str, gate_id: str) -> Event | None:
+        """The access event ``gate_id`` delivered with idempotency ``key``, if it was stored.
+
+        ``None`` when no gate delivered it, another gate did, or it was refused (a
+        refused event is receipted but not stored).
+        """
+        ...
+
     def claim_receipt(self, key: str, gate_id: str, at: datetime) -> bool:
         """Record the receipt of ``key`` atomically unless it is recorded; whether this did.
 

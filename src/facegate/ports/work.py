@@ -59,8 +59,12 @@ class SubjectRequestRepository(Protocol):
 class SnapshotRepository(Protocol):
     """Sealed event snapshots."""
 
-    def add(self, record: SnapshotRecord, sealed: SealedSnapshot) -> None:
-        """Store a snapshot."""
+    def add(self, record: SnapshotRecord, sealed: SealedSnapshot) -> bool:
+        """Store a snapshot unless its event has one; whether this call stored it.
+
+        One per event: of two transactions adding one to the same event at once, the
+        second waits for the first and then stores nothing (no constraint error).
+        """
         ...
 
     def for_event(self, event_id: str) -> tuple[SnapshotRecord, SealedSnapshot] | None:

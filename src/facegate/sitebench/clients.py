@@ -32,11 +32,11 @@ class FrameAnswer:
     Attributes:
         sent_at: wall clock (s since the epoch) when the frame was posted.
         latency_ms: until the answer was read.
-        status: the HTTP status (503: refused as saturated).
+        status: the HTTP status (503: refused as saturated; 429: the key over its rate).
         reason: the decision's reason code ("" unless 200).
         granted: whether the door opened.
         pending: whether the face is still undecided.
-        retry_after_s: the server's ``Retry-After`` on a 503 (seconds; 0 otherwise).
+        retry_after_s: the server's ``Retry-After`` on a 503 or 429 (seconds; 0 otherwise).
     """
 
     sent_at: float
@@ -116,8 +116,8 @@ class Kiosk:
     def run(self, script: Iterator[Shown], stop: threading.Event) -> None:
         """Present ``script`` until ``stop`` (or its end), paced at :attr:`fps`.
 
-        After a 503 it waits the answer's ``Retry-After`` before the next frame, as the
-        kiosk page does.
+        After a 503 or 429 it waits the answer's ``Retry-After`` before the next frame, as
+        the kiosk page does.
         """
         due = time.monotonic()
         for shown in script:

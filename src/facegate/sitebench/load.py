@@ -228,7 +228,7 @@ def ramp(
             "kiosks": level,
             "answered_per_s": round(len(answered) / step_s, 2),
             "p95_ms": round(float(np.percentile(answered, 95)), 1) if answered else None,
-            "rejected": sum(a.status == 503 for a in answers),
+            "rejected": sum(a.status in (429, 503) for a in answers),
         }
         for kiosk in kiosks:
             kiosk.close()

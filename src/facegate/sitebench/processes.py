@@ -81,9 +81,13 @@ def site_env(data_dir: Path, cache_dir: Path, db_url: str | None, liveness: str)
     """The environment of the site's processes.
 
     The user's own ``FACEGATE_*`` settings pass (a threshold, a margin, an embedding
-    backend to measure), except where the site lives and who administers it.
+    backend to measure), except where the site lives and who administers it. The device
+    keys' request rate is off unless the user sets one: the ramp's unpaced kiosks post
+    far faster than a kiosk page can (about 60 frames/s each here, a page at most 25),
+    to find the server's saturation, not one key's limit.
     """
     env = {k: v for k, v in os.environ.items() if k not in OWN_VARIABLES}
+    env.setdefault("FACEGATE_SERVER__DEVICE_RATE_PER_S", "0")
     env.update(
         FACEGATE_DATA_DIR=str(data_dir),
         FACEGATE_CACHE_DIR=str(cache_dir),

@@ -126,7 +126,11 @@ def percentile(values: Sequence[float], q: float) -> float | None:
 
 
 def frame_figures(answers: Sequence[FrameAnswer]) -> dict[str, object]:
-    """Latency percentiles of answered frames (ms) and the share refused with 503."""
+    """Latency percentiles of answered frames (ms), the share refused with 503, and more.
+
+    ``frames_rate_limited``: refused with 429 (the kiosk's key over its request rate),
+    counted apart: neither a decision nor a failure.
+    """
     answered = [a.latency_ms for a in answers if a.status == 200]
     rejected = sum(a.status == 503 for a in answers)
     return {
@@ -135,7 +139,8 @@ def frame_figures(answers: Sequence[FrameAnswer]) -> dict[str, object]:
         "frame_p99_ms": percentile(answered, 99),
         "rejected_fraction": round(rejected / len(answers), 4) if answers else None,
         "frames_posted": len(answers),
-        "frames_failed": sum(a.status not in (200, 503) for a in answers),
+        "frames_rate_limited": sum(a.status == 429 for a in answers),
+        "frames_failed": sum(a.status not in (200, 429, 503) for a in answers),
     }
 
 

@@ -175,6 +175,16 @@ class SqlEventRepository:
         """Record that ``gate_id`` delivered the event with idempotency ``key`` at ``at``."""
         self._session.add(ReceiptRow(key=key, gate_id=gate_id, received_at=at))
 
+    def delivered(self, key: str, gate_id: str) -> Event | None:
+        """The access event ``gate_id`` delivered with idempotency ``key``, if it was stored."""
+        query = (
+            select(EventRow)
+            .join(ReceiptRow, ReceiptRow.key == EventRow.id)
+            .where(EventRow.id == key, ReceiptRow.gate_id == gate_id)
+        )
+        row = self._session.scalars(query).first()
+        return None if row is None else _event(row)
+
     def claim_receipt(self, key: str, gate_id: str, at: datetime) -> bool:
         """Record the receipt of ``key`` unless it is recorded; whether this call did.
 

@@ -414,7 +414,7 @@ class SubjectRequestRow(Base):
 
 
 class SnapshotRow(Base):
-    """An event snapshot: a face crop, AES-GCM under its own data key.
+    """An event snapshot: a face crop, AES-GCM under its own data key; one per event.
 
     The data key is wrapped by the site key; ``person_id`` has no foreign key (erasure
     deletes by it).
@@ -422,7 +422,7 @@ class SnapshotRow(Base):
 
     __tablename__ = "event_snapshots"
     id: Mapped[str] = mapped_column(ID, primary_key=True)
-    event_id: Mapped[str] = mapped_column(String(64), index=True)
+    event_id: Mapped[str] = mapped_column(String(64), index=True, unique=True)
     door_id: Mapped[str] = mapped_column(ID)
     person_id: Mapped[str | None] = mapped_column(ID, index=True)
     reason: Mapped[str] = mapped_column(String(32))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import delete, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from facegate.domain.errors import NotFoundError
@@ -18,10 +19,19 @@ class SqlSnapshotRepository:
     def __init__(self, session: Session) -> None:
         self._session = session
 
-    def add(self, record: SnapshotRecord, sealed: SealedSnapshot) -> None:
-        """Store a snapshot."""
-        self._session.add(
-            SnapshotRow(
+    def add(self, record: SnapshotRecord, sealed: SealedSnapshot) -> bool:
+        """Store a snapshot unless its event has one; whether this call stored it.
+
+        One ``INSERT ... ON CONFLICT DO NOTHING`` on the unique event id: of two
+        transactions adding one to the same event at once, the second waits for the
+        first and then stores nothing, without a constraint error.
+        """
+        self._session.flush()
+        dialect = self._session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = (
+            insert(SnapshotRow)
+            .values(
                 id=record.id,
                 event_id=record.event_id,
                 door_id=record.door_id,
@@ -32,7 +42,9 @@ class SqlSnapshotRepository:
                 wrapped_key=sealed.wrapped_key,
                 sealed=sealed.sealed,
             )
+            .on_conflict_do_nothing(index_elements=["event_id"])
         )
+        return self._session.execute(statement.returning(SnapshotRow.id)).first() is not None
 
     def for_event(self, event_id: str) -> tuple[SnapshotRecord, SealedSnapshot] | None:
         """The snapshot of the event ``event_id``, if one was kept."""

@@ -13,7 +13,10 @@ change since that version instead of the whole snapshot
 (:mod:`facegate.gate.snapshot_delta`: the access data in full, the templates added and
 the ids removed); any other gets the whole snapshot. A gate has one answer made at a
 time: asked again while its answer is being built, it is answered ``503`` with
-``Retry-After`` (:data:`SNAPSHOT_ANSWERS`). The poll's query also carries the
+``Retry-After`` (:data:`SNAPSHOT_ANSWERS`); a built answer counts as
+:data:`BUILT_ANSWER_COST` more requests of the key's rate (:mod:`facegate.http.key_rate`:
+every device request takes one, a key over its rate is answered ``429`` with
+``Retry-After``). The poll's query also carries the
 gate's health (``version``, ``last_sync``, ``backlog``, ``camera``, ``liveness``,
 ``door``), kept for ``/health``, ``/metrics`` and the console's dashboard.
 A kiosk key gets no snapshot (``403``). While an administrator asks the gate for a
@@ -23,8 +26,10 @@ frame (:mod:`facegate.services.gate_frames`), the answer (``200`` or ``304``) ca
 one view, never stored). When the site keeps event snapshots
 (``FACEGATE_SNAPSHOTS__ENABLED``), the answer also carries ``X-Facegate-Snapshots: 1``
 and the gate posts the face crop of each face it refused to ``POST
-/gates/{gate_id}/snapshots?event=KEY&reason=R[&person=ID]``; the server seals and keeps
-it exactly as it keeps its own kiosks' (:mod:`facegate.services.event_snapshots`).
+/gates/{gate_id}/snapshots?event=KEY[&reason=R][&person=ID]`` once that event is
+delivered; the server keeps one crop per event, only for a refusal this gate delivered,
+with the door, person and reason of the stored event, sealed as it keeps its own
+kiosks' (:mod:`facegate.services.event_snapshots`).
 
 ``GET /gates/{gate_id}/mode?known=<mode>&nonce=<hex>&wait_s=<s>`` is the site mode's push
 as a long poll: it answers as soon as the mode in force differs from ``known`` (a change
@@ -68,9 +73,13 @@ from facegate.gate.snapshot_wire import (
     mode_tag,
     snapshot_to_wire,
 )
-from facegate.http.deps import Deps, Device, context_for
+from facegate.http.deps import Deps, Device, context_for, device_bucket
 from facegate.http.security import DEVICE_HEADER, Principal
-from facegate.services.event_snapshots import SNAPSHOTS_WANTED_HEADER, SnapshotTaken, keep_snapshot
+from facegate.services.event_snapshots import (
+    SNAPSHOTS_WANTED_HEADER,
+    GateCrop,
+    keep_gate_snapshot,
+)
 from facegate.services.gallery_history import GALLERIES
 from facegate.services.gate_frames import (
     DESK,
@@ -90,6 +99,11 @@ router = APIRouter(tags=["gates"])
 MAX_BACKLOG = 1_000_000_000
 """Largest outbox backlog a poll may report (events; more is no count but a bad value, and
 it goes to ``/metrics`` as a number a scraper must read)."""
+BUILT_ANSWER_COST = 10.0
+"""What a snapshot answer that was built (a whole snapshot or a delta, audited) costs its
+key beyond the request itself, in requests of :class:`facegate.http.key_rate.KeyRate`: a
+gate gets one per site change, at most one a second, while a key asking for ever new
+builds gets about 3 a second at the default 30 requests/s instead of 30."""
 SNAPSHOT_ANSWERS = OneEach()
 """The gates whose snapshot answer (a build, a seal) is being made: one at a time each, a
 second ask meanwhile is answered 503 (a gate asks again at its next sync)."""
@@ -160,8 +174,9 @@ def gate_snapshot(
         snapshot = build_snapshot(
             context, deps.sealer(), device.target_id, model, match, gate_id=gate_id
         )
-        key = gate_wire_key(request.headers[DEVICE_HEADER], gate_id)
-        body = _wire(snapshot, gate_id, key, request)
+        secret = request.headers[DEVICE_HEADER]
+        body = _wire(snapshot, gate_id, gate_wire_key(secret, gate_id), request)
+    deps.device_rate.charge(device_bucket(secret), BUILT_ANSWER_COST)
     return JSONResponse(body, headers={"ETag": f'"{snapshot.version}"', **wanted_frame})
 
 
@@ -280,12 +295,16 @@ async def gate_snapshot_crop(
     request: Request,
     gate_id: str,
     event: Annotated[str, Query(min_length=1, max_length=64)],
-    reason: Annotated[Reason, Query()],
+    reason: Annotated[Reason | None, Query()] = None,
     person: Annotated[str | None, Query(max_length=36)] = None,
 ) -> FrameTaken:
     """The face crop (body: ``image/jpeg``) of a face the gate refused, kept sealed.
 
-    Only while the site keeps event snapshots (else ``403``); for a refusal only.
+    Only while the site keeps event snapshots (else ``403``); only for a refusal this
+    gate has delivered as an event (else ``404``; the gate sends it after the event),
+    with that event's door, person and reason (``reason`` and ``person``, when sent,
+    must be the event's: else ``422``); one per event (a second: ``409``, the first
+    kept).
     """
     device = _own_gate(principal, gate_id)
     if not deps.settings.snapshots.enabled:
@@ -296,6 +315,7 @@ async def gate_snapshot_crop(
     if media_type_of(jpeg) != "image/jpeg":
         raise ValidationError("a snapshot is a JPEG image")
     context = context_for(deps, principal)
-    taken = SnapshotTaken(event, device.target_id, person, reason.value, jpeg)
-    await run_in_threadpool(keep_snapshot, context, deps.sealer(), taken)
+    said = None if reason is None else reason.value
+    crop = GateCrop(gate_id, device.target_id, event, jpeg, said, person)
+    await run_in_threadpool(keep_gate_snapshot, context, deps.sealer(), crop)
     return FrameTaken(taken=True)

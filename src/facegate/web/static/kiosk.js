@@ -1,8 +1,10 @@
 // The kiosk at a door: camera frames (getUserMedia) to POST /api/v1/doors/{door}/frames with
 // the door's device key, the decision shown in plain words, and a card/PIN/QR fallback.
-// A 503 answer with Retry-After means every frame worker of the server is busy: no frame is
-// sent before that time and nothing is said (the next frame decides). Any other 503 means
-// the server has no decision pipeline wired in (or no database): say so, keep the fallback.
+// A 503 answer with Retry-After means every frame worker of the server is busy, a 429 that
+// this kiosk's key is over its request rate: no frame is sent before that time and nothing
+// is said (the next frame decides; neither is a decision). Any other 503 means the server
+// has no decision pipeline wired in (or no database), and a 429 to a card, PIN or QR code
+// that it cannot take one now: say so, keep the fallback.
 // While the gate still collects frames of a face (the liveness check's windows, or a face
 // below the quality gate) it answers "pending": the page says "hold still" and sends the
 // next frames quickly (the multi-frame liveness check follows the face from frame to
@@ -96,11 +98,12 @@
   function answer(response, sentAt, isFrame) {
     if (isFrame && sentAt < typedAt) { return null; }
     var retry = response.headers.get("Retry-After");
-    if (response.status === 503 && isFrame && retry) {
+    var wait = response.status === 503 || response.status === 429;
+    if (wait && isFrame && (retry || response.status === 429)) {
       quietUntil = Date.now() + 1000 * (parseFloat(retry) || 1);
       return null;
     }
-    if (response.status === 503) { say(words.unavailable, "problem", true); return null; }
+    if (wait) { say(words.unavailable, "problem", true); return null; }
     if (response.status === 401 || response.status === 403) { say(words.bad_key, "problem", true); return null; }
     return response.json().then(function (body) {
       if (!response.ok) { say(words.error + " " + (body.detail || response.status), "problem", true); return; }
