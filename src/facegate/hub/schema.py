@@ -99,7 +99,9 @@ alarms = Table(
     Column("site_id", String(64), nullable=False, index=True),
     Column("kind", String(32), nullable=False),
     Column("raised_at", _UTC, nullable=False, index=True),
-    Column("detail", String(200), nullable=False),
+    Column("detail", String(200), nullable=False, comment="the latest raise's"),
+    Column("count", Integer, nullable=False, server_default="1", comment="raises on this row"),
+    Column("last_raised_at", _UTC, nullable=False, index=True),
 )
 
 notices = Table(
@@ -213,7 +215,26 @@ def _step_2(connection: Connection) -> None:
     )
 
 
-STEPS: tuple[Callable[[Connection], None], ...] = (_step_1, _step_2)
+def _step_3(connection: Connection) -> None:
+    """Alarms coalesce: a row counts its raises and keeps the last one's time.
+
+    A no-op when step 1 already made them from the current :data:`metadata`.
+    """
+    table = f"{SCHEMA}.alarms"
+    connection.execute(
+        text(
+            f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS count integer NOT NULL DEFAULT 1, "
+            "ADD COLUMN IF NOT EXISTS last_raised_at timestamp with time zone"
+        )
+    )
+    fill = f"UPDATE {table} SET last_raised_at = raised_at WHERE last_raised_at IS NULL"
+    connection.execute(text(fill))
+    connection.execute(text(f"ALTER TABLE {table} ALTER COLUMN last_raised_at SET NOT NULL"))
+    index = "ix_facegate_hub_alarms_last_raised_at"  # the name step 1 gives it
+    connection.execute(text(f"CREATE INDEX IF NOT EXISTS {index} ON {table} (last_raised_at)"))
+
+
+STEPS: tuple[Callable[[Connection], None], ...] = (_step_1, _step_2, _step_3)
 """The DDL steps in order; ``schema_version.version`` is how many have run."""
 
 

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from psycopg import Error as PsycopgError
-from sqlalchemy import Engine, event, func, insert, select, update
+from sqlalchemy import Connection, Engine, event, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -50,6 +50,12 @@ KEEPALIVE_COUNT = 3
 
 TCP_USER_TIMEOUT_MS = 30_000
 """Longest the hub's data may stay unacknowledged by the server's host (milliseconds)."""
+
+
+ALARM_COALESCE_S = 600.0
+"""A raise within this long of the last one of the same site and kind counts on that
+alarm's row (seconds). One row per raise let one site whose alarm count went 0, 1, 0,
+1... push every other site off the alarm feed's 100 rows."""
 
 
 class JoinRefusedError(PolicyRefusedError):
@@ -240,20 +246,17 @@ class HubStore:
                 statement.on_conflict_do_update(index_elements=["site_id"], set_=values)
             )
             if health.active_alarms > (before or 0):
-                connection.execute(
-                    insert(alarms).values(
-                        site_id=health.site_id,
-                        kind="site_alarms",
-                        raised_at=now,
-                        detail=f"{health.active_alarms} active alarm(s) at the site",
-                    )
-                )
+                detail = f"{health.active_alarms} active alarm(s) at the site"
+                _raise(connection, health.site_id, "site_alarms", detail, now)
 
     def add_alarm(self, site_id: str, kind: str, detail: str, now: datetime) -> None:
-        """Raise an alarm of ``kind`` for ``site_id`` (``detail`` cut at 200 characters)."""
-        row = {"site_id": site_id, "kind": kind, "raised_at": now, "detail": detail[:200]}
+        """Raise an alarm of ``kind`` for ``site_id`` (``detail`` cut at 200 characters).
+
+        Within :data:`ALARM_COALESCE_S` of the last raise of the same site and kind, it
+        counts on that alarm's row instead of adding one.
+        """
         with translated(), self.engine.begin() as connection:
-            connection.execute(insert(alarms).values(row))
+            _raise(connection, site_id, kind, detail, now)
 
     def store_summary(self, summary: DailySummary, now: datetime) -> None:
         """Keep a site's counts of one day (a newer summary of that day replaces it)."""
@@ -332,6 +335,29 @@ def _guard_session(_dialect: object, _rec: object, _args: object, params: dict[s
     }
     given = str(params.get("options", ""))
     params["options"] = " ".join([given, *(f"-c {k}={v}" for k, v in settings.items())]).strip()
+
+
+def _raise(connection: Connection, site_id: str, kind: str, detail: str, now: datetime) -> None:
+    """Raise an alarm in ``connection``'s transaction (see :meth:`HubStore.add_alarm`)."""
+    # one raiser at a time per site and kind (two ingest workers may take the same site)
+    connection.execute(select(func.pg_advisory_xact_lock(func.hashtext(f"alarm:{site_id}:{kind}"))))
+    open_id = connection.execute(
+        select(alarms.c.id)
+        .where(
+            alarms.c.site_id == site_id,
+            alarms.c.kind == kind,
+            alarms.c.last_raised_at >= now - timedelta(seconds=ALARM_COALESCE_S),
+        )
+        .order_by(alarms.c.last_raised_at.desc())
+        .limit(1)
+    ).scalar()
+    values = {"detail": detail[:200], "last_raised_at": now}
+    if open_id is None:
+        row = {"site_id": site_id, "kind": kind, "raised_at": now, **values}
+        connection.execute(insert(alarms).values(row))
+    else:
+        raised = update(alarms).where(alarms.c.id == open_id)
+        connection.execute(raised.values(count=alarms.c.count + 1, **values))
 
 
 def _event_row(site_id: str, event: WireEvent, now: datetime) -> tuple[object, ...]:
