@@ -198,6 +198,17 @@ def copy_events(connection: Connection, rows: Iterable[Sequence[object]]) -> int
     return int(moved.rowcount)
 
 
+def insert_event(connection: Connection, row: Sequence[object]) -> int:
+    """Insert one event row (in :data:`EVENT_COLUMNS` order); 1, or 0 when already stored."""
+    names = ", ".join(EVENT_COLUMNS)
+    marks = ", ".join(f":{name}" for name in EVENT_COLUMNS)
+    done = connection.execute(
+        text(f"INSERT INTO {SCHEMA}.events ({names}) VALUES ({marks}) ON CONFLICT DO NOTHING"),
+        dict(zip(EVENT_COLUMNS, row, strict=True)),
+    )
+    return int(done.rowcount)
+
+
 def _step_1(connection: Connection) -> None:
     metadata.create_all(connection)
 

@@ -58,6 +58,17 @@ alarm's row (seconds). One row per raise let one site whose alarm count went 0, 
 1... push every other site off the alarm feed's 100 rows."""
 
 
+DATA_SQLSTATE_CLASSES = ("22", "23")
+"""SQLSTATE classes of a refusal of the data itself: data exception (a value out of
+range, too long, malformed) and integrity constraint violation (a check, a missing
+partition, a unique key). Trying the same data again cannot help; every other error
+(connection lost, server gone, out of resources) may pass, and is retried."""
+
+
+class UnstorableError(BadInputError):
+    """The database refused the data itself (:data:`DATA_SQLSTATE_CLASSES`)."""
+
+
 class JoinRefusedError(PolicyRefusedError):
     """A join token that is unknown, used, expired or of a revoked site."""
 
@@ -215,7 +226,8 @@ class HubStore:
         magnitude faster (``python bench/hub_ingest.py``, figures in docs/city.md).
 
         Raises:
-            DatabaseUnavailableError: the database cannot be reached or refused the write.
+            UnstorableError: the database refused the data (trying again cannot help).
+            DatabaseUnavailableError: the database cannot be reached or failed otherwise.
         """
         if not batch:
             return 0
@@ -228,9 +240,43 @@ class HubStore:
                     connection, (_event_row(site_id, event, now) for site_id, event in batch)
                 )
         except (SQLAlchemyError, PsycopgError) as err:
-            raise DatabaseUnavailableError(f"hub database: {_first_line(err)}") from err
+            raise _refusal(err) from err
         self._months.update(months)
         return inserted
+
+    def store_each(
+        self, batch: Sequence[tuple[str, WireEvent]], now: datetime
+    ) -> tuple[int, list[tuple[int, str]]]:
+        """Insert events one by one, each under a savepoint of one transaction.
+
+        For a batch :meth:`store_events` refused as bad data: ``(rows inserted,
+        [(index in batch, why)] of the events the database refuses)``. One round trip
+        or three per event instead of :meth:`store_events`' few per batch.
+
+        Raises:
+            UnstorableError: the database refused the batch's months (their partitions).
+            DatabaseUnavailableError: any error but a refusal of an event's data.
+        """
+        months = {schema.month_start(event.occurred_at) for _, event in batch}
+        inserted, refused = 0, []
+        try:
+            with self.engine.begin() as connection:
+                for month in months - self._months:
+                    schema.ensure_month(connection, month)
+                for index, (site_id, event) in enumerate(batch):
+                    try:
+                        with connection.begin_nested():
+                            row = _event_row(site_id, event, now)
+                            inserted += schema.insert_event(connection, row)
+                    except SQLAlchemyError as err:
+                        why = _refusal(err)
+                        if not isinstance(why, UnstorableError):
+                            raise
+                        refused.append((index, str(why)))
+        except (SQLAlchemyError, PsycopgError) as err:
+            raise _refusal(err) from err
+        self._months.update(months)
+        return inserted, refused
 
     def store_health(self, health: Health, now: datetime) -> None:
         """Keep ``health`` as the site's latest; raise a ``site_alarms`` alarm on a rise."""
@@ -378,11 +424,19 @@ def _event_row(site_id: str, event: WireEvent, now: datetime) -> tuple[object, .
 
 @contextmanager
 def translated() -> Iterator[None]:
-    """Re-raise database errors as :class:`DatabaseUnavailableError`."""
+    """Re-raise database errors as :class:`UnstorableError` or :class:`DatabaseUnavailableError`."""
     try:
         yield
     except SQLAlchemyError as err:
-        raise DatabaseUnavailableError(f"hub database: {_first_line(err)}") from err
+        raise _refusal(err) from err
+
+
+def _refusal(err: Exception) -> BadInputError | DatabaseUnavailableError:
+    """The error to raise for a database error: bad data, or a database to wait for."""
+    state = getattr(getattr(err, "orig", err), "sqlstate", None) or ""
+    if state[:2] in DATA_SQLSTATE_CLASSES:
+        return UnstorableError(f"hub database refused the data ({state}): {_first_line(err)}")
+    return DatabaseUnavailableError(f"hub database: {_first_line(err)}")
 
 
 def _first_line(err: BaseException) -> str:
