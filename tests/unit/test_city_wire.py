@@ -188,3 +188,21 @@ def test_a_cursor_left_empty_by_a_power_cut_sends_everything_again(tmp_path: Pat
     assert files.cursor() == 41
     files.cursor_path.write_text("")  # what a power cut may leave of a file not fsynced
     assert files.cursor() == 0
+
+
+def test_a_batch_read_event_by_event_still_takes_no_unknown_field() -> None:
+    """A batch that does not parse whole is read event by event (its site would resend it
+    forever otherwise); an event with a field the wire does not know is refused, and a
+    batch with one is refused whole."""
+    good = json.loads(WireEvent(key="k1", seq=1, door_id="d", occurred_at=NOW, granted=True,
+                                reason=Reason.GRANTED).model_dump_json())  # fmt: skip
+    events = [good, {**good, "key": "k2", "seq": 2, "face": "x"}, {"seq": 3}, {"seq": "4"}]
+    body = {"site_id": "s1", "sent_at": NOW.isoformat(), "events": events}
+    sifted = wire.sift_batch(json.dumps(body).encode())
+    assert [e.key for e in sifted.events] == ["k1"]
+    assert (sifted.seqs, sifted.refused) == ([1, 2, 3], 3)
+    assert "face" in sifted.why
+    with pytest.raises(BadInputError):
+        wire.sift_batch(json.dumps({**body, "photo": "x"}).encode())
+    with pytest.raises(BadInputError):
+        wire.sift_batch(json.dumps({**body, "events": []}).encode())

@@ -18,6 +18,7 @@ Topics (``<s>`` the site's id on the hub):
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Annotated, Literal, TypeVar
 
@@ -113,6 +114,60 @@ class EventBatch(_Wire):
     site_id: SiteId
     sent_at: AwareDatetime
     events: list[WireEvent] = Field(min_length=1, max_length=MAX_BATCH_EVENTS)
+
+
+class _BatchHead(_Wire):
+    """An :class:`EventBatch` whose events are not read yet (see :func:`sift_batch`)."""
+
+    site_id: SiteId
+    sent_at: AwareDatetime
+    events: list[dict[str, object]] = Field(min_length=1, max_length=MAX_BATCH_EVENTS)
+
+
+@dataclass(frozen=True, slots=True)
+class SiftedBatch:
+    """A signed batch read event by event: the events the wire takes, and what it refused.
+
+    Attributes:
+        site_id: the site the batch claims.
+        events: the events the wire takes, in the batch's order.
+        seqs: the ``seq`` of every event that carries a usable one, refused ones included
+            (the hub's :class:`Ack` covers them, so the site moves past the refused).
+        refused: how many events the wire refused.
+        why: the first refusal's reason (``""`` when none).
+    """
+
+    site_id: str
+    events: list[WireEvent]
+    seqs: list[int]
+    refused: int = 0
+    why: str = ""
+
+
+def sift_batch(body: bytes) -> SiftedBatch:
+    """A verified batch body read as a whole, or else event by event.
+
+    Refusing the whole batch for one bad event would leave its site resending it forever
+    (its cursor moves only on the hub's :class:`Ack`), and every event behind it unsent.
+
+    Raises:
+        BadInputError: not a batch at all (its site, time or list of events unusable).
+    """
+    try:
+        batch = parse(body, EventBatch)
+        return SiftedBatch(batch.site_id, list(batch.events), [e.seq for e in batch.events])
+    except BadInputError:
+        head = parse(body, _BatchHead)
+    events, seqs, why = [], [], ""
+    for item in head.events:
+        seq = item.get("seq")
+        if type(seq) is int and 1 <= seq <= MAX_SEQ:
+            seqs.append(seq)
+        try:
+            events.append(parse(json.dumps(item).encode(), WireEvent))
+        except BadInputError as err:
+            why = why or str(err)
+    return SiftedBatch(head.site_id, events, seqs, len(head.events) - len(events), why)
 
 
 class Health(_Wire):
@@ -244,10 +299,20 @@ def unseal(raw: bytes, public: Ed25519PublicKey, model: type[M]) -> M:
         BadInputError: not an envelope, or a body that does not parse as ``model``.
         SignatureRefusedError: the signature is not ``public``'s over the body.
     """
+    return parse(verified(raw, public), model)
+
+
+def verified(raw: bytes, public: Ed25519PublicKey) -> bytes:
+    """The body of an envelope, its signature verified, not yet parsed.
+
+    Raises:
+        BadInputError: not an envelope.
+        SignatureRefusedError: the signature is not ``public``'s over the body.
+    """
     body, signature = open_envelope(raw)
     if not verify(public, body, signature):
         raise SignatureRefusedError("signature does not verify with the sender's key")
-    return parse(body, model)
+    return body
 
 
 def parse(body: bytes, model: type[M]) -> M:

@@ -16,6 +16,13 @@ body must claim that same site (a site cannot post as another). A message that f
 (unknown or revoked site, bad signature, malformed) is logged, counted and acknowledged:
 it will never become valid, and leaving it unacknowledged would block the session.
 
+A signed batch is read event by event when it does not parse whole, and a chunk the
+database refuses as bad data (SQLSTATE class 22 or 23) is written again one event at a
+time: the events it refuses are refused (counted, logged, one
+``refused_events`` alarm per site and chunk), the others stored, and the hub's ``Ack``
+covers the whole batch, so the site moves on instead of resending it forever. Any other
+database error is an outage: the chunk is retried.
+
 A watchdog ends the process (exit code 5, a needed service unreachable) when the
 writer has made no progress for :data:`STALL_S`: no chunk finished and no idle wait for
 new messages. A worker alive but no longer writing would otherwise keep its MQTT
@@ -36,6 +43,7 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 import paho.mqtt.client as mqtt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -49,20 +57,23 @@ from facegate.city.wire import (
     TOPIC_ROOT,
     Ack,
     DailySummary,
-    EventBatch,
     Health,
     SignatureRefusedError,
     WireEvent,
     seal,
+    sift_batch,
     site_of_topic,
     topic,
     unseal,
+    verified,
 )
 from facegate.domain.errors import BadInputError, DatabaseUnavailableError, FacegateError
 from facegate.hub.settings import RETENTION_DAYS
-from facegate.hub.store import HubStore, SiteKey
+from facegate.hub.store import HubStore, SiteKey, UnstorableError
 
 log = logging.getLogger(__name__)
+
+W = TypeVar("W")
 
 SHARE_GROUP = "hub"
 """The shared-subscription group of ingest workers."""
@@ -120,6 +131,8 @@ class IngestCounters:
     refused: dict[str, int] = field(default_factory=dict)
     not_kept: int = 0
     """Events outside the hub's retention or too far ahead of its clock (not stored)."""
+    events_refused: int = 0
+    """Events of signed batches refused: the wire or the database would not take them."""
     db_retries: int = 0
     connects: int = 0
     sessions_resumed: int = 0
@@ -163,6 +176,7 @@ class IngestWorker:
         self.store, self.now, self.key = store, now, key
         self.keep_days = keep_days
         self._acks: list[tuple[str, int, int]] = []
+        self._refusals: dict[str, tuple[int, str]] = {}
         self.stall_s, self._on_stall = stall_s, on_stall
         self._progress_at = time.monotonic()
         self._last_error = "none"
@@ -281,12 +295,15 @@ class IngestWorker:
 
     def _handle(self, messages: list[mqtt.MQTTMessage]) -> None:
         self._keys = self._site_keys(messages)
-        self._acks = []
+        self._acks, self._refusals = [], {}
         rows: list[tuple[str, WireEvent]] = []
         for message in messages:
             rows.extend(self._accept(message))
         for start in range(0, max(len(rows), 1), MAX_ROWS):
-            self._write(rows[start : start + MAX_ROWS])
+            self._write_sifting(rows[start : start + MAX_ROWS])
+        for site_id, (count, why) in self._refusals.items():
+            detail = f"{count} event(s) refused: {why}"
+            self.store.add_alarm(site_id, "refused_events", detail, self.now())
         for site_id, first, last in self._acks:  # committed: tell each site
             ack = Ack(site_id=site_id, first_seq=first, last_seq=last)
             self._client.publish(topic(site_id, "acks"), seal(ack, self.key), qos=1)
@@ -294,11 +311,34 @@ class IngestWorker:
             self._client.ack(message.mid, message.qos)
         self.counters.messages += len(messages)
 
-    def _write(self, rows: list[tuple[str, WireEvent]]) -> None:
+    def _write_sifting(self, rows: list[tuple[str, WireEvent]]) -> None:
+        """Write ``rows``; if the database refuses the data, again one event at a time.
+
+        The second pass (:meth:`HubStore.store_each`) stores what it can and refuses the
+        events the database refuses (:meth:`_refuse_events`).
+        """
+        try:
+            self.counters.events_inserted += self._write(self.store.store_events, rows)
+            return
+        except UnstorableError as err:
+            log.warning("ingest: the database refused a chunk (%s); storing it event by event", err)
+        try:
+            inserted, refused = self._write(self.store.store_each, rows)
+        except UnstorableError as err:  # not even the events' months
+            inserted, refused = 0, [(index, str(err)) for index in range(len(rows))]
+        self.counters.events_inserted += inserted
+        by_site: dict[str, list[str]] = {}
+        for index, why in refused:
+            by_site.setdefault(rows[index][0], []).append(why)
+        for site_id, whys in by_site.items():
+            self._refuse_events(site_id, len(whys), whys[0])
+
+    def _write(self, store: Callable[[list[tuple[str, WireEvent]], datetime], W],
+               rows: list[tuple[str, WireEvent]]) -> W:  # fmt: skip
+        """``store(rows, now)``, retried while the database is unavailable."""
         while not self._stop.is_set():
             try:
-                self.counters.events_inserted += self.store.store_events(rows, self.now())
-                return
+                return store(rows, self.now())
             except DatabaseUnavailableError as err:
                 self._last_error = str(err)
                 self.counters.db_retries += 1
@@ -312,11 +352,13 @@ class IngestWorker:
             site_id, channel = site_of_topic(message.topic)
             public = public_from_text(self._key_of(site_id))
             if channel == "events":
-                batch = unseal(bytes(message.payload), public, EventBatch)
+                batch = sift_batch(verified(bytes(message.payload), public))
                 _same_site(site_id, batch.site_id)
+                if batch.refused:
+                    self._refuse_events(site_id, batch.refused, batch.why)
                 kept = self._placeable(site_id, batch.events)
-                seqs = [event.seq for event in batch.events]
-                self._acks.append((site_id, min(seqs), max(seqs)))  # the whole batch
+                if batch.seqs:  # the whole batch, refused events included
+                    self._acks.append((site_id, min(batch.seqs), max(batch.seqs)))
                 return [(site_id, event) for event in kept]
             if channel == "health":
                 health = unseal(bytes(message.payload), public, Health)
@@ -356,6 +398,13 @@ class IngestWorker:
             self.store.add_alarm(site_id, "clock_ahead", detail, now)
         self.counters.not_kept += len(events) - len(kept)
         return kept
+
+    def _refuse_events(self, site_id: str, count: int, why: str) -> None:
+        """Count and log ``count`` refused events of ``site_id``; alarmed after the chunk."""
+        self.counters.events_refused += count
+        log.warning("ingest: site %s: %d event(s) refused (%s)", site_id, count, why)
+        before, first_why = self._refusals.get(site_id, (0, why))
+        self._refusals[site_id] = (before + count, first_why)
 
     def _refuse(self, why: str, topic: str, err: Exception) -> None:
         self.counters.refuse(why)

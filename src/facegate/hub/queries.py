@@ -165,11 +165,15 @@ def _event_conditions(query: EventFilter) -> list[ColumnElement[bool]]:
 
 
 def recent_alarms(store: HubStore, account: HubAccount, limit: int = 100) -> list[dict[str, Any]]:
-    """The newest alarms of the sites the account may see."""
+    """The alarms of the sites the account may see, the latest raised first.
+
+    A row covers ``count`` raises of one site and kind from ``raised_at`` to
+    ``last_raised_at`` (:data:`~facegate.hub.store.ALARM_COALESCE_S`).
+    """
     statement = (
-        select(alarms.c.id, alarms.c.site_id, alarms.c.kind, alarms.c.raised_at, alarms.c.detail)
+        select(alarms)
         .where(alarms.c.site_id.in_(_scoped_sites(account, None)))
-        .order_by(alarms.c.raised_at.desc())
+        .order_by(alarms.c.last_raised_at.desc(), alarms.c.id.desc())
         .limit(min(limit, MAX_PAGE))
     )
     with store.engine.connect() as connection:

@@ -99,7 +99,9 @@ alarms = Table(
     Column("site_id", String(64), nullable=False, index=True),
     Column("kind", String(32), nullable=False),
     Column("raised_at", _UTC, nullable=False, index=True),
-    Column("detail", String(200), nullable=False),
+    Column("detail", String(200), nullable=False, comment="the latest raise's"),
+    Column("count", Integer, nullable=False, server_default="1", comment="raises on this row"),
+    Column("last_raised_at", _UTC, nullable=False, index=True),
 )
 
 notices = Table(
@@ -196,6 +198,17 @@ def copy_events(connection: Connection, rows: Iterable[Sequence[object]]) -> int
     return int(moved.rowcount)
 
 
+def insert_event(connection: Connection, row: Sequence[object]) -> int:
+    """Insert one event row (in :data:`EVENT_COLUMNS` order); 1, or 0 when already stored."""
+    names = ", ".join(EVENT_COLUMNS)
+    marks = ", ".join(f":{name}" for name in EVENT_COLUMNS)
+    done = connection.execute(
+        text(f"INSERT INTO {SCHEMA}.events ({names}) VALUES ({marks}) ON CONFLICT DO NOTHING"),
+        dict(zip(EVENT_COLUMNS, row, strict=True)),
+    )
+    return int(done.rowcount)
+
+
 def _step_1(connection: Connection) -> None:
     metadata.create_all(connection)
 
@@ -213,7 +226,26 @@ def _step_2(connection: Connection) -> None:
     )
 
 
-STEPS: tuple[Callable[[Connection], None], ...] = (_step_1, _step_2)
+def _step_3(connection: Connection) -> None:
+    """Alarms coalesce: a row counts its raises and keeps the last one's time.
+
+    A no-op when step 1 already made them from the current :data:`metadata`.
+    """
+    table = f"{SCHEMA}.alarms"
+    connection.execute(
+        text(
+            f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS count integer NOT NULL DEFAULT 1, "
+            "ADD COLUMN IF NOT EXISTS last_raised_at timestamp with time zone"
+        )
+    )
+    fill = f"UPDATE {table} SET last_raised_at = raised_at WHERE last_raised_at IS NULL"
+    connection.execute(text(fill))
+    connection.execute(text(f"ALTER TABLE {table} ALTER COLUMN last_raised_at SET NOT NULL"))
+    index = "ix_facegate_hub_alarms_last_raised_at"  # the name step 1 gives it
+    connection.execute(text(f"CREATE INDEX IF NOT EXISTS {index} ON {table} (last_raised_at)"))
+
+
+STEPS: tuple[Callable[[Connection], None], ...] = (_step_1, _step_2, _step_3)
 """The DDL steps in order; ``schema_version.version`` is how many have run."""
 
 

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from psycopg import Error as PsycopgError
-from sqlalchemy import Engine, event, func, insert, select, update
+from sqlalchemy import Connection, Engine, event, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -50,6 +50,23 @@ KEEPALIVE_COUNT = 3
 
 TCP_USER_TIMEOUT_MS = 30_000
 """Longest the hub's data may stay unacknowledged by the server's host (milliseconds)."""
+
+
+ALARM_COALESCE_S = 600.0
+"""A raise within this long of the last one of the same site and kind counts on that
+alarm's row (seconds). One row per raise let one site whose alarm count went 0, 1, 0,
+1... push every other site off the alarm feed's 100 rows."""
+
+
+DATA_SQLSTATE_CLASSES = ("22", "23")
+"""SQLSTATE classes of a refusal of the data itself: data exception (a value out of
+range, too long, malformed) and integrity constraint violation (a check, a missing
+partition, a unique key). Trying the same data again cannot help; every other error
+(connection lost, server gone, out of resources) may pass, and is retried."""
+
+
+class UnstorableError(BadInputError):
+    """The database refused the data itself (:data:`DATA_SQLSTATE_CLASSES`)."""
 
 
 class JoinRefusedError(PolicyRefusedError):
@@ -209,7 +226,8 @@ class HubStore:
         magnitude faster (``python bench/hub_ingest.py``, figures in docs/city.md).
 
         Raises:
-            DatabaseUnavailableError: the database cannot be reached or refused the write.
+            UnstorableError: the database refused the data (trying again cannot help).
+            DatabaseUnavailableError: the database cannot be reached or failed otherwise.
         """
         if not batch:
             return 0
@@ -222,9 +240,43 @@ class HubStore:
                     connection, (_event_row(site_id, event, now) for site_id, event in batch)
                 )
         except (SQLAlchemyError, PsycopgError) as err:
-            raise DatabaseUnavailableError(f"hub database: {_first_line(err)}") from err
+            raise _refusal(err) from err
         self._months.update(months)
         return inserted
+
+    def store_each(
+        self, batch: Sequence[tuple[str, WireEvent]], now: datetime
+    ) -> tuple[int, list[tuple[int, str]]]:
+        """Insert events one by one, each under a savepoint of one transaction.
+
+        For a batch :meth:`store_events` refused as bad data: ``(rows inserted,
+        [(index in batch, why)] of the events the database refuses)``. One round trip
+        or three per event instead of :meth:`store_events`' few per batch.
+
+        Raises:
+            UnstorableError: the database refused the batch's months (their partitions).
+            DatabaseUnavailableError: any error but a refusal of an event's data.
+        """
+        months = {schema.month_start(event.occurred_at) for _, event in batch}
+        inserted, refused = 0, []
+        try:
+            with self.engine.begin() as connection:
+                for month in months - self._months:
+                    schema.ensure_month(connection, month)
+                for index, (site_id, event) in enumerate(batch):
+                    try:
+                        with connection.begin_nested():
+                            row = _event_row(site_id, event, now)
+                            inserted += schema.insert_event(connection, row)
+                    except SQLAlchemyError as err:
+                        why = _refusal(err)
+                        if not isinstance(why, UnstorableError):
+                            raise
+                        refused.append((index, str(why)))
+        except (SQLAlchemyError, PsycopgError) as err:
+            raise _refusal(err) from err
+        self._months.update(months)
+        return inserted, refused
 
     def store_health(self, health: Health, now: datetime) -> None:
         """Keep ``health`` as the site's latest; raise a ``site_alarms`` alarm on a rise."""
@@ -240,20 +292,17 @@ class HubStore:
                 statement.on_conflict_do_update(index_elements=["site_id"], set_=values)
             )
             if health.active_alarms > (before or 0):
-                connection.execute(
-                    insert(alarms).values(
-                        site_id=health.site_id,
-                        kind="site_alarms",
-                        raised_at=now,
-                        detail=f"{health.active_alarms} active alarm(s) at the site",
-                    )
-                )
+                detail = f"{health.active_alarms} active alarm(s) at the site"
+                _raise(connection, health.site_id, "site_alarms", detail, now)
 
     def add_alarm(self, site_id: str, kind: str, detail: str, now: datetime) -> None:
-        """Raise an alarm of ``kind`` for ``site_id`` (``detail`` cut at 200 characters)."""
-        row = {"site_id": site_id, "kind": kind, "raised_at": now, "detail": detail[:200]}
+        """Raise an alarm of ``kind`` for ``site_id`` (``detail`` cut at 200 characters).
+
+        Within :data:`ALARM_COALESCE_S` of the last raise of the same site and kind, it
+        counts on that alarm's row instead of adding one.
+        """
         with translated(), self.engine.begin() as connection:
-            connection.execute(insert(alarms).values(row))
+            _raise(connection, site_id, kind, detail, now)
 
     def store_summary(self, summary: DailySummary, now: datetime) -> None:
         """Keep a site's counts of one day (a newer summary of that day replaces it)."""
@@ -334,6 +383,29 @@ def _guard_session(_dialect: object, _rec: object, _args: object, params: dict[s
     params["options"] = " ".join([given, *(f"-c {k}={v}" for k, v in settings.items())]).strip()
 
 
+def _raise(connection: Connection, site_id: str, kind: str, detail: str, now: datetime) -> None:
+    """Raise an alarm in ``connection``'s transaction (see :meth:`HubStore.add_alarm`)."""
+    # one raiser at a time per site and kind (two ingest workers may take the same site)
+    connection.execute(select(func.pg_advisory_xact_lock(func.hashtext(f"alarm:{site_id}:{kind}"))))
+    open_id = connection.execute(
+        select(alarms.c.id)
+        .where(
+            alarms.c.site_id == site_id,
+            alarms.c.kind == kind,
+            alarms.c.last_raised_at >= now - timedelta(seconds=ALARM_COALESCE_S),
+        )
+        .order_by(alarms.c.last_raised_at.desc())
+        .limit(1)
+    ).scalar()
+    values = {"detail": detail[:200], "last_raised_at": now}
+    if open_id is None:
+        row = {"site_id": site_id, "kind": kind, "raised_at": now, **values}
+        connection.execute(insert(alarms).values(row))
+    else:
+        raised = update(alarms).where(alarms.c.id == open_id)
+        connection.execute(raised.values(count=alarms.c.count + 1, **values))
+
+
 def _event_row(site_id: str, event: WireEvent, now: datetime) -> tuple[object, ...]:
     """One event as a row of :data:`schema.EVENT_COLUMNS` (in that order)."""
     credential = None if event.credential is None else str(event.credential)
@@ -352,11 +424,19 @@ def _event_row(site_id: str, event: WireEvent, now: datetime) -> tuple[object, .
 
 @contextmanager
 def translated() -> Iterator[None]:
-    """Re-raise database errors as :class:`DatabaseUnavailableError`."""
+    """Re-raise database errors as :class:`UnstorableError` or :class:`DatabaseUnavailableError`."""
     try:
         yield
     except SQLAlchemyError as err:
-        raise DatabaseUnavailableError(f"hub database: {_first_line(err)}") from err
+        raise _refusal(err) from err
+
+
+def _refusal(err: Exception) -> BadInputError | DatabaseUnavailableError:
+    """The error to raise for a database error: bad data, or a database to wait for."""
+    state = getattr(getattr(err, "orig", err), "sqlstate", None) or ""
+    if state[:2] in DATA_SQLSTATE_CLASSES:
+        return UnstorableError(f"hub database refused the data ({state}): {_first_line(err)}")
+    return DatabaseUnavailableError(f"hub database: {_first_line(err)}")
 
 
 def _first_line(err: BaseException) -> str:
