@@ -138,6 +138,12 @@ class ServerSettings:
             at the gate settings' broker (default off).
         audit_checkpoint_every_s: how often the server signs a checkpoint of the audit
             chain into ``Settings.audit_anchor_dir``, in seconds (default 900; 0: never).
+        switch_interval_ms: how long a thread running Python code keeps the interpreter
+            lock before another thread waiting for it gets it (``sys.setswitchinterval``,
+            milliseconds; CPython's default 5). A frame's work hands the lock back and
+            forth dozens of times (each numpy, ONNX Runtime or dlib call releases it);
+            while a snapshot rebuild runs Python code beside it, each hand-back can wait
+            the whole interval.
     """
 
     host: str = "127.0.0.1"
@@ -160,6 +166,7 @@ class ServerSettings:
     device_burst: Annotated[int, Field(ge=1)] = 60
     alarm_mqtt: bool = False
     audit_checkpoint_every_s: float = 900.0
+    switch_interval_ms: Annotated[float, Field(gt=0.0, le=100.0)] = 0.5
 
     def check_secrets(self) -> None:
         """Refuse to serve outside development without a session secret.

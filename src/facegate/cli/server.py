@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -60,6 +61,7 @@ def serve(
     typer.echo(f"facegate serving on {scheme}://{host}:{port}/ (API at /api/v1)", err=True)
     if (notice := liveness_notice(settings.gate.liveness)) is not None:
         stderr.print(f"kiosk frames: {notice}", highlight=False)
+    sys.setswitchinterval(server.switch_interval_ms / 1000.0)
     try:
         uvicorn.run(
             app,
