@@ -156,6 +156,17 @@ def _ms(action: Callable[[], object]) -> float:
     return (time.perf_counter() - started) * 1000
 
 
+def fresh_site(url: str) -> tuple[SqlStore, ServiceContext, str, bytes]:
+    """An empty site at ``url`` (a SQLite file made anew): store, context, site id, site key."""
+    _fresh(url)
+    engine = create_db_engine(url)
+    upgrade(engine)
+    store = SqlStore(engine)
+    context = ServiceContext(store=store, clock=Clock(), actor="bench")
+    site, _ = site_admin.init_site(context, "Bench", "UTC")
+    return store, context, site.id, generate_key()
+
+
 def run(url: str, people: int, per: int, reuse: bool = False) -> dict[str, object]:
     """One size: fill, then time the check and the rebuilds.
 
@@ -165,20 +176,14 @@ def run(url: str, people: int, per: int, reuse: bool = False) -> dict[str, objec
     kept = Path(url.removeprefix("sqlite:///") + ".key")
     if reuse and kept.exists():
         return _reused(url, kept, people, per)
-    _fresh(url)
-    engine = create_db_engine(url)
-    upgrade(engine)
-    store = SqlStore(engine)
-    context = ServiceContext(store=store, clock=Clock(), actor="bench")
-    site, _ = site_admin.init_site(context, "Bench", "UTC")
-    site_key = generate_key()
-    sealer = AesGcmSealer(site_key)
+    store, context, site_id, site_key = fresh_site(url)
+    engine, sealer = store.engine, AesGcmSealer(site_key)
     kinds = list(CredentialKind)
     door = places.add_door(context, "Main", DoorKind.ENTRANCE, CredentialMode.ANY_OF, kinds).id
     window = TimeWindow(frozenset(range(7)), datetime.min.time(), datetime.max.time())
     places.add_access_rule(context, [window], role=Role.RESIDENT, door_ids=[door])
     started = time.perf_counter()
-    _fill(store, sealer, site.id, people, per)
+    _fill(store, sealer, site_id, people, per)
     fill_s = time.perf_counter() - started
     result: dict[str, object] = {
         "backend": engine.dialect.name,
@@ -188,7 +193,7 @@ def run(url: str, people: int, per: int, reuse: bool = False) -> dict[str, objec
     }
     if url.startswith("sqlite:///"):
         kept.write_bytes(site_key)
-    result.update(_time(context, store, sealer, site.id, door))
+    result.update(_time(context, store, sealer, site_id, door))
     store.close()
     return result
 

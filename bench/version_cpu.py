@@ -48,7 +48,7 @@ from facegate.domain.people import Role
 from facegate.domain.policy import AccessData
 from facegate.domain.site import CredentialKind, CredentialMode, DoorKind
 from facegate.gate.snapshot_sections import Sections
-from facegate.services import credentials, people, places, site_admin
+from facegate.services import credentials, people, places
 from facegate.services.bulk import collector_paused
 from facegate.services.context import ServiceContext
 from facegate.services.site_rows import RowMemo
@@ -58,11 +58,11 @@ from facegate.services.snapshots import (
     build_snapshot,
     build_snapshots,
 )
-from facegate.store.crypto import AesGcmSealer, generate_key
-from facegate.store.database import create_db_engine, upgrade
+from facegate.store.crypto import AesGcmSealer
+from facegate.store.database import create_db_engine
 from facegate.store.schema import PersonRow
 from facegate.store.unit_of_work import SqlStore
-from snapshot_scale import MODEL, POLICY, Clock, _fill, _fresh
+from snapshot_scale import MODEL, POLICY, Clock, _fill, fresh_site
 
 BUILDINGS, DOORS, FLOORS = 4, 5, tuple(range(10))
 ALWAYS = TimeWindow(frozenset(range(7)), datetime.min.time(), datetime.max.time())
@@ -89,16 +89,10 @@ def _layout(context: ServiceContext) -> tuple[list[list[str]], list[str]]:
 
 def fill(url: str, residents: int, templates: int) -> None:
     """A fresh site at ``url`` (SQLite) with ``residents`` people and their rules."""
-    _fresh(url)
-    engine = create_db_engine(url)
-    upgrade(engine)
-    store = SqlStore(engine)
-    context = ServiceContext(store=store, clock=Clock(), actor="bench")
-    site, _ = site_admin.init_site(context, "Bench", "UTC")
-    key = generate_key()
-    sealer = AesGcmSealer(key)
+    store, context, site_id, key = fresh_site(url)
+    engine, sealer = store.engine, AesGcmSealer(key)
     doors, _ = _layout(context)
-    _fill(store, sealer, site.id, residents, templates)
+    _fill(store, sealer, site_id, residents, templates)
     window = TimeWindow(frozenset(range(7)), datetime.min.time(), datetime.max.time())
     schedule = WeeklySchedule("UTC", (window,))
     with Session(engine) as session:

@@ -132,14 +132,9 @@ def served(app: Any) -> Iterator[str]:
         thread.join(10.0)
 
 
-def kiosk_pipeline(site: Site, tmp_path: Path, refresh_s: float | None = None) -> None:
-    """The server's real pipeline for kiosk frames and credentials, with the fake face engine.
-
-    ``refresh_s``: as the server's (its doors' snapshots refreshed by a thread each
-    ``refresh_s`` seconds, decisions from the snapshot held); ``None``: each decision
-    checks its door's snapshot first.
-    """
-    upstream = StoreUpstream(
+def site_upstream(site: Site) -> StoreUpstream:
+    """The server's upstream of the site's doors (the fake face model, threshold 0.57)."""
+    return StoreUpstream(
         lambda: site.deps.store,
         site.deps.sealer(),
         site.deps.clock,
@@ -147,6 +142,16 @@ def kiosk_pipeline(site: Site, tmp_path: Path, refresh_s: float | None = None) -
         MatchPolicy(0.57, 0.0),
         SiteMode.NORMAL,
     )
+
+
+def kiosk_pipeline(site: Site, tmp_path: Path, refresh_s: float | None = None) -> None:
+    """The server's real pipeline for kiosk frames and credentials, with the fake face engine.
+
+    ``refresh_s``: as the server's (its doors' snapshots refreshed by a thread each
+    ``refresh_s`` seconds, decisions from the snapshot held); ``None``: each decision
+    checks its door's snapshot first.
+    """
+    upstream = site_upstream(site)
     options = LoopOptions("server", 3.0, 0.6, LivenessSchedule(), 10.0)
     site.deps.decider = PipelineDecider(
         FakeFaceEngine,

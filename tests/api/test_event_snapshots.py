@@ -12,20 +12,17 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
-from api_site import Site
+from api_site import Site, site_upstream
 from facegate.bootstrap_server import snapshot_sink
 from facegate.config import Settings, SnapshotSettings
 from facegate.domain.accounts import AccountRole
 from facegate.domain.errors import KeyFileError, NotFoundError
 from facegate.domain.liveness import LivenessSchedule
-from facegate.domain.matching import MatchPolicy
-from facegate.domain.policy import SiteMode
 from facegate.domain.retention import RetentionPolicy
 from facegate.domain.site import CredentialKind, CredentialMode, DoorKind
 from facegate.gate.loop import LoopOptions
 from facegate.gate.outbox import SqliteOutbox
 from facegate.gate.server_side import ActuatorPool, PipelineDecider
-from facegate.gate.store_upstream import StoreUpstream
 from facegate.services import event_snapshots, places, retention, rights, site_admin
 from facegate.services.event_snapshots import SnapshotTaken
 from facegate.store.crypto import AesGcmSealer, generate_key
@@ -47,14 +44,7 @@ def _pipeline(site: Site, tmp_path: Path, enabled: bool) -> tuple[PipelineDecide
         CredentialMode.ANY_OF,
         [CredentialKind.FACE, CredentialKind.CARD],
     ).id
-    upstream = StoreUpstream(
-        lambda: site.deps.store,
-        site.deps.sealer(),
-        site.deps.clock,
-        "fake-model",
-        MatchPolicy(0.57, 0.0),
-        SiteMode.NORMAL,
-    )
+    upstream = site_upstream(site)
     decider = PipelineDecider(
         FakeFaceEngine,
         ActuatorPool(lambda target: FakeDoor(), upstream),

@@ -16,17 +16,14 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from api_site import Site, site_on
+from api_site import Site, site_on, site_upstream
 from facegate.domain.access import TimeWindow
 from facegate.domain.liveness import LivenessSchedule
-from facegate.domain.matching import MatchPolicy
-from facegate.domain.policy import SiteMode
 from facegate.domain.site import CredentialKind, CredentialMode, DoorKind
 from facegate.gate.actuators import SimulatedDoor
 from facegate.gate.loop import LoopOptions
 from facegate.gate.outbox import SqliteOutbox
 from facegate.gate.server_side import ActuatorPool, PipelineDecider
-from facegate.gate.store_upstream import StoreUpstream
 from facegate.services import accounts, credentials, places, site_admin
 from facegate.vision.engine import FaceEngine
 from facegate.vision.images import ImageLimits
@@ -41,14 +38,7 @@ def _no_engine() -> FaceEngine:
 
 
 def _wire(site: Site, outbox_path: Path, door: SimulatedDoor) -> None:
-    upstream = StoreUpstream(
-        lambda: site.deps.store,
-        site.deps.sealer(),
-        site.deps.clock,
-        "fake-model",
-        MatchPolicy(0.57, 0.0),
-        SiteMode.NORMAL,
-    )
+    upstream = site_upstream(site)
     pool = ActuatorPool(lambda target: door, upstream)
     options = LoopOptions("server", 3.0, 0.6, LivenessSchedule(), 10.0)
     site.deps.decider = PipelineDecider(
